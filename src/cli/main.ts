@@ -1,0 +1,15 @@
+/**
+ * The `berth` command line: one binary, sub-commands per role.
+ */
+import { Command } from 'commander';
+import { BERTH_VERSION } from '../version.ts';
+import { serverCommand } from './server-command.ts';
+
+const program = new Command();
+program
+  .name('berth')
+  .description('Berth: a workload orchestrator that speaks the Kubernetes API')
+  .version(BERTH_VERSION);
+program.addCommand(serverCommand());
+
+await program.parseAsync(process.argv);

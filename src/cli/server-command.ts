@@ -1,0 +1,41 @@
+/**
+ * `berth server`: runs the API server (and the control-plane controllers) until SIGTERM / SIGINT.
+ */
+import { Command } from 'commander';
+import { startServer } from '../server/berth-server.ts';
+import { createLogger } from '../util/log.ts';
+import { defaultDataDir, DEFAULT_LISTEN, parseListen } from './defaults.ts';
+
+export function serverCommand(): Command {
+  return new Command('server')
+    .description('run the Berth API server (control plane)')
+    .option('--data-dir <dir>', 'state, kubeconfig and logs', defaultDataDir())
+    .option('--listen <host:port>', 'address to serve the Kubernetes API on', DEFAULT_LISTEN)
+    .option('--store <store>', "'sqlite' (embedded) or etcd://HOST:PORT[,HOST:PORT…]", 'sqlite')
+    .action(async (o: { dataDir: string; listen: string; store: string }) => {
+      const log = createLogger();
+      let listen;
+      try {
+        listen = parseListen(o.listen);
+      } catch (err) {
+        log.error((err as Error).message);
+        process.exit(2);
+      }
+      const t0 = performance.now();
+      let server;
+      try {
+        server = await startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log });
+      } catch (err) {
+        log.error('cannot start', { error: (err as Error).message });
+        process.exit(1);
+      }
+      process.stdout.write(`Berth API server on ${server.url} (ready in ${Math.round(performance.now() - t0)} ms)\n`
+        + `kubeconfig: ${server.kubeconfigPath}\n  export KUBECONFIG=${server.kubeconfigPath}\n`);
+      const shutdown = (signal: string) => {
+        log.info('stopping', { signal });
+        server.stop().then(() => process.exit(0), (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}

@@ -1,0 +1,69 @@
+/**
+ * Every served resource with its strategy: the kind's defaults and validation (this folder) joined
+ * with its table columns and field selectors (src/registry/tables).
+ */
+import { RESOURCES } from '../resources.ts';
+import type { ResourceType, Strategy } from '../types.ts';
+import { TABLES, FIELD_SELECTORS } from '../tables/index.ts';
+import { namespaceStrategy } from './namespace.ts';
+import { podStrategy } from './pod.ts';
+import { serviceStrategy } from './service.ts';
+import { endpointsStrategy } from './endpoints.ts';
+import { configmapStrategy } from './configmap.ts';
+import { secretStrategy } from './secret.ts';
+import { nodeStrategy } from './node.ts';
+import { eventStrategy } from './event.ts';
+import { eventsV1Strategy } from './event-v1.ts';
+import { serviceaccountStrategy } from './serviceaccount.ts';
+import { persistentvolumeStrategy } from './persistentvolume.ts';
+import { persistentvolumeclaimStrategy } from './persistentvolumeclaim.ts';
+import { deploymentStrategy } from './deployment.ts';
+import { replicaSetStrategy } from './replicaset.ts';
+import { statefulSetStrategy } from './statefulset.ts';
+import { daemonSetStrategy } from './daemonset.ts';
+import { controllerRevisionStrategy } from './controllerrevision.ts';
+import { jobStrategy } from './job.ts';
+import { cronJobStrategy } from './cronjob.ts';
+import { leaseStrategy } from './lease.ts';
+import { runtimeclassStrategy } from './runtimeclass.ts';
+import { storageclassStrategy } from './storageclass.ts';
+import { endpointSliceStrategy } from './endpointslice.ts';
+
+/** Keyed `<group>/<plural>`, '' for the core group. */
+const STRATEGIES: Record<string, Strategy> = {
+  '/namespaces': namespaceStrategy,
+  '/pods': podStrategy,
+  '/services': serviceStrategy,
+  '/endpoints': endpointsStrategy,
+  '/configmaps': configmapStrategy,
+  '/secrets': secretStrategy,
+  '/nodes': nodeStrategy,
+  '/events': eventStrategy,
+  '/serviceaccounts': serviceaccountStrategy,
+  '/persistentvolumes': persistentvolumeStrategy,
+  '/persistentvolumeclaims': persistentvolumeclaimStrategy,
+  'apps/deployments': deploymentStrategy,
+  'apps/replicasets': replicaSetStrategy,
+  'apps/statefulsets': statefulSetStrategy,
+  'apps/daemonsets': daemonSetStrategy,
+  'apps/controllerrevisions': controllerRevisionStrategy,
+  'batch/jobs': jobStrategy,
+  'batch/cronjobs': cronJobStrategy,
+  'coordination.k8s.io/leases': leaseStrategy,
+  'node.k8s.io/runtimeclasses': runtimeclassStrategy,
+  'storage.k8s.io/storageclasses': storageclassStrategy,
+  'discovery.k8s.io/endpointslices': endpointSliceStrategy,
+  'events.k8s.io/events': eventsV1Strategy,
+};
+
+export function resourceTypes(): ResourceType[] {
+  return RESOURCES.map((info) => {
+    const key = `${info.group}/${info.plural}`;
+    const strategy: Strategy = {
+      ...(STRATEGIES[key] ?? {}),
+      table: TABLES[key],
+      fieldSelectors: { ...(STRATEGIES[key]?.fieldSelectors ?? {}), ...(FIELD_SELECTORS[key] ?? {}) },
+    };
+    return { info, strategy };
+  });
+}

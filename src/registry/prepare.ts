@@ -1,0 +1,131 @@
+/**
+ * The generic half of every write, shared by all kinds (Kubernetes' rest.BeforeCreate / BeforeUpdate):
+ * system metadata, generation, status isolation, then the kind's strategy and validation.
+ */
+import { randomUUID } from 'node:crypto';
+import type { KubeObject } from '../apis/object.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { errors } from '../errors/index.ts';
+import type { FieldError } from './field-errors.ts';
+import type { ResourceType } from './types.ts';
+import { validateObjectMeta, validateObjectMetaUpdate, NAME_FORMAT } from './validation/object-meta.ts';
+import { groupVersion } from './resources.ts';
+
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** `generateName` + 5 random characters, as Kubernetes' SimpleNameGenerator. */
+export function generateName(base: string): string {
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)];
+  return base.slice(0, 63 - 5) + suffix;
+}
+
+function nameFormat(type: ResourceType) {
+  return NAME_FORMAT[`${type.info.group}/${type.info.plural}`] ?? 'subdomain';
+}
+
+function fail(type: ResourceType, obj: KubeObject, errs: FieldError[]): void {
+  if (errs.length) throw errors.invalid(type.info.group, type.info.kind, obj.metadata?.name ?? '', errs);
+}
+
+/** Everything in the object except metadata and status: a change here bumps `generation`. */
+function specPart(obj: KubeObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, ...rest } = obj;
+  return rest;
+}
+
+/** Prepares a new object for storage; throws 422 on invalid input. `namespace` is from the URL. */
+export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: string | undefined): KubeObject {
+  const { info, strategy } = type;
+  obj.apiVersion = groupVersion(info);
+  obj.kind = info.kind;
+  const m = obj.metadata;
+  if (info.namespaced) m.namespace = namespace;
+  else delete m.namespace;
+  if (!m.name && m.generateName) m.name = generateName(m.generateName);
+  m.uid = randomUUID();
+  m.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  delete m.resourceVersion;
+  delete m.deletionTimestamp;
+  delete m.deletionGracePeriodSeconds;
+  delete m.managedFields;
+  delete m.selfLink;
+  if (info.generation) m.generation = 1;
+  else delete m.generation;
+  strategy.defaults?.(obj);
+  strategy.prepareForCreate?.(obj);
+  fail(type, obj, [
+    ...validateObjectMeta(m, { namespaced: info.namespaced, nameFormat: nameFormat(type) }),
+    ...(strategy.validate?.(obj) ?? []),
+  ]);
+  return obj;
+}
+
+/**
+ * Prepares an update of the main resource (`subresource` undefined) or of its status. Returns the
+ * object to store, or `undefined` when nothing changed (no write, no new resourceVersion).
+ */
+export type UpdateKind = 'status' | 'raw';
+
+/**
+ * `subresource`: undefined for the main resource; 'status' for the status subresource; 'raw' for the
+ * server's own subresources (binding, finalize) that set fields the strategy would refuse from clients.
+ */
+export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObject, subresource?: UpdateKind): KubeObject | undefined {
+  const { info, strategy } = type;
+  const hasStatus = info.subresources?.includes('status') ?? false;
+  let next: KubeObject;
+  if (subresource === 'status') {
+    // A status write changes status only (Kubernetes' status strategies reset everything else).
+    next = structuredClone(old);
+    if (obj.status === undefined) delete next.status;
+    else next.status = obj.status;
+  } else {
+    next = obj;
+    next.apiVersion = groupVersion(info);
+    next.kind = info.kind;
+    const m = next.metadata;
+    const om = old.metadata;
+    // System fields are the server's, whatever the client sent.
+    m.uid = om.uid;
+    m.creationTimestamp = om.creationTimestamp;
+    if (info.namespaced) m.namespace = m.namespace ?? om.namespace;
+    if (om.deletionTimestamp) m.deletionTimestamp = om.deletionTimestamp;
+    else delete m.deletionTimestamp;
+    if (om.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+    else delete m.deletionGracePeriodSeconds;
+    delete m.managedFields;
+    delete m.selfLink;
+    if (subresource !== 'raw') {
+      if (hasStatus) {
+        if (old.status === undefined) delete next.status;
+        else next.status = structuredClone(old.status);
+      }
+      strategy.defaults?.(next);
+      strategy.prepareForUpdate?.(next, old);
+    }
+    if (info.generation) {
+      m.generation = om.generation ?? 1;
+      if (!isDeepStrictEqual(specPart(next), specPart(old))) m.generation += 1;
+    } else delete m.generation;
+    // A deleting object may lose finalizers but not gain new ones.
+    if (om.deletionTimestamp) {
+      const added = (m.finalizers ?? []).filter((f) => !(om.finalizers ?? []).includes(f));
+      if (added.length) {
+        fail(type, next, [{ type: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
+      }
+    }
+  }
+  const a = { ...next, metadata: { ...next.metadata, resourceVersion: undefined } };
+  const b = { ...old, metadata: { ...old.metadata, resourceVersion: undefined } };
+  if (isDeepStrictEqual(a, b)) return undefined;
+  const errs: FieldError[] = [...validateObjectMetaUpdate(next.metadata, old.metadata)];
+  if (subresource === 'status') errs.push(...(strategy.validateStatusUpdate?.(next, old) ?? []));
+  else if (subresource !== 'raw') {
+    errs.push(...validateObjectMeta(next.metadata, { namespaced: info.namespaced, nameFormat: nameFormat(type) }));
+    errs.push(...(strategy.validate?.(next) ?? []));
+    errs.push(...(strategy.validateUpdate?.(next, old) ?? []));
+  }
+  fail(type, next, errs);
+  return next;
+}

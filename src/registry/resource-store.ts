@@ -1,0 +1,282 @@
+/**
+ * The generic resource store: one instance per resource, configured by the kind's strategy. It turns
+ * API verbs into compare-and-swap writes on the Backend and keeps Kubernetes' object semantics —
+ * resourceVersion, generation, status isolation, finalizers and graceful deletion (see store-delete.ts).
+ * Both the HTTP API and in-process clients call it.
+ */
+import type { Backend, KeyValue } from '../storage/backend.ts';
+import { CompactedError, ConflictError, KeyExistsError, NotFoundError, FutureRevisionError } from '../storage/backend.ts';
+import type { KubeObject } from '../apis/object.ts';
+import { errors, ApiError } from '../errors/index.ts';
+import type { ResourceType } from './types.ts';
+import { decodeObject, encodeObject, storageKey, storagePrefix } from './object-codec.ts';
+import { prepareCreate, prepareUpdate, type UpdateKind } from './prepare.ts';
+import { groupVersion } from './resources.ts';
+import type { ObjectFilter } from './object-filter.ts';
+import { finalizersPending } from './store-delete.ts';
+
+export interface WriteOptions {
+  /** `dryRun=All`: validate and return the result, store nothing. */
+  dryRun?: boolean;
+}
+
+export interface ListOptions {
+  filter?: ObjectFilter;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+/** Continue tokens carry the list's revision and the last key returned. */
+interface ContinueToken { v: 1; rv: number; start: string }
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify(t)).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString()) as ContinueToken;
+    if (t.v === 1 && typeof t.rv === 'number' && typeof t.start === 'string') return t;
+  } catch { /* fall through */ }
+  throw errors.badRequest('continue key is not valid: invalid continue token');
+}
+
+/** Maps storage errors to API errors for one object. */
+export function storageToApi(err: unknown, group: string, plural: string, name: string): unknown {
+  if (err instanceof KeyExistsError) return errors.alreadyExists(group, plural, name);
+  if (err instanceof NotFoundError) return errors.notFound(group, plural, name);
+  if (err instanceof ConflictError) return errors.conflict(group, plural, name);
+  if (err instanceof CompactedError) return errors.gone(`The resourceVersion for the provided list is too old.`);
+  if (err instanceof FutureRevisionError) return errors.rvTooLarge(err.requested, err.current);
+  return err;
+}
+
+/** Parses a resourceVersion parameter; '' and undefined mean "latest". */
+export function parseResourceVersion(rv: string | undefined): number {
+  if (rv === undefined || rv === '') return 0;
+  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+  return Number(rv);
+}
+
+export class ResourceStore {
+  readonly group: string;
+  readonly plural: string;
+  /** Set by the Registry: rejects creates into missing or terminating namespaces. */
+  namespaceGuard?: (namespace: string) => Promise<void>;
+
+  constructor(readonly type: ResourceType, readonly backend: Backend) {
+    this.group = type.info.group;
+    this.plural = type.info.plural;
+  }
+
+  key(namespace: string | undefined, name: string): string {
+    return storageKey(this.group, this.plural, this.type.info.namespaced ? namespace : undefined, name);
+  }
+
+  prefix(namespace: string | undefined): string {
+    return storagePrefix(this.group, this.plural, this.type.info.namespaced ? namespace : undefined);
+  }
+
+  private apiErr(err: unknown, name: string): unknown {
+    return storageToApi(err, this.group, this.plural, name);
+  }
+
+  /** The current object with its store entry, or a 404. */
+  async read(namespace: string | undefined, name: string): Promise<{ obj: KubeObject; kv: KeyValue }> {
+    const kv = await this.backend.get(this.key(namespace, name));
+    if (!kv) throw errors.notFound(this.group, this.plural, name);
+    return { obj: decodeObject(kv), kv };
+  }
+
+  async get(namespace: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
+    const rv = parseResourceVersion(resourceVersion);
+    if (rv > 0) {
+      const current = await this.backend.currentRevision();
+      if (rv > current) throw errors.rvTooLarge(rv, current);
+    }
+    return (await this.read(namespace, name)).obj;
+  }
+
+  async list(namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const prefix = this.prefix(namespace);
+    let revision = 0;
+    let after: string | undefined;
+    if (opts.continue) {
+      const t = decodeContinue(opts.continue);
+      if (!t.start.startsWith(prefix)) throw errors.badRequest('continue key is not valid: it does not belong to this list');
+      revision = t.rv;
+      after = t.start;
+    } else {
+      const rv = parseResourceVersion(opts.resourceVersion);
+      const match = opts.resourceVersionMatch ?? '';
+      if (match && !['Exact', 'NotOlderThan'].includes(match)) {
+        throw errors.invalid('meta.k8s.io', 'ListOptions', '', [{ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', message: `Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"` }]);
+      }
+      if (match && opts.resourceVersion === undefined) {
+        throw errors.invalid('meta.k8s.io', 'ListOptions', '', [{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
+      }
+      if (match === 'Exact') {
+        if (rv === 0) throw errors.invalid('meta.k8s.io', 'ListOptions', '', [{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"' }]);
+        revision = rv;
+      } else if (rv > 0) {
+        const current = await this.backend.currentRevision();
+        if (rv > current) throw errors.rvTooLarge(rv, current);
+      }
+    }
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const items: KubeObject[] = [];
+    // Read in chunks until `limit` objects pass the filter (or the prefix is exhausted).
+    const chunk = limit ? Math.max(limit, 100) : 0;
+    let listRevision = revision;
+    let lastKey: string | undefined;
+    let more = false;
+    try {
+      for (;;) {
+        const res = await this.backend.list(prefix, { revision: listRevision || undefined, after, limit: chunk });
+        listRevision = res.revision;
+        for (let i = 0; i < res.items.length; i++) {
+          const obj = decodeObject(res.items[i]);
+          if (opts.filter && !opts.filter.matches(obj)) continue;
+          items.push(obj);
+          if (limit && items.length === limit) {
+            lastKey = res.items[i].key;
+            more = i < res.items.length - 1 || res.more;
+            break;
+          }
+        }
+        if (lastKey !== undefined || !res.more || res.items.length === 0) break;
+        after = res.items[res.items.length - 1].key;
+      }
+    } catch (err) {
+      if (err instanceof CompactedError && opts.continue) {
+        throw errors.gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      }
+      throw storageToApi(err, this.group, this.plural, '');
+    }
+    const result: ListResult = { items, resourceVersion: String(listRevision) };
+    if (more && lastKey !== undefined) result.continue = encodeContinue({ v: 1, rv: listRevision, start: lastKey });
+    return result;
+  }
+
+  async create(namespace: string | undefined, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    obj.metadata = obj.metadata ?? {};
+    if (this.type.info.namespaced) {
+      if (obj.metadata.namespace && namespace && obj.metadata.namespace !== namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      namespace = namespace ?? obj.metadata.namespace;
+      if (!namespace) throw errors.badRequest('namespace is required for namespaced resources');
+      if (this.namespaceGuard) await this.namespaceGuard(namespace);
+    }
+    const generated = !obj.metadata.name && !!obj.metadata.generateName;
+    for (let attempt = 0; ; attempt++) {
+      const candidate = attempt === 0 ? obj : structuredClone(obj);
+      if (generated) delete candidate.metadata.name;
+      const next = prepareCreate(this.type, candidate, namespace);
+      if (opts.dryRun) return next;
+      try {
+        const rev = await this.backend.create(this.key(namespace, next.metadata.name!), encodeObject(next));
+        next.metadata.resourceVersion = String(rev);
+        return next;
+      } catch (err) {
+        // A generated name that collided: try another, as Kubernetes' generic store does.
+        if (err instanceof KeyExistsError && generated && attempt < 8) continue;
+        throw this.apiErr(err, next.metadata.name!);
+      }
+    }
+  }
+
+  /**
+   * PUT: replaces the object. With `metadata.resourceVersion` set, only if it is still current (409
+   * otherwise); without it, against whatever is current (Kubernetes' unconditional update).
+   */
+  async update(namespace: string | undefined, name: string, obj: KubeObject, opts: WriteOptions & { subresource?: UpdateKind } = {}): Promise<KubeObject> {
+    const wanted = obj.metadata?.resourceVersion;
+    for (;;) {
+      const { obj: old, kv } = await this.read(namespace, name);
+      if (wanted && wanted !== String(kv.modRevision)) throw errors.conflict(this.group, this.plural, name);
+      const candidate = wanted ? obj : structuredClone(obj);
+      try {
+        return await this.write(namespace, name, candidate, old, kv, opts);
+      } catch (err) {
+        // Unconditional updates retry on a race; conditional ones report it.
+        if (!wanted && err instanceof ApiError && err.reason === 'Conflict' && err.message.includes('has been modified')) continue;
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Read-modify-write with retries on conflict (patch, scale, binding, finalizers). `mutate` gets a
+   * fresh copy each attempt and returns the desired object.
+   */
+  async guaranteedUpdate(namespace: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>, opts: WriteOptions & { subresource?: UpdateKind; precondition?: string } = {}): Promise<KubeObject> {
+    for (let attempt = 0; ; attempt++) {
+      const { obj: old, kv } = await this.read(namespace, name);
+      if (opts.precondition && opts.precondition !== String(kv.modRevision)) throw errors.conflict(this.group, this.plural, name);
+      const copy = structuredClone(old);
+      delete copy.metadata.resourceVersion;
+      const desired = await mutate(copy);
+      // A resourceVersion in the desired object (e.g. from a patch) is a precondition.
+      const rv = desired.metadata?.resourceVersion;
+      if (rv && rv !== String(kv.modRevision)) throw errors.conflict(this.group, this.plural, name);
+      try {
+        return await this.write(namespace, name, desired, old, kv, opts);
+      } catch (err) {
+        if (attempt < 20 && !rv && err instanceof ApiError && err.reason === 'Conflict' && err.message.includes('has been modified')) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Prepares and stores `next` over `old` (read at `kv`); removes the object once its finalizers are gone. */
+  private async write(namespace: string | undefined, name: string, next: KubeObject, old: KubeObject, kv: KeyValue, opts: WriteOptions & { subresource?: UpdateKind }): Promise<KubeObject> {
+    if (next.metadata?.name !== undefined && next.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (this.type.info.namespaced && next.metadata?.namespace && next.metadata.namespace !== namespace) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    next.metadata = next.metadata ?? {};
+    next.metadata.name = name;
+    const prepared = prepareUpdate(this.type, next, old, opts.subresource);
+    if (!prepared) return old;
+    if (opts.dryRun) return prepared;
+    const key = this.key(namespace, name);
+    try {
+      if (prepared.metadata.deletionTimestamp && !finalizersPending(prepared)) {
+        // The last finalizer is gone: the deletion completes now.
+        const { revision } = await this.backend.delete(key, kv.modRevision);
+        prepared.metadata.resourceVersion = String(revision);
+        return prepared;
+      }
+      const rev = await this.backend.update(key, encodeObject(prepared), kv.modRevision);
+      prepared.metadata.resourceVersion = String(rev);
+      return prepared;
+    } catch (err) {
+      throw this.apiErr(err, name);
+    }
+  }
+
+  /** Removes the object from the store now (the end of every deletion path). */
+  async remove(namespace: string | undefined, name: string, expectedRevision: number): Promise<number> {
+    try {
+      return (await this.backend.delete(this.key(namespace, name), expectedRevision)).revision;
+    } catch (err) {
+      throw this.apiErr(err, name);
+    }
+  }
+
+  get apiVersion(): string {
+    return groupVersion(this.type.info);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Deletion as Kubernetes' generic store does it: preconditions, graceful deletion for pods
+ * (deletionTimestamp in the future, the node agent finishes it), finalizers and the propagation
+ * policy's `orphan` / `foregroundDeletion` finalizers (the garbage collector finishes those), and
+ * immediate removal when nothing holds the object.
+ */
+import type { KubeObject } from '../apis/object.ts';
+import { errors } from '../errors/index.ts';
+import type { ResourceStore } from './resource-store.ts';
+import { encodeObject } from './object-codec.ts';
+import { storageToApi } from './resource-store.ts';
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export interface DeleteResult {
+  obj: KubeObject;
+  /** True when the object is gone; false when it now waits (finalizers or a grace period). */
+  deleted: boolean;
+}
+
+export const FINALIZER_ORPHAN = 'orphan';
+export const FINALIZER_FOREGROUND = 'foregroundDeletion';
+
+/** True while something still holds a deleting object (finalizers; a namespace's spec.finalizers). */
+export function finalizersPending(obj: KubeObject): boolean {
+  if (obj.metadata.finalizers?.length) return true;
+  return obj.kind === 'Namespace' && (obj.spec?.finalizers?.length ?? 0) > 0;
+}
+
+function now(offsetSeconds = 0): string {
+  return new Date(Date.now() + offsetSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** Grace period for a pod delete; 0 means delete at once (Kubernetes' pod CheckGracefulDelete). */
+function podGrace(pod: KubeObject, requested: number | undefined): number {
+  if (!pod.spec?.nodeName) return 0;
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return 0;
+  const g = requested ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+  return Math.max(0, g);
+}
+
+export async function deleteObject(store: ResourceStore, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+  const { group, plural } = store;
+  if (opts.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)) {
+    throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
+  }
+  if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) opts.gracePeriodSeconds = 1;
+  for (let attempt = 0; ; attempt++) {
+    const { obj, kv } = await store.read(namespace, name);
+    const m = obj.metadata;
+    if (opts.preconditions?.uid && opts.preconditions.uid !== m.uid) {
+      throw errors.conflict(group, plural, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${m.uid}`);
+    }
+    if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== m.resourceVersion) {
+      throw errors.conflict(group, plural, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`);
+    }
+    const next = structuredClone(obj);
+    const nm = next.metadata;
+    let changed = false;
+    // Propagation policy: the GC finishes orphan/foreground deletions.
+    const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+    if (policy) {
+      const before = nm.finalizers ?? [];
+      let fins = before.filter((f) => f !== FINALIZER_ORPHAN && f !== FINALIZER_FOREGROUND);
+      if (policy === 'Orphan') fins.push(FINALIZER_ORPHAN);
+      if (policy === 'Foreground') fins.push(FINALIZER_FOREGROUND);
+      // Once deleting, finalizers may only go away.
+      if (m.deletionTimestamp) fins = fins.filter((f) => before.includes(f));
+      if (fins.join('\0') !== before.join('\0')) { changed = true; nm.finalizers = fins; }
+      if (!nm.finalizers?.length) delete nm.finalizers;
+    }
+    // Graceful pod deletion: the object stays until the node agent confirms the containers stopped.
+    let grace = 0;
+    if (obj.kind === 'Pod') grace = podGrace(obj, opts.gracePeriodSeconds);
+    const pending = finalizersPending(next);
+    if (grace > 0 || pending) {
+      if (!nm.deletionTimestamp) {
+        nm.deletionTimestamp = now(grace);
+        nm.deletionGracePeriodSeconds = grace;
+        changed = true;
+      } else if (grace > 0 && (nm.deletionGracePeriodSeconds ?? Infinity) > grace) {
+        nm.deletionTimestamp = now(grace);
+        nm.deletionGracePeriodSeconds = grace;
+        changed = true;
+      }
+      if (obj.kind === 'Namespace' && next.status?.phase !== 'Terminating') {
+        next.status = { ...(next.status ?? {}), phase: 'Terminating' };
+        changed = true;
+      }
+      if (opts.dryRun || !changed) return { obj: next, deleted: false };
+      try {
+        const rev = await store.backend.update(kv.key, encodeObject(next), kv.modRevision);
+        nm.resourceVersion = String(rev);
+        return { obj: next, deleted: false };
+      } catch (err) {
+        const e = storageToApi(err, group, plural, name);
+        if (attempt < 10 && (e as Error & { reason?: string }).reason === 'Conflict') continue;
+        throw e;
+      }
+    }
+    if (opts.dryRun) return { obj, deleted: true };
+    try {
+      const rev = await store.remove(namespace, name, kv.modRevision);
+      obj.metadata.resourceVersion = String(rev);
+      return { obj, deleted: true };
+    } catch (err) {
+      if (attempt < 10 && (err as Error & { reason?: string }).reason === 'Conflict') continue;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Server-side printing for every kind Berth serves: `TABLES` (columns and cells for
+ * `kubectl get`) and `FIELD_SELECTORS` (kind-specific fields for `?fieldSelector=`; metadata.name
+ * and metadata.namespace are handled generically), both keyed `<group>/<plural>` with '' for the
+ * core group, e.g. `/pods`, `apps/deployments`, `events.k8s.io/events`.
+ */
+import type { FieldGetter, TableConvertor } from '../types.ts';
+import {
+  controllerRevisionTable, daemonSetTable, deploymentTable, replicaSetFieldSelectors, replicaSetTable,
+  statefulSetTable,
+} from './apps.ts';
+import { cronJobTable, jobFieldSelectors, jobTable } from './batch.ts';
+import {
+  leaseTable, namespaceFieldSelectors, namespaceTable, nodeFieldSelectors, nodeTable, runtimeClassTable,
+} from './cluster.ts';
+import { configMapTable, secretFieldSelectors, secretTable, serviceAccountTable } from './config.ts';
+import { eventFieldSelectors, eventsV1FieldSelectors, eventsV1Table, eventTable } from './events.ts';
+import { endpointSliceTable, endpointsTable, serviceTable } from './network.ts';
+import { podFieldSelectors, podTable } from './pods.ts';
+import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } from './storage.ts';
+
+/** Table convertor per resource, keyed `<group>/<plural>`. */
+export const TABLES: Record<string, TableConvertor> = {
+  '/pods': podTable,
+  '/services': serviceTable,
+  '/endpoints': endpointsTable,
+  '/configmaps': configMapTable,
+  '/secrets': secretTable,
+  '/nodes': nodeTable,
+  '/namespaces': namespaceTable,
+  '/events': eventTable,
+  '/serviceaccounts': serviceAccountTable,
+  '/persistentvolumes': persistentVolumeTable,
+  '/persistentvolumeclaims': persistentVolumeClaimTable,
+  'apps/deployments': deploymentTable,
+  'apps/replicasets': replicaSetTable,
+  'apps/statefulsets': statefulSetTable,
+  'apps/daemonsets': daemonSetTable,
+  'apps/controllerrevisions': controllerRevisionTable,
+  'batch/jobs': jobTable,
+  'batch/cronjobs': cronJobTable,
+  'coordination.k8s.io/leases': leaseTable,
+  'node.k8s.io/runtimeclasses': runtimeClassTable,
+  'storage.k8s.io/storageclasses': storageClassTable,
+  'discovery.k8s.io/endpointslices': endpointSliceTable,
+  'events.k8s.io/events': eventsV1Table,
+};
+
+/** Kind-specific selectable fields per resource, keyed `<group>/<plural>`; absent → metadata only. */
+export const FIELD_SELECTORS: Record<string, Record<string, FieldGetter>> = {
+  '/pods': podFieldSelectors,
+  '/events': eventFieldSelectors,
+  '/nodes': nodeFieldSelectors,
+  '/namespaces': namespaceFieldSelectors,
+  '/secrets': secretFieldSelectors,
+  'apps/replicasets': replicaSetFieldSelectors,
+  'batch/jobs': jobFieldSelectors,
+  'events.k8s.io/events': eventsV1FieldSelectors,
+};

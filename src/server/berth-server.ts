@@ -1,0 +1,79 @@
+/**
+ * `berth server`: the control plane in one process — store, registry, API server, and the
+ * controllers that belong to the API's own semantics (namespace lifecycle, garbage collection).
+ *
+ *   openStore ─▶ Registry ─▶ createApiServer ─▶ listen ─▶ kubeconfig written ─▶ /readyz ok
+ *                   │
+ *                   └─▶ controllers (namespace, garbage collector)
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { openStore, startCompactor } from '../storage/index.ts';
+import type { Backend } from '../storage/backend.ts';
+import { Registry } from '../registry/registry.ts';
+import { resourceTypes } from '../registry/kinds/index.ts';
+import { createApiServer } from '../api/server.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { ensureSystemNamespaces } from './bootstrap.ts';
+import { startNamespaceController } from '../controllers/namespace/namespace-controller.ts';
+import { startGarbageCollector } from '../controllers/garbage-collector/garbage-collector.ts';
+import { BERTH_VERSION } from '../version.ts';
+import type { Logger } from '../util/log.ts';
+
+export interface ServerOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** `sqlite` or `etcd://host:port[,host:port…]`. */
+  store: string;
+  log: Logger;
+  bookmarkIntervalMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  kubeconfigPath: string;
+  registry: Registry;
+  backend: Backend;
+  stop(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { log } = opts;
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const backend = await openStore(opts.store, opts.dataDir);
+  log.info('store open', { store: opts.store.startsWith('etcd') ? opts.store : join(opts.dataDir, 'state.db') });
+  const registry = new Registry(backend, resourceTypes());
+  let ready = false;
+  const http = createApiServer({ registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port, opts.host, () => { http.off('error', reject); resolve(); });
+  });
+  const addr = http.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  await ensureSystemNamespaces(registry);
+  const compactor = startCompactor(backend, {});
+  const controllers = [await startNamespaceController(registry, log), await startGarbageCollector(registry, log)];
+  const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
+  writeKubeconfig(kubeconfigPath, url);
+  ready = true;
+  log.info('API server ready', { url, kubeconfig: kubeconfigPath });
+  let stopping: Promise<void> | undefined;
+  return {
+    url, kubeconfigPath, registry, backend,
+    stop() {
+      stopping ??= (async () => {
+        ready = false;
+        for (const c of controllers) c.stop();
+        compactor.stop();
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await backend.close();
+      })();
+      return stopping;
+    },
+  };
+}

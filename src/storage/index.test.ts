@@ -1,0 +1,43 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEtcd } from '../../test/support/etcd.ts';
+import { openStore } from './index.ts';
+
+describe('openStore', () => {
+  it('opens sqlite at <dataDir>/state.db, creating the directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-store-'));
+    const dataDir = join(dir, 'nested', 'data');
+    const store = await openStore('sqlite', dataDir);
+    try {
+      assert.equal(await store.create('/a', 'b'), 1);
+      assert.ok(existsSync(join(dataDir, 'state.db')));
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens etcd from an etcd:// spec', async () => {
+    const etcd = await startEtcd();
+    try {
+      const store = await openStore(`etcd://${etcd.endpoint}`, '/nonexistent');
+      try {
+        const rev = await store.create('/a', 'b');
+        assert.equal((await store.get('/a'))?.modRevision, rev);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await etcd.stop();
+    }
+  });
+
+  it('rejects anything else with a clear error', async () => {
+    await assert.rejects(openStore('postgres://x', '/tmp'), /unknown store "postgres:\/\/x"/);
+    await assert.rejects(openStore('etcd://', '/tmp'), /invalid etcd store/);
+    await assert.rejects(openStore('etcd://host-without-port', '/tmp'), /invalid etcd store/);
+  });
+});

@@ -1,0 +1,2 @@
+/** The SQLite backend's entry point. */
+export { openSqliteBackend, type SqliteBackendOptions } from './sqlite-backend.ts';

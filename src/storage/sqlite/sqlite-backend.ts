@@ -1,0 +1,258 @@
+/**
+ * The SQLite backend, after kine: an append-only log table whose row id is the revision. Writes are
+ * synchronous IMMEDIATE transactions; after each one the poller reads the new rows and feeds the
+ * watch hub, and a timer poll picks up rows written by other processes.
+ */
+import type Database from 'better-sqlite3';
+import {
+  CompactedError, ConflictError, FutureRevisionError, KeyExistsError, NotFoundError,
+  type Backend, type KeyValue, type ListOptions, type ListResult, type Watch, type WatchEvent, type WatchOptions,
+} from '../backend.ts';
+import { pageStart, prefixEndString } from '../key-range.ts';
+import { WatchHub } from '../watch-hub.ts';
+import { openDatabase, type LogRow } from './schema.ts';
+
+/** Options of the SQLite backend. */
+export interface SqliteBackendOptions {
+  /** How often watchers get `onProgress` (ms). Default 1000. */
+  progressIntervalMs?: number;
+  /** How often to look for rows written by another process (ms). Default 1000. */
+  pollIntervalMs?: number;
+}
+
+/** Opens the SQLite file (created if missing) as a Backend. */
+export function openSqliteBackend(file: string, opts: SqliteBackendOptions = {}): Backend {
+  return new SqliteBackend(file, opts);
+}
+
+const LATEST_SQL = 'SELECT * FROM log WHERE name = ? ORDER BY id DESC LIMIT 1';
+const AT_SQL = 'SELECT * FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1';
+const INSERT_SQL = `INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value, old_value)
+  VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @value, @old_value)`;
+
+/** The latest row per key in a key range at a revision; `%HI%` is replaced by the optional upper bound. */
+const LATEST_IN_RANGE = `SELECT MAX(id) AS mid FROM log WHERE name >= @lo %HI% AND id <= @rev GROUP BY name`;
+
+function rowToKv(row: LogRow): KeyValue {
+  return { key: row.name, value: row.value ?? '', createRevision: row.create_revision, modRevision: row.id };
+}
+
+/** Turns a log row into the watch event it records. */
+export function rowToEvent(row: LogRow): WatchEvent {
+  if (row.created) return { type: 'create', kv: rowToKv(row), revision: row.id };
+  const prevKv: KeyValue = {
+    key: row.name, value: row.old_value ?? '', createRevision: row.create_revision, modRevision: row.prev_revision,
+  };
+  if (row.deleted) return { type: 'delete', kv: { ...prevKv, modRevision: row.id }, prevKv, revision: row.id };
+  return { type: 'update', kv: rowToKv(row), prevKv, revision: row.id };
+}
+
+class SqliteBackend implements Backend {
+  private readonly db: Database.Database;
+  private readonly hub: WatchHub;
+  private readonly pollTimer: NodeJS.Timeout;
+  /** Highest revision handed to the hub. */
+  private polled: number;
+  private closed = false;
+  private readonly stmt: Record<string, Database.Statement>;
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(file: string, opts: SqliteBackendOptions) {
+    this.db = openDatabase(file);
+    const prepare = (sql: string) => this.db.prepare(sql);
+    this.stmt = {
+      seq: prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`),
+      compacted: prepare(`SELECT value FROM meta WHERE key = 'compacted_revision'`),
+      setCompacted: prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('compacted_revision', ?)`),
+      latest: prepare(LATEST_SQL),
+      at: prepare(AT_SQL),
+      insert: prepare(INSERT_SQL),
+      since: prepare('SELECT * FROM log WHERE id > ? ORDER BY id'),
+      compact: prepare(`DELETE FROM log WHERE id <= @rev AND (deleted = 1 OR id <
+        (SELECT MAX(l2.id) FROM log AS l2 WHERE l2.name = log.name AND l2.id <= @rev))`),
+    };
+    this.polled = this.current();
+    this.hub = new WatchHub(
+      { history: async (prefix, after, upTo) => this.history(prefix, after, upTo) },
+      this.polled,
+      { progressIntervalMs: opts.progressIntervalMs, refresh: () => this.poll() },
+    );
+    this.hub.setCompacted(this.compacted());
+    this.pollTimer = setInterval(() => this.poll(), opts.pollIntervalMs ?? 1000);
+    this.pollTimer.unref();
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.current();
+  }
+
+  async compactedRevision(): Promise<number> {
+    return this.compacted();
+  }
+
+  async create(key: string, value: string): Promise<number> {
+    return this.write(key, () => {
+      const latest = this.stmt.latest.get(key) as LogRow | undefined;
+      if (latest && !latest.deleted) throw new KeyExistsError(key);
+      const id = this.current() + 1;
+      this.insert({ id, name: key, created: 1, deleted: 0, create_revision: id, prev_revision: latest?.id ?? 0, value, old_value: null });
+      return id;
+    });
+  }
+
+  async update(key: string, value: string, expectedRevision: number): Promise<number> {
+    return this.write(key, () => {
+      const latest = this.live(key);
+      if (latest.id !== expectedRevision) throw new ConflictError(key, latest.id);
+      const id = this.current() + 1;
+      this.insert({
+        id, name: key, created: 0, deleted: 0, create_revision: latest.create_revision, prev_revision: latest.id,
+        value, old_value: latest.value,
+      });
+      return id;
+    });
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<{ revision: number; kv: KeyValue }> {
+    return this.write(key, () => {
+      const latest = this.live(key);
+      if (expectedRevision !== undefined && latest.id !== expectedRevision) throw new ConflictError(key, latest.id);
+      const id = this.current() + 1;
+      this.insert({
+        id, name: key, created: 0, deleted: 1, create_revision: latest.create_revision, prev_revision: latest.id,
+        value: latest.value, old_value: latest.value,
+      });
+      return { revision: id, kv: rowToKv(latest) };
+    });
+  }
+
+  async get(key: string, revision?: number): Promise<KeyValue | undefined> {
+    const row = revision ? this.stmt.at.get(key, this.readable(revision)) as LogRow | undefined
+      : this.stmt.latest.get(key) as LogRow | undefined;
+    return row && !row.deleted ? rowToKv(row) : undefined;
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    const rev = options.revision ? this.readable(options.revision) : this.current();
+    const limit = options.limit && options.limit > 0 ? options.limit : 0;
+    const hi = prefixEndString(prefix);
+    const sql = `SELECT l.* FROM log AS l JOIN (${this.rangeSql(hi)}) AS m ON l.id = m.mid
+      WHERE l.deleted = 0 ORDER BY l.name LIMIT @lim`;
+    const rows = this.prepared(sql).all({
+      lo: pageStart(prefix, options.after), ...(hi === undefined ? {} : { hi }), rev, lim: limit ? limit + 1 : -1,
+    }) as LogRow[];
+    const more = limit > 0 && rows.length > limit;
+    return { items: (more ? rows.slice(0, limit) : rows).map(rowToKv), revision: rev, more };
+  }
+
+  async count(prefix: string): Promise<number> {
+    const hi = prefixEndString(prefix);
+    const sql = `SELECT COUNT(*) AS n FROM log AS l JOIN (${this.rangeSql(hi)}) AS m ON l.id = m.mid WHERE l.deleted = 0`;
+    const row = this.prepared(sql).get({ lo: prefix, ...(hi === undefined ? {} : { hi }), rev: this.current() }) as { n: number };
+    return row.n;
+  }
+
+  watch(prefix: string, options: WatchOptions): Watch {
+    return this.hub.watch(prefix, options);
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.poll();
+    const current = this.current();
+    if (revision > current) throw new FutureRevisionError(revision, current);
+    if (revision <= this.compacted()) return;
+    this.db.transaction(() => {
+      this.stmt.compact.run({ rev: revision });
+      this.stmt.setCompacted.run(revision);
+    }).immediate();
+    this.hub.setCompacted(revision);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pollTimer);
+    this.hub.close();
+    this.db.close();
+  }
+
+  /** Reads rows newer than the last poll and publishes them; cheap when there are none. */
+  private poll(): void {
+    if (this.closed) return;
+    const rows = this.stmt.since.all(this.polled) as LogRow[];
+    this.hub.setCompacted(this.compacted());
+    if (rows.length === 0) return;
+    this.polled = rows[rows.length - 1].id;
+    this.hub.publish(rows.map(rowToEvent));
+  }
+
+  private async history(prefix: string, after: number, upTo: number): Promise<WatchEvent[]> {
+    const compacted = this.compacted();
+    if (after < compacted) throw new CompactedError(after, compacted);
+    const hi = prefixEndString(prefix);
+    const sql = `SELECT * FROM log WHERE id > @after AND id <= @upTo AND name >= @lo ${hi === undefined ? '' : 'AND name < @hi'} ORDER BY id`;
+    const rows = this.prepared(sql).all({ after, upTo, lo: prefix, ...(hi === undefined ? {} : { hi }) }) as LogRow[];
+    return rows.map(rowToEvent);
+  }
+
+  /** Runs a write transaction (IMMEDIATE: take the write lock up front), then feeds the hub. */
+  private write<T>(key: string, fn: () => T): T {
+    let result: T;
+    try {
+      result = this.db.transaction(fn).immediate();
+    } catch (err) {
+      // Another process wrote from the same previous row first: the unique index refused ours.
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        const latest = this.stmt.latest.get(key) as LogRow | undefined;
+        throw new ConflictError(key, latest?.id ?? 0);
+      }
+      throw err;
+    }
+    this.poll();
+    return result;
+  }
+
+  private insert(row: LogRow): void {
+    this.stmt.insert.run(row);
+  }
+
+  /** The latest row of a live key, or NotFoundError. */
+  private live(key: string): LogRow {
+    const latest = this.stmt.latest.get(key) as LogRow | undefined;
+    if (!latest || latest.deleted) throw new NotFoundError(key);
+    return latest;
+  }
+
+  private current(): number {
+    const row = this.stmt.seq.get() as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  private compacted(): number {
+    const row = this.stmt.compacted.get() as { value: number } | undefined;
+    return row?.value ?? 0;
+  }
+
+  /** Checks a past revision is still readable and returns it. */
+  private readable(revision: number): number {
+    const compacted = this.compacted();
+    if (revision < compacted) throw new CompactedError(revision, compacted);
+    const current = this.current();
+    if (revision > current) throw new FutureRevisionError(revision, current);
+    return revision;
+  }
+
+  /** Statements whose text depends on the query shape, prepared once per shape. */
+  private prepared(sql: string): Database.Statement {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private rangeSql(hi: string | undefined): string {
+    return LATEST_IN_RANGE.replace('%HI%', hi === undefined ? '' : 'AND name < @hi');
+  }
+}

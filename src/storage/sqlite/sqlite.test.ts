@@ -1,0 +1,94 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { collect, runBackendSuite } from '../backend.case.ts';
+import { openSqliteBackend } from './index.ts';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'berth-sqlite-'));
+}
+
+runBackendSuite('sqlite', async () => {
+  const dir = tempDir();
+  const backend = openSqliteBackend(join(dir, 'state.db'), { progressIntervalMs: 200 });
+  return { backend, cleanup: async () => { await backend.close(); rmSync(dir, { recursive: true, force: true }); } };
+});
+
+describe('sqlite backend', () => {
+  it('replays history written before it opened and sees writes of another instance', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'state.db');
+    const first = openSqliteBackend(file);
+    for (let i = 1; i <= 5; i++) await first.create(`/h/k${i}`, String(i));
+    await first.close();
+    const second = openSqliteBackend(file, { pollIntervalMs: 50 });
+    const third = openSqliteBackend(file);
+    try {
+      const w = collect(second, '/h/', 2);
+      await w.until((c) => c.events.length >= 3);
+      // A write through another handle reaches the watch through the timer poll.
+      await third.create('/h/k6', '6');
+      await w.until((c) => c.events.length >= 4);
+      w.watch.close();
+      assert.deepEqual(w.events.map((e) => e.revision), [3, 4, 5, 6]);
+      assert.equal(await second.currentRevision(), 6);
+    } finally {
+      await second.close();
+      await third.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists 10,000 keys quickly', async () => {
+    const dir = tempDir();
+    const backend = openSqliteBackend(join(dir, 'state.db'));
+    try {
+      for (let i = 0; i < 10_000; i++) await backend.create(`/big/k${String(i).padStart(5, '0')}`, 'x'.repeat(100));
+      for (let i = 0; i < 2_000; i++) await backend.update(`/big/k${String(i).padStart(5, '0')}`, 'y', 1 + i);
+      const started = performance.now();
+      const all = await backend.list('/big/');
+      const elapsed = performance.now() - started;
+      assert.equal(all.items.length, 10_000);
+      assert.equal(all.items[0].value, 'y');
+      assert.ok(elapsed < 500, `list took ${elapsed} ms`);
+    } finally {
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps every acknowledged write across kill -9', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'state.db');
+    const writer = fileURLToPath(new URL('./crash-writer.fixture.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => { out += d; });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    try {
+      // Wait for the first acknowledged write, then let it run a little longer before killing it.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('writer never acknowledged a write')), 15_000);
+        child.stdout.on('data', () => { clearTimeout(timer); resolve(); });
+      });
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      child.kill('SIGKILL');
+    }
+    assert.equal(await exited, 'SIGKILL');
+    const acked = out.split('\n').filter((line) => line.startsWith('/'));
+    assert.ok(acked.length > 10, `only ${acked.length} writes acknowledged`);
+    const backend = openSqliteBackend(file);
+    try {
+      for (const key of acked) assert.ok(await backend.get(key), `lost acknowledged key ${key}`);
+    } finally {
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
