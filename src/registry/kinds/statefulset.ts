@@ -125,7 +125,7 @@ export const statefulSetStrategy: Strategy = {
   validateUpdate(obj: KubeObject, old: KubeObject) {
     const spec: Rec = isObject(obj.spec) ? clone(obj.spec) : {};
     const oldSpec: Rec = isObject(old.spec) ? old.spec : {};
-    for (const f of ['replicas', 'template', 'updateStrategy', 'minReadySeconds', 'ordinals', 'persistentVolumeClaimRetentionPolicy', 'revisionHistoryLimit']) {
+    for (const f of ['replicas', 'template', 'updateStrategy', 'minReadySeconds', 'ordinals', 'persistentVolumeClaimRetentionPolicy']) {
       spec[f] = oldSpec[f];
     }
     return jsonEqual(spec, oldSpec) ? [] : [fieldError.forbidden('spec', STS_UPDATE_FORBIDDEN)];

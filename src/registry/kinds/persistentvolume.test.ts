@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../apis/object.ts';
+import { parseQuantity, persistentvolumeStrategy as s } from './persistentvolume.ts';
+
+const pv = (spec: any): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv1' }, spec });
+const f = (errs: { field: string; type: string }[]) => errs.map((e) => `${e.field}:${e.type}`);
+const good = () => pv({ capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/srv/data' } });
+
+test('quantities parse', () => {
+  assert.equal(parseQuantity('10Gi'), 10 * 2 ** 30);
+  assert.equal(parseQuantity('500M'), 5e8);
+  assert.equal(parseQuantity('1e3'), 1000);
+  assert.equal(parseQuantity('ten'), undefined);
+});
+
+test('defaults and Pending on create', () => {
+  const o = good();
+  s.defaults!(o); s.prepareForCreate!(o);
+  assert.equal(o.spec.persistentVolumeReclaimPolicy, 'Retain');
+  assert.equal(o.spec.volumeMode, 'Filesystem');
+  assert.equal(o.status.phase, 'Pending');
+  assert.deepEqual(s.validate!(o), []);
+});
+
+test('required capacity, access modes and a single source', () => {
+  assert.deepEqual(f(s.validate!(pv({}))), [
+    'spec.accessModes:FieldValueRequired', 'spec.capacity:FieldValueRequired', 'spec.capacity:FieldValueNotSupported', 'spec:FieldValueRequired',
+  ]);
+  const errs = s.validate!(pv({ capacity: { storage: '0' }, accessModes: ['ReadWriteSometimes'], hostPath: { path: '/a' }, nfs: { server: 'x', path: '/' } }));
+  assert.deepEqual(f(errs), ['spec.accessModes:FieldValueNotSupported', 'spec.capacity[storage]:FieldValueInvalid', 'spec.nfs:FieldValueForbidden']);
+  assert.equal(errs[1].message, 'Invalid value: "0": must be greater than zero');
+  assert.deepEqual(f(s.validate!(pv({ capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOncePod', 'ReadOnlyMany'], csi: { driver: 'd', volumeHandle: 'h' } }))),
+    ['spec.accessModes:FieldValueForbidden']);
+  assert.deepEqual(f(s.validate!(pv({ capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], local: { path: '/mnt/disk' } }))),
+    ['spec.nodeAffinity:FieldValueRequired']);
+  assert.deepEqual(f(s.validate!(pv({ capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/a/../b' }, volumeMode: 'Raw' }))),
+    ['spec.hostPath.path:FieldValueInvalid', 'spec.volumeMode:FieldValueNotSupported']);
+});
+
+test('update: source and volume mode immutable; capacity may change', () => {
+  const old = good(); s.defaults!(old);
+  const grown = structuredClone(old); grown.spec.capacity.storage = '20Gi';
+  assert.deepEqual(s.validateUpdate!(grown, old), []);
+  const moved = structuredClone(old); moved.spec.hostPath.path = '/other'; moved.spec.volumeMode = 'Block';
+  assert.deepEqual(f(s.validateUpdate!(moved, old)), ['spec.persistentvolumesource:FieldValueForbidden', 'volumeMode:FieldValueInvalid']);
+});
