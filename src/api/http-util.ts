@@ -59,6 +59,9 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 /** Decodes a JSON (or YAML) body into a value; 400 with the parser's message on bad syntax. */
 export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
   const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  if (type.includes('protobuf') || type.includes('cbor')) {
+    throw new ApiError('BERTH_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`);
+  }
   const text = buf.toString('utf8');
   if (!text.trim()) throw errors.badRequest('request body is empty');
   try {

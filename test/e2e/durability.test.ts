@@ -27,8 +27,8 @@ describe('durability (sqlite)', () => {
   });
 
   it('objects survive a clean restart (SIGTERM)', { timeout: 90_000 }, async () => {
-    await ok(['create', 'namespace', NS]);
-    await ok(['create', 'configmap', 'survivor', '-n', NS, '--from-literal=k=v']);
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }));
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'survivor', namespace: NS }, data: { k: 'v' } }));
     await ok(['label', 'configmap', 'survivor', '-n', NS, 'round=2']);
     const before = parseJson(await ok(['get', 'cm', 'survivor', '-n', NS, '-o', 'json']), 'get survivor');
     await srv().restart();
@@ -38,7 +38,7 @@ describe('durability (sqlite)', () => {
     assert.equal(afterRestart.metadata.uid, before.metadata.uid);
     assert.equal(afterRestart.metadata.resourceVersion, before.metadata.resourceVersion);
     // Writes keep working and resourceVersions keep increasing after the restart.
-    await ok(['create', 'configmap', 'after-restart', '-n', NS, '--from-literal=k=v']);
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after-restart', namespace: NS }, data: { k: 'v' } }));
     const fresh = parseJson(await ok(['get', 'cm', 'after-restart', '-n', NS, '-o', 'json']), 'get after-restart');
     assert.ok(BigInt(fresh.metadata.resourceVersion) > BigInt(before.metadata.resourceVersion), 'resourceVersion must keep increasing across restarts');
   });

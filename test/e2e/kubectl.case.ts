@@ -73,6 +73,11 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
     const assertNotFound = async (args: string[]): Promise<void> => {
       assertFails(await k(args), `kubectl ${args.join(' ')} (expected NotFound)`, /NotFound|not found/);
     };
+    /** Create objects from JSON with `kubectl create -f -` (setup; avoids typed-client generators). */
+    const createObjects = async (...objs: object[]): Promise<void> => {
+      await ok(['create', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n---\n') });
+    };
+    const createNs = (name: string): Promise<void> => createObjects({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     /** The server still answers and kubectl still works. */
     const assertServing = async (): Promise<void> => {
       const out = await ok(['get', '--raw', '/readyz']);
@@ -210,7 +215,7 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
           spec: { nodeName: 'e2e-nowhere', containers: [{ name: 'c', image: 'docker.io/library/busybox:1.36', command: ['sleep', '3600'] }] },
         };
         await ok(['create', '-f', '-'], { input: JSON.stringify(pod) });
-        await ok(['create', 'namespace', 'e2e-sel']);
+        await createNs('e2e-sel');
         const cms = [
           configMap('one', 'e2e-sel', { k: 'v' }, { labels: { app: 'web', tier: 'a' } }),
           configMap('two', 'e2e-sel', { k: 'v' }, { labels: { app: 'web', tier: 'b' } }),
@@ -353,7 +358,7 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
         try {
           await watch.waitForLine(/^NAME\s+DATA\s+AGE/, 10_000);
           await watch.waitForLine(/^three\s/, 10_000);
-          await ok(['create', 'configmap', 'watched', '-n', 'e2e-sel', '--from-literal=a=b']);
+          await createObjects(configMap('watched', 'e2e-sel', { a: 'b' }));
           const line = await watch.waitForLine(/^watched\s/, 5_000);
           assert.equal(columns(line)[1], '1');
           // A label change is a MODIFIED event; kubectl prints the row again.
@@ -399,7 +404,7 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
       const dep = async (): Promise<any> => getJson(['get', 'deploy', 'mut', '-n', ns]);
 
       before(async () => {
-        await ok(['create', 'namespace', ns]);
+        await createNs(ns);
         await ok(['create', '-f', '-'], { input: JSON.stringify(mutDeployment('mut', ns)) });
         await ok(['create', '-f', '-'], { input: JSON.stringify(configMap('editme', ns, { color: 'red', size: 'L' })) });
       });
@@ -424,12 +429,12 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
 
       it('create of an existing name fails with AlreadyExists', T, async () => {
         assertFails(
-          await k(['create', 'configmap', 'lit', '-n', ns, '--from-literal=k1=other']),
+          await k(['create', '-f', '-'], { input: JSON.stringify(configMap('editme', ns, { color: 'other' })) }),
           'create existing configmap',
           /AlreadyExists/,
-          /configmaps "lit" already exists/,
+          /configmaps "editme" already exists/,
         );
-        assert.deepEqual((await getJson(['get', 'cm', 'lit', '-n', ns])).data, { k1: 'v1', k2: 'v2' });
+        assert.deepEqual((await getJson(['get', 'cm', 'editme', '-n', ns])).data, { color: 'red', size: 'L' });
       });
 
       it('label and annotate', T, async () => {
@@ -581,11 +586,11 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
       const exists = async (name: string): Promise<boolean> => (await k(['get', 'cm', name, '-n', ns])).code === 0;
 
       before(async () => {
-        await ok(['create', 'namespace', ns]);
+        await createNs(ns);
       });
 
       it('plain delete', T, async () => {
-        await ok(['create', 'configmap', 'plain', '-n', ns, '--from-literal=a=b']);
+        await createObjects(configMap('plain', ns, { a: 'b' }));
         assert.equal(await ok(['delete', 'cm', 'plain', '-n', ns]), 'configmap "plain" deleted\n');
         assertFails(await k(['get', 'cm', 'plain', '-n', ns]), 'get deleted cm', /NotFound/, /configmaps "plain" not found/);
         assertFails(await k(['delete', 'cm', 'plain', '-n', ns]), 'delete missing cm', /NotFound/);
@@ -609,7 +614,7 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
       });
 
       it('--cascade=foreground with no dependents: the object disappears', T, async () => {
-        await ok(['create', 'configmap', 'fg-lonely', '-n', ns, '--from-literal=a=b']);
+        await createObjects(configMap('fg-lonely', ns, { a: 'b' }));
         const out = await ok(['delete', 'cm', 'fg-lonely', '-n', ns, '--cascade=foreground', '--timeout=20s']);
         assert.equal(out, 'configmap "fg-lonely" deleted\n');
         await eventually('removal of fg-lonely', async () => !(await exists('fg-lonely')), 5_000);
@@ -625,7 +630,7 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
     describe('bad input is rejected with a clear message and nothing is stored', () => {
       const ns = 'e2e-bad';
       before(async () => {
-        await ok(['create', 'namespace', ns]);
+        await createNs(ns);
       });
       const cmNames = async (): Promise<string[]> => lines(await ok(['get', 'cm', '-n', ns, '-o', 'name']));
 

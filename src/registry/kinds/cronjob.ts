@@ -79,5 +79,4 @@ export const cronJobStrategy: Strategy = {
     if (name.length > MAX_NAME) errs.push(fieldError.invalid('metadata.name', name, `must be no more than ${MAX_NAME} characters`));
     return errs;
   },
-
 };

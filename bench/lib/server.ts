@@ -1,0 +1,110 @@
+/**
+ * Starts a `bin/berth server` child on a free 127.0.0.1 port in a fresh temp data dir and waits for
+ * `/readyz` to answer `ok`. Every child started here is also SIGKILLed when the bench process exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BERTH_BIN = path.join(REPO_ROOT, 'bin', 'berth');
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => { for (const c of live) c.kill('SIGKILL'); process.exit(130); });
+}
+
+export interface BerthChild {
+  url: string;
+  port: number;
+  pid: number;
+  dataDir: string;
+  /** ms from spawn to the first 200 `ok` on /readyz. */
+  startMs: number;
+  logs(): string;
+  /** SIGTERM (SIGKILL after 5 s), wait for exit, delete the data dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** `sqlite` (default) or `etcd://127.0.0.1:PORT`. */
+  store?: string;
+  readyTimeoutMs?: number;
+  /** Poll interval of /readyz while starting (ms, default 5). */
+  pollMs?: number;
+}
+
+/** A port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
+      srv.close(() => resolve(addr.port));
+    });
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** One GET of /readyz; true iff it answered 200 `ok`. */
+async function ready(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
+    const body = await res.text();
+    return res.status === 200 && body.trim() === 'ok';
+  } catch {
+    return false;
+  }
+}
+
+export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const args = ['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`];
+  if (opts.store) args.push('--store', opts.store);
+  let log = '';
+  const started = performance.now();
+  const child = spawn(process.execPath, [BERTH_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  const append = (d: Buffer) => { log = (log + d.toString()).slice(-64 * 1024); };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 15_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`berth server exited during startup:\n${log}`);
+    }
+    if (await ready(url)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`berth server not ready at ${url}:\n${log}`);
+    }
+    await sleep(opts.pollMs ?? 5);
+  }
+  const startMs = performance.now() - started;
+  return { url, port, pid: child.pid!, dataDir, startMs, logs: () => log, stop };
+}
