@@ -75,7 +75,7 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
     };
     /** Create objects from JSON with `kubectl create -f -` (setup; avoids typed-client generators). */
     const createObjects = async (...objs: object[]): Promise<void> => {
-      await ok(['create', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n---\n') });
+      await ok(['create', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n') });
     };
     const createNs = (name: string): Promise<void> => createObjects({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     /** The server still answers and kubectl still works. */
@@ -221,7 +221,7 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
           configMap('two', 'e2e-sel', { k: 'v' }, { labels: { app: 'web', tier: 'b' } }),
           configMap('three', 'e2e-sel', { k: 'v' }, { labels: { app: 'db', tier: 'c' } }),
         ];
-        await ok(['create', '-f', '-'], { input: cms.map((c) => JSON.stringify(c)).join('\n---\n') });
+        await createObjects(...cms);
       });
 
       const headers: Array<[string, string[], boolean]> = [

@@ -1,0 +1,32 @@
+/**
+ * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, all.
+ * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
+ */
+const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
+  idle: () => import('./idle.ts'),
+  api: () => import('./api.ts'),
+  list: () => import('./list.ts'),
+  watch: () => import('./watch.ts'),
+};
+
+const name = process.argv[2] ?? '';
+const names = name === 'all' ? Object.keys(BENCHMARKS) : [name];
+if (!names.every((n) => n in BENCHMARKS)) {
+  console.error(`usage: npm run bench -- <${[...Object.keys(BENCHMARKS), 'all'].join('|')}>`);
+  process.exit(2);
+}
+
+let allPass = true;
+try {
+  for (const n of names) {
+    const started = performance.now();
+    console.log(`\n#### bench ${n} (node ${process.version}, ${new Date().toISOString()})`);
+    const pass = await (await BENCHMARKS[n]()).run();
+    console.log(`#### bench ${n}: ${pass ? 'targets met' : 'TARGET MISSED'} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    allPass &&= pass;
+  }
+} catch (err) {
+  console.error(err);
+  process.exit(2);
+}
+process.exit(allPass ? 0 : 1);
