@@ -1,0 +1,121 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer } from '../../server/berth-server.ts';
+import { createLogger } from '../../util/log.ts';
+import { LocalClient } from '../../client/local-client.ts';
+import { R } from '../../client/client.ts';
+import { NODE_LEASE_NAMESPACE, registerNode } from './node-registration.ts';
+import { ensureRuntimeClasses } from './runtime-classes.ts';
+
+const log = createLogger({ level: 'warn' });
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('node registration', () => {
+  let dataDir: string;
+  let server: RunningServer;
+  const start = () => startServer({ dataDir, host: '127.0.0.1', port: 0, store: 'sqlite', log });
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'berth-node-reg-'));
+    server = await start();
+  });
+  after(async () => {
+    await server?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('registers the Node, renews the Lease, and keeps one Node across restarts', async () => {
+    const client = new LocalClient(server.registry);
+    let ready = true;
+    const reg = await registerNode(client, {
+      nodeName: 'node-1', podCIDR: '10.244.1.0/24', agentPort: 10250, ready: () => ready, dataDir,
+      labels: { 'berth.dev/role': 'test' }, taints: [{ key: 'berth.dev/new', effect: 'PreferNoSchedule' }],
+      reserved: { memoryBytes: 1024 * 1024 }, statusIntervalMs: 30, statusReportIntervalMs: 60_000, leaseRenewIntervalMs: 50, log,
+    });
+    try {
+      const node = await client.get(R.nodes, undefined, 'node-1');
+      assert.equal(node.spec.podCIDR, '10.244.1.0/24');
+      assert.deepEqual(node.spec.taints, [{ key: 'berth.dev/new', effect: 'PreferNoSchedule' }]);
+      assert.equal(node.metadata.labels?.['kubernetes.io/hostname'], 'node-1');
+      assert.equal(node.metadata.labels?.['kubernetes.io/os'], 'linux');
+      assert.equal(node.metadata.labels?.['berth.dev/role'], 'test');
+      const cap = node.status.capacity;
+      assert.match(cap.cpu, /^\d+$/);
+      assert.match(cap.memory, /^\d+Ki$/);
+      assert.equal(cap.pods, '110');
+      assert.match(cap['ephemeral-storage'], /^\d+Ki$/);
+      assert.equal(parseInt(node.status.allocatable.memory), parseInt(cap.memory) - 1024);
+      const readyCond = node.status.conditions.find((c: { type: string }) => c.type === 'Ready');
+      assert.equal(readyCond.status, 'True');
+      assert.equal(readyCond.reason, 'KubeletReady');
+      assert.deepEqual(node.status.conditions.map((c: { type: string }) => c.type), ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready']);
+      assert.equal(node.status.daemonEndpoints.kubeletEndpoint.Port, 10250);
+      assert.equal(node.status.nodeInfo.kubeletVersion, 'v1.32.0-berth');
+      assert.ok(node.status.addresses.some((a: { type: string }) => a.type === 'InternalIP'));
+
+      // Lease: held by the node, owned by the Node, renewed.
+      const lease1 = await client.get(R.leases, NODE_LEASE_NAMESPACE, 'node-1');
+      assert.equal(lease1.spec.holderIdentity, 'node-1');
+      assert.equal(lease1.spec.leaseDurationSeconds, 40);
+      assert.equal(lease1.metadata.ownerReferences?.[0]?.uid, node.metadata.uid);
+      assert.equal(lease1.metadata.ownerReferences?.[0]?.kind, 'Node');
+      await waitFor(async () => {
+        const l = await client.get(R.leases, NODE_LEASE_NAMESPACE, 'node-1');
+        return l.spec.renewTime > lease1.spec.renewTime ? l : undefined;
+      }, 'the lease renewTime to advance');
+
+      // A change is written without waiting for the report interval; no change writes nothing.
+      const rv = (await client.get(R.nodes, undefined, 'node-1')).metadata.resourceVersion;
+      await new Promise((r) => setTimeout(r, 120));
+      assert.equal((await client.get(R.nodes, undefined, 'node-1')).metadata.resourceVersion, rv, 'unchanged status is not rewritten');
+      ready = false;
+      await waitFor(async () => {
+        const n = await client.get(R.nodes, undefined, 'node-1');
+        return n.status.conditions.find((c: { type: string }) => c.type === 'Ready').status === 'False' ? n : undefined;
+      }, 'Ready=False');
+    } finally {
+      await reg.stop();
+    }
+
+    await ensureRuntimeClasses(client);
+    await ensureRuntimeClasses(client);
+    const rcs = await client.list(R.runtimeclasses, undefined);
+    assert.deepEqual(rcs.items.map((o) => `${o.metadata.name}:${o.handler}`).sort(), ['process:process', 'runc:runc']);
+
+    // Restart the server on the same data dir and register again.
+    const uid = (await client.get(R.nodes, undefined, 'node-1')).metadata.uid;
+    await server.stop();
+    server = await start();
+    const client2 = new LocalClient(server.registry);
+    const reg2 = await registerNode(client2, {
+      nodeName: 'node-1', podCIDR: '10.244.1.0/24', agentPort: 10251, ready: () => true, dataDir,
+      labels: { extra: 'yes' }, statusIntervalMs: 1000, leaseRenewIntervalMs: 1000, log,
+    });
+    try {
+      const nodes = await client2.list(R.nodes, undefined);
+      assert.equal(nodes.items.length, 1);
+      const n = nodes.items[0];
+      assert.equal(n.metadata.uid, uid, 'the same Node object');
+      assert.equal(n.metadata.labels?.extra, 'yes');
+      assert.equal(n.metadata.labels?.['berth.dev/role'], 'test', 'labels set by others are kept');
+      assert.equal(n.status.daemonEndpoints.kubeletEndpoint.Port, 10251);
+      assert.equal(n.status.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True');
+      const leases = await client2.list(R.leases, NODE_LEASE_NAMESPACE);
+      assert.equal(leases.items.length, 1);
+    } finally {
+      await reg2.stop();
+    }
+  });
+});

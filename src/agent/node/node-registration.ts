@@ -1,0 +1,234 @@
+/**
+ * A node agent's presence in the API: it registers its Node (create, or reconcile labels / podCIDR of
+ * an existing one after a restart), keeps the Node's status current — recomputed every 10 s, written
+ * only when something changed or every 60 s so heartbeat times stay fresh (the kubelet's
+ * nodeStatusReportFrequency) — and renews its Lease in `kube-node-lease` every 10 s (the kubelet's
+ * node lease: the cheap heartbeat that controllers watch). Stopping ends the loops; the Node stays.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { KubeObject } from '../../apis/object.ts';
+import { R, type Client } from '../../client/client.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.ts';
+import type { Logger } from '../../util/log.ts';
+import {
+  DEFAULT_MAX_PODS, goArch, nodeAddresses, nodeConditions, nodeLabels, nodeResources, nodeSystemInfo, sampleMachine,
+  stampConditions, type MachineSample, type NodeCondition, type Reserved,
+} from './node-info.ts';
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/** A node taint. */
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface RegisterNodeOptions {
+  nodeName: string;
+  /** spec.podCIDR; applied on create, or to an existing Node that has none. */
+  podCIDR?: string;
+  /** The agent's stream server port (status.daemonEndpoints.kubeletEndpoint.Port). */
+  agentPort: number;
+  /** Whether the agent can run pods now (the Ready condition). */
+  ready(): boolean;
+  /** Extra labels, set over the well-known ones. */
+  labels?: Record<string, string>;
+  /** Taints applied when the Node is created (as the kubelet's --register-with-taints). */
+  taints?: Taint[];
+  /** Directory whose filesystem is ephemeral-storage (default: the working directory). */
+  dataDir?: string;
+  /** Pod capacity (default 110). */
+  maxPods?: number;
+  /** Held back from allocatable. */
+  reserved?: Reserved;
+  /** The Hostname address (default: os.hostname()). */
+  hostname?: string;
+  /** How often status is recomputed (default 10 000 ms). */
+  statusIntervalMs?: number;
+  /** Status is written at least this often even when unchanged (default 60 000 ms). */
+  statusReportIntervalMs?: number;
+  /** How often the Lease is renewed (default 10 000 ms). */
+  leaseRenewIntervalMs?: number;
+  /** spec.leaseDurationSeconds (default 40). */
+  leaseDurationSeconds?: number;
+  /** Reads the machine; replaceable in tests. */
+  sample?: () => MachineSample;
+  log?: Logger;
+}
+
+export interface NodeRegistration {
+  /** The Node as last written or read. */
+  readonly node: KubeObject;
+  /** The Lease as last written. */
+  readonly lease: KubeObject | undefined;
+  /** Recomputes status and writes it if changed (or `force`); true when written. */
+  syncStatus(force?: boolean): Promise<boolean>;
+  /** Renews the Lease now. */
+  renewLease(): Promise<KubeObject>;
+  /** Stops the loops and waits for a write in flight. Does not delete the Node or the Lease. */
+  stop(): Promise<void>;
+}
+
+/** RFC 3339 with microseconds, as metav1.MicroTime serialises. */
+export function microTime(d = new Date()): string {
+  return d.toISOString().replace(/Z$/, '000Z');
+}
+
+function isoNow(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** The status without heartbeat times: what decides whether a write is needed. */
+function comparable(status: KubeObject['status']): unknown {
+  return { ...status, conditions: (status?.conditions ?? []).map((c: NodeCondition) => ({ ...c, lastHeartbeatTime: undefined })) };
+}
+
+/** Registers the Node, starts the status and lease loops. */
+export async function registerNode(client: Client, opts: RegisterNodeOptions): Promise<NodeRegistration> {
+  const name = opts.nodeName;
+  const sample = opts.sample ?? (() => sampleMachine(opts.dataDir ?? process.cwd()));
+  const statusEvery = opts.statusIntervalMs ?? 10_000;
+  const reportEvery = opts.statusReportIntervalMs ?? 60_000;
+  const leaseEvery = opts.leaseRenewIntervalMs ?? 10_000;
+  const log = opts.log;
+
+  let node: KubeObject;
+  let lease: KubeObject | undefined;
+  let lastWrittenAt = 0;
+  let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const running = new Set<Promise<unknown>>();
+
+  const computeStatus = (previous: NodeCondition[] | undefined): KubeObject['status'] => {
+    const s = sample();
+    const { capacity, allocatable } = nodeResources(s, opts.maxPods ?? DEFAULT_MAX_PODS, opts.reserved);
+    return {
+      capacity, allocatable,
+      conditions: stampConditions(nodeConditions(s, opts.ready()), previous, isoNow()),
+      addresses: nodeAddresses(s, opts.hostname),
+      daemonEndpoints: { kubeletEndpoint: { Port: opts.agentPort } },
+      nodeInfo: nodeSystemInfo(s),
+    };
+  };
+
+  const wantedLabels = (): Record<string, string> => ({ ...nodeLabels(name, goArch()), ...(opts.labels ?? {}) });
+
+  /** Creates the Node, or reconciles labels/podCIDR of the one that exists; then writes status. */
+  const ensureNode = async (): Promise<void> => {
+    const status = computeStatus(undefined);
+    const fresh: KubeObject = {
+      apiVersion: 'v1', kind: 'Node',
+      metadata: { name, labels: wantedLabels() },
+      spec: { ...(opts.podCIDR ? { podCIDR: opts.podCIDR } : {}), ...(opts.taints?.length ? { taints: opts.taints } : {}) },
+      status,
+    };
+    try {
+      node = await client.create(R.nodes, undefined, fresh);
+      lastWrittenAt = Date.now();
+      return;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const existing = await client.get(R.nodes, undefined, name);
+      const next = structuredClone(existing);
+      next.metadata.labels = { ...(existing.metadata.labels ?? {}), ...wantedLabels() };
+      next.spec = next.spec ?? {};
+      if (opts.podCIDR && !next.spec.podCIDR) next.spec.podCIDR = opts.podCIDR;
+      else if (opts.podCIDR && next.spec.podCIDR !== opts.podCIDR) {
+        log?.warn('node has another podCIDR; keeping it', { node: name, podCIDR: next.spec.podCIDR, wanted: opts.podCIDR });
+      }
+      try {
+        node = isDeepStrictEqual(next, existing) ? existing : await client.update(R.nodes, undefined, next);
+        break;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 5) throw err;
+      }
+    }
+    await writeStatus(computeStatus(node.status?.conditions));
+  };
+
+  const writeStatus = async (status: KubeObject['status']): Promise<void> => {
+    node = await client.update(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name }, status }, 'status');
+    lastWrittenAt = Date.now();
+  };
+
+  const syncStatus = async (force = false): Promise<boolean> => {
+    const status = computeStatus(node.status?.conditions);
+    const due = Date.now() - lastWrittenAt >= reportEvery;
+    if (!force && !due && isDeepStrictEqual(comparable(status), comparable(node.status))) return false;
+    try {
+      await writeStatus(status);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      log?.warn('node object is gone; registering again', { node: name });
+      await ensureNode();
+    }
+    return true;
+  };
+
+  const leaseBody = (base?: KubeObject): KubeObject => {
+    const obj: KubeObject = base ? structuredClone(base) : {
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: NODE_LEASE_NAMESPACE },
+    };
+    obj.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid! }];
+    obj.spec = { ...(obj.spec ?? {}), holderIdentity: name, leaseDurationSeconds: opts.leaseDurationSeconds ?? 40, renewTime: microTime() };
+    return obj;
+  };
+
+  const renewLease = async (): Promise<KubeObject> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        lease = lease ? await client.update(R.leases, NODE_LEASE_NAMESPACE, leaseBody(lease)) : await client.create(R.leases, NODE_LEASE_NAMESPACE, leaseBody());
+        return lease;
+      } catch (err) {
+        if (attempt >= 3 || !(isConflict(err) || isNotFound(err) || isAlreadyExists(err))) throw err;
+        // Stale cache, lease deleted, or created by an earlier run: start from what is stored.
+        try {
+          lease = await client.get(R.leases, NODE_LEASE_NAMESPACE, name);
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+          lease = undefined;
+        }
+      }
+    }
+  };
+
+  const loop = (every: number, what: string, fn: () => Promise<unknown>) => {
+    const tick = () => {
+      timers.delete(t);
+      if (stopped) return;
+      const run = fn().catch((err) => log?.warn(`${what} failed`, { node: name, error: (err as Error).message }));
+      running.add(run);
+      void run.finally(() => {
+        running.delete(run);
+        if (stopped) return;
+        t = setTimeout(tick, every);
+        t.unref();
+        timers.add(t);
+      });
+    };
+    let t = setTimeout(tick, every);
+    t.unref();
+    timers.add(t);
+  };
+
+  await ensureNode();
+  await renewLease();
+  loop(statusEvery, 'node status update', () => syncStatus());
+  loop(leaseEvery, 'node lease renewal', renewLease);
+
+  return {
+    get node() { return node; },
+    get lease() { return lease; },
+    syncStatus,
+    renewLease,
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      await Promise.all([...running]);
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * The in-process Client: straight onto the Registry's resource stores, no HTTP and no JSON round trip
+ * beyond the store's own encoding. Errors are the API's `ApiError`s. Objects passed in are copied
+ * before the store touches them, so callers keep theirs unchanged, as over HTTP.
+ */
+import type { KubeObject } from '../apis/object.ts';
+import { ApiError, errors } from '../errors/index.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { ResourceStore } from '../registry/resource-store.ts';
+import { makeFilter } from '../registry/object-filter.ts';
+import { deleteObject, type DeleteOptions } from '../registry/store-delete.ts';
+import { watchResource, type WatchHandle } from '../registry/store-watch.ts';
+import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, WatchOptions } from './client.ts';
+import { bindPod, checkTypeMeta, evictPod, patchLocal } from './local-writes.ts';
+
+/** The delete options a Client accepts. */
+export type ClientDeleteOptions = Parameters<Client['delete']>[3];
+
+const POLICIES = ['Orphan', 'Background', 'Foreground'];
+
+/** A Client over a Registry in the same process. */
+export class LocalClient implements Client {
+  constructor(readonly registry: Registry) {}
+
+  /** The store serving `ref`; a 404 like the API's for an unknown resource or version. */
+  private store(ref: ResourceRef): ResourceStore {
+    const s = this.registry.store(ref.group, ref.resource);
+    if (!s || s.type.info.version !== ref.version) {
+      throw new ApiError('BERTH_NOT_FOUND', 'the server could not find the requested resource', { group: ref.group || undefined, kind: ref.resource });
+    }
+    return s;
+  }
+
+  async get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KubeObject> {
+    return this.store(ref).get(namespace, name);
+  }
+
+  async list(ref: ResourceRef, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {
+    const store = this.store(ref);
+    const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
+    const res = await store.list(namespace, { filter, limit: opts.limit, resourceVersion: opts.resourceVersion });
+    return { items: res.items, resourceVersion: res.resourceVersion };
+  }
+
+  /**
+   * Starts a watch. A start point the store refuses (too old, too new) is delivered as an ERROR event
+   * followed by the end of the watch, as over HTTP; bad selectors reject.
+   */
+  async watch(ref: ResourceRef, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: ClientWatchEvent) => void): Promise<ClientWatch> {
+    const store = this.store(ref);
+    const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
+    let finished = false;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => { resolveDone = r; });
+    let handle: WatchHandle | undefined;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      handle?.close();
+      resolveDone();
+    };
+    const deliver = (ev: ClientWatchEvent) => {
+      if (finished) return;
+      try {
+        onEvent(ev);
+      } catch {
+        // A throwing handler must not break the store's watch fan-out.
+      }
+    };
+    try {
+      handle = await watchResource(store, namespace, {
+        filter, resourceVersion: opts.resourceVersion, allowBookmarks: opts.allowBookmarks,
+      }, (ev) => deliver(ev as ClientWatchEvent), finish);
+      if (finished) handle.close();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      deliver({ type: 'ERROR', object: err.toStatus() as unknown as KubeObject });
+      finish();
+    }
+    return { close: finish, done };
+  }
+
+  async create(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject> {
+    const store = this.store(ref);
+    const body = structuredClone(obj);
+    if (subresource) {
+      const name = obj.metadata?.name;
+      if (!name) throw errors.badRequest(`a name is required to create ${ref.resource}/${subresource}`);
+      if (!(store.type.info.subresources ?? []).includes(subresource as never)) throw errors.notFound(store.group, `${store.plural}/${subresource}`, name);
+      if (store.plural === 'pods' && store.group === '' && subresource === 'binding') return bindPod(store, namespace, name, body);
+      if (store.plural === 'pods' && store.group === '' && subresource === 'eviction') return evictPod(store, namespace, name, body);
+      throw errors.methodNotAllowed(`POST is not supported on ${ref.resource}/${subresource}`);
+    }
+    checkTypeMeta(body, store.apiVersion, store.type.info.kind);
+    return store.create(namespace, body);
+  }
+
+  async update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: 'status'): Promise<KubeObject> {
+    const store = this.store(ref);
+    if (subresource && subresource !== 'status') throw errors.methodNotAllowed(`PUT is not supported on ${ref.resource}/${subresource}`);
+    const name = obj.metadata?.name;
+    if (!name) throw errors.badRequest('the object to update has no name');
+    const body = structuredClone(obj);
+    checkTypeMeta(body, store.apiVersion, store.type.info.kind);
+    return store.update(namespace, name, body, { subresource });
+  }
+
+  async patch(ref: ResourceRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: 'status'): Promise<KubeObject> {
+    const store = this.store(ref);
+    if (subresource && subresource !== 'status') throw errors.methodNotAllowed(`PATCH is not supported on ${ref.resource}/${subresource}`);
+    return store.guaranteedUpdate(namespace, name,
+      (current) => patchLocal(current, type, patch, store.apiVersion, store.type.info.kind),
+      { subresource });
+  }
+
+  async delete(ref: ResourceRef, namespace: string | undefined, name: string, opts: ClientDeleteOptions = {}): Promise<void> {
+    const store = this.store(ref);
+    const policy = opts?.propagationPolicy;
+    if (policy !== undefined && !POLICIES.includes(policy)) {
+      throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
+    }
+    const options: DeleteOptions = {
+      gracePeriodSeconds: opts?.gracePeriodSeconds,
+      propagationPolicy: policy as DeleteOptions['propagationPolicy'],
+      preconditions: opts?.preconditions ? { ...opts.preconditions } : undefined,
+    };
+    await deleteObject(store, namespace, name, options);
+  }
+}
