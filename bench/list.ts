@@ -89,13 +89,14 @@ export async function run(): Promise<boolean> {
       ['read', 'p50 ms', 'max ms', 'items', 'size', 'server RSS/HWM MB after'],
       [
         ['(before creating pods)', '', '', '', '', fmtMem(memStart)],
-        [`create ${PODS} pods, 32 clients: ${f(created.opsPerSec, 0)}/s, p50 ${f(created.p50, 1)} / p99 ${f(created.p99, 1)} ms`, '', '', '', '', fmtMem(memCreated)],
+        [`(after creating ${PODS} pods)`, '', '', '', '', fmtMem(memCreated)],
         r('Berth GET pods (JSON)', json, fmtMem(memJson)),
         r('Berth GET pods (Table)', table, fmtMem(memTable)),
         r('peer: raw SELECT latest rows', peerSelect, '(bench process)'),
         r('peer: SELECT + parse + stringify list', peerBuild, '(bench process)'),
       ],
-      [`Berth JSON list is ${f(median(json.ms) / median(peerSelect.ms), 1)}x the raw SELECT, ${f(median(json.ms) / median(peerBuild.ms), 1)}x SELECT+JSON build; no target set`],
+      [`created ${PODS} pods with 32 clients: ${f(created.opsPerSec, 0)} pods/s, p50 ${f(created.p50, 1)} ms, p99 ${f(created.p99, 1)} ms`,
+       `Berth JSON list is ${f(median(json.ms) / median(peerSelect.ms), 1)}x the raw SELECT, ${f(median(json.ms) / median(peerBuild.ms), 1)}x SELECT+JSON build; no target set`],
     );
     return true;
   } finally {

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-# Debian packages: the runtime needs these; tests also need a real etcd.
-pkgs=(ca-certificates iproute2 nftables unzip)
+# Debian packages: the node agent needs these (CNI plugins, tini as pod init, perl for the process
+# runtime's shim, iproute2/nftables); tests also need a real etcd.
+pkgs=(ca-certificates iproute2 nftables unzip util-linux perl tini containernetworking-plugins)
 [ "$want_test" = 1 ] && pkgs+=(etcd-server)
 missing=()
 for p in "${pkgs[@]}"; do

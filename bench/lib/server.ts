@@ -52,7 +52,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from './stats.ts';
+export { sleep };
 
 /** One GET of /readyz; true iff it answered 200 `ok`. */
 async function ready(url: string): Promise<boolean> {
@@ -73,7 +74,9 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
   if (opts.store) args.push('--store', opts.store);
   let log = '';
   const started = performance.now();
-  const child = spawn(process.execPath, [BERTH_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, BERTH_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const append = (d: Buffer) => { log = (log + d.toString()).slice(-64 * 1024); };
   child.stdout!.on('data', append);

@@ -11,6 +11,8 @@ export function sortNum(xs: number[]): number[] {
   return xs.sort((a, b) => a - b);
 }
 
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export function median(xs: number[]): number {
   return pct(sortNum([...xs]), 50);
 }

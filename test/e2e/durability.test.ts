@@ -31,6 +31,8 @@ describe('durability (sqlite)', () => {
     await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'survivor', namespace: NS }, data: { k: 'v' } }));
     await ok(['label', 'configmap', 'survivor', '-n', NS, 'round=2']);
     const before = parseJson(await ok(['get', 'cm', 'survivor', '-n', NS, '-o', 'json']), 'get survivor');
+    await srv().stop();
+    assert.deepEqual(srv().lastExit(), { code: 0, signal: null }, `SIGTERM should stop the server cleanly (exit 0):\n${srv().logs().slice(-2000)}`);
     await srv().restart();
     const afterRestart = parseJson(await ok(['get', 'cm', 'survivor', '-n', NS, '-o', 'json']), 'get survivor after restart');
     assert.deepEqual(afterRestart.data, { k: 'v' });
@@ -43,7 +45,7 @@ describe('durability (sqlite)', () => {
     assert.ok(BigInt(fresh.metadata.resourceVersion) > BigInt(before.metadata.resourceVersion), 'resourceVersion must keep increasing across restarts');
   });
 
-  it('every create acknowledged before kill -9 is present after restart', { timeout: 90_000 }, async () => {
+  it('every create acknowledged before kill -9 is present after restart', { timeout: 90_000 }, async (t) => {
     const url = `${srv().url}/api/v1/namespaces/${NS}/configmaps`;
     const acked: string[] = [];
     const failures: string[] = [];
@@ -82,6 +84,7 @@ describe('durability (sqlite)', () => {
     const list = (await res.json()) as { items: Array<{ metadata: { name: string } }> };
     const present = new Set(list.items.map((i) => i.metadata.name));
     const missing = acked.filter((n) => !present.has(n));
+    t.diagnostic(`${acked.length} creates acknowledged before kill -9; ${present.size} objects after restart`);
     assert.deepEqual(missing, [], `${missing.length} of ${acked.length} acknowledged creates lost after kill -9`);
   });
 });

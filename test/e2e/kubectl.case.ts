@@ -3,14 +3,14 @@
  * discovery cache against one Berth server per suite file.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { BerthServer } from '../support/berth-server.ts';
-import type { KubectlResult } from '../support/kubectl.ts';
+import { findKubectl, type KubectlResult } from '../support/kubectl.ts';
 import { assertFails, assertOk, columns, lines, parseJson, parseTable } from '../support/kubectl-assert.ts';
 import { spawnKubectl } from '../support/kubectl-watch.ts';
 import { registerClientNodeTests } from './client-node.case.ts';
@@ -86,6 +86,7 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
     };
 
     before(async () => {
+      await findKubectl(); // fails the whole suite with a clear message when kubectl is missing
       server = await start();
     });
     after(async () => {
@@ -252,22 +253,29 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
           assert.equal(t.rows.length, 1, out);
           return t.rows[0]!;
         };
+        // Collect every mismatch so one missing feature does not hide the others.
+        const problems: string[] = [];
+        const check = (what: string, actual: unknown, expected: unknown | RegExp): void => {
+          const good = expected instanceof RegExp ? expected.test(String(actual)) : JSON.stringify(actual) === JSON.stringify(expected);
+          if (!good) problems.push(`${what}: expected ${expected instanceof RegExp ? expected : JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+        };
         const svc = await row('svc', 'web');
-        assert.equal(svc[0], 'web');
-        assert.equal(svc[1], 'ClusterIP');
-        assert.match(svc[2]!, /^\d+\.\d+\.\d+\.\d+$/, `cluster IP should be assigned: ${svc.join(' | ')}`);
-        assert.equal(svc[3], '<none>');
-        assert.equal(svc[4], '80/TCP');
+        check('svc web NAME/TYPE', svc.slice(0, 2), ['web', 'ClusterIP']);
+        check('svc web CLUSTER-IP (allocated)', svc[2], /^\d+\.\d+\.\d+\.\d+$/);
+        check('svc web EXTERNAL-IP/PORT(S)', svc.slice(3, 5), ['<none>', '80/TCP']);
         const headless = await row('svc', 'db-headless');
-        assert.deepEqual(headless.slice(0, 5), ['db-headless', 'ClusterIP', 'None', '<none>', '5432/TCP']);
-        assert.deepEqual((await row('cm', 'web-config')).slice(0, 2), ['web-config', '2']);
-        assert.deepEqual((await row('secret', 'web-secret')).slice(0, 3), ['web-secret', 'Opaque', '1']);
+        check('svc db-headless', headless.slice(0, 5), ['db-headless', 'ClusterIP', 'None', '<none>', '5432/TCP']);
+        check('cm web-config', (await row('cm', 'web-config')).slice(0, 2), ['web-config', '2']);
+        check('secret web-secret', (await row('secret', 'web-secret')).slice(0, 3), ['web-secret', 'Opaque', '1']);
         const dep = await row('deploy', 'web');
-        assert.match(dep[1]!, /^\d+\/3$/, `READY should be n/3: ${dep.join(' | ')}`);
+        check('deploy web READY', dep[1], /^\d+\/3$/);
+        check('sts db READY', (await row('sts', 'db'))[1], /^\d+\/1$/);
+        check('job migrate COMPLETIONS', (await row('job', 'migrate'))[2], /^\d+\/1$/);
         const cj = await row('cronjob', 'nightly');
-        assert.deepEqual(cj.slice(0, 6), ['nightly', '0 3 * * *', '<none>', 'False', '0', '<none>']);
+        check('cronjob nightly', cj.slice(0, 6), ['nightly', '0 3 * * *', '<none>', 'False', '0', '<none>']);
         const ns = parseTable(await ok(['get', 'ns', 'e2e-app'])).rows[0]!;
-        assert.deepEqual(ns.slice(0, 2), ['e2e-app', 'Active']);
+        check('ns e2e-app', ns.slice(0, 2), ['e2e-app', 'Active']);
+        assert.deepEqual(problems, []);
       });
 
       it('-o wide adds the priority columns', T, async () => {
@@ -625,6 +633,31 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
         await ok(['delete', 'cm', 'fg-parent', '-n', ns, '--cascade=foreground', '--timeout=20s']);
         await eventually('removal of fg-parent and fg-child', async () => !(await exists('fg-parent')) && !(await exists('fg-child')));
       });
+
+      it('a finalizer holds deletion until it is removed', T, async () => {
+        await createObjects(configMap('held', ns, { a: 'b' }, { finalizers: ['e2e.berth.dev/hold'] }));
+        assert.equal(await ok(['delete', 'cm', 'held', '-n', ns, '--wait=false']), 'configmap "held" deleted\n');
+        const pending = await getJson(['get', 'cm', 'held', '-n', ns]);
+        assert.ok(pending.metadata.deletionTimestamp, `deletionTimestamp should be set: ${JSON.stringify(pending.metadata)}`);
+        assert.deepEqual(pending.metadata.finalizers, ['e2e.berth.dev/hold']);
+        await ok(['patch', 'cm', 'held', '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+        await eventually('removal of held after its finalizer was cleared', async () => !(await exists('held')), 5_000);
+      });
+
+      it('--cascade=foreground keeps the owner (foregroundDeletion finalizer) until a blocked dependent is gone', T, async () => {
+        await createOwned('fgb-parent', 'fgb-child');
+        await ok(['patch', 'cm', 'fgb-child', '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":["e2e.berth.dev/hold"]}}']);
+        await ok(['delete', 'cm', 'fgb-parent', '-n', ns, '--cascade=foreground', '--wait=false']);
+        await eventually('dependent marked for deletion', async () => {
+          const child = await getJson(['get', 'cm', 'fgb-child', '-n', ns]);
+          return Boolean(child.metadata.deletionTimestamp);
+        });
+        const parent = await getJson(['get', 'cm', 'fgb-parent', '-n', ns]);
+        assert.ok(parent.metadata.deletionTimestamp, 'owner should be terminating');
+        assert.ok((parent.metadata.finalizers ?? []).includes('foregroundDeletion'), `owner finalizers: ${JSON.stringify(parent.metadata.finalizers)}`);
+        await ok(['patch', 'cm', 'fgb-child', '-n', ns, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+        await eventually('removal of fgb-child and then fgb-parent', async () => !(await exists('fgb-child')) && !(await exists('fgb-parent')));
+      });
     });
 
     describe('bad input is rejected with a clear message and nothing is stored', () => {
@@ -683,5 +716,43 @@ export function runKubectlSuite(label: string, start: () => Promise<BerthServer>
     });
 
     registerClientNodeTests(srv);
+
+    describe('teardown through kubectl', () => {
+      it('get in an empty namespace says "No resources found"', T, async () => {
+        await createNs('e2e-empty');
+        const res = await k(['get', 'pods', '-n', 'e2e-empty']);
+        assertOk(res, 'get pods in empty namespace');
+        assert.equal(res.stdout, '');
+        assert.match(res.stderr, /No resources found in e2e-empty namespace\./);
+      });
+
+      it('delete -f of the manifest (without its Namespace) deletes every object', T, async () => {
+        const docs = (await readFile(APP_V2, 'utf8')).split(/^---$/m).filter((d) => !/^kind: Namespace$/m.test(d));
+        assert.equal(docs.length, 8);
+        const out = await ok(['delete', '-f', '-', '--timeout=60s'], { input: docs.join('\n---\n'), timeoutMs: 75_000 });
+        assert.deepEqual(
+          lines(out).sort(),
+          [
+            'configmap "web-config" deleted',
+            'cronjob.batch "nightly" deleted',
+            'deployment.apps "web" deleted',
+            'job.batch "migrate" deleted',
+            'secret "web-secret" deleted',
+            'service "db-headless" deleted',
+            'service "web" deleted',
+            'statefulset.apps "db" deleted',
+          ],
+        );
+        await assertNotFound(['get', 'deploy', 'web', '-n', 'e2e-app']);
+      });
+
+      it('deleting a namespace removes its contents, then the namespace', T, async () => {
+        await createObjects(configMap('inside', 'e2e-empty', { a: 'b' }));
+        assert.equal(await ok(['delete', 'namespace', 'e2e-empty', '--timeout=60s'], { timeoutMs: 75_000 }), 'namespace "e2e-empty" deleted\n');
+        await assertNotFound(['get', 'ns', 'e2e-empty']);
+        const left = await k(['get', 'cm', '-n', 'e2e-empty', '-o', 'name']);
+        assert.equal(left.stdout, '', `objects left in the deleted namespace:\n${left.stdout}`);
+      });
+    });
   });
 }

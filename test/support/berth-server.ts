@@ -15,7 +15,7 @@ export interface StartBerthOptions {
   store?: 'sqlite' | string;
   /** Use this data dir instead of a fresh temporary one (it is then not deleted by `cleanup`). */
   dataDir?: string;
-  /** Milliseconds to wait for `/readyz` (default 15 000). */
+  /** Milliseconds to wait for `/readyz` (default: env BERTH_E2E_READY_TIMEOUT_MS, else 30 000 — tsx's cold start is slow on a loaded machine). */
   readyTimeoutMs?: number;
 }
 
@@ -33,6 +33,8 @@ export interface BerthServer {
   kubectl(args: string[], opts?: Omit<KubectlOptions, 'kubeconfig' | 'cacheDir'>): Promise<KubectlResult>;
   /** Server stdout+stderr captured so far (tail). */
   logs(): string;
+  /** How the last server process ended (undefined while it runs or before it ever stopped). */
+  lastExit(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** SIGTERM and wait for exit (SIGKILL after 10 s). Keeps the data dir. */
   stop(): Promise<void>;
   /** SIGKILL and wait for exit. Keeps the data dir. */
@@ -101,10 +103,11 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const kubeconfig = path.join(dataDir, 'kubeconfig');
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? (Number(process.env.BERTH_E2E_READY_TIMEOUT_MS) || 30_000);
   let cacheDir = '';
   let child: ChildProcess | undefined;
   let log = '';
+  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   const append = (d: Buffer): void => {
     log += d.toString();
@@ -119,11 +122,13 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
     log += `\n[e2e] starting: ${cmd} ${args.join(' ')}\n`;
     const proc = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
     child = proc;
+    exitInfo = undefined;
     live.add(proc);
     proc.stdout?.on('data', append);
     proc.stderr?.on('data', append);
     proc.on('exit', (code, signal) => {
       live.delete(proc);
+      exitInfo = { code, signal };
       log += `\n[e2e] server exited code=${code} signal=${signal}\n`;
     });
     proc.on('error', (err) => (log += `\n[e2e] spawn error: ${String(err)}\n`));
@@ -180,6 +185,7 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
     },
     kubectl: (args, kopts = {}) => kubectl(args, { ...kopts, kubeconfig, cacheDir }),
     logs: () => log,
+    lastExit: () => exitInfo,
     stop: () => terminate(child, 'SIGTERM'),
     kill9: () => terminate(child, 'SIGKILL'),
     async restart() {

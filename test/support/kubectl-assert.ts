@@ -42,11 +42,26 @@ export interface ParsedTable {
   rows: string[][];
 }
 
-/** Parse `kubectl get` table output. */
+/**
+ * Parse `kubectl get` table output. Rows are cut at the header's column start positions (kubectl
+ * left-aligns every column), so empty cells come back as ''.
+ */
 export function parseTable(stdout: string): ParsedTable {
   const ls = lines(stdout);
   assert.ok(ls.length > 0, `expected table output, got empty stdout`);
-  return { header: columns(ls[0]!), rows: ls.slice(1).map(columns) };
+  const headerLine = ls[0]!;
+  const header = columns(headerLine);
+  const starts: number[] = [];
+  let from = 0;
+  for (const h of header) {
+    const at = headerLine.indexOf(h, from);
+    starts.push(at);
+    from = at + h.length;
+  }
+  const rows = ls.slice(1).map((line) =>
+    starts.map((start, i) => line.slice(start, i + 1 < starts.length ? starts[i + 1] : undefined).trim()),
+  );
+  return { header, rows };
 }
 
 /** Parse JSON output, failing with the raw text when it is not JSON. */

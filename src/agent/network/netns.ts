@@ -1,0 +1,75 @@
+/**
+ * Named network namespaces (`ip netns`): one per pod, `berth-<uid-short>`, bind-mounted at
+ * /var/run/netns/NAME so it outlives the agent process (pods keep networking across restarts).
+ */
+import { readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ip } from './exec.ts';
+
+/** Where iproute2 bind-mounts named namespaces. */
+export const NETNS_DIR = '/var/run/netns';
+/** Prefix of every namespace Berth creates. */
+export const DEFAULT_NETNS_PREFIX = 'berth-';
+
+/** Namespace name for a pod: prefix + the first 16 hex digits of its uid (dashes dropped). */
+export function netnsName(podUid: string, prefix = DEFAULT_NETNS_PREFIX): string {
+  const short = podUid.replace(/-/g, '').toLowerCase().slice(0, 16);
+  if (!/^[0-9a-z]+$/.test(short)) throw new Error(`pod uid "${podUid}" cannot name a network namespace`);
+  return prefix + short;
+}
+
+/** Path of a named namespace. */
+export function netnsPath(name: string): string {
+  return path.join(NETNS_DIR, name);
+}
+
+/** True when the named namespace exists. */
+export function netnsExists(name: string): boolean {
+  return existsSync(netnsPath(name));
+}
+
+/** Creates the namespace (no error when it already exists) and brings up its `lo`; returns its path. */
+export async function createNetns(name: string): Promise<string> {
+  if (!netnsExists(name)) {
+    try {
+      await ip('netns', 'add', name);
+    } catch (err) {
+      if (!netnsExists(name)) throw err; // lost a race with a concurrent add: fine
+    }
+  }
+  await ip('-n', name, 'link', 'set', 'lo', 'up');
+  return netnsPath(name);
+}
+
+/** Deletes the namespace; a missing one is not an error. */
+export async function deleteNetns(name: string): Promise<void> {
+  if (!netnsExists(name)) return;
+  try {
+    await ip('netns', 'del', name);
+  } catch (err) {
+    if (netnsExists(name)) throw err;
+  }
+}
+
+/** Names of the namespaces with the given prefix (Berth's). */
+export async function listNetns(prefix = DEFAULT_NETNS_PREFIX): Promise<string[]> {
+  try {
+    return (await readdir(NETNS_DIR)).filter((n) => n.startsWith(prefix)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Deletes every prefixed namespace not in `keep`; returns the names deleted. */
+export async function deleteLeftoverNetns(keep: Iterable<string>, prefix = DEFAULT_NETNS_PREFIX): Promise<string[]> {
+  const keepSet = new Set(keep);
+  const removed: string[] = [];
+  for (const name of await listNetns(prefix)) {
+    if (keepSet.has(name)) continue;
+    await deleteNetns(name);
+    removed.push(name);
+  }
+  return removed;
+}

@@ -1,0 +1,199 @@
+/**
+ * A pod's volumes on this node (the kubelet's volume manager, reduced to what Berth supports):
+ * emptyDir (a directory under the pod dir, or a tmpfs for `medium: Memory`), hostPath (with type
+ * checks), configMap / secret / downwardAPI / projected (written atomically, refreshed by
+ * updateVolumes), and persistentVolumeClaim bound to a hostPath or local PV. `mountsFor` turns a
+ * container's volumeMounts into the runtime driver's Mount list.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, realpathSync, promises as fs } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import type { KubeObject } from '../../apis/object.ts';
+import type { Mount } from '../runtime/driver.ts';
+import { tryParseQuantity } from '../../registry/validation/resources.ts';
+import { writeAtomic } from './atomic-writer.ts';
+import { expandVars } from './expand.ts';
+import type { NodeAllocatable, PodRuntimeFacts } from './field-ref.ts';
+import { checkHostPathType } from './host-path.ts';
+import type { ObjectLookup } from './lookup.ts';
+import { isProjectedKind, volumePayload, type PayloadContext } from './volume-payloads.ts';
+
+const run = promisify(execFile);
+
+/** Where a volume lives on the host. */
+export interface VolumePath {
+  hostPath: string;
+  readOnly: boolean;
+}
+
+export interface VolumeContext {
+  /** The pod's directory on the node (volumes go below `<podDir>/volumes`). */
+  podDir: string;
+  lookup: ObjectLookup;
+  client: { pvc(namespace: string, name: string): Promise<KubeObject | undefined>; pv(name: string): Promise<KubeObject | undefined> };
+  /** For downwardAPI files; default: nodeName from the pod spec. */
+  facts?: PodRuntimeFacts;
+  nodeAllocatable?: NodeAllocatable;
+  /** Mounts a tmpfs (tests replace it); default runs `mount -t tmpfs`. */
+  mountTmpfs?: (dir: string, sizeBytes: number | undefined) => Promise<void>;
+}
+
+export interface PreparedVolumes {
+  paths: Map<string, VolumePath>;
+  errors: string[];
+  /** Where Berth deviates (placeholder tokens, skipped projected sources). */
+  warnings: string[];
+}
+
+const SUBDIR: Record<string, string> = { configMap: 'configmap', secret: 'secret', downwardAPI: 'downward-api', projected: 'projected' };
+
+function payloadCtx(pod: KubeObject, ctx: VolumeContext, warnings: string[]): PayloadContext {
+  return {
+    pod,
+    lookup: ctx.lookup,
+    facts: ctx.facts ?? { nodeName: pod.spec?.nodeName ?? '' },
+    nodeAllocatable: ctx.nodeAllocatable,
+    warn: (m) => warnings.push(m),
+  };
+}
+
+function projectedDir(podDir: string, volume: Record<string, any>): string {
+  const kind = Object.keys(SUBDIR).find((k) => volume[k])!;
+  return join(podDir, 'volumes', SUBDIR[kind], volume.name);
+}
+
+async function defaultMountTmpfs(dir: string, sizeBytes: number | undefined): Promise<void> {
+  const opts = sizeBytes ? ['-o', `size=${sizeBytes}`] : [];
+  await run('mount', ['-t', 'tmpfs', ...opts, 'tmpfs', dir]);
+}
+
+/** Mount points at or below `root`, deepest first (from /proc/self/mountinfo). */
+async function mountsUnder(root: string): Promise<string[]> {
+  const info = await fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  const points = info
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => !!p)
+    .map(unescape)
+    .filter((p) => p === root || p.startsWith(root + '/'));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+async function setupOne(pod: KubeObject, v: Record<string, any>, ctx: VolumeContext, warnings: string[]): Promise<VolumePath> {
+  const ns = pod.metadata.namespace ?? 'default';
+  if (v.emptyDir) {
+    const dir = join(ctx.podDir, 'volumes', 'empty-dir', v.name);
+    await fs.mkdir(dir, { recursive: true });
+    if (v.emptyDir.medium === 'Memory' && !(await mountsUnder(dir)).includes(dir)) {
+      await (ctx.mountTmpfs ?? defaultMountTmpfs)(dir, tryParseQuantity(v.emptyDir.sizeLimit));
+    }
+    // emptyDir is world-writable, as in Kubernetes, so any container user can use it.
+    await fs.chmod(dir, 0o777);
+    return { hostPath: dir, readOnly: false };
+  }
+  if (v.hostPath) {
+    if (!isAbsolute(v.hostPath.path ?? '')) throw new Error(`hostPath ${JSON.stringify(v.hostPath.path)} must be absolute`);
+    await checkHostPathType(v.hostPath.path, v.hostPath.type);
+    return { hostPath: v.hostPath.path, readOnly: false };
+  }
+  if (isProjectedKind(v)) {
+    const dir = projectedDir(ctx.podDir, v);
+    await writeAtomic(dir, await volumePayload(v, payloadCtx(pod, ctx, warnings)));
+    return { hostPath: dir, readOnly: true };
+  }
+  if (v.persistentVolumeClaim) {
+    const claim = v.persistentVolumeClaim.claimName;
+    const pvc = await ctx.client.pvc(ns, claim);
+    if (!pvc) throw new Error(`persistentvolumeclaim "${claim}" not found`);
+    const phase = pvc.status?.phase ?? '';
+    const pvName = pvc.spec?.volumeName ?? '';
+    if (phase !== 'Bound' || !pvName) throw new Error(`PVC ${ns}/${claim} has non-bound phase (${JSON.stringify(phase)}) or empty pvc.Spec.VolumeName (${JSON.stringify(pvName)})`);
+    const pv = await ctx.client.pv(pvName);
+    if (!pv) throw new Error(`persistentvolume "${pvName}" not found`);
+    const path: string | undefined = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
+    if (!path) throw new Error(`persistentvolume "${pvName}": only hostPath and local volumes can be mounted on this node`);
+    if (pv.spec?.hostPath) await checkHostPathType(path, pv.spec.hostPath.type);
+    else if (!existsSync(path)) throw new Error(`local volume path ${path} does not exist`);
+    return { hostPath: path, readOnly: !!v.persistentVolumeClaim.readOnly };
+  }
+  const kind = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
+  throw new Error(`volume type ${kind} is not supported`);
+}
+
+/** Sets up every volume of `pod`; a failing volume is reported and the others still prepared. */
+export async function prepareVolumes(pod: KubeObject, ctx: VolumeContext): Promise<PreparedVolumes> {
+  const paths = new Map<string, VolumePath>();
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  for (const v of (pod.spec?.volumes ?? []) as Record<string, any>[]) {
+    try {
+      paths.set(v.name, await setupOne(pod, v, ctx, warnings));
+    } catch (err) {
+      errors.push(`MountVolume.SetUp failed for volume "${v.name}" : ${(err as Error).message}`);
+    }
+  }
+  return { paths, errors, warnings };
+}
+
+/** Rewrites configMap/secret/downwardAPI/projected volumes whose content changed; names the changed ones. */
+export async function updateVolumes(pod: KubeObject, ctx: VolumeContext): Promise<{ changed: string[]; errors: string[] }> {
+  const changed: string[] = [];
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  for (const v of (pod.spec?.volumes ?? []) as Record<string, any>[]) {
+    if (!isProjectedKind(v)) continue;
+    try {
+      if (await writeAtomic(projectedDir(ctx.podDir, v), await volumePayload(v, payloadCtx(pod, ctx, warnings)))) changed.push(v.name);
+    } catch (err) {
+      errors.push(`MountVolume.SetUp failed for volume "${v.name}" : ${(err as Error).message}`);
+    }
+  }
+  return { changed, errors };
+}
+
+/** Unmounts everything below `podDir` (tmpfs emptyDirs) and removes it. hostPath/PV data is never under it. */
+export async function cleanupVolumes(podDir: string, umount: (dir: string) => Promise<void> = async (d) => void (await run('umount', [d]))): Promise<void> {
+  for (const m of await mountsUnder(podDir)) {
+    try {
+      await umount(m);
+    } catch {
+      // Busy: detach lazily so the directory can still go.
+      await run('umount', ['-l', m]).catch(() => {});
+    }
+  }
+  if ((await mountsUnder(podDir)).length) throw new Error(`cannot remove ${podDir}: mounts remain`);
+  await fs.rm(podDir, { recursive: true, force: true });
+}
+
+function cleanSubPath(sub: string, volume: string): string {
+  if (isAbsolute(sub)) throw new Error(`volumeMount "${volume}": subPath ${JSON.stringify(sub)} must be relative`);
+  if (sub.split('/').includes('..')) throw new Error(`volumeMount "${volume}": subPath ${JSON.stringify(sub)} must not contain '..'`);
+  return sub;
+}
+
+/**
+ * The driver mounts for `container`'s volumeMounts (subPath / subPathExpr against `env`, readOnly
+ * from the mount or the volume). Creates a missing subPath directory, as the kubelet does; throws
+ * on an unknown volume, a relative mountPath, or a subPath escaping its volume.
+ */
+export function mountsFor(container: Record<string, any>, paths: Map<string, VolumePath>, env: Record<string, string> = {}): Mount[] {
+  const mounts: Mount[] = [];
+  for (const vm of (container.volumeMounts ?? []) as Record<string, any>[]) {
+    const vol = paths.get(vm.name);
+    if (!vol) throw new Error(`cannot find volume "${vm.name}" to mount into container "${container.name}"`);
+    if (!isAbsolute(vm.mountPath ?? '')) throw new Error(`volumeMount "${vm.name}": mountPath ${JSON.stringify(vm.mountPath)} must be absolute`);
+    let hostPath = vol.hostPath;
+    const sub = vm.subPathExpr ? expandVars(vm.subPathExpr, (n) => env[n]) : vm.subPath;
+    if (sub) {
+      hostPath = join(vol.hostPath, cleanSubPath(sub, vm.name));
+      if (!existsSync(hostPath)) mkdirSync(hostPath, { recursive: true, mode: 0o750 });
+      // Symlinks inside the volume must not lead out of it (configMap keys are links via ..data).
+      const rel = relative(realpathSync(vol.hostPath), realpathSync(hostPath));
+      if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) throw new Error(`volumeMount "${vm.name}": subPath ${JSON.stringify(sub)} resolves outside the volume`);
+    }
+    mounts.push({ hostPath, containerPath: vm.mountPath, readOnly: !!vm.readOnly || vol.readOnly });
+  }
+  return mounts;
+}

@@ -1,0 +1,108 @@
+/**
+ * The runtime driver interface, in the manner of Nomad's drivers: a small set of verbs on one
+ * container (start, wait, stop, destroy, recover, exec, …) and a capabilities descriptor that says
+ * what the driver supports. `process` (host processes) and `runc` (OCI containers) implement it; one
+ * shared harness (`driver.case.ts`) tests every driver.
+ *
+ * The pod worker (src/agent/pod) owns the pod: its network namespace, volumes and the order of
+ * containers. A driver only runs one container at a time inside what the worker prepared.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface DriverCapabilities {
+  /** Needs an OCI image (runc) or runs host binaries (process). */
+  images: boolean;
+  exec: boolean;
+  tty: boolean;
+  /** Can tell an OOM kill from other SIGKILLs. */
+  oomDetection: boolean;
+  /** Keeps containers running across an agent restart and re-adopts them. */
+  recover: boolean;
+  /** cgroup layout the driver manages: v1, v2, or hybrid (v1 controllers + v2 unified mount). */
+  cgroups: 'v1' | 'v2' | 'hybrid';
+}
+
+export interface Mount {
+  hostPath: string;
+  containerPath: string;
+  readOnly?: boolean;
+}
+
+export interface ResourceLimits {
+  /** CPU limit in millicores (cfs quota); undefined = unlimited. */
+  cpuLimitMillis?: number;
+  /** CPU request in millicores (cpu shares / weight). */
+  cpuRequestMillis?: number;
+  memoryLimitBytes?: number;
+  pidsLimit?: number;
+}
+
+export interface ContainerSpec {
+  /** Unique and stable per container instance: `<pod-uid>_<container-name>_<attempt>`. */
+  id: string;
+  podUid: string;
+  podName: string;
+  podNamespace: string;
+  containerName: string;
+  /** Image reference (runc); ignored by the process driver (convention: `image: host`). */
+  image?: string;
+  /** argv: the container's command + args, already resolved against the image's entrypoint. */
+  argv: string[];
+  env: Record<string, string>;
+  workingDir?: string;
+  mounts: Mount[];
+  user?: { uid: number; gid: number; groups?: number[] };
+  resources: ResourceLimits;
+  /** Path of the pod's network namespace (e.g. /var/run/netns/berth-…); undefined = host network. */
+  netnsPath?: string;
+  hostname: string;
+  /** File the container's stdout and stderr are appended to (the agent's log format). */
+  logPath: string;
+  tty?: boolean;
+  stdin?: boolean;
+  /** Parent cgroup for the pod (the driver creates the container's cgroup below it). */
+  cgroupParent: string;
+}
+
+export interface ContainerHandle {
+  id: string;
+  pid: number;
+  startedAt: Date;
+}
+
+export interface ExitResult {
+  exitCode: number;
+  /** Set when the process died by a signal (exitCode is then 128 + signal number). */
+  signal?: string;
+  oomKilled: boolean;
+  finishedAt: Date;
+}
+
+export interface ExecOptions {
+  argv: string[];
+  tty: boolean;
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+  /** Terminal size changes (tty only). */
+  onResize?: (listener: (size: { width: number; height: number }) => void) => void;
+}
+
+export interface RuntimeDriver {
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+  /** Starts the container; resolves once its process exists (not when it is "ready"). */
+  start(spec: ContainerSpec): Promise<ContainerHandle>;
+  /** Resolves when the container's main process exits (also for recovered containers). */
+  wait(id: string): Promise<ExitResult>;
+  /** SIGTERM (or `signal`), then SIGKILL after `timeoutMs`; resolves when the process is gone. */
+  stop(id: string, timeoutMs: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Removes every trace of the container: cgroup, mounts, state. Safe to call twice. */
+  destroy(id: string): Promise<void>;
+  /** Re-adopts a container started by an earlier agent process; undefined if it is gone. */
+  recover(id: string): Promise<ContainerHandle | undefined>;
+  /** Containers this driver has state for (running or not yet destroyed). */
+  list(): Promise<string[]>;
+  /** Runs a command in the container's namespaces and cgroup; resolves to its exit code. */
+  exec(id: string, opts: ExecOptions): Promise<number>;
+}

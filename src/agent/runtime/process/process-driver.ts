@@ -1,0 +1,288 @@
+/**
+ * The `process` runtime: a pod container is a host command (convention `image: host`) run on the
+ * host's own file system — no root fs copy — inside private pid/mount/uts namespaces, the pod's
+ * network namespace, a cgroup with the container's limits, and optionally another user. Each
+ * container has a detached shim (shim.pl) that owns its stdio and writes the CRI log and the exit
+ * record, so containers keep running and logging while the agent restarts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
+import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
+import { containerChain } from './chain.ts';
+import { execInContainer } from './exec.ts';
+import { hostTools, type HostTools } from './host-tools.ts';
+import { prepareMountPoints, removeMountPoints } from './mount-points.ts';
+import { DEFAULT_PATH, hostPathOf, resolveExecutable } from './resolve-executable.ts';
+import { procParentAndGroup, procStartTime, readExit, readState, sameProcessAlive, writeEnvFile, writeState, type ExitRecord, type ProcessState } from './state.ts';
+
+const SHIM = fileURLToPath(new URL('./shim.pl', import.meta.url));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Options of the process driver. */
+export interface ProcessDriverOptions {
+  /** Where container state lives: DATA_DIR/runtime/process. */
+  stateDir: string;
+  /** Defaults to the machine's detected layout. */
+  cgroupLayout?: CgroupLayout;
+  /** How long start() waits for the shim to report the container's pids. */
+  startTimeoutMs?: number;
+}
+
+/** Host processes as containers; see the module comment and README.md. */
+export class ProcessDriver implements RuntimeDriver {
+  readonly name = 'process';
+  readonly capabilities: DriverCapabilities;
+  private readonly layout: CgroupLayout;
+  private readonly tools: HostTools;
+  private readonly waits = new Map<string, Promise<ExitResult>>();
+
+  constructor(private readonly opts: ProcessDriverOptions) {
+    this.layout = opts.cgroupLayout ?? hostCgroupLayout();
+    this.tools = hostTools();
+    this.capabilities = { images: false, exec: true, tty: true, oomDetection: true, recover: true, cgroups: this.layout.mode };
+    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+  }
+
+  private dir(id: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new Error(`process runtime: invalid container id ${JSON.stringify(id)}`);
+    return join(this.opts.stateDir, id);
+  }
+
+  private state(id: string): ProcessState {
+    const st = readState(this.dir(id));
+    if (!st) throw new Error(`process runtime: no such container ${id}`);
+    return st;
+  }
+
+  async start(spec: ContainerSpec): Promise<ContainerHandle> {
+    const dir = this.dir(spec.id);
+    if (existsSync(dir)) throw new Error(`process runtime: container ${spec.id} already exists`);
+    const env = 'PATH' in spec.env ? { ...spec.env } : { ...spec.env, PATH: DEFAULT_PATH };
+    // Everything that can be checked is checked before anything is created: a bad spec leaks nothing.
+    resolveExecutable(spec.argv[0], env, spec.workingDir, spec.mounts);
+    if (spec.workingDir && !existsSync(hostPathOf(spec.workingDir, spec.mounts))) {
+      throw new Error(`chdir to cwd ("${spec.workingDir}") set in config: no such file or directory`);
+    }
+    const created = prepareMountPoints(spec.mounts);
+    const cg = new Cgroup(this.layout, join(spec.cgroupParent, spec.id));
+    let child: ChildProcess | undefined;
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      writeEnvFile(dir, env);
+      cg.create(spec.resources);
+      mkdirSync(dirname(spec.logPath), { recursive: true });
+      const shimLog = openSync(join(dir, 'shim.log'), 'a');
+      const argv = [SHIM, dir, spec.logPath, String(cg.procsFiles.length), ...cg.procsFiles, ...containerChain(this.tools, { ...spec, env })];
+      // detached = own session: agent signals and exits don't reach the shim. Only fd 3 (the ready
+      // line) is a pipe to us, and the shim closes it at once.
+      child = spawn(this.tools.perl, argv, { detached: true, stdio: ['ignore', 'ignore', shimLog, 'pipe'], env: {} });
+      closeSync(shimLog);
+      const [chainPid, initPid] = await readReady(child, this.opts.startTimeoutMs ?? 5000, join(dir, 'shim.log'));
+      const startedAt = new Date();
+      const state: ProcessState = {
+        id: spec.id,
+        shimPid: child.pid!,
+        shimStartTime: procStartTime(child.pid!) ?? 0,
+        chainPid,
+        initPid,
+        initStartTime: procStartTime(initPid) ?? 0,
+        startedAtMs: startedAt.getTime(),
+        cgroupPath: cg.relPath,
+        logPath: spec.logPath,
+        env,
+        user: spec.user,
+        workingDir: spec.workingDir,
+        createdPaths: created,
+      };
+      writeState(dir, state);
+      child.unref();
+      return { id: spec.id, pid: initPid || chainPid, startedAt };
+    } catch (err) {
+      child?.kill('SIGKILL');
+      await cg.killAll('SIGKILL').catch(() => {});
+      await cg.remove().catch(() => {});
+      removeMountPoints(created);
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  wait(id: string): Promise<ExitResult> {
+    let p = this.waits.get(id);
+    if (!p) {
+      const st = this.state(id);
+      p = this.watchExit(id, st);
+      this.waits.set(id, p);
+    }
+    return p;
+  }
+
+  /** Resolves from the shim's exit file: fs.watch for speed, a 100 ms poll as the safety net. */
+  private watchExit(id: string, st: ProcessState): Promise<ExitResult> {
+    const dir = this.dir(id);
+    return new Promise((resolve) => {
+      let watcher: FSWatcher | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (rec: ExitRecord) => {
+        watcher?.close();
+        clearInterval(timer);
+        resolve(this.toResult(st, rec));
+      };
+      const check = () => {
+        const rec = readExit(dir);
+        if (rec) return finish(rec);
+        // Destroyed under us, or the shim died without a record (killed by hand): report a kill.
+        if (!existsSync(dir) || (!sameProcessAlive(st.shimPid, st.shimStartTime) && !readExit(dir))) {
+          finish(readExit(dir) ?? { exitCode: 137, signal: 9, finishedAtMs: Date.now() });
+        }
+      };
+      try {
+        watcher = watch(dir, check);
+        watcher.on('error', () => {});
+      } catch {
+        /* the poll covers it */
+      }
+      timer = setInterval(check, 100);
+      check();
+    });
+  }
+
+  private toResult(st: ProcessState, rec: ExitRecord): ExitResult {
+    // tini exits 128+n when the command died by signal n; the shim reports a signal only when the
+    // chain itself was killed (e.g. the cgroup was SIGKILLed).
+    const sigNo = rec.signal || (rec.exitCode > 128 && rec.exitCode < 128 + 65 ? rec.exitCode - 128 : 0);
+    const signal = sigNo ? Object.entries(constants.signals).find(([, n]) => n === sigNo)?.[0] : undefined;
+    const oomKilled = new Cgroup(this.layout, st.cgroupPath).oomKills() > 0;
+    return { exitCode: rec.exitCode, signal, oomKilled, finishedAt: new Date(rec.finishedAtMs) };
+  }
+
+  /** wait() bounded by a timeout; true if the container exited in time. */
+  private async exitedWithin(id: string, ms: number): Promise<boolean> {
+    let t: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => (t = setTimeout(() => r(false), ms)));
+    const done = await Promise.race([this.wait(id).then(() => true), timeout]);
+    clearTimeout(t);
+    return done;
+  }
+
+  async stop(id: string, timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const st = this.state(id);
+    if (readExit(this.dir(id))) return;
+    const deadline = Date.now() + timeoutMs;
+    await this.initReady(st, Math.min(timeoutMs, 2000));
+    // tini forwards the signal to the command's process group; if tini is gone, signal the chain.
+    const target = sameProcessAlive(st.initPid, st.initStartTime) ? st.initPid : st.chainPid;
+    try {
+      process.kill(target, signal);
+    } catch {
+      /* already exiting */
+    }
+    if (await this.exitedWithin(id, Math.max(0, deadline - Date.now()))) return;
+    await new Cgroup(this.layout, st.cgroupPath).killAll('SIGKILL');
+    if (!(await this.exitedWithin(id, 5000))) throw new Error(`process runtime: ${id} did not exit after SIGKILL`);
+  }
+
+  /**
+   * Waits until tini runs as the container's pid 1 and has started the command in its own process
+   * group: a signal sent earlier, while unshare or the setup script is pid 1, would be lost, and an
+   * exec would see the mounts half done. Returns false on timeout or exit.
+   */
+  private async initReady(st: ProcessState, timeoutMs: number): Promise<boolean> {
+    const tini = realpathSync(this.tools.tini);
+    const cg = new Cgroup(this.layout, st.cgroupPath);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!sameProcessAlive(st.initPid, st.initStartTime)) return false;
+      let exe = '';
+      try {
+        exe = readlinkSync(`/proc/${st.initPid}/exe`);
+      } catch {
+        /* exiting */
+      }
+      if (exe === tini) {
+        const child = cg.pids().find((p) => {
+          const pg = procParentAndGroup(p);
+          return pg?.ppid === st.initPid && pg.pgid === p;
+        });
+        if (child) return true;
+      }
+      if (Date.now() > deadline) return false;
+      await sleep(5);
+    }
+  }
+
+  async destroy(id: string): Promise<void> {
+    const dir = this.dir(id);
+    if (!existsSync(dir)) return;
+    const st = readState(dir);
+    if (st) {
+      const cg = new Cgroup(this.layout, st.cgroupPath);
+      if (!readExit(dir)) {
+        await cg.killAll('SIGKILL').catch(() => {});
+        if (!(await this.exitedWithin(id, 5000)) && sameProcessAlive(st.shimPid, st.shimStartTime)) {
+          process.kill(st.shimPid, 'SIGKILL');
+        }
+      }
+      await cg.remove();
+      removeMountPoints(st.createdPaths);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    this.waits.delete(id);
+  }
+
+  async recover(id: string): Promise<ContainerHandle | undefined> {
+    const st = readState(this.dir(id));
+    if (!st) return undefined;
+    // A container that exited while the agent was away is still reported, so wait() can tell how.
+    const alive = sameProcessAlive(st.shimPid, st.shimStartTime);
+    if (!alive && !readExit(this.dir(id))) return undefined;
+    return { id, pid: st.initPid || st.chainPid, startedAt: new Date(st.startedAtMs) };
+  }
+
+  async list(): Promise<string[]> {
+    return readdirSync(this.opts.stateDir).filter((d) => existsSync(join(this.opts.stateDir, d, 'state.json')));
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<number> {
+    const st = this.state(id);
+    if (readExit(this.dir(id)) || !sameProcessAlive(st.initPid, st.initStartTime)) {
+      throw new Error(`process runtime: container ${id} is not running`);
+    }
+    await this.initReady(st, 5000);
+    return execInContainer(this.tools, new Cgroup(this.layout, st.cgroupPath), st, opts);
+  }
+}
+
+/** Reads "<chainPid> <initPid>" from the shim's fd 3. */
+function readReady(child: ChildProcess, timeoutMs: number, shimLog: string): Promise<[number, number]> {
+  const pipe = child.stdio[3]!;
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      pipe.destroy();
+      let detail = '';
+      try {
+        detail = readFileSync(shimLog, 'utf8').trim();
+      } catch {
+        /* none */
+      }
+      reject(new Error(`process runtime: shim ${why}${detail ? `: ${detail}` : ''}`));
+    };
+    const timer = setTimeout(() => fail(`did not report within ${timeoutMs} ms`), timeoutMs);
+    pipe.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /^(\d+) (\d+)\n/.exec(text);
+      if (!m) return;
+      clearTimeout(timer);
+      pipe.destroy();
+      resolve([Number(m[1]), Number(m[2])]);
+    });
+    pipe.on('end', () => fail('exited before reporting'));
+    child.on('error', (err) => fail(err.message));
+  });
+}

@@ -1,0 +1,202 @@
+/**
+ * The node agent's HTTP server: the streaming part of the kubelet API, in small.
+ *
+ *   GET  /containerLogs/{ns}/{pod}/{container}?follow&tailLines&timestamps&sinceSeconds&sinceTime&previous&limitBytes
+ *        → text/plain, streamed and flushed line by line
+ *   GET|POST /exec/{ns}/{pod}/{container}?command=…&command=…&stdin&stdout&stderr&tty
+ *        → websocket upgrade, remotecommand v5/v4 (remotecommand.ts)
+ *   /attach/…, /portForward/… → 501 for now
+ *
+ * Booleans accept `true` or `1`. Errors answer a metav1.Status JSON, which the API server passes
+ * through to kubectl. The server knows pods only through a `StreamResolver`, so it does not depend
+ * on the pod worker.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { ApiError } from '../../errors/index.ts';
+import type { ExecOptions } from '../runtime/driver.ts';
+import { readLogs, type ReadLogsOptions } from './log-reader.ts';
+import { negotiateSubprotocol, serveExec } from './remotecommand.ts';
+
+/** What the agent server needs to know about pods; the pod worker implements it. */
+export interface StreamResolver {
+  /**
+   * The log file of a container: the current instance, or with `previous` the one before it
+   * (`DATA_DIR/pods/<uid>/<container>/<restartCount>.log`, see log-file.ts). Throws an ApiError
+   * (e.g. 404, or 400 "previous terminated container … not found") when there is none.
+   */
+  logPath(ns: string, pod: string, container: string, previous: boolean): Promise<string>;
+  /** Runs a command in the container (RuntimeDriver.exec); `signal` aborts when the client leaves. */
+  exec(ns: string, pod: string, container: string, opts: ExecOptions & { signal?: AbortSignal }): Promise<number>;
+  /** Optional: settles when the current instance of the container exits, which ends `logs -f`. */
+  containerExited?(ns: string, pod: string, container: string): Promise<void>;
+}
+
+/** Where the agent server listens. */
+export interface AgentServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  resolver: StreamResolver;
+}
+
+/** A listening agent server. */
+export interface AgentServer {
+  server: http.Server;
+  /** `http://host:port`, for the API server's proxy. */
+  url: string;
+  close(): Promise<void>;
+}
+
+interface Route { kind: string; ns: string; pod: string; container: string; query: URLSearchParams }
+
+function parseRoute(rawUrl: string | undefined): Route | undefined {
+  const url = new URL(rawUrl ?? '/', 'http://agent');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts.length < 3 || parts.length > 4) return undefined;
+  const [kind, ns, pod, container = ''] = parts;
+  return { kind, ns, pod, container, query: url.searchParams };
+}
+
+function flag(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  return v === 'true' || v === '1';
+}
+
+function intParam(q: URLSearchParams, name: string, min: number): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new ApiError('BERTH_BAD_REQUEST', `${name}: Invalid value: "${v}": must be an integer greater than or equal to ${min}`);
+  return n;
+}
+
+/** An error for HTTP codes the catalogue lacks (501). */
+class PlainStatusError extends Error {
+  constructor(readonly code: number, message: string) { super(message); }
+}
+
+function statusOf(err: unknown): { code: number; body: string } {
+  if (err instanceof PlainStatusError) {
+    return { code: err.code, body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, code: err.code }) };
+  }
+  const e = err instanceof ApiError ? err : new ApiError('BERTH_INTERNAL', `Internal error occurred: ${(err as Error)?.message ?? String(err)}`);
+  return { code: e.http, body: JSON.stringify(e.toStatus()) };
+}
+
+function sendStatus(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) { res.destroy(); return; }
+  const { code, body } = statusOf(err);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Answers an upgrade request that is refused, on the raw socket. */
+function refuseUpgrade(socket: Duplex, err: unknown): void {
+  const { code, body } = statusOf(err);
+  socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\n`
+    + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+const notImplemented = (what: string) => new PlainStatusError(501, `${what} is not implemented by this node agent yet`);
+
+async function serveLogs(resolver: StreamResolver, r: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const q = r.query;
+  const opts: ReadLogsOptions = {
+    follow: flag(q, 'follow'),
+    timestamps: flag(q, 'timestamps'),
+    tailLines: intParam(q, 'tailLines', 0),
+    sinceSeconds: intParam(q, 'sinceSeconds', 1),
+    limitBytes: intParam(q, 'limitBytes', 1),
+  };
+  const sinceTime = q.get('sinceTime');
+  if (sinceTime) {
+    if (Number.isNaN(Date.parse(sinceTime))) throw new ApiError('BERTH_BAD_REQUEST', `sinceTime: Invalid value: "${sinceTime}"`);
+    opts.sinceTime = sinceTime;
+  }
+  const previous = flag(q, 'previous');
+  const file = await resolver.logPath(r.ns, r.pod, r.container, previous);
+  if (opts.follow && !previous && resolver.containerExited) opts.until = resolver.containerExited(r.ns, r.pod, r.container);
+  const ac = new AbortController();
+  res.on('close', () => ac.abort());
+  req.socket.setNoDelay(true);
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  try { await readLogs(file, opts, res, ac.signal); } catch { res.destroy(); return; }
+  res.end();
+}
+
+function handleExecUpgrade(wss: WebSocketServer, resolver: StreamResolver, r: Route, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const q = r.query;
+  const argv = q.getAll('command');
+  if (!argv.length) throw new ApiError('BERTH_BAD_REQUEST', 'you must specify at least one command for the container');
+  const streams = { stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'), tty: flag(q, 'tty') };
+  if (!streams.stdin && !streams.stdout && !streams.stderr) throw new ApiError('BERTH_BAD_REQUEST', 'you must specify at least 1 of stdin, stdout, stderr');
+  if (!negotiateSubprotocol(req.headers['sec-websocket-protocol'])) {
+    throw new ApiError('BERTH_BAD_REQUEST', 'websocket subprotocol v5.channel.k8s.io or v4.channel.k8s.io required');
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    void serveExec(ws, (io) => resolver.exec(r.ns, r.pod, r.container, {
+      argv, tty: io.tty, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, onResize: io.onResize, signal: io.signal,
+    }), { ...streams, argv });
+  });
+}
+
+/** Creates the agent's HTTP server (not yet listening); see `startAgentServer`. */
+export function createAgentServer(resolver: StreamResolver): http.Server {
+  const wss = new WebSocketServer({
+    noServer: true, perMessageDeflate: false,
+    handleProtocols: (protocols) => negotiateSubprotocol(protocols) ?? false,
+  });
+  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
+    const r = parseRoute(req.url);
+    const run = async (): Promise<void> => {
+      if (!r) throw new ApiError('BERTH_NOT_FOUND', `the server could not find the requested resource (${req.url})`);
+      switch (r.kind) {
+        case 'containerLogs':
+          if (req.method !== 'GET') throw new ApiError('BERTH_METHOD_NOT_ALLOWED', `${req.method} is not supported on containerLogs`);
+          return serveLogs(resolver, r, req, res);
+        case 'exec':
+          throw new ApiError('BERTH_BAD_REQUEST', 'Upgrade request required');
+        case 'attach': case 'portForward':
+          throw notImplemented(r.kind);
+        default:
+          throw new ApiError('BERTH_NOT_FOUND', `the server could not find the requested resource (${req.url})`);
+      }
+    };
+    run().catch((err) => sendStatus(res, err));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      const r = parseRoute(req.url);
+      if (r?.kind === 'exec') return handleExecUpgrade(wss, resolver, r, req, socket, head);
+      if (r?.kind === 'attach' || r?.kind === 'portForward') throw notImplemented(r.kind);
+      throw new ApiError('BERTH_NOT_FOUND', `the server could not find the requested resource (${req.url})`);
+    } catch (err) {
+      refuseUpgrade(socket, err);
+    }
+  });
+  server.on('close', () => wss.close());
+  return server;
+}
+
+/** Creates the agent server and listens on `host:port`. */
+export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
+  const server = createAgentServer(opts.resolver);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    server, url: `http://${host}:${addr.port}`,
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

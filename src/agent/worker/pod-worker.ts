@@ -1,0 +1,492 @@
+/**
+ * One pod's life on this node, as the kubelet's pod worker lives it: sandbox (network namespace,
+ * /etc files, volumes), init containers in order, then the containers with their restart policy,
+ * CrashLoopBackOff and probes; the status written back on change; graceful termination and cleanup.
+ *
+ * Every trigger (a pod update, a container exit, a probe result, a back-off timer) calls
+ * `schedule()`; `sync()` runs one at a time and is idempotent: it compares what should run with
+ * what runs and acts on the difference.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { KubeObject } from '../../apis/object.ts';
+import { R } from '../../client/client.ts';
+import { isNotFound } from '../../client/errors.ts';
+import type { ContainerHandle, ExitResult, RuntimeDriver } from '../runtime/driver.ts';
+import { resolveEnv } from '../pod/env.ts';
+import { mountsFor, prepareVolumes, cleanupVolumes, type PreparedVolumes } from '../pod/volumes.ts';
+import { ContainerProbes } from '../pod/probe-worker.ts';
+import { computePodStatus, statusEqual, terminatedReason, Reasons, type ContainerObservation, type ContainerState } from '../pod/pod-status.ts';
+import { containerFieldPath } from '../pod/events.ts';
+import { containerLogPath } from '../streams/log-file.ts';
+import { writePodEtcFiles } from '../network/etc-files.ts';
+import { buildContainerSpec, type SandboxInfo } from './container-spec.ts';
+import type { WorkerDeps } from './worker-deps.ts';
+import { execCapture } from './exec-capture.ts';
+
+/** One container of the pod (init or regular) and its current instance. */
+export interface Instance {
+  name: string;
+  init: boolean;
+  spec: Record<string, any>;
+  driver?: RuntimeDriver;
+  /** Driver id of the current (or last) instance. */
+  id?: string;
+  restartCount: number;
+  everStarted: boolean;
+  running: boolean;
+  starting: boolean;
+  startedAt?: Date;
+  exit?: ExitResult;
+  state: ContainerState;
+  lastState?: ContainerState;
+  probes?: ContainerProbes;
+  /** Killed on purpose (liveness failure or pod termination): the exit is expected. */
+  killing?: boolean;
+  /** The last instance's terminated state: becomes lastState when the next instance starts. */
+  lastTerminated?: ContainerState;
+}
+
+const RETRY_MS = 2000;
+
+export class PodWorker {
+  pod: KubeObject;
+  readonly uid: string;
+  private instances: Instance[] = [];
+  private sandbox?: SandboxInfo;
+  private volumes?: PreparedVolumes;
+  private startTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  private dirty = false;
+  private running = false;
+  private timer?: NodeJS.Timeout;
+  /** The pod is gone from the API (DELETED event). */
+  private deleted = false;
+  private terminated = false;
+  /** All containers finished for good (Succeeded / Failed): the runtime is cleaned up. */
+  private finished = false;
+  private runtimeCleaned = false;
+  private terminating?: Promise<void>;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(pod: KubeObject, private readonly deps: WorkerDeps) {
+    this.pod = pod;
+    this.uid = pod.metadata.uid!;
+    this.done = new Promise((r) => { this.resolveDone = r; });
+    const mk = (c: Record<string, any>, init: boolean): Instance => ({
+      name: c.name, init, spec: c, restartCount: 0, everStarted: false, running: false, starting: false,
+      state: { waiting: { reason: init ? Reasons.ContainerCreating : (pod.spec?.initContainers?.length ? Reasons.PodInitializing : Reasons.ContainerCreating) } },
+    });
+    this.instances = [
+      ...(pod.spec?.initContainers ?? []).map((c: Record<string, any>) => mk(c, true)),
+      ...(pod.spec?.containers ?? []).map((c: Record<string, any>) => mk(c, false)),
+    ];
+    if (pod.status?.startTime) this.startTime = pod.status.startTime;
+  }
+
+  get podDir(): string {
+    return join(this.deps.dataDir, 'pods', this.uid);
+  }
+
+  instance(name: string): Instance | undefined {
+    return this.instances.find((i) => i.name === name);
+  }
+
+  /** Re-adopts a container a previous agent started (agent restart). */
+  adopt(name: string, driver: RuntimeDriver, id: string, restartCount: number, handle: ContainerHandle): void {
+    const inst = this.instance(name);
+    if (!inst) return;
+    const prev = this.previousStatus(name);
+    inst.driver = driver;
+    inst.id = id;
+    inst.restartCount = restartCount;
+    inst.everStarted = true;
+    inst.running = true;
+    inst.startedAt = prev?.state?.running?.startedAt ? new Date(prev.state.running.startedAt) : handle.startedAt;
+    inst.state = { running: { startedAt: iso(inst.startedAt) } };
+    inst.lastState = prev?.lastState?.terminated ? prev.lastState : undefined;
+    if (inst.init) { /* a running init container blocks the rest as before */ }
+    this.startProbes(inst);
+    this.watchExit(inst);
+  }
+
+  /** Marks init containers that already completed (agent restart: they are not run again). */
+  adoptCompletedInit(): void {
+    for (const st of this.pod.status?.initContainerStatuses ?? []) {
+      const inst = this.instance(st.name);
+      if (inst && st.state?.terminated?.exitCode === 0) {
+        inst.everStarted = true;
+        inst.restartCount = st.restartCount ?? 0;
+        inst.state = st.state;
+        inst.exit = { exitCode: 0, oomKilled: false, finishedAt: new Date(st.state.terminated.finishedAt ?? Date.now()) };
+      }
+    }
+  }
+
+  /** Sandbox facts recovered after an agent restart. */
+  adoptSandbox(sandbox: SandboxInfo): void {
+    this.sandbox = {
+      hostsPath: join(this.podDir, 'etc-hosts'),
+      resolvConfPath: join(this.podDir, 'resolv.conf'),
+      ...sandbox,
+    };
+  }
+
+  update(pod: KubeObject): void {
+    this.pod = pod;
+    this.schedule();
+  }
+
+  /** The pod was removed from the API: stop and clean up without writing back. */
+  remove(): void {
+    this.deleted = true;
+    this.schedule();
+  }
+
+  schedule(delayMs = 0): void {
+    if (delayMs > 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => { this.timer = undefined; this.schedule(); }, delayMs);
+      this.timer.unref();
+      return;
+    }
+    this.dirty = true;
+    if (!this.running) void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.dirty && !this.terminated) {
+        this.dirty = false;
+        try {
+          await this.sync();
+        } catch (err) {
+          this.deps.log.warn('pod sync failed; retrying', { pod: this.key, error: (err as Error).message });
+          this.schedule(RETRY_MS);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  get key(): string {
+    return `${this.pod.metadata.namespace}/${this.pod.metadata.name}`;
+  }
+
+  private async sync(): Promise<void> {
+    if (this.deleted || this.pod.metadata.deletionTimestamp) {
+      this.terminating ??= this.terminate();
+      await this.terminating;
+      return;
+    }
+    if (this.finished) {
+      await this.cleanupRuntime();
+      await this.pushStatus();
+      return;
+    }
+    if (!(await this.ensureSandbox())) { await this.pushStatus(); return; }
+    const policy = this.pod.spec?.restartPolicy ?? 'Always';
+    // Init containers, in order: each must succeed before the next starts.
+    for (const inst of this.instances.filter((i) => i.init)) {
+      if (inst.exit?.exitCode === 0 && !inst.running) continue;
+      if (inst.running || inst.starting) { await this.pushStatus(); return; }
+      if (inst.exit) {
+        if (policy === 'Never') { this.finished = true; this.schedule(); await this.pushStatus(); return; }
+        if (this.inBackoff(inst)) { await this.pushStatus(); return; }
+      } else if (inst.everStarted && this.inBackoff(inst)) { await this.pushStatus(); return; }
+      await this.start(inst);
+      await this.pushStatus();
+      return;
+    }
+    let anyActive = false;
+    for (const inst of this.instances.filter((i) => !i.init)) {
+      if (inst.running || inst.starting) { anyActive = true; continue; }
+      if (inst.exit) {
+        const restart = policy === 'Always' || (policy === 'OnFailure' && inst.exit.exitCode !== 0);
+        if (!restart) continue;
+      }
+      anyActive = true;
+      if (inst.everStarted && this.inBackoff(inst)) continue;
+      await this.start(inst);
+    }
+    if (!anyActive) {
+      this.finished = true;
+      this.schedule();
+    }
+    await this.pushStatus();
+  }
+
+  private backoffKey(inst: Instance): string {
+    return `${this.uid}/${inst.name}`;
+  }
+
+  /** True (and the status says CrashLoopBackOff) while the container must wait to restart. */
+  private inBackoff(inst: Instance): boolean {
+    const key = this.backoffKey(inst);
+    if (!this.deps.backoff.inBackoff(key)) return false;
+    const until = this.deps.backoff.nextStartAllowedAt(key)!;
+    const delay = Math.max(0, until.getTime() - Date.now());
+    const secs = Math.max(1, Math.round(delay / 1000));
+    const message = `back-off ${formatDelay(secs)} restarting failed container=${inst.name} pod=${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`;
+    if (!('waiting' in inst.state) || inst.state.waiting.reason !== Reasons.CrashLoopBackOff) {
+      if (inst.lastTerminated) inst.lastState = inst.lastTerminated;
+      inst.state = { waiting: { reason: Reasons.CrashLoopBackOff, message } };
+      void this.deps.recorder.event(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container ' + inst.name + ' in pod ' + this.pod.metadata.name + '_' + this.pod.metadata.namespace + '(' + this.uid + ')', { fieldPath: containerFieldPath(this.pod, inst.name) });
+    }
+    this.schedule(delay + 10);
+    return true;
+  }
+
+  /** Network namespace, /etc files and volumes; false (and a retry) while something is missing. */
+  private async ensureSandbox(): Promise<boolean> {
+    const pod = this.pod;
+    if (!this.sandbox) {
+      try {
+        if (pod.spec?.hostNetwork) this.sandbox = { ip: this.deps.hostIP };
+        else {
+          const net = await this.deps.network.setup({ uid: this.uid, name: pod.metadata.name!, namespace: pod.metadata.namespace! });
+          this.sandbox = { netnsPath: net.netnsPath, ip: net.ip };
+        }
+        const files = await writePodEtcFiles(this.deps.dataDir, pod as never, this.sandbox.ip!, { clusterDNS: this.deps.clusterDNS, clusterDomain: this.deps.clusterDomain });
+        this.sandbox.hostsPath = files.hostsPath;
+        this.sandbox.resolvConfPath = files.resolvConfPath;
+      } catch (err) {
+        this.sandbox = undefined;
+        await this.deps.recorder.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
+        this.schedule(RETRY_MS);
+        return false;
+      }
+    }
+    if (!this.volumes) {
+      const vols = await prepareVolumes(pod, { podDir: this.podDir, lookup: this.deps.lookup, client: this.deps.volumeLookup, facts: this.facts(), nodeAllocatable: this.deps.nodeAllocatable });
+      if (vols.errors.length) {
+        await this.deps.recorder.event(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${vols.errors.join('; ')}`);
+        this.schedule(RETRY_MS);
+        return false;
+      }
+      this.volumes = vols;
+    }
+    return true;
+  }
+
+  private facts() {
+    return {
+      podIP: this.sandbox?.ip, podIPs: this.sandbox?.ip ? [this.sandbox.ip] : undefined, hostIP: this.deps.hostIP,
+      nodeName: this.deps.nodeName, serviceAccountName: this.pod.spec?.serviceAccountName,
+    };
+  }
+
+  /** Starts the container's next instance; failures become waiting states and a later retry. */
+  private async start(inst: Instance): Promise<void> {
+    const pod = this.pod;
+    const fieldPath = containerFieldPath(pod, inst.name);
+    const restartCount = inst.everStarted ? inst.restartCount + 1 : inst.restartCount;
+    inst.starting = true;
+    try {
+      const driver = await this.deps.pickDriver(pod, inst.name);
+      const { env, errors } = await resolveEnv(pod, inst.spec, this.deps.lookup, { ...this.facts(), nodeAllocatable: this.deps.nodeAllocatable });
+      if (errors.length) {
+        this.failStart(inst, Reasons.CreateContainerConfigError, errors.join('; '), restartCount);
+        return;
+      }
+      const logPath = containerLogPath(this.deps.dataDir, this.uid, inst.name, restartCount);
+      await mkdir(dirname(logPath), { recursive: true });
+      const spec = buildContainerSpec({
+        pod, container: inst.spec, restartCount, env,
+        mounts: mountsFor(inst.spec, this.volumes!.paths, env),
+        sandbox: this.sandbox!, logPath, cgroupParent: `berth/pod-${this.uid}`,
+      });
+      if (driver.capabilities.images === false && spec.argv.length === 0) {
+        this.failStart(inst, Reasons.CreateContainerError, `the ${driver.name} runtime runs a host command: set "command" on container ${inst.name}`, restartCount);
+        return;
+      }
+      let handle: ContainerHandle;
+      try {
+        handle = await driver.start(spec);
+      } catch (err) {
+        await driver.destroy(spec.id).catch(() => {});
+        this.failStart(inst, Reasons.CreateContainerError, (err as Error).message, restartCount);
+        return;
+      }
+      if (inst.lastTerminated) inst.lastState = inst.lastTerminated;
+      inst.driver = driver;
+      inst.id = spec.id;
+      inst.restartCount = restartCount;
+      inst.everStarted = true;
+      inst.running = true;
+      inst.exit = undefined;
+      inst.killing = false;
+      inst.startedAt = handle.startedAt;
+      inst.state = { running: { startedAt: iso(handle.startedAt) } };
+      void this.deps.recorder.event(pod, 'Normal', 'Created', `Created container ${inst.name}`, { fieldPath });
+      void this.deps.recorder.event(pod, 'Normal', 'Started', `Started container ${inst.name}`, { fieldPath });
+      this.startProbes(inst);
+      this.watchExit(inst);
+    } finally {
+      inst.starting = false;
+    }
+  }
+
+  private failStart(inst: Instance, reason: string, message: string, restartCount: number): void {
+    inst.state = { waiting: { reason, message } };
+    void this.deps.recorder.event(this.pod, 'Warning', 'Failed', `Error: ${message}`, { fieldPath: containerFieldPath(this.pod, inst.name) });
+    this.deps.backoff.recordExit(this.backoffKey(inst), new Date());
+    void restartCount;
+    this.schedule(RETRY_MS);
+  }
+
+  private startProbes(inst: Instance): void {
+    const c = inst.spec;
+    if (!c.livenessProbe && !c.readinessProbe && !c.startupProbe) return;
+    const driver = inst.driver!;
+    const id = inst.id!;
+    inst.probes = new ContainerProbes({
+      container: c,
+      startedAt: inst.startedAt ?? new Date(),
+      podTerminationGracePeriodSeconds: this.pod.spec?.terminationGracePeriodSeconds,
+      target: { podIP: this.sandbox?.ip ?? '127.0.0.1', ports: c.ports, exec: (argv, timeoutMs) => execCapture(driver, id, argv, timeoutMs) },
+      onChange: (kind, state, outcome) => {
+        const fieldPath = containerFieldPath(this.pod, inst.name);
+        if (state === 'failure') {
+          const what = kind[0].toUpperCase() + kind.slice(1);
+          void this.deps.recorder.event(this.pod, 'Warning', 'Unhealthy', `${what} probe failed: ${outcome.message}`.trim(), { fieldPath });
+          if ((kind === 'liveness' || kind === 'startup') && inst.running && !inst.killing && inst.id === id) {
+            inst.killing = true;
+            void this.deps.recorder.event(this.pod, 'Normal', 'Killing', `Container ${inst.name} failed ${kind} probe, will be restarted`, { fieldPath });
+            const grace = (inst.spec[`${kind}Probe`]?.terminationGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+            void driver.stop(id, grace).catch(() => {});
+          }
+        }
+        this.schedule();
+      },
+    });
+    inst.probes.start();
+  }
+
+  private watchExit(inst: Instance): void {
+    const driver = inst.driver!;
+    const id = inst.id!;
+    driver.wait(id).then(async (exit) => {
+      if (inst.id !== id) return;
+      inst.probes?.stop();
+      inst.probes = undefined;
+      inst.running = false;
+      inst.exit = exit;
+      const reason = terminatedReason(exit.exitCode, exit.oomKilled);
+      inst.state = {
+        terminated: {
+          exitCode: exit.exitCode, reason, startedAt: inst.startedAt ? iso(inst.startedAt) : undefined,
+          finishedAt: iso(exit.finishedAt), containerID: `${driver.name}://${id}`,
+        },
+      };
+      inst.lastTerminated = inst.state;
+      this.deps.backoff.recordExit(this.backoffKey(inst), exit.finishedAt, inst.startedAt);
+      // The instance's runtime state goes; its log file stays for `kubectl logs --previous`.
+      await driver.destroy(id).catch((err) => this.deps.log.warn('destroy failed', { id, error: String(err) }));
+      this.schedule();
+    }, (err) => {
+      this.deps.log.warn('wait failed', { pod: this.key, container: inst.name, error: (err as Error).message });
+      inst.running = false;
+      inst.exit = { exitCode: 255, oomKilled: false, finishedAt: new Date() };
+      this.schedule();
+    });
+  }
+
+  private previousStatus(name: string): any {
+    const all = [...(this.pod.status?.initContainerStatuses ?? []), ...(this.pod.status?.containerStatuses ?? [])];
+    return all.find((s: { name: string }) => s.name === name);
+  }
+
+  private observation(inst: Instance): ContainerObservation {
+    return {
+      name: inst.name,
+      state: inst.state,
+      lastState: inst.lastState,
+      restartCount: inst.restartCount,
+      ready: inst.running && (inst.probes ? inst.probes.ready : true),
+      started: inst.running && (inst.probes ? inst.probes.started : true),
+      image: inst.spec.image ?? '',
+      imageID: '',
+      containerID: inst.id && inst.driver ? `${inst.driver.name}://${inst.id}` : undefined,
+    };
+  }
+
+  /** Writes the pod status when it differs from what the API has. */
+  private async pushStatus(): Promise<void> {
+    if (this.deleted) return;
+    const status = computePodStatus(this.pod, {
+      init: this.instances.filter((i) => i.init).map((i) => this.observation(i)),
+      containers: this.instances.filter((i) => !i.init).map((i) => this.observation(i)),
+      podIP: this.sandbox?.ip, podIPs: this.sandbox?.ip ? [this.sandbox.ip] : undefined,
+      hostIP: this.deps.hostIP, startTime: this.startTime, sandboxReady: !!this.sandbox,
+      podIsTerminal: this.finished,
+    });
+    if (statusEqual(this.pod.status, status)) return;
+    try {
+      this.pod = await this.deps.client.patch(R.pods, this.pod.metadata.namespace, this.pod.metadata.name!, 'merge', { status }, 'status');
+    } catch (err) {
+      if (isNotFound(err)) { this.deleted = true; this.schedule(); return; }
+      throw err;
+    }
+  }
+
+  /** Stops every container and removes the sandbox (terminal pods keep their object). */
+  private async cleanupRuntime(grace?: number): Promise<void> {
+    if (this.runtimeCleaned) return;
+    const graceMs = (grace ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    await Promise.all(this.instances.filter((i) => i.running && i.driver && i.id).map(async (inst) => {
+      inst.killing = true;
+      inst.probes?.stop();
+      void this.deps.recorder.event(this.pod, 'Normal', 'Killing', `Stopping container ${inst.name}`, { fieldPath: containerFieldPath(this.pod, inst.name) });
+      await this.preStop(inst, graceMs);
+      await inst.driver!.stop(inst.id!, graceMs).catch(() => {});
+      await inst.driver!.destroy(inst.id!).catch(() => {});
+    }));
+    if (!this.pod.spec?.hostNetwork) await this.deps.network.teardown(this.uid).catch((err) => this.deps.log.warn('network teardown failed', { pod: this.key, error: String(err) }));
+    await cleanupVolumes(this.podDir).catch((err) => this.deps.log.warn('volume cleanup failed', { pod: this.key, error: String(err) }));
+    this.runtimeCleaned = true;
+  }
+
+  /** The preStop hook (exec only for now), bounded by the grace period. */
+  private async preStop(inst: Instance, graceMs: number): Promise<void> {
+    const cmd = inst.spec.lifecycle?.preStop?.exec?.command;
+    if (!cmd?.length) return;
+    await execCapture(inst.driver!, inst.id!, cmd, graceMs).catch(() => {});
+  }
+
+  /** Graceful termination, then the pod object goes (grace 0 with a uid precondition, as the kubelet). */
+  private async terminate(): Promise<void> {
+    const grace = this.pod.metadata.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    await this.cleanupRuntime(grace);
+    await rm(this.podDir, { recursive: true, force: true }).catch(() => {});
+    if (!this.deleted) {
+      await this.deps.client.delete(R.pods, this.pod.metadata.namespace, this.pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } })
+        .catch((err) => { if (!isNotFound(err)) throw err; });
+    }
+    this.terminated = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.resolveDone();
+  }
+
+  /** For `kubectl logs` / `exec`: the current (or previous) instance of a container. */
+  logPath(name: string, previous: boolean): string | undefined {
+    const inst = this.instance(name);
+    if (!inst || !inst.everStarted) return undefined;
+    const n = previous ? inst.restartCount - 1 : inst.restartCount;
+    if (n < 0) return undefined;
+    return containerLogPath(this.deps.dataDir, this.uid, name, n);
+  }
+}
+
+function iso(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function formatDelay(secs: number): string {
+  if (secs < 60) return `${secs}s`;
+  const m = Math.floor(secs / 60);
+  const s = secs % 60;
+  return s ? `${m}m${s}s` : `${m}m0s`;
+}
