@@ -21,6 +21,7 @@ import type { RuntimeDriver } from './runtime/driver.ts';
 import { ProcessDriver } from './runtime/process/index.ts';
 import { PodNetwork } from './network/pod-network.ts';
 import { checkCidrs, ensureHostRoutes } from './network/host-guard.ts';
+import { ensureEgressGuard } from './network/egress-guard.ts';
 import { startAgentServer, type AgentServer } from './streams/agent-server.ts';
 import { registerNode, type NodeRegistration } from './node/node-registration.ts';
 import { ensureRuntimeClasses } from './node/runtime-classes.ts';
@@ -70,6 +71,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const progress = opts.progress ?? (() => {});
   await checkCidrs({ podCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr });
   await ensureHostRoutes({ podClusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr });
+  await ensureEgressGuard();
   progress('host network checked');
   const drivers = new Map<string, RuntimeDriver>();
   drivers.set('process', new ProcessDriver({ stateDir: join(opts.dataDir, 'runtime', 'process') }));

@@ -4,12 +4,14 @@
 import { Command } from 'commander';
 import { BERTH_VERSION } from '../version.ts';
 import { serverCommand } from './server-command.ts';
+import { upCommand } from './up-command.ts';
 
 const program = new Command();
 program
   .name('berth')
   .description('Berth: a workload orchestrator that speaks the Kubernetes API')
   .version(BERTH_VERSION);
+program.addCommand(upCommand());
 program.addCommand(serverCommand());
 
 await program.parseAsync(process.argv);

@@ -23,6 +23,7 @@ import { writePodEtcFiles } from '../network/etc-files.ts';
 import { buildContainerSpec, type SandboxInfo } from './container-spec.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 import { execCapture } from './exec-capture.ts';
+import { hostCgroupLayout, removeCgroupTree } from '../runtime/cgroups/index.ts';
 
 /** One container of the pod (init or regular) and its current instance. */
 export interface Instance {
@@ -82,6 +83,10 @@ export class PodWorker {
       ...(pod.spec?.containers ?? []).map((c: Record<string, any>) => mk(c, false)),
     ];
     if (pod.status?.startTime) this.startTime = pod.status.startTime;
+  }
+
+  get cgroupParent(): string {
+    return `berth/pod-${this.uid}`;
   }
 
   get podDir(): string {
@@ -296,7 +301,7 @@ export class PodWorker {
       const spec = buildContainerSpec({
         pod, container: inst.spec, restartCount, env,
         mounts: mountsFor(inst.spec, this.volumes!.paths, env),
-        sandbox: this.sandbox!, logPath, cgroupParent: `berth/pod-${this.uid}`,
+        sandbox: this.sandbox!, logPath, cgroupParent: this.cgroupParent,
       });
       if (driver.capabilities.images === false && spec.argv.length === 0) {
         this.failStart(inst, Reasons.CreateContainerError, `the ${driver.name} runtime runs a host command: set "command" on container ${inst.name}`, restartCount);
@@ -446,6 +451,8 @@ export class PodWorker {
     }));
     if (!this.pod.spec?.hostNetwork) await this.deps.network.teardown(this.uid).catch((err) => this.deps.log.warn('network teardown failed', { pod: this.key, error: String(err) }));
     await cleanupVolumes(this.podDir).catch((err) => this.deps.log.warn('volume cleanup failed', { pod: this.key, error: String(err) }));
+    // The pod's parent cgroup is the worker's (drivers create their containers below it).
+    await removeCgroupTree(hostCgroupLayout(), this.cgroupParent).catch((err) => this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }));
     this.runtimeCleaned = true;
   }
 

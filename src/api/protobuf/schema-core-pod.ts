@@ -13,6 +13,7 @@ const containerFields = `1 name string!; 2 image string; 3 command string[]; 4 a
   12 lifecycle Lifecycle; 13 terminationMessagePath string; 20 terminationMessagePolicy string;
   14 imagePullPolicy string; 15 securityContext SecurityContext; 16 stdin bool; 17 stdinOnce bool; 18 tty bool`;
 
+/** Field tables of core/v1 PodSpec and the messages beneath it, by message name. */
 export const podMessages: Record<string, string> = {
   Pod: '1 metadata ObjectMeta; 2 spec PodSpec; 3 status PodStatus',
   PodStatus: `1 phase string; 2 conditions PodCondition[]; 3 message string; 4 reason string; 11 nominatedNodeName string;

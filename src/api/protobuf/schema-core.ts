@@ -3,6 +3,7 @@
  * ConfigMap, Secret, Namespace, ServiceAccount, Service, Binding, Node, PodTemplate,
  * PersistentVolumeClaim. Notation: see schema-meta.ts.
  */
+/** Field tables of the core/v1 kinds (other than the pod machinery), by message name. */
 export const coreMessages: Record<string, string> = {
   ConfigMap: '1 metadata ObjectMeta; 4 immutable bool!; 2 data map<string,string>; 3 binaryData map<string,bytes>',
   Secret: `1 metadata ObjectMeta; 5 immutable bool!; 2 data map<string,bytes>; 4 stringData map<string,string>;

@@ -7,6 +7,7 @@
  * Time, MicroTime, Duration, IntOrString, Quantity, RawExtension and FieldsV1 are not listed here:
  * special-types.ts converts them to their JSON forms.
  */
+/** Field tables of meta/v1 messages, by message name. */
 export const metaMessages: Record<string, string> = {
   ObjectMeta: `1 name string; 2 generateName string; 3 namespace string; 4 selfLink string; 5 uid string;
     6 resourceVersion string; 7 generation int64; 8 creationTimestamp Time; 9 deletionTimestamp Time;

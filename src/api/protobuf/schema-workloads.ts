@@ -3,6 +3,7 @@
  * schema-meta.ts. Status messages list their counters; their condition lists are reported as
  * unknown fields (clients do not send them on create).
  */
+/** Field tables of apps/v1, batch/v1, policy/v1 and autoscaling/v1 messages, by message name. */
 export const workloadMessages: Record<string, string> = {
   Deployment: '1 metadata ObjectMeta; 2 spec DeploymentSpec; 3 status DeploymentStatus',
   DeploymentSpec: `1 replicas int32!; 2 selector LabelSelector; 3 template PodTemplateSpec; 4 strategy DeploymentStrategy;

@@ -1,0 +1,48 @@
+/**
+ * `berth up`: the README's main command — a single-node cluster in one process.
+ */
+import { Command } from 'commander';
+import { startAllInOne } from '../server/all-in-one.ts';
+import { createLogger } from '../util/log.ts';
+import { defaultDataDir, DEFAULT_LISTEN, parseListen } from './defaults.ts';
+
+export function upCommand(): Command {
+  return new Command('up')
+    .description('run a single-node cluster: API server, controllers, scheduler and a node agent in one process')
+    .option('--data-dir <dir>', 'state, kubeconfig, pod data and logs', defaultDataDir())
+    .option('--listen <host:port>', 'address to serve the Kubernetes API on', DEFAULT_LISTEN)
+    .option('--store <store>', "'sqlite' (embedded) or etcd://HOST:PORT[,HOST:PORT…]", 'sqlite')
+    .option('--node-name <name>', 'name of this node (default: the host name)')
+    .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.42.0.0/16')
+    .option('--pod-cidr <cidr>', "this node's pod addresses (inside --cluster-cidr)", '10.42.0.0/24')
+    .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
+    .option('--default-runtime-class <name>', 'RuntimeClass for pods that name none (process | runc)', 'process')
+    .action(async (o: { dataDir: string; listen: string; store: string; nodeName?: string; clusterCidr: string; podCidr: string; serviceCidr: string; defaultRuntimeClass: string }) => {
+      const log = createLogger();
+      const t0 = performance.now();
+      const say = (s: string) => process.stdout.write(`  ${String(Math.round(performance.now() - t0)).padStart(5)} ms  ${s}\n`);
+      let listen;
+      try { listen = parseListen(o.listen); } catch (err) { log.error((err as Error).message); process.exit(2); }
+      process.stdout.write('Starting Berth (single node)\n');
+      let cluster;
+      try {
+        cluster = await startAllInOne({
+          dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, nodeName: o.nodeName,
+          clusterCidr: o.clusterCidr, podCidr: o.podCidr, serviceCidr: o.serviceCidr, defaultRuntimeClass: o.defaultRuntimeClass,
+          progress: say,
+        });
+      } catch (err) {
+        log.error('cannot start', { error: (err as Error).message });
+        process.exit(1);
+      }
+      const kc = cluster.server.kubeconfigPath;
+      process.stdout.write(`\nNode ${cluster.nodeName} is Ready (${Math.round(performance.now() - t0)} ms).\n`
+        + `kubeconfig: ${kc}\n\n  export KUBECONFIG=${kc}\n  kubectl apply -f examples/hello.yaml\n  kubectl get pods -n hello -o wide\n\n`);
+      const shutdown = (signal: string) => {
+        log.info('stopping (pods keep running; they are re-adopted on the next start)', { signal });
+        cluster.stop().then(() => process.exit(0), (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}
