@@ -47,7 +47,9 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
         case '/readyz': return opts.ready?.() === false ? sendText(res, 503, 'not ready') : sendText(res, 200, 'ok');
         case '/api': return sendJson(res, 200, discovery.api);
         case '/apis': return sendJson(res, 200, discovery.apis);
-        case '/openapi/v2': return sendJson(res, 200, buildOpenApiV2());
+        case '/openapi/v2':
+          if (!acceptsJson(req.headers.accept)) return sendOpenApiV2Proto(res);
+          return sendJson(res, 200, buildOpenApiV2());
         case '/openapi/v3': return sendJson(res, 200, buildOpenApiV3Index());
       }
       if (path.startsWith('/openapi/v3/')) {
@@ -57,6 +59,11 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
         // kubectl fetches with ?hash=…; the document is immutable for that hash.
         if (url.searchParams.get('hash') === doc.hash) res.setHeader('Cache-Control', 'public, immutable');
         return sendJson(res, 200, doc.json);
+      }
+      if (path === '/apis/apiextensions.k8s.io/v1/customresourcedefinitions') {
+        // kubectl's validation asks whether an unknown kind is a CRD. Berth serves no CRDs yet: an
+        // empty list lets kubectl go on to its real answer ("no matches for kind …").
+        return sendJson(res, 200, { kind: 'CustomResourceDefinitionList', apiVersion: 'apiextensions.k8s.io/v1', metadata: { resourceVersion: '0' }, items: [] });
       }
       const gv = path.match(/^\/api\/(v1)$/)?.[1] ?? path.match(/^\/apis\/([^/]+\/[^/]+)$/)?.[1];
       if (gv) {
@@ -100,6 +107,26 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
   }
 
   return server;
+}
+
+/** True unless the client asks only for non-JSON types (e.g. kubectl's protobuf-only OpenAPI v2 fetch). */
+function acceptsJson(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((p) => /application\/json|\*\/\*|application\/\*/.test(p));
+}
+
+/**
+ * kubectl asks for /openapi/v2 as protobuf (gnostic openapi_v2.Document) only for client-side
+ * validation of kinds no v3 document describes — kinds Berth does not serve. A document with no
+ * definitions makes it skip that validation, and the apply then fails with the real reason
+ * ("no matches for kind …"). Fields: 1 swagger, 2 info {1 title, 2 version}.
+ */
+function sendOpenApiV2Proto(res: ServerResponse): void {
+  const str = (field: number, s: string) => Buffer.concat([Buffer.from([(field << 3) | 2, Buffer.byteLength(s)]), Buffer.from(s)]);
+  const info = Buffer.concat([str(1, 'Kubernetes'), str(2, 'v1.32.0')]);
+  const body = Buffer.concat([str(1, '2.0'), Buffer.from([(2 << 3) | 2, info.length]), info]);
+  res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
+  res.end(body);
 }
 
 function sendText(res: ServerResponse, code: number, text: string): void {

@@ -17,12 +17,17 @@ export interface WatchStream {
   readonly closed: boolean;
 }
 
+/**
+ * `encode` returns the event as a value to serialize, or as a ready JSON line (without the newline).
+ * Writes within one tick are corked into one socket write.
+ */
 export function openWatchStream(req: IncomingMessage, res: ServerResponse, encode: (ev: ApiWatchEvent) => unknown, timeoutSeconds?: number): WatchStream {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
   res.flushHeaders();
   let handle: WatchHandle | undefined;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  let corked = false;
   const close = () => {
     if (closed) return;
     closed = true;
@@ -40,7 +45,9 @@ export function openWatchStream(req: IncomingMessage, res: ServerResponse, encod
     send(ev) {
       if (closed) return;
       if (res.writableLength > MAX_BUFFERED) { close(); return; }
-      res.write(JSON.stringify(encode(ev)) + '\n');
+      const e = encode(ev);
+      if (!corked) { corked = true; res.cork(); process.nextTick(() => { corked = false; res.uncork(); }); }
+      res.write((typeof e === 'string' ? e : JSON.stringify(e)) + '\n');
     },
   };
 }

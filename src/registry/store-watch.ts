@@ -15,6 +15,30 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 export interface ApiWatchEvent {
   type: WatchEventType;
   object: KubeObject | Status;
+  /** `object` already serialized as JSON; shared by every watcher of the same change. */
+  raw?: string;
+}
+
+/**
+ * One change reaches every watcher of its resource: decode and serialize it once, not per watcher.
+ * Objects in the cache are shared, so nothing downstream may mutate them.
+ */
+interface Decoded { obj: KubeObject; raw?: string; prev?: KubeObject; prevRaw?: string }
+const decodedEvents = new WeakMap<WatchEvent, Decoded>();
+
+function decoded(e: WatchEvent): Decoded {
+  let d = decodedEvents.get(e);
+  if (!d) {
+    d = e.type === 'delete'
+      ? { obj: decodeObject(e.prevKv ?? e.kv, e.revision) }
+      : { obj: decodeObject(e.kv), prev: e.prevKv ? decodeObject(e.prevKv) : undefined };
+    decodedEvents.set(e, d);
+  }
+  return d;
+}
+
+function rawOf(d: Decoded): string {
+  return (d.raw ??= JSON.stringify(d.obj));
 }
 
 export interface WatchParams {
@@ -47,7 +71,7 @@ function expired(requested: number, compacted: number): ApiWatchEvent {
  */
 export async function watchResource(store: ResourceStore, namespace: string | undefined, params: WatchParams, send: (ev: ApiWatchEvent) => void, end: () => void): Promise<WatchHandle> {
   const filter = params.filter;
-  const match = (o: KubeObject) => !filter || filter.matches(o);
+  const match = filter ? (o: KubeObject) => filter.matches(o) : undefined;
   let from = parseResourceVersion(params.resourceVersion);
   const initial = params.sendInitialEvents ?? from === 0;
   if (initial) {
@@ -101,17 +125,16 @@ function bookmark(store: ResourceStore, revision: number, initialEnd: boolean): 
   return { kind: store.type.info.kind, apiVersion: store.apiVersion, metadata };
 }
 
-function convert(e: WatchEvent, match: (o: KubeObject) => boolean): ApiWatchEvent | undefined {
-  if (e.type === 'delete') {
-    const prev = decodeObject(e.prevKv ?? e.kv, e.revision);
-    return match(prev) ? { type: 'DELETED', object: prev } : undefined;
-  }
-  const obj = decodeObject(e.kv);
-  const now = match(obj);
-  if (e.type === 'create') return now ? { type: 'ADDED', object: obj } : undefined;
-  const before = e.prevKv ? match(decodeObject(e.prevKv)) : false;
-  if (now && before) return { type: 'MODIFIED', object: obj };
-  if (now) return { type: 'ADDED', object: obj };
-  if (before) return { type: 'DELETED', object: obj };
+function convert(e: WatchEvent, match: ((o: KubeObject) => boolean) | undefined): ApiWatchEvent | undefined {
+  const d = decoded(e);
+  const out = (type: WatchEventType): ApiWatchEvent => ({ type, object: d.obj, raw: rawOf(d) });
+  if (e.type === 'delete') return !match || match(d.obj) ? out('DELETED') : undefined;
+  if (!match) return out(e.type === 'create' ? 'ADDED' : 'MODIFIED');
+  const now = match(d.obj);
+  if (e.type === 'create') return now ? out('ADDED') : undefined;
+  const before = d.prev ? match(d.prev) : false;
+  if (now && before) return out('MODIFIED');
+  if (now) return out('ADDED');
+  if (before) return out('DELETED');
   return undefined;
 }

@@ -47,7 +47,9 @@ export async function handleWatch(ctx: HandlerContext): Promise<void> {
   const tv = tableVersion(req.headers.accept);
   let headersSent = false;
   const encode = (ev: ApiWatchEvent): unknown => {
-    if (!asTable || ev.type === 'ERROR' || ev.type === 'BOOKMARK') return ev;
+    if (!asTable || ev.type === 'ERROR' || ev.type === 'BOOKMARK') {
+      return ev.raw !== undefined ? `{"type":"${ev.type}","object":${ev.raw}}` : { type: ev.type, object: ev.object };
+    }
     const table = toTable([ev.object as KubeObject], {
       convertor: store.type.strategy.table, include: includeObject(query), apiVersion: tv,
       noHeaders: headersSent, resourceVersion: (ev.object as KubeObject).metadata.resourceVersion,
