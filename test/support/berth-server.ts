@@ -15,6 +15,10 @@ export interface StartBerthOptions {
   store?: 'sqlite' | string;
   /** Use this data dir instead of a fresh temporary one (it is then not deleted by `cleanup`). */
   dataDir?: string;
+  /** `server` (default) or `up` (the all-in-one single-node cluster). */
+  command?: 'server' | 'up';
+  /** More arguments for the sub-command (e.g. CIDRs for `up`). */
+  extraArgs?: string[];
   /** Milliseconds to wait for `/readyz` (default: env BERTH_E2E_READY_TIMEOUT_MS, else 30 000 — tsx's cold start is slow on a loaded machine). */
   readyTimeoutMs?: number;
 }
@@ -117,7 +121,7 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
   async function launch(): Promise<void> {
     cacheDir = await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-kubecache-'));
     tempDirs.push(cacheDir);
-    const args = [...prefix, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`];
+    const args = [...prefix, opts.command ?? 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...(opts.extraArgs ?? [])];
     if (opts.store !== undefined) args.push('--store', opts.store);
     log += `\n[e2e] starting: ${cmd} ${args.join(' ')}\n`;
     const proc = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });

@@ -1,0 +1,174 @@
+/**
+ * End to end: `bin/berth up` (API server + binder + node agent in one process) running process pods
+ * through the real CNI plugins, cgroups and kubectl. Needs root. Pod networks use 10.46.0.0/16 (not
+ * the defaults) and are torn down at the end, with the bridge, routes and nftables table.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { startBerth, type BerthServer } from '../support/berth-server.ts';
+import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+
+const CLUSTER_CIDR = '10.46.0.0/16';
+const POD_CIDR = '10.46.0.0/24';
+const SERVICE_CIDR = '10.47.0.0/16';
+const MARK = `berth-e2e-agent-${process.pid}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A pod spec that keeps DNS off the machine's resolvers (the pod's own loopback answers nothing). */
+function pod(name: string, container: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { e2e: MARK } },
+    spec: { dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] }, terminationGracePeriodSeconds: 2, ...extra, containers: [{ name: 'c', image: 'host', ...container }] },
+  });
+}
+
+const HTTP_SERVER = `import http.server,socketserver,sys; socketserver.TCPServer.allow_reuse_address=True; socketserver.TCPServer(('',8080), http.server.SimpleHTTPRequestHandler).serve_forever() # ${MARK}`;
+
+describe('node agent with berth up (process runtime)', { concurrency: false }, () => {
+  let b: BerthServer;
+  const k = async (args: string[], input?: string) => b.kubectl(args, { input, timeoutMs: 60_000 });
+  const getPod = async (name: string) => parseJson<any>(assertOk(await k(['get', 'pod', name, '-o', 'json']), `get pod ${name}`), name);
+  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
+      await sleep(250);
+    }
+    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${b.logs().slice(-3000)}`);
+  }
+
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, 'the node agent tests need root (network namespaces, cgroups, mounts)');
+    b = await startBerth({ command: 'up', extraArgs: ['--cluster-cidr', CLUSTER_CIDR, '--pod-cidr', POD_CIDR, '--service-cidr', SERVICE_CIDR, '--node-name', 'e2e-node'] });
+  });
+
+  after(async () => {
+    if (!b) return;
+    await k(['delete', 'pods', '--all', '--grace-period=1', '--wait=true']).catch(() => {});
+    await b.cleanup();
+    for (const cmd of [['ip', 'link', 'del', 'berth0'], ['ip', 'route', 'del', 'unreachable', CLUSTER_CIDR], ['ip', 'route', 'del', SERVICE_CIDR], ['nft', 'delete', 'table', 'inet', 'berth-egress']]) {
+      try { execFileSync(cmd[0], cmd.slice(1), { stdio: 'ignore' }); } catch { /* not there */ }
+    }
+  });
+
+  test('the node registers and becomes Ready, with a Lease and RuntimeClasses', async () => {
+    const node = await waitFor('node Ready', async () => {
+      const n = parseJson<any>(assertOk(await k(['get', 'node', 'e2e-node', '-o', 'json']), 'get node'), 'node');
+      return n.status.conditions.find((c: any) => c.type === 'Ready')?.status === 'True' && n;
+    });
+    assert.equal(node.metadata.labels['kubernetes.io/hostname'], 'e2e-node');
+    assert.ok(Number(node.status.capacity.pods) > 0);
+    assertOk(await k(['get', 'lease', '-n', 'kube-node-lease', 'e2e-node']), 'node lease');
+    const rcs = assertOk(await k(['get', 'runtimeclass', '-o', 'name']), 'runtimeclasses');
+    assert.match(rcs, /runtimeclass.node.k8s.io\/process/);
+    assert.match(rcs, /runtimeclass.node.k8s.io\/runc/);
+  });
+
+  test('an HTTP process pod with a readiness probe becomes Ready and answers on its pod IP', async () => {
+    assertOk(await k(['apply', '-f', '-'], pod('web', { command: ['python3', '-c', HTTP_SERVER], readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 } })), 'apply web');
+    assertOk(await k(['apply', '-f', '-'], pod('web2', { command: ['python3', '-c', HTTP_SERVER] })), 'apply web2');
+    const web = await waitFor('web Ready', async () => {
+      const p = await getPod('web');
+      return p.status.conditions?.find((c: any) => c.type === 'Ready')?.status === 'True' && p;
+    });
+    const ip = web.status.podIP as string;
+    assert.match(ip, /^10\.46\.0\.\d+$/);
+    const res = await fetch(`http://${ip}:8080/`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(res.status, 200, 'the host reaches the pod IP');
+    const web2 = await waitFor('web2 IP', async () => { const p = await getPod('web2'); return p.status.podIP && p; });
+    assert.notEqual(web2.status.podIP, ip, 'a second pod gets a different IP');
+    // Pod to pod: a Never pod that fetches from web exits 0.
+    assertOk(await k(['apply', '-f', '-'], pod('client', { command: ['python3', '-c', `import urllib.request; urllib.request.urlopen('http://${ip}:8080/', timeout=5)`] }, { restartPolicy: 'Never' })), 'apply client');
+    const client = await waitFor('client finished', async () => { const p = await getPod('client'); return ['Succeeded', 'Failed'].includes(p.status.phase) && p; });
+    assert.equal(client.status.phase, 'Succeeded', 'another pod reaches web by pod IP');
+    const table = assertOk(await k(['get', 'pods', '-o', 'wide']), 'get pods -o wide');
+    assert.match(table, /^web\s+1\/1\s+Running\s+0\s+/m);
+  });
+
+  test('a Never pod that exits 0 is Succeeded; env from ConfigMap and Secret and a configMap volume are visible', async () => {
+    assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { FOO: 'foo', key: 'val' } })), 'cm');
+    assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sec' }, stringData: { BAR: 'bar' } })), 'secret');
+    assertOk(await k(['apply', '-f', '-'], pod('envcheck', {
+      command: ['sh', '-c', 'test "$FOO" = foo && test "$BAR" = bar && test "$(cat /etc/cfg/key)" = val && test "$POD" = envcheck'],
+      envFrom: [{ configMapRef: { name: 'cfg' } }],
+      env: [{ name: 'BAR', valueFrom: { secretKeyRef: { name: 'sec', key: 'BAR' } } }, { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+      volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg' }],
+    }, { restartPolicy: 'Never', volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }] })), 'apply envcheck');
+    const p = await waitFor('envcheck finished', async () => { const x = await getPod('envcheck'); return ['Succeeded', 'Failed'].includes(x.status.phase) && x; });
+    assert.equal(p.status.phase, 'Succeeded', JSON.stringify(p.status.containerStatuses));
+    assert.equal(p.status.containerStatuses[0].state.terminated.reason, 'Completed');
+  });
+
+  test('a crashing container goes into CrashLoopBackOff; a failing liveness probe restarts it', async () => {
+    assertOk(await k(['apply', '-f', '-'], pod('crash', { command: ['sh', '-c', 'exit 2'] })), 'apply crash');
+    assertOk(await k(['apply', '-f', '-'], pod('live', { command: ['sleep', '600'], livenessProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 1 } })), 'apply live');
+    const crash = await waitFor('CrashLoopBackOff', async () => {
+      const p = await getPod('crash');
+      const s = p.status.containerStatuses?.[0];
+      return s?.state?.waiting?.reason === 'CrashLoopBackOff' && p;
+    });
+    assert.equal(crash.status.containerStatuses[0].lastState.terminated.exitCode, 2);
+    assert.equal(crash.status.containerStatuses[0].lastState.terminated.reason, 'Error');
+    await waitFor('liveness restart', async () => (await getPod('live')).status.containerStatuses?.[0]?.restartCount >= 1, 40_000);
+    const events = assertOk(await k(['get', 'events', '--field-selector', 'involvedObject.name=live']), 'events');
+    assert.match(events, /Unhealthy/);
+  });
+
+  test('a container over its memory limit is OOMKilled and restarted', async () => {
+    assertOk(await k(['apply', '-f', '-'], pod('oom', {
+      command: ['python3', '-c', 'x = bytearray(256 * 1024 * 1024); import time; time.sleep(60)'],
+      resources: { limits: { memory: '48Mi' } },
+    })), 'apply oom');
+    const p = await waitFor('OOMKilled', async () => {
+      const x = await getPod('oom');
+      const s = x.status.containerStatuses?.[0];
+      return (s?.lastState?.terminated?.reason === 'OOMKilled' || s?.state?.terminated?.reason === 'OOMKilled') && x;
+    }, 40_000);
+    assert.equal((p.status.containerStatuses[0].lastState?.terminated ?? p.status.containerStatuses[0].state.terminated).exitCode, 137);
+  });
+
+  test('a command that does not exist gives CreateContainerError', async () => {
+    assertOk(await k(['apply', '-f', '-'], pod('nocmd', { command: ['/no/such/binary'] })), 'apply nocmd');
+    const p = await waitFor('CreateContainerError', async () => {
+      const x = await getPod('nocmd');
+      return x.status.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerError' && x;
+    });
+    assert.match(p.status.containerStatuses[0].state.waiting.message, /no\/such\/binary/);
+  });
+
+  test('restarting berth up re-adopts running containers (startedAt and restartCount unchanged)', async () => {
+    const before = (await getPod('web')).status.containerStatuses[0];
+    await b.restart();
+    await sleep(2000);
+    const afterRestart = await waitFor('web status after restart', async () => {
+      const p = await getPod('web');
+      return p.status.conditions?.find((c: any) => c.type === 'Ready')?.status === 'True' && p.status.containerStatuses[0];
+    });
+    assert.equal(afterRestart.restartCount, before.restartCount);
+    assert.equal(afterRestart.state.running?.startedAt, before.state.running?.startedAt);
+    const res = await fetch(`http://${(await getPod('web')).status.podIP}:8080/`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(res.status, 200, 'still serving after the agent restart');
+  });
+
+  test('deleting every pod leaves no process, cgroup, mount, network namespace or veth behind', async () => {
+    assertOk(await k(['delete', 'pods', '--all', '--grace-period=2', '--wait=true'], undefined), 'delete pods');
+    await waitFor('pods gone', async () => (await k(['get', 'pods', '-o', 'name'])).stdout.trim() === '');
+    await sleep(500);
+    const ps = execFileSync('ps', ['-eo', 'args']).toString();
+    assert.ok(!ps.includes(MARK), `no pod process is left:\n${ps.split('\n').filter((l) => l.includes(MARK)).join('\n')}`);
+    const netns = execFileSync('ip', ['netns', 'list']).toString();
+    assert.ok(!/berth-/.test(netns), `no pod network namespace is left: ${netns}`);
+    const ports = execFileSync('ip', ['link', 'show', 'master', 'berth0']).toString().trim();
+    assert.equal(ports, '', 'no veth is left on the bridge');
+    for (const ctl of ['memory', 'pids', 'cpu']) {
+      const dir = `/sys/fs/cgroup/${ctl}/berth`;
+      const left = existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith('pod-')) : [];
+      assert.deepEqual(left, [], `no pod cgroup is left under ${dir}`);
+    }
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    assert.ok(!mounts.includes(`${b.dataDir}/agent/pods/`), 'no pod volume mount is left');
+  });
+});
