@@ -33,7 +33,8 @@ import { parseContainerId } from './worker/container-spec.ts';
 import type { WorkerDeps } from './worker/worker-deps.ts';
 
 export const RUNTIME_ANNOTATION_PREFIX = 'runtime.berth.dev/';
-export const AGENT_URL_ANNOTATION = 'berth.dev/agent-url';
+export { AGENT_URL_ANNOTATION } from '../api/handlers/pod-streams.ts';
+import { AGENT_URL_ANNOTATION } from '../api/handlers/pod-streams.ts';
 
 export interface AgentOptions {
   client: Client;
@@ -94,6 +95,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         const inst = w?.instance(container);
         if (!w || !inst?.running || !inst.driver || !inst.id) throw errors.badRequest(`container ${container} is not running in pod ${pod}`);
         return inst.driver.exec(inst.id, execOpts);
+      },
+      async containerExited(ns, pod, container) {
+        const inst = byName(ns, pod)?.instance(container);
+        if (inst?.running && inst.driver && inst.id) await inst.driver.wait(inst.id).catch(() => {});
       },
     },
   });

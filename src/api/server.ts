@@ -17,6 +17,7 @@ import { handleGet, handleList, handleWatch } from './handlers/read.ts';
 import { handleCreate, handlePatch, handleUpdate } from './handlers/write.ts';
 import { handleDelete, handleDeleteCollection } from './handlers/delete.ts';
 import { handleSubresource } from './handlers/subresources.ts';
+import { handleUpgrade } from './handlers/pod-streams.ts';
 import { buildOpenApiV2, openApiV3Serialized, buildOpenApiV3Index } from './openapi/documents.ts';
 
 export interface ApiServerOptions {
@@ -36,6 +37,8 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
   // Slow or idle clients never hold the server: each request is its own async task; watches and
   // long reads are bounded per connection by the watch buffer (watch-stream.ts).
   server.headersTimeout = 30_000;
+  // exec / attach / portforward arrive as websocket (or SPDY) upgrades.
+  server.on('upgrade', (req, socket, head) => handleUpgrade(opts.registry, req, socket, head));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -29,7 +29,13 @@ const HTTP_SERVER = `import http.server,socketserver,sys; socketserver.TCPServer
 describe('node agent with berth up (process runtime)', { concurrency: false }, () => {
   let b: BerthServer;
   const k = async (args: string[], input?: string) => b.kubectl(args, { input, timeoutMs: 60_000 });
-  const getPod = async (name: string) => parseJson<any>(assertOk(await k(['get', 'pod', name, '-o', 'json']), `get pod ${name}`), name);
+  /** uids of every pod this suite created: the leftover checks look for exactly these. */
+  const uids = new Set<string>();
+  const getPod = async (name: string) => {
+    const p = parseJson<any>(assertOk(await k(['get', 'pod', name, '-o', 'json']), `get pod ${name}`), name);
+    uids.add(p.metadata.uid);
+    return p;
+  };
   async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
@@ -159,13 +165,17 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
     await sleep(500);
     const ps = execFileSync('ps', ['-eo', 'args']).toString();
     assert.ok(!ps.includes(MARK), `no pod process is left:\n${ps.split('\n').filter((l) => l.includes(MARK)).join('\n')}`);
+    assert.ok(uids.size >= 5, 'the suite saw its pods');
     const netns = execFileSync('ip', ['netns', 'list']).toString();
-    assert.ok(!/berth-/.test(netns), `no pod network namespace is left: ${netns}`);
+    for (const uid of uids) {
+      const name = `berth-${uid.replace(/-/g, '').slice(0, 16)}`;
+      assert.ok(!netns.includes(name), `no pod network namespace is left: ${name} in ${netns}`);
+    }
     const ports = execFileSync('ip', ['link', 'show', 'master', 'berth0']).toString().trim();
     assert.equal(ports, '', 'no veth is left on the bridge');
     for (const ctl of ['memory', 'pids', 'cpu']) {
       const dir = `/sys/fs/cgroup/${ctl}/berth`;
-      const left = existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith('pod-')) : [];
+      const left = existsSync(dir) ? readdirSync(dir).filter((d) => uids.has(d.replace(/^pod-/, ''))) : [];
       assert.deepEqual(left, [], `no pod cgroup is left under ${dir}`);
     }
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8');

@@ -37,7 +37,7 @@ function follower(file: string, opts: ReadLogsOptions = {}) {
     async waitFor(s: string, ms = 3000): Promise<void> {
       const t0 = Date.now();
       while (!text.includes(s)) {
-        if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${JSON.stringify(s)}; got ${JSON.stringify(text)}`);
+        if (Date.now() - t0 > ms) { ac.abort(); throw new Error(`timed out waiting for ${JSON.stringify(s)}; got ${JSON.stringify(text)}`); }
         await new Promise((r) => setTimeout(r, 10));
       }
     },

@@ -246,13 +246,15 @@ export async function readLogs(file: string, opts: ReadLogsOptions, out: Writabl
         if (!last) await waker.wait();
         if (fh) { pos = await readToEnd(fh, pos); if (pos < 0) return; }
         const st = await fsp.stat(file).catch(() => undefined);
-        if (st && (!fh || st.ino !== (await fh.stat()).ino)) {
+        // Rotated (the path is gone or names another file): finish the old file, read rotated
+        // files not read yet, then continue in the current file (if it exists yet).
+        if (!st || !fh || st.ino !== (await fh.stat()).ino) {
           if (fh) {
             if ((await readToEnd(fh, pos)) < 0) return;
             await fh.close();
             fh = undefined;
           }
-          // Rotated more than once since the last read: rotated files not read yet come first.
+          // Several rotations since the last read leave files in between.
           for (const between of rotatedFiles(file)) {
             const st = await fsp.stat(between).catch(() => undefined);
             if (!st || seen.has(fileKey(st))) continue;

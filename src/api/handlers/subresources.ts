@@ -11,6 +11,7 @@ import { fieldError } from '../../registry/field-errors.ts';
 import { decodeBody, readBody, sendJson, successStatus } from '../http-util.ts';
 import { isDryRun, readObject, checkTypeMeta, type HandlerContext } from './context.ts';
 import { patchObject, readPatch } from './write.ts';
+import { handlePodStream, STREAM_SUBRESOURCES } from './pod-streams.ts';
 
 const STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
@@ -102,9 +103,8 @@ export async function handleSubresource(ctx: HandlerContext): Promise<boolean> {
   const sub = info.subresource!;
   const declared = store.type.info.subresources ?? [];
   if (!declared.includes(sub as never)) throw errors.notFound(store.group, `${store.plural}/${sub}`, info.name!);
-  if (STREAMING.has(sub)) {
-    throw errors.unavailable(`${store.plural}/${sub} is not available: no node agent serves this pod yet (streams come with the node agent)`);
-  }
+  if (store.plural === 'pods' && STREAM_SUBRESOURCES.has(sub)) { await handlePodStream(ctx); return true; }
+  if (STREAMING.has(sub)) throw errors.unavailable(`${store.plural}/${sub} is not served by Berth yet`);
   if (sub === 'scale') { await handleScale(ctx); return true; }
   if (sub === 'binding' && ctx.req.method === 'POST') { await handleBinding(ctx); return true; }
   if (sub === 'eviction' && ctx.req.method === 'POST') { await handleEviction(ctx); return true; }

@@ -1,0 +1,81 @@
+/**
+ * pods/log, pods/exec, pods/attach and pods/portforward: the API server finds the node agent that
+ * runs the pod and proxies the request (plain HTTP for logs, the websocket upgrade for the others).
+ *
+ *   kubectl ─▶ API server (checks, default container) ─proxy─▶ agent-server on the pod's node
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { KubeObject } from '../../apis/object.ts';
+import { ApiError, errors } from '../../errors/index.ts';
+import type { Registry } from '../../registry/registry.ts';
+import { agentPathFor, proxyPodStream } from '../proxy/pod-stream-proxy.ts';
+import { parseRequestInfo } from '../request-info.ts';
+import type { HandlerContext } from './context.ts';
+
+/** Node annotation where an agent publishes the URL of its stream server. */
+export const AGENT_URL_ANNOTATION = 'berth.dev/agent-url';
+export const STREAM_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward']);
+
+export interface StreamTarget {
+  agentUrl: string;
+  path: string;
+}
+
+function defaultContainer(pod: KubeObject): string {
+  return pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? pod.spec?.containers?.[0]?.name ?? '';
+}
+
+/** Checks the pod and the request as Kubernetes does, and finds the agent. */
+export async function resolveStreamTarget(registry: Registry, namespace: string, name: string, sub: string, query: URLSearchParams): Promise<StreamTarget> {
+  const pod = await registry.store('', 'pods')!.get(namespace, name);
+  const container = query.get('container');
+  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
+  if (container && !all.some((c: { name: string }) => c.name === container)) {
+    throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+  }
+  const phase = pod.status?.phase;
+  if ((sub === 'exec' || sub === 'attach') && (phase === 'Succeeded' || phase === 'Failed')) {
+    throw errors.badRequest(`cannot ${sub} into a container in a completed pod; current phase is ${phase}`);
+  }
+  if (sub === 'portforward' && phase !== 'Running') {
+    throw errors.badRequest(`unable to forward port because pod is not running. Current status=${phase}`);
+  }
+  const nodeName = pod.spec?.nodeName;
+  if (!nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+  const node = await registry.store('', 'nodes')!.get(undefined, nodeName).catch(() => undefined);
+  let agentUrl = node?.metadata.annotations?.[AGENT_URL_ANNOTATION];
+  if (!agentUrl && node) {
+    const addr = node.status?.addresses?.find((a: { type: string }) => a.type === 'InternalIP')?.address;
+    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (addr && port) agentUrl = `http://${addr}:${port}`;
+  }
+  if (!agentUrl) throw errors.unavailable(`no node agent serves node ${nodeName} (pod ${namespace}/${name})`);
+  return { agentUrl, path: agentPathFor(sub as never, namespace, name, query, defaultContainer(pod)) };
+}
+
+/** GET pods/NAME/log (plain HTTP); exec/attach/portforward need an upgrade. */
+export async function handlePodStream(ctx: HandlerContext): Promise<void> {
+  const sub = ctx.info.subresource!;
+  if (sub !== 'log') throw errors.badRequest('Upgrade request required');
+  if (ctx.req.method !== 'GET') throw errors.methodNotAllowed(`${ctx.req.method} is not supported on pods/log`);
+  const target = await resolveStreamTarget(ctx.registry, ctx.info.namespace!, ctx.info.name!, sub, ctx.query);
+  proxyPodStream(ctx.req, ctx.res, target);
+}
+
+/** The server's 'upgrade' event: every websocket/SPDY request arrives here. */
+export function handleUpgrade(registry: Registry, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+  const fail = (err: unknown) => {
+    const e = err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
+    const body = JSON.stringify(e.toStatus());
+    socket.end(`HTTP/1.1 ${e.http} ${e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  };
+  if (!info || info.group !== '' || info.resource !== 'pods' || !info.name || !info.namespace || !info.subresource || !STREAM_SUBRESOURCES.has(info.subresource) || info.subresource === 'log') {
+    fail(errors.badRequest(`upgrade is not supported on ${url.pathname}`));
+    return;
+  }
+  resolveStreamTarget(registry, info.namespace, info.name, info.subresource, url.searchParams)
+    .then((target) => proxyPodStream(req, socket, head, target), fail);
+}
