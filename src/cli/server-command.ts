@@ -2,7 +2,6 @@
  * `berth server`: runs the API server (and the control-plane controllers) until SIGTERM / SIGINT.
  */
 import { Command } from 'commander';
-import { startServer } from '../server/berth-server.ts';
 import { createLogger } from '../util/log.ts';
 import { defaultDataDir, DEFAULT_LISTEN, parseListen } from './defaults.ts';
 
@@ -24,7 +23,7 @@ export function serverCommand(): Command {
       const t0 = performance.now();
       let server;
       try {
-        server = await startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);

@@ -2,7 +2,6 @@
  * `berth up`: the README's main command — a single-node cluster in one process.
  */
 import { Command } from 'commander';
-import { startAllInOne } from '../server/all-in-one.ts';
 import { createLogger } from '../util/log.ts';
 import { defaultDataDir, DEFAULT_LISTEN, parseListen } from './defaults.ts';
 
@@ -26,7 +25,7 @@ export function upCommand(): Command {
       process.stdout.write('Starting Berth (single node)\n');
       let cluster;
       try {
-        cluster = await startAllInOne({
+        cluster = await (await import('../server/all-in-one.ts')).startAllInOne({
           dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, nodeName: o.nodeName,
           clusterCidr: o.clusterCidr, podCidr: o.podCidr, serviceCidr: o.serviceCidr, defaultRuntimeClass: o.defaultRuntimeClass,
           progress: say,

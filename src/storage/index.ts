@@ -4,7 +4,6 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Backend } from './backend.ts';
-import { openEtcdBackend } from './etcd/index.ts';
 import { openSqliteBackend } from './sqlite/index.ts';
 
 export * from './backend.ts';
@@ -24,7 +23,7 @@ export async function openStore(spec: string, dataDir: string): Promise<Backend>
     if (endpoints.length === 0 || endpoints.some((e) => !ENDPOINT.test(e))) {
       throw new Error(`invalid etcd store "${spec}": expected etcd://host:port[,host:port...]`);
     }
-    return openEtcdBackend(endpoints);
+    return (await import('./etcd/index.ts')).openEtcdBackend(endpoints);
   }
   throw new Error(`unknown store "${spec}": expected "sqlite" or "etcd://host:port[,host:port...]"`);
 }

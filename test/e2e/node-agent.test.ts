@@ -94,6 +94,25 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
     assert.match(table, /^web\s+1\/1\s+Running\s+0\s+/m);
   });
 
+  test('kubectl logs (-f, --tail) and exec (stdin, exit codes, a tty) reach the container', async () => {
+    assertOk(await k(['apply', '-f', '-'], pod('talker', { command: ['sh', '-c', `i=0; while true; do i=$((i+1)); echo line $i; sleep 0.2; done # ${MARK}`] })), 'apply talker');
+    await waitFor('talker running', async () => (await getPod('talker')).status.phase === 'Running');
+    await waitFor('some output', async () => /line 3/.test((await k(['logs', 'talker'])).stdout));
+    const tail = assertOk(await k(['logs', 'talker', '--tail=1']), 'logs --tail');
+    assert.match(tail.trim(), /^line \d+$/);
+    const follow = await k(['logs', '-f', 'talker', '--tail=1', '--request-timeout=2s']);
+    assert.ok(follow.stdout.trim().split('\n').length >= 3, `logs -f streams new lines: ${JSON.stringify(follow.stdout)}`);
+    const echoed = assertOk(await k(['exec', '-i', 'talker', '--', 'cat'], 'hello from stdin\n'), 'exec -i cat');
+    assert.equal(echoed, 'hello from stdin\n');
+    const three = await k(['exec', 'talker', '--', 'sh', '-c', 'exit 3']);
+    assert.equal(three.code, 3, `exec exit code propagates: ${three.stderr}`);
+    // A real pseudo-terminal on the kubectl side: util-linux `script` runs it under a pty.
+    const kc = b.kubeconfig;
+    const tty = execFileSync('script', ['-qec', `kubectl --kubeconfig ${kc} --cache-dir ${b.cacheDir} exec -it talker -- sh -c 'tty; echo $((6*7))'`, '/dev/null'], { timeout: 30_000 }).toString();
+    assert.match(tty, /\/dev\/pts\/\d+/);
+    assert.match(tty, /42/);
+  });
+
   test('a Never pod that exits 0 is Succeeded; env from ConfigMap and Secret and a configMap volume are visible', async () => {
     assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { FOO: 'foo', key: 'val' } })), 'cm');
     assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sec' }, stringData: { BAR: 'bar' } })), 'secret');
