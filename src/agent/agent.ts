@@ -144,7 +144,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   await ensureRuntimeClasses(client);
   const registration = await registerNode(client, { nodeName, podCIDR: opts.podCidr, agentPort: Number(new URL(server.url).port), ready: () => true, dataDir: opts.dataDir, log });
-  await client.patch(R.nodes, undefined, nodeName, 'merge', { metadata: { annotations: { [AGENT_URL_ANNOTATION]: server.url } } });
+  // Where the API server reaches this agent: a wildcard bind is advertised by the node's address.
+  const advertised = server.url.replace(/\/\/(0\.0\.0\.0|\[::\]):/, `//${hostIP}:`);
+  await client.patch(R.nodes, undefined, nodeName, 'merge', { metadata: { annotations: { [AGENT_URL_ANNOTATION]: advertised } } });
   progress(`node ${nodeName} registered`);
 
   // Re-adopt what an earlier agent left running, then follow the pods bound here.

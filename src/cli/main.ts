@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { BERTH_VERSION } from '../version.ts';
 import { serverCommand } from './server-command.ts';
 import { upCommand } from './up-command.ts';
+import { agentCommand } from './agent-command.ts';
 
 const program = new Command();
 program
@@ -13,5 +14,6 @@ program
   .version(BERTH_VERSION);
 program.addCommand(upCommand());
 program.addCommand(serverCommand());
+program.addCommand(agentCommand());
 
 await program.parseAsync(process.argv);

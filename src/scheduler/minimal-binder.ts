@@ -26,6 +26,14 @@ export async function startMinimalBinder(client: Client, nodeName: () => string 
         target: { apiVersion: 'v1', kind: 'Node', name: node },
       }, 'binding');
       pending.delete(uid!);
+      await client.create(R.events, namespace, {
+        apiVersion: 'v1', kind: 'Event',
+        metadata: { name: `${name}.${Date.now().toString(16)}`, namespace },
+        involvedObject: { apiVersion: 'v1', kind: 'Pod', name, namespace, uid, resourceVersion: pod.metadata.resourceVersion },
+        reason: 'Scheduled', message: `Successfully assigned ${namespace}/${name} to ${node}`, type: 'Normal',
+        source: { component: 'default-scheduler' }, reportingComponent: 'default-scheduler', reportingInstance: 'berth',
+        firstTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), count: 1,
+      }).catch((err) => log.debug('Scheduled event not written', { error: String(err) }));
     } catch (err) {
       if (isNotFound(err) || isConflict(err)) { pending.delete(uid!); return; }
       log.warn('bind failed; will retry', { pod: `${namespace}/${name}`, error: (err as Error).message });

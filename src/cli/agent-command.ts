@@ -1,0 +1,47 @@
+/**
+ * `berth agent`: the node agent alone, talking HTTP to a Berth API server through a kubeconfig — the
+ * same agent code that runs inside `berth up`.
+ */
+import { Command } from 'commander';
+import { hostname } from 'node:os';
+import { createLogger } from '../util/log.ts';
+import { defaultDataDir, parseListen } from './defaults.ts';
+
+export function agentCommand(): Command {
+  return new Command('agent')
+    .description('run a node agent that joins an existing Berth API server')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server')
+    .option('--node-name <name>', 'name of this node (default: the host name)')
+    .option('--data-dir <dir>', 'pod data, logs and runtime state', `${defaultDataDir()}/agent`)
+    .option('--listen <host:port>', "address of the agent's log/exec server (the API server proxies to it; no auth yet: keep it on a private address)", '127.0.0.1:10250')
+    .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.42.0.0/16')
+    .option('--pod-cidr <cidr>', "this node's pod addresses (inside --cluster-cidr)", '10.42.0.0/24')
+    .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
+    .option('--default-runtime-class <name>', 'RuntimeClass for pods that name none (process | runc)', 'process')
+    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; defaultRuntimeClass: string }) => {
+      const log = createLogger();
+      try {
+        const listen = parseListen(o.listen);
+        const { HttpClient } = await import('../client/http-client.ts');
+        const { startAgent } = await import('../agent/agent.ts');
+        const client = HttpClient.fromKubeconfig(o.kubeconfig);
+        const nodeName = (o.nodeName ?? hostname()).toLowerCase();
+        const agent = await startAgent({
+          client, nodeName, dataDir: o.dataDir, log, listen,
+          podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr,
+          defaultRuntimeClass: o.defaultRuntimeClass,
+          progress: (s) => log.info(s),
+        });
+        process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);
+        const shutdown = (signal: string) => {
+          log.info('stopping (pods keep running; they are re-adopted on the next start)', { signal });
+          agent.stop().then(() => process.exit(0), (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
+        };
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+        process.once('SIGINT', () => shutdown('SIGINT'));
+      } catch (err) {
+        log.error('cannot start', { error: (err as Error).message });
+        process.exit(1);
+      }
+    });
+}
