@@ -136,7 +136,13 @@ class SqliteBackend implements Backend {
     const rev = options.revision ? this.readable(options.revision) : this.current();
     const limit = options.limit && options.limit > 0 ? options.limit : 0;
     const hi = prefixEndString(prefix);
-    const sql = `SELECT l.* FROM log AS l JOIN (${this.rangeSql(hi)}) AS m ON l.id = m.mid
+    // A page (limit) walks the (name, id) index in key order and stops after `limit` live keys, so
+    // its cost follows the page size; a full list groups the whole range once.
+    const sql = limit
+      ? `SELECT l.* FROM log AS l WHERE l.name >= @lo ${hi === undefined ? '' : 'AND l.name < @hi'} AND l.id <= @rev
+          AND l.id = (SELECT MAX(l2.id) FROM log AS l2 WHERE l2.name = l.name AND l2.id <= @rev)
+          AND l.deleted = 0 ORDER BY l.name LIMIT @lim`
+      : `SELECT l.* FROM log AS l JOIN (${this.rangeSql(hi)}) AS m ON l.id = m.mid
       WHERE l.deleted = 0 ORDER BY l.name LIMIT @lim`;
     const rows = this.prepared(sql).all({
       lo: pageStart(prefix, options.after), ...(hi === undefined ? {} : { hi }), rev, lim: limit ? limit + 1 : -1,
