@@ -36,7 +36,7 @@ export function upCommand(): Command {
       }
       const kc = cluster.server.kubeconfigPath;
       process.stdout.write(`\nNode ${cluster.nodeName} is Ready (${Math.round(performance.now() - t0)} ms).\n`
-        + `kubeconfig: ${kc}\n\n  export KUBECONFIG=${kc}\n  kubectl apply -f examples/hello.yaml\n  kubectl get pods -n hello -o wide\n\n`);
+        + `kubeconfig: ${kc}\n\n  export KUBECONFIG=${kc}\n  kubectl apply -f examples/pod.yaml\n  kubectl get pods -o wide\n\n`);
       const shutdown = (signal: string) => {
         log.info('stopping (pods keep running; they are re-adopted on the next start)', { signal });
         cluster.stop().then(() => process.exit(0), (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
