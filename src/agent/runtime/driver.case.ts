@@ -1,16 +1,18 @@
 /**
  * The shared harness every RuntimeDriver must pass (Nomad's drivers/testutils, Hono's *.case.test):
  * exit codes, env/cwd/hostname, bind mounts, user switch, memory (OOM) and pids limits, stop with
- * SIGKILL fallback, CRI logs, exec (pipes and TTY), recovery by a new driver instance, complete
- * clean-up on destroy, and a clean failure for a missing executable. Needs root: fails, never skips.
+ * SIGKILL fallback, CRI logs and their size rotation, exec (pipes and TTY), recovery by a new driver
+ * instance, complete clean-up on destroy, and a clean failure for a missing executable. Needs root:
+ * fails, never skips.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { rotatedFiles } from '../streams/log-file.ts';
 import { hostCgroupLayout, removeCgroupTree } from './cgroups/index.ts';
 import type { ContainerSpec, RuntimeDriver } from './driver.ts';
 
@@ -214,6 +216,46 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       assert.deepEqual(short.filter((l) => l.startsWith('stdout')), ['stdout F out', 'stdout P a×16384', 'stdout F a×3616', 'stdout F tail']);
       assert.deepEqual(short.filter((l) => l.startsWith('stderr')), ['stderr F err']);
       assert.ok(!Number.isNaN(Date.parse(log[0].time)));
+    });
+
+    test('logs rotate by size (logMaxBytes/logMaxFiles) as log-file.ts names them, between whole records', async () => {
+      const maxBytes = 64 * 1024;
+      const lines = 3000;
+      // ~300 KiB of numbered stdout lines of 100 bytes each (~420 KiB of CRI records).
+      // A stale rotated file from an earlier, larger logMaxFiles is removed like rotateIfNeeded does.
+      const logPath = join(tmp, `rotate-${Math.random().toString(36).slice(2)}.log`);
+      writeFileSync(`${logPath}.5`, 'stale\n');
+      const { s, res } = await run({ argv: ['seq', '-f', `line-%06g-${'x'.repeat(88)}`, '1', String(lines)], logPath, logMaxBytes: maxBytes, logMaxFiles: 3 });
+      assert.equal(res.exitCode, 0);
+      const rotated = rotatedFiles(s.logPath);
+      assert.deepEqual(rotated, [`${s.logPath}.2`, `${s.logPath}.1`], 'exactly maxFiles-1 rotated files, oldest first');
+      assert.ok(!existsSync(`${s.logPath}.3`));
+      const files = [...rotated, s.logPath];
+      const texts = files.map((f) => readFileSync(f, 'utf8'));
+      for (const t of texts) assert.ok(t === '' || t.endsWith('\n'), 'every file ends with a whole record');
+      const maxRecord = Math.max(...texts.flatMap((t) => t.split('\n').map((l) => Buffer.byteLength(l) + 1)));
+      for (const f of rotated) {
+        const size = statSync(f).size;
+        assert.ok(size >= maxBytes && size < maxBytes + maxRecord, `${f}: ${size} bytes, rotated only once past the limit`);
+      }
+      const currentSize = statSync(s.logPath).size;
+      assert.ok(currentSize < maxBytes + maxRecord, `current file: ${currentSize} bytes`);
+      const perFile = files.map((f) =>
+        readCriLog(f).map((l) => {
+          assert.equal(l.stream, 'stdout');
+          assert.equal(l.tag, 'F', 'no line is split');
+          const m = /^line-(\d{6})-(x+)$/.exec(l.text);
+          assert.ok(m && m[2].length === 88, `a whole numbered line: ${JSON.stringify(l.text.slice(0, 60))}`);
+          return Number(m[1]);
+        }),
+      );
+      for (const nums of perFile.slice(0, -1)) assert.ok(nums.length > 0, 'no empty rotated file');
+      const current = perFile[perFile.length - 1];
+      assert.ok(current.length > 0 && current[current.length - 1] === lines, 'the newest lines are in the current file');
+      const all = perFile.flat();
+      const first = all[0];
+      assert.ok(first > 1, 'the oldest records were removed');
+      assert.deepEqual(all, Array.from({ length: lines - first + 1 }, (_, i) => first + i), 'rotated (oldest first) + current = a contiguous tail, no duplicates');
     });
 
     test('exec: stdout, stderr and exit code in the container namespaces; with a TTY', async () => {

@@ -58,6 +58,10 @@ export interface ContainerSpec {
   hostname: string;
   /** File the container's stdout and stderr are appended to (the agent's log format). */
   logPath: string;
+  /** Rotate `logPath` once it reaches this many bytes (default 10 MiB, the kubelet's containerLogMaxSize). */
+  logMaxBytes?: number;
+  /** Log files kept in all, the current one included (default 5, the kubelet's containerLogMaxFiles). */
+  logMaxFiles?: number;
   tty?: boolean;
   stdin?: boolean;
   /** Parent cgroup for the pod (the driver creates the container's cgroup below it). */

@@ -21,6 +21,9 @@ import { procParentAndGroup, procStartTime, readExit, readState, sameProcessAliv
 
 const SHIM = fileURLToPath(new URL('./shim.pl', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Log rotation defaults: the kubelet's containerLogMaxSize (10Mi) and containerLogMaxFiles (5). */
+export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_LOG_MAX_FILES = 5;
 
 /** Options of the process driver. */
 export interface ProcessDriverOptions {
@@ -67,6 +70,10 @@ export class ProcessDriver implements RuntimeDriver {
     if (spec.workingDir && !existsSync(hostPathOf(spec.workingDir, spec.mounts))) {
       throw new Error(`chdir to cwd ("${spec.workingDir}") set in config: no such file or directory`);
     }
+    const logMaxBytes = spec.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES;
+    const logMaxFiles = spec.logMaxFiles ?? DEFAULT_LOG_MAX_FILES;
+    if (!Number.isSafeInteger(logMaxBytes) || logMaxBytes < 1) throw new Error(`process runtime: logMaxBytes must be a positive integer, not ${logMaxBytes}`);
+    if (!Number.isSafeInteger(logMaxFiles) || logMaxFiles < 1) throw new Error(`process runtime: logMaxFiles must be a positive integer, not ${logMaxFiles}`);
     const created = prepareMountPoints(spec.mounts);
     const cg = new Cgroup(this.layout, join(spec.cgroupParent, spec.id));
     let child: ChildProcess | undefined;
@@ -79,7 +86,9 @@ export class ProcessDriver implements RuntimeDriver {
       const argv = [SHIM, dir, spec.logPath, String(cg.procsFiles.length), ...cg.procsFiles, ...containerChain(this.tools, { ...spec, env })];
       // detached = own session: agent signals and exits don't reach the shim. Only fd 3 (the ready
       // line) is a pipe to us, and the shim closes it at once.
-      child = spawn(this.tools.perl, argv, { detached: true, stdio: ['ignore', 'ignore', shimLog, 'pipe'], env: {} });
+      // The shim's own env carries only the log limits; the container's env is read from the env file.
+      const shimEnv = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
+      child = spawn(this.tools.perl, argv, { detached: true, stdio: ['ignore', 'ignore', shimLog, 'pipe'], env: shimEnv });
       closeSync(shimLog);
       const [chainPid, initPid] = await readReady(child, this.opts.startTimeoutMs ?? 5000, join(dir, 'shim.log'));
       const startedAt = new Date();

@@ -5,9 +5,13 @@
 #   2. reports "<chainPid> <initPid>" on fd 3 and closes it (the agent waits for this line);
 #   3. owns the container's stdout/stderr pipes and appends them to the log file in the CRI format
 #      (`<RFC3339Nano> stdout|stderr F|P <line>`; P for chunks of lines over 16 KiB);
-#   4. reaps the chain and writes STATE_DIR/exit (JSON) atomically, after the logs are drained.
+#   4. rotates the log file by size between whole records, with the naming scheme of
+#      src/agent/streams/log-file.ts (rotateIfNeeded): LOG.(k-1) -> LOG.k ... LOG -> LOG.1, none past
+#      LOG.(maxFiles-1), then a fresh LOG;
+#   5. reaps the chain and writes STATE_DIR/exit (JSON) atomically, after the logs are drained.
 # Perl (not Node) because it starts in ~20 ms and needs ~5 MB; Node takes ~300 ms and ~40 MB.
 # Usage: shim.pl STATE_DIR LOG_PATH N PROCS_FILE... CMD ARG...   (container env in STATE_DIR/env, NUL-separated)
+# Env: BERTH_LOG_MAX_BYTES (default 10 MiB), BERTH_LOG_MAX_FILES (default 5; files in all, current included).
 use strict;
 use warnings;
 use Time::HiRes qw(gettimeofday usleep);
@@ -15,6 +19,8 @@ use Time::HiRes qw(gettimeofday usleep);
 my ($dir, $log, $n, @rest) = @ARGV;
 my @procs = splice(@rest, 0, $n);
 my @cmd = @rest;
+my $log_max_bytes = ($ENV{BERTH_LOG_MAX_BYTES} // '') =~ /^([1-9]\d*)$/ ? $1 + 0 : 10 * 1024 * 1024;
+my $log_max_files = ($ENV{BERTH_LOG_MAX_FILES} // '') =~ /^([1-9]\d*)$/ ? $1 + 0 : 5;
 $SIG{PIPE} = 'IGNORE';
 $SIG{HUP} = 'IGNORE';
 $SIG{INT} = 'IGNORE';
@@ -32,6 +38,7 @@ my %env;
 }
 
 open(my $logfh, '>>', $log) or die "shim: log $log: $!\n";
+my $log_size = (-s $logfh) || 0;
 pipe(my $out_r, my $out_w) or die "shim: pipe: $!\n";
 pipe(my $err_r, my $err_w) or die "shim: pipe: $!\n";
 
@@ -106,7 +113,64 @@ sub emit {
       $$b = '';
     } else { last; }
   }
-  syswrite($logfh, $text) if length $text;
+  log_write($text) if length $text;
+}
+
+# Appends whole records; rotates after the record that brings the file to $log_max_bytes, so a
+# file never ends inside a record and is at most $log_max_bytes + one record long.
+sub log_write {
+  my ($text) = @_;
+  my $pos = 0;
+  while ($pos < length $text) {
+    my $room = $log_max_bytes - $log_size;
+    my $end = length $text;
+    if ($room <= 0 || $pos + $room < $end) {
+      my $nl = index($text, "\n", $pos + ($room > 0 ? $room - 1 : 0));
+      $end = $nl + 1 if $nl >= 0;
+    }
+    log_append(substr($text, $pos, $end - $pos));
+    $pos = $end;
+    log_rotate() if $log_size >= $log_max_bytes;
+  }
+}
+
+sub log_append {
+  my ($chunk) = @_;
+  unless ($logfh) {    # a failed reopen after a rotation: try again, else drop the output
+    open($logfh, '>>', $log) or do { undef $logfh; print STDERR "shim: reopen $log: $!\n"; return; };
+    $log_size = (-s $logfh) || 0;
+  }
+  my $off = 0;
+  while ($off < length $chunk) {
+    my $w = syswrite($logfh, $chunk, length($chunk) - $off, $off);
+    unless ($w) { print STDERR "shim: write $log: $!\n"; last; }
+    $off += $w;
+  }
+  $log_size += $off;
+}
+
+# Same steps as rotateIfNeeded in src/agent/streams/log-file.ts: remove rotated files numbered
+# maxFiles-1 and above, shift LOG.(k-1) -> LOG.k down to LOG -> LOG.1, then reopen LOG.
+sub log_rotate {
+  my $keep = $log_max_files - 1;
+  close $logfh if $logfh;
+  undef $logfh;
+  my ($ldir, $lbase) = $log =~ m{^(.*)/([^/]*)$} ? ($1 eq '' ? '/' : $1, $2) : ('.', $log);
+  if (opendir(my $dh, $ldir)) {
+    for my $name (readdir $dh) {
+      next unless substr($name, 0, length($lbase) + 1) eq "$lbase." && substr($name, length($lbase) + 1) =~ /^(\d+)$/;
+      unlink("$log.$1") if $1 >= $keep;
+    }
+    closedir $dh;
+  }
+  if ($keep >= 1) {
+    for (my $k = $keep - 1; $k >= 1; $k--) { rename("$log.$k", "$log." . ($k + 1)) if -e "$log.$k"; }
+    rename($log, "$log.1") or print STDERR "shim: rotate $log: $!\n";
+  } else {
+    unlink($log);
+  }
+  $log_size = 0;
+  open($logfh, '>>', $log) or do { undef $logfh; print STDERR "shim: reopen $log: $!\n"; };
 }
 
 # Plain 4-argument select: IO::Select costs a few ms of start-up on every container.
@@ -132,7 +196,7 @@ while (%open) {
 }
 $status = (waitpid($pid, 0) == $pid ? $? : 255 << 8) unless defined $status;
 for my $fh (values %open) { emit($fh, 1); }
-close $logfh;
+close $logfh if $logfh;
 
 my ($s, $us) = gettimeofday();
 my $sig = $status & 127;
