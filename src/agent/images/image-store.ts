@@ -1,0 +1,256 @@
+/**
+ * Content-addressed image store under `DATA_DIR/images`:
+ *   blobs/sha256/<hex>   verified blobs (manifests, configs, compressed layers)
+ *   layers/<hex>/        layers unpacked once, keyed by diffID, usable as overlay lower dirs
+ *   tmp/                 in-flight downloads and unpacks (cleared on open)
+ *   index.json           image records and name → digest tags
+ * Every write goes to tmp/ first and is renamed into place, so an interrupted or corrupt pull
+ * never leaves a half-written blob, layer or index.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { DigestVerifier, digestHex, sha256Digest } from './digest.ts';
+import { unpackLayer } from './layer-unpack.ts';
+import type { ContainerConfig } from './manifest.ts';
+
+/** One layer of a stored image. */
+export interface LayerRecord {
+  /** Digest of the (possibly compressed) blob. */
+  digest: string;
+  /** Digest of the uncompressed tar. */
+  diffID: string;
+  mediaType: string;
+  size: number;
+}
+
+/** A stored image. */
+export interface ImageRecord {
+  /** Digest the image was pulled by: the index's when the registry served one, else the manifest's. */
+  digest: string;
+  /** Digest of the platform manifest. */
+  manifestDigest: string;
+  /** Digest of the config blob (Docker's "image ID"). */
+  configDigest: string;
+  layers: LayerRecord[];
+  /** `registry/repo@digest` names this image is known by. */
+  repoDigests: string[];
+  config: ContainerConfig;
+  /** ISO time it was stored. */
+  created: string;
+}
+
+interface IndexFile {
+  version: 1;
+  images: Record<string, ImageRecord>;
+  /** `registry/repo:tag` → image digest. */
+  tags: Record<string, string>;
+}
+
+/** The on-disk store. Single-process: index updates are serialised in memory. */
+export class ImageStore {
+  private index: IndexFile = { version: 1, images: {}, tags: {} };
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly unpacking = new Map<string, Promise<string>>();
+
+  private constructor(readonly root: string) {}
+
+  /** Opens (creating) the store at `root` (normally `DATA_DIR/images`) and clears leftovers in tmp/. */
+  static async open(root: string): Promise<ImageStore> {
+    const s = new ImageStore(root);
+    await rm(join(root, 'tmp'), { recursive: true, force: true });
+    for (const d of ['blobs/sha256', 'layers', 'tmp']) await mkdir(join(root, d), { recursive: true });
+    try {
+      s.index = JSON.parse(await readFile(join(root, 'index.json'), 'utf8')) as IndexFile;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`image store index unreadable: ${(e as Error).message}`);
+    }
+    return s;
+  }
+
+  /** Path of a blob (whether or not it exists). */
+  blobPath(digest: string): string {
+    return join(this.root, 'blobs/sha256', digestHex(digest));
+  }
+
+  /** Path of an unpacked layer (whether or not it exists). */
+  layerPath(diffID: string): string {
+    return join(this.root, 'layers', digestHex(diffID));
+  }
+
+  /** True when the blob is stored. */
+  async hasBlob(digest: string): Promise<boolean> {
+    return exists(this.blobPath(digest));
+  }
+
+  /** Reads a stored blob. */
+  readBlob(digest: string): Promise<Buffer> {
+    return readFile(this.blobPath(digest));
+  }
+
+  /** A fresh path under tmp/. */
+  tempPath(prefix: string): string {
+    return join(this.root, 'tmp', `${prefix}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** Stores a small blob after checking its digest. */
+  async putBlob(digest: string, data: Buffer): Promise<void> {
+    const got = sha256Digest(data);
+    if (got !== digest) throw new Error(`digest mismatch: expected ${digest}, got ${got}`);
+    if (await this.hasBlob(digest)) return;
+    const tmp = this.tempPath('blob');
+    await writeFile(tmp, data);
+    await rename(tmp, this.blobPath(digest));
+  }
+
+  /**
+   * Streams a blob into the store, verifying digest (and size when known) on the way; the blob
+   * appears under blobs/ only once complete and verified.
+   */
+  async putBlobStream(digest: string, src: Readable, size?: number, onBytes?: (n: number) => void): Promise<void> {
+    const tmp = this.tempPath('blob');
+    try {
+      const out = createWriteStream(tmp);
+      await pipeline(src, new DigestVerifier(digest, size, onBytes), out);
+      const fh = await open(tmp, 'r');
+      await fh.sync().finally(() => fh.close());
+      await rename(tmp, this.blobPath(digest));
+    } catch (e) {
+      src.destroy();
+      await rm(tmp, { force: true });
+      throw new Error(`blob ${digest}: ${(e as Error).message}`);
+    }
+  }
+
+  /** True when the layer with this diffID is unpacked. */
+  hasLayer(diffID: string): Promise<boolean> {
+    return exists(this.layerPath(diffID));
+  }
+
+  /**
+   * Unpacks a stored layer blob once (concurrent callers share the work) and returns its dir.
+   * Extraction happens in tmp/ and is renamed into layers/ only when complete and verified.
+   */
+  ensureLayer(layer: LayerRecord, compression: 'none' | 'gzip' | 'zstd'): Promise<string> {
+    const dest = this.layerPath(layer.diffID);
+    let p = this.unpacking.get(layer.diffID);
+    if (!p) {
+      p = (async () => {
+        if (await exists(dest)) return dest;
+        const tmp = this.tempPath('layer');
+        await mkdir(tmp, { mode: 0o755 });
+        try {
+          await unpackLayer(this.blobPath(layer.digest), compression, layer.diffID, tmp);
+          await rename(tmp, dest);
+        } catch (e) {
+          await rm(tmp, { recursive: true, force: true });
+          throw e;
+        }
+        return dest;
+      })().finally(() => this.unpacking.delete(layer.diffID));
+      this.unpacking.set(layer.diffID, p);
+    }
+    return p;
+  }
+
+  /** Records an image and points `tags` at it, atomically replacing index.json. */
+  addImage(rec: ImageRecord, tags: string[]): Promise<void> {
+    return this.mutate((ix) => {
+      const old = ix.images[rec.digest];
+      const repoDigests = [...new Set([...(old?.repoDigests ?? []), ...rec.repoDigests])];
+      ix.images[rec.digest] = { ...rec, repoDigests };
+      for (const t of tags) ix.tags[t] = rec.digest;
+    });
+  }
+
+  /** The image a tag (`registry/repo:tag`) points to. */
+  byTag(name: string): ImageRecord | undefined {
+    const d = this.index.tags[name];
+    return d ? this.index.images[d] : undefined;
+  }
+
+  /** The image with this digest (top-level, manifest or config digest). */
+  byDigest(digest: string): ImageRecord | undefined {
+    return (
+      this.index.images[digest] ??
+      Object.values(this.index.images).find((r) => r.manifestDigest === digest || r.configDigest === digest)
+    );
+  }
+
+  /** All images, each with the tags that point to it. */
+  list(): { record: ImageRecord; tags: string[] }[] {
+    return Object.values(this.index.images).map((record) => ({
+      record,
+      tags: Object.entries(this.index.tags)
+        .filter(([, d]) => d === record.digest)
+        .map(([t]) => t),
+    }));
+  }
+
+  /** Removes a tag; drops the image record when `dropImage` or when no tag refers to it any more. */
+  removeImage(digest: string, tag?: string): Promise<void> {
+    return this.mutate((ix) => {
+      if (tag) delete ix.tags[tag];
+      else for (const [t, d] of Object.entries(ix.tags)) if (d === digest) delete ix.tags[t];
+      if (!Object.values(ix.tags).includes(digest)) delete ix.images[digest];
+    });
+  }
+
+  /** Deletes blobs and unpacked layers no image record refers to, and everything in tmp/ that is idle. */
+  async sweep(): Promise<{ blobs: number; layers: number }> {
+    return this.serial(async () => {
+      const blobs = new Set<string>();
+      const layers = new Set<string>();
+      for (const r of Object.values(this.index.images)) {
+        for (const d of [r.digest, r.manifestDigest, r.configDigest]) blobs.add(digestHex(d));
+        for (const l of r.layers) {
+          blobs.add(digestHex(l.digest));
+          layers.add(digestHex(l.diffID));
+        }
+      }
+      let nb = 0;
+      let nl = 0;
+      for (const f of await readdir(join(this.root, 'blobs/sha256'))) {
+        if (!blobs.has(f)) {
+          await rm(join(this.root, 'blobs/sha256', f), { force: true });
+          nb++;
+        }
+      }
+      const busy = new Set([...this.unpacking.keys()].map(digestHex));
+      for (const f of await readdir(join(this.root, 'layers'))) {
+        if (!layers.has(f) && !busy.has(f)) {
+          await rm(join(this.root, 'layers', f), { recursive: true, force: true });
+          nl++;
+        }
+      }
+      return { blobs: nb, layers: nl };
+    });
+  }
+
+  private mutate(fn: (ix: IndexFile) => void): Promise<void> {
+    return this.serial(async () => {
+      const next = structuredClone(this.index);
+      fn(next);
+      const tmp = this.tempPath('index');
+      await writeFile(tmp, JSON.stringify(next, null, 1));
+      await rename(tmp, join(this.root, 'index.json'));
+      this.index = next;
+    });
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn, fn);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}

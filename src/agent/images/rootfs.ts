@@ -1,0 +1,83 @@
+/**
+ * Per-container root filesystems: an overlayfs mount whose lower dirs are the image's unpacked
+ * layers and whose upper/work dirs live in the container's directory:
+ *   <containerDir>/rootfs  the mount point     <containerDir>/upper, <containerDir>/work
+ * Needs root (mount(2)).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/** A mounted container root filesystem. */
+export interface MountedRootfs {
+  /** The merged view to hand to runc as `root.path`. */
+  path: string;
+  upper: string;
+  work: string;
+}
+
+/**
+ * Mounts the overlay for a container, idempotently. `layerDirs` are bottom-most first (image
+ * order). When all layers share one parent they are passed relative to it (mount runs there),
+ * which keeps the option string under the kernel's one-page limit for deep images.
+ */
+export async function mountRootfs(layerDirs: string[], containerDir: string): Promise<MountedRootfs> {
+  const path = resolve(containerDir, 'rootfs');
+  const upper = resolve(containerDir, 'upper');
+  const work = resolve(containerDir, 'work');
+  for (const d of [path, upper, work]) await mkdir(d, { recursive: true, mode: 0o755 });
+  if (await isMountPoint(path)) return { path, upper, work };
+  let lowers = [...layerDirs].reverse();
+  if (lowers.length === 0) {
+    const empty = join(containerDir, 'empty-lower');
+    await mkdir(empty, { recursive: true });
+    lowers = [empty];
+  }
+  const parents = new Set(lowers.map((l) => dirname(l)));
+  let cwd: string | undefined;
+  if (parents.size === 1) {
+    cwd = [...parents][0]!;
+    lowers = lowers.map((l) => basename(l));
+  }
+  for (const l of lowers) if (/[,:]/.test(l)) throw new Error(`layer path unusable for overlay: ${l}`);
+  const opts = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
+  if (opts.length > 4000) throw new Error(`overlay options too long (${lowers.length} layers)`);
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, path], cwd);
+  return { path, upper, work };
+}
+
+/** Unmounts a container's rootfs (no error when not mounted); with `remove`, deletes upper/work too. */
+export async function unmountRootfs(containerDir: string, opts: { remove?: boolean } = {}): Promise<void> {
+  const path = resolve(containerDir, 'rootfs');
+  if (await isMountPoint(path)) {
+    try {
+      await run('umount', [path]);
+    } catch (e) {
+      await run('umount', ['-l', path]).catch(() => {
+        throw e;
+      });
+    }
+  }
+  if (opts.remove) {
+    for (const d of ['rootfs', 'upper', 'work', 'empty-lower']) await rm(join(containerDir, d), { recursive: true, force: true });
+  }
+}
+
+/** True when `p` is a mount point in this mount namespace. */
+export async function isMountPoint(p: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').some((line) => {
+    const mp = line.split(' ')[4];
+    return mp !== undefined && mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))) === p;
+  });
+}
+
+function run(cmd: string, args: string[], cwd?: string): Promise<void> {
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', rej);
+    p.on('close', (c) => (c === 0 ? res() : rej(new Error(`${cmd} ${args.join(' ')} exited ${c}: ${err.trim()}`))));
+  });
+}
