@@ -17,7 +17,8 @@ const DEFAULT_TOLERATION_SECONDS = 300;
 /** Adds the DefaultTolerationSeconds admission tolerations unless the pod already tolerates those taints. */
 export function addDefaultTolerations(spec: Record<string, any>): void {
   const tols: Record<string, any>[] = Array.isArray(spec.tolerations) ? spec.tolerations : [];
-  const tolerates = (key: string) => tols.some((t) => t?.key === key && (!t.effect || t.effect === 'NoExecute'));
+  // A toleration with no key and operator Exists tolerates every taint (Kubernetes' admission agrees).
+  const tolerates = (key: string) => tols.some((t) => (t?.key === key || (!t?.key && t?.operator === 'Exists')) && (!t.effect || t.effect === 'NoExecute'));
   const add: Record<string, any>[] = [];
   for (const key of [NOT_READY, UNREACHABLE]) {
     if (!tolerates(key)) add.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });

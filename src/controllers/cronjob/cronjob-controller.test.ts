@@ -1,0 +1,121 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../apis/object.ts';
+import { R } from '../../client/client.ts';
+import { InformerFactory } from '../../client/informer-factory.ts';
+import { startTestEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { JOBS } from '../job/job-controller.ts';
+import { FakeClock } from './clock.ts';
+import { CRONJOBS, CronJobController, SCHEDULED_TIMESTAMP } from './cronjob-controller.ts';
+
+let env: TestEnv;
+let factory: InformerFactory;
+let ctl: CronJobController;
+let stopCtl: () => Promise<void>;
+const clock = new FakeClock(Date.now());
+/** The next whole minute after the real now: the first schedule time of `* * * * *` cron jobs. */
+const minute0 = Math.ceil((Date.now() + 1000) / 60_000) * 60_000;
+
+before(async () => {
+  env = await startTestEnv();
+  factory = new InformerFactory(env.client);
+  ctl = new CronJobController(env.client, factory, env.log, { clock });
+  factory.start();
+  await factory.waitForSync();
+  const running = ctl.run();
+  stopCtl = () => running.stop();
+});
+after(async () => {
+  await stopCtl();
+  factory.stop();
+  await env.close();
+});
+
+function cronJob(name: string, spec: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name },
+    spec: {
+      schedule: '* * * * *',
+      jobTemplate: { metadata: { labels: { app: name } }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
+      ...spec,
+    },
+  };
+}
+
+const jobsOf = async (cj: string) => (await env.client.list(JOBS, 'default', { labelSelector: `app=${cj}` })).items.filter((j) => !j.metadata.deletionTimestamp);
+const events = async (name: string) => (await env.client.list(R.events, 'default')).items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
+
+/** Moves the fake clock and pokes the controller (as its requeue timer would). */
+function tick(at: number, name: string): void {
+  clock.set(at);
+  ctl.queue.add(`default/${name}`);
+}
+
+async function finishJob(name: string, type: 'Complete' | 'Failed', at: number): Promise<void> {
+  const j = await env.client.get(JOBS, 'default', name);
+  const t = new Date(at).toISOString().replace(/\.\d+Z$/, 'Z');
+  j.status = { ...j.status, startTime: t, ...(type === 'Complete' ? { completionTime: t } : {}), conditions: [{ type, status: 'True', lastTransitionTime: t }] };
+  await env.client.update(JOBS, 'default', j, 'status');
+}
+
+test('creates a Job per schedule time; Forbid skips while one runs; completion updates status', async () => {
+  await env.client.create(CRONJOBS, 'default', cronJob('tick', { concurrencyPolicy: 'Forbid' }));
+  tick(minute0 - 10_000, 'tick');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await jobsOf('tick')).length, 0, 'nothing before the first schedule time');
+  tick(minute0 + 5_000, 'tick');
+  const [job] = await waitFor(async () => { const j = await jobsOf('tick'); return j.length === 1 && j; }, 'first job');
+  assert.equal(job.metadata.name, `tick-${minute0 / 60_000}`);
+  assert.equal(job.metadata.annotations?.[SCHEDULED_TIMESTAMP], new Date(minute0).toISOString().replace('.000Z', 'Z'));
+  assert.equal(job.metadata.ownerReferences?.[0].kind, 'CronJob');
+  const cj = await waitFor(async () => { const c = await env.client.get(CRONJOBS, 'default', 'tick'); return c.status?.active?.length === 1 && c; }, 'status.active');
+  assert.equal(Date.parse(cj.status.lastScheduleTime), minute0);
+
+  tick(minute0 + 65_000, 'tick');
+  await waitFor(async () => (await events('tick')).includes('JobAlreadyActive'), 'JobAlreadyActive');
+  assert.equal((await jobsOf('tick')).length, 1);
+
+  await finishJob(job.metadata.name!, 'Complete', minute0 + 30_000);
+  // The skipped 10:01 run is still due (no startingDeadlineSeconds), so it starts now.
+  const done = await waitFor(async () => {
+    const c = await env.client.get(CRONJOBS, 'default', 'tick');
+    return c.status?.lastSuccessfulTime && c.status?.active?.length === 1 && c.status.active[0].name !== job.metadata.name && c;
+  }, 'finished job leaves active; the due one starts');
+  assert.equal(Date.parse(done.status.lastSuccessfulTime), minute0 + 30_000);
+  assert.equal(done.status.active[0].name, `tick-${minute0 / 60_000 + 1}`);
+  assert.equal((await jobsOf('tick')).length, 2);
+  assert.ok((await events('tick')).includes('SawCompletedJob'));
+});
+
+test('Replace deletes the running Job; history limits prune finished Jobs', async () => {
+  await env.client.create(CRONJOBS, 'default', cronJob('rep', { concurrencyPolicy: 'Replace', successfulJobsHistoryLimit: 1 }));
+  tick(minute0 + 5_000, 'rep');
+  const [first] = await waitFor(async () => { const j = await jobsOf('rep'); return j.length === 1 && j; }, 'first job');
+  tick(minute0 + 65_000, 'rep');
+  const [second] = await waitFor(async () => { const j = await jobsOf('rep'); return j.length === 1 && j[0].metadata.name !== first.metadata.name && j; }, 'replaced');
+  assert.equal(second.metadata.name, `rep-${minute0 / 60_000 + 1}`);
+  await finishJob(second.metadata.name!, 'Complete', minute0 + 70_000);
+  tick(minute0 + 125_000, 'rep');
+  const third = await waitFor(async () => (await jobsOf('rep')).find((j) => j.metadata.name === `rep-${minute0 / 60_000 + 2}`), 'third job');
+  await finishJob(third.metadata.name!, 'Complete', minute0 + 130_000);
+  await waitFor(async () => { const j = await jobsOf('rep'); return j.length === 1 && j[0].metadata.name === third.metadata.name; }, 'oldest successful pruned');
+});
+
+test('suspend, startingDeadlineSeconds and TooManyMissedTimes', async () => {
+  await env.client.create(CRONJOBS, 'default', cronJob('sus', { suspend: true }));
+  tick(minute0 + 5_000, 'sus');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await jobsOf('sus')).length, 0);
+
+  await env.client.create(CRONJOBS, 'default', cronJob('late', { startingDeadlineSeconds: 3 }));
+  tick(minute0 + 5_000, 'late');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await jobsOf('late')).length, 0, 'schedule missed by more than the deadline');
+
+  await env.client.create(CRONJOBS, 'default', cronJob('many', {}));
+  const far = minute0 + 200 * 60_000 + 5_000;
+  tick(far, 'many');
+  await waitFor(async () => (await events('many')).includes('TooManyMissedTimes'), 'TooManyMissedTimes');
+  const [j] = await waitFor(async () => { const j = await jobsOf('many'); return j.length === 1 && j; }, 'job for the latest time');
+  assert.equal(j.metadata.name, `many-${minute0 / 60_000 + 200}`);
+});

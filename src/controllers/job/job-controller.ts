@@ -1,0 +1,285 @@
+/**
+ * The Job controller (pkg/controller/job): runs pods until `completions` succeed (or, for an Indexed
+ * Job, every index has), at most `parallelism` at a time; retries failures with exponential back-off
+ * up to `backoffLimit`; fails past `activeDeadlineSeconds`; suspends and resumes; deletes finished
+ * Jobs after `ttlSecondsAfterFinished` (the TTL-after-finished controller, folded in here).
+ *
+ * Finished pods are counted exactly once through the `batch.kubernetes.io/job-tracking` finalizer
+ * and `status.uncountedTerminatedPods`: record the uids, remove the finalizers, then move them into
+ * `succeeded`/`failed`. Reconcile reads the Job and its pods from the API (not the informer caches) so
+ * a lagging cache never double-counts or over-creates; informers only trigger reconciles.
+ */
+import type { KubeObject } from '../../apis/object.ts';
+import { R, type Client, type ResourceRef } from '../../client/client.ts';
+import { enqueueHandlers, runController, type RunningController } from '../../client/controller.ts';
+import { splitKey, type ObjectKey, type Reconciler } from '../../client/controller-types.ts';
+import { isNotFound } from '../../client/errors.ts';
+import type { InformerFactory } from '../../client/informer-factory.ts';
+import { RateLimitedQueue } from '../../client/work-queue.ts';
+import type { Logger } from '../../util/log.ts';
+import { compareForDeletion, controllerRefOf, isPodActive, isPodReady, newControllerRef, podFromTemplate, recordEvent } from '../controller-utils.ts';
+import { isoAt, realClock, type Clock } from '../cronjob/clock.ts';
+import {
+  COMPLETION_INDEX, DEFAULT_BACKOFF, JOB_TRACKING_FINALIZER, backoffDelayMs, completionIndexOf, deadlineRemainingMs, finishedAt,
+  finishedType, formatIndexes, indexesToCreate, isPodFailedForJob, parseIndexes, setCondition, wantedActive, type JobCondition,
+} from './job-policy.ts';
+
+/** batch/v1 Jobs. */
+export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
+const COMPONENT = 'job-controller';
+const CONTROLLER_UID = 'batch.kubernetes.io/controller-uid';
+
+/** Options for {@link JobController}. */
+export interface JobControllerOptions {
+  /** Pod back-off; default 10 s doubling to 6 min. */
+  backoff?: { baseMs: number; maxMs: number };
+  clock?: Clock;
+}
+
+type Rec = Record<string, any>;
+
+/** The Job reconciler; see the file comment. */
+export class JobController implements Reconciler {
+  readonly name = 'job';
+  readonly queue = new RateLimitedQueue();
+  private readonly clock: Clock;
+  /** Per Job uid: when the latest failure was counted (drives the back-off). */
+  private readonly lastFailure = new Map<string, number>();
+  /** Pods this controller deleted (suspend, excess): not counted as failures. */
+  private readonly deletedByUs = new Set<string>();
+
+  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, private readonly opts: JobControllerOptions = {}) {
+    this.clock = opts.clock ?? realClock;
+    factory.forResource(JOBS).addHandlers(enqueueHandlers(this.queue));
+    factory.forResource(R.pods).addHandlers(enqueueHandlers(this.queue, (pod) => {
+      const ref = controllerRefOf(pod);
+      return ref?.kind === 'Job' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
+    }));
+  }
+
+  /** Starts `workers` reconcile loops. */
+  run(workers = 2): RunningController {
+    return runController(this, this.queue, { workers, log: this.log });
+  }
+
+  async reconcile(key: ObjectKey): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    let job: KubeObject;
+    try {
+      job = await this.client.get(JOBS, namespace, name);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (job.metadata.deletionTimestamp) return;
+    const uid = job.metadata.uid!;
+    const { items } = await this.client.list(R.pods, namespace, { labelSelector: `${CONTROLLER_UID}=${uid}` });
+    const pods = items.filter((p) => controllerRefOf(p)?.uid === uid);
+    if (finishedType(job)) { await this.finished(key, job, pods); return; }
+
+    job = await this.countFinishedPods(job, pods);
+    const now = this.clock.now();
+    const spec: Rec = job.spec;
+    const st: Rec = structuredClone(job.status ?? {});
+    const before = JSON.stringify(st);
+    let active = pods.filter(isPodActive);
+    const indexed = spec.completionMode === 'Indexed';
+    const succeeded: number = st.succeeded ?? 0;
+    const failed: number = st.failed ?? 0;
+
+    if (spec.suspend === true) {
+      await this.deletePods(job, active);
+      const wasSuspended = (st.conditions ?? []).some((c: JobCondition) => c.type === 'Suspended' && c.status === 'True');
+      st.conditions = setCondition(st.conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }, isoAt(now));
+      st.active = 0;
+      st.ready = 0;
+      if (!wasSuspended) void recordEvent(this.client, COMPONENT, job, 'Normal', 'Suspended', 'Job suspended', this.log);
+      await this.writeStatus(job, st, before);
+      return;
+    }
+    if ((st.conditions ?? []).some((c: JobCondition) => c.type === 'Suspended' && c.status === 'True')) {
+      st.conditions = setCondition(st.conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, isoAt(now));
+      st.startTime = isoAt(now);
+      void recordEvent(this.client, COMPONENT, job, 'Normal', 'Resumed', 'Job resumed', this.log);
+    }
+    st.startTime ??= isoAt(now);
+
+    const completed = parseIndexes(st.completedIndexes);
+    const remaining = deadlineRemainingMs({ ...job, status: st }, now);
+    let failure: { reason: string; message: string } | undefined;
+    if (failed > (spec.backoffLimit ?? 6)) failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+    else if (remaining !== undefined && remaining <= 0) failure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
+    const complete = !failure && (indexed
+      ? completed.size >= (spec.completions ?? 0)
+      : spec.completions != null ? succeeded >= spec.completions : succeeded > 0 && active.length === 0);
+
+    if (failure || complete) {
+      await this.deletePods(job, active);
+      const t = isoAt(now);
+      if (failure) {
+        st.conditions = setCondition(st.conditions, { type: 'FailureTarget', status: 'True', ...failure }, t);
+        st.conditions = setCondition(st.conditions, { type: 'Failed', status: 'True', ...failure }, t);
+        void recordEvent(this.client, COMPONENT, job, 'Warning', failure.reason, failure.message, this.log);
+      } else {
+        const reason = { reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
+        st.conditions = setCondition(st.conditions, { type: 'SuccessCriteriaMet', status: 'True', ...reason }, t);
+        st.conditions = setCondition(st.conditions, { type: 'Complete', status: 'True', ...reason }, t);
+        st.completionTime = t;
+        void recordEvent(this.client, COMPONENT, job, 'Normal', 'Completed', 'Job completed', this.log);
+      }
+      st.active = 0;
+      st.ready = 0;
+      await this.writeStatus(job, st, before);
+      this.lastFailure.delete(uid);
+      return;
+    }
+
+    // Back-off: no replacements until the delay after the latest failure has passed.
+    const last = this.lastFailure.get(uid);
+    const wait = failed > 0 && last !== undefined ? backoffDelayMs(failed, this.opts.backoff ?? DEFAULT_BACKOFF) - (now - last) : 0;
+    if (indexed) active = await this.syncIndexed(job, active, completed, wait > 0);
+    else active = await this.syncNonIndexed(job, active, succeeded, wait > 0);
+    if (wait > 0) this.queue.addAfter(key, wait);
+    st.active = active.length;
+    st.ready = active.filter(isPodReady).length;
+    st.terminating = pods.filter((p) => p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length;
+    await this.writeStatus(job, st, before);
+    if (remaining !== undefined) this.queue.addAfter(key, Math.max(1, remaining));
+  }
+
+  /** Creates or deletes pods towards the wanted active count (NonIndexed). */
+  private async syncNonIndexed(job: KubeObject, active: KubeObject[], succeeded: number, backingOff: boolean): Promise<KubeObject[]> {
+    const want = wantedActive(job.spec, succeeded, active.length);
+    if (active.length > want) {
+      const excess = [...active].sort(compareForDeletion).slice(0, active.length - want);
+      await this.deletePods(job, excess);
+      return active.filter((p) => !excess.includes(p));
+    }
+    if (backingOff) return active;
+    const created: KubeObject[] = [];
+    for (let i = active.length; i < want; i++) created.push(await this.createPod(job));
+    return [...active, ...created];
+  }
+
+  /** One active pod per index not yet succeeded, at most parallelism; duplicates and strays deleted. */
+  private async syncIndexed(job: KubeObject, active: KubeObject[], completed: Set<number>, backingOff: boolean): Promise<KubeObject[]> {
+    const completions: number = job.spec.completions ?? 0;
+    const keep = new Map<number, KubeObject>();
+    const extra: KubeObject[] = [];
+    for (const p of active) {
+      const i = completionIndexOf(p);
+      if (i === undefined || i >= completions || completed.has(i) || keep.has(i)) extra.push(p);
+      else keep.set(i, p);
+    }
+    await this.deletePods(job, extra);
+    const kept = [...keep.values()];
+    if (backingOff) return kept;
+    const room = (job.spec.parallelism ?? 1) - kept.length;
+    for (const i of indexesToCreate(completions, completed, new Set(keep.keys()), room)) kept.push(await this.createPod(job, i));
+    return kept;
+  }
+
+  private async createPod(job: KubeObject, index?: number): Promise<KubeObject> {
+    const pod = podFromTemplate(job.spec.template, job, newControllerRef(job, 'batch/v1', 'Job'));
+    pod.metadata.finalizers = [...(pod.metadata.finalizers ?? []), JOB_TRACKING_FINALIZER];
+    if (index !== undefined) {
+      pod.metadata.generateName = `${job.metadata.name}-${index}-`;
+      pod.metadata.annotations = { ...pod.metadata.annotations, [COMPLETION_INDEX]: String(index) };
+      pod.metadata.labels = { ...pod.metadata.labels, [COMPLETION_INDEX]: String(index) };
+      pod.spec.hostname ??= `${job.metadata.name}-${index}`;
+      const env = { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } } };
+      for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
+        c.env = [...(c.env ?? []).filter((e: { name: string }) => e.name !== env.name), env];
+      }
+    }
+    const made = await this.client.create(R.pods, job.metadata.namespace, pod);
+    void recordEvent(this.client, COMPONENT, job, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`, this.log);
+    return made;
+  }
+
+  private async deletePods(job: KubeObject, pods: KubeObject[]): Promise<void> {
+    for (const p of pods) {
+      this.deletedByUs.add(p.metadata.uid!);
+      try {
+        await this.client.delete(R.pods, p.metadata.namespace, p.metadata.name!, { preconditions: { uid: p.metadata.uid } });
+        void recordEvent(this.client, COMPONENT, job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, this.log);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
+  /**
+   * Counts pods that finished since the last sync, exactly once: their uids go into
+   * uncountedTerminatedPods, their finalizers come off, then they move into succeeded/failed.
+   */
+  private async countFinishedPods(job: KubeObject, pods: KubeObject[]): Promise<KubeObject> {
+    const st: Rec = structuredClone(job.status ?? {});
+    const unc = { succeeded: [...(st.uncountedTerminatedPods?.succeeded ?? [])] as string[], failed: [...(st.uncountedTerminatedPods?.failed ?? [])] as string[] };
+    const known = new Set([...unc.succeeded, ...unc.failed]);
+    let added = false;
+    for (const p of pods) {
+      const uid = p.metadata.uid!;
+      if (known.has(uid) || !(p.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER)) continue;
+      if (p.status?.phase === 'Succeeded') { unc.succeeded.push(uid); added = true; }
+      else if (isPodFailedForJob(p) && !this.deletedByUs.has(uid)) { unc.failed.push(uid); added = true; }
+      else if (p.metadata.deletionTimestamp) await this.removeFinalizer(p);
+    }
+    if (unc.succeeded.length + unc.failed.length === 0) return job;
+    if (added) job = await this.client.update(JOBS, job.metadata.namespace, { ...job, status: { ...st, uncountedTerminatedPods: unc } }, 'status');
+    const byUid = new Map(pods.map((p) => [p.metadata.uid!, p]));
+    for (const uid of [...unc.succeeded, ...unc.failed]) {
+      const p = byUid.get(uid);
+      if (p) await this.removeFinalizer(p);
+    }
+    const next: Rec = structuredClone(job.status ?? {});
+    next.succeeded = (next.succeeded ?? 0) + unc.succeeded.length;
+    next.failed = (next.failed ?? 0) + unc.failed.length;
+    if (job.spec.completionMode === 'Indexed') {
+      const done = parseIndexes(next.completedIndexes);
+      for (const uid of unc.succeeded) {
+        const i = byUid.get(uid) && completionIndexOf(byUid.get(uid)!);
+        if (typeof i === 'number' && i < (job.spec.completions ?? 0)) done.add(i);
+      }
+      next.completedIndexes = formatIndexes(done);
+    }
+    next.uncountedTerminatedPods = {};
+    if (unc.failed.length) this.lastFailure.set(job.metadata.uid!, this.clock.now());
+    return this.client.update(JOBS, job.metadata.namespace, { ...job, status: next }, 'status');
+  }
+
+  private async removeFinalizer(p: KubeObject): Promise<void> {
+    const fins = (p.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER);
+    try {
+      await this.client.patch(R.pods, p.metadata.namespace, p.metadata.name!, 'json', [
+        { op: 'test', path: '/metadata/uid', value: p.metadata.uid },
+        { op: 'replace', path: '/metadata/finalizers', value: fins },
+      ]);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    } finally {
+      this.deletedByUs.delete(p.metadata.uid!);
+    }
+  }
+
+  /** A finished Job: release its pods' finalizers; delete it once its TTL has passed. */
+  private async finished(key: ObjectKey, job: KubeObject, pods: KubeObject[]): Promise<void> {
+    for (const p of pods) if ((p.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER)) await this.removeFinalizer(p);
+    const ttl = job.spec.ttlSecondsAfterFinished;
+    const at = finishedAt(job);
+    if (ttl == null || at === undefined) return;
+    const due = at + ttl * 1000 - this.clock.now();
+    if (due > 0) { this.queue.addAfter(key, due); return; }
+    try {
+      await this.client.delete(JOBS, job.metadata.namespace, job.metadata.name!, { propagationPolicy: 'Foreground', preconditions: { uid: job.metadata.uid } });
+      this.log?.info('deleted finished job after its TTL', { job: key });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  private async writeStatus(job: KubeObject, st: Rec, before: string): Promise<void> {
+    if (JSON.stringify(st) === before) return;
+    await this.client.update(JOBS, job.metadata.namespace, { ...job, status: st }, 'status');
+  }
+}

@@ -1,0 +1,104 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../apis/object.ts';
+import { R } from '../../client/client.ts';
+import { InformerFactory } from '../../client/informer-factory.ts';
+import { startTestEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { FakeClock, isoAt } from '../cronjob/clock.ts';
+import { NODE_LEASE_NAMESPACE, NodeLifecycleController, readinessTaints } from './node-lifecycle-controller.ts';
+
+let env: TestEnv;
+let factory: InformerFactory;
+let ctl: NodeLifecycleController;
+let stopCtl: () => Promise<void>;
+const clock = new FakeClock(Date.now());
+
+before(async () => {
+  env = await startTestEnv();
+  factory = new InformerFactory(env.client);
+  ctl = new NodeLifecycleController(env.client, factory, env.log, { clock, gracePeriodSeconds: 20 });
+  factory.start();
+  await factory.waitForSync();
+  const running = ctl.run(2);
+  stopCtl = () => running.stop();
+});
+after(async () => {
+  await stopCtl();
+  factory.stop();
+  await env.close();
+});
+
+test('readinessTaints adds and removes the managed taints only', () => {
+  const other = { key: 'x', effect: 'NoSchedule' };
+  assert.deepEqual(readinessTaints('Unknown', [other], 't').map((t) => `${t.key}:${t.effect}`), ['x:NoSchedule', 'node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']);
+  assert.deepEqual(readinessTaints('False', [other], 't').map((t) => t.key), ['x', 'node.kubernetes.io/not-ready', 'node.kubernetes.io/not-ready']);
+  assert.deepEqual(readinessTaints('True', readinessTaints('Unknown', [other], 't'), 't'), [other]);
+});
+
+const taintKeys = async (n: string) => ((await env.client.get(R.nodes, undefined, n)).spec?.taints ?? []).map((t: { key: string; effect: string }) => `${t.key}:${t.effect}`).sort();
+
+async function renew(name: string): Promise<void> {
+  const lease = await env.client.get(R.leases, NODE_LEASE_NAMESPACE, name);
+  lease.spec.renewTime = new Date(clock.now()).toISOString().replace('Z', '000Z');
+  await env.client.update(R.leases, NODE_LEASE_NAMESPACE, lease);
+}
+
+function pod(name: string, extra: Partial<KubeObject['metadata']> = {}, tolerations?: unknown[]): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, ...extra }, spec: { nodeName: 'w1', containers: [{ name: 'c', image: 'x' }], ...(tolerations ? { tolerations } : {}) } };
+}
+const gone = async (name: string) => { try { const p = await env.client.get(R.pods, 'default', name); return !!p.metadata.deletionTimestamp; } catch { return true; } };
+
+test('a silent node goes Unknown and unreachable; pods are evicted per toleration; StatefulSet pods stay; recovery untaints', async () => {
+  const t0 = clock.now();
+  await env.client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_LEASE_NAMESPACE } }).catch(() => undefined);
+  await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1' }, spec: {} });
+  await env.client.update(R.nodes, undefined, { ...(await env.client.get(R.nodes, undefined, 'w1')), status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: isoAt(t0), lastTransitionTime: isoAt(t0) }, { type: 'MemoryPressure', status: 'False' }] } }, 'status');
+  await env.client.create(R.leases, NODE_LEASE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'w1' }, spec: { holderIdentity: 'w1', leaseDurationSeconds: 40, renewTime: new Date(t0).toISOString().replace('Z', '000Z') } });
+  await env.client.create(R.pods, 'default', pod('plain'));
+  await env.client.create(R.pods, 'default', pod('short', {}, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }]));
+  await env.client.create(R.pods, 'default', pod('forever', {}, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }]));
+  // A real owner, or the garbage collector would delete the pod.
+  const sts = await env.client.create({ group: 'apps', version: 'v1', resource: 'statefulsets' }, 'default', {
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'sts' },
+    spec: { serviceName: 'sts', selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+  });
+  await env.client.create(R.pods, 'default', pod('sts-0', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'sts', uid: sts.metadata.uid!, controller: true }] }, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1 }]));
+
+  clock.advance(10_000);
+  ctl.queue.add('w1');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(await taintKeys('w1'), [], 'within the grace period');
+
+  clock.advance(15_000);
+  ctl.queue.add('w1');
+  await waitFor(async () => (await taintKeys('w1')).length === 2, 'unreachable taints');
+  assert.deepEqual(await taintKeys('w1'), ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+  const node = await env.client.get(R.nodes, undefined, 'w1');
+  for (const c of node.status.conditions) assert.deepEqual([c.status, c.reason, c.message], ['Unknown', 'NodeStatusUnknown', 'Kubelet stopped posting node status.']);
+  assert.equal(await gone('plain'), false, 'default 300 s toleration');
+
+  clock.advance(6_000);
+  ctl.queue.add('w1');
+  await waitFor(() => gone('short'), 'short-toleration pod evicted');
+  assert.equal(await gone('sts-0'), false, 'StatefulSet pods are not evicted');
+  const reasons = (await env.client.list(R.events, 'default')).items.map((e) => e.reason);
+  assert.ok(reasons.includes('TaintManagerEviction') && reasons.includes('NodeNotReady'), reasons.join());
+
+  clock.advance(300_000);
+  ctl.queue.add('w1');
+  await waitFor(() => gone('plain'), 'plain pod evicted after 300 s');
+  assert.equal(await gone('forever'), false);
+
+  // The kubelet comes back: a fresh lease and Ready=True.
+  await renew('w1');
+  const cur = await env.client.get(R.nodes, undefined, 'w1');
+  await env.client.update(R.nodes, undefined, { ...cur, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: isoAt(clock.now()) }] } }, 'status');
+  await waitFor(async () => (await taintKeys('w1')).length === 0, 'taints removed');
+});
+
+test('Ready=False gets the not-ready taints', async () => {
+  await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w2' }, spec: {} });
+  const n = await env.client.get(R.nodes, undefined, 'w2');
+  await env.client.update(R.nodes, undefined, { ...n, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', lastHeartbeatTime: isoAt(clock.now()) }] } }, 'status');
+  await waitFor(async () => JSON.stringify(await taintKeys('w2')) === JSON.stringify(['node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/not-ready:NoSchedule']), 'not-ready taints');
+});
