@@ -1,0 +1,171 @@
+/**
+ * The scheduler: list+watch nodes and pods into a Snapshot and a SchedulingQueue, then one loop —
+ * pop a pod → run the filter/score Pipeline → assume it on the chosen node (so the next pod sees
+ * it) → bind through pods/binding in the background (undo and back off on failure). A pod that
+ * fits nowhere gets PodScheduled=False/Unschedulable with Kubernetes' message and an aggregated
+ * FailedScheduling event, and waits for a relevant cluster event (or the 60 s flush).
+ */
+import { setImmediate as yieldToIO } from 'node:timers/promises';
+import type { KubeObject } from '../apis/object.ts';
+import type { Client } from '../client/client.ts';
+import { R } from '../client/client.ts';
+import { isConflict, isNotFound } from '../client/errors.ts';
+import type { Logger } from '../util/log.ts';
+import { ClusterSync } from './cluster-sync.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { fitErrorMessage } from './fit-error.ts';
+import { listAndWatch } from './list-watch.ts';
+import { Pipeline } from './pipeline.ts';
+import { buildProfile, type ProfileConfig } from './plugins/registry.ts';
+import type { PodInfo } from './pod-info.ts';
+import { SchedulingQueue, type QueueOptions } from './queue.ts';
+import { Snapshot } from './snapshot.ts';
+import { resolveClaims } from './volume-claims.ts';
+
+/** Scheduler options; all optional. */
+export interface SchedulerOptions extends QueueOptions {
+  schedulerName?: string;
+  profile?: ProfileConfig;
+  /** Fixed percentage of nodes to find feasible before scoring; default adaptive (see pipeline.ts). */
+  percentageOfNodesToScore?: number;
+  /** Bindings in flight at once (default 256). */
+  maxInFlightBinds?: number;
+  /** Minimum interval between writes of one aggregated event (default 10 s). */
+  eventIntervalMs?: number;
+}
+
+/** A running scheduler. */
+export interface RunningScheduler {
+  stop(): Promise<void>;
+  /** Its state, for tests and diagnostics. */
+  readonly snapshot: Snapshot;
+  readonly queue: SchedulingQueue;
+}
+
+function isoNow(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** Starts the scheduler; resolves once nodes and pods are listed and the loop runs. */
+export async function startScheduler(client: Client, log: Logger, opts: SchedulerOptions = {}): Promise<RunningScheduler> {
+  const snapshot = new Snapshot();
+  const queue = new SchedulingQueue(opts);
+  const pipeline = new Pipeline(buildProfile(opts.profile), { percentageOfNodesToScore: opts.percentageOfNodesToScore });
+  const events = new EventRecorder(client, log, opts.eventIntervalMs);
+  const sync = new ClusterSync(snapshot, queue, opts.schedulerName ?? 'default-scheduler', (pod) => events.forget(pod.metadata.uid ?? ''));
+  const maxInFlight = opts.maxInFlightBinds ?? 256;
+  const writes = new Set<Promise<unknown>>();
+  let stopped = false;
+  let slotFree: (() => void) | undefined;
+
+  const track = (p: Promise<unknown>) => {
+    writes.add(p);
+    void p.finally(() => {
+      writes.delete(p);
+      slotFree?.();
+    });
+  };
+
+  const nodes = await listAndWatch(client, R.nodes, log, { replace: (items) => sync.replaceNodes(items), event: (ev) => sync.nodeEvent(ev) });
+  const pods = await listAndWatch(client, R.pods, log, { replace: (items) => sync.replacePods(items), event: (ev) => sync.podEvent(ev) });
+
+  async function bind(info: PodInfo, nodeName: string): Promise<void> {
+    const { namespace, name, uid } = info;
+    try {
+      await client.create(R.pods, namespace, {
+        apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid },
+        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+      }, 'binding');
+      queue.done(info.key);
+      events.forget(uid);
+      events.record(info.pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+    } catch (err) {
+      if (sync.assumed.get(info.key) === nodeName) {
+        sync.assumed.delete(info.key);
+        snapshot.removePod(info.key);
+      }
+      if (isNotFound(err) || isConflict(err)) {
+        // Deleted, or bound meanwhile by someone else: the watch tells the rest.
+        queue.done(info.key);
+        return;
+      }
+      log.warn('bind failed; backing off', { pod: info.key, node: nodeName, error: (err as Error).message });
+      const inFlight = retryEntry.get(info.key);
+      retryEntry.delete(info.key);
+      if (inFlight) queue.addBackoff(inFlight);
+    }
+  }
+  const retryEntry = new Map<string, Parameters<SchedulingQueue['addBackoff']>[0]>();
+
+  async function recordUnschedulable(info: PodInfo, message: string): Promise<void> {
+    const current = (info.pod.status?.conditions ?? []).find((c: { type: string }) => c.type === 'PodScheduled');
+    if (!(current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message)) {
+      const condition = {
+        type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null,
+        lastTransitionTime: current?.status === 'False' && current.lastTransitionTime ? current.lastTransitionTime : isoNow(),
+      };
+      try {
+        await client.patch(R.pods, info.namespace, info.name, 'strategic', { status: { conditions: [condition] } }, 'status');
+      } catch (err) {
+        if (!isNotFound(err)) log.debug('PodScheduled condition not written', { pod: info.key, error: String(err) });
+      }
+    }
+    events.record(info.pod, 'Warning', 'FailedScheduling', message);
+  }
+
+  async function loop(): Promise<void> {
+    let sinceYield = 0;
+    while (!stopped) {
+      const q = await queue.pop();
+      if (!q) return;
+      const info = q.info;
+      if (info.claimNames.length) {
+        try {
+          await resolveClaims(client, info);
+        } catch (err) {
+          log.warn('volume claims not resolved; backing off', { pod: info.key, error: String(err) });
+          queue.addBackoff(q);
+          continue;
+        }
+      }
+      if (!queue.has(info.key) || stopped) continue; // deleted while claims were read
+      const result = pipeline.schedule(info, snapshot);
+      if (!result.node) {
+        const message = fitErrorMessage(result.diagnosis!, info);
+        log.debug('pod unschedulable', { pod: info.key, message });
+        queue.addUnschedulable(q, result.diagnosis!.plugins);
+        track(recordUnschedulable(info, message));
+      } else {
+        const nodeName = result.node.name;
+        snapshot.addPod(info, nodeName);
+        sync.assumed.set(info.key, nodeName);
+        retryEntry.set(info.key, q);
+        track(bind(info, nodeName).finally(() => retryEntry.delete(info.key)));
+        while (writes.size >= maxInFlight && !stopped) await new Promise<void>((r) => (slotFree = r));
+      }
+      // Let watch events and binding replies in between bursts of cycles.
+      if (++sinceYield >= 64) {
+        sinceYield = 0;
+        await yieldToIO();
+      }
+    }
+  }
+
+  const running = loop().catch((err) => log.error('scheduler loop failed', { error: String(err) }));
+  log.info('scheduler started', { nodes: snapshot.nodes.length, pending: queue.sizes.active });
+  return {
+    snapshot,
+    queue,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      queue.close();
+      slotFree?.();
+      nodes.stop();
+      pods.stop();
+      await running;
+      await Promise.allSettled([...writes]);
+      await events.close();
+    },
+  };
+}
