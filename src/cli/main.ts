@@ -6,6 +6,7 @@ import { BERTH_VERSION } from '../version.ts';
 import { serverCommand } from './server-command.ts';
 import { upCommand } from './up-command.ts';
 import { agentCommand } from './agent-command.ts';
+import { simCommand } from './sim-command.ts';
 
 const program = new Command();
 program
@@ -15,5 +16,6 @@ program
 program.addCommand(upCommand());
 program.addCommand(serverCommand());
 program.addCommand(agentCommand());
+program.addCommand(simCommand());
 
 await program.parseAsync(process.argv);

@@ -1,16 +1,14 @@
 /**
- * `berth up`: a single-node cluster in one process — the control plane (startServer), a stand-in
- * binder until the scheduler lands, and a node agent — talking through the in-process client, no
- * HTTP between them.
+ * `berth up`: a single-node cluster in one process — the control plane (startServer: API server,
+ * controllers, scheduler) and a node agent — talking through the in-process client, no HTTP between
+ * them.
  *
- *   startServer ─▶ LocalClient ─┬─▶ minimal binder (pending pods → this node)
- *                               └─▶ node agent (pods → process/runc containers)
+ *   startServer (API, controllers, scheduler) ─▶ LocalClient ─▶ node agent (pods → containers)
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from './berth-server.ts';
 import { LocalClient } from '../client/local-client.ts';
-import { startMinimalBinder, type Binder } from '../scheduler/minimal-binder.ts';
 import { startAgent, type RunningAgent } from '../agent/agent.ts';
 import type { Logger } from '../util/log.ts';
 
@@ -44,10 +42,8 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log });
   opts.progress(`API server on ${server.url}`);
   const client = new LocalClient(server.registry);
-  let binder: Binder | undefined;
   let agent: RunningAgent;
   try {
-    binder = await startMinimalBinder(client, () => nodeName, opts.log);
     agent = await startAgent({
       client, nodeName, dataDir: join(opts.dataDir, 'agent'), log: opts.log,
       podCidr: opts.podCidr, clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr,
@@ -56,7 +52,6 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
       progress: opts.progress,
     });
   } catch (err) {
-    binder?.stop();
     await server.stop();
     throw err;
   }
@@ -64,7 +59,6 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
     server, agent, nodeName,
     async stop(terminatePods = false) {
       if (terminatePods) await agent.terminateAll();
-      binder?.stop();
       await agent.stop();
       await server.stop();
     },

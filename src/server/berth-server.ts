@@ -19,6 +19,8 @@ import { ensureSystemNamespaces } from './bootstrap.ts';
 import { startNamespaceController } from '../controllers/namespace/namespace-controller.ts';
 import { startGarbageCollector } from '../controllers/garbage-collector/garbage-collector.ts';
 import { BERTH_VERSION } from '../version.ts';
+import { LocalClient } from '../client/local-client.ts';
+import { startControlLoops } from './control-loops.ts';
 import type { Logger } from '../util/log.ts';
 
 export interface ServerOptions {
@@ -29,6 +31,9 @@ export interface ServerOptions {
   store: string;
   log: Logger;
   bookmarkIntervalMs?: number;
+  /** Run the workload controllers and the scheduler (under leader election); default true. */
+  controllers?: boolean;
+  nodeGracePeriodSeconds?: number;
 }
 
 export interface RunningServer {
@@ -57,6 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await ensureSystemNamespaces(registry);
   const compactor = startCompactor(backend, {});
   const controllers = [await startNamespaceController(registry, log), await startGarbageCollector(registry, log)];
+  const loops = opts.controllers === false ? undefined : await startControlLoops(new LocalClient(registry), log, { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfigPath, url);
   ready = true;
@@ -67,6 +73,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     stop() {
       stopping ??= (async () => {
         ready = false;
+        await loops?.stop();
         for (const c of controllers) c.stop();
         compactor.stop();
         http.closeAllConnections();

@@ -1,0 +1,97 @@
+/**
+ * `berth sim`: kubemark-style hollow nodes — N fake node agents in one process that register Nodes,
+ * renew their Leases, and report pods bound to them as Running, without running anything. For load
+ * tests of the API server, scheduler and controllers. See src/sim/README.md.
+ */
+import { Command } from 'commander';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../util/log.ts';
+
+/** Options as commander hands them over. */
+interface SimFlags {
+  nodes: string;
+  prefix: string;
+  kubeconfig?: string;
+  cpu: string;
+  memory: string;
+  pods: string;
+  ephemeralStorage: string;
+  taint: string[];
+  label: string[];
+  concurrency: string;
+  deleteNodesOnExit?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function rssMB(): number {
+  return Math.round(process.memoryUsage.rss() / 2 ** 20);
+}
+
+/** The `berth sim` sub-command. */
+export function simCommand(): Command {
+  return new Command('sim')
+    .description('simulate N hollow nodes (kubemark-style) against a Berth or Kubernetes API server')
+    .requiredOption('--nodes <n>', 'how many hollow nodes')
+    .option('--prefix <name>', 'node names are <prefix>-<zero-padded index>', 'sim')
+    .option('--kubeconfig <file>', 'kubeconfig of the API server (default: $KUBECONFIG, else ~/.kube/config)')
+    .option('--cpu <quantity>', 'cpu capacity per node', '4')
+    .option('--memory <quantity>', 'memory capacity per node', '16Gi')
+    .option('--pods <n>', 'pod capacity per node', '110')
+    .option('--ephemeral-storage <quantity>', 'ephemeral-storage capacity per node', '100Gi')
+    .option('--taint <key=value:Effect>', 'taint the nodes get when created (repeatable)', collect, [])
+    .option('--label <k=v>', 'extra node label (repeatable)', collect, [])
+    .option('--concurrency <n>', 'API requests in flight at most', '50')
+    .option('--delete-nodes-on-exit', 'delete the Nodes when stopping (default: leave them to go NotReady)')
+    .action(async (o: SimFlags) => {
+      const log = createLogger();
+      const cfgMod = await import('../sim/sim-config.ts');
+      let config;
+      try {
+        cfgMod.validatePrefix(o.prefix);
+        config = {
+          nodes: cfgMod.parsePositiveInt(o.nodes, '--nodes'),
+          prefix: o.prefix, cpu: o.cpu, memory: o.memory, ephemeralStorage: o.ephemeralStorage,
+          pods: cfgMod.parsePositiveInt(o.pods, '--pods'),
+          concurrency: cfgMod.parsePositiveInt(o.concurrency, '--concurrency'),
+          taints: o.taint.map(cfgMod.parseTaint),
+          labels: Object.fromEntries(o.label.map(cfgMod.parseLabel)),
+          deleteNodesOnExit: o.deleteNodesOnExit === true,
+        };
+      } catch (err) {
+        log.error((err as Error).message);
+        process.exit(2);
+      }
+      const kubeconfig = o.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config');
+      const { HttpClient } = await import('../client/http-client.ts');
+      const { startSimulator } = await import('../sim/simulator.ts');
+      let client;
+      try {
+        client = HttpClient.fromKubeconfig(kubeconfig, undefined, { maxSockets: config.concurrency + 2 });
+      } catch (err) {
+        log.error('cannot read kubeconfig', { kubeconfig, error: (err as Error).message });
+        process.exit(1);
+      }
+      const t0 = performance.now();
+      const step = config.nodes >= 5000 ? 1000 : config.nodes >= 1000 ? 500 : 0;
+      const sim = startSimulator({
+        client, config, log,
+        onRegistered: (done, total) => {
+          if (step && done % step === 0 && done < total) process.stdout.write(`registered ${done}/${total} nodes…\n`);
+        },
+      });
+      const shutdown = (signal: string) => {
+        log.info(config.deleteNodesOnExit ? 'stopping; deleting the nodes' : 'stopping; the nodes stay and go NotReady when their leases expire', { signal });
+        sim.stop().then(() => { client.close(); process.exit(0); }, (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      await sim.registered;
+      const secs = ((performance.now() - t0) / 1000).toFixed(1);
+      const failed = sim.stats.registrationFailures ? ` (${sim.stats.registrationFailures} failed; retried by the heartbeat)` : '';
+      process.stdout.write(`registered ${sim.stats.registered}/${config.nodes} nodes${failed}\n`
+        + `Berth sim ready: ${sim.stats.registered} hollow nodes ${config.prefix}-* in ${secs} s, rss ${rssMB()} MB; `
+        + `leases every ${sim.config.leaseIntervalMs / 1000} s, status every ${sim.config.statusIntervalMs / 1000} s\n`);
+    });
+}

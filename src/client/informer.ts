@@ -1,0 +1,238 @@
+/**
+ * A shared informer, in the manner of client-go's reflector + indexer: lists a resource, then
+ * watches from the list's resourceVersion, keeping an in-memory cache keyed by `namespace/name` with
+ * named indexes (a built-in `namespace` index). When the watch ends — closed by the server, an ERROR
+ * such as 410 Expired, or a failed start — it lists again and reconciles the cache with the new list
+ * (add / update / delete handlers for the differences), so no change is missed.
+ *
+ * Handlers run after the cache is updated, synchronously, and should only enqueue keys. Cached
+ * objects are shared: callers must not mutate them (clone first).
+ */
+import type { KubeObject } from '../apis/object.ts';
+import type { Logger } from '../util/log.ts';
+import type { Client, ClientWatch, ResourceRef } from './client.ts';
+import { keyOf, type IndexFunc, type Informer, type InformerHandlers, type ObjectKey } from './controller-types.ts';
+
+/** What an informer lists and watches, and how. */
+export interface InformerOptions {
+  /** Only this namespace; default all. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Calls `update(obj, obj)` for every cached object this often (0: never, the default). */
+  resyncMs?: number;
+  log?: Logger;
+  /** Longest pause between failed list/watch attempts; default 5 s. */
+  maxBackoffMs?: number;
+}
+
+/** The name of the built-in index filing objects by namespace ('' for cluster-scoped). */
+export const NAMESPACE_INDEX = 'namespace';
+
+interface Index {
+  fn: IndexFunc;
+  values: Map<string, Set<ObjectKey>>;
+}
+
+/** A list+watch cache of one resource; see the file comment. */
+export class SharedInformer implements Informer {
+  private readonly cache = new Map<ObjectKey, KubeObject>();
+  private readonly indexes = new Map<string, Index>();
+  private readonly handlers: InformerHandlers[] = [];
+  private watch?: ClientWatch;
+  private started = false;
+  private stopped = false;
+  private resyncTimer?: NodeJS.Timeout;
+  private wakeUp?: () => void;
+  private resolveSynced!: () => void;
+  private readonly syncedPromise = new Promise<void>((r) => { this.resolveSynced = r; });
+  /** The resourceVersion of the last list or event seen. */
+  lastResourceVersion = '';
+  /** How many times the informer has listed (1 after the first sync); for tests and metrics. */
+  listCount = 0;
+
+  constructor(private readonly client: Client, readonly ref: ResourceRef, private readonly opts: InformerOptions = {}) {
+    this.addIndex(NAMESPACE_INDEX, (obj) => [obj.metadata.namespace ?? '']);
+  }
+
+  /** Starts the list/watch loop (once). */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    void this.run();
+    if (this.opts.resyncMs && this.opts.resyncMs > 0) {
+      this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncMs);
+      this.resyncTimer.unref();
+    }
+  }
+
+  synced(): Promise<void> {
+    return this.syncedPromise;
+  }
+
+  get(key: ObjectKey): KubeObject | undefined {
+    return this.cache.get(key);
+  }
+
+  list(namespace?: string): KubeObject[] {
+    if (namespace === undefined) return [...this.cache.values()];
+    return this.byIndex(NAMESPACE_INDEX, namespace);
+  }
+
+  byIndex(name: string, value: string): KubeObject[] {
+    const idx = this.indexes.get(name);
+    if (!idx) throw new Error(`informer ${this.ref.resource}: no index named ${name}`);
+    const keys = idx.values.get(value);
+    if (!keys) return [];
+    const out: KubeObject[] = [];
+    for (const k of keys) {
+      const o = this.cache.get(k);
+      if (o) out.push(o);
+    }
+    return out;
+  }
+
+  addIndex(name: string, fn: IndexFunc): void {
+    if (this.indexes.has(name)) return;
+    const idx: Index = { fn, values: new Map() };
+    this.indexes.set(name, idx);
+    for (const [k, o] of this.cache) this.fileUnder(idx, k, o);
+  }
+
+  addHandlers(h: InformerHandlers): void {
+    this.handlers.push(h);
+    // A late handler sees what is already cached, as client-go's AddEventHandler does.
+    for (const o of this.cache.values()) this.call(() => h.add?.(o));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.watch?.close();
+    this.wakeUp?.();
+  }
+
+  /** Ends the current watch as if the server had cut it; the informer re-lists. For tests. */
+  cutWatch(): void {
+    this.watch?.close();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      const startedAt = Date.now();
+      try {
+        await this.listAndWatch();
+        // A watch that lived a while ended normally; re-list at once.
+        failures = Date.now() - startedAt > 1000 ? 0 : failures + 1;
+      } catch (err) {
+        failures++;
+        this.opts.log?.warn('informer list/watch failed', { resource: this.ref.resource, error: (err as Error).message });
+      }
+      if (this.stopped) break;
+      if (failures > 0) await this.pause(Math.min(this.opts.maxBackoffMs ?? 5000, 50 * 2 ** Math.min(failures - 1, 10)));
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wakeUp = undefined; resolve(); }, ms);
+      this.wakeUp = () => { clearTimeout(t); this.wakeUp = undefined; resolve(); };
+    });
+  }
+
+  private async listAndWatch(): Promise<void> {
+    const { namespace, labelSelector, fieldSelector } = this.opts;
+    const list = await this.client.list(this.ref, namespace, { labelSelector, fieldSelector });
+    if (this.stopped) return;
+    this.listCount++;
+    this.replace(list.items);
+    this.lastResourceVersion = list.resourceVersion;
+    this.resolveSynced();
+    const w = await this.client.watch(this.ref, namespace,
+      { resourceVersion: list.resourceVersion, labelSelector, fieldSelector, allowBookmarks: true },
+      (ev) => {
+        if (this.stopped) return;
+        const obj = ev.object;
+        switch (ev.type) {
+          case 'ADDED':
+          case 'MODIFIED':
+            this.upsert(obj);
+            break;
+          case 'DELETED':
+            this.remove(keyOf(obj), obj);
+            break;
+          case 'BOOKMARK':
+            break;
+          case 'ERROR':
+            // 410 Expired and friends: end this watch; the loop lists again.
+            this.opts.log?.debug('informer watch error', { resource: this.ref.resource, status: obj });
+            this.watch?.close();
+            return;
+        }
+        if (obj?.metadata?.resourceVersion) this.lastResourceVersion = obj.metadata.resourceVersion;
+      });
+    this.watch = w;
+    if (this.stopped) w.close();
+    await w.done;
+  }
+
+  /** Makes the cache equal to a fresh list, calling handlers for the differences. */
+  private replace(items: KubeObject[]): void {
+    const seen = new Set<ObjectKey>();
+    for (const o of items) {
+      seen.add(keyOf(o));
+      this.upsert(o);
+    }
+    for (const [k, o] of [...this.cache]) if (!seen.has(k)) this.remove(k, o);
+  }
+
+  private upsert(obj: KubeObject): void {
+    const key = keyOf(obj);
+    const old = this.cache.get(key);
+    if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion && old.metadata.uid === obj.metadata.uid) return;
+    this.unfile(key, old);
+    this.cache.set(key, obj);
+    for (const idx of this.indexes.values()) this.fileUnder(idx, key, obj);
+    for (const h of this.handlers) this.call(() => (old ? h.update?.(old, obj) : h.add?.(obj)));
+  }
+
+  private remove(key: ObjectKey, obj: KubeObject): void {
+    const old = this.cache.get(key);
+    if (!old) return;
+    this.unfile(key, old);
+    this.cache.delete(key);
+    for (const h of this.handlers) this.call(() => h.delete?.(obj ?? old));
+  }
+
+  private resync(): void {
+    for (const o of this.cache.values()) for (const h of this.handlers) this.call(() => h.update?.(o, o));
+  }
+
+  private fileUnder(idx: Index, key: ObjectKey, obj: KubeObject): void {
+    for (const v of idx.fn(obj)) {
+      let set = idx.values.get(v);
+      if (!set) idx.values.set(v, (set = new Set()));
+      set.add(key);
+    }
+  }
+
+  private unfile(key: ObjectKey, obj: KubeObject | undefined): void {
+    if (!obj) return;
+    for (const idx of this.indexes.values()) {
+      for (const v of idx.fn(obj)) {
+        const set = idx.values.get(v);
+        set?.delete(key);
+        if (set?.size === 0) idx.values.delete(v);
+      }
+    }
+  }
+
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.opts.log?.error('informer handler threw', { resource: this.ref.resource, error: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The controllers' work queue, in the manner of client-go's rate-limiting workqueue: a FIFO of keys
+ * that de-duplicates (a key queued twice is processed once), never hands one key to two workers at a
+ * time (a key added while it is being processed is queued again once `done` is called), delays keys
+ * (`addAfter`) and backs failing keys off exponentially per key (5 ms doubling up to 1000 s, client-go's
+ * default controller rate limiter without its overall token bucket).
+ */
+import type { ObjectKey, WorkQueue } from './controller-types.ts';
+
+/** Back-off bounds for {@link RateLimitedQueue}. */
+export interface QueueOptions {
+  /** First back-off delay; default 5 ms. */
+  baseDelayMs?: number;
+  /** Back-off ceiling; default 1000 s. */
+  maxDelayMs?: number;
+}
+
+/** A de-duplicating, delaying, rate-limited queue of object keys; see the file comment. */
+export class RateLimitedQueue implements WorkQueue {
+  private readonly queue: ObjectKey[] = [];
+  /** Keys waiting to be processed (queued, or re-queued while processing). */
+  private readonly dirty = new Set<ObjectKey>();
+  private readonly processing = new Set<ObjectKey>();
+  private readonly failures = new Map<ObjectKey, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly waiters: Array<(key: ObjectKey | undefined) => void> = [];
+  private shuttingDown = false;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+
+  constructor(opts: QueueOptions = {}) {
+    this.baseDelayMs = opts.baseDelayMs ?? 5;
+    this.maxDelayMs = opts.maxDelayMs ?? 1_000_000;
+  }
+
+  /** Keys waiting to be handed out (not counting those being processed or delayed). */
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** True once shutDown was called. */
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  add(key: ObjectKey): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    // Being processed: `done` puts it back, so one key never runs on two workers at once.
+    if (this.processing.has(key)) return;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      this.dirty.delete(key);
+      this.processing.add(key);
+      waiter(key);
+    } else {
+      this.queue.push(key);
+    }
+  }
+
+  addAfter(key: ObjectKey, delayMs: number): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) { this.add(key); return; }
+    const t = setTimeout(() => { this.timers.delete(t); this.add(key); }, delayMs);
+    // Pending delays must not keep the process alive on their own.
+    t.unref();
+    this.timers.add(t);
+  }
+
+  addRateLimited(key: ObjectKey): void {
+    this.addAfter(key, this.when(key));
+  }
+
+  /** The next back-off delay for `key` (and counts the failure): base·2^failures, capped. */
+  when(key: ObjectKey): number {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n);
+  }
+
+  /** How many times `key` has been rate-limited since it was last forgotten. */
+  numRequeues(key: ObjectKey): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  forget(key: ObjectKey): void {
+    this.failures.delete(key);
+  }
+
+  /**
+   * The next key to process, waiting until there is one; `undefined` once the queue is shut down.
+   * The caller must call {@link done} with the key when finished.
+   */
+  get(): Promise<ObjectKey | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    const key = this.queue.shift();
+    if (key !== undefined) {
+      this.dirty.delete(key);
+      this.processing.add(key);
+      return Promise.resolve(key);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Marks `key` processed; a key added meanwhile is queued again now. */
+  done(key: ObjectKey): void {
+    this.processing.delete(key);
+    if (this.dirty.has(key) && !this.shuttingDown) {
+      this.dirty.delete(key);
+      this.add(key);
+    }
+  }
+
+  shutDown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.queue.length = 0;
+    this.dirty.clear();
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+}

@@ -1,0 +1,98 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { indexWidth, parseLabel, parseTaint, simNodeName, validatePrefix } from './sim-config.ts';
+import { PodIpPool, simNodeIP, simPodCIDR } from './pod-ip-pool.ts';
+import { SpreadTicker } from './spread-ticker.ts';
+import { Limiter } from './limiter.ts';
+import { isRunningAndReady, runningPodStatus } from './running-pod-status.ts';
+import { heartbeatPatch, hollowNode } from './hollow-node.ts';
+import { DEFAULT_SIM_CONFIG } from './sim-config.ts';
+
+describe('sim config', () => {
+  it('names nodes with a zero-padded index', () => {
+    assert.equal(simNodeName('sim', 7, 20), 'sim-0007');
+    assert.equal(simNodeName('x', 4999, 5000), 'x-4999');
+    assert.equal(simNodeName('x', 12345, 20000), 'x-12345');
+    assert.equal(indexWidth(1), 4);
+    assert.throws(() => validatePrefix('Bad_Prefix'));
+  });
+  it('parses taints and labels', () => {
+    assert.deepEqual(parseTaint('dedicated=load:NoSchedule'), { key: 'dedicated', value: 'load', effect: 'NoSchedule' });
+    assert.deepEqual(parseTaint('gpu:NoExecute'), { key: 'gpu', effect: 'NoExecute' });
+    assert.throws(() => parseTaint('a=b:Sometimes'), /effect/);
+    assert.throws(() => parseTaint('nocolon'));
+    assert.deepEqual(parseLabel('zone=a=b'), ['zone', 'a=b']);
+    assert.throws(() => parseLabel('=x'));
+  });
+});
+
+describe('pod addresses', () => {
+  it('gives each node its own /25 and each pod its own address', () => {
+    assert.equal(simPodCIDR(0), '10.240.0.0/25');
+    assert.equal(simPodCIDR(3), '10.240.1.128/25');
+    assert.equal(simPodCIDR(4999), '10.249.195.128/25');
+    assert.equal(simNodeIP(0), '10.224.0.1');
+    const pool = new PodIpPool();
+    assert.equal(pool.allocate(3, 'a'), '10.240.1.129');
+    assert.equal(pool.allocate(3, 'b'), '10.240.1.130');
+    assert.equal(pool.allocate(3, 'a'), '10.240.1.129', 'stable per pod');
+    pool.release('a');
+    assert.equal(pool.allocate(3, 'c'), '10.240.1.129', 'freed address reused');
+    assert.equal(pool.allocate(3, 'd', '10.240.1.200'), '10.240.1.200', 'an existing address is kept');
+    for (let i = 0; i < 123; i++) assert.ok(pool.allocate(3, `p${i}`));
+    assert.equal(pool.allocate(3, 'full'), undefined, '126 addresses per node');
+  });
+});
+
+describe('spread ticker', () => {
+  it('visits each index once per period, spread over it', () => {
+    let t = 0;
+    const seen: number[][] = [];
+    let cur: number[] = [];
+    const ticker = new SpreadTicker({ periodMs: 1000, count: () => 10, visit: (i) => cur.push(i), now: () => t });
+    ticker.start();
+    ticker.stop(); // drive ticks by hand
+    for (t = 100; t <= 2000; t += 100) { cur = []; ticker.tick(); seen.push(cur); }
+    assert.ok(seen.every((s) => s.length === 1), 'one per 100 ms, not a burst');
+    assert.deepEqual(seen.flat(), [...Array(10).keys(), ...Array(10).keys()]);
+    cur = [];
+    t = 60_000;
+    ticker.tick();
+    assert.equal(cur.length, 10, 'a stalled loop catches up at most one period');
+  });
+});
+
+describe('limiter', () => {
+  it('keeps at most max tasks in flight', async () => {
+    const lim = new Limiter(3);
+    let active = 0;
+    let peak = 0;
+    await Promise.all(Array.from({ length: 20 }, () => lim.run(async () => {
+      active++; peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 2));
+      active--;
+    })));
+    assert.equal(peak, 3);
+    await lim.idle();
+  });
+});
+
+describe('hollow objects', () => {
+  it('builds a Ready node and a heartbeat that keeps the transition time', () => {
+    const node = hollowNode('sim-0001', 1, { ...DEFAULT_SIM_CONFIG, labels: {}, taints: [] }, '2025-01-01T00:00:00Z');
+    assert.equal(node.metadata.labels?.['berth.dev/simulated'], 'true');
+    assert.equal(node.spec.taints, undefined);
+    const hb = heartbeatPatch('sim-0001', 1, '2025-01-01T00:00:00Z', '2025-01-01T00:05:00Z') as { status: { conditions: Array<Record<string, string>> } };
+    const ready = hb.status.conditions.find((c) => c.type === 'Ready')!;
+    assert.equal(ready.status, 'True');
+    assert.equal(ready.lastHeartbeatTime, '2025-01-01T00:05:00Z');
+    assert.equal(ready.lastTransitionTime, '2025-01-01T00:00:00Z');
+  });
+  it('reports a pod running and ready', () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', uid: 'u-1' }, spec: { containers: [{ name: 'a', image: 'x' }] }, status: { phase: 'Pending' } };
+    assert.equal(isRunningAndReady(pod), false);
+    const status = runningPodStatus(pod, '10.224.0.1', '10.240.0.1', '2025-01-01T00:00:00Z');
+    assert.equal(isRunningAndReady({ ...pod, status }), true);
+    assert.equal(isRunningAndReady({ ...pod, spec: { containers: [{ name: 'a' }, { name: 'b' }] }, status }), false);
+  });
+});

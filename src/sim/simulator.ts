@@ -1,0 +1,209 @@
+/**
+ * kubemark-style hollow nodes: N fake node agents in one process over one Client (one HTTP keep-alive
+ * agent). Per node it keeps a few fields, no timers and no watches:
+ *
+ *   register (≤ concurrency in flight) ─▶ Node + Lease
+ *   SpreadTicker(10 s) ─▶ renew Lease      (merge patch of renewTime, 1/N of the fleet per step)
+ *   SpreadTicker(60 s) ─▶ heartbeat status (merge patch of the conditions; re-registers lost nodes)
+ *   one pod watch      ─▶ Running+Ready / delete on deletionTimestamp (pod-syncer.ts)
+ *
+ * Every write goes through one {@link Limiter}. Stopping ends the renewals (the Nodes stay, and go
+ * NotReady once their Leases expire) unless `deleteNodesOnExit`.
+ */
+import { R, type Client } from '../client/client.ts';
+import { isAlreadyExists, isNotFound } from '../client/errors.ts';
+import { NODE_LEASE_NAMESPACE } from '../agent/node/node-registration.ts';
+import type { Logger } from '../util/log.ts';
+import { heartbeatPatch, hollowLease, hollowNode, hollowNodeLabels, hollowNodeStatus, isoSeconds, leaseRenewPatch } from './hollow-node.ts';
+import { Limiter } from './limiter.ts';
+import { PodIpPool, simNodeIP } from './pod-ip-pool.ts';
+import { startPodSyncer, type PodSyncer, type PodSyncStats } from './pod-syncer.ts';
+import { DEFAULT_SIM_CONFIG, simNodeName, type SimConfig } from './sim-config.ts';
+import { SpreadTicker } from './spread-ticker.ts';
+
+/** One hollow node: all the simulator keeps per node. */
+interface HollowNodeState {
+  index: number;
+  name: string;
+  /** Node uid once registered. */
+  uid?: string;
+  /** lastTransitionTime of the conditions (when this process made the node Ready). */
+  since?: string;
+  /** A lease renewal / heartbeat / registration is in flight. */
+  busy: boolean;
+}
+
+export interface SimulatorOptions {
+  client: Client;
+  config: Partial<SimConfig> & { nodes: number };
+  log?: Logger;
+  /** Called after each registration; the CLI prints every 1,000. */
+  onRegistered?(done: number, total: number): void;
+}
+
+/** Counters of a running simulator. */
+export interface SimStats {
+  registered: number;
+  registrationFailures: number;
+  leaseRenewals: number;
+  heartbeats: number;
+  errors: number;
+  pods: PodSyncStats;
+}
+
+export interface Simulator {
+  readonly config: SimConfig;
+  /** Node names, index order. */
+  readonly nodeNames: string[];
+  readonly stats: SimStats;
+  /** Resolves when every node had its first registration attempt; the failed ones are retried by the heartbeat. */
+  readonly registered: Promise<void>;
+  /** Stops renewals and the pod watch; deletes the Nodes if `deleteNodesOnExit`. */
+  stop(): Promise<void>;
+}
+
+/** Starts the fleet; registration runs in the background (see `registered`). */
+export function startSimulator(opts: SimulatorOptions): Simulator {
+  const cfg: SimConfig = { ...DEFAULT_SIM_CONFIG, ...opts.config, labels: { ...(opts.config.labels ?? {}) }, taints: [...(opts.config.taints ?? [])] };
+  const { client, log } = opts;
+  const limiter = new Limiter(cfg.concurrency);
+  const ips = new PodIpPool();
+  const nodes: HollowNodeState[] = [];
+  const byName = new Map<string, HollowNodeState>();
+  for (let i = 0; i < cfg.nodes; i++) {
+    const n: HollowNodeState = { index: i, name: simNodeName(cfg.prefix, i, cfg.nodes), busy: false };
+    nodes.push(n);
+    byName.set(n.name, n);
+  }
+  const stats: SimStats = { registered: 0, registrationFailures: 0, leaseRenewals: 0, heartbeats: 0, errors: 0, pods: undefined! };
+  let stopped = false;
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => { inFlight.add(p); void p.finally(() => inFlight.delete(p)); };
+
+  /** Creates (or adopts) the Node and its Lease. */
+  const register = async (n: HollowNodeState): Promise<void> => {
+    const now = isoSeconds();
+    let uid: string | undefined;
+    try {
+      uid = (await limiter.run(() => client.create(R.nodes, undefined, hollowNode(n.name, n.index, cfg, now)))).metadata.uid;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      // Left by an earlier run: take it over (labels, taints, fresh status).
+      const spec = cfg.taints.length ? { taints: cfg.taints } : {};
+      uid = (await limiter.run(() => client.patch(R.nodes, undefined, n.name, 'merge', { metadata: { labels: hollowNodeLabels(n.name, cfg) }, spec }))).metadata.uid;
+      await limiter.run(() => client.patch(R.nodes, undefined, n.name, 'merge', { status: hollowNodeStatus(n.name, n.index, cfg, now) }, 'status'));
+    }
+    const lease = hollowLease(n.name, uid!, cfg.leaseDurationSeconds);
+    try {
+      await limiter.run(() => client.create(R.leases, NODE_LEASE_NAMESPACE, lease));
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      await limiter.run(() => client.patch(R.leases, NODE_LEASE_NAMESPACE, n.name, 'merge', { metadata: { ownerReferences: lease.metadata.ownerReferences }, spec: lease.spec }));
+    }
+    if (!n.uid) stats.registered++;
+    n.uid = uid;
+    n.since = now;
+  };
+
+  const registerWithRetry = async (n: HollowNodeState): Promise<boolean> => {
+    for (let attempt = 0; ; attempt++) {
+      if (stopped) return false;
+      try {
+        await register(n);
+        return true;
+      } catch (err) {
+        if (attempt >= 4) {
+          log?.warn('node registration failed; the heartbeat retries it', { node: n.name, error: (err as Error).message });
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
+  };
+
+  const renewLease = async (n: HollowNodeState): Promise<void> => {
+    try {
+      await limiter.run(() => client.patch(R.leases, NODE_LEASE_NAMESPACE, n.name, 'merge', leaseRenewPatch(n.name, cfg.leaseDurationSeconds)));
+      stats.leaseRenewals++;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      // Lease (or Node, taking its Lease along) was deleted: register again.
+      n.uid = undefined;
+      stats.registered--;
+      await register(n);
+    }
+  };
+
+  const heartbeat = async (n: HollowNodeState): Promise<void> => {
+    if (!n.uid) { await register(n); return; }
+    try {
+      await limiter.run(() => client.patch(R.nodes, undefined, n.name, 'merge', heartbeatPatch(n.name, n.index, n.since!), 'status'));
+      stats.heartbeats++;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      n.uid = undefined;
+      stats.registered--;
+      await register(n);
+    }
+  };
+
+  /** Runs one per-node task unless one is in flight for that node already (coalescing). */
+  const visit = (what: string, fn: (n: HollowNodeState) => Promise<void>, needsUid: boolean) => (i: number) => {
+    const n = nodes[i];
+    if (stopped || n.busy || (needsUid && !n.uid)) return;
+    n.busy = true;
+    track(fn(n).catch((err) => {
+      stats.errors++;
+      log?.warn(`${what} failed`, { node: n.name, error: (err as Error).message });
+    }).finally(() => { n.busy = false; }));
+  };
+
+  const leaseTicker = new SpreadTicker({ periodMs: cfg.leaseIntervalMs, count: () => nodes.length, visit: visit('lease renewal', renewLease, true) });
+  const statusTicker = new SpreadTicker({ periodMs: cfg.statusIntervalMs, count: () => nodes.length, visit: visit('node heartbeat', heartbeat, false) });
+  // Renewals start at once: with thousands of nodes, early ones would expire before registration ends.
+  leaseTicker.start();
+
+  const pods: PodSyncer = startPodSyncer({
+    client, ips, limiter, log,
+    node: (name) => { const n = byName.get(name); return n ? { index: n.index, hostIP: simNodeIP(n.index) } : undefined; },
+  });
+  stats.pods = pods.stats;
+
+  // Whole registrations are bounded too, so each node's Lease follows its Node closely (a FIFO of
+  // single requests would create all Nodes before the first Lease).
+  const registrations = new Limiter(cfg.concurrency);
+  const registered = (async () => {
+    let done = 0;
+    await Promise.all(nodes.map((n) => registrations.run(async () => {
+      n.busy = true;
+      try {
+        if (!(await registerWithRetry(n))) stats.registrationFailures++;
+      } finally {
+        n.busy = false;
+      }
+      opts.onRegistered?.(++done, nodes.length);
+    })));
+    if (!stopped) statusTicker.start();
+  })();
+  track(registered);
+
+  return {
+    config: cfg,
+    nodeNames: nodes.map((n) => n.name),
+    stats,
+    registered,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      leaseTicker.stop();
+      statusTicker.stop();
+      await pods.stop();
+      await Promise.allSettled([...inFlight]);
+      if (cfg.deleteNodesOnExit) {
+        await Promise.all(nodes.map((n) => limiter.run(() => client.delete(R.nodes, undefined, n.name)).catch((err) => {
+          if (!isNotFound(err)) log?.warn('node delete failed', { node: n.name, error: (err as Error).message });
+        })));
+      }
+    },
+  };
+}
