@@ -1,5 +1,6 @@
 /**
- * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, all.
+ * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2,
+ * footprint, all.
  * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
  */
 const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
@@ -7,6 +8,9 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   api: () => import('./api.ts'),
   list: () => import('./list.ts'),
   watch: () => import('./watch.ts'),
+  pods: () => import('./pods.ts'),
+  pm2: () => import('./pm2.ts'),
+  footprint: () => import('./footprint.ts'),
 };
 
 const name = process.argv[2] ?? '';

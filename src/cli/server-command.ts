@@ -23,7 +23,7 @@ export function serverCommand(): Command {
       const t0 = performance.now();
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);

@@ -39,7 +39,7 @@ export interface AllInOne {
 export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   opts.progress('starting the API server');
-  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log });
+  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true });
   opts.progress(`API server on ${server.url}`);
   const client = new LocalClient(server.registry);
   let agent: RunningAgent;

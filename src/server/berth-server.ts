@@ -31,7 +31,7 @@ export interface ServerOptions {
   store: string;
   log: Logger;
   bookmarkIntervalMs?: number;
-  /** Run the workload controllers and the scheduler (under leader election); default true. */
+  /** Run the workload controllers and the scheduler (under leader election). The CLI turns this on; tests of single parts leave it off. */
   controllers?: boolean;
   nodeGracePeriodSeconds?: number;
 }
@@ -62,7 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await ensureSystemNamespaces(registry);
   const compactor = startCompactor(backend, {});
   const controllers = [await startNamespaceController(registry, log), await startGarbageCollector(registry, log)];
-  const loops = opts.controllers === false ? undefined : await startControlLoops(new LocalClient(registry), log, { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds });
+  const loops = !opts.controllers ? undefined : await startControlLoops(new LocalClient(registry), log, { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfigPath, url);
   ready = true;

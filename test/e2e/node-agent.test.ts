@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
@@ -176,6 +176,129 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
     assert.equal(afterRestart.state.running?.startedAt, before.state.running?.startedAt);
     const res = await fetch(`http://${(await getPod('web')).status.podIP}:8080/`, { signal: AbortSignal.timeout(5000) });
     assert.equal(res.status, 200, 'still serving after the agent restart');
+  });
+
+  // ---- workload controllers and the scheduler, on the same single-node cluster ----
+
+  const deployment = (replicas: number, v: string) => JSON.stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'app', labels: { e2e: MARK } },
+    spec: {
+      replicas, selector: { matchLabels: { app: 'app' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: { app: 'app' } },
+        spec: { dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] }, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'host', command: ['sleep', '3600'], env: [{ name: 'V', value: v }], readinessProbe: { exec: { command: ['true'] }, initialDelaySeconds: 1, periodSeconds: 1 } }] },
+      },
+    },
+  });
+  const deploy = async () => parseJson<any>(assertOk(await k(['get', 'deploy', 'app', '-o', 'json']), 'get deploy'), 'deploy');
+
+  test('a Deployment of process pods becomes available, scales, rolls out within its bounds and rolls back', async () => {
+    assertOk(await k(['apply', '-f', '-'], deployment(3, '1')), 'apply deployment');
+    assertOk(await k(['rollout', 'status', 'deploy/app', '--timeout=60s']), 'rollout status');
+    assert.equal((await deploy()).status.availableReplicas, 3);
+    assertOk(await k(['scale', 'deploy/app', '--replicas=5']), 'scale 5');
+    await waitFor('5 available', async () => (await deploy()).status.availableReplicas === 5);
+    assertOk(await k(['scale', 'deploy/app', '--replicas=3']), 'scale 3');
+    await waitFor('3 replicas', async () => { const d = await deploy(); return d.status.replicas === 3 && d.status.availableReplicas === 3; });
+    // Roll out a new env value; with maxUnavailable 0 and maxSurge 1, ready pods never drop below 3
+    // and total pods never exceed 4 (sampled throughout).
+    assertOk(await k(['set', 'env', 'deploy/app', 'V=2']), 'set env');
+    const samples: { ready: number; total: number }[] = [];
+    let done = false;
+    const sampler = (async () => {
+      while (!done) {
+        const d = await fetch(`${b.url}/apis/apps/v1/namespaces/default/deployments/app`).then((r) => r.json()).catch(() => undefined) as any;
+        if (d?.status) samples.push({ ready: d.status.readyReplicas ?? 0, total: d.status.replicas ?? 0 });
+        await sleep(20);
+      }
+    })();
+    assertOk(await k(['rollout', 'status', 'deploy/app', '--timeout=90s']), 'rollout status after set env');
+    done = true;
+    await sampler;
+    assert.ok(samples.length > 3, 'the rollout was sampled');
+    assert.ok(samples.every((s) => s.ready >= 3), `ready stayed ≥ 3: ${JSON.stringify(samples)}`);
+    assert.ok(samples.every((s) => s.total <= 4), `pods stayed ≤ 4: ${JSON.stringify(samples)}`);
+    const history = assertOk(await k(['rollout', 'history', 'deploy/app']), 'history');
+    assert.match(history, /^1\s/m);
+    assert.match(history, /^2\s/m);
+    assertOk(await k(['rollout', 'undo', 'deploy/app']), 'undo');
+    assertOk(await k(['rollout', 'status', 'deploy/app', '--timeout=90s']), 'rollout status after undo');
+    assert.equal((await deploy()).spec.template.spec.containers[0].env[0].value, '1', 'undo restored the previous template');
+  });
+
+  test('deleting a Deployment removes its ReplicaSets and pods; --cascade=orphan leaves the pods', async () => {
+    assertOk(await k(['delete', 'deploy', 'app', '--cascade=orphan']), 'delete orphan');
+    // Old pods of the rollback may still be terminating; count the live ones.
+    await waitFor('3 live pods', async () => {
+      const list = parseJson<any>(assertOk(await k(['get', 'pods', '-l', 'app=app', '-o', 'json']), 'pods'), 'pods');
+      return list.items.filter((p: any) => !p.metadata.deletionTimestamp).length === 3;
+    });
+    await sleep(1000);
+    const live = parseJson<any>(assertOk(await k(['get', 'pods', '-l', 'app=app', '-o', 'json']), 'pods'), 'pods').items.filter((p: any) => !p.metadata.deletionTimestamp);
+    assert.equal(live.length, 3, 'pods stay after an orphaning delete');
+    assertOk(await k(['delete', 'rs', '-l', 'app=app']), 'delete rs');
+    assertOk(await k(['delete', 'pods', '-l', 'app=app', '--grace-period=1']), 'delete orphans');
+    assertOk(await k(['apply', '-f', '-'], deployment(2, '1')), 'apply again');
+    assertOk(await k(['rollout', 'status', 'deploy/app', '--timeout=60s']), 'rollout');
+    assertOk(await k(['delete', 'deploy', 'app']), 'delete background');
+    await waitFor('ReplicaSets and pods gone', async () => {
+      const rs = (await k(['get', 'rs', '-l', 'app=app', '-o', 'name'])).stdout.trim();
+      const pods = (await k(['get', 'pods', '-l', 'app=app', '-o', 'name'])).stdout.trim();
+      return rs === '' && pods === '';
+    }, 40_000);
+  });
+
+  test('a Job with completions 5 and parallelism 2 completes with at most 2 pods active; a failing Job gets Failed', async () => {
+    const job = (name: string, cmd: string[], spec: Record<string, unknown>) => JSON.stringify({
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name },
+      spec: { ...spec, template: { spec: { restartPolicy: 'Never', dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] }, containers: [{ name: 'c', image: 'host', command: cmd }] } } },
+    });
+    assertOk(await k(['apply', '-f', '-'], job('five', ['sh', '-c', 'sleep 0.5'], { completions: 5, parallelism: 2 })), 'apply five');
+    assertOk(await k(['apply', '-f', '-'], job('fails', ['false'], { backoffLimit: 1 })), 'apply fails');
+    let maxActive = 0;
+    const five = await waitFor('job five complete', async () => {
+      const j = parseJson<any>(assertOk(await k(['get', 'job', 'five', '-o', 'json']), 'get job'), 'job');
+      maxActive = Math.max(maxActive, j.status.active ?? 0);
+      return j.status.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True') && j;
+    }, 60_000);
+    assert.equal(five.status.succeeded, 5);
+    assert.ok(maxActive <= 2, `at most 2 active at once (saw ${maxActive})`);
+    assertOk(await k(['wait', '--for=condition=Failed', 'job/fails', '--timeout=60s']), 'the failing job gets Failed');
+    assertOk(await k(['delete', 'jobs', 'five', 'fails']), 'delete jobs');
+  });
+
+  test('with 20 simulated nodes: a DaemonSet covers all 21 nodes; an oversized pod stays Pending with the reason; a taint blocks until removed', async () => {
+    const sim = spawn(process.execPath, ['--import', 'tsx', 'bin/berth', 'sim', '--nodes', '20', '--prefix', 'e2esim', '--kubeconfig', b.kubeconfig], { cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'] });
+    let simOut = '';
+    sim.stdout.on('data', (d) => (simOut += d));
+    sim.stderr.on('data', (d) => (simOut += d));
+    try {
+      await waitFor('21 nodes', async () => (await k(['get', 'nodes', '-o', 'name'])).stdout.trim().split('\n').length === 21 || undefined, 60_000).catch((err) => { throw new Error(`${err.message}\n${simOut}`); });
+      assertOk(await k(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'everywhere' },
+        spec: { selector: { matchLabels: { ds: 'everywhere' } }, template: { metadata: { labels: { ds: 'everywhere' } }, spec: { dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] }, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'host', command: ['sleep', '3600'] }] } } },
+      })), 'apply daemonset');
+      await waitFor('DaemonSet on 21 nodes', async () => {
+        const ds = parseJson<any>(assertOk(await k(['get', 'ds', 'everywhere', '-o', 'json']), 'get ds'), 'ds');
+        return ds.status.desiredNumberScheduled === 21 && ds.status.numberReady === 21;
+      }, 90_000);
+      assertOk(await k(['apply', '-f', '-'], pod('huge', { command: ['sleep', '1'], resources: { requests: { cpu: '500' } } })), 'apply huge');
+      await waitFor('Insufficient cpu', async () => /Insufficient cpu/.test((await k(['describe', 'pod', 'huge'])).stdout));
+      assertOk(await k(['taint', 'node', 'e2esim-0003', 'dedicated=special:NoSchedule']), 'taint');
+      assertOk(await k(['apply', '-f', '-'], pod('pinned', { command: ['sleep', '1'] }, { nodeSelector: { 'kubernetes.io/hostname': 'e2esim-0003' } })), 'apply pinned');
+      await waitFor('taint reason', async () => /untolerated taint/.test((await k(['describe', 'pod', 'pinned'])).stdout));
+      assertOk(await k(['taint', 'node', 'e2esim-0003', 'dedicated-']), 'untaint');
+      await waitFor('pinned scheduled', async () => (await getPod('pinned')).spec.nodeName === 'e2esim-0003', 40_000);
+    } finally {
+      // The hollow nodes confirm their pods' deletion while the simulator runs: clean up first.
+      await k(['delete', 'ds', 'everywhere', '--ignore-not-found', '--wait=true']).catch(() => {});
+      await k(['delete', 'pod', 'huge', 'pinned', '--grace-period=0', '--force', '--ignore-not-found']).catch(() => {});
+      await waitFor('DaemonSet pods gone', async () => (await k(['get', 'pods', '-l', 'ds=everywhere', '-o', 'name'])).stdout.trim() === '', 60_000).catch(() => {});
+      sim.kill('SIGTERM');
+      await k(['delete', 'pods', '-l', 'ds=everywhere', '--grace-period=0', '--force', '--ignore-not-found']).catch(() => {});
+      for (let i = 0; i < 20; i++) await k(['delete', 'node', `e2esim-${String(i).padStart(4, '0')}`, '--ignore-not-found']).catch(() => {});
+    }
   });
 
   test('deleting every pod leaves no process, cgroup, mount, network namespace or veth behind', async () => {

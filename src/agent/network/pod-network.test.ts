@@ -32,7 +32,9 @@ async function sh(file: string, ...args: string[]): Promise<string> {
   if (r.code !== 0) throw new Error(`${file} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
-const berthLines = async (...args: string[]) => (await sh('ip', ...args)).split('\n').filter((l) => /berth/.test(l));
+// Only what this test creates (its bridge, its namespaces, veths on its bridge): other Berth
+// instances on the machine (e.g. the node-agent end-to-end suite running beside it) are not ours.
+const berthLines = async (...args: string[]) => (await sh('ip', ...args)).split('\n').filter((l) => l.includes(BRIDGE) || l.includes(PREFIX));
 
 describe('PodNetwork on a real host (root)', () => {
   let dataDir = '';

@@ -15,6 +15,8 @@ import { DEFAULT_BRIDGE, DEFAULT_NETWORK_NAME, DEFAULT_NODE_POD_CIDR, buildBerth
 import { DEFAULT_NETNS_PREFIX, createNetns, deleteNetns, listNetns, netnsExists, netnsName, netnsPath } from './netns.ts';
 
 const IFNAME = 'eth0';
+/** CNI operations in flight at once (each spawns a few plugin processes). */
+const MAX_PARALLEL = 8;
 
 /** Configuration of a {@link PodNetwork}. */
 export interface PodNetworkOptions {
@@ -59,7 +61,11 @@ export class PodNetwork {
   private readonly binDirs: string[];
   private readonly log?: Logger;
   private written?: Promise<string>;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly perPod = new Map<string, Promise<unknown>>();
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private firstStarted = false;
+  private first: Promise<void> = Promise.resolve();
 
   constructor(opts: PodNetworkOptions) {
     this.cniDir = path.join(opts.dataDir, 'cni');
@@ -76,10 +82,30 @@ export class PodNetwork {
     this.log = opts.log;
   }
 
-  /** Runs `fn` after every previously queued operation (one CNI operation at a time). */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
+  /**
+   * Runs `fn` after the earlier operations on the same pod; different pods proceed in parallel (at
+   * most MAX_PARALLEL at once — host-local locks its own store), except that the very first
+   * operation runs alone, so the bridge is created once.
+   */
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.perPod.get(key) ?? Promise.resolve();
+    const gate = this.first; // the first operation's own gate is the already-resolved default
+    const run = async () => {
+      await gate;
+      while (this.active >= MAX_PARALLEL) await new Promise<void>((r) => this.waiting.push(r));
+      this.active++;
+      try {
+        return await fn();
+      } finally {
+        this.active--;
+        this.waiting.shift()?.();
+      }
+    };
+    const next = prev.then(run, run);
+    const tail = next.catch(() => undefined);
+    this.perPod.set(key, tail);
+    void tail.then(() => { if (this.perPod.get(key) === tail) this.perPod.delete(key); });
+    if (!this.firstStarted) { this.firstStarted = true; this.first = tail.then(() => undefined); }
     return next;
   }
 
@@ -101,7 +127,7 @@ export class PodNetwork {
    * state (namespace without result, result without namespace) is cleaned and set up afresh.
    */
   setup(pod: PodRef): Promise<PodNetworkInfo> {
-    return this.serial(async () => {
+    return this.serial(pod.uid, async () => {
       await this.writeConfig();
       const name = netnsName(pod.uid, this.prefix);
       const nsPath = netnsPath(name);
@@ -158,7 +184,7 @@ export class PodNetwork {
    * result. Idempotent; works when any part is already gone.
    */
   teardown(podUid: string): Promise<void> {
-    return this.serial(async () => {
+    return this.serial(podUid, async () => {
       const name = netnsName(podUid, this.prefix);
       const cached = await this.cache.load(this.conflist.name, podUid, IFNAME);
       await this.release(podUid, netnsExists(name) ? netnsPath(name) : '', cached);
@@ -235,7 +261,7 @@ export class PodNetwork {
     const keep = new Set([...live].map((u) => netnsName(u, this.prefix)));
     for (const name of await listNetns(this.prefix)) {
       if (keep.has(name)) continue;
-      await this.serial(() => deleteNetns(name));
+      await this.serial(name, () => deleteNetns(name));
       removed.push(name);
     }
     return removed;

@@ -4,7 +4,7 @@ import { CrashLoopBackoff } from './backoff.ts';
 
 const at = (s: number) => new Date(1_700_000_000_000 + s * 1000);
 
-test('defaults are the kubelet numbers: 10s doubling to 5m', () => {
+test('defaults are the kubelet numbers: the first crash restarts at once, then 10s doubling to 5m', () => {
   const b = new CrashLoopBackoff();
   const delays: number[] = [];
   let t = 0;
@@ -13,7 +13,7 @@ test('defaults are the kubelet numbers: 10s doubling to 5m', () => {
     delays.push(d / 1000);
     t += 1 + d / 1000;
   }
-  assert.deepEqual(delays, [10, 20, 40, 80, 160, 300, 300, 300]);
+  assert.deepEqual(delays, [0, 10, 20, 40, 80, 160, 300, 300]);
   assert.match(b.message('p/c', 'c', 'ns/p(uid)'), /^back-off 5m0s restarting failed container=c pod=ns\/p\(uid\)$/);
 });
 
@@ -21,6 +21,8 @@ test('nextStartAllowedAt and inBackoff follow the last exit', () => {
   const b = new CrashLoopBackoff({ baseMs: 100, capMs: 400 });
   assert.equal(b.nextStartAllowedAt('k'), undefined);
   assert.equal(b.inBackoff('k', at(0)), false);
+  b.recordExit('k', at(4.9), at(4.89));
+  assert.equal(b.inBackoff('k', at(4.9)), false, 'the first crash restarts at once');
   b.recordExit('k', at(5), at(4.99));
   assert.deepEqual(b.nextStartAllowedAt('k'), new Date(at(5).getTime() + 100));
   assert.equal(b.inBackoff('k', at(5.05)), true);
@@ -29,11 +31,13 @@ test('nextStartAllowedAt and inBackoff follow the last exit', () => {
 
 test('a long run resets the delay; reset() and retain() forget keys', () => {
   const b = new CrashLoopBackoff({ baseMs: 100, capMs: 400 });
-  b.recordExit('k', at(1), at(0));
-  b.recordExit('k', at(2), at(1.5));
-  assert.equal(b.recordExit('k', at(3), at(2.9)), 400);
+  assert.equal(b.recordExit('k', at(1), at(0)), 0);
+  assert.equal(b.recordExit('k', at(2), at(1.5)), 100);
+  assert.equal(b.recordExit('k', at(3), at(2.9)), 200);
+  assert.equal(b.recordExit('k', at(3.5), at(3.4)), 400);
+  assert.equal(b.recordExit('k', at(3.6), at(3.55)), 400, 'capped');
   // Ran 0.8 s = 2 × cap: start over.
-  assert.equal(b.recordExit('k', at(4), at(3.2)), 100);
+  assert.equal(b.recordExit('k', at(4.5), at(3.7)), 0);
   b.reset('k');
   assert.equal(b.nextStartAllowedAt('k'), undefined);
   b.recordExit('a', at(1));

@@ -41,9 +41,10 @@ export class CrashLoopBackoff {
     const end = finishedAt.getTime();
     const prev = this.entries.get(key);
     const ranFor = startedAt ? end - startedAt.getTime() : prev ? end - prev.lastExitAt : 0;
+    // As the kubelet: the first crash restarts at once; then 10 s, 20 s, … up to the cap.
     let delayMs: number;
-    if (!prev || ranFor >= this.resetAfterMs) delayMs = this.baseMs;
-    else delayMs = Math.min(prev.delayMs * 2, this.capMs);
+    if (!prev || ranFor >= this.resetAfterMs) delayMs = 0;
+    else delayMs = Math.min(Math.max(prev.delayMs * 2, this.baseMs), this.capMs);
     this.entries.set(key, { delayMs, lastExitAt: end, notBefore: end + delayMs });
     return delayMs;
   }
