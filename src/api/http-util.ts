@@ -23,12 +23,6 @@ export function sendError(res: ServerResponse, err: unknown): void {
   sendJson(res, apiErr.http, apiErr.toStatus());
 }
 
-export function successStatus(details?: Status['details']): Status {
-  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 };
-  if (details) s.details = details;
-  return s;
-}
-
 /** Adds `Warning: 299 - "…"` headers, which kubectl prints. */
 export function addWarnings(res: ServerResponse, warnings: string[]): void {
   if (!warnings.length) return;

@@ -11,7 +11,9 @@ import { makeFilter } from '../registry/object-filter.ts';
 import { deleteObject, type DeleteOptions } from '../registry/store-delete.ts';
 import { watchResource, type WatchHandle } from '../registry/store-watch.ts';
 import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, WatchOptions } from './client.ts';
-import { bindPod, checkTypeMeta, evictPod, patchLocal } from './local-writes.ts';
+import { bindPod, checkTypeMeta, evictPod } from '../registry/pod-subresources.ts';
+import { patchObject } from '../registry/patch-object.ts';
+import { PATCH_CONTENT_TYPES } from './patch-types.ts';
 
 /** The delete options a Client accepts. */
 export type ClientDeleteOptions = Parameters<Client['delete']>[3];
@@ -109,7 +111,7 @@ export class LocalClient implements Client {
     const store = this.store(ref);
     if (subresource && subresource !== 'status') throw errors.methodNotAllowed(`PATCH is not supported on ${ref.resource}/${subresource}`);
     return store.guaranteedUpdate(namespace, name,
-      (current) => patchLocal(current, type, patch, store.apiVersion, store.type.info.kind),
+      (current) => patchObject(current, PATCH_CONTENT_TYPES[type], patch, store.apiVersion, store.type.info.kind),
       { subresource });
   }
 

@@ -11,6 +11,8 @@ import type { RequestInfo } from '../request-info.ts';
 import { addWarnings, decodeBody, readBody, sendJson } from '../http-util.ts';
 import { tableVersion, toTable, wantsTable, type IncludeObject } from '../table.ts';
 import { parseFieldValidation, checkFields } from '../field-validation.ts';
+import { checkTypeMeta } from '../../registry/pod-subresources.ts';
+export { checkTypeMeta };
 
 export interface HandlerContext {
   req: IncomingMessage;
@@ -58,16 +60,6 @@ export async function readObject(ctx: HandlerContext, expectKind = ctx.store.typ
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
   const warnings = checkFields(obj, expectApiVersion, expectKind, parseFieldValidation(ctx.query.get('fieldValidation')));
   return { obj, warnings };
-}
-
-/** An object posted to the wrong endpoint is refused, as Kubernetes' decoder refuses it. */
-export function checkTypeMeta(obj: KubeObject, apiVersion: string, kind: string): void {
-  if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
-    throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersion})`);
-  }
-  if (obj.kind !== undefined && obj.kind !== kind) {
-    throw errors.badRequest(`${obj.kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}: the kind in the data (${obj.kind}) does not match the expected kind (${kind})`);
-  }
 }
 
 export function reply(ctx: HandlerContext, code: number, obj: KubeObject, warnings: string[] = []): void {

@@ -6,11 +6,12 @@
 import { errors } from '../../errors/index.ts';
 import type { KubeObject } from '../../apis/object.ts';
 import { labelSelectorToString } from '../../apis/selectors/label-selector-spec.ts';
-import { deleteObject } from '../../registry/store-delete.ts';
 import { fieldError } from '../../registry/field-errors.ts';
-import { decodeBody, readBody, sendJson, successStatus } from '../http-util.ts';
-import { isDryRun, readObject, checkTypeMeta, type HandlerContext } from './context.ts';
-import { patchObject, readPatch } from './write.ts';
+import { decodeBody, readBody, sendJson } from '../http-util.ts';
+import { bindPod, evictPod } from '../../registry/pod-subresources.ts';
+import { isDryRun, readObject, type HandlerContext } from './context.ts';
+import { readPatch } from './write.ts';
+import { patchObject } from '../../registry/patch-object.ts';
 import { handlePodStream, STREAM_SUBRESOURCES } from './pod-streams.ts';
 
 const STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
@@ -60,28 +61,13 @@ async function handleScale(ctx: HandlerContext): Promise<void> {
 }
 
 async function handleBinding(ctx: HandlerContext): Promise<void> {
-  const { info, store } = ctx;
-  const { obj: binding } = await readObject(ctx, 'Binding', 'v1');
-  const node = binding.target?.name;
-  if (!node) throw errors.invalid('', 'Binding', info.name!, [fieldError.required('target.name')]);
-  await store.guaranteedUpdate(info.namespace, info.name!, (pod) => {
-    if (pod.metadata.deletionTimestamp) throw errors.conflict('', 'pods', info.name!, 'pod is being deleted, cannot be assigned to a host');
-    if (pod.spec?.nodeName) throw errors.conflict('', 'pods', info.name!, `pod ${info.name} is already assigned to node "${pod.spec.nodeName}"`);
-    pod.spec.nodeName = node;
-    const conditions = (pod.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
-    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
-    pod.status = { ...(pod.status ?? {}), conditions };
-    return pod;
-  }, { subresource: 'raw', dryRun: isDryRun(ctx.query) });
-  sendJson(ctx.res, 201, { ...successStatus(), code: 201 });
+  const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type']) as KubeObject;
+  sendJson(ctx.res, 201, await bindPod(ctx.store, ctx.info.namespace, ctx.info.name!, body, isDryRun(ctx.query)));
 }
 
 async function handleEviction(ctx: HandlerContext): Promise<void> {
-  const { info, store } = ctx;
   const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type']) as KubeObject;
-  checkTypeMeta(body, 'policy/v1', 'Eviction');
-  await deleteObject(store, info.namespace, info.name!, { ...(body.deleteOptions ?? {}), dryRun: isDryRun(ctx.query) });
-  sendJson(ctx.res, 201, { ...successStatus(), code: 201 });
+  sendJson(ctx.res, 201, await evictPod(ctx.store, ctx.info.namespace, ctx.info.name!, body, isDryRun(ctx.query)));
 }
 
 /** PUT namespaces/NAME/finalize: only spec.finalizers changes; an emptied, deleting namespace goes away. */

@@ -2,12 +2,10 @@
  * create, update (PUT) and patch — of a resource and of its status subresource.
  */
 import { errors } from '../../errors/index.ts';
-import { applyPatch } from '../../apis/patch/apply-patch.ts';
-import { PatchError } from '../../apis/patch/patch-error.ts';
+import { patchObject } from '../../registry/patch-object.ts';
 import { decodeBody, readBody } from '../http-util.ts';
 import { parseFieldValidation, checkFields } from '../field-validation.ts';
 import { isDryRun, readObject, reply, type HandlerContext } from './context.ts';
-import type { KubeObject } from '../../apis/object.ts';
 
 export const PATCH_TYPES = [
   'application/json-patch+json',
@@ -55,26 +53,4 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     return patched;
   }, { dryRun: isDryRun(query), subresource: sub as 'status' | undefined });
   reply(ctx, 200, updated, warnings);
-}
-
-/**
- * Applies a patch to `current` (which comes without resourceVersion, so only a patch that sets one
- * makes it a precondition).
- */
-export function patchObject(current: KubeObject, type: string, body: unknown, apiVersion: string, kind: string): KubeObject {
-  let patched: KubeObject;
-  try {
-    patched = applyPatch(type, current, body, apiVersion, kind) as KubeObject;
-  } catch (err) {
-    if (!(err instanceof PatchError)) throw err;
-    if (err.code === 415) throw errors.unsupportedMediaType(err.message);
-    if (err.code === 400) throw errors.badRequest(err.message);
-    throw errors.invalid('', kind, current.metadata.name ?? '', [{ type: 'FieldValueInvalid', field: 'patch', message: `Invalid value: the patch could not be applied: ${err.message}` }]);
-  }
-  if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw errors.badRequest('the patch must produce an object');
-  if (patched.apiVersion !== apiVersion || patched.kind !== kind) {
-    throw errors.badRequest(`the patch may not change apiVersion or kind (got ${patched.apiVersion}/${patched.kind})`);
-  }
-  patched.metadata = patched.metadata ?? {};
-  return patched;
 }

@@ -1,17 +1,11 @@
 /**
- * The write paths of the in-process client that the HTTP API implements in its handlers
- * (src/api/handlers): patch application, pods/binding and pods/eviction, and the type-meta check on
- * posted bodies. Reimplemented minimally here — with the same store calls and the same ApiErrors — so
- * the client does not depend on the HTTP layer.
+ * pods/binding and pods/eviction, and the type-meta check on posted bodies: shared by the HTTP
+ * handlers (src/api/handlers) and the in-process client, so both behave the same.
  */
 import type { KubeObject } from '../apis/object.ts';
-import { applyPatch } from '../apis/patch/apply-patch.ts';
-import { PatchError } from '../apis/patch/patch-error.ts';
 import { errors, type Status } from '../errors/index.ts';
-import type { ResourceStore } from '../registry/resource-store.ts';
-import { deleteObject, type DeleteOptions } from '../registry/store-delete.ts';
-import type { PatchType } from './client.ts';
-import { PATCH_CONTENT_TYPES } from './patch-types.ts';
+import type { ResourceStore } from './resource-store.ts';
+import { deleteObject, type DeleteOptions } from './store-delete.ts';
 
 function isoNow(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -33,32 +27,11 @@ export function checkTypeMeta(obj: KubeObject, apiVersion: string, kind: string)
   }
 }
 
-/** Applies a patch to `current` with the API's error mapping (415 / 400 / 422). */
-export function patchLocal(current: KubeObject, type: PatchType, body: unknown, apiVersion: string, kind: string): KubeObject {
-  const contentType = PATCH_CONTENT_TYPES[type];
-  if (!contentType) throw errors.unsupportedMediaType(String(type));
-  let patched: KubeObject;
-  try {
-    patched = applyPatch(contentType, current, body, apiVersion, kind) as KubeObject;
-  } catch (err) {
-    if (!(err instanceof PatchError)) throw err;
-    if (err.code === 415) throw errors.unsupportedMediaType(err.message);
-    if (err.code === 400) throw errors.badRequest(err.message);
-    throw errors.invalid('', kind, current.metadata.name ?? '', [{ type: 'FieldValueInvalid', field: 'patch', message: `Invalid value: the patch could not be applied: ${err.message}` }]);
-  }
-  if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw errors.badRequest('the patch must produce an object');
-  if (patched.apiVersion !== apiVersion || patched.kind !== kind) {
-    throw errors.badRequest(`the patch may not change apiVersion or kind (got ${patched.apiVersion}/${patched.kind})`);
-  }
-  patched.metadata = patched.metadata ?? {};
-  return patched;
-}
-
 /**
  * POST pods/NAME/binding: sets spec.nodeName and the PodScheduled condition in one raw update;
  * 409 when the pod is deleting or already bound. Answers a 201 Success Status.
  */
-export async function bindPod(store: ResourceStore, namespace: string | undefined, name: string, binding: KubeObject): Promise<KubeObject> {
+export async function bindPod(store: ResourceStore, namespace: string | undefined, name: string, binding: KubeObject, dryRun = false): Promise<KubeObject> {
   checkTypeMeta(binding, 'v1', 'Binding');
   const node = binding.target?.name;
   if (!node) throw errors.invalid('', 'Binding', name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
@@ -70,13 +43,13 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: isoNow() });
     pod.status = { ...(pod.status ?? {}), conditions };
     return pod;
-  }, { subresource: 'raw' });
+  }, { subresource: 'raw', dryRun });
   return successStatus(201);
 }
 
 /** POST pods/NAME/eviction: deletes the pod with the Eviction's deleteOptions. Answers a 201 Success Status. */
-export async function evictPod(store: ResourceStore, namespace: string | undefined, name: string, eviction: KubeObject): Promise<KubeObject> {
+export async function evictPod(store: ResourceStore, namespace: string | undefined, name: string, eviction: KubeObject, dryRun = false): Promise<KubeObject> {
   checkTypeMeta(eviction, 'policy/v1', 'Eviction');
-  await deleteObject(store, namespace, name, { ...((eviction.deleteOptions ?? {}) as DeleteOptions) });
+  await deleteObject(store, namespace, name, { ...((eviction.deleteOptions ?? {}) as DeleteOptions), dryRun });
   return successStatus(201);
 }
