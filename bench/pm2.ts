@@ -4,7 +4,7 @@
  *      creators) until one watch saw all Running; PM2: `pm2 start ecosystem.json` (100 apps) until
  *      the daemon lists all `online` with a pid;
  *  (b) SIGKILL one process and time until it runs again — Berth: until the pod's restartCount went
- *      up and its container is running (after CrashLoopBackOff's first 10 s delay, as the kubelet);
+ *      up and its container is running (the first crash restarts at once, as the kubelet does);
  *      PM2: until the app is `online` with a new pid (restart_delay 0). KILLS times each, sequentially.
  * PM2 is installed outside the tree in REPO/.cache/pm2 (npm, once), PM2_HOME in a temp dir. PM2's
  * state is polled with its programmatic `list()` (the daemon call `pm2 jlist` prints) every 10 ms,
@@ -24,7 +24,8 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const N = QUICK ? 20 : 100;
 const KILLS = QUICK ? 1 : 3;
 const CONCURRENCY = 10;
-const BACKOFF_MS = 10_000; // CrashLoopBackOff's first delay (src/agent/pod/backoff.ts baseMs)
+/** Longest restart wait to allow: a first crash restarts at once, later ones back off from 10 s. */
+const BACKOFF_MS = 10_000;
 const PM2_PREFIX = path.join(REPO_ROOT, '.cache', 'pm2');
 const PM2_PKG = path.join(PM2_PREFIX, 'node_modules', 'pm2');
 export const PM2_BIN = path.join(PM2_PKG, 'bin', 'pm2');
@@ -142,21 +143,19 @@ export async function run(): Promise<boolean> {
   const b = await berthPhase();
   const p = await pm2Phase();
   const med = (ks: KillResult[], k: keyof KillResult) => median(ks.map((x) => x[k]));
-  const each = (ks: KillResult[], k: keyof KillResult, minus = 0) => ks.map((x) => f(x[k] - minus, 0)).join(', ');
+  const each = (ks: KillResult[], k: keyof KillResult) => ks.map((x) => f(x[k], 0)).join(', ');
   const bT = med(b.kills, 'total'), pT = med(p.kills, 'total');
   printTable(`pm2 — ${N} processes (sleep): Berth process pods vs PM2 5 (fork mode), same run`,
     ['measure', 'Berth', 'PM2', 'Berth/PM2'], [
       [`(a) start ${N}, first request → all running (ms)`, f(b.startAll, 0), f(p.startAll, 0), `${f(b.startAll / p.startAll, 1)}×`],
       [`    PM2: \`pm2 start\` CLI exited after (ms) / jlist CLI alone (ms)`, '', `${f(p.cliExit, 0)} / ${f(p.jlistCli, 0)}`, ''],
-      [`(b) SIGKILL → running again, median of ${KILLS} (ms)`, f(bT, 0), f(pT, 0), `${f(bT / pT, 0)}×`],
+      [`(b) SIGKILL → running again, median of ${KILLS} (ms)`, f(bT, 0), f(pT, 0), `${f(bT / pT, 2)}×`],
       ['    each (ms)', each(b.kills, 'total'), each(p.kills, 'total'), ''],
-      [`    Berth minus its deliberate ${BACKOFF_MS / 1000} s back-off (ms)`, f(bT - BACKOFF_MS, 0), f(pT, 0), `${f((bT - BACKOFF_MS) / pT, 1)}×`],
-      ['    each (ms)', each(b.kills, 'total', BACKOFF_MS), '', ''],
       ['    kill → exit seen (Berth: watch not running; PM2: pid changed) (ms)', each(b.kills, 'detect'), each(p.kills, 'detect'), ''],
       ['    kill → new process started (/proc, ±10 ms)', each(b.kills, 'procStart'), each(p.kills, 'procStart'), ''],
     ], [
-      `PM2 online confirmed by \`pm2 jlist\`: ${p.confirmed}/${N}. No target; Berth's first restart waits CrashLoopBackOff's`,
-      `${BACKOFF_MS / 1000} s (counted from the exit) — the kubelet restarts the first crash at once and backs off from the second.`,
+      `PM2 online confirmed by \`pm2 jlist\`: ${p.confirmed}/${N}. Target: Berth faster on both (a) and (b).`,
+      `Berth restarts a container's first crash at once, as the kubelet does (back-off from the second crash on).`,
     ]);
   return true;
 }
