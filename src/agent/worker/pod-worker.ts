@@ -12,41 +12,19 @@ import { dirname, join } from 'node:path';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
-import type { ContainerHandle, ExitResult, RuntimeDriver } from '../runtime/driver.ts';
+import type { ContainerHandle, RuntimeDriver } from '../runtime/driver.ts';
 import { resolveEnv } from '../pod/env.ts';
 import { mountsFor, prepareVolumes, cleanupVolumes, type PreparedVolumes } from '../pod/volumes.ts';
-import { ContainerProbes } from '../pod/probe-worker.ts';
-import { computePodStatus, statusEqual, terminatedReason, Reasons, type ContainerObservation, type ContainerState } from '../pod/pod-status.ts';
+import { computePodStatus, statusEqual, terminatedReason, Reasons } from '../pod/pod-status.ts';
 import { containerFieldPath } from '../pod/events.ts';
 import { containerLogPath } from '../streams/log-file.ts';
-import { writePodEtcFiles } from '../network/etc-files.ts';
 import { buildContainerSpec, type SandboxInfo } from './container-spec.ts';
 import type { WorkerDeps } from './worker-deps.ts';
-import { execCapture } from './exec-capture.ts';
+import { adoptRunning, observeInstance, runPreStop, type Instance } from './instance.ts';
+import { startInstanceProbes } from './instance-probes.ts';
+import { createSandbox } from './sandbox.ts';
+import { iso, formatDelay } from './time-format.ts';
 import { hostCgroupLayout, removeCgroupTree } from '../runtime/cgroups/index.ts';
-
-/** One container of the pod (init or regular) and its current instance. */
-export interface Instance {
-  name: string;
-  init: boolean;
-  spec: Record<string, any>;
-  driver?: RuntimeDriver;
-  /** Driver id of the current (or last) instance. */
-  id?: string;
-  restartCount: number;
-  everStarted: boolean;
-  running: boolean;
-  starting: boolean;
-  startedAt?: Date;
-  exit?: ExitResult;
-  state: ContainerState;
-  lastState?: ContainerState;
-  probes?: ContainerProbes;
-  /** Killed on purpose (liveness failure or pod termination): the exit is expected. */
-  killing?: boolean;
-  /** The last instance's terminated state: becomes lastState when the next instance starts. */
-  lastTerminated?: ContainerState;
-}
 
 const RETRY_MS = 2000;
 
@@ -101,16 +79,7 @@ export class PodWorker {
   adopt(name: string, driver: RuntimeDriver, id: string, restartCount: number, handle: ContainerHandle): void {
     const inst = this.instance(name);
     if (!inst) return;
-    const prev = this.previousStatus(name);
-    inst.driver = driver;
-    inst.id = id;
-    inst.restartCount = restartCount;
-    inst.everStarted = true;
-    inst.running = true;
-    inst.startedAt = prev?.state?.running?.startedAt ? new Date(prev.state.running.startedAt) : handle.startedAt;
-    inst.state = { running: { startedAt: iso(inst.startedAt) } };
-    inst.lastState = prev?.lastState?.terminated ? prev.lastState : undefined;
-    if (inst.init) { /* a running init container blocks the rest as before */ }
+    adoptRunning(inst, this.pod, driver, id, restartCount, handle);
     this.startProbes(inst);
     this.watchExit(inst);
   }
@@ -249,14 +218,7 @@ export class PodWorker {
     const pod = this.pod;
     if (!this.sandbox) {
       try {
-        if (pod.spec?.hostNetwork) this.sandbox = { ip: this.deps.hostIP };
-        else {
-          const net = await this.deps.network.setup({ uid: this.uid, name: pod.metadata.name!, namespace: pod.metadata.namespace! });
-          this.sandbox = { netnsPath: net.netnsPath, ip: net.ip };
-        }
-        const files = await writePodEtcFiles(this.deps.dataDir, pod as never, this.sandbox.ip!, { clusterDNS: this.deps.clusterDNS, clusterDomain: this.deps.clusterDomain });
-        this.sandbox.hostsPath = files.hostsPath;
-        this.sandbox.resolvConfPath = files.resolvConfPath;
+        this.sandbox = await createSandbox(pod, this.deps);
       } catch (err) {
         this.sandbox = undefined;
         await this.deps.recorder.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
@@ -343,31 +305,9 @@ export class PodWorker {
   }
 
   private startProbes(inst: Instance): void {
-    const c = inst.spec;
-    if (!c.livenessProbe && !c.readinessProbe && !c.startupProbe) return;
-    const driver = inst.driver!;
-    const id = inst.id!;
-    inst.probes = new ContainerProbes({
-      container: c,
-      startedAt: inst.startedAt ?? new Date(),
-      podTerminationGracePeriodSeconds: this.pod.spec?.terminationGracePeriodSeconds,
-      target: { podIP: this.sandbox?.ip ?? '127.0.0.1', ports: c.ports, exec: (argv, timeoutMs) => execCapture(driver, id, argv, timeoutMs) },
-      onChange: (kind, state, outcome) => {
-        const fieldPath = containerFieldPath(this.pod, inst.name);
-        if (state === 'failure') {
-          const what = kind[0].toUpperCase() + kind.slice(1);
-          void this.deps.recorder.event(this.pod, 'Warning', 'Unhealthy', `${what} probe failed: ${outcome.message}`.trim(), { fieldPath });
-          if ((kind === 'liveness' || kind === 'startup') && inst.running && !inst.killing && inst.id === id) {
-            inst.killing = true;
-            void this.deps.recorder.event(this.pod, 'Normal', 'Killing', `Container ${inst.name} failed ${kind} probe, will be restarted`, { fieldPath });
-            const grace = (inst.spec[`${kind}Probe`]?.terminationGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
-            void driver.stop(id, grace).catch(() => {});
-          }
-        }
-        this.schedule();
-      },
+    startInstanceProbes(inst, {
+      pod: () => this.pod, podIP: this.sandbox?.ip, recorder: this.deps.recorder, onChange: () => this.schedule(),
     });
-    inst.probes.start();
   }
 
   private watchExit(inst: Instance): void {
@@ -399,31 +339,12 @@ export class PodWorker {
     });
   }
 
-  private previousStatus(name: string): any {
-    const all = [...(this.pod.status?.initContainerStatuses ?? []), ...(this.pod.status?.containerStatuses ?? [])];
-    return all.find((s: { name: string }) => s.name === name);
-  }
-
-  private observation(inst: Instance): ContainerObservation {
-    return {
-      name: inst.name,
-      state: inst.state,
-      lastState: inst.lastState,
-      restartCount: inst.restartCount,
-      ready: inst.running && (inst.probes ? inst.probes.ready : true),
-      started: inst.running && (inst.probes ? inst.probes.started : true),
-      image: inst.spec.image ?? '',
-      imageID: '',
-      containerID: inst.id && inst.driver ? `${inst.driver.name}://${inst.id}` : undefined,
-    };
-  }
-
   /** Writes the pod status when it differs from what the API has. */
   private async pushStatus(): Promise<void> {
     if (this.deleted) return;
     const status = computePodStatus(this.pod, {
-      init: this.instances.filter((i) => i.init).map((i) => this.observation(i)),
-      containers: this.instances.filter((i) => !i.init).map((i) => this.observation(i)),
+      init: this.instances.filter((i) => i.init).map((i) => observeInstance(i)),
+      containers: this.instances.filter((i) => !i.init).map((i) => observeInstance(i)),
       podIP: this.sandbox?.ip, podIPs: this.sandbox?.ip ? [this.sandbox.ip] : undefined,
       hostIP: this.deps.hostIP, startTime: this.startTime, sandboxReady: !!this.sandbox,
       podIsTerminal: this.finished,
@@ -445,7 +366,7 @@ export class PodWorker {
       inst.killing = true;
       inst.probes?.stop();
       void this.deps.recorder.event(this.pod, 'Normal', 'Killing', `Stopping container ${inst.name}`, { fieldPath: containerFieldPath(this.pod, inst.name) });
-      await this.preStop(inst, graceMs);
+      await runPreStop(inst, graceMs);
       await inst.driver!.stop(inst.id!, graceMs).catch(() => {});
       await inst.driver!.destroy(inst.id!).catch(() => {});
     }));
@@ -454,13 +375,6 @@ export class PodWorker {
     // The pod's parent cgroup is the worker's (drivers create their containers below it).
     await removeCgroupTree(hostCgroupLayout(), this.cgroupParent).catch((err) => this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }));
     this.runtimeCleaned = true;
-  }
-
-  /** The preStop hook (exec only for now), bounded by the grace period. */
-  private async preStop(inst: Instance, graceMs: number): Promise<void> {
-    const cmd = inst.spec.lifecycle?.preStop?.exec?.command;
-    if (!cmd?.length) return;
-    await execCapture(inst.driver!, inst.id!, cmd, graceMs).catch(() => {});
   }
 
   /** Graceful termination, then the pod object goes (grace 0 with a uid precondition, as the kubelet). */
@@ -485,15 +399,4 @@ export class PodWorker {
     if (n < 0) return undefined;
     return containerLogPath(this.deps.dataDir, this.uid, name, n);
   }
-}
-
-function iso(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-function formatDelay(secs: number): string {
-  if (secs < 60) return `${secs}s`;
-  const m = Math.floor(secs / 60);
-  const s = secs % 60;
-  return s ? `${m}m${s}s` : `${m}m0s`;
 }

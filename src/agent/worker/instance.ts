@@ -1,0 +1,71 @@
+/**
+ * One container of a pod (init or regular) and its current instance, as the pod worker tracks it.
+ */
+import type { KubeObject } from '../../apis/object.ts';
+import type { ContainerHandle, ExitResult, RuntimeDriver } from '../runtime/driver.ts';
+import { iso } from './time-format.ts';
+import type { ContainerProbes } from '../pod/probe-worker.ts';
+import type { ContainerObservation, ContainerState } from '../pod/pod-status.ts';
+import { execCapture } from './exec-capture.ts';
+
+export interface Instance {
+  name: string;
+  init: boolean;
+  spec: Record<string, any>;
+  driver?: RuntimeDriver;
+  /** Driver id of the current (or last) instance. */
+  id?: string;
+  restartCount: number;
+  everStarted: boolean;
+  running: boolean;
+  starting: boolean;
+  startedAt?: Date;
+  exit?: ExitResult;
+  state: ContainerState;
+  lastState?: ContainerState;
+  probes?: ContainerProbes;
+  /** Killed on purpose (liveness failure or pod termination): the exit is expected. */
+  killing?: boolean;
+  /** The last instance's terminated state: becomes lastState when the next instance starts. */
+  lastTerminated?: ContainerState;
+}
+
+
+/** What the status computation needs to know about the container. */
+export function observeInstance(inst: Instance): ContainerObservation {
+  return {
+    name: inst.name,
+    state: inst.state,
+    lastState: inst.lastState,
+    restartCount: inst.restartCount,
+    ready: inst.running && (inst.probes ? inst.probes.ready : true),
+    started: inst.running && (inst.probes ? inst.probes.started : true),
+    image: inst.spec.image ?? '',
+    imageID: '',
+    containerID: inst.id && inst.driver ? `${inst.driver.name}://${inst.id}` : undefined,
+  };
+}
+
+/** The preStop hook (exec only for now), bounded by the grace period. */
+export async function runPreStop(inst: Instance, graceMs: number): Promise<void> {
+  const cmd = inst.spec.lifecycle?.preStop?.exec?.command;
+  if (!cmd?.length || !inst.driver || !inst.id) return;
+  await execCapture(inst.driver, inst.id, cmd, graceMs).catch(() => {});
+}
+
+/**
+ * Takes over a container an earlier agent started (agent restart): its startedAt and lastState come
+ * from the pod's status, so a restart of the agent changes neither.
+ */
+export function adoptRunning(inst: Instance, pod: KubeObject, driver: RuntimeDriver, id: string, restartCount: number, handle: ContainerHandle): void {
+  const all = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const prev = all.find((s: { name: string }) => s.name === inst.name);
+  inst.driver = driver;
+  inst.id = id;
+  inst.restartCount = restartCount;
+  inst.everStarted = true;
+  inst.running = true;
+  inst.startedAt = prev?.state?.running?.startedAt ? new Date(prev.state.running.startedAt) : handle.startedAt;
+  inst.state = { running: { startedAt: iso(inst.startedAt) } };
+  inst.lastState = prev?.lastState?.terminated ? prev.lastState : undefined;
+}
