@@ -12,9 +12,13 @@ let env: TestEnv;
 let factory: InformerFactory;
 let ctl: CronJobController;
 let stopCtl: () => Promise<void>;
-const clock = new FakeClock(Date.now());
-/** The next whole minute after the real now: the first schedule time of `* * * * *` cron jobs. */
-const minute0 = Math.ceil((Date.now() + 1000) / 60_000) * 60_000;
+/**
+ * The first whole minute at least 30 s after the real now: the first schedule time of the test's
+ * `* * * * *` cron jobs. The margin keeps it after the jobs' (real) creationTimestamp, and the fake
+ * clock starts before it, so no schedule time falls due before the test moves the clock.
+ */
+const minute0 = Math.ceil((Date.now() + 30_000) / 60_000) * 60_000;
+const clock = new FakeClock(minute0 - 20_000);
 
 before(async () => {
   env = await startTestEnv();
