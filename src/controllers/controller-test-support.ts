@@ -12,6 +12,7 @@ import { LocalClient } from '../client/local-client.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
 import { startServer, type RunningServer } from '../server/berth-server.ts';
 import { createLogger, type Logger } from '../util/log.ts';
+import { InformerFactory } from '../client/informer-factory.ts';
 
 /** A running test server and its client. */
 export interface TestEnv {
@@ -31,6 +32,38 @@ export async function startTestEnv(): Promise<TestEnv> {
     async close() {
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A controller that runs workers until stopped. */
+export interface RunnableController {
+  run(workers?: number): { stop(): Promise<void> };
+}
+
+/** A test server with one controller running on its own informer factory. */
+export interface ControllerEnv<C> {
+  env: TestEnv;
+  factory: InformerFactory;
+  ctl: C;
+  /** Stops the controller, the informers and the server. */
+  stop(): Promise<void>;
+}
+
+/** Starts a server, builds the controller on a fresh factory, syncs the informers and runs it. */
+export async function startControllerEnv<C extends RunnableController>(make: (env: TestEnv, factory: InformerFactory) => C, workers?: number): Promise<ControllerEnv<C>> {
+  const env = await startTestEnv();
+  const factory = new InformerFactory(env.client);
+  const ctl = make(env, factory);
+  factory.start();
+  await factory.waitForSync();
+  const running = ctl.run(workers);
+  return {
+    env, factory, ctl,
+    async stop() {
+      await running.stop();
+      factory.stop();
+      await env.close();
     },
   };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { InformerFactory } from '../../client/informer-factory.ts';
-import { startTestEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { type ControllerEnv, startControllerEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
 import { JOBS } from '../job/job-controller.ts';
 import { FakeClock } from './clock.ts';
 import { CRONJOBS, CronJobController, SCHEDULED_TIMESTAMP } from './cronjob-controller.ts';
@@ -11,29 +11,26 @@ import { CRONJOBS, CronJobController, SCHEDULED_TIMESTAMP } from './cronjob-cont
 let env: TestEnv;
 let factory: InformerFactory;
 let ctl: CronJobController;
-let stopCtl: () => Promise<void>;
+let harness: ControllerEnv<CronJobController>;
 /**
- * The first whole minute at least 30 s after the real now: the first schedule time of the test's
- * `* * * * *` cron jobs. The margin keeps it after the jobs' (real) creationTimestamp, and the fake
- * clock starts before it, so no schedule time falls due before the test moves the clock.
+ * The first schedule time of the test's `* * * * *` cron jobs: the next whole minute after the
+ * jobs are created (their creationTimestamp is real time). before() starts at least 25 s ahead of a
+ * minute boundary, so no earlier boundary falls between a job's creation and minute0, and the fake
+ * clock starts before minute0.
  */
-const minute0 = Math.ceil((Date.now() + 30_000) / 60_000) * 60_000;
-const clock = new FakeClock(minute0 - 20_000);
+let minute0 = 0;
+const clock = new FakeClock(0);
 
 before(async () => {
-  env = await startTestEnv();
-  factory = new InformerFactory(env.client);
-  ctl = new CronJobController(env.client, factory, env.log, { clock });
-  factory.start();
-  await factory.waitForSync();
-  const running = ctl.run();
-  stopCtl = () => running.stop();
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 35_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 500));
+  minute0 = Math.ceil((Date.now() + 1) / 60_000) * 60_000;
+  clock.set(minute0 - 20_000);
+  harness = await startControllerEnv((e, f) => new CronJobController(e.client, f, e.log, { clock }));
+  ({ env, factory } = harness);
+  ctl = harness.ctl;
 });
-after(async () => {
-  await stopCtl();
-  factory.stop();
-  await env.close();
-});
+after(() => harness.stop());
 
 function cronJob(name: string, spec: Record<string, unknown>): KubeObject {
   return {
@@ -66,7 +63,9 @@ test('creates a Job per schedule time; Forbid skips while one runs; completion u
   await env.client.create(CRONJOBS, 'default', cronJob('tick', { concurrencyPolicy: 'Forbid' }));
   tick(minute0 - 10_000, 'tick');
   await new Promise((r) => setTimeout(r, 200));
-  assert.equal((await jobsOf('tick')).length, 0, 'nothing before the first schedule time');
+  const early = await jobsOf('tick');
+  const cj0 = await env.client.get(CRONJOBS, 'default', 'tick');
+  assert.equal(early.length, 0, `nothing before the first schedule time (jobs ${early.map((j) => j.metadata.name).join(',')}; created ${cj0.metadata.creationTimestamp}; clock ${new Date(clock.now()).toISOString()}; minute0 ${new Date(minute0).toISOString()})`);
   tick(minute0 + 5_000, 'tick');
   const [job] = await waitFor(async () => { const j = await jobsOf('tick'); return j.length === 1 && j; }, 'first job');
   assert.equal(job.metadata.name, `tick-${minute0 / 60_000}`);

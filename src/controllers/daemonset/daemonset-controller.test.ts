@@ -3,28 +3,19 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { InformerFactory } from '../../client/informer-factory.ts';
-import { listPods, markPodsReady, startTestEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { type ControllerEnv, startControllerEnv, listPods, markPodsReady, waitFor, type TestEnv } from '../controller-test-support.ts';
 import { CONTROLLER_REVISIONS, DAEMONSETS, DaemonSetController } from './daemonset-controller.ts';
 import { targetNodeOf } from './node-eligibility.ts';
 
 let env: TestEnv;
 let factory: InformerFactory;
-let stopCtl: () => Promise<void>;
+let harness: ControllerEnv<DaemonSetController>;
 
 before(async () => {
-  env = await startTestEnv();
-  factory = new InformerFactory(env.client);
-  const ctl = new DaemonSetController(env.client, factory, env.log);
-  factory.start();
-  await factory.waitForSync();
-  const running = ctl.run(2);
-  stopCtl = () => running.stop();
+  harness = await startControllerEnv((e, f) => new DaemonSetController(e.client, f, e.log), 2);
+  ({ env, factory } = harness);
 });
-after(async () => {
-  await stopCtl();
-  factory.stop();
-  await env.close();
-});
+after(() => harness.stop());
 
 const node = (name: string, taints: unknown[] = []): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { taints } });
 const ds = (name: string, updateStrategy: unknown): KubeObject => ({

@@ -4,27 +4,18 @@ import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { InformerFactory } from '../../client/informer-factory.ts';
 import { isNotFound } from '../../client/errors.ts';
-import { listPods, startTestEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { type ControllerEnv, startControllerEnv, listPods, waitFor, type TestEnv } from '../controller-test-support.ts';
 import { JOBS, JobController } from './job-controller.ts';
 
 let env: TestEnv;
 let factory: InformerFactory;
-let stopCtl: () => Promise<void>;
+let harness: ControllerEnv<JobController>;
 
 before(async () => {
-  env = await startTestEnv();
-  factory = new InformerFactory(env.client);
-  const ctl = new JobController(env.client, factory, env.log, { backoff: { baseMs: 20, maxMs: 100 } });
-  factory.start();
-  await factory.waitForSync();
-  const running = ctl.run(2);
-  stopCtl = () => running.stop();
+  harness = await startControllerEnv((e, f) => new JobController(e.client, f, e.log, { backoff: { baseMs: 20, maxMs: 100 } }), 2);
+  ({ env, factory } = harness);
 });
-after(async () => {
-  await stopCtl();
-  factory.stop();
-  await env.close();
-});
+after(() => harness.stop());
 
 function job(name: string, spec: Record<string, unknown>): KubeObject {
   return {

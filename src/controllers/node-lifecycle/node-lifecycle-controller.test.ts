@@ -3,30 +3,22 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { InformerFactory } from '../../client/informer-factory.ts';
-import { startTestEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { type ControllerEnv, startControllerEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
 import { FakeClock, isoAt } from '../cronjob/clock.ts';
 import { NODE_LEASE_NAMESPACE, NodeLifecycleController, readinessTaints } from './node-lifecycle-controller.ts';
 
 let env: TestEnv;
 let factory: InformerFactory;
 let ctl: NodeLifecycleController;
-let stopCtl: () => Promise<void>;
+let harness: ControllerEnv<NodeLifecycleController>;
 const clock = new FakeClock(Date.now());
 
 before(async () => {
-  env = await startTestEnv();
-  factory = new InformerFactory(env.client);
-  ctl = new NodeLifecycleController(env.client, factory, env.log, { clock, gracePeriodSeconds: 20 });
-  factory.start();
-  await factory.waitForSync();
-  const running = ctl.run(2);
-  stopCtl = () => running.stop();
+  harness = await startControllerEnv((e, f) => new NodeLifecycleController(e.client, f, e.log, { clock, gracePeriodSeconds: 20 }), 2);
+  ({ env, factory } = harness);
+  ctl = harness.ctl;
 });
-after(async () => {
-  await stopCtl();
-  factory.stop();
-  await env.close();
-});
+after(() => harness.stop());
 
 test('readinessTaints adds and removes the managed taints only', () => {
   const other = { key: 'x', effect: 'NoSchedule' };
