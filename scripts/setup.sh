@@ -8,10 +8,11 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 # Debian packages: the node agent needs these (CNI plugins, tini as pod init, perl for the process
-# runtime's shim, iproute2/nftables, tar for image layers); tests also need a real etcd and a real
-# OCI registry with the tools to build and push images.
-pkgs=(ca-certificates iproute2 nftables unzip util-linux perl tar tini containernetworking-plugins)
-[ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static)
+# runtime's shim, iproute2/nftables, tar for image layers, runc for OCI containers); tests also need a
+# real etcd, a real OCI registry with the tools to build and push images, and dnsmasq as the cluster
+# DNS's local upstream (tests never query the machine's own resolvers).
+pkgs=(ca-certificates iproute2 nftables unzip util-linux perl tar tini containernetworking-plugins runc)
+[ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
