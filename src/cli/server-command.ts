@@ -11,7 +11,9 @@ export function serverCommand(): Command {
     .option('--data-dir <dir>', 'state, kubeconfig and logs', defaultDataDir())
     .option('--listen <host:port>', 'address to serve the Kubernetes API on', DEFAULT_LISTEN)
     .option('--store <store>', "'sqlite' (embedded) or etcd://HOST:PORT[,HOST:PORT…]", 'sqlite')
-    .action(async (o: { dataDir: string; listen: string; store: string }) => {
+    .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
+    .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
+    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string }) => {
       const log = createLogger();
       let listen;
       try {
@@ -23,7 +25,7 @@ export function serverCommand(): Command {
       const t0 = performance.now();
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);

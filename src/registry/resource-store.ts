@@ -14,6 +14,7 @@ import { prepareCreate, prepareUpdate, type UpdateKind } from './prepare.ts';
 import { groupVersion } from './resources.ts';
 import type { ObjectFilter } from './object-filter.ts';
 import { finalizersPending } from './store-delete.ts';
+import type { Reservation, StoreHooks } from './store-hooks.ts';
 
 export interface WriteOptions {
   /** `dryRun=All`: validate and return the result, store nothing. */
@@ -72,6 +73,8 @@ export class ResourceStore {
   readonly plural: string;
   /** Set by the Registry: rejects creates into missing or terminating namespaces. */
   namespaceGuard?: (namespace: string) => Promise<void>;
+  /** Allocation hooks (Services); see store-hooks.ts. */
+  hooks?: StoreHooks;
 
   constructor(readonly type: ResourceType, readonly backend: Backend) {
     this.group = type.info.group;
@@ -182,12 +185,15 @@ export class ResourceStore {
       const candidate = attempt === 0 ? obj : structuredClone(obj);
       if (generated) delete candidate.metadata.name;
       const next = prepareCreate(this.type, candidate, namespace);
+      const reservation = await this.hooks?.beforeCreate?.(next, !!opts.dryRun);
       if (opts.dryRun) return next;
       try {
         const rev = await this.backend.create(this.key(namespace, next.metadata.name!), encodeObject(next));
         next.metadata.resourceVersion = String(rev);
+        await reservation?.commit();
         return next;
       } catch (err) {
+        await reservation?.rollback();
         // A generated name that collided: try another, as Kubernetes' generic store does.
         if (err instanceof KeyExistsError && generated && attempt < 8) continue;
         throw this.apiErr(err, next.metadata.name!);
@@ -250,30 +256,41 @@ export class ResourceStore {
     next.metadata.name = name;
     const prepared = prepareUpdate(this.type, next, old, opts.subresource);
     if (!prepared) return old;
-    if (opts.dryRun) return prepared;
     const key = this.key(namespace, name);
+    if (prepared.metadata.deletionTimestamp && !finalizersPending(prepared)) {
+      // The last finalizer is gone: the deletion completes now.
+      if (opts.dryRun) return prepared;
+      prepared.metadata.resourceVersion = String(await this.remove(namespace, name, kv.modRevision, old));
+      return prepared;
+    }
+    let reservation: Reservation | undefined;
+    if (opts.subresource === undefined) reservation = await this.hooks?.beforeUpdate?.(prepared, old, !!opts.dryRun);
+    if (opts.dryRun) return prepared;
     try {
-      if (prepared.metadata.deletionTimestamp && !finalizersPending(prepared)) {
-        // The last finalizer is gone: the deletion completes now.
-        const { revision } = await this.backend.delete(key, kv.modRevision);
-        prepared.metadata.resourceVersion = String(revision);
-        return prepared;
-      }
       const rev = await this.backend.update(key, encodeObject(prepared), kv.modRevision);
       prepared.metadata.resourceVersion = String(rev);
-      return prepared;
     } catch (err) {
+      await reservation?.rollback();
       throw this.apiErr(err, name);
     }
+    await reservation?.commit();
+    return prepared;
   }
 
-  /** Removes the object from the store now (the end of every deletion path). */
-  async remove(namespace: string | undefined, name: string, expectedRevision: number): Promise<number> {
+  /**
+   * Removes the object from the store now (the end of every deletion path); `obj`, the object as
+   * removed, lets the kind's hooks release what it held.
+   */
+  async remove(namespace: string | undefined, name: string, expectedRevision: number, obj?: KubeObject): Promise<number> {
+    let revision: number;
     try {
-      return (await this.backend.delete(this.key(namespace, name), expectedRevision)).revision;
+      revision = (await this.backend.delete(this.key(namespace, name), expectedRevision)).revision;
     } catch (err) {
       throw this.apiErr(err, name);
     }
+    // A failed release only leaks a reservation, which the repair loop returns to the pool.
+    if (obj && this.hooks?.afterRemove) await this.hooks.afterRemove(obj).catch(() => {});
+    return revision;
   }
 
   get apiVersion(): string {

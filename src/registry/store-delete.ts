@@ -107,7 +107,7 @@ export async function deleteObject(store: ResourceStore, namespace: string | und
     }
     if (opts.dryRun) return { obj, deleted: true };
     try {
-      const rev = await store.remove(namespace, name, kv.modRevision);
+      const rev = await store.remove(namespace, name, kv.modRevision, obj);
       obj.metadata.resourceVersion = String(rev);
       return { obj, deleted: true };
     } catch (err) {

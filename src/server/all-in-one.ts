@@ -22,6 +22,7 @@ export interface AllInOneOptions {
   clusterCidr: string;
   podCidr: string;
   serviceCidr: string;
+  nodePortRange?: string;
   defaultRuntimeClass: string;
   progress: (step: string) => void;
   /** Restart back-off base for crashing containers (tests shorten it). */
@@ -39,7 +40,7 @@ export interface AllInOne {
 export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   opts.progress('starting the API server');
-  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true });
+  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange });
   opts.progress(`API server on ${server.url}`);
   const client = new LocalClient(server.registry);
   let agent: RunningAgent;

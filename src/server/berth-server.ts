@@ -22,6 +22,12 @@ import { BERTH_VERSION } from '../version.ts';
 import { LocalClient } from '../client/local-client.ts';
 import { startControlLoops } from './control-loops.ts';
 import type { Logger } from '../util/log.ts';
+import { AllocationStore } from '../registry/allocation/allocation-store.ts';
+import { ServiceAllocator } from '../registry/allocation/service-allocator.ts';
+import { startAllocationRepair } from '../registry/allocation/allocation-repair.ts';
+
+export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
+export const DEFAULT_NODE_PORT_RANGE = '30000-32767';
 
 export interface ServerOptions {
   dataDir: string;
@@ -34,6 +40,10 @@ export interface ServerOptions {
   /** Run the workload controllers and the scheduler (under leader election). The CLI turns this on; tests of single parts leave it off. */
   controllers?: boolean;
   nodeGracePeriodSeconds?: number;
+  /** ClusterIP range (default 10.43.0.0/16). */
+  serviceCidr?: string;
+  /** NodePort range (default 30000-32767). */
+  nodePortRange?: string;
 }
 
 export interface RunningServer {
@@ -50,6 +60,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const backend = await openStore(opts.store, opts.dataDir);
   log.info('store open', { store: opts.store.startsWith('etcd') ? opts.store : join(opts.dataDir, 'state.db') });
   const registry = new Registry(backend, resourceTypes());
+  const serviceAllocator = new ServiceAllocator(new AllocationStore(backend), {
+    serviceCidr: opts.serviceCidr ?? DEFAULT_SERVICE_CIDR, nodePortRange: opts.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
+  });
+  registry.store('', 'services')!.hooks = serviceAllocator;
   let ready = false;
   const http = createApiServer({ registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs });
   await new Promise<void>((resolve, reject) => {
@@ -61,6 +75,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const url = `http://${host}:${addr.port}`;
   await ensureSystemNamespaces(registry);
   const compactor = startCompactor(backend, {});
+  const repair = startAllocationRepair(backend, serviceAllocator, log);
   const controllers = [await startNamespaceController(registry, log), await startGarbageCollector(registry, log)];
   const loops = !opts.controllers ? undefined : await startControlLoops(new LocalClient(registry), log, { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
@@ -76,6 +91,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await loops?.stop();
         for (const c of controllers) c.stop();
         compactor.stop();
+        repair.stop();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await backend.close();
