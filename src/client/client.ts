@@ -64,6 +64,8 @@ export const R = {
   secrets: { group: '', version: 'v1', resource: 'secrets' },
   namespaces: { group: '', version: 'v1', resource: 'namespaces' },
   services: { group: '', version: 'v1', resource: 'services' },
+  endpoints: { group: '', version: 'v1', resource: 'endpoints' },
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
   persistentvolumeclaims: { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
   persistentvolumes: { group: '', version: 'v1', resource: 'persistentvolumes' },
   leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },

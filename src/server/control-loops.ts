@@ -5,6 +5,7 @@
  *
  *   LeaderElector ─leading─▶ InformerFactory ─▶ workload (ReplicaSet, Deployment)
  *                                             ─▶ batch and nodes (Job, CronJob, DaemonSet, node lifecycle, ServiceAccount)
+ *                                             ─▶ service network (EndpointSlice, Endpoints)
  *                                             ─▶ scheduler
  */
 import { hostname } from 'node:os';
@@ -14,6 +15,7 @@ import { LeaderElector } from '../client/leader-election.ts';
 import { startWorkloadControllers } from '../controllers/workloads.ts';
 import { startBatchAndNodeControllers } from '../controllers/batch-and-nodes.ts';
 import { startScheduler } from '../scheduler/scheduler.ts';
+import { startServiceNetworkControllers } from '../controllers/service-network.ts';
 import type { Logger } from '../util/log.ts';
 
 export interface ControlLoopOptions {
@@ -36,6 +38,7 @@ export async function startControlLoops(client: Client, log: Logger, opts: Contr
     running = [
       await startWorkloadControllers(client, log, { factory }),
       await startBatchAndNodeControllers(client, factory, log, { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds }),
+      await startServiceNetworkControllers(client, factory, log),
       await startScheduler(client, log.child({ component: 'scheduler' })),
     ];
     factory.start();

@@ -116,7 +116,7 @@ describe('service allocation (ClusterIP and NodePort) through the real store', (
     // A crash between reserving and writing leaves a reservation without a Service.
     await store.reserve(CLUSTER_IP_POOL, '10.99.0.200', { namespace: 'default', name: 'ghost', uid: 'gone' });
     // A Service whose reservation was lost.
-    await store.release(CLUSTER_IP_POOL, before.spec.clusterIP, before.metadata.uid);
+    await store.release(CLUSTER_IP_POOL, before.spec.clusterIP, before.metadata.uid!);
     const young = await repairServiceAllocations(server.backend, alloc, 60_000);
     assert.equal(young.released, 0, 'young reservations are left alone');
     assert.equal(young.restored, 1);

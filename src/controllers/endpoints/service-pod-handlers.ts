@@ -1,0 +1,27 @@
+/**
+ * Informer wiring shared by the EndpointSlice and Endpoints controllers: a Service key is queued
+ * when the Service changes, and when a pod it selects (before or after the change) changes.
+ */
+import type { KubeObject } from '../../apis/object.ts';
+import { keyOf, type InformerHandlers } from '../../client/controller-types.ts';
+import type { SharedInformer } from '../../client/informer.ts';
+import { selectorMatchesPod, serviceSelector } from './endpoint-build.ts';
+
+export function podHandlers(services: SharedInformer, enqueue: (key: string) => void): InformerHandlers {
+  const servicesOf = (pod: KubeObject) => {
+    for (const svc of services.list(pod.metadata.namespace)) {
+      const sel = serviceSelector(svc);
+      if (sel && selectorMatchesPod(sel, pod)) enqueue(keyOf(svc));
+    }
+  };
+  return {
+    add: servicesOf,
+    update: (old, pod) => {
+      // Only what endpoints are made of: labels, IP, readiness, phase, deletion, hostname, ports.
+      if (old.metadata.resourceVersion === pod.metadata.resourceVersion) return;
+      servicesOf(pod);
+      if (JSON.stringify(old.metadata.labels) !== JSON.stringify(pod.metadata.labels)) servicesOf(old);
+    },
+    delete: servicesOf,
+  };
+}
