@@ -20,7 +20,8 @@ import { errors } from '../errors/index.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { ProcessDriver } from './runtime/process/index.ts';
 import { PodNetwork } from './network/pod-network.ts';
-import { checkCidrs, ensureHostRoutes } from './network/host-guard.ts';
+import { checkCidrs, ensureHostRoutes, gatewayCidrOf } from './network/host-guard.ts';
+import { DEFAULT_BRIDGE } from './network/cni-config.ts';
 import { ensureEgressGuard } from './network/egress-guard.ts';
 import { startAgentServer, type AgentServer } from './streams/agent-server.ts';
 import { registerNode, type NodeRegistration } from './node/node-registration.ts';
@@ -46,6 +47,8 @@ export interface AgentOptions {
   /** The whole cluster's pod range (gets an `unreachable` route). */
   clusterCidr: string;
   serviceCidr?: string;
+  /** Berth's bridge on this host (default berth0); one per cluster when several run on one machine. */
+  bridgeName?: string;
   /** Where the agent's stream server listens (logs, exec); port 0 picks one. */
   listen: { host: string; port: number };
   /** RuntimeClass used when a pod names none. */
@@ -70,13 +73,14 @@ export interface RunningAgent {
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const { client, log, nodeName } = opts;
   const progress = opts.progress ?? (() => {});
-  await checkCidrs({ podCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr });
-  await ensureHostRoutes({ podClusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr });
-  await ensureEgressGuard();
+  const bridgeName = opts.bridgeName ?? DEFAULT_BRIDGE;
+  await checkCidrs({ podCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, bridgeName });
+  await ensureHostRoutes({ podClusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, bridgeName, gatewayCidr: gatewayCidrOf(opts.podCidr) });
+  await ensureEgressGuard(bridgeName);
   progress('host network checked');
   const drivers = new Map<string, RuntimeDriver>();
   drivers.set('process', new ProcessDriver({ stateDir: join(opts.dataDir, 'runtime', 'process') }));
-  const network = new PodNetwork({ dataDir: opts.dataDir, nodePodCidr: opts.podCidr, log });
+  const network = new PodNetwork({ dataDir: opts.dataDir, nodePodCidr: opts.podCidr, log, bridgeName });
   const workers = new Map<string, PodWorker>();
   const byName = (ns: string, name: string) => [...workers.values()].find((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name);
 

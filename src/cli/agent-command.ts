@@ -17,8 +17,9 @@ export function agentCommand(): Command {
     .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.42.0.0/16')
     .option('--pod-cidr <cidr>', "this node's pod addresses (inside --cluster-cidr)", '10.42.0.0/24')
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
+    .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine)", 'berth0')
     .option('--default-runtime-class <name>', 'RuntimeClass for pods that name none (process | runc)', 'process')
-    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; defaultRuntimeClass: string }) => {
+    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; defaultRuntimeClass: string }) => {
       const log = createLogger();
       try {
         const listen = parseListen(o.listen);
@@ -28,7 +29,7 @@ export function agentCommand(): Command {
         const nodeName = (o.nodeName ?? hostname()).toLowerCase();
         const agent = await startAgent({
           client, nodeName, dataDir: o.dataDir, log, listen,
-          podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr,
+          podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge,
           defaultRuntimeClass: o.defaultRuntimeClass,
           progress: (s) => log.info(s),
         });

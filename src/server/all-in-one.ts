@@ -23,6 +23,7 @@ export interface AllInOneOptions {
   podCidr: string;
   serviceCidr: string;
   nodePortRange?: string;
+  bridgeName?: string;
   defaultRuntimeClass: string;
   progress: (step: string) => void;
   /** Restart back-off base for crashing containers (tests shorten it). */
@@ -47,7 +48,7 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   try {
     agent = await startAgent({
       client, nodeName, dataDir: join(opts.dataDir, 'agent'), log: opts.log,
-      podCidr: opts.podCidr, clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr,
+      podCidr: opts.podCidr, clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, bridgeName: opts.bridgeName,
       listen: { host: '127.0.0.1', port: 0 }, defaultRuntimeClass: opts.defaultRuntimeClass,
       backoff: opts.backoffBaseMs ? { baseMs: opts.backoffBaseMs } : undefined,
       progress: opts.progress,

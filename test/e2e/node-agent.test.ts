@@ -12,6 +12,8 @@ import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 
 const CLUSTER_CIDR = '10.46.0.0/16';
 const POD_CIDR = '10.46.0.0/24';
+/** Its own bridge, so other suites' clusters on this machine never share it. */
+const BRIDGE = 'berthe2e0';
 const SERVICE_CIDR = '10.47.0.0/16';
 const MARK = `berth-e2e-agent-${process.pid}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,14 +50,14 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the node agent tests need root (network namespaces, cgroups, mounts)');
-    b = await startBerth({ command: 'up', extraArgs: ['--cluster-cidr', CLUSTER_CIDR, '--pod-cidr', POD_CIDR, '--service-cidr', SERVICE_CIDR, '--node-name', 'e2e-node'] });
+    b = await startBerth({ command: 'up', extraArgs: ['--cluster-cidr', CLUSTER_CIDR, '--pod-cidr', POD_CIDR, '--service-cidr', SERVICE_CIDR, '--bridge', BRIDGE, '--node-name', 'e2e-node'] });
   });
 
   after(async () => {
     if (!b) return;
     await k(['delete', 'pods', '--all', '--grace-period=1', '--wait=true']).catch(() => {});
     await b.cleanup();
-    for (const cmd of [['ip', 'link', 'del', 'berth0'], ['ip', 'route', 'del', 'unreachable', CLUSTER_CIDR], ['ip', 'route', 'del', SERVICE_CIDR], ['nft', 'delete', 'table', 'inet', 'berth-egress']]) {
+    for (const cmd of [['ip', 'link', 'del', BRIDGE], ['ip', 'route', 'del', 'unreachable', CLUSTER_CIDR], ['ip', 'route', 'del', SERVICE_CIDR], ['nft', 'delete', 'table', 'inet', `berth-egress-${BRIDGE}`]]) {
       try { execFileSync(cmd[0], cmd.slice(1), { stdio: 'ignore' }); } catch { /* not there */ }
     }
   });
@@ -313,7 +315,7 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
       const name = `berth-${uid.replace(/-/g, '').slice(0, 16)}`;
       assert.ok(!netns.includes(name), `no pod network namespace is left: ${name} in ${netns}`);
     }
-    const ports = execFileSync('ip', ['link', 'show', 'master', 'berth0']).toString().trim();
+    const ports = execFileSync('ip', ['link', 'show', 'master', BRIDGE]).toString().trim();
     assert.equal(ports, '', 'no veth is left on the bridge');
     for (const ctl of ['memory', 'pids', 'cpu']) {
       const dir = `/sys/fs/cgroup/${ctl}/berth`;

@@ -9,11 +9,17 @@ import { runCommand } from './exec.ts';
 
 export const EGRESS_TABLE = 'berth-egress';
 
+/** One table per bridge, so clusters side by side on one machine keep their own guard. */
+export function egressTable(bridge: string): string {
+  return bridge === 'berth0' ? EGRESS_TABLE : `${EGRESS_TABLE}-${bridge}`;
+}
+
 export function egressRuleset(bridge: string): string {
+  const table = egressTable(bridge);
   return [
-    `table inet ${EGRESS_TABLE} {}`,
-    `delete table inet ${EGRESS_TABLE}`,
-    `table inet ${EGRESS_TABLE} {`,
+    `table inet ${table} {}`,
+    `delete table inet ${table}`,
+    `table inet ${table} {`,
     '  chain forward {',
     '    type filter hook forward priority filter; policy accept;',
     `    iifname "${bridge}" oifname != "${bridge}" counter reject with icmpx type admin-prohibited`,
@@ -33,6 +39,7 @@ export async function ensureEgressGuard(bridge = 'berth0'): Promise<void> {
 }
 
 /** Removes the guard (clean shutdown with cleanup). */
-export async function removeEgressGuard(): Promise<void> {
-  await nft(`table inet ${EGRESS_TABLE} {}\ndelete table inet ${EGRESS_TABLE}\n`);
+export async function removeEgressGuard(bridge = 'berth0'): Promise<void> {
+  const table = egressTable(bridge);
+  await nft(`table inet ${table} {}\ndelete table inet ${table}\n`);
 }

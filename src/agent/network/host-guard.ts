@@ -11,7 +11,7 @@
  * recognised and not reported as a conflict, so a restart with the same flags passes.
  */
 import { readFile } from 'node:fs/promises';
-import { cidrContains, cidrsOverlap, formatCidr, parseCidr } from './cidr.ts';
+import { cidrContains, cidrsOverlap, formatCidr, nthAddress, parseCidr } from './cidr.ts';
 import { ip, ipJson } from './exec.ts';
 import { DEFAULT_BRIDGE } from './cni-config.ts';
 
@@ -121,6 +121,18 @@ export interface HostRouteOptions {
   podClusterCidr: string;
   serviceCidr?: string;
   bridgeName?: string;
+  /**
+   * The node gateway, `<first address of the node pod CIDR>/<prefix>`: put on the bridge at start
+   * (the CNI bridge plugin would add it with the first pod) so node-local services such as the
+   * embedded DNS server can listen on it before any pod exists.
+   */
+  gatewayCidr?: string;
+}
+
+/** `10.42.0.0/24` → `10.42.0.1/24`. */
+export function gatewayCidrOf(nodePodCidr: string): string {
+  const c = parseCidr(nodePodCidr, true);
+  return `${nthAddress(c, 1)}/${c.prefix}`;
 }
 
 async function linkExists(name: string): Promise<boolean> {
@@ -151,10 +163,9 @@ export async function ensureBridge(name = DEFAULT_BRIDGE): Promise<void> {
 export async function ensureHostRoutes(opts: HostRouteOptions): Promise<void> {
   const bridge = opts.bridgeName ?? DEFAULT_BRIDGE;
   await ip('route', 'replace', 'unreachable', formatCidr(parseCidr(opts.podClusterCidr, true)));
-  if (opts.serviceCidr) {
-    await ensureBridge(bridge);
-    await ip('route', 'replace', formatCidr(parseCidr(opts.serviceCidr, true)), 'dev', bridge);
-  }
+  if (opts.serviceCidr || opts.gatewayCidr) await ensureBridge(bridge);
+  if (opts.gatewayCidr) await ip('addr', 'replace', opts.gatewayCidr, 'dev', bridge);
+  if (opts.serviceCidr) await ip('route', 'replace', formatCidr(parseCidr(opts.serviceCidr, true)), 'dev', bridge);
 }
 
 async function routeExists(...selector: string[]): Promise<boolean> {

@@ -55,8 +55,8 @@ describe('EndpointSlice and Endpoints controllers', () => {
     const slice = slices[0]!;
     assert.equal(slice.addressType, 'IPv4');
     assert.deepEqual(slice.ports, [{ name: 'http', protocol: 'TCP', port: 8080 }]);
-    assert.equal(slice.metadata.ownerReferences[0].kind, 'Service');
-    assert.equal(slice.metadata.labels['endpointslice.kubernetes.io/managed-by'], 'endpointslice-controller.k8s.io');
+    assert.equal(slice.metadata.ownerReferences![0]!.kind, 'Service');
+    assert.equal(slice.metadata.labels!['endpointslice.kubernetes.io/managed-by'], 'endpointslice-controller.k8s.io');
     assert.deepEqual(readyIps(slices), ['10.200.0.1']);
     assert.equal(slice.endpoints.find((e: any) => e.addresses[0] === '10.200.0.1').nodeName, 'node-a');
     const ep = await waitFor(async () => { const e = await endpointsOf('web'); return e?.subsets?.[0]?.notReadyAddresses && e; }, 'endpoints for web');
