@@ -25,6 +25,8 @@ export interface FieldError {
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return 'null';
+  // Go's %#v of a []string, as kube-apiserver prints it.
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) return `[]string{${value.map((v) => JSON.stringify(v)).join(', ')}}`;
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }

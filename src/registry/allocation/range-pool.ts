@@ -46,14 +46,16 @@ export class RangePool {
    * Reserves a free value at random (upper band first). A few random probes almost always hit
    * in a sparsely used range; after that it reads the pool once and walks it.
    */
-  async allocate(owner: AllocationOwner): Promise<number> {
+  async allocate(owner: AllocationOwner, exclude: ReadonlySet<number> = new Set()): Promise<number> {
     const { first, last } = this.opts;
     const dynFirst = first + this.band;
     for (let i = 0; i < 8; i++) {
       const n = dynFirst + Math.floor(Math.random() * (last - dynFirst + 1));
-      if (await this.reserve(n, owner)) return n;
+      // `exclude`: values the owner already uses elsewhere (reserve() says yes to its own).
+      if (!exclude.has(n) && (await this.reserve(n, owner))) return n;
     }
     const used = new Set((await this.store.list(this.opts.pool)).map((a) => this.opts.parse(a.value)));
+    for (const n of exclude) used.add(n);
     const walk = async (from: number, to: number): Promise<number | undefined> => {
       const span = to - from + 1;
       if (span <= 0) return undefined;

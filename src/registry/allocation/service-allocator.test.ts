@@ -53,7 +53,7 @@ describe('service allocation (ClusterIP and NodePort) through the real store', (
     const s = await client.create(R.services, 'default', svc('fixed', { clusterIP: '10.99.0.10', ports: [port()] }));
     assert.equal(s.spec.clusterIP, '10.99.0.10');
     const taken = await invalid(client.create(R.services, 'default', svc('fixed2', { clusterIP: '10.99.0.10', ports: [port()] })));
-    assert.match(taken.message, /spec\.clusterIPs: Invalid value: \["10\.99\.0\.10"\]: failed to allocate IP 10\.99\.0\.10: provided IP is already allocated/);
+    assert.match(taken.message, /spec\.clusterIPs: Invalid value: \[\]string\{"10\.99\.0\.10"\}: failed to allocate IP 10\.99\.0\.10: provided IP is already allocated/);
     const outside = await invalid(client.create(R.services, 'default', svc('far', { clusterIP: '10.98.0.5', ports: [port()] })));
     assert.match(outside.message, /not in the valid range\. The range of valid IPs is 10\.99\.0\.0\/24/);
     await assert.rejects(client.get(R.services, 'default', 'far'), /not found/, 'nothing half-written');

@@ -113,12 +113,17 @@ export class ServiceAllocator implements StoreHooks {
       if (ok) taken.push({ pool, n });
       return ok;
     };
+    // Everything this Service holds or takes now: never handed out twice within it.
+    const inUse = new Set<number>(prev.ports);
+    for (const p of Array.isArray(spec.ports) ? spec.ports : []) if (p?.nodePort) inUse.add(p.nodePort);
+    if (spec.healthCheckNodePort) inUse.add(spec.healthCheckNodePort);
     const pick = async (pool: RangePool): Promise<number> => {
-      const n = await pool.allocate(owner).catch((err) => {
+      const n = await pool.allocate(owner, pool === this.ports ? inUse : undefined).catch((err) => {
         if (err instanceof RangeFullError) throw errors.internal(`failed to allocate a ${pool === this.ips ? 'serviceIP' : 'nodePort'}: range is full`);
         throw err;
       });
       taken.push({ pool, n });
+      if (pool === this.ports) inUse.add(n);
       return n;
     };
     try {
