@@ -21,7 +21,7 @@ describe('image service against a loopback registry', () => {
   let layout = '';
   let reg: TestRegistry;
   let svcN = 0;
-  const newService = (opts = {}) => ImageService.open(join(tmp, `data-${svcN++}`), opts);
+  const newService = (opts = {}) => ImageService.open(join(tmp, `data-${svcN++}`), { youngContentMs: 0, ...opts });
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'these tests need root (mknod, trusted xattrs, overlay mounts)');

@@ -55,6 +55,8 @@ export interface ImageServiceOptions extends RegistryClientOptions {
   platform?: Platform;
   /** Parallel layer downloads per pull (default 3). */
   concurrency?: number;
+  /** Unreferenced content younger than this survives garbage collection (another process may be pulling it); default 10 min. */
+  youngContentMs?: number;
 }
 
 /** Pulls and manages images for one node. */
@@ -74,7 +76,7 @@ export class ImageService {
 
   /** Opens the service on `DATA_DIR/images`. */
   static async open(dataDir: string, opts: ImageServiceOptions = {}): Promise<ImageService> {
-    return new ImageService(await ImageStore.open(join(dataDir, 'images')), opts);
+    return new ImageService(await ImageStore.open(join(dataDir, 'images'), { youngContentMs: opts.youngContentMs }), opts);
   }
 
   /** Parses a reference with this node's default registry. */

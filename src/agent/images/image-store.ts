@@ -8,7 +8,7 @@
  * never leaves a half-written blob, layer or index.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -50,25 +50,65 @@ interface IndexFile {
   tags: Record<string, string>;
 }
 
-/** The on-disk store. Single-process: index updates are serialised in memory. */
+/** tmp/ entries older than this are leftovers of a dead process (a live pull keeps writing). */
+const TMP_STALE_MS = 60 * 60_000;
+/** Unreferenced content younger than this is kept by sweep (a pull in another process). */
+const YOUNG_CONTENT_MS = 10 * 60_000;
+/** An index lock older than this was left by a dead process. */
+const LOCK_STALE_MS = 30_000;
+
+/**
+ * The on-disk store. Several processes may share it (the agent and `berth image`): index updates
+ * take a lock file and re-read index.json inside it, and reads reload the index when the file
+ * changed, so one process's import is seen by the other.
+ */
 export class ImageStore {
   private index: IndexFile = { version: 1, images: {}, tags: {} };
+  /** mtime+size of the index.json last loaded. */
+  private loadedStamp = '';
   private chain: Promise<unknown> = Promise.resolve();
   private readonly unpacking = new Map<string, Promise<string>>();
 
-  private constructor(readonly root: string) {}
+  private constructor(readonly root: string, private readonly youngContentMs: number) {}
 
-  /** Opens (creating) the store at `root` (normally `DATA_DIR/images`) and clears leftovers in tmp/. */
-  static async open(root: string): Promise<ImageStore> {
-    const s = new ImageStore(root);
-    await rm(join(root, 'tmp'), { recursive: true, force: true });
+  /**
+   * Opens (creating) the store at `root` (normally `DATA_DIR/images`) and clears stale leftovers in
+   * tmp/. `youngContentMs`: unreferenced content younger than this survives a sweep (default 10 min).
+   */
+  static async open(root: string, opts: { youngContentMs?: number } = {}): Promise<ImageStore> {
+    const s = new ImageStore(root, opts.youngContentMs ?? YOUNG_CONTENT_MS);
     for (const d of ['blobs/sha256', 'layers', 'tmp']) await mkdir(join(root, d), { recursive: true });
-    try {
-      s.index = JSON.parse(await readFile(join(root, 'index.json'), 'utf8')) as IndexFile;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`image store index unreadable: ${(e as Error).message}`);
+    // Only stale leftovers: another process may be pulling into tmp/ right now.
+    const now = Date.now();
+    for (const f of await readdir(join(root, 'tmp'))) {
+      const st = await stat(join(root, 'tmp', f)).catch(() => undefined);
+      if (st && now - st.mtimeMs > TMP_STALE_MS) await rm(join(root, 'tmp', f), { recursive: true, force: true });
     }
+    s.refresh();
     return s;
+  }
+
+  private get indexPath(): string {
+    return join(this.root, 'index.json');
+  }
+
+  /** Reloads index.json when it changed on disk (another process wrote it). */
+  private refresh(): void {
+    let stamp = '';
+    try {
+      const st = statSync(this.indexPath);
+      stamp = `${st.mtimeMs}:${st.size}`;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    if (stamp === this.loadedStamp) return;
+    try {
+      this.index = JSON.parse(readFileSync(this.indexPath, 'utf8')) as IndexFile;
+      this.loadedStamp = stamp;
+    } catch (e) {
+      throw new Error(`image store index unreadable: ${(e as Error).message}`);
+    }
   }
 
   /** Path of a blob (whether or not it exists). */
@@ -168,12 +208,14 @@ export class ImageStore {
 
   /** The image a tag (`registry/repo:tag`) points to. */
   byTag(name: string): ImageRecord | undefined {
+    this.refresh();
     const d = this.index.tags[name];
     return d ? this.index.images[d] : undefined;
   }
 
   /** The image with this digest (top-level, manifest or config digest). */
   byDigest(digest: string): ImageRecord | undefined {
+    this.refresh();
     return (
       this.index.images[digest] ??
       Object.values(this.index.images).find((r) => r.manifestDigest === digest || r.configDigest === digest)
@@ -182,6 +224,7 @@ export class ImageStore {
 
   /** All images, each with the tags that point to it. */
   list(): { record: ImageRecord; tags: string[] }[] {
+    this.refresh();
     return Object.values(this.index.images).map((record) => ({
       record,
       tags: Object.entries(this.index.tags)
@@ -201,7 +244,8 @@ export class ImageStore {
 
   /** Deletes blobs and unpacked layers no image record refers to, and everything in tmp/ that is idle. */
   async sweep(): Promise<{ blobs: number; layers: number }> {
-    return this.serial(async () => {
+    return this.locked(async () => {
+      this.refresh();
       const blobs = new Set<string>();
       const layers = new Set<string>();
       for (const r of Object.values(this.index.images)) {
@@ -213,15 +257,18 @@ export class ImageStore {
       }
       let nb = 0;
       let nl = 0;
+      // Content stored in the last minutes may belong to another process's pull that has not
+      // recorded its image yet (rename sets ctime): left for the next sweep.
+      const young = async (p: string) => ((await stat(p).catch(() => undefined))?.ctimeMs ?? 0) > Date.now() - this.youngContentMs;
       for (const f of await readdir(join(this.root, 'blobs/sha256'))) {
-        if (!blobs.has(f)) {
+        if (!blobs.has(f) && !(await young(join(this.root, 'blobs/sha256', f)))) {
           await rm(join(this.root, 'blobs/sha256', f), { force: true });
           nb++;
         }
       }
       const busy = new Set([...this.unpacking.keys()].map(digestHex));
       for (const f of await readdir(join(this.root, 'layers'))) {
-        if (!layers.has(f) && !busy.has(f)) {
+        if (!layers.has(f) && !busy.has(f) && !(await young(join(this.root, 'layers', f)))) {
           await rm(join(this.root, 'layers', f), { recursive: true, force: true });
           nl++;
         }
@@ -231,13 +278,40 @@ export class ImageStore {
   }
 
   private mutate(fn: (ix: IndexFile) => void): Promise<void> {
-    return this.serial(async () => {
+    return this.locked(async () => {
+      this.refresh();
       const next = structuredClone(this.index);
       fn(next);
       const tmp = this.tempPath('index');
       await writeFile(tmp, JSON.stringify(next, null, 1));
-      await rename(tmp, join(this.root, 'index.json'));
+      await rename(tmp, this.indexPath);
       this.index = next;
+      const st = statSync(this.indexPath);
+      this.loadedStamp = `${st.mtimeMs}:${st.size}`;
+    });
+  }
+
+  /** Runs `fn` holding the in-process chain and the cross-process lock file. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      const lock = join(this.root, 'index.lock');
+      for (let waited = 0; ; waited += 10) {
+        try {
+          await (await open(lock, 'wx')).close();
+          break;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          const st = await stat(lock).catch(() => undefined);
+          if (st && Date.now() - st.mtimeMs > LOCK_STALE_MS) await rm(lock, { force: true });
+          else if (waited > 20_000) throw new Error(`image store is locked by another process (${lock})`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      try {
+        return await fn();
+      } finally {
+        await rm(lock, { force: true });
+      }
     });
   }
 
