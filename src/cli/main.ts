@@ -7,6 +7,7 @@ import { serverCommand } from './server-command.ts';
 import { upCommand } from './up-command.ts';
 import { agentCommand } from './agent-command.ts';
 import { simCommand } from './sim-command.ts';
+import { imageCommand } from './image-command.ts';
 
 const program = new Command();
 program
@@ -17,5 +18,6 @@ program.addCommand(upCommand());
 program.addCommand(serverCommand());
 program.addCommand(agentCommand());
 program.addCommand(simCommand());
+program.addCommand(imageCommand());
 
 await program.parseAsync(process.argv);
