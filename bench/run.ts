@@ -1,5 +1,5 @@
 /**
- * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2,
+ * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched,
  * footprint, all.
  * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
  */
@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   pods: () => import('./pods.ts'),
   pm2: () => import('./pm2.ts'),
   footprint: () => import('./footprint.ts'),
+  sched: () => import('./sched.ts'),
 };
 
 const name = process.argv[2] ?? '';

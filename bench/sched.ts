@@ -1,0 +1,142 @@
+/**
+ * `sched`: end-to-end scheduling on a real control plane — `berth server` (SQLite, controllers and
+ * scheduler on) plus `berth sim --nodes 1000` in its own process:
+ *   1. 10,000 pods created over HTTP while no node exists (all pending), then the simulator starts;
+ *      a watch records when each pod is bound. The steady binding rate (middle 80 % of binds) is
+ *      the scheduler's throughput through the real API (binding writes, watch, informers).
+ *   2. a Deployment of 1,000 replicas: apply → 1,000 available (the simulated nodes mark pods Ready).
+ * Memory: the server's RSS with the 11,000 pods.
+ *
+ * Peer: not run here (no kube-scheduler on this machine); the anchors are the published figures —
+ * kube-scheduler ≈ 100–300 pods/s (scheduler_perf, 5,000 nodes), Nomad 1,500–3,750 containers/s
+ * (C1M / C2M). Target: ≥ 3,750 pods/s in one process.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { startBerth, REPO_ROOT, sleep } from './lib/server.ts';
+import { keepAliveAgent, request, closedLoop } from './lib/load.ts';
+import { memOf } from './lib/proc.ts';
+import { f, printTable } from './lib/stats.ts';
+
+const NODES = Number(process.env.BENCH_SCHED_NODES ?? 1000);
+const PODS = Number(process.env.BENCH_SCHED_PODS ?? 10_000);
+const REPLICAS = Number(process.env.BENCH_SCHED_REPLICAS ?? 1000);
+const TARGET_PODS_PER_S = 3750;
+
+function podJson(name: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { bench: 'sched' } },
+    spec: { containers: [{ name: 'c', image: 'host', command: ['sleep', '1'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+  });
+}
+
+/** Watches pods in `ns` from `rv`; calls `onEvent` per event. Returns a stop function. */
+function watchPods(base: string, ns: string, rv: string, onEvent: (type: string, obj: any) => void): () => void {
+  const req = http.get(`${base}/api/v1/namespaces/${ns}/pods?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`, (res) => {
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line) { const ev = JSON.parse(line); onEvent(ev.type, ev.object); }
+      }
+    });
+  });
+  req.on('error', () => {});
+  return () => req.destroy();
+}
+
+function startSim(kubeconfig: string): { stop(): Promise<void>; log(): string } {
+  const sim = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'berth'), 'sim', '--nodes', String(NODES), '--kubeconfig', kubeconfig, '--concurrency', '100'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  sim.stdout!.on('data', (d) => { log = (log + d).slice(-8000); });
+  sim.stderr!.on('data', (d) => { log = (log + d).slice(-8000); });
+  const exited = new Promise((r) => sim.once('exit', r));
+  return { log: () => log, async stop() { sim.kill('SIGTERM'); await exited; } };
+}
+
+/** Rate over the middle 80 % of sorted event times (events/s): the steady state, without ramp-up and tail. */
+function middleRate(times: number[]): number {
+  const a = times[Math.floor(times.length * 0.1)]!;
+  const b = times[Math.floor(times.length * 0.9)]!;
+  return (0.8 * times.length) / ((b - a) / 1000);
+}
+
+export async function run(): Promise<boolean> {
+  const server = await startBerth({ store: 'sqlite', readyTimeoutMs: 30_000 });
+  const agent = keepAliveAgent(128);
+  const kubeconfig = path.join(server.dataDir, 'kubeconfig');
+  let sim: ReturnType<typeof startSim> | undefined;
+  try {
+    await request(agent, 'POST', `${server.url}/api/v1/namespaces`, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sched' } }));
+    const list = await request(agent, 'GET', `${server.url}/api/v1/namespaces/sched/pods`);
+    const rv = (JSON.parse(list.body.toString()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const boundAt = new Map<string, number>();
+    const stopWatch = watchPods(server.url, 'sched', rv, (_type, obj) => {
+      if (obj?.spec?.nodeName && !boundAt.has(obj.metadata.name)) boundAt.set(obj.metadata.name, performance.now());
+    });
+
+    // Phase 1: the pods first (no node yet: all pending), so creation speed does not gate the scheduler.
+    const tc = performance.now();
+    const created = await closedLoop({
+      concurrency: 64, durationMs: 300_000, maxOps: PODS,
+      op: (i) => request(agent, 'POST', `${server.url}/api/v1/namespaces/sched/pods`, podJson(`p-${String(i).padStart(5, '0')}`)),
+    });
+    if (created.ok !== PODS) throw new Error(`created ${created.ok}/${PODS} pods: ${created.firstError}`);
+    const createRate = PODS / ((performance.now() - tc) / 1000);
+
+    // Then the nodes: the scheduler binds as they register.
+    const tNodes = performance.now();
+    sim = startSim(kubeconfig);
+    const deadline = performance.now() + 300_000;
+    while (boundAt.size < PODS && performance.now() < deadline) await sleep(50);
+    stopWatch();
+    if (boundAt.size < PODS) throw new Error(`only ${boundAt.size}/${PODS} pods bound within 300 s\n${sim.log()}`);
+    const binds = [...boundAt.values()].sort((a, b) => a - b);
+    const firstBind = binds[0]!;
+    const lastBind = binds[binds.length - 1]!;
+    const steady = middleRate(binds);
+    const whole = PODS / ((lastBind - firstBind) / 1000);
+
+    // Phase 2: a Deployment to available (the simulated nodes mark its pods Running and Ready).
+    for (;;) {
+      const res = await request(agent, 'GET', `${server.url}/api/v1/nodes`, undefined, {}, 60_000);
+      const items = (JSON.parse(res.body.toString()) as { items: any[] }).items;
+      if (items.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length >= NODES) break;
+      await sleep(200);
+    }
+    const nodesMs = performance.now() - tNodes;
+    const t0 = performance.now();
+    await request(agent, 'POST', `${server.url}/apis/apps/v1/namespaces/sched/deployments`, JSON.stringify({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'big' },
+      spec: { replicas: REPLICAS, selector: { matchLabels: { app: 'big' } }, template: { metadata: { labels: { app: 'big' } }, spec: { containers: [{ name: 'c', image: 'host', command: ['sleep', '1'] }] } } },
+    }));
+    let available = 0;
+    for (;;) {
+      const res = await request(agent, 'GET', `${server.url}/apis/apps/v1/namespaces/sched/deployments/big`);
+      available = (JSON.parse(res.body.toString()) as any).status?.availableReplicas ?? 0;
+      if (available >= REPLICAS || performance.now() - t0 > 300_000) break;
+      await sleep(100);
+    }
+    const deployMs = performance.now() - t0;
+    const mem = memOf(server.pid);
+
+    printTable(`sched — berth server + berth sim (${NODES} nodes) in two processes, SQLite`, ['measure', 'Berth', 'peer / anchor'], [
+      [`${PODS} pending pods bound, steady rate (middle 80 %), pods/s`, f(steady, 0), 'kube-scheduler ≈ 100–300; Nomad 1,500–3,750 (published)'],
+      ['  first to last bind, pods/s (nodes still registering at the start)', f(whole, 0), ''],
+      ['pod creation over HTTP (64 clients), pods/s', f(createRate, 0), 'API SLO: p99 ≤ 1 s'],
+      [`${NODES} nodes registered and Ready`, `${f(nodesMs / 1000)} s`, ''],
+      [`Deployment of ${REPLICAS}: apply → available`, `${f(deployMs / 1000)} s (${available} available)`, ''],
+      [`server RSS with ${PODS + REPLICAS} pods`, `${f(mem.rssMb, 0)} MB`, ''],
+    ], [`target: ≥ ${TARGET_PODS_PER_S} pods/s scheduling (steady rate)`]);
+    return steady >= TARGET_PODS_PER_S && available >= REPLICAS;
+  } finally {
+    await sim?.stop();
+    agent.destroy();
+    await server.stop();
+  }
+}
