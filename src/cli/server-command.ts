@@ -13,7 +13,8 @@ export function serverCommand(): Command {
     .option('--store <store>', "'sqlite' (embedded) or etcd://HOST:PORT[,HOST:PORT…]", 'sqlite')
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
-    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string }) => {
+    .option('--node-monitor-grace-period <seconds>', 'seconds without a node Lease renewal before the node is NotReady', '20')
+    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string }) => {
       const log = createLogger();
       let listen;
       try {
@@ -25,7 +26,7 @@ export function serverCommand(): Command {
       const t0 = performance.now();
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod) });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);

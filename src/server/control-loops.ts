@@ -53,7 +53,8 @@ export async function startControlLoops(client: Client, log: Logger, opts: Contr
   const elector = new LeaderElector(client, {
     name: 'berth-controller-manager',
     identity: `${hostname()}-${process.pid}`,
-    leaseDurationSeconds: opts.leaseDurationSeconds,
+    // 10 s (Kubernetes' components use 15): a crashed leader is replaced within ~12 s.
+    leaseDurationSeconds: opts.leaseDurationSeconds ?? 10,
     onStartedLeading: startAll,
     onStoppedLeading: async () => { log.warn('lost leadership: stopping controllers and scheduler'); await stopAll(); },
     log,
