@@ -22,6 +22,7 @@ import { ProcessDriver } from './runtime/process/index.ts';
 import { PodNetwork } from './network/pod-network.ts';
 import { checkCidrs, ensureHostRoutes, gatewayCidrOf } from './network/host-guard.ts';
 import { DEFAULT_BRIDGE } from './network/cni-config.ts';
+import { netnsExists, netnsName, netnsPath } from './network/netns.ts';
 import { ensureEgressGuard } from './network/egress-guard.ts';
 import { startAgentServer, type AgentServer } from './streams/agent-server.ts';
 import { registerNode, type NodeRegistration } from './node/node-registration.ts';
@@ -103,6 +104,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       async containerExited(ns, pod, container) {
         const inst = byName(ns, pod)?.instance(container);
         if (inst?.running && inst.driver && inst.id) await inst.driver.wait(inst.id).catch(() => {});
+      },
+      async portForwardTarget(ns, pod) {
+        const w = byName(ns, pod);
+        if (!w) throw errors.notFound('', 'pods', pod);
+        if (!(w.pod.spec?.containers ?? []).some((c: { name: string }) => w.instance(c.name)?.running)) {
+          throw errors.badRequest(`unable to forward port because pod is not running`);
+        }
+        if (w.pod.spec?.hostNetwork) return { uid: w.uid };
+        // The pod network's namespace (PodNetwork above uses the default prefix).
+        const name = netnsName(w.uid);
+        if (!netnsExists(name)) throw errors.badRequest(`pod ${pod} has no network namespace`);
+        return { uid: w.uid, netnsPath: netnsPath(name) };
       },
     },
   });

@@ -19,6 +19,16 @@ import type { ContainerSpec, RuntimeDriver } from './driver.ts';
 /** Makes a spec: unique id, a log path and a cgroup parent that the harness may clean up. */
 export type SpecFactory = (overrides: Partial<ContainerSpec>) => ContainerSpec;
 
+/**
+ * What differs between runtimes for the same cases. The process driver runs on the host's file
+ * system; an image runtime (runc) runs in the image's, where the runtime adds variables of its own
+ * (runc sets HOME from the image's /etc/passwd).
+ */
+export interface DriverFixture {
+  /** `K=V` lines the runtime adds to spec.env besides the default PATH (default none). */
+  extraEnv?: string[];
+}
+
 const CRI_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) (F|P) (.*)$/;
 
 /** One parsed CRI log line. */
@@ -81,7 +91,7 @@ function processesWith(marker: string): number[] {
 }
 
 /** Registers the suite for one driver. */
-export function runDriverSuite(name: string, makeDriver: (stateDir: string) => Promise<RuntimeDriver>, makeSpec: SpecFactory): void {
+export function runDriverSuite(name: string, makeDriver: (stateDir: string) => Promise<RuntimeDriver>, makeSpec: SpecFactory, fixture: DriverFixture = {}): void {
   describe(`runtime driver suite: ${name}`, () => {
     let tmp = '';
     let stateDir = '';
@@ -128,7 +138,8 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
 
     test('env is exactly spec.env (+ default PATH); workingDir and hostname apply', async () => {
       const envRun = await run({ argv: ['env'], env: { FOO: 'bar baz', EMPTY: '' } });
-      assert.deepEqual(stdoutOf(envRun.log).sort(), ['EMPTY=', 'FOO=bar baz', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
+      const expected = ['EMPTY=', 'FOO=bar baz', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(fixture.extraEnv ?? [])];
+      assert.deepEqual(stdoutOf(envRun.log).sort(), expected.sort());
       const wd = join(tmp, 'work dir');
       mkdirSync(wd);
       const cwdRun = await run({ argv: ['sh', '-c', 'pwd; hostname'], workingDir: wd, hostname: 'case-host' });
@@ -225,7 +236,9 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       // A stale rotated file from an earlier, larger logMaxFiles is removed like rotateIfNeeded does.
       const logPath = join(tmp, `rotate-${Math.random().toString(36).slice(2)}.log`);
       writeFileSync(`${logPath}.5`, 'stale\n');
-      const { s, res } = await run({ argv: ['seq', '-f', `line-%06g-${'x'.repeat(88)}`, '1', String(lines)], logPath, logMaxBytes: maxBytes, logMaxFiles: 3 });
+      // A shell loop, not GNU `seq -f`: the same command must run on the host and in a busybox image.
+      const gen = `i=1; while [ $i -le ${lines} ]; do printf 'line-%06d-%s\\n' $i ${'x'.repeat(88)}; i=$((i+1)); done`;
+      const { s, res } = await run({ argv: ['sh', '-c', gen], logPath, logMaxBytes: maxBytes, logMaxFiles: 3 });
       assert.equal(res.exitCode, 0);
       const rotated = rotatedFiles(s.logPath);
       assert.deepEqual(rotated, [`${s.logPath}.2`, `${s.logPath}.1`], 'exactly maxFiles-1 rotated files, oldest first');
@@ -267,7 +280,7 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       let e = '';
       out.on('data', (d) => (o += d));
       err.on('data', (d) => (e += d));
-      const code = await driver.exec(s.id, { argv: ['sh', '-c', 'echo hi; echo oops >&2; hostname; ps -o pid= -p 1 >/dev/null && echo pidns; exit 7'], tty: false, stdout: out, stderr: err });
+      const code = await driver.exec(s.id, { argv: ['sh', '-c', 'echo hi; echo oops >&2; hostname; ps -o pid= -p 1 >/dev/null 2>&1 && echo pidns; exit 7'], tty: false, stdout: out, stderr: err });
       assert.equal(code, 7);
       assert.equal(e, 'oops\n');
       assert.deepEqual(o.trim().split('\n').slice(0, 2), ['hi', 'exec-host']);
@@ -289,7 +302,8 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
 
     test('recover: a new driver instance on the same state dir re-adopts a running container', async () => {
       const flag = join(tmp, 'release');
-      const s = spec({ argv: ['sh', '-c', `while [ ! -e ${flag} ]; do sleep 0.05; done; exit 5`] });
+      // tmp is bind-mounted at its own path: a no-op on the host fs, the way in for an image runtime.
+      const s = spec({ argv: ['sh', '-c', `while [ ! -e ${flag} ]; do sleep 0.05; done; exit 5`], mounts: [{ hostPath: tmp, containerPath: tmp }] });
       const h = await start(s);
       const restarted = await makeDriver(stateDir);
       assert.ok((await restarted.list()).includes(s.id));

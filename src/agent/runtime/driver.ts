@@ -66,6 +66,14 @@ export interface ContainerSpec {
   stdin?: boolean;
   /** Parent cgroup for the pod (the driver creates the container's cgroup below it). */
   cgroupParent: string;
+  /** securityContext.privileged (runc): every capability, all devices, no masked paths, rw /sys. */
+  privileged?: boolean;
+  /** securityContext.readOnlyRootFilesystem (runc): the image root is mounted read-only. */
+  readOnlyRootFilesystem?: boolean;
+  /** securityContext.capabilities (runc): names with or without `CAP_`, `ALL` allowed. */
+  capabilities?: { add?: string[]; drop?: string[] };
+  /** securityContext.allowPrivilegeEscalation (runc): false sets no_new_privs. */
+  allowPrivilegeEscalation?: boolean;
 }
 
 export interface ContainerHandle {

@@ -5,7 +5,10 @@
  *        → text/plain, streamed and flushed line by line
  *   GET|POST /exec/{ns}/{pod}/{container}?command=…&command=…&stdin&stdout&stderr&tty
  *        → websocket upgrade, remotecommand v5/v4 (remotecommand.ts)
- *   /attach/…, /portForward/… → 501 for now
+ *   GET|POST /portForward/{ns}/{pod}
+ *        → SPDY/3.1 port forwarding, as a websocket tunnel or a plain SPDY upgrade
+ *          (portforward-upgrade.ts, portforward.ts)
+ *   /attach/… → 501 for now
  *
  * Booleans accept `true` or `1`. Errors answer a metav1.Status JSON, which the API server passes
  * through to kubectl. The server knows pods only through a `StreamResolver`, so it does not depend
@@ -19,6 +22,8 @@ import { ApiError } from '../../errors/index.ts';
 import type { ExecOptions } from '../runtime/driver.ts';
 import { readLogs, type ReadLogsOptions } from './log-reader.ts';
 import { negotiateSubprotocol, serveExec } from './remotecommand.ts';
+import { dialPod } from './pod-dialer.ts';
+import { acceptPortForward, createTunnelServer, portForwardTransport } from './portforward-upgrade.ts';
 
 /** What the agent server needs to know about pods; the pod worker implements it. */
 export interface StreamResolver {
@@ -32,6 +37,12 @@ export interface StreamResolver {
   exec(ns: string, pod: string, container: string, opts: ExecOptions & { signal?: AbortSignal }): Promise<number>;
   /** Optional: settles when the current instance of the container exits, which ends `logs -f`. */
   containerExited?(ns: string, pod: string, container: string): Promise<void>;
+  /**
+   * Optional (without it port-forward answers 501): where a running pod's ports are — its uid and
+   * network namespace path (`netnsPath` undefined for hostNetwork pods). Throws an ApiError when
+   * the pod is not here or not running.
+   */
+  portForwardTarget?(ns: string, pod: string): Promise<{ uid: string; netnsPath?: string }>;
 }
 
 /** Where the agent server listens. */
@@ -144,12 +155,23 @@ function handleExecUpgrade(wss: WebSocketServer, resolver: StreamResolver, r: Ro
   });
 }
 
+function handlePortForwardUpgrade(wss: WebSocketServer, resolver: StreamResolver, r: Route, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  if (!resolver.portForwardTarget) throw notImplemented('portForward');
+  const kind = portForwardTransport(req);
+  // Resolve the pod before answering, so that a missing pod is an HTTP error kubectl can print.
+  resolver.portForwardTarget(r.ns, r.pod).then((target) => {
+    if (socket.destroyed) return;
+    acceptPortForward(kind, wss, req, socket, head, { ns: r.ns, pod: r.pod, uid: target.uid, dial: (port) => dialPod(target, port) });
+  }, (err) => refuseUpgrade(socket, err));
+}
+
 /** Creates the agent's HTTP server (not yet listening); see `startAgentServer`. */
 export function createAgentServer(resolver: StreamResolver): http.Server {
   const wss = new WebSocketServer({
     noServer: true, perMessageDeflate: false,
     handleProtocols: (protocols) => negotiateSubprotocol(protocols) ?? false,
   });
+  const tunnelWss = createTunnelServer();
   const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
     const r = parseRoute(req.url);
     const run = async (): Promise<void> => {
@@ -158,9 +180,12 @@ export function createAgentServer(resolver: StreamResolver): http.Server {
         case 'containerLogs':
           if (req.method !== 'GET') throw new ApiError('BERTH_METHOD_NOT_ALLOWED', `${req.method} is not supported on containerLogs`);
           return serveLogs(resolver, r, req, res);
+        case 'portForward':
+          if (!resolver.portForwardTarget) throw notImplemented(r.kind);
+          throw new ApiError('BERTH_BAD_REQUEST', 'Upgrade request required');
         case 'exec':
           throw new ApiError('BERTH_BAD_REQUEST', 'Upgrade request required');
-        case 'attach': case 'portForward':
+        case 'attach':
           throw notImplemented(r.kind);
         default:
           throw new ApiError('BERTH_NOT_FOUND', `the server could not find the requested resource (${req.url})`);
@@ -173,13 +198,14 @@ export function createAgentServer(resolver: StreamResolver): http.Server {
     try {
       const r = parseRoute(req.url);
       if (r?.kind === 'exec') return handleExecUpgrade(wss, resolver, r, req, socket, head);
-      if (r?.kind === 'attach' || r?.kind === 'portForward') throw notImplemented(r.kind);
+      if (r?.kind === 'portForward') return handlePortForwardUpgrade(tunnelWss, resolver, r, req, socket, head);
+      if (r?.kind === 'attach') throw notImplemented(r.kind);
       throw new ApiError('BERTH_NOT_FOUND', `the server could not find the requested resource (${req.url})`);
     } catch (err) {
       refuseUpgrade(socket, err);
     }
   });
-  server.on('close', () => wss.close());
+  server.on('close', () => { wss.close(); tunnelWss.close(); });
   return server;
 }
 

@@ -1,6 +1,7 @@
 /**
  * pods/log, pods/exec, pods/attach and pods/portforward: the API server finds the node agent that
- * runs the pod and proxies the request (plain HTTP for logs, the websocket upgrade for the others).
+ * runs the pod and proxies the request (plain HTTP for logs, the websocket — or for portforward
+ * also SPDY/3.1 — upgrade for the others).
  *
  *   kubectl ─▶ API server (checks, default container) ─proxy─▶ agent-server on the pod's node
  */

@@ -1,10 +1,10 @@
 /**
  * The API server's side of the pod streams: `pods/{name}/log` (plain HTTP, streamed) and
  * `pods/{name}/exec|attach|portforward` (websocket upgrade) are forwarded to the node agent that
- * runs the pod (src/agent/streams/agent-server.ts) and piped both ways. Websockets are not
- * re-framed: the upgrade request is replayed to the agent and, once it answers 101, the two raw
- * sockets are joined. SPDY is not supported (kubectl only falls back to it when the websocket
- * upgrade fails).
+ * runs the pod (src/agent/streams/agent-server.ts) and piped both ways. Upgrades are not
+ * re-framed: the upgrade request (any protocol: websocket, or `SPDY/3.1` for kubectl's
+ * port-forward fallback) is replayed to the agent and, once it answers 101, its status line and
+ * headers are relayed as they are and the two raw sockets are joined.
  *
  * Wiring (server.ts): on the 'request' path call `proxyPodStream(req, res, target)` for
  * `GET …/pods/{p}/log`; on the server's 'upgrade' event call

@@ -1,0 +1,108 @@
+/**
+ * `runc-startup`: start latency of the runc driver against the floor, from the same run.
+ *   (a) RuncDriver.start → resolved (pid 1 exists) for `count` busybox `sleep` containers, one at
+ *       a time: overlay mount, config.json, the perl shim, `runc run` in the foreground, pid file;
+ *   (b) a bare `runc run -d` of an equivalent, already prepared bundle (rootfs mounted, same
+ *       config.json from oci-spec.ts): what runc alone costs.
+ * The two are interleaved (a, b, a, b …) so both see the same load. Needs root, runc, umoci,
+ * tini-static. Everything it creates is removed (containers, mounts, cgroups, temp dirs).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mountRootfs, unmountRootfs } from '../src/agent/images/rootfs.ts';
+import { hostCgroupLayout } from '../src/agent/runtime/cgroups/index.ts';
+import type { ContainerSpec } from '../src/agent/runtime/driver.ts';
+import { buildOciSpec } from '../src/agent/runtime/runc/oci-spec.ts';
+import { allCgroupRoots, removeEmptyCgroupPath } from '../src/agent/runtime/runc/runc-cgroups.ts';
+import { runcDelete, runcGlobal } from '../src/agent/runtime/runc/runc-cli.ts';
+import { RuncDriver } from '../src/agent/runtime/runc/runc-driver.ts';
+import { busyboxImageService, TEST_IMAGE } from '../src/agent/runtime/runc/test-fixture.ts';
+import { f, pct, printTable, sortNum } from './lib/stats.ts';
+
+/**
+ * Runs `runc run -d` and resolves when runc exits. The container inherits runc's stdio (no TTY:
+ * runc passes it through), so runc's output goes to a file: a pipe would stay open as long as
+ * the container runs.
+ */
+function runcRunDetached(bin: string, args: string[], errFile: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const err = openSync(errFile, 'w');
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', err] });
+    closeSync(err);
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc run -d: exit ${code}: ${readFileSync(errFile, 'utf8').trim()}`))));
+  });
+}
+
+export async function runcStartupBench(opts: { count: number }): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('runc-startup needs root');
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-runc-test-bench-'));
+  const parent = `berth-runc-test-bench-${process.pid}/pod`;
+  const images = await busyboxImageService(join(tmp, 'fixture'), join(tmp, 'data'));
+  const image = (await images.get(TEST_IMAGE))!;
+  const driver = new RuncDriver({ stateDir: join(tmp, 'containers'), runcRoot: join(tmp, 'runc-root'), images });
+  const bareRoot = { bin: driver.runc.bin, root: join(tmp, 'bare-root') };
+  const layout = hostCgroupLayout();
+  const driverIds: string[] = [];
+  const bareIds: string[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  const spec = (id: string): ContainerSpec => ({
+    id,
+    podUid: 'bench',
+    podName: 'bench',
+    podNamespace: 'default',
+    containerName: id,
+    image: TEST_IMAGE,
+    argv: ['sleep', '3600'],
+    env: {},
+    mounts: [],
+    resources: { memoryLimitBytes: 64 << 20, cpuLimitMillis: 500, pidsLimit: 64 },
+    hostname: 'bench',
+    logPath: join(tmp, 'logs', `${id}.log`),
+    cgroupParent: parent,
+  });
+  try {
+    for (let i = 0; i < opts.count; i++) {
+      // (a) the driver, everything included.
+      const id = `bench-drv-${i}`;
+      let t0 = performance.now();
+      await driver.start(spec(id));
+      a.push(performance.now() - t0);
+      driverIds.push(id);
+      // (b) bare runc on a bundle prepared beforehand (outside the timing).
+      const bid = `bench-bare-${i}`;
+      const bundle = join(tmp, 'bundles', bid);
+      mkdirSync(bundle, { recursive: true });
+      const rootfs = await mountRootfs(image.layerDirs, bundle);
+      const oci = buildOciSpec(
+        { ...spec(bid), env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } },
+        { rootfsPath: rootfs.path, initHostPath: '/usr/bin/tini-static', cgroupVersion: layout.mode === 'v2' ? 'v2' : 'v1', swapAccounting: true },
+      );
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(oci));
+      bareIds.push(bid);
+      t0 = performance.now();
+      await runcRunDetached(bareRoot.bin, [...runcGlobal(bareRoot), 'run', '-d', '--bundle', bundle, bid], join(bundle, 'runc.err'));
+      b.push(performance.now() - t0);
+    }
+  } finally {
+    for (const id of driverIds) await driver.destroy(id).catch((e: Error) => console.error(`destroy ${id}: ${e.message}`));
+    for (const id of bareIds) {
+      await runcDelete(bareRoot, id).catch((e: Error) => console.error(e.message));
+      await unmountRootfs(join(tmp, 'bundles', id), { remove: true }).catch(() => {});
+    }
+    removeEmptyCgroupPath(allCgroupRoots(), parent);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  sortNum(a);
+  sortNum(b);
+  const row = (name: string, xs: number[]) => [name, f(pct(xs, 50), 1), f(pct(xs, 99), 1), f(xs[0]!, 1), f(xs[xs.length - 1]!, 1)];
+  printTable(
+    `runc-startup — ${opts.count} busybox sleep containers, one at a time, interleaved`,
+    ['measure (ms)', 'p50', 'p99', 'min', 'max'],
+    [row('(a) RuncDriver.start → pid 1 running', a), row('(b) bare runc run -d, bundle ready (floor)', b)],
+    [`driver overhead over the floor: p50 +${f(pct(a, 50) - pct(b, 50), 1)} ms, p99 +${f(pct(a, 99) - pct(b, 99), 1)} ms`],
+  );
+}

@@ -1,0 +1,338 @@
+/**
+ * The `runc` runtime: pod containers from OCI images. The image's layers are mounted as an
+ * overlay rootfs in the container's directory, which is also the OCI bundle (config.json from
+ * oci-spec.ts). The process driver's detached perl shim (../process/shim.pl) runs `runc run` in
+ * the foreground as its child, so log capture (CRI format + rotation), the exit record and the
+ * independence from the agent process are the process driver's, unchanged. See README.md.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mountRootfs, unmountRootfs } from '../../images/rootfs.ts';
+import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
+import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
+import { shellQuote } from '../process/chain.ts';
+import { findHostTool, hostTools, type HostTools } from '../process/host-tools.ts';
+import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from '../process/process-driver.ts';
+import { DEFAULT_PATH } from '../process/resolve-executable.ts';
+import { procStartTime, sameProcessAlive, writeEnvFile } from '../process/state.ts';
+import { runcExec } from './exec.ts';
+import { ALL_CAPABILITIES, capabilitiesOfMask } from './oci-defaults.ts';
+import { buildOciSpec, cgroupsPathOf } from './oci-spec.ts';
+import { resolveExecutableInRootfs } from './rootfs-path.ts';
+import { pruneRuncCgroups } from './runc-cgroups.ts';
+import { lastRuncError, runcDelete, runcGlobal, runcKill, type Runc } from './runc-cli.ts';
+import { readExit, readRuncState, watchExit, writeRuncState, type ExitRecord, type RuncState } from './state.ts';
+
+const SHIM = fileURLToPath(new URL('../process/shim.pl', import.meta.url));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** What the driver needs from the image service: a stored image's layers (pulling is not its job). */
+export interface RuncImageSource {
+  get(ref: string): Promise<{ layerDirs: string[] } | undefined>;
+}
+
+/** Options of the runc driver. */
+export interface RuncDriverOptions {
+  /** One directory (= OCI bundle) per container: DATA_DIR/runtime/runc/containers. */
+  stateDir: string;
+  /** runc's `--root`; default `<dirname(stateDir)>/runc-root` (DATA_DIR/runtime/runc/runc-root). */
+  runcRoot?: string;
+  /** The runc binary (default `runc`, searched in PATH). */
+  runcPath?: string;
+  /** Stored images: usually the agent's ImageService. */
+  images: RuncImageSource;
+  /** Static init bind-mounted as pid 1; default tini-static from the host, `false` runs argv as pid 1. */
+  initPath?: string | false;
+  cgroupLayout?: CgroupLayout;
+  /** How long start() waits for the container's pid 1 (runc is slow on a busy host). */
+  startTimeoutMs?: number;
+}
+
+/** OCI containers through runc; see the module comment and README.md. */
+export class RuncDriver implements RuntimeDriver {
+  readonly name = 'runc';
+  readonly capabilities: DriverCapabilities;
+  readonly runc: Runc;
+  private readonly layout: CgroupLayout;
+  private readonly tools: HostTools;
+  private readonly init: string | undefined;
+  private readonly waits = new Map<string, Promise<ExitResult>>();
+  /** Starts in flight: pruning empty cgroup parents then would race runc's mkdir -p. */
+  private starting = 0;
+
+  constructor(private readonly opts: RuncDriverOptions) {
+    this.layout = opts.cgroupLayout ?? hostCgroupLayout();
+    this.tools = hostTools();
+    const bin = opts.runcPath ?? findHostTool('runc');
+    if (!bin) throw new Error('runc runtime: runc not found (Debian package runc)');
+    accessSync(bin, fsConstants.X_OK);
+    this.runc = { bin, root: resolve(opts.runcRoot ?? join(dirname(opts.stateDir), 'runc-root')) };
+    if (opts.initPath === false) this.init = undefined;
+    else {
+      this.init = opts.initPath ?? findHostTool('tini-static');
+      if (!this.init) throw new Error('runc runtime: tini-static not found (Debian package tini); pass initPath: false to run without an init');
+    }
+    this.capabilities = { images: true, exec: true, tty: true, oomDetection: true, recover: true, cgroups: this.layout.mode };
+    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.runc.root, { recursive: true, mode: 0o700 });
+  }
+
+  private dir(id: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new Error(`runc runtime: invalid container id ${JSON.stringify(id)}`);
+    return resolve(this.opts.stateDir, id);
+  }
+
+  private state(id: string): RuncState {
+    const st = readRuncState(this.dir(id));
+    if (!st) throw new Error(`runc runtime: no such container ${id}`);
+    return st;
+  }
+
+  async start(spec: ContainerSpec): Promise<ContainerHandle> {
+    const dir = this.dir(spec.id);
+    if (existsSync(dir)) throw new Error(`runc runtime: container ${spec.id} already exists`);
+    if (!spec.image) throw new Error('runc runtime: the container has no image');
+    const logMaxBytes = spec.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES;
+    const logMaxFiles = spec.logMaxFiles ?? DEFAULT_LOG_MAX_FILES;
+    if (!Number.isSafeInteger(logMaxBytes) || logMaxBytes < 1) throw new Error(`runc runtime: logMaxBytes must be a positive integer, not ${logMaxBytes}`);
+    if (!Number.isSafeInteger(logMaxFiles) || logMaxFiles < 1) throw new Error(`runc runtime: logMaxFiles must be a positive integer, not ${logMaxFiles}`);
+    for (const m of spec.mounts) if (!existsSync(m.hostPath)) throw new Error(`runc runtime: mount source ${m.hostPath} does not exist`);
+    const image = await this.opts.images.get(spec.image);
+    if (!image) throw new Error(`runc runtime: image "${spec.image}" is not in the image store (the pod worker pulls it before start)`);
+    const env = 'PATH' in spec.env ? { ...spec.env } : { ...spec.env, PATH: DEFAULT_PATH };
+    const cgroupPath = cgroupsPathOf(spec).slice(1);
+    let child: ChildProcess | undefined;
+    this.starting++;
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      const rootfs = await mountRootfs(image.layerDirs, dir);
+      // The command must exist in the image (or a volume): a typo fails start, not the container.
+      resolveExecutableInRootfs(rootfs.path, spec.argv[0] ?? '', env, spec.workingDir, spec.mounts);
+      const oci = buildOciSpec(
+        { ...spec, env },
+        {
+          rootfsPath: rootfs.path,
+          initHostPath: this.init,
+          cgroupVersion: this.layout.mode === 'v2' ? 'v2' : 'v1',
+          swapAccounting: this.swapAccounting(),
+          hostCapabilities: ownBoundingSet(),
+        },
+      );
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(oci, null, 1));
+      // The shim's env file is the env of `runc run` itself; the container's is in config.json.
+      // asyncpreemptoff: Go preempts goroutines with SIGURG, and runc 1.1.5 in the foreground
+      // forwards every signal it gets to pid 1, so tini would pass SIGURGs to the command (and
+      // log "Child was dead when forwarding signal" into the container's stderr at exit).
+      writeEnvFile(dir, { PATH: DEFAULT_PATH, GODEBUG: 'asyncpreemptoff=1' });
+      mkdirSync(dirname(spec.logPath), { recursive: true });
+      const shimLog = openSync(join(dir, 'shim.log'), 'a');
+      const pidFile = join(dir, 'init.pid');
+      const run = [this.runc.bin, ...runcGlobal(this.runc, join(dir, 'runc.log')), 'run', '--keep', '--pid-file', pidFile, '--bundle', dir, spec.id];
+      const cmd = spec.tty ? this.ttyWrapper(dir, run) : run;
+      // The shim "joins" pidFile as if it were a cgroup.procs file (runc must not be in the
+      // container's cgroup); runc then replaces its content with pid 1's, which the shim reports.
+      const argv = [SHIM, dir, spec.logPath, '1', pidFile, ...cmd];
+      const shimEnv = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
+      child = spawn(this.tools.perl, argv, { detached: true, stdio: ['ignore', 'ignore', shimLog, 'pipe'], env: shimEnv });
+      closeSync(shimLog);
+      const timeoutMs = this.opts.startTimeoutMs ?? 15_000;
+      const deadline = Date.now() + timeoutMs;
+      const [runcPid, reported] = await readReady(child, timeoutMs);
+      const initPid = reported || (await this.awaitInit(dir, runcPid, pidFile, deadline));
+      const startedAt = new Date();
+      writeRuncState(dir, {
+        id: spec.id,
+        shimPid: child.pid!,
+        shimStartTime: procStartTime(child.pid!) ?? 0,
+        runcPid,
+        initPid,
+        initStartTime: procStartTime(initPid) ?? 0,
+        startedAtMs: startedAt.getTime(),
+        cgroupPath,
+        logPath: spec.logPath,
+        image: spec.image,
+        tty: !!spec.tty,
+      });
+      child.unref();
+      return { id: spec.id, pid: initPid, startedAt };
+    } catch (err) {
+      if (child?.pid) kill(child.pid);
+      await this.cleanUp(spec.id, dir, cgroupPath);
+      throw err;
+    } finally {
+      this.starting--;
+    }
+  }
+
+  /**
+   * Waits for runc's pid file to name pid 1 when the shim did not report it (its scan is short,
+   * runc on a busy host is not, and a container may already be gone). runc writes the file only
+   * once the container started, so an exit without it is a failed start: runc's own error.
+   */
+  private async awaitInit(dir: string, runcPid: number, pidFile: string, deadline: number): Promise<number> {
+    for (;;) {
+      const exited = !!readExit(dir); // read before the pid file: the pid file is written first
+      const pid = Number(readText(pidFile) ?? 0);
+      if (pid && pid !== runcPid) return pid;
+      if (exited) {
+        const why = lastRuncError(join(dir, 'runc.log')) ?? readText(join(dir, 'shim.log')) ?? 'runc exited without starting the container';
+        throw new Error(`runc runtime: ${why}`);
+      }
+      if (Date.now() > deadline) throw new Error('runc runtime: the container did not start in time');
+      await sleep(5);
+    }
+  }
+
+  /**
+   * A container TTY: runc in the foreground needs a terminal of its own to copy from, which
+   * script provides. script's stdin is a FIFO held open read-write, never at EOF: at EOF (the
+   * shim's /dev/null) script would type an end-of-file character into the container's terminal.
+   */
+  private ttyWrapper(dir: string, run: string[]): string[] {
+    const fifo = join(dir, 'stdin');
+    const mk = spawnSync('mkfifo', ['-m', '0600', fifo], { encoding: 'utf8' });
+    if (mk.status !== 0) throw new Error(`runc runtime: mkfifo ${fifo}: ${mk.stderr.trim()}`);
+    return [this.tools.sh, '-c', 'exec "$@" 0<>"$0"', fifo, this.tools.script, '-qfec', run.map(shellQuote).join(' '), '/dev/null'];
+  }
+
+  private swapAccounting(): boolean {
+    const mem = this.layout.v1Roots.memory;
+    return !!mem && existsSync(join(mem, 'memory.memsw.limit_in_bytes'));
+  }
+
+  wait(id: string): Promise<ExitResult> {
+    let p = this.waits.get(id);
+    if (!p) {
+      const st = this.state(id);
+      p = watchExit(this.dir(id), st).then((rec) => this.toResult(st, rec));
+      this.waits.set(id, p);
+    }
+    return p;
+  }
+
+  private toResult(st: RuncState, rec: ExitRecord): ExitResult {
+    // runc returns 128+n when pid 1 died by signal n (tini does the same for the command).
+    const sigNo = rec.signal || (rec.exitCode > 128 && rec.exitCode < 128 + 65 ? rec.exitCode - 128 : 0);
+    const signal = sigNo ? Object.entries(constants.signals).find(([, n]) => n === sigNo)?.[0] : undefined;
+    // `runc run --keep` leaves the cgroup in place after the exit, so its OOM count is still there.
+    const oomKilled = new Cgroup(this.layout, st.cgroupPath).oomKills() > 0;
+    return { exitCode: rec.exitCode, signal, oomKilled, finishedAt: new Date(rec.finishedAtMs) };
+  }
+
+  private async exitedWithin(id: string, ms: number): Promise<boolean> {
+    let t: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => (t = setTimeout(() => r(false), ms)));
+    const done = await Promise.race([this.wait(id).then(() => true), timeout]);
+    clearTimeout(t);
+    return done;
+  }
+
+  async stop(id: string, timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const st = this.state(id);
+    if (readExit(this.dir(id))) return;
+    const deadline = Date.now() + timeoutMs;
+    // To pid 1 (tini forwards it to the command's process group).
+    if (!(await runcKill(this.runc, id, signal)) && sameProcessAlive(st.initPid, st.initStartTime)) kill(st.initPid, signal);
+    if (await this.exitedWithin(id, Math.max(0, deadline - Date.now()))) return;
+    if (!(await runcKill(this.runc, id, 'SIGKILL', true))) await new Cgroup(this.layout, st.cgroupPath).killAll('SIGKILL').catch(() => {});
+    if (!(await this.exitedWithin(id, 5000))) throw new Error(`runc runtime: ${id} did not exit after SIGKILL`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    const dir = this.dir(id);
+    if (!existsSync(dir)) return;
+    const st = readRuncState(dir);
+    if (st && !readExit(dir)) {
+      await runcKill(this.runc, id, 'SIGKILL', true);
+      if (!(await this.exitedWithin(id, 5000)) && sameProcessAlive(st.shimPid, st.shimStartTime)) kill(st.shimPid);
+    }
+    await this.cleanUp(id, dir, st?.cgroupPath ?? this.cgroupPathFromConfig(dir));
+    this.waits.delete(id);
+  }
+
+  /** Everything start may have created, in reverse: runc state + cgroups, rootfs mount, the dir. */
+  private async cleanUp(id: string, dir: string, cgroupPath: string | undefined): Promise<void> {
+    await runcDelete(this.runc, id);
+    if (cgroupPath) {
+      const cg = new Cgroup(this.layout, cgroupPath);
+      await cg.killAll('SIGKILL').catch(() => {});
+      await cg.remove().catch(() => {});
+      if (this.starting === 0) pruneRuncCgroups(this.layout, cgroupPath);
+    }
+    await unmountRootfs(dir, { remove: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  private cgroupPathFromConfig(dir: string): string | undefined {
+    const text = readText(join(dir, 'config.json'));
+    if (!text) return undefined;
+    return ((JSON.parse(text) as { linux?: { cgroupsPath?: string } }).linux?.cgroupsPath ?? '').replace(/^\/+/, '') || undefined;
+  }
+
+  async recover(id: string): Promise<ContainerHandle | undefined> {
+    const st = readRuncState(this.dir(id));
+    if (!st) return undefined;
+    // A container that ended while the agent was away is still reported, so wait() can tell how.
+    if (!sameProcessAlive(st.shimPid, st.shimStartTime) && !readExit(this.dir(id))) return undefined;
+    return { id, pid: st.initPid, startedAt: new Date(st.startedAtMs) };
+  }
+
+  async list(): Promise<string[]> {
+    return readdirSync(this.opts.stateDir).filter((d) => existsSync(join(this.opts.stateDir, d, 'state.json')));
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<number> {
+    const st = this.state(id);
+    if (readExit(this.dir(id)) || !sameProcessAlive(st.initPid, st.initStartTime)) throw new Error(`runc runtime: container ${id} is not running`);
+    return runcExec(this.runc, this.tools, id, opts);
+  }
+}
+
+/** The agent's capability bounding set (what a privileged container may get). */
+function ownBoundingSet(): string[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readText('/proc/self/status') ?? '');
+  return m ? capabilitiesOfMask(m[1]!) : [...ALL_CAPABILITIES];
+}
+
+function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* gone */
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads "<runcPid> <initPid>" from the shim's fd 3 (initPid 0: not seen yet, or runc failed). */
+function readReady(child: ChildProcess, timeoutMs: number): Promise<[number, number]> {
+  const pipe = child.stdio[3]!;
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      pipe.destroy();
+      reject(new Error(`runc runtime: shim ${why}`));
+    };
+    const timer = setTimeout(() => fail(`did not report within ${timeoutMs} ms`), timeoutMs);
+    pipe.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /^(\d+) (\d+)\n/.exec(text);
+      if (!m) return;
+      clearTimeout(timer);
+      pipe.destroy();
+      resolve([Number(m[1]), Number(m[2])]);
+    });
+    pipe.on('end', () => fail('exited before reporting'));
+    child.on('error', (err) => fail(err.message));
+  });
+}
