@@ -24,6 +24,9 @@ import { checkCidrs, ensureHostRoutes, gatewayCidrOf } from './network/host-guar
 import { DEFAULT_BRIDGE } from './network/cni-config.ts';
 import { netnsExists, netnsName, netnsPath } from './network/netns.ts';
 import { ensureEgressGuard } from './network/egress-guard.ts';
+import { ensureBridgeNetfilter } from './network/bridge-netfilter.ts';
+import { InformerFactory } from '../client/informer-factory.ts';
+import { startServiceProxy, type RunningServiceProxy } from '../proxy/service-proxy.ts';
 import { startAgentServer, type AgentServer } from './streams/agent-server.ts';
 import { registerNode, type NodeRegistration } from './node/node-registration.ts';
 import { ensureRuntimeClasses } from './node/runtime-classes.ts';
@@ -55,6 +58,8 @@ export interface AgentOptions {
   /** RuntimeClass used when a pod names none. */
   defaultRuntimeClass: string;
   clusterDNS?: string[];
+  /** Run the nftables service proxy (default: when a service CIDR is given). */
+  serviceProxy?: boolean;
   backoff?: BackoffOptions;
   /** Called as the agent comes up, for `berth up`'s progress lines. */
   progress?: (step: string) => void;
@@ -79,6 +84,20 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await ensureHostRoutes({ podClusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, bridgeName, gatewayCidr: gatewayCidrOf(opts.podCidr) });
   await ensureEgressGuard(bridgeName);
   progress('host network checked');
+  // The service proxy (kube-proxy's job): its own nftables table per bridge, reconciled on start.
+  let proxy: RunningServiceProxy | undefined;
+  let proxyFactory: InformerFactory | undefined;
+  if (opts.serviceCidr && opts.serviceProxy !== false) {
+    await ensureBridgeNetfilter(log);
+    proxyFactory = new InformerFactory(client, { log });
+    const started = startServiceProxy({
+      informers: proxyFactory, nodeName, serviceCidr: opts.serviceCidr, clusterCidr: opts.clusterCidr,
+      table: bridgeName === DEFAULT_BRIDGE ? 'berth-proxy' : `berth-proxy-${bridgeName}`, logger: log.child({ component: 'service-proxy' }),
+    });
+    proxyFactory.start();
+    proxy = await started;
+    progress('service proxy synced');
+  }
   const drivers = new Map<string, RuntimeDriver>();
   drivers.set('process', new ProcessDriver({ stateDir: join(opts.dataDir, 'runtime', 'process') }));
   const network = new PodNetwork({ dataDir: opts.dataDir, nodePodCidr: opts.podCidr, log, bridgeName });
@@ -237,6 +256,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       stopped = true;
       watch?.close();
       registration.stop();
+      // A clean stop leaves no service rules behind; the next start rebuilds them from the API.
+      await proxy?.stop({ cleanup: true }).catch((err) => log.warn('service proxy cleanup failed', { error: String(err) }));
+      proxyFactory?.stop();
       await server.close();
     },
     async terminateAll() {

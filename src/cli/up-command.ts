@@ -17,8 +17,9 @@ export function upCommand(): Command {
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
     .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine)", 'berth0')
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
+    .option('--dns-upstream <addrs>', "comma-separated ip[:port] resolvers for names outside the cluster (default: the host's resolv.conf)")
     .option('--default-runtime-class <name>', 'RuntimeClass for pods that name none (process | runc)', 'process')
-    .action(async (o: { dataDir: string; listen: string; store: string; nodeName?: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; serviceNodePortRange: string; defaultRuntimeClass: string }) => {
+    .action(async (o: { dataDir: string; listen: string; store: string; nodeName?: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; serviceNodePortRange: string; dnsUpstream?: string; defaultRuntimeClass: string }) => {
       const log = createLogger();
       const t0 = performance.now();
       const say = (s: string) => process.stdout.write(`  ${String(Math.round(performance.now() - t0)).padStart(5)} ms  ${s}\n`);
@@ -30,6 +31,7 @@ export function upCommand(): Command {
         cluster = await (await import('../server/all-in-one.ts')).startAllInOne({
           dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, nodeName: o.nodeName,
           clusterCidr: o.clusterCidr, podCidr: o.podCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge, nodePortRange: o.serviceNodePortRange, defaultRuntimeClass: o.defaultRuntimeClass,
+          dnsUpstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean),
           progress: say,
         });
       } catch (err) {

@@ -59,7 +59,9 @@ export function staticChains(ctx: ProxyContext): StaticChain[] {
         'masquerade fully-random',
       ],
     },
-    { name: REJECT_CHAIN, rules: ['reject'] },
+    // A TCP reset comes from the service address itself and always reaches a pod; the ICMP error a
+    // forwarded packet gets was seen lost on the way back to pods on the bridge.
+    { name: REJECT_CHAIN, rules: ['meta l4proto tcp reject with tcp reset', 'reject'] },
     {
       name: 'services', rules: [
         `ip daddr . meta l4proto . th dport vmap @${SERVICE_IPS}`,
@@ -70,7 +72,9 @@ export function staticChains(ctx: ProxyContext): StaticChain[] {
     { name: 'nodeport-endpoints-check', rules: [`fib daddr type local meta l4proto . th dport vmap @${NO_ENDPOINT_NODEPORTS}`] },
     {
       name: 'cluster-ips-check', rules: [
+        `ip daddr @${CLUSTER_IPS} meta l4proto tcp reject with tcp reset comment "no such port on this cluster IP"`,
         `ip daddr @${CLUSTER_IPS} reject comment "no such port on this cluster IP"`,
+        `ip daddr ${ctx.serviceCidr} meta l4proto tcp reject with tcp reset comment "unallocated cluster IP"`,
         `ip daddr ${ctx.serviceCidr} reject comment "unallocated cluster IP"`,
       ],
     },

@@ -11,6 +11,11 @@ import { startServer, type RunningServer } from './berth-server.ts';
 import { LocalClient } from '../client/local-client.ts';
 import { startAgent, type RunningAgent } from '../agent/agent.ts';
 import type { Logger } from '../util/log.ts';
+import { InformerFactory } from '../client/informer-factory.ts';
+import { startDnsServer } from '../dns/server.ts';
+import { dnsInformers } from '../dns/informer-feed.ts';
+import { nthAddress } from '../agent/network/cidr.ts';
+import { dnsServiceIP, ensureDnsService } from './dns-service.ts';
 
 export interface AllInOneOptions {
   dataDir: string;
@@ -24,6 +29,9 @@ export interface AllInOneOptions {
   serviceCidr: string;
   nodePortRange?: string;
   bridgeName?: string;
+  /** Upstream resolvers for names outside the cluster (`ip[:port]`; default: the host's resolv.conf). */
+  dnsUpstreams?: string[];
+  clusterDomain?: string;
   defaultRuntimeClass: string;
   progress: (step: string) => void;
   /** Restart back-off base for crashing containers (tests shorten it). */
@@ -50,6 +58,7 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
       client, nodeName, dataDir: join(opts.dataDir, 'agent'), log: opts.log,
       podCidr: opts.podCidr, clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, bridgeName: opts.bridgeName,
       listen: { host: '127.0.0.1', port: 0 }, defaultRuntimeClass: opts.defaultRuntimeClass,
+      clusterDNS: [dnsServiceIP(opts.serviceCidr)],
       backoff: opts.backoffBaseMs ? { baseMs: opts.backoffBaseMs } : undefined,
       progress: opts.progress,
     });
@@ -57,10 +66,30 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
     await server.stop();
     throw err;
   }
+  // Cluster DNS on the node gateway (the bridge address every pod reaches), behind kube-dns's ClusterIP.
+  const gateway = nthAddress(opts.podCidr, 1);
+  const dnsFactory = new InformerFactory(client, { log: opts.log });
+  let dns: Awaited<ReturnType<typeof startDnsServer>>;
+  try {
+    dns = await startDnsServer({
+      informers: dnsInformers(dnsFactory), listen: { host: gateway, port: 53 }, clusterDomain: opts.clusterDomain,
+      upstreams: opts.dnsUpstreams, logger: opts.log.child({ component: 'dns' }),
+    });
+    dnsFactory.start();
+    await dnsFactory.waitForSync();
+    await ensureDnsService(client, opts.serviceCidr, gateway);
+  } catch (err) {
+    await agent.stop();
+    await server.stop();
+    throw new Error(`cluster DNS on ${gateway}:53: ${(err as Error).message}`);
+  }
+  opts.progress(`cluster DNS on ${gateway}:53 (kube-dns ${dnsServiceIP(opts.serviceCidr)})`);
   return {
     server, agent, nodeName,
     async stop(terminatePods = false) {
       if (terminatePods) await agent.terminateAll();
+      await dns.close();
+      dnsFactory.stop();
       await agent.stop();
       await server.stop();
     },

@@ -9,6 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { portForwardCase } from './port-forward.case.ts';
 
 const CLUSTER_CIDR = '10.46.0.0/16';
 const POD_CIDR = '10.46.0.0/24';
@@ -302,6 +303,9 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
       for (let i = 0; i < 20; i++) await k(['delete', 'node', `e2esim-${String(i).padStart(4, '0')}`, '--ignore-not-found']).catch(() => {});
     }
   });
+
+  test('kubectl port-forward reaches a server bound to 127.0.0.1 in the pod (websocket tunnel and SPDY)', () =>
+    portForwardCase({ kubectl: k, kubeconfig: b.kubeconfig, cacheDir: b.cacheDir, manifest: pod, track: getPod }));
 
   test('deleting every pod leaves no process, cgroup, mount, network namespace or veth behind', async () => {
     assertOk(await k(['delete', 'pods', '--all', '--grace-period=2', '--wait=true'], undefined), 'delete pods');
