@@ -7,10 +7,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, watch, type FSWatcher } from 'node:fs';
-import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
+import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
 import { containerChain } from './chain.ts';
 import { execInContainer } from './exec.ts';
@@ -163,21 +163,12 @@ export class ProcessDriver implements RuntimeDriver {
   }
 
   private toResult(st: ProcessState, rec: ExitRecord): ExitResult {
-    // tini exits 128+n when the command died by signal n; the shim reports a signal only when the
-    // chain itself was killed (e.g. the cgroup was SIGKILLed).
-    const sigNo = rec.signal || (rec.exitCode > 128 && rec.exitCode < 128 + 65 ? rec.exitCode - 128 : 0);
-    const signal = sigNo ? Object.entries(constants.signals).find(([, n]) => n === sigNo)?.[0] : undefined;
-    const oomKilled = new Cgroup(this.layout, st.cgroupPath).oomKills() > 0;
-    return { exitCode: rec.exitCode, signal, oomKilled, finishedAt: new Date(rec.finishedAtMs) };
+    return exitResultOf(rec, this.layout, st.cgroupPath);
   }
 
   /** wait() bounded by a timeout; true if the container exited in time. */
-  private async exitedWithin(id: string, ms: number): Promise<boolean> {
-    let t: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((r) => (t = setTimeout(() => r(false), ms)));
-    const done = await Promise.race([this.wait(id).then(() => true), timeout]);
-    clearTimeout(t);
-    return done;
+  private exitedWithin(id: string, ms: number): Promise<boolean> {
+    return settlesWithin(this.wait(id), ms);
   }
 
   async stop(id: string, timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -7,11 +7,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mountRootfs, unmountRootfs } from '../../images/rootfs.ts';
 import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
+import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
 import { shellQuote } from '../process/chain.ts';
 import { findHostTool, hostTools, type HostTools } from '../process/host-tools.ts';
@@ -214,20 +214,12 @@ export class RuncDriver implements RuntimeDriver {
   }
 
   private toResult(st: RuncState, rec: ExitRecord): ExitResult {
-    // runc returns 128+n when pid 1 died by signal n (tini does the same for the command).
-    const sigNo = rec.signal || (rec.exitCode > 128 && rec.exitCode < 128 + 65 ? rec.exitCode - 128 : 0);
-    const signal = sigNo ? Object.entries(constants.signals).find(([, n]) => n === sigNo)?.[0] : undefined;
-    // `runc run --keep` leaves the cgroup in place after the exit, so its OOM count is still there.
-    const oomKilled = new Cgroup(this.layout, st.cgroupPath).oomKills() > 0;
-    return { exitCode: rec.exitCode, signal, oomKilled, finishedAt: new Date(rec.finishedAtMs) };
+    return exitResultOf(rec, this.layout, st.cgroupPath);
   }
 
-  private async exitedWithin(id: string, ms: number): Promise<boolean> {
-    let t: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((r) => (t = setTimeout(() => r(false), ms)));
-    const done = await Promise.race([this.wait(id).then(() => true), timeout]);
-    clearTimeout(t);
-    return done;
+  /** wait() bounded by a timeout; true if the container exited in time. */
+  private exitedWithin(id: string, ms: number): Promise<boolean> {
+    return settlesWithin(this.wait(id), ms);
   }
 
   async stop(id: string, timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
