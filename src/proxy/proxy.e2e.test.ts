@@ -96,12 +96,12 @@ test('cluster IP balances over endpoints, from a pod and from the host; named ta
   const svc = await createService('web', {});
   await setEndpoints('web', pods12);
   await settle();
-  const fromPod = await lab.connect(lab.pod(3), ipOf(svc), 80, 12);
+  const fromPod = await lab.connect(lab.pod(3), ipOf(svc), 80, 32);
   assert.ok(fromPod.every((r) => r.ok), JSON.stringify(fromPod));
   assert.deepEqual(names(fromPod), new Set(['pod1', 'pod2']));
   // The pod's own address is kept (no masquerade for pod → pod).
   assert.ok(fromPod.every((r) => r.body!.endsWith(` ${lab.podIP(3)}`)), JSON.stringify(fromPod));
-  const fromHost = await lab.connect(lab.host, ipOf(svc), 80, 12);
+  const fromHost = await lab.connect(lab.host, ipOf(svc), 80, 32);
   assert.ok(fromHost.every((r) => r.ok), JSON.stringify(fromHost));
   assert.equal(names(fromHost).size, 2);
 });
@@ -135,7 +135,7 @@ test('node port: on the node address from a pod and the host, and on 127.0.0.1 f
   await settle();
   const port = nodePortOf(svc);
   for (const [ns, host] of [[lab.pod(3), NODE_IP], [lab.host, NODE_IP], [lab.host, '127.0.0.1']]) {
-    const rs = await lab.connect(ns, host, port, 8);
+    const rs = await lab.connect(ns, host, port, 32);
     assert.ok(rs.every((r) => r.ok), `${ns} → ${host}: ${JSON.stringify(rs)}`);
     assert.equal(names(rs).size, 2, `${ns} → ${host}`);
   }
