@@ -19,6 +19,10 @@ import type { Logger } from '../util/log.ts';
 import { errors } from '../errors/index.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { ProcessDriver } from './runtime/process/index.ts';
+import { RuncDriver } from './runtime/runc/index.ts';
+import { ImageService } from './images/image-service.ts';
+import { PodImagePuller } from './worker/image-pull.ts';
+import { runtimeOverride } from '../apis/runtime-annotation.ts';
 import { PodNetwork } from './network/pod-network.ts';
 import { checkCidrs, ensureHostRoutes, gatewayCidrOf } from './network/host-guard.ts';
 import { DEFAULT_BRIDGE } from './network/cni-config.ts';
@@ -37,7 +41,6 @@ import { PodWorker } from './worker/pod-worker.ts';
 import { parseContainerId } from './worker/container-spec.ts';
 import type { WorkerDeps } from './worker/worker-deps.ts';
 
-export const RUNTIME_ANNOTATION_PREFIX = 'runtime.berth.dev/';
 export { AGENT_URL_ANNOTATION } from '../api/handlers/pod-streams.ts';
 import { AGENT_URL_ANNOTATION } from '../api/handlers/pod-streams.ts';
 
@@ -61,6 +64,10 @@ export interface AgentOptions {
   /** Run the nftables service proxy (default: when a service CIDR is given). */
   serviceProxy?: boolean;
   backoff?: BackoffOptions;
+  /** The runc binary (default: `runc` in PATH); false runs this node without the runc runtime. */
+  runcPath?: string | false;
+  /** Registry for short image names (default docker.io) and registries reached over plain HTTP. */
+  images?: { defaultRegistry?: string; insecureRegistries?: string[] };
   /** Called as the agent comes up, for `berth up`'s progress lines. */
   progress?: (step: string) => void;
 }
@@ -100,6 +107,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   }
   const drivers = new Map<string, RuntimeDriver>();
   drivers.set('process', new ProcessDriver({ stateDir: join(opts.dataDir, 'runtime', 'process') }));
+  // OCI containers: the image store is the one `berth image` opens (<agent data dir>/images).
+  const images = await ImageService.open(opts.dataDir, opts.images ?? {});
+  if (opts.runcPath !== false) {
+    try {
+      drivers.set('runc', new RuncDriver({ stateDir: join(opts.dataDir, 'runtime', 'runc', 'containers'), runcPath: opts.runcPath, images }));
+    } catch (err) {
+      log.warn('the runc runtime is not available on this node; pods that need it fail with CreateContainerError', { error: (err as Error).message });
+    }
+  }
   const network = new PodNetwork({ dataDir: opts.dataDir, nodePodCidr: opts.podCidr, log, bridgeName });
   const workers = new Map<string, PodWorker>();
   const byName = (ns: string, name: string) => [...workers.values()].find((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name);
@@ -151,16 +167,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     configMap: (ns: string, name: string) => client.get(R.configmaps, ns, name).catch(undefinedIfNotFound),
     secret: (ns: string, name: string) => client.get(R.secrets, ns, name).catch(undefinedIfNotFound),
   };
+  const recorder = new EventRecorder({
+    node: nodeName,
+    sink: {
+      create: (ns, ev) => client.create(R.events, ns, ev),
+      patch: (ns, name, p) => client.patch(R.events, ns, name, 'merge', p),
+    },
+    onError: (err) => log.debug('event write failed', { error: String(err) }),
+  });
   const deps: WorkerDeps = {
-    client, nodeName, hostIP, dataDir: opts.dataDir, network, log,
-    recorder: new EventRecorder({
-      node: nodeName,
-      sink: {
-        create: (ns, ev) => client.create(R.events, ns, ev),
-        patch: (ns, name, p) => client.patch(R.events, ns, name, 'merge', p),
-      },
-      onError: (err) => log.debug('event write failed', { error: String(err) }),
-    }),
+    client, nodeName, hostIP, dataDir: opts.dataDir, network, log, recorder,
     backoff: new CrashLoopBackoff(opts.backoff),
     lookup,
     volumeLookup: {
@@ -169,15 +185,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
     nodeAllocatable: undefined,
     clusterDNS: opts.clusterDNS ?? [],
+    // Kubernetes' image pull back-off: 10 s doubling to 5 min (tests shrink it with the crash back-off).
+    images: new PodImagePuller(images, recorder, lookup, { baseMs: opts.backoff?.baseMs ?? 10_000, capMs: opts.backoff?.capMs ?? 300_000 }),
     async pickDriver(pod: KubeObject, containerName: string): Promise<RuntimeDriver> {
-      const override = pod.metadata.annotations?.[RUNTIME_ANNOTATION_PREFIX + containerName];
+      const override = runtimeOverride(pod.metadata.annotations, containerName);
       const handler = override ?? await handlerOf(pod.spec?.runtimeClassName ?? opts.defaultRuntimeClass);
       const d = drivers.get(handler);
       if (!d) throw new Error(`runtime handler "${handler}" is not available on node ${nodeName} (available: ${[...drivers.keys()].join(', ')})`);
       return d;
     },
   };
-
   await ensureRuntimeClasses(client);
   const registration = await registerNode(client, { nodeName, podCIDR: opts.podCidr, agentPort: Number(new URL(server.url).port), ready: () => true, dataDir: opts.dataDir, log });
   // Where the API server reaches this agent: a wildcard bind is advertised by the node's address.

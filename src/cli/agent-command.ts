@@ -19,7 +19,10 @@ export function agentCommand(): Command {
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
     .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine)", 'berth0')
     .option('--default-runtime-class <name>', 'RuntimeClass for pods that name none (process | runc)', 'process')
-    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; defaultRuntimeClass: string }) => {
+    .option('--runc <path>', 'the runc binary of the runc runtime (default: runc in PATH)')
+    .option('--default-registry <host>', 'registry for short image names such as busybox:1.36', 'docker.io')
+    .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP (loopback ones always are)')
+    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; defaultRuntimeClass: string; runc?: string; defaultRegistry: string; insecureRegistry?: string[] }) => {
       const log = createLogger();
       try {
         const listen = parseListen(o.listen);
@@ -31,6 +34,7 @@ export function agentCommand(): Command {
           client, nodeName, dataDir: o.dataDir, log, listen,
           podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge,
           defaultRuntimeClass: o.defaultRuntimeClass,
+          runcPath: o.runc, images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
           progress: (s) => log.info(s),
         });
         process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from './berth-server.ts';
 import { LocalClient } from '../client/local-client.ts';
-import { startAgent, type RunningAgent } from '../agent/agent.ts';
+import { startAgent, type AgentOptions, type RunningAgent } from '../agent/agent.ts';
 import type { Logger } from '../util/log.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { startDnsServer } from '../dns/server.ts';
@@ -36,6 +36,9 @@ export interface AllInOneOptions {
   progress: (step: string) => void;
   /** Restart back-off base for crashing containers (tests shorten it). */
   backoffBaseMs?: number;
+  /** The agent's runc binary (false: no runc runtime) and image registries. */
+  runcPath?: AgentOptions['runcPath'];
+  images?: AgentOptions['images'];
 }
 
 export interface AllInOne {
@@ -60,6 +63,7 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
       listen: { host: '127.0.0.1', port: 0 }, defaultRuntimeClass: opts.defaultRuntimeClass,
       clusterDNS: [dnsServiceIP(opts.serviceCidr)],
       backoff: opts.backoffBaseMs ? { baseMs: opts.backoffBaseMs } : undefined,
+      runcPath: opts.runcPath, images: opts.images,
       progress: opts.progress,
     });
   } catch (err) {

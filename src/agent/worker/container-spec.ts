@@ -89,5 +89,10 @@ export function buildContainerSpec(i: BuildSpecInput): ContainerSpec {
     tty: !!container.tty,
     stdin: !!container.stdin,
     cgroupParent: i.cgroupParent,
+    // securityContext fields the runc runtime applies (a host process has no image root or capability set of its own).
+    privileged: container.securityContext?.privileged === true,
+    readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem === true,
+    capabilities: container.securityContext?.capabilities,
+    allowPrivilegeEscalation: container.securityContext?.allowPrivilegeEscalation,
   };
 }

@@ -79,9 +79,10 @@ export class PodImagePuller {
     const b = this.backoff.get(key);
     const now = Date.now();
     if (b && now < b.notBefore) {
-      const message = `Back-off pulling image "${ref}"`;
-      event('Normal', 'BackOff', message);
+      event('Normal', 'BackOff', `Back-off pulling image "${ref}"`);
       event('Warning', 'Failed', 'Error: ImagePullBackOff');
+      // As the kubelet (1.30+) words the waiting message: the back-off, then the last pull error.
+      const message = `Back-off pulling image "${ref}": ErrImagePull: ${b.message}`;
       return { waiting: { reason: 'ImagePullBackOff', message }, retryMs: b.notBefore - now };
     }
     event('Normal', 'Pulling', `Pulling image "${ref}"`);
@@ -97,7 +98,7 @@ export class PodImagePuller {
       event('Warning', 'Failed', message);
       event('Warning', 'Failed', 'Error: ErrImagePull');
       const delayMs = b ? Math.min(b.delayMs * 2, this.opts.capMs) : this.opts.baseMs;
-      this.backoff.set(key, { delayMs, notBefore: Date.now() + delayMs, message });
+      this.backoff.set(key, { delayMs, notBefore: Date.now() + delayMs, message: (err as Error).message });
       return { waiting: { reason: 'ErrImagePull', message }, retryMs: delayMs };
     }
   }

@@ -15,6 +15,8 @@ export interface Instance {
   driver?: RuntimeDriver;
   /** Driver id of the current (or last) instance. */
   id?: string;
+  /** The image's repo digest (status imageID); unset for host processes. */
+  imageID?: string;
   restartCount: number;
   everStarted: boolean;
   running: boolean;
@@ -41,7 +43,7 @@ export function observeInstance(inst: Instance): ContainerObservation {
     ready: inst.running && (inst.probes ? inst.probes.ready : true),
     started: inst.running && (inst.probes ? inst.probes.started : true),
     image: inst.spec.image ?? '',
-    imageID: '',
+    imageID: inst.imageID ?? '',
     containerID: inst.id && inst.driver ? `${inst.driver.name}://${inst.id}` : undefined,
   };
 }

@@ -7,24 +7,25 @@
  * `schedule()`; `sync()` runs one at a time and is idempotent: it compares what should run with
  * what runs and acts on the difference.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { ContainerHandle, RuntimeDriver } from '../runtime/driver.ts';
-import { resolveEnv } from '../pod/env.ts';
-import { mountsFor, prepareVolumes, cleanupVolumes, type PreparedVolumes } from '../pod/volumes.ts';
+import { prepareVolumes, cleanupVolumes, type PreparedVolumes } from '../pod/volumes.ts';
 import { computePodStatus, statusEqual, terminatedReason, Reasons } from '../pod/pod-status.ts';
 import { containerFieldPath } from '../pod/events.ts';
 import { containerLogPath } from '../streams/log-file.ts';
-import { buildContainerSpec, type SandboxInfo } from './container-spec.ts';
+import type { SandboxInfo } from './container-spec.ts';
+import { prepareContainer } from './container-start.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 import { adoptRunning, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
 import { iso, formatDelay } from './time-format.ts';
 import { hostCgroupLayout, removeCgroupTree } from '../runtime/cgroups/index.ts';
+import { allCgroupRoots, removeEmptyCgroupPath } from '../runtime/runc/runc-cgroups.ts';
 
 const RETRY_MS = 2000;
 
@@ -253,33 +254,31 @@ export class PodWorker {
     inst.starting = true;
     try {
       const driver = await this.deps.pickDriver(pod, inst.name);
-      const { env, errors } = await resolveEnv(pod, inst.spec, this.deps.lookup, { ...this.facts(), nodeAllocatable: this.deps.nodeAllocatable });
-      if (errors.length) {
-        this.failStart(inst, Reasons.CreateContainerConfigError, errors.join('; '), restartCount);
-        return;
-      }
-      const logPath = containerLogPath(this.deps.dataDir, this.uid, inst.name, restartCount);
-      await mkdir(dirname(logPath), { recursive: true });
-      const spec = buildContainerSpec({
-        pod, container: inst.spec, restartCount, env,
-        mounts: mountsFor(inst.spec, this.volumes!.paths, env),
-        sandbox: this.sandbox!, logPath, cgroupParent: this.cgroupParent,
+      const prepared = await prepareContainer({
+        pod, container: inst.spec, restartCount, driver, deps: this.deps, sandbox: this.sandbox!,
+        volumePaths: this.volumes!.paths, cgroupParent: this.cgroupParent, facts: this.facts(),
       });
-      if (driver.capabilities.images === false && spec.argv.length === 0) {
-        this.failStart(inst, Reasons.CreateContainerError, `the ${driver.name} runtime runs a host command: set "command" on container ${inst.name}`, restartCount);
+      if ('waiting' in prepared) {
+        if (!prepared.pull) return this.failStart(inst, prepared.waiting.reason, prepared.waiting.message);
+        // Image pulls keep their own back-off (the puller's); the first failure shows ErrImagePull,
+        // the syncs inside the back-off ImagePullBackOff, as the kubelet's do.
+        inst.state = { waiting: prepared.waiting };
+        this.schedule(prepared.waiting.reason === 'ErrImagePull' ? Math.min(prepared.retryMs ?? RETRY_MS, 1000) : prepared.retryMs ?? RETRY_MS);
         return;
       }
+      const { spec } = prepared;
       let handle: ContainerHandle;
       try {
         handle = await driver.start(spec);
       } catch (err) {
         await driver.destroy(spec.id).catch(() => {});
-        this.failStart(inst, Reasons.CreateContainerError, (err as Error).message, restartCount);
+        this.failStart(inst, Reasons.CreateContainerError, (err as Error).message);
         return;
       }
       if (inst.lastTerminated) inst.lastState = inst.lastTerminated;
       inst.driver = driver;
       inst.id = spec.id;
+      inst.imageID = prepared.imageID;
       inst.restartCount = restartCount;
       inst.everStarted = true;
       inst.running = true;
@@ -296,11 +295,10 @@ export class PodWorker {
     }
   }
 
-  private failStart(inst: Instance, reason: string, message: string, restartCount: number): void {
+  private failStart(inst: Instance, reason: string, message: string): void {
     inst.state = { waiting: { reason, message } };
     void this.deps.recorder.event(this.pod, 'Warning', 'Failed', `Error: ${message}`, { fieldPath: containerFieldPath(this.pod, inst.name) });
     this.deps.backoff.recordExit(this.backoffKey(inst), new Date());
-    void restartCount;
     this.schedule(RETRY_MS);
   }
 
@@ -374,6 +372,9 @@ export class PodWorker {
     await cleanupVolumes(this.podDir).catch((err) => this.deps.log.warn('volume cleanup failed', { pod: this.key, error: String(err) }));
     // The pod's parent cgroup is the worker's (drivers create their containers below it).
     await removeCgroupTree(hostCgroupLayout(), this.cgroupParent).catch((err) => this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }));
+    // runc makes the pod's path in every hierarchy (cpuset, devices, freezer, …), not only Berth's four.
+    try { removeEmptyCgroupPath(allCgroupRoots(), this.cgroupParent); } catch (err) { this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }); }
+    this.deps.images?.forget(this.uid);
     this.runtimeCleaned = true;
   }
 

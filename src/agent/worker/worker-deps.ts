@@ -10,6 +10,7 @@ import type { CrashLoopBackoff } from '../pod/backoff.ts';
 import type { EventRecorder } from '../pod/events.ts';
 import type { ObjectLookup } from '../pod/lookup.ts';
 import type { NodeAllocatable } from '../pod/field-ref.ts';
+import type { PodImagePuller } from './image-pull.ts';
 
 /** The part of PodNetwork a worker uses (tests may fake it). */
 export interface PodNetworkLike {
@@ -31,6 +32,8 @@ export interface WorkerDeps {
   nodeAllocatable?: NodeAllocatable;
   clusterDNS: string[];
   clusterDomain?: string;
+  /** Image pulls for drivers that run images (runc); absent on a node without an image service. */
+  images?: Pick<PodImagePuller, 'pull' | 'forget'>;
   /** The driver for one container: its runtime annotation, else the pod's RuntimeClass, else the default. */
   pickDriver(pod: KubeObject, containerName: string): Promise<RuntimeDriver>;
 }

@@ -8,6 +8,7 @@ import { defaultPod } from '../defaults/pod-spec.ts';
 import { podQOSClass } from '../defaults/pod-qos.ts';
 import { validatePodSpec } from '../validation/pod-spec.ts';
 import { validatePodStatusUpdate, validatePodUpdate } from '../validation/pod-update.ts';
+import { validateRuntimeAnnotations } from '../validation/runtime-annotations.ts';
 
 const NOT_READY = 'node.kubernetes.io/not-ready';
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -49,11 +50,11 @@ export const podStrategy: Strategy = {
   },
 
   validate(obj: KubeObject) {
-    return validatePodSpec(obj.spec, 'spec');
+    return [...validatePodSpec(obj.spec, 'spec'), ...validateRuntimeAnnotations(obj.metadata, obj.spec, 'metadata')];
   },
 
   validateUpdate(obj: KubeObject, old: KubeObject) {
-    return validatePodUpdate(obj, old);
+    return [...validatePodUpdate(obj, old), ...validateRuntimeAnnotations(obj.metadata, obj.spec, 'metadata')];
   },
 
   validateStatusUpdate(obj: KubeObject, old: KubeObject) {

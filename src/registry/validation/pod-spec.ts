@@ -10,6 +10,7 @@ import { validateContainers } from './container.ts';
 import { validateVolumes } from './volume.ts';
 import { isEmptySelector, selectorMatches, validateLabels, type LabelSelector } from './label-selector.ts';
 import { goStringMap, invalidRendered, nonNegative } from './fields.ts';
+import { validateRuntimeAnnotations } from './runtime-annotations.ts';
 
 type Rec = Record<string, any>;
 
@@ -128,5 +129,6 @@ export function validatePodTemplateSpec(tpl: unknown, path: string, selector?: L
     errs.push(fieldError.typeInvalid(`${path}.metadata.annotations`, meta.annotations, 'must be a map of string keys to string values'));
   }
   errs.push(...validatePodSpec(tpl.spec, `${path}.spec`, opts));
+  errs.push(...validateRuntimeAnnotations(meta, tpl.spec, `${path}.metadata`));
   return errs;
 }

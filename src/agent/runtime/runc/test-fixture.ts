@@ -16,6 +16,19 @@ const GROUP = 'root:x:0:\napp:x:1000:\nextra:x:2000:app\nnogroup:x:65534:\n';
 
 /** Builds the image in `workDir` and imports it into a new ImageService on `dataDir`. */
 export async function busyboxImageService(workDir: string, dataDir: string): Promise<ImageService> {
+  const layout = await buildBusyboxLayout(workDir);
+  const svc = await ImageService.open(dataDir);
+  const [img] = await svc.importArchive(layout, { repository: 'runc-test.local/busybox' });
+  if (!img?.repoTags.includes(TEST_IMAGE)) throw new Error(`fixture: import gave ${JSON.stringify(img?.repoTags)}`);
+  return svc;
+}
+
+/**
+ * Builds the busybox image as tag `v1` of the OCI layout `<workDir>/oci` (returned). Its config:
+ * Entrypoint `/bin/sh -c`, a Cmd that prints `image-cmd`, the uid, the cwd and two env vars;
+ * WorkingDir /srv (holding hello.txt); User `app` (uid 1000).
+ */
+export async function buildBusyboxLayout(workDir: string): Promise<string> {
   const layout = join(workDir, 'oci');
   const bundle = join(workDir, 'bundle');
   await sh('umoci', ['init', '--layout', layout]);
@@ -54,9 +67,6 @@ export async function busyboxImageService(workDir: string, dataDir: string): Pro
     '--config.user',
     'app',
   ]);
-  const svc = await ImageService.open(dataDir);
-  const [img] = await svc.importArchive(layout, { repository: 'runc-test.local/busybox' });
-  if (!img?.repoTags.includes(TEST_IMAGE)) throw new Error(`fixture: import gave ${JSON.stringify(img?.repoTags)}`);
-  return svc;
+  return layout;
 }
 
