@@ -1,5 +1,5 @@
 /**
- * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc,
+ * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc, runc-pods,
  * footprint, all.
  * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
  */
@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   dns: () => import('./dns.ts'),
   proxy: () => import('./proxy-sync.ts'),
   runc: () => import('./runc-startup.ts'),
+  'runc-pods': () => import('./runc-pods.ts'),
 };
 
 const name = process.argv[2] ?? '';

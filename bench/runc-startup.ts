@@ -36,7 +36,8 @@ function runcRunDetached(bin: string, args: string[], errFile: string): Promise<
   });
 }
 
-export async function runcStartupBench(opts: { count: number }): Promise<void> {
+/** Prints the table; returns the sorted latencies, ms: (a) the driver, (b) bare runc. */
+export async function runcStartupBench(opts: { count: number }): Promise<{ driver: number[]; bare: number[] }> {
   if (process.getuid?.() !== 0) throw new Error('runc-startup needs root');
   const tmp = mkdtempSync(join(tmpdir(), 'berth-runc-test-bench-'));
   const parent = `berth-runc-test-bench-${process.pid}/pod`;
@@ -105,6 +106,7 @@ export async function runcStartupBench(opts: { count: number }): Promise<void> {
     [row('(a) RuncDriver.start → pid 1 running', a), row('(b) bare runc run -d, bundle ready (floor)', b)],
     [`driver overhead over the floor: p50 +${f(pct(a, 50) - pct(b, 50), 1)} ms, p99 +${f(pct(a, 99) - pct(b, 99), 1)} ms`],
   );
+  return { driver: a, bare: b };
 }
 
 /** `npm run bench -- runc`: 30 containers; the 500 ms and 2× targets are read off the printed table. */

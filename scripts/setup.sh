@@ -12,7 +12,7 @@ want_test=0
 # real etcd, a real OCI registry with the tools to build and push images, and dnsmasq as the cluster
 # DNS's local upstream (tests never query the machine's own resolvers).
 pkgs=(ca-certificates iproute2 nftables unzip util-linux perl tar tini containernetworking-plugins runc)
-[ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils)
+[ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils curl python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

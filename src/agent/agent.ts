@@ -236,6 +236,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       w = new PodWorker(pod, deps);
       workers.set(uid, w);
       void w.done.then(() => workers.delete(uid));
+      w.schedule();
+      return;
     }
     w.update(pod);
   };

@@ -5,7 +5,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import type { ContainerHandle, ExitResult, RuntimeDriver } from '../runtime/driver.ts';
 import { iso } from './time-format.ts';
 import type { ContainerProbes } from '../pod/probe-worker.ts';
-import type { ContainerObservation, ContainerState } from '../pod/pod-status.ts';
+import { terminatedReason, type ContainerObservation, type ContainerState } from '../pod/pod-status.ts';
 import { execCapture } from './exec-capture.ts';
 
 export interface Instance {
@@ -46,6 +46,22 @@ export function observeInstance(inst: Instance): ContainerObservation {
     imageID: inst.imageID ?? '',
     containerID: inst.id && inst.driver ? `${inst.driver.name}://${inst.id}` : undefined,
   };
+}
+
+/** The instance's process exited: terminated state (kept as the next instance's lastState). */
+export function markExited(inst: Instance, exit: ExitResult): void {
+  inst.probes?.stop();
+  inst.probes = undefined;
+  inst.running = false;
+  inst.exit = exit;
+  inst.state = {
+    terminated: {
+      exitCode: exit.exitCode, reason: terminatedReason(exit.exitCode, exit.oomKilled),
+      startedAt: inst.startedAt ? iso(inst.startedAt) : undefined, finishedAt: iso(exit.finishedAt),
+      containerID: inst.driver && inst.id ? `${inst.driver.name}://${inst.id}` : undefined,
+    },
+  };
+  inst.lastTerminated = inst.state;
 }
 
 /** The preStop hook (exec only for now), bounded by the grace period. */

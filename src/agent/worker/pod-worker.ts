@@ -8,19 +8,20 @@
  * what runs and acts on the difference.
  */
 import { rm } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { ContainerHandle, RuntimeDriver } from '../runtime/driver.ts';
 import { prepareVolumes, cleanupVolumes, type PreparedVolumes } from '../pod/volumes.ts';
-import { computePodStatus, statusEqual, terminatedReason, Reasons } from '../pod/pod-status.ts';
+import { computePodStatus, statusEqual, Reasons } from '../pod/pod-status.ts';
 import { containerFieldPath } from '../pod/events.ts';
 import { containerLogPath } from '../streams/log-file.ts';
 import type { SandboxInfo } from './container-spec.ts';
 import { prepareContainer } from './container-start.ts';
 import type { WorkerDeps } from './worker-deps.ts';
-import { adoptRunning, observeInstance, runPreStop, type Instance } from './instance.ts';
+import { adoptRunning, markExited, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
 import { iso, formatDelay } from './time-format.ts';
@@ -28,6 +29,8 @@ import { hostCgroupLayout, removeCgroupTree } from '../runtime/cgroups/index.ts'
 import { allCgroupRoots, removeEmptyCgroupPath } from '../runtime/runc/runc-cgroups.ts';
 
 const RETRY_MS = 2000;
+/** Metadata the worker acts on (termination; the downward API's labels and annotations; runtime overrides). */
+const WATCHED_META = ['deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations'] as const;
 
 export class PodWorker {
   pod: KubeObject;
@@ -108,8 +111,14 @@ export class PodWorker {
   }
 
   update(pod: KubeObject): void {
+    // The echo of our own status writes (this.pod is already the last patch's answer) or an older
+    // event: nothing new. (Berth's resourceVersions are store revisions, so they compare as numbers.)
+    if (Number(pod.metadata.resourceVersion) <= Number(this.pod.metadata.resourceVersion)) return;
+    // As the kubelet's config source does, only a change of what the pod asks for triggers a sync;
+    // status-only updates (the scheduler's condition, our own writes) do not.
+    const changed = !isDeepStrictEqual(pod.spec, this.pod.spec) || WATCHED_META.some((f) => !isDeepStrictEqual(pod.metadata[f], this.pod.metadata[f]));
     this.pod = pod;
-    this.schedule();
+    if (changed) this.schedule();
   }
 
   /** The pod was removed from the API: stop and clean up without writing back. */
@@ -260,10 +269,11 @@ export class PodWorker {
       });
       if ('waiting' in prepared) {
         if (!prepared.pull) return this.failStart(inst, prepared.waiting.reason, prepared.waiting.message);
-        // Image pulls keep their own back-off (the puller's); the first failure shows ErrImagePull,
-        // the syncs inside the back-off ImagePullBackOff, as the kubelet's do.
+        // Image pulls keep their own back-off (the puller's). As with the kubelet, a failed pull shows
+        // ErrImagePull for a while (half the back-off, ≤ 5 s), then ImagePullBackOff until the retry.
         inst.state = { waiting: prepared.waiting };
-        this.schedule(prepared.waiting.reason === 'ErrImagePull' ? Math.min(prepared.retryMs ?? RETRY_MS, 1000) : prepared.retryMs ?? RETRY_MS);
+        const retryMs = prepared.retryMs ?? RETRY_MS;
+        this.schedule(prepared.waiting.reason === 'ErrImagePull' ? Math.min(retryMs / 2, 5000) : retryMs);
         return;
       }
       const { spec } = prepared;
@@ -313,18 +323,7 @@ export class PodWorker {
     const id = inst.id!;
     driver.wait(id).then(async (exit) => {
       if (inst.id !== id) return;
-      inst.probes?.stop();
-      inst.probes = undefined;
-      inst.running = false;
-      inst.exit = exit;
-      const reason = terminatedReason(exit.exitCode, exit.oomKilled);
-      inst.state = {
-        terminated: {
-          exitCode: exit.exitCode, reason, startedAt: inst.startedAt ? iso(inst.startedAt) : undefined,
-          finishedAt: iso(exit.finishedAt), containerID: `${driver.name}://${id}`,
-        },
-      };
-      inst.lastTerminated = inst.state;
+      markExited(inst, exit);
       this.deps.backoff.recordExit(this.backoffKey(inst), exit.finishedAt, inst.startedAt);
       // The instance's runtime state goes; its log file stays for `kubectl logs --previous`.
       await driver.destroy(id).catch((err) => this.deps.log.warn('destroy failed', { id, error: String(err) }));
@@ -369,7 +368,8 @@ export class PodWorker {
       await inst.driver!.destroy(inst.id!).catch(() => {});
     }));
     if (!this.pod.spec?.hostNetwork) await this.deps.network.teardown(this.uid).catch((err) => this.deps.log.warn('network teardown failed', { pod: this.key, error: String(err) }));
-    await cleanupVolumes(this.podDir).catch((err) => this.deps.log.warn('volume cleanup failed', { pod: this.key, error: String(err) }));
+    // Only the volumes go here: the container logs stay for `kubectl logs` of a finished pod (the pod dir goes on delete).
+    await cleanupVolumes(join(this.podDir, 'volumes')).catch((err) => this.deps.log.warn('volume cleanup failed', { pod: this.key, error: String(err) }));
     // The pod's parent cgroup is the worker's (drivers create their containers below it).
     await removeCgroupTree(hostCgroupLayout(), this.cgroupParent).catch((err) => this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }));
     // runc makes the pod's path in every hierarchy (cpuset, devices, freezer, …), not only Berth's four.
