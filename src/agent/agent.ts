@@ -22,6 +22,7 @@ import { ProcessDriver } from './runtime/process/index.ts';
 import { RuncDriver } from './runtime/runc/index.ts';
 import { ImageService } from './images/image-service.ts';
 import { PodImagePuller } from './worker/image-pull.ts';
+import { startImageGc } from './gc/image-gc.ts';
 import { runtimeOverride } from '../apis/runtime-annotation.ts';
 import { PodNetwork } from './network/pod-network.ts';
 import { checkCidrs, ensureHostRoutes, gatewayCidrOf } from './network/host-guard.ts';
@@ -118,6 +119,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   }
   const network = new PodNetwork({ dataDir: opts.dataDir, nodePodCidr: opts.podCidr, log, bridgeName });
   const workers = new Map<string, PodWorker>();
+  // Under disk pressure, images no pod here uses go (the kubelet's image GC; 85 % by default).
+  const imageGc = startImageGc({
+    images, dir: join(opts.dataDir, 'images'), log,
+    inUse: () => [...workers.values()].flatMap((w) => [...(w.pod.spec?.initContainers ?? []), ...(w.pod.spec?.containers ?? [])].map((c: { image?: string }) => c.image ?? '')),
+  });
   const byName = (ns: string, name: string) => [...workers.values()].find((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name);
 
   const server: AgentServer = await startAgentServer({
@@ -273,6 +279,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     url: server.url, registration, drivers, workers,
     async stop() {
       stopped = true;
+      imageGc.stop();
       watch?.close();
       registration.stop();
       // A clean stop leaves no service rules behind; the next start rebuilds them from the API.
