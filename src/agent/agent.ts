@@ -33,6 +33,8 @@ import { ensureBridgeNetfilter } from './network/bridge-netfilter.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { startServiceProxy, type RunningServiceProxy } from '../proxy/service-proxy.ts';
 import { startAgentServer, type AgentServer } from './streams/agent-server.ts';
+import { readLogs } from './streams/log-reader.ts';
+import { PassThrough } from 'node:stream';
 import { registerNode, type NodeRegistration } from './node/node-registration.ts';
 import { ensureRuntimeClasses } from './node/runtime-classes.ts';
 import { sampleMachine, hostIPv4 } from './node/node-info.ts';
@@ -145,6 +147,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       async containerExited(ns, pod, container) {
         const inst = byName(ns, pod)?.instance(container);
         if (inst?.running && inst.driver && inst.id) await inst.driver.wait(inst.id).catch(() => {});
+      },
+      async attach(ns, pod, container, o) {
+        const w = byName(ns, pod);
+        if (!w) throw errors.notFound('', 'pods', pod);
+        const inst = w.instance(container);
+        if (!inst?.running || !inst.driver || !inst.id) throw errors.badRequest(`container ${container} is not running in pod ${pod}`);
+        // The kubelet hands the client the container's own stdin; Berth's drivers do not keep it open yet.
+        if (o.stdin) throw errors.badRequest(`attaching stdin is not supported by Berth yet (container ${container}'s stdin is not kept open); use kubectl attach without -i, or kubectl exec -i`);
+        const { driver, id } = inst;
+        const file = w.logPath(container, false)!;
+        // From now on (tailLines 0), until the instance exits or the client leaves.
+        return (io) => readLogs(file, { follow: true, tailLines: 0, until: driver.wait(id), stderr: io.stderr }, io.stdout ?? new PassThrough().resume(), io.signal);
       },
       async portForwardTarget(ns, pod) {
         const w = byName(ns, pod);

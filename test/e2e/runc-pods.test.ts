@@ -112,7 +112,7 @@ describe('OCI containers with runc on berth up', { concurrency: false }, () => {
     assert.equal(assertOk(await k(['exec', 'web', '--', 'sh', '-c', 'echo $(id -u) $(id -G) $(pwd)']), 'exec id').trim(), '1000 1000 2000 /srv');
   });
 
-  test('kubectl logs -f, exec -i, exec -it and port-forward reach a runc container', async () => {
+  test('kubectl logs -f, attach, exec -i, exec -it and port-forward reach a runc container', async () => {
     await apply(pod('talker', [{ name: 'c', command: ['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'] }]));
     await waitPhase('talker', 'Running');
     const kubectl = await findKubectl();
@@ -124,6 +124,19 @@ describe('OCI containers with runc on berth up', { concurrency: false }, () => {
     } finally {
       follow.kill();
     }
+    // attach: the main process's output from now on (no -i: Berth does not keep a container's stdin open).
+    const attach = spawn(kubectl, [`--kubeconfig=${b.kubeconfig}`, `--cache-dir=${b.cacheDir}`, 'attach', 'talker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let attached = '';
+    attach.stdout.on('data', (d: Buffer) => (attached += d));
+    attach.stderr.on('data', (d: Buffer) => (attached += d));
+    try {
+      await waitFor('kubectl attach streams output', async () => (attached.match(/tick \d+\n/g) ?? []).length >= 3, 30_000);
+    } finally {
+      attach.kill();
+    }
+    const firstTick = Number(/tick (\d+)/.exec(attached)![1]);
+    assert.ok(firstTick > 0, `attach starts at the present, not at the first line: ${attached.slice(0, 200)}`);
+    assertFails(await k(['attach', '-i', 'talker']), 'attach -i', /attaching stdin is not supported/);
     assert.equal(assertOk(await k(['exec', '-i', 'talker', '--', 'cat'], 'through stdin\n'), 'exec -i'), 'through stdin\n');
     const code = (await k(['exec', 'talker', '--', 'sh', '-c', 'exit 3'])).code;
     assert.equal(code, 3, 'exec passes the exit code');

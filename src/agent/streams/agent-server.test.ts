@@ -97,7 +97,27 @@ test('exec: a command that cannot start gives InternalError; bad requests are re
   assert.equal((r.status as { reason: string }).reason, 'InternalError');
   await assert.rejects(execOverWebSocket(`${wsUrl}/exec/default/web/app?stdout=1`), /upgrade refused: 400/);
   await assert.rejects(execOverWebSocket(`${wsUrl}/exec/default/web/app?command=ls&stdout=1`, { protocols: ['channel.k8s.io'] }), /upgrade refused: 400/);
-  await assert.rejects(execOverWebSocket(`${wsUrl}/attach/default/web/app?stdout=1`), /upgrade refused: 501/);
   assert.equal((await get(`${agent.url}/portForward/default/web`)).status, 501);
   assert.equal((await get(`${agent.url}/exec/default/web/app?command=ls`)).status, 400);
+});
+
+test('attach: output written after attaching arrives, stdout and stderr apart; ends when the container exits', async () => {
+  const w = new LogFileWriter(containerLogPath(dataDir, 'default-web', 'att', 1));
+  w.write('stdout', 'before attach\n');
+  const attached = execOverWebSocket(`${wsUrl}/attach/default/web/att?stdout=1&stderr=1`);
+  await new Promise((r) => setTimeout(r, 200));
+  w.write('stdout', 'out line\n');
+  w.write('stderr', 'err line\n');
+  await new Promise((r) => setTimeout(r, 200));
+  resolver.exitContainer();
+  const r = await attached;
+  assert.equal(r.stdout, 'out line\n');
+  assert.equal(r.stderr, 'err line\n');
+  assert.deepEqual(r.status, { metadata: {}, status: 'Success' });
+});
+
+test('attach: stdin and unknown pods are refused before the upgrade', async () => {
+  await assert.rejects(execOverWebSocket(`${wsUrl}/attach/default/web/att?stdin=1&stdout=1`), /upgrade refused: 400/);
+  await assert.rejects(execOverWebSocket(`${wsUrl}/attach/default/nope/att?stdout=1`), /upgrade refused: 404/);
+  await assert.rejects(execOverWebSocket(`${wsUrl}/attach/default/web/att`), /upgrade refused: 400/);
 });

@@ -8,7 +8,9 @@
  *   GET|POST /portForward/{ns}/{pod}
  *        → SPDY/3.1 port forwarding, as a websocket tunnel or a plain SPDY upgrade
  *          (portforward-upgrade.ts, portforward.ts)
- *   /attach/… → 501 for now
+ *   GET|POST /attach/{ns}/{pod}/{container}?stdout&stderr&tty
+ *        → websocket upgrade, remotecommand v5/v4: the main process's output from now on, until
+ *          it exits or the client detaches (stdin is refused: the container's stdin is not wired)
  *
  * Booleans accept `true` or `1`. Errors answer a metav1.Status JSON, which the API server passes
  * through to kubectl. The server knows pods only through a `StreamResolver`, so it does not depend
@@ -16,7 +18,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { ApiError } from '../../errors/index.ts';
 import type { ExecOptions } from '../runtime/driver.ts';
@@ -43,6 +45,18 @@ export interface StreamResolver {
    * the pod is not here or not running.
    */
   portForwardTarget?(ns: string, pod: string): Promise<{ uid: string; netnsPath?: string }>;
+  /**
+   * Optional (without it attach answers 501): checks that the container runs and can be attached
+   * to as asked (throws an ApiError otherwise), then gives the function that streams its output.
+   */
+  attach?(ns: string, pod: string, container: string, opts: { stdin: boolean; tty: boolean }): Promise<(io: AttachIO) => Promise<void>>;
+}
+
+/** The client's streams for attach (stderr is undefined with a TTY: one stream). */
+export interface AttachIO {
+  stdout?: Writable;
+  stderr?: Writable;
+  signal: AbortSignal;
 }
 
 /** Where the agent server listens. */
@@ -155,6 +169,24 @@ function handleExecUpgrade(wss: WebSocketServer, resolver: StreamResolver, r: Ro
   });
 }
 
+function handleAttachUpgrade(wss: WebSocketServer, resolver: StreamResolver, r: Route, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  if (!resolver.attach) throw notImplemented('attach');
+  const q = r.query;
+  const streams = { stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'), tty: flag(q, 'tty') };
+  if (!streams.stdin && !streams.stdout && !streams.stderr) throw new ApiError('BERTH_BAD_REQUEST', 'you must specify at least 1 of stdin, stdout, stderr');
+  // Check before answering, so that a refusal is an HTTP error kubectl prints as it is — also on
+  // its SPDY fallback (tried after a refused websocket), hence before the subprotocol check.
+  resolver.attach(r.ns, r.pod, r.container, { stdin: streams.stdin, tty: streams.tty }).then((run) => {
+    if (socket.destroyed) return;
+    if (!negotiateSubprotocol(req.headers['sec-websocket-protocol'])) {
+      throw new ApiError('BERTH_BAD_REQUEST', 'websocket subprotocol v5.channel.k8s.io or v4.channel.k8s.io required');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      void serveExec(ws, async (io) => { await run({ stdout: io.stdout, stderr: io.stderr, signal: io.signal }); return 0; }, streams);
+    });
+  }).catch((err) => refuseUpgrade(socket, err));
+}
+
 function handlePortForwardUpgrade(wss: WebSocketServer, resolver: StreamResolver, r: Route, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   if (!resolver.portForwardTarget) throw notImplemented('portForward');
   const kind = portForwardTransport(req);
@@ -186,7 +218,8 @@ export function createAgentServer(resolver: StreamResolver): http.Server {
         case 'exec':
           throw new ApiError('BERTH_BAD_REQUEST', 'Upgrade request required');
         case 'attach':
-          throw notImplemented(r.kind);
+          if (!resolver.attach) throw notImplemented(r.kind);
+          throw new ApiError('BERTH_BAD_REQUEST', 'Upgrade request required');
         default:
           throw new ApiError('BERTH_NOT_FOUND', `the server could not find the requested resource (${req.url})`);
       }
@@ -199,7 +232,7 @@ export function createAgentServer(resolver: StreamResolver): http.Server {
       const r = parseRoute(req.url);
       if (r?.kind === 'exec') return handleExecUpgrade(wss, resolver, r, req, socket, head);
       if (r?.kind === 'portForward') return handlePortForwardUpgrade(tunnelWss, resolver, r, req, socket, head);
-      if (r?.kind === 'attach') throw notImplemented(r.kind);
+      if (r?.kind === 'attach') return handleAttachUpgrade(wss, resolver, r, req, socket, head);
       throw new ApiError('BERTH_NOT_FOUND', `the server could not find the requested resource (${req.url})`);
     } catch (err) {
       refuseUpgrade(socket, err);

@@ -1,17 +1,28 @@
 /**
  * A `StreamResolver` for tests: logs under a temp DATA_DIR (pod uid = `<ns>-<pod>`, current
- * instance 1, previous 0; only pod `web` exists) and exec of host commands with node:child_process.
+ * instance 1, previous 0; only pod `web` exists), exec of host commands with node:child_process,
+ * and attach following the current log file until `exitContainer()`.
  */
 import { spawn } from 'node:child_process';
 import { ApiError } from '../../errors/index.ts';
 import type { StreamResolver } from './agent-server.ts';
 import { containerLogPath } from './log-file.ts';
+import { readLogs } from './log-reader.ts';
 
 /** The resolver; `resizes` records terminal sizes received. */
-export function fakeResolver(dataDir: string): StreamResolver & { resizes: unknown[] } {
+export function fakeResolver(dataDir: string): StreamResolver & { resizes: unknown[]; exitContainer(): void } {
   const resizes: unknown[] = [];
+  let exitContainer = () => {};
+  const exited = new Promise<void>((r) => (exitContainer = r));
   return {
     resizes,
+    exitContainer: () => exitContainer(),
+    async attach(ns, pod, container, o) {
+      if (pod !== 'web') throw new ApiError('BERTH_NOT_FOUND', `pods "${pod}" not found`);
+      if (o.stdin) throw new ApiError('BERTH_BAD_REQUEST', 'attaching stdin is not supported');
+      const file = containerLogPath(dataDir, `${ns}-${pod}`, container, 1);
+      return (io) => readLogs(file, { follow: true, tailLines: 0, until: exited, stderr: io.stderr, pollMs: 20 }, io.stdout!, io.signal);
+    },
     async logPath(ns, pod, container, previous) {
       if (pod !== 'web') throw new ApiError('BERTH_NOT_FOUND', `pods "${pod}" not found`);
       return containerLogPath(dataDir, `${ns}-${pod}`, container, previous ? 0 : 1);

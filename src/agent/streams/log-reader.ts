@@ -27,9 +27,11 @@ export interface ReadLogsOptions {
   until?: Promise<unknown>;
   /** Poll interval of the follower, in ms (default 250). */
   pollMs?: number;
+  /** stderr lines go here instead of `out` (attach keeps the two streams apart; logs merge them). */
+  stderr?: Writable;
 }
 
-interface OutLine { timeMs: number; bytes: Buffer }
+interface OutLine { timeMs: number; bytes: Buffer; stream: LogStream }
 
 /** Splits a byte stream into lines (without the newline). */
 class LineSplitter {
@@ -73,7 +75,7 @@ class Assembler {
 
   private line(first: LogRecord, parts: Buffer[]): OutLine {
     const prefix = this.timestamps ? [Buffer.from(`${goTimestamp(first.time)} `)] : [];
-    return { timeMs: first.timeMs, bytes: Buffer.concat([...prefix, ...parts]) };
+    return { timeMs: first.timeMs, bytes: Buffer.concat([...prefix, ...parts]), stream: first.stream };
   }
 }
 
@@ -170,6 +172,8 @@ async function openIfExists(file: string, seen?: Set<string>): Promise<fsp.FileH
  */
 export async function readLogs(file: string, opts: ReadLogsOptions, out: Writable, signal: AbortSignal): Promise<void> {
   const sink = new Sink(out, opts.limitBytes, signal);
+  const errSink = opts.stderr ? new Sink(opts.stderr, opts.limitBytes, signal) : undefined;
+  const write = (line: OutLine): Promise<boolean> => (line.stream === 'stderr' && errSink ? errSink : sink).write(line.bytes);
   const assembler = new Assembler(opts.timestamps ?? false);
   let sinceMs = -Infinity;
   if (opts.sinceSeconds !== undefined) sinceMs = Date.now() - opts.sinceSeconds * 1000;
@@ -185,7 +189,7 @@ export async function readLogs(file: string, opts: ReadLogsOptions, out: Writabl
       if (tail.length > 2 * tailMax + 64) tail.splice(0, tail.length - tailMax);
       return true;
     }
-    return sink.write(line.bytes);
+    return write(line);
   };
   const splitter = { current: new LineSplitter() };
   const feed = async (chunk: Buffer): Promise<boolean> => {
@@ -211,7 +215,7 @@ export async function readLogs(file: string, opts: ReadLogsOptions, out: Writabl
   const flushTail = async (): Promise<boolean> => {
     const lines = tail ? tail.slice(Math.max(0, tail.length - tailMax)) : [];
     tail = undefined;
-    for (const l of lines) if (!(await sink.write(l.bytes))) return false;
+    for (const l of lines) if (!(await write(l))) return false;
     return true;
   };
   const finish = async (): Promise<void> => {
