@@ -5,7 +5,8 @@
  *      a watch records when each pod is bound. The steady binding rate (middle 80 % of binds) is
  *      the scheduler's throughput through the real API (binding writes, watch, informers).
  *   2. a Deployment of 1,000 replicas: apply → 1,000 available (the simulated nodes mark pods Ready).
- * Memory: the server's RSS with the 11,000 pods.
+ *   3. more pending pods up to BENCH_SCHED_TOTAL (default 30,000 in all), bound on the same nodes.
+ * Memory: the server's RSS with the 11,000 pods, and at 1,000 nodes and 30,000 pods (issue 5's figure).
  *
  * Peer: not run here (no kube-scheduler on this machine); the anchors are the published figures —
  * kube-scheduler ≈ 100–300 pods/s (scheduler_perf, 5,000 nodes), Nomad 1,500–3,750 containers/s
@@ -22,6 +23,7 @@ import { f, printTable } from './lib/stats.ts';
 const NODES = Number(process.env.BENCH_SCHED_NODES ?? 1000);
 const PODS = Number(process.env.BENCH_SCHED_PODS ?? 10_000);
 const REPLICAS = Number(process.env.BENCH_SCHED_REPLICAS ?? 1000);
+const TOTAL = Number(process.env.BENCH_SCHED_TOTAL ?? 30_000);
 const TARGET_PODS_PER_S = 3750;
 
 function podJson(name: string): string {
@@ -125,6 +127,26 @@ export async function run(): Promise<boolean> {
     const deployMs = performance.now() - t0;
     const mem = memOf(server.pid);
 
+    // Phase 3: up to TOTAL pods on the same nodes, for the control plane's memory at that size.
+    const more = Math.max(0, TOTAL - PODS - REPLICAS);
+    const rv3 = (JSON.parse((await request(agent, 'GET', `${server.url}/api/v1/namespaces/sched/pods?limit=1`)).body.toString()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const bound3 = new Set<string>();
+    const stopWatch3 = watchPods(server.url, 'sched', rv3, (_type, obj) => {
+      if (obj?.spec?.nodeName && obj.metadata.name.startsWith('q-')) bound3.add(obj.metadata.name);
+    });
+    const t3 = performance.now();
+    const created3 = await closedLoop({
+      concurrency: 64, durationMs: 600_000, maxOps: more,
+      op: (i) => request(agent, 'POST', `${server.url}/api/v1/namespaces/sched/pods`, podJson(`q-${String(i).padStart(5, '0')}`)),
+    });
+    if (created3.ok !== more) throw new Error(`created ${created3.ok}/${more} more pods: ${created3.firstError}`);
+    const deadline3 = performance.now() + 600_000;
+    while (bound3.size < more && performance.now() < deadline3) await sleep(100);
+    stopWatch3();
+    const phase3Ms = performance.now() - t3;
+    await sleep(2000);
+    const mem3 = memOf(server.pid);
+
     printTable(`sched — berth server + berth sim (${NODES} nodes) in two processes, SQLite`, ['measure', 'Berth', 'peer / anchor'], [
       [`${PODS} pending pods bound, steady rate (middle 80 %), pods/s`, f(steady, 0), 'kube-scheduler ≈ 100–300; Nomad 1,500–3,750 (published)'],
       ['  first to last bind, pods/s (nodes still registering at the start)', f(whole, 0), ''],
@@ -132,6 +154,8 @@ export async function run(): Promise<boolean> {
       [`${NODES} nodes registered and Ready`, `${f(nodesMs / 1000)} s`, ''],
       [`Deployment of ${REPLICAS}: apply → available`, `${f(deployMs / 1000)} s (${available} available)`, ''],
       [`server RSS with ${PODS + REPLICAS} pods`, `${f(mem.rssMb, 0)} MB`, ''],
+      [`${more} more pods created and bound (${bound3.size} bound)`, `${f(phase3Ms / 1000)} s`, ''],
+      [`server RSS (peak) at ${NODES} nodes and ${PODS + REPLICAS + more} pods`, `${f(mem3.rssMb, 0)} MB (${f(mem3.hwmMb, 0)} MB)`, 'k3s all-in-one idle, no pods (VISION.md): 500–1,600 MB'],
     ], [`target: ≥ ${TARGET_PODS_PER_S} pods/s scheduling (steady rate)`]);
     return steady >= TARGET_PODS_PER_S && available >= REPLICAS;
   } finally {
