@@ -8,10 +8,11 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 # Debian packages: the node agent needs these (CNI plugins, tini as pod init, perl for the process
-# runtime's shim, iproute2/nftables, tar for image layers, runc for OCI containers); tests also need a
-# real etcd, a real OCI registry with the tools to build and push images, and dnsmasq as the cluster
-# DNS's local upstream (tests never query the machine's own resolvers).
-pkgs=(ca-certificates iproute2 nftables unzip util-linux perl tar tini containernetworking-plugins runc)
+# runtime's shim, iproute2/nftables, conntrack for stale UDP flows, tar for image layers, runc for OCI
+# containers); tests also need a real etcd, a real OCI registry with the tools to build and push
+# images, dnsmasq as the cluster DNS's local upstream (tests never query the machine's own
+# resolvers), curl in process pods, and python3 (test servers, bcrypt for the htpasswd registry).
+pkgs=(ca-certificates iproute2 nftables conntrack unzip util-linux perl tar tini containernetworking-plugins runc)
 [ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils curl python3)
 missing=()
 for p in "${pkgs[@]}"; do

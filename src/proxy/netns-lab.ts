@@ -6,7 +6,7 @@
  *      ├─ vp1 ══ eth0 [netns <prefix>-p1] 10.60.1.1/32, default via 10.60.200.1
  *      └─ vp2 ══ eth0 [netns <prefix>-p2] 10.60.1.2/32 …      (routed veths, no bridge)
  *
- * Pods run tiny TCP servers answering "<name> <client address>". `destroy()` deletes the namespaces
+ * Pods run tiny TCP servers answering "<name> <client address>" (and UDP ones answering "<name>"). `destroy()` deletes the namespaces
  * (and with them every interface) and kills the servers; it is safe to call more than once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -51,6 +51,21 @@ require('readline').createInterface({ input: process.stdin }).on('line', async (
   for (;;) { if ((await once(host, port)).startsWith(expect) || performance.now() - t0 > 5000) break; }
   process.stdout.write(JSON.stringify({ ms: performance.now() - t0 }) + '\\n'); });
 process.stdout.write('up\\n');`;
+
+const UDP_SERVER = `const s = require('dgram').createSocket('udp4');
+s.on('message', (m, r) => s.send(process.env.NAME, r.port, r.address));
+s.bind(Number(process.env.PORT), '0.0.0.0', () => process.stdout.write('up\\n'));`;
+
+// N datagrams from one fixed source port (one conntrack entry), one at a time; the answers or TIMEOUT.
+const UDP_CLIENT = `const { host, port, count, srcPort } = JSON.parse(process.env.REQ);
+const s = require('dgram').createSocket('udp4');
+s.bind(srcPort, async () => { const out = [];
+  for (let i = 0; i < count; i++) out.push(await new Promise((resolve) => {
+    const t = setTimeout(() => { s.off('message', on); resolve('TIMEOUT'); }, 500);
+    const on = (m) => { clearTimeout(t); s.off('message', on); resolve(m.toString()); };
+    s.on('message', on); s.send('q', port, host);
+  }));
+  process.stdout.write(JSON.stringify(out)); s.close(); });`;
 
 /** A long-lived prober in a namespace; see PROBER. */
 export interface Prober {
@@ -112,6 +127,27 @@ export class NetnsLab {
       child.stdout!.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`server ${name} exited ${code}`)));
     });
+  }
+
+  /** Starts a UDP server in a namespace answering each datagram with `name`; resolves when bound. */
+  async serveUdp(ns: string, name: string, port: number): Promise<void> {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', UDP_SERVER], {
+      env: { ...process.env, NAME: name, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    this.servers.push(child);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`udp server ${name} exited ${code}`)));
+    });
+  }
+
+  /** `count` datagrams from namespace `ns`, all from source port `srcPort`, to host:port: the answers (or TIMEOUT). */
+  async udpExchange(ns: string, host: string, port: number, count: number, srcPort: number): Promise<string[]> {
+    const r = await runCommand('ip', ['netns', 'exec', ns, process.execPath, '-e', UDP_CLIENT], {
+      env: { ...process.env, REQ: JSON.stringify({ host, port, count, srcPort }) },
+    });
+    if (r.code !== 0) throw new Error(`udp client in ${ns} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as string[];
   }
 
   async prober(ns: string): Promise<Prober> {

@@ -40,6 +40,16 @@ export class NftRunner {
     }
   }
 
+  /**
+   * `conntrack ARGS` (Debian package conntrack). Deleting nothing is not an error (conntrack exits 1
+   * with "0 flow entries have been deleted"); a missing binary rejects with `cannot run conntrack`.
+   */
+  async conntrack(args: string[]): Promise<void> {
+    const [file, ...rest] = [...this.prefix, 'conntrack', ...args];
+    const r = await runCommand(file, rest, { timeoutMs: 30_000 });
+    if (r.code !== 0 && !/0 flow entries have been deleted/.test(r.stderr)) throw new Error(`conntrack ${args.join(' ')} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+  }
+
   /** `sysctl -n key`. */
   async sysctlRead(key: string): Promise<string> {
     return this.exec(['sysctl', '-n', key]);

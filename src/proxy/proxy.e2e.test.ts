@@ -44,6 +44,7 @@ before(async () => {
   await lab.create(3, SERVICE_CIDR);
   for (let i = 1; i <= 3; i++) await lab.serve(lab.pod(i), `pod${i}`, 8080);
   await lab.serve(lab.pod(3), 'pod3-alt', 9090);
+  for (let i = 1; i <= 2; i++) await lab.serveUdp(lab.pod(i), `pod${i}`, 5353);
   dataDir = await mkdtemp(join(tmpdir(), 'berth-proxy-'));
   const log = createLogger({ level: (process.env.BERTH_TEST_LOG as 'debug') || 'error' });
   server = await startServer({ dataDir, host: '127.0.0.1', port: 0, store: 'sqlite', log, serviceCidr: SERVICE_CIDR });
@@ -233,6 +234,21 @@ test('every rule shape (UDP, SCTP, both Local policies, affinity, cluster CIDR) 
   } finally {
     await runner.apply(deleteScript(table));
   }
+});
+
+test('UDP: after an endpoint change, a client that keeps its source port reaches the new endpoint (stale conntrack entries deleted)', async () => {
+  const svc = await client.create(R.services, NS, serviceObject(NS, 'udp', { ports: [{ name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP' }] }));
+  const udpSlice = (ip: string) => sliceObject(NS, 'udp', 'udp-1', [{ name: 'dns', port: 5353, protocol: 'UDP' }], [{ ip, nodeName: 'node-a' }]);
+  await client.create(R.endpointslices, NS, udpSlice(lab.podIP(1)));
+  await settle();
+  // One conntrack entry (fixed source port), kept alive by the traffic, DNATed to pod1.
+  assert.deepEqual(await lab.udpExchange(lab.pod(3), ipOf(svc), 53, 3, 40053), ['pod1', 'pod1', 'pod1']);
+  const cur = await client.get(R.endpointslices, NS, 'udp-1');
+  const next = udpSlice(lab.podIP(2));
+  await client.update(R.endpointslices, NS, { ...next, metadata: { ...next.metadata, resourceVersion: cur.metadata.resourceVersion } });
+  await settle();
+  // pod1 still answers on 5353: without the cleanup the same flow would stay with it.
+  assert.deepEqual(await lab.udpExchange(lab.pod(3), ipOf(svc), 53, 3, 40053), ['pod2', 'pod2', 'pod2']);
 });
 
 test('stop({ cleanup: true }) leaves no table', async () => {

@@ -19,6 +19,7 @@ import { servicePortFragment } from './service-rules.ts';
 import { DesiredTable } from './desired-table.ts';
 import { copyScope, copyState, type TableState } from './table-state.ts';
 import { deleteScript, diffScript, fullScript } from './transaction.ts';
+import { conntrackDeleteArgs, staleFlows, udpTargetsOf, type StaleFlow, type UdpTarget } from './udp-conntrack.ts';
 
 export const DEFAULT_TABLE = 'berth-proxy';
 const SLICE_INDEX = 'berth-proxy-service';
@@ -78,6 +79,10 @@ class ServiceProxy implements RunningServiceProxy {
   private routeLocalnetBefore?: string;
   private firstAttempt?: () => void;
   private readonly st: ProxyStats = { syncs: 0, fullSyncs: 0, failures: 0, lastSyncMs: 0, lastScriptLines: 0 };
+  /** UDP service ports per Service as last rendered, and the conntrack entries to delete after the next apply. */
+  private readonly udp = new Map<string, Map<string, UdpTarget>>();
+  private staleFlows: StaleFlow[] = [];
+  private conntrackMissing = false;
 
   constructor(private readonly opts: ServiceProxyOptions, private readonly services: StartableInformer, private readonly slices: StartableInformer) {
     this.table = opts.table ?? DEFAULT_TABLE;
@@ -141,6 +146,10 @@ class ServiceProxy implements RunningServiceProxy {
   private render(serviceKey: string): void {
     const svc = this.services.get(serviceKey);
     const ports = svc ? servicePortsOf(svc, this.slices.byIndex(SLICE_INDEX, serviceKey)) : [];
+    const udp = udpTargetsOf(ports, this.opts.nodeName);
+    this.staleFlows.push(...staleFlows(this.udp.get(serviceKey), udp));
+    if (udp.size) this.udp.set(serviceKey, udp);
+    else this.udp.delete(serviceKey);
     const conflicts = this.desired.set(serviceKey, ports.map((p) => servicePortFragment(p, this.opts)));
     if (conflicts.length) this.log.warn('service proxy: service port already taken by another Service', { service: serviceKey, conflicts: conflicts.slice(0, 5) });
   }
@@ -165,6 +174,7 @@ class ServiceProxy implements RunningServiceProxy {
       else copyScope(state, this.applied!, changes);
       this.needFull = false;
       this.failuresInRow = 0;
+      await this.deleteStaleFlows();
       this.st.syncs++;
       if (full) this.st.fullSyncs++;
       this.st.lastScriptLines = script ? script.split('\n').length - 1 : 0;
@@ -176,6 +186,24 @@ class ServiceProxy implements RunningServiceProxy {
       this.needFull = true;
       for (const k of keys) this.dirty.add(k);
       this.log.error('service proxy sync failed; retrying with a full resync', { error: (err as Error).message, failures: this.failuresInRow });
+    }
+  }
+
+  /** Deletes the UDP conntrack entries the last rule change left pointing at the wrong place (udp-conntrack.ts). */
+  private async deleteStaleFlows(): Promise<void> {
+    const flows = this.staleFlows.splice(0);
+    if (this.conntrackMissing) return;
+    for (const f of flows) {
+      try {
+        await this.runner.conntrack(conntrackDeleteArgs(f));
+      } catch (err) {
+        if (/cannot run conntrack/.test((err as Error).message)) {
+          this.conntrackMissing = true;
+          this.log.warn('service proxy: conntrack not found (Debian package conntrack); stale UDP flows are not cleared after endpoint changes');
+          return;
+        }
+        this.log.warn('service proxy: conntrack cleanup failed', { error: (err as Error).message });
+      }
     }
   }
 
