@@ -4,6 +4,7 @@ import dnsPacket from 'dns-packet';
 import { DnsIndex } from './record-index.ts';
 import { handleMessage, type MessageDeps } from './message.ts';
 import { decodeReply } from './test-client.ts';
+import { AnswerCache } from './answer-cache.ts';
 
 function deps(): MessageDeps {
   const idx = new DnsIndex();
@@ -67,4 +68,30 @@ test('malformed, non-query and odd messages', async () => {
   const outside = decodeReply((await handleMessage(query('example.com'), 'udp', d))!);
   assert.equal(outside.rcode, 'REFUSED', 'no upstreams: refused');
   assert.ok(!outside.flag_aa);
+});
+
+test('answer cache: a repeated question is answered from the cache with its own id, until the records change', async () => {
+  const d = { ...deps(), cache: new AnswerCache() };
+  const idx = d.source as DnsIndex;
+  let decodes = 0;
+  const realDecode = dnsPacket.decode;
+  const ask = async (id: number, transport: 'udp' | 'tcp' = 'udp') => {
+    const q = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: 'web.default.svc.cluster.local', type: 'A', class: 'IN' }] });
+    (dnsPacket as { decode: typeof realDecode }).decode = ((...a: Parameters<typeof realDecode>) => { decodes++; return realDecode(...a); }) as typeof realDecode;
+    let reply: Buffer | undefined;
+    try { reply = await handleMessage(q, transport, d); } finally { (dnsPacket as { decode: typeof realDecode }).decode = realDecode; }
+    return decodeReply(reply!);
+  };
+  const first = await ask(1);
+  assert.equal(decodes, 1);
+  const second = await ask(2);
+  assert.equal(decodes, 1, 'served from the cache');
+  assert.equal(second.id, 2);
+  assert.deepEqual(second.answers, first.answers);
+  assert.equal((await ask(3, 'tcp')).id, 3);
+  assert.equal(decodes, 2, 'TCP is cached apart from UDP');
+  idx.upsertService({ metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.43.0.21' } });
+  const after = await ask(4);
+  assert.equal((after.answers?.[0] as { data: string }).data, '10.43.0.21', 'a change drops the cache');
+  assert.equal(decodes, 3);
 });

@@ -13,6 +13,7 @@ import type { Logger } from '../util/log.ts';
 import type { Forwarder } from './forwarder.ts';
 import type { RecordSource } from './record-index.ts';
 import { resolve, type ResolverConfig } from './resolver.ts';
+import type { AnswerCache } from './answer-cache.ts';
 
 const { AUTHORITATIVE_ANSWER: AA, TRUNCATED_RESPONSE: TC, RECURSION_DESIRED: RD, RECURSION_AVAILABLE: RA } = dnsPacket;
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
@@ -29,6 +30,8 @@ export interface MessageDeps {
   config: ResolverConfig;
   /** Absent: out-of-zone questions get REFUSED. */
   forwarder?: Forwarder;
+  /** Reuses encoded cluster-zone answers while the source's generation stays (answer-cache.ts). */
+  cache?: AnswerCache;
   logger?: Logger;
 }
 
@@ -40,6 +43,9 @@ export async function handleMessage(query: Buffer, transport: 'udp' | 'tcp', dep
   if (flags & 0x8000) return undefined; // a response: never answer one (reflection loops)
   const opcode = (flags >> 11) & 0xf;
   if (opcode !== 0) return headerOnly(id, opcode, flags & RD, 'NOTIMP');
+  const generation = deps.source.generation?.();
+  const cached = generation === undefined ? undefined : deps.cache?.get(query, transport, generation);
+  if (cached) return cached;
   let msg: DecodedPacket;
   try {
     msg = dnsPacket.decode(query);
@@ -55,7 +61,11 @@ export async function handleMessage(query: Buffer, transport: 'udp' | 'tcp', dep
 
   if (q.class !== undefined && q.class !== 'IN') return encodeReply({ ...base, aa: false, rcode: 'REFUSED', answers: [], authorities: [], additionals: [] }, limit);
   const res = resolve(q, deps.source, deps.config);
-  if (res.kind === 'answer') return encodeReply({ ...base, aa: true, ...res }, limit);
+  if (res.kind === 'answer') {
+    const reply = encodeReply({ ...base, aa: true, ...res }, limit);
+    if (generation !== undefined) deps.cache?.set(query, transport, generation, reply);
+    return reply;
+  }
 
   if (!deps.forwarder) return encodeReply({ ...base, aa: false, rcode: 'REFUSED', answers: [], authorities: [], additionals: [] }, limit);
   const reply = await deps.forwarder.forward(query, transport);

@@ -65,6 +65,8 @@ export interface RecordSource {
   endpointsByIP(ip: string): Array<{ service: ServiceEntry; endpoint: EndpointEntry }>;
   /** SOA serial: the unix second of the last change. */
   serial(): number;
+  /** Optional: a counter that changes with every change; answers may be cached while it stays. */
+  generation?(): number;
 }
 
 const nsKey = (ns: string, name: string) => `${ns}/${name}`;
@@ -129,6 +131,7 @@ export class DnsIndex implements RecordSource {
   /** `ns/subdomain/hostname` → pod keys. */
   private readonly podsByHost = new Map<string, Set<string>>();
   private lastChange = Math.floor(Date.now() / 1000);
+  private changes = 0;
 
   // ---- writes (informer events) ----
 
@@ -225,12 +228,17 @@ export class DnsIndex implements RecordSource {
     return this.lastChange;
   }
 
+  generation(): number {
+    return this.changes;
+  }
+
   /** Counts, for logs and tests. */
   stats(): { services: number; slices: number; pods: number } {
     return { services: this.services.size, slices: this.sliceOwner.size, pods: this.pods.size };
   }
 
   private touch(): void {
+    this.changes++;
     this.lastChange = Math.max(this.lastChange, Math.floor(Date.now() / 1000));
   }
 

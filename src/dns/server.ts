@@ -13,6 +13,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../util/log.ts';
 import { Forwarder } from './forwarder.ts';
+import { AnswerCache } from './answer-cache.ts';
 import { feedIndex, type DnsInformers } from './informer-feed.ts';
 import { handleMessage, type MessageDeps } from './message.ts';
 import { normalizeName } from './names.ts';
@@ -61,7 +62,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDns
   const upstreams = (opts.upstreams ?? hostNameservers()).map(parseUpstream);
   const forwarder = upstreams.length ? new Forwarder(upstreams, { timeoutMs: opts.upstreamTimeoutMs, logger: opts.logger }) : undefined;
   const deps: MessageDeps = {
-    source, forwarder, logger: opts.logger,
+    source, forwarder, logger: opts.logger, cache: new AnswerCache(),
     config: { zone: normalizeName(opts.clusterDomain ?? 'cluster.local'), ttl: opts.ttl ?? 5, negativeTtl: opts.negativeTtl ?? 5 },
   };
   const { udp, tcp, port } = await bindBoth(opts.listen.host, opts.listen.port);
