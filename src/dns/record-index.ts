@@ -174,9 +174,12 @@ export class DnsIndex implements RecordSource {
   upsertPod(obj: KubeObject): void {
     const e = podEntry(obj);
     const key = nsKey(e.namespace, e.name);
-    this.removePodKey(key);
+    const removed = this.removePodKey(key);
     // Only pods that can have a `<hostname>.<subdomain>` name are worth keeping.
-    if (!e.hostname || !e.subdomain) return;
+    if (!e.hostname || !e.subdomain) {
+      if (removed) this.touch();
+      return;
+    }
     this.pods.set(key, e);
     const hk = `${e.namespace}/${e.subdomain}/${e.hostname}`;
     let set = this.podsByHost.get(hk);
