@@ -1,5 +1,5 @@
 /**
- * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc, runc-pods,
+ * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc, runc-pods, pull,
  * footprint, all.
  * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
  */
@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   proxy: () => import('./proxy-sync.ts'),
   runc: () => import('./runc-startup.ts'),
   'runc-pods': () => import('./runc-pods.ts'),
+  pull: () => import('./pull.ts'),
 };
 
 const name = process.argv[2] ?? '';

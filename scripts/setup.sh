@@ -12,7 +12,7 @@ want_test=0
 # containers); tests also need a real etcd, a real OCI registry with the tools to build and push
 # images, dnsmasq as the cluster DNS's local upstream (tests never query the machine's own
 # resolvers), curl in process pods, and python3 (test servers, bcrypt for the htpasswd registry).
-pkgs=(ca-certificates iproute2 nftables conntrack unzip util-linux perl tar tini containernetworking-plugins runc)
+pkgs=(ca-certificates iproute2 nftables conntrack unzip util-linux perl tar zstd tini containernetworking-plugins runc)
 [ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils curl python3)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -30,7 +30,8 @@ export class DigestVerifier extends Transform {
     private readonly expectedSize?: number,
     private readonly onBytes?: (n: number) => void,
   ) {
-    super();
+    // Room for a few socket reads (64 KB each) so the source is not paused after every chunk.
+    super({ highWaterMark: 1 << 20 });
     digestHex(expected);
   }
 

@@ -35,6 +35,8 @@ export type PullProgress =
   | { phase: 'manifest'; ref: string }
   | { phase: 'layer'; digest: string; bytes: number; total: number }
   | { phase: 'unpack'; diffID: string }
+  /** A layer this pull downloaded (or unpacked from a stored blob) is verified and in place. */
+  | { phase: 'unpacked'; diffID: string }
   | { phase: 'done'; ref: string; digest: string };
 
 /** Options for a pull. */
@@ -53,7 +55,7 @@ export interface ImageServiceOptions extends RegistryClientOptions {
   defaultRegistry?: string;
   /** Platform picked from indexes (default: this host, linux/amd64 on x86-64). */
   platform?: Platform;
-  /** Parallel layer downloads per pull (default 3). */
+  /** Layers downloaded and unpacked at the same time per pull (default 3). */
   concurrency?: number;
   /** Unreferenced content younger than this survives garbage collection (another process may be pulling it); default 10 min. */
   youngContentMs?: number;
@@ -196,21 +198,23 @@ export class ImageService {
       configBody = await this.store.readBlob(manifest.config.digest);
     }
     const record = buildImageRecord(top.digest, mf.digest, manifest, configBody, [`${repoName(r)}@${top.digest}`]);
-    const queue = [...record.layers];
-    const worker = async () => {
-      for (let l = queue.shift(); l; l = queue.shift()) {
-        const layer = l;
-        if ((await this.store.hasLayer(layer.diffID)) || (await this.store.hasBlob(layer.digest))) continue;
+    // Each layer is unpacked while it downloads (separate lower dirs, so order does not matter).
+    await eachLimited(record.layers, this.opts.concurrency ?? 3, async (layer) => {
+      const compression = layerCompression(layer.mediaType);
+      if (await this.store.hasLayer(layer.diffID)) return;
+      progress({ phase: 'unpack', diffID: layer.diffID });
+      if (await this.store.hasBlob(layer.digest)) await this.store.ensureLayer(layer, compression);
+      else {
         const { stream } = await this.client.openBlob(r, layer.digest, cred);
         let bytes = 0;
-        await this.store.putBlobStream(layer.digest, stream, layer.size, (n) => {
+        progress({ phase: 'layer', digest: layer.digest, bytes, total: layer.size });
+        await this.store.putLayerStream(layer, compression, stream, (n) => {
           bytes += n;
           progress({ phase: 'layer', digest: layer.digest, bytes, total: layer.size });
         });
       }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, this.opts.concurrency ?? 3) }, worker));
-    await this.unpackAll(record, progress);
+      progress({ phase: 'unpacked', diffID: layer.diffID });
+    });
     await this.store.putBlob(mf.digest, mf.body);
     await this.store.putBlob(top.digest, top.body);
     await this.store.addImage(record, r.tag ? [formatReference({ ...r, digest: undefined })] : []);
@@ -218,12 +222,10 @@ export class ImageService {
     return this.info(this.store.byDigest(top.digest)!);
   }
 
-  private async unpackAll(record: ImageRecord, progress: (p: PullProgress) => void = () => undefined): Promise<void> {
-    for (const l of record.layers) {
-      if (await this.store.hasLayer(l.diffID)) continue;
-      progress({ phase: 'unpack', diffID: l.diffID });
-      await this.store.ensureLayer(l, layerCompression(l.mediaType));
-    }
+  private async unpackAll(record: ImageRecord): Promise<void> {
+    await eachLimited(record.layers, this.opts.concurrency ?? 3, async (l) => {
+      if (!(await this.store.hasLayer(l.diffID))) await this.store.ensureLayer(l, layerCompression(l.mediaType));
+    });
   }
 
   private info(rec: ImageRecord): ImageInfo {
@@ -239,4 +241,24 @@ export class ImageService {
       size: rec.layers.reduce((n, l) => n + l.size, 0),
     };
   }
+}
+
+/**
+ * Runs `fn` over `items`, at most `limit` at a time. After the first failure no new item starts;
+ * the running ones are awaited (so nothing is left writing to tmp/) and the first error thrown.
+ */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  let failed: { error: unknown } | undefined;
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined && !failed; item = queue.shift()) {
+      try {
+        await fn(item);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed) throw failed.error;
 }

@@ -12,9 +12,9 @@ import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import { DigestVerifier, digestHex, sha256Digest } from './digest.ts';
-import { unpackLayer } from './layer-unpack.ts';
+import { CHUNK, extractLayer, unpackLayer, type LayerCompression } from './layer-unpack.ts';
 import type { ContainerConfig } from './manifest.ts';
 
 /** One layer of a stored image. */
@@ -153,15 +153,91 @@ export class ImageStore {
   async putBlobStream(digest: string, src: Readable, size?: number, onBytes?: (n: number) => void): Promise<void> {
     const tmp = this.tempPath('blob');
     try {
-      const out = createWriteStream(tmp);
-      await pipeline(src, new DigestVerifier(digest, size, onBytes), out);
-      const fh = await open(tmp, 'r');
-      await fh.sync().finally(() => fh.close());
-      await rename(tmp, this.blobPath(digest));
+      await pipeline(src, new DigestVerifier(digest, size, onBytes), createWriteStream(tmp, { highWaterMark: CHUNK }));
+      await this.commitBlob(tmp, digest);
     } catch (e) {
       src.destroy();
       await rm(tmp, { force: true });
       throw new Error(`blob ${digest}: ${(e as Error).message}`);
+    }
+  }
+
+  /** fsyncs a verified blob in tmp/ and renames it into blobs/. */
+  private async commitBlob(tmp: string, digest: string): Promise<void> {
+    await syncFile(tmp);
+    await rename(tmp, this.blobPath(digest));
+  }
+
+  /**
+   * Downloads a layer blob and unpacks it in one pass: `src` (the compressed blob) is verified
+   * against the layer digest and size while it is written to tmp/ and, at the same time,
+   * decompressed, verified against the diffID and extracted by tar into a tmp/ dir. Only when
+   * both digests match are the blob and the layer renamed into place; otherwise both temps are
+   * removed. When the blob verifies but extraction fails, the blob is kept (it is good content).
+   * Concurrent callers for one diffID (and {@link ensureLayer}) share the work.
+   */
+  putLayerStream(layer: LayerRecord, compression: LayerCompression, src: Readable, onBytes?: (n: number) => void): Promise<string> {
+    const running = this.unpacking.get(layer.diffID);
+    if (running) {
+      src.destroy();
+      return running;
+    }
+    const p = (async () => {
+      const dest = this.layerPath(layer.diffID);
+      if (await exists(dest)) {
+        src.destroy();
+        return dest;
+      }
+      const blobTmp = this.tempPath('blob');
+      const dirTmp = this.tempPath('layer');
+      await mkdir(dirTmp, { mode: 0o755 }).catch((e: Error) => {
+        src.destroy();
+        throw e;
+      });
+      // The extraction side gets its own buffer so a slow tar does not stall the file write more than needed.
+      const side = new PassThrough({ highWaterMark: CHUNK });
+      let extractErr: Error | undefined;
+      const extracting = extractLayer(side, compression, layer.diffID, dirTmp).catch((e: Error) => {
+        extractErr = e;
+      });
+      let downloadErr: Error | undefined;
+      let synced: Promise<void> | undefined;
+      try {
+        await pipeline(src, new DigestVerifier(layer.digest, layer.size, onBytes), new Tee(createWriteStream(blobTmp, { highWaterMark: CHUNK }), side));
+        // The fsync overlaps the end of the extraction.
+        synced = syncFile(blobTmp);
+        synced.catch(() => undefined);
+      } catch (e) {
+        downloadErr = e as Error;
+        src.destroy();
+        side.destroy(downloadErr);
+      }
+      await extracting;
+      try {
+        if (downloadErr) throw new Error(`blob ${layer.digest}: ${downloadErr.message}`);
+        await synced;
+        await rename(blobTmp, this.blobPath(layer.digest));
+        if (extractErr) throw extractErr;
+        await this.commitLayer(dirTmp, dest);
+        return dest;
+      } catch (e) {
+        await rm(blobTmp, { force: true });
+        await rm(dirTmp, { recursive: true, force: true });
+        throw e;
+      }
+    })().finally(() => this.unpacking.delete(layer.diffID));
+    this.unpacking.set(layer.diffID, p);
+    return p;
+  }
+
+  /** Renames an unpacked layer into layers/; another process having done it first is fine. */
+  private async commitLayer(tmp: string, dest: string): Promise<void> {
+    try {
+      await rename(tmp, dest);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await exists(dest))) await rm(tmp, { recursive: true, force: true });
+      else throw e;
     }
   }
 
@@ -174,7 +250,7 @@ export class ImageStore {
    * Unpacks a stored layer blob once (concurrent callers share the work) and returns its dir.
    * Extraction happens in tmp/ and is renamed into layers/ only when complete and verified.
    */
-  ensureLayer(layer: LayerRecord, compression: 'none' | 'gzip' | 'zstd'): Promise<string> {
+  ensureLayer(layer: LayerRecord, compression: LayerCompression): Promise<string> {
     const dest = this.layerPath(layer.diffID);
     let p = this.unpacking.get(layer.diffID);
     if (!p) {
@@ -184,7 +260,7 @@ export class ImageStore {
         await mkdir(tmp, { mode: 0o755 });
         try {
           await unpackLayer(this.blobPath(layer.digest), compression, layer.diffID, tmp);
-          await rename(tmp, dest);
+          await this.commitLayer(tmp, dest);
         } catch (e) {
           await rm(tmp, { recursive: true, force: true });
           throw e;
@@ -320,6 +396,66 @@ export class ImageStore {
     this.chain = p.catch(() => undefined);
     return p;
   }
+}
+
+/**
+ * Writes every chunk to `file` and to `side` (the extraction), waiting for both. When the side
+ * fails (tar error, bad diffID) the file keeps being written, so the blob is still verified and
+ * the error reported is the real one (a corrupt download rather than what tar made of it).
+ */
+class Tee extends Writable {
+  private fileErr: Error | undefined;
+
+  constructor(
+    private readonly file: Writable,
+    private readonly side: Writable,
+  ) {
+    super({ highWaterMark: CHUNK });
+    file.on('error', (e) => {
+      this.fileErr = e;
+      this.destroy(e);
+    });
+    side.on('error', () => undefined); // the extraction reports it
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    let waiting = 2;
+    const done = () => {
+      if (--waiting === 0) cb();
+    };
+    if (this.file.write(chunk)) done();
+    else this.file.once('drain', done);
+    if (this.side.destroyed || this.side.write(chunk)) done();
+    else {
+      const go = () => {
+        this.side.off('drain', go);
+        this.side.off('close', go);
+        done();
+      };
+      this.side.on('drain', go);
+      this.side.on('close', go);
+    }
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    if (!this.side.destroyed) this.side.end();
+    this.file.end();
+    this.file.once('close', () => cb(this.fileErr));
+  }
+
+  // Also called after a normal finish (autoDestroy): only an error tears the outputs down.
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    if (err) {
+      this.file.destroy();
+      this.side.destroy(err);
+    }
+    cb(err);
+  }
+}
+
+async function syncFile(p: string): Promise<void> {
+  const fh = await open(p, 'r');
+  await fh.sync().finally(() => fh.close());
 }
 
 async function exists(p: string): Promise<boolean> {

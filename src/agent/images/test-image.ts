@@ -1,6 +1,7 @@
 /** Test fixtures: builds small OCI images with umoci and pushes them with skopeo. For tests only. */
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -64,4 +65,64 @@ async function writeTree(root: string, files: Record<string, string | Buffer>): 
 /** Pushes `layout:tag` to `registryHost/name:tag` over plain HTTP. */
 export async function push(layout: string, tag: string, registryHost: string, name: string): Promise<void> {
   await sh('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:${tag}`, `docker://${registryHost}/${name}:${tag}`]);
+}
+
+/** Uploads one blob to a registry with a monolithic POST + PUT (OCI distribution API). */
+export async function uploadBlob(registryHost: string, name: string, data: Buffer): Promise<string> {
+  const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  const start = await fetch(`http://${registryHost}/v2/${name}/blobs/uploads/`, { method: 'POST' });
+  if (start.status !== 202) throw new Error(`blob upload start: ${start.status} ${await start.text()}`);
+  const loc = new URL(start.headers.get('location')!, `http://${registryHost}`);
+  loc.searchParams.set('digest', digest);
+  const put = await fetch(loc, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: new Uint8Array(data) });
+  if (put.status !== 201) throw new Error(`blob upload: ${put.status} ${await put.text()}`);
+  return digest;
+}
+
+/** A layer for {@link pushRawImage}: the blob as stored, its media type and the diffID the config claims. */
+export interface RawLayer {
+  blob: Buffer;
+  mediaType: string;
+  diffID: string;
+}
+
+/**
+ * Pushes an OCI image made of exactly these layer blobs and a config listing their diffIDs (as
+ * given, so a test can lie), bypassing umoci/skopeo: for zstd or uncompressed layers and
+ * inconsistent images. Returns the manifest digest.
+ */
+export async function pushRawImage(registryHost: string, name: string, tag: string, layers: RawLayer[]): Promise<string> {
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffID) } }),
+  );
+  const configDigest = await uploadBlob(registryHost, name, config);
+  const descs = [];
+  for (const l of layers) descs.push({ mediaType: l.mediaType, digest: await uploadBlob(registryHost, name, l.blob), size: l.blob.length });
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: descs,
+    }),
+  );
+  const put = await fetch(`http://${registryHost}/v2/${name}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+    body: new Uint8Array(manifest),
+  });
+  if (put.status !== 201) throw new Error(`manifest upload: ${put.status} ${await put.text()}`);
+  return `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+}
+
+/** A tar (GNU tar, root-owned) of `files` (path → content). */
+export async function tarOf(work: string, files: Record<string, string | Buffer>): Promise<Buffer> {
+  const dir = `${work}-tree`;
+  await rm(dir, { recursive: true, force: true });
+  await writeTree(dir, files);
+  await sh('tar', ['-c', '-f', `${dir}.tar`, '-C', dir, '--owner=0', '--group=0', '--numeric-owner', '--sort=name', '.']);
+  const out = await readFile(`${dir}.tar`);
+  await rm(dir, { recursive: true, force: true });
+  await rm(`${dir}.tar`, { force: true });
+  return out;
 }

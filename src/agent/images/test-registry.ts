@@ -14,6 +14,8 @@ export interface TestRegistry {
   host: string;
   /** Storage root (`docker/registry/v2/…` below it). */
   storage: string;
+  /** The docker-registry process (for a last-resort kill on exit). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startRegistry(dir: string): Promise<TestRegistry> {
   return {
     host,
     storage,
+    pid: proc.pid!,
     stop: () =>
       new Promise<void>((res) => {
         if (proc.exitCode !== null) return res();
