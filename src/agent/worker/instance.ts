@@ -48,6 +48,18 @@ export function observeInstance(inst: Instance): ContainerObservation {
   };
 }
 
+/** Init containers the pod's status shows completed (agent restart): they are not run again. */
+export function adoptCompletedInits(pod: KubeObject, instance: (name: string) => Instance | undefined): void {
+  for (const st of pod.status?.initContainerStatuses ?? []) {
+    const inst = instance(st.name);
+    if (!inst || st.state?.terminated?.exitCode !== 0) continue;
+    inst.everStarted = true;
+    inst.restartCount = st.restartCount ?? 0;
+    inst.state = st.state;
+    inst.exit = { exitCode: 0, oomKilled: false, finishedAt: new Date(st.state.terminated.finishedAt ?? Date.now()) };
+  }
+}
+
 /** The instance's process exited: terminated state (kept as the next instance's lastState). */
 export function markExited(inst: Instance, exit: ExitResult): void {
   inst.probes?.stop();

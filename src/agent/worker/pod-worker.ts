@@ -21,7 +21,7 @@ import { containerLogPath } from '../streams/log-file.ts';
 import type { SandboxInfo } from './container-spec.ts';
 import { prepareContainer } from './container-start.ts';
 import type { WorkerDeps } from './worker-deps.ts';
-import { adoptRunning, markExited, observeInstance, runPreStop, type Instance } from './instance.ts';
+import { adoptCompletedInits, adoptRunning, markExited, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
 import { iso, formatDelay } from './time-format.ts';
@@ -90,16 +90,9 @@ export class PodWorker {
 
   /** Marks init containers that already completed (agent restart: they are not run again). */
   adoptCompletedInit(): void {
-    for (const st of this.pod.status?.initContainerStatuses ?? []) {
-      const inst = this.instance(st.name);
-      if (inst && st.state?.terminated?.exitCode === 0) {
-        inst.everStarted = true;
-        inst.restartCount = st.restartCount ?? 0;
-        inst.state = st.state;
-        inst.exit = { exitCode: 0, oomKilled: false, finishedAt: new Date(st.state.terminated.finishedAt ?? Date.now()) };
-      }
-    }
+    adoptCompletedInits(this.pod, (name) => this.instance(name));
   }
+
 
   /** Sandbox facts recovered after an agent restart. */
   adoptSandbox(sandbox: SandboxInfo): void {
