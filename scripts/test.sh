@@ -17,7 +17,9 @@ mapfile -t serial < <(find test/e2e -name '*.test.ts' | sort | grep -E "$serial_
 mkdir -p .cache
 run_tests() { # concurrency tap-file files...
   local conc=$1 tap=$2; shift 2
-  node --import tsx --test --test-concurrency="$conc" \
+  # --test-timeout bounds each test and each file (Node applies it to both): a hang fails its file
+  # after 15 minutes instead of holding CI until its own limit.
+  node --import tsx --test --test-concurrency="$conc" --test-timeout=900000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" \
     "$@"
@@ -33,6 +35,7 @@ sum() { grep -hE "^# $1 " .cache/test-results.tap .cache/test-results-serial.tap
 pass=$(sum pass)
 fail=$(sum fail)
 skip=$(sum skipped)
+cancelled=$(sum cancelled) # timed out, or cut short by a file that timed out
 echo
-echo "tests: ${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
+echo "tests: ${pass:-0} passed, ${fail:-0} failed, ${cancelled:-0} cancelled, ${skip:-0} skipped"
 exit $rc

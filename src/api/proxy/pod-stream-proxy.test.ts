@@ -100,7 +100,8 @@ test('proxy forwards the exec websocket both ways', async () => {
   const cmd = ['sh', '-c', 'exit 3'].map((c) => `command=${encodeURIComponent(c)}`).join('&');
   const r3 = await execOverWebSocket(`${apiUrl.replace('http', 'ws')}/api/v1/namespaces/default/pods/web/exec?${cmd}&stdout=true`);
   assert.equal((r3.status as { reason: string }).reason, 'NonZeroExitCode');
-  await assert.rejects(execOverWebSocket(`${apiUrl.replace('http', 'ws')}/api/v1/namespaces/default/pods/web/attach?stdout=true`), /upgrade refused: 501/);
+  // The agent's refusals travel back through the proxy: attaching stdin is not supported.
+  await assert.rejects(execOverWebSocket(`${apiUrl.replace('http', 'ws')}/api/v1/namespaces/default/pods/web/attach?stdin=true&stdout=true`), /upgrade refused: 400/);
 });
 
 test('an unreachable agent answers 503', async () => {
