@@ -9,12 +9,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile, open } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { DigestVerifier, digestHex, sha256Digest } from './digest.ts';
-import { CHUNK, extractLayer, unpackLayer, type LayerCompression } from './layer-unpack.ts';
+import { CHUNK, unpackLayer, type LayerCompression } from './layer-unpack.ts';
+import { downloadAndExtract, syncFile } from './layer-intake.ts';
 import type { ContainerConfig } from './manifest.ts';
 
 /** One layer of a stored image. */
@@ -194,25 +195,7 @@ export class ImageStore {
         src.destroy();
         throw e;
       });
-      // The extraction side gets its own buffer so a slow tar does not stall the file write more than needed.
-      const side = new PassThrough({ highWaterMark: CHUNK });
-      let extractErr: Error | undefined;
-      const extracting = extractLayer(side, compression, layer.diffID, dirTmp).catch((e: Error) => {
-        extractErr = e;
-      });
-      let downloadErr: Error | undefined;
-      let synced: Promise<void> | undefined;
-      try {
-        await pipeline(src, new DigestVerifier(layer.digest, layer.size, onBytes), new Tee(createWriteStream(blobTmp, { highWaterMark: CHUNK }), side));
-        // The fsync overlaps the end of the extraction.
-        synced = syncFile(blobTmp);
-        synced.catch(() => undefined);
-      } catch (e) {
-        downloadErr = e as Error;
-        src.destroy();
-        side.destroy(downloadErr);
-      }
-      await extracting;
+      const { downloadErr, extractErr, synced } = await downloadAndExtract(src, layer, compression, blobTmp, dirTmp, onBytes);
       try {
         if (downloadErr) throw new Error(`blob ${layer.digest}: ${downloadErr.message}`);
         await synced;
@@ -396,66 +379,6 @@ export class ImageStore {
     this.chain = p.catch(() => undefined);
     return p;
   }
-}
-
-/**
- * Writes every chunk to `file` and to `side` (the extraction), waiting for both. When the side
- * fails (tar error, bad diffID) the file keeps being written, so the blob is still verified and
- * the error reported is the real one (a corrupt download rather than what tar made of it).
- */
-class Tee extends Writable {
-  private fileErr: Error | undefined;
-
-  constructor(
-    private readonly file: Writable,
-    private readonly side: Writable,
-  ) {
-    super({ highWaterMark: CHUNK });
-    file.on('error', (e) => {
-      this.fileErr = e;
-      this.destroy(e);
-    });
-    side.on('error', () => undefined); // the extraction reports it
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    let waiting = 2;
-    const done = () => {
-      if (--waiting === 0) cb();
-    };
-    if (this.file.write(chunk)) done();
-    else this.file.once('drain', done);
-    if (this.side.destroyed || this.side.write(chunk)) done();
-    else {
-      const go = () => {
-        this.side.off('drain', go);
-        this.side.off('close', go);
-        done();
-      };
-      this.side.on('drain', go);
-      this.side.on('close', go);
-    }
-  }
-
-  override _final(cb: (e?: Error | null) => void): void {
-    if (!this.side.destroyed) this.side.end();
-    this.file.end();
-    this.file.once('close', () => cb(this.fileErr));
-  }
-
-  // Also called after a normal finish (autoDestroy): only an error tears the outputs down.
-  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    if (err) {
-      this.file.destroy();
-      this.side.destroy(err);
-    }
-    cb(err);
-  }
-}
-
-async function syncFile(p: string): Promise<void> {
-  const fh = await open(p, 'r');
-  await fh.sync().finally(() => fh.close());
 }
 
 async function exists(p: string): Promise<boolean> {
