@@ -2,7 +2,7 @@
  * `footprint`: idle footprint of `berth up` (one process: API server, controllers, binder, agent)
  * with 0 pods and with 50 process pods (`sleep N`): the berth process's VmRSS after 10 s idle and its
  * CPU % (utime+stime) over the next 15 s; separately the per-container helper processes of the
- * process runtime (shim.pl, unshare, tini: every ancestor of each `sleep` below the berth process),
+ * process runtime (the spawn helper, shims, unshare, tini: every ancestor of each `sleep` below the berth process),
  * summed RSS and PSS, and the `sleep` processes themselves.
  */
 import { execFileSync } from 'node:child_process';
@@ -76,13 +76,16 @@ async function berthFootprint(): Promise<BerthResult> {
     w.close();
     const loaded = await idle(up.pid);
     // Helpers: every process between the berth process and each pod's `sleep`.
-    const sleeps = pidsByCmdline(new Set(commands.map((c) => c.join(' '))));
+    const sleeps = pidsByCmdline(new Set(commands.map((c) => c.join(' '))), up.pid);
     const helpers = new Set<number>();
     for (const pid of sleeps.values()) for (const a of ancestors(pid, new Set([up.pid]))) helpers.add(a);
     const kinds = new Map<string, number[]>();
     for (const p of helpers) {
       const c = cmdlineOf(p);
-      const k = c.includes('shim.pl') ? 'shim.pl (perl)' : c.startsWith('/usr/bin/unshare') ? 'unshare' : c.includes('tini') ? 'tini' : c.split(' ')[0];
+      // The agent's spawn helper (one per node) forks the shims, which title themselves berth-shim.
+      const k = c.includes('spawner.pl') ? 'spawner.pl (perl, one per node)'
+        : c.startsWith('berth-shim') || c.includes('shim.pl') ? 'shim (perl)'
+          : c.startsWith('/usr/bin/unshare') ? 'unshare' : c.includes('tini') ? 'tini' : c.split(' ')[0];
       kinds.set(k, [...(kinds.get(k) ?? []), p]);
     }
     return {

@@ -54,7 +54,7 @@ async function berthPhase(): Promise<{ startAll: number; kills: KillResult[] }> 
     for (let k = 0; k < KILLS; k++) {
       const name = names[k];
       const cmd = commands[k].join(' ');
-      const pid = pidsByCmdline(new Set([cmd])).get(cmd);
+      const pid = pidsByCmdline(new Set([cmd]), up.pid).get(cmd);
       if (!pid) throw new Error(`no process for ${name} (${cmd})`);
       const before = w.pods.get(name)!.restartCount;
       let detected = NaN;
@@ -65,7 +65,7 @@ async function berthPhase(): Promise<{ startAll: number; kills: KillResult[] }> 
       const total = nowMs() - tk;
       // Running is reported once the runtime chain exists; the `sleep` itself may exec a moment later.
       let np: number | undefined;
-      for (let i = 0; i < 200 && (!np || np === pid); i++) { np = pidsByCmdline(new Set([cmd])).get(cmd); if (!np || np === pid) await sleep(5); }
+      for (let i = 0; i < 200 && (!np || np === pid); i++) { np = pidsByCmdline(new Set([cmd]), up.pid).get(cmd); if (!np || np === pid) await sleep(5); }
       kills.push({ total, detect: detected - tk, procStart: np && np !== pid ? procStartMs(np) - tk : NaN });
     }
     return { startAll, kills };

@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 rm -rf dist.tmp
 npx --no-install tsc -p tsconfig.build.json --outDir dist.tmp
 cp src/api/openapi/definitions.json dist.tmp/src/api/openapi/
-cp src/agent/runtime/process/shim.pl dist.tmp/src/agent/runtime/process/
+cp src/agent/runtime/process/shim.pl src/agent/runtime/process/spawner.pl dist.tmp/src/agent/runtime/process/
 touch dist.tmp/.built
 rm -rf dist && mv dist.tmp dist

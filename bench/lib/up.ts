@@ -312,14 +312,22 @@ export function cmdlineOf(pid: number): string {
   try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '); } catch { return ''; }
 }
 
-/** pid of every process whose full cmdline equals one of `cmdlines`. */
-export function pidsByCmdline(cmdlines: Set<string>): Map<string, number> {
+/**
+ * pid of every process whose full cmdline equals one of `cmdlines`; with `under`, only descendants
+ * of that pid (another cluster on the machine may run the same command lines).
+ */
+export function pidsByCmdline(cmdlines: Set<string>, under?: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const pid of numericPids()) {
     const c = cmdlineOf(pid);
-    if (cmdlines.has(c)) out.set(c, pid);
+    if (cmdlines.has(c) && (under === undefined || descendsFrom(pid, under))) out.set(c, pid);
   }
   return out;
+}
+
+function descendsFrom(pid: number, root: number): boolean {
+  for (let p = ppidOf(pid), n = 0; p > 1 && n < 64; p = ppidOf(p), n++) if (p === root) return true;
+  return false;
 }
 
 function pidsWhoseCmdlineHas(s: string): number[] {

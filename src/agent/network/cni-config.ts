@@ -1,8 +1,10 @@
 /**
  * Berth's own CNI network: a conflist with the `bridge` plugin (bridge `berth0`, the node gateway
  * on the bridge, no masquerade, hairpin on, host-local IPAM over the node's pod CIDR, default
- * route inside the pod via the gateway) followed by `loopback` (brings up `lo` in the pod). It is
- * written to `DATA_DIR/cni/berth.conflist` so operators can see exactly what the agent runs.
+ * route inside the pod via the gateway). It is written to `DATA_DIR/cni/berth.conflist` so operators
+ * can see exactly what the agent runs. The pod's `lo` is brought up by the agent itself (`ip link set
+ * lo up`, beside the ADD) rather than by the `loopback` plugin: same result, and a Go plugin start is
+ * ~20 ms of CPU per pod on a small host, twice (ADD and DEL).
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -49,7 +51,7 @@ export function buildBerthConflist(opts: BerthCniOptions): CniConflist {
   return {
     cniVersion: '1.0.0',
     name: opts.networkName ?? DEFAULT_NETWORK_NAME,
-    plugins: [bridge, { type: 'loopback' }],
+    plugins: [bridge],
   };
 }
 

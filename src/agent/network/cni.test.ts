@@ -96,10 +96,10 @@ test('result cache round-trips and removes', async () => {
   }
 });
 
-test('Berth conflist: bridge (gateway, no masquerade, hairpin, host-local) then loopback', () => {
+test('Berth conflist: bridge (gateway, no masquerade, hairpin, host-local); lo is the agent\'s (netns.ts)', () => {
   const l = buildBerthConflist({ nodePodCidr: '10.88.0.0/24', ipamDataDir: '/d/cni/ipam' });
   assert.equal(l.name, 'berth');
-  assert.deepEqual(l.plugins.map((p) => p.type), ['bridge', 'loopback']);
+  assert.deepEqual(l.plugins.map((p) => p.type), ['bridge']);
   assert.deepEqual(l.plugins[0], {
     type: 'bridge', bridge: 'berth0', isGateway: true, isDefaultGateway: false, ipMasq: false, hairpinMode: true,
     ipam: { type: 'host-local', ranges: [[{ subnet: '10.88.0.0/24', gateway: '10.88.0.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/d/cni/ipam' },

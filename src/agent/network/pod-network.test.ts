@@ -105,6 +105,8 @@ describe('PodNetwork on a real host (root)', () => {
     }
     assert.notEqual(a.ip, b.ip);
     assert.equal(a.netnsPath, `/var/run/netns/${netnsName(podA.uid, PREFIX)}`);
+    const lo = await runCommand('ip', ['-n', netnsName(podA.uid, PREFIX), '-o', 'link', 'show', 'lo']);
+    assert.match(lo.stdout, /<LOOPBACK,UP,LOWER_UP>/, 'lo is up in the pod');
     assert.deepEqual(await net.setup(podA), a);
     ips.a = a.ip;
     ips.b = b.ip;

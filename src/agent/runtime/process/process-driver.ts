@@ -12,14 +12,19 @@ import { fileURLToPath } from 'node:url';
 import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
 import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
-import { containerChain } from './chain.ts';
+import { containerChain, nativeChain, nativeChainSupported } from './chain.ts';
 import { execInContainer } from './exec.ts';
 import { hostTools, type HostTools } from './host-tools.ts';
 import { prepareMountPoints, removeMountPoints } from './mount-points.ts';
 import { DEFAULT_PATH, hostPathOf, resolveExecutable } from './resolve-executable.ts';
+import { spawner } from './spawner.ts';
 import { procParentAndGroup, procStartTime, readExit, readState, sameProcessAlive, writeEnvFile, writeState, type ExitRecord, type ProcessState } from './state.ts';
 
 const SHIM = fileURLToPath(new URL('./shim.pl', import.meta.url));
+/** The safety-net sweep over every watched container (exits are seen by events before that). */
+const SWEEP_MS = 10_000;
+/** The per-container poll, only for a container whose state dir cannot be watched. */
+const POLL_MS = 2000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Log rotation defaults: the kubelet's containerLogMaxSize (10Mi) and containerLogMaxFiles (5). */
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -31,6 +36,8 @@ export interface ProcessDriverOptions {
   stateDir: string;
   /** Defaults to the machine's detected layout. */
   cgroupLayout?: CgroupLayout;
+  /** The native chain where supported (default true; BERTH_NATIVE_CHAIN=0 turns it off). */
+  nativeChain?: boolean;
   /** How long start() waits for the shim to report the container's pids. */
   startTimeoutMs?: number;
 }
@@ -42,11 +49,17 @@ export class ProcessDriver implements RuntimeDriver {
   private readonly layout: CgroupLayout;
   private readonly tools: HostTools;
   private readonly waits = new Map<string, Promise<ExitResult>>();
+  /** Containers are set up by the shim itself (nativeChain) rather than by unshare + sh + nsenter. */
+  private readonly native: boolean;
+  /** Containers whose exit is awaited: the sweep checks them all in one timer wake-up. */
+  private readonly watching = new Map<string, { check(): void; shimPid: number }>();
+  private sweepTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: ProcessDriverOptions) {
     this.layout = opts.cgroupLayout ?? hostCgroupLayout();
     this.tools = hostTools();
     this.capabilities = { images: false, exec: true, tty: true, oomDetection: true, recover: true, cgroups: this.layout.mode };
+    this.native = (opts.nativeChain ?? process.env.BERTH_NATIVE_CHAIN !== '0') && nativeChainSupported();
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   }
 
@@ -76,26 +89,43 @@ export class ProcessDriver implements RuntimeDriver {
     if (!Number.isSafeInteger(logMaxFiles) || logMaxFiles < 1) throw new Error(`process runtime: logMaxFiles must be a positive integer, not ${logMaxFiles}`);
     const created = prepareMountPoints(spec.mounts);
     const cg = new Cgroup(this.layout, join(spec.cgroupParent, spec.id));
-    let child: ChildProcess | undefined;
+    let shim: { pid: number; kill(signal: NodeJS.Signals): void; unref(): void } | undefined;
     try {
       mkdirSync(dir, { mode: 0o700 });
       writeEnvFile(dir, env);
       cg.create(spec.resources);
       mkdirSync(dirname(spec.logPath), { recursive: true });
-      const shimLog = openSync(join(dir, 'shim.log'), 'a');
-      const argv = [SHIM, dir, spec.logPath, String(cg.procsFiles.length), ...cg.procsFiles, ...containerChain(this.tools, { ...spec, env })];
-      // detached = own session: agent signals and exits don't reach the shim. Only fd 3 (the ready
-      // line) is a pipe to us, and the shim closes it at once.
+      const shimLogPath = join(dir, 'shim.log');
+      const args = [dir, spec.logPath, String(cg.procsFiles.length), ...cg.procsFiles, ...(this.native ? nativeChain(this.tools, spec) : containerChain(this.tools, { ...spec, env }, { notifyFd4: true }))];
+      // The shim runs in its own session: agent signals and exits don't reach it. Only fd 3 (the
+      // ready line) leads back to us, and the shim closes it at once.
       // The shim's own env carries only the log limits; the container's env is read from the env file.
-      const shimEnv = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
-      child = spawn(this.tools.perl, argv, { detached: true, stdio: ['ignore', 'ignore', shimLog, 'pipe'], env: shimEnv });
-      closeSync(shimLog);
-      const [chainPid, initPid] = await readReady(child, this.opts.startTimeoutMs ?? 5000, join(dir, 'shim.log'));
+      // BERTH_INIT_NOTIFY: the chain tells the shim when its setup is done (no polling for the init),
+      // and the shim reports once tini has forked the command: Running never precedes the process.
+      const shimEnv: Record<string, string> = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles), BERTH_INIT_NOTIFY: '1' };
+      // The native chain: the shim sets the container up with system calls (see chain.ts).
+      if (this.native) shimEnv.BERTH_CHAIN = 'native';
+      const timeoutMs = this.opts.startTimeoutMs ?? 5000;
+      let ready: Promise<[number, number]>;
+      const helper = spawner();
+      if (helper) {
+        // Forked by the spawn helper, which has shim.pl loaded: no fork of this process, no Perl start.
+        const h = await helper.startShim(args, shimEnv, shimLogPath, (pid) => this.shimExited(pid));
+        shim = { pid: h.pid, kill: h.kill, unref: () => {} };
+        ready = withTimeout(h.ready, timeoutMs, shimLogPath);
+      } else {
+        const shimLog = openSync(shimLogPath, 'a');
+        const child = spawn(this.tools.perl, [SHIM, ...args], { detached: true, stdio: ['ignore', 'ignore', shimLog, 'pipe'], env: shimEnv });
+        closeSync(shimLog);
+        shim = { pid: child.pid ?? 0, kill: (sig) => child.kill(sig), unref: () => child.unref() };
+        ready = readReady(child, timeoutMs, shimLogPath);
+      }
+      const [chainPid, initPid] = await ready;
       const startedAt = new Date();
       const state: ProcessState = {
         id: spec.id,
-        shimPid: child.pid!,
-        shimStartTime: procStartTime(child.pid!) ?? 0,
+        shimPid: shim.pid,
+        shimStartTime: procStartTime(shim.pid) ?? 0,
         chainPid,
         initPid,
         initStartTime: procStartTime(initPid) ?? 0,
@@ -108,10 +138,10 @@ export class ProcessDriver implements RuntimeDriver {
         createdPaths: created,
       };
       writeState(dir, state);
-      child.unref();
+      shim.unref();
       return { id: spec.id, pid: initPid || chainPid, startedAt };
     } catch (err) {
-      child?.kill('SIGKILL');
+      shim?.kill('SIGKILL');
       await cg.killAll('SIGKILL').catch(() => {});
       await cg.remove().catch(() => {});
       removeMountPoints(created);
@@ -130,19 +160,30 @@ export class ProcessDriver implements RuntimeDriver {
     return p;
   }
 
-  /** Resolves from the shim's exit file: fs.watch for speed, a 100 ms poll as the safety net. */
+  /**
+   * Resolves from the shim's exit file. Event-driven: fs.watch on the state dir sees the exit record
+   * land, and a shim this agent started through the spawn helper is reported when it exits. A sweep
+   * every SWEEP_MS over all watched containers is the safety net (a shim killed without writing its
+   * record after an agent restart); only a container whose dir cannot be watched is polled on its own.
+   */
   private watchExit(id: string, st: ProcessState): Promise<ExitResult> {
     const dir = this.dir(id);
     return new Promise((resolve) => {
       let watcher: FSWatcher | undefined;
       let timer: NodeJS.Timeout | undefined;
+      let done = false;
       const finish = (rec: ExitRecord) => {
+        if (done) return;
+        done = true;
         watcher?.close();
         clearInterval(timer);
+        this.unwatch(id);
         resolve(this.toResult(st, rec));
       };
       const check = () => {
-        const rec = readExit(dir);
+        if (done) return;
+        const exitFile = join(dir, 'exit');
+        const rec = existsSync(exitFile) ? readExit(dir) : undefined;
         if (rec) return finish(rec);
         // Destroyed under us, or the shim died without a record (killed by hand): report a kill.
         if (!existsSync(dir) || (!sameProcessAlive(st.shimPid, st.shimStartTime) && !readExit(dir))) {
@@ -153,13 +194,33 @@ export class ProcessDriver implements RuntimeDriver {
         watcher = watch(dir, check);
         watcher.on('error', () => {});
       } catch {
-        /* the poll covers it */
+        // No inotify watch to be had: this container is polled on its own (the old way).
+        timer = setInterval(check, POLL_MS);
+        timer.unref();
       }
-      // fs.watch on the state dir reports the exit file; the slow poll only covers a missed event
-      // (a 100 ms poll per container cost ~0.1 % CPU each while idle).
-      timer = setInterval(check, 2000);
+      this.watching.set(id, { check, shimPid: st.shimPid });
+      this.ensureSweep();
       check();
     });
+  }
+
+  private ensureSweep(): void {
+    if (this.sweepTimer || this.watching.size === 0) return;
+    this.sweepTimer = setInterval(() => { for (const w of [...this.watching.values()]) w.check(); }, SWEEP_MS);
+    this.sweepTimer.unref();
+  }
+
+  private unwatch(id: string): void {
+    this.watching.delete(id);
+    if (this.watching.size === 0 && this.sweepTimer) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  }
+
+  /** The spawn helper saw a shim exit: check its container now. */
+  private shimExited(pid: number): void {
+    for (const w of this.watching.values()) if (w.shimPid === pid) w.check();
   }
 
   private toResult(st: ProcessState, rec: ExitRecord): ExitResult {
@@ -257,6 +318,24 @@ export class ProcessDriver implements RuntimeDriver {
     await this.initReady(st, 5000);
     return execInContainer(this.tools, new Cgroup(this.layout, st.cgroupPath), st, opts);
   }
+}
+
+/** The helper-started shim's ready line, bounded like readReady (with the shim's log on failure). */
+function withTimeout(ready: Promise<[number, number]>, timeoutMs: number, shimLog: string): Promise<[number, number]> {
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      let detail = '';
+      try {
+        detail = readFileSync(shimLog, 'utf8').trim();
+      } catch {
+        /* none */
+      }
+      reject(new Error(`process runtime: shim ${why}${detail ? `: ${detail}` : ''}`));
+    };
+    const timer = setTimeout(() => fail(`did not report within ${timeoutMs} ms`), timeoutMs);
+    ready.then((r) => { clearTimeout(timer); resolve(r); }, (err: Error) => fail(err.message));
+  });
 }
 
 /** Reads "<chainPid> <initPid>" from the shim's fd 3. */

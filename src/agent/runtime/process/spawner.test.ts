@@ -1,0 +1,47 @@
+/** The spawn helper (spawner.pl) through runCommand: output, exit codes, stdin, env, failures, timeouts. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCommand, spawner } from './spawner.ts';
+
+test('the helper is available (perl) and runs commands: stdout, stderr, exit code', async () => {
+  assert.ok(spawner(), 'spawn helper available');
+  assert.deepEqual(await runCommand('echo', ['hello', 'wörld', '']), { code: 0, stdout: 'hello wörld \n', stderr: '' });
+  assert.deepEqual(await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3']), { code: 3, stdout: 'out\n', stderr: 'err\n' });
+});
+
+test('input goes to stdin (also more than a pipe buffer), then EOF', async () => {
+  const input = 'x'.repeat(300_000) + '\n';
+  const r = await runCommand('wc', ['-c'], { input });
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.trim(), String(input.length));
+  assert.equal((await runCommand('cat', [])).stdout, '', 'no input: stdin is closed at once');
+});
+
+test('env is exactly the one given; PATH lookup uses it', async () => {
+  const r = await runCommand('env', [], { env: { PATH: '/usr/bin:/bin', A: 'b c=d', NL: 'x\ny' } });
+  assert.deepEqual(r.stdout.split('\n').filter(Boolean).sort(), ['A=b c=d', 'NL=x', 'PATH=/usr/bin:/bin', 'y']);
+});
+
+test('a missing executable rejects with "cannot run"; a timeout kills the command (code -1)', async () => {
+  await assert.rejects(runCommand('/nonexistent/berth-test', []), /cannot run \/nonexistent\/berth-test: No such file or directory/);
+  const t0 = Date.now();
+  const r = await runCommand('sleep', ['30'], { timeoutMs: 200 });
+  assert.equal(r.code, -1);
+  assert.ok(Date.now() - t0 < 5000);
+});
+
+test('many commands in parallel each get their own output', async () => {
+  const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => runCommand('sh', ['-c', `echo ${i}; exit ${i % 7}`])));
+  rs.forEach((r, i) => assert.deepEqual(r, { code: i % 7, stdout: `${i}\n`, stderr: '' }));
+});
+
+test('BERTH_SPAWNER=0 falls back to Node\'s own spawn with the same results', async () => {
+  process.env.BERTH_SPAWNER = '0';
+  try {
+    assert.equal(spawner(), undefined);
+    assert.deepEqual(await runCommand('sh', ['-c', 'cat; echo e >&2; exit 2'], { input: 'in' }), { code: 2, stdout: 'in', stderr: 'e\n' });
+    await assert.rejects(runCommand('/nonexistent/berth-test', []), /cannot run/);
+  } finally {
+    delete process.env.BERTH_SPAWNER;
+  }
+});

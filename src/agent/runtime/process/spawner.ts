@@ -1,0 +1,244 @@
+/**
+ * The agent's spawn helper (spawner.pl): one small long-lived Perl process that forks and execs the
+ * agent's short commands (ip, CNI plugins, nft) and forks the process runtime's shims.
+ *
+ * Why: Node forks synchronously — libuv's spawn() copies the page tables of the whole (large) Node
+ * process and blocks the event loop until the child has exec'd, ~5-20 ms per command on a small VM,
+ * and a pod takes several commands. Through the helper a command costs the agent one line on a pipe,
+ * and a shim costs neither a fork of Node nor a Perl start (the helper has shim.pl loaded).
+ *
+ * Falls back to Node's own spawn when the helper cannot run (no perl) or BERTH_SPAWNER=0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { constants as osConstants } from 'node:os';
+import { findHostTool } from './host-tools.ts';
+
+// Beside this module; from a dist/ build that did not copy it, the one in the source tree.
+const SPAWNER = [new URL('./spawner.pl', import.meta.url), new URL('../../../../../src/agent/runtime/process/spawner.pl', import.meta.url)]
+  .map((u) => fileURLToPath(u)).find((p) => existsSync(p));
+const SHIM = fileURLToPath(new URL('./shim.pl', import.meta.url));
+/** Room in the helper's argv for the shims' process titles ($0 = "berth-shim STATE_DIR LOG_PATH"). */
+const TITLE_ROOM = ' '.repeat(1024);
+
+/** Outcome of one command: exit code (or -1 when killed by a signal) and its output. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CommandOptions {
+  /** Written to stdin, which is then closed. */
+  input?: string;
+  /** Full environment of the child (defaults to the agent's). */
+  env?: NodeJS.ProcessEnv;
+  /** Kill the child after this many ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** A shim started through the helper. */
+export interface ShimProcess {
+  pid: number;
+  /** `<chainPid> <initPid>` from the shim's ready line; rejects if the shim exits first. */
+  ready: Promise<[number, number]>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+interface Pending {
+  /** Runs the request with Node's spawn instead (the helper could not start). */
+  fallback?(): void;
+  onPid?(pid: number): void;
+  onReady?(chain: number, init: number): void;
+  onFail(message: string): void;
+  onExit(code: number, signal: number, stdout: string, stderr: string): void;
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const unb64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
+const fields = (xs: string[]) => [String(xs.length), ...xs.map(b64)];
+const envFields = (env: NodeJS.ProcessEnv) => fields(Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`));
+const signals = osConstants.signals as unknown as Record<string, number | undefined>;
+
+class Spawner {
+  private child?: ChildProcess;
+  private broken = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Requests kept only for a shim's exit report (they don't keep the process alive); a subset of pending. */
+  private readonly watched = new Set<number>();
+  private buf = '';
+  /** The current helper has answered at least once (it started). */
+  private spoke = false;
+
+  /** False when the helper is unavailable (callers use Node's spawn). */
+  get usable(): boolean {
+    if (this.broken || process.env.BERTH_SPAWNER === '0') return false;
+    return this.ensure() !== undefined;
+  }
+
+  private ensure(): ChildProcess | undefined {
+    if (this.child) return this.child;
+    if (this.broken || !SPAWNER) return undefined;
+    let child: ChildProcess;
+    try {
+      // Own session: a Ctrl-C on the agent's terminal does not reach it; it exits on stdin EOF.
+      child = spawn(findHostTool('perl') ?? 'perl', [SPAWNER!, SHIM, TITLE_ROOM], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    } catch {
+      this.broken = true;
+      return undefined;
+    }
+    this.child = child;
+    this.spoke = false;
+    child.on('error', () => { this.broken = true; this.lost(child, 'the spawn helper could not start'); });
+    child.on('exit', () => this.lost(child, 'the spawn helper exited'));
+    child.stdin!.on('error', () => {});
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => this.onData(d));
+    this.idle();
+    return child;
+  }
+
+  /**
+   * The helper died: fail what was in flight, and the next request starts a new helper — unless it
+   * never answered (it cannot run here): then Node's spawn takes over, in-flight commands included.
+   */
+  private lost(child: ChildProcess, why: string): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.buf = '';
+    if (!this.spoke) this.broken = true;
+    const all = [...this.pending.entries()].filter(([id]) => !this.watched.has(id)).map(([, p]) => p);
+    this.pending.clear();
+    this.watched.clear();
+    for (const p of all) {
+      if (this.broken && p.fallback) p.fallback();
+      else p.onFail(why);
+    }
+  }
+
+  /** Neither the helper nor its pipes keep the agent's process alive while nothing is pending. */
+  private idle(): void {
+    const c = this.child;
+    if (!c) return;
+    const on = this.pending.size > this.watched.size;
+    for (const h of [c, c.stdin, c.stdout] as { ref?(): void; unref?(): void }[]) {
+      if (on) h.ref?.(); else h.unref?.();
+    }
+  }
+
+  private onData(d: string): void {
+    this.buf += d;
+    let nl;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      const f = line.split(' ');
+      const id = Number(f[1]);
+      this.spoke = true;
+      const p = this.pending.get(id);
+      if (!p) continue;
+      switch (f[0]) {
+        case 'P': p.onPid?.(Number(f[2])); break;
+        case 'R': p.onReady?.(Number(f[2]), Number(f[3])); break;
+        case 'F': this.pending.delete(id); this.watched.delete(id); p.onFail(unb64(f[2])); break;
+        case 'X': this.pending.delete(id); this.watched.delete(id); p.onExit(Number(f[2]), Number(f[3]), unb64(f[4]), unb64(f[5])); break;
+        default: break;
+      }
+    }
+    this.idle();
+  }
+
+  private send(fields: (string | number)[], p: Pending): number {
+    const child = this.ensure();
+    if (!child) throw new Error('spawn helper unavailable');
+    const id = this.nextId++;
+    this.pending.set(id, p);
+    this.idle();
+    child.stdin!.write([fields[0], id, ...fields.slice(1)].join(' ') + '\n');
+    return id;
+  }
+
+  private kill(id: number, signal: NodeJS.Signals): void {
+    if (!this.pending.has(id)) return;
+    this.child?.stdin!.write(`K ${id} ${signals[signal] ?? 9}\n`);
+  }
+
+  run(file: string, args: string[], opts: CommandOptions): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const id = this.send(['C', b64(file), b64(opts.input ?? ''), ...envFields(opts.env ?? process.env), ...fields(args)], {
+        fallback: () => { clearTimeout(timer); nodeRun(file, args, opts).then(resolve, reject); },
+        onFail: (message) => { clearTimeout(timer); reject(new Error(`cannot run ${file}: ${message}`)); },
+        onExit: (code, _signal, stdout, stderr) => { clearTimeout(timer); resolve({ code, stdout, stderr }); },
+      });
+      timer = setTimeout(() => this.kill(id, 'SIGKILL'), opts.timeoutMs ?? 30_000);
+    });
+  }
+
+  /** Forks a shim; `onExit` is called with its pid when it exits (while this helper lives). */
+  startShim(shimArgs: string[], env: Record<string, string>, shimLog: string, onExit?: (pid: number) => void): Promise<ShimProcess> {
+    return new Promise((resolvePid, rejectPid) => {
+      let resolveReady!: (v: [number, number]) => void;
+      let rejectReady!: (e: Error) => void;
+      const ready = new Promise<[number, number]>((res, rej) => { resolveReady = res; rejectReady = rej; });
+      ready.catch(() => {});
+      let pid = 0;
+      let reported = false;
+      const id = this.send(['H', b64(shimLog), ...envFields(env), ...fields(shimArgs)], {
+        onPid: (p) => {
+          pid = p;
+          resolvePid({ pid, ready, kill: (signal) => { if (!reported) this.kill(id, signal); else try { process.kill(pid, signal); } catch { /* gone */ } } });
+        },
+        onReady: (chain, init) => { reported = true; resolveReady([chain, init]); },
+        onFail: (message) => { const e = new Error(message); rejectPid(e); rejectReady(e); },
+        onExit: () => { rejectReady(new Error('exited before reporting')); if (pid) onExit?.(pid); },
+      });
+      // The shim lives on after its ready line; its exit report (if anyone listens) must not keep
+      // the agent's process alive.
+      // (Its exit may already have been reported, in the same read as the ready line.)
+      void ready.then(() => {
+        if (onExit && this.pending.has(id)) this.watched.add(id); else this.pending.delete(id);
+        this.idle();
+      }, () => {});
+    });
+  }
+}
+
+let instance: Spawner | undefined;
+
+/** The process-wide helper, or undefined when Node's own spawn must be used. */
+export function spawner(): Spawner | undefined {
+  instance ??= new Spawner();
+  return instance.usable ? instance : undefined;
+}
+
+/** Runs `file args…` (through the helper when it is available); never rejects on a non-zero exit. */
+export function runCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
+  const s = spawner();
+  if (s) return s.run(file, args, opts);
+  return nodeRun(file, args, opts);
+}
+
+/** Node's own spawn (the fallback). */
+function nodeRun(file: string, args: string[], opts: CommandOptions): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${file}: ${err.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.on('error', () => {}); // the child may exit before reading stdin
+    child.stdin.end(opts.input ?? '');
+  });
+}
