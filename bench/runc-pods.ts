@@ -15,7 +15,7 @@ import { buildBusyboxLayout } from '../src/agent/runtime/runc/test-fixture.ts';
 import { request } from './lib/load.ts';
 import { REPO_ROOT } from './lib/server.ts';
 import { f, pct, printTable, sortNum } from './lib/stats.ts';
-import { nowMs, PodWatch, startUp, type UpCluster } from './lib/up.ts';
+import { createEach, nowMs, PodWatch, startUp, type UpCluster } from './lib/up.ts';
 import { runcStartupBench } from './runc-startup.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -36,19 +36,9 @@ function runcPod(name: string, i: number): string {
   });
 }
 
-/** POSTs the pods with `concurrency` creators; returns each send time (nowMs). */
-async function createRuncPods(up: UpCluster, names: string[], offset: number, concurrency: number): Promise<number[]> {
-  const sentAt: number[] = new Array(names.length).fill(NaN);
-  let next = 0;
-  const worker = async () => {
-    while (next < names.length) {
-      const i = next++;
-      sentAt[i] = nowMs();
-      await request(up.agent, 'POST', `${up.url}/api/v1/namespaces/default/pods`, runcPod(names[i], offset + i));
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return sentAt;
+/** POSTs the runc pods with `concurrency` creators; returns each send time (nowMs). */
+function createRuncPods(up: UpCluster, names: string[], offset: number, concurrency: number): Promise<number[]> {
+  return createEach(names, (n, i) => request(up.agent, 'POST', `${up.url}/api/v1/namespaces/default/pods`, runcPod(n, offset + i)), concurrency);
 }
 
 export async function run(): Promise<boolean> {

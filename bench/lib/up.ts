@@ -372,17 +372,22 @@ export function rssPssKb(pid: number): { rss: number; pss: number } {
   return { rss, pss };
 }
 
-/** Creates pods `names[i]` running `commands[i]` with `concurrency` creators; returns each send time (nowMs). */
-export async function createPods(up: UpCluster, names: string[], commands: string[][], concurrency = 10): Promise<number[]> {
+/** Runs `create(name, i)` for every name with `concurrency` creators; returns each send time (nowMs). */
+export async function createEach(names: string[], create: (name: string, i: number) => Promise<unknown>, concurrency = 10): Promise<number[]> {
   const sentAt: number[] = new Array(names.length).fill(NaN);
   let next = 0;
   const worker = async () => {
     while (next < names.length) {
       const i = next++;
       sentAt[i] = nowMs();
-      await up.createPod(names[i], commands[i]);
+      await create(names[i], i);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return sentAt;
+}
+
+/** Creates process pods running `commands[i]`; returns each send time (nowMs). */
+export function createPods(up: UpCluster, names: string[], commands: string[][], concurrency = 10): Promise<number[]> {
+  return createEach(names, (n, i) => up.createPod(n, commands[i]), concurrency);
 }

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { hostname } from 'node:os';
 import { createLogger } from '../util/log.ts';
+import { handleStopSignals } from './stop-signals.ts';
 import { defaultDataDir, parseListen } from './defaults.ts';
 
 export function agentCommand(): Command {
@@ -24,6 +25,7 @@ export function agentCommand(): Command {
     .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP (loopback ones always are)')
     .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; defaultRuntimeClass: string; runc?: string; defaultRegistry: string; insecureRegistry?: string[] }) => {
       const log = createLogger();
+      const signals = handleStopSignals(log, 'stopping (pods keep running; they are re-adopted on the next start)');
       try {
         const listen = parseListen(o.listen);
         const { HttpClient } = await import('../client/http-client.ts');
@@ -38,12 +40,7 @@ export function agentCommand(): Command {
           progress: (s) => log.info(s),
         });
         process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);
-        const shutdown = (signal: string) => {
-          log.info('stopping (pods keep running; they are re-adopted on the next start)', { signal });
-          agent.stop().then(() => process.exit(0), (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
-        };
-        process.once('SIGTERM', () => shutdown('SIGTERM'));
-        process.once('SIGINT', () => shutdown('SIGINT'));
+        signals.started(() => agent.stop());
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);

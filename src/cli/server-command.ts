@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../util/log.ts';
+import { handleStopSignals } from './stop-signals.ts';
 import { defaultDataDir, DEFAULT_LISTEN, parseListen } from './defaults.ts';
 
 export function serverCommand(): Command {
@@ -24,6 +25,7 @@ export function serverCommand(): Command {
         process.exit(2);
       }
       const t0 = performance.now();
+      const signals = handleStopSignals(log, 'stopping');
       let server;
       try {
         server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod) });
@@ -33,11 +35,6 @@ export function serverCommand(): Command {
       }
       process.stdout.write(`Berth API server on ${server.url} (ready in ${Math.round(performance.now() - t0)} ms)\n`
         + `kubeconfig: ${server.kubeconfigPath}\n  export KUBECONFIG=${server.kubeconfigPath}\n`);
-      const shutdown = (signal: string) => {
-        log.info('stopping', { signal });
-        server.stop().then(() => process.exit(0), (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      signals.started(() => server.stop());
     });
 }

@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../util/log.ts';
+import { handleStopSignals } from './stop-signals.ts';
 import { defaultDataDir, DEFAULT_LISTEN, parseListen } from './defaults.ts';
 
 export function upCommand(): Command {
@@ -29,6 +30,7 @@ export function upCommand(): Command {
       let listen;
       try { listen = parseListen(o.listen); } catch (err) { log.error((err as Error).message); process.exit(2); }
       process.stdout.write('Starting Berth (single node)\n');
+      const signals = handleStopSignals(log, 'stopping (pods keep running; they are re-adopted on the next start)');
       let cluster;
       try {
         cluster = await (await import('../server/all-in-one.ts')).startAllInOne({
@@ -45,11 +47,6 @@ export function upCommand(): Command {
       const kc = cluster.server.kubeconfigPath;
       process.stdout.write(`\nNode ${cluster.nodeName} is Ready (${Math.round(performance.now() - t0)} ms).\n`
         + `kubeconfig: ${kc}\n\n  export KUBECONFIG=${kc}\n  kubectl apply -f examples/pod.yaml\n  kubectl get pods -o wide\n\n`);
-      const shutdown = (signal: string) => {
-        log.info('stopping (pods keep running; they are re-adopted on the next start)', { signal });
-        cluster.stop().then(() => process.exit(0), (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      signals.started(() => cluster.stop());
     });
 }

@@ -222,7 +222,7 @@ describe('Services and cluster DNS with berth up', { concurrency: false }, () =>
 
     await b.stop();
     const tables = execFileSync('nft', ['list', 'tables']).toString();
-    assert.doesNotMatch(tables, new RegExp(PROXY_TABLE), 'no proxy table after a clean stop');
+    assert.doesNotMatch(tables, new RegExp(PROXY_TABLE), `no proxy table after a clean stop; berth's last words:\n${b.logs().slice(-3000)}`);
     await b.restart();
     await waitFor('routed again', async () => {
       const r = await fetch(`http://127.0.0.1:${np}/`, { signal: AbortSignal.timeout(3000) });
