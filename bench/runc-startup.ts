@@ -109,6 +109,58 @@ export async function runcStartupBench(opts: { count: number }): Promise<{ drive
   return { driver: a, bare: b };
 }
 
+/**
+ * The floor of a burst: `count` bare `runc run -d` of prepared bundles (equivalent to the pods'
+ * containers), all submitted at once to `concurrency` runners, as a node agent receiving `count`
+ * pods at once would start them. Latency = submission → runc returned (pid 1 running), sorted.
+ */
+export async function bareRuncBurst(opts: { count: number; concurrency: number }): Promise<number[]> {
+  if (process.getuid?.() !== 0) throw new Error('runc-startup needs root');
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-runc-burst-bench-'));
+  const parent = `berth-runc-burst-bench-${process.pid}/pod`;
+  const images = await busyboxImageService(join(tmp, 'fixture'), join(tmp, 'data'));
+  const image = (await images.get(TEST_IMAGE))!;
+  const bare = { bin: new RuncDriver({ stateDir: join(tmp, 'containers'), runcRoot: join(tmp, 'runc-root'), images }).runc.bin, root: join(tmp, 'bare-root') };
+  const layout = hostCgroupLayout();
+  const ids = Array.from({ length: opts.count }, (_, i) => `bench-burst-${i}`);
+  const started: string[] = [];
+  const lat: number[] = [];
+  try {
+    for (const id of ids) { // bundles prepared beforehand, outside the timing
+      const bundle = join(tmp, 'bundles', id);
+      mkdirSync(bundle, { recursive: true });
+      const rootfs = await mountRootfs(image.layerDirs, bundle);
+      const oci = buildOciSpec(
+        {
+          id, podUid: 'bench', podName: 'bench', podNamespace: 'default', containerName: id, image: TEST_IMAGE, argv: ['sleep', '3600'],
+          env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, mounts: [],
+          resources: { memoryLimitBytes: 64 << 20, cpuLimitMillis: 500, pidsLimit: 64 }, hostname: 'bench', logPath: join(tmp, `${id}.log`), cgroupParent: parent,
+        },
+        { rootfsPath: rootfs.path, initHostPath: '/usr/bin/tini-static', cgroupVersion: layout.mode === 'v2' ? 'v2' : 'v1', swapAccounting: true },
+      );
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(oci));
+    }
+    const t0 = performance.now();
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++];
+        const bundle = join(tmp, 'bundles', id);
+        await runcRunDetached(bare.bin, [...runcGlobal(bare), 'run', '-d', '--bundle', bundle, id], join(bundle, 'runc.err'));
+        started.push(id);
+        lat.push(performance.now() - t0);
+      }
+    };
+    await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  } finally {
+    for (const id of started) await runcDelete(bare, id).catch((e: Error) => console.error(e.message));
+    for (const id of ids) await unmountRootfs(join(tmp, 'bundles', id), { remove: true }).catch(() => {});
+    removeEmptyCgroupPath(allCgroupRoots(), parent);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return sortNum(lat);
+}
+
 /** `npm run bench -- runc`: 30 containers; the 500 ms and 2× targets are read off the printed table. */
 export async function run(): Promise<boolean> {
   await runcStartupBench({ count: Number(process.env.BENCH_RUNC_COUNT ?? 30) });

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { runCommand } from '../runtime/process/spawner.ts';
 
 /** A mounted container root filesystem. */
 export interface MountedRootfs {
@@ -18,8 +19,8 @@ export interface MountedRootfs {
 
 /**
  * Mounts the overlay for a container, idempotently. `layerDirs` are bottom-most first (image
- * order). When all layers share one parent they are passed relative to it (mount runs there),
- * which keeps the option string under the kernel's one-page limit for deep images.
+ * order). For deep images whose absolute layer paths would pass the kernel's one-page limit on
+ * the option string, the layers (which share one parent) are passed relative to it.
  */
 export async function mountRootfs(layerDirs: string[], containerDir: string): Promise<MountedRootfs> {
   const path = resolve(containerDir, 'rootfs');
@@ -33,16 +34,21 @@ export async function mountRootfs(layerDirs: string[], containerDir: string): Pr
     await mkdir(empty, { recursive: true });
     lowers = [empty];
   }
-  const parents = new Set(lowers.map((l) => dirname(l)));
-  let cwd: string | undefined;
-  if (parents.size === 1) {
-    cwd = [...parents][0]!;
-    lowers = lowers.map((l) => basename(l));
+  const optsOf = (ls: string[]) => `lowerdir=${ls.join(':')},upperdir=${upper},workdir=${work}`;
+  // The options must fit a page: absolute paths when they do (mount through the spawn helper, no
+  // fork of Node), else paths relative to the layers' common parent, with mount run there.
+  const absolute = optsOf(lowers);
+  if (absolute.length <= 4000 && !lowers.some((l) => /[,:]/.test(l))) {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', absolute, path]);
+    return { path, upper, work };
   }
-  for (const l of lowers) if (/[,:]/.test(l)) throw new Error(`layer path unusable for overlay: ${l}`);
-  const opts = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
-  if (opts.length > 4000) throw new Error(`overlay options too long (${lowers.length} layers)`);
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, path], cwd);
+  const parents = new Set(lowers.map((l) => dirname(l)));
+  if (parents.size !== 1) throw new Error(`overlay options too long (${lowers.length} layers)`);
+  const cwd = [...parents][0]!;
+  for (const l of lowers) if (/[,:]/.test(basename(l))) throw new Error(`layer path unusable for overlay: ${l}`);
+  const relative = optsOf(lowers.map((l) => basename(l)));
+  if (relative.length > 4000) throw new Error(`overlay options too long (${lowers.length} layers)`);
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', relative, path], cwd);
   return { path, upper, work };
 }
 
@@ -72,7 +78,13 @@ export async function isMountPoint(p: string): Promise<boolean> {
   });
 }
 
-function run(cmd: string, args: string[], cwd?: string): Promise<void> {
+/** Runs a command: through the spawn helper, or with Node's spawn when it must run in `cwd`. */
+async function run(cmd: string, args: string[], cwd?: string): Promise<void> {
+  if (!cwd) {
+    const r = await runCommand(cmd, args);
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+    return;
+  }
   return new Promise((res, rej) => {
     const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

@@ -5,10 +5,8 @@
  * container has a detached shim (shim.pl) that owns its stdio and writes the CRI log and the exit
  * record, so containers keep running and logging while the agent restarts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
 import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
@@ -17,10 +15,9 @@ import { execInContainer } from './exec.ts';
 import { hostTools, type HostTools } from './host-tools.ts';
 import { prepareMountPoints, removeMountPoints } from './mount-points.ts';
 import { DEFAULT_PATH, hostPathOf, resolveExecutable } from './resolve-executable.ts';
-import { spawner } from './spawner.ts';
+import { launchShim, type LaunchedShim } from './shim-launch.ts';
 import { procParentAndGroup, procStartTime, readExit, readState, sameProcessAlive, writeEnvFile, writeState, type ExitRecord, type ProcessState } from './state.ts';
 
-const SHIM = fileURLToPath(new URL('./shim.pl', import.meta.url));
 /** The safety-net sweep over every watched container (exits are seen by events before that). */
 const SWEEP_MS = 10_000;
 /** The per-container poll, only for a container whose state dir cannot be watched. */
@@ -89,7 +86,7 @@ export class ProcessDriver implements RuntimeDriver {
     if (!Number.isSafeInteger(logMaxFiles) || logMaxFiles < 1) throw new Error(`process runtime: logMaxFiles must be a positive integer, not ${logMaxFiles}`);
     const created = prepareMountPoints(spec.mounts);
     const cg = new Cgroup(this.layout, join(spec.cgroupParent, spec.id));
-    let shim: { pid: number; kill(signal: NodeJS.Signals): void; unref(): void } | undefined;
+    let shim: LaunchedShim | undefined;
     try {
       mkdirSync(dir, { mode: 0o700 });
       writeEnvFile(dir, env);
@@ -106,21 +103,9 @@ export class ProcessDriver implements RuntimeDriver {
       // The native chain: the shim sets the container up with system calls (see chain.ts).
       if (this.native) shimEnv.BERTH_CHAIN = 'native';
       const timeoutMs = this.opts.startTimeoutMs ?? 5000;
-      let ready: Promise<[number, number]>;
-      const helper = spawner();
-      if (helper) {
-        // Forked by the spawn helper, which has shim.pl loaded: no fork of this process, no Perl start.
-        const h = await helper.startShim(args, shimEnv, shimLogPath, (pid) => this.shimExited(pid));
-        shim = { pid: h.pid, kill: h.kill, unref: () => {} };
-        ready = withTimeout(h.ready, timeoutMs, shimLogPath);
-      } else {
-        const shimLog = openSync(shimLogPath, 'a');
-        const child = spawn(this.tools.perl, [SHIM, ...args], { detached: true, stdio: ['ignore', 'ignore', shimLog, 'pipe'], env: shimEnv });
-        closeSync(shimLog);
-        shim = { pid: child.pid ?? 0, kill: (sig) => child.kill(sig), unref: () => child.unref() };
-        ready = readReady(child, timeoutMs, shimLogPath);
-      }
-      const [chainPid, initPid] = await ready;
+      const launched = await launchShim({ perl: this.tools.perl, args, env: shimEnv, shimLog: shimLogPath, timeoutMs, runtime: 'process', onExit: (pid) => this.shimExited(pid) });
+      shim = launched;
+      const [chainPid, initPid] = await launched.ready;
       const startedAt = new Date();
       const state: ProcessState = {
         id: spec.id,
@@ -321,49 +306,3 @@ export class ProcessDriver implements RuntimeDriver {
 }
 
 /** The helper-started shim's ready line, bounded like readReady (with the shim's log on failure). */
-function withTimeout(ready: Promise<[number, number]>, timeoutMs: number, shimLog: string): Promise<[number, number]> {
-  return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      let detail = '';
-      try {
-        detail = readFileSync(shimLog, 'utf8').trim();
-      } catch {
-        /* none */
-      }
-      reject(new Error(`process runtime: shim ${why}${detail ? `: ${detail}` : ''}`));
-    };
-    const timer = setTimeout(() => fail(`did not report within ${timeoutMs} ms`), timeoutMs);
-    ready.then((r) => { clearTimeout(timer); resolve(r); }, (err: Error) => fail(err.message));
-  });
-}
-
-/** Reads "<chainPid> <initPid>" from the shim's fd 3. */
-function readReady(child: ChildProcess, timeoutMs: number, shimLog: string): Promise<[number, number]> {
-  const pipe = child.stdio[3]!;
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      pipe.destroy();
-      let detail = '';
-      try {
-        detail = readFileSync(shimLog, 'utf8').trim();
-      } catch {
-        /* none */
-      }
-      reject(new Error(`process runtime: shim ${why}${detail ? `: ${detail}` : ''}`));
-    };
-    const timer = setTimeout(() => fail(`did not report within ${timeoutMs} ms`), timeoutMs);
-    pipe.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /^(\d+) (\d+)\n/.exec(text);
-      if (!m) return;
-      clearTimeout(timer);
-      pipe.destroy();
-      resolve([Number(m[1]), Number(m[2])]);
-    });
-    pipe.on('end', () => fail('exited before reporting'));
-    child.on('error', (err) => fail(err.message));
-  });
-}

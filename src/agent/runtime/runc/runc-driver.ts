@@ -5,16 +5,16 @@
  * the foreground as its child, so log capture (CRI format + rotation), the exit record and the
  * independence from the agent process are the process driver's, unchanged. See README.md.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mountRootfs, unmountRootfs } from '../../images/rootfs.ts';
 import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
 import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
 import { shellQuote } from '../process/chain.ts';
 import { findHostTool, hostTools, type HostTools } from '../process/host-tools.ts';
+import { launchShim, type LaunchedShim } from '../process/shim-launch.ts';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from '../process/process-driver.ts';
 import { DEFAULT_PATH } from '../process/resolve-executable.ts';
 import { procStartTime, sameProcessAlive, writeEnvFile } from '../process/state.ts';
@@ -26,7 +26,6 @@ import { pruneRuncCgroups } from './runc-cgroups.ts';
 import { lastRuncError, runcDelete, runcGlobal, runcKill, type Runc } from './runc-cli.ts';
 import { readExit, readRuncState, watchExit, writeRuncState, type ExitRecord, type RuncState } from './state.ts';
 
-const SHIM = fileURLToPath(new URL('../process/shim.pl', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** What the driver needs from the image service: a stored image's layers (pulling is not its job). */
@@ -104,7 +103,7 @@ export class RuncDriver implements RuntimeDriver {
     if (!image) throw new Error(`runc runtime: image "${spec.image}" is not in the image store (the pod worker pulls it before start)`);
     const env = 'PATH' in spec.env ? { ...spec.env } : { ...spec.env, PATH: DEFAULT_PATH };
     const cgroupPath = cgroupsPathOf(spec).slice(1);
-    let child: ChildProcess | undefined;
+    let shim: LaunchedShim | undefined;
     this.starting++;
     try {
       mkdirSync(dir, { mode: 0o700 });
@@ -128,25 +127,23 @@ export class RuncDriver implements RuntimeDriver {
       // log "Child was dead when forwarding signal" into the container's stderr at exit).
       writeEnvFile(dir, { PATH: DEFAULT_PATH, GODEBUG: 'asyncpreemptoff=1' });
       mkdirSync(dirname(spec.logPath), { recursive: true });
-      const shimLog = openSync(join(dir, 'shim.log'), 'a');
       const pidFile = join(dir, 'init.pid');
       const run = [this.runc.bin, ...runcGlobal(this.runc, join(dir, 'runc.log')), 'run', '--keep', '--pid-file', pidFile, '--bundle', dir, spec.id];
       const cmd = spec.tty ? this.ttyWrapper(dir, run) : run;
       // The shim "joins" pidFile as if it were a cgroup.procs file (runc must not be in the
       // container's cgroup); runc then replaces its content with pid 1's, which the shim reports.
-      const argv = [SHIM, dir, spec.logPath, '1', pidFile, ...cmd];
       const shimEnv = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
-      child = spawn(this.tools.perl, argv, { detached: true, stdio: ['ignore', 'ignore', shimLog, 'pipe'], env: shimEnv });
-      closeSync(shimLog);
       const timeoutMs = this.opts.startTimeoutMs ?? 15_000;
       const deadline = Date.now() + timeoutMs;
-      const [runcPid, reported] = await readReady(child, timeoutMs);
+      const launched = await launchShim({ perl: this.tools.perl, args: [dir, spec.logPath, '1', pidFile, ...cmd], env: shimEnv, shimLog: join(dir, 'shim.log'), timeoutMs, runtime: 'runc' });
+      shim = launched;
+      const [runcPid, reported] = await launched.ready;
       const initPid = reported || (await this.awaitInit(dir, runcPid, pidFile, deadline));
       const startedAt = new Date();
       writeRuncState(dir, {
         id: spec.id,
-        shimPid: child.pid!,
-        shimStartTime: procStartTime(child.pid!) ?? 0,
+        shimPid: launched.pid,
+        shimStartTime: procStartTime(launched.pid) ?? 0,
         runcPid,
         initPid,
         initStartTime: procStartTime(initPid) ?? 0,
@@ -156,10 +153,10 @@ export class RuncDriver implements RuntimeDriver {
         image: spec.image,
         tty: !!spec.tty,
       });
-      child.unref();
+      launched.unref();
       return { id: spec.id, pid: initPid, startedAt };
     } catch (err) {
-      if (child?.pid) kill(child.pid);
+      shim?.kill('SIGKILL');
       await this.cleanUp(spec.id, dir, cgroupPath);
       throw err;
     } finally {
@@ -305,26 +302,3 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** Reads "<runcPid> <initPid>" from the shim's fd 3 (initPid 0: not seen yet, or runc failed). */
-function readReady(child: ChildProcess, timeoutMs: number): Promise<[number, number]> {
-  const pipe = child.stdio[3]!;
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      pipe.destroy();
-      reject(new Error(`runc runtime: shim ${why}`));
-    };
-    const timer = setTimeout(() => fail(`did not report within ${timeoutMs} ms`), timeoutMs);
-    pipe.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /^(\d+) (\d+)\n/.exec(text);
-      if (!m) return;
-      clearTimeout(timer);
-      pipe.destroy();
-      resolve([Number(m[1]), Number(m[2])]);
-    });
-    pipe.on('end', () => fail('exited before reporting'));
-    child.on('error', (err) => fail(err.message));
-  });
-}
