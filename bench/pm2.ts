@@ -156,6 +156,7 @@ export async function run(): Promise<boolean> {
     ], [
       `PM2 online confirmed by \`pm2 jlist\`: ${p.confirmed}/${N}. Target: Berth faster on both (a) and (b).`,
       `Berth restarts a container's first crash at once, as the kubelet does (back-off from the second crash on).`,
+      `(a) ${b.startAll < p.startAll ? 'PASS' : 'FAIL'}; (b) ${bT < pT ? 'PASS' : 'FAIL'}`,
     ]);
-  return true;
+  return b.startAll < p.startAll && bT < pT;
 }
