@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { runCommand } from '../runtime/process/spawner.ts';
+import { mountBySyscall, runCommand, unmountBySyscall } from '../runtime/process/spawner.ts';
 
 /** A mounted container root filesystem. */
 export interface MountedRootfs {
@@ -35,11 +35,11 @@ export async function mountRootfs(layerDirs: string[], containerDir: string): Pr
     lowers = [empty];
   }
   const optsOf = (ls: string[]) => `lowerdir=${ls.join(':')},upperdir=${upper},workdir=${work}`;
-  // The options must fit a page: absolute paths when they do (mount through the spawn helper, no
-  // fork of Node), else paths relative to the layers' common parent, with mount run there.
+  // The options must fit a page: absolute paths when they do (mount(2) in the spawn helper: no
+  // fork at all), else paths relative to the layers' common parent, with mount(8) run there.
   const absolute = optsOf(lowers);
   if (absolute.length <= 4000 && !lowers.some((l) => /[,:]/.test(l))) {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', absolute, path]);
+    if (!(await mountBySyscall('overlay', path, 'overlay', absolute))) await run('mount', ['-t', 'overlay', 'overlay', '-o', absolute, path]);
     return { path, upper, work };
   }
   const parents = new Set(lowers.map((l) => dirname(l)));
@@ -57,9 +57,11 @@ export async function unmountRootfs(containerDir: string, opts: { remove?: boole
   const path = resolve(containerDir, 'rootfs');
   if (await isMountPoint(path)) {
     try {
-      await run('umount', [path]);
+      if (!(await unmountBySyscall(path))) await run('umount', [path]);
     } catch (e) {
-      await run('umount', ['-l', path]).catch(() => {
+      // Still busy (a process inside is exiting): detach it now, the kernel finishes later.
+      const lazy = async () => { if (!(await unmountBySyscall(path, 2))) await run('umount', ['-l', path]); };
+      await lazy().catch(() => {
         throw e;
       });
     }

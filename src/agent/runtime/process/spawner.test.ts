@@ -1,7 +1,10 @@
-/** The spawn helper (spawner.pl) through runCommand: output, exit codes, stdin, env, failures, timeouts. */
+/** The spawn helper (spawner.pl) through runCommand: output, exit codes, stdin, env, failures, timeouts; mount(2) in the helper. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCommand, spawner } from './spawner.ts';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mountBySyscall, runCommand, spawner, unmountBySyscall } from './spawner.ts';
 
 test('the helper is available (perl) and runs commands: stdout, stderr, exit code', async () => {
   assert.ok(spawner(), 'spawn helper available');
@@ -43,5 +46,27 @@ test('BERTH_SPAWNER=0 falls back to Node\'s own spawn with the same results', as
     await assert.rejects(runCommand('/nonexistent/berth-test', []), /cannot run/);
   } finally {
     delete process.env.BERTH_SPAWNER;
+  }
+});
+
+const mounted = (p: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+
+test('mount(2) and umount2(2) in the helper: an overlay appears and goes; kernel errors are thrown', async () => {
+  assert.equal(process.getuid?.(), 0, 'mounting needs root');
+  const dir = mkdtempSync(join(tmpdir(), 'berth-spawner-mount-'));
+  try {
+    for (const d of ['lower', 'upper', 'work', 'root']) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, 'lower', 'f'), 'from the layer');
+    const root = join(dir, 'root');
+    assert.equal(await mountBySyscall('overlay', root, 'overlay', `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`), true);
+    assert.ok(mounted(root));
+    assert.equal(readFileSync(join(root, 'f'), 'utf8'), 'from the layer');
+    assert.equal(await unmountBySyscall(root), true);
+    assert.ok(!mounted(root));
+    await assert.rejects(mountBySyscall('overlay', root, 'overlay', `lowerdir=${dir}/missing,upperdir=${dir}/upper,workdir=${dir}/work`), /mount overlay on .*root: No such file or directory/);
+    await assert.rejects(unmountBySyscall(root), /umount .*root: Invalid argument/);
+  } finally {
+    await unmountBySyscall(join(dir, 'root'), 2).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
   }
 });

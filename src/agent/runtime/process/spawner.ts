@@ -177,6 +177,20 @@ class Spawner {
     });
   }
 
+  /**
+   * mount(2) (`M`) or umount2(2) (`U`) done by the helper itself, no fork. Resolves code 0, the
+   * errno (message in stderr), or -2 when the helper knows no system call numbers for this machine.
+   */
+  syscall(op: 'M' | 'U', fields: string[]): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      this.send([op, ...fields], {
+        fallback: () => resolve({ code: -2, stdout: '', stderr: 'spawn helper unavailable' }),
+        onFail: (message) => reject(new Error(message)),
+        onExit: (code, _signal, stdout, stderr) => resolve({ code, stdout, stderr }),
+      });
+    });
+  }
+
   /** Forks a shim; `onExit` is called with its pid when it exits (while this helper lives). */
   startShim(shimArgs: string[], env: Record<string, string>, shimLog: string, onExit?: (pid: number) => void): Promise<ShimProcess> {
     return new Promise((resolvePid, rejectPid) => {
@@ -219,6 +233,25 @@ export function runCommand(file: string, args: string[], opts: CommandOptions = 
   const s = spawner();
   if (s) return s.run(file, args, opts);
   return nodeRun(file, args, opts);
+}
+
+/**
+ * Mounts `source` on `target` by a system call in the spawn helper; false when that is not possible
+ * here (no helper, unknown machine) and the caller must run mount(8). Throws the kernel's error.
+ */
+export async function mountBySyscall(source: string, target: string, fstype: string, data: string): Promise<boolean> {
+  const r = await spawner()?.syscall('M', [b64(source), b64(target), b64(fstype), b64(data)]);
+  if (!r || r.code === -2) return false;
+  if (r.code !== 0) throw new Error(`mount ${fstype} on ${target}: ${r.stderr}`);
+  return true;
+}
+
+/** umount2(target, flags) in the spawn helper (flags: 2 = MNT_DETACH); false when not possible here. */
+export async function unmountBySyscall(target: string, flags = 0): Promise<boolean> {
+  const r = await spawner()?.syscall('U', [b64(target), String(flags)]);
+  if (!r || r.code === -2) return false;
+  if (r.code !== 0) throw new Error(`umount ${target}: ${r.stderr}`);
+  return true;
 }
 
 /** Node's own spawn (the fallback). */
