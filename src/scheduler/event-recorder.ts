@@ -28,7 +28,8 @@ interface Series {
 
 /** Writes and aggregates the scheduler's events. */
 export class EventRecorder {
-  private readonly series = new Map<string, Series>();
+  /** Aggregation state per pod uid, then per reason (forget is per pod: O(1), not a scan). */
+  private readonly series = new Map<string, Map<string, Series>>();
   private readonly pending = new Set<Promise<unknown>>();
   private seq = 0;
 
@@ -37,8 +38,9 @@ export class EventRecorder {
   /** Records an event about a pod; repeats of the same reason+message aggregate. */
   record(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const uid = pod.metadata.uid ?? '';
-    const key = `${uid}\0${reason}`;
-    const s = this.series.get(key);
+    let forPod = this.series.get(uid);
+    if (!forPod) this.series.set(uid, (forPod = new Map()));
+    const s = forPod.get(reason);
     if (s && s.message === message) {
       s.count++;
       if (!s.timer) {
@@ -53,22 +55,21 @@ export class EventRecorder {
       name: `${pod.metadata.name}.${Date.now().toString(16)}${(this.seq++ % 4096).toString(16)}`,
       reason, message, count: 1, written: 0, lastWrite: Date.now(), firstTimestamp: now(),
     };
-    this.series.set(key, series);
+    forPod.set(reason, series);
     this.track(this.create(pod, type, series));
   }
 
   /** Drops the aggregation state of a pod that is gone or scheduled. */
   forget(uid: string): void {
-    for (const [key, s] of this.series) {
-      if (!key.startsWith(`${uid}\0`)) continue;
-      if (s.timer) clearTimeout(s.timer);
-      this.series.delete(key);
-    }
+    const forPod = this.series.get(uid);
+    if (!forPod) return;
+    for (const s of forPod.values()) if (s.timer) clearTimeout(s.timer);
+    this.series.delete(uid);
   }
 
   /** Waits for event writes in flight and cancels deferred ones. */
   async close(): Promise<void> {
-    for (const s of this.series.values()) if (s.timer) clearTimeout(s.timer);
+    for (const forPod of this.series.values()) for (const s of forPod.values()) if (s.timer) clearTimeout(s.timer);
     await Promise.allSettled([...this.pending]);
   }
 
