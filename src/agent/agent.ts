@@ -33,6 +33,7 @@ import { ensureBridgeNetfilter } from './network/bridge-netfilter.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { startServiceProxy, type RunningServiceProxy } from '../proxy/service-proxy.ts';
 import { startAgentServer, type AgentServer } from './streams/agent-server.ts';
+import { feedStdin } from './streams/attach-stdin.ts';
 import { readLogs } from './streams/log-reader.ts';
 import { PassThrough } from 'node:stream';
 import { registerNode, type NodeRegistration } from './node/node-registration.ts';
@@ -153,12 +154,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         if (!w) throw errors.notFound('', 'pods', pod);
         const inst = w.instance(container);
         if (!inst?.running || !inst.driver || !inst.id) throw errors.badRequest(`container ${container} is not running in pod ${pod}`);
-        // The kubelet hands the client the container's own stdin; Berth's drivers do not keep it open yet.
-        if (o.stdin) throw errors.badRequest(`attaching stdin is not supported by Berth yet (container ${container}'s stdin is not kept open); use kubectl attach without -i, or kubectl exec -i`);
         const { driver, id } = inst;
+        // stdin: the container's own, a FIFO kept open when the container has `stdin: true`.
+        const fifo = o.stdin ? (inst.spec.stdin ? driver.stdinPath?.(id) : undefined) : undefined;
+        if (o.stdin && !fifo) throw errors.badRequest(`container ${container} in pod ${pod} was not started with stdin: true, so its stdin cannot be attached; use kubectl attach without -i, or kubectl exec -i`);
         const file = w.logPath(container, false)!;
-        // From now on (tailLines 0), until the instance exits or the client leaves.
-        return (io) => readLogs(file, { follow: true, tailLines: 0, until: driver.wait(id), stderr: io.stderr }, io.stdout ?? new PassThrough().resume(), io.signal);
+        // Output from now on, by record time (what stdin makes the command print comes after this
+        // moment however fast it answers), until the instance exits or the client leaves.
+        return (io) => {
+          const sinceTime = new Date().toISOString();
+          if (fifo && io.stdin) feedStdin(io.stdin, fifo, io.signal);
+          return readLogs(file, { follow: true, sinceTime, until: driver.wait(id), stderr: io.stderr }, io.stdout ?? new PassThrough().resume(), io.signal);
+        };
       },
       async portForwardTarget(ns, pod) {
         const w = byName(ns, pod);

@@ -97,7 +97,7 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
     assert.match(table, /^web\s+1\/1\s+Running\s+0\s+/m);
   });
 
-  test('kubectl logs (-f, --tail) and exec (stdin, exit codes, a tty) reach the container', async () => {
+  test('kubectl logs (-f, --tail), exec (stdin, exit codes, a tty) and attach -i reach the container', async () => {
     assertOk(await k(['apply', '-f', '-'], pod('talker', { command: ['sh', '-c', `i=0; while true; do i=$((i+1)); echo line $i; sleep 0.2; done # ${MARK}`] })), 'apply talker');
     await waitFor('talker running', async () => (await getPod('talker')).status.phase === 'Running');
     await waitFor('some output', async () => /line 3/.test((await k(['logs', 'talker'])).stdout));
@@ -114,6 +114,12 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
     const tty = execFileSync('script', ['-qec', `kubectl --kubeconfig ${kc} --cache-dir ${b.cacheDir} exec -it talker -- sh -c 'tty; echo $((6*7))'`, '/dev/null'], { timeout: 30_000 }).toString();
     assert.match(tty, /\/dev\/pts\/\d+/);
     assert.match(tty, /42/);
+    // kubectl attach -i into a process container started with stdin: true.
+    assertOk(await k(['apply', '-f', '-'], pod('reader', { stdin: true, command: ['sh', '-c', `read a; echo got:$a; read b; echo got:$b # ${MARK}`] }, { restartPolicy: 'Never' })), 'apply reader');
+    await waitFor('reader running', async () => (await getPod('reader')).status.phase === 'Running');
+    const attached = await k(['attach', '-i', 'reader'], 'one\ntwo\n');
+    assert.match(attached.stdout, /got:one\ngot:two\n/, attached.stderr);
+    await waitFor('reader done', async () => (await getPod('reader')).status.phase === 'Succeeded');
   });
 
   test('a Never pod that exits 0 is Succeeded; env from ConfigMap and Secret and a configMap volume are visible', async () => {

@@ -124,7 +124,7 @@ describe('OCI containers with runc on berth up', { concurrency: false }, () => {
     } finally {
       follow.kill();
     }
-    // attach: the main process's output from now on (no -i: Berth does not keep a container's stdin open).
+    // attach: the main process's output from now on.
     const attach = spawn(kubectl, [`--kubeconfig=${b.kubeconfig}`, `--cache-dir=${b.cacheDir}`, 'attach', 'talker'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let attached = '';
     attach.stdout.on('data', (d: Buffer) => (attached += d));
@@ -136,7 +136,13 @@ describe('OCI containers with runc on berth up', { concurrency: false }, () => {
     }
     const firstTick = Number(/tick (\d+)/.exec(attached)![1]);
     assert.ok(firstTick > 0, `attach starts at the present, not at the first line: ${attached.slice(0, 200)}`);
-    assertFails(await k(['attach', '-i', 'talker']), 'attach -i', /attaching stdin is not supported/);
+    assertFails(await k(['attach', '-i', 'talker']), 'attach -i', /was not started with stdin: true/);
+    // attach -i: a container with stdin: true reads what the client sends (kubectl run -i's path).
+    await apply(pod('reader', [{ name: 'c', stdin: true, command: ['sh', '-c', 'read a; echo got:$a; read b; echo got:$b'] }], { restartPolicy: 'Never' }));
+    await waitPhase('reader', 'Running');
+    const attachedIn = await k(['attach', '-i', 'reader'], 'one\ntwo\n');
+    assert.match(attachedIn.stdout, /got:one\ngot:two\n/, attachedIn.stderr);
+    await waitPhase('reader', 'Succeeded');
     assert.equal(assertOk(await k(['exec', '-i', 'talker', '--', 'cat'], 'through stdin\n'), 'exec -i'), 'through stdin\n');
     const code = (await k(['exec', 'talker', '--', 'sh', '-c', 'exit 3'])).code;
     assert.equal(code, 3, 'exec passes the exit code');

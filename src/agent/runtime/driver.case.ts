@@ -229,6 +229,24 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       assert.ok(!Number.isNaN(Date.parse(log[0].time)));
     });
 
+    test('stdin: true — the command reads a FIFO; a writer closing it is no EOF; without it there is none', async () => {
+      const s = spec({ argv: ['sh', '-c', 'read a; echo got:$a; read b; echo got:$b'], stdin: true });
+      await start(s);
+      const fifo = driver.stdinPath?.(s.id);
+      assert.ok(fifo, 'a stdin FIFO');
+      writeFileSync(fifo, 'one\n'); // opens, writes and closes: the command must not see EOF
+      await new Promise((r) => setTimeout(r, 100));
+      writeFileSync(fifo, 'two\n');
+      const res = await driver.wait(s.id);
+      assert.equal(res.exitCode, 0);
+      assert.deepEqual(stdoutOf(readCriLog(s.logPath)), ['got:one', 'got:two']);
+      const plain = spec({ argv: ['sh', '-c', 'read a || echo eof'] });
+      await start(plain);
+      assert.equal(driver.stdinPath?.(plain.id), undefined);
+      assert.equal((await driver.wait(plain.id)).exitCode, 0);
+      assert.deepEqual(stdoutOf(readCriLog(plain.logPath)), ['eof'], 'no stdin: /dev/null');
+    });
+
     test('logs rotate by size (logMaxBytes/logMaxFiles) as log-file.ts names them, between whole records', async () => {
       const maxBytes = 64 * 1024;
       const lines = 3000;

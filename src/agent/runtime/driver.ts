@@ -117,4 +117,10 @@ export interface RuntimeDriver {
   list(): Promise<string[]>;
   /** Runs a command in the container's namespaces and cgroup; resolves to its exit code. */
   exec(id: string, opts: ExecOptions): Promise<number>;
+  /**
+   * The FIFO that is the container's stdin when it was started with `spec.stdin` (undefined
+   * otherwise): `kubectl attach -i` writes into it. Held open read-write by the container side, so
+   * a writer closing it is not an EOF for the command.
+   */
+  stdinPath?(id: string): string | undefined;
 }

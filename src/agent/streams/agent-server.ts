@@ -18,7 +18,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { ApiError } from '../../errors/index.ts';
 import type { ExecOptions } from '../runtime/driver.ts';
@@ -54,6 +54,8 @@ export interface StreamResolver {
 
 /** The client's streams for attach (stderr is undefined with a TTY: one stream). */
 export interface AttachIO {
+  /** The client's stdin (attach -i), for the container's stdin. */
+  stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable;
   signal: AbortSignal;
@@ -182,7 +184,7 @@ function handleAttachUpgrade(wss: WebSocketServer, resolver: StreamResolver, r: 
       throw new ApiError('BERTH_BAD_REQUEST', 'websocket subprotocol v5.channel.k8s.io or v4.channel.k8s.io required');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      void serveExec(ws, async (io) => { await run({ stdout: io.stdout, stderr: io.stderr, signal: io.signal }); return 0; }, streams);
+      void serveExec(ws, async (io) => { await run({ stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, signal: io.signal }); return 0; }, streams);
     });
   }).catch((err) => refuseUpgrade(socket, err));
 }

@@ -16,6 +16,7 @@ import { hostTools, type HostTools } from './host-tools.ts';
 import { prepareMountPoints, removeMountPoints } from './mount-points.ts';
 import { DEFAULT_PATH, hostPathOf, resolveExecutable } from './resolve-executable.ts';
 import { launchShim, type LaunchedShim } from './shim-launch.ts';
+import { STDIN_FIFO, stdinFifoOf } from './stdin-fifo.ts';
 import { procParentAndGroup, procStartTime, readExit, readState, sameProcessAlive, writeEnvFile, writeState, type ExitRecord, type ProcessState } from './state.ts';
 
 /** The safety-net sweep over every watched container (exits are seen by events before that). */
@@ -102,6 +103,8 @@ export class ProcessDriver implements RuntimeDriver {
       const shimEnv: Record<string, string> = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles), BERTH_INIT_NOTIFY: '1' };
       // The native chain: the shim sets the container up with system calls (see chain.ts).
       if (this.native) shimEnv.BERTH_CHAIN = 'native';
+      // stdin: true — the command reads a FIFO the shim makes (attach -i writes into it).
+      if (spec.stdin) shimEnv.BERTH_STDIN_FIFO = join(dir, STDIN_FIFO);
       const timeoutMs = this.opts.startTimeoutMs ?? 5000;
       const launched = await launchShim({ perl: this.tools.perl, args, env: shimEnv, shimLog: shimLogPath, timeoutMs, runtime: 'process', onExit: (pid) => this.shimExited(pid) });
       shim = launched;
@@ -133,6 +136,10 @@ export class ProcessDriver implements RuntimeDriver {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  stdinPath(id: string): string | undefined {
+    return stdinFifoOf(this.dir(id));
   }
 
   wait(id: string): Promise<ExitResult> {

@@ -82,11 +82,23 @@ sub run {
     syscall($nr->{unshare}, CLONE_NEWPID) == 0 or die "shim: unshare(CLONE_NEWPID): $!\n";
   }
 
+  # BERTH_STDIN_FIFO=PATH (a container with `stdin: true`): the command's stdin is a FIFO, opened
+  # read-write so that it never reaches EOF; `kubectl attach -i` writes into it through the agent.
+  my $stdin_fifo = $ENV{BERTH_STDIN_FIFO};
+  if (defined $stdin_fifo && length $stdin_fifo && !-p $stdin_fifo) {
+    require POSIX;
+    POSIX::mkfifo($stdin_fifo, 0600) or die "shim: mkfifo $stdin_fifo: $!\n";
+  }
+
   my $pid = fork();
   die "shim: fork: $!\n" unless defined $pid;
   if ($pid == 0) {
     close $out_r; close $err_r; close $logfh;
-    open(STDIN, '<', '/dev/null');
+    if (defined $stdin_fifo && length $stdin_fifo) {
+      unless (open(STDIN, '+<', $stdin_fifo)) { print STDERR "berth: stdin $stdin_fifo: $!\n"; exit 125; }
+    } else {
+      open(STDIN, '<', '/dev/null');
+    }
     open(STDOUT, '>&', $out_w);
     open(STDERR, '>&', $err_w);
     close $out_w; close $err_w;

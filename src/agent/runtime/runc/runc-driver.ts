@@ -15,6 +15,7 @@ import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, E
 import { shellQuote } from '../process/chain.ts';
 import { findHostTool, hostTools, type HostTools } from '../process/host-tools.ts';
 import { launchShim, type LaunchedShim } from '../process/shim-launch.ts';
+import { STDIN_FIFO, stdinFifoOf } from '../process/stdin-fifo.ts';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from '../process/process-driver.ts';
 import { DEFAULT_PATH } from '../process/resolve-executable.ts';
 import { procStartTime, sameProcessAlive, writeEnvFile } from '../process/state.ts';
@@ -132,7 +133,10 @@ export class RuncDriver implements RuntimeDriver {
       const cmd = spec.tty ? this.ttyWrapper(dir, run) : run;
       // The shim "joins" pidFile as if it were a cgroup.procs file (runc must not be in the
       // container's cgroup); runc then replaces its content with pid 1's, which the shim reports.
-      const shimEnv = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
+      const shimEnv: Record<string, string> = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
+      // stdin: true without a TTY — runc passes its stdin, a FIFO the shim makes, to the container
+      // (with a TTY, script's stdin is already that FIFO).
+      if (spec.stdin && !spec.tty) shimEnv.BERTH_STDIN_FIFO = join(dir, STDIN_FIFO);
       const timeoutMs = this.opts.startTimeoutMs ?? 15_000;
       const deadline = Date.now() + timeoutMs;
       const launched = await launchShim({ perl: this.tools.perl, args: [dir, spec.logPath, '1', pidFile, ...cmd], env: shimEnv, shimLog: join(dir, 'shim.log'), timeoutMs, runtime: 'runc' });
@@ -189,7 +193,7 @@ export class RuncDriver implements RuntimeDriver {
    * shim's /dev/null) script would type an end-of-file character into the container's terminal.
    */
   private ttyWrapper(dir: string, run: string[]): string[] {
-    const fifo = join(dir, 'stdin');
+    const fifo = join(dir, STDIN_FIFO);
     const mk = spawnSync('mkfifo', ['-m', '0600', fifo], { encoding: 'utf8' });
     if (mk.status !== 0) throw new Error(`runc runtime: mkfifo ${fifo}: ${mk.stderr.trim()}`);
     return [this.tools.sh, '-c', 'exec "$@" 0<>"$0"', fifo, this.tools.script, '-qfec', run.map(shellQuote).join(' '), '/dev/null'];
@@ -198,6 +202,10 @@ export class RuncDriver implements RuntimeDriver {
   private swapAccounting(): boolean {
     const mem = this.layout.v1Roots.memory;
     return !!mem && existsSync(join(mem, 'memory.memsw.limit_in_bytes'));
+  }
+
+  stdinPath(id: string): string | undefined {
+    return stdinFifoOf(this.dir(id));
   }
 
   wait(id: string): Promise<ExitResult> {

@@ -1,0 +1,16 @@
+/**
+ * `kubectl attach -i`: the client's stdin into the container's stdin FIFO (see
+ * runtime/process/stdin-fifo.ts). The container side holds the FIFO open read-write, so opening it
+ * for writing does not block, and closing our end when the client's stdin ends (or the client
+ * leaves) is no EOF for the command — as with the kubelet for `stdinOnce: false`.
+ */
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+
+export function feedStdin(src: Readable, fifo: string, signal: AbortSignal): void {
+  const dst = createWriteStream(fifo, { flags: 'w' });
+  // The container may exit while we write (EPIPE) or be gone already (ENOENT): attach ends anyway.
+  dst.on('error', () => src.unpipe(dst));
+  src.pipe(dst);
+  signal.addEventListener('abort', () => { src.unpipe(dst); dst.destroy(); }, { once: true });
+}
