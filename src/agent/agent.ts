@@ -163,7 +163,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         // moment however fast it answers), until the instance exits or the client leaves.
         return (io) => {
           const sinceTime = new Date().toISOString();
-          if (fifo && io.stdin) feedStdin(io.stdin, fifo, io.signal);
+          const once = !!inst.spec.stdinOnce && !inst.spec.tty;
+          if (fifo && io.stdin) feedStdin(io.stdin, fifo, io.signal, once ? () => driver.releaseStdin?.(id) : undefined);
           return readLogs(file, { follow: true, sinceTime, until: driver.wait(id), stderr: io.stderr }, io.stdout ?? new PassThrough().resume(), io.signal);
         };
       },

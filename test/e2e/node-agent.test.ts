@@ -120,6 +120,10 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
     const attached = await k(['attach', '-i', 'reader'], 'one\ntwo\n');
     assert.match(attached.stdout, /got:one\ngot:two\n/, attached.stderr);
     await waitFor('reader done', async () => (await getPod('reader')).status.phase === 'Succeeded');
+    // kubectl run -i (stdin: true, stdinOnce: true): the end of the piped input is cat's EOF.
+    const run = await k(['run', 'piped', '-i', '--rm', '--restart=Never', '--image=host', '--labels', `e2e=${MARK}`, '--command', '--', 'cat'], 'through kubectl run\n');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /through kubectl run\n/);
   });
 
   test('a Never pod that exits 0 is Succeeded; env from ConfigMap and Secret and a configMap volume are visible', async () => {

@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -245,6 +246,23 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       assert.equal(driver.stdinPath?.(plain.id), undefined);
       assert.equal((await driver.wait(plain.id)).exitCode, 0);
       assert.deepEqual(stdoutOf(readCriLog(plain.logPath)), ['eof'], 'no stdin: /dev/null');
+    });
+
+    test('stdinOnce: no EOF before an attach; after releaseStdin the attach closing its end is the EOF', async () => {
+      // cat starts reading with no writer but the driver's hold: it must wait, not see EOF.
+      const s = spec({ argv: ['sh', '-c', 'cat; echo done'], stdin: true, stdinOnce: true });
+      await start(s);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await Promise.race([driver.wait(s.id).then(() => 'exited'), new Promise((r) => setTimeout(() => r('waiting'), 200))]), 'waiting');
+      const fifo = driver.stdinPath?.(s.id);
+      assert.ok(fifo && driver.releaseStdin, 'stdin FIFO and releaseStdin');
+      const w = createWriteStream(fifo);
+      await once(w, 'open');
+      driver.releaseStdin(s.id);
+      w.end('hello\n');
+      const res = await driver.wait(s.id);
+      assert.equal(res.exitCode, 0);
+      assert.deepEqual(stdoutOf(readCriLog(s.logPath)), ['hello', 'done']);
     });
 
     test('logs rotate by size (logMaxBytes/logMaxFiles) as log-file.ts names them, between whole records', async () => {

@@ -64,6 +64,8 @@ export interface ContainerSpec {
   logMaxFiles?: number;
   tty?: boolean;
   stdin?: boolean;
+  /** With stdin (no TTY): the end of the first attach's stdin is an EOF for the command (see releaseStdin). */
+  stdinOnce?: boolean;
   /** Parent cgroup for the pod (the driver creates the container's cgroup below it). */
   cgroupParent: string;
   /** securityContext.privileged (runc): every capability, all devices, no masked paths, rw /sys. */
@@ -123,4 +125,9 @@ export interface RuntimeDriver {
    * a writer closing it is not an EOF for the command.
    */
   stdinPath?(id: string): string | undefined;
+  /**
+   * stdinOnce: the attach that just opened stdinPath for writing takes over — the driver drops its
+   * own hold on the FIFO, so that this writer closing it is the command's EOF.
+   */
+  releaseStdin?(id: string): void;
 }

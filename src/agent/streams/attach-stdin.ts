@@ -2,13 +2,16 @@
  * `kubectl attach -i`: the client's stdin into the container's stdin FIFO (see
  * runtime/process/stdin-fifo.ts). The container side holds the FIFO open read-write, so opening it
  * for writing does not block, and closing our end when the client's stdin ends (or the client
- * leaves) is no EOF for the command — as with the kubelet for `stdinOnce: false`.
+ * leaves) is no EOF for the command — as with the kubelet for `stdinOnce: false`. With `stdinOnce`
+ * the container side releases its hold once we are open (`onOpen`), and our end closing is the EOF.
  */
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 
-export function feedStdin(src: Readable, fifo: string, signal: AbortSignal): void {
+export function feedStdin(src: Readable, fifo: string, signal: AbortSignal, onOpen?: () => void): void {
   const dst = createWriteStream(fifo, { flags: 'w' });
+  // stdinOnce: once our end is open the container side lets go of its own (driver.releaseStdin).
+  if (onOpen) dst.once('open', onOpen);
   // The container may exit while we write (EPIPE) or be gone already (ENOENT): attach ends anyway.
   dst.on('error', () => src.unpipe(dst));
   src.pipe(dst);

@@ -88,6 +88,7 @@ export function buildContainerSpec(i: BuildSpecInput): ContainerSpec {
     logPath: i.logPath,
     tty: !!container.tty,
     stdin: !!container.stdin,
+    stdinOnce: !!container.stdin && !!container.stdinOnce,
     cgroupParent: i.cgroupParent,
     // securityContext fields the runc runtime applies (a host process has no image root or capability set of its own).
     privileged: container.securityContext?.privileged === true,

@@ -105,6 +105,7 @@ export class ProcessDriver implements RuntimeDriver {
       if (this.native) shimEnv.BERTH_CHAIN = 'native';
       // stdin: true — the command reads a FIFO the shim makes (attach -i writes into it).
       if (spec.stdin) shimEnv.BERTH_STDIN_FIFO = join(dir, STDIN_FIFO);
+      if (spec.stdin && spec.stdinOnce) shimEnv.BERTH_STDIN_ONCE = '1';
       const timeoutMs = this.opts.startTimeoutMs ?? 5000;
       const launched = await launchShim({ perl: this.tools.perl, args, env: shimEnv, shimLog: shimLogPath, timeoutMs, runtime: 'process', onExit: (pid) => this.shimExited(pid) });
       shim = launched;
@@ -140,6 +141,12 @@ export class ProcessDriver implements RuntimeDriver {
 
   stdinPath(id: string): string | undefined {
     return stdinFifoOf(this.dir(id));
+  }
+
+  releaseStdin(id: string): void {
+    const st = this.state(id);
+    // SIGUSR1: the shim closes its write end of the stdin FIFO (only shims started with stdinOnce handle it).
+    if (sameProcessAlive(st.shimPid, st.shimStartTime)) process.kill(st.shimPid, 'SIGUSR1');
   }
 
   wait(id: string): Promise<ExitResult> {

@@ -84,10 +84,22 @@ sub run {
 
   # BERTH_STDIN_FIFO=PATH (a container with `stdin: true`): the command's stdin is a FIFO, opened
   # read-write so that it never reaches EOF; `kubectl attach -i` writes into it through the agent.
+  # BERTH_STDIN_ONCE=1 (`stdinOnce: true`): the command opens it read-only instead, and the shim holds
+  # a write end (close-on-exec) until SIGUSR1 — sent by the agent once the first attach has opened
+  # its own — so that the end of that attach's stdin is an EOF for the command, as in Kubernetes.
   my $stdin_fifo = $ENV{BERTH_STDIN_FIFO};
-  if (defined $stdin_fifo && length $stdin_fifo && !-p $stdin_fifo) {
-    require POSIX;
-    POSIX::mkfifo($stdin_fifo, 0600) or die "shim: mkfifo $stdin_fifo: $!\n";
+  my $stdin_once = ($ENV{BERTH_STDIN_ONCE} // '') eq '1';
+  my $stdin_hold;
+  if (defined $stdin_fifo && length $stdin_fifo) {
+    if (!-p $stdin_fifo) {
+      require POSIX;
+      POSIX::mkfifo($stdin_fifo, 0600) or die "shim: mkfifo $stdin_fifo: $!\n";
+    }
+    if ($stdin_once) {
+      open($stdin_hold, '+<', $stdin_fifo) or die "shim: $stdin_fifo: $!\n";
+      fcntl($stdin_hold, F_SETFD, FD_CLOEXEC);
+      $SIG{USR1} = sub { close $stdin_hold if $stdin_hold; undef $stdin_hold; };
+    }
   }
 
   my $pid = fork();
@@ -95,7 +107,8 @@ sub run {
   if ($pid == 0) {
     close $out_r; close $err_r; close $logfh;
     if (defined $stdin_fifo && length $stdin_fifo) {
-      unless (open(STDIN, '+<', $stdin_fifo)) { print STDERR "berth: stdin $stdin_fifo: $!\n"; exit 125; }
+      close $stdin_hold if $stdin_hold;
+      unless (open(STDIN, $stdin_once ? '<' : '+<', $stdin_fifo)) { print STDERR "berth: stdin $stdin_fifo: $!\n"; exit 125; }
     } else {
       open(STDIN, '<', '/dev/null');
     }

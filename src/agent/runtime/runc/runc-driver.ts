@@ -137,6 +137,7 @@ export class RuncDriver implements RuntimeDriver {
       // stdin: true without a TTY — runc passes its stdin, a FIFO the shim makes, to the container
       // (with a TTY, script's stdin is already that FIFO).
       if (spec.stdin && !spec.tty) shimEnv.BERTH_STDIN_FIFO = join(dir, STDIN_FIFO);
+      if (spec.stdin && spec.stdinOnce && !spec.tty) shimEnv.BERTH_STDIN_ONCE = '1';
       const timeoutMs = this.opts.startTimeoutMs ?? 15_000;
       const deadline = Date.now() + timeoutMs;
       const launched = await launchShim({ perl: this.tools.perl, args: [dir, spec.logPath, '1', pidFile, ...cmd], env: shimEnv, shimLog: join(dir, 'shim.log'), timeoutMs, runtime: 'runc' });
@@ -206,6 +207,12 @@ export class RuncDriver implements RuntimeDriver {
 
   stdinPath(id: string): string | undefined {
     return stdinFifoOf(this.dir(id));
+  }
+
+  releaseStdin(id: string): void {
+    const st = this.state(id);
+    // SIGUSR1: the shim closes its write end of the stdin FIFO (only shims started with stdinOnce handle it).
+    if (sameProcessAlive(st.shimPid, st.shimStartTime)) process.kill(st.shimPid, 'SIGUSR1');
   }
 
   wait(id: string): Promise<ExitResult> {
