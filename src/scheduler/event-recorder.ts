@@ -35,6 +35,14 @@ export class EventRecorder {
 
   constructor(private readonly client: Client, private readonly log: Logger, private readonly minIntervalMs = 10_000) {}
 
+  /**
+   * Records an event that happens once per pod (Scheduled): nothing to aggregate, so no state is
+   * kept (30,000 bound pods would otherwise hold 30,000 series until they are deleted).
+   */
+  recordOnce(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.track(this.create(pod, type, this.newSeries(pod, reason, message)));
+  }
+
   /** Records an event about a pod; repeats of the same reason+message aggregate. */
   record(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const uid = pod.metadata.uid ?? '';
@@ -51,12 +59,16 @@ export class EventRecorder {
       return;
     }
     if (s?.timer) clearTimeout(s.timer);
-    const series: Series = {
+    const series = this.newSeries(pod, reason, message);
+    forPod.set(reason, series);
+    this.track(this.create(pod, type, series));
+  }
+
+  private newSeries(pod: KubeObject, reason: string, message: string): Series {
+    return {
       name: `${pod.metadata.name}.${Date.now().toString(16)}${(this.seq++ % 4096).toString(16)}`,
       reason, message, count: 1, written: 0, lastWrite: Date.now(), firstTimestamp: now(),
     };
-    forPod.set(reason, series);
-    this.track(this.create(pod, type, series));
   }
 
   /** Drops the aggregation state of a pod that is gone or scheduled. */

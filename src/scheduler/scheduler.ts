@@ -78,7 +78,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       }, 'binding');
       queue.done(info.key);
       events.forget(uid);
-      events.record(info.pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+      events.recordOnce(info.pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
     } catch (err) {
       if (sync.assumed.get(info.key) === nodeName) {
         sync.assumed.delete(info.key);
