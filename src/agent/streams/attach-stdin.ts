@@ -11,7 +11,8 @@ import type { Readable } from 'node:stream';
 export function feedStdin(src: Readable, fifo: string, signal: AbortSignal, onOpen?: () => void): void {
   const dst = createWriteStream(fifo, { flags: 'w' });
   // stdinOnce: once our end is open the container side lets go of its own (driver.releaseStdin).
-  if (onOpen) dst.once('open', onOpen);
+  // (An event handler: a container gone meanwhile must not throw out of it and take the agent down.)
+  if (onOpen) dst.once('open', () => { try { onOpen(); } catch { /* the container is gone: attach ends */ } });
   // The container may exit while we write (EPIPE) or be gone already (ENOENT): attach ends anyway.
   dst.on('error', () => src.unpipe(dst));
   src.pipe(dst);
