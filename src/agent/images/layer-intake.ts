@@ -12,7 +12,7 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import { DigestVerifier } from './digest.ts';
 import { open } from 'node:fs/promises';
 import type { LayerRecord } from './image-store.ts';
-import { CHUNK, extractLayer, type LayerCompression } from './layer-unpack.ts';
+import { CHUNK, extractLayer, writeOrWait, type LayerCompression } from './layer-unpack.ts';
 
 /** What happened on each side; `synced` settles when the blob file is on disk (only without downloadErr). */
 export interface IntakeResult {
@@ -72,16 +72,7 @@ class Tee extends Writable {
     };
     if (this.file.write(chunk)) done();
     else this.file.once('drain', done);
-    if (this.side.destroyed || this.side.write(chunk)) done();
-    else {
-      const go = () => {
-        this.side.off('drain', go);
-        this.side.off('close', go);
-        done();
-      };
-      this.side.on('drain', go);
-      this.side.on('close', go);
-    }
+    writeOrWait(this.side, chunk, done);
   }
 
   override _final(cb: (e?: Error | null) => void): void {

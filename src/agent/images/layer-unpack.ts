@@ -83,6 +83,21 @@ export async function extractLayer(src: Readable, compression: LayerCompression,
  * at the end-of-archive marker, before any trailing padding), then discards: the digest must
  * still cover every byte. Fails at the end, before 'finish', when the content is not `diffID`.
  */
+/**
+ * Writes `chunk` to `w` and calls `done` once it is taken: at once, or on 'drain' — or on 'close'
+ * (a destroyed or closing stream takes nothing more; its error is reported elsewhere).
+ */
+export function writeOrWait(w: Writable, chunk: Buffer, done: () => void): void {
+  if (w.destroyed || w.write(chunk)) return done();
+  const go = () => {
+    w.off('drain', go);
+    w.off('close', go);
+    done();
+  };
+  w.on('drain', go);
+  w.on('close', go);
+}
+
 class TarSink extends Writable {
   private readonly hash = createHash('sha256');
   private stdinClosed = false;
@@ -98,14 +113,8 @@ class TarSink extends Writable {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     this.hash.update(chunk);
-    if (this.stdinClosed || this.stdin.destroyed || this.stdin.write(chunk)) return cb();
-    const go = () => {
-      this.stdin.off('drain', go);
-      this.stdin.off('close', go);
-      cb();
-    };
-    this.stdin.on('drain', go);
-    this.stdin.on('close', go);
+    if (this.stdinClosed) return cb();
+    writeOrWait(this.stdin, chunk, () => cb());
   }
 
   override _final(cb: (e?: Error | null) => void): void {
