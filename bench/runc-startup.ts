@@ -36,6 +36,29 @@ function runcRunDetached(bin: string, args: string[], errFile: string): Promise<
   });
 }
 
+/** A busybox `sleep` container spec, the same for the driver and the bare bundles. */
+function benchSpec(id: string, cgroupParent: string, logDir: string): ContainerSpec {
+  return {
+    id, podUid: 'bench', podName: 'bench', podNamespace: 'default', containerName: id, image: TEST_IMAGE,
+    argv: ['sleep', '3600'], env: {}, mounts: [],
+    resources: { memoryLimitBytes: 64 << 20, cpuLimitMillis: 500, pidsLimit: 64 },
+    hostname: 'bench', logPath: join(logDir, `${id}.log`), cgroupParent,
+  };
+}
+
+/** A bundle for bare runc, prepared outside any timing: rootfs mounted, config.json as the driver writes it. */
+async function prepareBareBundle(tmp: string, layerDirs: string[], id: string, cgroupParent: string): Promise<string> {
+  const bundle = join(tmp, 'bundles', id);
+  mkdirSync(bundle, { recursive: true });
+  const rootfs = await mountRootfs(layerDirs, bundle);
+  const oci = buildOciSpec(
+    { ...benchSpec(id, cgroupParent, join(tmp, 'logs')), env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } },
+    { rootfsPath: rootfs.path, initHostPath: '/usr/bin/tini-static', cgroupVersion: hostCgroupLayout().mode === 'v2' ? 'v2' : 'v1', swapAccounting: true },
+  );
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(oci));
+  return bundle;
+}
+
 /** Prints the table; returns the sorted latencies, ms: (a) the driver, (b) bare runc. */
 export async function runcStartupBench(opts: { count: number }): Promise<{ driver: number[]; bare: number[] }> {
   if (process.getuid?.() !== 0) throw new Error('runc-startup needs root');
@@ -45,26 +68,11 @@ export async function runcStartupBench(opts: { count: number }): Promise<{ drive
   const image = (await images.get(TEST_IMAGE))!;
   const driver = new RuncDriver({ stateDir: join(tmp, 'containers'), runcRoot: join(tmp, 'runc-root'), images });
   const bareRoot = { bin: driver.runc.bin, root: join(tmp, 'bare-root') };
-  const layout = hostCgroupLayout();
   const driverIds: string[] = [];
   const bareIds: string[] = [];
   const a: number[] = [];
   const b: number[] = [];
-  const spec = (id: string): ContainerSpec => ({
-    id,
-    podUid: 'bench',
-    podName: 'bench',
-    podNamespace: 'default',
-    containerName: id,
-    image: TEST_IMAGE,
-    argv: ['sleep', '3600'],
-    env: {},
-    mounts: [],
-    resources: { memoryLimitBytes: 64 << 20, cpuLimitMillis: 500, pidsLimit: 64 },
-    hostname: 'bench',
-    logPath: join(tmp, 'logs', `${id}.log`),
-    cgroupParent: parent,
-  });
+  const spec = (id: string): ContainerSpec => benchSpec(id, parent, join(tmp, 'logs'));
   try {
     for (let i = 0; i < opts.count; i++) {
       // (a) the driver, everything included.
@@ -75,14 +83,7 @@ export async function runcStartupBench(opts: { count: number }): Promise<{ drive
       driverIds.push(id);
       // (b) bare runc on a bundle prepared beforehand (outside the timing).
       const bid = `bench-bare-${i}`;
-      const bundle = join(tmp, 'bundles', bid);
-      mkdirSync(bundle, { recursive: true });
-      const rootfs = await mountRootfs(image.layerDirs, bundle);
-      const oci = buildOciSpec(
-        { ...spec(bid), env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } },
-        { rootfsPath: rootfs.path, initHostPath: '/usr/bin/tini-static', cgroupVersion: layout.mode === 'v2' ? 'v2' : 'v1', swapAccounting: true },
-      );
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(oci));
+      const bundle = await prepareBareBundle(tmp, image.layerDirs, bid, parent);
       bareIds.push(bid);
       t0 = performance.now();
       await runcRunDetached(bareRoot.bin, [...runcGlobal(bareRoot), 'run', '-d', '--bundle', bundle, bid], join(bundle, 'runc.err'));
@@ -121,25 +122,11 @@ export async function bareRuncBurst(opts: { count: number; concurrency: number }
   const images = await busyboxImageService(join(tmp, 'fixture'), join(tmp, 'data'));
   const image = (await images.get(TEST_IMAGE))!;
   const bare = { bin: new RuncDriver({ stateDir: join(tmp, 'containers'), runcRoot: join(tmp, 'runc-root'), images }).runc.bin, root: join(tmp, 'bare-root') };
-  const layout = hostCgroupLayout();
   const ids = Array.from({ length: opts.count }, (_, i) => `bench-burst-${i}`);
   const started: string[] = [];
   const lat: number[] = [];
   try {
-    for (const id of ids) { // bundles prepared beforehand, outside the timing
-      const bundle = join(tmp, 'bundles', id);
-      mkdirSync(bundle, { recursive: true });
-      const rootfs = await mountRootfs(image.layerDirs, bundle);
-      const oci = buildOciSpec(
-        {
-          id, podUid: 'bench', podName: 'bench', podNamespace: 'default', containerName: id, image: TEST_IMAGE, argv: ['sleep', '3600'],
-          env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, mounts: [],
-          resources: { memoryLimitBytes: 64 << 20, cpuLimitMillis: 500, pidsLimit: 64 }, hostname: 'bench', logPath: join(tmp, `${id}.log`), cgroupParent: parent,
-        },
-        { rootfsPath: rootfs.path, initHostPath: '/usr/bin/tini-static', cgroupVersion: layout.mode === 'v2' ? 'v2' : 'v1', swapAccounting: true },
-      );
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(oci));
-    }
+    for (const id of ids) await prepareBareBundle(tmp, image.layerDirs, id, parent); // outside the timing
     const t0 = performance.now();
     let next = 0;
     const worker = async () => {

@@ -156,7 +156,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         if (!inst?.running || !inst.driver || !inst.id) throw errors.badRequest(`container ${container} is not running in pod ${pod}`);
         const { driver, id } = inst;
         // stdin: the container's own, a FIFO kept open when the container has `stdin: true`.
-        const fifo = o.stdin ? (inst.spec.stdin ? driver.stdinPath?.(id) : undefined) : undefined;
+        const fifo = o.stdin && inst.spec.stdin ? driver.stdinPath?.(id) : undefined;
         if (o.stdin && !fifo) throw errors.badRequest(`container ${container} in pod ${pod} was not started with stdin: true, so its stdin cannot be attached; use kubectl attach without -i, or kubectl exec -i`);
         const file = w.logPath(container, false)!;
         // Output from now on, by record time (what stdin makes the command print comes after this

@@ -90,7 +90,8 @@ sub run {
   my $stdin_fifo = $ENV{BERTH_STDIN_FIFO};
   my $stdin_once = ($ENV{BERTH_STDIN_ONCE} // '') eq '1';
   my $stdin_hold;
-  if (defined $stdin_fifo && length $stdin_fifo) {
+  my $has_fifo = defined $stdin_fifo && length $stdin_fifo;
+  if ($has_fifo) {
     if (!-p $stdin_fifo) {
       require POSIX;
       POSIX::mkfifo($stdin_fifo, 0600) or die "shim: mkfifo $stdin_fifo: $!\n";
@@ -106,7 +107,7 @@ sub run {
   die "shim: fork: $!\n" unless defined $pid;
   if ($pid == 0) {
     close $out_r; close $err_r; close $logfh;
-    if (defined $stdin_fifo && length $stdin_fifo) {
+    if ($has_fifo) {
       close $stdin_hold if $stdin_hold;
       unless (open(STDIN, $stdin_once ? '<' : '+<', $stdin_fifo)) { print STDERR "berth: stdin $stdin_fifo: $!\n"; exit 125; }
     } else {
