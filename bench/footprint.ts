@@ -82,10 +82,9 @@ async function berthFootprint(): Promise<BerthResult> {
     const kinds = new Map<string, number[]>();
     for (const p of helpers) {
       const c = cmdlineOf(p);
-      // The agent's spawn helper (one per node) forks the shims, which title themselves berth-shim.
-      const k = c.includes('spawner.pl') ? 'spawner.pl (perl, one per node)'
-        : c.startsWith('berth-shim') || c.includes('shim.pl') ? 'shim (perl)'
-          : c.startsWith('/usr/bin/unshare') ? 'unshare' : c.includes('tini') ? 'tini' : c.split(' ')[0];
+      // The agent's spawn helper (one per node) starts the shims, which title themselves berth-shim.
+      const k = c.includes('berth-spawner') ? 'berth-spawner (C, one per node)'
+        : c.startsWith('berth-shim') ? 'berth-shim (C)' : c.includes('tini') ? 'tini' : c.split(' ')[0];
       kinds.set(k, [...(kinds.get(k) ?? []), p]);
     }
     return {

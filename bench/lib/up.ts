@@ -37,6 +37,7 @@ export function podManifest(name: string, command: string[]): object {
     apiVersion: 'v1', kind: 'Pod', metadata: { name },
     spec: {
       dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] },
+      ...(process.env.BENCH_HOSTNET === '1' ? { hostNetwork: true } : {}),
       containers: [{ name: 'main', image: 'host', command }],
     },
   };

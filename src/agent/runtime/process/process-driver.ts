@@ -2,15 +2,15 @@
  * The `process` runtime: a pod container is a host command (convention `image: host`) run on the
  * host's own file system — no root fs copy — inside private pid/mount/uts namespaces, the pod's
  * network namespace, a cgroup with the container's limits, and optionally another user. Each
- * container has a detached shim (shim.pl) that owns its stdio and writes the CRI log and the exit
- * record, so containers keep running and logging while the agent restarts.
+ * container has a detached shim (native/berth-shim.c) that sets it up, owns its stdio and writes the
+ * CRI log and the exit record, so containers keep running and logging while the agent restarts.
  */
 import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
 import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
-import { containerChain, nativeChain, nativeChainSupported } from './chain.ts';
+import { nativeChain } from './chain.ts';
 import { execInContainer } from './exec.ts';
 import { hostTools, type HostTools } from './host-tools.ts';
 import { prepareMountPoints, removeMountPoints } from './mount-points.ts';
@@ -34,8 +34,6 @@ export interface ProcessDriverOptions {
   stateDir: string;
   /** Defaults to the machine's detected layout. */
   cgroupLayout?: CgroupLayout;
-  /** The native chain where supported (default true; BERTH_NATIVE_CHAIN=0 turns it off). */
-  nativeChain?: boolean;
   /** How long start() waits for the shim to report the container's pids. */
   startTimeoutMs?: number;
 }
@@ -47,8 +45,6 @@ export class ProcessDriver implements RuntimeDriver {
   private readonly layout: CgroupLayout;
   private readonly tools: HostTools;
   private readonly waits = new Map<string, Promise<ExitResult>>();
-  /** Containers are set up by the shim itself (nativeChain) rather than by unshare + sh + nsenter. */
-  private readonly native: boolean;
   /** Containers whose exit is awaited: the sweep checks them all in one timer wake-up. */
   private readonly watching = new Map<string, { check(): void; shimPid: number }>();
   private sweepTimer?: NodeJS.Timeout;
@@ -57,7 +53,6 @@ export class ProcessDriver implements RuntimeDriver {
     this.layout = opts.cgroupLayout ?? hostCgroupLayout();
     this.tools = hostTools();
     this.capabilities = { images: false, exec: true, tty: true, oomDetection: true, recover: true, cgroups: this.layout.mode };
-    this.native = (opts.nativeChain ?? process.env.BERTH_NATIVE_CHAIN !== '0') && nativeChainSupported();
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   }
 
@@ -94,20 +89,18 @@ export class ProcessDriver implements RuntimeDriver {
       cg.create(spec.resources);
       mkdirSync(dirname(spec.logPath), { recursive: true });
       const shimLogPath = join(dir, 'shim.log');
-      const args = [dir, spec.logPath, String(cg.procsFiles.length), ...cg.procsFiles, ...(this.native ? nativeChain(this.tools, spec) : containerChain(this.tools, { ...spec, env }, { notifyFd4: true }))];
+      // The shim sets the container up itself (namespaces, mounts, hostname: see chain.ts) and
+      // reports once tini has forked the command: Running never precedes the process.
+      const args = [dir, spec.logPath, String(cg.procsFiles.length), ...cg.procsFiles, ...nativeChain(this.tools, spec)];
       // The shim runs in its own session: agent signals and exits don't reach it. Only fd 3 (the
       // ready line) leads back to us, and the shim closes it at once.
       // The shim's own env carries only the log limits; the container's env is read from the env file.
-      // BERTH_INIT_NOTIFY: the chain tells the shim when its setup is done (no polling for the init),
-      // and the shim reports once tini has forked the command: Running never precedes the process.
-      const shimEnv: Record<string, string> = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles), BERTH_INIT_NOTIFY: '1' };
-      // The native chain: the shim sets the container up with system calls (see chain.ts).
-      if (this.native) shimEnv.BERTH_CHAIN = 'native';
+      const shimEnv: Record<string, string> = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
       // stdin: true — the command reads a FIFO the shim makes (attach -i writes into it).
       if (spec.stdin) shimEnv.BERTH_STDIN_FIFO = join(dir, STDIN_FIFO);
       if (spec.stdin && spec.stdinOnce) shimEnv.BERTH_STDIN_ONCE = '1';
       const timeoutMs = this.opts.startTimeoutMs ?? 5000;
-      const launched = await launchShim({ perl: this.tools.perl, args, env: shimEnv, shimLog: shimLogPath, timeoutMs, runtime: 'process', onExit: (pid) => this.shimExited(pid) });
+      const launched = await launchShim({ args, env: shimEnv, shimLog: shimLogPath, timeoutMs, runtime: 'process', onExit: (pid) => this.shimExited(pid) });
       shim = launched;
       const [chainPid, initPid] = await launched.ready;
       const startedAt = new Date();

@@ -1,15 +1,13 @@
 /**
- * Starts a container shim (shim.pl) for either runtime: forked by the agent's spawn helper when it
- * runs (shim.pl is loaded there: no fork of Node, no Perl start), else spawned by Node. Either way
- * the shim is in its own session and reports "<chainPid> <initPid>" once, which `ready` resolves
- * with (or rejects, with the shim's log, when it exits first or stays silent for `timeoutMs`).
+ * Starts a container shim (native/berth-shim.c) for either runtime: forked and exec'd by the agent's
+ * spawn helper when it runs (no fork of Node), else spawned by Node. Either way the shim is in its
+ * own session and reports "<chainPid> <initPid>" once, which `ready` resolves with (or rejects, with
+ * the shim's log, when it exits first or stays silent for `timeoutMs`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { nativeBinary } from './native-binary.ts';
 import { spawner } from './spawner.ts';
-
-const SHIM = fileURLToPath(new URL('./shim.pl', import.meta.url));
 
 export interface LaunchedShim {
   pid: number;
@@ -20,8 +18,7 @@ export interface LaunchedShim {
 }
 
 export interface ShimLaunch {
-  perl: string;
-  /** shim.pl's arguments (without the script). */
+  /** The shim's arguments (argv[1…]). */
   args: string[];
   /** The shim's own environment (not the container's). */
   env: Record<string, string>;
@@ -45,11 +42,11 @@ export async function launchShim(o: ShimLaunch): Promise<LaunchedShim> {
   };
   const helper = spawner();
   if (helper) {
-    const h = await helper.startShim(o.args, o.env, o.shimLog, o.onExit);
+    const h = await helper.startShim(nativeBinary('berth-shim'), o.args, o.env, o.shimLog, o.onExit);
     return { pid: h.pid, kill: h.kill, unref: () => {}, ready: withTimeout(h.ready, o.timeoutMs, fail) };
   }
   const log = openSync(o.shimLog, 'a');
-  const child = spawn(o.perl, [SHIM, ...o.args], { detached: true, stdio: ['ignore', 'ignore', log, 'pipe'], env: o.env });
+  const child = spawn(nativeBinary('berth-shim'), o.args, { detached: true, stdio: ['ignore', 'ignore', log, 'pipe'], env: o.env });
   closeSync(log);
   return { pid: child.pid ?? 0, kill: (sig) => child.kill(sig), unref: () => child.unref(), ready: readReady(child, o.timeoutMs, fail) };
 }

@@ -1,26 +1,18 @@
 /**
- * The agent's spawn helper (spawner.pl): one small long-lived Perl process that forks and execs the
- * agent's short commands (ip, CNI plugins, nft) and forks the process runtime's shims.
+ * The agent's spawn helper (native/berth-spawner.c): one small long-lived process that starts the
+ * agent's short commands (ip, CNI plugins, nft) and the container shims with posix_spawn, and makes
+ * its mount(2)/umount2(2) calls.
  *
  * Why: Node forks synchronously — libuv's spawn() copies the page tables of the whole (large) Node
  * process and blocks the event loop until the child has exec'd, ~5-20 ms per command on a small VM,
- * and a pod takes several commands. Through the helper a command costs the agent one line on a pipe,
- * and a shim costs neither a fork of Node nor a Perl start (the helper has shim.pl loaded).
+ * and a pod takes several commands. Through the helper a command or a shim costs the agent one line
+ * on a pipe, and the helper's vfork-style spawn copies no pages.
  *
- * Falls back to Node's own spawn when the helper cannot run (no perl) or BERTH_SPAWNER=0.
+ * Falls back to Node's own spawn when the helper cannot run (it cannot be built) or BERTH_SPAWNER=0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { constants as osConstants } from 'node:os';
-import { findHostTool } from './host-tools.ts';
-
-// Beside this module; from a dist/ build that did not copy it, the one in the source tree.
-const SPAWNER = [new URL('./spawner.pl', import.meta.url), new URL('../../../../../src/agent/runtime/process/spawner.pl', import.meta.url)]
-  .map((u) => fileURLToPath(u)).find((p) => existsSync(p));
-const SHIM = fileURLToPath(new URL('./shim.pl', import.meta.url));
-/** Room in the helper's argv for the shims' process titles ($0 = "berth-shim STATE_DIR LOG_PATH"). */
-const TITLE_ROOM = ' '.repeat(1024);
+import { nativeBinary } from './native-binary.ts';
 
 /** Outcome of one command: exit code (or -1 when killed by a signal) and its output. */
 export interface CommandResult {
@@ -80,11 +72,11 @@ class Spawner {
 
   private ensure(): ChildProcess | undefined {
     if (this.child) return this.child;
-    if (this.broken || !SPAWNER) return undefined;
+    if (this.broken) return undefined;
     let child: ChildProcess;
     try {
       // Own session: a Ctrl-C on the agent's terminal does not reach it; it exits on stdin EOF.
-      child = spawn(findHostTool('perl') ?? 'perl', [SPAWNER!, SHIM, TITLE_ROOM], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+      child = spawn(nativeBinary('berth-spawner'), [], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     } catch {
       this.broken = true;
       return undefined;
@@ -179,7 +171,7 @@ class Spawner {
 
   /**
    * mount(2) (`M`) or umount2(2) (`U`) done by the helper itself, no fork. Resolves code 0, the
-   * errno (message in stderr), or -2 when the helper knows no system call numbers for this machine.
+   * errno (message in stderr), or -2 when there is no helper (the caller runs mount(8) instead).
    */
   syscall(op: 'M' | 'U', fields: string[]): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
@@ -191,8 +183,8 @@ class Spawner {
     });
   }
 
-  /** Forks a shim; `onExit` is called with its pid when it exits (while this helper lives). */
-  startShim(shimArgs: string[], env: Record<string, string>, shimLog: string, onExit?: (pid: number) => void): Promise<ShimProcess> {
+  /** Starts the shim binary `bin`; `onExit` is called with its pid when it exits (while this helper lives). */
+  startShim(bin: string, shimArgs: string[], env: Record<string, string>, shimLog: string, onExit?: (pid: number) => void): Promise<ShimProcess> {
     return new Promise((resolvePid, rejectPid) => {
       let resolveReady!: (v: [number, number]) => void;
       let rejectReady!: (e: Error) => void;
@@ -200,7 +192,7 @@ class Spawner {
       ready.catch(() => {});
       let pid = 0;
       let reported = false;
-      const id = this.send(['H', b64(shimLog), ...envFields(env), ...fields(shimArgs)], {
+      const id = this.send(['H', b64(bin), b64(shimLog), ...envFields(env), ...fields(shimArgs)], {
         onPid: (p) => {
           pid = p;
           resolvePid({ pid, ready, kill: (signal) => { if (!reported) this.kill(id, signal); else try { process.kill(pid, signal); } catch { /* gone */ } } });
@@ -237,7 +229,7 @@ export function runCommand(file: string, args: string[], opts: CommandOptions = 
 
 /**
  * Mounts `source` on `target` by a system call in the spawn helper; false when that is not possible
- * here (no helper, unknown machine) and the caller must run mount(8). Throws the kernel's error.
+ * here (no helper) and the caller must run mount(8). Throws the kernel's error.
  */
 export async function mountBySyscall(source: string, target: string, fstype: string, data: string): Promise<boolean> {
   const r = await spawner()?.syscall('M', [b64(source), b64(target), b64(fstype), b64(data)]);

@@ -1,7 +1,7 @@
 /**
  * The `runc` runtime: pod containers from OCI images. The image's layers are mounted as an
  * overlay rootfs in the container's directory, which is also the OCI bundle (config.json from
- * oci-spec.ts). The process driver's detached perl shim (../process/shim.pl) runs `runc run` in
+ * oci-spec.ts). The process driver's detached shim (native/berth-shim.c) runs `runc run` in
  * the foreground as its child, so log capture (CRI format + rotation), the exit record and the
  * independence from the agent process are the process driver's, unchanged. See README.md.
  */
@@ -140,7 +140,7 @@ export class RuncDriver implements RuntimeDriver {
       if (spec.stdin && spec.stdinOnce && !spec.tty) shimEnv.BERTH_STDIN_ONCE = '1';
       const timeoutMs = this.opts.startTimeoutMs ?? 15_000;
       const deadline = Date.now() + timeoutMs;
-      const launched = await launchShim({ perl: this.tools.perl, args: [dir, spec.logPath, '1', pidFile, ...cmd], env: shimEnv, shimLog: join(dir, 'shim.log'), timeoutMs, runtime: 'runc' });
+      const launched = await launchShim({ args: [dir, spec.logPath, '1', pidFile, ...cmd], env: shimEnv, shimLog: join(dir, 'shim.log'), timeoutMs, runtime: 'runc' });
       shim = launched;
       const [runcPid, reported] = await launched.ready;
       const initPid = reported || (await this.awaitInit(dir, runcPid, pidFile, deadline));
