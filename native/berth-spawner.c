@@ -14,6 +14,8 @@
  *     K id signo                                             signal the child of request id
  *     M id B(source) B(target) B(fstype) B(data)             mount(2) here (overlay rootfs)
  *     U id B(target) flags                                   umount2(2) here
+ *     N id B(path) lo                                        `ip netns add` (+ `lo` up when lo is 1): a new
+ *                                                            network namespace pinned at path; X when done
  *   helper -> agent
  *     P id pid                        started
  *     R id chainPid initPid           a shim's ready line
@@ -32,7 +34,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -323,6 +330,61 @@ static void mount_request(char op, long id, char **f, int nf) {
   buf_add(&to_agent, "\n", 1);
 }
 
+/* `ip netns add` without a program: PATH (under a shared mount of its directory, so the mount
+ * propagates into the containers' mount namespaces) pins a new network namespace, made by a forked
+ * child that also brings its `lo` up. The child is a request like a command: X when it is reaped,
+ * its errors on stderr. (A failed child leaves PATH behind as an empty file; the agent removes it.) */
+static void netns_add(long id, char **f, int nf) {
+  if (nf < 2) { send_fail(id, "bad request"); return; }
+  char *path = unb64(f[0], NULL);
+  int lo = atoi(f[1]);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  char msg[4300];
+  int made = 0, err[2] = {-1, -1}, fd;
+  if (!slash || slash == dir) { send_fail(id, "netns path must be absolute, below a directory"); goto out; }
+  *slash = 0;
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST) { snprintf(msg, sizeof msg, "mkdir %s: %s", dir, strerror(errno)); send_fail(id, msg); goto out; }
+  while (mount("", dir, "none", MS_SHARED | MS_REC, NULL) != 0) {
+    if (errno != EINVAL || made) { snprintf(msg, sizeof msg, "mount --make-shared %s: %s", dir, strerror(errno)); send_fail(id, msg); goto out; }
+    if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) != 0) { snprintf(msg, sizeof msg, "mount --bind %s: %s", dir, strerror(errno)); send_fail(id, msg); goto out; }
+    made = 1;
+  }
+  fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) { snprintf(msg, sizeof msg, "cannot create namespace file %s: %s", path, strerror(errno)); send_fail(id, msg); goto out; }
+  close(fd);
+  if (pipe2(err, O_CLOEXEC) != 0) { send_fail(id, strerror(errno)); unlink(path); goto out; }
+  pid_t pid = fork();
+  if (pid < 0) { send_fail(id, strerror(errno)); unlink(path); close(err[0]); close(err[1]); goto out; }
+  if (pid == 0) {
+    const char *what = "unshare(CLONE_NEWNET)";
+    if (unshare(CLONE_NEWNET) == 0) {
+      what = "lo up";
+      int s = lo ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
+      struct ifreq ifr;
+      memset(&ifr, 0, sizeof ifr);
+      strcpy(ifr.ifr_name, "lo");
+      if (!lo || (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) == 0))) {
+        what = "bind /proc/self/ns/net";
+        if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) == 0) _exit(0);
+      }
+    }
+    char m[4200];
+    int n = snprintf(m, sizeof m, "%s: %s", what, strerror(errno));
+    ssize_t w = write(err[1], m, (size_t)n);
+    (void)w;
+    _exit(1);
+  }
+  close(err[1]);
+  struct req *r = new_req(id, 'C');
+  r->pid = pid;
+  r->fd[FD_ERR] = err[0];
+  send_line("P %ld %ld\n", id, (long)pid);
+out:
+  free(path);
+}
+
 static void handle_request(char *line) {
   size_t max = strlen(line) + 2; /* at most one field per byte, plus one */
   char **f = malloc(max * sizeof *f);
@@ -333,6 +395,7 @@ static void handle_request(char *line) {
     if (op == 'C') start_command(id, f + 2, nf - 2);
     else if (op == 'H') start_shim(id, f + 2, nf - 2);
     else if (op == 'M' || op == 'U') mount_request(op, id, f + 2, nf - 2);
+    else if (op == 'N') netns_add(id, f + 2, nf - 2);
     else if (op == 'K' && nf >= 3) {
       for (struct req *r = reqs; r; r = r->next)
         if (r->id == id && !r->reaped) kill(r->pid, atoi(f[2]));

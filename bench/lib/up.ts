@@ -31,13 +31,19 @@ export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+/** Pod options the benches vary. */
+export interface PodOptions {
+  /** The host's network, as a PM2 process has (no network namespace, no CNI). */
+  hostNetwork?: boolean;
+}
+
 /** A process pod running `command` directly on the host, no DNS to the host's resolver. */
-export function podManifest(name: string, command: string[]): object {
+export function podManifest(name: string, command: string[], opts: PodOptions = {}): object {
   return {
     apiVersion: 'v1', kind: 'Pod', metadata: { name },
     spec: {
       dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] },
-      ...(process.env.BENCH_HOSTNET === '1' ? { hostNetwork: true } : {}),
+      ...(opts.hostNetwork ? { hostNetwork: true } : {}),
       containers: [{ name: 'main', image: 'host', command }],
     },
   };
@@ -51,7 +57,7 @@ export interface UpCluster {
   agent: http.Agent;
   logs(): string;
   alive(): boolean;
-  createPod(name: string, command: string[]): Promise<void>;
+  createPod(name: string, command: string[], opts?: PodOptions): Promise<void>;
   /** Deletes every pod in `default` and waits until the API has none and their netns/cgroups are gone. */
   deleteAllPods(timeoutMs?: number): Promise<void>;
   /** deleteAllPods, SIGTERM (SIGKILL after 5 s), remove data dir and host network leftovers. Idempotent. */
@@ -204,8 +210,8 @@ export async function startUp(): Promise<UpCluster> {
 
   return {
     url, pid: child.pid!, dataDir, agent, logs: () => log, alive,
-    createPod: async (name, command) => {
-      await request(agent, 'POST', `${url}${PODS}`, JSON.stringify(podManifest(name, command)));
+    createPod: async (name, command, opts) => {
+      await request(agent, 'POST', `${url}${PODS}`, JSON.stringify(podManifest(name, command, opts)));
     },
     deleteAllPods, stop,
   };
@@ -389,6 +395,6 @@ export async function createEach(names: string[], create: (name: string, i: numb
 }
 
 /** Creates process pods running `commands[i]`; returns each send time (nowMs). */
-export function createPods(up: UpCluster, names: string[], commands: string[][], concurrency = 10): Promise<number[]> {
-  return createEach(names, (n, i) => up.createPod(n, commands[i]), concurrency);
+export function createPods(up: UpCluster, names: string[], commands: string[][], concurrency = 10, opts: PodOptions = {}): Promise<number[]> {
+  return createEach(names, (n, i) => up.createPod(n, commands[i], opts), concurrency);
 }

@@ -2,9 +2,10 @@
  * Named network namespaces (`ip netns`): one per pod, `berth-<uid-short>`, bind-mounted at
  * /var/run/netns/NAME so it outlives the agent process (pods keep networking across restarts).
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { netnsAddBySyscall, unmountBySyscall } from '../runtime/process/spawner.ts';
 import { ip } from './exec.ts';
 
 /** Where iproute2 bind-mounts named namespaces. */
@@ -30,35 +31,47 @@ export function netnsExists(name: string): boolean {
 }
 
 /**
- * Creates the namespace (no error when it already exists) and brings up its `lo` — unless
- * `loopbackUp` is false because the caller does it itself ({@link loopbackUp}); returns its path.
+ * Creates the namespace with its `lo` up (no error when it already exists); returns its path. The
+ * agent's spawn helper does what `ip netns add` and `ip link set lo up` do (two programs per pod
+ * less); without it, ip runs.
  */
-export async function createNetns(name: string, opts: { loopbackUp?: boolean } = {}): Promise<string> {
+export async function createNetns(name: string): Promise<string> {
+  const p = netnsPath(name);
   if (!netnsExists(name)) {
     try {
+      if (await netnsAddBySyscall(p, true)) return p;
       await ip('netns', 'add', name);
     } catch (err) {
       if (!netnsExists(name)) throw err; // lost a race with a concurrent add: fine
     }
   }
-  if (opts.loopbackUp !== false) await loopbackUp(name);
-  return netnsPath(name);
+  await loopbackUp(name);
+  return p;
 }
 
-/** Brings up `lo` in the named namespace (what the CNI `loopback` plugin does, for a fifth of its cost). */
+/** Brings up `lo` in the named namespace (what the CNI `loopback` plugin does). */
 export async function loopbackUp(name: string): Promise<void> {
   await ip('-n', name, 'link', 'set', 'lo', 'up');
 }
 
-/** Deletes the namespace; a missing one is not an error. */
+/**
+ * Deletes the namespace (as `ip netns del`: a lazy unmount, then the file); a missing one is not an
+ * error. The unmount is the spawn helper's system call where it runs.
+ */
 export async function deleteNetns(name: string): Promise<void> {
   if (!netnsExists(name)) return;
+  const p = netnsPath(name);
   try {
-    await ip('netns', 'del', name);
+    // EINVAL: not a mount point (a namespace file whose creation failed half-way): just remove it.
+    const unmounted = await unmountBySyscall(p, MNT_DETACH).catch((err: Error) => { if (/Invalid argument/.test(err.message)) return true; throw err; });
+    if (unmounted) await rm(p, { force: true });
+    else await ip('netns', 'del', name);
   } catch (err) {
     if (netnsExists(name)) throw err;
   }
 }
+
+const MNT_DETACH = 2;
 
 /** Names of the namespaces with the given prefix (Berth's). */
 export async function listNetns(prefix = DEFAULT_NETNS_PREFIX): Promise<string[]> {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Logger } from '../../util/log.ts';
 import { DEFAULT_CNI_BIN_DIR, ResultCache, primaryIPv4, runConflist, type CniConflist, type CniResult, type CniRuntime } from './cni.ts';
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK_NAME, DEFAULT_NODE_POD_CIDR, buildBerthConflist, writeBerthConflist } from './cni-config.ts';
-import { DEFAULT_NETNS_PREFIX, createNetns, deleteNetns, listNetns, loopbackUp, netnsExists, netnsName, netnsPath } from './netns.ts';
+import { DEFAULT_NETNS_PREFIX, createNetns, deleteNetns, listNetns, netnsExists, netnsName, netnsPath } from './netns.ts';
 
 const IFNAME = 'eth0';
 /** CNI operations in flight at once (each spawns a few plugin processes). */
@@ -145,17 +145,10 @@ export class PodNetwork {
         this.log?.warn('pod network: cleaning partial state before setup', { pod: pod.uid, netns: name, cached: !!cached });
         await this.release(pod.uid, netnsExists(name) ? nsPath : '', cached);
       }
-      await createNetns(name, { loopbackUp: false });
+      await createNetns(name);
       let result: CniResult | undefined;
       try {
-        // `lo` comes up beside the CNI ADD (they touch different interfaces), off the critical path.
-        const [add, lo] = await Promise.allSettled([
-          runConflist('ADD', this.conflist, this.runtime(pod.uid, nsPath, pod)),
-          loopbackUp(name),
-        ]);
-        if (add.status === 'fulfilled') result = add.value;
-        if (add.status === 'rejected') throw add.reason;
-        if (lo.status === 'rejected') throw lo.reason;
+        result = await runConflist('ADD', this.conflist, this.runtime(pod.uid, nsPath, pod));
         if (!result) throw new Error('CNI ADD returned no result');
         await this.cache.save(net, pod.uid, IFNAME, result);
         return this.info(nsPath, result, pod);

@@ -1,12 +1,14 @@
-/** The spawn helper (spawner.pl) through runCommand: output, exit codes, stdin, env, failures, timeouts; mount(2) in the helper. */
+/** The spawn helper (native/berth-spawner.c) through runCommand: output, exit codes, stdin, env, failures, timeouts; mount(2) and network namespaces in the helper. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { mountBySyscall, runCommand, spawner, unmountBySyscall } from './spawner.ts';
+import { dirname, join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { createNetns, deleteNetns, netnsPath } from '../../network/netns.ts';
+import { mountBySyscall, netnsAddBySyscall, runCommand, spawner, unmountBySyscall } from './spawner.ts';
 
-test('the helper is available (perl) and runs commands: stdout, stderr, exit code', async () => {
+test('the helper is available and runs commands: stdout, stderr, exit code', async () => {
   assert.ok(spawner(), 'spawn helper available');
   assert.deepEqual(await runCommand('echo', ['hello', 'wörld', '']), { code: 0, stdout: 'hello wörld \n', stderr: '' });
   assert.deepEqual(await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3']), { code: 3, stdout: 'out\n', stderr: 'err\n' });
@@ -68,5 +70,28 @@ test('mount(2) and umount2(2) in the helper: an overlay appears and goes; kernel
   } finally {
     await unmountBySyscall(join(dir, 'root'), 2).catch(() => {});
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('network namespaces from the helper: lo is up, the namespace is pinned and propagates; delete removes it; errors are clear', async () => {
+  assert.equal(process.getuid?.(), 0, 'network namespaces need root');
+  const name = `berth-sptest-${process.pid}`;
+  try {
+    assert.equal(await createNetns(name), netnsPath(name));
+    const real = join(realpathSync(dirname(netnsPath(name))), name); // /var/run is /run
+    assert.ok(mounted(real), 'a bind mount of the namespace');
+    const lo = await runCommand('ip', ['-n', name, '-o', 'link', 'show', 'lo']);
+    assert.match(lo.stdout, /<LOOPBACK,UP,LOWER_UP>/);
+    const links = await runCommand('ip', ['-n', name, '-o', 'link', 'show']);
+    assert.equal(links.stdout.trim().split('\n').length, 1, 'a new namespace: only lo');
+    // Idempotent, as `ip netns add` after a crash: an existing namespace is kept.
+    assert.equal(await createNetns(name), netnsPath(name));
+    await assert.rejects(netnsAddBySyscall(netnsPath(name), true), /cannot create namespace file .*File exists/);
+    assert.ok(existsSync(netnsPath(name)), 'a refused add leaves the existing namespace alone');
+    await deleteNetns(name);
+    assert.ok(!existsSync(netnsPath(name)) && !mounted(real));
+    await deleteNetns(name); // a missing one is no error
+  } finally {
+    await runCommand('ip', ['netns', 'del', name]);
   }
 });

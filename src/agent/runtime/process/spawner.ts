@@ -11,6 +11,7 @@
  * Falls back to Node's own spawn when the helper cannot run (it cannot be built) or BERTH_SPAWNER=0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { nativeBinary } from './native-binary.ts';
 
@@ -170,10 +171,11 @@ class Spawner {
   }
 
   /**
-   * mount(2) (`M`) or umount2(2) (`U`) done by the helper itself, no fork. Resolves code 0, the
-   * errno (message in stderr), or -2 when there is no helper (the caller runs mount(8) instead).
+   * mount(2) (`M`) or umount2(2) (`U`) done by the helper itself, no fork, or a network namespace
+   * made by a fork of it (`N`). Resolves code 0, the errno (`N`: 1; the message in stderr), or -2
+   * when there is no helper (the caller runs mount(8) or ip instead).
    */
-  syscall(op: 'M' | 'U', fields: string[]): Promise<CommandResult> {
+  syscall(op: 'M' | 'U' | 'N', fields: string[]): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
       this.send([op, ...fields], {
         fallback: () => resolve({ code: -2, stdout: '', stderr: 'spawn helper unavailable' }),
@@ -243,6 +245,21 @@ export async function unmountBySyscall(target: string, flags = 0): Promise<boole
   const r = await spawner()?.syscall('U', [b64(target), String(flags)]);
   if (!r || r.code === -2) return false;
   if (r.code !== 0) throw new Error(`umount ${target}: ${r.stderr}`);
+  return true;
+}
+
+/**
+ * `ip netns add` (and `ip -n NAME link set lo up`) without running ip: the helper pins a new network
+ * namespace at `path` (iproute2's layout: a shared mount of its directory). False when there is no
+ * helper and the caller must run ip; throws the helper's message (and removes `path`) on failure.
+ */
+export async function netnsAddBySyscall(path: string, loopbackUp: boolean): Promise<boolean> {
+  const r = await spawner()?.syscall('N', [b64(path), loopbackUp ? '1' : '0']);
+  if (!r || r.code === -2) return false;
+  if (r.code !== 0) {
+    rmSync(path, { force: true });
+    throw new Error(`network namespace ${path}: ${r.stderr.trim()}`);
+  }
   return true;
 }
 
