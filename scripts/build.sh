@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # Compiles src/ to dist/ (plain JavaScript, so `berth` starts without the TypeScript loader), copies
 # the non-code assets the modules read next to themselves, and builds the agent's C programs
-# (native/NAME.c -> native/build/NAME; the agent rebuilds one itself when it is stale). bin/berth uses dist/ while it is
+# (native/shim -> native/build/berth-shim, native/spawner -> native/build/berth-spawner; the agent
+# rebuilds one itself when it is stale). bin/berth uses dist/ while it is
 # newer than every source file, and the sources through tsx otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf dist.tmp
 npx --no-install tsc -p tsconfig.build.json --outDir dist.tmp
 cp src/api/openapi/definitions.json dist.tmp/src/api/openapi/
-for p in berth-shim berth-spawner; do
-  node --import tsx -e "import('./src/agent/runtime/process/native-binary.ts').then((m) => m.compileNative('native/$p.c', 'native/build/$p'))"
-done
+node --import tsx -e "import('./src/agent/runtime/process/native-binary.ts').then((m) => { m.compileNative('native/shim', 'native/build/berth-shim'); m.compileNative('native/spawner', 'native/build/berth-spawner'); })"
 touch dist.tmp/.built
 rm -rf dist && mv dist.tmp dist

@@ -1,5 +1,5 @@
 /**
- * The argv a process container's shim (native/berth-shim.c) is given: no root file system is copied
+ * The argv a process container's shim (native/shim) is given: no root file system is copied
  * (the host's is used as is). The shim unshares the pid namespace and forks the container's pid 1,
  * which joins the pod's network namespace, unshares mount and UTS namespaces, makes mounts private,
  * mounts /proc, sets the hostname, bind-mounts the volumes, changes directory and execs

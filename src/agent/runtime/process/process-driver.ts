@@ -2,7 +2,7 @@
  * The `process` runtime: a pod container is a host command (convention `image: host`) run on the
  * host's own file system — no root fs copy — inside private pid/mount/uts namespaces, the pod's
  * network namespace, a cgroup with the container's limits, and optionally another user. Each
- * container has a detached shim (native/berth-shim.c) that sets it up, owns its stdio and writes the
+ * container has a detached shim (native/shim) that sets it up, owns its stdio and writes the
  * CRI log and the exit record, so containers keep running and logging while the agent restarts.
  */
 import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, watch, type FSWatcher } from 'node:fs';

@@ -1,4 +1,4 @@
-/** The spawn helper (native/berth-spawner.c) through runCommand: output, exit codes, stdin, env, failures, timeouts; mount(2) and network namespaces in the helper. */
+/** The spawn helper (native/spawner) through runCommand: output, exit codes, stdin, env, failures, timeouts; mount(2) and network namespaces in the helper. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

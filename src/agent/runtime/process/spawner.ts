@@ -1,5 +1,5 @@
 /**
- * The agent's spawn helper (native/berth-spawner.c): one small long-lived process that starts the
+ * The agent's spawn helper (native/spawner): one small long-lived process that starts the
  * agent's short commands (ip, CNI plugins, nft) and the container shims with posix_spawn, and makes
  * its mount(2)/umount2(2) calls.
  *

@@ -1,7 +1,7 @@
 /**
  * The `runc` runtime: pod containers from OCI images. The image's layers are mounted as an
  * overlay rootfs in the container's directory, which is also the OCI bundle (config.json from
- * oci-spec.ts). The process driver's detached shim (native/berth-shim.c) runs `runc run` in
+ * oci-spec.ts). The process driver's detached shim (native/shim) runs `runc run` in
  * the foreground as its child, so log capture (CRI format + rotation), the exit record and the
  * independence from the agent process are the process driver's, unchanged. See README.md.
  */

@@ -45,17 +45,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "container-setup.h"
+#include "cri-log.h"
 
-#define MAX_LINE 16384
 #define NATIVE "berth-native-chain"
 
 extern char **environ;
 
-static const char *g_log;
-static long long g_log_max_bytes = 10LL * 1024 * 1024;
-static long g_log_max_files = 5;
-static int g_logfd = -1;
-static long long g_log_size;
 static volatile sig_atomic_t g_stdin_hold = -1;
 static int g_sigpipe[2] = {-1, -1};
 
@@ -69,21 +65,6 @@ static void die(const char *fmt, ...) {
   exit(1);
 }
 
-/* In the container's first process, before exec: the message goes to the container's stderr. */
-static void child_fail(int code, const char *fmt, ...) {
-  char buf[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-  va_end(ap);
-  if (n < 0) n = 0;
-  if (n > (int)sizeof buf - 2) n = sizeof buf - 2;
-  buf[n++] = '\n';
-  ssize_t w = write(2, "berth: ", 7);
-  w = write(2, buf, n);
-  (void)w;
-  _exit(code);
-}
 
 static long long now_ms(void) {
   struct timeval tv;
@@ -107,250 +88,8 @@ static void write_all(int fd, const char *p, size_t n) {
   }
 }
 
-/* ---- the CRI log file, with rotation ---- */
 
-static void log_open(void) {
-  g_logfd = open(g_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-  if (g_logfd < 0) {
-    fprintf(stderr, "shim: reopen %s: %s\n", g_log, strerror(errno));
-    return;
-  }
-  struct stat st;
-  g_log_size = fstat(g_logfd, &st) == 0 ? st.st_size : 0;
-}
 
-static void log_append(const char *p, size_t n) {
-  if (g_logfd < 0) log_open(); /* a failed reopen after a rotation: try again, else drop */
-  if (g_logfd < 0) return;
-  size_t off = 0;
-  while (off < n) {
-    ssize_t w = write(g_logfd, p + off, n - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      fprintf(stderr, "shim: write %s: %s\n", g_log, strerror(errno));
-      break;
-    }
-    off += (size_t)w;
-  }
-  g_log_size += (long long)off;
-}
-
-/* Same steps as rotateIfNeeded in src/agent/streams/log-file.ts: remove rotated files numbered
- * maxFiles-1 and above, shift LOG.(k-1) -> LOG.k down to LOG -> LOG.1, then reopen LOG. */
-static void log_rotate(void) {
-  long keep = g_log_max_files - 1;
-  if (g_logfd >= 0) close(g_logfd);
-  g_logfd = -1;
-  const char *slash = strrchr(g_log, '/');
-  char dir[PATH_MAX];
-  const char *base = slash ? slash + 1 : g_log;
-  if (!slash) strcpy(dir, ".");
-  else if (slash == g_log) strcpy(dir, "/");
-  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - g_log), g_log);
-  size_t blen = strlen(base);
-  char a[PATH_MAX + 32], b[PATH_MAX + 32];
-  DIR *dh = opendir(dir);
-  if (dh) {
-    struct dirent *e;
-    while ((e = readdir(dh))) {
-      const char *n = e->d_name;
-      if (strncmp(n, base, blen) != 0 || n[blen] != '.' || !n[blen + 1]) continue;
-      const char *num = n + blen + 1;
-      if (strspn(num, "0123456789") != strlen(num)) continue;
-      if (atol(num) >= keep) {
-        snprintf(a, sizeof a, "%s.%s", g_log, num);
-        unlink(a);
-      }
-    }
-    closedir(dh);
-  }
-  if (keep >= 1) {
-    for (long k = keep - 1; k >= 1; k--) {
-      snprintf(a, sizeof a, "%s.%ld", g_log, k);
-      snprintf(b, sizeof b, "%s.%ld", g_log, k + 1);
-      if (access(a, F_OK) == 0) rename(a, b);
-    }
-    snprintf(a, sizeof a, "%s.1", g_log);
-    if (rename(g_log, a) != 0) fprintf(stderr, "shim: rotate %s: %s\n", g_log, strerror(errno));
-  } else {
-    unlink(g_log);
-  }
-  g_log_size = 0;
-  log_open();
-}
-
-/* Appends whole records; rotates after the record that brings the file to the limit, so a file
- * never ends inside a record and is at most the limit + one record long. */
-static void log_write(const char *text, size_t len) {
-  size_t pos = 0;
-  while (pos < len) {
-    long long room = g_log_max_bytes - g_log_size;
-    size_t end = len;
-    if (room <= 0 || (long long)pos + room < (long long)end) {
-      size_t from = pos + (room > 0 ? (size_t)room - 1 : 0);
-      const char *nl = from < len ? memchr(text + from, '\n', len - from) : NULL;
-      if (nl) end = (size_t)(nl - text) + 1;
-    }
-    log_append(text + pos, end - pos);
-    pos = end;
-    if (g_log_size >= g_log_max_bytes) log_rotate();
-  }
-}
-
-/* ---- output streams ---- */
-
-struct stream {
-  int fd;
-  const char *name;
-  char *buf;
-  size_t len, cap;
-};
-
-static void stamp(char out[64]) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  struct tm t;
-  gmtime_r(&tv.tv_sec, &t);
-  snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld000Z", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-           t.tm_min, t.tm_sec, (long)tv.tv_usec);
-}
-
-/* Turns the buffered output into CRI records: whole lines as F, chunks of a line over MAX_LINE as P,
- * and at EOF the unterminated rest as F. */
-static void emit(struct stream *s, int eof) {
-  char ts[64];
-  stamp(ts);
-  size_t tslen = strlen(ts), nlen = strlen(s->name);
-  size_t records = s->len / MAX_LINE + 2; /* P chunks and the last line; each newline adds one */
-  for (const char *c = s->buf, *end = s->buf + s->len; (c = memchr(c, '\n', (size_t)(end - c))); c++) records++;
-  size_t cap = s->len + records * (tslen + nlen + 8);
-  char *out = malloc(cap);
-  if (!out) die("out of memory");
-  size_t o = 0, p = 0;
-  for (;;) {
-    const char *nl = memchr(s->buf + p, '\n', s->len - p);
-    size_t rest = s->len - p, take, skip = 0;
-    char kind = 'F';
-    if (nl && (size_t)(nl - (s->buf + p)) <= MAX_LINE) {
-      take = (size_t)(nl - (s->buf + p));
-      skip = 1; /* the newline itself */
-    } else if (rest > MAX_LINE) {
-      take = MAX_LINE;
-      kind = 'P';
-    } else if (eof && rest > 0) {
-      take = rest;
-    } else {
-      break;
-    }
-    o += (size_t)sprintf(out + o, "%s %s %c ", ts, s->name, kind);
-    memcpy(out + o, s->buf + p, take);
-    o += take;
-    out[o++] = '\n';
-    p += take + skip;
-  }
-  if (p > 0) {
-    memmove(s->buf, s->buf + p, s->len - p);
-    s->len -= p;
-  }
-  if (o) log_write(out, o);
-  free(out);
-}
-
-/* Reads what is there; returns 0 at EOF (or error), 1 otherwise. */
-static int pump(struct stream *s) {
-  if (s->cap - s->len < 65536) {
-    s->cap = s->len + 65536 * 2;
-    s->buf = realloc(s->buf, s->cap);
-    if (!s->buf) die("out of memory");
-  }
-  ssize_t r = read(s->fd, s->buf + s->len, 65536);
-  if (r < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
-  if (r <= 0) {
-    emit(s, 1);
-    close(s->fd);
-    s->fd = -1;
-    return 0;
-  }
-  s->len += (size_t)r;
-  emit(s, 0);
-  return 1;
-}
-
-/* ---- the container's first process ---- */
-
-static void sys_mount(const char *src, const char *target, const char *type, unsigned long flags) {
-  if (mount(src, target, type, flags, NULL) != 0) child_fail(125, "mount %s: %s", target, strerror(errno));
-}
-
-/* The per-mount flags (nosuid, nodev, noexec, atime) of the mount at target, from mountinfo: a
- * read-only remount keeps them, as mount(8) does. */
-static unsigned long mount_flags_of(const char *target) {
-  char real[PATH_MAX];
-  if (!realpath(target, real)) snprintf(real, sizeof real, "%s", target);
-  FILE *mi = fopen("/proc/self/mountinfo", "re");
-  if (!mi) return 0;
-  char *line = NULL, opts[4096] = "";
-  size_t cap = 0;
-  while (getline(&line, &cap, mi) > 0) {
-    char *f[7];
-    int n = 0;
-    for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok && n < 7; tok = strtok_r(NULL, " ", &save)) f[n++] = tok;
-    if (n < 6) continue;
-    char mp[PATH_MAX];
-    size_t j = 0;
-    for (const char *c = f[4]; *c && j < sizeof mp - 1; c++) {
-      if (c[0] == '\\' && c[1] >= '0' && c[1] <= '7' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0' && c[3] <= '7') {
-        mp[j++] = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
-        c += 3;
-      } else {
-        mp[j++] = *c;
-      }
-    }
-    mp[j] = 0;
-    if (strcmp(mp, real) == 0) snprintf(opts, sizeof opts, "%s", f[5]);
-  }
-  free(line);
-  fclose(mi);
-  unsigned long flags = 0;
-  for (char *save = NULL, *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-    if (!strcmp(o, "nosuid")) flags |= MS_NOSUID;
-    else if (!strcmp(o, "nodev")) flags |= MS_NODEV;
-    else if (!strcmp(o, "noexec")) flags |= MS_NOEXEC;
-    else if (!strcmp(o, "noatime")) flags |= MS_NOATIME;
-    else if (!strcmp(o, "nodiratime")) flags |= MS_NODIRATIME;
-    else if (!strcmp(o, "relatime")) flags |= MS_RELATIME;
-  }
-  return flags;
-}
-
-/* What `unshare --mount --uts --propagation private --mount-proc`, a setup script (hostname, bind
- * mounts, cwd) and `nsenter --net` would do. Returns the argv to exec. */
-static char **native_setup(int argc, char **argv) {
-  if (argc < 4) child_fail(125, "native chain: too few arguments");
-  const char *host = argv[0], *wd = argv[1], *netns = argv[2];
-  long n = atol(argv[3]);
-  if (n < 0 || 4 + 3 * n > argc) child_fail(125, "native chain: bad mount count");
-  /* The container dies with its shim: never an unsupervised copy. */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(125, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
-  if (*netns) {
-    int fd = open(netns, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) child_fail(125, "network namespace %s: %s", netns, strerror(errno));
-    if (setns(fd, CLONE_NEWNET) != 0) child_fail(125, "setns %s: %s", netns, strerror(errno));
-    close(fd);
-  }
-  if (unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0) child_fail(125, "unshare(mount, uts): %s", strerror(errno));
-  sys_mount("none", "/", NULL, MS_REC | MS_PRIVATE);
-  sys_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
-  /* Our own UTS namespace: this hostname is the container's only. */
-  if (sethostname(host, strlen(host)) != 0) child_fail(125, "sethostname: %s", strerror(errno));
-  for (long i = 0; i < n; i++) {
-    const char *src = argv[4 + 3 * i], *dst = argv[5 + 3 * i], *mode = argv[6 + 3 * i];
-    sys_mount(src, dst, NULL, MS_BIND);
-    if (!strcmp(mode, "ro")) sys_mount("none", dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | mount_flags_of(dst));
-  }
-  if (*wd && chdir(wd) != 0) child_fail(125, "cd %s: %s", wd, strerror(errno));
-  return argv + 4 + 3 * n;
-}
 
 /* ---- small helpers of the parent ---- */
 
@@ -467,17 +206,19 @@ int main(int argc, char **argv) {
   char **args = calloc((size_t)argc + 1, sizeof *args);
   for (int i = 0; i < argc; i++) args[i] = strdup(argv[i]);
   const char *dir = args[1];
-  g_log = args[2];
+  const char *log = args[2];
   long nprocs = atol(args[3]);
   if (nprocs < 0 || 4 + nprocs >= argc) die("bad arguments");
   char **procs = args + 4;
   char **cmd = args + 4 + nprocs;
   int cmdc = argc - 4 - (int)nprocs;
-  set_title(argc, argv, dir, g_log);
+  set_title(argc, argv, dir, log);
 
   const char *e;
-  if ((e = getenv("BERTH_LOG_MAX_BYTES")) && atoll(e) > 0) g_log_max_bytes = atoll(e);
-  if ((e = getenv("BERTH_LOG_MAX_FILES")) && atol(e) > 0) g_log_max_files = atol(e);
+  long long log_max_bytes = 10LL * 1024 * 1024;
+  long log_max_files = 5;
+  if ((e = getenv("BERTH_LOG_MAX_BYTES")) && atoll(e) > 0) log_max_bytes = atoll(e);
+  if ((e = getenv("BERTH_LOG_MAX_FILES")) && atol(e) > 0) log_max_files = atol(e);
   const char *stdin_fifo = getenv("BERTH_STDIN_FIFO");
   int has_fifo = stdin_fifo && *stdin_fifo;
   int stdin_once = has_fifo && (e = getenv("BERTH_STDIN_ONCE")) && !strcmp(e, "1");
@@ -491,8 +232,7 @@ int main(int argc, char **argv) {
   if (ready_fd >= 0) fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 
   char **env = read_env(dir);
-  log_open();
-  if (g_logfd < 0) die("log %s: %s", g_log, strerror(errno));
+  if (cri_log_open(log, log_max_bytes, log_max_files) != 0) die("log %s: %s", log, strerror(errno));
   int out[2], err[2], notify[2] = {-1, -1};
   if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(g_sigpipe, O_CLOEXEC | O_NONBLOCK)) die("pipe: %s", strerror(errno));
   if (native) {
@@ -608,7 +348,7 @@ int main(int argc, char **argv) {
         while (read(g_sigpipe[0], drain, sizeof drain) > 0) {}
         continue;
       }
-      for (int i = 0; i < 2; i++) if (streams[i].fd == pf[j].fd) pump(&streams[i]);
+      for (int i = 0; i < 2; i++) if (streams[i].fd == pf[j].fd) stream_pump(&streams[i]);
     }
     if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
       reaped = 1;
@@ -618,11 +358,11 @@ int main(int argc, char **argv) {
   if (!reaped && waitpid(pid, &status, 0) != pid) status = 255 << 8;
   for (int i = 0; i < 2; i++) {
     if (streams[i].fd >= 0) {
-      emit(&streams[i], 1);
+      stream_emit(&streams[i], 1);
       close(streams[i].fd);
     }
   }
-  if (g_logfd >= 0) close(g_logfd);
+  cri_log_close();
 
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   int code = sig ? 128 + sig : WEXITSTATUS(status);

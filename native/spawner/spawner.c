@@ -34,78 +34,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "netns.h"
+#include "wire.h"
 
-struct buf {
-  char *p;
-  size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
-    b->p = realloc(b->p, cap);
-    if (!b->p) abort();
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = 0;
-}
-
-static void buf_free(struct buf *b) {
-  free(b->p);
-  *b = (struct buf){0};
-}
-
-/* ---- base64 ---- */
-
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void b64_add(struct buf *out, const char *s, size_t n) {
-  char q[4];
-  for (size_t i = 0; i < n; i += 3) {
-    unsigned v = (unsigned char)s[i] << 16;
-    if (i + 1 < n) v |= (unsigned char)s[i + 1] << 8;
-    if (i + 2 < n) v |= (unsigned char)s[i + 2];
-    q[0] = B64[(v >> 18) & 63];
-    q[1] = B64[(v >> 12) & 63];
-    q[2] = i + 1 < n ? B64[(v >> 6) & 63] : '=';
-    q[3] = i + 2 < n ? B64[v & 63] : '=';
-    buf_add(out, q, 4);
-  }
-}
-
-/* Decodes into a new NUL-terminated string (embedded NULs are kept in *len). */
-static char *unb64(const char *s, size_t *len) {
-  size_t n = strlen(s);
-  char *out = malloc(n / 4 * 3 + 4);
-  if (!out) abort();
-  size_t o = 0;
-  unsigned v = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *c = strchr(B64, s[i]);
-    if (s[i] == '=' || !c || !s[i]) continue;
-    v = (v << 6) | (unsigned)(c - B64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (char)((v >> bits) & 0xff);
-    }
-  }
-  out[o] = 0;
-  if (len) *len = o;
-  return out;
-}
 
 /* ---- requests ---- */
 
@@ -149,34 +83,6 @@ static void close_fd(struct req *r, int i) {
   r->fd[i] = -1;
 }
 
-/* Splits a request line into fields at single spaces, in place; empty fields (an empty base64
- * string) are kept. */
-static int split(char *line, char **f, int max) {
-  int n = 0;
-  char *p = line;
-  while (n < max) {
-    f[n++] = p;
-    char *sp = strchr(p, ' ');
-    if (!sp) break;
-    *sp = 0;
-    p = sp + 1;
-  }
-  return n;
-}
-
-/* Reads "count B..." at f[*i]; returns a NULL-terminated array of decoded strings. */
-static char **read_list(char **f, int nf, int *i) {
-  long count = *i < nf ? atol(f[(*i)++]) : 0;
-  if (count < 0 || count > nf - *i) count = 0;
-  char **out = calloc((size_t)count + 1, sizeof *out);
-  for (long k = 0; k < count; k++) out[k] = unb64(f[(*i)++], NULL);
-  return out;
-}
-
-static void free_list(char **l) {
-  for (char **p = l; p && *p; p++) free(*p);
-  free(l);
-}
 
 static void spawn_attrs(posix_spawnattr_t *at, int setsid) {
   posix_spawnattr_init(at);
@@ -330,65 +236,25 @@ static void mount_request(char op, long id, char **f, int nf) {
   buf_add(&to_agent, "\n", 1);
 }
 
-/* `ip netns add` without a program: PATH (under a shared mount of its directory, so the mount
- * propagates into the containers' mount namespaces) pins a new network namespace, made by a forked
- * child that also brings its `lo` up. The child is a request like a command: X when it is reaped,
- * its errors on stderr. (A failed child leaves PATH behind as an empty file; the agent removes it.) */
+/* N: see netns.c. */
 static void netns_add(long id, char **f, int nf) {
   if (nf < 2) { send_fail(id, "bad request"); return; }
   char *path = unb64(f[0], NULL);
-  int lo = atoi(f[1]);
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
   char msg[4300];
-  int made = 0, err[2] = {-1, -1}, fd;
-  if (!slash || slash == dir) { send_fail(id, "netns path must be absolute, below a directory"); goto out; }
-  *slash = 0;
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST) { snprintf(msg, sizeof msg, "mkdir %s: %s", dir, strerror(errno)); send_fail(id, msg); goto out; }
-  while (mount("", dir, "none", MS_SHARED | MS_REC, NULL) != 0) {
-    if (errno != EINVAL || made) { snprintf(msg, sizeof msg, "mount --make-shared %s: %s", dir, strerror(errno)); send_fail(id, msg); goto out; }
-    if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) != 0) { snprintf(msg, sizeof msg, "mount --bind %s: %s", dir, strerror(errno)); send_fail(id, msg); goto out; }
-    made = 1;
-  }
-  fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-  if (fd < 0) { snprintf(msg, sizeof msg, "cannot create namespace file %s: %s", path, strerror(errno)); send_fail(id, msg); goto out; }
-  close(fd);
-  if (pipe2(err, O_CLOEXEC) != 0) { send_fail(id, strerror(errno)); unlink(path); goto out; }
-  pid_t pid = fork();
-  if (pid < 0) { send_fail(id, strerror(errno)); unlink(path); close(err[0]); close(err[1]); goto out; }
-  if (pid == 0) {
-    const char *what = "unshare(CLONE_NEWNET)";
-    if (unshare(CLONE_NEWNET) == 0) {
-      what = "lo up";
-      int s = lo ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
-      struct ifreq ifr;
-      memset(&ifr, 0, sizeof ifr);
-      strcpy(ifr.ifr_name, "lo");
-      if (!lo || (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) == 0))) {
-        what = "bind /proc/self/ns/net";
-        if (mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) == 0) _exit(0);
-      }
-    }
-    char m[4200];
-    int n = snprintf(m, sizeof m, "%s: %s", what, strerror(errno));
-    ssize_t w = write(err[1], m, (size_t)n);
-    (void)w;
-    _exit(1);
-  }
-  close(err[1]);
+  int err_fd;
+  pid_t pid = netns_add_start(path, atoi(f[1]), &err_fd, msg, sizeof msg);
+  free(path);
+  if (pid < 0) { send_fail(id, msg); return; }
   struct req *r = new_req(id, 'C');
   r->pid = pid;
-  r->fd[FD_ERR] = err[0];
+  r->fd[FD_ERR] = err_fd;
   send_line("P %ld %ld\n", id, (long)pid);
-out:
-  free(path);
 }
 
 static void handle_request(char *line) {
   size_t max = strlen(line) + 2; /* at most one field per byte, plus one */
   char **f = malloc(max * sizeof *f);
-  int nf = split(line, f, (int)max);
+  int nf = split_fields(line, f, (int)max);
   if (nf >= 2) {
     char op = f[0][0];
     long id = atol(f[1]);
