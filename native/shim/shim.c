@@ -17,7 +17,9 @@
  *   joins the pod's network namespace, unshares mount and UTS namespaces, mounts /proc, sets the
  *   hostname, bind-mounts the volumes, changes directory and execs EXEC (tini → the command).
  *   Any other CMD (the runc runtime: `runc run …`) is exec'd as is; PROCS_FILE is then runc's pid
- *   file, and the init is the pid in it whose parent is CMD.
+ *   file, and the init is the pid in it whose parent is CMD. With BERTH_RUNC_CREATE=1, CMD is
+ *   `runc create …`: the shim (a subreaper) waits for it, reports the pid in PROCS_FILE, and from then
+ *   on waits for that init, which runs the container's process once the agent has run `runc start`.
  * Env: BERTH_LOG_MAX_BYTES (default 10 MiB), BERTH_LOG_MAX_FILES (default 5, current included),
  *   BERTH_STDIN_FIFO=PATH (stdin: true — the command reads this FIFO, held open read-write so that
  *   it never sees EOF), BERTH_STDIN_ONCE=1 (stdinOnce — the command opens it read-only, and the shim
@@ -181,6 +183,34 @@ static long find_init(const char *file, long parent) {
   return 0;
 }
 
+/* The first pid in `file` other than `not` (runc's pid file after `runc create`), or 0. */
+static long pid_in_file(const char *file, long not) {
+  char buf[64];
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t r = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (r <= 0) return 0;
+  buf[r] = 0;
+  long p = atol(buf);
+  return p > 0 && p != not ? p : 0;
+}
+
+/* Reaps children (as a subreaper there can be orphans besides `target`); 1 once `target` is reaped,
+ * its status in *status. block: wait until then (or until there is no child left). */
+static int reap_target(pid_t target, int *status, int block) {
+  for (;;) {
+    int st;
+    pid_t p = waitpid(-1, &st, block ? 0 : WNOHANG);
+    if (p < 0 && errno == EINTR) continue;
+    if (p <= 0) return 0;
+    if (p == target) {
+      *status = st;
+      return 1;
+    }
+  }
+}
+
 static void nap(double *delay) {
   struct timespec ts = {0, (long)(*delay * 1e9)};
   nanosleep(&ts, NULL);
@@ -223,6 +253,11 @@ int main(int argc, char **argv) {
   int has_fifo = stdin_fifo && *stdin_fifo;
   int stdin_once = has_fifo && (e = getenv("BERTH_STDIN_ONCE")) && !strcmp(e, "1");
   int native = !strcmp(cmd[0], NATIVE);
+  /* BERTH_RUNC_CREATE=1: CMD is `runc create …` (PROCS_FILE its pid file). The shim is a subreaper,
+   * so once runc create has exited the container's init is its child: it waits for that. The
+   * container's process runs from `runc start`, which the agent runs once the pod's network is up. */
+  int create = (e = getenv("BERTH_RUNC_CREATE")) && !strcmp(e, "1") && nprocs > 0 && !native;
+  if (create && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) die("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
 
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
@@ -294,8 +329,20 @@ int main(int argc, char **argv) {
 
   long init = 0;
   int status = 0, reaped = 0;
+  pid_t target = pid; /* the process whose end is the container's */
   double delay = 0.00025, deadline = now_s() + 2;
-  if (native) {
+  if (create) {
+    /* runc create returns once the container exists; its init then waits for `runc start`. */
+    int st = 255 << 8;
+    reap_target(pid, &st, 1);
+    init = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? pid_in_file(procs[0], pid) : 0;
+    if (init) {
+      target = (pid_t)init;
+    } else {
+      status = st; /* runc's own error is in its --log */
+      reaped = 1;
+    }
+  } else if (native) {
     close(notify[1]);
     char byte;
     ssize_t r;
@@ -307,17 +354,17 @@ int main(int argc, char **argv) {
        * is never reported before its process exists (bounded; skipped where there is no children file). */
       while (now_s() < deadline) {
         if (has_child(init) != 0) break;
-        if (waitpid(pid, &status, WNOHANG) == pid) { reaped = 1; break; }
+        if (reap_target(pid, &status, 0)) { reaped = 1; break; }
         nap(&delay);
       }
     } else {
       /* It ended before its setup was done: report no init. */
-      if (waitpid(pid, &status, 0) == pid) reaped = 1;
+      if (reap_target(pid, &status, 1)) reaped = 1;
     }
   } else {
     while (nprocs > 0 && now_s() < deadline) {
       if ((init = find_init(procs[0], pid))) break;
-      if (waitpid(pid, &status, WNOHANG) == pid) { reaped = 1; break; }
+      if (reap_target(pid, &status, 0)) { reaped = 1; break; }
       nap(&delay);
     }
   }
@@ -350,12 +397,12 @@ int main(int argc, char **argv) {
       }
       for (int i = 0; i < 2; i++) if (streams[i].fd == pf[j].fd) stream_pump(&streams[i]);
     }
-    if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
+    if (!reaped && reap_target(target, &status, 0)) {
       reaped = 1;
       reaped_at = now_s();
     }
   }
-  if (!reaped && waitpid(pid, &status, 0) != pid) status = 255 << 8;
+  if (!reaped && !reap_target(target, &status, 1)) status = 255 << 8;
   for (int i = 0; i < 2; i++) {
     if (streams[i].fd >= 0) {
       stream_emit(&streams[i], 1);

@@ -110,6 +110,14 @@ describe('OCI containers with runc on berth up', { concurrency: false }, () => {
     assert.match(events, /Pulled: Successfully pulled image ".*" in [\d.]+s .*Image size: \d+ bytes\./);
     // The image's User (app, uid 1000, with its supplementary group) and WorkingDir apply.
     assert.equal(assertOk(await k(['exec', 'web', '--', 'sh', '-c', 'echo $(id -u) $(id -G) $(pwd)']), 'exec id').trim(), '1000 1000 2000 /srv');
+    // The container was created while the pod's network was set up (runc create ∥ CNI ADD), and
+    // its process started after: at its first instruction eth0 has routes and /etc/hosts its IP.
+    await apply(pod('early', [{ name: 'c', command: ['sh', '-c', 'grep -c eth0 /proc/net/route; cat /etc/hosts'] }], { restartPolicy: 'Never' }));
+    const early = await waitPhase('early', 'Succeeded');
+    const out = assertOk(await k(['logs', 'early']), 'logs early');
+    assert.ok(Number(out.split('\n')[0]) >= 1, `routes over eth0 at start: ${out}`);
+    assert.match(out, new RegExp(`^${early.status.podIP.replace(/\./g, '\\.')}\tearly$`, 'm'), 'the pod IP line in /etc/hosts');
+    await k(['delete', 'pod', 'early', '--wait=false']);
   });
 
   test('kubectl logs -f, attach, exec -i, exec -it and port-forward reach a runc container', async () => {

@@ -50,8 +50,8 @@ export function podHostname(pod: EtcFilesPod): string {
   return (pod.spec.hostname || pod.metadata.name).slice(0, 63).replace(/[-.]+$/, '');
 }
 
-/** Renders the pod's /etc/hosts for pod IP `podIp`. */
-export function renderHostsFile(pod: EtcFilesPod, podIp: string, clusterDomain = 'cluster.local'): string {
+/** Renders the pod's /etc/hosts for pod IP `podIp` (without the pod's own line while it is unknown). */
+export function renderHostsFile(pod: EtcFilesPod, podIp: string | undefined, clusterDomain = 'cluster.local'): string {
   const lines = [
     '# Kubernetes-managed hosts file.',
     '127.0.0.1\tlocalhost',
@@ -62,7 +62,9 @@ export function renderHostsFile(pod: EtcFilesPod, podIp: string, clusterDomain =
     'fe00::2\tip6-allrouters',
   ];
   const host = podHostname(pod);
-  if (pod.spec.subdomain) {
+  if (podIp === undefined) {
+    /* the pod IP is not known yet (see rewriteHostsFile) */
+  } else if (pod.spec.subdomain) {
     lines.push(`${podIp}\t${host}.${pod.spec.subdomain}.${pod.metadata.namespace}.svc.${clusterDomain}\t${host}`);
   } else {
     lines.push(`${podIp}\t${host}`);
@@ -159,7 +161,7 @@ export interface WriteEtcFilesOptions {
  * Writes `<dataDir>/pods/<uid>/etc-hosts` and `…/resolv.conf` atomically; returns both paths.
  * `podIp` is the pod's address (for host-network pods the node IP; their hosts file is not used).
  */
-export async function writePodEtcFiles(dataDir: string, pod: EtcFilesPod, podIp: string, opts: WriteEtcFilesOptions): Promise<{ hostsPath: string; resolvConfPath: string }> {
+export async function writePodEtcFiles(dataDir: string, pod: EtcFilesPod, podIp: string | undefined, opts: WriteEtcFilesOptions): Promise<{ hostsPath: string; resolvConfPath: string }> {
   const dir = path.join(dataDir, 'pods', pod.metadata.uid);
   await mkdir(dir, { recursive: true });
   const hostResolvConf = await readFile(opts.hostResolvConfPath ?? '/etc/resolv.conf', 'utf8').catch(() => '');
@@ -174,4 +176,13 @@ export async function writePodEtcFiles(dataDir: string, pod: EtcFilesPod, podIp:
     await rename(file + '.tmp', file);
   }
   return { hostsPath, resolvConfPath };
+}
+
+/**
+ * Rewrites the hosts file with the pod IP IN PLACE (truncate and write the same inode, no rename):
+ * a container created before the IP was known has the file bind-mounted already. Its process has
+ * not started yet, so nothing reads the file half-written.
+ */
+export async function rewriteHostsFile(hostsPath: string, pod: EtcFilesPod, podIp: string, clusterDomain?: string): Promise<void> {
+  await writeFile(hostsPath, renderHostsFile(pod, podIp, clusterDomain));
 }

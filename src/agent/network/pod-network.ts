@@ -122,11 +122,12 @@ export class PodNetwork {
   }
 
   /**
-   * Gives the pod a network namespace and an address. Idempotent: when the namespace and a cached
+   * Gives the pod a network namespace and an address (`onNetns` is told as soon as the namespace
+   * exists, before the CNI ADD). Idempotent: when the namespace and a cached
    * ADD result exist (agent restart), it runs CNI CHECK and returns the existing address; partial
    * state (namespace without result, result without namespace) is cleaned and set up afresh.
    */
-  setup(pod: PodRef): Promise<PodNetworkInfo> {
+  setup(pod: PodRef, opts: { onNetns?: (netnsPath: string) => void } = {}): Promise<PodNetworkInfo> {
     return this.serial(pod.uid, async () => {
       await this.writeConfig();
       const name = netnsName(pod.uid, this.prefix);
@@ -146,6 +147,7 @@ export class PodNetwork {
         await this.release(pod.uid, netnsExists(name) ? nsPath : '', cached);
       }
       await createNetns(name);
+      opts.onNetns?.(nsPath);
       let result: CniResult | undefined;
       try {
         result = await runConflist('ADD', this.conflist, this.runtime(pod.uid, nsPath, pod));

@@ -376,6 +376,25 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       assert.deepEqual(readdirSync(stateDir), []);
     });
 
+    test('startGate: the command runs only once the gate resolves; a rejected gate fails start, leaking nothing', async () => {
+      const marker = join(tmp, `gate-${Math.random().toString(36).slice(2)}`);
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const s = spec({ argv: ['sh', '-c', `echo ran > ${marker}; sleep 30`], mounts: [{ hostPath: tmp, containerPath: tmp, readOnly: false }], startGate: gate });
+      const starting = start(s);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(!existsSync(marker), 'nothing ran before the gate opened');
+      open();
+      await starting;
+      for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(existsSync(marker), 'the command ran once the gate opened');
+      const failing = spec({ argv: ['sleep', '30'], startGate: new Promise((_, reject) => setTimeout(() => reject(new Error('CNI ADD failed: test')), 100)) });
+      await assert.rejects(driver.start(failing), /CNI ADD failed: test/);
+      await driver.destroy(failing.id);
+      assert.ok(!(await driver.list()).includes(failing.id));
+      assert.deepEqual(readdirSync(stateDir).filter((d) => d.includes(failing.id)), []);
+    });
+
     test('start latency (printed, not asserted)', async () => {
       const times: number[] = [];
       for (let i = 0; i < 5; i++) {

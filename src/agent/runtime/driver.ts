@@ -55,6 +55,12 @@ export interface ContainerSpec {
   resources: ResourceLimits;
   /** Path of the pod's network namespace (e.g. /var/run/netns/berth-…); undefined = host network. */
   netnsPath?: string;
+  /**
+   * Settles when the pod's network is up (its CNI ADD done): the container's process must not run
+   * before it resolves, and start() fails with its error when it rejects. A driver may create the
+   * container meanwhile (runc create) or simply wait. Absent: the network is up already.
+   */
+  startGate?: Promise<unknown>;
   hostname: string;
   /** File the container's stdout and stderr are appended to (the agent's log format). */
   logPath: string;

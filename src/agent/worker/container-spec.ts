@@ -9,9 +9,23 @@ import { expandArgs } from '../pod/env.ts';
 
 export interface SandboxInfo {
   netnsPath?: string;
+  /** The pod IP: set once the network is up (see `ready`). */
   ip?: string;
   hostsPath?: string;
   resolvConfPath?: string;
+  /**
+   * While the pod's CNI ADD is still running: settles when it is done (ip set, /etc/hosts complete);
+   * rejects with a {@link SandboxNetworkError}. Containers may be created meanwhile, not started.
+   */
+  ready?: Promise<void>;
+}
+
+/** The pod's network could not be set up (the kubelet's FailedCreatePodSandBox). */
+export class SandboxNetworkError extends Error {
+  constructor(cause: Error) {
+    super(cause.message);
+    this.name = 'SandboxNetworkError';
+  }
 }
 
 /** `<pod-uid>_<container>_<restartCount>`: the driver id; the restart count is recoverable from it. */
@@ -84,6 +98,7 @@ export function buildContainerSpec(i: BuildSpecInput): ContainerSpec {
     user: userOf(pod, container),
     resources,
     netnsPath: pod.spec?.hostNetwork ? undefined : i.sandbox.netnsPath,
+    startGate: i.sandbox.ready,
     hostname: pod.spec?.hostname ?? pod.metadata.name!,
     logPath: i.logPath,
     tty: !!container.tty,

@@ -18,7 +18,7 @@ import { prepareVolumes, cleanupVolumes, type PreparedVolumes } from '../pod/vol
 import { computePodStatus, statusEqual, Reasons } from '../pod/pod-status.ts';
 import { containerFieldPath } from '../pod/events.ts';
 import { containerLogPath } from '../streams/log-file.ts';
-import type { SandboxInfo } from './container-spec.ts';
+import { SandboxNetworkError, type SandboxInfo } from './container-spec.ts';
 import { prepareContainer } from './container-start.ts';
 import type { WorkerDeps } from './worker-deps.ts';
 import { adoptCompletedInits, adoptRunning, markExited, observeInstance, runPreStop, type Instance } from './instance.ts';
@@ -275,6 +275,7 @@ export class PodWorker {
         handle = await driver.start(spec);
       } catch (err) {
         await driver.destroy(spec.id).catch(() => {});
+        if (err instanceof SandboxNetworkError) return this.sandboxFailed(err);
         this.failStart(inst, Reasons.CreateContainerError, (err as Error).message);
         return;
       }
@@ -296,6 +297,13 @@ export class PodWorker {
     } finally {
       inst.starting = false;
     }
+  }
+
+  /** The network set up beside the first container's creation failed: a new sandbox next time. */
+  private async sandboxFailed(err: Error): Promise<void> {
+    this.sandbox = undefined;
+    await this.deps.recorder.event(this.pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err.message}`);
+    this.schedule(RETRY_MS);
   }
 
   private failStart(inst: Instance, reason: string, message: string): void {
@@ -336,7 +344,7 @@ export class PodWorker {
       init: this.instances.filter((i) => i.init).map((i) => observeInstance(i)),
       containers: this.instances.filter((i) => !i.init).map((i) => observeInstance(i)),
       podIP: this.sandbox?.ip, podIPs: this.sandbox?.ip ? [this.sandbox.ip] : undefined,
-      hostIP: this.deps.hostIP, startTime: this.startTime, sandboxReady: !!this.sandbox,
+      hostIP: this.deps.hostIP, startTime: this.startTime, sandboxReady: !!this.sandbox?.ip,
       podIsTerminal: this.finished,
     });
     if (statusEqual(this.pod.status, status)) return;

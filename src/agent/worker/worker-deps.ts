@@ -14,7 +14,8 @@ import type { PodImagePuller } from './image-pull.ts';
 
 /** The part of PodNetwork a worker uses (tests may fake it). */
 export interface PodNetworkLike {
-  setup(pod: { uid: string; name: string; namespace: string }): Promise<{ netnsPath: string; ip: string }>;
+  /** `onNetns`: told as soon as the namespace exists, before the CNI ADD. */
+  setup(pod: { uid: string; name: string; namespace: string }, opts?: { onNetns?: (netnsPath: string) => void }): Promise<{ netnsPath: string; ip: string }>;
   teardown(uid: string): Promise<void>;
 }
 

@@ -68,6 +68,8 @@ export class ProcessDriver implements RuntimeDriver {
   }
 
   async start(spec: ContainerSpec): Promise<ContainerHandle> {
+    // A process container starts in ~7 ms: nothing to gain from overlapping it with the network.
+    if (spec.startGate) await spec.startGate;
     const dir = this.dir(spec.id);
     if (existsSync(dir)) throw new Error(`process runtime: container ${spec.id} already exists`);
     const env = 'PATH' in spec.env ? { ...spec.env } : { ...spec.env, PATH: DEFAULT_PATH };

@@ -1,10 +1,10 @@
 /**
- * The few runc commands the driver runs itself (kill, delete), with Berth's own `--root` so
- * its containers are apart from any other runc user's on the host. `run` and `exec` are spawned
- * elsewhere (by the shim, and with the caller's stdio).
+ * The few runc commands the driver runs itself (start, kill, delete), with Berth's own `--root` so
+ * its containers are apart from any other runc user's on the host. `create`/`run` and `exec` are
+ * spawned elsewhere (by the shim, and with the caller's stdio).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { runCommand } from '../process/spawner.ts';
 
 /** How to invoke runc. */
 export interface Runc {
@@ -19,17 +19,19 @@ export function runcGlobal(r: Runc, logFile?: string): string[] {
   return ['--root', r.root, ...(logFile ? ['--log', logFile, '--log-format', 'json'] : [])];
 }
 
-/** Runs one runc command; resolves with its exit code and output (never rejects for a non-zero code). */
-export function runcRun(r: Runc, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(r.bin, [...runcGlobal(r), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+/**
+ * Runs one runc command (through the agent's spawn helper); resolves with its exit code and output
+ * (never rejects for a non-zero code). `logFile`: runc's JSON --log, for its own words on a failure.
+ */
+export async function runcRun(r: Runc, args: string[], logFile?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const res = await runCommand(r.bin, [...runcGlobal(r, logFile), ...args]);
+  return { ...res, code: res.code < 0 ? 1 : res.code };
+}
+
+/** `runc start id`: the created container runs its process. Throws runc's own error. */
+export async function runcStart(r: Runc, id: string, logFile: string): Promise<void> {
+  const res = await runcRun(r, ['start', id], logFile);
+  if (res.code !== 0) throw new Error(`runc start: ${lastRuncError(logFile) ?? (res.stderr.trim() || `exit code ${res.code}`)}`);
 }
 
 /** `runc kill [--all] id SIG`; false when runc refuses (container gone or not running). */

@@ -1,8 +1,8 @@
 /**
  * The `runc` runtime: pod containers from OCI images. The image's layers are mounted as an
  * overlay rootfs in the container's directory, which is also the OCI bundle (config.json from
- * oci-spec.ts). The process driver's detached shim (native/shim) runs `runc run` in
- * the foreground as its child, so log capture (CRI format + rotation), the exit record and the
+ * oci-spec.ts). The detached shim (native/shim) runs `runc create` (`runc run` in the foreground for
+ * a TTY) as its child, so log capture (CRI format + rotation), the exit record and the
  * independence from the agent process are the process driver's, unchanged. See README.md.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,7 +24,7 @@ import { ALL_CAPABILITIES, capabilitiesOfMask } from './oci-defaults.ts';
 import { buildOciSpec, cgroupsPathOf } from './oci-spec.ts';
 import { resolveExecutableInRootfs } from './rootfs-path.ts';
 import { pruneRuncCgroups } from './runc-cgroups.ts';
-import { lastRuncError, runcDelete, runcGlobal, runcKill, type Runc } from './runc-cli.ts';
+import { lastRuncError, runcDelete, runcGlobal, runcKill, runcStart, type Runc } from './runc-cli.ts';
 import { readExit, readRuncState, watchExit, writeRuncState, type ExitRecord, type RuncState } from './state.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -129,11 +129,18 @@ export class RuncDriver implements RuntimeDriver {
       writeEnvFile(dir, { PATH: DEFAULT_PATH, GODEBUG: 'asyncpreemptoff=1' });
       mkdirSync(dirname(spec.logPath), { recursive: true });
       const pidFile = join(dir, 'init.pid');
-      const run = [this.runc.bin, ...runcGlobal(this.runc, join(dir, 'runc.log')), 'run', '--keep', '--pid-file', pidFile, '--bundle', dir, spec.id];
+      const runcLog = join(dir, 'runc.log');
+      // Without a TTY: `runc create` now, `runc start` once the pod's network is up (startGate), so
+      // the container's creation overlaps the CNI ADD, as CRI runtimes do. A TTY container needs
+      // runc in the foreground with a terminal of its own (script): `runc run`, after the gate.
+      const create = !spec.tty;
+      if (!create && spec.startGate) await spec.startGate;
+      const run = [this.runc.bin, ...runcGlobal(this.runc, runcLog), create ? 'create' : 'run', ...(create ? [] : ['--keep']), '--pid-file', pidFile, '--bundle', dir, spec.id];
       const cmd = spec.tty ? this.ttyWrapper(dir, run) : run;
       // The shim "joins" pidFile as if it were a cgroup.procs file (runc must not be in the
       // container's cgroup); runc then replaces its content with pid 1's, which the shim reports.
       const shimEnv: Record<string, string> = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
+      if (create) shimEnv.BERTH_RUNC_CREATE = '1';
       // stdin: true without a TTY — runc passes its stdin, a FIFO the shim makes, to the container
       // (with a TTY, script's stdin is already that FIFO).
       if (spec.stdin && !spec.tty) shimEnv.BERTH_STDIN_FIFO = join(dir, STDIN_FIFO);
@@ -144,6 +151,10 @@ export class RuncDriver implements RuntimeDriver {
       shim = launched;
       const [runcPid, reported] = await launched.ready;
       const initPid = reported || (await this.awaitInit(dir, runcPid, pidFile, deadline));
+      if (create) {
+        if (spec.startGate) await spec.startGate;
+        await runcStart(this.runc, spec.id, runcLog);
+      }
       const startedAt = new Date();
       writeRuncState(dir, {
         id: spec.id,
