@@ -3,7 +3,9 @@
  * its containers are apart from any other runc user's on the host. `create`/`run` and `exec` are
  * spawned elsewhere (by the shim, and with the caller's stdio).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runCommand } from '../process/spawner.ts';
 
 /** How to invoke runc. */
@@ -28,10 +30,35 @@ export async function runcRun(r: Runc, args: string[], logFile?: string): Promis
   return { ...res, code: res.code < 0 ? 1 : res.code };
 }
 
-/** `runc start id`: the created container runs its process. Throws runc's own error. */
-export async function runcStart(r: Runc, id: string, logFile: string): Promise<void> {
-  const res = await runcRun(r, ['start', id], logFile);
-  if (res.code !== 0) throw new Error(`runc start: ${lastRuncError(logFile) ?? (res.stderr.trim() || `exit code ${res.code}`)}`);
+/**
+ * Starts a created container: the created init waits in open(2) of `<root>/<id>/exec.fifo` for a
+ * reader, writes one byte and execs the container's process; what `runc start` does is read that
+ * FIFO to its end (the init's end closes at its exec) and remove it (runc then reports the container
+ * running). Done here directly, it costs no runc start-up (~20 ms of a Go program on a small VM).
+ * `initAlive` guards the wait: if the init dies first, a write end is opened to end it. Without the
+ * FIFO (another runtime's layout), `runc start` runs. Throws when the container did not start.
+ */
+export async function runcStart(r: Runc, id: string, logFile: string, initAlive: () => boolean): Promise<void> {
+  const fifo = join(r.root, id, 'exec.fifo');
+  if (!existsSync(fifo)) {
+    const res = await runcRun(r, ['start', id], logFile);
+    if (res.code !== 0) throw new Error(`runc start: ${lastRuncError(logFile) ?? (res.stderr.trim() || `exit code ${res.code}`)}`);
+    return;
+  }
+  let waiting = true;
+  const guard = setInterval(() => {
+    if (!waiting || initAlive()) return;
+    try { closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)); } catch { /* no reader yet, or gone */ }
+  }, 50);
+  try {
+    const fh = await open(fifo, constants.O_RDONLY);
+    const data = await fh.readFile().finally(() => fh.close());
+    if (data.length === 0) throw new Error('runc runtime: the container\'s init exited before it started its process');
+  } finally {
+    waiting = false;
+    clearInterval(guard);
+  }
+  await rm(fifo, { force: true });
 }
 
 /** `runc kill [--all] id SIG`; false when runc refuses (container gone or not running). */

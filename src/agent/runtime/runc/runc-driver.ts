@@ -153,7 +153,7 @@ export class RuncDriver implements RuntimeDriver {
       const initPid = reported || (await this.awaitInit(dir, runcPid, pidFile, deadline));
       if (create) {
         if (spec.startGate) await spec.startGate;
-        await runcStart(this.runc, spec.id, runcLog);
+        await runcStart(this.runc, spec.id, runcLog, () => isAlive(initPid));
       }
       const startedAt = new Date();
       writeRuncState(dir, {
@@ -310,6 +310,15 @@ export class RuncDriver implements RuntimeDriver {
 function ownBoundingSet(): string[] {
   const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readText('/proc/self/status') ?? '');
   return m ? capabilitiesOfMask(m[1]!) : [...ALL_CAPABILITIES];
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
