@@ -18,7 +18,7 @@ export async function run(): Promise<boolean> {
   try {
     watch = await PodWatch.open(up.url);
     // One at a time first: each pod's own startup cost, without queueing behind the others.
-    const seqNames = Array.from({ length: QUICK ? 10 : 30 }, (_, i) => `bench-seq-${String(i).padStart(3, '0')}`);
+    const seqNames = Array.from({ length: QUICK ? 10 : 100 }, (_, i) => `bench-seq-${String(i).padStart(3, '0')}`);
     const seqLat: number[] = [];
     for (let i = 0; i < seqNames.length; i++) {
       const [sent] = await createPods(up, [seqNames[i]], [['sleep', String(7200 + i)]], 1);

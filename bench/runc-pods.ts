@@ -19,7 +19,7 @@ import { createEach, nowMs, PodWatch, startUp, type UpCluster } from './lib/up.t
 import { bareRuncBurst, runcStartupBench } from './runc-startup.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const SEQ = QUICK ? 5 : 20;
+const SEQ = QUICK ? 5 : 100;
 const N = QUICK ? 20 : 100;
 const CONCURRENCY = 10;
 const TARGET_P99_MS = 500;
@@ -74,7 +74,7 @@ export async function run(): Promise<boolean> {
     rmSync(tmp, { recursive: true, force: true });
   }
   // The floor, with no berth running: runc alone on a prepared bundle (and the driver alone).
-  const floor = await runcStartupBench({ count: QUICK ? 10 : 30 });
+  const floor = await runcStartupBench({ count: QUICK ? 10 : 100 });
   const burst = await bareRuncBurst({ count: N, concurrency: CONCURRENCY });
   sortNum(seq);
   sortNum(lat);
