@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -49,6 +50,7 @@
 #include <unistd.h>
 #include "container-setup.h"
 #include "cri-log.h"
+#include "procs.h"
 
 #define NATIVE "berth-native-chain"
 
@@ -139,84 +141,6 @@ static char **read_env(const char *dir) {
   return env;
 }
 
-/* Parent pid of a process (from /proc/PID/stat), or -1. */
-static long parent_of(long pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t r = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (r <= 0) return -1;
-  buf[r] = 0;
-  char *rp = strrchr(buf, ')');
-  long ppid;
-  char st;
-  if (!rp || sscanf(rp + 1, " %c %ld", &st, &ppid) != 2) return -1;
-  return ppid;
-}
-
-/* True once the process has a child (tini has forked the command); false where unknown. */
-static int has_child(long pid) {
-  char path[96], buf[64];
-  snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", pid, pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t r = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  return r > 0 && buf[0] >= '0' && buf[0] <= '9';
-}
-
-/* A pid listed in `file` whose parent is `parent` (runc's pid file names the container's init). */
-static long find_init(const char *file, long parent) {
-  char buf[4096];
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t r = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (r <= 0) return 0;
-  buf[r] = 0;
-  for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
-    long p = atol(t);
-    if (p > 0 && p != parent && parent_of(p) == parent) return p;
-  }
-  return 0;
-}
-
-/* The first pid in `file` other than `not` (runc's pid file after `runc create`), or 0. */
-static long pid_in_file(const char *file, long not) {
-  char buf[64];
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t r = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (r <= 0) return 0;
-  buf[r] = 0;
-  long p = atol(buf);
-  return p > 0 && p != not ? p : 0;
-}
-
-/* Reaps children (as a subreaper there can be orphans besides `target`); 1 once `target` is reaped,
- * its status in *status. block: wait until then (or until there is no child left). */
-static int reap_target(pid_t target, int *status, int block) {
-  for (;;) {
-    int st;
-    pid_t p = waitpid(-1, &st, block ? 0 : WNOHANG);
-    if (p < 0 && errno == EINTR) continue;
-    if (p <= 0) return 0;
-    if (p == target) {
-      *status = st;
-      return 1;
-    }
-  }
-}
-
-static void nap(double *delay) {
-  struct timespec ts = {0, (long)(*delay * 1e9)};
-  nanosleep(&ts, NULL);
-  if (*delay < 0.004) *delay *= 2; /* 0.25 ms, doubling to 4 ms: quick when idle, few wake-ups when busy */
-}
-
 /* Keeps the process title short: /proc/PID/cmdline shows "berth-shim STATE_DIR LOG_PATH", not the
  * container's command (which tools looking for that command would otherwise find twice). */
 static void set_title(int argc, char **argv, const char *dir, const char *log) {
@@ -258,6 +182,18 @@ int main(int argc, char **argv) {
    * container's process runs from `runc start`, which the agent runs once the pod's network is up. */
   int create = (e = getenv("BERTH_RUNC_CREATE")) && !strcmp(e, "1") && nprocs > 0 && !native;
   if (create && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) die("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+  /* BERTH_TTY=1 (the process runtime's `tty: true`): the container's stdio is a pseudo-terminal whose
+   * master the shim holds: output to the log as stdout, the stdin FIFO's bytes typed into it, and
+   * "COLS ROWS" lines on BERTH_RESIZE_FIFO set its size (kubectl attach -t resizes). */
+  int tty = (e = getenv("BERTH_TTY")) && !strcmp(e, "1");
+  int master = -1;
+  char slave[64] = "";
+  if (tty) {
+    master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, slave, sizeof slave) != 0) die("pseudo-terminal: %s", strerror(errno));
+    struct winsize ws = {.ws_row = 24, .ws_col = 80};
+    ioctl(master, TIOCSWINSZ, &ws);
+  }
 
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
@@ -302,10 +238,18 @@ int main(int argc, char **argv) {
     signal(SIGCHLD, SIG_DFL);
     signal(SIGUSR1, SIG_DFL);
     if (g_stdin_hold >= 0) close(g_stdin_hold);
-    int in = has_fifo ? open(stdin_fifo, stdin_once ? O_RDONLY : O_RDWR) : open("/dev/null", O_RDONLY);
-    if (in < 0) child_fail(125, "stdin %s: %s", has_fifo ? stdin_fifo : "/dev/null", strerror(errno));
-    if (dup2(in, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) _exit(125);
-    if (in > 2) close(in);
+    if (tty) {
+      /* A session of its own with the terminal as its controlling one, on 0, 1 and 2. */
+      int t = setsid() < 0 ? -1 : open(slave, O_RDWR);
+      if (t < 0 || ioctl(t, TIOCSCTTY, 0) != 0) child_fail(125, "terminal %s: %s", slave, strerror(errno));
+      if (dup2(t, 0) < 0 || dup2(t, 1) < 0 || dup2(t, 2) < 0) _exit(125);
+      if (t > 2) close(t);
+    } else {
+      int in = has_fifo ? open(stdin_fifo, stdin_once ? O_RDONLY : O_RDWR) : open("/dev/null", O_RDONLY);
+      if (in < 0) child_fail(125, "stdin %s: %s", has_fifo ? stdin_fifo : "/dev/null", strerror(errno));
+      if (dup2(in, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) _exit(125);
+      if (in > 2) close(in);
+    }
     /* Join the cgroup first: everything exec'd from here on is limited and accounted. */
     char mypid[32];
     int ml = snprintf(mypid, sizeof mypid, "%ld\n", (long)getpid());
@@ -376,13 +320,26 @@ int main(int argc, char **argv) {
   }
 
   struct stream streams[2] = {{out[0], "stdout", NULL, 0, 0}, {err[0], "stderr", NULL, 0, 0}};
+  int in_fd = -1, rz_fd = -1;
+  if (tty) {
+    /* One stream, the terminal's; the pipes are unused (their write ends are closed: EOF at once). */
+    close(out[0]);
+    close(err[0]);
+    streams[0].fd = master;
+    streams[1].fd = -1;
+    if (has_fifo) in_fd = open(stdin_fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    const char *rz = getenv("BERTH_RESIZE_FIFO");
+    if (rz && *rz && (mkfifo(rz, 0600) == 0 || errno == EEXIST)) rz_fd = open(rz, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  }
   double reaped_at = reaped ? now_s() : 0;
   for (;;) {
-    struct pollfd pf[3];
+    struct pollfd pf[5];
     int n = 0;
     for (int i = 0; i < 2; i++) if (streams[i].fd >= 0) pf[n++] = (struct pollfd){streams[i].fd, POLLIN, 0};
     if (n == 0) break;
     pf[n++] = (struct pollfd){g_sigpipe[0], POLLIN, 0};
+    if (in_fd >= 0) pf[n++] = (struct pollfd){in_fd, POLLIN, 0};
+    if (rz_fd >= 0) pf[n++] = (struct pollfd){rz_fd, POLLIN, 0};
     /* Once the process is reaped, writers that escaped the pid namespace must not hold the exit
      * report back for long. */
     if (reaped && now_s() - reaped_at > 2) break;
@@ -390,6 +347,25 @@ int main(int argc, char **argv) {
     if (r < 0 && errno != EINTR) break;
     for (int j = 0; r > 0 && j < n; j++) {
       if (!pf[j].revents) continue;
+      if (pf[j].fd == in_fd) {
+        char buf[4096];
+        ssize_t got = read(in_fd, buf, sizeof buf);
+        if (got > 0) write_all(master, buf, (size_t)got); /* typed into the terminal */
+        continue;
+      }
+      if (pf[j].fd == rz_fd) {
+        char buf[256];
+        ssize_t got = read(rz_fd, buf, sizeof buf - 1);
+        if (got <= 0) continue;
+        buf[got] = 0;
+        unsigned cols, rows;
+        for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+          if (sscanf(line, "%u %u", &cols, &rows) != 2) continue;
+          struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+          ioctl(master, TIOCSWINSZ, &ws); /* the kernel sends SIGWINCH to the foreground group */
+        }
+        continue;
+      }
       if (pf[j].fd == g_sigpipe[0]) {
         char drain[64];
         while (read(g_sigpipe[0], drain, sizeof drain) > 0) {}

@@ -165,6 +165,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           const sinceTime = new Date().toISOString();
           const once = !!inst.spec.stdinOnce && !inst.spec.tty;
           if (fifo && io.stdin) feedStdin(io.stdin, fifo, io.signal, once ? () => driver.releaseStdin?.(id) : undefined);
+          if (inst.spec.tty) io.onResize?.((size) => driver.resize?.(id, size));
           return readLogs(file, { follow: true, sinceTime, until: driver.wait(id), stderr: io.stderr }, io.stdout ?? new PassThrough().resume(), io.signal);
         };
       },

@@ -124,6 +124,10 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
     const run = await k(['run', 'piped', '-i', '--rm', '--restart=Never', '--image=host', '--labels', `e2e=${MARK}`, '--command', '--', 'cat'], 'through kubectl run\n');
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /through kubectl run\n/);
+    // kubectl run -it (tty: true): the command has a terminal of its own; what is typed reaches it.
+    const runTty = execFileSync('script', ['-qec', `kubectl --kubeconfig ${kc} --cache-dir ${b.cacheDir} run ttyrun -it --rm --restart=Never --image=host --labels e2e=${MARK} --command -- sh -c 'read x; tty; echo got:$x:$((6*7))'`, '/dev/null'], { input: 'typed\n', timeout: 60_000 }).toString();
+    assert.match(runTty, /\/dev\/pts\/\d+/);
+    assert.match(runTty, /got:typed:42/);
   });
 
   test('a Never pod that exits 0 is Succeeded; env from ConfigMap and Secret and a configMap volume are visible', async () => {

@@ -30,7 +30,7 @@ export interface DriverFixture {
   extraEnv?: string[];
 }
 
-const CRI_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) (F|P) (.*)$/;
+const CRI_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) (F|P) ([^\n]*)$/; // a line may hold a \r (terminal output)
 
 /** One parsed CRI log line. */
 export interface CriLine {
@@ -334,6 +334,32 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       assert.match(t, /\/dev\/pts\/\d+/);
       assert.equal(sizes.length, 1, 'the driver listens for resizes');
       await assert.rejects(driver.exec('no-such-container', { argv: ['true'], tty: false }));
+    });
+
+    test('tty: the command has a terminal; stdin bytes are typed into it; resize sets its size', async () => {
+      // Waits for a size other than the first, then for a line of input, and reports both.
+      const script = 'tty >/dev/null && echo is-a-tty; s0=$(stty size); i=0; while [ "$(stty size)" = "$s0" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo "size $(stty size)"; read x; echo "got $x"';
+      const s = spec({ argv: ['sh', '-c', script], tty: true, stdin: true });
+      await start(s);
+      const logText = () => readCriLog(s.logPath).map((l) => l.text.replace(/\r$/, '')).join('\n');
+      const until = async (re: RegExp) => {
+        for (let i = 0; i < 200 && !re.test(logText()); i++) await new Promise((r) => setTimeout(r, 25));
+        assert.match(logText(), re);
+      };
+      await until(/is-a-tty/);
+      assert.ok(driver.resize, 'the driver can resize a terminal');
+      // Resized until the command saw it (the first resize may land before its loop took its first size).
+      for (let i = 0; i < 40 && !/size 33 111/.test(logText()); i++) {
+        driver.resize!(s.id, { width: 111, height: 33 });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await until(/size 33 111/);
+      const fifo = driver.stdinPath?.(s.id);
+      assert.ok(fifo, 'a FIFO for stdin');
+      writeFileSync(fifo!, 'typed\n');
+      await until(/got typed/);
+      assert.equal((await driver.wait(s.id)).exitCode, 0);
+      assert.ok(readCriLog(s.logPath).every((l) => l.stream === 'stdout'), 'a terminal is one stream');
     });
 
     test('recover: a new driver instance on the same state dir re-adopts a running container', async () => {

@@ -136,4 +136,6 @@ export interface RuntimeDriver {
    * own hold on the FIFO, so that this writer closing it is the command's EOF.
    */
   releaseStdin?(id: string): void;
+  /** A container started with `spec.tty`: sets its terminal's size (`kubectl attach -t` resizes). Best effort. */
+  resize?(id: string, size: { width: number; height: number }): void;
 }

@@ -58,6 +58,8 @@ export interface AttachIO {
   stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable;
+  /** With a TTY: the client's terminal sizes (the current one first). */
+  onResize?: (listener: (size: { width: number; height: number }) => void) => void;
   signal: AbortSignal;
 }
 
@@ -184,7 +186,7 @@ function handleAttachUpgrade(wss: WebSocketServer, resolver: StreamResolver, r: 
       throw new ApiError('BERTH_BAD_REQUEST', 'websocket subprotocol v5.channel.k8s.io or v4.channel.k8s.io required');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      void serveExec(ws, async (io) => { await run({ stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, signal: io.signal }); return 0; }, streams);
+      void serveExec(ws, async (io) => { await run({ stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, onResize: streams.tty ? io.onResize : undefined, signal: io.signal }); return 0; }, streams);
     });
   }).catch((err) => refuseUpgrade(socket, err));
 }

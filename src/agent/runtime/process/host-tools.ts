@@ -8,7 +8,6 @@ import { accessSync, constants } from 'node:fs';
 export interface HostTools {
   sh: string;
   perl: string;
-  unshare: string;
   nsenter: string;
   setpriv: string;
   tini: string;
@@ -22,7 +21,6 @@ const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/
 const PACKAGES: Record<keyof HostTools, string> = {
   sh: 'dash',
   perl: 'perl',
-  unshare: 'util-linux',
   nsenter: 'util-linux',
   setpriv: 'util-linux',
   tini: 'tini',

@@ -5,7 +5,7 @@
  * container has a detached shim (native/shim) that sets it up, owns its stdio and writes the
  * CRI log and the exit record, so containers keep running and logging while the agent restarts.
  */
-import { existsSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, rmSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
 import { exitResultOf, settlesWithin } from '../exit-result.ts';
@@ -19,6 +19,8 @@ import { launchShim, type LaunchedShim } from './shim-launch.ts';
 import { STDIN_FIFO, stdinFifoOf } from './stdin-fifo.ts';
 import { procParentAndGroup, procStartTime, readExit, readState, sameProcessAlive, writeEnvFile, writeState, type ExitRecord, type ProcessState } from './state.ts';
 
+/** The FIFO of a TTY container's "COLS ROWS" lines, in its state dir. */
+const RESIZE_FIFO = 'resize';
 /** The safety-net sweep over every watched container (exits are seen by events before that). */
 const SWEEP_MS = 10_000;
 /** The per-container poll, only for a container whose state dir cannot be watched. */
@@ -100,7 +102,10 @@ export class ProcessDriver implements RuntimeDriver {
       const shimEnv: Record<string, string> = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
       // stdin: true — the command reads a FIFO the shim makes (attach -i writes into it).
       if (spec.stdin) shimEnv.BERTH_STDIN_FIFO = join(dir, STDIN_FIFO);
-      if (spec.stdin && spec.stdinOnce) shimEnv.BERTH_STDIN_ONCE = '1';
+      if (spec.stdin && spec.stdinOnce && !spec.tty) shimEnv.BERTH_STDIN_ONCE = '1';
+      // tty: true — a pseudo-terminal the shim holds (the FIFO's bytes are typed into it); sizes
+      // come through a second FIFO (resize()).
+      if (spec.tty) Object.assign(shimEnv, { BERTH_TTY: '1', BERTH_RESIZE_FIFO: join(dir, RESIZE_FIFO) });
       const timeoutMs = this.opts.startTimeoutMs ?? 5000;
       const launched = await launchShim({ args, env: shimEnv, shimLog: shimLogPath, timeoutMs, runtime: 'process', onExit: (pid) => this.shimExited(pid) });
       shim = launched;
@@ -136,6 +141,16 @@ export class ProcessDriver implements RuntimeDriver {
 
   stdinPath(id: string): string | undefined {
     return stdinFifoOf(this.dir(id));
+  }
+
+  resize(id: string, size: { width: number; height: number }): void {
+    // The shim holds the FIFO open read-write: a non-blocking open for writing succeeds while it runs.
+    try {
+      const fd = openSync(join(this.dir(id), RESIZE_FIFO), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+      try { writeSync(fd, `${Math.round(size.width)} ${Math.round(size.height)}\n`); } finally { closeSync(fd); }
+    } catch {
+      /* no terminal, or the container is gone */
+    }
   }
 
   releaseStdin(id: string): void {

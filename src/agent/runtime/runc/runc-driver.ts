@@ -13,6 +13,7 @@ import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts
 import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
 import { shellQuote } from '../process/chain.ts';
+import { resizeTty } from '../process/exec.ts';
 import { findHostTool, hostTools, type HostTools } from '../process/host-tools.ts';
 import { launchShim, type LaunchedShim } from '../process/shim-launch.ts';
 import { STDIN_FIFO, stdinFifoOf } from '../process/stdin-fifo.ts';
@@ -218,6 +219,13 @@ export class RuncDriver implements RuntimeDriver {
 
   stdinPath(id: string): string | undefined {
     return stdinFifoOf(this.dir(id));
+  }
+
+  resize(id: string, size: { width: number; height: number }): void {
+    const st = readRuncState(this.dir(id));
+    // A TTY container's runc runs under script, on script's terminal: resizing that terminal sends
+    // runc a SIGWINCH, and runc resizes the container's console.
+    if (st?.tty && !readExit(this.dir(id))) resizeTty(this.tools, st.runcPid, size);
   }
 
   releaseStdin(id: string): void {
