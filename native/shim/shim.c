@@ -231,12 +231,12 @@ int main(int argc, char **argv) {
   pid_t pid = fork();
   if (pid < 0) die("fork: %s", strerror(errno));
   if (pid == 0) {
-    /* The container gets default signal dispositions, whatever the shim ignores. */
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGCHLD, SIG_DFL);
-    signal(SIGUSR1, SIG_DFL);
+    /* The container gets default signal dispositions, whatever the shim ignores or handles (an
+     * ignored signal stays ignored across exec), and an empty signal mask. */
+    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     if (g_stdin_hold >= 0) close(g_stdin_hold);
     if (tty) {
       /* A session of its own with the terminal as its controlling one, on 0, 1 and 2. */

@@ -87,11 +87,7 @@ static void close_fd(struct req *r, int i) {
 static void spawn_attrs(posix_spawnattr_t *at, int setsid) {
   posix_spawnattr_init(at);
   sigset_t def, none;
-  sigemptyset(&def);
-  sigaddset(&def, SIGPIPE);
-  sigaddset(&def, SIGHUP);
-  sigaddset(&def, SIGINT);
-  sigaddset(&def, SIGCHLD);
+  sigfillset(&def); /* every signal back to its default: nothing this helper ignores leaks */
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(at, &def);
   posix_spawnattr_setsigmask(at, &none);

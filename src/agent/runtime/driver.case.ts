@@ -137,6 +137,15 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       assert.equal(three.res.signal, undefined);
     });
 
+    test('the command does not inherit the shim\'s ignored signals (SIGHUP, SIGINT, SIGPIPE) nor a signal mask', async () => {
+      const { res, log } = await run({ argv: ['sh', '-c', "grep -E '^Sig(Ign|Blk):' /proc/self/status"] });
+      assert.equal(res.exitCode, 0);
+      const [blk, ign] = stdoutOf(log).map((l) => BigInt(`0x${l.split(/\s+/)[1]}`));
+      assert.equal(blk, 0n, 'no blocked signal');
+      const leaked = ign! & ((1n << 0n) | (1n << 1n) | (1n << 12n)); // bit n-1 is signal n: HUP 1, INT 2, PIPE 13
+      assert.equal(leaked, 0n, `SigIgn ${ign!.toString(16)}`);
+    });
+
     test('env is exactly spec.env (+ default PATH); workingDir and hostname apply', async () => {
       const envRun = await run({ argv: ['env'], env: { FOO: 'bar baz', EMPTY: '' } });
       const expected = ['EMPTY=', 'FOO=bar baz', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(fixture.extraEnv ?? [])];
