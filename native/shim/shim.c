@@ -220,6 +220,14 @@ int main(int argc, char **argv) {
       if (g_stdin_hold < 0) die("%s: %s", stdin_fifo, strerror(errno));
     }
   }
+  /* With a terminal the shim reads the stdin FIFO itself, and the resize FIFO exists before the
+   * ready line (a resize right after start is not lost). Both close-on-exec. */
+  int in_fd = -1, rz_fd = -1;
+  if (tty) {
+    if (has_fifo) in_fd = open(stdin_fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    const char *rz = getenv("BERTH_RESIZE_FIFO");
+    if (rz && *rz && (mkfifo(rz, 0600) == 0 || errno == EEXIST)) rz_fd = open(rz, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -320,16 +328,12 @@ int main(int argc, char **argv) {
   }
 
   struct stream streams[2] = {{out[0], "stdout", NULL, 0, 0}, {err[0], "stderr", NULL, 0, 0}};
-  int in_fd = -1, rz_fd = -1;
   if (tty) {
     /* One stream, the terminal's; the pipes are unused (their write ends are closed: EOF at once). */
     close(out[0]);
     close(err[0]);
     streams[0].fd = master;
     streams[1].fd = -1;
-    if (has_fifo) in_fd = open(stdin_fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    const char *rz = getenv("BERTH_RESIZE_FIFO");
-    if (rz && *rz && (mkfifo(rz, 0600) == 0 || errno == EEXIST)) rz_fd = open(rz, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   }
   double reaped_at = reaped ? now_s() : 0;
   for (;;) {

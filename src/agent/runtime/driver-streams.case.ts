@@ -151,27 +151,27 @@ export function streamCases(ctx: StreamCaseContext): void {
 
     test('tty: the command has a terminal; stdin bytes are typed into it; resize sets its size', async () => {
       const driver = ctx.driver();
-      // Waits for a size other than the first, then for a line of input, and reports both.
-      const script = 'tty >/dev/null && echo is-a-tty; s0=$(stty size); i=0; while [ "$(stty size)" = "$s0" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo "size $(stty size)"; read x; echo "got $x"';
+      // Waits (up to 20 s) until its terminal is 111x33, then for a line of input, and reports both.
+      const script = 'tty >/dev/null && echo is-a-tty; i=0; while [ "$(stty size)" != "33 111" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; echo "size $(stty size)"; read x; echo "got $x"';
       const s = ctx.spec({ argv: ['sh', '-c', script], tty: true, stdin: true });
       await ctx.start(s);
       const logText = () => readCriLog(s.logPath).map((l) => l.text.replace(/\r$/, '')).join('\n');
-      const until = async (re: RegExp) => {
+      const untilLog = async (re: RegExp) => {
         for (let i = 0; i < 200 && !re.test(logText()); i++) await new Promise((r) => setTimeout(r, 25));
         assert.match(logText(), re);
       };
-      await until(/is-a-tty/);
+      await untilLog(/is-a-tty/);
       assert.ok(driver.resize, 'the driver can resize a terminal');
-      // Resized until the command saw it (the first resize may land before its loop took its first size).
-      for (let i = 0; i < 40 && !/size 33 111/.test(logText()); i++) {
+      // Resized until the command reported it (a resize is idempotent; sent again while it is busy).
+      for (let i = 0; i < 150 && !/size /.test(logText()); i++) {
         driver.resize!(s.id, { width: 111, height: 33 });
         await new Promise((r) => setTimeout(r, 100));
       }
-      await until(/size 33 111/);
+      await untilLog(/size 33 111/);
       const fifo = driver.stdinPath?.(s.id);
       assert.ok(fifo, 'a FIFO for stdin');
       writeFileSync(fifo!, 'typed\n');
-      await until(/got typed/);
+      await untilLog(/got typed/);
       assert.equal((await driver.wait(s.id)).exitCode, 0);
       assert.ok(readCriLog(s.logPath).every((l) => l.stream === 'stdout'), 'a terminal is one stream');
     });
