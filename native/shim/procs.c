@@ -13,16 +13,23 @@
 #include <unistd.h>
 #include "procs.h"
 
+/* Reads a small file (a /proc entry, a pid file) into buf, NUL-terminated: its length, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t r = read(fd, buf, size - 1);
+  close(fd);
+  if (r < 0) return -1;
+  buf[r] = 0;
+  return r;
+}
+
 /* Parent pid of a process (from /proc/PID/stat), or -1. */
 static long parent_of(long pid) {
   char path[64], buf[512];
   snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t r = read(fd, buf, sizeof buf - 1);
-  close(fd);
+  ssize_t r = read_small(path, buf, sizeof buf);
   if (r <= 0) return -1;
-  buf[r] = 0;
   char *rp = strrchr(buf, ')');
   long ppid;
   char st;
@@ -34,22 +41,16 @@ static long parent_of(long pid) {
 int has_child(long pid) {
   char path[96], buf[64];
   snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", pid, pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t r = read(fd, buf, sizeof buf - 1);
-  close(fd);
+  ssize_t r = read_small(path, buf, sizeof buf);
+  if (r < 0) return -1;
   return r > 0 && buf[0] >= '0' && buf[0] <= '9';
 }
 
 /* A pid listed in `file` whose parent is `parent` (runc's pid file names the container's init). */
 long find_init(const char *file, long parent) {
   char buf[4096];
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t r = read(fd, buf, sizeof buf - 1);
-  close(fd);
+  ssize_t r = read_small(file, buf, sizeof buf);
   if (r <= 0) return 0;
-  buf[r] = 0;
   for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
     long p = atol(t);
     if (p > 0 && p != parent && parent_of(p) == parent) return p;
@@ -60,12 +61,8 @@ long find_init(const char *file, long parent) {
 /* The first pid in `file` other than `not` (runc's pid file after `runc create`), or 0. */
 long pid_in_file(const char *file, long not) {
   char buf[64];
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t r = read(fd, buf, sizeof buf - 1);
-  close(fd);
+  ssize_t r = read_small(file, buf, sizeof buf);
   if (r <= 0) return 0;
-  buf[r] = 0;
   long p = atol(buf);
   return p > 0 && p != not ? p : 0;
 }

@@ -152,9 +152,10 @@ export class RuncDriver implements RuntimeDriver {
       shim = launched;
       const [runcPid, reported] = await launched.ready;
       const initPid = reported || (await this.awaitInit(dir, runcPid, pidFile, deadline));
+      const initStartTime = procStartTime(initPid) ?? 0;
       if (create) {
         if (spec.startGate) await spec.startGate;
-        await runcStart(this.runc, spec.id, runcLog, () => isAlive(initPid));
+        await runcStart(this.runc, spec.id, runcLog, () => sameProcessAlive(initPid, initStartTime));
       }
       const startedAt = new Date();
       writeRuncState(dir, {
@@ -163,7 +164,7 @@ export class RuncDriver implements RuntimeDriver {
         shimStartTime: procStartTime(launched.pid) ?? 0,
         runcPid,
         initPid,
-        initStartTime: procStartTime(initPid) ?? 0,
+        initStartTime,
         startedAtMs: startedAt.getTime(),
         cgroupPath,
         logPath: spec.logPath,
@@ -318,15 +319,6 @@ export class RuncDriver implements RuntimeDriver {
 function ownBoundingSet(): string[] {
   const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readText('/proc/self/status') ?? '');
   return m ? capabilitiesOfMask(m[1]!) : [...ALL_CAPABILITIES];
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
