@@ -281,7 +281,11 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       await starting;
       for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20));
       assert.ok(existsSync(marker), 'the command ran once the gate opened');
-      const failing = spec({ argv: ['sleep', '30'], startGate: new Promise((_, reject) => setTimeout(() => reject(new Error('CNI ADD failed: test')), 100)) });
+      // The gate may reject before the driver awaits it (runc create under load takes longer than
+      // 100 ms); like the sandbox's `ready`, its producer marks it handled.
+      const failingGate = new Promise((_, reject) => setTimeout(() => reject(new Error('CNI ADD failed: test')), 100));
+      failingGate.catch(() => undefined);
+      const failing = spec({ argv: ['sleep', '30'], startGate: failingGate });
       await assert.rejects(driver.start(failing), /CNI ADD failed: test/);
       await driver.destroy(failing.id);
       assert.ok(!(await driver.list()).includes(failing.id));

@@ -58,7 +58,9 @@ export interface ContainerSpec {
   /**
    * Settles when the pod's network is up (its CNI ADD done): the container's process must not run
    * before it resolves, and start() fails with its error when it rejects. A driver may create the
-   * container meanwhile (runc create) or simply wait. Absent: the network is up already.
+   * container meanwhile (runc create) or simply wait, so it may await the gate only after it has
+   * rejected: its producer marks it handled (`.catch`), lest Node report an unhandled rejection.
+   * Absent: the network is up already.
    */
   startGate?: Promise<unknown>;
   hostname: string;
