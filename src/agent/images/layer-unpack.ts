@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, unlink, lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { finished, pipeline } from 'node:stream/promises';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { Duplex, Writable, type Readable } from 'node:stream';
 
 /** Prefix of OCI whiteout files. */
@@ -30,8 +30,10 @@ export type LayerCompression = 'none' | 'gzip' | 'zstd';
 export const CHUNK = 1 << 20;
 
 // tar extracts into the cwd (the layer dir), then find lists the OCI whiteouts it left,
-// NUL-separated; find gets /dev/null so tar's stdin pipe closes as soon as tar is done.
-const EXTRACT_SCRIPT = 'tar -x -f - --numeric-owner --xattrs "--xattrs-include=*" -p && exec find . -name ".wh.*" -print0 </dev/null';
+// NUL-separated; find gets /dev/null so tar's stdin pipe closes as soon as tar is done. tar reads
+// 128 KB records (-b 256; -B: a pipe's short reads are fine) instead of 10 KB ones: a third less
+// CPU for a 50 MB layer, most of it per-read overhead.
+const EXTRACT_SCRIPT = 'tar -x -b 256 -B -f - --numeric-owner --xattrs "--xattrs-include=*" -p && exec find . -name ".wh.*" -print0 </dev/null';
 
 /**
  * Extracts `blobPath` (compression `compression`) into the existing empty directory `dest`,
@@ -48,6 +50,25 @@ export async function unpackLayer(blobPath: string, compression: LayerCompressio
  * rethrown. Either way tar has exited when this settles.
  */
 export async function extractLayer(src: Readable, compression: LayerCompression, diffID: string, dest: string): Promise<void> {
+  const x = openExtraction(compression, diffID, dest);
+  // A failing src destroys x.input with its error, which x.done reports.
+  await Promise.all([pipeline(src, x.input).catch(() => undefined), x.done]);
+}
+
+/** An extraction in progress: write the compressed blob to `input`; `done` settles as {@link extractLayer}. */
+export interface Extraction {
+  /** Takes the compressed bytes. */
+  input: Writable;
+  /**
+   * True when a write's callback means the chunk is consumed (no longer read), so its memory may
+   * be reused: gunzip and tar's pipe; not zstd's stdin (Duplex.from calls back once it is queued).
+   */
+  consumesOnCallback: boolean;
+  done: Promise<void>;
+}
+
+/** Starts extracting a layer into `dest` from whatever is written to the returned `input`. */
+export function openExtraction(compression: LayerCompression, diffID: string, dest: string): Extraction {
   const sh = spawn('sh', ['-c', EXTRACT_SCRIPT], { cwd: dest, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let err = '';
@@ -57,38 +78,40 @@ export async function extractLayer(src: Readable, compression: LayerCompression,
   exited.catch(() => undefined); // awaited below; a spawn failure must not be an unhandled rejection meanwhile
   const sink = new TarSink(sh.stdin!, diffID);
   const zstd = compression === 'zstd' ? zstdDecoder() : undefined;
-  try {
-    const decode = zstd ? [zstd.stream] : compression === 'gzip' ? [createGunzip({ chunkSize: CHUNK })] : [];
-    await pipeline([src, ...decode, sink] as unknown as [Readable, Writable]);
-    await zstd?.done;
-  } catch (e) {
-    src.destroy();
-    zstd?.proc.kill();
-    sh.kill();
-    await exited.catch(() => undefined);
-    throw new Error(`layer ${diffID}: ${(e as Error).message}`);
-  }
-  const code = await exited;
-  if (code !== 0) throw new Error(`layer ${diffID}: tar exited ${code}: ${err.trim()}`);
-  const found = Buffer.concat(out)
-    .toString()
-    .split('\0')
-    .filter(Boolean)
-    .map((p) => p.replace(/^\.\//, ''));
-  if (found.length) await convertWhiteouts(dest, found);
+  // Room for a few MB in flight so a download writing here is not paused after every chunk.
+  const decode = zstd ? zstd.stream : compression === 'gzip' ? createGunzip({ chunkSize: CHUNK, writableHighWaterMark: 4 * CHUNK } as ZlibOptions) : undefined;
+  const done = (async () => {
+    try {
+      await (decode ? pipeline(decode, sink) : finished(sink));
+      await zstd?.done;
+    } catch (e) {
+      zstd?.proc.kill();
+      sh.kill();
+      await exited.catch(() => undefined);
+      throw new Error(`layer ${diffID}: ${(e as Error).message}`);
+    }
+    const code = await exited;
+    if (code !== 0) throw new Error(`layer ${diffID}: tar exited ${code}: ${err.trim()}`);
+    const found = Buffer.concat(out)
+      .toString()
+      .split('\0')
+      .filter(Boolean)
+      .map((p) => p.replace(/^\.\//, ''));
+    if (found.length) await convertWhiteouts(dest, found);
+  })();
+  done.catch(() => undefined); // the caller awaits it; it may reject before the caller gets there
+  return { input: decode ?? sink, consumesOnCallback: !zstd, done };
 }
 
 /**
- * Hashes everything it receives and forwards it to tar's stdin until tar stops reading (it exits
- * at the end-of-archive marker, before any trailing padding), then discards: the digest must
- * still cover every byte. Fails at the end, before 'finish', when the content is not `diffID`.
- */
-/**
  * Writes `chunk` to `w` and calls `done` once it is taken: at once, or on 'drain' — or on 'close'
  * (a destroyed or closing stream takes nothing more; its error is reported elsewhere).
+ * `completed` is the write's own callback (the chunk written through); it is not called for a
+ * chunk that was never written.
  */
-export function writeOrWait(w: Writable, chunk: Buffer, done: () => void): void {
-  if (w.destroyed || w.write(chunk)) return done();
+export function writeOrWait(w: Writable, chunk: Buffer, done: () => void, completed?: (err?: Error | null) => void): void {
+  if (w.destroyed) return done();
+  if (w.write(chunk, completed)) return done();
   const go = () => {
     w.off('drain', go);
     w.off('close', go);
@@ -98,6 +121,11 @@ export function writeOrWait(w: Writable, chunk: Buffer, done: () => void): void 
   w.on('close', go);
 }
 
+/**
+ * Hashes everything it receives and forwards it to tar's stdin until tar stops reading (it exits
+ * at the end-of-archive marker, before any trailing padding), then discards: the digest must
+ * still cover every byte. Fails at the end, before 'finish', when the content is not `diffID`.
+ */
 class TarSink extends Writable {
   private readonly hash = createHash('sha256');
   private stdinClosed = false;
@@ -106,15 +134,25 @@ class TarSink extends Writable {
     private readonly stdin: Writable,
     private readonly diffID: string,
   ) {
-    super({ highWaterMark: CHUNK });
+    super({ highWaterMark: 4 * CHUNK });
     stdin.on('error', () => (this.stdinClosed = true));
     stdin.on('close', () => (this.stdinClosed = true));
   }
 
+  // Calls back only once the pipe has taken the whole chunk, not when it is queued: the writer
+  // may reuse the chunk's memory after that (pooled-http.ts).
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     this.hash.update(chunk);
-    if (this.stdinClosed) return cb();
-    writeOrWait(this.stdin, chunk, () => cb());
+    if (this.stdinClosed || this.stdin.destroyed) return cb();
+    let called = false;
+    const written = () => {
+      if (called) return;
+      called = true;
+      this.stdin.off('close', written);
+      cb();
+    };
+    this.stdin.once('close', written);
+    this.stdin.write(chunk, written);
   }
 
   override _final(cb: (e?: Error | null) => void): void {

@@ -2,7 +2,8 @@
  * A client for the OCI distribution API: manifests and blobs, with bearer-token and basic auth.
  * Plain HTTP is used for loopback registries and for those configured as insecure.
  */
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { pooledGet } from './pooled-http.ts';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { isIP } from 'node:net';
@@ -52,8 +53,8 @@ export function isLoopbackRegistry(registry: string): boolean {
 export class RegistryClient {
   private readonly tokens = new Map<string, string>();
   private readonly insecure: Set<string>;
-  // Idle keep-alive sockets are unref'd by the agents: they never hold the process open.
-  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  // Idle keep-alive sockets are unref'd by the agent: they never hold the process open.
+  private readonly agents = { https: new https.Agent({ keepAlive: true }) };
 
   /** @param opts See {@link RegistryClientOptions}. */
   constructor(private readonly opts: RegistryClientOptions = {}) {
@@ -93,15 +94,17 @@ export class RegistryClient {
 
   /**
    * Opens a blob for reading. The caller must verify the digest while consuming the stream.
-   * Bodies come through node:http(s), not fetch: undici copies every chunk into a fresh array and
-   * runs web-stream promises per chunk, ~10 % of the CPU of pulling a large layer.
+   * Bodies do not come through fetch: undici copies every chunk into a fresh array and runs
+   * web-stream promises per chunk. Over https they come through node:https; over plain http
+   * through pooled-http.ts, whose chunks the consumer may recycle (`recyclerOf`).
    */
   async openBlob(ref: ImageReference, digest: string, cred?: RegistryCredential): Promise<{ stream: Readable; size?: number }> {
     const url = `${this.baseUrl(ref.registry)}${ref.repository}/blobs/${digest}`;
     const cached = this.tokens.get(`${ref.registry}|${ref.repository}`);
     let res = await this.getStream(url, cached ? { Authorization: `Bearer ${cached}` } : {});
     if (res.statusCode === 401) {
-      const challenge = res.headers['www-authenticate'] ?? null;
+      const h = res.headers['www-authenticate'];
+      const challenge = Array.isArray(h) ? h.join(', ') : (h ?? null);
       const text = await bodyText(res);
       res = await this.getStream(url, { Authorization: await this.authorize(ref, challenge, cred, text) });
     }
@@ -111,26 +114,38 @@ export class RegistryClient {
     return { stream: res, size: len ? Number(len) : undefined };
   }
 
-  /** GET with redirects followed (Authorization dropped when they leave the origin, as fetch does); resolves at the headers. */
-  private getStream(url: string, headers: Record<string, string>, redirects = 5): Promise<IncomingMessage> {
+  /**
+   * GET with redirects followed (Authorization dropped when they leave the origin, as fetch does);
+   * resolves at the headers. Plain-http bodies come in recycled buffers (pooled-http.ts).
+   */
+  private async getStream(url: string, headers: Record<string, string>, redirects = 5): Promise<BlobResponse> {
+    const u = new URL(url);
+    const timeoutMs = this.opts.timeoutMs ?? 30_000;
+    const res: BlobResponse =
+      u.protocol === 'http:'
+        ? await pooledGet(u, headers, timeoutMs).catch((e: Error) => {
+            throw new Error(`request to ${url} failed: ${e.message}`);
+          })
+        : await this.getHttps(u, headers, timeoutMs);
+    const location = res.headers.location;
+    if (typeof location !== 'string' || ![301, 302, 303, 307, 308].includes(res.statusCode ?? 0)) return res;
+    res.resume();
+    if (redirects === 0) throw new Error(`request to ${url} failed: too many redirects`);
+    const next = new URL(location, u);
+    const { Authorization: _, ...rest } = headers;
+    return this.getStream(next.href, next.origin === u.origin ? headers : rest, redirects - 1);
+  }
+
+  private getHttps(u: URL, headers: Record<string, string>, timeoutMs: number): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const u = new URL(url);
-      const secure = u.protocol === 'https:';
-      const req = (secure ? https : http).get(u, { headers, agent: secure ? this.agents.https : this.agents.http }, (res) => {
+      const req = https.get(u, { headers, agent: this.agents.https }, (res) => {
         clearTimeout(timer);
-        const location = res.headers.location;
-        if (location && [301, 302, 303, 307, 308].includes(res.statusCode ?? 0)) {
-          res.resume();
-          if (redirects === 0) return reject(new Error(`request to ${url} failed: too many redirects`));
-          const next = new URL(location, u);
-          const { Authorization: _, ...rest } = headers;
-          resolve(this.getStream(next.href, next.origin === u.origin ? headers : rest, redirects - 1));
-        } else resolve(res);
+        resolve(res);
       });
-      const timer = setTimeout(() => req.destroy(new Error(`no response within ${this.opts.timeoutMs ?? 30_000} ms`)), this.opts.timeoutMs ?? 30_000);
+      const timer = setTimeout(() => req.destroy(new Error(`no response within ${timeoutMs} ms`)), timeoutMs);
       req.on('error', (e) => {
         clearTimeout(timer);
-        reject(new Error(`request to ${url} failed: ${e.message}`));
+        reject(new Error(`request to ${u.href} failed: ${e.message}`));
       });
     });
   }
@@ -215,8 +230,11 @@ export class RegistryClient {
   }
 }
 
+/** A blob GET's response: node:https's, or pooled-http's for plain http. */
+type BlobResponse = Readable & { statusCode?: number; statusMessage?: string; headers: Record<string, string | string[] | undefined> };
+
 /** An error response's body (capped: it is only for the message). */
-async function bodyText(res: IncomingMessage): Promise<string> {
+async function bodyText(res: Readable): Promise<string> {
   let text = '';
   try {
     for await (const chunk of res) if (text.length < 65536) text += (chunk as Buffer).toString();
