@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DnsIndex } from '../src/dns/record-index.ts';
 import { startDnsServer } from '../src/dns/server.ts';
-import { startDnsmasq } from '../src/dns/dnsmasq.ts';
+import { startDnsmasq } from '../src/dns/dnsmasq.fixture.ts';
 import { f, pct, printTable } from './lib/stats.ts';
 
 const DNSPERF = '/usr/bin/dnsperf';

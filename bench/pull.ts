@@ -42,8 +42,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageService, type PullProgress } from '../src/agent/images/image-service.ts';
-import { push } from '../src/agent/images/test-image.ts';
-import { startRegistry, type TestRegistry } from '../src/agent/images/test-registry.ts';
+import { push } from '../src/agent/images/test-image.fixture.ts';
+import { startRegistry, type TestRegistry } from '../src/agent/images/test-registry.fixture.ts';
 import { f, median, printTable } from './lib/stats.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

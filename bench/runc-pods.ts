@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxLayout } from '../src/agent/runtime/runc/test-fixture.ts';
+import { buildBusyboxLayout } from '../src/agent/runtime/runc/runc.fixture.ts';
 import { request } from './lib/load.ts';
 import { REPO_ROOT } from './lib/server.ts';
 import { f, pct, printTable, sortNum } from './lib/stats.ts';

@@ -18,7 +18,7 @@ import { buildOciSpec } from '../src/agent/runtime/runc/oci-spec.ts';
 import { allCgroupRoots, removeEmptyCgroupPath } from '../src/agent/runtime/runc/runc-cgroups.ts';
 import { runcDelete, runcGlobal } from '../src/agent/runtime/runc/runc-cli.ts';
 import { RuncDriver } from '../src/agent/runtime/runc/runc-driver.ts';
-import { busyboxImageService, TEST_IMAGE } from '../src/agent/runtime/runc/test-fixture.ts';
+import { busyboxImageService, TEST_IMAGE } from '../src/agent/runtime/runc/runc.fixture.ts';
 import { f, pct, printTable, sortNum } from './lib/stats.ts';
 
 /**

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf dist.tmp
 npx --no-install tsc -p tsconfig.build.json --outDir dist.tmp
-cp src/api/openapi/definitions.json dist.tmp/src/api/openapi/
-node --import tsx -e "import('./src/agent/runtime/process/native-binary.ts').then((m) => { m.compileNative('native/shim', 'native/build/berth-shim'); m.compileNative('native/spawner', 'native/build/berth-spawner'); })"
+cp src/apis/openapi/definitions.json dist.tmp/src/apis/openapi/
+node --import tsx -e "import('./src/host/native-binary.ts').then((m) => { m.compileNative('native/shim', 'native/build/berth-shim'); m.compileNative('native/spawner', 'native/build/berth-spawner'); })"
 touch dist.tmp/.built
 rm -rf dist && mv dist.tmp dist

@@ -1,5 +1,5 @@
 /**
- * Generates src/api/openapi/definitions.json: OpenAPI (swagger 2 style) definitions for every kind
+ * Generates src/apis/openapi/definitions.json: OpenAPI (swagger 2 style) definitions for every kind
  * in RESOURCES, its List, a few meta types, and everything they reference, read with the TypeScript
  * compiler API from kubernetes-models' .d.ts files (JSDoc → description, string-literal unions → enum).
  * Integer-vs-number and int32/int64 come from the package's compiled validators (`_schemas/*.mjs`),
@@ -12,12 +12,12 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ts from 'typescript';
-import { RESOURCES } from '../src/registry/resources.ts';
+import { RESOURCES } from '../src/apis/resources.ts';
 import { MERGE_KEYS } from '../src/apis/patch/merge-keys.ts';
-import type { Schema, Definitions } from '../src/api/openapi/definitions.ts';
+import type { Schema, Definitions } from '../src/apis/openapi/definitions.ts';
 
 const MAX_DESCRIPTION = 400;
-const OUT = new URL('../src/api/openapi/definitions.json', import.meta.url);
+const OUT = new URL('../src/apis/openapi/definitions.json', import.meta.url);
 
 const require = createRequire(import.meta.url);
 const MODELS = path.dirname(require.resolve('kubernetes-models/package.json'));

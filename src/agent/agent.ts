@@ -45,8 +45,7 @@ import { PodWorker } from './worker/pod-worker.ts';
 import { parseContainerId } from './worker/container-spec.ts';
 import type { WorkerDeps } from './worker/worker-deps.ts';
 
-export { AGENT_URL_ANNOTATION } from '../api/handlers/pod-streams.ts';
-import { AGENT_URL_ANNOTATION } from '../api/handlers/pod-streams.ts';
+import { AGENT_URL_ANNOTATION } from '../apis/well-known.ts';
 
 export interface AgentOptions {
   client: Client;

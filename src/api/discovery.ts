@@ -2,8 +2,8 @@
  * Legacy (unaggregated) discovery documents: /api, /apis, /api/v1 and /apis/<group>/<version>, built
  * once from the resource list. kubectl reads these to map kinds and short names to URLs.
  */
-import type { ResourceInfo, Subresource } from '../registry/types.ts';
-import { groupVersion } from '../registry/resources.ts';
+import type { ResourceInfo, Subresource } from '../apis/resources.ts';
+import { groupVersion } from '../apis/resources.ts';
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, errors, type Status } from '../errors/index.ts';
-import { decodeKubernetesProtobuf } from './protobuf/decode.ts';
+import { decodeKubernetesProtobuf, unknownFieldWarnings, type DecodedProtobufObject } from './protobuf/decode.ts';
 
 /** Kubernetes' limit on request bodies (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -51,16 +51,23 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-/** Decodes a JSON (or YAML) body into a value; 400 with the parser's message on bad syntax. */
-export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
+/**
+ * Decodes a JSON (or YAML) body into a value; 400 with the parser's message on bad syntax.
+ * Protobuf field numbers no Kubernetes version defines are dropped; `warnings`, when given,
+ * receives one text per dropped field.
+ */
+export function decodeBody(buf: Buffer, contentType: string | undefined, warnings?: string[]): unknown {
   const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
   if (type === 'application/vnd.kubernetes.protobuf') {
     // kubectl's typed commands (create configmap/secret/namespace/deployment …) send protobuf.
+    let decoded: DecodedProtobufObject;
     try {
-      return decodeKubernetesProtobuf(buf).object;
+      decoded = decodeKubernetesProtobuf(buf);
     } catch (err) {
       throw errors.badRequest((err as Error).message);
     }
+    warnings?.push(...unknownFieldWarnings(decoded.unknownFields));
+    return decoded.object;
   }
   if (type.includes('protobuf') || type.includes('cbor')) {
     throw new ApiError('BERTH_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${type})`);

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from '../errors/index.ts';
 import type { Registry } from '../registry/registry.ts';
-import { RESOURCES } from '../registry/resources.ts';
+import { RESOURCES } from '../apis/resources.ts';
 import { buildDiscovery, versionInfo } from './discovery.ts';
 import { parseRequestInfo } from './request-info.ts';
 import { sendError, sendJson } from './http-util.ts';

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { buildImage, sh } from '../agent/images/test-image.ts';
+import { buildImage, sh } from '../agent/images/test-image.fixture.ts';
 
 const exec = promisify(execFile);
 const BERTH = resolve(import.meta.dirname, '../../bin/berth');

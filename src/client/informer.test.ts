@@ -4,7 +4,7 @@ import { R } from './client.ts';
 import { InformerFactory } from './informer-factory.ts';
 import { RateLimitedQueue } from './work-queue.ts';
 import { enqueueHandlers, runController } from './controller.ts';
-import { startTestEnv, waitFor, type TestEnv } from '../controllers/controller-test-support.ts';
+import { startTestEnv, waitFor, type TestEnv } from '../controllers/control-plane.fixture.ts';
 import type { KubeObject } from '../apis/object.ts';
 
 const cm = (name: string, data: Record<string, string> = {}, labels: Record<string, string> = {}): KubeObject =>

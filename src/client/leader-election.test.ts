@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { R } from './client.ts';
 import { LeaderElector } from './leader-election.ts';
-import { startTestEnv, waitFor, type TestEnv } from '../controllers/controller-test-support.ts';
+import { startTestEnv, waitFor, type TestEnv } from '../controllers/control-plane.fixture.ts';
 
 describe('leader election', () => {
   let env: TestEnv;

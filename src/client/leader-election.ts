@@ -10,6 +10,7 @@ import type { KubeObject } from '../apis/object.ts';
 import type { Logger } from '../util/log.ts';
 import { R, type Client } from './client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import { rfc3339Micro } from '../apis/time.ts';
 
 /** Options for {@link LeaderElector}. */
 export interface LeaderElectorOptions {
@@ -30,11 +31,6 @@ export interface LeaderElectorOptions {
   onStartedLeading?: () => void | Promise<void>;
   onStoppedLeading?: () => void | Promise<void>;
   log?: Logger;
-}
-
-/** MicroTime as the API formats it. */
-function microNow(): string {
-  return new Date().toISOString().replace(/(\.\d{3})Z$/, '$1000Z');
 }
 
 /** Campaigns for and holds one Lease; see the file comment. */
@@ -113,7 +109,7 @@ export class LeaderElector {
 
   /** One attempt; true when this candidate holds the lease afterwards. */
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const now = microNow();
+    const now = rfc3339Micro();
     let lease: KubeObject;
     try {
       lease = await this.client.get(R.leases, this.namespace, this.opts.name);
@@ -165,7 +161,7 @@ export class LeaderElector {
   private async release(): Promise<void> {
     const lease = await this.client.get(R.leases, this.namespace, this.opts.name);
     if (lease.spec?.holderIdentity !== this.identity) return;
-    lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microNow() };
+    lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: rfc3339Micro() };
     await this.client.update(R.leases, this.namespace, lease);
   }
 }

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { R } from '../client/client.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
-import { startTestEnv, waitFor, type TestEnv } from './controller-test-support.ts';
+import { startTestEnv, waitFor, type TestEnv } from './control-plane.fixture.ts';
 import { startBatchAndNodeControllers } from './batch-and-nodes.ts';
 import { JOBS } from './job/job-controller.ts';
 import { SERVICE_ACCOUNTS } from './serviceaccount/serviceaccount-controller.ts';

@@ -9,6 +9,7 @@ import type { LabelSelector } from '../apis/selectors/label-selector.ts';
 import { R, type Client, type ResourceRef } from '../client/client.ts';
 import type { ObjectKey } from '../client/controller-types.ts';
 import type { Logger } from '../util/log.ts';
+import { rfc3339 } from '../apis/time.ts';
 
 /** apps/v1 refs the workload controllers use. */
 export const APPS = {
@@ -20,11 +21,6 @@ export const APPS = {
 export const CONTROLLER_UID_INDEX = 'controllerUID';
 
 type Condition = { type: string; status: string; lastTransitionTime?: string };
-
-/** Now in the API's seconds-precision time format. */
-export function isoNow(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 /** The pod's Ready condition, if any. */
 export function podReadyCondition(pod: KubeObject): Condition | undefined {
@@ -176,7 +172,7 @@ export class Expectations {
 
 /** Records a core/v1 Event about `obj` (best effort: failures are logged, never thrown). */
 export async function recordEvent(client: Client, component: string, obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, log?: Logger): Promise<void> {
-  const now = isoNow();
+  const now = rfc3339();
   const ns = obj.metadata.namespace ?? 'default';
   try {
     await client.create(R.events, ns, {

@@ -14,11 +14,11 @@ import dgram from 'node:dgram';
 import type { Answer } from 'dns-packet';
 import { R } from '../client/client.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
-import { startTestEnv, waitFor, type TestEnv } from '../controllers/controller-test-support.ts';
-import { startDnsmasq, type RunningDnsmasq } from './dnsmasq.ts';
+import { startTestEnv, waitFor, type TestEnv } from '../controllers/control-plane.fixture.ts';
+import { startDnsmasq, type RunningDnsmasq } from './dnsmasq.fixture.ts';
 import { dnsInformers } from './informer-feed.ts';
 import { startDnsServer, type RunningDnsServer } from './server.ts';
-import { makeQuery, tcpQueries, udpQuery } from './test-client.ts';
+import { makeQuery, tcpQueries, udpQuery } from './dns-client.fixture.ts';
 
 const run = promisify(execFile);
 const NS = 'default';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import dnsPacket from 'dns-packet';
 import { DnsIndex } from './record-index.ts';
 import { handleMessage, type MessageDeps } from './message.ts';
-import { decodeReply } from './test-client.ts';
+import { decodeReply } from './dns-client.fixture.ts';
 import { AnswerCache } from './answer-cache.ts';
 
 function deps(): MessageDeps {

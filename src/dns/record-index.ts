@@ -8,9 +8,9 @@
  */
 import { isIPv4 } from 'node:net';
 import type { KubeObject } from '../apis/object.ts';
+import { SERVICE_NAME_LABEL } from '../apis/well-known.ts';
 
 /** The label an EndpointSlice names its Service with. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 export interface PortEntry {
   /** '' for an unnamed port. */

@@ -3,7 +3,7 @@
  * Kubernetes `metav1.Status` (reason, message, details, causes); `code` in the catalogue is Berth's own
  * stable identifier, used in logs and docs.
  */
-import type { FieldError } from '../registry/field-errors.ts';
+import type { FieldError } from '../apis/field-errors.ts';
 
 export interface StatusCause {
   reason?: string;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { servicePortsOf } from './build-model.ts';
 import { chooseEndpoints } from './endpoint-select.ts';
-import { serviceObject, sliceObject } from './fixtures.ts';
+import { serviceObject, sliceObject } from './service-model.fixture.ts';
 
 test('named ports take the number each slice carries; other names and protocols are ignored', () => {
   const svc = serviceObject('ns', 'web', { clusterIP: '10.61.0.5', ports: [{ name: 'http', port: 80, targetPort: 'web' }, { name: 'dns', port: 53, protocol: 'UDP' }] });

@@ -5,9 +5,9 @@
  */
 import type { KubeObject } from '../apis/object.ts';
 import type { EndpointModel, Protocol, ServicePortModel } from './model.ts';
+import { SERVICE_NAME_LABEL } from '../apis/well-known.ts';
 
 /** The label tying an EndpointSlice to its Service. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 const DEFAULT_AFFINITY_SECONDS = 10800;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;

@@ -2,7 +2,7 @@
  * The proxy's only contact with the kernel: runs `nft -f -` (and sysctl) directly or inside a
  * network namespace (`ip netns exec NS …`, used by the tests and the benchmark).
  */
-import { runCommand } from '../agent/network/exec.ts';
+import { runCommand } from '../host/spawner.ts';
 
 export interface NftRunnerOptions {
   /** Run inside this named network namespace. */

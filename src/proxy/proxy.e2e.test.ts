@@ -1,5 +1,5 @@
 /**
- * End to end on real nftables, inside namespaces of our own (see netns-lab.ts): a real Berth API
+ * End to end on real nftables, inside namespaces of our own (see netns-lab.fixture.ts): a real Berth API
  * server (SQLite, service CIDR 10.61.0.0/16) feeds the proxy through informers; the proxy programs
  * the lab's "host" namespace; connections are made from pod namespaces and from the host.
  */
@@ -14,8 +14,8 @@ import { InformerFactory } from '../client/informer-factory.ts';
 import { LocalClient } from '../client/local-client.ts';
 import { startServer, type RunningServer } from '../server/berth-server.ts';
 import { createLogger } from '../util/log.ts';
-import { serviceObject, sliceObject, type EndpointInput, type ServiceSpecInput } from './fixtures.ts';
-import { NetnsLab, NODE_IP, removeStaleNamespaces, type ClientResult } from './netns-lab.ts';
+import { serviceObject, sliceObject, type EndpointInput, type ServiceSpecInput } from './service-model.fixture.ts';
+import { NetnsLab, NODE_IP, removeStaleNamespaces, type ClientResult } from './netns-lab.fixture.ts';
 import { NftRunner } from './nft-runner.ts';
 import { startServiceProxy, type RunningServiceProxy } from './service-proxy.ts';
 import { servicePortsOf } from './build-model.ts';

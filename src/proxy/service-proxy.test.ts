@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { R } from '../client/client.ts';
 import { createLogger } from '../util/log.ts';
-import { serviceObject, sliceObject } from './fixtures.ts';
-import { MemoryInformer } from './memory-informer.ts';
+import { serviceObject, sliceObject } from './service-model.fixture.ts';
+import { MemoryInformer } from './memory-informer.fixture.ts';
 import { NftRunner } from './nft-runner.ts';
 import { startServiceProxy } from './service-proxy.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { servicePortsOf } from './build-model.ts';
-import { serviceObject, sliceObject, type EndpointInput, type ServiceSpecInput } from './fixtures.ts';
+import { serviceObject, sliceObject, type EndpointInput, type ServiceSpecInput } from './service-model.fixture.ts';
 import type { ProxyContext } from './model.ts';
 import { servicePortFragment } from './service-rules.ts';
 import type { Fragment } from './table-state.ts';

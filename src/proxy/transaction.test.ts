@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { servicePortsOf } from './build-model.ts';
-import { serviceObject, sliceObject } from './fixtures.ts';
+import { serviceObject, sliceObject } from './service-model.fixture.ts';
 import type { ProxyContext } from './model.ts';
 import { servicePortFragment } from './service-rules.ts';
 import { stateOf } from './desired-table.ts';

@@ -6,10 +6,7 @@ import type { KubeObject } from '../apis/object.ts';
 import { errors, type Status } from '../errors/index.ts';
 import type { ResourceStore } from './resource-store.ts';
 import { deleteObject, type DeleteOptions } from './store-delete.ts';
-
-function isoNow(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-}
+import { rfc3339 } from '../apis/time.ts';
 
 /** A `Success` Status, as the API answers binding and eviction. */
 export function successStatus(code: number): KubeObject {
@@ -40,7 +37,7 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
     if (pod.spec?.nodeName) throw errors.conflict('', 'pods', name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
     pod.spec.nodeName = node;
     const conditions = (pod.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
-    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: isoNow() });
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() });
     pod.status = { ...(pod.status ?? {}), conditions };
     return pod;
   }, { subresource: 'raw', dryRun });

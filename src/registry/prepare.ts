@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../apis/object.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { errors } from '../errors/index.ts';
-import type { FieldError } from './field-errors.ts';
+import type { FieldError } from '../apis/field-errors.ts';
 import type { ResourceType } from './types.ts';
 import { validateObjectMeta, validateObjectMetaUpdate, NAME_FORMAT } from './validation/object-meta.ts';
-import { groupVersion } from './resources.ts';
+import { groupVersion } from '../apis/resources.ts';
+import { rfc3339 } from '../apis/time.ts';
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -44,7 +45,7 @@ export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: st
   else delete m.namespace;
   if (!m.name && m.generateName) m.name = generateName(m.generateName);
   m.uid = randomUUID();
-  m.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  m.creationTimestamp = rfc3339();
   delete m.resourceVersion;
   delete m.deletionTimestamp;
   delete m.deletionGracePeriodSeconds;

@@ -7,7 +7,7 @@ import type { Backend } from '../storage/backend.ts';
 import { ApiError, errors } from '../errors/index.ts';
 import { ResourceStore } from './resource-store.ts';
 import type { ResourceType } from './types.ts';
-import { groupVersion } from './resources.ts';
+import { groupVersion } from '../apis/resources.ts';
 
 export class Registry {
   private readonly byResource = new Map<string, ResourceStore>();

@@ -11,9 +11,9 @@ import { errors, ApiError } from '../errors/index.ts';
 import type { ResourceType } from './types.ts';
 import { decodeObject, encodeObject, storageKey, storagePrefix } from './object-codec.ts';
 import { prepareCreate, prepareUpdate, type UpdateKind } from './prepare.ts';
-import { groupVersion } from './resources.ts';
+import { groupVersion } from '../apis/resources.ts';
 import type { ObjectFilter } from './object-filter.ts';
-import { finalizersPending } from './store-delete.ts';
+import { finalizersPending } from './finalizers.ts';
 import type { Reservation, StoreHooks } from './store-hooks.ts';
 
 export interface WriteOptions {

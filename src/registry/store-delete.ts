@@ -9,6 +9,8 @@ import { errors } from '../errors/index.ts';
 import type { ResourceStore } from './resource-store.ts';
 import { encodeObject } from './object-codec.ts';
 import { storageToApi } from './resource-store.ts';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, finalizersPending } from './finalizers.ts';
+import { rfc3339 } from '../apis/time.ts';
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -24,17 +26,8 @@ export interface DeleteResult {
   deleted: boolean;
 }
 
-export const FINALIZER_ORPHAN = 'orphan';
-export const FINALIZER_FOREGROUND = 'foregroundDeletion';
-
-/** True while something still holds a deleting object (finalizers; a namespace's spec.finalizers). */
-export function finalizersPending(obj: KubeObject): boolean {
-  if (obj.metadata.finalizers?.length) return true;
-  return obj.kind === 'Namespace' && (obj.spec?.finalizers?.length ?? 0) > 0;
-}
-
 function now(offsetSeconds = 0): string {
-  return new Date(Date.now() + offsetSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  return rfc3339(Date.now() + offsetSeconds * 1000);
 }
 
 /** Grace period for a pod delete; 0 means delete at once (Kubernetes' pod CheckGracefulDelete). */

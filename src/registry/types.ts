@@ -5,27 +5,8 @@
  * rest: metadata, resourceVersion, generation, status isolation, finalizers, storage.
  */
 import type { KubeObject } from '../apis/object.ts';
-import type { FieldError } from './field-errors.ts';
-
-export type Subresource =
-  | 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward' | 'proxy'
-  | 'finalize';
-
-export interface ResourceInfo {
-  /** API group; '' for the core group. */
-  group: string;
-  version: string;
-  kind: string;
-  /** Resource (plural) name, e.g. `deployments`. */
-  plural: string;
-  singular: string;
-  namespaced: boolean;
-  shortNames?: string[];
-  categories?: string[];
-  subresources?: Subresource[];
-  /** `metadata.generation` is set to 1 on create and bumped when anything but metadata/status changes. */
-  generation?: boolean;
-}
+import type { FieldError } from '../apis/field-errors.ts';
+import type { ResourceInfo } from '../apis/resources.ts';
 
 export interface TableColumn {
   name: string;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Client } from '../client/client.ts';
 import { createLogger } from '../util/log.ts';
 import { EventRecorder } from './event-recorder.ts';
-import { makePod } from './testing.ts';
+import { makePod } from './cluster.fixture.ts';
 
 test('EventRecorder: repeats of one message aggregate into one Event with a count, written at most once per interval', async () => {
   const writes: { verb: string; body: any }[] = [];

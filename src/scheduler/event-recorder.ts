@@ -8,12 +8,9 @@ import type { Client } from '../client/client.ts';
 import { R } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
 import type { Logger } from '../util/log.ts';
+import { rfc3339 } from '../apis/time.ts';
 
 const COMPONENT = 'default-scheduler';
-
-function now(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 interface Series {
   name: string;
@@ -67,7 +64,7 @@ export class EventRecorder {
   private newSeries(pod: KubeObject, reason: string, message: string): Series {
     return {
       name: `${pod.metadata.name}.${Date.now().toString(16)}${(this.seq++ % 4096).toString(16)}`,
-      reason, message, count: 1, written: 0, lastWrite: Date.now(), firstTimestamp: now(),
+      reason, message, count: 1, written: 0, lastWrite: Date.now(), firstTimestamp: rfc3339(),
     };
   }
 
@@ -101,7 +98,7 @@ export class EventRecorder {
         involvedObject: { apiVersion: 'v1', kind: 'Pod', name, namespace, uid, resourceVersion },
         reason: s.reason, message: s.message, type,
         source: { component: COMPONENT }, reportingComponent: COMPONENT, reportingInstance: 'berth',
-        firstTimestamp: s.firstTimestamp, lastTimestamp: now(), count: s.count,
+        firstTimestamp: s.firstTimestamp, lastTimestamp: rfc3339(), count: s.count,
       });
     } catch (err) {
       this.log.debug('event not written', { pod: `${namespace}/${name}`, reason: s.reason, error: String(err) });
@@ -113,7 +110,7 @@ export class EventRecorder {
     s.written = s.count;
     s.lastWrite = Date.now();
     try {
-      await this.client.patch(R.events, pod.metadata.namespace, s.name, 'merge', { count: s.count, lastTimestamp: now() });
+      await this.client.patch(R.events, pod.metadata.namespace, s.name, 'merge', { count: s.count, lastTimestamp: rfc3339() });
     } catch (err) {
       if (isNotFound(err)) return this.create(pod, 'Warning', s);
       this.log.debug('event not updated', { event: s.name, error: String(err) });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { fitErrorMessage } from './fit-error.ts';
 import { Pipeline } from './pipeline.ts';
 import { podInfoOf } from './pod-info.ts';
-import { makeNode, makePod, snapshotOf } from './testing.ts';
+import { makeNode, makePod, snapshotOf } from './cluster.fixture.ts';
 
 test('FailedScheduling message: reasons counted across nodes, sorted, with the preemption note', () => {
   const unreachable = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };

@@ -4,7 +4,7 @@
  * assumed and removed. A NodeInfo without a Node object is a "ghost" holding pods of a deleted node.
  */
 import type { KubeObject } from '../apis/object.ts';
-import { tryParseQuantity } from '../registry/validation/resources.ts';
+import { tryParseQuantity } from '../apis/quantity.ts';
 import type { HostPort, PodInfo } from './pod-info.ts';
 import { addResources, emptyResources, parseResourceList, type Resources } from './resources.ts';
 import type { Taint } from './taints.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Pipeline } from './pipeline.ts';
 import { podInfoOf } from './pod-info.ts';
-import { makeNode, makePod, snapshotOf } from './testing.ts';
+import { makeNode, makePod, snapshotOf } from './cluster.fixture.ts';
 
 const NODES = 1000;
 const PODS = 5000;

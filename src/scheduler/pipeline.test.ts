@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { numFeasibleNodesToFind, Pipeline } from './pipeline.ts';
 import { podInfoOf } from './pod-info.ts';
-import { makeNode, makePod, snapshotOf } from './testing.ts';
+import { makeNode, makePod, snapshotOf } from './cluster.fixture.ts';
 
 test('numFeasibleNodesToFind: all below 100 nodes, adaptive percentage above', () => {
   assert.equal(numFeasibleNodesToFind(50), 50);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { podInfoOf } from './pod-info.ts';
 import { SchedulingQueue } from './queue.ts';
-import { makePod } from './testing.ts';
+import { makePod } from './cluster.fixture.ts';
 
 function clockQueue() {
   const clock = { t: 1000 };

@@ -3,7 +3,7 @@
  * resource.PodRequests): cpu in millicores, memory and ephemeral storage in bytes, extended
  * resources by name. A pod's request is max(sum of containers + sidecars, largest init step) + overhead.
  */
-import { tryParseQuantity } from '../registry/validation/resources.ts';
+import { tryParseQuantity } from '../apis/quantity.ts';
 
 /** A resource vector; `scalar` holds extended resources and hugepages (absent when none). */
 export interface Resources {

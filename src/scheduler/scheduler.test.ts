@@ -10,7 +10,7 @@ import { LocalClient } from '../client/local-client.ts';
 import { startServer, type RunningServer } from '../server/berth-server.ts';
 import { createLogger } from '../util/log.ts';
 import { startScheduler, type RunningScheduler } from './scheduler.ts';
-import { makeNode, makePod } from './testing.ts';
+import { makeNode, makePod } from './cluster.fixture.ts';
 
 const ZONE = 'topology.kubernetes.io/zone';
 

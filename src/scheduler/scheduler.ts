@@ -21,6 +21,7 @@ import type { PodInfo } from './pod-info.ts';
 import { SchedulingQueue, type QueueOptions } from './queue.ts';
 import { Snapshot } from './snapshot.ts';
 import { resolveClaims } from './volume-claims.ts';
+import { rfc3339 } from '../apis/time.ts';
 
 /** Scheduler options; all optional. */
 export interface SchedulerOptions extends QueueOptions {
@@ -40,10 +41,6 @@ export interface RunningScheduler {
   /** Its state, for tests and diagnostics. */
   readonly snapshot: Snapshot;
   readonly queue: SchedulingQueue;
-}
-
-function isoNow(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /** Starts the scheduler; resolves once nodes and pods are listed and the loop runs. */
@@ -102,7 +99,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
     if (!(current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message)) {
       const condition = {
         type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null,
-        lastTransitionTime: current?.status === 'False' && current.lastTransitionTime ? current.lastTransitionTime : isoNow(),
+        lastTransitionTime: current?.status === 'False' && current.lastTransitionTime ? current.lastTransitionTime : rfc3339(),
       };
       try {
         await client.patch(R.pods, info.namespace, info.name, 'strategic', { status: { conditions: [condition] } }, 'status');

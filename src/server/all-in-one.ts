@@ -14,7 +14,7 @@ import type { Logger } from '../util/log.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { startDnsServer } from '../dns/server.ts';
 import { dnsInformers } from '../dns/informer-feed.ts';
-import { nthAddress } from '../agent/network/cidr.ts';
+import { nthAddress } from '../apis/cidr.ts';
 import { dnsServiceIP, ensureDnsService } from './dns-service.ts';
 
 export interface AllInOneOptions {

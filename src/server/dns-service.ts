@@ -12,8 +12,8 @@
 import type { KubeObject } from '../apis/object.ts';
 import { R, type Client, type ResourceRef } from '../client/client.ts';
 import { isAlreadyExists, isNotFound } from '../client/errors.ts';
-import { nthAddress } from '../agent/network/cidr.ts';
-import { SERVICE_NAME_LABEL, MANAGED_BY_LABEL } from '../controllers/endpoints/endpoint-build.ts';
+import { nthAddress } from '../apis/cidr.ts';
+import { SERVICE_NAME_LABEL, MANAGED_BY_LABEL } from '../apis/well-known.ts';
 
 export const DNS_SERVICE = { namespace: 'kube-system', name: 'kube-dns' };
 const MANAGED_BY = 'berth-server';

@@ -6,17 +6,14 @@
  */
 import type { KubeObject } from '../apis/object.ts';
 import { goArch, nodeConditions, nodeLabels, nodeSystemInfo, stampConditions, type MachineSample, type NodeCondition } from '../agent/node/node-info.ts';
-import { microTime, NODE_LEASE_NAMESPACE } from '../agent/node/node-registration.ts';
-import { SIMULATED_LABEL, type SimConfig } from './sim-config.ts';
+import { NODE_LEASE_NAMESPACE } from '../agent/node/node-registration.ts';
+import type { SimConfig } from './sim-config.ts';
 import { simNodeIP, simPodCIDR } from './pod-ip-pool.ts';
+import { SIMULATED_LABEL } from '../apis/well-known.ts';
+import { rfc3339, rfc3339Micro } from '../apis/time.ts';
 
 /** The kubelet port a hollow node advertises (nothing listens: logs/exec do not work). */
 export const SIM_KUBELET_PORT = 10250;
-
-/** Seconds-precision RFC 3339, as metav1.Time serialises. */
-export function isoSeconds(d = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 /** A machine that is never under pressure, for the shared builders. */
 function fakeSample(name: string, index: number): MachineSample {
@@ -54,7 +51,7 @@ export function hollowNodeStatus(name: string, index: number, cfg: Pick<SimConfi
 }
 
 /** The Node object a hollow node registers. */
-export function hollowNode(name: string, index: number, cfg: SimConfig, now = isoSeconds()): KubeObject {
+export function hollowNode(name: string, index: number, cfg: SimConfig, now = rfc3339()): KubeObject {
   const podCIDR = simPodCIDR(index);
   return {
     apiVersion: 'v1', kind: 'Node',
@@ -69,16 +66,16 @@ export function hollowLease(name: string, nodeUid: string, durationSeconds: numb
   return {
     apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
     metadata: { name, namespace: NODE_LEASE_NAMESPACE, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: nodeUid }] },
-    spec: { holderIdentity: name, leaseDurationSeconds: durationSeconds, renewTime: microTime(now) },
+    spec: { holderIdentity: name, leaseDurationSeconds: durationSeconds, renewTime: rfc3339Micro(now) },
   };
 }
 
 /** Merge patch renewing a Lease. */
 export function leaseRenewPatch(name: string, durationSeconds: number, now = new Date()): unknown {
-  return { spec: { holderIdentity: name, leaseDurationSeconds: durationSeconds, renewTime: microTime(now) } };
+  return { spec: { holderIdentity: name, leaseDurationSeconds: durationSeconds, renewTime: rfc3339Micro(now) } };
 }
 
 /** Merge patch (nodes/status) refreshing the heartbeat conditions. */
-export function heartbeatPatch(name: string, index: number, since: string, now = isoSeconds()): unknown {
+export function heartbeatPatch(name: string, index: number, since: string, now = rfc3339()): unknown {
   return { status: { conditions: healthyConditions(name, index, now, since) } };
 }

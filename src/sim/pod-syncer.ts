@@ -14,8 +14,8 @@ import { RateLimitedQueue } from '../client/work-queue.ts';
 import type { Logger } from '../util/log.ts';
 import type { Limiter } from './limiter.ts';
 import type { PodIpPool } from './pod-ip-pool.ts';
-import { isoSeconds } from './hollow-node.ts';
 import { isRunningAndReady, isTerminal, runningPodStatus } from './running-pod-status.ts';
+import { rfc3339 } from '../apis/time.ts';
 
 /** A hollow node as the pod syncer sees it. */
 export interface PodSyncNode {
@@ -118,7 +118,7 @@ export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
           log?.warn('no pod address left on hollow node', { pod: key, node: pod.spec?.nodeName });
           return;
         }
-        const status = runningPodStatus(pod, node.hostIP, podIP, isoSeconds());
+        const status = runningPodStatus(pod, node.hostIP, podIP, rfc3339());
         await limiter.run(() => client.patch(R.pods, namespace, pod.metadata.name!, 'merge', { status }, 'status'));
         stats.statusWrites++;
       }

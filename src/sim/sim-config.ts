@@ -39,7 +39,6 @@ export const DEFAULT_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
 });
 
 /** The label every hollow node carries. */
-export const SIMULATED_LABEL = 'berth.dev/simulated';
 
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -14,12 +14,13 @@ import { R, type Client } from '../client/client.ts';
 import { isAlreadyExists, isNotFound } from '../client/errors.ts';
 import { NODE_LEASE_NAMESPACE } from '../agent/node/node-registration.ts';
 import type { Logger } from '../util/log.ts';
-import { heartbeatPatch, hollowLease, hollowNode, hollowNodeLabels, hollowNodeStatus, isoSeconds, leaseRenewPatch } from './hollow-node.ts';
+import { heartbeatPatch, hollowLease, hollowNode, hollowNodeLabels, hollowNodeStatus, leaseRenewPatch } from './hollow-node.ts';
 import { Limiter } from './limiter.ts';
 import { PodIpPool, simNodeIP } from './pod-ip-pool.ts';
 import { startPodSyncer, type PodSyncer, type PodSyncStats } from './pod-syncer.ts';
 import { DEFAULT_SIM_CONFIG, simNodeName, type SimConfig } from './sim-config.ts';
 import { SpreadTicker } from './spread-ticker.ts';
+import { rfc3339 } from '../apis/time.ts';
 
 /** One hollow node: all the simulator keeps per node. */
 interface HollowNodeState {
@@ -82,7 +83,7 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
 
   /** Creates (or adopts) the Node and its Lease. */
   const register = async (n: HollowNodeState): Promise<void> => {
-    const now = isoSeconds();
+    const now = rfc3339();
     let uid: string | undefined;
     try {
       uid = (await limiter.run(() => client.create(R.nodes, undefined, hollowNode(n.name, n.index, cfg, now)))).metadata.uid;

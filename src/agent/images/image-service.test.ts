@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ImageService, type PullProgress } from './image-service.ts';
 import { mountRootfs, unmountRootfs, isMountPoint } from './rootfs.ts';
-import { buildImage, push, pushRawImage, sh, tarOf, type RawLayer } from './test-image.ts';
-import { startAuthProxy, startRegistry, type TestRegistry } from './test-registry.ts';
+import { buildImage, push, pushRawImage, sh, tarOf, type RawLayer } from './test-image.fixture.ts';
+import { startAuthProxy, startRegistry, type TestRegistry } from './test-registry.fixture.ts';
 import { digestHex, sha256Digest } from './digest.ts';
 
 const tools = ['/usr/bin/docker-registry', '/usr/bin/skopeo', '/usr/bin/umoci', '/bin/busybox'];

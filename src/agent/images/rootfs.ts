@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { mountBySyscall, runCommand, unmountBySyscall } from '../runtime/process/spawner.ts';
+import { mountBySyscall, runCommand, unmountBySyscall } from '../../host/spawner.ts';
 
 /** A mounted container root filesystem. */
 export interface MountedRootfs {

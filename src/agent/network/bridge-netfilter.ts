@@ -5,7 +5,7 @@
  * without the module keeps pod → own-node-service traffic working through the gateway only.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { runCommand } from './exec.ts';
+import { runCommand } from '../../host/spawner.ts';
 import type { Logger } from '../../util/log.ts';
 
 const SYSCTL = '/proc/sys/net/bridge/bridge-nf-call-iptables';

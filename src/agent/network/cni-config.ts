@@ -9,7 +9,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CniConflist } from './cni.ts';
-import { formatCidr, nthAddress, parseCidr } from './cidr.ts';
+import { formatCidr, nthAddress, parseCidr } from '../../apis/cidr.ts';
 
 /** Default node pod range when node.spec.podCIDR is unset. */
 export const DEFAULT_NODE_POD_CIDR = '10.88.0.0/24';

@@ -11,7 +11,7 @@
 import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { runCommand } from './exec.ts';
+import { runCommand } from '../../host/spawner.ts';
 
 /** Default directory of the Debian `containernetworking-plugins` binaries. */
 export const DEFAULT_CNI_BIN_DIR = '/usr/lib/cni';

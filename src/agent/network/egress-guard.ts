@@ -5,7 +5,7 @@
  * arrives from its bridge and would leave through another interface; pod ↔ pod and pod ↔ host
  * traffic (the bridge itself, INPUT) is untouched. Applied atomically with `nft -f`.
  */
-import { runCommand } from './exec.ts';
+import { runCommand } from '../../host/spawner.ts';
 
 export const EGRESS_TABLE = 'berth-egress';
 

@@ -11,8 +11,8 @@
  * recognised and not reported as a conflict, so a restart with the same flags passes.
  */
 import { readFile } from 'node:fs/promises';
-import { cidrContains, cidrsOverlap, formatCidr, nthAddress, parseCidr } from './cidr.ts';
-import { ip, ipJson } from './exec.ts';
+import { cidrContains, cidrsOverlap, formatCidr, nthAddress, parseCidr } from '../../apis/cidr.ts';
+import { ip, ipJson } from './ip.ts';
 import { DEFAULT_BRIDGE } from './cni-config.ts';
 
 /** An interface address, as the network it implies (`192.0.2.0/24` for `192.0.2.2/24`). */

@@ -5,8 +5,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { netnsAddBySyscall, unmountBySyscall } from '../runtime/process/spawner.ts';
-import { ip } from './exec.ts';
+import { netnsAddBySyscall, unmountBySyscall } from '../../host/spawner.ts';
+import { ip } from './ip.ts';
 
 /** Where iproute2 bind-mounts named namespaces. */
 export const NETNS_DIR = '/var/run/netns';

@@ -6,6 +6,7 @@
  */
 import { readFileSync, readdirSync, statfsSync } from 'node:fs';
 import os from 'node:os';
+import { HOSTNAME_LABEL } from '../../apis/well-known.ts';
 
 export const KUBELET_VERSION = 'v1.32.0-berth';
 export const CONTAINER_RUNTIME_VERSION = 'berth://0.1.0';
@@ -180,7 +181,7 @@ export function nodeSystemInfo(s: MachineSample): Record<string, string> {
 /** The well-known labels a kubelet sets on its Node. */
 export function nodeLabels(nodeName: string, architecture: string = goArch()): Record<string, string> {
   return {
-    'kubernetes.io/hostname': nodeName,
+    [HOSTNAME_LABEL]: nodeName,
     'kubernetes.io/os': 'linux',
     'kubernetes.io/arch': architecture,
     'beta.kubernetes.io/os': 'linux',

@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_PODS, goArch, nodeAddresses, nodeConditions, nodeLabels, nodeResources, nodeSystemInfo, sampleMachine,
   stampConditions, type MachineSample, type NodeCondition, type Reserved,
 } from './node-info.ts';
+import { rfc3339, rfc3339Micro } from '../../apis/time.ts';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
@@ -70,15 +71,6 @@ export interface NodeRegistration {
   stop(): Promise<void>;
 }
 
-/** RFC 3339 with microseconds, as metav1.MicroTime serialises. */
-export function microTime(d = new Date()): string {
-  return d.toISOString().replace(/Z$/, '000Z');
-}
-
-function isoNow(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
 /** The status without heartbeat times: what decides whether a write is needed. */
 function comparable(status: KubeObject['status']): unknown {
   return { ...status, conditions: (status?.conditions ?? []).map((c: NodeCondition) => ({ ...c, lastHeartbeatTime: undefined })) };
@@ -105,7 +97,7 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
     const { capacity, allocatable } = nodeResources(s, opts.maxPods ?? DEFAULT_MAX_PODS, opts.reserved);
     return {
       capacity, allocatable,
-      conditions: stampConditions(nodeConditions(s, opts.ready()), previous, isoNow()),
+      conditions: stampConditions(nodeConditions(s, opts.ready()), previous, rfc3339()),
       addresses: nodeAddresses(s, opts.hostname),
       daemonEndpoints: { kubeletEndpoint: { Port: opts.agentPort } },
       nodeInfo: nodeSystemInfo(s),
@@ -173,7 +165,7 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
       apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: NODE_LEASE_NAMESPACE },
     };
     obj.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid! }];
-    obj.spec = { ...(obj.spec ?? {}), holderIdentity: name, leaseDurationSeconds: opts.leaseDurationSeconds ?? 40, renewTime: microTime() };
+    obj.spec = { ...(obj.spec ?? {}), holderIdentity: name, leaseDurationSeconds: opts.leaseDurationSeconds ?? 40, renewTime: rfc3339Micro() };
     return obj;
   };
 

@@ -85,3 +85,11 @@ function formatDuration(ms: number): string {
   if (s < 60) return ms < 1000 ? `${ms}ms` : `${s}s`;
   return `${Math.floor(s / 60)}m${s % 60}s`;
 }
+
+/** `10s`, `5m0s` — the back-off delay in CrashLoopBackOff messages. */
+export function formatDelay(secs: number): string {
+  if (secs < 60) return `${secs}s`;
+  const m = Math.floor(secs / 60);
+  const s = secs % 60;
+  return s ? `${m}m${s}s` : `${m}m0s`;
+}

@@ -5,6 +5,7 @@
  * and `lastTimestamp` on the existing Event instead of creating another one.
  */
 import type { KubeObject } from '../../apis/object.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 /** Where events go (the agent wires these to the client's create/patch on `events`). */
 export interface EventSink {
@@ -92,7 +93,7 @@ export class EventRecorder {
 
   private async write(key: string, ref: Record<string, string>, type: EventType, reason: string, message: string): Promise<void> {
     const now = this.now();
-    const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
+    const ts = rfc3339(now);
     const prior = this.seen.get(key);
     if (prior && now.getTime() - prior.lastAt <= this.windowMs) {
       try {

@@ -5,7 +5,7 @@
  * node's allocatable).
  */
 import type { KubeObject } from '../../apis/object.ts';
-import { tryParseQuantity } from '../../registry/validation/resources.ts';
+import { tryParseQuantity } from '../../apis/quantity.ts';
 
 /** Run-time pod facts the API object may not carry yet. */
 export interface PodRuntimeFacts {

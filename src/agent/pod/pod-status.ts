@@ -6,7 +6,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../apis/object.ts';
-import { podQOSClass } from '../../registry/defaults/pod-qos.ts';
+import { podQOSClass } from '../../apis/pod-qos.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 /** Waiting/terminated reasons the worker and this module use (the kubelet's strings). */
 export const Reasons = {
@@ -183,7 +184,7 @@ const OWNED = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersR
 /** Computes the pod's status from observations, keeping what the API already holds where it should. */
 export function computePodStatus(pod: KubeObject, observed: PodObservation): PodStatus {
   const old = pod.status ?? {};
-  const now = observed.now ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const now = observed.now ?? rfc3339();
   const hasInit = (pod.spec?.initContainers ?? []).length > 0;
   const defaultReason = hasInit ? Reasons.PodInitializing : Reasons.ContainerCreating;
   const init = withDefaults(pod.spec?.initContainers ?? [], observed.init, defaultReason);

@@ -11,7 +11,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubeObject } from '../../apis/object.ts';
 import type { Mount } from '../runtime/driver.ts';
-import { tryParseQuantity } from '../../registry/validation/resources.ts';
+import { tryParseQuantity } from '../../apis/quantity.ts';
 import { writeAtomic } from './atomic-writer.ts';
 import { expandVars } from './expand.ts';
 import type { NodeAllocatable, PodRuntimeFacts } from './field-ref.ts';

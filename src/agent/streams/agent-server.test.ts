@@ -5,8 +5,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startAgentServer } from './agent-server.ts';
-import { fakeResolver } from './fake-resolver.ts';
-import { execOverWebSocket } from './exec-client.ts';
+import { fakeResolver } from './fake-resolver.fixture.ts';
+import { execOverWebSocket } from './exec-client.fixture.ts';
 import { LogFileWriter, containerLogPath } from './log-file.ts';
 import { exitStatus, negotiateSubprotocol } from './remotecommand.ts';
 

@@ -16,8 +16,8 @@ import { once } from 'node:events';
 import { ApiError } from '../../errors/index.ts';
 import { proxyPodStream } from '../../api/proxy/pod-stream-proxy.ts';
 import { startAgentServer, type AgentServer } from './agent-server.ts';
-import { fakeResolver } from './fake-resolver.ts';
-import { connectPortForward, roundTrip } from './portforward-client.ts';
+import { fakeResolver } from './fake-resolver.fixture.ts';
+import { connectPortForward, roundTrip } from './portforward-client.fixture.ts';
 import type { PortForwardTransport } from './portforward-upgrade.ts';
 
 const NETNS = `pf-test-${process.pid}`;

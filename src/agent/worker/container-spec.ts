@@ -4,7 +4,7 @@
  */
 import type { KubeObject } from '../../apis/object.ts';
 import type { ContainerSpec, Mount, ResourceLimits } from '../runtime/driver.ts';
-import { parseQuantity } from '../../registry/validation/resources.ts';
+import { parseQuantity } from '../../apis/quantity.ts';
 import { expandArgs } from '../pod/env.ts';
 
 export interface SandboxInfo {

@@ -3,7 +3,7 @@
  */
 import type { KubeObject } from '../../apis/object.ts';
 import type { ContainerHandle, ExitResult, RuntimeDriver } from '../runtime/driver.ts';
-import { iso } from './time-format.ts';
+import { rfc3339 } from '../../apis/time.ts';
 import type { ContainerProbes } from '../pod/probe-worker.ts';
 import { terminatedReason, type ContainerObservation, type ContainerState } from '../pod/pod-status.ts';
 import { execCapture } from './exec-capture.ts';
@@ -69,7 +69,7 @@ export function markExited(inst: Instance, exit: ExitResult): void {
   inst.state = {
     terminated: {
       exitCode: exit.exitCode, reason: terminatedReason(exit.exitCode, exit.oomKilled),
-      startedAt: inst.startedAt ? iso(inst.startedAt) : undefined, finishedAt: iso(exit.finishedAt),
+      startedAt: inst.startedAt ? rfc3339(inst.startedAt) : undefined, finishedAt: rfc3339(exit.finishedAt),
       containerID: inst.driver && inst.id ? `${inst.driver.name}://${inst.id}` : undefined,
     },
   };
@@ -96,6 +96,6 @@ export function adoptRunning(inst: Instance, pod: KubeObject, driver: RuntimeDri
   inst.everStarted = true;
   inst.running = true;
   inst.startedAt = prev?.state?.running?.startedAt ? new Date(prev.state.running.startedAt) : handle.startedAt;
-  inst.state = { running: { startedAt: iso(inst.startedAt) } };
+  inst.state = { running: { startedAt: rfc3339(inst.startedAt) } };
   inst.lastState = prev?.lastState?.terminated ? prev.lastState : undefined;
 }

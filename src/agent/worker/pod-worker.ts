@@ -16,6 +16,7 @@ import { isNotFound } from '../../client/errors.ts';
 import type { ContainerHandle, RuntimeDriver } from '../runtime/driver.ts';
 import { prepareVolumes, cleanupVolumes, type PreparedVolumes } from '../pod/volumes.ts';
 import { computePodStatus, statusEqual, Reasons } from '../pod/pod-status.ts';
+import { formatDelay } from '../pod/backoff.ts';
 import { containerFieldPath } from '../pod/events.ts';
 import { containerLogPath } from '../streams/log-file.ts';
 import { SandboxNetworkError, type SandboxInfo } from './container-spec.ts';
@@ -24,9 +25,9 @@ import type { WorkerDeps } from './worker-deps.ts';
 import { adoptCompletedInits, adoptRunning, markExited, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
-import { iso, formatDelay } from './time-format.ts';
 import { hostCgroupLayout, removeCgroupTree } from '../runtime/cgroups/index.ts';
 import { allCgroupRoots, removeEmptyCgroupPath } from '../runtime/runc/runc-cgroups.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 const RETRY_MS = 2000;
 /** Metadata the worker acts on (termination; the downward API's labels and annotations; runtime overrides). */
@@ -38,7 +39,7 @@ export class PodWorker {
   private instances: Instance[] = [];
   private sandbox?: SandboxInfo;
   private volumes?: PreparedVolumes;
-  private startTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  private startTime = rfc3339();
   private dirty = false;
   private running = false;
   private timer?: NodeJS.Timeout;
@@ -289,7 +290,7 @@ export class PodWorker {
       inst.exit = undefined;
       inst.killing = false;
       inst.startedAt = handle.startedAt;
-      inst.state = { running: { startedAt: iso(handle.startedAt) } };
+      inst.state = { running: { startedAt: rfc3339(handle.startedAt) } };
       void this.deps.recorder.event(pod, 'Normal', 'Created', `Created container ${inst.name}`, { fieldPath });
       void this.deps.recorder.event(pod, 'Normal', 'Started', `Started container ${inst.name}`, { fieldPath });
       this.startProbes(inst);

@@ -51,15 +51,18 @@ export function replyObject(ctx: HandlerContext, code: number, obj: KubeObject):
 
 /** Reads and decodes the body as an object of this endpoint's kind; unknown fields per fieldValidation. */
 export async function readObject(ctx: HandlerContext, expectKind = ctx.store.type.info.kind, expectApiVersion = ctx.store.apiVersion): Promise<{ obj: KubeObject; warnings: string[] }> {
-  const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type']);
+  const dropped: string[] = [];
+  const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type'], dropped);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
   const obj = body as KubeObject;
   checkTypeMeta(obj, expectApiVersion, expectKind);
   obj.apiVersion = expectApiVersion;
   obj.kind = expectKind;
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
-  const warnings = checkFields(obj, expectApiVersion, expectKind, parseFieldValidation(ctx.query.get('fieldValidation')));
-  return { obj, warnings };
+  const mode = parseFieldValidation(ctx.query.get('fieldValidation'));
+  const warnings = checkFields(obj, expectApiVersion, expectKind, mode);
+  // Unknown protobuf field numbers are dropped in every mode (as upstream drops them); Ignore hides the warning.
+  return { obj, warnings: mode === 'Ignore' ? warnings : [...dropped, ...warnings] };
 }
 
 export function reply(ctx: HandlerContext, code: number, obj: KubeObject, warnings: string[] = []): void {

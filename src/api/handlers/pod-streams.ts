@@ -13,9 +13,9 @@ import type { Registry } from '../../registry/registry.ts';
 import { agentPathFor, proxyPodStream } from '../proxy/pod-stream-proxy.ts';
 import { parseRequestInfo } from '../request-info.ts';
 import type { HandlerContext } from './context.ts';
+import { AGENT_URL_ANNOTATION } from '../../apis/well-known.ts';
 
 /** Node annotation where an agent publishes the URL of its stream server. */
-export const AGENT_URL_ANNOTATION = 'berth.dev/agent-url';
 export const STREAM_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward']);
 
 export interface StreamTarget {

@@ -6,7 +6,7 @@
 import { errors } from '../../errors/index.ts';
 import type { KubeObject } from '../../apis/object.ts';
 import { labelSelectorToString } from '../../apis/selectors/label-selector-spec.ts';
-import { fieldError } from '../../registry/field-errors.ts';
+import { fieldError } from '../../apis/field-errors.ts';
 import { decodeBody, readBody, sendJson } from '../http-util.ts';
 import { bindPod, evictPod } from '../../registry/pod-subresources.ts';
 import { isDryRun, readObject, type HandlerContext } from './context.ts';

@@ -6,8 +6,8 @@
  * Documents are built once and cached; the v3 hash is a sha256 of the serialized document.
  */
 import { createHash } from 'node:crypto';
-import { RESOURCES, groupVersion } from '../../registry/resources.ts';
-import { loadDefinitions, refName, type Definitions, type Schema } from './definitions.ts';
+import { RESOURCES, groupVersion } from '../../apis/resources.ts';
+import { loadDefinitions, refName, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
 import { PATCH_CONTENT_TYPES, QUERY_PARAMS, resourcePaths, type OperationSpec, type PathSpec } from './operations.ts';
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { RESOURCES } from '../../registry/resources.ts';
-import { definitionNameFor, loadDefinitions, resourceDefinitionNames, type Schema } from './definitions.ts';
+import { RESOURCES } from '../../apis/resources.ts';
+import { definitionNameFor, loadDefinitions, resourceDefinitionNames, type Schema } from '../../apis/openapi/definitions.ts';
 import { buildOpenApiV2, buildOpenApiV3, buildOpenApiV3Index, groupVersionPaths } from './documents.ts';
 
 const gvPathOf = (r: { group: string; version: string }) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`);

@@ -4,8 +4,8 @@
  * Mirrors the shape of Kubernetes' own documents: list/create/deletecollection on the collection,
  * read/replace/patch/delete on the item, and the status, scale, eviction and binding subresources.
  */
-import type { ResourceInfo } from '../../registry/types.ts';
-import { packageFor } from './definitions.ts';
+import type { ResourceInfo } from '../../apis/resources.ts';
+import { packageFor } from '../../apis/openapi/definitions.ts';
 
 export interface Gvk {
   group: string;

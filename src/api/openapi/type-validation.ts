@@ -5,7 +5,7 @@
  * `Invalid value: "string": spec.replicas in body must be of type integer: "string"`.
  */
 import { isObject } from '../../apis/object.ts';
-import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from './definitions.ts';
+import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
 import { joinPath } from './unknown-fields.ts';
 
 /** One wrong-typed value. */

@@ -5,7 +5,7 @@
  * assembles the message `strict decoding error: unknown field "<path>"`.
  */
 import { isObject } from '../../apis/object.ts';
-import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from './definitions.ts';
+import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
 
 /** Appends a property name to a path (`spec` + `replicas` → `spec.replicas`). */
 export function joinPath(base: string, key: string): string {

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { startAgentServer } from '../../agent/streams/agent-server.ts';
-import { execOverWebSocket } from '../../agent/streams/exec-client.ts';
-import { fakeResolver } from '../../agent/streams/fake-resolver.ts';
+import { execOverWebSocket } from '../../agent/streams/exec-client.fixture.ts';
+import { fakeResolver } from '../../agent/streams/fake-resolver.fixture.ts';
 import { LogFileWriter, containerLogPath } from '../../agent/streams/log-file.ts';
 import { agentPathFor, proxyPodStream, type PodStreamTarget } from './pod-stream-proxy.ts';
 

@@ -2,7 +2,7 @@
  * Applies a PATCH request body by its content type: JSON patch, merge patch or strategic merge
  * patch. Server-side apply (`application/apply-patch+yaml`) is not supported yet.
  */
-import { definitionNameFor } from '../../api/openapi/definitions.ts';
+import { definitionNameFor } from '../openapi/definitions.ts';
 import { applyJsonPatch } from './json-patch.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import { PatchError } from './patch-error.ts';

@@ -12,7 +12,7 @@
  * Types are navigated with the OpenAPI definitions; merge keys come from merge-keys.ts.
  */
 import { isObject } from '../object.ts';
-import { loadDefinitions, resolveSchema, type Definitions, type Schema } from '../../api/openapi/definitions.ts';
+import { loadDefinitions, resolveSchema, type Definitions, type Schema } from '../openapi/definitions.ts';
 import { hasStrategy, patchMetaFor, type PatchMeta } from './merge-keys.ts';
 import { jsonEqual } from './json-patch.ts';
 import { PatchError } from './patch-error.ts';

@@ -4,7 +4,7 @@
  * (`k in (a,b)`, `k notin (a,b)`), existence (`k`, `!k`) and the numeric `k>1` / `k<1`,
  * comma-separated (AND), whitespace between tokens ignored.
  */
-import { isQualifiedName, isValidLabelValue } from '../../registry/validation/names.ts';
+import { isQualifiedName, isValidLabelValue } from '../names.ts';
 import { SelectorError } from './selector-error.ts';
 
 /** Operators as Kubernetes' selection.Operator spells them. */

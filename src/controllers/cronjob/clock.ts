@@ -1,6 +1,7 @@
 /**
  * The clock the batch and node controllers read "now" from, so tests can move time by hand.
  */
+import { rfc3339 } from '../../apis/time.ts';
 
 /** A source of the current time in milliseconds since the epoch. */
 export interface Clock {
@@ -24,7 +25,3 @@ export class FakeClock implements Clock {
   }
 }
 
-/** The API's seconds-precision timestamp for a clock reading. */
-export function isoAt(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { InformerFactory } from '../../client/informer-factory.ts';
-import { type ControllerEnv, startControllerEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { type ControllerEnv, startControllerEnv, waitFor, type TestEnv } from '../control-plane.fixture.ts';
 import { JOBS } from '../job/job-controller.ts';
 import { FakeClock } from './clock.ts';
 import { CRONJOBS, CronJobController, SCHEDULED_TIMESTAMP } from './cronjob-controller.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 let env: TestEnv;
 let factory: InformerFactory;
@@ -54,7 +55,7 @@ function tick(at: number, name: string): void {
 
 async function finishJob(name: string, type: 'Complete' | 'Failed', at: number): Promise<void> {
   const j = await env.client.get(JOBS, 'default', name);
-  const t = new Date(at).toISOString().replace(/\.\d+Z$/, 'Z');
+  const t = rfc3339(at);
   j.status = { ...j.status, startTime: t, ...(type === 'Complete' ? { completionTime: t } : {}), conditions: [{ type, status: 'True', lastTransitionTime: t }] };
   await env.client.update(JOBS, 'default', j, 'status');
 }

@@ -16,8 +16,9 @@ import type { Logger } from '../../util/log.ts';
 import { controllerRefOf, newControllerRef, recordEvent } from '../controller-utils.ts';
 import { JOBS } from '../job/job-controller.ts';
 import { finishedType } from '../job/job-policy.ts';
-import { isoAt, realClock, type Clock } from './clock.ts';
+import { realClock, type Clock } from './clock.ts';
 import { TOO_MANY_MISSED, jobNameFor, mostRecentScheduleTime, parseSchedule } from './cron-schedule.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 /** batch/v1 CronJobs. */
 export const CRONJOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'cronjobs' };
@@ -118,7 +119,7 @@ export class CronJobController implements Reconciler {
       if (controllerRefOf(made)?.uid !== cj.metadata.uid) { await write(); requeue(); return; }
     }
     st.active = [...active, { apiVersion: 'batch/v1', kind: 'Job', name: made.metadata.name, namespace, uid: made.metadata.uid, resourceVersion: made.metadata.resourceVersion }];
-    st.lastScheduleTime = isoAt(mostRecent.getTime());
+    st.lastScheduleTime = rfc3339(mostRecent.getTime());
     await write();
     requeue();
   }
@@ -130,7 +131,7 @@ export class CronJobController implements Reconciler {
       apiVersion: 'batch/v1', kind: 'Job',
       metadata: {
         name, namespace: cj.metadata.namespace, labels: { ...(jt.metadata?.labels ?? {}) },
-        annotations: { ...(jt.metadata?.annotations ?? {}), [SCHEDULED_TIMESTAMP]: isoAt(at.getTime()) },
+        annotations: { ...(jt.metadata?.annotations ?? {}), [SCHEDULED_TIMESTAMP]: rfc3339(at.getTime()) },
         ownerReferences: [newControllerRef(cj, 'batch/v1', 'CronJob')],
       },
       spec: jt.spec ?? {},

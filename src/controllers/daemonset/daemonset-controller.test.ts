@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { InformerFactory } from '../../client/informer-factory.ts';
-import { type ControllerEnv, startControllerEnv, listPods, markPodsReady, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { type ControllerEnv, startControllerEnv, listPods, markPodsReady, waitFor, type TestEnv } from '../control-plane.fixture.ts';
 import { CONTROLLER_REVISIONS, DAEMONSETS, DaemonSetController } from './daemonset-controller.ts';
 import { targetNodeOf } from './node-eligibility.ts';
 

@@ -5,10 +5,11 @@
  * node affinity matching, and taints — NoSchedule/NoExecute keep a new pod off, only NoExecute evicts.
  */
 import type { KubeObject } from '../../apis/object.ts';
+import { untoleratedTaints, type Toleration } from '../node-lifecycle/taint-toleration.ts';
 import {
   TAINT_DISK_PRESSURE, TAINT_MEMORY_PRESSURE, TAINT_NETWORK_UNAVAILABLE, TAINT_NOT_READY, TAINT_PID_PRESSURE, TAINT_UNREACHABLE,
-  TAINT_UNSCHEDULABLE, untoleratedTaints, type Toleration,
-} from '../node-lifecycle/taint-toleration.ts';
+  TAINT_UNSCHEDULABLE,
+} from '../../apis/well-known.ts';
 
 type Rec = Record<string, any>;
 

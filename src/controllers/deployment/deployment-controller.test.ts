@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { APPS, controllerRefOf, isPodReady } from '../controller-utils.ts';
-import { listPods, markPodsReady, startTestEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { listPods, markPodsReady, startTestEnv, waitFor, type TestEnv } from '../control-plane.fixture.ts';
 import { startWorkloadControllers } from '../workloads.ts';
 import { REVISION } from './deployment-util.ts';
 import { POD_TEMPLATE_HASH, templateHash } from './template-hash.ts';

@@ -4,8 +4,8 @@
  * maxUnavailable, Progressing from progress since the last status and progressDeadlineSeconds.
  */
 import type { KubeObject } from '../../apis/object.ts';
-import { isoNow } from '../controller-utils.ts';
 import { isComplete, maxUnavailable, specReplicas, sumSpec, sumStatus } from './deployment-util.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 /** A DeploymentCondition. */
 export interface DeploymentCondition {
@@ -32,7 +32,7 @@ export const REASONS = {
 
 /** A new condition stamped now. */
 export function newCondition(type: DeploymentCondition['type'], status: DeploymentCondition['status'], reason: string, message: string): DeploymentCondition {
-  const now = isoNow();
+  const now = rfc3339();
   return { type, status, reason, message, lastUpdateTime: now, lastTransitionTime: now };
 }
 

@@ -6,9 +6,8 @@
  */
 import type { KubeObject } from '../../apis/object.ts';
 import { isPodReady } from '../controller-utils.ts';
+import { SERVICE_NAME_LABEL, MANAGED_BY_LABEL } from '../../apis/well-known.ts';
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 
 export interface EndpointPort {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import type { RunningController } from '../../client/controller.ts';
-import { startControllerEnv, waitFor, type ControllerEnv } from '../controller-test-support.ts';
+import { startControllerEnv, waitFor, type ControllerEnv } from '../control-plane.fixture.ts';
 import { EndpointSliceController } from './endpointslice-controller.ts';
 import { EndpointsController } from './endpoints-controller.ts';
-import { SERVICE_NAME_LABEL } from './endpoint-build.ts';
+import { SERVICE_NAME_LABEL } from '../../apis/well-known.ts';
 
 /** Both controllers on one factory (as the server runs them). */
 class Both {

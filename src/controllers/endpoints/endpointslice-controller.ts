@@ -18,9 +18,10 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import { newControllerRef } from '../controller-utils.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, serviceEndpoints, serviceSelector } from './endpoint-build.ts';
+import { MANAGED_BY, serviceEndpoints, serviceSelector } from './endpoint-build.ts';
 import { planSlices, type SliceContent } from './slice-plan.ts';
 import { podHandlers } from './service-pod-handlers.ts';
+import { MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from '../../apis/well-known.ts';
 
 const SLICE_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 

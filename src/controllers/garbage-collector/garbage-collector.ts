@@ -13,7 +13,8 @@
 import type { KubeObject } from '../../apis/object.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { ResourceStore } from '../../registry/resource-store.ts';
-import { deleteObject, FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../../registry/store-delete.ts';
+import { deleteObject } from '../../registry/store-delete.ts';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../../registry/finalizers.ts';
 import type { Logger } from '../../util/log.ts';
 import type { Controller } from '../namespace/namespace-controller.ts';
 

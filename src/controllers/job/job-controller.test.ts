@@ -4,7 +4,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { InformerFactory } from '../../client/informer-factory.ts';
 import { isNotFound } from '../../client/errors.ts';
-import { type ControllerEnv, startControllerEnv, listPods, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { type ControllerEnv, startControllerEnv, listPods, waitFor, type TestEnv } from '../control-plane.fixture.ts';
 import { JOBS, JobController } from './job-controller.ts';
 
 let env: TestEnv;

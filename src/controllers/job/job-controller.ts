@@ -18,16 +18,17 @@ import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import { compareForDeletion, controllerRefOf, isPodActive, isPodReady, newControllerRef, podFromTemplate, recordEvent } from '../controller-utils.ts';
-import { isoAt, realClock, type Clock } from '../cronjob/clock.ts';
+import { realClock, type Clock } from '../cronjob/clock.ts';
 import {
   COMPLETION_INDEX, DEFAULT_BACKOFF, JOB_TRACKING_FINALIZER, backoffDelayMs, completionIndexOf, deadlineRemainingMs, finishedAt,
   finishedType, formatIndexes, indexesToCreate, isPodFailedForJob, parseIndexes, setCondition, wantedActive, type JobCondition,
 } from './job-policy.ts';
+import { JOB_CONTROLLER_UID_LABEL } from '../../apis/well-known.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 /** batch/v1 Jobs. */
 export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
 const COMPONENT = 'job-controller';
-const CONTROLLER_UID = 'batch.kubernetes.io/controller-uid';
 
 /** Options for {@link JobController}. */
 export interface JobControllerOptions {
@@ -73,7 +74,7 @@ export class JobController implements Reconciler {
     }
     if (job.metadata.deletionTimestamp) return;
     const uid = job.metadata.uid!;
-    const { items } = await this.client.list(R.pods, namespace, { labelSelector: `${CONTROLLER_UID}=${uid}` });
+    const { items } = await this.client.list(R.pods, namespace, { labelSelector: `${JOB_CONTROLLER_UID_LABEL}=${uid}` });
     const pods = items.filter((p) => controllerRefOf(p)?.uid === uid);
     if (finishedType(job)) { await this.finished(key, job, pods); return; }
 
@@ -90,7 +91,7 @@ export class JobController implements Reconciler {
     if (spec.suspend === true) {
       await this.deletePods(job, active);
       const wasSuspended = (st.conditions ?? []).some((c: JobCondition) => c.type === 'Suspended' && c.status === 'True');
-      st.conditions = setCondition(st.conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }, isoAt(now));
+      st.conditions = setCondition(st.conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }, rfc3339(now));
       st.active = 0;
       st.ready = 0;
       if (!wasSuspended) void recordEvent(this.client, COMPONENT, job, 'Normal', 'Suspended', 'Job suspended', this.log);
@@ -98,11 +99,11 @@ export class JobController implements Reconciler {
       return;
     }
     if ((st.conditions ?? []).some((c: JobCondition) => c.type === 'Suspended' && c.status === 'True')) {
-      st.conditions = setCondition(st.conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, isoAt(now));
-      st.startTime = isoAt(now);
+      st.conditions = setCondition(st.conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, rfc3339(now));
+      st.startTime = rfc3339(now);
       void recordEvent(this.client, COMPONENT, job, 'Normal', 'Resumed', 'Job resumed', this.log);
     }
-    st.startTime ??= isoAt(now);
+    st.startTime ??= rfc3339(now);
 
     const completed = parseIndexes(st.completedIndexes);
     const remaining = deadlineRemainingMs({ ...job, status: st }, now);
@@ -115,7 +116,7 @@ export class JobController implements Reconciler {
 
     if (failure || complete) {
       await this.deletePods(job, active);
-      const t = isoAt(now);
+      const t = rfc3339(now);
       if (failure) {
         st.conditions = setCondition(st.conditions, { type: 'FailureTarget', status: 'True', ...failure }, t);
         st.conditions = setCondition(st.conditions, { type: 'Failed', status: 'True', ...failure }, t);

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { InformerFactory } from '../../client/informer-factory.ts';
-import { type ControllerEnv, startControllerEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
-import { FakeClock, isoAt } from '../cronjob/clock.ts';
+import { type ControllerEnv, startControllerEnv, waitFor, type TestEnv } from '../control-plane.fixture.ts';
+import { FakeClock } from '../cronjob/clock.ts';
 import { NODE_LEASE_NAMESPACE, NodeLifecycleController, readinessTaints } from './node-lifecycle-controller.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 let env: TestEnv;
 let factory: InformerFactory;
@@ -44,7 +45,7 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
   const t0 = clock.now();
   await env.client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_LEASE_NAMESPACE } }).catch(() => undefined);
   await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1' }, spec: {} });
-  await env.client.update(R.nodes, undefined, { ...(await env.client.get(R.nodes, undefined, 'w1')), status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: isoAt(t0), lastTransitionTime: isoAt(t0) }, { type: 'MemoryPressure', status: 'False' }] } }, 'status');
+  await env.client.update(R.nodes, undefined, { ...(await env.client.get(R.nodes, undefined, 'w1')), status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(t0), lastTransitionTime: rfc3339(t0) }, { type: 'MemoryPressure', status: 'False' }] } }, 'status');
   await env.client.create(R.leases, NODE_LEASE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'w1' }, spec: { holderIdentity: 'w1', leaseDurationSeconds: 40, renewTime: new Date(t0).toISOString().replace('Z', '000Z') } });
   await env.client.create(R.pods, 'default', pod('plain'));
   await env.client.create(R.pods, 'default', pod('short', {}, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }]));
@@ -84,13 +85,13 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
   // The kubelet comes back: a fresh lease and Ready=True.
   await renew('w1');
   const cur = await env.client.get(R.nodes, undefined, 'w1');
-  await env.client.update(R.nodes, undefined, { ...cur, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: isoAt(clock.now()) }] } }, 'status');
+  await env.client.update(R.nodes, undefined, { ...cur, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(clock.now()) }] } }, 'status');
   await waitFor(async () => (await taintKeys('w1')).length === 0, 'taints removed');
 });
 
 test('Ready=False gets the not-ready taints', async () => {
   await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w2' }, spec: {} });
   const n = await env.client.get(R.nodes, undefined, 'w2');
-  await env.client.update(R.nodes, undefined, { ...n, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', lastHeartbeatTime: isoAt(clock.now()) }] } }, 'status');
+  await env.client.update(R.nodes, undefined, { ...n, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', lastHeartbeatTime: rfc3339(clock.now()) }] } }, 'status');
   await waitFor(async () => JSON.stringify(await taintKeys('w2')) === JSON.stringify(['node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/not-ready:NoSchedule']), 'not-ready taints');
 });

@@ -16,8 +16,10 @@ import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import { controllerRefOf, recordEvent } from '../controller-utils.ts';
-import { isoAt, realClock, type Clock } from '../cronjob/clock.ts';
-import { TAINT_NOT_READY, TAINT_UNREACHABLE, evictionDecision, type Taint } from './taint-toleration.ts';
+import { realClock, type Clock } from '../cronjob/clock.ts';
+import { evictionDecision, type Taint } from './taint-toleration.ts';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../apis/well-known.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 /** The namespace of node heartbeat Leases. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -74,7 +76,7 @@ export class NodeLifecycleController implements Reconciler {
       throw err;
     }
     const now = this.clock.now();
-    const t = isoAt(now);
+    const t = rfc3339(now);
     let lease: KubeObject | undefined;
     try {
       lease = await this.client.get(R.leases, NODE_LEASE_NAMESPACE, key);

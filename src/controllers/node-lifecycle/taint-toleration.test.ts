@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evictionDecision, minTolerationSeconds, toleratesTaint, untoleratedTaints, TAINT_UNREACHABLE } from './taint-toleration.ts';
+import { evictionDecision, minTolerationSeconds, toleratesTaint, untoleratedTaints } from './taint-toleration.ts';
+import { TAINT_UNREACHABLE } from '../../apis/well-known.ts';
 
 const unreachable = { key: TAINT_UNREACHABLE, effect: 'NoExecute', timeAdded: '2024-01-01T00:00:00Z' };
 

@@ -22,13 +22,6 @@ export interface Toleration {
 }
 
 /** The taint keys the node lifecycle controller manages. */
-export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
-export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
-export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
-export const TAINT_DISK_PRESSURE = 'node.kubernetes.io/disk-pressure';
-export const TAINT_MEMORY_PRESSURE = 'node.kubernetes.io/memory-pressure';
-export const TAINT_PID_PRESSURE = 'node.kubernetes.io/pid-pressure';
-export const TAINT_NETWORK_UNAVAILABLE = 'node.kubernetes.io/network-unavailable';
 
 /** ToleratesTaint: effect empty or equal, key empty (with Exists) or equal, then the operator. */
 export function toleratesTaint(t: Toleration, taint: Taint): boolean {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { APPS, controllerRefOf } from '../controller-utils.ts';
-import { listPods, markPodReady, markPodsReady, startTestEnv, waitFor, type TestEnv } from '../controller-test-support.ts';
+import { listPods, markPodReady, markPodsReady, startTestEnv, waitFor, type TestEnv } from '../control-plane.fixture.ts';
 import { startWorkloadControllers } from '../workloads.ts';
 import { slowStartBatch } from './replicaset-controller.ts';
 

@@ -11,7 +11,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import { AllocationStore } from './allocation-store.ts';
 import { CLUSTER_IP_POOL, NODE_PORT_POOL, ServiceAllocator, parseNodePortRange } from './service-allocator.ts';
 import { repairServiceAllocations } from './allocation-repair.ts';
-import { ipToInt } from '../../agent/network/cidr.ts';
+import { ipToInt } from '../../apis/cidr.ts';
 
 const svc = (name: string, spec: any): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec });
 const port = (p = 80, extra: any = {}) => ({ port: p, ...extra });

@@ -9,9 +9,9 @@
  */
 import type { KubeObject } from '../../apis/object.ts';
 import { errors } from '../../errors/index.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Reservation, StoreHooks } from '../store-hooks.ts';
-import { intToIp, ipToInt, parseCidr, formatCidr } from '../../agent/network/cidr.ts';
+import { intToIp, ipToInt, parseCidr, formatCidr } from '../../apis/cidr.ts';
 import { AllocationStore, type AllocationOwner } from './allocation-store.ts';
 import { RangeFullError, RangePool } from './range-pool.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultPod, defaultPodSpec, defaultPullPolicy } from './pod-spec.ts';
-import { podQOSClass } from './pod-qos.ts';
+import { podQOSClass } from '../../apis/pod-qos.ts';
 
 test('image pull policy follows the tag', () => {
   assert.equal(defaultPullPolicy('nginx'), 'Always');

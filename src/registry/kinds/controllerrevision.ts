@@ -4,7 +4,7 @@
  */
 import type { KubeObject } from '../../apis/object.ts';
 import type { Strategy } from '../types.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { jsonEqual, nonNegative } from '../validation/fields.ts';
 
 export const controllerRevisionStrategy: Strategy = {

@@ -5,9 +5,9 @@
  */
 import { isIP } from 'node:net';
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isDNS1123Label, isDNS1123Subdomain, isValidPortNum } from '../validation/names.ts';
+import { isDNS1123Label, isDNS1123Subdomain, isValidPortNum } from '../../apis/names.ts';
 
 /** Protocols a port may name. */
 export const PORT_PROTOCOLS = ['SCTP', 'TCP', 'UDP'];

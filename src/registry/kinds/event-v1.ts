@@ -6,9 +6,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isDNS1123Subdomain } from '../validation/names.ts';
+import { isDNS1123Subdomain } from '../../apis/names.ts';
 import { EVENT_TYPES, validateReportedEvent } from './event.ts';
 
 function validateSeries(obj: KubeObject): FieldError[] {

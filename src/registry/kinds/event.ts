@@ -5,9 +5,9 @@
  * Metadata name format is not checked for core/v1 events (NAME_FORMAT '/events' is 'any').
  */
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isDNS1123Subdomain, isQualifiedName } from '../validation/names.ts';
+import { isDNS1123Subdomain, isQualifiedName } from '../../apis/names.ts';
 
 export const REPORTING_INSTANCE_LIMIT = 128;
 export const ACTION_LIMIT = 128;

@@ -2,7 +2,7 @@
  * Every served resource with its strategy: the kind's defaults and validation (this folder) joined
  * with its table columns and field selectors (src/registry/tables).
  */
-import { RESOURCES } from '../resources.ts';
+import { RESOURCES } from '../../apis/resources.ts';
 import type { ResourceType, Strategy } from '../types.ts';
 import { TABLES, FIELD_SELECTORS } from '../tables/index.ts';
 import { namespaceStrategy } from './namespace.ts';

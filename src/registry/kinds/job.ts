@@ -6,17 +6,16 @@
 import type { KubeObject } from '../../apis/object.ts';
 import { clone, isObject } from '../../apis/object.ts';
 import type { Strategy } from '../types.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { defaultPodTemplateSpec } from '../defaults/pod-spec.ts';
 import { goLabelSelector, invalidRendered, jsonEqual, nonNegative } from '../validation/fields.ts';
 import { isSelectorConvertible, selectorMatches, validateLabelSelector, type LabelSelector } from '../validation/label-selector.ts';
 import { selectorMismatch } from '../validation/pod-spec.ts';
 import { defaultJobSpec, validateJobSpecCommon } from '../validation/job-spec.ts';
+import { JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL } from '../../apis/well-known.ts';
 
 type Rec = Record<string, any>;
 
-export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
-export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 export const LEGACY_CONTROLLER_UID_LABEL = 'controller-uid';
 export const LEGACY_JOB_NAME_LABEL = 'job-name';
 
@@ -30,11 +29,11 @@ function generateSelector(obj: KubeObject): void {
   const uid = obj.metadata.uid ?? '';
   // Labels the user set are kept; a conflict is reported by validation.
   for (const k of [LEGACY_JOB_NAME_LABEL, JOB_NAME_LABEL]) if (!(k in labels)) labels[k] = name;
-  for (const k of [LEGACY_CONTROLLER_UID_LABEL, CONTROLLER_UID_LABEL]) if (!(k in labels)) labels[k] = uid;
+  for (const k of [LEGACY_CONTROLLER_UID_LABEL, JOB_CONTROLLER_UID_LABEL]) if (!(k in labels)) labels[k] = uid;
   spec.template.metadata.labels = labels;
   if (!isObject(spec.selector)) spec.selector = {};
   if (!isObject(spec.selector.matchLabels)) spec.selector.matchLabels = {};
-  if (!(CONTROLLER_UID_LABEL in spec.selector.matchLabels)) spec.selector.matchLabels[CONTROLLER_UID_LABEL] = uid;
+  if (!(JOB_CONTROLLER_UID_LABEL in spec.selector.matchLabels)) spec.selector.matchLabels[JOB_CONTROLLER_UID_LABEL] = uid;
 }
 
 function hasLabel(labels: Rec | undefined, key: string, expected: string): FieldError[] {
@@ -53,8 +52,8 @@ function validateGeneratedSelector(obj: KubeObject): FieldError[] {
   if (!uid) errs.push(fieldError.required('metadata.uid', ''));
   const labels = spec.template?.metadata?.labels;
   errs.push(...hasLabel(labels, LEGACY_CONTROLLER_UID_LABEL, uid), ...hasLabel(labels, LEGACY_JOB_NAME_LABEL, name));
-  errs.push(...hasLabel(labels, CONTROLLER_UID_LABEL, uid), ...hasLabel(labels, JOB_NAME_LABEL, name));
-  const expected = { [CONTROLLER_UID_LABEL]: uid, [JOB_NAME_LABEL]: name, [LEGACY_CONTROLLER_UID_LABEL]: uid, [LEGACY_JOB_NAME_LABEL]: name };
+  errs.push(...hasLabel(labels, JOB_CONTROLLER_UID_LABEL, uid), ...hasLabel(labels, JOB_NAME_LABEL, name));
+  const expected = { [JOB_CONTROLLER_UID_LABEL]: uid, [JOB_NAME_LABEL]: name, [LEGACY_CONTROLLER_UID_LABEL]: uid, [LEGACY_JOB_NAME_LABEL]: name };
   if (isSelectorConvertible(spec.selector) && !selectorMatches(spec.selector, expected)) {
     errs.push(invalidRendered('spec.selector', goLabelSelector(spec.selector), '`selector` not auto-generated'));
   }

@@ -3,9 +3,9 @@
  * duration, non-negative transitions, preferredHolder only with a strategy.
  */
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isQualifiedName } from '../validation/names.ts';
+import { isQualifiedName } from '../../apis/names.ts';
 
 const LEASE_STRATEGIES = ['OldestEmulationVersion'];
 

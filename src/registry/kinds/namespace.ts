@@ -4,12 +4,12 @@
  * spec.finalizers change only through the `finalize` subresource.
  */
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
 import { validateFinalizers } from '../validation/object-meta.ts';
+import { NAMESPACE_NAME_LABEL } from '../../apis/well-known.ts';
 
 /** The label the API server keeps equal to the namespace's name. */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 function setNameLabel(obj: KubeObject): void {
   const name = obj.metadata?.name;

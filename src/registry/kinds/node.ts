@@ -4,9 +4,9 @@
  */
 import { isIP } from 'node:net';
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isQualifiedName, isValidLabelValue } from '../validation/names.ts';
+import { isQualifiedName, isValidLabelValue } from '../../apis/names.ts';
 
 /** The taint effects Kubernetes accepts. */
 export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];

@@ -1,18 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
-import { parseQuantity, persistentvolumeStrategy as s } from './persistentvolume.ts';
+import { persistentvolumeStrategy as s } from './persistentvolume.ts';
 
 const pv = (spec: any): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv1' }, spec });
 const f = (errs: { field: string; type: string }[]) => errs.map((e) => `${e.field}:${e.type}`);
 const good = () => pv({ capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/srv/data' } });
-
-test('quantities parse', () => {
-  assert.equal(parseQuantity('10Gi'), 10 * 2 ** 30);
-  assert.equal(parseQuantity('500M'), 5e8);
-  assert.equal(parseQuantity('1e3'), 1000);
-  assert.equal(parseQuantity('ten'), undefined);
-});
 
 test('defaults and Pending on create', () => {
   const o = good();

@@ -5,9 +5,11 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isDNS1123Subdomain } from '../validation/names.ts';
+import { isDNS1123Subdomain } from '../../apis/names.ts';
+import { QUANTITY_MSG, tryParseQuantity } from '../../apis/quantity.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
 export const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 export const VOLUME_MODES = ['Block', 'Filesystem'];
@@ -21,27 +23,9 @@ export const PV_SOURCES = [
 ];
 const HOST_PATH_TYPES = ['', 'BlockDevice', 'CharDevice', 'Directory', 'DirectoryOrCreate', 'File', 'FileOrCreate', 'Socket'];
 
-const SUFFIX: Record<string, number> = {
-  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3, n: 1e-9, u: 1e-6,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/** Parses a resource.Quantity (`10Gi`, `500M`, `1e9`, `0.5`) to a number; undefined if malformed. */
-export function parseQuantity(q: unknown): number | undefined {
-  if (typeof q === 'number') return Number.isFinite(q) ? q : undefined;
-  if (typeof q !== 'string') return undefined;
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/.exec(q.trim());
-  if (!m) return undefined;
-  const base = Number(m[1]);
-  if (m[2]) return base * 10 ** Number(m[2].slice(1));
-  return base * SUFFIX[m[3] ?? ''];
-}
-
-const QUANTITY_MSG = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
-
 /** A quantity that parses and is > 0, checked at `path`. */
 export function validatePositiveQuantity(q: unknown, path: string): FieldError[] {
-  const n = parseQuantity(q);
+  const n = tryParseQuantity(q);
   if (n === undefined) return [fieldError.invalid(path, q, QUANTITY_MSG)];
   if (n <= 0) return [fieldError.invalid(path, String(q), 'must be greater than zero')];
   return [];
@@ -108,7 +92,7 @@ export const persistentvolumeStrategy: Strategy = {
     if (!obj.status.phase) obj.status.phase = 'Pending';
   },
   prepareForCreate(obj) {
-    obj.status = { phase: 'Pending', lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    obj.status = { phase: 'Pending', lastPhaseTransitionTime: rfc3339() };
   },
   validate: (obj) => validatePVSpec(obj.spec ?? {}),
   validateUpdate(obj, old) {

@@ -7,10 +7,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../apis/object.ts';
 import { clone } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isDNS1123Subdomain } from '../validation/names.ts';
-import { VOLUME_MODES, parseQuantity, validateAccessModes, validatePositiveQuantity } from './persistentvolume.ts';
+import { isDNS1123Subdomain } from '../../apis/names.ts';
+import { VOLUME_MODES, validateAccessModes, validatePositiveQuantity } from './persistentvolume.ts';
+import { tryParseQuantity } from '../../apis/quantity.ts';
 
 function validatePVCSpec(spec: any): FieldError[] {
   const errs = validateAccessModes(spec.accessModes, 'spec.accessModes', 'at least 1 access mode is required');
@@ -58,8 +59,8 @@ function validatePVCUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
     errs.push(fieldError.forbidden('spec',
       `spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims\n  changed: ${changed.join(', ')}`));
   }
-  const oldSize = parseQuantity(old.spec?.resources?.requests?.storage);
-  const newSize = parseQuantity(obj.spec?.resources?.requests?.storage);
+  const oldSize = tryParseQuantity(old.spec?.resources?.requests?.storage);
+  const newSize = tryParseQuantity(obj.spec?.resources?.requests?.storage);
   if (oldSize !== undefined && newSize !== undefined && newSize < oldSize) {
     errs.push(fieldError.forbidden('spec.resources.requests.storage', 'field can not be less than previous value'));
   }

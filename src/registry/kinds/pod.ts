@@ -5,13 +5,13 @@
 import type { KubeObject } from '../../apis/object.ts';
 import type { Strategy } from '../types.ts';
 import { defaultPod } from '../defaults/pod-spec.ts';
-import { podQOSClass } from '../defaults/pod-qos.ts';
+import { podQOSClass } from '../../apis/pod-qos.ts';
 import { validatePodSpec } from '../validation/pod-spec.ts';
 import { validatePodStatusUpdate, validatePodUpdate } from '../validation/pod-update.ts';
 import { validateRuntimeAnnotations } from '../validation/runtime-annotations.ts';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../apis/well-known.ts';
+import { rfc3339 } from '../../apis/time.ts';
 
-const NOT_READY = 'node.kubernetes.io/not-ready';
-const UNREACHABLE = 'node.kubernetes.io/unreachable';
 /** DefaultTolerationSeconds admission: how long a pod stays bound to a not-ready/unreachable node. */
 const DEFAULT_TOLERATION_SECONDS = 300;
 
@@ -21,7 +21,7 @@ export function addDefaultTolerations(spec: Record<string, any>): void {
   // A toleration with no key and operator Exists tolerates every taint (Kubernetes' admission agrees).
   const tolerates = (key: string) => tols.some((t) => (t?.key === key || (!t?.key && t?.operator === 'Exists')) && (!t.effect || t.effect === 'NoExecute'));
   const add: Record<string, any>[] = [];
-  for (const key of [NOT_READY, UNREACHABLE]) {
+  for (const key of [TAINT_NOT_READY, TAINT_UNREACHABLE]) {
     if (!tolerates(key)) add.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
   }
   if (add.length) spec.tolerations = [...tols, ...add];
@@ -43,7 +43,7 @@ export const podStrategy: Strategy = {
       status.conditions = [{
         type: 'PodScheduled', status: 'False', reason: 'SchedulingGated',
         message: 'Scheduling is blocked due to non-empty scheduling gates',
-        lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        lastProbeTime: null, lastTransitionTime: rfc3339(),
       }];
     }
     obj.status = status;

@@ -5,7 +5,7 @@
 import type { KubeObject } from '../../apis/object.ts';
 import { isObject } from '../../apis/object.ts';
 import type { Strategy } from '../types.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { defaultPodTemplateSpec } from '../defaults/pod-spec.ts';
 import { nonNegative } from '../validation/fields.ts';
 import {

@@ -3,9 +3,9 @@
  * and scheduling are accepted as given.
  */
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isDNS1123Label } from '../validation/names.ts';
+import { isDNS1123Label } from '../../apis/names.ts';
 import { validateLabels } from '../validation/object-meta.ts';
 
 function validateRuntimeClass(obj: KubeObject): FieldError[] {

@@ -5,9 +5,9 @@
  */
 import { isIP } from 'node:net';
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidPortName, isValidPortNum } from '../validation/names.ts';
+import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidPortName, isValidPortNum } from '../../apis/names.ts';
 import { validateLabels } from '../validation/object-meta.ts';
 import { VALID_IP_MSG, validateProtocol } from './endpoints.ts';
 

@@ -3,7 +3,7 @@
  * `secrets` / `imagePullSecrets` references unchecked beyond their shape.
  */
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
 
 function validateRefs(obj: KubeObject): FieldError[] {

@@ -9,10 +9,10 @@
 import type { KubeObject } from '../../apis/object.ts';
 import { clone, isObject } from '../../apis/object.ts';
 import type { Strategy } from '../types.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { defaultPodTemplateSpec } from '../defaults/pod-spec.ts';
 import { jsonEqual, nonNegative } from '../validation/fields.ts';
-import { isDNS1123Subdomain } from '../validation/names.ts';
+import { isDNS1123Subdomain } from '../../apis/names.ts';
 import { validateAlwaysRunningTemplate, validateCollisionCount, validateReplicaStatus, validateRequiredSelector } from '../validation/workload.ts';
 
 type Rec = Record<string, any>;

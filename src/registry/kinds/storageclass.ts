@@ -6,9 +6,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { isQualifiedName } from '../validation/names.ts';
+import { isQualifiedName } from '../../apis/names.ts';
 
 const RECLAIM_POLICIES = ['Delete', 'Retain'];
 const BINDING_MODES = ['Immediate', 'WaitForFirstConsumer'];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RESOURCES } from '../resources.ts';
+import { RESOURCES } from '../../apis/resources.ts';
 import { FIELD_SELECTORS, TABLES } from './index.ts';
 
 const now = new Date('2024-01-01T12:00:00Z');

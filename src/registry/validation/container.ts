@@ -3,9 +3,9 @@
  * pkg/apis/core/validation: name, image, ports, env, volume mounts, probes, lifecycle, resources,
  * pull and termination-message policies.
  */
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { isObject } from '../../apis/object.ts';
-import { isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isValidPortName, isValidPortNum } from './names.ts';
+import { isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isValidPortName, isValidPortNum } from '../../apis/names.ts';
 import { validateResourceRequirements } from './resources.ts';
 import { nonNegative } from './fields.ts';
 

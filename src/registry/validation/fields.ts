@@ -3,7 +3,7 @@
  * count uses, and renderings of values the way Go's `%#v` prints them, so messages such as
  * `Invalid value: map[string]string{"app":"web"}: ...` read exactly as kubectl users know them.
  */
-import type { FieldError } from '../field-errors.ts';
+import type { FieldError } from '../../apis/field-errors.ts';
 
 /** Kubernetes' isNegativeErrorMsg. */
 export const NEGATIVE_MSG = 'must be greater than or equal to 0';

@@ -3,7 +3,7 @@
  * pkg/apis/batch/validation): counts, completion mode, pod replacement policy, the pod template and its
  * restartPolicy (OnFailure or Never).
  */
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { isObject } from '../../apis/object.ts';
 import { validatePodTemplateSpec } from './pod-spec.ts';
 import { nonNegative } from './fields.ts';

@@ -3,8 +3,8 @@
  * (ValidateLabels), and matching a selector against a label set — which the workload strategies need
  * to check that a template's labels match its controller's selector.
  */
-import { fieldError, type FieldError } from '../field-errors.ts';
-import { isQualifiedName, isValidLabelValue } from './names.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
+import { isQualifiedName, isValidLabelValue } from '../../apis/names.ts';
 
 export interface LabelSelectorRequirement {
   key: string;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NAME_FORMAT, checkName, validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import { RESOURCES } from '../resources.ts';
-import type { FieldError } from '../field-errors.ts';
+import { RESOURCES } from '../../apis/resources.ts';
+import type { FieldError } from '../../apis/field-errors.ts';
 
 const ns = { namespaced: true, nameFormat: 'subdomain' } as const;
 const find = (errs: FieldError[], field: string) => errs.filter((e) => e.field === field);

@@ -4,8 +4,8 @@
  * messages follow Kubernetes so kubectl prints what users expect.
  */
 import type { ObjectMeta, OwnerReference } from '../../apis/object.ts';
-import { fieldError, type FieldError } from '../field-errors.ts';
-import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './names.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
+import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from '../../apis/names.ts';
 
 /** How a kind's `metadata.name` is checked: Kubernetes' per-kind ValidateNameFunc. */
 export type NameFormat = 'subdomain' | 'label' | 'dns1035' | 'path' | 'any';

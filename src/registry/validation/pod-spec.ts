@@ -3,9 +3,9 @@
  * pkg/apis/core/validation) shared by pods and every workload kind. Container and volume details live
  * in container.ts and volume.ts.
  */
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { isObject } from '../../apis/object.ts';
-import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './names.ts';
+import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from '../../apis/names.ts';
 import { validateContainers } from './container.ts';
 import { validateVolumes } from './volume.ts';
 import { isEmptySelector, selectorMatches, validateLabels, type LabelSelector } from './label-selector.ts';

@@ -4,7 +4,7 @@
  * may change), terminationGracePeriodSeconds from negative to 1, and removal of scheduling gates.
  * `spec.nodeName` may be set once (binding) and is immutable afterwards. Also status-update checks.
  */
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { clone, isObject } from '../../apis/object.ts';
 import { jsonEqual } from './fields.ts';
 

@@ -3,7 +3,7 @@
  * on pods and pod templates: the value must be a known runtime handler and the container must exist,
  * so a typo is a clear 422 instead of a pod stuck in CreateContainerError on its node.
  */
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { isObject } from '../../apis/object.ts';
 import { RUNTIME_ANNOTATION_PREFIX, RUNTIME_HANDLERS } from '../../apis/runtime-annotation.ts';
 

@@ -2,11 +2,11 @@
  * Pod volumes as in ValidatePodSpec's validateVolumes: names (DNS-1123 labels, unique), exactly one
  * source, and the required fields of the common sources.
  */
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { isObject } from '../../apis/object.ts';
 import { VOLUME_SOURCES } from '../defaults/pod-spec.ts';
-import { isDNS1123Label } from './names.ts';
-import { tryParseQuantity, QUANTITY_MSG } from './resources.ts';
+import { isDNS1123Label } from '../../apis/names.ts';
+import { tryParseQuantity, QUANTITY_MSG } from '../../apis/quantity.ts';
 import { NEGATIVE_MSG } from './fields.ts';
 
 type Rec = Record<string, any>;

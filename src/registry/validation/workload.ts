@@ -3,7 +3,7 @@
  * int-or-percent fields, replica-count status checks and the template rules for controllers whose pods
  * run forever (restartPolicy Always, no activeDeadlineSeconds).
  */
-import { fieldError, type FieldError } from '../field-errors.ts';
+import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { isObject } from '../../apis/object.ts';
 import { isSelectorConvertible, validateLabelSelector, type LabelSelector } from './label-selector.ts';
 import { validatePodTemplateSpec, type PodSpecOptions } from './pod-spec.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { podInfoOf } from '../pod-info.ts';
-import { makeNode, makePod, runFilter, runScore, snapshotOf } from '../testing.ts';
+import { makeNode, makePod, runFilter, runScore, snapshotOf } from '../cluster.fixture.ts';
 import { ERR_AFFINITY, ERR_ANTI_AFFINITY, ERR_EXISTING_ANTI_AFFINITY, interPodAffinity } from './inter-pod-affinity.ts';
 
 const HOST = 'kubernetes.io/hostname';

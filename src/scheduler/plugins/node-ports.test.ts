@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { podInfoOf } from '../pod-info.ts';
-import { makeNode, makePod, runFilter, snapshotOf } from '../testing.ts';
+import { makeNode, makePod, runFilter, snapshotOf } from '../cluster.fixture.ts';
 import { ERR_REASON, nodePorts } from './node-ports.ts';
 
 const withPort = (name: string, port: number, hostIP?: string, protocol?: string) => makePod(name, { spec: {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { podInfoOf } from '../pod-info.ts';
-import { makeNode, makePod, runScore, snapshotOf } from '../testing.ts';
+import { makeNode, makePod, runScore, snapshotOf } from '../cluster.fixture.ts';
 import { nodeResourcesBalancedAllocation } from './node-resources-balanced-allocation.ts';
 
 test('BalancedAllocation: the node whose cpu and memory fractions end up equal scores 100', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { podInfoOf } from '../pod-info.ts';
-import { makeNode, makePod, runFilter, runScore, snapshotOf } from '../testing.ts';
+import { makeNode, makePod, runFilter, runScore, snapshotOf } from '../cluster.fixture.ts';
 import { nodeResourcesFit, shortfalls } from './node-resources-fit.ts';
 
 test('NodeResourcesFit filter: cpu, memory, pods count and extended resources', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { podInfoOf } from '../pod-info.ts';
-import { makeNode, makePod, runFilter, runScore, snapshotOf } from '../testing.ts';
+import { makeNode, makePod, runFilter, runScore, snapshotOf } from '../cluster.fixture.ts';
 import { ERR_REASON_CONSTRAINTS, ERR_REASON_LABEL, podTopologySpread } from './pod-topology-spread.ts';
 
 const ZONE = 'topology.kubernetes.io/zone';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { podInfoOf } from '../pod-info.ts';
-import { makeNode, makePod, runFilter, runScore, snapshotOf } from '../testing.ts';
+import { makeNode, makePod, runFilter, runScore, snapshotOf } from '../cluster.fixture.ts';
 import { taintToleration } from './taint-toleration.ts';
 
 const nodes = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { podInfoOf } from '../pod-info.ts';
-import { makeNode, makePod, runFilter, snapshotOf } from '../testing.ts';
+import { makeNode, makePod, runFilter, snapshotOf } from '../cluster.fixture.ts';
 import { ERR_REASON_NODE_CONFLICT, volumeBinding } from './volume-binding.ts';
 
 const snap = snapshotOf([makeNode('a'), makeNode('b')]);

@@ -8,7 +8,7 @@
  *   berth-native-chain HOSTNAME WORKDIR NETNS N (SRC DST ro|rw)×N EXEC...
  */
 import type { ContainerSpec } from '../driver.ts';
-import type { HostTools } from './host-tools.ts';
+import type { HostTools } from '../../../host/host-tools.ts';
 
 /** The user-switch prefix (`setpriv …`), empty for root without groups. */
 export function userArgv(tools: HostTools, user: ContainerSpec['user']): string[] {

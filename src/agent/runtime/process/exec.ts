@@ -10,7 +10,7 @@ import { constants as osConstants } from 'node:os';
 import type { Cgroup } from '../cgroups/index.ts';
 import type { ExecOptions } from '../driver.ts';
 import { joinCgroupArgv, shellQuote, userArgv } from './chain.ts';
-import type { HostTools } from './host-tools.ts';
+import type { HostTools } from '../../../host/host-tools.ts';
 import type { ProcessState } from './state.ts';
 
 /** Runs opts.argv inside the container described by `st`; resolves to its exit code. */

@@ -12,7 +12,7 @@ import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
 import { nativeChain } from './chain.ts';
 import { execInContainer } from './exec.ts';
-import { hostTools, type HostTools } from './host-tools.ts';
+import { hostTools, type HostTools } from '../../../host/host-tools.ts';
 import { prepareMountPoints, removeMountPoints } from './mount-points.ts';
 import { DEFAULT_PATH, hostPathOf, resolveExecutable } from './resolve-executable.ts';
 import { launchShim, type LaunchedShim } from './shim-launch.ts';

@@ -6,8 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { nativeBinary } from './native-binary.ts';
-import { spawner } from './spawner.ts';
+import { nativeBinary } from '../../../host/native-binary.ts';
+import { spawner } from '../../../host/spawner.ts';
 
 export interface LaunchedShim {
   pid: number;

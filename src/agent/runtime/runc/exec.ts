@@ -11,7 +11,7 @@ import { constants as osConstants } from 'node:os';
 import type { ExecOptions } from '../driver.ts';
 import { shellQuote } from '../process/chain.ts';
 import { resizeTty } from '../process/exec.ts';
-import type { HostTools } from '../process/host-tools.ts';
+import type { HostTools } from '../../../host/host-tools.ts';
 import { DEFAULT_PATH } from '../process/resolve-executable.ts';
 import { runcGlobal, type Runc } from './runc-cli.ts';
 

@@ -6,7 +6,7 @@
 import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../process/spawner.ts';
+import { runCommand } from '../../../host/spawner.ts';
 
 /** How to invoke runc. */
 export interface Runc {

@@ -19,7 +19,7 @@ import type { ContainerSpec } from '../driver.ts';
 import { mergeImageEnv, resolveArgv, resolveImageUser, resolveWorkingDir } from './image-config.ts';
 import { allCgroupRoots, removeEmptyCgroupPath } from './runc-cgroups.ts';
 import { RuncDriver } from './runc-driver.ts';
-import { busyboxImageService, TEST_IMAGE } from './test-fixture.ts';
+import { busyboxImageService, TEST_IMAGE } from './runc.fixture.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'berth-runc-test-'));
 const parent = `berth-runc-test-${process.pid}/pod-test`;

@@ -14,7 +14,7 @@ import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
 import { shellQuote } from '../process/chain.ts';
 import { resizeTty } from '../process/exec.ts';
-import { findHostTool, hostTools, type HostTools } from '../process/host-tools.ts';
+import { findHostTool, hostTools, type HostTools } from '../../../host/host-tools.ts';
 import { launchShim, type LaunchedShim } from '../process/shim-launch.ts';
 import { STDIN_FIFO, stdinFifoOf } from '../process/stdin-fifo.ts';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from '../process/process-driver.ts';

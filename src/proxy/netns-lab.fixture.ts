@@ -10,7 +10,7 @@
  * (and with them every interface) and kills the servers; it is safe to call more than once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { runCommand } from '../agent/network/exec.ts';
+import { runCommand } from '../host/spawner.ts';
 
 export const NODE_IP = '10.60.200.1';
 

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync, realpathSync } from 'node:fs';
-import { createNetns, deleteNetns, netnsPath } from '../../network/netns.ts';
+import { createNetns, deleteNetns, netnsPath } from '../agent/network/netns.ts';
 import { mountBySyscall, netnsAddBySyscall, runCommand, spawner, unmountBySyscall } from './spawner.ts';
 
 test('the helper is available and runs commands: stdout, stderr, exit code', async () => {

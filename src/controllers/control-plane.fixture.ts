@@ -13,6 +13,7 @@ import { isConflict, isNotFound } from '../client/errors.ts';
 import { startServer, type RunningServer } from '../server/berth-server.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
+import { rfc3339 } from '../apis/time.ts';
 
 /** A running test server and its client. */
 export interface TestEnv {
@@ -87,7 +88,7 @@ export async function listPods(client: Client, namespace: string, labelSelector:
 
 /** Marks one pod Running with Ready=True (the fake node's job). Skips pods that are gone. */
 export async function markPodReady(client: Client, pod: KubeObject, ready = true): Promise<void> {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const now = rfc3339();
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const cur = await client.get(R.pods, pod.metadata.namespace, pod.metadata.name!);

@@ -3,7 +3,7 @@
  * fields the proxy reads, in the API's shape.
  */
 import type { KubeObject } from '../apis/object.ts';
-import { SERVICE_NAME_LABEL } from './build-model.ts';
+import { SERVICE_NAME_LABEL } from '../apis/well-known.ts';
 
 export interface ServiceSpecInput {
   clusterIP?: string;

@@ -1,8 +1,26 @@
 /**
  * Every resource Berth serves: identity, discovery details (short names, categories, subresources).
- * Strategies are attached in src/registry/kinds.ts.
+ * The API vocabulary of which kinds exist; strategies are attached in src/registry/kinds/index.ts.
  */
-import type { ResourceInfo } from './types.ts';
+export type Subresource =
+  | 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward' | 'proxy'
+  | 'finalize';
+
+export interface ResourceInfo {
+  /** API group; '' for the core group. */
+  group: string;
+  version: string;
+  kind: string;
+  /** Resource (plural) name, e.g. `deployments`. */
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  subresources?: Subresource[];
+  /** `metadata.generation` is set to 1 on create and bumped when anything but metadata/status changes. */
+  generation?: boolean;
+}
 
 const r = (info: ResourceInfo): ResourceInfo => info;
 

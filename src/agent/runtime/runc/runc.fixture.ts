@@ -7,7 +7,7 @@ import { chmod, cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ImageService } from '../../images/image-service.ts';
-import { sh } from '../../images/test-image.ts';
+import { sh } from '../../images/test-image.fixture.ts';
 
 export const TEST_IMAGE = 'runc-test.local/busybox:v1';
 

@@ -4,7 +4,7 @@
  * Refs inside definitions.json use the swagger 2 form `#/definitions/<name>`.
  */
 import { readFileSync } from 'node:fs';
-import { RESOURCES } from '../../registry/resources.ts';
+import { RESOURCES } from '../resources.ts';
 
 /** The subset of OpenAPI schema Berth emits and reads. */
 export interface Schema {

@@ -3,8 +3,8 @@
  * limits; Guaranteed when every container limits both cpu and memory and requests equal limits;
  * Burstable otherwise. Run after `defaultPod`, which copies limits into missing requests.
  */
-import { isObject } from '../../apis/object.ts';
-import { tryParseQuantity } from '../validation/resources.ts';
+import { isObject } from './object.ts';
+import { tryParseQuantity } from './quantity.ts';
 
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
