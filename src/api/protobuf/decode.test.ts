@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeKubernetesProtobuf } from './decode.ts';
+import { decodeKubernetesProtobuf, unknownFieldWarnings } from './decode.ts';
 import { messageNames, messageSchema, isSpecialMessage } from './schema.ts';
 import { bytes, double, envelope, int, mapEntry, msg, str, varint } from './test-encoder.ts';
 
@@ -139,6 +139,11 @@ test('unknown field numbers are skipped and reported with their path', () => {
   assert.deepEqual(r.unknownFields, [
     { path: 'spec', message: 'ServiceSpec', field: 99 },
     { path: 'spec.ports[0]', message: 'ServicePort', field: 77 },
+  ]);
+  assert.deepEqual(unknownFieldWarnings([...r.unknownFields, { path: '', message: 'Service', field: 9 }, r.unknownFields[0]]), [
+    'unknown protobuf field 99 in "spec" (ServiceSpec), dropped',
+    'unknown protobuf field 77 in "spec.ports[0]" (ServicePort), dropped',
+    'unknown protobuf field 9 in Service, dropped',
   ]);
 });
 

@@ -11,7 +11,10 @@ import { readFields, readPackedVarints, type WireField } from './wire.ts';
 /** The 4-byte prefix of every Kubernetes protobuf payload. */
 export const KUBERNETES_PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-/** A field number the schema does not know; skipped, reported so the caller can warn. */
+/**
+ * A field number the schema does not know; skipped (as upstream's generated Unmarshal skips
+ * unknown fields), reported so the caller can warn.
+ */
 export interface UnknownField {
   /** JSON path of the object holding the field ('' for the top level). */
   path: string;
@@ -73,6 +76,19 @@ export function decodeKubernetesProtobuf(body: Buffer): DecodedProtobufObject {
   const ctx: DecodeContext = { unknown: [] };
   const object = { apiVersion, kind, ...decodeMessage(raw, message, '', ctx) };
   return { apiVersion, kind, object, unknownFields: ctx.unknown };
+}
+
+/**
+ * `Warning` header texts for the unknown fields a decode skipped, one per distinct (path, field);
+ * the caller sends them as it sends the unknown-field warnings of JSON bodies.
+ */
+export function unknownFieldWarnings(unknown: readonly UnknownField[]): string[] {
+  const out = new Set<string>();
+  for (const u of unknown) {
+    const where = u.path ? `"${u.path}" (${u.message})` : u.message;
+    out.add(`unknown protobuf field ${u.field} in ${where}, dropped`);
+  }
+  return [...out];
 }
 
 /** Decodes one message with a field table into a JSON object. */

@@ -1,8 +1,9 @@
 /**
- * Field table for core/v1 PodSpec and everything beneath it (containers, probes, volumes,
- * affinity, security contexts). Notation: see schema-meta.ts. Volume sources for in-tree cloud
- * and legacy network storage (gcePersistentDisk, iscsi, rbd, cephfs, …) are not listed; their
- * field numbers are reported as unknown.
+ * Field table for core/v1 Pod and PodSpec with everything beneath the spec: containers, env,
+ * resources, probes, lifecycle hooks, security contexts, affinity and the other scheduling
+ * fields. Upstream equivalent: Pod, PodTemplateSpec, PodSpec, Container and the messages beneath
+ * them in k8s.io/api core/v1 generated.proto (Kubernetes 1.33, a superset of 1.32). Notation: see
+ * schema-meta.ts. Volumes are in schema-core-volumes.ts, PodStatus in schema-core-pod-status.ts.
  */
 
 /** Container and EphemeralContainerCommon share field numbers. */
@@ -13,16 +14,9 @@ const containerFields = `1 name string!; 2 image string; 3 command string[]; 4 a
   12 lifecycle Lifecycle; 13 terminationMessagePath string; 20 terminationMessagePolicy string;
   14 imagePullPolicy string; 15 securityContext SecurityContext; 16 stdin bool; 17 stdinOnce bool; 18 tty bool`;
 
-/** Field tables of core/v1 PodSpec and the messages beneath it, by message name. */
+/** Field tables of core/v1 Pod, PodSpec and the messages beneath the spec, by message name. */
 export const podMessages: Record<string, string> = {
   Pod: '1 metadata ObjectMeta; 2 spec PodSpec; 3 status PodStatus',
-  PodStatus: `1 phase string; 2 conditions PodCondition[]; 3 message string; 4 reason string; 11 nominatedNodeName string;
-    5 hostIP string; 16 hostIPs HostIP[]; 6 podIP string; 12 podIPs PodIP[]; 7 startTime Time; 9 qosClass string;
-    14 resize string`,
-  PodCondition: `1 type string!; 2 status string!; 3 lastProbeTime Time; 4 lastTransitionTime Time; 5 reason string;
-    6 message string`,
-  HostIP: '1 ip string!',
-  PodIP: '1 ip string!',
   PodTemplateSpec: '1 metadata ObjectMeta; 2 spec PodSpec',
   PodSpec: `1 volumes Volume[]; 20 initContainers Container[]; 2 containers Container[];
     34 ephemeralContainers EphemeralContainer[]; 3 restartPolicy string; 4 terminationGracePeriodSeconds int64!;
@@ -50,7 +44,6 @@ export const podMessages: Record<string, string> = {
   EnvFromSource: '1 prefix string; 2 configMapRef ConfigMapEnvSource; 3 secretRef SecretEnvSource',
   ConfigMapEnvSource: '1 localObjectReference ^LocalObjectReference; 2 optional bool!',
   SecretEnvSource: '1 localObjectReference ^LocalObjectReference; 2 optional bool!',
-  LocalObjectReference: '1 name string',
   ResourceRequirements: '1 limits map<string,Quantity>; 2 requests map<string,Quantity>; 3 claims ResourceClaim[]',
   ResourceClaim: '1 name string!; 2 request string',
   ContainerResizePolicy: '1 resourceName string!; 2 restartPolicy string!',
@@ -66,7 +59,7 @@ export const podMessages: Record<string, string> = {
   TCPSocketAction: '1 port IntOrString; 2 host string',
   GRPCAction: '1 port int32!; 2 service string!',
   SleepAction: '1 seconds int64!',
-  Lifecycle: '1 postStart LifecycleHandler; 2 preStop LifecycleHandler',
+  Lifecycle: '1 postStart LifecycleHandler; 2 preStop LifecycleHandler; 3 stopSignal string!',
   LifecycleHandler: '1 exec ExecAction; 2 httpGet HTTPGetAction; 3 tcpSocket TCPSocketAction; 4 sleep SleepAction',
   SecurityContext: `1 capabilities Capabilities; 2 privileged bool!; 3 seLinuxOptions SELinuxOptions;
     10 windowsOptions WindowsSecurityContextOptions; 4 runAsUser int64!; 8 runAsGroup int64!; 5 runAsNonRoot bool!;
@@ -108,37 +101,4 @@ export const podMessages: Record<string, string> = {
   PodAffinityTerm: `1 labelSelector LabelSelector; 2 namespaces string[]; 3 topologyKey string!;
     4 namespaceSelector LabelSelector; 5 matchLabelKeys string[]; 6 mismatchLabelKeys string[]`,
   WeightedPodAffinityTerm: '1 weight int32!; 2 podAffinityTerm PodAffinityTerm',
-  Volume: '1 name string!; 2 volumeSource ^VolumeSource',
-  VolumeSource: `1 hostPath HostPathVolumeSource; 2 emptyDir EmptyDirVolumeSource; 6 secret SecretVolumeSource;
-    7 nfs NFSVolumeSource; 10 persistentVolumeClaim PersistentVolumeClaimVolumeSource;
-    16 downwardAPI DownwardAPIVolumeSource; 19 configMap ConfigMapVolumeSource; 26 projected ProjectedVolumeSource;
-    28 csi CSIVolumeSource; 29 ephemeral EphemeralVolumeSource; 30 image ImageVolumeSource`,
-  HostPathVolumeSource: '1 path string!; 2 type string!',
-  EmptyDirVolumeSource: '1 medium string; 2 sizeLimit Quantity',
-  SecretVolumeSource: '1 secretName string; 2 items KeyToPath[]; 3 defaultMode int32!; 4 optional bool!',
-  ConfigMapVolumeSource: `1 localObjectReference ^LocalObjectReference; 2 items KeyToPath[]; 3 defaultMode int32!;
-    4 optional bool!`,
-  KeyToPath: '1 key string!; 2 path string!; 3 mode int32!',
-  NFSVolumeSource: '1 server string!; 2 path string!; 3 readOnly bool',
-  PersistentVolumeClaimVolumeSource: '1 claimName string!; 2 readOnly bool',
-  DownwardAPIVolumeSource: '1 items DownwardAPIVolumeFile[]; 2 defaultMode int32!',
-  DownwardAPIVolumeFile: '1 path string!; 2 fieldRef ObjectFieldSelector; 3 resourceFieldRef ResourceFieldSelector; 4 mode int32!',
-  ProjectedVolumeSource: '1 sources VolumeProjection[]; 2 defaultMode int32!',
-  VolumeProjection: `1 secret SecretProjection; 2 downwardAPI DownwardAPIProjection; 3 configMap ConfigMapProjection;
-    4 serviceAccountToken ServiceAccountTokenProjection`,
-  SecretProjection: '1 localObjectReference ^LocalObjectReference; 2 items KeyToPath[]; 4 optional bool!',
-  ConfigMapProjection: '1 localObjectReference ^LocalObjectReference; 2 items KeyToPath[]; 4 optional bool!',
-  DownwardAPIProjection: '1 items DownwardAPIVolumeFile[]',
-  ServiceAccountTokenProjection: '1 audience string; 2 expirationSeconds int64!; 3 path string!',
-  CSIVolumeSource: `1 driver string!; 2 readOnly bool!; 3 fsType string!; 4 volumeAttributes map<string,string>;
-    5 nodePublishSecretRef LocalObjectReference`,
-  EphemeralVolumeSource: '1 volumeClaimTemplate PersistentVolumeClaimTemplate',
-  PersistentVolumeClaimTemplate: '1 metadata ObjectMeta; 2 spec PersistentVolumeClaimSpec',
-  PersistentVolumeClaimSpec: `1 accessModes string[]; 4 selector LabelSelector; 2 resources VolumeResourceRequirements;
-    3 volumeName string; 5 storageClassName string!; 6 volumeMode string!; 7 dataSource TypedLocalObjectReference;
-    8 dataSourceRef TypedObjectReference; 9 volumeAttributesClassName string!`,
-  VolumeResourceRequirements: '1 limits map<string,Quantity>; 2 requests map<string,Quantity>',
-  TypedLocalObjectReference: '1 apiGroup string!; 2 kind string!; 3 name string!',
-  TypedObjectReference: '1 apiGroup string!; 2 kind string!; 3 name string!; 4 namespace string!',
-  ImageVolumeSource: '1 reference string; 2 pullPolicy string',
 };

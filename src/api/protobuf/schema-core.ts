@@ -1,9 +1,11 @@
 /**
- * Field table for the core/v1 kinds other than the pod machinery (schema-core-pod.ts):
- * ConfigMap, Secret, Namespace, ServiceAccount, Service, Binding, Node, PodTemplate,
- * PersistentVolumeClaim. Notation: see schema-meta.ts.
+ * Field table for the core/v1 configuration and service kinds: ConfigMap, Secret, Namespace,
+ * ServiceAccount, Service, Binding and PodTemplate, plus the references they share
+ * (ObjectReference, LocalObjectReference). Upstream equivalent: the matching messages of
+ * k8s.io/api core/v1 generated.proto (Kubernetes 1.33, a superset of 1.32). Notation: see
+ * schema-meta.ts. Pods, volumes and nodes have their own files.
  */
-/** Field tables of the core/v1 kinds (other than the pod machinery), by message name. */
+/** Field tables of the core/v1 configuration and service kinds, by message name. */
 export const coreMessages: Record<string, string> = {
   ConfigMap: '1 metadata ObjectMeta; 4 immutable bool!; 2 data map<string,string>; 3 binaryData map<string,bytes>',
   Secret: `1 metadata ObjectMeta; 5 immutable bool!; 2 data map<string,bytes>; 4 stringData map<string,string>;
@@ -16,6 +18,7 @@ export const coreMessages: Record<string, string> = {
     4 automountServiceAccountToken bool!`,
   ObjectReference: `1 kind string; 2 namespace string; 3 name string; 4 uid string; 5 apiVersion string;
     6 resourceVersion string; 7 fieldPath string`,
+  LocalObjectReference: '1 name string',
   Service: '1 metadata ObjectMeta; 2 spec ServiceSpec; 3 status ServiceStatus',
   ServiceSpec: `1 ports ServicePort[]; 2 selector map<string,string>; 3 clusterIP string; 18 clusterIPs string[];
     4 type string; 5 externalIPs string[]; 7 sessionAffinity string; 8 loadBalancerIP string;
@@ -31,11 +34,5 @@ export const coreMessages: Record<string, string> = {
   LoadBalancerIngress: '1 ip string; 2 hostname string; 3 ipMode string!; 4 ports PortStatus[]',
   PortStatus: '1 port int32!; 2 protocol string!; 3 error string!',
   Binding: '1 metadata ObjectMeta; 2 target ObjectReference',
-  Node: '1 metadata ObjectMeta; 2 spec NodeSpec',
-  NodeSpec: `1 podCIDR string; 7 podCIDRs string[]; 3 providerID string; 4 unschedulable bool; 5 taints Taint[];
-    2 externalID string`,
-  Taint: '1 key string!; 2 value string; 3 effect string!; 4 timeAdded Time',
   PodTemplate: '1 metadata ObjectMeta; 2 template PodTemplateSpec',
-  PersistentVolumeClaim: '1 metadata ObjectMeta; 2 spec PersistentVolumeClaimSpec; 3 status PersistentVolumeClaimStatus',
-  PersistentVolumeClaimStatus: '1 phase string; 2 accessModes string[]; 3 capacity map<string,Quantity>',
 };

@@ -1,5 +1,7 @@
 /**
- * Field table for meta/v1 and the apimachinery special types, in the notation schema.ts parses:
+ * Field table for meta/v1 (ObjectMeta, owner references, label selectors, conditions,
+ * DeleteOptions, Status). Upstream equivalent: k8s.io/apimachinery pkg/apis/meta/v1
+ * generated.proto. Written in the notation schema.ts parses:
  * `NUMBER jsonName type` separated by `;` — `[]` repeated, `map<K,V>`, `!` keep a zero value that
  * is present on the wire (Go pointer or a field without omitempty), `^` inline (Go embedded struct,
  * fields merged into the parent's JSON object).

@@ -1,12 +1,20 @@
 /**
  * The schema the protobuf decoder is driven by: message name → field number → field description,
- * plus the (apiVersion, kind) → message table. The per-group tables are written in a compact
- * notation (see schema-meta.ts) and parsed here once, at module load.
+ * plus the (apiVersion, kind) → message table. The per-group tables (schema-*.ts, one API group or
+ * concept each, transcribed from k8s.io/api's generated.proto files) are written in a compact
+ * notation (see schema-meta.ts) and parsed here once, at module load. Message names are unique
+ * across the tables; the test in coverage.test.ts checks them against Berth's OpenAPI definitions.
  */
+import { appsMessages } from './schema-apps.ts';
+import { autoscalingMessages } from './schema-autoscaling.ts';
+import { batchMessages } from './schema-batch.ts';
 import { coreMessages } from './schema-core.ts';
+import { nodeMessages } from './schema-core-node.ts';
 import { podMessages } from './schema-core-pod.ts';
+import { podStatusMessages } from './schema-core-pod-status.ts';
+import { volumeMessages } from './schema-core-volumes.ts';
 import { metaMessages } from './schema-meta.ts';
-import { workloadMessages } from './schema-workloads.ts';
+import { policyMessages } from './schema-policy.ts';
 
 /** Scalar field types (protobuf int32/int64 are varints; double is 64-bit). */
 export type ScalarType = 'string' | 'int32' | 'int64' | 'bool' | 'bytes' | 'double';
@@ -81,7 +89,11 @@ export function parseMessageTable(messageName: string, table: string): Map<numbe
 }
 
 const registry = new Map<string, MessageSchema>();
-for (const tables of [metaMessages, podMessages, coreMessages, workloadMessages]) {
+const tableSets = [
+  metaMessages, coreMessages, podMessages, podStatusMessages, volumeMessages, nodeMessages,
+  appsMessages, batchMessages, policyMessages, autoscalingMessages,
+];
+for (const tables of tableSets) {
   for (const [name, table] of Object.entries(tables)) {
     if (registry.has(name)) throw new Error(`schema: message ${name} defined twice`);
     registry.set(name, parseMessageTable(name, table));
@@ -124,4 +136,13 @@ const kindTable: Record<string, Record<string, string>> = {
 export function messageForKind(apiVersion: string, kind: string): string | undefined {
   if (kind === 'DeleteOptions') return 'DeleteOptions';
   return kindTable[apiVersion]?.[kind];
+}
+
+/** Every (apiVersion, kind) the decoder accepts with its message; DeleteOptions listed once, as v1. */
+export function decodedKinds(): { apiVersion: string; kind: string; message: string }[] {
+  const out = [{ apiVersion: 'v1', kind: 'DeleteOptions', message: 'DeleteOptions' }];
+  for (const [apiVersion, kinds] of Object.entries(kindTable)) {
+    for (const [kind, message] of Object.entries(kinds)) out.push({ apiVersion, kind, message });
+  }
+  return out;
 }
