@@ -27,7 +27,12 @@ run_tests() { # concurrency tap-file files...
 set +e
 run_tests 2 .cache/test-results.tap "${files[@]}"
 rc=$?
+# The whole-node suites also take a machine-wide lock, so that another checkout's suites (a second
+# engineer's run on the same machine) never share the bridge, nftables tables or ports with them.
+exec 9>/tmp/berth-e2e.lock
+flock 9
 run_tests 1 .cache/test-results-serial.tap "${serial[@]}"
+flock -u 9
 rc2=$?
 set -e
 [ "$rc" -eq 0 ] && rc=$rc2
