@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 /** Bottom first. Folders on one line are peers: they may not import each other. */
 const LAYERS: readonly (readonly string[])[] = [
   ['util'], //                                   logging
-  ['apis', 'host'], //                           API vocabulary; running host programs (spawn helper)
+  ['apis', 'host', 'pki'], //                    API vocabulary; running host programs; certificates
   ['errors'], //                                 the error catalogue → metav1.Status
   ['storage'], //                                Backend: SQLite, etcd, watch fan-out
   ['registry'], //                               generic store + per-kind strategies
