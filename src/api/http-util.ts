@@ -2,7 +2,8 @@
  * Small HTTP helpers shared by the API handlers: JSON replies, Status errors, warnings, and request
  * bodies read with a size limit.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, errors, type Status } from '../errors/index.ts';
 import { decodeKubernetesProtobuf, unknownFieldWarnings, type DecodedProtobufObject } from './protobuf/decode.ts';
@@ -16,11 +17,24 @@ export function sendJson(res: ServerResponse, code: number, body: unknown): void
   res.end(data);
 }
 
+/** Any error as the ApiError a client sees: a non-ApiError is Berth's own fault, a 500. */
+export function toApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
+}
+
+/** Answers with the error's Status (the handler chain logs 500s); a started response is cut. */
 export function sendError(res: ServerResponse, err: unknown): void {
-  const apiErr = err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
-  if (!(err instanceof ApiError)) console.error('berth: internal error:', err);
+  const apiErr = toApiError(err);
   if (res.headersSent) { res.destroy(); return; }
   sendJson(res, apiErr.http, apiErr.toStatus());
+}
+
+/** The same answer on the raw socket of an Upgrade request that was refused. */
+export function writeUpgradeError(socket: Duplex, err: unknown): void {
+  if (!socket.writable) { socket.destroy(); return; }
+  const e = toApiError(err);
+  const body = JSON.stringify(e.toStatus());
+  socket.end(`HTTP/1.1 ${e.http} ${STATUS_CODES[e.http] ?? e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** Adds `Warning: 299 - "…"` headers, which kubectl prints. */

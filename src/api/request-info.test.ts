@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRequestInfo } from './request-info.ts';
+import { parseRequestInfo as parseSegments } from './request-info.ts';
+
+const parseRequestInfo = (method: string, path: string, query: URLSearchParams) => parseSegments(method, path.split('/').filter(Boolean), query);
 
 const q = (s = '') => new URLSearchParams(s);
 

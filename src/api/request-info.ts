@@ -2,7 +2,8 @@
  * Parses a resource URL the way Kubernetes' RequestInfoFactory does:
  *   /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}
  *   /apis/{group}/{version}/{resource}/{name}/{subresource}
- * plus the legacy `/watch/` prefix. Non-resource paths return undefined.
+ * plus the legacy `/watch/` prefix, from the decoded segments of request-target.ts. Non-resource
+ * paths (discovery, /version, /healthz …) return undefined.
  */
 export interface RequestInfo {
   group: string;
@@ -16,8 +17,7 @@ export interface RequestInfo {
 
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
-export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo | undefined {
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+export function parseRequestInfo(method: string, parts: readonly string[], query: URLSearchParams): RequestInfo | undefined {
   let group: string;
   let version: string;
   let rest: string[];

@@ -39,6 +39,7 @@ export const CATALOGUE = {
   BERTH_INVALID: { http: 422, reason: 'Invalid' },
   BERTH_BAD_REQUEST: { http: 400, reason: 'BadRequest' },
   BERTH_GONE: { http: 410, reason: 'Expired' },
+  BERTH_UNAUTHORIZED: { http: 401, reason: 'Unauthorized' },
   BERTH_FORBIDDEN: { http: 403, reason: 'Forbidden' },
   BERTH_METHOD_NOT_ALLOWED: { http: 405, reason: 'MethodNotAllowed' },
   BERTH_NOT_ACCEPTABLE: { http: 406, reason: 'NotAcceptable' },
@@ -97,6 +98,8 @@ export const errors = {
   badRequest: (message: string, causes?: StatusCause[]) =>
     new ApiError('BERTH_BAD_REQUEST', message, causes ? { causes } : undefined),
   gone: (message: string) => new ApiError('BERTH_GONE', message),
+  /** 401, as kube-apiserver's authentication filter answers a request it cannot authenticate. */
+  unauthorized: (message = 'Unauthorized') => new ApiError('BERTH_UNAUTHORIZED', message),
   forbidden: (group: string, plural: string, name: string, why: string) =>
     new ApiError('BERTH_FORBIDDEN', `${qualified(group, plural)} "${name}" is forbidden: ${why}`, { name, group: group || undefined, kind: plural }),
   methodNotAllowed: (message: string) => new ApiError('BERTH_METHOD_NOT_ALLOWED', message),

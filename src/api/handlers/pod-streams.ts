@@ -5,13 +5,12 @@
  *
  *   kubectl ─▶ API server (checks, default container) ─proxy─▶ agent-server on the pod's node
  */
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../../apis/object.ts';
-import { ApiError, errors } from '../../errors/index.ts';
+import { errors } from '../../errors/index.ts';
 import type { Registry } from '../../registry/registry.ts';
 import { agentPathFor, proxyPodStream } from '../proxy/pod-stream-proxy.ts';
-import { parseRequestInfo } from '../request-info.ts';
+import type { ApiRequest } from '../handler-chain.ts';
 import type { HandlerContext } from './context.ts';
 import { AGENT_URL_ANNOTATION } from '../../apis/well-known.ts';
 
@@ -64,19 +63,12 @@ export async function handlePodStream(ctx: HandlerContext): Promise<void> {
   proxyPodStream(ctx.req, ctx.res, target);
 }
 
-/** The server's 'upgrade' event: every websocket/SPDY request arrives here. */
-export function handleUpgrade(registry: Registry, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
-  const fail = (err: unknown) => {
-    const e = err instanceof ApiError ? err : errors.internal((err as Error)?.message ?? String(err));
-    const body = JSON.stringify(e.toStatus());
-    socket.end(`HTTP/1.1 ${e.http} ${e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  };
+/** An Upgrade request, after the handler chain's filters: only pods/exec|attach|portforward upgrade. */
+export async function handleUpgrade(registry: Registry, r: ApiRequest, socket: Duplex, head: Buffer): Promise<void> {
+  const info = r.info;
   if (!info || info.group !== '' || info.resource !== 'pods' || !info.name || !info.namespace || !info.subresource || !STREAM_SUBRESOURCES.has(info.subresource) || info.subresource === 'log') {
-    fail(errors.badRequest(`upgrade is not supported on ${url.pathname}`));
-    return;
+    throw errors.badRequest(`upgrade is not supported on ${r.target.path}`);
   }
-  resolveStreamTarget(registry, info.namespace, info.name, info.subresource, url.searchParams)
-    .then((target) => proxyPodStream(req, socket, head, target), fail);
+  const target = await resolveStreamTarget(registry, info.namespace, info.name, info.subresource, r.target.query);
+  proxyPodStream(r.req, socket, head, target);
 }

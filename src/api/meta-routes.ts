@@ -1,0 +1,103 @@
+/**
+ * The API server's own non-resource paths: version, health, discovery documents and OpenAPI, as
+ * kube-apiserver installs them on its NonGoRestfulMux (routes/version.go, healthz, discovery,
+ * openapi). Each is one entry in the route table.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errors } from '../errors/index.ts';
+import { RESOURCES } from '../apis/resources.ts';
+import { buildDiscovery, versionInfo } from './discovery.ts';
+import { sendJson } from './http-util.ts';
+import { buildOpenApiV2, buildOpenApiV3Index, openApiV3Serialized } from './openapi/documents.ts';
+import type { RouteTable } from './route-table.ts';
+
+export interface MetaRouteOptions {
+  version: string;
+  /** Readiness: false until start-up work (default namespaces) is done. */
+  ready?: () => boolean;
+}
+
+export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteTable {
+  const discovery = buildDiscovery(RESOURCES);
+  const version = versionInfo(opts.version);
+  const groups = (discovery.apis as { groups: { name: string }[] }).groups;
+  return table
+    .add({ path: '/version', handle: (_r, res) => sendJson(res, 200, version) })
+    .add({ path: '/healthz', handle: (_r, res) => sendText(res, 200, 'ok') })
+    .add({ path: '/livez', handle: (_r, res) => sendText(res, 200, 'ok') })
+    .add({ path: '/readyz', handle: (_r, res) => (opts.ready?.() === false ? sendText(res, 503, 'not ready') : sendText(res, 200, 'ok')) })
+    .add({ path: '/api', handle: (_r, res) => sendJson(res, 200, discovery.api) })
+    .add({ path: '/apis', handle: (_r, res) => sendJson(res, 200, discovery.apis) })
+    // `/api/v1`, `/apis/<group>` and `/apis/<group>/<version>`; longer paths are resource requests.
+    .add({
+      path: '/api/',
+      handle: (r, res) => {
+        const gv = r.target.segments.length === 2 ? r.target.segments[1] : undefined;
+        const list = gv && discovery.resourceLists.get(gv);
+        if (!list) throw errors.notFound('', 'groupversion', r.target.segments.slice(1).join('/'));
+        sendJson(res, 200, list);
+      },
+    })
+    .add({
+      path: '/apis/',
+      handle: (r, res) => {
+        const s = r.target.segments;
+        if (s.length === 3) {
+          const list = discovery.resourceLists.get(`${s[1]}/${s[2]}`);
+          if (list) return sendJson(res, 200, list);
+          throw errors.notFound('', 'groupversion', `${s[1]}/${s[2]}`);
+        }
+        const g = s.length === 2 ? groups.find((x) => x.name === s[1]) : undefined;
+        if (!g) throw errors.notFound('', 'path', r.target.path);
+        sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...g });
+      },
+    })
+    .add({
+      path: '/openapi/v2',
+      handle: (r, res) => (acceptsJson(r.req) ? sendJson(res, 200, buildOpenApiV2()) : sendOpenApiV2Proto(res)),
+    })
+    .add({ path: '/openapi/v3', handle: (_r, res) => sendJson(res, 200, buildOpenApiV3Index()) })
+    .add({
+      path: '/openapi/v3/',
+      handle: (r, res) => {
+        const doc = openApiV3Serialized(r.target.segments.slice(2).join('/'));
+        if (!doc) throw errors.notFound('', 'openapi', r.target.path);
+        res.setHeader('ETag', `"${doc.hash}"`);
+        // kubectl fetches with ?hash=…; the document is immutable for that hash.
+        if (r.target.query.get('hash') === doc.hash) res.setHeader('Cache-Control', 'public, immutable');
+        sendJson(res, 200, doc.json);
+      },
+    })
+    // kubectl's validation asks whether an unknown kind is a CRD. Berth serves no CRDs yet: an
+    // empty list lets kubectl go on to its real answer ("no matches for kind …").
+    .add({
+      path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+      handle: (_r, res) => sendJson(res, 200, { kind: 'CustomResourceDefinitionList', apiVersion: 'apiextensions.k8s.io/v1', metadata: { resourceVersion: '0' }, items: [] }),
+    });
+}
+
+/** True unless the client asks only for non-JSON types (e.g. kubectl's protobuf-only OpenAPI v2 fetch). */
+function acceptsJson(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  if (!accept) return true;
+  return accept.split(',').some((p) => /application\/json|\*\/\*|application\/\*/.test(p));
+}
+
+/**
+ * kubectl asks for /openapi/v2 as protobuf (gnostic openapi_v2.Document) only for client-side
+ * validation of kinds no v3 document describes — kinds Berth does not serve. A document with no
+ * definitions makes it skip that validation, and the apply then fails with the real reason
+ * ("no matches for kind …"). Fields: 1 swagger, 2 info {1 title, 2 version}.
+ */
+function sendOpenApiV2Proto(res: ServerResponse): void {
+  const str = (field: number, s: string) => Buffer.concat([Buffer.from([(field << 3) | 2, Buffer.byteLength(s)]), Buffer.from(s)]);
+  const info = Buffer.concat([str(1, 'Kubernetes'), str(2, 'v1.32.0')]);
+  const body = Buffer.concat([str(1, '2.0'), Buffer.from([(2 << 3) | 2, info.length]), info]);
+  res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
+  res.end(body);
+}
+
+export function sendText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,55 @@
+/**
+ * Resource requests (kube-apiserver's installed REST routes, endpoints/installer.go): the parsed
+ * RequestInfo picks the resource's store, then the verb's handler.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { errors } from '../errors/index.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { RequestInfo } from './request-info.ts';
+import type { ApiRequest } from './handler-chain.ts';
+import type { HandlerContext } from './handlers/context.ts';
+import { handleGet, handleList, handleWatch } from './handlers/read.ts';
+import { handleCreate, handlePatch, handleUpdate } from './handlers/write.ts';
+import { handleDelete, handleDeleteCollection } from './handlers/delete.ts';
+import { handleSubresource } from './handlers/subresources.ts';
+import { handleUpgrade } from './handlers/pod-streams.ts';
+import type { ResourceStore } from '../registry/resource-store.ts';
+
+export interface ResourceHandlerOptions {
+  registry: Registry;
+  bookmarkIntervalMs: number;
+}
+
+/** The store serving `info`, or the 404 Kubernetes answers for an unknown resource or version. */
+function storeFor(registry: Registry, info: RequestInfo): ResourceStore {
+  const store = registry.store(info.group, info.resource);
+  if (!store || store.type.info.version !== info.version) throw errors.notFound(info.group, info.resource, info.name ?? '');
+  if (store.type.info.namespaced && !info.namespace && info.name) throw errors.notFound(info.group, info.resource, info.name);
+  return store;
+}
+
+export async function serveResource(opts: ResourceHandlerOptions, r: ApiRequest & { info: RequestInfo }, res: ServerResponse): Promise<void> {
+  const { info, req } = r;
+  const store = storeFor(opts.registry, info);
+  const ctx: HandlerContext = { req, res, query: r.target.query, info, store, registry: opts.registry, bookmarkIntervalMs: opts.bookmarkIntervalMs };
+  if (info.subresource && info.subresource !== 'status') {
+    if (await handleSubresource(ctx)) return;
+    throw errors.methodNotAllowed(`${req.method} is not supported on ${info.resource}/${info.subresource}`);
+  }
+  switch (info.verb) {
+    case 'get': return handleGet(ctx);
+    case 'list': return handleList(ctx);
+    case 'watch': return handleWatch(ctx);
+    case 'create': return handleCreate(ctx);
+    case 'update': return handleUpdate(ctx);
+    case 'patch': return handlePatch(ctx);
+    case 'delete': return handleDelete(ctx);
+    case 'deletecollection': return handleDeleteCollection(ctx);
+  }
+}
+
+/** exec / attach / portforward arrive as websocket (or SPDY) upgrades. */
+export async function serveResourceUpgrade(opts: ResourceHandlerOptions, r: ApiRequest, socket: Duplex, head: Buffer): Promise<void> {
+  await handleUpgrade(opts.registry, r, socket, head);
+}
