@@ -5,6 +5,7 @@
  *
  *   kubectl ─▶ API server (checks, default container) ─proxy─▶ agent-server on the pod's node
  */
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../../apis/object.ts';
 import { errors } from '../../errors/index.ts';
@@ -44,14 +45,23 @@ export async function resolveStreamTarget(registry: Registry, namespace: string,
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
   const node = await registry.store('', 'nodes')!.get(undefined, nodeName).catch(() => undefined);
-  let agentUrl = node?.metadata.annotations?.[AGENT_URL_ANNOTATION];
-  if (!agentUrl && node) {
-    const addr = node.status?.addresses?.find((a: { type: string }) => a.type === 'InternalIP')?.address;
-    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-    if (addr && port) agentUrl = `http://${addr}:${port}`;
-  }
+  const agentUrl = node && agentUrlOf(node);
   if (!agentUrl) throw errors.unavailable(`no node agent serves node ${nodeName} (pod ${namespace}/${name})`);
   return { agentUrl, path: agentPathFor(sub as never, namespace, name, query, defaultContainer(pod)) };
+}
+
+/**
+ * Where a node's agent listens: its annotation, else InternalIP + kubelet port. Validation keeps
+ * both usable; a value that still is not (stored before that check) counts as no agent.
+ */
+function agentUrlOf(node: KubeObject): string | undefined {
+  const annotated = node.metadata.annotations?.[AGENT_URL_ANNOTATION];
+  if (annotated) return URL.canParse(annotated) ? annotated : undefined;
+  const addr = node.status?.addresses?.find((a: { type: string }) => a?.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  const family = typeof addr === 'string' ? isIP(addr) : 0;
+  if (!family || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return `http://${family === 6 ? `[${addr}]` : addr}:${port}`;
 }
 
 /** GET pods/NAME/log (plain HTTP); exec/attach/portforward need an upgrade. */

@@ -1,12 +1,15 @@
 /**
  * Node strategy (pkg/registry/core/node): nodes may be created with status (the node agent
  * registers itself); taints are validated; podCIDR(s) and providerID only go from unset to set.
+ * What the API server later dials — the agent URL annotation and the kubelet endpoint port — must
+ * be usable (a value stored before this check may stay while unchanged).
  */
 import { isIP } from 'node:net';
 import type { KubeObject } from '../../apis/object.ts';
 import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import type { Strategy } from '../types.ts';
 import { isQualifiedName, isValidLabelValue } from '../../apis/names.ts';
+import { AGENT_URL_ANNOTATION } from '../../apis/well-known.ts';
 
 /** The taint effects Kubernetes accepts. */
 export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
@@ -44,8 +47,41 @@ function isValidCIDR(value: string): boolean {
   return fam === 4 ? bits <= 32 : fam === 6 ? bits <= 128 : false;
 }
 
-function validateNode(obj: KubeObject): FieldError[] {
+/** Why `value` is no URL the API server can dial an agent at (http or https, a host, nothing else); [] if it is. */
+export function agentUrlProblems(value: unknown): string[] {
+  if (typeof value !== 'string') return ['must be a string'];
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return ['must be an absolute URL, e.g. http://10.0.0.5:10250'];
+  }
+  const errs: string[] = [];
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') errs.push('scheme must be http or https');
+  if (!u.hostname) errs.push('must name a host');
+  if (u.username || u.password) errs.push('must not carry credentials');
+  if (u.pathname !== '/' || u.search || u.hash) errs.push('must not have a path, query or fragment');
+  return errs;
+}
+
+/** The agent annotation and the kubelet port, checked when new or changed (`old` on update). */
+function validateAgentEndpoint(obj: KubeObject, old?: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const url = obj.metadata?.annotations?.[AGENT_URL_ANNOTATION];
+  if (url !== undefined && url !== old?.metadata?.annotations?.[AGENT_URL_ANNOTATION]) {
+    for (const msg of agentUrlProblems(url)) errs.push(fieldError.invalid(`metadata.annotations[${AGENT_URL_ANNOTATION}]`, url, msg));
+  }
+  const port = obj.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  if (port !== undefined && port !== null && port !== old?.status?.daemonEndpoints?.kubeletEndpoint?.Port
+    && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    errs.push(fieldError.invalid('status.daemonEndpoints.kubeletEndpoint.Port', port, 'must be between 0 and 65535, inclusive'));
+  }
+  return errs;
+}
+
+function validateNode(obj: KubeObject, old?: KubeObject): FieldError[] {
   const errs = validateTaints(obj.spec?.taints, 'spec.taints');
+  errs.push(...validateAgentEndpoint(obj, old));
   const cidrs: unknown[] = Array.isArray(obj.spec?.podCIDRs) ? obj.spec.podCIDRs : [];
   cidrs.forEach((c, i) => {
     if (typeof c !== 'string' || !isValidCIDR(c)) {
@@ -59,7 +95,7 @@ function validateNode(obj: KubeObject): FieldError[] {
 }
 
 function validateNodeUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-  const errs = validateNode(obj);
+  const errs = validateNode(obj, old);
   const oldCidrs: string[] = old.spec?.podCIDRs ?? [];
   const newCidrs: string[] = obj.spec?.podCIDRs ?? [];
   // The allocator may assign a CIDR once; after that it is fixed.
@@ -87,7 +123,7 @@ export const nodeStrategy: Strategy = {
     else if (!obj.spec.podCIDR && obj.spec.podCIDRs?.length > 0) obj.spec.podCIDR = obj.spec.podCIDRs[0];
     if (obj.status?.capacity && !obj.status.allocatable) obj.status.allocatable = { ...obj.status.capacity };
   },
-  validate: validateNode,
+  validate: (obj) => validateNode(obj),
   validateUpdate: validateNodeUpdate,
   validateStatusUpdate: validateNodeUpdate,
 };
