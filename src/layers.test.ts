@@ -14,6 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['util'], //                                   logging
   ['apis', 'host', 'pki'], //                    API vocabulary; running host programs; certificates
   ['errors'], //                                 the error catalogue → metav1.Status
+  ['auth'], //                                   who is asking (authentication) and may they (authorization)
   ['storage'], //                                Backend: SQLite, etcd, watch fan-out
   ['registry'], //                               generic store + per-kind strategies
   ['api', 'client'], //                          HTTP server; the Client (local and HTTP), informers, queues
