@@ -36,7 +36,7 @@ export function agentCommand(): Command {
           client, nodeName, dataDir: o.dataDir, log, listen,
           podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge,
           defaultRuntimeClass: o.defaultRuntimeClass,
-          runcPath: o.runc, images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
+          drivers: { runc: { binary: o.runc } }, images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
           progress: (s) => log.info(s),
         });
         process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);

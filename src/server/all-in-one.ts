@@ -37,7 +37,7 @@ export interface AllInOneOptions {
   /** Restart back-off base for crashing containers (tests shorten it). */
   backoffBaseMs?: number;
   /** The agent's runc binary (false: no runc runtime) and image registries. */
-  runcPath?: AgentOptions['runcPath'];
+  runcPath?: string | false;
   images?: AgentOptions['images'];
 }
 
@@ -63,7 +63,7 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
       listen: { host: '127.0.0.1', port: 0 }, defaultRuntimeClass: opts.defaultRuntimeClass,
       clusterDNS: [dnsServiceIP(opts.serviceCidr)],
       backoff: opts.backoffBaseMs ? { baseMs: opts.backoffBaseMs } : undefined,
-      runcPath: opts.runcPath, images: opts.images,
+      drivers: { runc: opts.runcPath === false ? false : { binary: opts.runcPath } }, images: opts.images,
       progress: opts.progress,
     });
   } catch (err) {

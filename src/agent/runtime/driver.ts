@@ -1,10 +1,10 @@
 /**
- * The runtime driver interface, in the manner of Nomad's drivers: a small set of verbs on one
- * container (start, wait, stop, destroy, recover, exec, …) and a capabilities descriptor that says
- * what the driver supports. `process` (host processes) and `runc` (OCI containers) implement it; one
- * shared harness (`driver.case.ts`) tests every driver.
+ * The runtime driver interface, in the manner of Nomad's drivers (plugins/drivers/driver.go): a
+ * small set of verbs on one container (start, wait, stop, destroy, recover, exec, …) and a
+ * capabilities descriptor that says what the driver supports. Each driver lives in a folder of its
+ * own and registers in drivers.ts; one shared harness (`driver.case.ts`) tests every driver.
  *
- * The pod worker (src/agent/pod) owns the pod: its network namespace, volumes and the order of
+ * The pod worker (src/agent/worker) owns the pod: its network namespace, volumes and the order of
  * containers. A driver only runs one container at a time inside what the worker prepared.
  */
 import type { Readable, Writable } from 'node:stream';
@@ -140,4 +140,10 @@ export interface RuntimeDriver {
   releaseStdin?(id: string): void;
   /** A container started with `spec.tty`: sets its terminal's size (`kubectl attach -t` resizes). Best effort. */
   resize?(id: string, size: { width: number; height: number }): void;
+  /**
+   * The pod is gone from this node and every container of it destroyed: removes what the driver
+   * keeps per pod rather than per container (runc: the pod's cgroup path in the hierarchies Berth
+   * does not manage). The pod's own cgroup below `cgroupParent` is the node runtime's to remove.
+   */
+  cleanupPod?(cgroupParent: string): Promise<void>;
 }

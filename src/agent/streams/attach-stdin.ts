@@ -1,6 +1,6 @@
 /**
  * `kubectl attach -i`: the client's stdin into the container's stdin FIFO (see
- * runtime/process/stdin-fifo.ts). The container side holds the FIFO open read-write, so opening it
+ * runtime/shared/stdin-fifo.ts). The container side holds the FIFO open read-write, so opening it
  * for writing does not block, and closing our end when the client's stdin ends (or the client
  * leaves) is no EOF for the command — as with the kubelet for `stdinOnce: false`. With `stdinOnce`
  * the container side releases its hold once we are open (`onOpen`), and our end closing is the EOF.

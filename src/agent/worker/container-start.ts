@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import type { KubeObject } from '../../apis/object.ts';
 import type { ContainerSpec, RuntimeDriver } from '../runtime/driver.ts';
 import type { ImageInfo } from '../images/image-service.ts';
-import { mergeImageEnv, resolveArgv, resolveImageUser, resolveWorkingDir } from '../runtime/runc/image-config.ts';
+import { mergeImageEnv, resolveArgv, resolveImageUser, resolveWorkingDir } from '../images/image-config.ts';
 import { expandArgs, resolveEnv } from '../pod/env.ts';
 import { mountsFor, type VolumePath } from '../pod/volumes.ts';
 import { Reasons } from '../pod/pod-status.ts';

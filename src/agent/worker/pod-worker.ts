@@ -25,8 +25,6 @@ import type { WorkerDeps } from './worker-deps.ts';
 import { adoptCompletedInits, adoptRunning, markExited, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
-import { hostCgroupLayout, removeCgroupTree } from '../runtime/cgroups/index.ts';
-import { allCgroupRoots, removeEmptyCgroupPath } from '../runtime/runc/runc-cgroups.ts';
 import { rfc3339 } from '../../apis/time.ts';
 
 const RETRY_MS = 2000;
@@ -256,7 +254,7 @@ export class PodWorker {
     const restartCount = inst.everStarted ? inst.restartCount + 1 : inst.restartCount;
     inst.starting = true;
     try {
-      const driver = await this.deps.pickDriver(pod, inst.name);
+      const driver = await this.deps.runtime.pick(pod, inst.name);
       const prepared = await prepareContainer({
         pod, container: inst.spec, restartCount, driver, deps: this.deps, sandbox: this.sandbox!,
         volumePaths: this.volumes!.paths, cgroupParent: this.cgroupParent, facts: this.facts(),
@@ -372,10 +370,8 @@ export class PodWorker {
     if (!this.pod.spec?.hostNetwork) await this.deps.network.teardown(this.uid).catch((err) => this.deps.log.warn('network teardown failed', { pod: this.key, error: String(err) }));
     // Only the volumes go here: the container logs stay for `kubectl logs` of a finished pod (the pod dir goes on delete).
     await cleanupVolumes(join(this.podDir, 'volumes')).catch((err) => this.deps.log.warn('volume cleanup failed', { pod: this.key, error: String(err) }));
-    // The pod's parent cgroup is the worker's (drivers create their containers below it).
-    await removeCgroupTree(hostCgroupLayout(), this.cgroupParent).catch((err) => this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }));
-    // runc makes the pod's path in every hierarchy (cpuset, devices, freezer, …), not only Berth's four.
-    try { removeEmptyCgroupPath(allCgroupRoots(), this.cgroupParent); } catch (err) { this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }); }
+    // The pod's parent cgroup (drivers create their containers below it) and what drivers keep per pod.
+    await this.deps.runtime.cleanupPod(this.cgroupParent).catch((err) => this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }));
     this.deps.images?.forget(this.uid);
     this.runtimeCleaned = true;
   }

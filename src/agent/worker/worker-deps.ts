@@ -1,16 +1,26 @@
 /**
- * What a pod worker needs from the agent around it: the API client, the node's facts, the runtime
- * drivers, the pod network, event recording and restart back-off shared by all pods.
+ * What a pod worker needs from the agent around it: the API client, the node's facts, the node
+ * runtime (drivers), the pod network, event recording and restart back-off shared by all pods —
+ * and `buildWorkerDeps`, which assembles them once per agent.
  */
 import type { KubeObject } from '../../apis/object.ts';
-import type { Client } from '../../client/client.ts';
+import { R, type Client } from '../../client/client.ts';
+import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../util/log.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
-import type { CrashLoopBackoff } from '../pod/backoff.ts';
+import { CrashLoopBackoff, type BackoffOptions } from '../pod/backoff.ts';
 import type { EventRecorder } from '../pod/events.ts';
 import type { ObjectLookup } from '../pod/lookup.ts';
 import type { NodeAllocatable } from '../pod/field-ref.ts';
-import type { PodImagePuller } from './image-pull.ts';
+import { PodImagePuller, type ImageSource } from './image-pull.ts';
+
+/** The part of the node runtime (../runtime/node-runtime.ts) a worker uses. */
+export interface PodRuntime {
+  /** The driver for one container: its runtime annotation, else the pod's RuntimeClass, else the default. */
+  pick(pod: KubeObject, containerName: string): Promise<RuntimeDriver>;
+  /** After every container of the pod is destroyed: the pod's cgroup and what drivers keep per pod. */
+  cleanupPod(cgroupParent: string): Promise<void>;
+}
 
 /** The part of PodNetwork a worker uses (tests may fake it). */
 export interface PodNetworkLike {
@@ -35,6 +45,47 @@ export interface WorkerDeps {
   clusterDomain?: string;
   /** Image pulls for drivers that run images (runc); absent on a node without an image service. */
   images?: Pick<PodImagePuller, 'pull' | 'forget'>;
-  /** The driver for one container: its runtime annotation, else the pod's RuntimeClass, else the default. */
-  pickDriver(pod: KubeObject, containerName: string): Promise<RuntimeDriver>;
+  runtime: PodRuntime;
+}
+
+export interface WorkerDepsOptions {
+  client: Client;
+  nodeName: string;
+  hostIP: string;
+  dataDir: string;
+  network: PodNetworkLike;
+  recorder: EventRecorder;
+  log: Logger;
+  runtime: PodRuntime;
+  clusterDNS?: string[];
+  /** Crash-loop back-off; the image pull back-off scales with it (tests shrink both). */
+  backoff?: BackoffOptions;
+  /** The node's image store, for drivers that run images. */
+  images?: ImageSource;
+}
+
+/** The dependencies every worker of this agent shares. */
+export function buildWorkerDeps(o: WorkerDepsOptions): WorkerDeps {
+  const lookup: ObjectLookup = {
+    configMap: (ns, name) => o.client.get(R.configmaps, ns, name).catch(undefinedIfNotFound),
+    secret: (ns, name) => o.client.get(R.secrets, ns, name).catch(undefinedIfNotFound),
+  };
+  return {
+    client: o.client, nodeName: o.nodeName, hostIP: o.hostIP, dataDir: o.dataDir, network: o.network, log: o.log,
+    recorder: o.recorder, runtime: o.runtime, lookup,
+    backoff: new CrashLoopBackoff(o.backoff),
+    volumeLookup: {
+      pvc: (ns, name) => o.client.get(R.persistentvolumeclaims, ns, name).catch(undefinedIfNotFound),
+      pv: (name) => o.client.get(R.persistentvolumes, undefined, name).catch(undefinedIfNotFound),
+    },
+    nodeAllocatable: undefined,
+    clusterDNS: o.clusterDNS ?? [],
+    // Kubernetes' image pull back-off: 10 s doubling to 5 min (tests shrink it with the crash back-off).
+    images: o.images && new PodImagePuller(o.images, o.recorder, lookup, { baseMs: o.backoff?.baseMs ?? 10_000, capMs: o.backoff?.capMs ?? 300_000 }),
+  };
+}
+
+function undefinedIfNotFound(err: unknown): undefined {
+  if (isNotFound(err)) return undefined;
+  throw err;
 }

@@ -45,8 +45,3 @@ const JOIN = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; 
 export function joinCgroupArgv(tools: HostTools, procsFiles: string[], rest: string[]): string[] {
   return [tools.sh, '-c', JOIN, 'berth-join', String(procsFiles.length), ...procsFiles, ...rest];
 }
-
-/** Quotes one word for sh. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_\/.,:=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}

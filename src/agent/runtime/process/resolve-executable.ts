@@ -6,20 +6,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Mount } from '../driver.ts';
-
-/** PATH used when the container's env has none (the value runc and Docker use). */
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** Maps a path as the container sees it to the host path, through the bind mounts (longest first). */
-export function hostPathOf(containerPath: string, mounts: Mount[]): string {
-  const sorted = [...mounts].sort((a, b) => b.containerPath.length - a.containerPath.length);
-  for (const m of sorted) {
-    const cp = m.containerPath.replace(/\/+$/, '') || '/';
-    if (containerPath === cp) return m.hostPath;
-    if (containerPath.startsWith(cp === '/' ? '/' : cp + '/')) return join(m.hostPath, containerPath.slice(cp.length));
-  }
-  return containerPath;
-}
+import { DEFAULT_PATH, hostPathOf } from '../shared/container-paths.ts';
 
 function isExecutableFile(path: string): boolean {
   try {

@@ -7,7 +7,7 @@
 import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import type { Mount } from '../driver.ts';
-import { DEFAULT_PATH, hostPathOf } from '../process/resolve-executable.ts';
+import { DEFAULT_PATH, hostPathOf } from '../shared/container-paths.ts';
 
 /** Host path of `containerPath` in `rootfs`, symlinks resolved inside it; undefined on a loop. */
 export function hostPathInRootfs(rootfs: string, containerPath: string, mounts: Mount[]): string | undefined {

@@ -16,7 +16,7 @@ import type { ImageService } from '../../images/image-service.ts';
 import { hostCgroupLayout } from '../cgroups/index.ts';
 import { readCriLog, runDriverSuite } from '../driver.case.ts';
 import type { ContainerSpec } from '../driver.ts';
-import { mergeImageEnv, resolveArgv, resolveImageUser, resolveWorkingDir } from './image-config.ts';
+import { mergeImageEnv, resolveArgv, resolveImageUser, resolveWorkingDir } from '../../images/image-config.ts';
 import { allCgroupRoots, removeEmptyCgroupPath } from './runc-cgroups.ts';
 import { RuncDriver } from './runc-driver.ts';
 import { busyboxImageService, TEST_IMAGE } from './runc.fixture.ts';

@@ -6,27 +6,27 @@
  * independence from the agent process are the process driver's, unchanged. See README.md.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { mountRootfs, unmountRootfs } from '../../images/rootfs.ts';
 import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
-import { exitResultOf, settlesWithin } from '../exit-result.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
-import { shellQuote } from '../process/chain.ts';
-import { resizeTty } from '../process/exec.ts';
 import { findHostTool, hostTools, type HostTools } from '../../../host/host-tools.ts';
-import { launchShim, type LaunchedShim } from '../process/shim-launch.ts';
-import { STDIN_FIFO, stdinFifoOf } from '../process/stdin-fifo.ts';
-import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from '../process/process-driver.ts';
-import { DEFAULT_PATH } from '../process/resolve-executable.ts';
-import { procStartTime, sameProcessAlive, writeEnvFile } from '../process/state.ts';
-import { runcExec } from './exec.ts';
+import { DEFAULT_PATH, withDefaultPath } from '../shared/container-paths.ts';
+import { procStartTime, sameProcessAlive, signalProcess } from '../shared/proc.ts';
+import { ShimContainers } from '../shared/shim-containers.ts';
+import { shimEnv } from '../shared/shim-env.ts';
+import { readExit, writeEnvFile } from '../shared/shim-files.ts';
+import { launchShim, type LaunchedShim } from '../shared/shim-launch.ts';
+import { STDIN_FIFO } from '../shared/stdin-fifo.ts';
+import { resizeTty, shellQuote } from '../shared/tty.ts';
 import { ALL_CAPABILITIES, capabilitiesOfMask } from './oci-defaults.ts';
 import { buildOciSpec, cgroupsPathOf } from './oci-spec.ts';
 import { resolveExecutableInRootfs } from './rootfs-path.ts';
-import { pruneRuncCgroups } from './runc-cgroups.ts';
+import { allCgroupRoots, pruneRuncCgroups, removeEmptyCgroupPath } from './runc-cgroups.ts';
 import { lastRuncError, runcDelete, runcGlobal, runcKill, runcStart, type Runc } from './runc-cli.ts';
-import { readExit, readRuncState, watchExit, writeRuncState, type ExitRecord, type RuncState } from './state.ts';
+import { runcExec } from './runc-exec.ts';
+import type { RuncState } from './state.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -60,7 +60,7 @@ export class RuncDriver implements RuntimeDriver {
   private readonly layout: CgroupLayout;
   private readonly tools: HostTools;
   private readonly init: string | undefined;
-  private readonly waits = new Map<string, Promise<ExitResult>>();
+  private readonly containers: ShimContainers<RuncState>;
   /** Starts in flight: pruning empty cgroup parents then would race runc's mkdir -p. */
   private starting = 0;
 
@@ -77,33 +77,21 @@ export class RuncDriver implements RuntimeDriver {
       if (!this.init) throw new Error('runc runtime: tini-static not found (Debian package tini); pass initPath: false to run without an init');
     }
     this.capabilities = { images: true, exec: true, tty: true, oomDetection: true, recover: true, cgroups: this.layout.mode };
-    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    this.containers = new ShimContainers('runc', opts.stateDir, this.layout);
     mkdirSync(this.runc.root, { recursive: true, mode: 0o700 });
   }
 
-  private dir(id: string): string {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new Error(`runc runtime: invalid container id ${JSON.stringify(id)}`);
-    return resolve(this.opts.stateDir, id);
-  }
-
-  private state(id: string): RuncState {
-    const st = readRuncState(this.dir(id));
-    if (!st) throw new Error(`runc runtime: no such container ${id}`);
-    return st;
-  }
-
   async start(spec: ContainerSpec): Promise<ContainerHandle> {
-    const dir = this.dir(spec.id);
+    const dir = this.containers.dir(spec.id);
     if (existsSync(dir)) throw new Error(`runc runtime: container ${spec.id} already exists`);
     if (!spec.image) throw new Error('runc runtime: the container has no image');
-    const logMaxBytes = spec.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES;
-    const logMaxFiles = spec.logMaxFiles ?? DEFAULT_LOG_MAX_FILES;
-    if (!Number.isSafeInteger(logMaxBytes) || logMaxBytes < 1) throw new Error(`runc runtime: logMaxBytes must be a positive integer, not ${logMaxBytes}`);
-    if (!Number.isSafeInteger(logMaxFiles) || logMaxFiles < 1) throw new Error(`runc runtime: logMaxFiles must be a positive integer, not ${logMaxFiles}`);
+    // stdin: true without a TTY — runc passes its stdin, a FIFO the shim makes, to the container
+    // (with a TTY, script's stdin is already that FIFO).
+    const shimVars = shimEnv(spec, { runtime: 'runc', dir, stdinFifo: !!spec.stdin && !spec.tty });
     for (const m of spec.mounts) if (!existsSync(m.hostPath)) throw new Error(`runc runtime: mount source ${m.hostPath} does not exist`);
     const image = await this.opts.images.get(spec.image);
     if (!image) throw new Error(`runc runtime: image "${spec.image}" is not in the image store (the pod worker pulls it before start)`);
-    const env = 'PATH' in spec.env ? { ...spec.env } : { ...spec.env, PATH: DEFAULT_PATH };
+    const env = withDefaultPath(spec.env);
     const cgroupPath = cgroupsPathOf(spec).slice(1);
     let shim: LaunchedShim | undefined;
     this.starting++;
@@ -140,15 +128,10 @@ export class RuncDriver implements RuntimeDriver {
       const cmd = spec.tty ? this.ttyWrapper(dir, run) : run;
       // The shim "joins" pidFile as if it were a cgroup.procs file (runc must not be in the
       // container's cgroup); runc then replaces its content with pid 1's, which the shim reports.
-      const shimEnv: Record<string, string> = { BERTH_LOG_MAX_BYTES: String(logMaxBytes), BERTH_LOG_MAX_FILES: String(logMaxFiles) };
-      if (create) shimEnv.BERTH_RUNC_CREATE = '1';
-      // stdin: true without a TTY — runc passes its stdin, a FIFO the shim makes, to the container
-      // (with a TTY, script's stdin is already that FIFO).
-      if (spec.stdin && !spec.tty) shimEnv.BERTH_STDIN_FIFO = join(dir, STDIN_FIFO);
-      if (spec.stdin && spec.stdinOnce && !spec.tty) shimEnv.BERTH_STDIN_ONCE = '1';
+      if (create) shimVars.BERTH_RUNC_CREATE = '1';
       const timeoutMs = this.opts.startTimeoutMs ?? 15_000;
       const deadline = Date.now() + timeoutMs;
-      const launched = await launchShim({ args: [dir, spec.logPath, '1', pidFile, ...cmd], env: shimEnv, shimLog: join(dir, 'shim.log'), timeoutMs, runtime: 'runc' });
+      const launched = await launchShim({ args: [dir, spec.logPath, '1', pidFile, ...cmd], env: shimVars, shimLog: join(dir, 'shim.log'), timeoutMs, runtime: 'runc', onExit: this.containers.shimExited });
       shim = launched;
       const [runcPid, reported] = await launched.ready;
       const initPid = reported || (await this.awaitInit(dir, runcPid, pidFile, deadline));
@@ -158,7 +141,7 @@ export class RuncDriver implements RuntimeDriver {
         await runcStart(this.runc, spec.id, runcLog, () => sameProcessAlive(initPid, initStartTime));
       }
       const startedAt = new Date();
-      writeRuncState(dir, {
+      this.containers.write({
         id: spec.id,
         shimPid: launched.pid,
         shimStartTime: procStartTime(launched.pid) ?? 0,
@@ -219,62 +202,54 @@ export class RuncDriver implements RuntimeDriver {
   }
 
   stdinPath(id: string): string | undefined {
-    return stdinFifoOf(this.dir(id));
+    return this.containers.stdinPath(id);
   }
 
   resize(id: string, size: { width: number; height: number }): void {
-    const st = readRuncState(this.dir(id));
+    const st = this.containers.read(id);
     // A TTY container's runc runs under script, on script's terminal: resizing that terminal sends
     // runc a SIGWINCH, and runc resizes the container's console.
-    if (st?.tty && !readExit(this.dir(id))) resizeTty(this.tools, st.runcPid, size);
+    if (st?.tty && !this.containers.exited(id)) resizeTty(this.tools, st.runcPid, size);
   }
 
   releaseStdin(id: string): void {
-    const st = this.state(id);
-    // SIGUSR1: the shim closes its write end of the stdin FIFO (only shims started with stdinOnce handle it).
-    if (sameProcessAlive(st.shimPid, st.shimStartTime)) process.kill(st.shimPid, 'SIGUSR1');
+    this.containers.releaseStdin(id);
   }
 
   wait(id: string): Promise<ExitResult> {
-    let p = this.waits.get(id);
-    if (!p) {
-      const st = this.state(id);
-      p = watchExit(this.dir(id), st).then((rec) => this.toResult(st, rec));
-      this.waits.set(id, p);
-    }
-    return p;
-  }
-
-  private toResult(st: RuncState, rec: ExitRecord): ExitResult {
-    return exitResultOf(rec, this.layout, st.cgroupPath);
-  }
-
-  /** wait() bounded by a timeout; true if the container exited in time. */
-  private exitedWithin(id: string, ms: number): Promise<boolean> {
-    return settlesWithin(this.wait(id), ms);
+    return this.containers.wait(id);
   }
 
   async stop(id: string, timeoutMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const st = this.state(id);
-    if (readExit(this.dir(id))) return;
+    const st = this.containers.state(id);
+    if (this.containers.exited(id)) return;
     const deadline = Date.now() + timeoutMs;
     // To pid 1 (tini forwards it to the command's process group).
-    if (!(await runcKill(this.runc, id, signal)) && sameProcessAlive(st.initPid, st.initStartTime)) kill(st.initPid, signal);
-    if (await this.exitedWithin(id, Math.max(0, deadline - Date.now()))) return;
+    if (!(await runcKill(this.runc, id, signal)) && sameProcessAlive(st.initPid, st.initStartTime)) signalProcess(st.initPid, signal);
+    if (await this.containers.exitedWithin(id, Math.max(0, deadline - Date.now()))) return;
     if (!(await runcKill(this.runc, id, 'SIGKILL', true))) await new Cgroup(this.layout, st.cgroupPath).killAll('SIGKILL').catch(() => {});
-    if (!(await this.exitedWithin(id, 5000))) throw new Error(`runc runtime: ${id} did not exit after SIGKILL`);
+    if (!(await this.containers.exitedWithin(id, 5000))) throw new Error(`runc runtime: ${id} did not exit after SIGKILL`);
   }
 
   async destroy(id: string): Promise<void> {
-    const dir = this.dir(id);
+    const dir = this.containers.dir(id);
     if (!existsSync(dir)) return;
-    const st = readRuncState(dir);
-    if (st && !readExit(dir)) {
+    const st = this.containers.read(id);
+    if (st && !this.containers.exited(id)) {
       await runcKill(this.runc, id, 'SIGKILL', true);
-      if (!(await this.exitedWithin(id, 5000)) && sameProcessAlive(st.shimPid, st.shimStartTime)) kill(st.shimPid);
+      if (!(await this.containers.exitedWithin(id, 5000)) && sameProcessAlive(st.shimPid, st.shimStartTime)) signalProcess(st.shimPid);
     }
     await this.cleanUp(id, dir, st?.cgroupPath ?? this.cgroupPathFromConfig(dir));
-    this.waits.delete(id);
+    this.containers.forget(id);
+  }
+
+  /**
+   * runc makes a container's cgroup in every mounted hierarchy (cpuset, devices, freezer, …), not
+   * only in the four Berth manages: once the pod's containers are destroyed, its now empty path goes
+   * everywhere. (Each destroy prunes too, but not while another start is in flight.)
+   */
+  async cleanupPod(cgroupParent: string): Promise<void> {
+    removeEmptyCgroupPath(allCgroupRoots(), cgroupParent);
   }
 
   /** Everything start may have created, in reverse: runc state + cgroups, rootfs mount, the dir. */
@@ -297,20 +272,16 @@ export class RuncDriver implements RuntimeDriver {
   }
 
   async recover(id: string): Promise<ContainerHandle | undefined> {
-    const st = readRuncState(this.dir(id));
-    if (!st) return undefined;
-    // A container that ended while the agent was away is still reported, so wait() can tell how.
-    if (!sameProcessAlive(st.shimPid, st.shimStartTime) && !readExit(this.dir(id))) return undefined;
-    return { id, pid: st.initPid, startedAt: new Date(st.startedAtMs) };
+    return this.containers.recover(id);
   }
 
   async list(): Promise<string[]> {
-    return readdirSync(this.opts.stateDir).filter((d) => existsSync(join(this.opts.stateDir, d, 'state.json')));
+    return this.containers.list();
   }
 
   async exec(id: string, opts: ExecOptions): Promise<number> {
-    const st = this.state(id);
-    if (readExit(this.dir(id)) || !sameProcessAlive(st.initPid, st.initStartTime)) throw new Error(`runc runtime: container ${id} is not running`);
+    const st = this.containers.state(id);
+    if (this.containers.exited(id) || !sameProcessAlive(st.initPid, st.initStartTime)) throw new Error(`runc runtime: container ${id} is not running`);
     return runcExec(this.runc, this.tools, id, opts);
   }
 }
@@ -319,14 +290,6 @@ export class RuncDriver implements RuntimeDriver {
 function ownBoundingSet(): string[] {
   const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readText('/proc/self/status') ?? '');
   return m ? capabilitiesOfMask(m[1]!) : [...ALL_CAPABILITIES];
-}
-
-function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    /* gone */
-  }
 }
 
 function readText(path: string): string | undefined {

@@ -1,11 +1,11 @@
 /**
- * Turning a shim's exit record into the driver's ExitResult, and a bounded wait — shared by the
- * process and runc drivers (both run under the same perl shim and tini).
+ * Turning a shim's exit record into the driver's ExitResult, and a bounded wait — for every driver
+ * whose containers run under the shim (native/shim) and tini.
  */
 import { constants } from 'node:os';
-import { Cgroup, type CgroupLayout } from './cgroups/index.ts';
-import type { ExitResult } from './driver.ts';
-import type { ExitRecord } from './process/state.ts';
+import { Cgroup, type CgroupLayout } from '../cgroups/index.ts';
+import type { ExitResult } from '../driver.ts';
+import type { ExitRecord } from './shim-files.ts';
 
 /**
  * tini (and runc) exit 128+n when the command died by signal n; the shim reports a signal only when

@@ -1,7 +1,7 @@
 /**
  * From an image's config (Entrypoint, Cmd, Env, WorkingDir, User) and a pod container to what a
  * ContainerSpec holds, with Kubernetes' rules. Pure functions (the user lookup reads files only);
- * the pod worker calls them after the image service has the image:
+ * the pod worker calls them, for a driver that runs images, after the image service has the image:
  *
  *   argv       = resolveArgv(info.config, c.command, c.args)
  *   env        = mergeImageEnv(info.config.Env, containerEnv)
@@ -10,8 +10,14 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerConfig } from '../../images/manifest.ts';
-import type { ContainerSpec } from '../driver.ts';
+import type { ContainerConfig } from './manifest.ts';
+
+/** The user a container runs as (the shape of the runtime's ContainerSpec.user). */
+export interface ImageUser {
+  uid: number;
+  gid: number;
+  groups?: number[];
+}
 
 /**
  * Kubernetes' command/args over the image's Entrypoint/Cmd: `command` replaces Entrypoint and drops
@@ -77,7 +83,7 @@ const isNum = (s: string) => /^\d+$/.test(s);
  * fine (gid 0); a name must exist; supplementary groups are the groups listing the user as a
  * member (only when no group is given). Empty = root.
  */
-export function parseImageUser(user: string | undefined, passwdText: string, groupText: string): NonNullable<ContainerSpec['user']> {
+export function parseImageUser(user: string | undefined, passwdText: string, groupText: string): ImageUser {
   const [u = '', g] = (user ?? '').split(':', 2);
   const passwd = parsePasswd(passwdText);
   const groups = parseGroup(groupText);
@@ -117,7 +123,7 @@ export async function readImageFile(layerDirs: string[], path: string): Promise<
 }
 
 /** {@link parseImageUser} with the image's own /etc/passwd and /etc/group. */
-export async function resolveImageUser(user: string | undefined, layerDirs: string[]): Promise<NonNullable<ContainerSpec['user']>> {
+export async function resolveImageUser(user: string | undefined, layerDirs: string[]): Promise<ImageUser> {
   if (!user) return { uid: 0, gid: 0 };
   if (/^\d+(:\d+)?$/.test(user) && user.includes(':')) {
     const [u, g] = user.split(':');

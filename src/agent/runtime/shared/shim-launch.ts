@@ -1,5 +1,5 @@
 /**
- * Starts a container shim (native/shim) for either runtime: forked and exec'd by the agent's
+ * Starts a container shim (native/shim) for any shim-based runtime: forked and exec'd by the agent's
  * spawn helper when it runs (no fork of Node), else spawned by Node. Either way the shim is in its
  * own session and reports "<chainPid> <initPid>" once, which `ready` resolves with (or rejects, with
  * the shim's log, when it exits first or stays silent for `timeoutMs`).

@@ -1,0 +1,45 @@
+/**
+ * The node agent's entry in the API, before it runs any pod: the RuntimeClasses of its drivers,
+ * its Node (registered, then kept current with its Lease: node-registration.ts), and where the API
+ * server reaches its stream server — the Node's agent-url annotation, by which logs, exec, attach
+ * and port-forward are proxied (the kubelet is reached at status.daemonEndpoints and the node's
+ * address; Berth's agent may listen elsewhere).
+ */
+import { AGENT_URL_ANNOTATION } from '../../apis/well-known.ts';
+import { R, type Client } from '../../client/client.ts';
+import type { Logger } from '../../util/log.ts';
+import { registerNode, type NodeRegistration } from './node-registration.ts';
+import { ensureRuntimeClasses } from './runtime-classes.ts';
+
+export interface AgentNodeOptions {
+  nodeName: string;
+  /** spec.podCIDR. */
+  podCidr: string;
+  /** The agent server's URL as it listens (a wildcard host is advertised as `hostIP`). */
+  serverUrl: string;
+  /** The node's IPv4 address. */
+  hostIP: string;
+  /** The RuntimeClass handlers this node offers. */
+  runtimeHandlers: string[];
+  /** Whose file system is the node's ephemeral storage. */
+  dataDir: string;
+  log: Logger;
+}
+
+/** The URL the API server should use for the agent: a wildcard bind is reached at the node's address. */
+export function advertisedUrl(serverUrl: string, hostIP: string): string {
+  return serverUrl.replace(/\/\/(0\.0\.0\.0|\[::\]):/, `//${hostIP}:`);
+}
+
+/** Registers the node (RuntimeClasses, Node, Lease, agent URL); the registration's loops run until stopped. */
+export async function registerAgentNode(client: Client, o: AgentNodeOptions): Promise<NodeRegistration> {
+  await ensureRuntimeClasses(client, o.runtimeHandlers);
+  const registration = await registerNode(client, { nodeName: o.nodeName, podCIDR: o.podCidr, agentPort: Number(new URL(o.serverUrl).port), ready: () => true, dataDir: o.dataDir, log: o.log });
+  try {
+    await client.patch(R.nodes, undefined, o.nodeName, 'merge', { metadata: { annotations: { [AGENT_URL_ANNOTATION]: advertisedUrl(o.serverUrl, o.hostIP) } } });
+  } catch (err) {
+    await registration.stop();
+    throw err;
+  }
+  return registration;
+}
