@@ -118,3 +118,18 @@ test('ttlSecondsAfterFinished deletes the finished Job and its pods', async () =
   await waitFor(async () => { try { await getJob('ttl'); return false; } catch (e) { return isNotFound(e); } }, 'job deleted');
   await waitFor(async () => (await env.client.list(R.pods, 'default', { labelSelector: sel('ttl') })).items.length === 0, 'pods deleted');
 });
+
+test('a deleted Job\'s pods lose the tracking finalizer and go; orphaned pods stay, released', async () => {
+  const all = async (name: string) => (await env.client.list(R.pods, 'default', { labelSelector: sel(name) })).items;
+  const tracked = (p: KubeObject) => (p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking');
+  for (const name of ['gone', 'orphaned']) {
+    await env.client.create(JOBS, 'default', job(name, { parallelism: 2, completions: 4 }));
+    await waitFor(async () => { const p = await all(name); return p.length === 2 && p.every(tracked); }, `2 tracked pods of ${name}`);
+  }
+  // Background: the Job goes at once, the garbage collector deletes the pods, the finalizer must come off.
+  await env.client.delete(JOBS, 'default', 'gone');
+  await waitFor(async () => (await all('gone')).length === 0, 'pods of the deleted Job gone');
+  await env.client.delete(JOBS, 'default', 'orphaned', { propagationPolicy: 'Orphan' });
+  const kept = await waitFor(async () => { const p = await all('orphaned'); return p.length === 2 && p.every((x) => !tracked(x) && !x.metadata.ownerReferences) && p; }, 'orphaned pods released');
+  assert.ok(kept.every((p) => !p.metadata.deletionTimestamp), 'orphaned pods are not deleted');
+});

@@ -8,9 +8,12 @@
  * and `status.uncountedTerminatedPods`: record the uids, remove the finalizers, then move them into
  * `succeeded`/`failed`. Reconcile reads the Job and its pods from the API (not the informer caches) so
  * a lagging cache never double-counts or over-creates; informers only trigger reconciles.
+ *
+ * Pods no Job counts any more — their Job deleted, finished or going, or the pod orphaned — lose the
+ * finalizer through a second queue (job-orphan-pods.ts), or they would stay Terminating forever.
  */
 import type { KubeObject } from '../../apis/object.ts';
-import { R, type Client, type ResourceRef } from '../../client/client.ts';
+import { R, type Client } from '../../client/client.ts';
 import { enqueueHandlers, runController, type RunningController } from '../../client/controller.ts';
 import { splitKey, type ObjectKey, type Reconciler } from '../../client/controller-types.ts';
 import { isNotFound } from '../../client/errors.ts';
@@ -20,14 +23,15 @@ import type { Logger } from '../../util/log.ts';
 import { compareForDeletion, controllerRefOf, isPodActive, isPodReady, newControllerRef, podFromTemplate, recordEvent } from '../controller-utils.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import {
-  COMPLETION_INDEX, DEFAULT_BACKOFF, JOB_TRACKING_FINALIZER, backoffDelayMs, completionIndexOf, deadlineRemainingMs, finishedAt,
+  COMPLETION_INDEX, DEFAULT_BACKOFF, JOBS, JOB_TRACKING_FINALIZER, backoffDelayMs, completionIndexOf, deadlineRemainingMs, finishedAt,
   finishedType, formatIndexes, indexesToCreate, isPodFailedForJob, parseIndexes, setCondition, wantedActive, type JobCondition,
 } from './job-policy.ts';
 import { JOB_CONTROLLER_UID_LABEL } from '../../apis/well-known.ts';
 import { rfc3339 } from '../../apis/time.ts';
+import { JobOrphanPods } from './job-orphan-pods.ts';
+import { removeTrackingFinalizer } from './tracking-finalizer.ts';
 
-/** batch/v1 Jobs. */
-export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
+export { JOBS } from './job-policy.ts';
 const COMPONENT = 'job-controller';
 
 /** Options for {@link JobController}. */
@@ -48,6 +52,8 @@ export class JobController implements Reconciler {
   private readonly lastFailure = new Map<string, number>();
   /** Pods this controller deleted (suspend, excess): not counted as failures. */
   private readonly deletedByUs = new Set<string>();
+  /** The second queue: pods whose Job no longer counts them. */
+  readonly orphans: JobOrphanPods;
 
   constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, private readonly opts: JobControllerOptions = {}) {
     this.clock = opts.clock ?? realClock;
@@ -56,11 +62,13 @@ export class JobController implements Reconciler {
       const ref = controllerRefOf(pod);
       return ref?.kind === 'Job' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
     }));
+    this.orphans = new JobOrphanPods(client, factory, log);
   }
 
-  /** Starts `workers` reconcile loops. */
+  /** Starts `workers` reconcile loops on the Job queue, and one on the orphan-pod queue. */
   run(workers = 2): RunningController {
-    return runController(this, this.queue, { workers, log: this.log });
+    const loops = [runController(this, this.queue, { workers, log: this.log }), this.orphans.run(1)];
+    return { async stop() { await Promise.all(loops.map((l) => l.stop())); } };
   }
 
   async reconcile(key: ObjectKey): Promise<void> {
@@ -72,6 +80,7 @@ export class JobController implements Reconciler {
       if (isNotFound(err)) return;
       throw err;
     }
+    // Going: its pods are released by the orphan-pod queue (job-orphan-pods.ts).
     if (job.metadata.deletionTimestamp) return;
     const uid = job.metadata.uid!;
     const { items } = await this.client.list(R.pods, namespace, { labelSelector: `${JOB_CONTROLLER_UID_LABEL}=${uid}` });
@@ -250,14 +259,8 @@ export class JobController implements Reconciler {
   }
 
   private async removeFinalizer(p: KubeObject): Promise<void> {
-    const fins = (p.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER);
     try {
-      await this.client.patch(R.pods, p.metadata.namespace, p.metadata.name!, 'json', [
-        { op: 'test', path: '/metadata/uid', value: p.metadata.uid },
-        { op: 'replace', path: '/metadata/finalizers', value: fins },
-      ]);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
+      await removeTrackingFinalizer(this.client, p);
     } finally {
       this.deletedByUs.delete(p.metadata.uid!);
     }

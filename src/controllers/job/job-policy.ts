@@ -4,6 +4,10 @@
  * `completedIndexes` form, finished/deadline checks and condition updates.
  */
 import type { KubeObject } from '../../apis/object.ts';
+import type { ResourceRef } from '../../client/client.ts';
+
+/** batch/v1 Jobs. */
+export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
 
 /** The pod annotation and label carrying an Indexed Job pod's completion index. */
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
