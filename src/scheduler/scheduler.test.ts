@@ -60,6 +60,9 @@ describe('scheduler end to end', () => {
     assert.equal(p.status.conditions.find((c: any) => c.type === 'PodScheduled')?.status, 'True');
     const ev = await waitFor('Scheduled event', async () => (await eventsOf('fits', 'Scheduled'))[0]);
     assert.equal(ev.message, `Successfully assigned default/fits to ${node}`);
+    // What kubectl describe finds the event by (involvedObject) and shows in its From column (source).
+    assert.deepEqual(ev.source, { component: 'default-scheduler' });
+    assert.deepEqual([ev.involvedObject.apiVersion, ev.involvedObject.kind, ev.involvedObject.namespace, ev.involvedObject.uid], ['v1', 'Pod', 'default', p.metadata.uid]);
     // The next 3-cpu pod must see the first one and take the other untainted node.
     await create(makePod('fits2', { requests: { cpu: '3' } }));
     assert.equal(await boundNode('fits2'), node === 'n1' ? 'n2' : 'n1');

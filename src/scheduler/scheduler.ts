@@ -12,7 +12,7 @@ import { R } from '../client/client.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
 import type { Logger } from '../util/log.ts';
 import { ClusterSync } from './cluster-sync.ts';
-import { EventRecorder } from './event-recorder.ts';
+import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
 import { fitErrorMessage } from './fit-error.ts';
 import { listAndWatch } from './list-watch.ts';
 import { Pipeline } from './pipeline.ts';
@@ -35,6 +35,19 @@ export interface SchedulerOptions extends QueueOptions {
   eventIntervalMs?: number;
 }
 
+/**
+ * The scheduler's events: `source.component` default-scheduler. A pod retried every few seconds
+ * writes its FailedScheduling at most once per `intervalMs`; one series per pending pod, dropped
+ * when the pod is bound or deleted, so the bound only guards against a leak.
+ */
+function schedulerEvents(client: Client, log: Logger, intervalMs = 10_000): EventRecorder {
+  return new EventRecorder({
+    sink: clientEventSink(client), log,
+    source: { component: 'default-scheduler', instance: 'berth' },
+    minWriteIntervalMs: intervalMs, maxEntries: 65_536,
+  });
+}
+
 /** A running scheduler. */
 export interface RunningScheduler {
   stop(): Promise<void>;
@@ -48,7 +61,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
   const snapshot = new Snapshot();
   const queue = new SchedulingQueue(opts);
   const pipeline = new Pipeline(buildProfile(opts.profile), { percentageOfNodesToScore: opts.percentageOfNodesToScore });
-  const events = new EventRecorder(client, log, opts.eventIntervalMs);
+  const events = schedulerEvents(client, log, opts.eventIntervalMs);
   const sync = new ClusterSync(snapshot, queue, opts.schedulerName ?? 'default-scheduler', (pod) => events.forget(pod.metadata.uid ?? ''));
   const maxInFlight = opts.maxInFlightBinds ?? 256;
   const writes = new Set<Promise<unknown>>();
@@ -75,7 +88,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       }, 'binding');
       queue.done(info.key);
       events.forget(uid);
-      events.recordOnce(info.pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+      void events.recordOnce(info.pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
     } catch (err) {
       if (sync.assumed.get(info.key) === nodeName) {
         sync.assumed.delete(info.key);
@@ -107,7 +120,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
         if (!isNotFound(err)) log.debug('PodScheduled condition not written', { pod: info.key, error: String(err) });
       }
     }
-    events.record(info.pod, 'Warning', 'FailedScheduling', message);
+    void events.event(info.pod, 'Warning', 'FailedScheduling', message);
   }
 
   async function loop(): Promise<void> {
