@@ -20,6 +20,8 @@ export interface Reply {
   body: string;
   /** The body parsed as JSON (undefined when it is not JSON). */
   json: any;
+  /** Each Warning header, its bytes read as UTF-8 (as kubectl reads them). */
+  warnings: string[];
 }
 
 export interface TestApiServer {
@@ -58,12 +60,18 @@ export async function startTestApiServer(extra: Partial<ApiServerOptions> = {}):
       const body = opts.body === undefined ? undefined
         : typeof opts.body === 'string' || Buffer.isBuffer(opts.body) ? opts.body : JSON.stringify(opts.body);
       return new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: { 'content-type': 'application/json', ...opts.headers } }, (res) => {
+        // Node frames no body of a DELETE by itself: say its length.
+        const length: Record<string, string> = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+        const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: { 'content-type': 'application/json', ...length, ...opts.headers } }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString();
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: parseJson(text) });
+            const warnings: string[] = [];
+            for (let i = 0; i < res.rawHeaders.length; i += 2) {
+              if (res.rawHeaders[i].toLowerCase() === 'warning') warnings.push(Buffer.from(res.rawHeaders[i + 1], 'latin1').toString('utf8'));
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: parseJson(text), warnings });
           });
           res.on('error', reject);
         });

@@ -1,12 +1,14 @@
 /**
  * `fieldValidation` (Strict | Warn | Ignore) for typed objects: unknown fields are always dropped,
  * as Kubernetes' decoder drops them; Strict turns them into a 400, Warn into `Warning` headers.
- * Wrong JSON types are a 400 in every mode, as the decoder fails on them.
+ * Wrong JSON types are a 400 in every mode, as the decoder fails on them; null list items and map
+ * values become their zero values, as the decoder makes them.
  */
 import type { KubeObject } from '../apis/object.ts';
 import { errors } from '../errors/index.ts';
 import { findUnknownFields } from './openapi/unknown-fields.ts';
 import { validateTypes } from './openapi/type-validation.ts';
+import { zeroNullItems } from './openapi/null-items.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -44,6 +46,7 @@ export function checkFields(obj: KubeObject, apiVersion: string, kind: string, m
     throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${typeErrs.map((e) => `${e.field}: ${e.message}`).join(', ')}`,
       typeErrs.map((e) => ({ reason: 'FieldValueTypeInvalid', message: e.message, field: e.field })));
   }
+  zeroNullItems(apiVersion, kind, obj);
   const unknown = findUnknownFields(apiVersion, kind, obj);
   if (!unknown.length) return [];
   if (mode === 'Strict') {

@@ -7,13 +7,16 @@ import type { Duplex } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, errors, type Status } from '../errors/index.ts';
 import { decodeKubernetesProtobuf, unknownFieldWarnings, type DecodedProtobufObject } from './protobuf/decode.ts';
+import { MAX_BODY_BYTES, MAX_NESTING_DEPTH } from './limits.ts';
 
-/** Kubernetes' limit on request bodies (3 MiB). */
-export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+export { MAX_BODY_BYTES };
 
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  const data = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
+  // A Buffer, not a string: Node glues headers to a string body and encodes both as UTF-8, which
+  // would re-encode the UTF-8 bytes of a Warning header (warningHeaders); with a Buffer body the
+  // headers go out as latin1, byte for byte.
+  const data = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': data.length });
   res.end(data);
 }
 
@@ -26,6 +29,7 @@ export function toApiError(err: unknown): ApiError {
 export function sendError(res: ServerResponse, err: unknown): void {
   const apiErr = toApiError(err);
   if (res.headersSent) { res.destroy(); return; }
+  if (apiErr.details?.retryAfterSeconds) res.setHeader('Retry-After', String(apiErr.details.retryAfterSeconds));
   sendJson(res, apiErr.http, apiErr.toStatus());
 }
 
@@ -34,13 +38,41 @@ export function writeUpgradeError(socket: Duplex, err: unknown): void {
   if (!socket.writable) { socket.destroy(); return; }
   const e = toApiError(err);
   const body = JSON.stringify(e.toStatus());
-  socket.end(`HTTP/1.1 ${e.http} ${STATUS_CODES[e.http] ?? e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const retry = e.details?.retryAfterSeconds ? `Retry-After: ${e.details.retryAfterSeconds}\r\n` : '';
+  socket.end(`HTTP/1.1 ${e.http} ${STATUS_CODES[e.http] ?? e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`);
 }
 
-/** Adds `Warning: 299 - "…"` headers, which kubectl prints. */
+/** Past this many bytes of warnings, each is cut to WARNING_TRUNCATE_CHARS; what still does not fit is left out. */
+const WARNINGS_TOTAL_BYTES = 4 * 1024;
+const WARNING_TRUNCATE_CHARS = 256;
+
+/**
+ * `Warning: 299 - "…"` header values, which kubectl prints. As kube-apiserver's NewWarningHeader:
+ * a text with control characters is left out, `"` and `\` are escaped, and the rest goes as UTF-8
+ * bytes (here as the latin1 string of those bytes, since Node writes header strings as latin1 and
+ * refuses anything above U+00FF). Bounded as the apiserver's warning recorder plans to: 4 KiB.
+ */
+export function warningHeaders(warnings: string[]): string[] {
+  const texts = [...new Set(warnings)].filter((w) => w && !/[\u0000-\u001f\u007f-\u009f]/.test(w) && Buffer.from(w, 'utf8').toString('utf8') === w); // no lone surrogates: valid UTF-8
+  const encode = (t: string) => `299 - "${Buffer.from(t.replace(/["\\]/g, '\\$&'), 'utf8').toString('latin1')}"`;
+  let out = texts.map(encode);
+  const size = (list: string[]) => list.reduce((n, h) => n + h.length, 0);
+  if (size(out) > WARNINGS_TOTAL_BYTES) {
+    out = [];
+    for (const t of texts) {
+      const h = encode(t.length > WARNING_TRUNCATE_CHARS ? `${[...t].slice(0, WARNING_TRUNCATE_CHARS).join('')}...` : t);
+      if (size(out) + h.length > WARNINGS_TOTAL_BYTES) break;
+      out.push(h);
+    }
+  }
+  return out;
+}
+
+/** Sets the Warning headers (before anything is written, so a failing header can never follow a write). */
 export function addWarnings(res: ServerResponse, warnings: string[]): void {
-  if (!warnings.length) return;
-  res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  const headers = warningHeaders(warnings);
+  if (headers.length) res.setHeader('Warning', headers);
+  else res.removeHeader('Warning');
 }
 
 /** Reads the whole body, failing with 413 past `limit` bytes (the connection is drained, not read). */
@@ -60,8 +92,10 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       if (size > limit) { failed = true; reject(errors.tooLarge(limit)); return; }
       chunks.push(c);
     });
-    req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
+    req.on('end', () => { if (!failed) { failed = true; resolve(Buffer.concat(chunks)); } });
     req.on('error', (e) => { if (!failed) { failed = true; reject(e); } });
+    // Cut off before the end (client gone, request timeout): settle, so nothing waits forever.
+    req.on('close', () => { if (!failed) { failed = true; reject(errors.badRequest('the request body was not received completely')); } });
   });
 }
 
@@ -81,6 +115,7 @@ export function decodeBody(buf: Buffer, contentType: string | undefined, warning
       throw errors.badRequest((err as Error).message);
     }
     warnings?.push(...unknownFieldWarnings(decoded.unknownFields));
+    checkDepth(decoded.object);
     return decoded.object;
   }
   if (type.includes('protobuf') || type.includes('cbor')) {
@@ -88,10 +123,32 @@ export function decodeBody(buf: Buffer, contentType: string | undefined, warning
   }
   const text = buf.toString('utf8');
   if (!text.trim()) throw errors.badRequest('request body is empty');
+  let value: unknown;
   try {
-    if (type.endsWith('yaml')) return parseYaml(text);
-    return JSON.parse(text);
+    value = type.endsWith('yaml') ? parseYaml(text, { maxAliasCount: 100 }) : JSON.parse(text);
   } catch (err) {
     throw errors.badRequest(`couldn't decode the request body: ${(err as Error).message}`);
+  }
+  checkDepth(value);
+  return value;
+}
+
+/** Decodes a body that must be one object (a resource, Binding, Eviction, DeleteOptions …). */
+export function decodeObjectBody(buf: Buffer, contentType: string | undefined, warnings?: string[]): Record<string, any> {
+  const body = decodeBody(buf, contentType, warnings);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
+  return body as Record<string, any>;
+}
+
+/** 400 when `value` nests deeper than MAX_NESTING_DEPTH (checked without recursion). */
+export function checkDepth(value: unknown, max = MAX_NESTING_DEPTH): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) throw errors.badRequest(`couldn't decode the request body: exceeded max depth of ${max}`);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
   }
 }

@@ -37,7 +37,8 @@ export function openWatchStream(req: IncomingMessage, res: ServerResponse, encod
   };
   req.on('close', close);
   res.on('close', close);
-  if (timeoutSeconds && timeoutSeconds > 0) timer = setTimeout(close, timeoutSeconds * 1000);
+  // Node's timers hold at most 2^31-1 ms (~24.8 days); a longer timeout means "no timeout" in practice.
+  if (timeoutSeconds && timeoutSeconds > 0) timer = setTimeout(close, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
   return {
     get closed() { return closed; },
     attach(h) { handle = h; if (closed) h.close(); },

@@ -44,7 +44,10 @@ export const CATALOGUE = {
   BERTH_METHOD_NOT_ALLOWED: { http: 405, reason: 'MethodNotAllowed' },
   BERTH_NOT_ACCEPTABLE: { http: 406, reason: 'NotAcceptable' },
   BERTH_UNSUPPORTED_MEDIA_TYPE: { http: 415, reason: 'UnsupportedMediaType' },
+  BERTH_REQUEST_TIMEOUT: { http: 408, reason: 'Timeout' },
   BERTH_TOO_LARGE: { http: 413, reason: 'RequestEntityTooLarge' },
+  /** Kubernetes has no reason for 431 (Go's server answers it in plain text); BadRequest is what it is. */
+  BERTH_HEADERS_TOO_LARGE: { http: 431, reason: 'BadRequest' },
   BERTH_TOO_MANY_REQUESTS: { http: 429, reason: 'TooManyRequests' },
   BERTH_INTERNAL: { http: 500, reason: 'InternalError' },
   BERTH_UNAVAILABLE: { http: 503, reason: 'ServiceUnavailable' },
@@ -104,7 +107,8 @@ export const errors = {
     new ApiError('BERTH_FORBIDDEN', `${qualified(group, plural)} "${name}" is forbidden: ${why}`, { name, group: group || undefined, kind: plural }),
   methodNotAllowed: (message: string) => new ApiError('BERTH_METHOD_NOT_ALLOWED', message),
   unsupportedMediaType: (type: string) => new ApiError('BERTH_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${type})`),
-  tooLarge: (limit: number) => new ApiError('BERTH_TOO_LARGE', `the request body is too large: limit is ${limit} bytes`),
+  /** 413 in kube-apiserver's words (LimitedReadBody). */
+  tooLarge: (limit: number) => new ApiError('BERTH_TOO_LARGE', `Request entity too large: limit is ${limit}`),
   internal: (message: string) => new ApiError('BERTH_INTERNAL', `Internal error occurred: ${message}`),
   unavailable: (message: string) => new ApiError('BERTH_UNAVAILABLE', message),
   rvTooLarge: (requested: number, current: number) =>

@@ -29,6 +29,7 @@ export function checkTypeMeta(obj: KubeObject, apiVersion: string, kind: string)
  * 409 when the pod is deleting or already bound. Answers a 201 Success Status.
  */
 export async function bindPod(store: ResourceStore, namespace: string | undefined, name: string, binding: KubeObject, dryRun = false): Promise<KubeObject> {
+  if (typeof binding !== 'object' || binding === null) throw errors.badRequest('the request body must be a JSON object');
   checkTypeMeta(binding, 'v1', 'Binding');
   const node = binding.target?.name;
   if (!node) throw errors.invalid('', 'Binding', name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
@@ -44,9 +45,14 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
   return successStatus(201);
 }
 
-/** POST pods/NAME/eviction: deletes the pod with the Eviction's deleteOptions. Answers a 201 Success Status. */
-export async function evictPod(store: ResourceStore, namespace: string | undefined, name: string, eviction: KubeObject, dryRun = false): Promise<KubeObject> {
+/**
+ * POST pods/NAME/eviction: deletes the pod with `options` (the Eviction's deleteOptions, merged
+ * with the request's dryRun by the caller). Answers a 201 Success Status.
+ */
+export async function evictPod(store: ResourceStore, namespace: string | undefined, name: string, eviction: KubeObject, options?: DeleteOptions): Promise<KubeObject> {
+  if (typeof eviction !== 'object' || eviction === null) throw errors.badRequest('the request body must be a JSON object');
   checkTypeMeta(eviction, 'policy/v1', 'Eviction');
-  await deleteObject(store, namespace, name, { ...((eviction.deleteOptions ?? {}) as DeleteOptions), dryRun });
+  const own = eviction.deleteOptions ?? {};
+  await deleteObject(store, namespace, name, options ?? { ...own, dryRun: Array.isArray(own.dryRun) && own.dryRun.includes('All') });
   return successStatus(201);
 }

@@ -14,6 +14,7 @@ import { prepareCreate, prepareUpdate, type UpdateKind } from './prepare.ts';
 import { groupVersion } from '../apis/resources.ts';
 import type { ObjectFilter } from './object-filter.ts';
 import { finalizersPending } from './finalizers.ts';
+import { isValidPathSegmentName } from './validation/object-meta.ts';
 import type { Reservation, StoreHooks } from './store-hooks.ts';
 
 export interface WriteOptions {
@@ -35,6 +36,9 @@ export interface ListResult {
   continue?: string;
   remainingItemCount?: number;
 }
+
+/** Rows one backend read of a limited list returns at most. */
+const MAX_CHUNK = 10_000;
 
 /** Continue tokens carry the list's revision and the last key returned. */
 interface ContinueToken { v: 1; rv: number; start: string }
@@ -73,6 +77,8 @@ export class ResourceStore {
   readonly plural: string;
   /** Set by the Registry: rejects creates into missing or terminating namespaces. */
   namespaceGuard?: (namespace: string) => Promise<void>;
+  /** Set by the Registry: refuses deletes admission forbids (the immortal namespaces). */
+  deleteGuard?: (namespace: string | undefined, name: string) => void;
   /** Allocation hooks (Services); see store-hooks.ts. */
   hooks?: StoreHooks;
 
@@ -81,7 +87,13 @@ export class ResourceStore {
     this.plural = type.info.plural;
   }
 
+  /**
+   * The storage key of one object. Whatever a kind's name rules, a name must be one path segment,
+   * as the generic store's key function insists (NamespaceKeyFunc: "Name parameter invalid").
+   */
   key(namespace: string | undefined, name: string): string {
+    const problems = isValidPathSegmentName(name);
+    if (!name || problems.length) throw errors.badRequest(name ? `Name parameter invalid: ${JSON.stringify(name)}: ${problems.join(';')}` : 'Name parameter required.');
     return storageKey(this.group, this.plural, this.type.info.namespaced ? namespace : undefined, name);
   }
 
@@ -137,8 +149,9 @@ export class ResourceStore {
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const items: KubeObject[] = [];
-    // Read in chunks until `limit` objects pass the filter (or the prefix is exhausted).
-    const chunk = limit ? Math.max(limit, 100) : 0;
+    // Read in chunks until `limit` objects pass the filter (or the prefix is exhausted); a chunk is
+    // at most MAX_CHUNK rows, so a huge limit (any int64 is valid) never reaches the store as is.
+    const chunk = limit ? Math.min(Math.max(limit, 100), MAX_CHUNK) : 0;
     let listRevision = revision;
     let lastKey: string | undefined;
     let more = false;

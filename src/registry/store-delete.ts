@@ -26,8 +26,11 @@ export interface DeleteResult {
   deleted: boolean;
 }
 
+/** A grace period this long (any int64 is valid) is capped for the timestamp only: 100 years. */
+const MAX_TIMESTAMP_OFFSET_S = 100 * 365 * 24 * 3600;
+
 function now(offsetSeconds = 0): string {
-  return rfc3339(Date.now() + offsetSeconds * 1000);
+  return rfc3339(Date.now() + Math.min(offsetSeconds, MAX_TIMESTAMP_OFFSET_S) * 1000);
 }
 
 /** Grace period for a pod delete; 0 means delete at once (Kubernetes' pod CheckGracefulDelete). */
@@ -41,6 +44,8 @@ function podGrace(pod: KubeObject, requested: number | undefined): number {
 
 export async function deleteObject(store: ResourceStore, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
   const { group, plural } = store;
+  // Admission comes first, dry run or not.
+  store.deleteGuard?.(namespace, name);
   if (opts.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)) {
     throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
   }

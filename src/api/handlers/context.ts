@@ -8,7 +8,7 @@ import { errors } from '../../errors/index.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { ResourceStore } from '../../registry/resource-store.ts';
 import type { RequestInfo } from '../request-info.ts';
-import { addWarnings, decodeBody, readBody, sendJson } from '../http-util.ts';
+import { addWarnings, decodeObjectBody, readBody, sendJson } from '../http-util.ts';
 import { tableVersion, toTable, wantsTable, type IncludeObject } from '../table.ts';
 import { parseFieldValidation, checkFields } from '../field-validation.ts';
 import { checkTypeMeta } from '../../registry/pod-subresources.ts';
@@ -49,12 +49,13 @@ export function replyObject(ctx: HandlerContext, code: number, obj: KubeObject):
   sendJson(ctx.res, code, obj);
 }
 
-/** Reads and decodes the body as an object of this endpoint's kind; unknown fields per fieldValidation. */
+/**
+ * Reads and decodes the body as an object of this endpoint's kind; unknown fields per
+ * fieldValidation. Their warnings go on the response at once, before anything is stored.
+ */
 export async function readObject(ctx: HandlerContext, expectKind = ctx.store.type.info.kind, expectApiVersion = ctx.store.apiVersion): Promise<{ obj: KubeObject; warnings: string[] }> {
   const dropped: string[] = [];
-  const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type'], dropped);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
-  const obj = body as KubeObject;
+  const obj = decodeObjectBody(await readBody(ctx.req), ctx.req.headers['content-type'], dropped) as KubeObject;
   checkTypeMeta(obj, expectApiVersion, expectKind);
   obj.apiVersion = expectApiVersion;
   obj.kind = expectKind;
@@ -62,18 +63,24 @@ export async function readObject(ctx: HandlerContext, expectKind = ctx.store.typ
   const mode = parseFieldValidation(ctx.query.get('fieldValidation'));
   const warnings = checkFields(obj, expectApiVersion, expectKind, mode);
   // Unknown protobuf field numbers are dropped in every mode (as upstream drops them); Ignore hides the warning.
-  return { obj, warnings: mode === 'Ignore' ? warnings : [...dropped, ...warnings] };
+  const all = mode === 'Ignore' ? warnings : [...dropped, ...warnings];
+  addWarnings(ctx.res, all);
+  return { obj, warnings: all };
 }
 
-export function reply(ctx: HandlerContext, code: number, obj: KubeObject, warnings: string[] = []): void {
-  addWarnings(ctx.res, warnings);
-  replyObject(ctx, code, obj);
-}
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
-/** Non-negative integer query parameter. */
+/**
+ * An integer query parameter (limit, timeoutSeconds, gracePeriodSeconds): Kubernetes' are int64,
+ * so a value past int64 is the 400 its parameter decoder gives (strconv.ParseInt's words). Values
+ * beyond 2^53 are kept as the nearest double — they only ever mean "very large".
+ */
 export function intParam(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw errors.badRequest(`invalid value for ${name}: ${JSON.stringify(v)}`);
-  return Number(v);
+  if (!/^[-+]?\d+$/.test(v)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  const n = BigInt(v);
+  if (n < INT64_MIN || n > INT64_MAX) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
+  return Number(n);
 }

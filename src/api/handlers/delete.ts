@@ -2,34 +2,16 @@
  * delete and deletecollection. DeleteOptions come from the body (kubectl) or the query string.
  */
 import { errors } from '../../errors/index.ts';
-import { decodeBody, readBody, sendJson } from '../http-util.ts';
+import { decodeObjectBody, readBody, sendJson } from '../http-util.ts';
 import { deleteObject, type DeleteOptions } from '../../registry/store-delete.ts';
 import { makeFilter } from '../../registry/object-filter.ts';
-import { intParam, isDryRun, replyObject, type HandlerContext } from './context.ts';
+import { replyObject, type HandlerContext } from './context.ts';
+import { deleteOptionsFrom } from './delete-options.ts';
 
 async function deleteOptions(ctx: HandlerContext): Promise<DeleteOptions> {
-  const { query, req } = ctx;
-  let opts: DeleteOptions = {};
-  const buf = await readBody(req);
-  if (buf.length && buf.toString().trim()) {
-    const body = decodeBody(buf, req.headers['content-type']) as Record<string, unknown>;
-    if (typeof body !== 'object' || body === null) throw errors.badRequest('DeleteOptions must be an object');
-    opts = {
-      gracePeriodSeconds: body.gracePeriodSeconds as number | undefined,
-      propagationPolicy: body.propagationPolicy as DeleteOptions['propagationPolicy'],
-      orphanDependents: body.orphanDependents as boolean | undefined,
-      preconditions: body.preconditions as DeleteOptions['preconditions'],
-      dryRun: Array.isArray(body.dryRun) && body.dryRun.includes('All'),
-    };
-  }
-  const grace = intParam(query, 'gracePeriodSeconds');
-  if (grace !== undefined) opts.gracePeriodSeconds = grace;
-  const policy = query.get('propagationPolicy');
-  if (policy) opts.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
-  const orphan = query.get('orphanDependents');
-  if (orphan) opts.orphanDependents = orphan === 'true';
-  if (isDryRun(query)) opts.dryRun = true;
-  return opts;
+  const buf = await readBody(ctx.req);
+  const body = buf.toString().trim() ? decodeObjectBody(buf, ctx.req.headers['content-type']) : undefined;
+  return deleteOptionsFrom(body, ctx.query);
 }
 
 export async function handleDelete(ctx: HandlerContext): Promise<void> {

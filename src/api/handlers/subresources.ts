@@ -7,9 +7,10 @@ import { errors } from '../../errors/index.ts';
 import type { KubeObject } from '../../apis/object.ts';
 import { labelSelectorToString } from '../../apis/selectors/label-selector-spec.ts';
 import { fieldError } from '../../apis/field-errors.ts';
-import { decodeBody, readBody, sendJson } from '../http-util.ts';
+import { sendJson } from '../http-util.ts';
 import { bindPod, evictPod } from '../../registry/pod-subresources.ts';
 import { isDryRun, readObject, type HandlerContext } from './context.ts';
+import { deleteOptionsFrom } from './delete-options.ts';
 import { readPatch } from './write.ts';
 import { patchObject } from '../../registry/patch-object.ts';
 import { handlePodStream, STREAM_SUBRESOURCES } from './pod-streams.ts';
@@ -38,6 +39,7 @@ function checkReplicas(ctx: HandlerContext, scale: KubeObject): number {
 async function handleScale(ctx: HandlerContext): Promise<void> {
   const { info, store, req, query } = ctx;
   if (req.method === 'GET') { sendJson(ctx.res, 200, toScale(await store.get(info.namespace, info.name!))); return; }
+  const dryRun = isDryRun(query);
   let body: unknown;
   let patchType: string | undefined;
   if (req.method === 'PUT') body = (await readObject(ctx, 'Scale', 'autoscaling/v1')).obj;
@@ -56,30 +58,35 @@ async function handleScale(ctx: HandlerContext): Promise<void> {
     current.spec = { ...(current.spec ?? {}), replicas };
     if (next.metadata?.resourceVersion) current.metadata.resourceVersion = next.metadata.resourceVersion;
     return current;
-  }, { dryRun: isDryRun(query) });
+  }, { dryRun });
   sendJson(ctx.res, 200, toScale(updated));
 }
 
 async function handleBinding(ctx: HandlerContext): Promise<void> {
-  const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type']) as KubeObject;
-  sendJson(ctx.res, 201, await bindPod(ctx.store, ctx.info.namespace, ctx.info.name!, body, isDryRun(ctx.query)));
+  const dryRun = isDryRun(ctx.query);
+  const { obj } = await readObject(ctx, 'Binding', 'v1');
+  sendJson(ctx.res, 201, await bindPod(ctx.store, ctx.info.namespace, ctx.info.name!, obj, dryRun));
 }
 
+/** The eviction's own deleteOptions and the request's dryRun: either one asking for a dry run makes it one. */
 async function handleEviction(ctx: HandlerContext): Promise<void> {
-  const body = decodeBody(await readBody(ctx.req), ctx.req.headers['content-type']) as KubeObject;
-  sendJson(ctx.res, 201, await evictPod(ctx.store, ctx.info.namespace, ctx.info.name!, body, isDryRun(ctx.query)));
+  const { obj } = await readObject(ctx, 'Eviction', 'policy/v1');
+  if (obj.metadata?.name && obj.metadata.name !== ctx.info.name) throw errors.badRequest('name in URL does not match name in Eviction object');
+  const options = deleteOptionsFrom(obj.deleteOptions, ctx.query);
+  sendJson(ctx.res, 201, await evictPod(ctx.store, ctx.info.namespace, ctx.info.name!, obj, options));
 }
 
 /** PUT namespaces/NAME/finalize: only spec.finalizers changes; an emptied, deleting namespace goes away. */
 async function handleFinalize(ctx: HandlerContext): Promise<void> {
   const { info, store } = ctx;
   if (ctx.req.method !== 'PUT') throw errors.methodNotAllowed('only PUT is supported on namespaces/finalize');
+  const dryRun = isDryRun(ctx.query);
   const { obj } = await readObject(ctx);
   const updated = await store.guaranteedUpdate(undefined, info.name!, (ns) => {
     ns.spec = { ...(ns.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
     if (!ns.spec.finalizers.length) delete ns.spec.finalizers;
     return ns;
-  }, { subresource: 'raw', dryRun: isDryRun(ctx.query) });
+  }, { subresource: 'raw', dryRun });
   sendJson(ctx.res, 200, updated);
 }
 

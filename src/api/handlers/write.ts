@@ -3,9 +3,9 @@
  */
 import { errors } from '../../errors/index.ts';
 import { patchObject } from '../../registry/patch-object.ts';
-import { decodeBody, readBody } from '../http-util.ts';
+import { addWarnings, decodeBody, readBody } from '../http-util.ts';
 import { parseFieldValidation, checkFields } from '../field-validation.ts';
-import { isDryRun, readObject, reply, type HandlerContext } from './context.ts';
+import { isDryRun, readObject, replyObject, type HandlerContext } from './context.ts';
 
 export const PATCH_TYPES = [
   'application/json-patch+json',
@@ -15,18 +15,18 @@ export const PATCH_TYPES = [
 
 export async function handleCreate(ctx: HandlerContext): Promise<void> {
   if (ctx.info.name) throw errors.methodNotAllowed(`POST is not supported on ${ctx.info.resource}/${ctx.info.name}`);
-  const { obj, warnings } = await readObject(ctx);
-  const created = await ctx.store.create(ctx.info.namespace, obj, { dryRun: isDryRun(ctx.query) });
-  reply(ctx, 201, created, warnings);
+  const dryRun = isDryRun(ctx.query);
+  const { obj } = await readObject(ctx);
+  replyObject(ctx, 201, await ctx.store.create(ctx.info.namespace, obj, { dryRun }));
 }
 
 export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   const { info, store } = ctx;
   const sub = info.subresource;
   if (sub && sub !== 'status') throw errors.methodNotAllowed(`PUT is not supported on ${info.resource}/${sub}`);
-  const { obj, warnings } = await readObject(ctx);
-  const updated = await store.update(info.namespace, info.name!, obj, { dryRun: isDryRun(ctx.query), subresource: sub as 'status' | undefined });
-  reply(ctx, 200, updated, warnings);
+  const dryRun = isDryRun(ctx.query);
+  const { obj } = await readObject(ctx);
+  replyObject(ctx, 200, await store.update(info.namespace, info.name!, obj, { dryRun, subresource: sub as 'status' | undefined }));
 }
 
 /** Reads a patch body and its type; 415 for types Berth does not apply. */
@@ -44,13 +44,14 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
   const { info, store, query } = ctx;
   const sub = info.subresource;
   if (sub && sub !== 'status') throw errors.methodNotAllowed(`PATCH is not supported on ${info.resource}/${sub}`);
-  const patch = await readPatch(ctx);
+  const dryRun = isDryRun(query);
   const mode = parseFieldValidation(query.get('fieldValidation'));
-  let warnings: string[] = [];
+  const patch = await readPatch(ctx);
   const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
     const patched = patchObject(current, patch.type, patch.body, store.apiVersion, store.type.info.kind);
-    warnings = checkFields(patched, store.apiVersion, store.type.info.kind, mode);
+    // Set before the write: the warnings of the attempt that is stored.
+    addWarnings(ctx.res, checkFields(patched, store.apiVersion, store.type.info.kind, mode));
     return patched;
-  }, { dryRun: isDryRun(query), subresource: sub as 'status' | undefined });
-  reply(ctx, 200, updated, warnings);
+  }, { dryRun, subresource: sub as 'status' | undefined });
+  replyObject(ctx, 200, updated);
 }

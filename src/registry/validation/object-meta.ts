@@ -36,9 +36,9 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   // core/v1 Events skip ObjectMeta name validation entirely (legacy clients).
   '/events': 'any',
   '/serviceaccounts': 'subdomain',
-  // PVs and PVCs use ValidatePersistentVolumeName = path segment name.
-  '/persistentvolumes': 'path',
-  '/persistentvolumeclaims': 'path',
+  // ValidatePersistentVolumeName = NameIsDNSSubdomain, for PVs and PVCs alike.
+  '/persistentvolumes': 'subdomain',
+  '/persistentvolumeclaims': 'subdomain',
   'apps/deployments': 'subdomain',
   'apps/replicasets': 'subdomain',
   'apps/statefulsets': 'subdomain',
