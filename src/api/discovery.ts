@@ -7,6 +7,14 @@ import { groupVersion } from '../apis/resources.ts';
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
+/**
+ * The verbs a resource serves: all, except deletecollection on namespaces, which Kubernetes' namespace
+ * storage does not offer (a DELETE on the collection is a 405). The handlers refuse what is not here.
+ */
+export function verbsOf(r: Pick<ResourceInfo, 'group' | 'plural'>): readonly string[] {
+  return r.group === '' && r.plural === 'namespaces' ? ALL_VERBS.filter((v) => v !== 'deletecollection') : ALL_VERBS;
+}
+
 /** What each subresource is, as Kubernetes' discovery lists it. */
 const SUBRESOURCES: Record<Subresource, { kind?: string; group?: string; version?: string; verbs: string[] }> = {
   status: { verbs: ['get', 'patch', 'update'] },
@@ -40,7 +48,7 @@ export function buildDiscovery(resources: ResourceInfo[]): Discovery {
     if (!lists.has(gv)) lists.set(gv, []);
     const entries = lists.get(gv)!;
     const main: Record<string, unknown> = {
-      name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: ALL_VERBS,
+      name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: verbsOf(r),
     };
     if (r.shortNames?.length) main.shortNames = r.shortNames;
     if (r.categories?.length) main.categories = r.categories;

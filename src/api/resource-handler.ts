@@ -15,6 +15,7 @@ import { handleDelete, handleDeleteCollection } from './handlers/delete.ts';
 import { handleSubresource } from './handlers/subresources.ts';
 import { handleUpgrade } from './handlers/pod-streams.ts';
 import type { ResourceStore } from '../registry/resource-store.ts';
+import { verbsOf } from './discovery.ts';
 
 export interface ResourceHandlerOptions {
   registry: Registry;
@@ -33,6 +34,10 @@ export async function serveResource(opts: ResourceHandlerOptions, r: ApiRequest 
   const { info, req } = r;
   const store = storeFor(opts.registry, info);
   const ctx: HandlerContext = { req, res, query: r.target.query, info, store, registry: opts.registry, bookmarkIntervalMs: opts.bookmarkIntervalMs };
+  if (!info.subresource && !verbsOf(store.type.info).includes(info.verb)) {
+    // What go-restful answers for a route the resource does not install.
+    throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  }
   if (info.subresource && info.subresource !== 'status') {
     if (await handleSubresource(ctx)) return;
     throw errors.methodNotAllowed(`${req.method} is not supported on ${info.resource}/${info.subresource}`);

@@ -36,6 +36,22 @@ describe('leader election', () => {
     assert.deepEqual(events, ['a:start', 'a:stop', 'b:start', 'b:stop']);
   });
 
+  it('recreates its Lease when it is deleted by hand and keeps leading, within the lease period', async () => {
+    const events: string[] = [];
+    const a = elector('a', events, 'deleted-lease', 2);
+    a.start();
+    await waitFor(() => a.isLeader(), 'a leads');
+    await env.client.delete(R.leases, 'kube-system', 'deleted-lease');
+    const deletedAt = Date.now();
+    await waitFor(async () => {
+      try { return (await env.client.get(R.leases, 'kube-system', 'deleted-lease')).spec.holderIdentity === 'a'; } catch { return false; }
+    }, 'the lease is back', 2000);
+    assert.ok(Date.now() - deletedAt < 2000, 'within the lease period');
+    assert.equal(a.isLeader(), true);
+    assert.deepEqual(events, ['a:start'], 'leadership never lapsed');
+    await a.stop();
+  });
+
   it('takes over a lease whose holder stopped renewing once it expires', async () => {
     const events: string[] = [];
     const now = new Date().toISOString().replace(/(\.\d{3})Z$/, '$1000Z');

@@ -1,13 +1,16 @@
 /**
  * All resource stores of one API server, looked up by URL (group + plural) or by apiVersion + kind.
- * It also guards creates into missing or terminating namespaces, as Kubernetes' NamespaceLifecycle
- * admission does.
+ * It also admits what Kubernetes' NamespaceLifecycle admission does: no creates into missing or
+ * terminating namespaces, and no deletion of the immortal namespaces.
  */
 import type { Backend } from '../storage/backend.ts';
 import { ApiError, errors } from '../errors/index.ts';
 import { ResourceStore } from './resource-store.ts';
 import type { ResourceType } from './types.ts';
 import { groupVersion } from '../apis/resources.ts';
+
+/** Namespaces that may not be deleted (NamespaceLifecycle's immortalNamespaces). */
+export const IMMORTAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public'];
 
 export class Registry {
   private readonly byResource = new Map<string, ResourceStore>();
@@ -17,6 +20,11 @@ export class Registry {
     for (const t of types) {
       const s = new ResourceStore(t, backend);
       s.namespaceGuard = (ns) => this.checkNamespace(ns);
+      if (t.info.group === '' && t.info.plural === 'namespaces') {
+        s.deleteGuard = (_ns, name) => {
+          if (IMMORTAL_NAMESPACES.includes(name)) throw errors.forbidden('', 'namespaces', name, 'this namespace may not be deleted');
+        };
+      }
       this.byResource.set(`${t.info.group}/${t.info.plural}`, s);
       this.byKind.set(`${groupVersion(t.info)}/${t.info.kind}`, s);
     }

@@ -15,7 +15,7 @@ import { Registry } from '../registry/registry.ts';
 import { resourceTypes } from '../registry/kinds/index.ts';
 import { createApiServer } from '../api/server.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
-import { ensureSystemNamespaces } from './bootstrap.ts';
+import { ensureSystemNamespaces, keepSystemNamespaces } from './bootstrap.ts';
 import { startNamespaceController } from '../controllers/namespace/namespace-controller.ts';
 import { startGarbageCollector } from '../controllers/garbage-collector/garbage-collector.ts';
 import { BERTH_VERSION } from '../version.ts';
@@ -65,7 +65,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   registry.store('', 'services')!.hooks = serviceAllocator;
   let ready = false;
-  const http = createApiServer({ registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs });
+  const http = createApiServer({ registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs, log: log.child({ component: 'api-server' }) });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(opts.port, opts.host, () => { http.off('error', reject); resolve(); });
@@ -74,6 +74,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
   await ensureSystemNamespaces(registry);
+  const systemNamespaces = keepSystemNamespaces(registry, log);
   const compactor = startCompactor(backend, {});
   const repair = startAllocationRepair(backend, serviceAllocator, log);
   const controllers = [await startNamespaceController(registry, log), await startGarbageCollector(registry, log)];
@@ -90,6 +91,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         ready = false;
         await loops?.stop();
         for (const c of controllers) c.stop();
+        systemNamespaces.stop();
         compactor.stop();
         repair.stop();
         http.closeAllConnections();

@@ -4,6 +4,7 @@
  * Mirrors the shape of Kubernetes' own documents: list/create/deletecollection on the collection,
  * read/replace/patch/delete on the item, and the status, scale, eviction and binding subresources.
  */
+import { verbsOf } from '../discovery.ts';
 import type { ResourceInfo } from '../../apis/resources.ts';
 import { packageFor } from '../../apis/openapi/definitions.ts';
 
@@ -99,7 +100,7 @@ export function resourcePaths(r: ResourceInfo): PathSpec[] {
       operations: [
         op({ method: 'get', operationId: id('list'), description: `list or watch objects of kind ${r.kind}`, action: 'list', query: LIST_QUERY, responses: { 200: `${def}List` } }),
         op({ method: 'post', operationId: id('create'), description: `create a ${r.kind}`, action: 'post', query: WRITE_QUERY, body: def, responses: { 200: def, 201: def, 202: def } }),
-        op({ method: 'delete', operationId: id('deleteCollection'), description: `delete collection of ${r.kind}`, action: 'deletecollection', query: [...DELETE_QUERY, ...LIST_QUERY.filter((q) => q !== 'watch' && q !== 'allowWatchBookmarks')], body: `${META}.DeleteOptions`, responses: { 200: `${META}.Status` } }),
+        ...(verbsOf(r).includes('deletecollection') ? [op({ method: 'delete', operationId: id('deleteCollection'), description: `delete collection of ${r.kind}`, action: 'deletecollection', query: [...DELETE_QUERY, ...LIST_QUERY.filter((q) => q !== 'watch' && q !== 'allowWatchBookmarks')], body: `${META}.DeleteOptions`, responses: { 200: `${META}.Status` } })] : []),
       ],
     },
     {
