@@ -1,18 +1,43 @@
 /**
  * The HTTP/1.1 API server (kube-apiserver's GenericAPIServer in small): Node's http.Server with
- * Berth's limits, every request and every Upgrade through one handler chain (handler-chain.ts),
- * a route table for non-resource paths (version, health, discovery, OpenAPI, static assets) and
- * the resource handlers for everything under /api/v1 and /apis/<group>/<version>.
+ * Berth's limits (limits.ts), every request and every Upgrade through one handler chain
+ * (handler-chain.ts), a route table for non-resource paths (version, health, discovery, OpenAPI,
+ * static assets) and the resource handlers for everything under /api/v1 and /apis/<group>/<version>.
  */
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Registry } from '../registry/registry.ts';
+import { ApiError } from '../errors/index.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { allowAllAuthorizer, anonymousAuthenticator, type Authenticator, type Authorizer } from './access.ts';
 import { buildHandlerChain } from './handler-chain.ts';
+import { writeUpgradeError } from './http-util.ts';
+import * as LIMITS from './limits.ts';
 import { addMetaRoutes } from './meta-routes.ts';
 import { serveResource, serveResourceUpgrade } from './resource-handler.ts';
 import { RouteTable, type Route } from './route-table.ts';
 import { staticAssets } from './static-assets.ts';
+import { watchLimiter } from './watch-limiter.ts';
+
+/** The limits of limits.ts, each overridable (tests shorten the timeouts). */
+export interface ServerLimits {
+  maxHeaderBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxWatchesPerClient: number;
+  /** How often Node checks the two timeouts above (Node's default: 30 s). */
+  timeoutCheckIntervalMs: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxHeaderBytes: LIMITS.MAX_HEADER_BYTES,
+  headersTimeoutMs: LIMITS.HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: LIMITS.REQUEST_TIMEOUT_MS,
+  keepAliveTimeoutMs: LIMITS.KEEP_ALIVE_TIMEOUT_MS,
+  maxWatchesPerClient: LIMITS.MAX_WATCHES_PER_CLIENT,
+  timeoutCheckIntervalMs: 30_000,
+};
 
 export interface ApiServerOptions {
   registry: Registry;
@@ -30,9 +55,23 @@ export interface ApiServerOptions {
   staticAssets?: { prefix: string; dir: string }[];
   /** More non-resource routes (metrics …). */
   routes?: Route[];
+  limits?: Partial<ServerLimits>;
+}
+
+/** What Node's parser refused, as the Status Berth answers everything else with. */
+function clientErrorStatus(err: NodeJS.ErrnoException): ApiError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new ApiError('BERTH_HEADERS_TOO_LARGE', 'request header fields too large');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ApiError('BERTH_REQUEST_TIMEOUT', 'the request was not received in time');
+    default:
+      return new ApiError('BERTH_BAD_REQUEST', `malformed HTTP request: ${err.code ?? err.message}`);
+  }
 }
 
 export function createApiServer(opts: ApiServerOptions): http.Server {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const log = opts.log ?? createLogger({}, { component: 'api-server' });
   const routes = addMetaRoutes(new RouteTable(), { version: opts.version, ready: opts.ready });
   for (const s of opts.staticAssets ?? []) routes.add(staticAssets(s.prefix, s.dir));
@@ -44,11 +83,27 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     upgrade: (r, socket, head) => serveResourceUpgrade(resources, r, socket, head),
     authenticate: opts.authenticate ?? anonymousAuthenticator,
     authorize: opts.authorize ?? allowAllAuthorizer,
+    inFlight: watchLimiter(limits.maxWatchesPerClient),
   });
-  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => { void chain.serve(req, res); });
-  // Slow or idle clients never hold the server: each request is its own async task; watches and
-  // long reads are bounded per connection by the watch buffer (watch-stream.ts).
-  server.headersTimeout = 30_000;
+  const server = http.createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+  }, (req, res) => { void chain.serve(req, res); });
   server.on('upgrade', (req, socket, head) => { void chain.serveUpgrade(req, socket, head); });
+  // Node's own answers (bad syntax, 431, 408 for a request not received in time) carry a Status
+  // too — unless a response has started on that socket, which only closing can end.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    writeUpgradeError(socket, clientErrorStatus(err));
+  });
+  // An accept error (EMFILE …) would otherwise be an unhandled 'error' event and end the process.
+  server.once('listening', () => server.on('error', (err) => log.error('API server error', { error: err.message })));
   return server;
 }
