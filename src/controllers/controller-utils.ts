@@ -1,15 +1,15 @@
 /**
  * Helpers the workload controllers share (after Kubernetes' pkg/controller/controller_utils.go and
  * pkg/api/v1/pod): pod readiness and availability, pods from templates, controller owner references,
- * creation/deletion expectations, the deletion ranking of pods, and events.
+ * creation/deletion expectations, the deletion ranking of pods, and each controller's event recorder.
  */
 import type { KubeObject, OwnerReference } from '../apis/object.ts';
 import { fromLabelSelectorSpec } from '../apis/selectors/label-selector-spec.ts';
 import type { LabelSelector } from '../apis/selectors/label-selector.ts';
-import { R, type Client, type ResourceRef } from '../client/client.ts';
+import type { Client, ResourceRef } from '../client/client.ts';
 import type { ObjectKey } from '../client/controller-types.ts';
+import { EventRecorder, clientEventSink, type EventType } from '../client/event-recorder.ts';
 import type { Logger } from '../util/log.ts';
-import { rfc3339 } from '../apis/time.ts';
 
 /** apps/v1 refs the workload controllers use. */
 export const APPS = {
@@ -170,23 +170,25 @@ export class Expectations {
   }
 }
 
-/** Records a core/v1 Event about `obj` (best effort: failures are logged, never thrown). */
-export async function recordEvent(client: Client, component: string, obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, log?: Logger): Promise<void> {
-  const now = rfc3339();
-  const ns = obj.metadata.namespace ?? 'default';
-  try {
-    await client.create(R.events, ns, {
-      apiVersion: 'v1', kind: 'Event',
-      metadata: { name: `${obj.metadata.name}.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 6)}`, namespace: ns },
-      involvedObject: {
-        apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace,
-        uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion,
-      },
-      reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now, source: { component },
-    });
-  } catch (err) {
-    log?.debug('event not recorded', { reason, error: (err as Error).message });
-  }
+/** One controller's events, its component set once (client/event-recorder.ts's EventRecorder). */
+export interface ControllerEvents {
+  event(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void>;
+}
+
+/**
+ * The controller manager's recorder, shared by its controllers (one aggregation cache), as
+ * client-go's recorders share their broadcaster: each controller takes its view with `withSource`.
+ */
+export interface SharedEventRecorder {
+  withSource(source: { component: string }): ControllerEvents;
+}
+
+/**
+ * A controller's events as `component`: a view of the manager's `shared` recorder, or, for a
+ * controller built on its own (tests), a recorder of its own on `client`. Aggregated, never throwing.
+ */
+export function controllerEvents(client: Client, component: string, shared?: SharedEventRecorder, log?: Logger): ControllerEvents {
+  return shared?.withSource({ component }) ?? new EventRecorder({ sink: clientEventSink(client), source: { component }, log });
 }
 
 /**

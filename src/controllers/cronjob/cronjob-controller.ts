@@ -13,7 +13,7 @@ import { isAlreadyExists, isNotFound } from '../../client/errors.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
-import { controllerRefOf, newControllerRef, recordEvent } from '../controller-utils.ts';
+import { controllerEvents, controllerRefOf, newControllerRef, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
 import { JOBS } from '../job/job-controller.ts';
 import { finishedType } from '../job/job-policy.ts';
 import { realClock, type Clock } from './clock.ts';
@@ -34,9 +34,11 @@ export class CronJobController implements Reconciler {
   readonly name = 'cronjob';
   readonly queue = new RateLimitedQueue();
   private readonly clock: Clock;
+  private readonly events: ControllerEvents;
 
-  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { clock?: Clock } = {}) {
+  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { clock?: Clock; recorder?: SharedEventRecorder } = {}) {
     this.clock = opts.clock ?? realClock;
+    this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     factory.forResource(CRONJOBS).addHandlers(enqueueHandlers(this.queue));
     factory.forResource(JOBS).addHandlers(enqueueHandlers(this.queue, (job) => {
       const ref = controllerRefOf(job);
@@ -72,7 +74,7 @@ export class CronJobController implements Reconciler {
     try {
       sched = parseSchedule(spec.schedule, spec.timeZone);
     } catch (err) {
-      void recordEvent(this.client, COMPONENT, cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: ${JSON.stringify(spec.schedule)} : ${(err as Error).message}`, this.log);
+      void this.events.event(cj, 'Warning', 'UnparseableSchedule', `unparseable schedule: ${JSON.stringify(spec.schedule)} : ${(err as Error).message}`);
       await write();
       return;
     }
@@ -81,27 +83,27 @@ export class CronJobController implements Reconciler {
     const requeue = () => this.queue.addAfter(key, next - now + 100);
     const { mostRecent, missed } = mostRecentScheduleTime(sched, { creationTimestamp: cj.metadata.creationTimestamp, lastScheduleTime: st.lastScheduleTime, startingDeadlineSeconds: spec.startingDeadlineSeconds }, new Date(now));
     if (missed > TOO_MANY_MISSED) {
-      void recordEvent(this.client, COMPONENT, cj, 'Warning', 'TooManyMissedTimes', `too many missed start times: ${missed}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`, this.log);
+      void this.events.event(cj, 'Warning', 'TooManyMissedTimes', `too many missed start times: ${missed}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`);
     }
     if (!mostRecent) { await write(); requeue(); return; }
     const jobName = jobNameFor(name, mostRecent);
     const tooLate = spec.startingDeadlineSeconds != null && mostRecent.getTime() + spec.startingDeadlineSeconds * 1000 < now;
     if (tooLate) {
-      void recordEvent(this.client, COMPONENT, cj, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${mostRecent.toISOString()}`, this.log);
+      void this.events.event(cj, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${mostRecent.toISOString()}`);
       await write(); requeue(); return;
     }
     if (jobs.some((j) => j.metadata.name === jobName) || (st.lastScheduleTime && Date.parse(st.lastScheduleTime) >= mostRecent.getTime())) {
       await write(); requeue(); return;
     }
     if (spec.concurrencyPolicy === 'Forbid' && active.length > 0) {
-      void recordEvent(this.client, COMPONENT, cj, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid', this.log);
+      void this.events.event(cj, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid');
       await write(); requeue(); return;
     }
     if (spec.concurrencyPolicy === 'Replace') {
       for (const ref of active) {
         try {
           await this.client.delete(JOBS, namespace, ref.name, { propagationPolicy: 'Background', preconditions: ref.uid ? { uid: ref.uid } : undefined });
-          void recordEvent(this.client, COMPONENT, cj, 'Normal', 'SuccessfulDelete', `Deleted job ${ref.name}`, this.log);
+          void this.events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${ref.name}`);
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
@@ -112,7 +114,7 @@ export class CronJobController implements Reconciler {
     let made: KubeObject;
     try {
       made = await this.client.create(JOBS, namespace, this.jobFor(cj, jobName, mostRecent));
-      void recordEvent(this.client, COMPONENT, cj, 'Normal', 'SuccessfulCreate', `Created job ${jobName}`, this.log);
+      void this.events.event(cj, 'Normal', 'SuccessfulCreate', `Created job ${jobName}`);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       made = await this.client.get(JOBS, namespace, jobName);
@@ -144,7 +146,7 @@ export class CronJobController implements Reconciler {
     let active: JobRef[] = (st.active ?? []).filter((r: JobRef) => {
       const j = r.uid ? byUid.get(r.uid) : jobs.find((x) => x.metadata.name === r.name);
       if (!j) {
-        void recordEvent(this.client, COMPONENT, cj, 'Normal', 'MissingJob', `Active job went missing: ${r.name}`, this.log);
+        void this.events.event(cj, 'Normal', 'MissingJob', `Active job went missing: ${r.name}`);
         return false;
       }
       return true;
@@ -155,7 +157,7 @@ export class CronJobController implements Reconciler {
       if (done) {
         if (inActive) {
           active = active.filter((r) => r.uid !== j.metadata.uid);
-          void recordEvent(this.client, COMPONENT, cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata.name}, condition: ${done}`, this.log);
+          void this.events.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata.name}, condition: ${done}`);
         }
         if (done === 'Complete' && j.status?.completionTime && (!st.lastSuccessfulTime || Date.parse(j.status.completionTime) > Date.parse(st.lastSuccessfulTime))) {
           st.lastSuccessfulTime = j.status.completionTime;
@@ -178,7 +180,7 @@ export class CronJobController implements Reconciler {
       for (const j of done.slice(0, Math.max(0, done.length - limit))) {
         try {
           await this.client.delete(JOBS, j.metadata.namespace, j.metadata.name!, { propagationPolicy: 'Background', preconditions: { uid: j.metadata.uid } });
-          void recordEvent(this.client, COMPONENT, cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata.name}`, this.log);
+          void this.events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata.name}`);
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }

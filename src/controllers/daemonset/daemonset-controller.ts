@@ -15,7 +15,10 @@ import type { InformerFactory } from '../../client/informer-factory.ts';
 import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
-import { controllerRefOf, isPodAvailable, isPodReady, newControllerRef, podFromTemplate, recordEvent, selectorOf } from '../controller-utils.ts';
+import {
+  controllerRefOf, isPodAvailable, isPodReady, newControllerRef, podFromTemplate, selectorOf, controllerEvents,
+  type ControllerEvents, type SharedEventRecorder,
+} from '../controller-utils.ts';
 import { REVISION_HASH_LABEL, maxRevision, newRevision, templateHash } from './controller-revision.ts';
 import { daemonPodAffinity, daemonTolerations, nodeShouldRunDaemonPod, targetNodeOf } from './node-eligibility.ts';
 
@@ -40,7 +43,10 @@ export class DaemonSetController implements Reconciler {
   private readonly nodes: SharedInformer;
   private readonly dsInformer: SharedInformer;
 
-  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger) {
+  private readonly events: ControllerEvents;
+
+  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { recorder?: SharedEventRecorder } = {}) {
+    this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     this.dsInformer = factory.forResource(DAEMONSETS);
     this.nodes = factory.forResource(R.nodes);
     this.dsInformer.addHandlers(enqueueHandlers(this.queue));
@@ -114,7 +120,7 @@ export class DaemonSetController implements Reconciler {
     for (const p of toDelete) {
       try {
         await this.client.delete(R.pods, p.metadata.namespace, p.metadata.name!, { preconditions: { uid: p.metadata.uid } });
-        void recordEvent(this.client, COMPONENT, ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, this.log);
+        void this.events.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -125,7 +131,7 @@ export class DaemonSetController implements Reconciler {
       pod.spec.tolerations = daemonTolerations(pod.spec);
       pod.spec.affinity = daemonPodAffinity(pod.spec.affinity, nodeName);
       const made = await this.client.create(R.pods, namespace, pod);
-      void recordEvent(this.client, COMPONENT, ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`, this.log);
+      void this.events.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`);
     }
     await this.writeStatus(ds, hash, eligible, misscheduled, toCreate.length > 0 || toDelete.length > 0);
   }

@@ -12,8 +12,13 @@ import type { InformerFactory } from '../../client/informer-factory.ts';
 import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
-import { APPS, CONTROLLER_UID_INDEX, claimObjects, controllerRefOf, controllerUidIndex, newControllerRef, recordEvent, selectorOf } from '../controller-utils.ts';
+import {
+  APPS, CONTROLLER_UID_INDEX, claimObjects, controllerRefOf, controllerUidIndex, newControllerRef, selectorOf, controllerEvents,
+  type ControllerEvents, type SharedEventRecorder,
+} from '../controller-utils.ts';
 import { DeploymentSync } from './deployment-sync.ts';
+
+const COMPONENT = 'deployment-controller';
 
 /** The Deployment reconciler over shared informers; see the file comment. */
 export class DeploymentController implements Reconciler {
@@ -22,8 +27,10 @@ export class DeploymentController implements Reconciler {
   private readonly dInformer: SharedInformer;
   private readonly rsInformer: SharedInformer;
   private readonly podInformer: SharedInformer;
+  private readonly events: ControllerEvents;
 
-  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger) {
+  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { recorder?: SharedEventRecorder } = {}) {
+    this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     this.dInformer = factory.forResource(APPS.deployments);
     this.rsInformer = factory.forResource(APPS.replicasets);
     this.podInformer = factory.forResource(R.pods);
@@ -63,13 +70,13 @@ export class DeploymentController implements Reconciler {
     const sel = d.spec?.selector;
     if (!sel || (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length)) {
       // An empty selector would select every pod in the namespace: refuse, as Kubernetes does.
-      void recordEvent(this.client, 'deployment-controller', d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.', this.log);
+      void this.events.event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       return;
     }
     const candidates = this.rsInformer.list(d.metadata.namespace);
     const rsList = await claimObjects(this.client, APPS.replicasets, d, newControllerRef(d, 'apps/v1', 'Deployment'), selectorOf(d), candidates, this.log);
     await new DeploymentSync({
-      client: this.client, rsInformer: this.rsInformer, podInformer: this.podInformer, log: this.log,
+      client: this.client, rsInformer: this.rsInformer, podInformer: this.podInformer, log: this.log, events: this.events,
       requeueAfter: (ms) => this.queue.addAfter(key, ms),
     }, d, rsList).run();
   }

@@ -8,7 +8,7 @@ import type { Client } from '../../client/client.ts';
 import { isAlreadyExists } from '../../client/errors.ts';
 import type { SharedInformer } from '../../client/informer.ts';
 import type { Logger } from '../../util/log.ts';
-import { APPS, CONTROLLER_UID_INDEX, newControllerRef, recordEvent } from '../controller-utils.ts';
+import { APPS, CONTROLLER_UID_INDEX, newControllerRef, type ControllerEvents } from '../controller-utils.ts';
 import {
   DESIRED_REPLICAS, MAX_REPLICAS, REVISION, copiedAnnotations, fenceposts, isComplete, isSaturated,
   maxUnavailable, newRSNewReplicas, revisionOf, specReplicas, sumSpec, sumStatus,
@@ -16,14 +16,14 @@ import {
 import { POD_TEMPLATE_HASH, canonicalJson, templateHash, templatesEqualIgnoringHash } from './template-hash.ts';
 import { REASONS, getCondition, hasTimedOut, newCondition, rolloutStatus, type DeploymentCondition } from './deployment-status.ts';
 
-const COMPONENT = 'deployment-controller';
-
 /** What a sync needs from the controller. */
 export interface SyncDeps {
   client: Client;
   rsInformer: SharedInformer;
   podInformer: SharedInformer;
   log?: Logger;
+  /** The Deployment controller's events (ScalingReplicaSet). */
+  events: ControllerEvents;
   /** Asks for another sync after a delay (progress deadline checks). */
   requeueAfter(ms: number): void;
 }
@@ -142,7 +142,7 @@ export class DeploymentSync {
       throw new Error(`replica set ${fresh.metadata.name} exists with another template; collisionCount now ${collisionCount + 1}`);
     }
     if (specReplicas(this.newRS) > 0) {
-      void recordEvent(this.deps.client, COMPONENT, d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${this.newRS.metadata.name} from 0 to ${specReplicas(this.newRS)}`, this.deps.log);
+      void this.deps.events.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${this.newRS.metadata.name} from 0 to ${specReplicas(this.newRS)}`);
     }
     this.pending = newCondition('Progressing', 'True', REASONS.newRSCreated, `Created new replica set "${this.newRS.metadata.name}"`);
     await this.setDeploymentRevision(newRevision);
@@ -168,8 +168,8 @@ export class DeploymentSync {
     next.metadata.annotations = { ...ann, [DESIRED_REPLICAS]: desired, [MAX_REPLICAS]: max };
     const updated = await this.deps.client.update(APPS.replicasets, d.metadata.namespace, next);
     if (from !== size) {
-      void recordEvent(this.deps.client, COMPONENT, d, 'Normal', 'ScalingReplicaSet',
-        `Scaled ${size > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${size}`, this.deps.log);
+      void this.deps.events.event(d, 'Normal', 'ScalingReplicaSet',
+        `Scaled ${size > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${size}`);
     }
     if (rs === this.newRS) this.newRS = updated;
     else this.oldRSs = this.oldRSs.map((o) => (o === rs ? updated : o));

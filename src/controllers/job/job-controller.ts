@@ -20,7 +20,10 @@ import { isNotFound } from '../../client/errors.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
-import { compareForDeletion, controllerRefOf, isPodActive, isPodReady, newControllerRef, podFromTemplate, recordEvent } from '../controller-utils.ts';
+import {
+  compareForDeletion, controllerRefOf, isPodActive, isPodReady, newControllerRef, podFromTemplate, controllerEvents,
+  type ControllerEvents, type SharedEventRecorder,
+} from '../controller-utils.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import {
   COMPLETION_INDEX, DEFAULT_BACKOFF, JOBS, JOB_TRACKING_FINALIZER, backoffDelayMs, completionIndexOf, deadlineRemainingMs, finishedAt,
@@ -39,6 +42,8 @@ export interface JobControllerOptions {
   /** Pod back-off; default 10 s doubling to 6 min. */
   backoff?: { baseMs: number; maxMs: number };
   clock?: Clock;
+  /** The controller manager's event recorder; default one of its own. */
+  recorder?: SharedEventRecorder;
 }
 
 type Rec = Record<string, any>;
@@ -54,9 +59,11 @@ export class JobController implements Reconciler {
   private readonly deletedByUs = new Set<string>();
   /** The second queue: pods whose Job no longer counts them. */
   readonly orphans: JobOrphanPods;
+  private readonly events: ControllerEvents;
 
   constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, private readonly opts: JobControllerOptions = {}) {
     this.clock = opts.clock ?? realClock;
+    this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     factory.forResource(JOBS).addHandlers(enqueueHandlers(this.queue));
     factory.forResource(R.pods).addHandlers(enqueueHandlers(this.queue, (pod) => {
       const ref = controllerRefOf(pod);
@@ -103,14 +110,14 @@ export class JobController implements Reconciler {
       st.conditions = setCondition(st.conditions, { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }, rfc3339(now));
       st.active = 0;
       st.ready = 0;
-      if (!wasSuspended) void recordEvent(this.client, COMPONENT, job, 'Normal', 'Suspended', 'Job suspended', this.log);
+      if (!wasSuspended) void this.events.event(job, 'Normal', 'Suspended', 'Job suspended');
       await this.writeStatus(job, st, before);
       return;
     }
     if ((st.conditions ?? []).some((c: JobCondition) => c.type === 'Suspended' && c.status === 'True')) {
       st.conditions = setCondition(st.conditions, { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' }, rfc3339(now));
       st.startTime = rfc3339(now);
-      void recordEvent(this.client, COMPONENT, job, 'Normal', 'Resumed', 'Job resumed', this.log);
+      void this.events.event(job, 'Normal', 'Resumed', 'Job resumed');
     }
     st.startTime ??= rfc3339(now);
 
@@ -129,13 +136,13 @@ export class JobController implements Reconciler {
       if (failure) {
         st.conditions = setCondition(st.conditions, { type: 'FailureTarget', status: 'True', ...failure }, t);
         st.conditions = setCondition(st.conditions, { type: 'Failed', status: 'True', ...failure }, t);
-        void recordEvent(this.client, COMPONENT, job, 'Warning', failure.reason, failure.message, this.log);
+        void this.events.event(job, 'Warning', failure.reason, failure.message);
       } else {
         const reason = { reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
         st.conditions = setCondition(st.conditions, { type: 'SuccessCriteriaMet', status: 'True', ...reason }, t);
         st.conditions = setCondition(st.conditions, { type: 'Complete', status: 'True', ...reason }, t);
         st.completionTime = t;
-        void recordEvent(this.client, COMPONENT, job, 'Normal', 'Completed', 'Job completed', this.log);
+        void this.events.event(job, 'Normal', 'Completed', 'Job completed');
       }
       st.active = 0;
       st.ready = 0;
@@ -203,7 +210,7 @@ export class JobController implements Reconciler {
       }
     }
     const made = await this.client.create(R.pods, job.metadata.namespace, pod);
-    void recordEvent(this.client, COMPONENT, job, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`, this.log);
+    void this.events.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata.name}`);
     return made;
   }
 
@@ -212,7 +219,7 @@ export class JobController implements Reconciler {
       this.deletedByUs.add(p.metadata.uid!);
       try {
         await this.client.delete(R.pods, p.metadata.namespace, p.metadata.name!, { preconditions: { uid: p.metadata.uid } });
-        void recordEvent(this.client, COMPONENT, job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, this.log);
+        void this.events.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

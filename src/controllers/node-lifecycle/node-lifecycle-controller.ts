@@ -15,7 +15,7 @@ import { isNotFound } from '../../client/errors.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
-import { controllerRefOf, recordEvent } from '../controller-utils.ts';
+import { controllerEvents, controllerRefOf, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import { evictionDecision, type Taint } from './taint-toleration.ts';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../apis/well-known.ts';
@@ -31,6 +31,8 @@ export interface NodeLifecycleOptions {
   /** Seconds without a heartbeat before a node is Unknown; default 20. */
   gracePeriodSeconds?: number;
   clock?: Clock;
+  /** The controller manager's event recorder; default one of its own. */
+  recorder?: SharedEventRecorder;
 }
 
 type Cond = { type: string; status: string; reason?: string; message?: string; lastHeartbeatTime?: string; lastTransitionTime?: string };
@@ -53,10 +55,12 @@ export class NodeLifecycleController implements Reconciler {
   readonly queue = new RateLimitedQueue();
   private readonly clock: Clock;
   private readonly graceMs: number;
+  private readonly events: ControllerEvents;
 
   constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: NodeLifecycleOptions = {}) {
     this.clock = opts.clock ?? realClock;
     this.graceMs = (opts.gracePeriodSeconds ?? 20) * 1000;
+    this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     factory.forResource(R.nodes).addHandlers(enqueueHandlers(this.queue));
     factory.forResource(R.leases, { namespace: NODE_LEASE_NAMESPACE }).addHandlers(enqueueHandlers(this.queue, (l) => l.metadata.name));
     factory.forResource(R.pods).addHandlers(enqueueHandlers(this.queue, (p) => p.spec?.nodeName || undefined));
@@ -93,7 +97,7 @@ export class NodeLifecycleController implements Reconciler {
       if (!ready) next.push({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: node.metadata.creationTimestamp, lastTransitionTime: t });
       node = await this.client.update(R.nodes, undefined, { ...node, status: { ...node.status, conditions: next } }, 'status');
       this.log?.info('node stopped posting status', { node: key });
-      void recordEvent(this.client, COMPONENT, node, 'Normal', 'NodeNotReady', `Node ${key} status is now: NodeNotReady`, this.log);
+      void this.events.event(node, 'Normal', 'NodeNotReady', `Node ${key} status is now: NodeNotReady`);
     } else if (!stale) {
       this.queue.addAfter(key, last + this.graceMs - now + 50);
     }
@@ -125,7 +129,7 @@ export class NodeLifecycleController implements Reconciler {
       }
       try {
         await this.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
-        void recordEvent(this.client, COMPONENT, pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${podKey}`, this.log);
+        void this.events.event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${podKey}`);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

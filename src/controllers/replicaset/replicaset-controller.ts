@@ -16,7 +16,8 @@ import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import {
   APPS, CONTROLLER_UID_INDEX, Expectations, claimObjects, compareForDeletion, controllerRefOf, controllerUidIndex,
-  isPodActive, isPodAvailable, isPodReady, newControllerRef, podFromTemplate, recordEvent, selectorOf,
+  isPodActive, isPodAvailable, isPodReady, newControllerRef, podFromTemplate, selectorOf, controllerEvents,
+  type ControllerEvents, type SharedEventRecorder,
 } from '../controller-utils.ts';
 import { calculateStatus, statusEquals } from './replicaset-status.ts';
 
@@ -31,8 +32,10 @@ export class ReplicaSetController implements Reconciler {
   readonly expectations = new Expectations();
   private readonly rsInformer: SharedInformer;
   private readonly podInformer: SharedInformer;
+  private readonly events: ControllerEvents;
 
-  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger) {
+  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { recorder?: SharedEventRecorder } = {}) {
+    this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     this.rsInformer = factory.forResource(APPS.replicasets);
     this.podInformer = factory.forResource(R.pods);
     this.podInformer.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
@@ -128,12 +131,12 @@ export class ReplicaSetController implements Reconciler {
       const ref = newControllerRef(rs, 'apps/v1', 'ReplicaSet');
       const created = await slowStartBatch(n, 1, async () => {
         const pod = await this.client.create(R.pods, rs.metadata.namespace, podFromTemplate(rs.spec?.template, rs, ref));
-        void recordEvent(this.client, COMPONENT, rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, this.log);
+        void this.events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
       });
       if (created.failed) {
         // Creations that never happened will never be observed.
         this.expectations.lowerCreations(key, n - created.ok);
-        void recordEvent(this.client, COMPONENT, rs, 'Warning', 'FailedCreate', `Error creating: ${(created.error as Error).message}`, this.log);
+        void this.events.event(rs, 'Warning', 'FailedCreate', `Error creating: ${(created.error as Error).message}`);
         throw created.error;
       }
     } else if (diff > 0) {
@@ -144,7 +147,7 @@ export class ReplicaSetController implements Reconciler {
       await Promise.all(victims.map(async (pod) => {
         try {
           await this.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
-          void recordEvent(this.client, COMPONENT, rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, this.log);
+          void this.events.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
         } catch (err) {
           this.expectations.deletionObserved(key, keyOf(pod));
           if (!isNotFound(err)) errors.push(err);
