@@ -14,6 +14,9 @@ import { startServer, type RunningServer } from '../server/berth-server.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { rfc3339 } from '../apis/time.ts';
+import type { ControllerSettings } from './controller-descriptor.ts';
+import { descriptorsNamed } from './descriptors.ts';
+import { startControllers, type RunningControllers, type StartContext } from './start-controllers.ts';
 
 /** A running test server and its client. */
 export interface TestEnv {
@@ -35,6 +38,20 @@ export async function startTestEnv(): Promise<TestEnv> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The controller context of a test server (no factory: startControllers makes one). */
+export function controllerContext(env: TestEnv, settings: ControllerSettings = {}): StartContext {
+  const { registry } = env.server;
+  return { client: env.client, log: env.log, registry, resources: registry.types.map((t) => t.info), settings };
+}
+
+/**
+ * Runs the named controllers of descriptors.ts on the test server, on a factory of their own. The
+ * server already runs `namespace` and `garbage-collector` (its controllers are off).
+ */
+export function startNamedControllers(env: TestEnv, names: string[], settings: ControllerSettings = {}): Promise<RunningControllers> {
+  return startControllers(descriptorsNamed(...names), controllerContext(env, settings));
 }
 
 /** A controller that runs workers until stopped. */

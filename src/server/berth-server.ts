@@ -16,8 +16,6 @@ import { resourceTypes } from '../registry/kinds/index.ts';
 import { createApiServer } from '../api/server.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { ensureSystemNamespaces, keepSystemNamespaces } from './bootstrap.ts';
-import { startNamespaceController } from '../controllers/namespace/namespace-controller.ts';
-import { startGarbageCollector } from '../controllers/garbage-collector/garbage-collector.ts';
 import { BERTH_VERSION } from '../version.ts';
 import { LocalClient } from '../client/local-client.ts';
 import { startControlLoops } from './control-loops.ts';
@@ -37,7 +35,7 @@ export interface ServerOptions {
   store: string;
   log: Logger;
   bookmarkIntervalMs?: number;
-  /** Run the workload controllers and the scheduler (under leader election). The CLI turns this on; tests of single parts leave it off. */
+  /** Run every controller and the scheduler, under the leader Lease (the CLI turns this on). Off (tests of single parts), only namespace lifecycle and the GC run, with no Lease. */
   controllers?: boolean;
   nodeGracePeriodSeconds?: number;
   /** ClusterIP range (default 10.43.0.0/16). */
@@ -77,8 +75,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const systemNamespaces = keepSystemNamespaces(registry, log);
   const compactor = startCompactor(backend, {});
   const repair = startAllocationRepair(backend, serviceAllocator, log);
-  const controllers = [await startNamespaceController(registry, log), await startGarbageCollector(registry, log)];
-  const loops = !opts.controllers ? undefined : await startControlLoops(new LocalClient(registry), log, { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds });
+  // Namespace lifecycle and the GC run even with controllers off (see control-loops.ts).
+  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfigPath, url);
   ready = true;
@@ -89,8 +87,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     stop() {
       stopping ??= (async () => {
         ready = false;
-        await loops?.stop();
-        for (const c of controllers) c.stop();
+        await loops.stop();
         systemNamespaces.stop();
         compactor.stop();
         repair.stop();

@@ -1,24 +1,33 @@
 /**
- * The controllers and the scheduler of a control plane, run by whichever `berth server` holds the
- * `kube-system/berth-controller-manager` Lease: two servers on one etcd run one active set, and a
- * standby takes over when the leader stops renewing.
+ * The controllers and the scheduler of a control plane (kube-controller-manager + kube-scheduler
+ * under leader election). With `controllers` on, whichever `berth server` holds the
+ * `kube-system/berth-controller-manager` Lease runs every controller descriptor
+ * (controllers/descriptors.ts) on one shared InformerFactory, and the scheduler; two servers on one
+ * etcd run one active set, and a standby takes over when the leader stops renewing.
  *
- *   LeaderElector ─leading─▶ InformerFactory ─▶ workload (ReplicaSet, Deployment)
- *                                             ─▶ batch and nodes (Job, CronJob, DaemonSet, node lifecycle, ServiceAccount)
- *                                             ─▶ service network (EndpointSlice, Endpoints)
- *                                             ─▶ scheduler
+ * With `controllers` off (a server for tests of single parts) there is no controller manager and no
+ * Lease, but the descriptors marked `apiSemantics` — namespace lifecycle and the garbage collector —
+ * still run: without them `kubectl delete namespace` and foreground/orphan deletes never finish.
+ *
+ *   controllers on:  LeaderElector ─leading─▶ startControllers(every descriptor) + scheduler
+ *   controllers off: startControllers(descriptors with apiSemantics), at once
  */
 import { hostname } from 'node:os';
 import type { Client } from '../client/client.ts';
-import { InformerFactory } from '../client/informer-factory.ts';
+import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
 import { LeaderElector } from '../client/leader-election.ts';
-import { startWorkloadControllers } from '../controllers/workloads.ts';
-import { startBatchAndNodeControllers } from '../controllers/batch-and-nodes.ts';
+import type { ControllerSettings } from '../controllers/controller-descriptor.ts';
+import { CONTROLLER_DESCRIPTORS } from '../controllers/descriptors.ts';
+import { startControllers, type StartContext } from '../controllers/start-controllers.ts';
+import type { Registry } from '../registry/registry.ts';
 import { startScheduler } from '../scheduler/scheduler.ts';
-import { startServiceNetworkControllers } from '../controllers/service-network.ts';
 import type { Logger } from '../util/log.ts';
 
 export interface ControlLoopOptions {
+  /** Run every controller and the scheduler under the Lease; off: only the API's own controllers, no Lease. */
+  controllers: boolean;
+  /** The server's registry: the resources it serves, and namespaces/finalize. */
+  registry: Registry;
   /** Seconds without a Lease renewal before a node is NotReady (default 20). */
   nodeGracePeriodSeconds?: number;
   leaseDurationSeconds?: number;
@@ -29,33 +38,42 @@ export interface ControlLoops {
   stop(): Promise<void>;
 }
 
-export async function startControlLoops(client: Client, log: Logger, opts: ControlLoopOptions = {}): Promise<ControlLoops> {
-  let running: { stop(): Promise<void> }[] = [];
-  let factory: InformerFactory | undefined;
-  const startAll = async () => {
+type Stoppable = { stop(): Promise<void> };
+
+export async function startControlLoops(client: Client, log: Logger, opts: ControlLoopOptions): Promise<ControlLoops> {
+  const settings: ControllerSettings = { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds };
+  const ctx: StartContext = { client, log, registry: opts.registry, resources: opts.registry.types.map((t) => t.info), settings };
+  if (!opts.controllers) {
+    const running = await startControllers(CONTROLLER_DESCRIPTORS.filter((d) => d.apiSemantics), ctx);
+    return { isLeader: () => false, stop: () => running.stop() };
+  }
+  // Starting takes a while (informers list first): losing the Lease meanwhile must stop what it started.
+  let starting: Promise<Stoppable[]> | undefined;
+  const startAll = async (): Promise<Stoppable[]> => {
     log.info('leading: starting controllers and scheduler');
-    factory = new InformerFactory(client, { log });
-    running = [
-      await startWorkloadControllers(client, log, { factory }),
-      await startBatchAndNodeControllers(client, factory, log, { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds }),
-      await startServiceNetworkControllers(client, factory, log),
-      await startScheduler(client, log.child({ component: 'scheduler' })),
-    ];
-    factory.start();
+    // One recorder for the manager, as client-go has one broadcaster: its controllers share the aggregation.
+    const recorder = new EventRecorder({ sink: clientEventSink(client), source: { component: 'kube-controller-manager' }, log });
+    const running = await startControllers(CONTROLLER_DESCRIPTORS, { ...ctx, recorder });
+    const controllers: Stoppable = { async stop() { await running.stop(); await recorder.close(); } };
+    return [controllers, await startScheduler(client, log.child({ component: 'scheduler' }))];
   };
   const stopAll = async () => {
-    const r = running;
-    running = [];
-    await Promise.all(r.map((x) => x.stop().catch((err) => log.warn('stop failed', { error: String(err) }))));
-    factory?.stop();
-    factory = undefined;
+    const s = starting;
+    starting = undefined;
+    // A start that failed was logged where it failed; there is nothing of it to stop.
+    const running = await s?.catch((): Stoppable[] => []) ?? [];
+    await Promise.all(running.map((x) => x.stop().catch((err) => log.warn('stop failed', { error: String(err) }))));
   };
   const elector = new LeaderElector(client, {
     name: 'berth-controller-manager',
     identity: `${hostname()}-${process.pid}`,
     // 10 s (Kubernetes' components use 15): a crashed leader is replaced within ~12 s.
     leaseDurationSeconds: opts.leaseDurationSeconds ?? 10,
-    onStartedLeading: startAll,
+    // Not awaited: the elector keeps renewing while the informers list (which can outlast the Lease).
+    onStartedLeading: () => {
+      starting = startAll();
+      starting.catch((err) => log.error('starting controllers failed', { error: String(err) }));
+    },
     onStoppedLeading: async () => { log.warn('lost leadership: stopping controllers and scheduler'); await stopAll(); },
     log,
   });

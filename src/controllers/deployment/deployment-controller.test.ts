@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { APPS, controllerRefOf, isPodReady } from '../controller-utils.ts';
-import { listPods, markPodsReady, startTestEnv, waitFor, type TestEnv } from '../control-plane.fixture.ts';
-import { startWorkloadControllers } from '../workloads.ts';
+import { listPods, markPodsReady, startNamedControllers, startTestEnv, waitFor, type TestEnv } from '../control-plane.fixture.ts';
 import { REVISION } from './deployment-util.ts';
 import { POD_TEMPLATE_HASH, templateHash } from './template-hash.ts';
 
@@ -37,7 +36,7 @@ describe('Deployment controller', () => {
 
   before(async () => {
     env = await startTestEnv();
-    ctl = await startWorkloadControllers(env.client, env.log);
+    ctl = await startNamedControllers(env, ['replicaset', 'deployment']);
   });
   after(async () => {
     await ctl.stop();

@@ -23,7 +23,8 @@ import { planSlices, type SliceContent } from './slice-plan.ts';
 import { podHandlers } from './service-pod-handlers.ts';
 import { MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from '../../apis/well-known.ts';
 
-const SLICE_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+/** The label selector of the slices this controller manages (its informer's scope). */
+export const SLICE_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
 export class EndpointSliceController implements Reconciler {
   readonly name = 'endpointslice';

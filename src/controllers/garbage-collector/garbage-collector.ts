@@ -1,184 +1,193 @@
 /**
- * Garbage collection by ownerReferences, the three propagation policies:
- *  - background: once an owner is gone, dependents whose owners are all gone are deleted;
- *  - foreground: an owner with the `foregroundDeletion` finalizer waits until its dependents are
- *    deleted, then loses the finalizer (and so goes);
- *  - orphan: an owner with the `orphan` finalizer has its reference removed from every dependent,
- *    then loses the finalizer.
+ * Garbage collection by ownerReferences (pkg/controller/garbagecollector), on the shared reconcile
+ * loop: one informer per resource (shared through the factory, with an owner-uid index) feeds one
+ * rate-limited queue of object keys, and `reconcile(key)` looks at the object in two roles:
+ *  - as an owner being deleted: `orphan` — its references are removed from every dependent, then the
+ *    finalizer; `foregroundDeletion` — its dependents are queued (and so deleted), and once no
+ *    dependent with `blockOwnerDeletion` is left, the finalizer goes and the owner with it;
+ *  - as a dependent: its owners are looked up (cache, then the API before calling one gone) and
+ *    owner-policy.ts decides — keep, drop references, or delete it (background when all owners are
+ *    gone, foreground under an owner that waits).
  *
- * One watch over the whole keyspace keeps an index owner uid → dependents (built by one list at start)
- * and feeds a de-duplicating queue of owners to look at. The controllers issue moves this onto the
- * shared informers.
+ *   informers (every resource) ─handlers─▶ keys `group|resource|ns/name` ─▶ RateLimitedQueue ─▶ reconcile ─▶ Client
  */
-import type { KubeObject } from '../../apis/object.ts';
-import type { Registry } from '../../registry/registry.ts';
-import type { ResourceStore } from '../../registry/resource-store.ts';
-import { deleteObject } from '../../registry/store-delete.ts';
+import type { KubeObject, OwnerReference } from '../../apis/object.ts';
+import type { ResourceInfo } from '../../apis/resources.ts';
+import type { Client, ResourceRef } from '../../client/client.ts';
+import { runController, type RunningController } from '../../client/controller.ts';
+import { keyOf, type ObjectKey, type Reconciler } from '../../client/controller-types.ts';
+import { isNotFound } from '../../client/errors.ts';
+import type { InformerFactory } from '../../client/informer-factory.ts';
+import type { SharedInformer } from '../../client/informer.ts';
+import { RateLimitedQueue } from '../../client/work-queue.ts';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../../registry/finalizers.ts';
 import type { Logger } from '../../util/log.ts';
-import type { Controller } from '../namespace/namespace-controller.ts';
+import { everyResource, refOf } from '../every-resource.ts';
+import { deleteDependent, removeFinalizer, removeOwnerReferences } from './operations.ts';
+import { blockingDependents, decideForDependent, deletingWith, ownerUids, type OwnerState } from './owner-policy.ts';
 
-interface OwnerRef { uid: string; namespace?: string; gone: boolean; store?: ResourceStore; name?: string }
+/** The informer index filing objects by the uids of their owners. */
+export const OWNER_UID_INDEX = 'ownerUID';
 
-interface DependentRef { store: ResourceStore; namespace?: string; name: string }
+/** One resource the collector knows: how to address it, and its informer (none for ignored kinds). */
+interface Kind {
+  info: ResourceInfo;
+  ref: ResourceRef;
+  informer?: SharedInformer;
+}
 
-export async function startGarbageCollector(registry: Registry, log: Logger, retryMs = 1000): Promise<Controller> {
-  const queue = new Map<string, OwnerRef>();
-  /** owner uid → storage key → dependent. */
-  const index = new Map<string, Map<string, DependentRef>>();
-  /** storage key → the owner uids it was indexed under. */
-  const ownersOf = new Map<string, string[]>();
-  let stopped = false;
-  let running = false;
+/** The garbage collector; see the file comment. */
+export class GarbageCollector implements Reconciler {
+  readonly name = 'garbage-collector';
+  readonly queue = new RateLimitedQueue();
+  /** By `group|plural`. */
+  private readonly byResource = new Map<string, Kind>();
+  /** By `group|Kind`: owner references name a kind, not a resource. */
+  private readonly byKind = new Map<string, Kind>();
 
-  function indexObject(key: string, obj: KubeObject | undefined, store: ResourceStore | undefined): void {
-    for (const uid of ownersOf.get(key) ?? []) {
-      const m = index.get(uid);
-      m?.delete(key);
-      if (m && !m.size) index.delete(uid);
+  constructor(private readonly client: Client, factory: InformerFactory, resources: readonly ResourceInfo[], private readonly log?: Logger) {
+    for (const info of resources) {
+      const kind: Kind = { info, ref: refOf(info) };
+      this.byResource.set(`${info.group}|${info.plural}`, kind);
+      // Two resources of one kind (core and events.k8s.io Events) share the first.
+      if (!this.byKind.has(`${info.group}|${info.kind}`)) this.byKind.set(`${info.group}|${info.kind}`, kind);
     }
-    ownersOf.delete(key);
-    const refs = obj?.metadata.ownerReferences;
-    if (!obj || !store || !refs?.length) return;
-    const uids = refs.map((r) => r.uid);
-    ownersOf.set(key, uids);
-    for (const uid of uids) {
-      if (!index.has(uid)) index.set(uid, new Map());
-      index.get(uid)!.set(key, { store, namespace: obj.metadata.namespace, name: obj.metadata.name! });
+    for (const info of everyResource(resources)) {
+      const kind = this.byResource.get(`${info.group}|${info.plural}`)!;
+      kind.informer = factory.forResource(kind.ref);
+      kind.informer.addIndex(OWNER_UID_INDEX, ownerUids);
+      kind.informer.addHandlers({
+        add: (obj) => { if (hasGcWork(obj)) this.enqueue(kind, obj); },
+        update: (old, obj) => {
+          if (old === obj) return;
+          const refsChanged = !sameRefs(old.metadata.ownerReferences, obj.metadata.ownerReferences);
+          if (refsChanged || old.metadata.deletionTimestamp !== obj.metadata.deletionTimestamp || !sameList(old.metadata.finalizers, obj.metadata.finalizers)) {
+            if (hasGcWork(obj)) this.enqueue(kind, obj);
+          }
+          // An owner that lost this dependent may be waiting for exactly that.
+          if (refsChanged) {
+            const now = new Set(ownerUids(obj));
+            this.enqueueOwners(obj, (old.metadata.ownerReferences ?? []).filter((r) => !now.has(r.uid)));
+          }
+        },
+        delete: (obj) => {
+          // Its dependents may now be garbage; a foreground-deleting owner may have been waiting for it.
+          for (const d of this.dependentsOf(obj.metadata.uid!)) this.enqueue(d.kind, d.obj);
+          this.enqueueOwners(obj, obj.metadata.ownerReferences ?? []);
+        },
+      });
     }
   }
 
-  async function dependentsOf(uid: string): Promise<{ store: ResourceStore; obj: KubeObject }[]> {
-    const out: { store: ResourceStore; obj: KubeObject }[] = [];
-    for (const d of index.get(uid)?.values() ?? []) {
-      const obj = await d.store.get(d.namespace, d.name).catch(() => undefined);
-      if (obj?.metadata.ownerReferences?.some((r) => r.uid === uid)) out.push({ store: d.store, obj });
+  /** Starts `workers` reconcile loops. */
+  run(workers = 4): RunningController {
+    return runController(this, this.queue, { workers, log: this.log });
+  }
+
+  async reconcile(key: ObjectKey): Promise<void> {
+    const at = key.indexOf('|', key.indexOf('|') + 1);
+    const kind = this.byResource.get(key.slice(0, at));
+    const obj = kind?.informer?.get(key.slice(at + 1));
+    // Gone: the delete handler has queued its dependents.
+    if (!kind || !obj) return;
+    if (deletingWith(obj, FINALIZER_ORPHAN)) return this.orphanDependents(kind, obj);
+    if (deletingWith(obj, FINALIZER_FOREGROUND)) return this.deleteDependentsFirst(kind, obj);
+    // Being deleted anyway: nothing to decide for it as a dependent.
+    if (obj.metadata.deletionTimestamp || !obj.metadata.ownerReferences?.length) return;
+    await this.collectIfOwnersGone(kind, obj);
+  }
+
+  /** Owner role, `orphan`: dependents lose their reference to it, then it loses the finalizer. */
+  private async orphanDependents(kind: Kind, owner: KubeObject): Promise<void> {
+    const uid = owner.metadata.uid!;
+    for (const d of this.dependentsOf(uid)) await removeOwnerReferences(this.client, d.kind.ref, d.obj, [uid]);
+    await removeFinalizer(this.client, kind.ref, owner, FINALIZER_ORPHAN);
+  }
+
+  /** Owner role, `foregroundDeletion`: dependents go first; the owner once none blocks it. */
+  private async deleteDependentsFirst(kind: Kind, owner: KubeObject): Promise<void> {
+    const deps = this.dependentsOf(owner.metadata.uid!);
+    // Each dependent decides in its own reconcile (another owner may keep it: then only the reference goes).
+    for (const d of deps) if (!d.obj.metadata.deletionTimestamp) this.enqueue(d.kind, d.obj);
+    if (blockingDependents(owner.metadata.uid!, deps.map((d) => d.obj)).length) return; // their delete events bring it back
+    await removeFinalizer(this.client, kind.ref, owner, FINALIZER_FOREGROUND);
+    this.log?.debug('foreground deletion finished', { object: `${kind.info.plural}/${keyOf(owner)}` });
+  }
+
+  /** Dependent role: delete it, or drop references, when its owners are gone or waiting for it. */
+  private async collectIfOwnersGone(kind: Kind, obj: KubeObject): Promise<void> {
+    const owners: { uid: string; state: OwnerState }[] = [];
+    for (const ref of obj.metadata.ownerReferences!) owners.push({ uid: ref.uid, state: await this.ownerState(ref, obj) });
+    const decision = decideForDependent(owners, { finalizers: obj.metadata.finalizers, hasDependents: this.dependentsOf(obj.metadata.uid!).length > 0 });
+    if (decision.action === 'keep') return;
+    const what = `${kind.info.plural}/${keyOf(obj)}`;
+    if (decision.action === 'remove-references') {
+      this.log?.debug('removing references to gone owners', { object: what, owners: decision.uids });
+      await removeOwnerReferences(this.client, kind.ref, obj, decision.uids);
+      return;
     }
+    this.log?.debug('deleting an object whose owners are gone', { object: what, propagationPolicy: decision.propagationPolicy });
+    await deleteDependent(this.client, kind.ref, obj, decision.propagationPolicy);
+  }
+
+  /**
+   * What became of the owner `ref` of `dependent`. The cache answers when it has the owner; an owner
+   * it lacks is asked of the API, since a lagging cache must never get a live owner's dependents
+   * deleted. An owner that cannot be looked up (a kind not served, or a namespaced owner of a
+   * cluster-scoped object, which Kubernetes treats as unresolvable) counts as present.
+   */
+  private async ownerState(ref: OwnerReference, dependent: KubeObject): Promise<OwnerState> {
+    const slash = ref.apiVersion.indexOf('/');
+    const kind = this.byKind.get(`${slash < 0 ? '' : ref.apiVersion.slice(0, slash)}|${ref.kind}`);
+    const dependentNs = dependent.metadata.namespace;
+    if (!kind || (kind.info.namespaced && !dependentNs)) return 'solid';
+    const ns = kind.info.namespaced ? dependentNs : undefined;
+    let owner = kind.informer?.get(ns ? `${ns}/${ref.name}` : ref.name);
+    if (owner?.metadata.uid !== ref.uid) {
+      try {
+        owner = await this.client.get(kind.ref, ns, ref.name);
+      } catch (err) {
+        if (isNotFound(err)) return 'dangling';
+        throw err;
+      }
+      if (owner.metadata.uid !== ref.uid) return 'dangling';
+    }
+    return deletingWith(owner, FINALIZER_FOREGROUND) ? 'waiting' : 'solid';
+  }
+
+  /** Cached objects whose ownerReferences name `uid`, across every resource. */
+  private dependentsOf(uid: string): { kind: Kind; obj: KubeObject }[] {
+    const out: { kind: Kind; obj: KubeObject }[] = [];
+    for (const kind of this.byResource.values()) for (const obj of kind.informer?.byIndex(OWNER_UID_INDEX, uid) ?? []) out.push({ kind, obj });
     return out;
   }
 
-  async function ownerExists(store: ResourceStore | undefined, namespace: string | undefined, name: string, uid: string): Promise<boolean> {
-    if (!store) return false;
-    try {
-      return (await store.get(namespace, name)).metadata.uid === uid;
-    } catch {
-      return false;
-    }
+  private enqueue(kind: Kind, obj: KubeObject): void {
+    this.queue.add(`${kind.info.group}|${kind.info.plural}|${keyOf(obj)}`);
   }
 
-  async function process(item: OwnerRef): Promise<boolean> {
-    const deps = await dependentsOf(item.uid);
-    if (item.gone && !deps.length) return false;
-    if (item.gone) {
-      // Background: delete dependents none of whose owners remain.
-      for (const { store, obj } of deps) {
-        let alive = false;
-        for (const ref of obj.metadata.ownerReferences ?? []) {
-          if (ref.uid === item.uid) continue;
-          const [group] = ref.apiVersion.includes('/') ? ref.apiVersion.split('/') : [''];
-          const ownerStore = registry.storeForKind(ref.apiVersion, ref.kind);
-          if (ownerStore && group === ownerStore.group && await ownerExists(ownerStore, ownerStore.type.info.namespaced ? obj.metadata.namespace : undefined, ref.name, ref.uid)) { alive = true; break; }
-        }
-        if (alive) {
-          await store.guaranteedUpdate(obj.metadata.namespace, obj.metadata.name!, (cur) => {
-            cur.metadata.ownerReferences = (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== item.uid);
-            if (!cur.metadata.ownerReferences.length) delete cur.metadata.ownerReferences;
-            return cur;
-          }, { subresource: 'raw' }).catch(ignoreNotFound);
-        } else {
-          await deleteObject(store, obj.metadata.namespace, obj.metadata.name!, { propagationPolicy: 'Background' }).catch(ignoreNotFound);
-        }
-      }
-      return false;
-    }
-    const owner = await item.store!.get(item.namespace, item.name!).catch(() => undefined);
-    if (!owner || owner.metadata.uid !== item.uid || !owner.metadata.deletionTimestamp) return false;
-    const fins = owner.metadata.finalizers ?? [];
-    if (fins.includes(FINALIZER_ORPHAN)) {
-      for (const { store, obj } of deps) {
-        await store.guaranteedUpdate(obj.metadata.namespace, obj.metadata.name!, (cur) => {
-          cur.metadata.ownerReferences = (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== item.uid);
-          if (!cur.metadata.ownerReferences.length) delete cur.metadata.ownerReferences;
-          return cur;
-        }, { subresource: 'raw' }).catch(ignoreNotFound);
-      }
-      await removeFinalizer(item, FINALIZER_ORPHAN);
-      return false;
-    }
-    if (fins.includes(FINALIZER_FOREGROUND)) {
-      const live = deps.filter((d) => !d.obj.metadata.deletionTimestamp || d.obj.kind === 'Pod');
-      for (const { store, obj } of live) {
-        if (obj.metadata.deletionTimestamp) continue;
-        await deleteObject(store, obj.metadata.namespace, obj.metadata.name!, { propagationPolicy: 'Foreground' }).catch(ignoreNotFound);
-      }
-      if (deps.length) return true; // wait until they are gone
-      await removeFinalizer(item, FINALIZER_FOREGROUND);
-    }
-    return false;
-  }
-
-  async function removeFinalizer(item: OwnerRef, finalizer: string): Promise<void> {
-    await item.store!.guaranteedUpdate(item.namespace, item.name!, (cur) => {
-      cur.metadata.finalizers = (cur.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-      if (!cur.metadata.finalizers.length) delete cur.metadata.finalizers;
-      return cur;
-    }, { subresource: 'raw' }).catch(ignoreNotFound);
-  }
-
-  async function drain(): Promise<void> {
-    if (running || stopped) return;
-    running = true;
-    try {
-      while (queue.size && !stopped) {
-        const [key, item] = queue.entries().next().value as [string, OwnerRef];
-        queue.delete(key);
-        try {
-          if (await process(item)) setTimeout(() => enqueue(item), retryMs).unref();
-        } catch (err) {
-          log.warn('garbage collector: retrying', { uid: item.uid, error: (err as Error).message });
-          setTimeout(() => enqueue(item), retryMs).unref();
-        }
-      }
-    } finally {
-      running = false;
+  /** Queues the owners `refs` of `obj` that the collector can address. */
+  private enqueueOwners(obj: KubeObject, refs: readonly OwnerReference[]): void {
+    for (const ref of refs) {
+      const slash = ref.apiVersion.indexOf('/');
+      const kind = this.byKind.get(`${slash < 0 ? '' : ref.apiVersion.slice(0, slash)}|${ref.kind}`);
+      if (!kind?.informer) continue;
+      const ns = kind.info.namespaced ? obj.metadata.namespace : undefined;
+      if (kind.info.namespaced && !ns) continue;
+      this.queue.add(`${kind.info.group}|${kind.info.plural}|${ns ? `${ns}/${ref.name}` : ref.name}`);
     }
   }
-
-  function enqueue(item: OwnerRef): void {
-    if (stopped) return;
-    queue.set(`${item.uid}/${item.gone}`, item);
-    void drain();
-  }
-
-  // Index what exists now, then follow every change from that revision on.
-  let revision = 0;
-  for (const store of registry.all()) {
-    const list = await store.list(undefined);
-    revision = Math.max(revision, Number(list.resourceVersion));
-    for (const obj of list.items) indexObject(store.key(obj.metadata.namespace, obj.metadata.name!), obj, store);
-  }
-  const watch = registry.backend.watch('/registry/', {
-    afterRevision: revision,
-    onEvents(events) {
-      for (const e of events) {
-        let obj: KubeObject;
-        try { obj = JSON.parse((e.type === 'delete' ? (e.prevKv ?? e.kv) : e.kv).value); } catch { continue; }
-        const uid = obj.metadata?.uid;
-        if (!uid || !obj.apiVersion || !obj.kind) continue;
-        const store = registry.storeForKind(obj.apiVersion, obj.kind);
-        const namespace = store?.type.info.namespaced ? obj.metadata.namespace : undefined;
-        indexObject(e.kv.key, e.type === 'delete' ? undefined : obj, store);
-        if (e.type === 'delete') { if (index.has(uid)) enqueue({ uid, namespace, gone: true }); }
-        else if (obj.metadata.deletionTimestamp && obj.metadata.finalizers?.some((f) => f === FINALIZER_ORPHAN || f === FINALIZER_FOREGROUND)) {
-          enqueue({ uid, namespace, gone: false, store, name: obj.metadata.name });
-        }
-      }
-    },
-    onError: (err) => log.warn('garbage collector watch ended', { error: err.message }),
-  });
-  return { stop() { stopped = true; watch.close(); } };
 }
 
-function ignoreNotFound(err: unknown): void {
-  if ((err as { reason?: string }).reason !== 'NotFound') throw err;
+/** Something for the collector: owners to check, or an orphan/foreground deletion to finish. */
+function hasGcWork(obj: KubeObject): boolean {
+  return !!obj.metadata.ownerReferences?.length || deletingWith(obj, FINALIZER_ORPHAN) || deletingWith(obj, FINALIZER_FOREGROUND);
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return (a ?? []).join('\0') === (b ?? []).join('\0');
+}
+
+function sameRefs(a: readonly OwnerReference[] | undefined, b: readonly OwnerReference[] | undefined): boolean {
+  return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 }

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { APPS, controllerRefOf } from '../controller-utils.ts';
-import { listPods, markPodReady, markPodsReady, startTestEnv, waitFor, type TestEnv } from '../control-plane.fixture.ts';
-import { startWorkloadControllers } from '../workloads.ts';
+import { listPods, markPodReady, markPodsReady, startNamedControllers, startTestEnv, waitFor, type TestEnv } from '../control-plane.fixture.ts';
 import { slowStartBatch } from './replicaset-controller.ts';
 
 const NS = 'default';
@@ -19,7 +18,7 @@ describe('ReplicaSet controller', () => {
   let ctl: { stop(): Promise<void> };
   before(async () => {
     env = await startTestEnv();
-    ctl = await startWorkloadControllers(env.client, env.log);
+    ctl = await startNamedControllers(env, ['replicaset', 'deployment']);
   });
   after(async () => {
     await ctl.stop();

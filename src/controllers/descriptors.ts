@@ -1,0 +1,76 @@
+/**
+ * Every controller Berth runs, one descriptor each (kube-controller-manager's
+ * NewControllerDescriptors): adding a controller is adding an entry here. Names follow
+ * kube-controller-manager's where there is one.
+ */
+import { R } from '../client/client.ts';
+import type { ControllerDescriptor } from './controller-descriptor.ts';
+import { APPS } from './controller-utils.ts';
+import { CRONJOBS, CronJobController } from './cronjob/cronjob-controller.ts';
+import { DAEMONSETS, DaemonSetController } from './daemonset/daemonset-controller.ts';
+import { DeploymentController } from './deployment/deployment-controller.ts';
+import { EndpointsController } from './endpoints/endpoints-controller.ts';
+import { EndpointSliceController, SLICE_SELECTOR } from './endpoints/endpointslice-controller.ts';
+import { GarbageCollector } from './garbage-collector/garbage-collector.ts';
+import { JobController } from './job/job-controller.ts';
+import { JOBS } from './job/job-policy.ts';
+import { NamespaceController } from './namespace/namespace-controller.ts';
+import { finalizeThroughRegistry } from './namespace/namespace-finalize.ts';
+import { NODE_LEASE_NAMESPACE, NodeLifecycleController } from './node-lifecycle/node-lifecycle-controller.ts';
+import { ReplicaSetController } from './replicaset/replicaset-controller.ts';
+import { SERVICE_ACCOUNTS, ServiceAccountController } from './serviceaccount/serviceaccount-controller.ts';
+
+/** The controllers, in start order (the API's own first). */
+export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
+  {
+    name: 'namespace', watches: 'every-namespaced-resource', workers: 2, apiSemantics: true,
+    build: (ctx, log) => new NamespaceController(ctx.client, ctx.factory, ctx.resources, finalizeThroughRegistry(ctx.registry), log),
+  },
+  {
+    name: 'garbage-collector', watches: 'every-resource', workers: 4, apiSemantics: true,
+    build: (ctx, log) => new GarbageCollector(ctx.client, ctx.factory, ctx.resources, log),
+  },
+  {
+    name: 'replicaset', watches: [{ ref: APPS.replicasets }, { ref: R.pods }], workers: 2,
+    build: (ctx, log) => new ReplicaSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
+    name: 'deployment', watches: [{ ref: APPS.deployments }, { ref: APPS.replicasets }, { ref: R.pods }], workers: 2,
+    build: (ctx, log) => new DeploymentController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
+    name: 'daemonset', watches: [{ ref: DAEMONSETS }, { ref: R.nodes }, { ref: R.pods }], workers: 2,
+    build: (ctx, log) => new DaemonSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
+    name: 'job', watches: [{ ref: JOBS }, { ref: R.pods }], workers: 2,
+    build: (ctx, log) => new JobController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, backoff: ctx.settings.jobBackoff, recorder: ctx.recorder }),
+  },
+  {
+    name: 'cronjob', watches: [{ ref: CRONJOBS }, { ref: JOBS }], workers: 1,
+    build: (ctx, log) => new CronJobController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, recorder: ctx.recorder }),
+  },
+  {
+    name: 'node-lifecycle', watches: [{ ref: R.nodes }, { ref: R.leases, scope: { namespace: NODE_LEASE_NAMESPACE } }, { ref: R.pods }], workers: 2,
+    build: (ctx, log) => new NodeLifecycleController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, gracePeriodSeconds: ctx.settings.nodeGracePeriodSeconds, recorder: ctx.recorder }),
+  },
+  {
+    name: 'serviceaccount', watches: [{ ref: R.namespaces }, { ref: SERVICE_ACCOUNTS }], workers: 1,
+    build: (ctx, log) => new ServiceAccountController(ctx.client, ctx.factory, log),
+  },
+  {
+    name: 'endpointslice', watches: [{ ref: R.services }, { ref: R.pods }, { ref: R.endpointslices, scope: { labelSelector: SLICE_SELECTOR } }], workers: 2,
+    build: (ctx, log) => new EndpointSliceController(ctx.client, ctx.factory, log),
+  },
+  {
+    name: 'endpoints', watches: [{ ref: R.services }, { ref: R.pods }, { ref: R.endpoints }], workers: 2,
+    build: (ctx, log) => new EndpointsController(ctx.client, ctx.factory, log),
+  },
+];
+
+/** The descriptors with these names, in the list's order; an unknown name throws. */
+export function descriptorsNamed(...names: string[]): ControllerDescriptor[] {
+  const unknown = names.filter((n) => !CONTROLLER_DESCRIPTORS.some((d) => d.name === n));
+  if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')}`);
+  return CONTROLLER_DESCRIPTORS.filter((d) => names.includes(d.name));
+}
