@@ -1,0 +1,482 @@
+/**
+ * Berth's API fuzzer: property-based (fast-check), seeded and reproducible. Each run is a sequence
+ * of requests against one running server — creates, updates and patches of every served resource
+ * and subresource with mutated bodies (types, nulls, depth, size, unicode), patches of all three
+ * types, deletes with odd DeleteOptions, reads and watches with odd queries, malformed request
+ * targets and headers, and Upgrade requests (exec, attach, port-forward; websocket and SPDY) —
+ * each checked against the invariants:
+ *   - the process stays up;
+ *   - no 5xx for a client's mistake (explained 5xx: a pod's node has no reachable agent, a
+ *     streaming subresource Berth does not serve, a resourceVersion from the future);
+ *   - every 4xx/5xx body is a Status with that code;
+ *   - a refused write leaves nothing behind (a refused create stores nothing; a refused or
+ *     dry-run update leaves the object as it was);
+ *   - an accepted write is readable (a dry run is not stored).
+ * Used by test/e2e/fuzz.test.ts (CI, about a minute) and bench/fuzz.ts (long runs).
+ */
+import http from 'node:http';
+import net from 'node:net';
+import fc from 'fast-check';
+import { SEEDS, collectionPath, type Seed } from './fuzz-seeds.fixture.ts';
+
+export const FUZZ_NS = 'fuzz';
+const AGENT_URL_ANNOTATION = 'berth.dev/agent-url';
+
+export interface FuzzOptions {
+  url: string;
+  /** False once the server process has exited. */
+  alive: () => boolean;
+  seed: number;
+  durationMs: number;
+  /** Stop at the first violation (CI); otherwise count them all (benchmark). */
+  stopOnViolation?: boolean;
+  progress?: (report: FuzzReport) => void;
+}
+
+export interface Violation {
+  invariant: string;
+  request: string;
+  detail: string;
+}
+
+export interface FuzzReport {
+  seed: number;
+  requests: number;
+  /** Actions performed and the time they took, per kind of action. */
+  actions: Record<string, { n: number; ms: number }>;
+  byStatus: Record<string, number>;
+  explained5xx: number;
+  socketErrors: number;
+  /** How often each refusal was given (code and the message's start), to see what the fuzz reaches. */
+  refusals: Record<string, number>;
+  violations: Violation[];
+  crashed: boolean;
+}
+
+interface Reply { status: number; body: string; json: any; error?: string }
+
+// ---------------------------------------------------------------------------------------------
+// Arbitraries
+
+const EDGE_INTS = ['0', '-1', '1', '500', '9223372036854775807', '9223372036854775808', '-9223372036854775809', '1e3', 'x', '', '%zz', '１'];
+const text = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 8 }),
+  fc.constantFrom('', 'All', 'Strict', 'Warn', 'Ignore', 'Exact', 'NotOlderThan', 'a=b', 'a in (b)', 'metadata.name=x', '!a', 'spec.nodeName=', '%', '\u0000', '名前', '😀', 'a\nb'),
+);
+const deepValue = fc.integer({ min: 1, max: 400 }).map((n) => { let v: unknown = 1; for (let i = 0; i < n; i++) v = i % 2 ? [v] : { a: v }; return v; });
+const bigString = fc.constantFrom(1000, 70_000, 300_000, 3_200_000).map((n) => 'x'.repeat(n));
+const special = fc.oneof(
+  fc.constantFrom(null, '', 0, -1, 1.5, 2 ** 53, 2 ** 63, -(2 ** 63), 1e308, true, false, [], {}, [null], { '': null }, '1Gi', '-1Gi', 'NaN'),
+  text, deepValue,
+);
+const value: fc.Arbitrary<unknown> = fc.oneof(
+  { arbitrary: fc.jsonValue({ maxDepth: 3 }), weight: 4 },
+  { arbitrary: special, weight: 4 },
+  { arbitrary: bigString, weight: 1 },
+);
+
+interface Mutation { op: 'set' | 'delete' | 'null' | 'unknown' | 'wrap'; path: number[]; value: unknown; key: string }
+const mutation: fc.Arbitrary<Mutation> = fc.record({
+  op: fc.constantFrom('set', 'set', 'delete', 'null', 'unknown', 'wrap'),
+  path: fc.array(fc.nat(), { maxLength: 7 }),
+  value,
+  key: text,
+});
+/** Mostly valid requests reach deeper code: a third of the bodies go unmutated. */
+const mutations = fc.oneof({ weight: 1, arbitrary: fc.constant([] as Mutation[]) }, { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) });
+
+/** A query parameter that is usually absent. */
+function rarely<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: 7, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+}
+
+const query = fc.record({
+  dryRun: rarely(fc.constantFrom('All', 'All', 'None', 'x')),
+  fieldValidation: rarely(fc.constantFrom('Strict', 'Warn', 'Ignore', 'x')),
+  limit: rarely(fc.constantFrom(...EDGE_INTS)),
+  resourceVersion: rarely(fc.constantFrom('0', '1', '', 'x', '99999999999', '9223372036854775808')),
+  resourceVersionMatch: rarely(fc.constantFrom('Exact', 'NotOlderThan', 'x')),
+  labelSelector: rarely(text),
+  fieldSelector: rarely(text),
+  continue: rarely(fc.oneof(text, fc.constantFrom('eyJ2IjoxfQ', 'eyJ2IjoxLCJydiI6MSwic3RhcnQiOiIvIn0'))),
+  timeoutSeconds: rarely(fc.constantFrom(...EDGE_INTS)),
+  gracePeriodSeconds: rarely(fc.constantFrom(...EDGE_INTS)),
+  propagationPolicy: rarely(fc.constantFrom('Orphan', 'Background', 'Foreground', 'x')),
+  extra: rarely(fc.constantFrom('%zz', '&&', '=x', 'watch=1', 'a=%E0%A4%A', 'pretty=true')),
+}, { requiredKeys: [] });
+type Query = typeof query extends fc.Arbitrary<infer T> ? T : never;
+
+const seedIndex = fc.nat({ max: SEEDS.length - 1 });
+const contentType = fc.constantFrom('application/json', 'application/json', 'application/json', 'application/yaml', 'text/plain', 'application/vnd.kubernetes.protobuf', '');
+const patchType = fc.constantFrom('application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json', 'application/apply-patch+yaml', 'x/y');
+const jsonPatchOp = fc.record({
+  op: fc.constantFrom('add', 'remove', 'replace', 'move', 'copy', 'test', 'x'),
+  path: fc.oneof(fc.constantFrom('/metadata/labels/a', '/metadata/finalizers', '/metadata/finalizers/-', '/spec', '/data/key', '/metadata/name', '/status', '/', '', '/metadata/annotations/a~1b', '/spec/containers/0/image'), text),
+  from: fc.option(fc.constantFrom('/metadata/labels', '/spec', '/x'), { nil: undefined }),
+  value,
+}, { requiredKeys: ['op', 'path'] });
+
+const action = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ t: fc.constant('create' as const), seed: seedIndex, muts: mutations, type: contentType, q: query, weirdName: fc.option(text, { nil: undefined }) }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('update' as const), seed: seedIndex, sub: fc.constantFrom('', 'status', 'scale', 'finalize'), muts: mutations, q: query }) },
+  { weight: 5, arbitrary: fc.record({ t: fc.constant('patch' as const), seed: seedIndex, sub: fc.constantFrom('', '', 'status', 'scale'), type: patchType, muts: mutations, ops: fc.array(jsonPatchOp, { maxLength: 3 }), raw: fc.option(value, { nil: undefined }), q: query }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('pod-sub' as const), sub: fc.constantFrom('binding', 'eviction'), body: fc.oneof(value, fc.record({ apiVersion: fc.constantFrom('v1', 'policy/v1', 'x'), kind: fc.constantFrom('Binding', 'Eviction', 'x'), metadata: fc.option(fc.record({ name: fc.oneof(text, fc.constant('fz-pod')) }), { nil: undefined }), target: fc.option(fc.record({ name: text }), { nil: undefined }), deleteOptions: fc.option(value, { nil: undefined }) }, { requiredKeys: [] })), q: query }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('delete' as const), seed: seedIndex, collection: fc.boolean(), body: fc.option(value, { nil: undefined }), q: query }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('read' as const), seed: seedIndex, item: fc.boolean(), watch: fc.boolean(), table: fc.boolean(), q: query }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('raw' as const), method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'BREW', 'CONNECT'), target: fc.oneof(text, fc.constantFrom('//', '/%', '/api/v1/namespaces/fuzz/pods/%zz', '/apis/%E0%A4%A/v1', '*', 'http://x/version', '/ui/../etc/passwd', '/openapi/v3/..%2f..%2f', '/api/v1/namespaces/fuzz/configmaps?limit=9223372036854775808')), header: fc.option(fc.tuple(text, text), { nil: undefined }), body: fc.option(value, { nil: undefined }) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('upgrade' as const), sub: fc.constantFrom('exec', 'attach', 'portforward', 'log', 'status', 'x'), protocol: fc.constantFrom('websocket', 'SPDY/3.1', 'h2c', ''), pod: fc.constantFrom('fz-pod', 'fz-nopod', '%zz', 'fz-unbound'), q: query }) },
+);
+export type FuzzAction = typeof action extends fc.Arbitrary<infer T> ? T : never;
+
+// ---------------------------------------------------------------------------------------------
+// Mutating objects
+
+function applyMutation(root: Record<string, any>, m: Mutation): void {
+  let parent: any = root;
+  for (let i = 0; i < m.path.length - 1; i++) {
+    const keys = Object.keys(parent);
+    if (!keys.length) break;
+    const next = parent[keys[m.path[i] % keys.length]];
+    if (typeof next !== 'object' || next === null) break;
+    parent = next;
+  }
+  const keys = Object.keys(parent);
+  const key = keys.length ? keys[(m.path[m.path.length - 1] ?? 0) % keys.length] : m.key;
+  switch (m.op) {
+    case 'set': parent[key] = m.value; break;
+    case 'delete': if (Array.isArray(parent)) parent.splice(Number(key), 1); else delete parent[key]; break;
+    case 'null': parent[key] = null; break;
+    case 'unknown': if (!Array.isArray(parent)) parent[m.key] = m.value; break;
+    case 'wrap': parent[key] = [parent[key]]; break;
+  }
+}
+
+function mutate<T extends Record<string, any>>(obj: T, muts: Mutation[]): T {
+  for (const m of muts) applyMutation(obj, m);
+  return obj;
+}
+
+function queryString(q: Query, keep: (k: string) => boolean = () => true): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (k !== 'extra' && v !== undefined && keep(k)) p.set(k, String(v));
+  const s = p.toString();
+  const all = [s, q.extra].filter(Boolean).join('&');
+  return all ? `?${all}` : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+function parseJson(s: string): unknown { try { return JSON.parse(s); } catch { return undefined; } }
+
+function request(url: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, readMs = 0): Promise<Reply> {
+  return new Promise((resolve) => {
+    let req: http.ClientRequest;
+    try {
+      const len: Record<string, string> = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+      req = http.request(`${url}${path}`, { method, agent, headers: { ...len, ...headers }, timeout: 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        let timer: NodeJS.Timeout | undefined;
+        const done = () => { clearTimeout(timer); const b = Buffer.concat(chunks).toString(); resolve({ status: res.statusCode ?? 0, body: b, json: parseJson(b) }); };
+        // A stream (watch, log) is read for a moment, then dropped.
+        if (readMs && res.statusCode === 200) timer = setTimeout(() => { res.destroy(); done(); }, readMs);
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', done);
+        res.on('error', () => done());
+      });
+    } catch (err) {
+      resolve({ status: -1, body: '', json: undefined, error: `client refused to send: ${(err as Error).message}` });
+      return;
+    }
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ status: 0, body: '', json: undefined, error: (err as NodeJS.ErrnoException).code ?? err.message }));
+    req.end(body);
+  });
+}
+
+/** Bytes on a fresh socket; the first response parsed (status, body by Content-Length or to close). */
+function rawRequest(url: string, text: string | Buffer): Promise<Reply> {
+  const { port, hostname } = new URL(url);
+  return new Promise((resolve) => {
+    const sock = net.connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const done = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const all = Buffer.concat(chunks).toString('latin1');
+      const i = all.indexOf('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(all)?.[1] ?? 0);
+      const head = i < 0 ? all : all.slice(0, i);
+      const lenMatch = /\r\ncontent-length: *(\d+)/i.exec(head);
+      let body = i < 0 ? '' : all.slice(i + 4);
+      if (lenMatch) body = body.slice(0, Number(lenMatch[1]));
+      body = Buffer.from(body, 'latin1').toString('utf8');
+      resolve({ status, body, json: parseJson(body), error: status ? undefined : error ?? 'no response' });
+    };
+    const arm = () => { clearTimeout(timer); timer = setTimeout(() => done('idle'), 3000); };
+    sock.on('connect', () => { sock.write(text); arm(); });
+    sock.on('data', (c: Buffer) => {
+      chunks.push(c);
+      const all = Buffer.concat(chunks).toString('latin1');
+      const i = all.indexOf('\r\n\r\n');
+      const len = /\r\ncontent-length: *(\d+)/i.exec(all.slice(0, i));
+      if (i >= 0 && len && all.length - i - 4 >= Number(len[1])) done();
+      else arm();
+    });
+    sock.on('end', () => done());
+    sock.on('close', () => done());
+    sock.on('error', (e) => done((e as NodeJS.ErrnoException).code));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+/** Fields that the server's own controllers may change at any time (status, scheduling, taints …). */
+function fingerprint(obj: any): string {
+  if (!obj || typeof obj !== 'object') return String(obj);
+  const { status: _s, metadata, ...rest } = obj;
+  const { resourceVersion: _r, managedFields: _m, annotations: _a, generation: _g, ...meta } = metadata ?? {};
+  const spec = rest.spec && typeof rest.spec === 'object' ? { ...rest.spec, nodeName: undefined, taints: undefined, unschedulable: undefined, finalizers: undefined, podCIDR: undefined, podCIDRs: undefined } : rest.spec;
+  return JSON.stringify({ ...rest, spec, metadata: meta });
+}
+
+/** 5xx that are not a client's mistake, each with why. */
+function explained5xx(r: Reply): boolean {
+  const m = String(r.json?.message ?? '');
+  if (r.status === 503 && /no node agent serves|error dialing backend|is not served by Berth yet|not ready/.test(m)) return true;
+  if (r.status === 504 && r.json?.reason === 'Timeout' && /Too large resource version/.test(m)) return true;
+  return false;
+}
+
+export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
+  const report: FuzzReport = { seed: opts.seed, requests: 0, actions: {}, byStatus: {}, explained5xx: 0, socketErrors: 0, refusals: {}, violations: [], crashed: false };
+  let counter = 0;
+  /** Names the fuzz created and may still exist, per seed. */
+  const pool = new Map<Seed, string[]>(SEEDS.map((s) => [s, []]));
+  const api = (method: string, path: string, body?: unknown, type = 'application/json', readMs = 0) =>
+    request(opts.url, method, path, body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : safeJson(body), type ? { 'content-type': type } : {}, readMs);
+  const itemPath = (seed: Seed, name: string) => `${collectionPath(seed, FUZZ_NS)}/${encodeURIComponent(name)}`;
+
+  await setup(opts.url, api, pool, itemPath);
+
+  const violate = (invariant: string, req: string, detail: string) => {
+    report.violations.push({ invariant, request: req.slice(0, 2000), detail: detail.slice(0, 2000) });
+    if (opts.stopOnViolation) throw new Error(`fuzz invariant violated (seed ${opts.seed}): ${invariant}\n  request: ${req.slice(0, 2000)}\n  ${detail.slice(0, 2000)}`);
+  };
+
+  /** The invariants every answer must keep. */
+  async function check(desc: string, r: Reply, method: string): Promise<void> {
+    report.requests++;
+    report.byStatus[r.status] = (report.byStatus[r.status] ?? 0) + 1;
+    if (r.status <= 0) {
+      report.socketErrors++;
+      if (r.status === -1) return;
+      const health = await request(opts.url, 'GET', '/healthz');
+      if (!opts.alive() || health.status !== 200) {
+        report.crashed = true;
+        violate('the process stays up', desc, `after ${r.error}: healthz ${health.status} ${health.error ?? ''}`);
+      }
+      return;
+    }
+    if (r.status >= 400) {
+      const key = `${r.status} ${String(r.json?.message ?? r.body).replace(/"[^"]*"/g, '"…"').slice(0, 70)}`;
+      report.refusals[key] = (report.refusals[key] ?? 0) + 1;
+    }
+    if (r.status >= 400 && method !== 'HEAD') {
+      if (r.json?.kind !== 'Status' || r.json.code !== r.status || r.json.status !== 'Failure' || typeof r.json.reason !== 'string') {
+        violate('every 4xx/5xx body is a Status', desc, `${r.status}: ${r.body.slice(0, 500)}`);
+      }
+    }
+    if (r.status >= 500) {
+      if (explained5xx(r)) report.explained5xx++;
+      else violate('no 5xx for client mistakes', desc, `${r.status}: ${r.body.slice(0, 1000)}`);
+    }
+  }
+
+  const get = async (path: string) => request(opts.url, 'GET', path);
+
+  async function perform(a: FuzzAction): Promise<void> {
+    const seed = 'seed' in a ? SEEDS[a.seed] : SEEDS[2];
+    const names = pool.get(seed)!;
+    const existing = names.length ? names[counter % names.length] : undefined;
+    switch (a.t) {
+      case 'create': {
+        const name = a.weirdName ?? `fz-${counter}`;
+        const body = mutate(seed.make(name, FUZZ_NS), a.muts);
+        const path = `${collectionPath(seed, FUZZ_NS)}${queryString(a.q, (k) => ['dryRun', 'fieldValidation'].includes(k))}`;
+        const encoded = a.type === 'application/yaml' ? safeJson(body) : a.type === 'application/vnd.kubernetes.protobuf' ? Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x02, 0x08]) : safeJson(body);
+        const r = await api('POST', path, encoded, a.type);
+        const desc = `POST ${path} (${a.type}) ${safeJson(body).slice(0, 1500)}`;
+        await check(desc, r, 'POST');
+        const sentName = typeof body.metadata?.name === 'string' ? body.metadata.name : undefined;
+        if (r.status === 201) {
+          const got = r.json?.metadata?.name;
+          const back = await get(itemPath(seed, got));
+          const dry = /dryRun=All/.test(path);
+          if (dry && back.status !== 404 && !(sentName && names.includes(sentName))) violate('a dry run is not stored', desc, `GET after: ${back.status}`);
+          if (!dry) {
+            if (back.status !== 200 && !r.json?.metadata?.ownerReferences && !seed.volatile) violate('an accepted write is readable', desc, `GET after: ${back.status} ${back.body.slice(0, 300)}`);
+            else if (back.status === 200 && back.json?.metadata?.uid !== r.json?.metadata?.uid) violate('an accepted write is readable', desc, 'uid differs');
+            if (!names.includes(got)) names.push(got);
+            if (names.length > 40) names.shift();
+          }
+        } else if (r.status >= 400 && r.status !== 409 && sentName && /^[a-z0-9][a-z0-9.-]{0,252}$/.test(sentName) && !names.includes(sentName)) {
+          const back = await get(itemPath(seed, sentName));
+          if (back.status === 200) violate('a refused write leaves nothing behind', desc, `create answered ${r.status} but GET finds it`);
+        }
+        return;
+      }
+      case 'update': case 'patch': {
+        if (!existing) return;
+        const sub = a.sub && seed.subresources.includes(a.sub) ? `/${a.sub}` : '';
+        const path = `${itemPath(seed, existing)}${sub}${queryString(a.q, (k) => ['dryRun', 'fieldValidation'].includes(k))}`;
+        const before = await get(itemPath(seed, existing));
+        if (before.status !== 200) { names.splice(names.indexOf(existing), 1); return; }
+        let r: Reply;
+        let desc: string;
+        if (a.t === 'update') {
+          const base = sub === '/scale' ? (await get(`${itemPath(seed, existing)}/scale`)).json ?? {} : structuredClone(before.json);
+          const body = mutate(base, a.muts);
+          r = await api('PUT', path, body);
+          desc = `PUT ${path} ${safeJson(body).slice(0, 1500)}`;
+        } else {
+          const body = a.type === 'application/json-patch+json' ? (a.raw !== undefined ? a.raw : a.ops) : (a.raw !== undefined ? a.raw : mutate({ metadata: { labels: { p: String(counter) } }, spec: {}, data: {} }, a.muts));
+          r = await api('PATCH', path, body, a.type);
+          desc = `PATCH ${path} (${a.type}) ${safeJson(body).slice(0, 1500)}`;
+        }
+        await check(desc, r, a.t === 'update' ? 'PUT' : 'PATCH');
+        const after = await get(itemPath(seed, existing));
+        const dry = /dryRun=All/.test(path);
+        if (r.status >= 400 || (dry && r.status < 300)) {
+          const gone = after.status === 404 && (before.json?.metadata?.ownerReferences || seed.volatile);
+          if (!gone && fingerprint(after.json) !== fingerprint(before.json)) {
+            violate(dry ? 'a dry run is not stored' : 'a refused write leaves nothing behind', desc, `${r.status}; before ${fingerprint(before.json).slice(0, 600)}\n  after ${fingerprint(after.json).slice(0, 600)}`);
+          }
+        } else if (r.status < 300 && after.status !== 200 && !seed.volatile && !(r.json?.metadata?.deletionTimestamp) && !(before.json?.metadata?.deletionTimestamp)) {
+          violate('an accepted write is readable', desc, `GET after: ${after.status}`);
+        }
+        return;
+      }
+      case 'pod-sub': {
+        const pod = pool.get(SEEDS[2])!.at(-1) ?? 'fz-pod';
+        const path = `${itemPath(SEEDS[2], pod)}/${a.sub}${queryString(a.q, (k) => k === 'dryRun')}`;
+        const before = await get(itemPath(SEEDS[2], pod));
+        const r = await api('POST', path, a.body === undefined ? 'null' : a.body);
+        const desc = `POST ${path} ${safeJson(a.body).slice(0, 1500)}`;
+        await check(desc, r, 'POST');
+        if (r.status >= 400 || /dryRun=All/.test(path)) {
+          const after = await get(itemPath(SEEDS[2], pod));
+          if (before.status === 200 && after.status === 200 && (after.json.spec?.nodeName !== before.json.spec?.nodeName || after.json.metadata?.deletionTimestamp !== before.json.metadata?.deletionTimestamp)) {
+            violate(r.status >= 400 ? 'a refused write leaves nothing behind' : 'a dry run is not stored', desc, `${r.status}: pod changed`);
+          }
+        }
+        return;
+      }
+      case 'delete': {
+        const target = a.collection ? collectionPath(seed, FUZZ_NS) : existing ? itemPath(seed, existing) : undefined;
+        if (!target) return;
+        // Cluster-scoped collections: only the fuzz's own objects.
+        const q = a.collection && !seed.namespaced ? { ...a.q, labelSelector: 'fuzz=1' } : a.q;
+        const path = `${target}${queryString(q)}`;
+        const before = a.collection ? undefined : await get(target);
+        const r = await api('DELETE', path, a.body);
+        const desc = `DELETE ${path} ${safeJson(a.body).slice(0, 500)}`;
+        await check(desc, r, 'DELETE');
+        if (before?.status === 200 && (r.status >= 400 || /dryRun=All/.test(path))) {
+          const after = await get(target);
+          if (after.status !== 200 || after.json?.metadata?.deletionTimestamp !== before.json?.metadata?.deletionTimestamp) {
+            const owned = before.json?.metadata?.ownerReferences;
+            if (!owned) violate(r.status >= 400 ? 'a refused write leaves nothing behind' : 'a dry run is not stored', desc, `${r.status}; GET after ${after.status}`);
+          }
+        }
+        return;
+      }
+      case 'read': {
+        const base = a.item && existing ? itemPath(seed, existing) : collectionPath(seed, a.q.labelSelector ? 'default' : FUZZ_NS);
+        const q = { ...a.q, watch: undefined } as Query;
+        const path = `${base}${queryString(q)}${a.watch ? `${queryString(q) ? '&' : '?'}watch=true` : ''}`;
+        const headers: Record<string, string> = a.table ? { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } : {};
+        const r = await request(opts.url, 'GET', path, undefined, headers, a.watch ? 50 : 0);
+        await check(`GET ${path}`, r, 'GET');
+        return;
+      }
+      case 'raw': {
+        const body = a.body === undefined ? '' : safeJson(a.body);
+        const header = a.header ? `${a.header[0].replace(/[\r\n:]/g, '') || 'X'}: ${a.header[1].replace(/[\r\n]/g, '')}\r\n` : '';
+        const target = a.target.replace(/[\r\n ]/g, '%20') || '/';
+        const text = `${a.method} ${target} HTTP/1.1\r\nHost: fuzz\r\n${header}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+        const r = await rawRequest(opts.url, text);
+        await check(`raw ${JSON.stringify(text.slice(0, 600))}`, r, a.method);
+        return;
+      }
+      case 'upgrade': {
+        const sub = a.sub === 'exec' ? 'exec?command=sh&stdout=true' : a.sub;
+        const target = `/api/v1/namespaces/${FUZZ_NS}/pods/${a.pod}/${sub}${queryString(a.q, (k) => k !== 'watch').replace('?', a.sub === 'exec' ? '&' : '?')}`;
+        const method = a.protocol === 'SPDY/3.1' ? 'POST' : 'GET';
+        const text = `${method} ${target} HTTP/1.1\r\nHost: fuzz\r\nConnection: Upgrade\r\nUpgrade: ${a.protocol}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n`;
+        const r = await rawRequest(opts.url, text);
+        await check(`upgrade ${JSON.stringify(text.slice(0, 300))}`, r, method);
+        return;
+      }
+    }
+  }
+
+  const started = Date.now();
+  let lastProgress = started;
+  await fc.assert(
+    fc.asyncProperty(action, async (a) => {
+      counter++;
+      const t0 = performance.now();
+      await perform(a);
+      const stat = (report.actions[a.t] ??= { n: 0, ms: 0 });
+      stat.n++;
+      stat.ms += performance.now() - t0;
+      if (opts.progress && Date.now() - lastProgress > 60_000) { lastProgress = Date.now(); opts.progress(report); }
+      if (!opts.alive()) { report.crashed = true; violate('the process stays up', safeJson(a).slice(0, 1000), 'the server process exited'); }
+      return true;
+    }),
+    { seed: opts.seed, numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: opts.durationMs, markInterruptAsFailure: false, endOnFailure: true, verbose: 0 },
+  ).catch((err: Error) => {
+    // fast-check's report names the seed and path to replay; the violation itself is in the message.
+    if (opts.stopOnViolation) throw err;
+  });
+  agent.destroy();
+  return report;
+}
+
+/** JSON that never throws (BigInt-free values; lone surrogates are escaped by JSON.stringify). */
+function safeJson(v: unknown): string {
+  try { return JSON.stringify(v) ?? 'null'; } catch { return 'null'; }
+}
+
+/** The fuzz namespace, a node whose agent is unreachable, and one object of every served resource. */
+async function setup(url: string, api: (m: string, p: string, b?: unknown, t?: string) => Promise<Reply>, pool: Map<Seed, string[]>, itemPath: (s: Seed, n: string) => string): Promise<void> {
+  const must = async (r: Promise<Reply>, what: string) => {
+    const x = await r;
+    if (x.status >= 300 && x.status !== 409) throw new Error(`fuzz setup: ${what}: ${x.status} ${x.body.slice(0, 300)}`);
+    return x;
+  };
+  await must(api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FUZZ_NS } }), 'namespace');
+  // A closed port on loopback: exec/attach/port-forward to its pods are 503s the fuzzer expects.
+  const closed = await new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); }); });
+  await must(api('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'fz-node', labels: { fuzz: '1' }, annotations: { [AGENT_URL_ANNOTATION]: `http://127.0.0.1:${closed}` } }, spec: { taints: [{ key: 'fuzz', effect: 'NoSchedule' }] } }), 'node');
+  const pods = SEEDS[2];
+  await must(api('POST', collectionPath(pods, FUZZ_NS), { ...pods.make('fz-pod', FUZZ_NS), spec: { nodeName: 'fz-node', containers: [{ name: 'c', image: 'host' }] } }), 'pod');
+  await must(api('PATCH', `${itemPath(pods, 'fz-pod')}/status`, { status: { phase: 'Running' } }, 'application/merge-patch+json'), 'pod status');
+  await must(api('POST', collectionPath(pods, FUZZ_NS), pods.make('fz-unbound', FUZZ_NS)), 'unbound pod');
+  for (const seed of SEEDS) {
+    const name = `fz-seed-${seed.plural}`;
+    const r = await must(api('POST', collectionPath(seed, FUZZ_NS), seed.make(name, FUZZ_NS)), `seed ${seed.group}/${seed.plural}`);
+    pool.get(seed)!.push(r.json?.metadata?.name ?? name);
+  }
+  void url;
+}
