@@ -1,7 +1,7 @@
 /**
  * `runc-startup`: start latency of the runc driver against the floor, from the same run.
  *   (a) RuncDriver.start → resolved (pid 1 exists) for `count` busybox `sleep` containers, one at
- *       a time: overlay mount, config.json, the perl shim, `runc run` in the foreground, pid file;
+ *       a time: overlay mount, config.json, the shim (native/shim), `runc create`, pid file, start;
  *   (b) a bare `runc run -d` of an equivalent, already prepared bundle (rootfs mounted, same
  *       config.json from oci-spec.ts): what runc alone costs.
  * The two are interleaved (a, b, a, b …) so both see the same load. Needs root, runc, umoci,

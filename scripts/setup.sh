@@ -8,11 +8,12 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 # Debian packages: the node agent needs these (CNI plugins, tini as pod init, gcc + libc6-dev to build
-# the container shim, perl for the agent's spawn helper and layer whiteouts, iproute2/nftables, conntrack for stale UDP flows, tar for image layers, runc for OCI
-# containers); tests also need a real etcd, a real OCI registry with the tools to build and push
+# its C programs — the container shim and the spawn helper, which also makes layer whiteouts and
+# port-forward connections —, iproute2/nftables, conntrack for stale UDP flows, tar for image layers,
+# runc for OCI containers); tests also need a real etcd, a real OCI registry with the tools to build and push
 # images, dnsmasq as the cluster DNS's local upstream (tests never query the machine's own
 # resolvers), curl in process pods, and python3 (test servers, bcrypt for the htpasswd registry).
-pkgs=(ca-certificates iproute2 nftables conntrack unzip util-linux gcc libc6-dev perl tar zstd tini containernetworking-plugins runc)
+pkgs=(ca-certificates iproute2 nftables conntrack unzip util-linux gcc libc6-dev tar zstd tini containernetworking-plugins runc)
 [ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils curl python3)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -26,7 +26,8 @@
  *   holds a write end until SIGUSR1, sent once the first attach has opened its own).
  *
  * C, not a script: a shim per container is forked and exec'd on every pod start, and a small static
- * binary costs ~1 ms of CPU there where a Perl shim cost ~30 ms (interpreter pages copied on write).
+ * binary costs ~1 ms of CPU there where an interpreted shim cost ~30 ms (its interpreter's pages
+ * copied on write after each fork).
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -1,9 +1,11 @@
 /*
  * berth-spawner: the agent's spawn helper. It starts the agent's short commands (ip, CNI plugins,
- * nft) and the container shims, and makes the agent's mount(2)/umount2(2) calls, so the agent's Node
- * process never forks itself: libuv's fork of a large Node process blocks its event loop until the
- * child has exec'd and copies its page tables (~5-20 ms per command on a small VM, several commands
- * per pod). Here every child is started with posix_spawn (vfork semantics: no page is copied).
+ * nft) and the container shims, makes the system calls Node has none for (mount, whiteouts:
+ * syscalls.c; network namespaces: netns.c), and connects to ports inside pod network namespaces
+ * for port-forward (dial.c), so the agent's Node process never forks itself: libuv's fork of a
+ * large Node process blocks its event loop until the child has exec'd and copies its page tables
+ * (~5-20 ms per command on a small VM, several commands per pod). Here every child is started with
+ * posix_spawn (vfork semantics: no page is copied).
  *
  * Protocol: one line per message, fields separated by one space, strings base64-encoded (B).
  *   agent -> helper
@@ -14,14 +16,18 @@
  *     K id signo                                             signal the child of request id
  *     M id B(source) B(target) B(fstype) B(data)             mount(2) here (overlay rootfs)
  *     U id B(target) flags                                   umount2(2) here
+ *     W id B(path)                                           an overlayfs whiteout at path (char device 0/0)
+ *     O id B(dir)                                            dir opaque for overlayfs (trusted.overlay.opaque=y)
  *     N id B(path) lo                                        `ip netns add` (+ `lo` up when lo is 1): a new
  *                                                            network namespace pinned at path; X when done
+ *     D id B(netnsPath) port                                 a TCP connection to localhost:port in that namespace
  *   helper -> agent
  *     P id pid                        started
  *     R id chainPid initPid           a shim's ready line
- *     F id B(message)                 the command could not be started (never ran)
- *     X id code signo B(stdout) B(stderr)   exited (code -1 when killed by a signal); for M and U:
+ *     F id B(message)                 the command could not be started (never ran); D: no connection, why
+ *     X id code signo B(stdout) B(stderr)   exited (code -1 when killed by a signal); for M, U, W, O:
  *                                     code 0, or the errno with the message as stderr
+ *   on the IPC channel (NODE_CHANNEL_FD, ipc.c): D's connected socket, as a net.Socket with {"berthDial": id}
  * The helper exits when its stdin closes (the agent is gone); shims keep running (own session).
  */
 #define _GNU_SOURCE
@@ -30,14 +36,16 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "dial.h"
+#include "ipc.h"
 #include "netns.h"
+#include "reply.h"
+#include "syscalls.h"
 #include "wire.h"
 
 
@@ -59,24 +67,8 @@ struct req {
 };
 
 static struct req *reqs;
-static struct buf to_agent;
 static int sigpipe_fd[2];
-
-static void send_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void send_line(const char *fmt, ...) {
-  char tmp[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n > 0) buf_add(&to_agent, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-static void send_fail(long id, const char *msg) {
-  send_line("F %ld ", id);
-  b64_add(&to_agent, msg, strlen(msg));
-  buf_add(&to_agent, "\n", 1);
-}
+static int ipc = -1;
 
 static void close_fd(struct req *r, int i) {
   if (r->fd[i] >= 0) close(r->fd[i]);
@@ -107,7 +99,7 @@ static struct req *new_req(long id, char kind) {
 
 static void start_command(long id, char **f, int nf) {
   int i = 0;
-  if (nf < 2) { send_fail(id, "bad request"); return; }
+  if (nf < 2) { reply_fail(id, "bad request"); return; }
   char *file = unb64(f[i++], NULL);
   size_t input_len;
   char *input = unb64(f[i++], &input_len);
@@ -115,7 +107,7 @@ static void start_command(long id, char **f, int nf) {
   char **args = read_list(f, nf, &i);
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-    send_fail(id, strerror(errno));
+    reply_fail(id, strerror(errno));
     free(file); free(input); free_list(env); free_list(args);
     return;
   }
@@ -138,7 +130,7 @@ static void start_command(long id, char **f, int nf) {
   posix_spawnattr_destroy(&at);
   close(in[0]); close(out[1]); close(err[1]);
   if (rc != 0) {
-    send_fail(id, strerror(rc));
+    reply_fail(id, strerror(rc));
     close(in[1]); close(out[0]); close(err[0]);
     free(input);
   } else {
@@ -146,7 +138,7 @@ static void start_command(long id, char **f, int nf) {
     r->pid = pid;
     r->fd[FD_OUT] = out[0];
     r->fd[FD_ERR] = err[0];
-    send_line("P %ld %ld\n", id, (long)pid);
+    reply_line("P %ld %ld\n", id, (long)pid);
     if (input_len > 0) {
       fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
       r->in_fd = in[1];
@@ -165,7 +157,7 @@ static void start_command(long id, char **f, int nf) {
 
 static void start_shim(long id, char **f, int nf) {
   int i = 0;
-  if (nf < 2) { send_fail(id, "bad request"); return; }
+  if (nf < 2) { reply_fail(id, "bad request"); return; }
   char *shim = unb64(f[i++], NULL);
   char *log = unb64(f[i++], NULL);
   char **env = read_list(f, nf, &i);
@@ -177,7 +169,7 @@ static void start_shim(long id, char **f, int nf) {
   for (size_t k = 0; k < nargs; k++) argv[k + 1] = args[k];
   int ready[2];
   if (pipe2(ready, O_CLOEXEC)) {
-    send_fail(id, strerror(errno));
+    reply_fail(id, strerror(errno));
   } else {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -195,13 +187,13 @@ static void start_shim(long id, char **f, int nf) {
     if (rc != 0) {
       char msg[4200];
       snprintf(msg, sizeof msg, "%s: %s", shim, strerror(rc));
-      send_fail(id, msg);
+      reply_fail(id, msg);
       close(ready[0]);
     } else {
       struct req *r = new_req(id, 'H');
       r->pid = pid;
       r->fd[FD_READY] = ready[0];
-      send_line("P %ld %ld\n", id, (long)pid);
+      reply_line("P %ld %ld\n", id, (long)pid);
     }
   }
   free(argv);
@@ -211,40 +203,19 @@ static void start_shim(long id, char **f, int nf) {
   free_list(args);
 }
 
-static void mount_request(char op, long id, char **f, int nf) {
-  int rc;
-  if (op == 'M') {
-    if (nf < 4) { send_fail(id, "bad request"); return; }
-    char *src = unb64(f[0], NULL), *target = unb64(f[1], NULL), *type = unb64(f[2], NULL), *data = unb64(f[3], NULL);
-    rc = mount(src, target, type, 0, *data ? data : NULL);
-    free(src); free(target); free(type); free(data);
-  } else {
-    if (nf < 1) { send_fail(id, "bad request"); return; }
-    char *target = unb64(f[0], NULL);
-    rc = umount2(target, nf > 1 ? atoi(f[1]) : 0);
-    free(target);
-  }
-  if (rc == 0) { send_line("X %ld 0 0  \n", id); return; }
-  int e = errno ? errno : 1;
-  const char *msg = strerror(e);
-  send_line("X %ld %d 0  ", id, e);
-  b64_add(&to_agent, msg, strlen(msg));
-  buf_add(&to_agent, "\n", 1);
-}
-
 /* N: see netns.c. */
 static void netns_add(long id, char **f, int nf) {
-  if (nf < 2) { send_fail(id, "bad request"); return; }
+  if (nf < 2) { reply_fail(id, "bad request"); return; }
   char *path = unb64(f[0], NULL);
   char msg[4300];
   int err_fd;
   pid_t pid = netns_add_start(path, atoi(f[1]), &err_fd, msg, sizeof msg);
   free(path);
-  if (pid < 0) { send_fail(id, msg); return; }
+  if (pid < 0) { reply_fail(id, msg); return; }
   struct req *r = new_req(id, 'C');
   r->pid = pid;
   r->fd[FD_ERR] = err_fd;
-  send_line("P %ld %ld\n", id, (long)pid);
+  reply_line("P %ld %ld\n", id, (long)pid);
 }
 
 static void handle_request(char *line) {
@@ -256,8 +227,9 @@ static void handle_request(char *line) {
     long id = atol(f[1]);
     if (op == 'C') start_command(id, f + 2, nf - 2);
     else if (op == 'H') start_shim(id, f + 2, nf - 2);
-    else if (op == 'M' || op == 'U') mount_request(op, id, f + 2, nf - 2);
+    else if (op == 'M' || op == 'U' || op == 'W' || op == 'O') syscall_request(op, id, f + 2, nf - 2);
     else if (op == 'N') netns_add(id, f + 2, nf - 2);
+    else if (op == 'D') dial_request(id, f + 2, nf - 2, ipc);
     else if (op == 'K' && nf >= 3) {
       for (struct req *r = reqs; r; r = r->next)
         if (r->id == id && !r->reaped) kill(r->pid, atoi(f[2]));
@@ -287,11 +259,11 @@ static void finish_done(void) {
     int open_fds = r->fd[FD_OUT] >= 0 || r->fd[FD_ERR] >= 0 || r->fd[FD_READY] >= 0;
     if (!r->reaped || open_fds) { pp = &r->next; continue; }
     int sig = WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0;
-    send_line("X %ld %d %d ", r->id, sig ? -1 : WEXITSTATUS(r->status), sig);
-    b64_add(&to_agent, r->data[FD_OUT].p ? r->data[FD_OUT].p : "", r->data[FD_OUT].len);
-    buf_add(&to_agent, " ", 1);
-    b64_add(&to_agent, r->data[FD_ERR].p ? r->data[FD_ERR].p : "", r->data[FD_ERR].len);
-    buf_add(&to_agent, "\n", 1);
+    reply_line("X %ld %d %d ", r->id, sig ? -1 : WEXITSTATUS(r->status), sig);
+    reply_b64(r->data[FD_OUT].p ? r->data[FD_OUT].p : "", r->data[FD_OUT].len);
+    reply_line(" ");
+    reply_b64(r->data[FD_ERR].p ? r->data[FD_ERR].p : "", r->data[FD_ERR].len);
+    reply_line("\n");
     if (r->in_fd >= 0) close(r->in_fd);
     free(r->input);
     for (int i = 0; i < NFD; i++) buf_free(&r->data[i]);
@@ -308,17 +280,6 @@ static void on_sigchld(int sig) {
   errno = saved;
 }
 
-static void flush_to_agent(void) {
-  size_t off = 0;
-  while (off < to_agent.len) {
-    ssize_t w = write(1, to_agent.p + off, to_agent.len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) exit(0); /* the agent is gone */
-    off += (size_t)w;
-  }
-  to_agent.len = 0;
-}
-
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
@@ -332,6 +293,9 @@ int main(void) {
   sigaction(SIGCHLD, &sa, NULL);
   fcntl(0, F_SETFD, FD_CLOEXEC);
   fcntl(1, F_SETFD, FD_CLOEXEC);
+  ipc = ipc_open();
+  char why[300];
+  if (dial_init(why, sizeof why) != 0) fprintf(stderr, "berth-spawner: no port-forward dials: %s\n", why);
   struct buf in = {0};
   int stdin_open = 1;
   struct pollfd *pf = NULL;
@@ -340,10 +304,11 @@ int main(void) {
   for (;;) {
     reap();
     finish_done();
-    flush_to_agent();
+    reply_flush();
     if (!stdin_open) return 0;
-    size_t n = 0, need = 2;
+    size_t n = 0, need = 3;
     for (struct req *r = reqs; r; r = r->next) need += NFD + 1;
+    need += dial_count();
     if (need > pcap) {
       pcap = need * 2;
       pf = realloc(pf, pcap * sizeof *pf);
@@ -351,6 +316,11 @@ int main(void) {
     }
     pf[n] = (struct pollfd){0, POLLIN, 0}; who[n++].r = NULL;
     pf[n] = (struct pollfd){sigpipe_fd[0], POLLIN, 0}; who[n++].r = NULL;
+    pf[n] = (struct pollfd){ipc, POLLIN, 0}; who[n++].r = NULL; /* -1 when there is none: poll skips it */
+    int timeout = -1;
+    size_t first_dial = n;
+    n += dial_pollfds(pf + n, &timeout);
+    size_t first_req = n;
     for (struct req *r = reqs; r; r = r->next) {
       for (int i = 0; i < NFD; i++) {
         if (r->fd[i] < 0) continue;
@@ -362,13 +332,15 @@ int main(void) {
         who[n].r = r; who[n++].which = -1;
       }
     }
-    int ready = poll(pf, n, -1);
+    int ready = poll(pf, n, timeout);
     if (ready < 0) { if (errno == EINTR) continue; return 1; }
     if (pf[1].revents) {
       char d[64];
       while (read(sigpipe_fd[0], d, sizeof d) > 0) {}
     }
-    for (size_t k = 2; k < n; k++) {
+    if (pf[2].revents && !ipc_drain(ipc)) { close(ipc); ipc = -1; }
+    if (first_req > first_dial) dial_after_poll(pf + first_dial, first_req - first_dial);
+    for (size_t k = first_req; k < n; k++) {
       if (!pf[k].revents) continue;
       struct req *r = who[k].r;
       if (who[k].which < 0) {
@@ -389,7 +361,7 @@ int main(void) {
       if (i == FD_READY) {
         long chain, init;
         if (strchr(r->data[i].p, '\n') && sscanf(r->data[i].p, "%ld %ld", &chain, &init) == 2) {
-          send_line("R %ld %ld %ld\n", r->id, chain, init);
+          reply_line("R %ld %ld %ld\n", r->id, chain, init);
           close_fd(r, i);
         }
       }

@@ -1,13 +1,13 @@
 /**
- * The host programs the process driver chains together, found once at start-up so a missing one is a
- * clear error ("apt-get install tini") rather than a container that dies with exit code 127.
+ * The host programs the container runtimes chain together (sh, nsenter, setpriv, tini, mount,
+ * script, stty), found once at start-up so a missing one is a clear error ("apt-get install tini")
+ * rather than a container that dies with exit code 127.
  */
 import { accessSync, constants } from 'node:fs';
 
 /** Absolute paths of the helper programs. */
 export interface HostTools {
   sh: string;
-  perl: string;
   nsenter: string;
   setpriv: string;
   tini: string;
@@ -20,7 +20,6 @@ const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/
 // Debian package that provides each tool, for the error message.
 const PACKAGES: Record<keyof HostTools, string> = {
   sh: 'dash',
-  perl: 'perl',
   nsenter: 'util-linux',
   setpriv: 'util-linux',
   tini: 'tini',
@@ -53,6 +52,6 @@ export function hostTools(): HostTools {
     if (path) out[name] = path;
     else missing.push(`${name} (Debian package ${PACKAGES[name]})`);
   }
-  if (missing.length) throw new Error(`process runtime: missing host tools: ${missing.join(', ')}`);
+  if (missing.length) throw new Error(`container runtimes: missing host tools: ${missing.join(', ')}`);
   return (cached = out as HostTools);
 }

@@ -1,12 +1,17 @@
-/** The spawn helper (native/spawner) through runCommand: output, exit codes, stdin, env, failures, timeouts; mount(2) and network namespaces in the helper. */
+/**
+ * The spawn helper (native/spawner) through runCommand: output, exit codes, stdin, env, failures,
+ * timeouts; mount(2), whiteouts and network namespaces in the helper; connections it makes inside
+ * a network namespace and hands over.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync, realpathSync } from 'node:fs';
 import { createNetns, deleteNetns, netnsPath } from '../agent/network/netns.ts';
-import { mountBySyscall, netnsAddBySyscall, runCommand, spawner, unmountBySyscall } from './spawner.ts';
+import { dialInNetns, makeWhiteout, markOpaque, mountBySyscall, netnsAddBySyscall, runCommand, spawner, unmountBySyscall } from './spawner.ts';
 
 test('the helper is available and runs commands: stdout, stderr, exit code', async () => {
   assert.ok(spawner(), 'spawn helper available');
@@ -93,5 +98,64 @@ test('network namespaces from the helper: lo is up, the namespace is pinned and 
     await deleteNetns(name); // a missing one is no error
   } finally {
     await runCommand('ip', ['netns', 'del', name]);
+  }
+});
+
+test('whiteouts and opaque directories by system call in the helper (also with BERTH_SPAWNER=0)', async () => {
+  assert.equal(process.getuid?.(), 0, 'mknod and trusted.* xattrs need root');
+  const dir = mkdtempSync(join(tmpdir(), 'berth-spawner-wh-'));
+  process.env.BERTH_SPAWNER = '0';
+  try {
+    await makeWhiteout(join(dir, 'gone'));
+    const st = lstatSync(join(dir, 'gone'));
+    assert.ok(st.isCharacterDevice() && st.rdev === 0, 'a 0/0 character device');
+    mkdirSync(join(dir, 'replaced'));
+    await markOpaque(join(dir, 'replaced'));
+    const xattr = await runCommand('python3', ['-c', 'import os, sys; sys.stdout.write(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())', join(dir, 'replaced')]);
+    assert.equal(xattr.stdout, 'y');
+    await assert.rejects(makeWhiteout(join(dir, 'gone')), /mknod .*gone: File exists/);
+    await assert.rejects(markOpaque(join(dir, 'missing')), /setxattr trusted.overlay.opaque .*missing: No such file or directory/);
+  } finally {
+    delete process.env.BERTH_SPAWNER;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('dials inside a network namespace: the helper hands over a connected socket; refusals name both families', async () => {
+  assert.equal(process.getuid?.(), 0, 'network namespaces need root');
+  const name = `berth-sptest-dial-${process.pid}`;
+  let server: ReturnType<typeof spawn> | undefined;
+  try {
+    await createNetns(name);
+    // Inside the namespace: an upper-casing echo server on 127.0.0.1 (and nothing on ::1).
+    server = spawn('ip', ['netns', 'exec', name, 'python3', '-c', [
+      'import socket', 's = socket.socket(); s.bind(("127.0.0.1", 7000)); s.listen(64); print("ready", flush=True)',
+      'while True:', '  c, _ = s.accept(); d = c.recv(100); c.sendall(d.upper()); c.close()',
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve, reject) => { server!.stdout!.once('data', resolve); server!.once('exit', reject); });
+    for (const off of [false, true]) {
+      if (off) process.env.BERTH_SPAWNER = '0'; // no program to fall back on: the helper dials anyway
+      const sock = await dialInNetns(netnsPath(name), 7000);
+      sock.end('hello');
+      const chunks: Buffer[] = [];
+      for await (const c of sock) chunks.push(c as Buffer);
+      assert.equal(Buffer.concat(chunks).toString(), 'HELLO');
+      delete process.env.BERTH_SPAWNER;
+    }
+    await assert.rejects(dialInNetns(netnsPath(name), 7001), /^Error: IPv4: dial 127\.0\.0\.1:7001: connect: Connection refused, IPv6: dial \[::1\]:7001: connect: Connection refused$/);
+    await assert.rejects(dialInNetns('/nonexistent/netns', 7000), /open \/nonexistent\/netns: No such file or directory/);
+    // Many at once: each request gets its own socket.
+    const replies = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+      const s = await dialInNetns(netnsPath(name), 7000);
+      s.end(`n${i}`);
+      let text = '';
+      for await (const c of s) text += c.toString();
+      return text;
+    }));
+    assert.deepEqual(replies, Array.from({ length: 20 }, (_, i) => `N${i}`));
+  } finally {
+    delete process.env.BERTH_SPAWNER;
+    server?.kill('SIGKILL');
+    await deleteNetns(name);
   }
 });

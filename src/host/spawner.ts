@@ -1,17 +1,20 @@
 /**
  * The agent's spawn helper (native/spawner): one small long-lived process that starts the
- * agent's short commands (ip, CNI plugins, nft) and the container shims with posix_spawn, and makes
- * its mount(2)/umount2(2) calls.
+ * agent's short commands (ip, CNI plugins, nft) and the container shims with posix_spawn, makes
+ * the system calls Node has none for (mount, overlayfs whiteouts, network namespaces), and connects
+ * to ports inside pod network namespaces, handing the sockets over on Node's IPC channel.
  *
  * Why: Node forks synchronously — libuv's spawn() copies the page tables of the whole (large) Node
  * process and blocks the event loop until the child has exec'd, ~5-20 ms per command on a small VM,
  * and a pod takes several commands. Through the helper a command or a shim costs the agent one line
  * on a pipe, and the helper's vfork-style spawn copies no pages.
  *
- * Falls back to Node's own spawn when the helper cannot run (it cannot be built) or BERTH_SPAWNER=0.
+ * Falls back to Node's own spawn when the helper cannot run (it cannot be built) or BERTH_SPAWNER=0;
+ * what has no program to fall back on (whiteouts, dials) uses the helper whatever BERTH_SPAWNER says.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { nativeBinary } from './native-binary.ts';
 
@@ -44,6 +47,8 @@ interface Pending {
   fallback?(): void;
   onPid?(pid: number): void;
   onReady?(chain: number, init: number): void;
+  /** A dial's connected socket (on the IPC channel). */
+  onSocket?(socket: Socket): void;
   onFail(message: string): void;
   onExit(code: number, signal: number, stdout: string, stderr: string): void;
 }
@@ -65,10 +70,14 @@ class Spawner {
   /** The current helper has answered at least once (it started). */
   private spoke = false;
 
-  /** False when the helper is unavailable (callers use Node's spawn). */
+  /** False when the helper is unavailable or turned off (callers use Node's spawn). */
   get usable(): boolean {
-    if (this.broken || process.env.BERTH_SPAWNER === '0') return false;
-    return this.ensure() !== undefined;
+    return process.env.BERTH_SPAWNER !== '0' && this.running;
+  }
+
+  /** The helper runs, or can be started (whatever BERTH_SPAWNER says). */
+  get running(): boolean {
+    return !this.broken && this.ensure() !== undefined;
   }
 
   private ensure(): ChildProcess | undefined {
@@ -77,7 +86,8 @@ class Spawner {
     let child: ChildProcess;
     try {
       // Own session: a Ctrl-C on the agent's terminal does not reach it; it exits on stdin EOF.
-      child = spawn(nativeBinary('berth-spawner'), [], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+      // fd 3 is Node's IPC channel, on which the helper hands over the sockets it connected.
+      child = spawn(nativeBinary('berth-spawner'), [], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'], detached: true, serialization: 'json' });
     } catch {
       this.broken = true;
       return undefined;
@@ -89,6 +99,7 @@ class Spawner {
     child.stdin!.on('error', () => {});
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (d: string) => this.onData(d));
+    child.on('message', (msg: { berthDial?: number } | null, handle?: unknown) => this.onSocket(msg?.berthDial, handle as Socket | undefined));
     this.idle();
     return child;
   }
@@ -116,7 +127,7 @@ class Spawner {
     const c = this.child;
     if (!c) return;
     const on = this.pending.size > this.watched.size;
-    for (const h of [c, c.stdin, c.stdout] as { ref?(): void; unref?(): void }[]) {
+    for (const h of [c, c.stdin, c.stdout, c.channel] as { ref?(): void; unref?(): void }[]) {
       if (on) h.ref?.(); else h.unref?.();
     }
   }
@@ -140,6 +151,16 @@ class Spawner {
         default: break;
       }
     }
+    this.idle();
+  }
+
+  /** A dial's socket arrived on the IPC channel. */
+  private onSocket(id: number | undefined, socket: Socket | undefined): void {
+    const p = id === undefined ? undefined : this.pending.get(id);
+    if (!socket) return;
+    if (!p?.onSocket) { socket.destroy(); return; }
+    this.pending.delete(id!);
+    p.onSocket(socket);
     this.idle();
   }
 
@@ -171,16 +192,33 @@ class Spawner {
   }
 
   /**
-   * mount(2) (`M`) or umount2(2) (`U`) done by the helper itself, no fork, or a network namespace
-   * made by a fork of it (`N`). Resolves code 0, the errno (`N`: 1; the message in stderr), or -2
-   * when there is no helper (the caller runs mount(8) or ip instead).
+   * mount(2) (`M`), umount2(2) (`U`), a whiteout (`W`) or an opaque dir (`O`) done by the helper
+   * itself, no fork, or a network namespace made by a fork of it (`N`). Resolves code 0, the errno
+   * (`N`: 1; the message in stderr), or -2 when the helper could not start after all (the caller
+   * runs mount(8) or ip instead).
    */
-  syscall(op: 'M' | 'U' | 'N', fields: string[]): Promise<CommandResult> {
+  syscall(op: 'M' | 'U' | 'N' | 'W' | 'O', fields: string[]): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
       this.send([op, ...fields], {
         fallback: () => resolve({ code: -2, stdout: '', stderr: 'spawn helper unavailable' }),
         onFail: (message) => reject(new Error(message)),
         onExit: (code, _signal, stdout, stderr) => resolve({ code, stdout, stderr }),
+      });
+    });
+  }
+
+  /**
+   * A TCP connection to localhost:`port` inside the network namespace at `netnsPath` (IPv4, then
+   * IPv6; the helper's setns + connect): the connected socket, or a rejection with the reasons.
+   */
+  dial(netnsPath: string, port: number): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      // The helper answers within its two 10 s connect timeouts; this only guards a lost answer.
+      const timer = setTimeout(() => { this.pending.delete(id); this.idle(); reject(new Error('the spawn helper did not answer')); }, 30_000);
+      const id = this.send(['D', b64(netnsPath), String(port)], {
+        onSocket: (socket) => { clearTimeout(timer); resolve(socket); },
+        onFail: (message) => { clearTimeout(timer); reject(new Error(message)); },
+        onExit: () => { clearTimeout(timer); reject(new Error('no connection')); },
       });
     });
   }
@@ -222,6 +260,13 @@ export function spawner(): Spawner | undefined {
   return instance.usable ? instance : undefined;
 }
 
+/** The helper, for what only it can do; throws when it cannot run here. */
+function helperFor(what: string): Spawner {
+  instance ??= new Spawner();
+  if (!instance.running) throw new Error(`${what} needs the spawn helper (native/spawner), which cannot run here`);
+  return instance;
+}
+
 /** Runs `file args…` (through the helper when it is available); never rejects on a non-zero exit. */
 export function runCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
   const s = spawner();
@@ -261,6 +306,26 @@ export async function netnsAddBySyscall(path: string, loopbackUp: boolean): Prom
     throw new Error(`network namespace ${path}: ${r.stderr.trim()}`);
   }
   return true;
+}
+
+/**
+ * Connects to localhost:`port` inside the network namespace at `netnsPath` — the helper joins it,
+ * connects, and hands the socket over: no relay process, the agent holds the pod-side socket.
+ */
+export function dialInNetns(netnsPath: string, port: number): Promise<Socket> {
+  return helperFor('connecting inside a network namespace').dial(netnsPath, port);
+}
+
+/** An overlayfs whiteout at `path` (a character device 0/0: the layer deletes the path). Throws the kernel's error. */
+export async function makeWhiteout(path: string): Promise<void> {
+  const r = await helperFor('an overlayfs whiteout').syscall('W', [b64(path)]);
+  if (r.code !== 0) throw new Error(`mknod ${path}: ${r.stderr}`);
+}
+
+/** Marks `dir` opaque for overlayfs (xattr trusted.overlay.opaque=y: the layer replaces the directory). */
+export async function markOpaque(dir: string): Promise<void> {
+  const r = await helperFor('an overlayfs opaque directory').syscall('O', [b64(dir)]);
+  if (r.code !== 0) throw new Error(`setxattr trusted.overlay.opaque ${dir}: ${r.stderr}`);
 }
 
 /** Node's own spawn (the fallback). */

@@ -2,7 +2,8 @@
  * Unpacks one layer tarball into a directory usable as an overlayfs lower dir: the uncompressed
  * stream is verified against the layer's diffID while GNU tar extracts it, then OCI whiteouts are
  * turned into overlayfs ones (`.wh.NAME` → char device 0/0 `NAME`; `.wh..wh..opq` → the
- * `trusted.overlay.opaque=y` xattr on its directory). Needs root (mknod, trusted.* xattrs).
+ * `trusted.overlay.opaque=y` xattr on its directory), made by the agent's spawn helper (Node has
+ * neither mknod nor setxattr). Needs root (mknod, trusted.* xattrs).
  *
  * Speed (bench/pull.ts): decompression runs on libuv's thread pool (gzip) or in `zstd`, hashing
  * in OpenSSL, extraction in tar; 1 MB chunks keep the per-chunk stream and pipe-wakeup cost low
@@ -17,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { Duplex, Writable, type Readable } from 'node:stream';
+import { makeWhiteout, markOpaque } from '../../host/spawner.ts';
 
 /** Prefix of OCI whiteout files. */
 export const WHITEOUT_PREFIX = '.wh.';
@@ -189,7 +191,7 @@ function exitOf(p: ChildProcess): Promise<number> {
  */
 export async function convertWhiteouts(root: string, found?: string[]): Promise<{ whiteouts: number; opaque: number }> {
   found ??= await findWhiteouts(root);
-  const ops: string[] = [];
+  const ops: Promise<void>[] = [];
   let whiteouts = 0;
   let opaque = 0;
   for (const rel of found) {
@@ -198,16 +200,17 @@ export async function convertWhiteouts(root: string, found?: string[]): Promise<
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     await unlink(abs);
     if (base === OPAQUE_MARKER) {
-      ops.push('O', dir);
+      ops.push(markOpaque(dir));
       opaque++;
     } else {
       const target = join(dir, base.slice(WHITEOUT_PREFIX.length));
       if (await lstat(target).catch(() => undefined)) await rm(target, { recursive: true, force: true });
-      ops.push('W', target);
+      ops.push(makeWhiteout(target));
       whiteouts++;
     }
   }
-  if (ops.length) await runPerl(ops);
+  // mknod and setxattr have no Node API: the spawn helper makes them, requests pipelined on its pipe.
+  await Promise.all(ops);
   return { whiteouts, opaque };
 }
 
@@ -219,25 +222,11 @@ async function findWhiteouts(root: string): Promise<string[]> {
     .map((p) => p.replace(/^\.\//, ''));
 }
 
-// mknodat(AT_FDCWD, path, S_IFCHR, 0) and setxattr(dir, trusted.overlay.opaque, "y"), batched:
-// Node has neither call, and perl (already an agent dependency) can make raw syscalls.
-const PERL = `require "syscall.ph"; local $/ = "\\0";
-while (defined(my $op = <STDIN>)) { chomp $op; my $p = <STDIN>; chomp $p;
-  if ($op eq "W") { syscall(&SYS_mknodat, -100, $p, 0020000, 0) == 0 or die "mknod $p: $!\\n"; }
-  else { my ($n, $v) = ("trusted.overlay.opaque", "y"); syscall(&SYS_setxattr, $p, $n, $v, 1, 0) == 0 or die "setxattr $p: $!\\n"; } }`;
-
-async function runPerl(ops: string[]): Promise<void> {
-  const p = spawn('perl', ['-e', PERL], { stdio: ['pipe', 'ignore', 'pipe'] });
-  const done = collect(p, true);
-  p.stdin!.end(ops.map((s) => s + '\0').join(''));
-  await done;
-}
-
-function collect(p: ReturnType<typeof spawn>, errOnly = false): Promise<string> {
+function collect(p: ReturnType<typeof spawn>): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    if (!errOnly) p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${p.spawnargs[0]} exited ${code}: ${err.trim()}`))));
