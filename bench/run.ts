@@ -17,7 +17,6 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   runc: () => import('./runc-startup.ts'),
   'runc-pods': () => import('./runc-pods.ts'),
   pull: () => import('./pull.ts'),
-  'port-forward': () => import('./port-forward.ts'),
   fuzz: () => import('./fuzz.ts'),
 };
 
