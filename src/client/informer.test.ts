@@ -66,6 +66,27 @@ describe('informer, factory and controller loop', () => {
     factory.stop();
   });
 
+  it('removeHandlers stops one consumer while the others keep being called', async () => {
+    const { client } = env;
+    const factory = new InformerFactory(client);
+    const inf = factory.forResource(R.configmaps, { namespace: 'default', labelSelector: 'rm=yes' });
+    const a: string[] = [];
+    const b: string[] = [];
+    const ha = { add: (o: KubeObject) => a.push(o.metadata.name!) };
+    // b removes a from inside its own handler: the dispatch under way must still reach everyone.
+    const hb = { add: (o: KubeObject) => { b.push(o.metadata.name!); if (o.metadata.name === 'rm2') inf.removeHandlers(ha); } };
+    inf.addHandlers(hb);
+    inf.addHandlers(ha);
+    factory.start();
+    await inf.synced();
+    await client.create(R.configmaps, 'default', cm('rm1', {}, { rm: 'yes' }));
+    await client.create(R.configmaps, 'default', cm('rm2', {}, { rm: 'yes' }));
+    await client.create(R.configmaps, 'default', cm('rm3', {}, { rm: 'yes' }));
+    await waitFor(() => b.length === 3, 'b sees all three');
+    assert.deepEqual(a, ['rm1', 'rm2']);
+    factory.stop();
+  });
+
   it('runController reconciles keys, retries failures with back-off, and stops', async () => {
     const { client } = env;
     const factory = new InformerFactory(client);

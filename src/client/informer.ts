@@ -38,7 +38,8 @@ interface Index {
 export class SharedInformer implements Informer {
   private readonly cache = new Map<ObjectKey, KubeObject>();
   private readonly indexes = new Map<string, Index>();
-  private readonly handlers: InformerHandlers[] = [];
+  /** Replaced, never mutated, so removing a handler from inside a handler cannot skip another. */
+  private handlers: readonly InformerHandlers[] = [];
   private watch?: ClientWatch;
   private started = false;
   private stopped = false;
@@ -100,9 +101,14 @@ export class SharedInformer implements Informer {
   }
 
   addHandlers(h: InformerHandlers): void {
-    this.handlers.push(h);
+    this.handlers = [...this.handlers, h];
     // A late handler sees what is already cached, as client-go's AddEventHandler does.
     for (const o of this.cache.values()) this.call(() => h.add?.(o));
+  }
+
+  /** Stops calling `h` (client-go's RemoveEventHandler): a consumer stopping before the informer. */
+  removeHandlers(h: InformerHandlers): void {
+    this.handlers = this.handlers.filter((x) => x !== h);
   }
 
   stop(): void {
