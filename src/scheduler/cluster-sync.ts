@@ -1,10 +1,11 @@
 /**
- * Turns node and pod watch events into snapshot and queue changes: nodes into NodeInfos; assigned,
- * non-terminal pods onto their node (confirming assumed ones); pending pods for this scheduler into
- * the queue; and the cluster events that send unschedulable pods back for another try.
+ * Turns node and pod informer events into snapshot and queue changes (kube-scheduler's
+ * eventhandlers.go): nodes into NodeInfos; assigned, non-terminal pods onto their node (confirming
+ * assumed ones); pending pods for this scheduler into the queue; and the cluster events that send
+ * unschedulable pods back for another try. A re-list's differences arrive as the same events.
  */
 import type { KubeObject } from '../apis/object.ts';
-import type { ClientWatchEvent } from '../client/client.ts';
+import type { InformerHandlers } from '../client/controller-types.ts';
 import { podInfoOf } from './pod-info.ts';
 import type { SchedulingQueue } from './queue.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -25,19 +26,22 @@ export class ClusterSync {
       && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
   }
 
-  /** A full node list (initial or after a watch break). */
-  replaceNodes(items: KubeObject[]): void {
-    const names = new Set(items.map((n) => n.metadata.name!));
-    for (const info of [...this.snap.nodes]) if (!names.has(info.name)) this.snap.removeNode(info.name);
-    for (const n of items) this.snap.setNode(n);
-    this.queue.moveOnEvent('NodeAdd');
-  }
+  /** Node informer handlers: nodes into NodeInfos, and the node events that retry pods. */
+  readonly nodeHandlers: InformerHandlers = {
+    add: (node) => this.nodeChanged(node),
+    update: (_old, node) => this.nodeChanged(node),
+    delete: (node) => { this.snap.removeNode(node.metadata.name!); },
+  };
 
-  /** One node watch event. */
-  nodeEvent(ev: ClientWatchEvent): void {
-    const node = ev.object;
+  /** Pod informer handlers (a re-list's differences arrive as these too). */
+  readonly podHandlers: InformerHandlers = {
+    add: (pod) => this.podEvent('MODIFIED', pod),
+    update: (_old, pod) => this.podEvent('MODIFIED', pod),
+    delete: (pod) => this.podEvent('DELETED', pod),
+  };
+
+  private nodeChanged(node: KubeObject): void {
     const name = node.metadata.name!;
-    if (ev.type === 'DELETED') { this.snap.removeNode(name); return; }
     const before = this.snap.byName.get(name);
     const had = before?.node ? schedulingView(before.node) : undefined;
     this.snap.setNode(node);
@@ -46,32 +50,16 @@ export class ClusterSync {
     else if (had !== schedulingView(node)) this.queue.moveOnEvent('NodeUpdate');
   }
 
-  /** A full pod list (initial or after a watch break). */
-  replacePods(items: KubeObject[]): void {
-    const seen = new Set<string>();
-    for (const p of items) {
-      seen.add(keyOf(p));
-      this.podEvent({ type: 'MODIFIED', object: p });
-    }
-    const gone = new Set([...this.snap.podNode.keys(), ...this.queue.keys()]);
-    for (const key of gone) {
-      if (seen.has(key) || this.assumed.has(key)) continue;
-      const [namespace, name] = key.split('/');
-      this.podEvent({ type: 'DELETED', object: { metadata: { namespace, name } } });
-    }
-  }
-
-  /** One pod watch event. */
-  podEvent(ev: ClientWatchEvent): void {
-    const pod = ev.object;
+  /** One pod change: an add or update is `MODIFIED` (the same handling), a delete `DELETED`. */
+  private podEvent(type: 'MODIFIED' | 'DELETED', pod: KubeObject): void {
     const key = keyOf(pod);
     const nodeName: string | undefined = pod.spec?.nodeName;
     const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-    if (ev.type === 'DELETED' || (nodeName && terminal)) {
+    if (type === 'DELETED' || (nodeName && terminal)) {
       this.queue.delete(key);
       this.assumed.delete(key);
       if (this.snap.removePod(key) !== undefined) this.queue.moveOnEvent('PodDelete');
-      if (ev.type === 'DELETED') this.onPodGone(pod);
+      if (type === 'DELETED') this.onPodGone(pod);
       return;
     }
     if (nodeName) {

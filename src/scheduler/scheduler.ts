@@ -1,5 +1,5 @@
 /**
- * The scheduler: list+watch nodes and pods into a Snapshot and a SchedulingQueue, then one loop —
+ * The scheduler: node and pod informers into a Snapshot and a SchedulingQueue, then one loop —
  * pop a pod → run the filter/score Pipeline → assume it on the chosen node (so the next pod sees
  * it) → bind through pods/binding in the background (undo and back off on failure). A pod that
  * fits nowhere gets PodScheduled=False/Unschedulable with Kubernetes' message and an aggregated
@@ -13,8 +13,8 @@ import { isConflict, isNotFound } from '../client/errors.ts';
 import type { Logger } from '../util/log.ts';
 import { ClusterSync } from './cluster-sync.ts';
 import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
+import { InformerFactory } from '../client/informer-factory.ts';
 import { fitErrorMessage } from './fit-error.ts';
-import { listAndWatch } from './list-watch.ts';
 import { Pipeline } from './pipeline.ts';
 import { buildProfile, type ProfileConfig } from './plugins/registry.ts';
 import type { PodInfo } from './pod-info.ts';
@@ -33,6 +33,11 @@ export interface SchedulerOptions extends QueueOptions {
   maxInFlightBinds?: number;
   /** Minimum interval between writes of one aggregated event (default 10 s). */
   eventIntervalMs?: number;
+  /**
+   * Shared informers (the controller manager's): the scheduler's node and pod caches are then the
+   * controllers' too. Default: a factory of its own, stopped with the scheduler.
+   */
+  factory?: InformerFactory;
 }
 
 /**
@@ -76,8 +81,14 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
     });
   };
 
-  const nodes = await listAndWatch(client, R.nodes, log, { replace: (items) => sync.replaceNodes(items), event: (ev) => sync.nodeEvent(ev) });
-  const pods = await listAndWatch(client, R.pods, log, { replace: (items) => sync.replacePods(items), event: (ev) => sync.podEvent(ev) });
+  const factory = opts.factory ?? new InformerFactory(client, { log });
+  const nodes = factory.forResource(R.nodes);
+  const pods = factory.forResource(R.pods);
+  nodes.addHandlers(sync.nodeHandlers);
+  pods.addHandlers(sync.podHandlers);
+  nodes.start();
+  pods.start();
+  await Promise.all([nodes.synced(), pods.synced()]);
 
   async function bind(info: PodInfo, nodeName: string): Promise<void> {
     const { namespace, name, uid } = info;
@@ -171,8 +182,9 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       stopped = true;
       queue.close();
       slotFree?.();
-      nodes.stop();
-      pods.stop();
+      nodes.removeHandlers(sync.nodeHandlers);
+      pods.removeHandlers(sync.podHandlers);
+      if (!opts.factory) factory.stop();
       await running;
       await Promise.allSettled([...writes]);
       await events.close();
