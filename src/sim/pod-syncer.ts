@@ -1,15 +1,18 @@
 /**
- * The hollow kubelets' pod side, for all nodes at once: ONE watch on all pods. A pod bound to a hollow
- * node is reported Running + Ready (through pods/status); a pod with a deletionTimestamp on a hollow
- * node is deleted with grace 0, as a kubelet does once its containers stopped. Work goes through a
- * de-duplicating queue (several events for one pod → one write with the latest object) drained by a
- * few workers that share the simulator's {@link Limiter}. The watch resumes from the last
- * resourceVersion, or re-lists (rv "") when that expired.
+ * The hollow kubelets' pod side, for all nodes at once: ONE informer on the bound pods
+ * (`spec.nodeName!=`, the kubelet's own filter widened to every node). A pod bound to a hollow node
+ * is reported Running + Ready (through pods/status); a pod with a deletionTimestamp on a hollow node
+ * is deleted with grace 0, as a kubelet does once its containers stopped. Informer events become
+ * pod keys on a de-duplicating queue (several events for one pod → one write with the latest cached
+ * object), drained by a few workers that share the simulator's {@link Limiter}. The informer re-lists
+ * after a broken or expired watch, and a pod deleted meanwhile arrives as a delete (its address is
+ * released).
  */
 import type { KubeObject } from '../apis/object.ts';
-import { R, type Client, type ClientWatch } from '../client/client.ts';
-import { isConflict, isExpired, isNotFound } from '../client/errors.ts';
+import { R, type Client } from '../client/client.ts';
+import { isConflict, isNotFound } from '../client/errors.ts';
 import { keyOf, splitKey } from '../client/controller-types.ts';
+import { SharedInformer } from '../client/informer.ts';
 import { RateLimitedQueue } from '../client/work-queue.ts';
 import type { Logger } from '../util/log.ts';
 import type { Limiter } from './limiter.ts';
@@ -39,12 +42,13 @@ export interface PodSyncStats {
   statusWrites: number;
   deletes: number;
   errors: number;
-  watchRestarts: number;
+  /** Re-lists after the first (a watch that broke or expired). */
+  readonly relists: number;
 }
 
 export interface PodSyncer {
   readonly stats: PodSyncStats;
-  /** Resolves once the first watch is open (its initial ADDED events may still be arriving). */
+  /** Resolves once the first list of pods is in the informer's cache. */
   readonly started: Promise<void>;
   stop(): Promise<void>;
 }
@@ -58,53 +62,36 @@ function actionFor(pod: KubeObject): Action | undefined {
   return 'status';
 }
 
-/** Starts the pod watch and its workers. */
+/** Starts the pod informer and its workers. */
 export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
   const { client, ips, limiter, log } = opts;
-  const stats: PodSyncStats = { statusWrites: 0, deletes: 0, errors: 0, watchRestarts: 0 };
   const queue = new RateLimitedQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
-  /** Latest object of each queued pod (only pods on our nodes with something to do). */
-  const latest = new Map<string, KubeObject>();
-  let stopped = false;
-  let watch: ClientWatch | undefined;
-  let resourceVersion = '';
-  let firstOpen!: () => void;
-  const started = new Promise<void>((r) => { firstOpen = r; });
+  // Only bound pods: pending ones (thousands, in a scheduling test) are none of a kubelet's business.
+  const pods = new SharedInformer(client, R.pods, { fieldSelector: 'spec.nodeName!=', log });
+  const stats: PodSyncStats = { statusWrites: 0, deletes: 0, errors: 0, get relists() { return Math.max(0, pods.listCount - 1); } };
 
-  const onEvent = (type: string, pod: KubeObject) => {
-    if (type === 'BOOKMARK') { resourceVersion = pod.metadata?.resourceVersion ?? resourceVersion; return; }
-    if (type === 'ERROR') {
-      if ((pod as { code?: number }).code === 410) resourceVersion = '';
-      watch?.close();
-      return;
-    }
-    resourceVersion = pod.metadata?.resourceVersion ?? resourceVersion;
-    const key = keyOf(pod);
-    const node = pod.spec?.nodeName ? opts.node(pod.spec.nodeName) : undefined;
-    if (type === 'DELETED') {
-      ips.release(pod.metadata.uid ?? '');
-      latest.delete(key);
-      return;
-    }
+  /** The hollow node running `pod`, if it is one of ours. */
+  const nodeOf = (pod: KubeObject) => (pod.spec?.nodeName ? opts.node(pod.spec.nodeName) : undefined);
+
+  const changed = (pod: KubeObject) => {
+    const node = nodeOf(pod);
     if (!node) return;
-    const action = actionFor(pod);
-    if (!action) {
-      // Already running (e.g. from an earlier run): keep its address taken.
-      if (pod.status?.podIP && !pod.spec?.hostNetwork) ips.allocate(node.index, pod.metadata.uid ?? '', pod.status.podIP);
-      latest.delete(key);
-      return;
-    }
-    latest.set(key, pod);
-    queue.add(key);
+    if (actionFor(pod)) { queue.add(keyOf(pod)); return; }
+    // Already running (e.g. from an earlier run): keep its address taken.
+    if (pod.status?.podIP && !pod.spec?.hostNetwork) ips.allocate(node.index, pod.metadata.uid ?? '', pod.status.podIP);
   };
+  pods.addHandlers({
+    add: changed,
+    update: (_old, pod) => changed(pod),
+    delete: (pod) => ips.release(pod.metadata.uid ?? ''),
+  });
 
   const handle = async (key: string): Promise<void> => {
-    const pod = latest.get(key);
-    if (!pod) return;
-    latest.delete(key);
-    const node = opts.node(pod.spec?.nodeName ?? '');
-    const action = actionFor(pod);
-    if (!node || !action) return;
+    // The latest object: events that came while this key waited are folded into one write.
+    const pod = pods.get(key);
+    const node = pod && nodeOf(pod);
+    const action = pod && actionFor(pod);
+    if (!pod || !node || !action) return;
     const { namespace } = splitKey(key);
     const uid = pod.metadata.uid ?? '';
     try {
@@ -127,7 +114,6 @@ export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
       if (isNotFound(err) || isConflict(err)) { queue.forget(key); return; } // gone, or another pod by that name
       stats.errors++;
       log?.warn(`pod ${action} failed; retrying`, { pod: key, error: (err as Error).message });
-      if (!latest.has(key)) latest.set(key, pod);
       queue.addRateLimited(key);
     }
   };
@@ -140,38 +126,16 @@ export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
     }
   };
 
-  const watchLoop = async () => {
-    let delay = 100;
-    while (!stopped) {
-      try {
-        watch = await client.watch(R.pods, undefined, { resourceVersion, allowBookmarks: true }, (ev) => onEvent(ev.type, ev.object));
-        firstOpen();
-        delay = 100;
-        if (stopped) watch.close();
-        await watch.done;
-      } catch (err) {
-        if (isExpired(err)) resourceVersion = '';
-        else if (!stopped) log?.warn('pod watch failed; retrying', { error: (err as Error).message });
-        delay = Math.min(delay * 2, 5_000);
-      }
-      if (stopped) break;
-      stats.watchRestarts++;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-    firstOpen();
-  };
-
+  pods.start();
   const workers = Array.from({ length: opts.workers ?? 16 }, () => worker());
-  const loop = watchLoop();
 
   return {
     stats,
-    started,
+    started: pods.synced(),
     async stop() {
-      stopped = true;
-      watch?.close();
+      pods.stop();
       queue.shutDown();
-      await Promise.all([loop, ...workers]);
+      await Promise.all(workers);
     },
   };
 }

@@ -5,7 +5,7 @@
  *   register (≤ concurrency in flight) ─▶ Node + Lease
  *   SpreadTicker(10 s) ─▶ renew Lease      (merge patch of renewTime, 1/N of the fleet per step)
  *   SpreadTicker(60 s) ─▶ heartbeat status (merge patch of the conditions; re-registers lost nodes)
- *   one pod watch      ─▶ Running+Ready / delete on deletionTimestamp (pod-syncer.ts)
+ *   one pod informer   ─▶ Running+Ready / delete on deletionTimestamp (pod-syncer.ts)
  *
  * Every write goes through one {@link Limiter}. Stopping ends the renewals (the Nodes stay, and go
  * NotReady once their Leases expire) unless `deleteNodesOnExit`.
@@ -59,7 +59,7 @@ export interface Simulator {
   readonly stats: SimStats;
   /** Resolves when every node had its first registration attempt; the failed ones are retried by the heartbeat. */
   readonly registered: Promise<void>;
-  /** Stops renewals and the pod watch; deletes the Nodes if `deleteNodesOnExit`. */
+  /** Stops renewals and the pod informer; deletes the Nodes if `deleteNodesOnExit`. */
   stop(): Promise<void>;
 }
 
