@@ -1,55 +1,27 @@
 /**
- * Who is asking and what for: the user (k8s.io/apiserver/pkg/authentication/user.Info), the
- * request's attributes (authorizer.Attributes) and the two hooks the handler chain calls before any
- * handler — authentication, then authorization. Until Berth has either, the defaults take every
- * request as the anonymous user and allow it; a real authenticator or authorizer replaces them
- * through ApiServerOptions.
+ * The handler chain's two hooks before any handler — authentication, then authorization — with
+ * the request's attributes built as kube-apiserver's RequestInfo filter builds them. The types are
+ * auth/'s (user.Info, authorizer.Attributes, Authorizer). Until Berth has either, the defaults take
+ * every request as the anonymous user and allow it; ApiServerOptions replaces them.
  */
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../errors/index.ts';
+import { ANONYMOUS, type Attributes, type Authorizer, type UserInfo } from '../auth/attributes.ts';
 import type { RequestInfo } from './request-info.ts';
 import type { RequestTarget } from './request-target.ts';
 
-export interface UserInfo {
-  name: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
-
-/** What an authorizer decides on, named as Kubernetes' authorizer.Attributes. */
-export interface RequestAttributes {
-  user: UserInfo;
-  /** API verb for resource requests (get, list, watch, create …); lower-cased HTTP method otherwise. */
-  verb: string;
-  isResourceRequest: boolean;
-  /** The decoded request path. */
-  path: string;
-  apiGroup: string;
-  apiVersion: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-}
+export { ANONYMOUS };
+export type { Authorizer, UserInfo };
+/** What an authorizer decides on (auth/attributes.ts: Kubernetes' authorizer.Attributes). */
+export type RequestAttributes = Attributes;
 
 /** Resolves the user of a request; throws an ApiError (401) to refuse it. */
 export type Authenticator = (req: IncomingMessage) => UserInfo | Promise<UserInfo>;
 
-export interface Decision {
-  allowed: boolean;
-  /** Why not, appended to the 403 message. */
-  reason?: string;
-}
-
-/** Decides whether the user may do what the attributes say. */
-export type Authorizer = (attributes: RequestAttributes) => Decision | Promise<Decision>;
-
-/** Kubernetes' anonymous user, what every request is until an authenticator is configured. */
-export const ANONYMOUS: UserInfo = Object.freeze({ name: 'system:anonymous', groups: ['system:unauthenticated'] }) as UserInfo;
-
+/** Every request is the anonymous user until an authenticator is configured. */
 export const anonymousAuthenticator: Authenticator = () => ANONYMOUS;
-export const allowAllAuthorizer: Authorizer = () => ({ allowed: true });
+/** Until an authorizer is configured, everything is allowed. */
+export const allowAllAuthorizer: Authorizer = { authorize: () => 'allow' };
 
 export function requestAttributes(method: string, target: RequestTarget, info: RequestInfo | undefined, user: UserInfo): RequestAttributes {
   return {

@@ -44,10 +44,13 @@ describe('handler chain', () => {
         if (req.headers.authorization === 'Bearer bad') throw errors.unauthorized();
         return { name: req.headers.authorization ? 'alice' : 'system:anonymous', groups: [] };
       },
-      authorize: (a) => {
-        seen.push(a);
-        if (a.user.name === 'alice' && (a.verb === 'delete' || a.subresource === 'exec' || a.path === '/ui/app.js')) return { allowed: false, reason: 'not today' };
-        return { allowed: true };
+      authorize: {
+        authorize: (a) => {
+          seen.push(a);
+          if (a.user.name === 'alice' && (a.verb === 'delete' || a.subresource === 'exec' || a.path === '/ui/app.js')) return 'deny';
+          if (a.user.name === 'alice' && a.verb === 'deletecollection') return 'no-opinion';
+          return 'allow';
+        },
       },
     });
   });
@@ -104,7 +107,8 @@ describe('handler chain', () => {
     const denied = await api.request('DELETE', '/api/v1/namespaces/default/configmaps/c1', { headers: { authorization: 'Bearer alice' } });
     assert.equal(denied.status, 403);
     assert.equal(denied.json.reason, 'Forbidden');
-    assert.equal(denied.json.message, 'configmaps "c1" is forbidden: User "alice" cannot delete resource "configmaps" in API group "" in the namespace "default": not today');
+    assert.equal(denied.json.message, 'configmaps "c1" is forbidden: User "alice" cannot delete resource "configmaps" in API group "" in the namespace "default"');
+    assert.equal((await api.request('DELETE', '/api/v1/namespaces/default/configmaps', { headers: { authorization: 'Bearer alice' } })).status, 403, 'no opinion is no');
     assert.equal((await api.request('GET', '/api/v1/namespaces/default/configmaps/c1')).status, 200, 'not deleted');
     const unauth = await api.request('GET', '/api/v1/namespaces/default/configmaps', { headers: { authorization: 'Bearer bad' } });
     assert.equal(unauth.status, 401);

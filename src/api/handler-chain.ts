@@ -7,7 +7,7 @@
  *   target      request-target.ts: path segments decoded safely, query
  *   info        request-info.ts: resource request (group, version, resource, verb …) or not
  *   authn       hook (access.ts), default: the anonymous user
- *   authz       hook on RequestAttributes, default: allow all → 403 when refused
+ *   authz       hook on RequestAttributes (auth/'s Authorizer), default: allow all → 403 unless allowed
  *   in-flight   concurrent watches per client (watch-limiter.ts) → 429
  *   mux         exact non-resource route │ resource handlers │ prefix route (static assets …) │ 404
  */
@@ -58,8 +58,8 @@ export function buildHandlerChain(opts: HandlerChainOptions): HandlerChain {
     const partial: ApiRequest = { req, target, info, user: ANONYMOUS, attributes: requestAttributes(method, target, info, ANONYMOUS) };
     const user = await opts.authenticate(req);
     const r: ApiRequest = { ...partial, user, attributes: requestAttributes(method, target, info, user) };
-    const decision = await opts.authorize(r.attributes);
-    if (!decision.allowed) throw forbidden(r.attributes, decision.reason);
+    // As Kubernetes' authorization filter: only an explicit allow lets a request through.
+    if (await opts.authorize.authorize(r.attributes) !== 'allow') throw forbidden(r.attributes);
     return { r, release: opts.inFlight?.(r) };
   }
 
