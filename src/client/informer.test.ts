@@ -66,6 +66,30 @@ describe('informer, factory and controller loop', () => {
     factory.stop();
   });
 
+  it('an update re-files an object under exactly its new index values', async () => {
+    const { client } = env;
+    const factory = new InformerFactory(client);
+    const inf = factory.forResource(R.configmaps, { namespace: 'default', labelSelector: 'multi=yes' });
+    inf.addIndex('keys', (o) => Object.keys(o.data ?? {}));
+    factory.start();
+    await inf.synced();
+    const names = (v: string) => inf.byIndex('keys', v).map((o) => o.metadata.name).sort();
+    await client.create(R.configmaps, 'default', cm('m1', { a: '1', b: '1' }, { multi: 'yes' }));
+    await client.create(R.configmaps, 'default', cm('m2', { b: '1' }, { multi: 'yes' }));
+    await waitFor(() => inf.get('default/m2'), 'm2');
+    assert.deepEqual([names('a'), names('b'), names('c')], [['m1'], ['m1', 'm2'], []]);
+    await client.patch(R.configmaps, 'default', 'm1', 'merge', { data: { a: null, c: '1' } });
+    await waitFor(() => inf.get('default/m1')?.data?.c, 'm1 updated');
+    assert.deepEqual([names('a'), names('b'), names('c')], [[], ['m1', 'm2'], ['m1']]);
+    await client.patch(R.configmaps, 'default', 'm1', 'merge', { data: { b: '2' } }); // same keys: nothing moves
+    await waitFor(() => inf.get('default/m1')?.data?.b === '2', 'm1 updated again');
+    assert.deepEqual([names('a'), names('b'), names('c')], [[], ['m1', 'm2'], ['m1']]);
+    await client.delete(R.configmaps, 'default', 'm1');
+    await waitFor(() => !inf.get('default/m1'), 'm1 gone');
+    assert.deepEqual([names('a'), names('b'), names('c')], [[], ['m2'], []]);
+    factory.stop();
+  });
+
   it('removeHandlers stops one consumer while the others keep being called', async () => {
     const { client } = env;
     const factory = new InformerFactory(client);

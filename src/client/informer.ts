@@ -193,14 +193,24 @@ export class SharedInformer implements Informer {
     for (const [k, o] of [...this.cache]) if (!seen.has(k)) this.remove(k, o);
   }
 
+  // The event path (upsert, remove) runs for every change of every watched object, shared by every
+  // component: it re-files an object only under the index values that changed (an update rarely
+  // moves it) and calls handlers without a closure per call.
+
   private upsert(obj: KubeObject): void {
     const key = keyOf(obj);
     const old = this.cache.get(key);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion && old.metadata.uid === obj.metadata.uid) return;
-    this.unfile(key, old);
     this.cache.set(key, obj);
-    for (const idx of this.indexes.values()) this.fileUnder(idx, key, obj);
-    for (const h of this.handlers) this.call(() => (old ? h.update?.(old, obj) : h.add?.(obj)));
+    for (const idx of this.indexes.values()) this.refile(idx, key, old, obj);
+    for (const h of this.handlers) {
+      try {
+        if (old) h.update?.(old, obj);
+        else h.add?.(obj);
+      } catch (err) {
+        this.handlerThrew(err);
+      }
+    }
   }
 
   private remove(key: ObjectKey, obj: KubeObject): void {
@@ -208,11 +218,37 @@ export class SharedInformer implements Informer {
     if (!old) return;
     this.unfile(key, old);
     this.cache.delete(key);
-    for (const h of this.handlers) this.call(() => h.delete?.(obj ?? old));
+    for (const h of this.handlers) {
+      try {
+        h.delete?.(obj ?? old);
+      } catch (err) {
+        this.handlerThrew(err);
+      }
+    }
   }
 
   private resync(): void {
     for (const o of this.cache.values()) for (const h of this.handlers) this.call(() => h.update?.(o, o));
+  }
+
+  /** Moves `key` from the index values of `old` to those of `obj`, touching only the ones that differ. */
+  private refile(idx: Index, key: ObjectKey, old: KubeObject | undefined, obj: KubeObject): void {
+    const next = idx.fn(obj);
+    if (old) {
+      const prev = idx.fn(old);
+      if (prev.length === next.length && prev.every((v, i) => v === next[i])) return;
+      for (const v of prev) {
+        if (next.includes(v)) continue;
+        const set = idx.values.get(v);
+        set?.delete(key);
+        if (set?.size === 0) idx.values.delete(v);
+      }
+    }
+    for (const v of next) {
+      let set = idx.values.get(v);
+      if (!set) idx.values.set(v, (set = new Set()));
+      set.add(key);
+    }
   }
 
   private fileUnder(idx: Index, key: ObjectKey, obj: KubeObject): void {
@@ -238,7 +274,11 @@ export class SharedInformer implements Informer {
     try {
       fn();
     } catch (err) {
-      this.opts.log?.error('informer handler threw', { resource: this.ref.resource, error: (err as Error).message });
+      this.handlerThrew(err);
     }
+  }
+
+  private handlerThrew(err: unknown): void {
+    this.opts.log?.error('informer handler threw', { resource: this.ref.resource, error: (err as Error).message });
   }
 }
