@@ -36,9 +36,10 @@ class FakeWorker implements TableWorker {
 
 /** An informer whose cache and events the test drives (addHandlers replays the cache, as SharedInformer's). */
 class ScriptedInformer {
-  readonly handlers: InformerHandlers[] = [];
+  handlers: InformerHandlers[] = [];
   constructor(public cache: KubeObject[] = []) {}
   addHandlers(h: InformerHandlers) { this.handlers.push(h); for (const o of this.cache) h.add?.(o); }
+  removeHandlers(h: InformerHandlers) { this.handlers = this.handlers.filter((x) => x !== h); }
   list() { return this.cache; }
   emit(kind: 'add' | 'update' | 'delete', a: KubeObject, b?: KubeObject) {
     for (const h of this.handlers) kind === 'update' ? h.update?.(a, b!) : h[kind]?.(a);

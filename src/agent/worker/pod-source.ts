@@ -9,14 +9,22 @@
  * the old pod's worker and starts one for the new pod.
  */
 import type { KubeObject } from '../../apis/object.ts';
-import type { Informer } from '../../client/controller-types.ts';
+import type { InformerHandlers } from '../../client/controller-types.ts';
+import type { SharedInformer } from '../../client/informer.ts';
 import type { TableWorker, WorkerTable } from './worker-table.ts';
 
 export class PodSource<W extends TableWorker> {
-  private stopped = false;
+  private readonly handlers: InformerHandlers = {
+    add: (pod) => this.upsert(pod),
+    update: (old, pod) => {
+      if (old.metadata.uid !== pod.metadata.uid) this.removeUid(old.metadata.uid!);
+      this.upsert(pod);
+    },
+    delete: (pod) => this.removeUid(pod.metadata.uid!),
+  };
 
   constructor(
-    private readonly informer: Pick<Informer, 'addHandlers' | 'list'>,
+    private readonly informer: Pick<SharedInformer, 'addHandlers' | 'removeHandlers' | 'list'>,
     private readonly workers: WorkerTable<W>,
     private readonly newWorker: (pod: KubeObject) => W,
   ) {}
@@ -26,25 +34,17 @@ export class PodSource<W extends TableWorker> {
    * first list) whose pod has gone from the informer since are removed.
    */
   start(): void {
-    this.informer.addHandlers({
-      add: (pod) => this.upsert(pod),
-      update: (old, pod) => {
-        if (old.metadata.uid !== pod.metadata.uid) this.removeUid(old.metadata.uid!);
-        this.upsert(pod);
-      },
-      delete: (pod) => this.removeUid(pod.metadata.uid!),
-    });
+    this.informer.addHandlers(this.handlers);
     const live = new Set(this.informer.list().map((p) => p.metadata.uid!));
     for (const w of [...this.workers]) if (!live.has(w.uid)) w.remove();
   }
 
   /** Events are no longer passed on (the agent is stopping; the workers keep what they run). */
   stop(): void {
-    this.stopped = true;
+    this.informer.removeHandlers(this.handlers);
   }
 
   private upsert(pod: KubeObject): void {
-    if (this.stopped) return;
     const w = this.workers.get(pod.metadata.uid!);
     if (w) return w.update(pod);
     const created = this.newWorker(pod);
@@ -53,6 +53,6 @@ export class PodSource<W extends TableWorker> {
   }
 
   private removeUid(uid: string): void {
-    if (!this.stopped) this.workers.get(uid)?.remove();
+    this.workers.get(uid)?.remove();
   }
 }
