@@ -8,9 +8,10 @@
  *   GET|POST /portForward/{ns}/{pod}
  *        → SPDY/3.1 port forwarding, as a websocket tunnel or a plain SPDY upgrade
  *          (portforward-upgrade.ts, portforward.ts)
- *   GET|POST /attach/{ns}/{pod}/{container}?stdout&stderr&tty
+ *   GET|POST /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty
  *        → websocket upgrade, remotecommand v5/v4: the main process's output from now on, until
- *          it exits or the client detaches (stdin is refused: the container's stdin is not wired)
+ *          it exits or the client detaches; with stdin, the client's input into the container's
+ *          stdin FIFO (containers with `stdin: true`; attach-stdin.ts)
  *
  * Booleans accept `true` or `1`. Errors answer a metav1.Status JSON, which the API server passes
  * through to kubectl. The server knows pods only through a `StreamResolver`, so it does not depend
@@ -27,7 +28,7 @@ import { negotiateSubprotocol, serveExec } from './remotecommand.ts';
 import { dialPod } from './pod-dialer.ts';
 import { acceptPortForward, createTunnelServer, portForwardTransport } from './portforward-upgrade.ts';
 
-/** What the agent server needs to know about pods; the pod worker implements it. */
+/** What the agent server needs to know about pods; the agent answers it from its pod workers (worker/stream-resolver.ts). */
 export interface StreamResolver {
   /**
    * The log file of a container: the current instance, or with `previous` the one before it
