@@ -7,6 +7,8 @@
  *   2. a Deployment of 1,000 replicas: apply → 1,000 available (the simulated nodes mark pods Ready).
  *   3. more pending pods up to BENCH_SCHED_TOTAL (default 30,000 in all), bound on the same nodes.
  * Memory: the server's RSS with the 11,000 pods, and at 1,000 nodes and 30,000 pods (issue 5's figure).
+ * CPU: the server's and the simulator's utime+stime while the first pods are bound, per 1,000 pods —
+ * steadier than the rate on a machine shared with other work, which stretches wall time, not CPU.
  *
  * Peer: not run here (no kube-scheduler on this machine); the anchors are the published figures —
  * kube-scheduler ≈ 100–300 pods/s (scheduler_perf, 5,000 nodes), Nomad 1,500–3,750 containers/s
@@ -17,7 +19,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { startBerth, REPO_ROOT, sleep } from './lib/server.ts';
 import { keepAliveAgent, request, closedLoop } from './lib/load.ts';
-import { memOf } from './lib/proc.ts';
+import { CLOCK_TICKS_PER_S, cpuTicksOf, memOf } from './lib/proc.ts';
 import { f, printTable } from './lib/stats.ts';
 
 const NODES = Number(process.env.BENCH_SCHED_NODES ?? 1000);
@@ -52,13 +54,13 @@ function watchPods(base: string, ns: string, rv: string, onEvent: (type: string,
   return () => req.destroy();
 }
 
-function startSim(kubeconfig: string): { stop(): Promise<void>; log(): string } {
+function startSim(kubeconfig: string): { pid: number; stop(): Promise<void>; log(): string } {
   const sim = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'berth'), 'sim', '--nodes', String(NODES), '--kubeconfig', kubeconfig, '--concurrency', '100'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   sim.stdout!.on('data', (d) => { log = (log + d).slice(-8000); });
   sim.stderr!.on('data', (d) => { log = (log + d).slice(-8000); });
   const exited = new Promise((r) => sim.once('exit', r));
-  return { log: () => log, async stop() { sim.kill('SIGTERM'); await exited; } };
+  return { pid: sim.pid!, log: () => log, async stop() { sim.kill('SIGTERM'); await exited; } };
 }
 
 /** Rate over the middle 80 % of sorted event times (events/s): the steady state, without ramp-up and tail. */
@@ -93,6 +95,7 @@ export async function run(): Promise<boolean> {
 
     // Then the nodes: the scheduler binds as they register.
     const tNodes = performance.now();
+    const serverCpu0 = cpuTicksOf(server.pid);
     sim = startSim(kubeconfig);
     const deadline = performance.now() + 300_000;
     while (boundAt.size < PODS && performance.now() < deadline) await sleep(50);
@@ -103,6 +106,11 @@ export async function run(): Promise<boolean> {
     const lastBind = binds[binds.length - 1]!;
     const steady = middleRate(binds);
     const whole = PODS / ((lastBind - firstBind) / 1000);
+    const serverCpuS = (cpuTicksOf(server.pid) - serverCpu0) / CLOCK_TICKS_PER_S;
+    const simCpuS = cpuTicksOf(sim.pid) / CLOCK_TICKS_PER_S;
+    // Printed now too: a later phase that fails (a loaded machine) must not take these figures with it.
+    console.log(`phase 1: ${PODS} pods bound, steady ${f(steady, 0)} pods/s, first to last ${f(whole, 0)} pods/s; `
+      + `server CPU ${f(serverCpuS)} s, sim CPU ${f(simCpuS)} s`);
 
     // Phase 2: a Deployment to available (the simulated nodes mark its pods Running and Ready).
     for (;;) {
@@ -125,6 +133,7 @@ export async function run(): Promise<boolean> {
       await sleep(100);
     }
     const deployMs = performance.now() - t0;
+    console.log(`phase 2: ${NODES} nodes Ready in ${f(nodesMs / 1000)} s; Deployment of ${REPLICAS}: ${available} available in ${f(deployMs / 1000)} s`);
     const mem = memOf(server.pid);
 
     // Phase 3: up to TOTAL pods on the same nodes, for the control plane's memory at that size.
@@ -135,6 +144,8 @@ export async function run(): Promise<boolean> {
       if (obj?.spec?.nodeName && obj.metadata.name.startsWith('q-')) bound3.add(obj.metadata.name);
     });
     const t3 = performance.now();
+    const serverCpu3 = cpuTicksOf(server.pid);
+    const simCpu3 = cpuTicksOf(sim.pid);
     const created3 = await closedLoop({
       concurrency: 64, durationMs: 600_000, maxOps: more,
       op: (i) => request(agent, 'POST', `${server.url}/api/v1/namespaces/sched/pods`, podJson(`q-${String(i).padStart(5, '0')}`)),
@@ -144,17 +155,22 @@ export async function run(): Promise<boolean> {
     while (bound3.size < more && performance.now() < deadline3) await sleep(100);
     stopWatch3();
     const phase3Ms = performance.now() - t3;
+    const serverCpu3S = (cpuTicksOf(server.pid) - serverCpu3) / CLOCK_TICKS_PER_S;
+    const simCpu3S = (cpuTicksOf(sim.pid) - simCpu3) / CLOCK_TICKS_PER_S;
     await sleep(2000);
     const mem3 = memOf(server.pid);
 
     printTable(`sched — berth server + berth sim (${NODES} nodes) in two processes, SQLite`, ['measure', 'Berth', 'peer / anchor'], [
       [`${PODS} pending pods bound, steady rate (middle 80 %), pods/s`, f(steady, 0), 'kube-scheduler ≈ 100–300; Nomad 1,500–3,750 (published)'],
       ['  first to last bind, pods/s (nodes still registering at the start)', f(whole, 0), ''],
+      [`  server CPU from sim start to ${PODS} bound (per 1,000 pods)`, `${f(serverCpuS)} s (${f(serverCpuS / PODS * 1000, 2)} s)`, ''],
+      [`  sim CPU, registration + Running of ${PODS} pods`, `${f(simCpuS)} s`, ''],
       ['pod creation over HTTP (64 clients), pods/s', f(createRate, 0), 'API SLO: p99 ≤ 1 s'],
       [`${NODES} nodes registered and Ready`, `${f(nodesMs / 1000)} s`, ''],
       [`Deployment of ${REPLICAS}: apply → available`, `${f(deployMs / 1000)} s (${available} available)`, ''],
       [`server RSS with ${PODS + REPLICAS} pods`, `${f(mem.rssMb, 0)} MB`, ''],
       [`${more} more pods created and bound (${bound3.size} bound)`, `${f(phase3Ms / 1000)} s`, ''],
+      [`  server / sim CPU for them (server per 1,000 pods)`, `${f(serverCpu3S)} / ${f(simCpu3S)} s (${f(serverCpu3S / Math.max(1, more) * 1000, 2)} s)`, ''],
       [`server RSS (peak) at ${NODES} nodes and ${PODS + REPLICAS + more} pods`, `${f(mem3.rssMb, 0)} MB (${f(mem3.hwmMb, 0)} MB)`, 'k3s all-in-one idle, no pods (VISION.md): 500–1,600 MB'],
     ], [`target: ≥ ${TARGET_PODS_PER_S} pods/s scheduling (steady rate)`]);
     return steady >= TARGET_PODS_PER_S && available >= REPLICAS;
