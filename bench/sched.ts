@@ -159,6 +159,7 @@ export async function run(): Promise<boolean> {
     const simCpu3S = (cpuTicksOf(sim.pid) - simCpu3) / CLOCK_TICKS_PER_S;
     await sleep(2000);
     const mem3 = memOf(server.pid);
+    const simMem3 = memOf(sim.pid);
 
     printTable(`sched — berth server + berth sim (${NODES} nodes) in two processes, SQLite`, ['measure', 'Berth', 'peer / anchor'], [
       [`${PODS} pending pods bound, steady rate (middle 80 %), pods/s`, f(steady, 0), 'kube-scheduler ≈ 100–300; Nomad 1,500–3,750 (published)'],
@@ -172,6 +173,7 @@ export async function run(): Promise<boolean> {
       [`${more} more pods created and bound (${bound3.size} bound)`, `${f(phase3Ms / 1000)} s`, ''],
       [`  server / sim CPU for them (server per 1,000 pods)`, `${f(serverCpu3S)} / ${f(simCpu3S)} s (${f(serverCpu3S / Math.max(1, more) * 1000, 2)} s)`, ''],
       [`server RSS (peak) at ${NODES} nodes and ${PODS + REPLICAS + more} pods`, `${f(mem3.rssMb, 0)} MB (${f(mem3.hwmMb, 0)} MB)`, 'k3s all-in-one idle, no pods (VISION.md): 500–1,600 MB'],
+      ['  sim RSS (peak) then', `${f(simMem3.rssMb, 0)} MB (${f(simMem3.hwmMb, 0)} MB)`, ''],
     ], [`target: ≥ ${TARGET_PODS_PER_S} pods/s scheduling (steady rate)`]);
     return steady >= TARGET_PODS_PER_S && available >= REPLICAS;
   } finally {
