@@ -291,6 +291,17 @@ describe('dryRun on every write path', () => {
   });
 });
 
+describe('methods a route does not have', () => {
+  it('PUT or PATCH on a collection and POST on an object are 405s', async () => {
+    for (const [method, path] of [['PUT', '/api/v1/namespaces/default/configmaps?limit=9223372036854775807'], ['PATCH', '/api/v1/namespaces/default/configmaps'], ['PUT', '/api/v1/nodes'], ['POST', '/api/v1/namespaces/default/configmaps/deep']]) {
+      const r = await api.request(method, path, { body: CM('x'), headers: method === 'PATCH' ? { 'content-type': PATCH_TYPES.merge } : {} });
+      assertStatus(r, 405, 'MethodNotAllowed');
+      assert.equal(r.json.message, 'the server does not allow this method on the requested resource');
+    }
+    assert.equal(api.logs.filter((l) => l.includes('internal error')).length, 0);
+  });
+});
+
 describe('PersistentVolume and PersistentVolumeClaim names', () => {
   it('must be DNS subdomains: 422, nothing stored', async () => {
     const pv = (name: string) => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/x' } } });
@@ -302,6 +313,14 @@ describe('PersistentVolume and PersistentVolumeClaim names', () => {
     assert.equal((await api.request('GET', '/api/v1/persistentvolumes')).json.items.length, 0);
     assert.equal((await api.request('GET', '/api/v1/persistentvolumeclaims')).json.items.length, 0);
     assert.equal((await api.request('POST', '/api/v1/persistentvolumes', { body: pv('pv-1.a') })).status, 201);
+  });
+  it('no name is so long its object could not be addressed by URL (core Events check no name format)', async () => {
+    const ev = (name: string) => ({ apiVersion: 'v1', kind: 'Event', metadata: { name }, involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, reason: 'R', message: 'm' });
+    const r = await api.request('POST', '/api/v1/namespaces/default/events', { body: ev('x'.repeat(70_000)) });
+    assertStatus(r, 400, 'BadRequest');
+    assert.match(r.json.message, /may not be longer than 4096 bytes/);
+    assert.equal((await api.request('POST', '/api/v1/namespaces/default/events', { body: ev('y'.repeat(4096)) })).status, 201);
+    assert.equal((await api.request('GET', `/api/v1/namespaces/default/events/${'y'.repeat(4096)}`)).status, 200);
   });
   it('any kind\'s name is one path segment (core Events check no name format)', async () => {
     const ev = (name: string) => ({ apiVersion: 'v1', kind: 'Event', metadata: { name }, involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, reason: 'R', message: 'm' });

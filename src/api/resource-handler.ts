@@ -34,8 +34,10 @@ export async function serveResource(opts: ResourceHandlerOptions, r: ApiRequest 
   const { info, req } = r;
   const store = storeFor(opts.registry, info);
   const ctx: HandlerContext = { req, res, query: r.target.query, info, store, registry: opts.registry, bookmarkIntervalMs: opts.bookmarkIntervalMs };
-  if (!info.subresource && !verbsOf(store.type.info).includes(info.verb)) {
-    // What go-restful answers for a route the resource does not install.
+  // What go-restful answers for a route the resource does not install: a verb it does not serve,
+  // PUT or PATCH on a collection, POST on an object.
+  const itemOnly = info.verb === 'update' || info.verb === 'patch';
+  if ((!info.subresource && !verbsOf(store.type.info).includes(info.verb)) || (itemOnly && !info.name) || (info.verb === 'create' && info.name && !info.subresource)) {
     throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
   }
   if (info.subresource && info.subresource !== 'status') {

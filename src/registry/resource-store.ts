@@ -37,6 +37,14 @@ export interface ListResult {
   remainingItemCount?: number;
 }
 
+/**
+ * The longest name any object may have. Most kinds' name rules allow 253 or 63 bytes; core/v1
+ * Events check none (as in Kubernetes). This cap keeps every stored object addressable: even
+ * percent-encoded (3 bytes per byte) its URL fits the API server's 32 KiB header limit, which
+ * Kubernetes' 1 MiB one does not need.
+ */
+export const MAX_NAME_BYTES = 4096;
+
 /** Rows one backend read of a limited list returns at most. */
 const MAX_CHUNK = 10_000;
 
@@ -92,8 +100,10 @@ export class ResourceStore {
    * as the generic store's key function insists (NamespaceKeyFunc: "Name parameter invalid").
    */
   key(namespace: string | undefined, name: string): string {
+    if (typeof name !== 'string' || !name) throw errors.badRequest('Name parameter required.');
     const problems = isValidPathSegmentName(name);
-    if (!name || problems.length) throw errors.badRequest(name ? `Name parameter invalid: ${JSON.stringify(name)}: ${problems.join(';')}` : 'Name parameter required.');
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES) problems.push(`may not be longer than ${MAX_NAME_BYTES} bytes`);
+    if (problems.length) throw errors.badRequest(`Name parameter invalid: ${JSON.stringify(name.length > 256 ? `${name.slice(0, 256)}…` : name)}: ${problems.join(';')}`);
     return storageKey(this.group, this.plural, this.type.info.namespaced ? namespace : undefined, name);
   }
 
