@@ -6,6 +6,7 @@
  *   (b) one connection: 256 MiB into the sink (MB/s), 64 MiB echoed back (MB/s each way);
  *   (c) the same through the agent server as kubectl 1.32 reaches it (the websocket tunnel, SPDY
  *       inside): a new forwarded connection with a 1-byte round trip, and 64 MiB echoed.
+ * Throughputs are the median of ROUNDS runs after a warm-up (one run swings with the JIT and load).
  * Peer: (a) and (b) to the same servers in another child on the host's own loopback, with
  * net.connect: the floor of any dialer.
  * Needs root (ip netns). Everything it makes is removed (namespace, servers, temp dir).
@@ -20,7 +21,7 @@ import { startAgentServer, type AgentServer } from '../src/agent/streams/agent-s
 import { fakeResolver } from '../src/agent/streams/fake-resolver.fixture.ts';
 import { dialPod } from '../src/agent/streams/pod-dialer.ts';
 import { connectPortForward, roundTrip } from '../src/agent/streams/portforward-client.fixture.ts';
-import { f, pct, printTable, sortNum } from './lib/stats.ts';
+import { f, median, pct, printTable, sortNum } from './lib/stats.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const N = QUICK ? 30 : 200;
@@ -29,6 +30,7 @@ const ECHO_BYTES = (QUICK ? 8 : 64) << 20;
 const NETNS = `berth-bench-pf-${process.pid}`;
 const ECHO_PORT = 7101;
 const SINK_PORT = 7102;
+const ROUNDS = 3;
 
 /** Echo and sink on the ports in argv (0: any free one); prints `ready ECHO SINK`. */
 const SERVERS = `
@@ -85,13 +87,20 @@ async function burst(dial: Dial, count: number): Promise<number> {
   return performance.now() - t0;
 }
 
-/** MB/s into the sink, and of an echo (bytes each way over the time of the whole exchange). */
+/** MB/s into the sink, and of an echo (bytes each way over the time of the whole exchange): medians. */
 async function throughput(dial: Dial): Promise<{ sink: number; echo: number }> {
-  const s = await exchange(await dial(SINK_PORT), SINK_BYTES, true);
-  if (Number(s.reply.toString()) !== SINK_BYTES) throw new Error(`sink counted ${s.reply.toString()} bytes`);
-  const e = await exchange(await dial(ECHO_PORT), ECHO_BYTES, false);
-  if (e.reply.length !== ECHO_BYTES) throw new Error(`echo gave ${e.reply.length} bytes`);
-  return { sink: SINK_BYTES / 1e6 / (s.ms / 1000), echo: ECHO_BYTES / 1e6 / (e.ms / 1000) };
+  const sink: number[] = [];
+  const echo: number[] = [];
+  for (let i = 0; i <= ROUNDS; i++) {
+    const s = await exchange(await dial(SINK_PORT), SINK_BYTES, true);
+    if (Number(s.reply.toString()) !== SINK_BYTES) throw new Error(`sink counted ${s.reply.toString()} bytes`);
+    const e = await exchange(await dial(ECHO_PORT), ECHO_BYTES, false);
+    if (e.reply.length !== ECHO_BYTES) throw new Error(`echo gave ${e.reply.length} bytes`);
+    if (i === 0) continue; // the warm-up
+    sink.push(SINK_BYTES / 1e6 / (s.ms / 1000));
+    echo.push(ECHO_BYTES / 1e6 / (e.ms / 1000));
+  }
+  return { sink: median(sink), echo: median(echo) };
 }
 
 export async function run(): Promise<boolean> {
@@ -125,10 +134,14 @@ export async function run(): Promise<boolean> {
         return sortNum(out);
       },
       async echo(): Promise<number> {
-        const t0 = performance.now();
-        const { reply } = await roundTrip(client.forward(ECHO_PORT), Buffer.alloc(ECHO_BYTES));
-        if (reply.length !== ECHO_BYTES) throw new Error(`tunnel echo gave ${reply.length} bytes`);
-        return ECHO_BYTES / 1e6 / ((performance.now() - t0) / 1000);
+        const rates: number[] = [];
+        for (let i = 0; i <= ROUNDS; i++) {
+          const t0 = performance.now();
+          const { reply } = await roundTrip(client.forward(ECHO_PORT), Buffer.alloc(ECHO_BYTES));
+          if (reply.length !== ECHO_BYTES) throw new Error(`tunnel echo gave ${reply.length} bytes`);
+          if (i > 0) rates.push(ECHO_BYTES / 1e6 / ((performance.now() - t0) / 1000)); // after a warm-up
+        }
+        return median(rates);
       },
     };
 
@@ -152,14 +165,14 @@ export async function run(): Promise<boolean> {
         ['dial + 1-byte echo + close, p50 (ms)', f(pct(podLat, 50), 2), f(pct(hostLat, 50), 2)],
         ['dial + 1-byte echo + close, p99 (ms)', f(pct(podLat, 99), 2), f(pct(hostLat, 99), 2)],
         ['20 at once, all done (ms)', f(podBurst, 1), f(hostBurst, 1)],
-        [`${SINK_BYTES >> 20} MiB into a sink (MB/s)`, f(podTp.sink, 0), f(hostTp.sink, 0)],
-        [`${ECHO_BYTES >> 20} MiB echoed (MB/s each way)`, f(podTp.echo, 0), f(hostTp.echo, 0)],
+        [`${SINK_BYTES >> 20} MiB into a sink (MB/s, median of ${ROUNDS})`, f(podTp.sink, 0), f(hostTp.sink, 0)],
+        [`${ECHO_BYTES >> 20} MiB echoed (MB/s each way, median of ${ROUNDS})`, f(podTp.echo, 0), f(hostTp.echo, 0)],
       ]);
     printTable('port-forward — through the agent server (websocket tunnel + SPDY, as kubectl 1.32)',
       ['measure', 'p50', 'p99'],
       [
         ['new forwarded connection + 1-byte echo (ms)', f(pct(tunLat, 50), 2), f(pct(tunLat, 99), 2)],
-        [`${ECHO_BYTES >> 20} MiB echoed (MB/s each way)`, f(tunEcho, 0), ''],
+        [`${ECHO_BYTES >> 20} MiB echoed (MB/s each way, median of ${ROUNDS})`, f(tunEcho, 0), ''],
       ]);
     return true;
   } finally {

@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   runc: () => import('./runc-startup.ts'),
   'runc-pods': () => import('./runc-pods.ts'),
   pull: () => import('./pull.ts'),
+  'port-forward': () => import('./port-forward.ts'),
   fuzz: () => import('./fuzz.ts'),
 };
 

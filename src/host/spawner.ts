@@ -122,12 +122,12 @@ class Spawner {
     }
   }
 
-  /** Neither the helper nor its pipes keep the agent's process alive while nothing is pending. */
+  /** Neither the helper nor its pipes and IPC channel keep the agent's process alive while nothing is pending. */
   private idle(): void {
     const c = this.child;
     if (!c) return;
     const on = this.pending.size > this.watched.size;
-    for (const h of [c, c.stdin, c.stdout, c.channel] as { ref?(): void; unref?(): void }[]) {
+    for (const h of [c, c.stdin, c.stdout, c.channel].filter(Boolean) as { ref?(): void; unref?(): void }[]) {
       if (on) h.ref?.(); else h.unref?.();
     }
   }
