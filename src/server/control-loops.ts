@@ -15,6 +15,7 @@
 import { hostname } from 'node:os';
 import type { Client } from '../client/client.ts';
 import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
+import { InformerFactory } from '../client/informer-factory.ts';
 import { LeaderElector } from '../client/leader-election.ts';
 import type { ControllerSettings } from '../controllers/controller-descriptor.ts';
 import { CONTROLLER_DESCRIPTORS } from '../controllers/descriptors.ts';
@@ -53,9 +54,12 @@ export async function startControlLoops(client: Client, log: Logger, opts: Contr
     log.info('leading: starting controllers and scheduler');
     // One recorder for the manager, as client-go has one broadcaster: its controllers share the aggregation.
     const recorder = new EventRecorder({ sink: clientEventSink(client), source: { component: 'kube-controller-manager' }, log });
-    const running = await startControllers(CONTROLLER_DESCRIPTORS, { ...ctx, recorder });
-    const controllers: Stoppable = { async stop() { await running.stop(); await recorder.close(); } };
-    return [controllers, await startScheduler(client, log.child({ component: 'scheduler' }))];
+    // One informer factory for the controllers and the scheduler: the leader keeps one pod cache, not two.
+    const factory = new InformerFactory(client, { log });
+    const running = await startControllers(CONTROLLER_DESCRIPTORS, { ...ctx, recorder, factory });
+    const scheduler = await startScheduler(client, log.child({ component: 'scheduler' }), { factory });
+    const controllers: Stoppable = { async stop() { await running.stop(); await recorder.close(); factory.stop(); } };
+    return [scheduler, controllers];
   };
   const stopAll = async () => {
     const s = starting;
