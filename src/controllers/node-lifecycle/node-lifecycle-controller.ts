@@ -10,7 +10,7 @@
 import type { KubeObject } from '../../apis/object.ts';
 import { R, type Client } from '../../client/client.ts';
 import { enqueueHandlers, runController, type RunningController } from '../../client/controller.ts';
-import type { ObjectKey, Reconciler } from '../../client/controller-types.ts';
+import type { Informer, ObjectKey, Reconciler } from '../../client/controller-types.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
@@ -49,6 +49,8 @@ export function readinessTaints(ready: string | undefined, current: Taint[], now
   return kept;
 }
 
+const NODE_NAME_INDEX = 'spec.nodeName';
+
 /** The node lifecycle reconciler (keys are node names); see the file comment. */
 export class NodeLifecycleController implements Reconciler {
   readonly name = 'node-lifecycle';
@@ -56,14 +58,24 @@ export class NodeLifecycleController implements Reconciler {
   private readonly clock: Clock;
   private readonly graceMs: number;
   private readonly events: ControllerEvents;
+  // Reads come from the informers' caches: every pod event wakes its node's key, and a GET per wake
+  // (and a LIST of the node's pods, which decodes every pod in SQLite) cost most of the server's CPU
+  // when many nodes went NotReady under load.
+  private readonly nodes: Informer;
+  private readonly leases: Informer;
+  private readonly pods: Informer;
 
   constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: NodeLifecycleOptions = {}) {
     this.clock = opts.clock ?? realClock;
     this.graceMs = (opts.gracePeriodSeconds ?? 20) * 1000;
     this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
-    factory.forResource(R.nodes).addHandlers(enqueueHandlers(this.queue));
-    factory.forResource(R.leases, { namespace: NODE_LEASE_NAMESPACE }).addHandlers(enqueueHandlers(this.queue, (l) => l.metadata.name));
-    factory.forResource(R.pods).addHandlers(enqueueHandlers(this.queue, (p) => p.spec?.nodeName || undefined));
+    this.nodes = factory.forResource(R.nodes);
+    this.leases = factory.forResource(R.leases, { namespace: NODE_LEASE_NAMESPACE });
+    this.pods = factory.forResource(R.pods);
+    this.pods.addIndex(NODE_NAME_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
+    this.nodes.addHandlers(enqueueHandlers(this.queue));
+    this.leases.addHandlers(enqueueHandlers(this.queue, (l) => l.metadata.name));
+    this.pods.addHandlers(enqueueHandlers(this.queue, (p) => p.spec?.nodeName || undefined));
   }
 
   /** Starts `workers` reconcile loops. */
@@ -72,21 +84,12 @@ export class NodeLifecycleController implements Reconciler {
   }
 
   async reconcile(key: ObjectKey): Promise<void> {
-    let node: KubeObject;
-    try {
-      node = await this.client.get(R.nodes, undefined, key);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    // A write on a stale copy fails with a 409 and the key is retried with the newer one.
+    let node = this.nodes.get(key);
+    if (!node) return;
     const now = this.clock.now();
     const t = rfc3339(now);
-    let lease: KubeObject | undefined;
-    try {
-      lease = await this.client.get(R.leases, NODE_LEASE_NAMESPACE, key);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const lease = this.leases.get(`${NODE_LEASE_NAMESPACE}/${key}`);
     const conds: Cond[] = node.status?.conditions ?? [];
     const ready = conds.find((c) => c.type === 'Ready');
     const beats = [lease?.spec?.renewTime, ready?.lastHeartbeatTime, node.metadata.creationTimestamp].map((x) => (x ? Date.parse(x) : NaN)).filter((x) => !Number.isNaN(x));
@@ -115,9 +118,8 @@ export class NodeLifecycleController implements Reconciler {
     const taints: Taint[] = node.spec?.taints ?? [];
     if (!taints.some((t) => t.effect === 'NoExecute')) return;
     const nodeName = node.metadata.name!;
-    const { items } = await this.client.list(R.pods, undefined, { fieldSelector: `spec.nodeName=${nodeName}` });
     let soonest: number | undefined;
-    for (const pod of items) {
+    for (const pod of this.pods.byIndex(NODE_NAME_INDEX, nodeName)) {
       if (pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
       const d = evictionDecision(taints, pod.spec?.tolerations, now);
       if (d.action === 'keep') continue;
