@@ -358,6 +358,12 @@ describe('image service against a loopback registry', () => {
       const secret = JSON.stringify({ auths: { [`http://${proxy.host}`]: { username: 'alice', password: 's3cret' } } });
       const info = await (await newService()).pull(ref, { pullSecrets: [secret] });
       assert.equal(info.layerDirs.length, 2);
+      // At once on one node: a pull without the secret does not ride on the one with it.
+      const svc = await newService();
+      const [withSecret, without] = await Promise.allSettled([svc.pull(ref, { pullSecrets: [secret] }), svc.pull(ref)]);
+      assert.equal(withSecret.status, 'fulfilled');
+      assert.equal(without.status, 'rejected');
+      assert.match(String((without as PromiseRejectedResult).reason), /authentication required/);
     } finally {
       await proxy.stop();
     }

@@ -2,6 +2,7 @@
  * The node agent's image service: pulls from registries into the {@link ImageStore}, applies
  * pull policies, lists/removes images, imports archives and garbage-collects.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { importArchiveInto, type ArchiveOptions } from './image-archive.ts';
 import { buildImageRecord } from './image-record.ts';
@@ -88,11 +89,13 @@ export class ImageService {
 
   /**
    * Pulls an image (by tag or digest) and unpacks its layers. Concurrent pulls of the same
-   * reference share one download. Errors carry the registry's message.
+   * reference with the same pull secrets share one download — never across secrets: a pull
+   * without the credentials another pod has must not succeed on that pod's (the kubelet checks
+   * every pod's own). Errors carry the registry's message.
    */
   pull(ref: string, opts: PullOptions = {}): Promise<ImageInfo> {
     const r = this.parse(ref);
-    const key = formatReference(r);
+    const key = `${formatReference(r)} ${createHash('sha256').update(JSON.stringify(opts.pullSecrets ?? [])).digest('hex')}`;
     let p = this.inflight.get(key);
     if (!p) {
       p = this.doPull(r, opts).finally(() => this.inflight.delete(key));
