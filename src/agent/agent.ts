@@ -24,7 +24,7 @@ import { registerAgentNode } from './node/agent-node.ts';
 import { hostIPv4 } from './node/node-info.ts';
 import type { NodeRegistration } from './node/node-registration.ts';
 import type { BackoffOptions } from './pod/backoff.ts';
-import { EventRecorder } from './pod/events.ts';
+import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { runtimeHandlers, type DriverSettings } from './runtime/drivers.ts';
 import { NodeRuntime } from './runtime/node-runtime.ts';
@@ -97,9 +97,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const imageGc = startImageGc({ images, dir: join(dataDir, 'images'), log, inUse: () => workers.images() });
   const server = await startAgentServer({ host: opts.listen.host, port: opts.listen.port, resolver: new WorkerStreamResolver(workers) });
   const hostIP = hostIPv4();
+  const recorder = podEventRecorder(client, nodeName, log);
   const deps = buildWorkerDeps({
     client, nodeName, hostIP, dataDir, network, log, runtime, images,
-    recorder: podEventRecorder(client, nodeName, log), backoff: opts.backoff, clusterDNS: opts.clusterDNS,
+    recorder, backoff: opts.backoff, clusterDNS: opts.clusterDNS,
   });
   const newWorker = (pod: KubeObject) => new PodWorker(pod, deps);
 
@@ -124,6 +125,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await proxy?.stop({ cleanup: true }).catch((err) => log.warn('service proxy cleanup failed', { error: String(err) }));
       informers.stop();
       await server.close();
+      await recorder.close();
     },
     async terminateAll() {
       for (const w of workers) w.remove();
@@ -132,14 +134,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
 }
 
-/** The agent's pod events (Created, Started, BackOff, Unhealthy, …), written through the client. */
+/** The agent's pod events (Created, Started, BackOff, Unhealthy, …), from the kubelet on this node. */
 function podEventRecorder(client: Client, nodeName: string, log: Logger): EventRecorder {
-  return new EventRecorder({
-    node: nodeName,
-    sink: {
-      create: (ns, ev) => client.create(R.events, ns, ev),
-      patch: (ns, name, p) => client.patch(R.events, ns, name, 'merge', p),
-    },
-    onError: (err) => log.debug('event write failed', { error: String(err) }),
-  });
+  return new EventRecorder({ sink: clientEventSink(client), source: { component: 'kubelet', host: nodeName }, log });
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
-import { EventRecorder } from '../pod/events.ts';
+import { EventRecorder } from '../../client/event-recorder.ts';
 import type { ImageInfo } from '../images/image-service.ts';
 import { PodImagePuller, type ImageSource } from './image-pull.ts';
 
@@ -14,7 +14,7 @@ const image = { id: 'sha256:abc', size: 1234 } as ImageInfo;
 function setup(source: Partial<ImageSource>) {
   const events: { reason: string; message: string; type: string }[] = [];
   const recorder = new EventRecorder({
-    node: 'n',
+    source: { component: 'kubelet', host: 'n' },
     sink: { create: async (_ns, ev) => { events.push({ reason: ev.reason, message: ev.message, type: ev.type }); return ev; }, patch: async () => ({}) as KubeObject },
   });
   const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'reg' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from('{"auths":{"example.test":{"auth":"YTpi"}}}').toString('base64') } };

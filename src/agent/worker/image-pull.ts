@@ -13,8 +13,8 @@ import type { KubeObject } from '../../apis/object.ts';
 import type { ImageInfo, PullPolicy } from '../images/image-service.ts';
 import type { PullSecret } from '../images/registry-auth.ts';
 import { secretBytes, type ObjectLookup } from '../pod/lookup.ts';
-import type { EventRecorder } from '../pod/events.ts';
-import { containerFieldPath } from '../pod/events.ts';
+import type { EventRecorder } from '../../client/event-recorder.ts';
+import { containerFieldPath } from '../pod/container-field-path.ts';
 
 /** The part of the ImageService a worker uses. */
 export interface ImageSource {

@@ -5,7 +5,8 @@
  */
 import type { KubeObject } from '../../apis/object.ts';
 import { ContainerProbes } from '../pod/probe-worker.ts';
-import { containerFieldPath, type EventRecorder } from '../pod/events.ts';
+import type { EventRecorder } from '../../client/event-recorder.ts';
+import { containerFieldPath } from '../pod/container-field-path.ts';
 import { execCapture } from './exec-capture.ts';
 import type { Instance } from './instance.ts';
 

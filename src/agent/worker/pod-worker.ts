@@ -17,7 +17,7 @@ import type { ContainerHandle, RuntimeDriver } from '../runtime/driver.ts';
 import { prepareVolumes, cleanupVolumes, type PreparedVolumes } from '../pod/volumes.ts';
 import { computePodStatus, statusEqual, Reasons } from '../pod/pod-status.ts';
 import { formatDelay } from '../pod/backoff.ts';
-import { containerFieldPath } from '../pod/events.ts';
+import { containerFieldPath } from '../pod/container-field-path.ts';
 import { containerLogPath } from '../streams/log-file.ts';
 import { SandboxNetworkError, type SandboxInfo } from './container-spec.ts';
 import { prepareContainer } from './container-start.ts';

@@ -9,7 +9,7 @@ import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../util/log.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
 import { CrashLoopBackoff, type BackoffOptions } from '../pod/backoff.ts';
-import type { EventRecorder } from '../pod/events.ts';
+import type { EventRecorder } from '../../client/event-recorder.ts';
 import type { ObjectLookup } from '../pod/lookup.ts';
 import type { NodeAllocatable } from '../pod/field-ref.ts';
 import { PodImagePuller, type ImageSource } from './image-pull.ts';
