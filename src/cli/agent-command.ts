@@ -7,9 +7,10 @@ import { hostname } from 'node:os';
 import { createLogger } from '../util/log.ts';
 import { handleStopSignals } from './stop-signals.ts';
 import { defaultDataDir, parseListen } from './defaults.ts';
+import { addRuntimeOptions, driverSettings } from './runtime-flags.ts';
 
 export function agentCommand(): Command {
-  return new Command('agent')
+  const cmd = new Command('agent')
     .description('run a node agent that joins an existing Berth API server')
     .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server')
     .option('--node-name <name>', 'name of this node (default: the host name)')
@@ -18,12 +19,12 @@ export function agentCommand(): Command {
     .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.42.0.0/16')
     .option('--pod-cidr <cidr>', "this node's pod addresses (inside --cluster-cidr)", '10.42.0.0/24')
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
-    .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine)", 'berth0')
-    .option('--default-runtime-class <name>', 'RuntimeClass for pods that name none (process | runc)', 'process')
-    .option('--runc <path>', 'the runc binary of the runc runtime (default: runc in PATH)')
+    .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine)", 'berth0');
+  addRuntimeOptions(cmd);
+  return cmd
     .option('--default-registry <host>', 'registry for short image names such as busybox:1.36', 'docker.io')
     .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP (loopback ones always are)')
-    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; defaultRuntimeClass: string; runc?: string; defaultRegistry: string; insecureRegistry?: string[] }) => {
+    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; defaultRuntimeClass: string; defaultRegistry: string; insecureRegistry?: string[] }) => {
       const log = createLogger();
       const signals = handleStopSignals(log, 'stopping (pods keep running; they are re-adopted on the next start)');
       try {
@@ -36,7 +37,7 @@ export function agentCommand(): Command {
           client, nodeName, dataDir: o.dataDir, log, listen,
           podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge,
           defaultRuntimeClass: o.defaultRuntimeClass,
-          drivers: { runc: { binary: o.runc } }, images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
+          drivers: driverSettings(o), images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
           progress: (s) => log.info(s),
         });
         process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);

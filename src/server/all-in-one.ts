@@ -36,8 +36,8 @@ export interface AllInOneOptions {
   progress: (step: string) => void;
   /** Restart back-off base for crashing containers (tests shorten it). */
   backoffBaseMs?: number;
-  /** The agent's runc binary (false: no runc runtime) and image registries. */
-  runcPath?: string | false;
+  /** Settings per runtime driver (false: run this node without that driver), and image registries. */
+  drivers?: AgentOptions['drivers'];
   images?: AgentOptions['images'];
 }
 
@@ -63,7 +63,7 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
       listen: { host: '127.0.0.1', port: 0 }, defaultRuntimeClass: opts.defaultRuntimeClass,
       clusterDNS: [dnsServiceIP(opts.serviceCidr)],
       backoff: opts.backoffBaseMs ? { baseMs: opts.backoffBaseMs } : undefined,
-      drivers: { runc: opts.runcPath === false ? false : { binary: opts.runcPath } }, images: opts.images,
+      drivers: opts.drivers, images: opts.images,
       progress: opts.progress,
     });
   } catch (err) {

@@ -38,6 +38,11 @@ export interface RuntimeRegistration {
    * stops the agent instead.
    */
   readonly optional: boolean;
+  /**
+   * The command-line flag naming the driver's program (`runc` → `berth up|agent --runc PATH`), for
+   * drivers that run one; it fills DriverSettings.binary.
+   */
+  readonly binaryFlag?: string;
   /** Builds the driver; throws when the host lacks what it needs. */
   create(ctx: DriverContext): RuntimeDriver;
 }
@@ -47,6 +52,9 @@ export const RUNTIMES: readonly RuntimeRegistration[] = [
   processRuntime,
   runcRuntime,
 ];
+
+/** The handler of the default RuntimeClass (pods that name none). */
+export const DEFAULT_RUNTIME_HANDLER = RUNTIMES[0].handler;
 
 /** The handlers of the catalog (the RuntimeClasses a node offers). */
 export function runtimeHandlers(registry: readonly RuntimeRegistration[] = RUNTIMES): string[] {

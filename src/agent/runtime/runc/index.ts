@@ -11,6 +11,7 @@ export { allCgroupRoots, removeEmptyCgroupPath } from './runc-cgroups.ts';
 export const runcRuntime: RuntimeRegistration = {
   handler: 'runc',
   optional: true,
+  binaryFlag: 'runc',
   // Containers (= OCI bundles) in <stateDir>/containers, runc's own --root beside them (runc-root).
   create: (ctx) => new RuncDriver({ stateDir: join(ctx.stateDir, 'containers'), runcPath: ctx.settings.binary, images: ctx.images }),
 };
