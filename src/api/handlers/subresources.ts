@@ -1,7 +1,7 @@
 /**
  * Subresources other than status: scale (autoscaling/v1 Scale), pods/binding, pods/eviction,
- * namespaces/finalize, and the streaming ones (log, exec, attach, portforward, proxy) that answer 503
- * until a node agent serves them.
+ * namespaces/finalize, and the pod streams (log, exec, attach, portforward), which pod-streams.ts
+ * proxies to the node agent; `proxy` is not served yet (503).
  */
 import { errors } from '../../errors/index.ts';
 import type { KubeObject } from '../../apis/object.ts';
