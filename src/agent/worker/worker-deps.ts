@@ -48,15 +48,8 @@ export interface WorkerDeps {
   runtime: PodRuntime;
 }
 
-export interface WorkerDepsOptions {
-  client: Client;
-  nodeName: string;
-  hostIP: string;
-  dataDir: string;
-  network: PodNetworkLike;
-  recorder: EventRecorder;
-  log: Logger;
-  runtime: PodRuntime;
+/** What buildWorkerDeps is given: the shared parts as they are, and the settings it builds the rest from. */
+export interface WorkerDepsOptions extends Pick<WorkerDeps, 'client' | 'nodeName' | 'hostIP' | 'dataDir' | 'network' | 'recorder' | 'log' | 'runtime'> {
   clusterDNS?: string[];
   /** Crash-loop back-off; the image pull back-off scales with it (tests shrink both). */
   backoff?: BackoffOptions;
