@@ -5,12 +5,12 @@
  * every request as the anonymous user and allow it; ApiServerOptions replaces them.
  */
 import type { IncomingMessage } from 'node:http';
-import { ApiError } from '../errors/index.ts';
 import { ANONYMOUS, type Attributes, type Authorizer, type UserInfo } from '../auth/attributes.ts';
 import type { RequestInfo } from './request-info.ts';
 import type { RequestTarget } from './request-target.ts';
 
 export { ANONYMOUS };
+export { forbidden } from '../auth/forbidden.ts';
 export type { Authorizer, UserInfo };
 /** What an authorizer decides on (auth/attributes.ts: Kubernetes' authorizer.Attributes). */
 export type RequestAttributes = Attributes;
@@ -36,21 +36,4 @@ export function requestAttributes(method: string, target: RequestTarget, info: R
     namespace: info?.namespace ?? '',
     name: info?.name ?? '',
   };
-}
-
-/** The 403 of a refused request, worded as kube-apiserver's responsewriters.Forbidden. */
-export function forbidden(a: RequestAttributes, reason = ''): ApiError {
-  let msg: string;
-  if (!a.isResourceRequest) {
-    msg = `User "${a.user.name}" cannot ${a.verb} path "${a.path}"`;
-  } else {
-    const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-    msg = `User "${a.user.name}" cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup}"`;
-    msg += a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
-  }
-  if (reason) msg += `: ${reason}`;
-  const what = a.isResourceRequest ? `${a.resource}${a.apiGroup ? `.${a.apiGroup}` : ''}${a.name ? ` "${a.name}"` : ''}` : '';
-  return new ApiError('BERTH_FORBIDDEN', what ? `${what} is forbidden: ${msg}` : `forbidden: ${msg}`, {
-    name: a.name || undefined, group: a.apiGroup || undefined, kind: a.resource || undefined,
-  });
 }

@@ -33,7 +33,7 @@ function storeFor(registry: Registry, info: RequestInfo): ResourceStore {
 export async function serveResource(opts: ResourceHandlerOptions, r: ApiRequest & { info: RequestInfo }, res: ServerResponse): Promise<void> {
   const { info, req } = r;
   const store = storeFor(opts.registry, info);
-  const ctx: HandlerContext = { req, res, query: r.target.query, info, store, registry: opts.registry, bookmarkIntervalMs: opts.bookmarkIntervalMs };
+  const ctx: HandlerContext = { req, res, query: r.target.query, info, store, registry: opts.registry, user: r.user, bookmarkIntervalMs: opts.bookmarkIntervalMs };
   // What go-restful answers for a route the resource does not install: a verb it does not serve,
   // PUT or PATCH on a collection, POST on an object.
   const itemOnly = info.verb === 'update' || info.verb === 'patch';

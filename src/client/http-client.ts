@@ -13,6 +13,9 @@ import { errorFromResponse } from './errors.ts';
 import { JsonLineParser } from './json-lines.ts';
 import { loadKubeconfig, type ClusterConnection } from './kubeconfig-load.ts';
 import { PATCH_CONTENT_TYPES } from './patch-types.ts';
+import { resourcePath } from './resource-path.ts';
+
+export { resourcePath };
 
 /** Options beyond the connection. */
 export interface HttpClientOptions {
@@ -23,16 +26,6 @@ export interface HttpClientOptions {
 }
 
 interface Reply { status: number; body: string }
-
-/** Path of a collection or object: `/api/v1/namespaces/NS/pods[/NAME[/SUB]]`. */
-export function resourcePath(ref: ResourceRef, namespace: string | undefined, name?: string, subresource?: string): string {
-  let p = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
-  if (namespace) p += `/namespaces/${encodeURIComponent(namespace)}`;
-  p += `/${ref.resource}`;
-  if (name !== undefined) p += `/${encodeURIComponent(name)}`;
-  if (subresource) p += `/${subresource}`;
-  return p;
-}
 
 function query(params: Record<string, string | number | boolean | undefined>): string {
   const q = new URLSearchParams();

@@ -2,6 +2,10 @@
  * The in-process Client: straight onto the Registry's resource stores, no HTTP and no JSON round trip
  * beyond the store's own encoding. Errors are the API's `ApiError`s. Objects passed in are copied
  * before the store touches them, so callers keep theirs unchanged, as over HTTP.
+ *
+ * With an identity, a client is that user in-process exactly as over HTTP: every call is authorized
+ * by the API server's authorizer first (403 as the API words it) and writes carry the user to
+ * admission. Without one it is the API server itself (SYSTEM_USER), for Berth's own bootstrap work.
  */
 import type { KubeObject } from '../apis/object.ts';
 import { ApiError, errors } from '../errors/index.ts';
@@ -14,15 +18,43 @@ import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, Pa
 import { bindPod, checkTypeMeta, evictPod } from '../registry/pod-subresources.ts';
 import { patchObject } from '../registry/patch-object.ts';
 import { PATCH_CONTENT_TYPES } from './patch-types.ts';
+import type { Attributes, Authorizer, UserInfo } from '../auth/attributes.ts';
+import { forbidden } from '../auth/forbidden.ts';
+import { resourcePath } from './resource-path.ts';
 
 /** The delete options a Client accepts. */
 export type ClientDeleteOptions = Parameters<Client['delete']>[3];
 
 const POLICIES = ['Orphan', 'Background', 'Foreground'];
 
+/** Who an in-process client acts as, and the authorizer that decides for it. */
+export interface LocalIdentity {
+  user: UserInfo;
+  authorizer: Authorizer;
+}
+
 /** A Client over a Registry in the same process. */
 export class LocalClient implements Client {
-  constructor(readonly registry: Registry) {}
+  constructor(readonly registry: Registry, readonly identity?: LocalIdentity) {}
+
+  /** The same registry as another user. */
+  as(identity: LocalIdentity): LocalClient {
+    return new LocalClient(this.registry, identity);
+  }
+
+  /** Refuses what the identity's authorizer does not allow; a client without identity is the API server. */
+  private async authorize(verb: string, ref: ResourceRef, namespace: string | undefined, name = '', subresource = ''): Promise<void> {
+    if (!this.identity) return;
+    const a: Attributes = {
+      user: this.identity.user, verb, isResourceRequest: true, path: resourcePath(ref, namespace, name || undefined, subresource || undefined),
+      apiGroup: ref.group, apiVersion: ref.version, resource: ref.resource, subresource, namespace: namespace ?? '', name,
+    };
+    if (await this.identity.authorizer.authorize(a) !== 'allow') throw forbidden(a);
+  }
+
+  private get user(): UserInfo | undefined {
+    return this.identity?.user;
+  }
 
   /** The store serving `ref`; a 404 like the API's for an unknown resource or version. */
   private store(ref: ResourceRef): ResourceStore {
@@ -34,11 +66,14 @@ export class LocalClient implements Client {
   }
 
   async get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KubeObject> {
-    return this.store(ref).get(namespace, name);
+    const store = this.store(ref);
+    await this.authorize('get', ref, namespace, name);
+    return store.get(namespace, name);
   }
 
   async list(ref: ResourceRef, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {
     const store = this.store(ref);
+    await this.authorize('list', ref, namespace);
     const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
     const res = await store.list(namespace, { filter, limit: opts.limit, resourceVersion: opts.resourceVersion });
     return { items: res.items, resourceVersion: res.resourceVersion };
@@ -50,6 +85,7 @@ export class LocalClient implements Client {
    */
   async watch(ref: ResourceRef, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: ClientWatchEvent) => void): Promise<ClientWatch> {
     const store = this.store(ref);
+    await this.authorize('watch', ref, namespace);
     const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
     let finished = false;
     let resolveDone!: () => void;
@@ -89,12 +125,14 @@ export class LocalClient implements Client {
       const name = obj.metadata?.name;
       if (!name) throw errors.badRequest(`a name is required to create ${ref.resource}/${subresource}`);
       if (!(store.type.info.subresources ?? []).includes(subresource as never)) throw errors.notFound(store.group, `${store.plural}/${subresource}`, name);
-      if (store.plural === 'pods' && store.group === '' && subresource === 'binding') return bindPod(store, namespace, name, body);
-      if (store.plural === 'pods' && store.group === '' && subresource === 'eviction') return evictPod(store, namespace, name, body);
+      await this.authorize('create', ref, namespace, name, subresource);
+      if (store.plural === 'pods' && store.group === '' && subresource === 'binding') return bindPod(store, namespace, name, body, { user: this.user });
+      if (store.plural === 'pods' && store.group === '' && subresource === 'eviction') return evictPod(store, namespace, name, body, { user: this.user });
       throw errors.methodNotAllowed(`POST is not supported on ${ref.resource}/${subresource}`);
     }
+    await this.authorize('create', ref, namespace);
     checkTypeMeta(body, store.apiVersion, store.type.info.kind);
-    return store.create(namespace, body);
+    return store.create(namespace, body, { user: this.user });
   }
 
   async update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: 'status'): Promise<KubeObject> {
@@ -102,17 +140,19 @@ export class LocalClient implements Client {
     if (subresource && subresource !== 'status') throw errors.methodNotAllowed(`PUT is not supported on ${ref.resource}/${subresource}`);
     const name = obj.metadata?.name;
     if (!name) throw errors.badRequest('the object to update has no name');
+    await this.authorize('update', ref, namespace, name, subresource);
     const body = structuredClone(obj);
     checkTypeMeta(body, store.apiVersion, store.type.info.kind);
-    return store.update(namespace, name, body, { subresource });
+    return store.update(namespace, name, body, { subresource, user: this.user });
   }
 
   async patch(ref: ResourceRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: 'status'): Promise<KubeObject> {
     const store = this.store(ref);
     if (subresource && subresource !== 'status') throw errors.methodNotAllowed(`PATCH is not supported on ${ref.resource}/${subresource}`);
+    await this.authorize('patch', ref, namespace, name, subresource);
     return store.guaranteedUpdate(namespace, name,
       (current) => patchObject(current, PATCH_CONTENT_TYPES[type], patch, store.apiVersion, store.type.info.kind),
-      { subresource });
+      { subresource, user: this.user });
   }
 
   async delete(ref: ResourceRef, namespace: string | undefined, name: string, opts: ClientDeleteOptions = {}): Promise<void> {
@@ -121,7 +161,9 @@ export class LocalClient implements Client {
     if (policy !== undefined && !POLICIES.includes(policy)) {
       throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
     }
+    await this.authorize('delete', ref, namespace, name);
     const options: DeleteOptions = {
+      user: this.user,
       gracePeriodSeconds: opts?.gracePeriodSeconds,
       propagationPolicy: policy as DeleteOptions['propagationPolicy'],
       preconditions: opts?.preconditions ? { ...opts.preconditions } : undefined,

@@ -4,7 +4,7 @@
  */
 import type { KubeObject } from '../apis/object.ts';
 import { errors, type Status } from '../errors/index.ts';
-import type { ResourceStore } from './resource-store.ts';
+import type { ResourceStore, WriteOptions } from './resource-store.ts';
 import { deleteObject, type DeleteOptions } from './store-delete.ts';
 import { rfc3339 } from '../apis/time.ts';
 
@@ -28,7 +28,7 @@ export function checkTypeMeta(obj: KubeObject, apiVersion: string, kind: string)
  * POST pods/NAME/binding: sets spec.nodeName and the PodScheduled condition in one raw update;
  * 409 when the pod is deleting or already bound. Answers a 201 Success Status.
  */
-export async function bindPod(store: ResourceStore, namespace: string | undefined, name: string, binding: KubeObject, dryRun = false): Promise<KubeObject> {
+export async function bindPod(store: ResourceStore, namespace: string | undefined, name: string, binding: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
   if (typeof binding !== 'object' || binding === null) throw errors.badRequest('the request body must be a JSON object');
   checkTypeMeta(binding, 'v1', 'Binding');
   const node = binding.target?.name;
@@ -41,7 +41,7 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() });
     pod.status = { ...(pod.status ?? {}), conditions };
     return pod;
-  }, { subresource: 'raw', dryRun });
+  }, { ...opts, subresource: 'raw' });
   return successStatus(201);
 }
 

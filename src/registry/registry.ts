@@ -8,12 +8,14 @@ import { ApiError, errors } from '../errors/index.ts';
 import { ResourceStore } from './resource-store.ts';
 import type { ResourceType } from './types.ts';
 import { groupVersion } from '../apis/resources.ts';
+import { AdmissionChain } from './admission/admission.ts';
 
 /** Namespaces that may not be deleted (NamespaceLifecycle's immortalNamespaces). */
 export const IMMORTAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public'];
 
 export class Registry {
   private readonly byResource = new Map<string, ResourceStore>();
+  private admissionChain = new AdmissionChain();
   private readonly byKind = new Map<string, ResourceStore>();
 
   constructor(readonly backend: Backend, readonly types: ResourceType[]) {
@@ -42,6 +44,16 @@ export class Registry {
 
   all(): ResourceStore[] {
     return [...this.byResource.values()];
+  }
+
+  /** The admission plugins every write through this registry passes. */
+  get admission(): AdmissionChain {
+    return this.admissionChain;
+  }
+
+  set admission(chain: AdmissionChain) {
+    this.admissionChain = chain;
+    for (const s of this.byResource.values()) s.admission = chain;
   }
 
   private async checkNamespace(namespace: string): Promise<void> {

@@ -9,6 +9,8 @@ import { CompactedError, ConflictError, KeyExistsError, NotFoundError, FutureRev
 import type { KubeObject } from '../apis/object.ts';
 import { errors, ApiError } from '../errors/index.ts';
 import type { ResourceType } from './types.ts';
+import type { UserInfo } from '../auth/attributes.ts';
+import { AdmissionChain, SYSTEM_USER } from './admission/admission.ts';
 import { decodeObject, encodeObject, storageKey, storagePrefix } from './object-codec.ts';
 import { prepareCreate, prepareUpdate, type UpdateKind } from './prepare.ts';
 import { groupVersion } from '../apis/resources.ts';
@@ -20,6 +22,8 @@ import type { Reservation, StoreHooks } from './store-hooks.ts';
 export interface WriteOptions {
   /** `dryRun=All`: validate and return the result, store nothing. */
   dryRun?: boolean;
+  /** Who writes, for admission (default: Berth itself, SYSTEM_USER). */
+  user?: UserInfo;
 }
 
 export interface ListOptions {
@@ -89,6 +93,8 @@ export class ResourceStore {
   deleteGuard?: (namespace: string | undefined, name: string) => void;
   /** Allocation hooks (Services); see store-hooks.ts. */
   hooks?: StoreHooks;
+  /** Set by the Registry: the admission plugins every write passes (admission/admission.ts). */
+  admission = new AdmissionChain();
 
   constructor(readonly type: ResourceType, readonly backend: Backend) {
     this.group = type.info.group;
@@ -207,7 +213,10 @@ export class ResourceStore {
     for (let attempt = 0; ; attempt++) {
       const candidate = attempt === 0 ? obj : structuredClone(obj);
       if (generated) delete candidate.metadata.name;
+      const review = { operation: 'CREATE' as const, resource: this.type.info, subresource: '', namespace: namespace ?? '', user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun };
+      if (attempt === 0) await this.admission.admit({ ...review, name: candidate.metadata.name ?? '', object: candidate });
       const next = prepareCreate(this.type, candidate, namespace);
+      await this.admission.validate({ ...review, name: next.metadata.name!, object: next });
       const reservation = await this.hooks?.beforeCreate?.(next, !!opts.dryRun);
       if (opts.dryRun) return next;
       try {
@@ -277,8 +286,14 @@ export class ResourceStore {
     }
     next.metadata = next.metadata ?? {};
     next.metadata.name = name;
+    const review = {
+      operation: 'UPDATE' as const, resource: this.type.info, subresource: opts.subresource === 'raw' ? '' : (opts.subresource ?? ''),
+      namespace: namespace ?? '', name, oldObject: old, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun,
+    };
+    await this.admission.admit({ ...review, object: next });
     const prepared = prepareUpdate(this.type, next, old, opts.subresource);
     if (!prepared) return old;
+    await this.admission.validate({ ...review, object: prepared });
     const key = this.key(namespace, name);
     if (prepared.metadata.deletionTimestamp && !finalizersPending(prepared)) {
       // The last finalizer is gone: the deletion completes now.

@@ -7,6 +7,8 @@
 import type { KubeObject } from '../apis/object.ts';
 import { errors } from '../errors/index.ts';
 import type { ResourceStore } from './resource-store.ts';
+import type { UserInfo } from '../auth/attributes.ts';
+import { SYSTEM_USER } from './admission/admission.ts';
 import { encodeObject } from './object-codec.ts';
 import { storageToApi } from './resource-store.ts';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, finalizersPending } from './finalizers.ts';
@@ -18,6 +20,8 @@ export interface DeleteOptions {
   orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: boolean;
+  /** Who deletes, for admission (default: Berth itself). */
+  user?: UserInfo;
 }
 
 export interface DeleteResult {
@@ -53,6 +57,12 @@ export async function deleteObject(store: ResourceStore, namespace: string | und
   for (let attempt = 0; ; attempt++) {
     const { obj, kv } = await store.read(namespace, name);
     const m = obj.metadata;
+    if (attempt === 0) {
+      await store.admission.validate({
+        operation: 'DELETE', resource: store.type.info, subresource: '', namespace: namespace ?? '', name,
+        oldObject: obj, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun,
+      });
+    }
     if (opts.preconditions?.uid && opts.preconditions.uid !== m.uid) {
       throw errors.conflict(group, plural, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${m.uid}`);
     }

@@ -8,6 +8,7 @@ import { errors } from '../../errors/index.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { ResourceStore } from '../../registry/resource-store.ts';
 import type { RequestInfo } from '../request-info.ts';
+import type { UserInfo } from '../../auth/attributes.ts';
 import { addWarnings, decodeObjectBody, readBody, sendJson } from '../http-util.ts';
 import { tableVersion, toTable, wantsTable, type IncludeObject } from '../table.ts';
 import { parseFieldValidation, checkFields } from '../field-validation.ts';
@@ -21,6 +22,8 @@ export interface HandlerContext {
   info: RequestInfo;
   store: ResourceStore;
   registry: Registry;
+  /** Who sends the request (authentication's answer); writes carry it to admission. */
+  user: UserInfo;
   /** Bookmark interval for watches (ms). */
   bookmarkIntervalMs: number;
 }

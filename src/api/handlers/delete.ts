@@ -11,7 +11,7 @@ import { deleteOptionsFrom } from './delete-options.ts';
 async function deleteOptions(ctx: HandlerContext): Promise<DeleteOptions> {
   const buf = await readBody(ctx.req);
   const body = buf.toString().trim() ? decodeObjectBody(buf, ctx.req.headers['content-type']) : undefined;
-  return deleteOptionsFrom(body, ctx.query);
+  return { ...deleteOptionsFrom(body, ctx.query), user: ctx.user };
 }
 
 export async function handleDelete(ctx: HandlerContext): Promise<void> {

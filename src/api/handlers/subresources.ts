@@ -58,21 +58,21 @@ async function handleScale(ctx: HandlerContext): Promise<void> {
     current.spec = { ...(current.spec ?? {}), replicas };
     if (next.metadata?.resourceVersion) current.metadata.resourceVersion = next.metadata.resourceVersion;
     return current;
-  }, { dryRun });
+  }, { dryRun, user: ctx.user });
   sendJson(ctx.res, 200, toScale(updated));
 }
 
 async function handleBinding(ctx: HandlerContext): Promise<void> {
   const dryRun = isDryRun(ctx.query);
   const { obj } = await readObject(ctx, 'Binding', 'v1');
-  sendJson(ctx.res, 201, await bindPod(ctx.store, ctx.info.namespace, ctx.info.name!, obj, dryRun));
+  sendJson(ctx.res, 201, await bindPod(ctx.store, ctx.info.namespace, ctx.info.name!, obj, { dryRun, user: ctx.user }));
 }
 
 /** The eviction's own deleteOptions and the request's dryRun: either one asking for a dry run makes it one. */
 async function handleEviction(ctx: HandlerContext): Promise<void> {
   const { obj } = await readObject(ctx, 'Eviction', 'policy/v1');
   if (obj.metadata?.name && obj.metadata.name !== ctx.info.name) throw errors.badRequest('name in URL does not match name in Eviction object');
-  const options = deleteOptionsFrom(obj.deleteOptions, ctx.query);
+  const options = { ...deleteOptionsFrom(obj.deleteOptions, ctx.query), user: ctx.user };
   sendJson(ctx.res, 201, await evictPod(ctx.store, ctx.info.namespace, ctx.info.name!, obj, options));
 }
 
@@ -86,7 +86,7 @@ async function handleFinalize(ctx: HandlerContext): Promise<void> {
     ns.spec = { ...(ns.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] };
     if (!ns.spec.finalizers.length) delete ns.spec.finalizers;
     return ns;
-  }, { subresource: 'raw', dryRun });
+  }, { subresource: 'raw', dryRun, user: ctx.user });
   sendJson(ctx.res, 200, updated);
 }
 

@@ -17,7 +17,7 @@ export async function handleCreate(ctx: HandlerContext): Promise<void> {
   if (ctx.info.name) throw errors.methodNotAllowed(`POST is not supported on ${ctx.info.resource}/${ctx.info.name}`);
   const dryRun = isDryRun(ctx.query);
   const { obj } = await readObject(ctx);
-  replyObject(ctx, 201, await ctx.store.create(ctx.info.namespace, obj, { dryRun }));
+  replyObject(ctx, 201, await ctx.store.create(ctx.info.namespace, obj, { dryRun, user: ctx.user }));
 }
 
 export async function handleUpdate(ctx: HandlerContext): Promise<void> {
@@ -26,7 +26,7 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   if (sub && sub !== 'status') throw errors.methodNotAllowed(`PUT is not supported on ${info.resource}/${sub}`);
   const dryRun = isDryRun(ctx.query);
   const { obj } = await readObject(ctx);
-  replyObject(ctx, 200, await store.update(info.namespace, info.name!, obj, { dryRun, subresource: sub as 'status' | undefined }));
+  replyObject(ctx, 200, await store.update(info.namespace, info.name!, obj, { dryRun, user: ctx.user, subresource: sub as 'status' | undefined }));
 }
 
 /** Reads a patch body and its type; 415 for types Berth does not apply. */
@@ -52,6 +52,6 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     // Set before the write: the warnings of the attempt that is stored.
     addWarnings(ctx.res, checkFields(patched, store.apiVersion, store.type.info.kind, mode));
     return patched;
-  }, { dryRun, subresource: sub as 'status' | undefined });
+  }, { dryRun, user: ctx.user, subresource: sub as 'status' | undefined });
   replyObject(ctx, 200, updated);
 }

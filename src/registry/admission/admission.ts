@@ -1,0 +1,64 @@
+/**
+ * Admission, as kube-apiserver's admission chain: after a request is authenticated and authorized,
+ * and before anything is stored, plugins see the object and who sends it. Mutating plugins (`admit`)
+ * may change the object (a ServiceAccount's token volume); validating plugins (`validate`) may only
+ * refuse (Pod Security, RBAC escalation, NodeRestriction). A refusal is an ApiError (403 Forbidden
+ * usually), and nothing is written. Dry runs are admitted like real writes.
+ *
+ *   create/update: admit (mutating, in order) ─▶ defaults + strategy validation ─▶ validate (in order) ─▶ store
+ *   delete:        validate (the object being deleted as oldObject)
+ */
+import type { KubeObject } from '../../apis/object.ts';
+import type { ResourceInfo } from '../../apis/resources.ts';
+import type { UserInfo } from '../../auth/attributes.ts';
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+/** What a plugin sees (admission.Attributes). */
+export interface AdmissionRequest {
+  operation: Operation;
+  resource: ResourceInfo;
+  /** '' for the main resource; `status`, `binding`, `eviction`… */
+  subresource: string;
+  namespace: string;
+  name: string;
+  /** The object being written (mutable in `admit`); absent on DELETE. */
+  object?: KubeObject;
+  /** The stored object on UPDATE and DELETE. */
+  oldObject?: KubeObject;
+  user: UserInfo;
+  dryRun: boolean;
+}
+
+export interface AdmissionPlugin {
+  /** The plugin's name as kube-apiserver's --enable-admission-plugins would give it. */
+  readonly name: string;
+  /** Mutating admission: may change `req.object`; throws an ApiError to refuse. */
+  admit?(req: AdmissionRequest): void | Promise<void>;
+  /** Validating admission: must not change anything; throws an ApiError to refuse. */
+  validate?(req: AdmissionRequest): void | Promise<void>;
+}
+
+/**
+ * The identity of writes Berth makes for itself with no request behind them (bootstrap objects,
+ * the API server's own loopback calls): kube-apiserver's `system:apiserver` in `system:masters`.
+ */
+export const SYSTEM_USER: UserInfo = Object.freeze({ name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] }) as UserInfo;
+
+/** The plugins of one API server, run in order. */
+export class AdmissionChain {
+  constructor(readonly plugins: readonly AdmissionPlugin[] = []) {}
+
+  async admit(req: AdmissionRequest): Promise<void> {
+    for (const p of this.plugins) if (p.admit) await p.admit(req);
+  }
+
+  async validate(req: AdmissionRequest): Promise<void> {
+    for (const p of this.plugins) if (p.validate) await p.validate(req);
+  }
+
+  /** A chain with `more` plugins after these. */
+  with(...more: AdmissionPlugin[]): AdmissionChain {
+    return new AdmissionChain([...this.plugins, ...more]);
+  }
+}
