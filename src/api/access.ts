@@ -15,8 +15,8 @@ export type { Authorizer, UserInfo };
 /** What an authorizer decides on (auth/attributes.ts: Kubernetes' authorizer.Attributes). */
 export type RequestAttributes = Attributes;
 
-/** Resolves the user of a request; throws an ApiError (401) to refuse it. */
-export type Authenticator = (req: IncomingMessage) => UserInfo | Promise<UserInfo>;
+/** Resolves the user of a request (`path`: its decoded path); throws an ApiError (401) to refuse it. */
+export type Authenticator = (req: IncomingMessage, path: string) => UserInfo | Promise<UserInfo>;
 
 /** Every request is the anonymous user until an authenticator is configured. */
 export const anonymousAuthenticator: Authenticator = () => ANONYMOUS;

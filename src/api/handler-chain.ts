@@ -17,7 +17,7 @@ import { ApiError, errors } from '../errors/index.ts';
 import type { Logger } from '../util/log.ts';
 import { parseRequestTarget, type RequestTarget } from './request-target.ts';
 import { parseRequestInfo, type RequestInfo } from './request-info.ts';
-import { ANONYMOUS, forbidden, requestAttributes, type Authenticator, type Authorizer, type RequestAttributes, type UserInfo } from './access.ts';
+import { forbidden, requestAttributes, type Authenticator, type Authorizer, type RequestAttributes, type UserInfo } from './access.ts';
 import { RouteTable } from './route-table.ts';
 import { sendError, writeUpgradeError } from './http-util.ts';
 
@@ -50,14 +50,17 @@ export interface HandlerChain {
 }
 
 export function buildHandlerChain(opts: HandlerChainOptions): HandlerChain {
-  /** target → info → authn → authz → in-flight; returns the request and its release. */
+  /**
+   * authn → target → info → authz → in-flight; returns the request and its release. Authentication
+   * comes first, on the raw path: a request without credentials stops at 401 before any parsing
+   * that could fail (the anonymous paths are plain ASCII, so the raw path names them exactly).
+   */
   async function admit(req: IncomingMessage): Promise<{ r: ApiRequest; release?: () => void }> {
+    const user = await opts.authenticate(req, (req.url ?? '/').split('?')[0]);
     const target = parseRequestTarget(req.url);
     const method = req.method ?? 'GET';
     const info = parseRequestInfo(method, target.segments, target.query);
-    const partial: ApiRequest = { req, target, info, user: ANONYMOUS, attributes: requestAttributes(method, target, info, ANONYMOUS) };
-    const user = await opts.authenticate(req);
-    const r: ApiRequest = { ...partial, user, attributes: requestAttributes(method, target, info, user) };
+    const r: ApiRequest = { req, target, info, user, attributes: requestAttributes(method, target, info, user) };
     // As Kubernetes' authorization filter: only an explicit allow lets a request through.
     if (await opts.authorize.authorize(r.attributes) !== 'allow') throw forbidden(r.attributes);
     return { r, release: opts.inFlight?.(r) };

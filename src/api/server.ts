@@ -5,6 +5,8 @@
  * static assets) and the resource handlers for everything under /api/v1 and /apis/<group>/<version>.
  */
 import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Registry } from '../registry/registry.ts';
 import { ApiError } from '../errors/index.ts';
@@ -56,7 +58,15 @@ export interface ApiServerOptions {
   /** More non-resource routes (metrics …). */
   routes?: Route[];
   limits?: Partial<ServerLimits>;
+  /**
+   * Serve HTTPS with this certificate; client certificates signed by `ca` are asked for (and
+   * verified) but not required — a request without one authenticates by token or not at all.
+   */
+  tls?: { cert: string; key: string; ca: string };
 }
+
+/** The server: plain HTTP only for tests of parts; every `berth server` serves TLS. */
+export type ApiHttpServer = http.Server | https.Server;
 
 /** What Node's parser refused, as the Status Berth answers everything else with. */
 function clientErrorStatus(err: NodeJS.ErrnoException): ApiError {
@@ -70,7 +80,7 @@ function clientErrorStatus(err: NodeJS.ErrnoException): ApiError {
   }
 }
 
-export function createApiServer(opts: ApiServerOptions): http.Server {
+export function createApiServer(opts: ApiServerOptions): ApiHttpServer {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const log = opts.log ?? createLogger({}, { component: 'api-server' });
   const routes = addMetaRoutes(new RouteTable(), { version: opts.version, ready: opts.ready });
@@ -85,13 +95,27 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     authorize: opts.authorize ?? allowAllAuthorizer,
     inFlight: watchLimiter(limits.maxWatchesPerClient),
   });
-  const server = http.createServer({
+  const httpOptions = {
     maxHeaderSize: limits.maxHeaderBytes,
     requestTimeout: limits.requestTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
-  }, (req, res) => { void chain.serve(req, res); });
+  };
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => { void chain.serve(req, res); };
+  const server: ApiHttpServer = opts.tls
+    ? https.createServer({ ...httpOptions, ...opts.tls, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, handler)
+    : http.createServer(httpOptions, handler);
+  if (opts.tls) {
+    // Plain HTTP to the TLS port gets Go's answer instead of a silent close. The reply goes on the
+    // raw TCP socket under the failed TLS one (`_parent`: Node's, stable since TLSWrap).
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      const raw = (socket as Duplex & { _parent?: Duplex })._parent;
+      if (err.code === 'ERR_SSL_HTTP_REQUEST' && raw?.writable) {
+        raw.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n');
+      } else socket.destroy();
+    });
+  }
   server.on('upgrade', (req, socket, head) => { void chain.serveUpgrade(req, socket, head); });
   // Node's own answers (bad syntax, 431, 408 for a request not received in time) carry a Status
   // too — unless a response has started on that socket, which only closing can end.

@@ -15,7 +15,8 @@ export function serverCommand(): Command {
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
     .option('--node-monitor-grace-period <seconds>', 'seconds without a node Lease renewal before the node is NotReady', '20')
-    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string }) => {
+    .option('--tls-san <name...>', 'more host names or IP addresses for the serving certificate (repeatable)')
+    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; tlsSan?: string[] }) => {
       const log = createLogger();
       let listen;
       try {
@@ -28,7 +29,7 @@ export function serverCommand(): Command {
       const signals = handleStopSignals(log, 'stopping');
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod) });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), tlsSans: o.tlsSan });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);

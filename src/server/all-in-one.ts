@@ -39,6 +39,8 @@ export interface AllInOneOptions {
   /** Settings per runtime driver (false: run this node without that driver), and image registries. */
   drivers?: AgentOptions['drivers'];
   images?: AgentOptions['images'];
+  /** More names for the API server's certificate (--tls-san). */
+  tlsSans?: string[];
 }
 
 export interface AllInOne {
@@ -52,7 +54,7 @@ export interface AllInOne {
 export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   opts.progress('starting the API server');
-  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange });
+  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: opts.tlsSans });
   opts.progress(`API server on ${server.url}`);
   const client = new LocalClient(server.registry);
   let agent: RunningAgent;

@@ -1,10 +1,11 @@
 /**
- * `berth server`: the control plane in one process — store, registry, API server, and the
- * controllers that belong to the API's own semantics (namespace lifecycle, garbage collection).
+ * `berth server`: the control plane in one process — store, registry, API server over TLS with
+ * authentication, authorization and admission, and the control loops.
  *
- *   openStore ─▶ Registry ─▶ createApiServer ─▶ listen ─▶ kubeconfig written ─▶ /readyz ok
+ *   cluster PKI ─▶ openStore ─▶ Registry ─▶ security (authn, authz, admission) ─▶ createApiServer (HTTPS)
+ *     ─▶ listen ─▶ security parts start ─▶ kubeconfig (CA + admin certificate) ─▶ /readyz ok
  *                   │
- *                   └─▶ controllers (namespace, garbage collector)
+ *                   └─▶ control loops (namespace lifecycle, GC; every controller with `controllers`)
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,13 @@ import type { Logger } from '../util/log.ts';
 import { AllocationStore } from '../registry/allocation/allocation-store.ts';
 import { ServiceAllocator } from '../registry/allocation/service-allocator.ts';
 import { startAllocationRepair } from '../registry/allocation/allocation-repair.ts';
+import type https from 'node:https';
+import { nthAddress } from '../apis/cidr.ts';
+import type { Authorizer } from '../auth/attributes.ts';
+import { InformerFactory } from '../client/informer-factory.ts';
+import { ensureClusterPki, type ClusterPki } from './cluster-pki.ts';
+import { buildSecurity } from './security/security.ts';
+import type { SecurityContext } from './security/security-part.ts';
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 export const DEFAULT_NODE_PORT_RANGE = '30000-32767';
@@ -42,6 +50,8 @@ export interface ServerOptions {
   serviceCidr?: string;
   /** NodePort range (default 30000-32767). */
   nodePortRange?: string;
+  /** More names and addresses for the serving certificate (`--tls-san`). */
+  tlsSans?: string[];
 }
 
 export interface RunningServer {
@@ -49,45 +59,84 @@ export interface RunningServer {
   kubeconfigPath: string;
   registry: Registry;
   backend: Backend;
+  pki: ClusterPki;
+  /** Decides for in-process clients that act as a user (LocalClient.as). */
+  authorizer: Authorizer;
   stop(): Promise<void>;
 }
+
+/** How often the certificates are checked for renewal (they are renewed with a third of their life left). */
+const RENEW_CHECK_MS = 12 * 3600_000;
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { log } = opts;
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
+  const pkiOptions = { dataDir: opts.dataDir, sans: [opts.host, ...(opts.tlsSans ?? [])], serviceIP: nthAddress(serviceCidr, 1) };
+  let pki = await ensureClusterPki(pkiOptions);
+  if (pki.renewed.length) log.info('certificates issued', { certificates: pki.renewed, ca: pki.caPin });
   const backend = await openStore(opts.store, opts.dataDir);
   log.info('store open', { store: opts.store.startsWith('etcd') ? opts.store : join(opts.dataDir, 'state.db') });
   const registry = new Registry(backend, resourceTypes());
   const serviceAllocator = new ServiceAllocator(new AllocationStore(backend), {
-    serviceCidr: opts.serviceCidr ?? DEFAULT_SERVICE_CIDR, nodePortRange: opts.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
+    serviceCidr, nodePortRange: opts.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
   });
   registry.store('', 'services')!.hooks = serviceAllocator;
+  const systemClient = new LocalClient(registry);
+  const securityContext: SecurityContext = {
+    registry, client: systemClient, informers: new InformerFactory(systemClient, { log }), pki, dataDir: opts.dataDir,
+    serviceCidr, advertiseAddress: opts.host, port: opts.port, log: log.child({ component: 'security' }),
+  };
+  const security = buildSecurity(securityContext);
+  registry.admission = security.admission;
   let ready = false;
-  const http = createApiServer({ registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs, log: log.child({ component: 'api-server' }) });
+  const http = createApiServer({
+    registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs, log: log.child({ component: 'api-server' }),
+    tls: { cert: pki.serving.cert, key: pki.serving.key, ca: pki.ca.cert }, authenticate: security.authenticate, authorize: security.authorizer,
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(opts.port, opts.host, () => { http.off('error', reject); resolve(); });
   });
   const addr = http.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
+  const url = `https://${host}:${addr.port}`;
+  securityContext.port = addr.port;
   await ensureSystemNamespaces(registry);
+  await security.start();
   const systemNamespaces = keepSystemNamespaces(registry, log);
   const compactor = startCompactor(backend, {});
   const repair = startAllocationRepair(backend, serviceAllocator, log);
   // Namespace lifecycle and the GC run even with controllers off (see control-loops.ts).
   const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
-  writeKubeconfig(kubeconfigPath, url);
+  const writeAdminKubeconfig = () => writeKubeconfig(kubeconfigPath, url, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
+  writeAdminKubeconfig();
+  // Certificates are renewed in place: new connections get the new serving certificate, the
+  // kubeconfig the new admin one.
+  const renewal = setInterval(() => {
+    void ensureClusterPki(pkiOptions).then((next) => {
+      if (!next.renewed.length) return;
+      pki = next;
+      securityContext.pki = next;
+      (http as https.Server).setSecureContext({ cert: next.serving.cert, key: next.serving.key, ca: next.ca.cert });
+      writeAdminKubeconfig();
+      log.info('certificates renewed', { certificates: next.renewed });
+    }).catch((err) => log.warn('certificate renewal failed', { error: String(err) }));
+  }, RENEW_CHECK_MS);
+  renewal.unref();
   ready = true;
   log.info('API server ready', { url, kubeconfig: kubeconfigPath });
   let stopping: Promise<void> | undefined;
   return {
-    url, kubeconfigPath, registry, backend,
+    url, kubeconfigPath, registry, backend, authorizer: security.authorizer,
+    get pki() { return pki; },
     stop() {
       stopping ??= (async () => {
         ready = false;
+        clearInterval(renewal);
         await loops.stop();
+        await security.stop();
         systemNamespaces.stop();
         compactor.stop();
         repair.stop();

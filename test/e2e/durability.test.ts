@@ -46,7 +46,7 @@ describe('durability (sqlite)', () => {
   });
 
   it('every create acknowledged before kill -9 is present after restart', { timeout: 90_000 }, async (t) => {
-    const url = `${srv().url}/api/v1/namespaces/${NS}/configmaps`;
+    const path = `/api/v1/namespaces/${NS}/configmaps`;
     const acked: string[] = [];
     const failures: string[] = [];
     let stop = false;
@@ -55,12 +55,7 @@ describe('durability (sqlite)', () => {
       while (!stop) {
         const name = `crash-${w}-${seq++}`;
         try {
-          const res = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json' },
-            body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: name } }),
-          });
-          await res.text();
+          const res = await srv().request('POST', path, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: name } } });
           if (res.status === 201) acked.push(name);
           else failures.push(`${name}: ${res.status}`);
         } catch {
@@ -79,9 +74,9 @@ describe('durability (sqlite)', () => {
     assert.deepEqual(failures.slice(0, 5), [], 'unexpected non-201 answers during the create loop');
 
     await srv().restart();
-    const res = await fetch(url, { headers: { accept: 'application/json' } });
+    const res = await srv().request('GET', path);
     assert.equal(res.status, 200);
-    const list = (await res.json()) as { items: Array<{ metadata: { name: string } }> };
+    const list = res.json as { items: Array<{ metadata: { name: string } }> };
     const present = new Set(list.items.map((i) => i.metadata.name));
     const missing = acked.filter((n) => !present.has(n));
     t.diagnostic(`${acked.length} creates acknowledged before kill -9; ${present.size} objects after restart`);

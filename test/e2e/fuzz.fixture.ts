@@ -15,15 +15,26 @@
  * Used by test/e2e/fuzz.test.ts (CI, about a minute) and bench/fuzz.ts (long runs).
  */
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import fc from 'fast-check';
 import { SEEDS, collectionPath, type Seed } from './fuzz-seeds.fixture.ts';
 
 export const FUZZ_NS = 'fuzz';
 const AGENT_URL_ANNOTATION = 'berth.dev/agent-url';
 
+/** How requests reach the server: its URL and, for https, the CA and the client certificate (none: anonymous). */
+export interface Transport {
+  url: string;
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  agent?: http.Agent;
+}
+
 export interface FuzzOptions {
   url: string;
+  /** For an https server: its CA and the (admin) client certificate the requests carry. */
+  tls?: { ca: Buffer; cert: Buffer; key: Buffer };
   /** False once the server process has exited. */
   alive: () => boolean;
   seed: number;
@@ -169,16 +180,21 @@ function queryString(q: Query, keep: (k: string) => boolean = () => true): strin
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-
 function parseJson(s: string): unknown { try { return JSON.parse(s); } catch { return undefined; } }
 
-function request(url: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, readMs = 0): Promise<Reply> {
+/** A keep-alive transport to `url` (https when `tls` is given). */
+export function transport(url: string, tlsOptions?: Transport['tls']): Transport {
+  const common = { keepAlive: true, maxSockets: 4 };
+  return { url, tls: tlsOptions, agent: tlsOptions ? new https.Agent({ ...common, ...tlsOptions }) : new http.Agent(common) };
+}
+
+export function request(tr: Transport, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, readMs = 0): Promise<Reply> {
   return new Promise((resolve) => {
     let req: http.ClientRequest;
     try {
       const len: Record<string, string> = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
-      req = http.request(`${url}${path}`, { method, agent, headers: { ...len, ...headers }, timeout: 30_000 }, (res) => {
+      const mod = tr.tls ? https : http;
+      req = mod.request(`${tr.url}${path}`, { method, agent: tr.agent, headers: { ...len, ...headers }, timeout: 30_000 }, (res) => {
         const chunks: Buffer[] = [];
         let timer: NodeJS.Timeout | undefined;
         const done = () => { clearTimeout(timer); const b = Buffer.concat(chunks).toString(); resolve({ status: res.statusCode ?? 0, body: b, json: parseJson(b) }); };
@@ -199,10 +215,10 @@ function request(url: string, method: string, path: string, body?: string | Buff
 }
 
 /** Bytes on a fresh socket; the first response parsed (status, body by Content-Length or to close). */
-function rawRequest(url: string, text: string | Buffer): Promise<Reply> {
-  const { port, hostname } = new URL(url);
+export function rawRequest(tr: Transport, text: string | Buffer): Promise<Reply> {
+  const { port, hostname } = new URL(tr.url);
   return new Promise((resolve) => {
-    const sock = net.connect(Number(port), hostname);
+    const sock = tr.tls ? tls.connect({ port: Number(port), host: hostname, ...tr.tls }) : net.connect(Number(port), hostname);
     const chunks: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
@@ -222,7 +238,7 @@ function rawRequest(url: string, text: string | Buffer): Promise<Reply> {
       resolve({ status, body, json: parseJson(body), error: status ? undefined : error ?? 'no response' });
     };
     const arm = () => { clearTimeout(timer); timer = setTimeout(() => done('idle'), 3000); };
-    sock.on('connect', () => { sock.write(text); arm(); });
+    sock.on(tr.tls ? 'secureConnect' : 'connect', () => { sock.write(text); arm(); });
     sock.on('data', (c: Buffer) => {
       chunks.push(c);
       const all = Buffer.concat(chunks).toString('latin1');
@@ -262,11 +278,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   let counter = 0;
   /** Names the fuzz created and may still exist, per seed. */
   const pool = new Map<Seed, string[]>(SEEDS.map((s) => [s, []]));
+  const tr = transport(opts.url, opts.tls);
   const api = (method: string, path: string, body?: unknown, type = 'application/json', readMs = 0) =>
-    request(opts.url, method, path, body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : safeJson(body), type ? { 'content-type': type } : {}, readMs);
+    request(tr, method, path, body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : safeJson(body), type ? { 'content-type': type } : {}, readMs);
   const itemPath = (seed: Seed, name: string) => `${collectionPath(seed, FUZZ_NS)}/${encodeURIComponent(name)}`;
 
-  await setup(opts.url, api, pool, itemPath);
+  await setup(api, pool, itemPath);
 
   const violate = (invariant: string, req: string, detail: string) => {
     report.violations.push({ invariant, request: req.slice(0, 2000), detail: detail.slice(0, 2000) });
@@ -280,7 +297,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     if (r.status <= 0) {
       report.socketErrors++;
       if (r.status === -1) return;
-      const health = await request(opts.url, 'GET', '/healthz');
+      const health = await request(tr, 'GET', '/healthz');
       if (!opts.alive() || health.status !== 200) {
         report.crashed = true;
         violate('the process stays up', desc, `after ${r.error}: healthz ${health.status} ${health.error ?? ''}`);
@@ -302,7 +319,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
   }
 
-  const get = async (path: string) => request(opts.url, 'GET', path);
+  const get = async (path: string) => request(tr, 'GET', path);
 
   async function perform(a: FuzzAction): Promise<void> {
     const seed = 'seed' in a ? SEEDS[a.seed] : SEEDS[2];
@@ -405,7 +422,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         const q = { ...a.q, watch: undefined } as Query;
         const path = `${base}${queryString(q)}${a.watch ? `${queryString(q) ? '&' : '?'}watch=true` : ''}`;
         const headers: Record<string, string> = a.table ? { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } : {};
-        const r = await request(opts.url, 'GET', path, undefined, headers, a.watch ? 50 : 0);
+        const r = await request(tr, 'GET', path, undefined, headers, a.watch ? 50 : 0);
         await check(`GET ${path}`, r, 'GET');
         return;
       }
@@ -414,7 +431,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         const header = a.header ? `${a.header[0].replace(/[\r\n:]/g, '') || 'X'}: ${a.header[1].replace(/[\r\n]/g, '')}\r\n` : '';
         const target = a.target.replace(/[\r\n ]/g, '%20') || '/';
         const text = `${a.method} ${target} HTTP/1.1\r\nHost: fuzz\r\n${header}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
-        const r = await rawRequest(opts.url, text);
+        const r = await rawRequest(tr, text);
         await check(`raw ${JSON.stringify(text.slice(0, 600))}`, r, a.method);
         return;
       }
@@ -423,7 +440,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         const target = `/api/v1/namespaces/${FUZZ_NS}/pods/${a.pod}/${sub}${queryString(a.q, (k) => k !== 'watch').replace('?', a.sub === 'exec' ? '&' : '?')}`;
         const method = a.protocol === 'SPDY/3.1' ? 'POST' : 'GET';
         const text = `${method} ${target} HTTP/1.1\r\nHost: fuzz\r\nConnection: Upgrade\r\nUpgrade: ${a.protocol}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n`;
-        const r = await rawRequest(opts.url, text);
+        const r = await rawRequest(tr, text);
         await check(`upgrade ${JSON.stringify(text.slice(0, 300))}`, r, method);
         return;
       }
@@ -449,7 +466,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     // fast-check's report names the seed and path to replay; the violation itself is in the message.
     if (opts.stopOnViolation) throw err;
   });
-  agent.destroy();
+  tr.agent?.destroy();
   return report;
 }
 
@@ -459,7 +476,7 @@ function safeJson(v: unknown): string {
 }
 
 /** The fuzz namespace, a node whose agent is unreachable, and one object of every served resource. */
-async function setup(url: string, api: (m: string, p: string, b?: unknown, t?: string) => Promise<Reply>, pool: Map<Seed, string[]>, itemPath: (s: Seed, n: string) => string): Promise<void> {
+async function setup(api: (m: string, p: string, b?: unknown, t?: string) => Promise<Reply>, pool: Map<Seed, string[]>, itemPath: (s: Seed, n: string) => string): Promise<void> {
   const must = async (r: Promise<Reply>, what: string) => {
     const x = await r;
     if (x.status >= 300 && x.status !== 409) throw new Error(`fuzz setup: ${what}: ${x.status} ${x.body.slice(0, 300)}`);
@@ -478,5 +495,4 @@ async function setup(url: string, api: (m: string, p: string, b?: unknown, t?: s
     const r = await must(api('POST', collectionPath(seed, FUZZ_NS), seed.make(name, FUZZ_NS)), `seed ${seed.group}/${seed.plural}`);
     pool.get(seed)!.push(r.json?.metadata?.name ?? name);
   }
-  void url;
 }

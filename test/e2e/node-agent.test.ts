@@ -225,7 +225,7 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
     let done = false;
     const sampler = (async () => {
       while (!done) {
-        const d = await fetch(`${b.url}/apis/apps/v1/namespaces/default/deployments/app`).then((r) => r.json()).catch(() => undefined) as any;
+        const d = await b.request('GET', '/apis/apps/v1/namespaces/default/deployments/app').then((r) => r.json).catch(() => undefined) as any;
         if (d?.status) samples.push({ ready: d.status.readyReplicas ?? 0, total: d.status.replicas ?? 0 });
         await sleep(20);
       }

@@ -26,16 +26,15 @@ const meta = (name: string, resourceVersion = ''): Buffer =>
 
 /** A request with a protobuf body; the JSON answer, its status code and Warning headers. */
 async function send(b: BerthServer, method: string, path: string, body: Buffer): Promise<{ code: number; json: any; warnings: string }> {
-  const res = await fetch(`${b.url}${path}`, {
-    method, body: new Uint8Array(body), headers: { 'content-type': PROTOBUF, accept: 'application/json' }, signal: AbortSignal.timeout(10_000),
-  });
-  return { code: res.status, json: await res.json(), warnings: res.headers.get('warning') ?? '' };
+  const res = await b.request(method, path, { body, headers: { 'content-type': PROTOBUF }, timeoutMs: 10_000 });
+  const w = res.headers.warning;
+  return { code: res.status, json: res.json, warnings: Array.isArray(w) ? w.join(', ') : w ?? '' };
 }
 
 async function getJson(b: BerthServer, path: string): Promise<any> {
-  const res = await fetch(`${b.url}${path}`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+  const res = await b.request('GET', path, { timeoutMs: 10_000 });
   assert.equal(res.status, 200, `GET ${path}`);
-  return res.json();
+  return res.json;
 }
 
 describe('protobuf request bodies', { concurrency: false }, () => {

@@ -1,5 +1,7 @@
 /**
- * Starting and stopping a real `bin/berth server` process for the end-to-end suites.
+ * Starting and stopping a real `bin/berth server` process for the end-to-end suites. Tests reach it
+ * as users do: over HTTPS with the kubeconfig it writes (its CA and admin client certificate) —
+ * `kubectl`, `request` and `credentials` all come from that file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
@@ -7,7 +9,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import https from 'node:https';
+import { readFile } from 'node:fs/promises';
 import { kubectl, type KubectlOptions, type KubectlResult } from './kubectl.ts';
+import { loadKubeconfig } from '../../src/client/kubeconfig-load.ts';
 
 /** Options for {@link startBerth}. */
 export interface StartBerthOptions {
@@ -23,9 +28,34 @@ export interface StartBerthOptions {
   readyTimeoutMs?: number;
 }
 
+/** The TLS material of the admin kubeconfig. */
+export interface BerthCredentials {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** One raw API answer. */
+export interface BerthResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  json: any;
+}
+
+/** Options of {@link BerthServer.request}. */
+export interface BerthRequestOptions {
+  body?: string | Buffer | object;
+  headers?: Record<string, string>;
+  /** Send no client certificate: an anonymous request. */
+  anonymous?: boolean;
+  timeoutMs?: number;
+}
+
 /** A running Berth server plus helpers bound to it. */
 export interface BerthServer {
-  /** Base URL, e.g. `http://127.0.0.1:40123`. */
+  /** Base URL, e.g. `https://127.0.0.1:40123`. */
   readonly url: string;
   /** The server's `--data-dir`. */
   readonly dataDir: string;
@@ -33,6 +63,10 @@ export interface BerthServer {
   readonly kubeconfig: string;
   /** Discovery cache dir for kubectl; a fresh one per server start. */
   readonly cacheDir: string;
+  /** The admin kubeconfig's CA, client certificate and key. */
+  credentials(): BerthCredentials;
+  /** One HTTPS request with the admin kubeconfig's credentials (or none: `anonymous`). */
+  request(method: string, path: string, opts?: BerthRequestOptions): Promise<BerthResponse>;
   /** Run kubectl against this server (kubeconfig and cache dir filled in). */
   kubectl(args: string[], opts?: Omit<KubectlOptions, 'kubeconfig' | 'cacheDir'>): Promise<KubectlResult>;
   /** Server stdout+stderr captured so far (tail). */
@@ -94,6 +128,41 @@ function waitExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** The CA and admin client certificate of a kubeconfig Berth wrote. */
+export function credentialsOf(kubeconfig: string): BerthCredentials {
+  const c = loadKubeconfig(kubeconfig);
+  if (!c.ca || !c.cert || !c.key) throw new Error(`${kubeconfig} has no CA or client certificate`);
+  return { ca: c.ca, cert: c.cert, key: c.key };
+}
+
+/** One HTTPS request to `base` with the given TLS material; resolves with the whole answer. */
+export function httpsRequest(base: string, method: string, p: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }, opts: BerthRequestOptions, timeoutMs: number): Promise<BerthResponse> {
+  const u = new URL(p, base);
+  let body: Buffer | undefined;
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  if (opts.body !== undefined) {
+    body = Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
+    headers['content-type'] ??= 'application/json';
+    headers['content-length'] = String(body.length);
+  }
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, ...tls, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        const buf = Buffer.concat(chunks);
+        let json: unknown;
+        try { json = JSON.parse(buf.toString()); } catch { json = undefined; }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${p}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /**
  * Spawn `bin/berth server --data-dir DIR --listen 127.0.0.1:PORT [--store S]` on a free port in a
  * fresh temporary data dir and wait until `GET /readyz` answers 200. Rejects (with the server's
@@ -105,7 +174,8 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-data-')));
   const tempDirs: string[] = ownDataDir ? [dataDir] : [];
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `https://127.0.0.1:${port}`;
+  const caFile = path.join(dataDir, 'pki', 'ca.crt');
   const kubeconfig = path.join(dataDir, 'kubeconfig');
   const readyTimeoutMs = opts.readyTimeoutMs ?? (Number(process.env.BERTH_E2E_READY_TIMEOUT_MS) || 30_000);
   let cacheDir = '';
@@ -144,8 +214,9 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
         throw new Error(`berth server exited before becoming ready (${url}).\n--- server output ---\n${log}`);
       }
       try {
-        const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
-        const body = await res.text();
+        // The CA exists from the server's first moments; /readyz answers anyone who trusts it.
+        const res = await httpsRequest(url, 'GET', '/readyz', { ca: await readFile(caFile) }, {}, 2000);
+        const body = res.body.toString();
         if (res.status === 200) {
           try {
             await access(kubeconfig, constants.R_OK);
@@ -188,6 +259,12 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
       return cacheDir;
     },
     kubectl: (args, kopts = {}) => kubectl(args, { ...kopts, kubeconfig, cacheDir }),
+    credentials: () => credentialsOf(kubeconfig),
+    request(method, p, ropts = {}) {
+      const c = credentialsOf(kubeconfig);
+      const tlsOpts = ropts.anonymous ? { ca: c.ca } : c;
+      return httpsRequest(url, method, p, tlsOpts, ropts, ropts.timeoutMs ?? 30_000);
+    },
     logs: () => log,
     lastExit: () => exitInfo,
     stop: () => terminate(child, 'SIGTERM'),

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { ApiError } from '../../errors/index.ts';
+import { createCA, issueCertificate } from '../../pki/certificates.ts';
+import type { UserInfo } from '../attributes.ts';
+import { ANONYMOUS_PATHS, requestAuthenticator, type TokenAuthenticator } from './authenticator.ts';
+
+const ca = await createCA('test-ca');
+const serving = await issueCertificate(ca, { commonName: 'server', ipAddresses: ['127.0.0.1'], usage: 'server', validityDays: 1 });
+const jane = await issueCertificate(ca, { commonName: 'jane', organizations: ['dev', 'ops'], usage: 'client', validityDays: 1 });
+const foreign = await issueCertificate(await createCA('other'), { commonName: 'mallory', organizations: ['system:masters'], usage: 'client', validityDays: 1 });
+
+const tokens: TokenAuthenticator = {
+  async authenticateToken(t) {
+    if (t === 'good') return { name: 'tok', groups: ['g'] };
+    if (t === 'expired') throw new ApiError('BERTH_UNAUTHORIZED', 'Unauthorized');
+    return undefined;
+  },
+};
+
+/** Serves the authenticator's answer (user JSON or the Status) for every request. */
+async function withServer(fn: (port: number) => Promise<void>): Promise<void> {
+  const authenticate = requestAuthenticator({ clientCertificates: true, tokens: [tokens], anonymousPaths: ANONYMOUS_PATHS });
+  const server = https.createServer({ cert: serving.cert, key: serving.key, ca: ca.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    authenticate(req, (req.url ?? '/').split('?')[0]).then(
+      (u) => res.end(JSON.stringify(u)),
+      (e: ApiError) => { res.statusCode = e.http; res.end(JSON.stringify(e.toStatus())); },
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await fn((server.address() as AddressInfo).port);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
+function get(port: number, path: string, opts: { cert?: string; key?: string; token?: string } = {}): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path, ca: ca.cert, cert: opts.cert, key: opts.key, agent: false, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {} }, (res) => {
+      let b = '';
+      res.on('data', (d) => { b += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(b) }));
+    }).on('error', reject);
+  });
+}
+
+test('a client certificate signed by the cluster CA names the user and its groups', async () => {
+  await withServer(async (port) => {
+    const r = await get(port, '/api/v1/pods', { cert: jane.cert, key: jane.key });
+    assert.deepEqual(r.body as UserInfo, { name: 'jane', groups: ['dev', 'ops', 'system:authenticated'] });
+  });
+});
+
+test('a certificate from another CA is refused with 401, whatever groups it claims', async () => {
+  await withServer(async (port) => {
+    const r = await get(port, '/api/v1/pods', { cert: foreign.cert, key: foreign.key });
+    assert.equal(r.status, 401);
+    assert.equal(r.body.reason, 'Unauthorized');
+  });
+});
+
+test('bearer tokens: known → the user; invalid → 401; unknown to every authenticator → 401', async () => {
+  await withServer(async (port) => {
+    assert.deepEqual((await get(port, '/api', { token: 'good' })).body, { name: 'tok', groups: ['g', 'system:authenticated'] });
+    assert.equal((await get(port, '/api', { token: 'expired' })).status, 401);
+    assert.equal((await get(port, '/api', { token: 'nobody-knows' })).status, 401);
+    assert.equal((await get(port, '/healthz', { token: 'nobody-knows' })).status, 401, 'a bad token is not anonymous');
+  });
+});
+
+test('without credentials only the health and version paths are anonymous', async () => {
+  await withServer(async (port) => {
+    for (const p of ANONYMOUS_PATHS) assert.equal((await get(port, p)).body.name, 'system:anonymous', p);
+    for (const p of ['/api/v1/pods', '/healthz/etcd', '/version/', '/', '/%zz']) {
+      const r = await get(port, p);
+      assert.equal(r.status, 401, p);
+      assert.equal(r.body.kind, 'Status');
+    }
+  });
+});

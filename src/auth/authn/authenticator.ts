@@ -1,0 +1,85 @@
+/**
+ * Authentication, in the order kube-apiserver's union authenticator applies it: a verified client
+ * certificate (x509: CN = user, O = groups), then bearer tokens (each token authenticator in turn:
+ * ServiceAccount tokens, bootstrap tokens), then — only for the paths anonymous requests may reach
+ * (/healthz, /livez, /readyz, /version: Kubernetes' anonymous-auth conditions) — the anonymous user.
+ * Anything else is a 401 Status. Every authenticated user is also in `system:authenticated`.
+ *
+ *   request ─▶ client certificate? ─▶ Authorization: Bearer? ─▶ anonymous path? ─▶ 401
+ */
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { errors } from '../../errors/index.ts';
+import { ANONYMOUS, type UserInfo } from '../attributes.ts';
+
+/** One kind of bearer token. */
+export interface TokenAuthenticator {
+  /**
+   * The token's user; undefined when the token is not of this kind (the next authenticator tries);
+   * throws a 401 ApiError when it is of this kind but invalid (expired, revoked, wrongly signed).
+   */
+  authenticateToken(token: string): Promise<UserInfo | undefined>;
+}
+
+export interface RequestAuthenticatorOptions {
+  /** Trust client certificates the TLS layer verified against the cluster CA. */
+  clientCertificates: boolean;
+  tokens: readonly TokenAuthenticator[];
+  /** Paths the anonymous user may reach; everything else needs credentials. */
+  anonymousPaths: readonly string[];
+}
+
+/** Kubernetes' anonymous-auth conditions of a kubeadm/k3s cluster: the health and version endpoints. */
+export const ANONYMOUS_PATHS: readonly string[] = ['/healthz', '/livez', '/readyz', '/version'];
+
+const unauthorized = errors.unauthorized;
+
+/** Adds `system:authenticated`, as every authenticator's result gets it in Kubernetes. */
+export function authenticated(user: UserInfo): UserInfo {
+  return user.groups.includes('system:authenticated') ? user : { ...user, groups: [...user.groups, 'system:authenticated'] };
+}
+
+/** The user of a verified client certificate, or undefined when the request has none. */
+export function certificateUser(req: IncomingMessage): UserInfo | undefined {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert || !cert.subject) return undefined;
+  // A certificate the CA did not sign, or out of its validity: refused, as kube-apiserver does.
+  if (!socket.authorized) throw unauthorized();
+  const cn = cert.subject.CN;
+  const o = cert.subject.O;
+  const name = Array.isArray(cn) ? cn[0] : cn;
+  if (!name) throw unauthorized();
+  const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
+  return authenticated({ name, groups });
+}
+
+/** The bearer token of a request (`Authorization: Bearer …`), if any. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  if (!m) throw unauthorized();
+  return m[1];
+}
+
+/** The chain as one function for the API server's handler chain. */
+export function requestAuthenticator(opts: RequestAuthenticatorOptions): (req: IncomingMessage, path: string) => Promise<UserInfo> {
+  return async (req, path) => {
+    if (opts.clientCertificates) {
+      const user = certificateUser(req);
+      if (user) return user;
+    }
+    const token = bearerToken(req);
+    if (token !== undefined) {
+      for (const a of opts.tokens) {
+        const user = await a.authenticateToken(token);
+        if (user) return authenticated(user);
+      }
+      throw unauthorized();
+    }
+    if (opts.anonymousPaths.includes(path)) return ANONYMOUS;
+    throw unauthorized();
+  };
+}
