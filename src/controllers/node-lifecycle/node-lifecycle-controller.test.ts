@@ -30,6 +30,11 @@ test('readinessTaints adds and removes the managed taints only', () => {
 
 const taintKeys = async (n: string) => ((await env.client.get(R.nodes, undefined, n)).spec?.taints ?? []).map((t: { key: string; effect: string }) => `${t.key}:${t.effect}`).sort();
 
+/** The node's conditions as the agent reports them: a status patch, not a read-modify-write the controller could race. */
+async function setConditions(name: string, conditions: object[]): Promise<void> {
+  await env.client.patch(R.nodes, undefined, name, 'merge', { status: { conditions } }, 'status');
+}
+
 async function renew(name: string): Promise<void> {
   const lease = await env.client.get(R.leases, NODE_LEASE_NAMESPACE, name);
   lease.spec.renewTime = new Date(clock.now()).toISOString().replace('Z', '000Z');
@@ -45,7 +50,7 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
   const t0 = clock.now();
   await env.client.create(R.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_LEASE_NAMESPACE } }).catch(() => undefined);
   await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1' }, spec: {} });
-  await env.client.update(R.nodes, undefined, { ...(await env.client.get(R.nodes, undefined, 'w1')), status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(t0), lastTransitionTime: rfc3339(t0) }, { type: 'MemoryPressure', status: 'False' }] } }, 'status');
+  await setConditions('w1', [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(t0), lastTransitionTime: rfc3339(t0) }, { type: 'MemoryPressure', status: 'False' }]);
   await env.client.create(R.leases, NODE_LEASE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'w1' }, spec: { holderIdentity: 'w1', leaseDurationSeconds: 40, renewTime: new Date(t0).toISOString().replace('Z', '000Z') } });
   await env.client.create(R.pods, 'default', pod('plain'));
   await env.client.create(R.pods, 'default', pod('short', {}, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }]));
@@ -84,14 +89,12 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
 
   // The kubelet comes back: a fresh lease and Ready=True.
   await renew('w1');
-  const cur = await env.client.get(R.nodes, undefined, 'w1');
-  await env.client.update(R.nodes, undefined, { ...cur, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(clock.now()) }] } }, 'status');
+  await setConditions('w1', [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(clock.now()) }]);
   await waitFor(async () => (await taintKeys('w1')).length === 0, 'taints removed');
 });
 
 test('Ready=False gets the not-ready taints', async () => {
   await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w2' }, spec: {} });
-  const n = await env.client.get(R.nodes, undefined, 'w2');
-  await env.client.update(R.nodes, undefined, { ...n, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', lastHeartbeatTime: rfc3339(clock.now()) }] } }, 'status');
+  await setConditions('w2', [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', lastHeartbeatTime: rfc3339(clock.now()) }]);
   await waitFor(async () => JSON.stringify(await taintKeys('w2')) === JSON.stringify(['node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/not-ready:NoSchedule']), 'not-ready taints');
 });
