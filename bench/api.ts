@@ -51,7 +51,7 @@ async function phases(t: Target, warmupPrefix: string): Promise<PhaseResults> {
 }
 
 function berthTarget(server: BerthChild): Target {
-  const agent = keepAliveAgent(256);
+  const agent = keepAliveAgent(256, server.tls);
   const base = `${server.url}/api/v1/namespaces/default/configmaps`;
   return {
     create: (name) => request(agent, 'POST', base, JSON.stringify(configMap(name))),
@@ -65,7 +65,7 @@ function berthTarget(server: BerthChild): Target {
 
 /** The JSON Berth stores for a ConfigMap (its create response: metadata filled in), for `name`. */
 async function storedValue(server: BerthChild): Promise<(name: string) => string> {
-  const agent = keepAliveAgent(1);
+  const agent = keepAliveAgent(1, server.tls);
   const res = await request(agent, 'POST', `${server.url}/api/v1/namespaces/default/configmaps`, JSON.stringify(configMap('template')));
   agent.destroy();
   const obj = JSON.parse(res.body.toString()) as { metadata: { name: string } };

@@ -68,7 +68,7 @@ async function berthFootprint(): Promise<BerthResult> {
   let watch: PodWatch | undefined;
   try {
     const empty = await idle(up.pid);
-    const w = watch = await PodWatch.open(up.url);
+    const w = watch = await PodWatch.open(up.url, up.tls);
     const names = Array.from({ length: PODS }, (_, i) => `fp-${String(i).padStart(3, '0')}`);
     const commands = names.map((_, i) => ['sleep', String(7000 + i)]);
     await createPods(up, names, commands, 10);

@@ -28,7 +28,7 @@ export async function run(): Promise<boolean> {
     before = memOf(s.pid);
     console.log(`fuzz: seed ${SEED} (replay: BENCH_FUZZ_SEED=${SEED}), ${DURATION_MS / 1000} s, server pid ${s.pid}, RSS ${f(before.rssMb)} MB`);
     report = await runFuzz({
-      url: s.url, alive: () => alive(s.pid), seed: SEED, durationMs: DURATION_MS,
+      url: s.url, tls: s.tls, alive: () => alive(s.pid), seed: SEED, durationMs: DURATION_MS,
       progress: (r) => console.log(`  … ${r.requests} requests, ${r.violations.length} violations, RSS ${alive(s.pid) ? f(memOf(s.pid).rssMb) : '-'} MB`),
     });
     await sleep(2000);

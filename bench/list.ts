@@ -37,7 +37,7 @@ async function timeN(fn: () => Promise<{ bytes: number; items: number }>): Promi
 
 export async function run(): Promise<boolean> {
   const server = await startBerth({ store: 'sqlite' });
-  const agent = keepAliveAgent(64);
+  const agent = keepAliveAgent(64, server.tls);
   try {
     await request(agent, 'POST', `${server.url}/api/v1/namespaces`, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }));
     const base = `${server.url}/api/v1/namespaces/x/pods`;

@@ -54,7 +54,7 @@ async function berthPhase(): Promise<{ startAll: number; startAllHost: number; k
   const up = await startUp();
   let watch: PodWatch | undefined;
   try {
-    const w = watch = await PodWatch.open(up.url);
+    const w = watch = await PodWatch.open(up.url, up.tls);
     // The host's network first (as PM2's processes), then a pod IP each; the kills on the latter.
     const host = await startAllPods(up, w, 'pm2host', Array.from({ length: N }, (_, i) => ['sleep', String(6000 + i)]), true);
     await up.deleteAllPods();

@@ -16,7 +16,7 @@ export async function run(): Promise<boolean> {
   const up = await startUp();
   let watch: PodWatch | undefined;
   try {
-    watch = await PodWatch.open(up.url);
+    watch = await PodWatch.open(up.url, up.tls);
     // One at a time first: each pod's own startup cost, without queueing behind the others.
     const seqNames = Array.from({ length: QUICK ? 10 : 100 }, (_, i) => `bench-seq-${String(i).padStart(3, '0')}`);
     const seqLat: number[] = [];

@@ -51,7 +51,7 @@ export async function run(): Promise<boolean> {
   try {
     const layout = await buildBusyboxLayout(tmp);
     execFileSync(join(REPO_ROOT, 'bin', 'berth'), ['image', 'import', '--data-dir', up.dataDir, '--repository', 'bench.local/busybox', layout], { stdio: 'ignore' });
-    watch = await PodWatch.open(up.url);
+    watch = await PodWatch.open(up.url, up.tls);
     const w = watch;
     for (let i = 0; i < SEQ; i++) {
       const name = `runc-seq-${String(i).padStart(3, '0')}`;

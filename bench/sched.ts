@@ -15,10 +15,9 @@
  * (C1M / C2M). Target: ≥ 3,750 pods/s in one process.
  */
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import path from 'node:path';
-import { startBerth, REPO_ROOT, sleep } from './lib/server.ts';
-import { keepAliveAgent, request, closedLoop } from './lib/load.ts';
+import { startBerth, REPO_ROOT, sleep, type BerthChild } from './lib/server.ts';
+import { keepAliveAgent, request, closedLoop, streamGet } from './lib/load.ts';
 import { CLOCK_TICKS_PER_S, cpuTicksOf, memOf } from './lib/proc.ts';
 import { f, printTable } from './lib/stats.ts';
 
@@ -36,8 +35,8 @@ function podJson(name: string): string {
 }
 
 /** Watches pods in `ns` from `rv`; calls `onEvent` per event. Returns a stop function. */
-function watchPods(base: string, ns: string, rv: string, onEvent: (type: string, obj: any) => void): () => void {
-  const req = http.get(`${base}/api/v1/namespaces/${ns}/pods?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`, (res) => {
+function watchPods(server: BerthChild, ns: string, rv: string, onEvent: (type: string, obj: any) => void): () => void {
+  const req = streamGet(`${server.url}/api/v1/namespaces/${ns}/pods?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`, server.tls, (res) => {
     let buf = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
@@ -72,15 +71,15 @@ function middleRate(times: number[]): number {
 
 export async function run(): Promise<boolean> {
   const server = await startBerth({ store: 'sqlite', readyTimeoutMs: 30_000 });
-  const agent = keepAliveAgent(128);
-  const kubeconfig = path.join(server.dataDir, 'kubeconfig');
+  const agent = keepAliveAgent(128, server.tls);
+  const { kubeconfig } = server;
   let sim: ReturnType<typeof startSim> | undefined;
   try {
     await request(agent, 'POST', `${server.url}/api/v1/namespaces`, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sched' } }));
     const list = await request(agent, 'GET', `${server.url}/api/v1/namespaces/sched/pods`);
     const rv = (JSON.parse(list.body.toString()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
     const boundAt = new Map<string, number>();
-    const stopWatch = watchPods(server.url, 'sched', rv, (_type, obj) => {
+    const stopWatch = watchPods(server, 'sched', rv, (_type, obj) => {
       if (obj?.spec?.nodeName && !boundAt.has(obj.metadata.name)) boundAt.set(obj.metadata.name, performance.now());
     });
 
@@ -140,7 +139,7 @@ export async function run(): Promise<boolean> {
     const more = Math.max(0, TOTAL - PODS - REPLICAS);
     const rv3 = (JSON.parse((await request(agent, 'GET', `${server.url}/api/v1/namespaces/sched/pods?limit=1`)).body.toString()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
     const bound3 = new Set<string>();
-    const stopWatch3 = watchPods(server.url, 'sched', rv3, (_type, obj) => {
+    const stopWatch3 = watchPods(server, 'sched', rv3, (_type, obj) => {
       if (obj?.spec?.nodeName && obj.metadata.name.startsWith('q-')) bound3.add(obj.metadata.name);
     });
     const t3 = performance.now();

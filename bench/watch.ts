@@ -5,9 +5,9 @@
  * from the write's HTTP response (commit acknowledged) to each watcher's receipt, and from the
  * write's scheduled send time; all clocks are this process's performance.now().
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { startBerth } from './lib/server.ts';
-import { keepAliveAgent, openLoop, request } from './lib/load.ts';
+import { keepAliveAgent, openLoop, request, streamGet, type TlsCredentials } from './lib/load.ts';
 import { cpuTicksOf, CLOCK_TICKS_PER_S, memOf } from './lib/proc.ts';
 import { f, pct, printTable, sleep } from './lib/stats.ts';
 
@@ -33,11 +33,11 @@ const TYPE_RE = /^\{"type":"([A-Z]+)"/;
 const SEQ_RE = /"seq":"(\d+)"/;
 
 /** Opens one watch; resolves once the response headers (200) arrived. */
-function openWatch(url: string): Promise<Watcher> {
+function openWatch(url: string, tls: TlsCredentials): Promise<Watcher> {
   return new Promise((resolve, reject) => {
     const w = { at: new Float64Array(WRITES).fill(NaN), count: new Uint8Array(WRITES), unexpected: 0, errors: [] as string[], ended: false, received: 0 } as Watcher;
     let pending = '';
-    w.req = http.get(url, { agent: false }, (res) => {
+    w.req = streamGet(url, tls, (res) => {
       if (res.statusCode !== 200) {
         reject(new Error(`watch answered ${res.statusCode}`));
         res.resume();
@@ -71,13 +71,13 @@ function openWatch(url: string): Promise<Watcher> {
 
 export async function run(): Promise<boolean> {
   const server = await startBerth({ store: 'sqlite' });
-  const agent = keepAliveAgent(256);
+  const agent = keepAliveAgent(256, server.tls);
   const watchers: Watcher[] = [];
   try {
     const base = `${server.url}/api/v1/namespaces/default/configmaps`;
     const list = JSON.parse((await request(agent, 'GET', `${base}?limit=1`)).body.toString()) as { metadata: { resourceVersion: string } };
     const rv = list.metadata.resourceVersion;
-    for (let i = 0; i < WATCHERS; i++) watchers.push(await openWatch(`${base}?watch=true&resourceVersion=${rv}&timeoutSeconds=1800`));
+    for (let i = 0; i < WATCHERS; i++) watchers.push(await openWatch(`${base}?watch=true&resourceVersion=${rv}&timeoutSeconds=1800`, server.tls));
     await sleep(200);
 
     const sentAt = new Float64Array(WRITES).fill(NaN);

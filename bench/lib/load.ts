@@ -6,10 +6,31 @@
  * Both stop by themselves: a fixed number of operations and a hard deadline.
  */
 import http from 'node:http';
+import https from 'node:https';
+import { credentialsOf } from '../../test/support/berth-server.ts';
 import { pct, sortNum } from './stats.ts';
 
-export function keepAliveAgent(maxSockets = 256): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+/** The CA and client certificate of the kubeconfig Berth writes: benches reach it as users do. */
+export interface TlsCredentials {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** The admin credentials of DATA/kubeconfig. */
+export function kubeconfigCredentials(kubeconfig: string): TlsCredentials {
+  return credentialsOf(kubeconfig);
+}
+
+/** A keep-alive agent; with `tls`, an https one presenting the client certificate. */
+export function keepAliveAgent(maxSockets = 256, tls?: TlsCredentials): http.Agent {
+  const opts = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
+  return tls ? new https.Agent({ ...opts, ...tls }) : new http.Agent(opts);
+}
+
+/** A GET whose response is a stream (watch), on a connection of its own. */
+export function streamGet(url: string, tls: TlsCredentials | undefined, cb: (res: http.IncomingMessage) => void): http.ClientRequest {
+  return url.startsWith('https:') ? https.get(url, { agent: false, ...tls }, cb) : http.get(url, { agent: false }, cb);
 }
 
 export interface HttpResult {
@@ -30,7 +51,8 @@ export function request(agent: http.Agent, method: string, url: string, body?: s
       hdrs['content-type'] ??= 'application/json';
       hdrs['content-length'] = Buffer.byteLength(body);
     }
-    const req = http.request(url, { method, agent, headers: hdrs, timeout: timeoutMs }, (res) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.request(url, { method, agent, headers: hdrs, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

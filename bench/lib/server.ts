@@ -3,7 +3,7 @@
  * `/readyz` to answer `ok`. Every child started here is also SIGKILLed when the bench process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 export interface BerthChild {
+  /** `https://127.0.0.1:PORT`. */
   url: string;
+  /** DATA/kubeconfig and its CA and admin client certificate: how the benches talk to the server. */
+  kubeconfig: string;
+  tls: TlsCredentials;
   port: number;
   pid: number;
   dataDir: string;
@@ -37,19 +41,20 @@ export interface StartOptions {
   pollMs?: number;
 }
 
-import { freePort } from '../../test/support/berth-server.ts';
+import { freePort, httpsRequest } from '../../test/support/berth-server.ts';
+import { kubeconfigCredentials, type TlsCredentials } from './load.ts';
 
 export { freePort };
 
 import { sleep } from './stats.ts';
 export { sleep };
 
-/** One GET of /readyz; true iff it answered 200 `ok`. */
-async function ready(url: string): Promise<boolean> {
+/** One GET of /readyz (trusting the server's CA, once it exists); true iff it answered 200 `ok`. */
+async function ready(url: string, caFile: string): Promise<boolean> {
+  if (!existsSync(caFile)) return false;
   try {
-    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
-    const body = await res.text();
-    return res.status === 200 && body.trim() === 'ok';
+    const res = await httpsRequest(url, 'GET', '/readyz', { ca: readFileSync(caFile) }, {}, 1000);
+    return res.status === 200 && res.body.toString().trim() === 'ok';
   } catch {
     return false;
   }
@@ -58,7 +63,9 @@ async function ready(url: string): Promise<boolean> {
 export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `https://127.0.0.1:${port}`;
+  const caFile = path.join(dataDir, 'pki', 'ca.crt');
+  const kubeconfig = path.join(dataDir, 'kubeconfig');
   const args = ['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`];
   if (opts.store) args.push('--store', opts.store);
   let log = '';
@@ -90,7 +97,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
       await stop();
       throw new Error(`berth server exited during startup:\n${log}`);
     }
-    if (await ready(url)) break;
+    if (await ready(url, caFile) && existsSync(kubeconfig)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`berth server not ready at ${url}:\n${log}`);
@@ -98,5 +105,5 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
     await sleep(opts.pollMs ?? 5);
   }
   const startMs = performance.now() - started;
-  return { url, port, pid: child.pid!, dataDir, startMs, logs: () => log, stop };
+  return { url, kubeconfig, tls: kubeconfigCredentials(kubeconfig), port, pid: child.pid!, dataDir, startMs, logs: () => log, stop };
 }

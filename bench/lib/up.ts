@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { freePort, REPO_ROOT } from './server.ts';
-import { HttpStatusError, keepAliveAgent, request } from './load.ts';
+import { HttpStatusError, keepAliveAgent, kubeconfigCredentials, request, streamGet, type TlsCredentials } from './load.ts';
 import { CLOCK_TICKS_PER_S } from './proc.ts';
 import { sleep } from './stats.ts';
 
@@ -52,6 +52,8 @@ export function podManifest(name: string, command: string[], opts: PodOptions = 
 export interface UpCluster {
   /** The API server URL from DATA_DIR/kubeconfig. */
   url: string;
+  /** The kubeconfig's CA and admin client certificate. */
+  tls: TlsCredentials;
   pid: number;
   dataDir: string;
   agent: http.Agent;
@@ -126,8 +128,9 @@ export async function startUp(): Promise<UpCluster> {
   child.stderr!.on('data', append);
   const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
   const alive = () => child.exitCode === null && child.signalCode === null;
-  const agent = keepAliveAgent(64);
-  const teardown = new http.Agent({ keepAlive: false });
+  // Both agents exist from the start (stop() destroys them); they get the kubeconfig's credentials once it is written.
+  let agent: http.Agent = keepAliveAgent(64);
+  let teardown: http.Agent = new http.Agent({ keepAlive: false });
   let url = '';
 
   const listNames = async (): Promise<string[]> => {
@@ -207,9 +210,14 @@ export async function startUp(): Promise<UpCluster> {
   }
   const kc = parseYaml(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
   url = kc.clusters[0].cluster.server;
+  const tls = kubeconfigCredentials(kubeconfig);
+  agent.destroy();
+  teardown.destroy();
+  agent = keepAliveAgent(64, tls);
+  teardown = keepAliveAgent(16, tls);
 
   return {
-    url, pid: child.pid!, dataDir, agent, logs: () => log, alive,
+    url, tls, pid: child.pid!, dataDir, agent, logs: () => log, alive,
     createPod: async (name, command, opts) => {
       await request(agent, 'POST', `${url}${PODS}`, JSON.stringify(podManifest(name, command, opts)));
     },
@@ -241,11 +249,11 @@ export class PodWatch {
   ended = false;
   private constructor(private req: http.ClientRequest) {}
 
-  static open(url: string): Promise<PodWatch> {
+  static open(url: string, tls: TlsCredentials): Promise<PodWatch> {
     return new Promise((resolve, reject) => {
       let w: PodWatch;
       let pending = '';
-      const req = http.get(`${url}${PODS}?watch=true`, { agent: false }, (res) => {
+      const req = streamGet(`${url}${PODS}?watch=true`, tls, (res) => {
         if (res.statusCode !== 200) { reject(new Error(`watch: HTTP ${res.statusCode}`)); res.resume(); return; }
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
