@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,7 +10,10 @@ test('first start creates the CA and leaves; later starts reuse them; a new name
   const dataDir = await mkdtemp(join(tmpdir(), 'berth-pki-'));
   try {
     const first = await ensureClusterPki({ dataDir, sans: ['127.0.0.1', 'api.example'], serviceIP: '10.43.0.1' });
-    assert.deepEqual(first.renewed.sort(), ['admin', 'apiserver', 'apiserver-kubelet-client']);
+    assert.deepEqual(first.renewed.sort(), ['admin', 'apiserver', 'apiserver-kubelet-client', 'sa']);
+    assert.match(first.serviceAccountKey.key, /BEGIN PRIVATE KEY/);
+    assert.match(first.serviceAccountKey.pub, /BEGIN PUBLIC KEY/);
+    assert.equal((await stat(join(dataDir, 'pki', 'sa.key'))).mode & 0o777, 0o600);
     const serving = certificateInfo(first.serving.cert);
     assert.ok(serving.dnsNames.includes('kubernetes.default.svc') && serving.dnsNames.includes('api.example') && serving.dnsNames.includes('localhost'));
     assert.deepEqual(serving.ipAddresses.sort(), ['10.43.0.1', '127.0.0.1']);
@@ -24,6 +27,7 @@ test('first start creates the CA and leaves; later starts reuse them; a new name
     assert.deepEqual(again.renewed, []);
     assert.equal(again.serving.cert, first.serving.cert);
     assert.equal(again.caPin, first.caPin);
+    assert.deepEqual(again.serviceAccountKey, first.serviceAccountKey, 'the token signing key is kept');
 
     const more = await ensureClusterPki({ dataDir, sans: ['127.0.0.1', 'api.example', '198.18.0.7'], serviceIP: '10.43.0.1' });
     assert.deepEqual(more.renewed, ['apiserver'], 'a new --tls-san reissues the serving certificate only');
@@ -35,6 +39,7 @@ test('first start creates the CA and leaves; later starts reuse them; a new name
     const renewed = await ensureClusterPki({ dataDir, sans: ['127.0.0.1', 'api.example', '198.18.0.7'], serviceIP: '10.43.0.1' }, later);
     assert.deepEqual(renewed.renewed.sort(), ['admin', 'apiserver', 'apiserver-kubelet-client']);
     assert.equal(renewed.ca.cert, first.ca.cert, 'the CA stays');
+    assert.deepEqual(renewed.serviceAccountKey, first.serviceAccountKey, 'the token signing key is never renewed');
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -7,10 +7,14 @@
  *                                           the first service IP, --tls-san; 1 year
  *   DATA/pki/admin.crt, admin.key           client: berth-admin in system:masters; 1 year
  *   DATA/pki/apiserver-kubelet-client.*     client: the API server towards node agents; 1 year
+ *   DATA/pki/sa.key, sa.pub                 the ServiceAccount token signing key (ES256; kubeadm's
+ *                                           sa.key/sa.pub), created once, never renewed: a new key
+ *                                           would invalidate every token pods hold
  *
  * A leaf is issued again when it is missing, does not chain to the CA, lacks a wanted name, or has
  * less than a third of its life left; the caller swaps it into the running server (no restart).
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -31,6 +35,8 @@ export interface ClusterPki {
   admin: KeyPairPem;
   /** What the API server presents to node agents' stream servers. */
   kubeletClient: KeyPairPem;
+  /** The ServiceAccount token signing key: `key` PKCS#8 PEM, `pub` SPKI PEM (kube-apiserver's --service-account-{signing-,}key-file). */
+  serviceAccountKey: { key: string; pub: string };
 }
 
 export interface ClusterPkiOptions {
@@ -55,6 +61,23 @@ function write(dir: string, name: string, pair: KeyPairPem): void {
     writeFileSync(`${path}.tmp`, body, { mode });
     renameSync(`${path}.tmp`, path);
   }
+}
+
+/** Writes one file atomically (temp + rename). */
+function writeFile(path: string, body: string, mode: number): void {
+  writeFileSync(`${path}.tmp`, body, { mode });
+  renameSync(`${path}.tmp`, path);
+}
+
+/** The ServiceAccount signing key pair, created on first start (ECDSA P-256 for ES256). */
+function ensureServiceAccountKey(dir: string): { key: string; pub: string; created: boolean } {
+  const keyPath = join(dir, 'sa.key');
+  const pubPath = join(dir, 'sa.pub');
+  if (existsSync(keyPath) && existsSync(pubPath)) return { key: readFileSync(keyPath, 'utf8'), pub: readFileSync(pubPath, 'utf8'), created: false };
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  writeFile(keyPath, pair.privateKey, 0o600);
+  writeFile(pubPath, pair.publicKey, 0o644);
+  return { key: pair.privateKey, pub: pair.publicKey, created: true };
 }
 
 /** True when a leaf must be issued again (see the file comment). */
@@ -99,5 +122,7 @@ export async function ensureClusterPki(opts: ClusterPkiOptions, now = new Date()
   const serving = await leaf('apiserver', { commonName: 'kube-apiserver', dnsNames: names.dns, ipAddresses: names.ips, usage: 'server', validityDays: LEAF_DAYS }, names);
   const admin = await leaf('admin', { commonName: ADMIN_USER, organizations: ['system:masters'], usage: 'client', validityDays: LEAF_DAYS });
   const kubeletClient = await leaf('apiserver-kubelet-client', { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client', validityDays: LEAF_DAYS });
-  return { dir, ca, caPin: caPin(ca.cert), serving, admin, kubeletClient, renewed };
+  const sa = ensureServiceAccountKey(dir);
+  if (sa.created) renewed.push('sa');
+  return { dir, ca, caPin: caPin(ca.cert), serving, admin, kubeletClient, serviceAccountKey: { key: sa.key, pub: sa.pub }, renewed };
 }

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { errors } from '../../errors/index.ts';
+import { ApiError, errors } from '../../errors/index.ts';
 import { ANONYMOUS, type UserInfo } from '../attributes.ts';
 
 /** One kind of bearer token. */
@@ -19,6 +19,28 @@ export interface TokenAuthenticator {
    * throws a 401 ApiError when it is of this kind but invalid (expired, revoked, wrongly signed).
    */
   authenticateToken(token: string): Promise<UserInfo | undefined>;
+  /**
+   * Audience-aware authenticators (ServiceAccount tokens): the user and those of `audiences` the
+   * token is valid for — what a TokenReview with spec.audiences asks. Authenticators without it are
+   * valid for the API server's own audiences only (Kubernetes' audience-agnostic wrapper).
+   */
+  authenticateTokenFor?(token: string, audiences: readonly string[]): Promise<TokenAuthentication | undefined>;
+}
+
+/** An authenticated token with the audiences it was accepted for (authenticator.Response). */
+export interface TokenAuthentication {
+  user: UserInfo;
+  audiences: string[];
+}
+
+/**
+ * A 401 for a token of a known kind that does not hold, carrying the reason a TokenReview reports
+ * in status.error (kube-apiserver's 401 body says only "Unauthorized").
+ */
+export class TokenRejected extends ApiError {
+  constructor(readonly why: string) {
+    super('BERTH_UNAUTHORIZED', 'Unauthorized');
+  }
 }
 
 export interface RequestAuthenticatorOptions {
