@@ -26,6 +26,8 @@ export interface Attributes {
   subresource: string;
   namespace: string;
   name: string;
+  /** list and watch: the request's `fieldSelector`, raw (the Node authorizer allows a node's pods by `spec.nodeName=<node>`). */
+  fieldSelector?: string;
 }
 
 export type Decision = 'allow' | 'deny' | 'no-opinion';

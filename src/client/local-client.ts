@@ -43,11 +43,11 @@ export class LocalClient implements Client {
   }
 
   /** Refuses what the identity's authorizer does not allow; a client without identity is the API server. */
-  private async authorize(verb: string, ref: ResourceRef, namespace: string | undefined, name = '', subresource = ''): Promise<void> {
+  private async authorize(verb: string, ref: ResourceRef, namespace: string | undefined, name = '', subresource = '', fieldSelector?: string): Promise<void> {
     if (!this.identity) return;
     const a: Attributes = {
       user: this.identity.user, verb, isResourceRequest: true, path: resourcePath(ref, namespace, name || undefined, subresource || undefined),
-      apiGroup: ref.group, apiVersion: ref.version, resource: ref.resource, subresource, namespace: namespace ?? '', name,
+      apiGroup: ref.group, apiVersion: ref.version, resource: ref.resource, subresource, namespace: namespace ?? '', name, fieldSelector,
     };
     if (await this.identity.authorizer.authorize(a) !== 'allow') throw forbidden(a);
   }
@@ -73,7 +73,7 @@ export class LocalClient implements Client {
 
   async list(ref: ResourceRef, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {
     const store = this.store(ref);
-    await this.authorize('list', ref, namespace);
+    await this.authorize('list', ref, namespace, '', '', opts.fieldSelector);
     const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
     const res = await store.list(namespace, { filter, limit: opts.limit, resourceVersion: opts.resourceVersion });
     return { items: res.items, resourceVersion: res.resourceVersion };
@@ -85,7 +85,7 @@ export class LocalClient implements Client {
    */
   async watch(ref: ResourceRef, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: ClientWatchEvent) => void): Promise<ClientWatch> {
     const store = this.store(ref);
-    await this.authorize('watch', ref, namespace);
+    await this.authorize('watch', ref, namespace, '', '', opts.fieldSelector);
     const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
     let finished = false;
     let resolveDone!: () => void;
