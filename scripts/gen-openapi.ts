@@ -112,7 +112,8 @@ function shorten(text: string): string | undefined {
 }
 
 const roots = [
-  ...RESOURCES.flatMap((r) => [modelFile(r.group, r.version, r.kind), modelFile(r.group, r.version, `${r.kind}List`)]),
+  // Create-only resources (the reviews) have no List kind.
+  ...RESOURCES.flatMap((r) => [modelFile(r.group, r.version, r.kind), ...(r.verbs && !r.verbs.includes('list') ? [] : [modelFile(r.group, r.version, `${r.kind}List`)])]),
   ...EXTRA_KINDS.map(([f]) => f),
 ];
 const program = ts.createProgram(roots, { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, skipLibCheck: true });

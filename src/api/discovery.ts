@@ -8,10 +8,12 @@ import { groupVersion } from '../apis/resources.ts';
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 /**
- * The verbs a resource serves: all, except deletecollection on namespaces, which Kubernetes' namespace
- * storage does not offer (a DELETE on the collection is a 405). The handlers refuse what is not here.
+ * The verbs a resource serves: its own list when it has one (create only, for the reviews), else all,
+ * except deletecollection on namespaces, which Kubernetes' namespace storage does not offer (a DELETE
+ * on the collection is a 405). The handlers refuse what is not here.
  */
-export function verbsOf(r: Pick<ResourceInfo, 'group' | 'plural'>): readonly string[] {
+export function verbsOf(r: Pick<ResourceInfo, 'group' | 'plural' | 'verbs'>): readonly string[] {
+  if (r.verbs) return r.verbs;
   return r.group === '' && r.plural === 'namespaces' ? ALL_VERBS.filter((v) => v !== 'deletecollection') : ALL_VERBS;
 }
 

@@ -16,7 +16,10 @@ export function refOf(info: ResourceInfo): ResourceRef {
   return { group: info.group, version: info.version, resource: info.plural };
 }
 
-/** Served resources worth an informer for every-kind controllers; see the file comment. */
+/**
+ * Served resources worth an informer for every-kind controllers; see the file comment. Resources
+ * that cannot be listed (the create-only reviews) hold nothing to collect.
+ */
 export function everyResource(resources: readonly ResourceInfo[]): ResourceInfo[] {
-  return resources.filter((r) => !IGNORED.has(`${r.group}|${r.plural}`));
+  return resources.filter((r) => !IGNORED.has(`${r.group}|${r.plural}`) && (!r.verbs || r.verbs.includes('list')));
 }

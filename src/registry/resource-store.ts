@@ -24,6 +24,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Who writes, for admission (default: Berth itself, SYSTEM_USER). */
   user?: UserInfo;
+  /** Collects admission's warnings for the response's Warning headers. */
+  warnings?: string[];
 }
 
 export interface ListOptions {
@@ -95,6 +97,11 @@ export class ResourceStore {
   hooks?: StoreHooks;
   /** Set by the Registry: the admission plugins every write passes (admission/admission.ts). */
   admission = new AdmissionChain();
+  /**
+   * A resource computed on create and never stored (the access reviews: Kubernetes' REST storage that
+   * is only a rest.Creater): create answers with what this returns and writes nothing.
+   */
+  compute?: (namespace: string | undefined, obj: KubeObject, opts: WriteOptions) => Promise<KubeObject>;
 
   constructor(readonly type: ResourceType, readonly backend: Backend) {
     this.group = type.info.group;
@@ -200,6 +207,7 @@ export class ResourceStore {
   }
 
   async create(namespace: string | undefined, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    if (this.compute) return this.compute(namespace, obj, opts);
     obj.metadata = obj.metadata ?? {};
     if (this.type.info.namespaced) {
       if (obj.metadata.namespace && namespace && obj.metadata.namespace !== namespace) {
@@ -213,7 +221,7 @@ export class ResourceStore {
     for (let attempt = 0; ; attempt++) {
       const candidate = attempt === 0 ? obj : structuredClone(obj);
       if (generated) delete candidate.metadata.name;
-      const review = { operation: 'CREATE' as const, resource: this.type.info, subresource: '', namespace: namespace ?? '', user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun };
+      const review = { operation: 'CREATE' as const, resource: this.type.info, subresource: '', namespace: namespace ?? '', user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings };
       if (attempt === 0) await this.admission.admit({ ...review, name: candidate.metadata.name ?? '', object: candidate });
       const next = prepareCreate(this.type, candidate, namespace);
       await this.admission.validate({ ...review, name: next.metadata.name!, object: next });
@@ -288,7 +296,7 @@ export class ResourceStore {
     next.metadata.name = name;
     const review = {
       operation: 'UPDATE' as const, resource: this.type.info, subresource: opts.subresource === 'raw' ? '' : (opts.subresource ?? ''),
-      namespace: namespace ?? '', name, oldObject: old, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun,
+      namespace: namespace ?? '', name, oldObject: old, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings,
     };
     await this.admission.admit({ ...review, object: next });
     const prepared = prepareUpdate(this.type, next, old, opts.subresource);

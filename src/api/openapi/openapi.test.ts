@@ -14,7 +14,8 @@ test('every RESOURCES kind has a definition with its group-version-kind', () => 
     const name = definitionNameFor(apiVersion, r.kind);
     assert.ok(name, `no definition for ${apiVersion} ${r.kind}`);
     assert.ok(defs[name].properties?.metadata, `${name} has no metadata`);
-    assert.ok(defs[`${name}List`], `no list definition for ${name}`);
+    // Create-only resources (the reviews) have no List.
+    if (!r.verbs || r.verbs.includes('list')) assert.ok(defs[`${name}List`], `no list definition for ${name}`);
   }
   assert.equal(resourceDefinitionNames().length, RESOURCES.length);
 });
@@ -51,7 +52,8 @@ test('v3 index lists every group-version with a hash that matches the document',
 /** What kubectl's query-param verifier does: find the gvk's patch op and look for fieldValidation. */
 function supportsFieldValidation(doc: any, gvk: { group: string; version: string; kind: string }): boolean {
   for (const item of Object.values<any>(doc.paths)) {
-    const op = item.patch;
+    // A create-only resource (the reviews) has only its POST.
+    const op = item.patch ?? item.post;
     const g = op?.['x-kubernetes-group-version-kind'];
     if (!g || g.group !== gvk.group || g.version !== gvk.version || g.kind !== gvk.kind) continue;
     return op.parameters.some((p: any) => p.name === 'fieldValidation' && p.in === 'query');
@@ -83,7 +85,11 @@ test('every resource has paths and kubectl finds fieldValidation for it', () => 
     const doc = buildOpenApiV3(gvPathOf(r)) as any;
     const prefix = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
     const item = r.namespaced ? `${prefix}/namespaces/{namespace}/${r.plural}/{name}` : `${prefix}/${r.plural}/{name}`;
-    for (const m of ['get', 'put', 'patch', 'delete']) assert.ok(doc.paths[item]?.[m], `${m} ${item}`);
+    if (r.verbs && !r.verbs.includes('get')) {
+      // Create-only (the reviews): one POST on the collection, nothing else.
+      assert.equal(doc.paths[item], undefined, item);
+      assert.deepEqual(Object.keys(doc.paths[item.slice(0, -'/{name}'.length)] ?? {}).filter((k) => k !== 'parameters'), ['post'], item);
+    } else for (const m of ['get', 'put', 'patch', 'delete']) assert.ok(doc.paths[item]?.[m], `${m} ${item}`);
     assert.ok(supportsFieldValidation(doc, { group: r.group, version: r.version, kind: r.kind }), r.kind);
     if (r.subresources?.includes('status')) assert.ok(doc.paths[`${item}/status`].patch, `${item}/status`);
   }

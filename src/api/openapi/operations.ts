@@ -93,6 +93,10 @@ export function resourcePaths(r: ResourceInfo): PathSpec[] {
   const id = (verb: string, suffix = '') => `${verb}${gv}${scoped}${suffix}`;
   const op = (o: Omit<OperationSpec, 'gvk'> & { gvk?: Gvk }): OperationSpec => ({ gvk, ...o });
 
+  // A create-only resource (the reviews) has one operation: POST to its collection.
+  if (r.verbs && !r.verbs.includes('list')) {
+    return [{ path: collection, pathParams: collParams, operations: [op({ method: 'post', operationId: id('create'), description: `create a ${r.kind}`, action: 'post', query: WRITE_QUERY, body: def, responses: { 200: def, 201: def, 202: def } })] }];
+  }
   const paths: PathSpec[] = [
     {
       path: collection,

@@ -15,6 +15,8 @@ import { podStatusMessages } from './schema-core-pod-status.ts';
 import { volumeMessages } from './schema-core-volumes.ts';
 import { metaMessages } from './schema-meta.ts';
 import { policyMessages } from './schema-policy.ts';
+import { rbacMessages } from './schema-rbac.ts';
+import { authorizationMessages } from './schema-authorization.ts';
 
 /** Scalar field types (protobuf int32/int64 are varints; double is 64-bit). */
 export type ScalarType = 'string' | 'int32' | 'int64' | 'bool' | 'bytes' | 'double';
@@ -92,6 +94,7 @@ const registry = new Map<string, MessageSchema>();
 const tableSets = [
   metaMessages, coreMessages, podMessages, podStatusMessages, volumeMessages, nodeMessages,
   appsMessages, batchMessages, policyMessages, autoscalingMessages,
+  rbacMessages, authorizationMessages,
 ];
 for (const tables of tableSets) {
   for (const [name, table] of Object.entries(tables)) {
@@ -127,6 +130,8 @@ const kindTable: Record<string, Record<string, string>> = {
   'policy/v1': { Eviction: 'Eviction', PodDisruptionBudget: 'PodDisruptionBudget' },
   'policy/v1beta1': { Eviction: 'Eviction' },
   'autoscaling/v1': { Scale: 'Scale' },
+  'rbac.authorization.k8s.io/v1': { Role: 'Role', ClusterRole: 'ClusterRole', RoleBinding: 'RoleBinding', ClusterRoleBinding: 'ClusterRoleBinding' },
+  'authorization.k8s.io/v1': { SelfSubjectAccessReview: 'SelfSubjectAccessReview', SelfSubjectRulesReview: 'SelfSubjectRulesReview' },
 };
 
 /**

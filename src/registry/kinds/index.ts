@@ -28,6 +28,7 @@ import { leaseStrategy } from './lease.ts';
 import { runtimeclassStrategy } from './runtimeclass.ts';
 import { storageclassStrategy } from './storageclass.ts';
 import { endpointSliceStrategy } from './endpointslice.ts';
+import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.ts';
 
 /** Keyed `<group>/<plural>`, '' for the core group. */
 const STRATEGIES: Record<string, Strategy> = {
@@ -54,6 +55,10 @@ const STRATEGIES: Record<string, Strategy> = {
   'storage.k8s.io/storageclasses': storageclassStrategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'events.k8s.io/events': eventsV1Strategy,
+  'rbac.authorization.k8s.io/roles': roleStrategy,
+  'rbac.authorization.k8s.io/clusterroles': clusterRoleStrategy,
+  'rbac.authorization.k8s.io/rolebindings': roleBindingStrategy,
+  'rbac.authorization.k8s.io/clusterrolebindings': clusterRoleBindingStrategy,
 };
 
 export function resourceTypes(): ResourceType[] {

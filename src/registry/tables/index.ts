@@ -18,6 +18,7 @@ import { eventFieldSelectors, eventsV1FieldSelectors, eventsV1Table, eventTable 
 import { endpointSliceTable, endpointsTable, serviceTable } from './network.ts';
 import { podFieldSelectors, podTable } from './pods.ts';
 import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } from './storage.ts';
+import { roleBindingTable, roleTable } from './rbac.ts';
 
 /** Table convertor per resource, keyed `<group>/<plural>`. */
 export const TABLES: Record<string, TableConvertor> = {
@@ -44,6 +45,14 @@ export const TABLES: Record<string, TableConvertor> = {
   'storage.k8s.io/storageclasses': storageClassTable,
   'discovery.k8s.io/endpointslices': endpointSliceTable,
   'events.k8s.io/events': eventsV1Table,
+  'rbac.authorization.k8s.io/roles': roleTable,
+  'rbac.authorization.k8s.io/clusterroles': roleTable,
+  'rbac.authorization.k8s.io/rolebindings': roleBindingTable,
+  'rbac.authorization.k8s.io/clusterrolebindings': roleBindingTable,
+  'authorization.k8s.io/localsubjectaccessreviews': roleTable,
+  'authorization.k8s.io/selfsubjectaccessreviews': roleTable,
+  'authorization.k8s.io/selfsubjectrulesreviews': roleTable,
+  'authorization.k8s.io/subjectaccessreviews': roleTable,
 };
 
 /** Kind-specific selectable fields per resource, keyed `<group>/<plural>`; absent → metadata only. */

@@ -52,6 +52,16 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   'discovery.k8s.io/endpointslices': 'subdomain',
   // events.k8s.io/v1 creates get strict ObjectMeta validation.
   'events.k8s.io/events': 'subdomain',
+  // ValidateRBACName: any path segment (`system:node`, `system:controller:…`).
+  'rbac.authorization.k8s.io/roles': 'path',
+  'rbac.authorization.k8s.io/rolebindings': 'path',
+  'rbac.authorization.k8s.io/clusterroles': 'path',
+  'rbac.authorization.k8s.io/clusterrolebindings': 'path',
+  // The reviews are never stored: their metadata must be empty (checked by the review itself).
+  'authorization.k8s.io/localsubjectaccessreviews': 'any',
+  'authorization.k8s.io/selfsubjectaccessreviews': 'any',
+  'authorization.k8s.io/selfsubjectrulesreviews': 'any',
+  'authorization.k8s.io/subjectaccessreviews': 'any',
 };
 
 /** A path-segment name: not '.' or '..', no '/' or '%' (apimachinery's IsValidPathSegmentName). */
