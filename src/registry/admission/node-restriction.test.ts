@@ -29,7 +29,7 @@ async function refused(r: AdmissionRequest): Promise<string> {
   assert.fail(`admitted: ${r.operation} ${r.resource.plural}/${r.subresource} ${r.name}`);
 }
 
-const node = (labels: Record<string, string>, taints: unknown[] = []): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels }, spec: { taints } });
+const node = (labels: Record<string, string> = {}, taints: unknown[] = []): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels }, spec: { taints } });
 
 test('a node writes only its own Node, never its taints or restricted labels', async () => {
   const base = node({ 'kubernetes.io/hostname': 'n1', 'node.kubernetes.io/instance-type': 'berth' });
