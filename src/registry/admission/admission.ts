@@ -28,6 +28,8 @@ export interface AdmissionRequest {
   oldObject?: KubeObject;
   user: UserInfo;
   dryRun: boolean;
+  /** Where a plugin adds Warning headers for the client (Pod Security's warn mode); absent: nobody listens. */
+  warnings?: string[];
 }
 
 export interface AdmissionPlugin {
