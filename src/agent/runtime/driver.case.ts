@@ -194,6 +194,21 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       assert.equal(text.trim(), '65534');
     });
 
+    test('allowPrivilegeEscalation: false sets no_new_privs (also for exec); unset leaves it off', async () => {
+      const nnp = ['sh', '-c', 'grep NoNewPrivs /proc/self/status'];
+      const { log } = await run({ argv: nnp, user: { uid: 65534, gid: 65534 }, allowPrivilegeEscalation: false });
+      assert.deepEqual(stdoutOf(log).map((l) => l.replace(/\s+/g, ' ')), ['NoNewPrivs: 1']);
+      const free = await run({ argv: nnp, user: { uid: 65534, gid: 65534 } });
+      assert.deepEqual(stdoutOf(free.log).map((l) => l.replace(/\s+/g, ' ')), ['NoNewPrivs: 0']);
+      const s = spec({ argv: ['sleep', '30'], user: { uid: 65534, gid: 65534 }, allowPrivilegeEscalation: false });
+      await start(s);
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d) => (text += d));
+      assert.equal(await driver.exec(s.id, { argv: nnp, tty: false, stdout: out }), 0);
+      assert.equal(text.replace(/\s+/g, ' ').trim(), 'NoNewPrivs: 1');
+    });
+
     test('memory limit: allocating past it is OOM-killed and reported', async () => {
       const { res } = await run({ argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=256M', 'count=1'], resources: { memoryLimitBytes: 32 << 20 } });
       assert.equal(res.oomKilled, true);

@@ -10,11 +10,16 @@
 import type { ContainerSpec } from '../driver.ts';
 import type { HostTools } from '../../../host/host-tools.ts';
 
-/** The user-switch prefix (`setpriv …`), empty for root without groups. */
-export function userArgv(tools: HostTools, user: ContainerSpec['user']): string[] {
-  if (!user) return [];
+/**
+ * The user-switch prefix (`setpriv …`), empty for root without groups. `noNewPrivs`
+ * (allowPrivilegeEscalation: false) sets no_new_privs, so a setuid binary of the host cannot
+ * give root back to a non-root host process — what Pod Security admits such a pod on.
+ */
+export function userArgv(tools: HostTools, user: ContainerSpec['user'], noNewPrivs = false): string[] {
+  const nnp = noNewPrivs ? ['--no-new-privs'] : [];
+  if (!user) return nnp.length ? [tools.setpriv, ...nnp, '--'] : [];
   const groups = user.groups?.length ? ['--groups', user.groups.join(',')] : ['--clear-groups'];
-  return [tools.setpriv, '--reuid', String(user.uid), '--regid', String(user.gid), ...groups, '--'];
+  return [tools.setpriv, ...nnp, '--reuid', String(user.uid), '--regid', String(user.gid), ...groups, '--'];
 }
 
 /** First word of a native chain (see {@link nativeChain}). */
@@ -30,7 +35,7 @@ export function nativeChain(tools: HostTools, spec: ContainerSpec): string[] {
     spec.netnsPath ?? '',
     String(spec.mounts.length),
     ...mounts,
-    ...userArgv(tools, spec.user),
+    ...userArgv(tools, spec.user, spec.allowPrivilegeEscalation === false),
     tools.tini,
     '-g',
     '--',

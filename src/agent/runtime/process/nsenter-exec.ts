@@ -16,7 +16,7 @@ import type { ProcessState } from './state.ts';
 export function execInContainer(tools: HostTools, cg: Cgroup, st: ProcessState, opts: ExecOptions): Promise<number> {
   if (!opts.argv.length) return Promise.reject(new Error('exec: no command given'));
   // --wd without a value: the working directory of the target (the container's).
-  const inner = [tools.nsenter, '--target', String(st.initPid), '--mount', '--net', '--uts', '--pid', '--wd', '--', ...userArgv(tools, st.user), ...opts.argv];
+  const inner = [tools.nsenter, '--target', String(st.initPid), '--mount', '--net', '--uts', '--pid', '--wd', '--', ...userArgv(tools, st.user, st.noNewPrivs), ...opts.argv];
   const argv = joinCgroupArgv(tools, cg.procsFiles, opts.tty ? scriptArgv(tools, inner) : inner);
   return execWithStreams(tools, argv, st.env, opts);
 }

@@ -99,6 +99,7 @@ export class ProcessDriver implements RuntimeDriver {
         logPath: spec.logPath,
         env,
         user: spec.user,
+        noNewPrivs: spec.allowPrivilegeEscalation === false,
         workingDir: spec.workingDir,
         createdPaths: created,
       };

@@ -16,6 +16,8 @@ export interface ProcessState extends ShimState {
   chainPid: number;
   env: Record<string, string>;
   user?: ContainerSpec['user'];
+  /** allowPrivilegeEscalation: false — exec'd processes get no_new_privs too. */
+  noNewPrivs?: boolean;
   workingDir?: string;
   /** Mount points the driver created on the host file system (removed by destroy). */
   createdPaths: string[];
