@@ -14,6 +14,7 @@ import { startServer, type RunningServer } from '../server/berth-server.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { rfc3339 } from '../apis/time.ts';
+import { serviceAccountKeys, TokenSigner } from '../auth/authn/service-account-token.ts';
 import type { ControllerSettings } from './controller-descriptor.ts';
 import { descriptorsNamed } from './descriptors.ts';
 import { startControllers, type RunningControllers, type StartContext } from './start-controllers.ts';
@@ -43,7 +44,9 @@ export async function startTestEnv(): Promise<TestEnv> {
 /** The controller context of a test server (no factory: startControllers makes one). */
 export function controllerContext(env: TestEnv, settings: ControllerSettings = {}): StartContext {
   const { registry } = env.server;
-  return { client: env.client, log: env.log, registry, resources: registry.types.map((t) => t.info), settings };
+  const sa = env.server.pki.serviceAccountKey;
+  const serviceAccountTokens = { rootCA: env.server.pki.ca.cert, signer: new TokenSigner(serviceAccountKeys(sa.key, sa.pub)) };
+  return { client: env.client, log: env.log, registry, resources: registry.types.map((t) => t.info), settings, serviceAccountTokens };
 }
 
 /**

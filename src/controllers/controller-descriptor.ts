@@ -13,6 +13,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { Logger } from '../util/log.ts';
 import type { SharedEventRecorder } from './controller-utils.ts';
 import type { Clock } from './cronjob/clock.ts';
+import type { TokensControllerOptions } from './serviceaccount-tokens/tokens-controller.ts';
 
 /** Settings some controllers read; every field has a default. */
 export interface ControllerSettings {
@@ -40,6 +41,11 @@ export interface ControllerContext {
   registry: Registry;
   /** The manager's event recorder, shared by its controllers (one aggregation cache); without it each makes its own. */
   recorder?: SharedEventRecorder;
+  /**
+   * The cluster CA and the ServiceAccount token signer: the root-ca publisher puts the CA in every
+   * namespace, the tokens controller fills token Secrets. Absent (no cluster PKI), those two do nothing.
+   */
+  serviceAccountTokens?: TokensControllerOptions;
   settings: ControllerSettings;
 }
 

@@ -19,6 +19,10 @@ import { finalizeThroughRegistry } from './namespace/namespace-finalize.ts';
 import { NODE_LEASE_NAMESPACE, NodeLifecycleController } from './node-lifecycle/node-lifecycle-controller.ts';
 import { ReplicaSetController } from './replicaset/replicaset-controller.ts';
 import { SERVICE_ACCOUNTS, ServiceAccountController } from './serviceaccount/serviceaccount-controller.ts';
+import { TOKEN_SECRET_SCOPE, TokensController } from './serviceaccount-tokens/tokens-controller.ts';
+import { ROOT_CA_SCOPE, RootCaPublisher } from './root-ca-publisher/root-ca-publisher.ts';
+import { CONTROLLER_REVISIONS } from './statefulset/stateful-set-revisions.ts';
+import { STATEFULSETS, StatefulSetController } from './statefulset/statefulset-controller.ts';
 
 /** The controllers, in start order (the API's own first). */
 export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
@@ -43,6 +47,10 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
     build: (ctx, log) => new DaemonSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
   },
   {
+    name: 'statefulset', watches: [{ ref: STATEFULSETS }, { ref: R.pods }, { ref: CONTROLLER_REVISIONS }], workers: 2,
+    build: (ctx, log) => new StatefulSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
     name: 'job', watches: [{ ref: JOBS }, { ref: R.pods }], workers: 2,
     build: (ctx, log) => new JobController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, backoff: ctx.settings.jobBackoff, recorder: ctx.recorder }),
   },
@@ -55,8 +63,17 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
     build: (ctx, log) => new NodeLifecycleController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, gracePeriodSeconds: ctx.settings.nodeGracePeriodSeconds, recorder: ctx.recorder }),
   },
   {
-    name: 'serviceaccount', watches: [{ ref: R.namespaces }, { ref: SERVICE_ACCOUNTS }], workers: 1,
+    // The API's own too: ServiceAccount admission refuses pods until their namespace has a `default`.
+    name: 'serviceaccount', watches: [{ ref: R.namespaces }, { ref: SERVICE_ACCOUNTS }], workers: 1, apiSemantics: true,
     build: (ctx, log) => new ServiceAccountController(ctx.client, ctx.factory, log),
+  },
+  {
+    name: 'serviceaccount-token', watches: [{ ref: SERVICE_ACCOUNTS }, { ref: R.secrets, scope: TOKEN_SECRET_SCOPE }], workers: 1,
+    build: (ctx, log) => new TokensController(ctx.client, ctx.factory, ctx.serviceAccountTokens, log),
+  },
+  {
+    name: 'root-ca-cert-publisher', watches: [{ ref: R.namespaces }, { ref: R.configmaps, scope: ROOT_CA_SCOPE }], workers: 1,
+    build: (ctx, log) => new RootCaPublisher(ctx.client, ctx.factory, ctx.serviceAccountTokens?.rootCA, log),
   },
   {
     name: 'endpointslice', watches: [{ ref: R.services }, { ref: R.pods }, { ref: R.endpointslices, scope: { labelSelector: SLICE_SELECTOR } }], workers: 2,

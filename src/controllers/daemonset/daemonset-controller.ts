@@ -19,7 +19,7 @@ import {
   controllerRefOf, isPodAvailable, isPodReady, newControllerRef, podFromTemplate, selectorOf, controllerEvents,
   type ControllerEvents, type SharedEventRecorder,
 } from '../controller-utils.ts';
-import { REVISION_HASH_LABEL, maxRevision, newRevision, templateHash } from './controller-revision.ts';
+import { REVISION_HASH_LABEL, maxRevision, newRevision, templateHash } from '../history/controller-history.ts';
 import { daemonPodAffinity, daemonTolerations, nodeShouldRunDaemonPod, targetNodeOf } from './node-eligibility.ts';
 
 /** apps/v1 DaemonSets and ControllerRevisions. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../apis/object.ts';
-import { maxRevision, newRevision, templateHash } from './controller-revision.ts';
+import { maxRevision, newRevision, templateHash } from './controller-history.ts';
 
 test('template hash is stable under key order and changes with the template or collisions', () => {
   const a = templateHash({ metadata: { labels: { a: '1' } }, spec: { containers: [{ name: 'c', image: 'x' }] } });
