@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { caPin, certificateInfo, issuedBy } from './certificate-info.ts';
-import { createCA, createCsr, issueCertificate, readCsr, signClientCsr } from './certificates.ts';
+import { createCA, createCsr, inspectCsr, issueCertificate, readCsr, signClientCsr, signCsr } from './certificates.ts';
 
 const ca = await createCA('berth-ca');
 
@@ -52,6 +52,20 @@ test('a CSR is signed as a client certificate; a forged or CN-less one is refuse
   const forged = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
   await assert.rejects(readCsr(forged));
   await assert.rejects(readCsr('not a csr'));
+});
+
+test('a serving CSR carries its names; signCsr issues them with the asked usage and a fractional validity', async () => {
+  const { csr } = await createCsr('system:node:n1', ['system:nodes'], { dnsNames: ['n1'], ipAddresses: ['198.18.0.2'] });
+  const asked = await inspectCsr(csr);
+  assert.deepEqual([asked.commonNames, asked.organizations, asked.dnsNames, asked.ipAddresses], [['system:node:n1'], ['system:nodes'], ['n1'], ['198.18.0.2']]);
+  const cert = await signCsr(ca, csr, { usage: 'server', validityDays: 3600 / 86_400 });
+  const info = certificateInfo(cert);
+  assert.deepEqual([info.commonName, info.dnsNames, info.ipAddresses], ['system:node:n1', ['n1'], ['198.18.0.2']]);
+  // An hour, plus the minute of clock slack before now.
+  assert.equal(info.notAfter.getTime() - info.notBefore.getTime(), 3600_000 + 60_000);
+  assert.match(execFileSync('openssl', ['x509', '-noout', '-ext', 'extendedKeyUsage'], { input: cert }).toString(), /TLS Web Server Authentication/);
+  assert.deepEqual((await inspectCsr((await createCsr('plain')).csr)).dnsNames, []);
+  await assert.rejects(createCsr('x', [], { ipAddresses: ['nope'] }), /not an IP address/);
 });
 
 test('issuedBy is false for another CA and outside the validity window', async () => {

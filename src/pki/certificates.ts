@@ -138,14 +138,75 @@ export interface CsrSubject {
   organizations: string[];
 }
 
-/** Reads a PEM CSR and checks its self-signature; throws on malformed or forged requests. */
-export async function readCsr(pem: string): Promise<CsrSubject & { csr: import('@peculiar/x509').Pkcs10CertificateRequest }> {
+/** Everything a CSR asks for that an approver or signer checks (x509.CertificateRequest's fields). */
+export interface CsrContents {
+  commonNames: string[];
+  organizations: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+  emailAddresses: string[];
+  uris: string[];
+  /** `EC` (with its curve), `RSA`, `Ed25519`… as @peculiar/x509 names the key algorithm. */
+  keyAlgorithm: string;
+}
+
+/** The subjectAltName names of a CSR (its extension request), typed. */
+function csrNames(x509: X509, csr: import('@peculiar/x509').Pkcs10CertificateRequest): readonly import('@peculiar/x509').GeneralName[] {
+  const ext = csr.getExtension('2.5.29.17');
+  if (!ext) return [];
+  const san = ext instanceof x509.SubjectAlternativeNameExtension ? ext : new x509.SubjectAlternativeNameExtension(ext.rawData);
+  return san.names.items;
+}
+
+/** Parses a PEM CSR and checks its self-signature; throws on malformed or forged requests. */
+async function parseCsr(pem: string): Promise<import('@peculiar/x509').Pkcs10CertificateRequest> {
   const x509 = await lib();
   const csr = new x509.Pkcs10CertificateRequest(pem);
   if (!(await csr.verify())) throw new Error('the CSR signature does not verify');
+  return csr;
+}
+
+/** What a CSR asks for, its signature checked first (the API's CSR validation, the signers' checks). */
+export async function inspectCsr(pem: string): Promise<CsrContents> {
+  const x509 = await lib();
+  const csr = await parseCsr(pem);
+  const out: CsrContents = {
+    commonNames: csr.subjectName.getField('CN'), organizations: csr.subjectName.getField('O'),
+    dnsNames: [], ipAddresses: [], emailAddresses: [], uris: [],
+    keyAlgorithm: (csr.publicKey.algorithm as { name?: string }).name ?? '',
+  };
+  for (const n of csrNames(x509, csr)) {
+    if (n.type === 'dns') out.dnsNames.push(n.value);
+    else if (n.type === 'ip') out.ipAddresses.push(n.value);
+    else if (n.type === 'email') out.emailAddresses.push(n.value);
+    else if (n.type === 'url') out.uris.push(n.value);
+  }
+  return out;
+}
+
+/** Reads a PEM CSR and checks its self-signature; throws on malformed or forged requests. */
+export async function readCsr(pem: string): Promise<CsrSubject & { csr: import('@peculiar/x509').Pkcs10CertificateRequest }> {
+  const csr = await parseCsr(pem);
   const cn = csr.subjectName.getField('CN');
   if (cn.length !== 1) throw new Error('the CSR subject must have exactly one CN');
   return { csr, commonName: cn[0], organizations: csr.subjectName.getField('O') };
+}
+
+/**
+ * Signs a CSR for the cluster's signers: its subject and its DNS and IP names, with the given usage
+ * (client for kube-apiserver-client[-kubelet], server for kubelet-serving). `validityDays` may be
+ * fractional (a CSR's spec.expirationSeconds).
+ */
+export async function signCsr(ca: KeyPairPem, pem: string, spec: Pick<LeafSpec, 'usage' | 'validityDays'>): Promise<string> {
+  const x509 = await lib();
+  const csr = await parseCsr(pem);
+  const names = csrNames(x509, csr);
+  const cn = csr.subjectName.getField('CN');
+  return sign(ca, subjectName(cn[0] ?? '', csr.subjectName.getField('O')), csr.publicKey, {
+    ...spec,
+    dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value),
+    ipAddresses: names.filter((n) => n.type === 'ip').map((n) => n.value),
+  });
 }
 
 /** Signs a CSR as a client certificate (signer kubernetes.io/kube-apiserver-client[-kubelet]). */
@@ -154,10 +215,18 @@ export async function signClientCsr(ca: KeyPairPem, pem: string, validityDays: n
   return sign(ca, subjectName(commonName, organizations), csr.publicKey, { usage: 'client', validityDays });
 }
 
-/** Creates a CSR and its key, as a joining node does. */
-export async function createCsr(commonName: string, organizations: string[] = []): Promise<{ csr: string; key: string }> {
+/** Creates a CSR and its key, as a joining node does; `names` go into a subjectAltName (serving certificates). */
+export async function createCsr(commonName: string, organizations: string[] = [], names: { dnsNames?: string[]; ipAddresses?: string[] } = {}): Promise<{ csr: string; key: string }> {
   const x509 = await lib();
+  for (const ip of names.ipAddresses ?? []) if (!isIP(ip)) throw new Error(`not an IP address: ${ip}`);
   const keys = await newKeyPair();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subjectName(commonName, organizations), keys, signingAlgorithm: SIGN });
+  const san = [
+    ...(names.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(names.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: subjectName(commonName, organizations), keys, signingAlgorithm: SIGN,
+    extensions: san.length ? [new x509.SubjectAlternativeNameExtension(san)] : [],
+  });
   return { csr: csr.toString('pem') + '\n', key: await privateKeyPem(keys.privateKey) };
 }
