@@ -19,12 +19,12 @@ import {
   controllerRefOf, isPodAvailable, isPodReady, newControllerRef, podFromTemplate, selectorOf, controllerEvents,
   type ControllerEvents, type SharedEventRecorder,
 } from '../controller-utils.ts';
-import { REVISION_HASH_LABEL, maxRevision, newRevision, templateHash } from '../history/controller-history.ts';
+import { CONTROLLER_REVISIONS, REVISION_HASH_LABEL, maxRevision, newRevision, templateHash } from '../history/controller-history.ts';
 import { daemonPodAffinity, daemonTolerations, nodeShouldRunDaemonPod, targetNodeOf } from './node-eligibility.ts';
 
 /** apps/v1 DaemonSets and ControllerRevisions. */
 export const DAEMONSETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'daemonsets' };
-export const CONTROLLER_REVISIONS: ResourceRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
+export { CONTROLLER_REVISIONS };
 const COMPONENT = 'daemonset-controller';
 
 type Rec = Record<string, any>;

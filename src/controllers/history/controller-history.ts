@@ -5,6 +5,10 @@
  * `kubectl rollout history` shows `kubernetes.io/change-cause`), and revision numbering.
  */
 import type { KubeObject, OwnerReference } from '../../apis/object.ts';
+import type { ResourceRef } from '../../client/client.ts';
+
+/** apps/v1 ControllerRevisions. */
+export const CONTROLLER_REVISIONS: ResourceRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
 
 /** The label on daemon pods and revisions naming the revision. */
 export const REVISION_HASH_LABEL = 'controller-revision-hash';

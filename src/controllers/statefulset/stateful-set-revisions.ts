@@ -6,12 +6,12 @@
  * the status names. History beyond revisionHistoryLimit goes, never a revision a member still runs.
  */
 import type { KubeObject, OwnerReference } from '../../apis/object.ts';
-import type { Client, ResourceRef } from '../../client/client.ts';
+import type { Client } from '../../client/client.ts';
 import { isAlreadyExists } from '../../client/errors.ts';
-import { maxRevision, newRevision, sameRevisionData, sortRevisions, templateHash, templatePatch } from '../history/controller-history.ts';
+import { CONTROLLER_REVISIONS, maxRevision, newRevision, sameRevisionData, sortRevisions, templateHash, templatePatch } from '../history/controller-history.ts';
 import { podRevision } from './stateful-set-utils.ts';
 
-export const CONTROLLER_REVISIONS: ResourceRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
+export { CONTROLLER_REVISIONS };
 
 export interface SetRevisions {
   current: KubeObject;
