@@ -74,7 +74,8 @@ export interface ControllerDescriptor {
   readonly workers: number;
   /**
    * Part of the API's own semantics: it finishes deletions a client waits on (a Terminating
-   * namespace going, a foreground or orphan delete completing). Such controllers also run in a server
+   * namespace going, a foreground or orphan delete completing), or makes what admission needs (the
+   * `default` ServiceAccount a pod is admitted with). Such controllers also run in a server
    * started with controllers off — which runs no controller manager and so takes no Lease — because
    * tests of single parts delete namespaces and cascade deletes there. With controllers on, every
    * descriptor, these included, runs only in the holder of the controller-manager Lease, as in

@@ -6,8 +6,9 @@
  * etcd run one active set, and a standby takes over when the leader stops renewing.
  *
  * With `controllers` off (a server for tests of single parts) there is no controller manager and no
- * Lease, but the descriptors marked `apiSemantics` — namespace lifecycle and the garbage collector —
- * still run: without them `kubectl delete namespace` and foreground/orphan deletes never finish.
+ * Lease, but the descriptors marked `apiSemantics` — namespace lifecycle, the garbage collector and
+ * the ServiceAccount controller — still run: without them `kubectl delete namespace` and
+ * foreground/orphan deletes never finish, and no pod passes ServiceAccount admission.
  *
  *   controllers on:  LeaderElector ─leading─▶ startControllers(every descriptor) + scheduler
  *   controllers off: startControllers(descriptors with apiSemantics), at once
@@ -18,6 +19,7 @@ import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { LeaderElector } from '../client/leader-election.ts';
 import type { ControllerSettings } from '../controllers/controller-descriptor.ts';
+import type { TokensControllerOptions } from '../controllers/serviceaccount-tokens/tokens-controller.ts';
 import { CONTROLLER_DESCRIPTORS } from '../controllers/descriptors.ts';
 import { startControllers, type StartContext } from '../controllers/start-controllers.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -32,6 +34,8 @@ export interface ControlLoopOptions {
   /** Seconds without a Lease renewal before a node is NotReady (default 20). */
   nodeGracePeriodSeconds?: number;
   leaseDurationSeconds?: number;
+  /** The cluster CA and the ServiceAccount token signer (root-ca publisher, tokens controller). */
+  serviceAccountTokens?: TokensControllerOptions;
 }
 
 export interface ControlLoops {
@@ -43,7 +47,7 @@ type Stoppable = { stop(): Promise<void> };
 
 export async function startControlLoops(client: Client, log: Logger, opts: ControlLoopOptions): Promise<ControlLoops> {
   const settings: ControllerSettings = { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds };
-  const ctx: StartContext = { client, log, registry: opts.registry, resources: opts.registry.types.map((t) => t.info), settings };
+  const ctx: StartContext = { client, log, registry: opts.registry, resources: opts.registry.types.map((t) => t.info), settings, serviceAccountTokens: opts.serviceAccountTokens };
   if (!opts.controllers) {
     const running = await startControllers(CONTROLLER_DESCRIPTORS.filter((d) => d.apiSemantics), ctx);
     return { isLeader: () => false, stop: () => running.stop() };
