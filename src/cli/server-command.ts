@@ -16,7 +16,8 @@ export function serverCommand(): Command {
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
     .option('--node-monitor-grace-period <seconds>', 'seconds without a node Lease renewal before the node is NotReady', '20')
     .option('--tls-san <name...>', 'more host names or IP addresses for the serving certificate (repeatable)')
-    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; tlsSan?: string[] }) => {
+    .option('--encryption-provider-config <file>', 'an EncryptionConfiguration: the resources it names (e.g. secrets) are encrypted at rest')
+    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; tlsSan?: string[]; encryptionProviderConfig?: string }) => {
       const log = createLogger();
       let listen;
       try {
@@ -29,7 +30,7 @@ export function serverCommand(): Command {
       const signals = handleStopSignals(log, 'stopping');
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), tlsSans: o.tlsSan });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);

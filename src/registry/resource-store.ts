@@ -18,6 +18,7 @@ import type { ObjectFilter } from './object-filter.ts';
 import { finalizersPending } from './finalizers.ts';
 import { isValidPathSegmentName } from './validation/object-meta.ts';
 import type { Reservation, StoreHooks } from './store-hooks.ts';
+import { isStale } from './encryption/encrypting-backend.ts';
 
 export interface WriteOptions {
   /** `dryRun=All`: validate and return the result, store nothing. */
@@ -299,7 +300,8 @@ export class ResourceStore {
       namespace: namespace ?? '', name, oldObject: old, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings,
     };
     await this.admission.admit({ ...review, object: next });
-    const prepared = prepareUpdate(this.type, next, old, opts.subresource);
+    // Unchanged, but read with an encryption key that no longer writes: stored again, re-encrypted (kube's stale reads).
+    const prepared = prepareUpdate(this.type, next, old, opts.subresource) ?? (isStale(kv) ? structuredClone(old) : undefined);
     if (!prepared) return old;
     await this.admission.validate({ ...review, object: prepared });
     const key = this.key(namespace, name);

@@ -41,6 +41,8 @@ export interface AllInOneOptions {
   images?: AgentOptions['images'];
   /** More names for the API server's certificate (--tls-san). */
   tlsSans?: string[];
+  /** An EncryptionConfiguration file (--encryption-provider-config). */
+  encryptionProviderConfig?: string;
 }
 
 export interface AllInOne {
@@ -54,7 +56,7 @@ export interface AllInOne {
 export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   opts.progress('starting the API server');
-  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: opts.tlsSans });
+  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: opts.tlsSans, encryptionProviderConfig: opts.encryptionProviderConfig });
   opts.progress(`API server on ${server.url}`);
   const client = new LocalClient(server.registry);
   let agent: RunningAgent;

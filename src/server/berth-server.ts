@@ -30,6 +30,8 @@ import type { Authorizer } from '../auth/attributes.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { ensureClusterPki, type ClusterPki } from './cluster-pki.ts';
 import { buildSecurity } from './security/security.ts';
+import { loadEncryptionConfig } from '../registry/encryption/encryption-config.ts';
+import { encryptingBackend } from '../registry/encryption/encrypting-backend.ts';
 import type { SecurityContext } from './security/security-part.ts';
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
@@ -52,6 +54,8 @@ export interface ServerOptions {
   nodePortRange?: string;
   /** More names and addresses for the serving certificate (`--tls-san`). */
   tlsSans?: string[];
+  /** An EncryptionConfiguration file: the resources it names are encrypted at rest (`--encryption-provider-config`). */
+  encryptionProviderConfig?: string;
 }
 
 export interface RunningServer {
@@ -75,8 +79,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const pkiOptions = { dataDir: opts.dataDir, sans: [opts.host, ...(opts.tlsSans ?? [])], serviceIP: nthAddress(serviceCidr, 1) };
   let pki = await ensureClusterPki(pkiOptions);
   if (pki.renewed.length) log.info('certificates issued', { certificates: pki.renewed, ca: pki.caPin });
-  const backend = await openStore(opts.store, opts.dataDir);
+  const encryption = opts.encryptionProviderConfig ? loadEncryptionConfig(opts.encryptionProviderConfig) : undefined;
+  const store = await openStore(opts.store, opts.dataDir);
+  const backend = encryption ? encryptingBackend(store, encryption) : store;
   log.info('store open', { store: opts.store.startsWith('etcd') ? opts.store : join(opts.dataDir, 'state.db') });
+  if (encryption) log.info('encryption at rest', { resources: encryption.rules.map((r) => `${r.resources.join(',')}: ${r.transformer.writer}`) });
   const registry = new Registry(backend, resourceTypes());
   const serviceAllocator = new ServiceAllocator(new AllocationStore(backend), {
     serviceCidr, nodePortRange: opts.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
