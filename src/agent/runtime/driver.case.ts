@@ -194,11 +194,11 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       assert.equal(text.trim(), '65534');
     });
 
-    test('allowPrivilegeEscalation: false sets no_new_privs (also for exec); unset leaves it off', async () => {
+    test('allowPrivilegeEscalation: false sets no_new_privs (also for exec); true leaves it off', async () => {
       const nnp = ['sh', '-c', 'grep NoNewPrivs /proc/self/status'];
       const { log } = await run({ argv: nnp, user: { uid: 65534, gid: 65534 }, allowPrivilegeEscalation: false });
       assert.deepEqual(stdoutOf(log).map((l) => l.replace(/\s+/g, ' ')), ['NoNewPrivs: 1']);
-      const free = await run({ argv: nnp, user: { uid: 65534, gid: 65534 } });
+      const free = await run({ argv: nnp, user: { uid: 65534, gid: 65534 }, allowPrivilegeEscalation: true });
       assert.deepEqual(stdoutOf(free.log).map((l) => l.replace(/\s+/g, ' ')), ['NoNewPrivs: 0']);
       const s = spec({ argv: ['sleep', '30'], user: { uid: 65534, gid: 65534 }, allowPrivilegeEscalation: false });
       await start(s);

@@ -3,9 +3,10 @@
  * a container run by the `process` runtime is a host process on the host's file system, with no
  * image root, capability set or seccomp profile of its own. As root it owns the machine, so it
  * counts as privileged unless it runs as a non-root user (runAsUser set and non-zero, or
- * runAsNonRoot=true, which the agent enforces by refusing to start it as root) with
- * allowPrivilegeEscalation=false (no_new_privs: a setuid binary on the host cannot give root back).
- * Nomad disables its raw_exec driver by default for the same reason.
+ * runAsNonRoot=true, which the agent enforces by refusing to start it as root) without privilege
+ * escalation: the process runtime gives a non-root container no_new_privs unless it sets
+ * allowPrivilegeEscalation: true (a setuid binary of the host cannot give root back), so only that
+ * explicit `true` is refused. Nomad disables its raw_exec driver by default for the same reason.
  *
  * It belongs to every policy version: the hazard does not depend on which version a namespace pins.
  */
@@ -28,13 +29,13 @@ function hostProcess(_m: Rec, spec: Rec, ctx: CheckContext): CheckResult {
     const nonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
     const root = uid === 0 || ((uid === undefined || uid === null) && nonRoot !== true);
     if (root) asRoot.push(nameOf(c));
-    else if (sc.allowPrivilegeEscalation !== false) escalating.push(nameOf(c));
+    else if (sc.allowPrivilegeEscalation === true) escalating.push(nameOf(c));
   }
   const n = asRoot.length + escalating.length;
   if (!n) return ALLOWED;
   const parts: string[] = [];
   if (asRoot.length) parts.push(`${containersPhrase(asRoot)} ${pluralize('runs', 'run', asRoot.length)} on the host's file system as root`);
-  if (escalating.length) parts.push(`${containersPhrase(escalating)} ${pluralize('runs', 'run', escalating.length)} on the host's file system without allowPrivilegeEscalation=false`);
+  if (escalating.length) parts.push(`${containersPhrase(escalating)} ${pluralize('runs', 'run', escalating.length)} on the host's file system with allowPrivilegeEscalation=true`);
   return forbid('host process', `${parts.join('; ')}: set runAsUser to a non-zero uid and allowPrivilegeEscalation=false, or run ${n === 1 ? 'it' : 'them'} under runtimeClassName: runc`);
 }
 

@@ -52,6 +52,9 @@ test('enforce=baseline refuses a root process pod and a privileged runc pod in K
     await assert.rejects(pods.create('b', pod('priv', { runtimeClassName: 'runc', hostNetwork: true, containers: [{ name: 'c', image: 'busybox', securityContext: { privileged: true } }] })),
       forbidden(/^pods "priv" is forbidden: violates PodSecurity "baseline:latest": host namespaces \(hostNetwork=true\), privileged \(container "c" must not set securityContext\.privileged=true\)$/));
     await pods.create('b', pod('user', { containers: [{ name: 'c', image: 'host', command: ['sleep', '1'], ...nonRoot }] }));
+    await pods.create('b', pod('uid-only', { securityContext: { runAsUser: 1000 } }));
+    await assert.rejects(pods.create('b', pod('escalating', { securityContext: { runAsUser: 1000 }, containers: [{ name: 'c', image: 'host', securityContext: { allowPrivilegeEscalation: true } }] })),
+      forbidden(/host process \(container "c" runs on the host's file system with allowPrivilegeEscalation=true/));
     await pods.create('b', pod('container', { runtimeClassName: 'runc' }), { dryRun: true });
     // A dry run is judged like a write.
     await assert.rejects(pods.create('b', pod('dry'), { dryRun: true }), forbidden(/host process/));

@@ -11,9 +11,20 @@ import type { ContainerSpec } from '../driver.ts';
 import type { HostTools } from '../../../host/host-tools.ts';
 
 /**
- * The user-switch prefix (`setpriv …`), empty for root without groups. `noNewPrivs`
- * (allowPrivilegeEscalation: false) sets no_new_privs, so a setuid binary of the host cannot
- * give root back to a non-root host process — what Pod Security admits such a pod on.
+ * Whether a process container gets no_new_privs: with allowPrivilegeEscalation: false, and — unlike
+ * an image container — by default when it runs as a non-root user, because the setuid binaries it
+ * sees are the host's; such a container that wants them sets allowPrivilegeEscalation: true (and
+ * Pod Security's baseline refuses it then).
+ */
+export function noNewPrivs(spec: Pick<ContainerSpec, 'user' | 'allowPrivilegeEscalation'>): boolean {
+  if (spec.allowPrivilegeEscalation !== undefined) return !spec.allowPrivilegeEscalation;
+  return !!spec.user && spec.user.uid !== 0;
+}
+
+/**
+ * The user-switch prefix (`setpriv …`), empty for root without groups and privileges to keep.
+ * `noNewPrivs` sets no_new_privs, so a setuid binary of the host cannot give root back to a
+ * non-root host process — what Pod Security admits such a pod on.
  */
 export function userArgv(tools: HostTools, user: ContainerSpec['user'], noNewPrivs = false): string[] {
   const nnp = noNewPrivs ? ['--no-new-privs'] : [];
@@ -35,7 +46,7 @@ export function nativeChain(tools: HostTools, spec: ContainerSpec): string[] {
     spec.netnsPath ?? '',
     String(spec.mounts.length),
     ...mounts,
-    ...userArgv(tools, spec.user, spec.allowPrivilegeEscalation === false),
+    ...userArgv(tools, spec.user, noNewPrivs(spec)),
     tools.tini,
     '-g',
     '--',

@@ -16,7 +16,7 @@ import { ShimContainers } from '../shared/shim-containers.ts';
 import { shimEnv } from '../shared/shim-env.ts';
 import { writeEnvFile } from '../shared/shim-files.ts';
 import { launchShim, type LaunchedShim } from '../shared/shim-launch.ts';
-import { nativeChain } from './chain.ts';
+import { nativeChain, noNewPrivs } from './chain.ts';
 import { execInContainer } from './nsenter-exec.ts';
 import { prepareMountPoints, removeMountPoints } from './mount-points.ts';
 import { resolveExecutable } from './resolve-executable.ts';
@@ -99,7 +99,7 @@ export class ProcessDriver implements RuntimeDriver {
         logPath: spec.logPath,
         env,
         user: spec.user,
-        noNewPrivs: spec.allowPrivilegeEscalation === false,
+        noNewPrivs: noNewPrivs(spec),
         workingDir: spec.workingDir,
         createdPaths: created,
       };

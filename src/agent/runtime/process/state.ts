@@ -16,7 +16,7 @@ export interface ProcessState extends ShimState {
   chainPid: number;
   env: Record<string, string>;
   user?: ContainerSpec['user'];
-  /** allowPrivilegeEscalation: false — exec'd processes get no_new_privs too. */
+  /** The container runs with no_new_privs (chain.ts noNewPrivs): exec'd processes get it too. */
   noNewPrivs?: boolean;
   workingDir?: string;
   /** Mount points the driver created on the host file system (removed by destroy). */
