@@ -35,6 +35,6 @@ export function requestAttributes(method: string, target: RequestTarget, info: R
     subresource: info?.subresource ?? '',
     namespace: info?.namespace ?? '',
     name: info?.name ?? '',
-    fieldSelector: info && (info.verb === 'list' || info.verb === 'watch') ? target.query.get('fieldSelector') ?? undefined : undefined,
+    ...(info && (info.verb === 'list' || info.verb === 'watch') && target.query.has('fieldSelector') ? { fieldSelector: target.query.get('fieldSelector')! } : {}),
   };
 }

@@ -29,6 +29,7 @@ const SUBRESOURCES: Record<Subresource, { kind?: string; group?: string; version
   portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   proxy: { kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
   finalize: { verbs: ['update'] },
+  approval: { verbs: ['get', 'patch', 'update'] },
 };
 
 export interface Discovery {

@@ -45,13 +45,16 @@ export interface ObjectList {
 
 export type PatchType = 'merge' | 'strategic' | 'json';
 
+/** Subresources written with PUT/PATCH: status, and a CSR's approval. */
+export type UpdateSubresource = 'status' | 'approval';
+
 export interface Client {
   get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KubeObject>;
   list(ref: ResourceRef, namespace: string | undefined, opts?: ListOptions): Promise<ObjectList>;
   watch(ref: ResourceRef, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: ClientWatchEvent) => void): Promise<ClientWatch>;
   create(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject>;
-  update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: 'status'): Promise<KubeObject>;
-  patch(ref: ResourceRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: 'status'): Promise<KubeObject>;
+  update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: UpdateSubresource): Promise<KubeObject>;
+  patch(ref: ResourceRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: UpdateSubresource): Promise<KubeObject>;
   delete(ref: ResourceRef, namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { uid?: string } }): Promise<void>;
 }
 

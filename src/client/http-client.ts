@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeObject } from '../apis/object.ts';
-import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, WatchOptions } from './client.ts';
+import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, UpdateSubresource, WatchOptions } from './client.ts';
 import { errorFromResponse } from './errors.ts';
 import { JsonLineParser } from './json-lines.ts';
 import { loadKubeconfig, type ClusterConnection } from './kubeconfig-load.ts';
@@ -169,11 +169,11 @@ export class HttpClient implements Client {
     return this.call('POST', path, obj);
   }
 
-  async update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: 'status'): Promise<KubeObject> {
+  async update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: UpdateSubresource): Promise<KubeObject> {
     return this.call('PUT', resourcePath(ref, namespace, obj.metadata?.name ?? '', subresource), obj);
   }
 
-  async patch(ref: ResourceRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: 'status'): Promise<KubeObject> {
+  async patch(ref: ResourceRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: UpdateSubresource): Promise<KubeObject> {
     return this.call('PATCH', resourcePath(ref, namespace, name, subresource), patch, PATCH_CONTENT_TYPES[type]);
   }
 

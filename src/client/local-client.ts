@@ -14,7 +14,7 @@ import type { ResourceStore } from '../registry/resource-store.ts';
 import { makeFilter } from '../registry/object-filter.ts';
 import { deleteObject, type DeleteOptions } from '../registry/store-delete.ts';
 import { watchResource, type WatchHandle } from '../registry/store-watch.ts';
-import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, WatchOptions } from './client.ts';
+import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, UpdateSubresource, WatchOptions } from './client.ts';
 import { bindPod, checkTypeMeta, evictPod } from '../registry/pod-subresources.ts';
 import { patchObject } from '../registry/patch-object.ts';
 import { PATCH_CONTENT_TYPES } from './patch-types.ts';
@@ -135,9 +135,15 @@ export class LocalClient implements Client {
     return store.create(namespace, body, { user: this.user });
   }
 
-  async update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: 'status'): Promise<KubeObject> {
+  /** Refuses a PUT/PATCH subresource the resource does not serve (status, or one of the kind's own). */
+  private checkUpdateSubresource(store: ResourceStore, ref: ResourceRef, method: string, subresource: UpdateSubresource | undefined): void {
+    if (!subresource || (store.type.info.subresources ?? []).includes(subresource) && (subresource === 'status' || store.type.strategy.subresources?.[subresource])) return;
+    throw errors.methodNotAllowed(`${method} is not supported on ${ref.resource}/${subresource}`);
+  }
+
+  async update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: UpdateSubresource): Promise<KubeObject> {
     const store = this.store(ref);
-    if (subresource && subresource !== 'status') throw errors.methodNotAllowed(`PUT is not supported on ${ref.resource}/${subresource}`);
+    this.checkUpdateSubresource(store, ref, 'PUT', subresource);
     const name = obj.metadata?.name;
     if (!name) throw errors.badRequest('the object to update has no name');
     await this.authorize('update', ref, namespace, name, subresource);
@@ -146,9 +152,9 @@ export class LocalClient implements Client {
     return store.update(namespace, name, body, { subresource, user: this.user });
   }
 
-  async patch(ref: ResourceRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: 'status'): Promise<KubeObject> {
+  async patch(ref: ResourceRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: UpdateSubresource): Promise<KubeObject> {
     const store = this.store(ref);
-    if (subresource && subresource !== 'status') throw errors.methodNotAllowed(`PATCH is not supported on ${ref.resource}/${subresource}`);
+    this.checkUpdateSubresource(store, ref, 'PATCH', subresource);
     await this.authorize('patch', ref, namespace, name, subresource);
     return store.guaranteedUpdate(namespace, name,
       (current) => patchObject(current, PATCH_CONTENT_TYPES[type], patch, store.apiVersion, store.type.info.kind),

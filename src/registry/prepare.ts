@@ -11,6 +11,8 @@ import type { ResourceType } from './types.ts';
 import { validateObjectMeta, validateObjectMetaUpdate, NAME_FORMAT } from './validation/object-meta.ts';
 import { groupVersion } from '../apis/resources.ts';
 import { rfc3339 } from '../apis/time.ts';
+import type { UserInfo } from '../auth/attributes.ts';
+import { SYSTEM_USER } from './admission/admission.ts';
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -35,8 +37,8 @@ function specPart(obj: KubeObject): Record<string, unknown> {
   return rest;
 }
 
-/** Prepares a new object for storage; throws 422 on invalid input. `namespace` is from the URL. */
-export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: string | undefined): KubeObject {
+/** Prepares a new object for storage; throws 422 on invalid input. `namespace` is from the URL, `user` who creates it. */
+export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: string | undefined, user: UserInfo = SYSTEM_USER): KubeObject {
   const { info, strategy } = type;
   obj.apiVersion = groupVersion(info);
   obj.kind = info.kind;
@@ -54,7 +56,7 @@ export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: st
   if (info.generation) m.generation = 1;
   else delete m.generation;
   strategy.defaults?.(obj);
-  strategy.prepareForCreate?.(obj);
+  strategy.prepareForCreate?.(obj, user);
   fail(type, obj, [
     ...validateObjectMeta(m, { namespaced: info.namespaced, nameFormat: nameFormat(type) }),
     ...(strategy.validate?.(obj) ?? []),
@@ -62,21 +64,33 @@ export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: st
   return obj;
 }
 
+/** The create's validation that needs asynchronous work (Strategy.validateCreateAsync); throws 422. */
+export async function validateCreateAsync(type: ResourceType, obj: KubeObject): Promise<void> {
+  if (type.strategy.validateCreateAsync) fail(type, obj, await type.strategy.validateCreateAsync(obj));
+}
+
 /**
  * Prepares an update of the main resource (`subresource` undefined) or of its status. Returns the
  * object to store, or `undefined` when nothing changed (no write, no new resourceVersion).
  */
-export type UpdateKind = 'status' | 'raw';
+export type UpdateKind = 'status' | 'raw' | (string & {});
 
 /**
  * `subresource`: undefined for the main resource; 'status' for the status subresource; 'raw' for the
- * server's own subresources (binding, finalize) that set fields the strategy would refuse from clients.
+ * server's own subresources (binding, finalize) that set fields the strategy would refuse from clients;
+ * or the name of one of the kind's own subresources (Strategy.subresources, e.g. a CSR's approval).
  */
 export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObject, subresource?: UpdateKind): KubeObject | undefined {
   const { info, strategy } = type;
   const hasStatus = info.subresources?.includes('status') ?? false;
+  const own = subresource !== undefined && subresource !== 'raw' ? strategy.subresources?.[subresource] : undefined;
+  if (subresource !== undefined && subresource !== 'raw' && subresource !== 'status' && !own) {
+    throw errors.methodNotAllowed(`updates are not supported on ${info.plural}/${subresource}`);
+  }
   let next: KubeObject;
-  if (subresource === 'status') {
+  if (own) {
+    next = own.prepare(obj, structuredClone(old));
+  } else if (subresource === 'status') {
     // A status write changes status only (Kubernetes' status strategies reset everything else).
     next = structuredClone(old);
     if (obj.status === undefined) delete next.status;
@@ -121,7 +135,8 @@ export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObje
   const b = { ...old, metadata: { ...old.metadata, resourceVersion: undefined } };
   if (isDeepStrictEqual(a, b)) return undefined;
   const errs: FieldError[] = [...validateObjectMetaUpdate(next.metadata, old.metadata)];
-  if (subresource === 'status') errs.push(...(strategy.validateStatusUpdate?.(next, old) ?? []));
+  if (own) errs.push(...own.validate(next, old));
+  else if (subresource === 'status') errs.push(...(strategy.validateStatusUpdate?.(next, old) ?? []));
   else if (subresource !== 'raw') {
     errs.push(...validateObjectMeta(next.metadata, { namespaced: info.namespaced, nameFormat: nameFormat(type) }));
     errs.push(...(strategy.validate?.(next) ?? []));

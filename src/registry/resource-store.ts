@@ -12,7 +12,7 @@ import type { ResourceType } from './types.ts';
 import type { UserInfo } from '../auth/attributes.ts';
 import { AdmissionChain, SYSTEM_USER } from './admission/admission.ts';
 import { decodeObject, encodeObject, storageKey, storagePrefix } from './object-codec.ts';
-import { prepareCreate, prepareUpdate, type UpdateKind } from './prepare.ts';
+import { prepareCreate, prepareUpdate, validateCreateAsync, type UpdateKind } from './prepare.ts';
 import { groupVersion } from '../apis/resources.ts';
 import type { ObjectFilter } from './object-filter.ts';
 import { finalizersPending } from './finalizers.ts';
@@ -224,7 +224,8 @@ export class ResourceStore {
       if (generated) delete candidate.metadata.name;
       const review = { operation: 'CREATE' as const, resource: this.type.info, subresource: '', namespace: namespace ?? '', user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings };
       if (attempt === 0) await this.admission.admit({ ...review, name: candidate.metadata.name ?? '', object: candidate });
-      const next = prepareCreate(this.type, candidate, namespace);
+      const next = prepareCreate(this.type, candidate, namespace, review.user);
+      await validateCreateAsync(this.type, next);
       await this.admission.validate({ ...review, name: next.metadata.name!, object: next });
       const reservation = await this.hooks?.beforeCreate?.(next, !!opts.dryRun);
       if (opts.dryRun) return next;

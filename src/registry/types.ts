@@ -7,6 +7,7 @@
 import type { KubeObject } from '../apis/object.ts';
 import type { FieldError } from '../apis/field-errors.ts';
 import type { ResourceInfo } from '../apis/resources.ts';
+import type { UserInfo } from '../auth/attributes.ts';
 
 export interface TableColumn {
   name: string;
@@ -31,8 +32,11 @@ export type FieldGetter = (obj: KubeObject) => string | undefined;
 export interface Strategy {
   /** Fills defaults in place; called on create and on every update, before validation. */
   defaults?(obj: KubeObject): void;
-  /** On create, before validation: reset what a client may not set (e.g. a pod's status phase). */
-  prepareForCreate?(obj: KubeObject): void;
+  /**
+   * On create, before validation: reset what a client may not set (e.g. a pod's status phase).
+   * `user` is who creates it (a CertificateSigningRequest records its requester).
+   */
+  prepareForCreate?(obj: KubeObject, user?: UserInfo): void;
   /** On an update of the main resource, after the generic status copy. */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
   /** Validation of a new object (metadata is validated generically; this does the rest). */
@@ -41,10 +45,24 @@ export interface Strategy {
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /** Validation of a status-subresource update. */
   validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /** Validation that needs asynchronous work (a CSR's signature through WebCrypto), on create after `validate`. */
+  validateCreateAsync?(obj: KubeObject): Promise<FieldError[]>;
+  /**
+   * Update subresources the kind defines itself (certificatesigningrequests/approval), or a status
+   * subresource with more to it than the generic "status changes, nothing else" (the CSR's).
+   */
+  subresources?: Record<string, SubresourceStrategy>;
   /** Server-side printing for `kubectl get`. Without it, NAME and AGE are served. */
   table?: TableConvertor;
   /** Fields beyond metadata.name / metadata.namespace that `fieldSelector` may name. */
   fieldSelectors?: Record<string, FieldGetter>;
+}
+
+/** What an update through one of a kind's own subresources may change, and its validation. */
+export interface SubresourceStrategy {
+  /** The object to store, built from the stored one (`old`, a copy) and what the client sent. */
+  prepare(obj: KubeObject, old: KubeObject): KubeObject;
+  validate(obj: KubeObject, old: KubeObject): FieldError[];
 }
 
 export interface ResourceType {

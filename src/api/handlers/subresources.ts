@@ -9,7 +9,7 @@ import { labelSelectorToString } from '../../apis/selectors/label-selector-spec.
 import { fieldError } from '../../apis/field-errors.ts';
 import { sendJson } from '../http-util.ts';
 import { bindPod, evictPod } from '../../registry/pod-subresources.ts';
-import { isDryRun, readObject, type HandlerContext } from './context.ts';
+import { isDryRun, readObject, replyObject, type HandlerContext } from './context.ts';
 import { deleteOptionsFrom } from './delete-options.ts';
 import { readPatch } from './write.ts';
 import { patchObject } from '../../registry/patch-object.ts';
@@ -90,6 +90,27 @@ async function handleFinalize(ctx: HandlerContext): Promise<void> {
   sendJson(ctx.res, 200, updated);
 }
 
+/**
+ * GET, PUT or PATCH of a subresource the kind defines (Strategy.subresources: a CSR's approval): the
+ * whole object, written through the subresource's own prepare and validation.
+ */
+async function handleOwnSubresource(ctx: HandlerContext): Promise<void> {
+  const { info, store, req, query } = ctx;
+  const sub = info.subresource!;
+  if (req.method === 'GET') { replyObject(ctx, 200, await store.get(info.namespace, info.name!)); return; }
+  const dryRun = isDryRun(query);
+  if (req.method === 'PUT') {
+    const { obj } = await readObject(ctx);
+    replyObject(ctx, 200, await store.update(info.namespace, info.name!, obj, { dryRun, user: ctx.user, subresource: sub }));
+    return;
+  }
+  if (req.method !== 'PATCH') throw errors.methodNotAllowed(`${req.method} is not supported on ${info.resource}/${sub}`);
+  const patch = await readPatch(ctx);
+  replyObject(ctx, 200, await store.guaranteedUpdate(info.namespace, info.name!,
+    (current) => patchObject(current, patch.type, patch.body, store.apiVersion, store.type.info.kind),
+    { dryRun, user: ctx.user, subresource: sub }));
+}
+
 /** Routes a subresource request other than status; false if the subresource is not one of these. */
 export async function handleSubresource(ctx: HandlerContext): Promise<boolean> {
   const { info, store } = ctx;
@@ -102,5 +123,6 @@ export async function handleSubresource(ctx: HandlerContext): Promise<boolean> {
   if (sub === 'binding' && ctx.req.method === 'POST') { await handleBinding(ctx); return true; }
   if (sub === 'eviction' && ctx.req.method === 'POST') { await handleEviction(ctx); return true; }
   if (sub === 'finalize') { await handleFinalize(ctx); return true; }
+  if (store.type.strategy.subresources?.[sub]) { await handleOwnSubresource(ctx); return true; }
   return false;
 }

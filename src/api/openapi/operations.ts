@@ -2,7 +2,7 @@
  * The REST operations Berth serves for each resource, described neutrally (paths, verbs, query
  * parameters, body and response types) so documents.ts can render them as swagger 2.0 or OpenAPI 3.0.
  * Mirrors the shape of Kubernetes' own documents: list/create/deletecollection on the collection,
- * read/replace/patch/delete on the item, and the status, scale, eviction and binding subresources.
+ * read/replace/patch/delete on the item, and the status, approval, scale, eviction and binding subresources.
  */
 import { verbsOf } from '../discovery.ts';
 import type { ResourceInfo } from '../../apis/resources.ts';
@@ -136,6 +136,7 @@ export function resourcePaths(r: ResourceInfo): PathSpec[] {
   });
   const subs = r.subresources ?? [];
   if (subs.includes('status')) paths.push(sub('status', 'Status', gvk, def));
+  if (subs.includes('approval')) paths.push(sub('approval', 'Approval', gvk, def));
   if (subs.includes('scale')) paths.push(sub('scale', 'Scale', { group: 'autoscaling', version: 'v1', kind: 'Scale' }, 'io.k8s.api.autoscaling.v1.Scale'));
   const create = (name: string, subGvk: Gvk, subDef: string) => ({
     path: `${collection}/{name}/${name}`,

@@ -8,6 +8,7 @@
 import { appsMessages } from './schema-apps.ts';
 import { autoscalingMessages } from './schema-autoscaling.ts';
 import { batchMessages } from './schema-batch.ts';
+import { certificatesMessages } from './schema-certificates.ts';
 import { coreMessages } from './schema-core.ts';
 import { nodeMessages } from './schema-core-node.ts';
 import { podMessages } from './schema-core-pod.ts';
@@ -93,7 +94,7 @@ export function parseMessageTable(messageName: string, table: string): Map<numbe
 const registry = new Map<string, MessageSchema>();
 const tableSets = [
   metaMessages, coreMessages, podMessages, podStatusMessages, volumeMessages, nodeMessages,
-  appsMessages, batchMessages, policyMessages, autoscalingMessages,
+  appsMessages, batchMessages, policyMessages, autoscalingMessages, certificatesMessages,
   rbacMessages, authorizationMessages,
 ];
 for (const tables of tableSets) {
@@ -130,6 +131,7 @@ const kindTable: Record<string, Record<string, string>> = {
   'policy/v1': { Eviction: 'Eviction', PodDisruptionBudget: 'PodDisruptionBudget' },
   'policy/v1beta1': { Eviction: 'Eviction' },
   'autoscaling/v1': { Scale: 'Scale' },
+  'certificates.k8s.io/v1': { CertificateSigningRequest: 'CertificateSigningRequest' },
   'rbac.authorization.k8s.io/v1': { Role: 'Role', ClusterRole: 'ClusterRole', RoleBinding: 'RoleBinding', ClusterRoleBinding: 'ClusterRoleBinding' },
   'authorization.k8s.io/v1': { SelfSubjectAccessReview: 'SelfSubjectAccessReview', SelfSubjectRulesReview: 'SelfSubjectRulesReview' },
 };

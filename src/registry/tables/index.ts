@@ -18,6 +18,7 @@ import { eventFieldSelectors, eventsV1FieldSelectors, eventsV1Table, eventTable 
 import { endpointSliceTable, endpointsTable, serviceTable } from './network.ts';
 import { podFieldSelectors, podTable } from './pods.ts';
 import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } from './storage.ts';
+import { certificateSigningRequestTable } from './certificates.ts';
 import { roleBindingTable, roleTable } from './rbac.ts';
 
 /** Table convertor per resource, keyed `<group>/<plural>`. */
@@ -45,6 +46,7 @@ export const TABLES: Record<string, TableConvertor> = {
   'storage.k8s.io/storageclasses': storageClassTable,
   'discovery.k8s.io/endpointslices': endpointSliceTable,
   'events.k8s.io/events': eventsV1Table,
+  'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestTable,
   'rbac.authorization.k8s.io/roles': roleTable,
   'rbac.authorization.k8s.io/clusterroles': roleTable,
   'rbac.authorization.k8s.io/rolebindings': roleBindingTable,

@@ -52,6 +52,8 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   'discovery.k8s.io/endpointslices': 'subdomain',
   // events.k8s.io/v1 creates get strict ObjectMeta validation.
   'events.k8s.io/events': 'subdomain',
+  // ValidateCertificateRequestName: "We don't care what you call your certificate requests" (one path segment still).
+  'certificates.k8s.io/certificatesigningrequests': 'any',
   // ValidateRBACName: any path segment (`system:node`, `system:controller:…`).
   'rbac.authorization.k8s.io/roles': 'path',
   'rbac.authorization.k8s.io/rolebindings': 'path',
