@@ -51,6 +51,7 @@ const EXTRA_KINDS: [string, { group: string; version: string; kind: string }[]][
   [path.join(MODELS, 'autoscaling/v1/Scale.d.ts'), []],
   [path.join(MODELS, 'policy/v1/Eviction.d.ts'), []],
   [path.join(MODELS, 'v1/Binding.d.ts'), []],
+  [path.join(MODELS, 'authentication.k8s.io/v1/TokenRequest.d.ts'), []],
 ];
 
 /** Kubernetes definition name for a declaration file, from its place in the packages. */

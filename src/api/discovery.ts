@@ -30,6 +30,7 @@ const SUBRESOURCES: Record<Subresource, { kind?: string; group?: string; version
   proxy: { kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
   finalize: { verbs: ['update'] },
   approval: { verbs: ['get', 'patch', 'update'] },
+  token: { kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] },
 };
 
 export interface Discovery {

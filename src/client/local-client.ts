@@ -128,6 +128,11 @@ export class LocalClient implements Client {
       await this.authorize('create', ref, namespace, name, subresource);
       if (store.plural === 'pods' && store.group === '' && subresource === 'binding') return bindPod(store, namespace, name, body, { user: this.user });
       if (store.plural === 'pods' && store.group === '' && subresource === 'eviction') return evictPod(store, namespace, name, body, { user: this.user });
+      const computed = store.createSubresources[subresource];
+      if (computed) {
+        checkTypeMeta(body, computed.apiVersion, computed.kind);
+        return computed.create(namespace, name, body, { user: this.user });
+      }
       throw errors.methodNotAllowed(`POST is not supported on ${ref.resource}/${subresource}`);
     }
     await this.authorize('create', ref, namespace);

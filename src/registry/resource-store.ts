@@ -29,6 +29,14 @@ export interface WriteOptions {
   warnings?: string[];
 }
 
+/** A subresource answered on create, never stored (see ResourceStore.createSubresources). */
+export interface SubresourceCreate {
+  /** The body's type (a TokenRequest is authentication.k8s.io/v1). */
+  apiVersion: string;
+  kind: string;
+  create(namespace: string | undefined, name: string, obj: KubeObject, opts: WriteOptions): Promise<KubeObject>;
+}
+
 export interface ListOptions {
   filter?: ObjectFilter;
   limit?: number;
@@ -103,6 +111,12 @@ export class ResourceStore {
    * is only a rest.Creater): create answers with what this returns and writes nothing.
    */
   compute?: (namespace: string | undefined, obj: KubeObject, opts: WriteOptions) => Promise<KubeObject>;
+  /**
+   * Subresources computed on create and never stored, by name (serviceaccounts/token: a TokenRequest
+   * answered with a signed token) — kube-apiserver's subresource storage that is only a NamedCreater.
+   * The HTTP handlers and the in-process client both route a POST of one here.
+   */
+  createSubresources: Record<string, SubresourceCreate> = {};
 
   constructor(readonly type: ResourceType, readonly backend: Backend) {
     this.group = type.info.group;

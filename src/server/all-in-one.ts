@@ -4,6 +4,9 @@
  * them.
  *
  *   startServer (API, controllers, scheduler) ─▶ LocalClient ─▶ node agent (pods → containers)
+ *
+ * The API server also listens on the node gateway (the bridge address), the `kubernetes` Service's
+ * endpoint, so pods reach it at its ClusterIP; the serving certificate names that address.
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +59,9 @@ export interface AllInOne {
 export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   opts.progress('starting the API server');
-  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: opts.tlsSans, encryptionProviderConfig: opts.encryptionProviderConfig });
+  // Pods reach the API server on the node gateway (the bridge address), behind the kubernetes Service's ClusterIP.
+  const gateway = nthAddress(opts.podCidr, 1);
+  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: opts.tlsSans, encryptionProviderConfig: opts.encryptionProviderConfig, advertiseAddress: gateway });
   opts.progress(`API server on ${server.url}`);
   const client = new LocalClient(server.registry);
   let agent: RunningAgent;
@@ -74,8 +79,17 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
     await server.stop();
     throw err;
   }
+  // The bridge exists now: the API server also listens on the gateway, unless it listens everywhere already.
+  if (!['0.0.0.0', '::', gateway].includes(opts.host)) {
+    try {
+      await server.listenAlso(gateway);
+    } catch (err) {
+      await agent.stop();
+      await server.stop();
+      throw new Error(`API server on ${gateway}: ${(err as Error).message}`);
+    }
+  }
   // Cluster DNS on the node gateway (the bridge address every pod reaches), behind kube-dns's ClusterIP.
-  const gateway = nthAddress(opts.podCidr, 1);
   const dnsFactory = new InformerFactory(client, { log: opts.log });
   let dns: Awaited<ReturnType<typeof startDnsServer>>;
   try {

@@ -33,6 +33,11 @@ import { buildSecurity } from './security/security.ts';
 import { loadEncryptionConfig } from '../registry/encryption/encryption-config.ts';
 import { encryptingBackend } from '../registry/encryption/encrypting-backend.ts';
 import type { SecurityContext } from './security/security-part.ts';
+import net from 'node:net';
+import { hostIPv4 } from '../agent/node/node-info.ts';
+import { serviceAccountKeys, TokenSigner } from '../auth/authn/service-account-token.ts';
+
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 export const DEFAULT_NODE_PORT_RANGE = '30000-32767';
@@ -54,6 +59,12 @@ export interface ServerOptions {
   nodePortRange?: string;
   /** More names and addresses for the serving certificate (`--tls-san`). */
   tlsSans?: string[];
+  /**
+   * Where pods and other servers reach this one: the `kubernetes` Service's endpoint, also named in
+   * the serving certificate (kube-apiserver's --advertise-address). Default: the listen address, or
+   * the host's address when that is a wildcard.
+   */
+  advertiseAddress?: string;
   /** An EncryptionConfiguration file: the resources it names are encrypted at rest (`--encryption-provider-config`). */
   encryptionProviderConfig?: string;
 }
@@ -66,6 +77,8 @@ export interface RunningServer {
   pki: ClusterPki;
   /** Decides for in-process clients that act as a user (LocalClient.as). */
   authorizer: Authorizer;
+  /** Serves the same API on one more address (berth up: the node's bridge gateway, for pods). */
+  listenAlso(host: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,7 +89,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { log } = opts;
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
-  const pkiOptions = { dataDir: opts.dataDir, sans: [opts.host, ...(opts.tlsSans ?? [])], serviceIP: nthAddress(serviceCidr, 1) };
+  const advertiseAddress = opts.advertiseAddress ?? (isWildcard(opts.host) ? hostIPv4() : opts.host);
+  const pkiOptions = { dataDir: opts.dataDir, sans: [opts.host, advertiseAddress, ...(opts.tlsSans ?? [])], serviceIP: nthAddress(serviceCidr, 1) };
   let pki = await ensureClusterPki(pkiOptions);
   if (pki.renewed.length) log.info('certificates issued', { certificates: pki.renewed, ca: pki.caPin });
   const encryption = opts.encryptionProviderConfig ? loadEncryptionConfig(opts.encryptionProviderConfig) : undefined;
@@ -92,7 +106,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const systemClient = new LocalClient(registry);
   const securityContext: SecurityContext = {
     registry, client: systemClient, informers: new InformerFactory(systemClient, { log }), pki, dataDir: opts.dataDir,
-    serviceCidr, advertiseAddress: opts.host, port: opts.port, log: log.child({ component: 'security' }),
+    serviceCidr, advertiseAddress, port: opts.port, log: log.child({ component: 'security' }),
   };
   const security = buildSecurity(securityContext);
   registry.admission = security.admission;
@@ -115,7 +129,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const compactor = startCompactor(backend, {});
   const repair = startAllocationRepair(backend, serviceAllocator, log);
   // Namespace lifecycle and the GC run even with controllers off (see control-loops.ts).
-  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds });
+  const serviceAccountTokens = { rootCA: pki.ca.cert, signer: new TokenSigner(serviceAccountKeys(pki.serviceAccountKey.key, pki.serviceAccountKey.pub)) };
+  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, serviceAccountTokens });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   const writeAdminKubeconfig = () => writeKubeconfig(kubeconfigPath, url, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   writeAdminKubeconfig();
@@ -134,8 +149,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   renewal.unref();
   ready = true;
   log.info('API server ready', { url, kubeconfig: kubeconfigPath });
+  // More addresses hand their connections to the one server (same TLS, same handlers).
+  const extraListeners: net.Server[] = [];
+  const listenAlso = async (extraHost: string): Promise<void> => {
+    const l = net.createServer((socket) => http.emit('connection', socket));
+    await new Promise<void>((resolve, reject) => {
+      l.once('error', reject);
+      l.listen(addr.port, extraHost, () => { l.off('error', reject); resolve(); });
+    });
+    extraListeners.push(l);
+    log.info('API server also listening', { address: `${extraHost}:${addr.port}` });
+  };
   let stopping: Promise<void> | undefined;
   return {
+    listenAlso,
     url, kubeconfigPath, registry, backend, authorizer: security.authorizer,
     get pki() { return pki; },
     stop() {
@@ -147,6 +174,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         systemNamespaces.stop();
         compactor.stop();
         repair.stop();
+        for (const l of extraListeners) l.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await backend.close();

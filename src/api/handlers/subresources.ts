@@ -14,6 +14,7 @@ import { deleteOptionsFrom } from './delete-options.ts';
 import { readPatch } from './write.ts';
 import { patchObject } from '../../registry/patch-object.ts';
 import { handlePodStream, STREAM_SUBRESOURCES } from './pod-streams.ts';
+import { handleComputedSubresource } from './computed-subresource.ts';
 
 const STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
@@ -123,6 +124,7 @@ export async function handleSubresource(ctx: HandlerContext): Promise<boolean> {
   if (sub === 'binding' && ctx.req.method === 'POST') { await handleBinding(ctx); return true; }
   if (sub === 'eviction' && ctx.req.method === 'POST') { await handleEviction(ctx); return true; }
   if (sub === 'finalize') { await handleFinalize(ctx); return true; }
+  if (store.createSubresources[sub] && ctx.req.method === 'POST') { await handleComputedSubresource(ctx, store.createSubresources[sub]); return true; }
   if (store.type.strategy.subresources?.[sub]) { await handleOwnSubresource(ctx); return true; }
   return false;
 }

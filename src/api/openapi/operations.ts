@@ -145,5 +145,6 @@ export function resourcePaths(r: ResourceInfo): PathSpec[] {
   });
   if (subs.includes('eviction')) paths.push(create('eviction', { group: 'policy', version: 'v1', kind: 'Eviction' }, 'io.k8s.api.policy.v1.Eviction'));
   if (subs.includes('binding')) paths.push(create('binding', { group: '', version: 'v1', kind: 'Binding' }, 'io.k8s.api.core.v1.Binding'));
+  if (subs.includes('token')) paths.push(create('token', { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, 'io.k8s.api.authentication.v1.TokenRequest'));
   return paths;
 }

@@ -78,6 +78,11 @@ function checkValue(w: Walk, path: string, s: Schema, type: string): void {
     walk(w, path, defName, schema, type);
     return;
   }
+  // ExtraValue (a user's extra values) is a message whose JSON is a plain list of strings.
+  if (type === 'ExtraValue') {
+    if (s.type !== 'array' || s.items?.type !== 'string') w.mismatched.push(`${path}: OpenAPI ${s.type}, table ExtraValue (a list of strings)`);
+    return;
+  }
   if (!scalarFits(type, s)) w.mismatched.push(`${path}: OpenAPI ${s.type}${s.format ? `/${s.format}` : ''}, table ${type}`);
 }
 

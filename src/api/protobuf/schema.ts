@@ -6,6 +6,7 @@
  * across the tables; the test in coverage.test.ts checks them against Berth's OpenAPI definitions.
  */
 import { appsMessages } from './schema-apps.ts';
+import { authenticationMessages } from './schema-authentication.ts';
 import { autoscalingMessages } from './schema-autoscaling.ts';
 import { batchMessages } from './schema-batch.ts';
 import { certificatesMessages } from './schema-certificates.ts';
@@ -24,9 +25,9 @@ export type ScalarType = 'string' | 'int32' | 'int64' | 'bool' | 'bytes' | 'doub
 
 /**
  * Messages converted by special-types.ts instead of a field table: their JSON form is a string,
- * number or arbitrary JSON rather than an object.
+ * number, list or arbitrary JSON rather than an object.
  */
-export const specialMessages = ['Time', 'MicroTime', 'Duration', 'IntOrString', 'Quantity', 'RawExtension', 'FieldsV1'] as const;
+export const specialMessages = ['Time', 'MicroTime', 'Duration', 'IntOrString', 'Quantity', 'RawExtension', 'FieldsV1', 'ExtraValue'] as const;
 
 /** One of {@link specialMessages}. */
 export type SpecialMessage = (typeof specialMessages)[number];
@@ -95,7 +96,7 @@ const registry = new Map<string, MessageSchema>();
 const tableSets = [
   metaMessages, coreMessages, podMessages, podStatusMessages, volumeMessages, nodeMessages,
   appsMessages, batchMessages, policyMessages, autoscalingMessages, certificatesMessages,
-  rbacMessages, authorizationMessages,
+  rbacMessages, authorizationMessages, authenticationMessages,
 ];
 for (const tables of tableSets) {
   for (const [name, table] of Object.entries(tables)) {
@@ -134,6 +135,7 @@ const kindTable: Record<string, Record<string, string>> = {
   'certificates.k8s.io/v1': { CertificateSigningRequest: 'CertificateSigningRequest' },
   'rbac.authorization.k8s.io/v1': { Role: 'Role', ClusterRole: 'ClusterRole', RoleBinding: 'RoleBinding', ClusterRoleBinding: 'ClusterRoleBinding' },
   'authorization.k8s.io/v1': { SelfSubjectAccessReview: 'SelfSubjectAccessReview', SelfSubjectRulesReview: 'SelfSubjectRulesReview' },
+  'authentication.k8s.io/v1': { TokenRequest: 'TokenRequest', TokenReview: 'TokenReview', SelfSubjectReview: 'SelfSubjectReview' },
 };
 
 /**

@@ -2,7 +2,7 @@
  * JSON forms of the apimachinery types whose protobuf message is not their JSON shape:
  * metav1.Time / MicroTime (RFC 3339 strings), metav1.Duration (Go duration string),
  * intstr.IntOrString (number or string), resource.Quantity (string), runtime.RawExtension and
- * metav1.FieldsV1 (embedded JSON).
+ * metav1.FieldsV1 (embedded JSON), and authentication's ExtraValue (a list of strings).
  */
 import type { SpecialMessage } from './schema.ts';
 import { readFields, type WireField } from './wire.ts';
@@ -106,5 +106,8 @@ export function decodeSpecial(name: SpecialMessage, buf: Buffer): unknown {
       return embeddedJson(bytesField(fields, 1), 'runtime.RawExtension');
     case 'FieldsV1':
       return embeddedJson(bytesField(fields, 1), 'metav1.FieldsV1');
+    case 'ExtraValue':
+      // A user's extra values: `repeated string items = 1`, whose JSON is the bare list.
+      return fields.filter((f) => f.field === 1 && f.wireType === 2).map((f) => (f.value as Buffer).toString('utf8'));
   }
 }

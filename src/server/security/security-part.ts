@@ -28,6 +28,8 @@ export interface SecurityContext {
   advertiseAddress: string;
   port: number;
   log: Logger;
+  /** Every part's token authenticators in chain order, set by buildSecurity: for TokenReviews. */
+  tokenAuthenticators?: readonly TokenAuthenticator[];
 }
 
 /** A running part's stop. */

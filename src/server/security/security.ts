@@ -58,11 +58,9 @@ export interface Security {
 }
 
 export function buildSecurity(ctx: SecurityContext, parts: readonly SecurityPart[] = PARTS): Security {
-  const authenticate = requestAuthenticator({
-    clientCertificates: true,
-    tokens: parts.flatMap((p) => p.tokenAuthenticators?.(ctx) ?? []),
-    anonymousPaths: ANONYMOUS_PATHS,
-  });
+  const tokens = parts.flatMap((p) => p.tokenAuthenticators?.(ctx) ?? []);
+  ctx.tokenAuthenticators = tokens;
+  const authenticate = requestAuthenticator({ clientCertificates: true, tokens, anonymousPaths: ANONYMOUS_PATHS });
   const authorizer = authorizerChain(parts.flatMap((p) => p.authorizers?.(ctx) ?? []));
   const admission = new AdmissionChain(parts.flatMap((p) => p.admission?.(ctx) ?? []));
   let running: Stoppable[] = [];
