@@ -43,3 +43,6 @@ export function csrCondition(csr: KubeObject, type: string): { type: string; sta
 export function isCsrApproved(csr: KubeObject): boolean {
   return csrCondition(csr, CSR_CONDITIONS.approved)?.status === 'True' && !csrCondition(csr, CSR_CONDITIONS.denied);
 }
+
+/** The resource, as clients name it (a client ResourceRef). */
+export const CSR_RESOURCE = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests' } as const;

@@ -13,6 +13,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { Logger } from '../util/log.ts';
 import type { SharedEventRecorder } from './controller-utils.ts';
 import type { Clock } from './cronjob/clock.ts';
+import type { ClusterSigning } from './certificates/csr-signing-controller.ts';
 import type { TokensControllerOptions } from './serviceaccount-tokens/tokens-controller.ts';
 
 /** Settings some controllers read; every field has a default. */
@@ -23,6 +24,8 @@ export interface ControllerSettings {
   clock?: Clock;
   /** Job pod back-off; default 10 s doubling to 6 min. */
   jobBackoff?: { baseMs: number; maxMs: number };
+  /** The CA the CSR signer signs with (--cluster-signing-cert/key-file); without it, approved CSRs stay unsigned. */
+  clusterSigning?: ClusterSigning;
 }
 
 /** What every controller is built from; one per controller manager, shared by all its controllers. */

@@ -19,6 +19,10 @@ import { finalizeThroughRegistry } from './namespace/namespace-finalize.ts';
 import { NODE_LEASE_NAMESPACE, NodeLifecycleController } from './node-lifecycle/node-lifecycle-controller.ts';
 import { ReplicaSetController } from './replicaset/replicaset-controller.ts';
 import { SERVICE_ACCOUNTS, ServiceAccountController } from './serviceaccount/serviceaccount-controller.ts';
+import { CSR_RESOURCE } from '../apis/certificates.ts';
+import { CsrApprovingController } from './certificates/csr-approving-controller.ts';
+import { CsrSigningController } from './certificates/csr-signing-controller.ts';
+import { BOOTSTRAP_TOKEN_SCOPE, TokenCleaner } from './bootstrap/token-cleaner.ts';
 import { TOKEN_SECRET_SCOPE, TokensController } from './serviceaccount-tokens/tokens-controller.ts';
 import { ROOT_CA_SCOPE, RootCaPublisher } from './root-ca-publisher/root-ca-publisher.ts';
 import { CONTROLLER_REVISIONS } from './statefulset/stateful-set-revisions.ts';
@@ -82,6 +86,18 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'endpoints', watches: [{ ref: R.services }, { ref: R.pods }, { ref: R.endpoints }], workers: 2,
     build: (ctx, log) => new EndpointsController(ctx.client, ctx.factory, log),
+  },
+  {
+    name: 'csrapproving', watches: [{ ref: CSR_RESOURCE }], workers: 1,
+    build: (ctx, log) => new CsrApprovingController(ctx.client, ctx.factory, log),
+  },
+  {
+    name: 'csrsigning', watches: [{ ref: CSR_RESOURCE }], workers: 1,
+    build: (ctx, log) => new CsrSigningController(ctx.client, ctx.factory, ctx.settings.clusterSigning, log),
+  },
+  {
+    name: 'tokencleaner', watches: [{ ref: R.secrets, scope: BOOTSTRAP_TOKEN_SCOPE }], workers: 1,
+    build: (ctx, log) => new TokenCleaner(ctx.client, ctx.factory, log),
   },
 ];
 
