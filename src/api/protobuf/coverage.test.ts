@@ -21,7 +21,6 @@ import { decodedKinds, isSpecialMessage, messageSchema, type FieldSpec } from '.
  */
 const withoutDefinition: Record<string, string> = {
   'v1/PodTemplate': 'its spec is PodTemplateSpec, walked through the workload kinds',
-  'policy/v1/PodDisruptionBudget': 'not in the generated definitions',
   'policy/v1beta1/Eviction': 'the same message as policy/v1 Eviction, which is walked',
 };
 

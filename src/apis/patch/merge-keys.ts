@@ -67,6 +67,7 @@ export const MERGE_KEYS: Readonly<Record<string, Readonly<Record<string, PatchMe
   [`${APPS}.StatefulSetStatus`]: { conditions: byType },
   [`${APPS}.DaemonSetStatus`]: { conditions: byType },
   ['io.k8s.api.batch.v1.JobStatus']: { conditions: byType },
+  ['io.k8s.api.policy.v1.PodDisruptionBudgetStatus']: { conditions: byType },
 };
 
 /** Patch metadata of `field` in definition `defName`, if Kubernetes declares any. */

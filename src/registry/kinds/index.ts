@@ -28,6 +28,7 @@ import { leaseStrategy } from './lease.ts';
 import { runtimeclassStrategy } from './runtimeclass.ts';
 import { storageclassStrategy } from './storageclass.ts';
 import { endpointSliceStrategy } from './endpointslice.ts';
+import { podDisruptionBudgetStrategy } from './poddisruptionbudget.ts';
 import { certificateSigningRequestStrategy } from './certificatesigningrequest.ts';
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.ts';
 
@@ -55,6 +56,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'node.k8s.io/runtimeclasses': runtimeclassStrategy,
   'storage.k8s.io/storageclasses': storageclassStrategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
+  'policy/poddisruptionbudgets': podDisruptionBudgetStrategy,
   'events.k8s.io/events': eventsV1Strategy,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
   'rbac.authorization.k8s.io/roles': roleStrategy,

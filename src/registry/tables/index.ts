@@ -20,6 +20,7 @@ import { podFieldSelectors, podTable } from './pods.ts';
 import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } from './storage.ts';
 import { certificateSigningRequestTable } from './certificates.ts';
 import { roleBindingTable, roleTable } from './rbac.ts';
+import { podDisruptionBudgetTable } from './policy.ts';
 
 /** Table convertor per resource, keyed `<group>/<plural>`. */
 export const TABLES: Record<string, TableConvertor> = {
@@ -45,6 +46,7 @@ export const TABLES: Record<string, TableConvertor> = {
   'node.k8s.io/runtimeclasses': runtimeClassTable,
   'storage.k8s.io/storageclasses': storageClassTable,
   'discovery.k8s.io/endpointslices': endpointSliceTable,
+  'policy/poddisruptionbudgets': podDisruptionBudgetTable,
   'events.k8s.io/events': eventsV1Table,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestTable,
   'rbac.authorization.k8s.io/roles': roleTable,

@@ -50,6 +50,7 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   'node.k8s.io/runtimeclasses': 'subdomain',
   'storage.k8s.io/storageclasses': 'subdomain',
   'discovery.k8s.io/endpointslices': 'subdomain',
+  'policy/poddisruptionbudgets': 'subdomain',
   // events.k8s.io/v1 creates get strict ObjectMeta validation.
   'events.k8s.io/events': 'subdomain',
   // ValidateCertificateRequestName: "We don't care what you call your certificate requests" (one path segment still).
