@@ -76,3 +76,13 @@ test('an expiration in the future keeps the token valid; the groups helper repor
   assert.equal(tokenHasExpired(s, new Date('2030-01-02T00:00:00Z')), true);
   assert.ok(tokenGroups(stored(T, { extraGroups: ['system:bootstrappers:'] })) instanceof Error);
 });
+
+test('join tokens carry the CA hash and a bootstrap token; malformed ones say what is wrong', async () => {
+  const { formatJoinToken, parseJoinToken } = await import('./join-token.ts');
+  const pin = `sha256:${'ab'.repeat(32)}`;
+  const text = formatJoinToken({ caPin: pin, token: T });
+  assert.equal(text, `K10${'ab'.repeat(32)}::abcdef.0123456789abcdef`);
+  assert.deepEqual(parseJoinToken(`${text}\n`), { caPin: pin, token: T });
+  assert.throws(() => parseJoinToken('abcdef.0123456789abcdef'), /expected K10<64 hex digits/);
+  assert.throws(() => parseJoinToken(`K10${'ab'.repeat(32)}::abcdef.short`), /must be a bootstrap token/);
+});
