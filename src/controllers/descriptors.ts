@@ -27,6 +27,10 @@ import { TOKEN_SECRET_SCOPE, TokensController } from './serviceaccount-tokens/to
 import { ROOT_CA_SCOPE, RootCaPublisher } from './root-ca-publisher/root-ca-publisher.ts';
 import { CONTROLLER_REVISIONS } from './statefulset/stateful-set-revisions.ts';
 import { STATEFULSETS, StatefulSetController } from './statefulset/statefulset-controller.ts';
+import { PersistentVolumeController, STORAGE_CLASSES } from './persistentvolume/pv-controller.ts';
+import { PvcProtectionController } from './volume-protection/pvc-protection-controller.ts';
+import { PvProtectionController } from './volume-protection/pv-protection-controller.ts';
+import { HELPER_POD_SCOPE, LocalPathProvisioner } from './local-path/local-path-provisioner.ts';
 
 /** The controllers, in start order (the API's own first). */
 export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
@@ -53,6 +57,23 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'statefulset', watches: [{ ref: STATEFULSETS }, { ref: R.pods }, { ref: CONTROLLER_REVISIONS }], workers: 2,
     build: (ctx, log) => new StatefulSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
+    // One worker per queue (claims, volumes) whatever is asked: a claim sync is not reentrant.
+    name: 'persistentvolume-binder', watches: [{ ref: R.persistentvolumes }, { ref: R.persistentvolumeclaims }, { ref: STORAGE_CLASSES }, { ref: R.pods }], workers: 1,
+    build: (ctx, log) => new PersistentVolumeController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
+    name: 'pvc-protection', watches: [{ ref: R.persistentvolumeclaims }, { ref: R.pods }], workers: 1,
+    build: (ctx, log) => new PvcProtectionController(ctx.client, ctx.factory, log),
+  },
+  {
+    name: 'pv-protection', watches: [{ ref: R.persistentvolumes }], workers: 1,
+    build: (ctx, log) => new PvProtectionController(ctx.client, ctx.factory, log),
+  },
+  {
+    name: 'local-path-provisioner', watches: [{ ref: R.persistentvolumeclaims }, { ref: R.persistentvolumes }, { ref: R.nodes }, { ref: STORAGE_CLASSES }, { ref: R.pods, scope: HELPER_POD_SCOPE }], workers: 1,
+    build: (ctx, log) => new LocalPathProvisioner(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
   },
   {
     name: 'job', watches: [{ ref: JOBS }, { ref: R.pods }], workers: 2,
