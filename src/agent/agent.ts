@@ -101,6 +101,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const deps = buildWorkerDeps({
     client, nodeName, hostIP, dataDir, network, log, runtime, images,
     recorder, backoff: opts.backoff, clusterDNS: opts.clusterDNS,
+    // The kubelet's service lister: KUBERNETES_SERVICE_HOST and the service links in every container's env.
+    services: informers.forResource(R.services),
   });
   const newWorker = (pod: KubeObject) => new PodWorker(pod, deps);
 

@@ -7,6 +7,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import type { Payload } from './atomic-writer.ts';
 import { containerResourceValue, findContainer, podFieldValue, type NodeAllocatable, type PodRuntimeFacts } from './field-ref.ts';
 import { configMapBytes, secretBytes, type ObjectLookup } from './lookup.ts';
+import type { ServiceAccountTokens } from './service-account-tokens.ts';
 
 /** What payload builders need besides the volume source. */
 export interface PayloadContext {
@@ -14,12 +15,11 @@ export interface PayloadContext {
   lookup: ObjectLookup;
   facts: PodRuntimeFacts;
   nodeAllocatable?: NodeAllocatable;
-  /** Called for things done differently from Kubernetes (e.g. placeholder tokens). */
+  /** Called for things done differently from Kubernetes (skipped projected sources). */
   warn?: (msg: string) => void;
+  /** Bound ServiceAccount tokens for serviceAccountToken sources (the node's token manager). */
+  tokens?: Pick<ServiceAccountTokens, 'token'>;
 }
-
-/** Content of the placeholder written for serviceAccountToken projections (no token issuer yet). */
-export const PLACEHOLDER_TOKEN = 'berth-placeholder-token: service account tokens are not issued by this agent';
 
 const DEFAULT_MODE = 0o644;
 
@@ -78,8 +78,8 @@ export async function volumePayload(volume: Record<string, any>, ctx: PayloadCon
       else if (s.secret) await keyed('secret', s.secret, ctx, mode, out);
       else if (s.downwardAPI) downward(s.downwardAPI, ctx, mode, out);
       else if (s.serviceAccountToken) {
-        out.set(s.serviceAccountToken.path, { data: Buffer.from(PLACEHOLDER_TOKEN), mode: s.serviceAccountToken.mode ?? mode });
-        ctx.warn?.(`volume "${volume.name}": serviceAccountToken ${s.serviceAccountToken.path} is a placeholder, not a real token`);
+        if (!ctx.tokens) throw new Error('this node cannot request ServiceAccount tokens');
+        out.set(s.serviceAccountToken.path, { data: Buffer.from(await ctx.tokens.token(ctx.pod, s.serviceAccountToken)), mode: s.serviceAccountToken.mode ?? mode });
       } else ctx.warn?.(`volume "${volume.name}": unsupported projected source ${Object.keys(s).join(',')} skipped`);
     }
   }

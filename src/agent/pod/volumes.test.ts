@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../../apis/object.ts';
 import { cleanupVolumes, mountsFor, prepareVolumes, updateVolumes, type VolumeContext } from './volumes.ts';
-import { PLACEHOLDER_TOKEN } from './volume-payloads.ts';
+import { ServiceAccountTokens } from './service-account-tokens.ts';
 import { writeAtomic } from './atomic-writer.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -37,6 +37,10 @@ function setup() {
     client: { pvc: async (ns, n) => objs.pvcs.get(`${ns}/${n}`), pv: async (n) => objs.pvs.get(n) },
     facts: { nodeName: 'node-a', podIP: '10.0.0.9' },
     mountTmpfs: async (dir, size) => void tmpfsCalls.push([dir, size]),
+    // The API's answer to a TokenRequest, naming what was asked for.
+    tokens: new ServiceAccountTokens(async (ns, sa, req) => ({
+      ...req, status: { token: `token-of:${ns}/${sa}:${req.spec.boundObjectRef.uid}:${req.spec.expirationSeconds}`, expirationTimestamp: new Date(Date.now() + req.spec.expirationSeconds * 1000).toISOString() },
+    })),
   };
   return { root, host, objs, ctx, tmpfsCalls };
 }
@@ -128,10 +132,9 @@ test('configMap, secret, downwardAPI and projected volumes: items, modes, option
     const proj = r.paths.get('proj')!.hostPath;
     assert.equal(readFileSync(join(proj, 'password'), 'utf8'), 'pw');
     assert.equal(readFileSync(join(proj, 'name'), 'utf8'), 'p');
-    assert.equal(readFileSync(join(proj, 'token'), 'utf8'), PLACEHOLDER_TOKEN);
+    assert.equal(readFileSync(join(proj, 'token'), 'utf8'), 'token-of:ns/default:u:3600', 'a TokenRequest bound to the pod, the default hour');
     assert.equal(statSync(join(proj, 'token')).mode & 0o777, 0o640);
-    assert.equal(r.warnings.length, 1);
-    assert.match(r.warnings[0], /placeholder/);
+    assert.deepEqual(r.warnings, []);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

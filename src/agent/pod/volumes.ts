@@ -37,12 +37,14 @@ export interface VolumeContext {
   nodeAllocatable?: NodeAllocatable;
   /** Mounts a tmpfs (tests replace it); default runs `mount -t tmpfs`. */
   mountTmpfs?: (dir: string, sizeBytes: number | undefined) => Promise<void>;
+  /** Bound ServiceAccount tokens for projected serviceAccountToken sources. */
+  tokens?: PayloadContext['tokens'];
 }
 
 export interface PreparedVolumes {
   paths: Map<string, VolumePath>;
   errors: string[];
-  /** Where Berth deviates (placeholder tokens, skipped projected sources). */
+  /** Where Berth deviates (skipped projected sources). */
   warnings: string[];
 }
 
@@ -55,6 +57,7 @@ function payloadCtx(pod: KubeObject, ctx: VolumeContext, warnings: string[]): Pa
     facts: ctx.facts ?? { nodeName: pod.spec?.nodeName ?? '' },
     nodeAllocatable: ctx.nodeAllocatable,
     warn: (m) => warnings.push(m),
+    tokens: ctx.tokens,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * From a pod's container to the driver's ContainerSpec, in the kubelet's order:
  *
- *   env (envFrom, env, $(VAR))        ─ problem ─▶ waiting CreateContainerConfigError
+ *   env (service links, envFrom, env, $(VAR)) ─ problem ─▶ waiting CreateContainerConfigError
  *   driver runs images? ─ yes ─▶ PodImagePuller ─ problem ─▶ waiting ErrImagePull / ImagePullBackOff / ErrImageNeverPull
  *        │                      image config under the container's: argv, env, workingDir, user
  *        no ─▶ host command (process runtime: `command` is required)
@@ -15,6 +15,7 @@ import type { ContainerSpec, RuntimeDriver } from '../runtime/driver.ts';
 import type { ImageInfo } from '../images/image-service.ts';
 import { mergeImageEnv, resolveArgv, resolveImageUser, resolveWorkingDir } from '../images/image-config.ts';
 import { expandArgs, resolveEnv } from '../pod/env.ts';
+import { serviceLinkEnv } from '../pod/service-env.ts';
 import { mountsFor, type VolumePath } from '../pod/volumes.ts';
 import { Reasons } from '../pod/pod-status.ts';
 import { containerLogPath } from '../streams/log-file.ts';
@@ -42,7 +43,14 @@ const fail = (reason: string, message: string): Prepared => ({ waiting: { reason
 
 export async function prepareContainer(i: PrepareInput): Promise<Prepared> {
   const { pod, container, driver, deps } = i;
-  const { env, errors } = await resolveEnv(pod, container, deps.lookup, { ...i.facts, nodeAllocatable: deps.nodeAllocatable });
+  let serviceEnv: Record<string, string> | undefined;
+  if (deps.services) {
+    // The kubelet refuses to guess: without the Services read once, the env would silently lack them.
+    if (!deps.services.synced()) return fail(Reasons.CreateContainerConfigError, 'services have not yet been read at least once, cannot construct envvars');
+    const ns = pod.metadata.namespace ?? 'default';
+    serviceEnv = serviceLinkEnv(pod, ns === 'default' ? deps.services.list(ns) : [...deps.services.list('default'), ...deps.services.list(ns)]);
+  }
+  const { env, errors } = await resolveEnv(pod, container, deps.lookup, { ...i.facts, nodeAllocatable: deps.nodeAllocatable, serviceEnv });
   if (errors.length) return fail(Reasons.CreateContainerConfigError, errors.join('; '));
   const logPath = containerLogPath(deps.dataDir, pod.metadata.uid!, container.name, i.restartCount);
   await mkdir(dirname(logPath), { recursive: true });
@@ -54,6 +62,7 @@ export async function prepareContainer(i: PrepareInput): Promise<Prepared> {
   let imageID: string | undefined;
   if (!driver.capabilities.images) {
     if (spec.argv.length === 0) return fail(Reasons.CreateContainerError, `the ${driver.name} runtime runs a host command: set "command" on container ${container.name}`);
+    await keepSharedMountPoints(spec.mounts);
   } else {
     if (!deps.images) return fail(Reasons.CreateContainerError, `the ${driver.name} runtime needs images, and this node has no image service`);
     const pulled = await deps.images.pull(pod, container as { name: string; image?: string; imagePullPolicy?: string });
@@ -70,6 +79,18 @@ export async function prepareContainer(i: PrepareInput): Promise<Prepared> {
     return fail(Reasons.CreateContainerConfigError, `container has runAsNonRoot and image will run as root (pod: "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})", container: ${container.name})`);
   }
   return { spec, imageID };
+}
+
+/**
+ * Where the ServiceAccount admission mounts every pod's token volume. A host process mounts it over
+ * the host's own path: a target the process runtime creates it removes again when its container
+ * goes — and removing a directory that is a mount point in other pods' mount namespaces detaches
+ * their mounts too (Linux ≥ 3.18). So this one shared target is made here, once, and kept.
+ */
+const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+async function keepSharedMountPoints(mounts: ContainerSpec['mounts']): Promise<void> {
+  if (mounts.some((m) => m.containerPath === SERVICE_ACCOUNT_MOUNT_PATH)) await mkdir(SERVICE_ACCOUNT_MOUNT_PATH, { recursive: true, mode: 0o755 });
 }
 
 /** The image's Entrypoint/Cmd, Env and WorkingDir under the container's own (Kubernetes' rules). */

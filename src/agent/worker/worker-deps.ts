@@ -13,6 +13,7 @@ import type { EventRecorder } from '../../client/event-recorder.ts';
 import type { ObjectLookup } from '../pod/lookup.ts';
 import type { NodeAllocatable } from '../pod/field-ref.ts';
 import { PodImagePuller, type ImageSource } from './image-pull.ts';
+import { ServiceAccountTokens } from '../pod/service-account-tokens.ts';
 
 /** The part of the node runtime (../runtime/node-runtime.ts) a worker uses. */
 export interface PodRuntime {
@@ -46,6 +47,16 @@ export interface WorkerDeps {
   /** Image pulls for drivers that run images (runc); absent on a node without an image service. */
   images?: Pick<PodImagePuller, 'pull' | 'forget'>;
   runtime: PodRuntime;
+  /** The Services the node knows (service link env); absent: containers get none. */
+  services?: ServiceLister;
+  /** Bound ServiceAccount tokens for projected volumes (TokenRequests through `client`). */
+  tokens: ServiceAccountTokens;
+}
+
+/** Services from a cache: `synced` once it has listed (the kubelet builds no env before that). */
+export interface ServiceLister {
+  list(namespace: string): KubeObject[];
+  synced(): boolean;
 }
 
 /** What buildWorkerDeps is given: the shared parts as they are, and the settings it builds the rest from. */
@@ -55,6 +66,17 @@ export interface WorkerDepsOptions extends Pick<WorkerDeps, 'client' | 'nodeName
   backoff?: BackoffOptions;
   /** The node's image store, for drivers that run images. */
   images?: ImageSource;
+  /** The Services informer (the kubelet's service lister, for service link env). */
+  services?: { list(namespace?: string): KubeObject[]; synced(): Promise<void> };
+}
+
+const SERVICE_ACCOUNTS = { group: '', version: 'v1', resource: 'serviceaccounts' };
+
+/** A lister that knows whether its informer has listed once. */
+function serviceLister(informer: NonNullable<WorkerDepsOptions['services']>): ServiceLister {
+  let synced = false;
+  void informer.synced().then(() => { synced = true; });
+  return { list: (ns) => informer.list(ns), synced: () => synced };
 }
 
 /** The dependencies every worker of this agent shares. */
@@ -66,6 +88,9 @@ export function buildWorkerDeps(o: WorkerDepsOptions): WorkerDeps {
   return {
     client: o.client, nodeName: o.nodeName, hostIP: o.hostIP, dataDir: o.dataDir, network: o.network, log: o.log,
     recorder: o.recorder, runtime: o.runtime, lookup,
+    services: o.services && serviceLister(o.services),
+    // As the kubelet: the node asks for its pods' tokens, bound to each pod (NodeRestriction checks the binding).
+    tokens: new ServiceAccountTokens((ns, sa, body) => o.client.create(SERVICE_ACCOUNTS, ns, body, 'token')),
     backoff: new CrashLoopBackoff(o.backoff),
     volumeLookup: {
       pvc: (ns, name) => o.client.get(R.persistentvolumeclaims, ns, name).catch(undefinedIfNotFound),
