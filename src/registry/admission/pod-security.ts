@@ -125,12 +125,13 @@ class PodSecurity {
   private async validatePod(req: AdmissionRequest): Promise<void> {
     if (IGNORED_POD_SUBRESOURCES.has(req.subresource)) return;
     if (this.exemptNamespace(req.namespace) || this.exemptUser(req)) return;
+    const pod = req.object as Rec;
+    // Before the namespace read: most pod updates (labels, finalizers) cannot change the verdict.
+    if (req.operation === 'UPDATE' && !significantPodUpdate(pod, req.oldObject as Rec)) return;
     const ns = await this.opts.lookups.namespace(req.namespace);
     if (!ns) throw errors.internal(`failed to lookup namespace "${req.namespace}"`);
     const { policy, errors: labelErrors } = this.policyOf(ns);
     if (!labelErrors.length && fullyPrivileged(policy)) return;
-    const pod = req.object as Rec;
-    if (req.operation === 'UPDATE' && !significantPodUpdate(pod, req.oldObject as Rec)) return;
     await this.evaluate(req, policy, pod.metadata ?? {}, pod.spec ?? {}, true);
   }
 
