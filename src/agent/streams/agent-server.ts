@@ -16,8 +16,14 @@
  * Booleans accept `true` or `1`. Errors answer a metav1.Status JSON, which the API server passes
  * through to kubectl. The server knows pods only through a `StreamResolver`, so it does not depend
  * on the pod worker.
+ *
+ * With `tls` (every agent: the kubelet's --tls-cert-file and --client-ca-file) it serves HTTPS and
+ * lets in only callers with a certificate from the cluster CA that may use nodes/proxy of this node
+ * (stream-auth.ts) — the API server's kubelet-client certificate at once, others after a
+ * SubjectAccessReview. Without `tls` (protocol tests) it is plain HTTP with no authentication.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -27,6 +33,7 @@ import { readLogs, type ReadLogsOptions } from './log-reader.ts';
 import { negotiateSubprotocol, serveExec } from './remotecommand.ts';
 import { dialPod } from './pod-dialer.ts';
 import { acceptPortForward, createTunnelServer, portForwardTransport } from './portforward-upgrade.ts';
+import { checkStreamAccess, type StreamAuthorizer } from './stream-auth.ts';
 
 /** What the agent server needs to know about pods; the agent answers it from its pod workers (worker/stream-resolver.ts). */
 export interface StreamResolver {
@@ -64,19 +71,34 @@ export interface AttachIO {
   signal: AbortSignal;
 }
 
+/** The server's TLS: the CA callers' certificates must chain to, and its own certificate (settable later). */
+export interface AgentServerTls {
+  clientCA: string;
+  /** The serving certificate; without it handshakes fail until `setCertificate` (a CSR still pending). */
+  cert?: string;
+  key?: string;
+  /** This node's name: what callers are authorized for (nodes/<name>/proxy). */
+  nodeName: string;
+  /** Decides for callers outside system:masters; absent: they are refused. */
+  authorize?: StreamAuthorizer;
+}
+
 /** Where the agent server listens. */
 export interface AgentServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
   resolver: StreamResolver;
+  tls?: AgentServerTls;
 }
 
 /** A listening agent server. */
 export interface AgentServer {
   server: http.Server;
-  /** `http://host:port`, for the API server's proxy. */
+  /** `https://host:port` (`http://` without TLS), for the API server's proxy. */
   url: string;
+  /** Swaps the serving certificate (rotation); new connections get it. */
+  setCertificate(pair: { cert: string; key: string }): void;
   close(): Promise<void>;
 }
 
@@ -202,16 +224,19 @@ function handlePortForwardUpgrade(wss: WebSocketServer, resolver: StreamResolver
   }, (err) => refuseUpgrade(socket, err));
 }
 
-/** Creates the agent's HTTP server (not yet listening); see `startAgentServer`. */
-export function createAgentServer(resolver: StreamResolver): http.Server {
+/** Creates the agent's HTTP(S) server (not yet listening); see `startAgentServer`. */
+export function createAgentServer(resolver: StreamResolver, tls?: AgentServerTls): http.Server {
   const wss = new WebSocketServer({
     noServer: true, perMessageDeflate: false,
     handleProtocols: (protocols) => negotiateSubprotocol(protocols) ?? false,
   });
   const tunnelWss = createTunnelServer();
-  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
+  // Requests are checked before anything else, as the kubelet's filters run before its handlers.
+  const access = (req: IncomingMessage) => (tls ? checkStreamAccess(req, tls.nodeName, tls.authorize) : Promise.resolve());
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const r = parseRoute(req.url);
     const run = async (): Promise<void> => {
+      await access(req);
       if (!r) throw new ApiError('BERTH_NOT_FOUND', `the server could not find the requested resource (${req.url})`);
       switch (r.kind) {
         case 'containerLogs':
@@ -230,9 +255,18 @@ export function createAgentServer(resolver: StreamResolver): http.Server {
       }
     };
     run().catch((err) => sendStatus(res, err));
-  });
+  };
+  const server: http.Server = tls
+    ? https.createServer({
+      requestTimeout: 0, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', ca: tls.clientCA,
+      ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+    }, handler)
+    : http.createServer({ requestTimeout: 0 }, handler);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    access(req).then(() => upgrade(req, socket, head), (err) => refuseUpgrade(socket, err));
+  });
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
       const r = parseRoute(req.url);
       if (r?.kind === 'exec') return handleExecUpgrade(wss, resolver, r, req, socket, head);
@@ -242,22 +276,27 @@ export function createAgentServer(resolver: StreamResolver): http.Server {
     } catch (err) {
       refuseUpgrade(socket, err);
     }
-  });
+  };
   server.on('close', () => { wss.close(); tunnelWss.close(); });
   return server;
 }
 
 /** Creates the agent server and listens on `host:port`. */
 export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
-  const server = createAgentServer(opts.resolver);
+  const server = createAgentServer(opts.resolver, opts.tls);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const clientCA = opts.tls?.clientCA;
   return {
-    server, url: `http://${host}:${addr.port}`,
+    server, url: `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`,
+    setCertificate(pair) {
+      if (!clientCA) throw new Error('the agent server serves plain HTTP: no certificate to set');
+      (server as https.Server).setSecureContext({ cert: pair.cert, key: pair.key, ca: clientCA, minVersion: 'TLSv1.2' });
+    },
     close: () => new Promise((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
