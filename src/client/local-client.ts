@@ -127,7 +127,7 @@ export class LocalClient implements Client {
       if (!(store.type.info.subresources ?? []).includes(subresource as never)) throw errors.notFound(store.group, `${store.plural}/${subresource}`, name);
       await this.authorize('create', ref, namespace, name, subresource);
       if (store.plural === 'pods' && store.group === '' && subresource === 'binding') return bindPod(store, namespace, name, body, { user: this.user });
-      if (store.plural === 'pods' && store.group === '' && subresource === 'eviction') return evictPod(store, namespace, name, body, { user: this.user });
+      if (store.plural === 'pods' && store.group === '' && subresource === 'eviction') return evictPod(store, namespace, name, body, { user: this.user }, this.registry.store('policy', 'poddisruptionbudgets'));
       const computed = store.createSubresources[subresource];
       if (computed) {
         checkTypeMeta(body, computed.apiVersion, computed.kind);

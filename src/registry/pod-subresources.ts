@@ -1,11 +1,13 @@
 /**
- * pods/binding and pods/eviction, and the type-meta check on posted bodies: shared by the HTTP
- * handlers (src/api/handlers) and the in-process client, so both behave the same.
+ * pods/binding and pods/eviction (the budget logic is pod-eviction.ts), and the type-meta check on
+ * posted bodies: shared by the HTTP handlers (src/api/handlers) and the in-process client, so both
+ * behave the same.
  */
 import type { KubeObject } from '../apis/object.ts';
 import { errors, type Status } from '../errors/index.ts';
 import type { ResourceStore, WriteOptions } from './resource-store.ts';
-import { deleteObject, type DeleteOptions } from './store-delete.ts';
+import type { DeleteOptions } from './store-delete.ts';
+import { evictWithBudgets } from './pod-eviction.ts';
 import { rfc3339 } from '../apis/time.ts';
 
 /** A `Success` Status, as the API answers binding and eviction. */
@@ -46,13 +48,25 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
 }
 
 /**
- * POST pods/NAME/eviction: deletes the pod with `options` (the Eviction's deleteOptions, merged
- * with the request's dryRun by the caller). Answers a 201 Success Status.
+ * POST pods/NAME/eviction: deletes the pod if its PodDisruptionBudget allows (pod-eviction.ts).
+ * `options` are the request's delete options and user (the HTTP handler merges the Eviction's own
+ * deleteOptions and the query); what it leaves unset comes from the Eviction's deleteOptions, and
+ * a dry run asked for in either is one. `budgets` is the PodDisruptionBudget store (undefined when
+ * that kind is not served: no budget then). Answers a 201 Success Status.
  */
-export async function evictPod(store: ResourceStore, namespace: string | undefined, name: string, eviction: KubeObject, options?: DeleteOptions): Promise<KubeObject> {
+export async function evictPod(store: ResourceStore, namespace: string | undefined, name: string, eviction: KubeObject, options: DeleteOptions = {}, budgets?: ResourceStore): Promise<KubeObject> {
   if (typeof eviction !== 'object' || eviction === null) throw errors.badRequest('the request body must be a JSON object');
   checkTypeMeta(eviction, 'policy/v1', 'Eviction');
+  if (eviction.metadata?.name && eviction.metadata.name !== name) throw errors.badRequest('name in URL does not match name in Eviction object');
   const own = eviction.deleteOptions ?? {};
-  await deleteObject(store, namespace, name, options ?? { ...own, dryRun: Array.isArray(own.dryRun) && own.dryRun.includes('All') });
+  const opts: DeleteOptions = {
+    gracePeriodSeconds: options.gracePeriodSeconds ?? own.gracePeriodSeconds ?? undefined,
+    propagationPolicy: options.propagationPolicy ?? own.propagationPolicy ?? undefined,
+    orphanDependents: options.orphanDependents ?? own.orphanDependents ?? undefined,
+    preconditions: options.preconditions ?? own.preconditions ?? undefined,
+    dryRun: !!options.dryRun || (Array.isArray(own.dryRun) && own.dryRun.includes('All')),
+    user: options.user,
+  };
+  await evictWithBudgets(store, budgets, namespace ?? '', name, eviction, opts);
   return successStatus(201);
 }

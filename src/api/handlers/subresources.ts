@@ -69,12 +69,15 @@ async function handleBinding(ctx: HandlerContext): Promise<void> {
   sendJson(ctx.res, 201, await bindPod(ctx.store, ctx.info.namespace, ctx.info.name!, obj, { dryRun, user: ctx.user }));
 }
 
-/** The eviction's own deleteOptions and the request's dryRun: either one asking for a dry run makes it one. */
+/**
+ * The eviction's own deleteOptions and the request's dryRun (either one asking for a dry run makes it
+ * one); the pod's PodDisruptionBudget decides (registry/pod-eviction.ts).
+ */
 async function handleEviction(ctx: HandlerContext): Promise<void> {
   const { obj } = await readObject(ctx, 'Eviction', 'policy/v1');
   if (obj.metadata?.name && obj.metadata.name !== ctx.info.name) throw errors.badRequest('name in URL does not match name in Eviction object');
   const options = { ...deleteOptionsFrom(obj.deleteOptions, ctx.query), user: ctx.user };
-  sendJson(ctx.res, 201, await evictPod(ctx.store, ctx.info.namespace, ctx.info.name!, obj, options));
+  sendJson(ctx.res, 201, await evictPod(ctx.store, ctx.info.namespace, ctx.info.name!, obj, options, ctx.registry.store('policy', 'poddisruptionbudgets')));
 }
 
 /** PUT namespaces/NAME/finalize: only spec.finalizers changes; an emptied, deleting namespace goes away. */
