@@ -16,7 +16,7 @@ import { Registry } from '../registry/registry.ts';
 import { resourceTypes } from '../registry/kinds/index.ts';
 import { createApiServer } from '../api/server.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
-import { ensureSystemNamespaces, keepSystemNamespaces } from './bootstrap.ts';
+import { ensureDefaultStorageClass, ensureSystemNamespaces, keepSystemNamespaces } from './bootstrap.ts';
 import { BERTH_VERSION } from '../version.ts';
 import { LocalClient } from '../client/local-client.ts';
 import { startControlLoops } from './control-loops.ts';
@@ -124,6 +124,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const url = `https://${host}:${addr.port}`;
   securityContext.port = addr.port;
   await ensureSystemNamespaces(registry);
+  await ensureDefaultStorageClass(registry);
   await security.start();
   const systemNamespaces = keepSystemNamespaces(registry, log);
   const compactor = startCompactor(backend, {});

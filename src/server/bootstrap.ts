@@ -4,7 +4,13 @@
  * system namespaces controller (pkg/controlplane/controller/systemnamespaces), a loop recreates one
  * that went missing — the first three cannot be deleted (registry.ts), but kube-node-lease can, and
  * the control plane's Leases live in kube-system and kube-node-lease.
+ *
+ * And the default StorageClass `local-path` (provisioner berth.dev/local-path, WaitForFirstConsumer),
+ * created at each start when missing — as k3s deploys its local-path class, and as the addon manager
+ * keeps kube's default class with EnsureExists: a user's changes to it stay; deleted, it returns at
+ * the next start.
  */
+import { ANN_DEFAULT_CLASS, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER } from '../apis/volumes/annotations.ts';
 import { ApiError } from '../errors/index.ts';
 import { IMMORTAL_NAMESPACES, type Registry } from '../registry/registry.ts';
 import type { Logger } from '../util/log.ts';
@@ -42,4 +48,22 @@ export function keepSystemNamespaces(registry: Registry, log: Logger, intervalMs
   }, intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+/** The default StorageClass every Berth cluster starts with. */
+export const DEFAULT_STORAGE_CLASS = {
+  apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',
+  metadata: { name: LOCAL_PATH_CLASS, annotations: { [ANN_DEFAULT_CLASS]: 'true' } },
+  provisioner: LOCAL_PATH_PROVISIONER, reclaimPolicy: 'Delete', volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: true,
+};
+
+/** Creates the `local-path` StorageClass unless it exists; true when it did. */
+export async function ensureDefaultStorageClass(registry: Registry): Promise<boolean> {
+  try {
+    await registry.store('storage.k8s.io', 'storageclasses')!.create(undefined, structuredClone(DEFAULT_STORAGE_CLASS));
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.reason === 'AlreadyExists') return false;
+    throw err;
+  }
 }

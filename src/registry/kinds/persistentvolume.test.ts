@@ -38,3 +38,15 @@ test('update: source and volume mode immutable; capacity may change', () => {
   const moved = structuredClone(old); moved.spec.hostPath.path = '/other'; moved.spec.volumeMode = 'Block';
   assert.deepEqual(f(s.validateUpdate!(moved, old)), ['spec.persistentvolumesource:FieldValueForbidden', 'volumeMode:FieldValueInvalid']);
 });
+
+test('status: a new phase stamps lastPhaseTransitionTime; the same phase keeps it', () => {
+  const stored = good(); s.defaults!(stored); s.prepareForCreate!(stored);
+  stored.status.lastPhaseTransitionTime = '2020-01-01T00:00:00Z';
+  const status = s.subresources!.status;
+  const bound = status.prepare({ ...good(), status: { phase: 'Bound', lastPhaseTransitionTime: '2020-01-01T00:00:00Z' } }, structuredClone(stored));
+  assert.equal(bound.status.phase, 'Bound');
+  assert.notEqual(bound.status.lastPhaseTransitionTime, '2020-01-01T00:00:00Z');
+  const same = status.prepare({ ...good(), status: { phase: 'Pending', lastPhaseTransitionTime: '2020-01-01T00:00:00Z', message: 'x' } }, structuredClone(stored));
+  assert.equal(same.status.lastPhaseTransitionTime, '2020-01-01T00:00:00Z');
+  assert.equal(same.spec.hostPath.path, '/srv/data', 'only the status is taken from the write');
+});

@@ -1,7 +1,9 @@
 /**
  * PersistentVolume strategy (ValidatePersistentVolume): access modes, a positive `storage`
  * capacity, exactly one volume source, reclaim policy (default Retain), volume mode (default
- * Filesystem); the source and volume mode are immutable. New volumes start Pending.
+ * Filesystem); the source and volume mode are immutable. New volumes start Pending; a status write
+ * that changes the phase stamps `lastPhaseTransitionTime` (unless the writer set a new one), as
+ * the PV status strategy does upstream.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../apis/object.ts';
@@ -95,6 +97,22 @@ export const persistentvolumeStrategy: Strategy = {
     obj.status = { phase: 'Pending', lastPhaseTransitionTime: rfc3339() };
   },
   validate: (obj) => validatePVSpec(obj.spec ?? {}),
+  subresources: {
+    status: {
+      prepare(obj, stored) {
+        const before = stored.status ?? {};
+        const next = stored;
+        if (obj.status === undefined) delete next.status;
+        else next.status = obj.status;
+        const st = next.status;
+        if (st && st.phase !== before.phase && (!st.lastPhaseTransitionTime || st.lastPhaseTransitionTime === before.lastPhaseTransitionTime)) {
+          st.lastPhaseTransitionTime = rfc3339();
+        }
+        return next;
+      },
+      validate: () => [],
+    },
+  },
   validateUpdate(obj, old) {
     const errs = validatePVSpec(obj.spec ?? {});
     if (!isDeepStrictEqual(sourceOf(obj.spec), sourceOf(old.spec))) {

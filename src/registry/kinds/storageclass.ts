@@ -1,7 +1,8 @@
 /**
  * StorageClass strategy (pkg/apis/storage/validation): a qualified-name provisioner, bounded
  * parameters, reclaim policy Delete|Retain (default Delete), binding mode Immediate|
- * WaitForFirstConsumer (default Immediate); provisioner, parameters, reclaimPolicy and
+ * WaitForFirstConsumer (default Immediate), allowedTopologies terms (label-name keys, at least one
+ * value, no duplicate key, value or term); provisioner, parameters, reclaimPolicy and
  * volumeBindingMode cannot change.
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -44,6 +45,36 @@ function validateStorageClass(obj: KubeObject): FieldError[] {
   if (obj.allowVolumeExpansion !== undefined && obj.allowVolumeExpansion !== null && typeof obj.allowVolumeExpansion !== 'boolean') {
     errs.push(fieldError.invalid('allowVolumeExpansion', obj.allowVolumeExpansion, 'must be a boolean'));
   }
+  errs.push(...validateAllowedTopologies(obj.allowedTopologies));
+  return errs;
+}
+
+/** validateAllowedTopologies + ValidateTopologySelectorTerm (pkg/apis/core/validation). */
+function validateAllowedTopologies(terms: unknown): FieldError[] {
+  if (!Array.isArray(terms)) return [];
+  const errs: FieldError[] = [];
+  const seen: string[] = [];
+  terms.forEach((term: any, i) => {
+    const exprs: any[] = Array.isArray(term?.matchLabelExpressions) ? term.matchLabelExpressions : [];
+    const byKey = new Map<string, string[]>();
+    exprs.forEach((req, j) => {
+      const at = `allowedTopologies[${i}].matchLabelExpressions[${j}]`;
+      const values: unknown[] = Array.isArray(req?.values) ? req.values : [];
+      if (!values.length) errs.push(fieldError.required(`${at}.values`, 'must specify as least one value'));
+      const set = new Set<string>();
+      values.forEach((v, k) => {
+        if (set.has(String(v))) errs.push(fieldError.duplicate(`${at}.values[${k}]`, v));
+        set.add(String(v));
+      });
+      const key = String(req?.key ?? '');
+      for (const msg of isQualifiedName(key)) errs.push(fieldError.invalid(`${at}.key`, key, msg));
+      if (byKey.has(key)) errs.push(fieldError.duplicate(`${at}.key`, key));
+      byKey.set(key, [...set].sort());
+    });
+    const canonical = JSON.stringify([...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    if (seen.includes(canonical)) errs.push(fieldError.duplicate(`allowedTopologies[${i}].matchLabelExpressions`, ''));
+    seen.push(canonical);
+  });
   return errs;
 }
 
