@@ -14,6 +14,7 @@ import { Registry } from '../registry.ts';
 import { deleteObject } from '../store-delete.ts';
 import { watchResource, type ApiWatchEvent } from '../store-watch.ts';
 import { encryptingBackend } from './encrypting-backend.ts';
+import { startEtcd } from '../../../test/support/etcd.ts';
 import { parseEncryptionConfig } from './encryption-config.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -135,4 +136,23 @@ test('a watch that meets a value it cannot read ends with an error; other watche
     assert.equal(cmEvents[0], viaRaw[0], 'the same event object: decoded once for every watcher');
     w.close(); wc.close(); wr.close();
   });
+});
+
+test('on etcd too: the stored value is ciphertext, reads are clear', async () => {
+  const etcd = await startEtcd();
+  const dir = await mkdtemp(join(tmpdir(), 'berth-enc-etcd-'));
+  const raw = await openStore(`etcd://${etcd.endpoint}`, dir);
+  try {
+    const registry = new Registry(encryptingBackend(raw, config(['secrets'], [secretbox2, identity])), resourceTypes());
+    await registry.store('', 'namespaces')!.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    await registry.store('', 'secrets')!.create('default', secret('e'));
+    const stored = await rawValue(raw, 'e');
+    assert.match(stored, /^k8s:enc:secretbox:v1:key2:[A-Za-z0-9+/]+=*$/);
+    assert.equal(stored.includes(b64(SECRET_VALUE)), false);
+    assert.equal((await registry.store('', 'secrets')!.get('default', 'e')).data.password, b64(SECRET_VALUE));
+  } finally {
+    await raw.close();
+    await etcd.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
