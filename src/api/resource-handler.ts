@@ -14,12 +14,14 @@ import { handleCreate, handlePatch, handleUpdate } from './handlers/write.ts';
 import { handleDelete, handleDeleteCollection } from './handlers/delete.ts';
 import { handleSubresource } from './handlers/subresources.ts';
 import { handleUpgrade } from './handlers/pod-streams.ts';
+import type { AgentTls } from './proxy/pod-stream-proxy.ts';
 import type { ResourceStore } from '../registry/resource-store.ts';
 import { verbsOf } from './discovery.ts';
 
 export interface ResourceHandlerOptions {
   registry: Registry;
   bookmarkIntervalMs: number;
+  agentTls?: () => AgentTls;
 }
 
 /** The store serving `info`, or the 404 Kubernetes answers for an unknown resource or version. */
@@ -33,7 +35,7 @@ function storeFor(registry: Registry, info: RequestInfo): ResourceStore {
 export async function serveResource(opts: ResourceHandlerOptions, r: ApiRequest & { info: RequestInfo }, res: ServerResponse): Promise<void> {
   const { info, req } = r;
   const store = storeFor(opts.registry, info);
-  const ctx: HandlerContext = { req, res, query: r.target.query, info, store, registry: opts.registry, user: r.user, bookmarkIntervalMs: opts.bookmarkIntervalMs };
+  const ctx: HandlerContext = { req, res, query: r.target.query, info, store, registry: opts.registry, user: r.user, bookmarkIntervalMs: opts.bookmarkIntervalMs, agentTls: opts.agentTls };
   // What go-restful answers for a route the resource does not install: a verb it does not serve,
   // PUT or PATCH on a collection, POST on an object.
   const itemOnly = info.verb === 'update' || info.verb === 'patch';
@@ -58,5 +60,5 @@ export async function serveResource(opts: ResourceHandlerOptions, r: ApiRequest 
 
 /** exec / attach / portforward arrive as websocket (or SPDY) upgrades. */
 export async function serveResourceUpgrade(opts: ResourceHandlerOptions, r: ApiRequest, socket: Duplex, head: Buffer): Promise<void> {
-  await handleUpgrade(opts.registry, r, socket, head);
+  await handleUpgrade(opts.registry, r, socket, head, opts.agentTls);
 }

@@ -20,6 +20,7 @@ import { serveResource, serveResourceUpgrade } from './resource-handler.ts';
 import { RouteTable, type Route } from './route-table.ts';
 import { staticAssets } from './static-assets.ts';
 import { watchLimiter } from './watch-limiter.ts';
+import type { AgentTls } from './proxy/pod-stream-proxy.ts';
 
 /** The limits of limits.ts, each overridable (tests shorten the timeouts). */
 export interface ServerLimits {
@@ -63,6 +64,8 @@ export interface ApiServerOptions {
    * verified) but not required — a request without one authenticates by token or not at all.
    */
   tls?: { cert: string; key: string; ca: string };
+  /** How pod streams reach node agents: the cluster CA and the API server's kubelet-client certificate (a getter: renewed in place). */
+  agentTls?: () => AgentTls;
 }
 
 /** The server: plain HTTP only for tests of parts; every `berth server` serves TLS. */
@@ -86,7 +89,7 @@ export function createApiServer(opts: ApiServerOptions): ApiHttpServer {
   const routes = addMetaRoutes(new RouteTable(), { version: opts.version, ready: opts.ready });
   for (const s of opts.staticAssets ?? []) routes.add(staticAssets(s.prefix, s.dir));
   for (const r of opts.routes ?? []) routes.add(r);
-  const resources = { registry: opts.registry, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 };
+  const resources = { registry: opts.registry, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, agentTls: opts.agentTls };
   const chain = buildHandlerChain({
     routes, log,
     resource: (r, res) => serveResource(resources, r, res),

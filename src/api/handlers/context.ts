@@ -9,6 +9,7 @@ import type { Registry } from '../../registry/registry.ts';
 import type { ResourceStore } from '../../registry/resource-store.ts';
 import type { RequestInfo } from '../request-info.ts';
 import type { UserInfo } from '../../auth/attributes.ts';
+import type { AgentTls } from '../proxy/pod-stream-proxy.ts';
 import { addWarnings, decodeObjectBody, readBody, sendJson } from '../http-util.ts';
 import { tableVersion, toTable, wantsTable, type IncludeObject } from '../table.ts';
 import { parseFieldValidation, checkFields } from '../field-validation.ts';
@@ -26,6 +27,8 @@ export interface HandlerContext {
   user: UserInfo;
   /** Bookmark interval for watches (ms). */
   bookmarkIntervalMs: number;
+  /** How pod streams reach node agents over TLS (CA and the API server's client certificate, current after renewal). */
+  agentTls?: () => AgentTls;
 }
 
 export function isDryRun(q: URLSearchParams): boolean {

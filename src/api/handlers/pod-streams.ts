@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../../apis/object.ts';
 import { errors } from '../../errors/index.ts';
 import type { Registry } from '../../registry/registry.ts';
-import { agentPathFor, proxyPodStream } from '../proxy/pod-stream-proxy.ts';
+import { agentPathFor, proxyPodStream, type AgentTls } from '../proxy/pod-stream-proxy.ts';
 import type { ApiRequest } from '../handler-chain.ts';
 import type { HandlerContext } from './context.ts';
 import { AGENT_URL_ANNOTATION } from '../../apis/well-known.ts';
@@ -21,14 +21,15 @@ export const STREAM_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforwar
 export interface StreamTarget {
   agentUrl: string;
   path: string;
+  tls?: AgentTls;
 }
 
 function defaultContainer(pod: KubeObject): string {
   return pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? pod.spec?.containers?.[0]?.name ?? '';
 }
 
-/** Checks the pod and the request as Kubernetes does, and finds the agent. */
-export async function resolveStreamTarget(registry: Registry, namespace: string, name: string, sub: string, query: URLSearchParams): Promise<StreamTarget> {
+/** Checks the pod and the request as Kubernetes does, and finds the agent (dialled with `tls`). */
+export async function resolveStreamTarget(registry: Registry, namespace: string, name: string, sub: string, query: URLSearchParams, tls?: AgentTls): Promise<StreamTarget> {
   const pod = await registry.store('', 'pods')!.get(namespace, name);
   const container = query.get('container');
   const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
@@ -47,7 +48,10 @@ export async function resolveStreamTarget(registry: Registry, namespace: string,
   const node = await registry.store('', 'nodes')!.get(undefined, nodeName).catch(() => undefined);
   const agentUrl = node && agentUrlOf(node);
   if (!agentUrl) throw errors.unavailable(`no node agent serves node ${nodeName} (pod ${namespace}/${name})`);
-  return { agentUrl, path: agentPathFor(sub as never, namespace, name, query, defaultContainer(pod)) };
+  // With TLS configured every agent is dialled over TLS, whatever scheme its Node names: a node cannot
+  // have the API server talk to it in the clear.
+  const url = tls ? agentUrl.replace(/^http:/, 'https:') : agentUrl;
+  return { agentUrl: url, path: agentPathFor(sub as never, namespace, name, query, defaultContainer(pod)), tls };
 }
 
 /**
@@ -61,7 +65,8 @@ function agentUrlOf(node: KubeObject): string | undefined {
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
   const family = typeof addr === 'string' ? isIP(addr) : 0;
   if (!family || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return `http://${family === 6 ? `[${addr}]` : addr}:${port}`;
+  // Agents serve TLS only, as the kubelet's port 10250.
+  return `https://${family === 6 ? `[${addr}]` : addr}:${port}`;
 }
 
 /** GET pods/NAME/log (plain HTTP); exec/attach/portforward need an upgrade. */
@@ -69,16 +74,16 @@ export async function handlePodStream(ctx: HandlerContext): Promise<void> {
   const sub = ctx.info.subresource!;
   if (sub !== 'log') throw errors.badRequest('Upgrade request required');
   if (ctx.req.method !== 'GET') throw errors.methodNotAllowed(`${ctx.req.method} is not supported on pods/log`);
-  const target = await resolveStreamTarget(ctx.registry, ctx.info.namespace!, ctx.info.name!, sub, ctx.query);
+  const target = await resolveStreamTarget(ctx.registry, ctx.info.namespace!, ctx.info.name!, sub, ctx.query, ctx.agentTls?.());
   proxyPodStream(ctx.req, ctx.res, target);
 }
 
 /** An Upgrade request, after the handler chain's filters: only pods/exec|attach|portforward upgrade. */
-export async function handleUpgrade(registry: Registry, r: ApiRequest, socket: Duplex, head: Buffer): Promise<void> {
+export async function handleUpgrade(registry: Registry, r: ApiRequest, socket: Duplex, head: Buffer, agentTls?: () => AgentTls): Promise<void> {
   const info = r.info;
   if (!info || info.group !== '' || info.resource !== 'pods' || !info.name || !info.namespace || !info.subresource || !STREAM_SUBRESOURCES.has(info.subresource) || info.subresource === 'log') {
     throw errors.badRequest(`upgrade is not supported on ${r.target.path}`);
   }
-  const target = await resolveStreamTarget(registry, info.namespace, info.name, info.subresource, r.target.query);
+  const target = await resolveStreamTarget(registry, info.namespace, info.name, info.subresource, r.target.query, agentTls?.());
   proxyPodStream(r.req, socket, head, target);
 }

@@ -11,6 +11,7 @@ import { startAgentServer } from '../../agent/streams/agent-server.ts';
 import { execOverWebSocket } from '../../agent/streams/exec-client.fixture.ts';
 import { fakeResolver } from '../../agent/streams/fake-resolver.fixture.ts';
 import { LogFileWriter, containerLogPath } from '../../agent/streams/log-file.ts';
+import { createCA, issueCertificate } from '../../pki/certificates.ts';
 import { agentPathFor, proxyPodStream, type PodStreamTarget } from './pod-stream-proxy.ts';
 
 test('agentPathFor maps the API query to agent paths', () => {
@@ -26,10 +27,15 @@ test('agentPathFor maps the API query to agent paths', () => {
   assert.throws(() => agentPathFor('status', 'ns', 'web', q(''), 'app'), /not a streaming subresource/);
 });
 
-// An agent with the fake resolver, and a minimal API server in front of it (pod GET, discovery,
-// pods/{p}/log over HTTP and pods/{p}/exec over the 'upgrade' event), as server.ts is to wire it.
+// An agent with the fake resolver serving TLS as every agent does, and a minimal API server in front
+// of it (pod GET, discovery, pods/{p}/log over HTTP and pods/{p}/exec over the 'upgrade' event),
+// dialling it with its kubelet-client certificate, as server.ts is to wire it.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-proxy-'));
-const agent = await startAgentServer({ host: '127.0.0.1', port: 0, resolver: fakeResolver(dataDir) });
+const ca = await createCA('proxy-test');
+const serving = await issueCertificate(ca, { commonName: 'system:node:n1', organizations: ['system:nodes'], ipAddresses: ['127.0.0.1'], usage: 'server', validityDays: 1 });
+const kubeletClient = await issueCertificate(ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client', validityDays: 1 });
+const tls = { ca: ca.cert, cert: kubeletClient.cert, key: kubeletClient.key };
+const agent = await startAgentServer({ host: '127.0.0.1', port: 0, resolver: fakeResolver(dataDir), tls: { clientCA: ca.cert, cert: serving.cert, key: serving.key, nodeName: 'n1' } });
 const POD = { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'web', namespace: 'default', uid: 'u1' }, spec: { containers: [{ name: 'app', image: 'host' }] }, status: { phase: 'Running' } };
 const streamRe = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(log|exec|attach|portforward)$/;
 
@@ -37,7 +43,7 @@ function targetFor(req: http.IncomingMessage): PodStreamTarget | undefined {
   const url = new URL(req.url ?? '/', 'http://api');
   const m = streamRe.exec(url.pathname);
   if (!m) return undefined;
-  return { agentUrl: agent.url, path: agentPathFor(m[3], m[1], m[2], url.searchParams, 'app') };
+  return { agentUrl: agent.url, path: agentPathFor(m[3], m[1], m[2], url.searchParams, 'app'), tls };
 }
 const json = (res: http.ServerResponse, body: unknown) => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); };
 const api = http.createServer((req, res) => {
@@ -102,6 +108,23 @@ test('proxy forwards the exec websocket both ways', async () => {
   assert.equal((r3.status as { reason: string }).reason, 'NonZeroExitCode');
   // The agent's refusals travel back through the proxy: attaching stdin is not supported.
   await assert.rejects(execOverWebSocket(`${apiUrl.replace('http', 'ws')}/api/v1/namespaces/default/pods/web/attach?stdin=true&stdout=true`), /upgrade refused: 400/);
+});
+
+test("without the API server's client certificate the agent refuses, and the refusal is relayed", async () => {
+  const s = http.createServer((req, res) => proxyPodStream(req, res, { agentUrl: agent.url, path: '/containerLogs/default/web/app', tls: { ...tls, cert: '', key: '' } }));
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`);
+  assert.equal(res.status, 401);
+  assert.equal(((await res.json()) as { reason: string }).reason, 'Unauthorized');
+  // An agent whose certificate the CA did not sign is not talked to at all.
+  const other = await createCA('other');
+  const t = http.createServer((req, res2) => proxyPodStream(req, res2, { agentUrl: agent.url, path: '/containerLogs/default/web/app', tls: { ...tls, ca: other.cert } }));
+  await new Promise<void>((r) => t.listen(0, '127.0.0.1', r));
+  const res3 = await fetch(`http://127.0.0.1:${(t.address() as AddressInfo).port}/`);
+  assert.equal(res3.status, 503);
+  assert.match(((await res3.json()) as { message: string }).message, /error dialing backend: .*(self.signed|unable to verify|certificate)/i);
+  s.close();
+  t.close();
 });
 
 test('an unreachable agent answers 503', async () => {

@@ -12,16 +12,30 @@
  * `target = { agentUrl, path: agentPathFor(sub, ns, pod, url.searchParams, defaultContainer) }`.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ApiError } from '../../errors/index.ts';
 
+/**
+ * How the API server meets agents over TLS (kube-apiserver's --kubelet-certificate-authority and
+ * --kubelet-client-certificate/-key): the agent's certificate must chain to `ca` and name the
+ * address dialled; the API server presents `cert`.
+ */
+export interface AgentTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
 /** Where a pod stream goes: the agent's base URL and the agent path (with query). */
 export interface PodStreamTarget {
-  /** e.g. `http://10.0.0.5:10250` (the node's agent). */
+  /** e.g. `https://10.0.0.5:10250` (the node's agent). */
   agentUrl: string;
   /** From `agentPathFor`. */
   path: string;
+  /** For an https agent URL: the CA and client certificate (without: the system's trust, no certificate). */
+  tls?: AgentTls;
 }
 
 /** The streaming pod subresources the proxy serves. */
@@ -75,8 +89,17 @@ function unavailable(err: Error): { code: number; body: string } {
   return { code: e.http, body: JSON.stringify(e.toStatus()) };
 }
 
+/** A request to the agent: over TLS with the API server's client certificate for an https URL. */
+function agentRequest(target: PodStreamTarget, method: string | undefined, headers: http.OutgoingHttpHeaders): http.ClientRequest {
+  const url = new URL(target.path, target.agentUrl);
+  if (url.protocol !== 'https:') return http.request(url, { method, headers });
+  const t = target.tls;
+  // No pooled connections: each stream is long-lived, and a rotated certificate applies at once.
+  return https.request(url, { method, headers, agent: false, ca: t?.ca, cert: t?.cert, key: t?.key, minVersion: 'TLSv1.2' });
+}
+
 function proxyHttp(req: IncomingMessage, res: ServerResponse, target: PodStreamTarget): void {
-  const up = http.request(new URL(target.path, target.agentUrl), { method: req.method, headers: forwardHeaders(req.headers, false) });
+  const up = agentRequest(target, req.method, forwardHeaders(req.headers, false));
   up.on('response', (upRes) => {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
@@ -104,7 +127,7 @@ function rawResponse(statusLine: string, rawHeaders: string[]): string {
 }
 
 function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: PodStreamTarget): void {
-  const up = http.request(new URL(target.path, target.agentUrl), { method: req.method, headers: forwardHeaders(req.headers, true) });
+  const up = agentRequest(target, req.method, forwardHeaders(req.headers, true));
   socket.on('error', () => { socket.destroy(); up.destroy(); });
   up.on('upgrade', (upRes, upSocket, upHead) => {
     socket.write(rawResponse(`HTTP/1.1 101 ${upRes.statusMessage || 'Switching Protocols'}`, upRes.rawHeaders));
