@@ -55,6 +55,8 @@ export interface AgentOptions {
   clusterDNS?: string[];
   /** Run the nftables service proxy (default: when a service CIDR is given). */
   serviceProxy?: boolean;
+  /** The service proxy's own client (kube-proxy's identity, system:kube-proxy); default: the agent's. */
+  proxyClient?: Client;
   backoff?: BackoffOptions;
   /** Per runtime handler: its settings (e.g. the program's path), or false to run this node without it. */
   drivers?: Record<string, DriverSettings | false | undefined>;
@@ -83,8 +85,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   progress('host network checked');
   const informers = new InformerFactory(client, { log });
   informers.start();
+  const proxyInformers = opts.proxyClient ? new InformerFactory(opts.proxyClient, { log }) : informers;
+  if (proxyInformers !== informers) proxyInformers.start();
   const proxy = opts.serviceCidr && opts.serviceProxy !== false
-    ? await startNodeProxy({ informers, nodeName, serviceCidr: opts.serviceCidr, clusterCidr: opts.clusterCidr, bridgeName, log })
+    ? await startNodeProxy({ informers: proxyInformers, nodeName, serviceCidr: opts.serviceCidr, clusterCidr: opts.clusterCidr, bridgeName, log })
     : undefined;
   if (proxy) progress('service proxy synced');
 
@@ -125,6 +129,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       void registration.stop();
       // A clean stop leaves no service rules behind; the next start rebuilds them from the API.
       await proxy?.stop({ cleanup: true }).catch((err) => log.warn('service proxy cleanup failed', { error: String(err) }));
+      if (proxyInformers !== informers) proxyInformers.stop();
       informers.stop();
       await server.close();
       await recorder.close();

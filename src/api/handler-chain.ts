@@ -7,6 +7,7 @@
  *   target      request-target.ts: path segments decoded safely, query
  *   info        request-info.ts: resource request (group, version, resource, verb …) or not
  *   authn       hook (access.ts), default: the anonymous user
+ *   impersonate Impersonate-User/-Group/-Uid/-Extra-* headers, each allowed by the authorizer (auth/impersonation.ts)
  *   authz       hook on RequestAttributes (auth/'s Authorizer), default: allow all → 403 unless allowed
  *   in-flight   concurrent watches per client (watch-limiter.ts) → 429
  *   mux         exact non-resource route │ resource handlers │ prefix route (static assets …) │ 404
@@ -20,6 +21,7 @@ import { parseRequestInfo, type RequestInfo } from './request-info.ts';
 import { forbidden, requestAttributes, type Authenticator, type Authorizer, type RequestAttributes, type UserInfo } from './access.ts';
 import { RouteTable } from './route-table.ts';
 import { sendError, writeUpgradeError } from './http-util.ts';
+import { impersonate } from '../auth/impersonation.ts';
 
 /** One request as the filters and handlers see it. */
 export interface ApiRequest {
@@ -56,7 +58,8 @@ export function buildHandlerChain(opts: HandlerChainOptions): HandlerChain {
    * that could fail (the anonymous paths are plain ASCII, so the raw path names them exactly).
    */
   async function admit(req: IncomingMessage): Promise<{ r: ApiRequest; release?: () => void }> {
-    const user = await opts.authenticate(req, (req.url ?? '/').split('?')[0]);
+    // kubectl --as / --as-group: the authenticated user acts as another once allowed to (auth/impersonation.ts).
+    const user = await impersonate(req, await opts.authenticate(req, (req.url ?? '/').split('?')[0]), opts.authorize);
     const target = parseRequestTarget(req.url);
     const method = req.method ?? 'GET';
     const info = parseRequestInfo(method, target.segments, target.query);

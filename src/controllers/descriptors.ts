@@ -23,6 +23,7 @@ import { CSR_RESOURCE } from '../apis/certificates.ts';
 import { CsrApprovingController } from './certificates/csr-approving-controller.ts';
 import { CsrSigningController } from './certificates/csr-signing-controller.ts';
 import { BOOTSTRAP_TOKEN_SCOPE, TokenCleaner } from './bootstrap/token-cleaner.ts';
+import { CLUSTER_ROLES, ClusterRoleAggregationController } from './clusterrole-aggregation/clusterrole-aggregation-controller.ts';
 import { TOKEN_SECRET_SCOPE, TokensController } from './serviceaccount-tokens/tokens-controller.ts';
 import { ROOT_CA_SCOPE, RootCaPublisher } from './root-ca-publisher/root-ca-publisher.ts';
 import { CONTROLLER_REVISIONS } from './statefulset/stateful-set-revisions.ts';
@@ -41,6 +42,11 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'garbage-collector', watches: 'every-resource', workers: 4, apiSemantics: true,
     build: (ctx, log) => new GarbageCollector(ctx.client, ctx.factory, ctx.resources, log),
+  },
+  {
+    // API semantics too: a binding to an aggregated ClusterRole (admin, edit, view) grants its aggregated rules.
+    name: 'clusterrole-aggregation', watches: [{ ref: CLUSTER_ROLES }], workers: 1, apiSemantics: true,
+    build: (ctx, log) => new ClusterRoleAggregationController(ctx.client, ctx.factory, log),
   },
   {
     name: 'replicaset', watches: [{ ref: APPS.replicasets }, { ref: R.pods }], workers: 2,

@@ -9,8 +9,16 @@ import { InformerFactory } from '../client/informer-factory.ts';
 import type { RunningController } from '../client/controller.ts';
 import type { ControllerContext, ControllerDescriptor } from './controller-descriptor.ts';
 
-/** The context to start with; without a factory, one is made and stopped with the controllers. */
-export type StartContext = Omit<ControllerContext, 'factory'> & { factory?: InformerFactory };
+/**
+ * The context to start with; without a factory, one is made (on `client`) and stopped with the
+ * controllers. `clientFor` gives each controller the client it writes through — its own identity,
+ * as kube-controller-manager's --use-service-account-credentials — while the shared informers read
+ * through `client`; without it every controller uses `client`.
+ */
+export type StartContext = Omit<ControllerContext, 'factory'> & {
+  factory?: InformerFactory;
+  clientFor?: (descriptor: ControllerDescriptor) => ControllerContext['client'];
+};
 
 /** Controllers started together. */
 export interface RunningControllers {
@@ -26,8 +34,9 @@ export async function startControllers(descriptors: readonly ControllerDescripto
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
   if (twice.length || names.some((n) => !n)) throw new Error(`controller names must be unique and non-empty: ${JSON.stringify(names)}`);
   const factory = ctx.factory ?? new InformerFactory(ctx.client, { log: ctx.log });
-  const full: ControllerContext = { ...ctx, factory };
-  const built = descriptors.map((d) => ({ d, controller: d.build(full, ctx.log.child({ controller: d.name })) }));
+  const { clientFor, ...shared } = ctx;
+  const full: ControllerContext = { ...shared, factory };
+  const built = descriptors.map((d) => ({ d, controller: d.build(clientFor ? { ...full, client: clientFor(d) } : full, ctx.log.child({ controller: d.name })) }));
   factory.start();
   await factory.waitForSync();
   const running: RunningController[] = built.map(({ d, controller }) => controller.run(d.workers));

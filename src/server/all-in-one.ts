@@ -18,7 +18,8 @@ import { InformerFactory } from '../client/informer-factory.ts';
 import { startDnsServer } from '../dns/server.ts';
 import { dnsInformers } from '../dns/informer-feed.ts';
 import { nthAddress } from '../apis/cidr.ts';
-import { dnsServiceIP, ensureDnsService } from './dns-service.ts';
+import { DNS_USER, dnsServiceIP, ensureDnsService } from './dns-service.ts';
+import type { UserInfo } from '../auth/attributes.ts';
 
 export interface AllInOneOptions {
   dataDir: string;
@@ -56,6 +57,14 @@ export interface AllInOne {
   stop(terminatePods?: boolean): Promise<void>;
 }
 
+/** A node agent's user, as its client certificate names it: `system:node:<name>` in system:nodes. */
+export function nodeUser(nodeName: string): UserInfo {
+  return { name: `system:node:${nodeName}`, groups: ['system:nodes', 'system:authenticated'] };
+}
+
+/** The service proxy's user, bound to system:node-proxier. */
+export const KUBE_PROXY_USER: UserInfo = { name: 'system:kube-proxy', groups: ['system:authenticated'] };
+
 export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   opts.progress('starting the API server');
@@ -63,11 +72,14 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const gateway = nthAddress(opts.podCidr, 1);
   const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: opts.tlsSans, encryptionProviderConfig: opts.encryptionProviderConfig, advertiseAddress: gateway });
   opts.progress(`API server on ${server.url}`);
+  // Berth itself, for the kube-dns Service it owns; each component below acts as its own user,
+  // authorized like a request (least privilege): the agent as its node, the proxy as kube-proxy.
   const client = new LocalClient(server.registry);
+  const as = (user: UserInfo) => client.as({ user, authorizer: server.authorizer });
   let agent: RunningAgent;
   try {
     agent = await startAgent({
-      client, nodeName, dataDir: join(opts.dataDir, 'agent'), log: opts.log,
+      client: as(nodeUser(nodeName)), proxyClient: as(KUBE_PROXY_USER), nodeName, dataDir: join(opts.dataDir, 'agent'), log: opts.log,
       podCidr: opts.podCidr, clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, bridgeName: opts.bridgeName,
       listen: { host: '127.0.0.1', port: 0 }, defaultRuntimeClass: opts.defaultRuntimeClass,
       clusterDNS: [dnsServiceIP(opts.serviceCidr)],
@@ -90,7 +102,7 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
     }
   }
   // Cluster DNS on the node gateway (the bridge address every pod reaches), behind kube-dns's ClusterIP.
-  const dnsFactory = new InformerFactory(client, { log: opts.log });
+  const dnsFactory = new InformerFactory(as(DNS_USER), { log: opts.log });
   let dns: Awaited<ReturnType<typeof startDnsServer>>;
   try {
     dns = await startDnsServer({

@@ -26,7 +26,7 @@ import { ServiceAllocator } from '../registry/allocation/service-allocator.ts';
 import { startAllocationRepair } from '../registry/allocation/allocation-repair.ts';
 import type https from 'node:https';
 import { nthAddress } from '../apis/cidr.ts';
-import type { Authorizer } from '../auth/attributes.ts';
+import type { Authorizer, UserInfo } from '../auth/attributes.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { ensureClusterPki, type ClusterPki } from './cluster-pki.ts';
 import { buildSecurity } from './security/security.ts';
@@ -131,7 +131,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const repair = startAllocationRepair(backend, serviceAllocator, log);
   // Namespace lifecycle and the GC run even with controllers off (see control-loops.ts).
   const serviceAccountTokens = { rootCA: pki.ca.cert, signer: new TokenSigner(serviceAccountKeys(pki.serviceAccountKey.key, pki.serviceAccountKey.pub)) };
-  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, serviceAccountTokens });
+  // Each loop acts as its own user, authorized like a request (least privilege; control-loops.ts).
+  const clientAs = (user: UserInfo) => systemClient.as({ user, authorizer: security.authorizer });
+  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, serviceAccountTokens, clientAs });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   const writeAdminKubeconfig = () => writeKubeconfig(kubeconfigPath, url, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   writeAdminKubeconfig();

@@ -12,8 +12,17 @@
  *
  *   controllers on:  LeaderElector ─leading─▶ startControllers(every descriptor) + scheduler
  *   controllers off: startControllers(descriptors with apiSemantics), at once
+ *
+ * Least privilege (with `clientAs`): the Lease, the shared informers and the manager's events are
+ * system:kube-controller-manager's; each controller writes as its own ServiceAccount-style user
+ * `system:serviceaccount:kube-system:<account>` (kube-controller-manager's
+ * --use-service-account-credentials), bound to `system:controller:<account>`; the scheduler is
+ * system:kube-scheduler. Every one is authorized like an HTTP client: a bug in one cannot do what its
+ * role does not grant.
  */
 import { hostname } from 'node:os';
+import type { UserInfo } from '../auth/attributes.ts';
+import { controllerUser } from '../auth/rbac/controller-policy.ts';
 import type { Client } from '../client/client.ts';
 import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
@@ -34,8 +43,46 @@ export interface ControlLoopOptions {
   /** Seconds without a Lease renewal before a node is NotReady (default 20). */
   nodeGracePeriodSeconds?: number;
   leaseDurationSeconds?: number;
+  /** The client acting as `user` (authorized as that user); without it every loop uses the given client. */
+  clientAs?: (user: UserInfo) => Client;
   /** The cluster CA and the ServiceAccount token signer (root-ca publisher, tokens controller). */
   serviceAccountTokens?: TokensControllerOptions;
+}
+
+/** The controller manager's own identity: the Lease, the shared informers, the manager's events. */
+export const CONTROLLER_MANAGER_USER: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
+export const SCHEDULER_USER: UserInfo = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
+
+/**
+ * Controller accounts whose name is not `<descriptor name>-controller` (upstream's account names);
+ * `null`: the controller runs as the manager itself, as upstream starts it with its root client
+ * (the ServiceAccount token controller).
+ */
+const ACCOUNTS: Record<string, string | null> = {
+  'garbage-collector': 'generic-garbage-collector',
+  daemonset: 'daemon-set-controller',
+  'node-lifecycle': 'node-controller',
+  serviceaccount: 'service-account-controller',
+  'serviceaccount-token': null,
+  'root-ca-cert-publisher': 'root-ca-cert-publisher',
+  endpoints: 'endpoint-controller',
+  'persistentvolume-binder': 'persistent-volume-binder',
+  'local-path-provisioner': 'local-path-provisioner',
+  csrapproving: 'certificate-controller',
+  csrsigning: 'certificate-controller',
+  tokencleaner: 'token-cleaner',
+};
+
+/** The ServiceAccount-style account a controller acts as (`system:controller:<account>` is its role); null: the manager's own identity. */
+export function controllerAccount(name: string): string | null {
+  const a = ACCOUNTS[name];
+  return a === undefined ? `${name}-controller` : a;
+}
+
+/** The user a controller acts as. */
+export function controllerIdentity(name: string): UserInfo {
+  const account = controllerAccount(name);
+  return account === null ? CONTROLLER_MANAGER_USER : controllerUser(account);
 }
 
 export interface ControlLoops {
@@ -45,9 +92,14 @@ export interface ControlLoops {
 
 type Stoppable = { stop(): Promise<void> };
 
-export async function startControlLoops(client: Client, log: Logger, opts: ControlLoopOptions): Promise<ControlLoops> {
+export async function startControlLoops(apiClient: Client, log: Logger, opts: ControlLoopOptions): Promise<ControlLoops> {
   const settings: ControllerSettings = { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds };
-  const ctx: StartContext = { client, log, registry: opts.registry, resources: opts.registry.types.map((t) => t.info), settings, serviceAccountTokens: opts.serviceAccountTokens };
+  const as = opts.clientAs;
+  const client = as ? as(CONTROLLER_MANAGER_USER) : apiClient;
+  const ctx: StartContext = {
+    client, log, registry: opts.registry, resources: opts.registry.types.map((t) => t.info), settings, serviceAccountTokens: opts.serviceAccountTokens,
+    clientFor: as ? (d) => as(controllerIdentity(d.name)) : undefined,
+  };
   if (!opts.controllers) {
     const running = await startControllers(CONTROLLER_DESCRIPTORS.filter((d) => d.apiSemantics), ctx);
     return { isLeader: () => false, stop: () => running.stop() };
@@ -61,7 +113,7 @@ export async function startControlLoops(client: Client, log: Logger, opts: Contr
     // One informer factory for the controllers and the scheduler: the leader keeps one pod cache, not two.
     const factory = new InformerFactory(client, { log });
     const running = await startControllers(CONTROLLER_DESCRIPTORS, { ...ctx, recorder, factory });
-    const scheduler = await startScheduler(client, log.child({ component: 'scheduler' }), { factory });
+    const scheduler = await startScheduler(as ? as(SCHEDULER_USER) : client, log.child({ component: 'scheduler' }), { factory });
     const controllers: Stoppable = { async stop() { await running.stop(); await recorder.close(); factory.stop(); } };
     return [scheduler, controllers];
   };

@@ -10,12 +10,22 @@
  * address changes (e.g. another pod CIDR).
  */
 import type { KubeObject } from '../apis/object.ts';
+import type { UserInfo } from '../auth/attributes.ts';
 import { R, type Client, type ResourceRef } from '../client/client.ts';
 import { isAlreadyExists, isNotFound } from '../client/errors.ts';
 import { nthAddress } from '../apis/cidr.ts';
 import { SERVICE_NAME_LABEL, MANAGED_BY_LABEL } from '../apis/well-known.ts';
 
 export const DNS_SERVICE = { namespace: 'kube-system', name: 'kube-dns' };
+
+/**
+ * Whom the embedded DNS server reads the API as: the kube-system/kube-dns ServiceAccount, which
+ * the default ClusterRoleBinding system:kube-dns binds to list and watch what DNS answers from.
+ */
+export const DNS_USER: UserInfo = {
+  name: 'system:serviceaccount:kube-system:kube-dns',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+};
 const MANAGED_BY = 'berth-server';
 
 /** The kube-dns ClusterIP for a service CIDR: its tenth address. */

@@ -56,7 +56,9 @@ const urlCovers = (owner: string, path: string) => owner === path || (owner.ends
 function covers(owner: PolicyRule, sub: PolicyRule): boolean {
   const verbs = !!owner.verbs.includes('*') || hasAll(owner.verbs, sub.verbs);
   const groups = !!owner.apiGroups?.includes('*') || hasAll(owner.apiGroups, sub.apiGroups);
-  const resources = !!owner.resources?.includes('*') || hasAll(owner.resources, sub.resources);
+  // `*/scale` covers `deployments/scale` (resourceCoversAll).
+  const resources = !!owner.resources?.includes('*') || hasAll(owner.resources, sub.resources)
+    || (sub.resources ?? []).every((r) => r.includes('/') && !!owner.resources?.includes(`*/${r.slice(r.indexOf('/') + 1)}`));
   const urls = (sub.nonResourceURLs ?? []).every((u) => (owner.nonResourceURLs ?? []).some((o) => urlCovers(o, u)));
   const names = !owner.resourceNames?.length || (!!sub.resourceNames?.length && hasAll(owner.resourceNames, sub.resourceNames));
   return verbs && groups && resources && urls && names;
@@ -82,4 +84,22 @@ export function compactRule(r: PolicyRule): string {
   if (r.resourceNames?.length) parts.push(`ResourceNames:${q(r.resourceNames)}`);
   if (r.verbs.length) parts.push(`Verbs:${q(r.verbs)}`);
   return `{${parts.join(', ')}}`;
+}
+
+/**
+ * CompactRules: rules of one API group and one resource, without names or URLs, merged into one
+ * rule with all their verbs (first appearance first) — the form escalation messages list.
+ */
+export function compactRules(rules: PolicyRule[]): PolicyRule[] {
+  const out: PolicyRule[] = [];
+  const simple = new Map<string, PolicyRule>();
+  for (const r of rules) {
+    const isSimple = !r.resourceNames?.length && !r.nonResourceURLs?.length && r.apiGroups?.length === 1 && r.resources?.length === 1;
+    if (!isSimple) { out.push(r); continue; }
+    const key = `${r.apiGroups![0]}\u0000${r.resources![0]}`;
+    const seen = simple.get(key);
+    if (seen) seen.verbs = [...seen.verbs, ...r.verbs.filter((v) => !seen.verbs.includes(v))];
+    else simple.set(key, { apiGroups: [...r.apiGroups!], resources: [...r.resources!], verbs: [...r.verbs] });
+  }
+  return [...out, ...simple.values()];
 }

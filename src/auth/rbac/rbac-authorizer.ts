@@ -103,9 +103,14 @@ export class RbacAuthorizer implements Authorizer {
   }
 
   private roleRules(ref: RoleRef, namespace: string): PolicyRule[] {
-    if (ref.kind === 'ClusterRole') return this.clusterRoles.get(ref.name) ?? [];
-    if (ref.kind === 'Role') return this.roles.get(`${namespace}/${ref.name}`) ?? [];
-    return [];
+    return this.referencedRules(ref, namespace) ?? [];
+  }
+
+  /** The rules of a binding's role (GetRoleReferenceRules): a Role in `namespace`, or a ClusterRole; undefined when unknown. */
+  referencedRules(ref: { kind: string; name: string }, namespace: string): PolicyRule[] | undefined {
+    if (ref.kind === 'ClusterRole') return this.clusterRoles.get(ref.name);
+    if (ref.kind === 'Role') return this.roles.get(`${namespace}/${ref.name}`);
+    return undefined;
   }
 
   /**

@@ -28,6 +28,12 @@ export interface SecurityContext {
   advertiseAddress: string;
   port: number;
   log: Logger;
+  /**
+   * The whole authorization chain (system:masters, then every part's authorizers), set by
+   * buildSecurity once every part has given its authorizers: for SubjectAccessReviews and the
+   * `bind` / `escalate` checks, which ask the chain as a request would.
+   */
+  authorizer?: Authorizer;
   /** Every part's token authenticators in chain order, set by buildSecurity: for TokenReviews. */
   tokenAuthenticators?: readonly TokenAuthenticator[];
 }

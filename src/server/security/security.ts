@@ -62,6 +62,7 @@ export function buildSecurity(ctx: SecurityContext, parts: readonly SecurityPart
   ctx.tokenAuthenticators = tokens;
   const authenticate = requestAuthenticator({ clientCertificates: true, tokens, anonymousPaths: ANONYMOUS_PATHS });
   const authorizer = authorizerChain(parts.flatMap((p) => p.authorizers?.(ctx) ?? []));
+  ctx.authorizer = authorizer;
   const admission = new AdmissionChain(parts.flatMap((p) => p.admission?.(ctx) ?? []));
   let running: Stoppable[] = [];
   return {
