@@ -68,10 +68,11 @@ describe('service allocation (ClusterIP and NodePort) through the real store', (
     assert.match(dup.message, /spec\.ports\[0\]\.nodePort: Invalid value: 30001: provided port is already allocated/);
     const range = await invalid(client.create(R.services, 'default', svc('np3', { type: 'NodePort', ports: [port(80, { nodePort: 31000 })] })));
     assert.match(range.message, /provided port is not in the valid range\. The range of valid ports is 30000-30019/);
-    // The failed creates rolled back: their ClusterIPs are free again (only a/fixed/np hold one).
+    // The failed creates rolled back: their ClusterIPs are free again (only a/fixed/np hold one,
+    // besides the API server's own default/kubernetes at the first address).
     const store = new AllocationStore(server.backend);
     const ips = (await store.list(CLUSTER_IP_POOL)).map((a) => a.owner.name).sort();
-    assert.deepEqual(ips, ['a', 'fixed', 'np']);
+    assert.deepEqual(ips, ['a', 'fixed', 'kubernetes', 'np']);
     await client.delete(R.services, 'default', 'np');
     assert.equal(await store.get(NODE_PORT_POOL, '30001'), undefined, 'released on delete');
     const again = await client.create(R.services, 'default', svc('np4', { type: 'NodePort', ports: [port(80, { nodePort: 30001 })] }));

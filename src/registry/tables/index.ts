@@ -57,6 +57,9 @@ export const TABLES: Record<string, TableConvertor> = {
   'authorization.k8s.io/selfsubjectaccessreviews': roleTable,
   'authorization.k8s.io/selfsubjectrulesreviews': roleTable,
   'authorization.k8s.io/subjectaccessreviews': roleTable,
+  // Never stored, never listed: a name and an age, as for any kind without printers.
+  'authentication.k8s.io/tokenreviews': roleTable,
+  'authentication.k8s.io/selfsubjectreviews': roleTable,
 };
 
 /** Kind-specific selectable fields per resource, keyed `<group>/<plural>`; absent → metadata only. */

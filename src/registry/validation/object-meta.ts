@@ -65,6 +65,8 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   'authorization.k8s.io/selfsubjectaccessreviews': 'any',
   'authorization.k8s.io/selfsubjectrulesreviews': 'any',
   'authorization.k8s.io/subjectaccessreviews': 'any',
+  'authentication.k8s.io/tokenreviews': 'any',
+  'authentication.k8s.io/selfsubjectreviews': 'any',
 };
 
 /** A path-segment name: not '.' or '..', no '/' or '%' (apimachinery's IsValidPathSegmentName). */
