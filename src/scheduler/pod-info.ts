@@ -44,13 +44,27 @@ export interface SpreadConstraint {
   honorTaints: boolean;
 }
 
-/** A PVC volume resolved by the scheduler before the pipeline runs (VolumeBinding-lite). */
+/**
+ * A PVC volume resolved by the scheduler before the pipeline runs (plugins/volume-binding): what the
+ * VolumeBinding filter needs to decide per node without reading the API.
+ */
 export interface ResolvedClaim {
   claimName: string;
+  /** The claim does not exist: the pod cannot be scheduled anywhere. */
+  missing?: boolean;
+  /** The claim is being deleted: no new pod may use it. */
+  deleting?: boolean;
+  /** Unbound, and its class binds at once (Immediate): the PV controller's business, not ours. */
+  unboundImmediate?: boolean;
+  /** Bound to a volume that does not exist. */
+  volumeMissing?: boolean;
   /** The bound PV's `spec.nodeAffinity.required.nodeSelectorTerms`; undefined when unbound or unconstrained. */
   nodeAffinity?: NodeSelectorTerm[];
-  /** Set when the claim does not exist: the pod cannot be scheduled anywhere. */
-  missing?: boolean;
+  /**
+   * Unbound with a WaitForFirstConsumer class: the claim, its class, and the volumes of that class it
+   * could bind (the filter picks one the node can reach, or provisioning on the node).
+   */
+  delayed?: { pvc: KubeObject; storageClass: KubeObject; candidates: KubeObject[] };
 }
 
 /** The scheduler's parsed view of a pod. */

@@ -21,7 +21,7 @@ export interface QueuedPod {
 }
 
 /** Cluster changes that may make unschedulable pods schedulable. */
-export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'PodDelete' | 'AssignedPodAdd' | 'AssignedPodUpdate';
+export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'PodDelete' | 'AssignedPodAdd' | 'AssignedPodUpdate' | 'VolumeChange';
 
 const ALL = null;
 /** Which rejecting plugins an event may help; null: all of them. */
@@ -31,6 +31,8 @@ const RELEVANT: Record<ClusterEvent, ReadonlySet<string> | null> = {
   PodDelete: new Set(['NodeResourcesFit', 'NodePorts', 'PodTopologySpread', 'InterPodAffinity']),
   AssignedPodAdd: new Set(['PodTopologySpread', 'InterPodAffinity']),
   AssignedPodUpdate: new Set(['PodTopologySpread', 'InterPodAffinity']),
+  /** A PVC, PV or StorageClass added, changed or deleted. */
+  VolumeChange: new Set(['VolumeBinding']),
 };
 
 /** Queue timing. */

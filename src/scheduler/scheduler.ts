@@ -20,7 +20,7 @@ import { buildProfile, type ProfileConfig } from './plugins/registry.ts';
 import type { PodInfo } from './pod-info.ts';
 import { SchedulingQueue, type QueueOptions } from './queue.ts';
 import { Snapshot } from './snapshot.ts';
-import { resolveClaims } from './volume-claims.ts';
+import { VolumeBinder, VolumeBindingError } from './plugins/volume-binding/volume-binder.ts';
 import { rfc3339 } from '../apis/time.ts';
 
 /** Scheduler options; all optional. */
@@ -33,6 +33,8 @@ export interface SchedulerOptions extends QueueOptions {
   maxInFlightBinds?: number;
   /** Minimum interval between writes of one aggregated event (default 10 s). */
   eventIntervalMs?: number;
+  /** How long PreBind waits for a pod's claims to be bound (default 600 s, as kube-scheduler). */
+  bindTimeoutMs?: number;
   /**
    * Shared informers (the controller manager's): the scheduler's node and pod caches are then the
    * controllers' too. Default: a factory of its own, stopped with the scheduler.
@@ -86,13 +88,18 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
   const pods = factory.forResource(R.pods);
   nodes.addHandlers(sync.nodeHandlers);
   pods.addHandlers(sync.podHandlers);
+  // Claims, volumes and classes: the VolumeBinding plugin's view, and its cue to retry pods.
+  const volumes = new VolumeBinder(client, factory, () => queue.moveOnEvent('VolumeChange'), { bindTimeoutMs: opts.bindTimeoutMs });
   nodes.start();
   pods.start();
-  await Promise.all([nodes.synced(), pods.synced()]);
+  volumes.start();
+  await Promise.all([nodes.synced(), pods.synced(), volumes.synced()]);
 
   async function bind(info: PodInfo, nodeName: string): Promise<void> {
     const { namespace, name, uid } = info;
     try {
+      // PreBind: the pod's volumes are bound (or provisioned) on the node before the pod is.
+      if (info.claimNames.length) await volumes.preBind(info, nodeName);
       await client.create(R.pods, namespace, {
         apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid },
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
@@ -111,6 +118,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
         return;
       }
       log.warn('bind failed; backing off', { pod: info.key, node: nodeName, error: (err as Error).message });
+      if (err instanceof VolumeBindingError) void events.event(info.pod, 'Warning', 'FailedScheduling', err.message);
       const inFlight = retryEntry.get(info.key);
       retryEntry.delete(info.key);
       if (inFlight) queue.addBackoff(inFlight);
@@ -140,16 +148,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       const q = await queue.pop();
       if (!q) return;
       const info = q.info;
-      if (info.claimNames.length) {
-        try {
-          await resolveClaims(client, info);
-        } catch (err) {
-          log.warn('volume claims not resolved; backing off', { pod: info.key, error: String(err) });
-          queue.addBackoff(q);
-          continue;
-        }
-      }
-      if (!queue.has(info.key) || stopped) continue; // deleted while claims were read
+      if (info.claimNames.length) info.claims = volumes.resolve(info);
       const result = pipeline.schedule(info, snapshot);
       if (!result.node) {
         const message = fitErrorMessage(result.diagnosis!, info);

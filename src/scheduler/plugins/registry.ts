@@ -13,7 +13,7 @@ import * as fit from './node-resources-fit.ts';
 import * as unschedulable from './node-unschedulable.ts';
 import * as spread from './pod-topology-spread.ts';
 import * as taints from './taint-toleration.ts';
-import * as volumes from './volume-binding.ts';
+import * as volumes from './volume-binding/volume-binding.ts';
 
 /** Plugin factories by name; `args` is the plugin's own options object. */
 export const registry: Record<string, (args?: any) => Plugin> = {
