@@ -28,6 +28,7 @@ import { TOKEN_SECRET_SCOPE, TokensController } from './serviceaccount-tokens/to
 import { ROOT_CA_SCOPE, RootCaPublisher } from './root-ca-publisher/root-ca-publisher.ts';
 import { CONTROLLER_REVISIONS } from './statefulset/stateful-set-revisions.ts';
 import { STATEFULSETS, StatefulSetController } from './statefulset/statefulset-controller.ts';
+import { DisruptionController, PDBS } from './disruption/disruption-controller.ts';
 import { PersistentVolumeController, STORAGE_CLASSES } from './persistentvolume/pv-controller.ts';
 import { PvcProtectionController } from './volume-protection/pvc-protection-controller.ts';
 import { PvProtectionController } from './volume-protection/pv-protection-controller.ts';
@@ -63,6 +64,10 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'statefulset', watches: [{ ref: STATEFULSETS }, { ref: R.pods }, { ref: CONTROLLER_REVISIONS }], workers: 2,
     build: (ctx, log) => new StatefulSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
+    name: 'disruption', watches: [{ ref: PDBS }, { ref: R.pods }, { ref: APPS.replicasets }, { ref: APPS.deployments }, { ref: STATEFULSETS }], workers: 2,
+    build: (ctx, log) => new DisruptionController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, recorder: ctx.recorder, resources: ctx.resources }),
   },
   {
     // One worker per queue (claims, volumes) whatever is asked: a claim sync is not reentrant.
