@@ -58,6 +58,18 @@ export const CONTROLLER_RULES: Readonly<Record<string, PolicyRule[]>> = {
     rule(['patch'], [APPS], ['deployments', 'deployments/status']),
     eventsRule(),
   ],
+  'disruption-controller': [
+    rule(READ, [EXTENSIONS, APPS], ['deployments']),
+    rule(READ, [APPS, EXTENSIONS], ['replicasets']),
+    rule(READ, [CORE], ['replicationcontrollers']),
+    rule(READ, ['policy'], ['poddisruptionbudgets']),
+    rule(READ, [APPS], ['statefulsets']),
+    rule(['update'], ['policy'], ['poddisruptionbudgets/status']),
+    rule(['get'], ['*'], ['*/scale']),
+    // Stale DisruptionTarget conditions of pods whose eviction did not delete them.
+    rule(['patch', 'update'], [CORE], ['pods/status']),
+    eventsRule(),
+  ],
   'endpoint-controller': [
     rule(READ, [CORE], ['services', 'pods']),
     rule(['get', 'list', 'create', 'update', 'delete'], [CORE], ['endpoints']),
