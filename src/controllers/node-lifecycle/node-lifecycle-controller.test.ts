@@ -5,7 +5,7 @@ import { R } from '../../client/client.ts';
 import { InformerFactory } from '../../client/informer-factory.ts';
 import { type ControllerEnv, startControllerEnv, waitFor, type TestEnv } from '../control-plane.fixture.ts';
 import { FakeClock } from '../cronjob/clock.ts';
-import { NODE_LEASE_NAMESPACE, NodeLifecycleController, readinessTaints } from './node-lifecycle-controller.ts';
+import { NODE_LEASE_NAMESPACE, NodeLifecycleController, readinessTaints, unschedulableTaint } from './node-lifecycle-controller.ts';
 import { rfc3339 } from '../../apis/time.ts';
 
 let env: TestEnv;
@@ -45,6 +45,14 @@ function pod(name: string, extra: Partial<KubeObject['metadata']> = {}, tolerati
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, ...extra }, spec: { nodeName: 'w1', containers: [{ name: 'c', image: 'x' }], ...(tolerations ? { tolerations } : {}) } };
 }
 const gone = async (name: string) => { try { const p = await env.client.get(R.pods, 'default', name); return !!p.metadata.deletionTimestamp; } catch { return true; } };
+
+test('unschedulableTaint: the cordon taint follows spec.unschedulable, other taints untouched', () => {
+  const other = { key: 'x', effect: 'NoSchedule' };
+  const cordoned = unschedulableTaint([other], true);
+  assert.deepEqual(cordoned, [other, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }]);
+  assert.equal(unschedulableTaint(cordoned, true), cordoned);
+  assert.deepEqual(unschedulableTaint(cordoned, false), [other]);
+});
 
 test('a silent node goes Unknown and unreachable; pods are evicted per toleration; StatefulSet pods stay; recovery untaints', async () => {
   const t0 = clock.now();

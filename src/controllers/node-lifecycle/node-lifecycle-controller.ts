@@ -3,7 +3,8 @@
  * (pkg/controller/tainteviction), simplified: a node whose Lease in kube-node-lease (or Ready
  * heartbeat) is older than the grace period gets every condition Unknown (NodeStatusUnknown); Ready
  * Unknown taints it `node.kubernetes.io/unreachable`, Ready False `node.kubernetes.io/not-ready`
- * (NoExecute and NoSchedule), and recovery removes them. Pods on a node with NoExecute taints are
+ * (NoExecute and NoSchedule), and recovery removes them; a cordoned node (spec.unschedulable) carries
+ * `node.kubernetes.io/unschedulable:NoSchedule` (doNoScheduleTaintingPass). Pods on a node with NoExecute taints are
  * deleted at once without a matching toleration, else after the least tolerationSeconds — except
  * StatefulSet pods, which are left in place (logged) until a safer mechanism exists.
  */
@@ -18,7 +19,7 @@ import type { Logger } from '../../util/log.ts';
 import { controllerEvents, controllerRefOf, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import { evictionDecision, type Taint } from './taint-toleration.ts';
-import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../apis/well-known.ts';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from '../../apis/well-known.ts';
 import { rfc3339 } from '../../apis/time.ts';
 
 /** The namespace of node heartbeat Leases. */
@@ -47,6 +48,13 @@ export function readinessTaints(ready: string | undefined, current: Taint[], now
     }
   }
   return kept;
+}
+
+/** The taints with `node.kubernetes.io/unschedulable:NoSchedule` exactly when the node is cordoned. */
+export function unschedulableTaint(taints: Taint[], unschedulable: boolean): Taint[] {
+  const has = taints.some((t) => t.key === TAINT_UNSCHEDULABLE && t.effect === 'NoSchedule');
+  if (unschedulable === has) return taints;
+  return unschedulable ? [...taints, { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' }] : taints.filter((t) => !(t.key === TAINT_UNSCHEDULABLE && t.effect === 'NoSchedule'));
 }
 
 const NODE_NAME_INDEX = 'spec.nodeName';
@@ -106,7 +114,7 @@ export class NodeLifecycleController implements Reconciler {
     }
     const readyNow = (node.status?.conditions ?? []).find((c: Cond) => c.type === 'Ready')?.status;
     const taints: Taint[] = node.spec?.taints ?? [];
-    const want = readinessTaints(readyNow, taints, t);
+    const want = unschedulableTaint(readinessTaints(readyNow, taints, t), node.spec?.unschedulable === true);
     if (JSON.stringify(want) !== JSON.stringify(taints)) {
       node = await this.client.update(R.nodes, undefined, { ...node, spec: { ...node.spec, taints: want.length ? want : undefined } });
     }
