@@ -1,9 +1,8 @@
 /**
  * What a node may do beyond what the Node authorizer decides by relationship — the statically
  * defined rules of plugin/pkg/auth/authorizer/rbac/bootstrappolicy's NodeRules (the system:node
- * role), which the Node authorizer itself evaluates for every resource it does not subdivide — and
- * what a bootstrap token may do (system:node-bootstrapper, which kubeadm binds to its bootstrap
- * tokens' group: create CSRs and watch them be signed).
+ * role), which the Node authorizer itself evaluates for every resource it does not subdivide. (What a
+ * bootstrap token may do — system:node-bootstrapper — RBAC grants, as kubeadm binds it.)
  *
  * Berth's agent is the kubelet and kube-proxy in one process with one credential, so the node rules
  * also carry system:node-proxier's reads (EndpointSlices, Endpoints, events.k8s.io events).
@@ -42,9 +41,4 @@ export const NODE_RULES: readonly PolicyRule[] = [
   { verbs: ['list', 'watch'], apiGroups: [''], resources: ['endpoints'] },
   { verbs: READ, apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] },
   { verbs: ['create', 'update', 'patch'], apiGroups: ['events.k8s.io'], resources: ['events'] },
-];
-
-/** system:node-bootstrapper: what a bootstrap token needs to obtain a node's first certificate. */
-export const NODE_BOOTSTRAPPER_RULES: readonly PolicyRule[] = [
-  { verbs: ['create', 'get', 'list', 'watch'], apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'] },
 ];

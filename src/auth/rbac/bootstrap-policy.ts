@@ -199,12 +199,11 @@ function clusterRoles(): KubeObject[] {
 }
 
 /**
- * Whom system:node is bound to. Kubernetes binds it to nobody — the Node authorizer grants its
- * rules, each node only for its own objects. Until Berth's Node authorizer is in the chain, the
- * group system:nodes holds it through RBAC, so node agents keep working (without the per-node
- * narrowing: a node may read any Secret).
+ * Whom system:node is bound to: nobody, as in Kubernetes — the Node authorizer (auth/node) grants
+ * its rules, each node only for its own objects. (A cluster whose binding still names system:nodes,
+ * from before the Node authorizer, keeps it: reconciliation only adds subjects.)
  */
-export const SYSTEM_NODE_SUBJECTS: readonly string[] = ['Group:system:nodes'];
+export const SYSTEM_NODE_SUBJECTS: readonly string[] = [];
 
 function clusterRoleBindings(): KubeObject[] {
   return [
