@@ -13,7 +13,7 @@ const z: Authorizer = {
     return a.user.name === 'jane' && a.verb === 'get' && a.resource === 'pods' && a.namespace === 'a' ? 'allow' : 'no-opinion';
   },
 };
-const sar = (spec: object, metadata: object = {}) => ({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata, spec });
+const sar = (spec: object, metadata: Record<string, unknown> = {}) => ({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata, spec });
 const invalid = (fields: string[]) => (err: ApiError) => err.http === 422 && JSON.stringify(err.toStatus().details?.causes?.map((c) => c.field)) === JSON.stringify(fields);
 
 test('SubjectAccessReview: the spec user as given, allowed / denied, the object answered', async () => {

@@ -17,6 +17,7 @@ import { resourceTypes } from '../registry/kinds/index.ts';
 import { createApiServer } from '../api/server.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { ensureDefaultStorageClass, ensureSystemNamespaces, keepSystemNamespaces } from './bootstrap.ts';
+import { ensureRuntimeClasses } from '../agent/node/runtime-classes.ts';
 import { BERTH_VERSION } from '../version.ts';
 import { LocalClient } from '../client/local-client.ts';
 import { startControlLoops } from './control-loops.ts';
@@ -124,6 +125,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const url = `https://${host}:${addr.port}`;
   securityContext.port = addr.port;
   await ensureSystemNamespaces(registry);
+  // The RuntimeClasses of Berth's runtimes are the server's to make: a node's credential may only read them.
+  await ensureRuntimeClasses(systemClient);
   await ensureDefaultStorageClass(registry);
   await security.start();
   const systemNamespaces = keepSystemNamespaces(registry, log);

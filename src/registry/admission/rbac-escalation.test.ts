@@ -17,6 +17,7 @@ const plugin = rbacEscalationAdmission({
   roleRules: (r) => (r.name === 'reader' ? held : r.name === 'admin' ? [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }] : undefined),
   authorizer: () => authorizer,
 });
+const validate = async (r: AdmissionRequest): Promise<void> => { await plugin.validate!(r); };
 const info = (plural: string) => RESOURCES.find((r) => r.group === 'rbac.authorization.k8s.io' && r.plural === plural)!;
 const review = (plural: string, object: KubeObject, o: { op?: Operation; old?: KubeObject; user?: UserInfo } = {}): AdmissionRequest => ({
   operation: o.op ?? 'CREATE', resource: info(plural), subresource: '', namespace: object.metadata.namespace ?? '', name: object.metadata.name!,
@@ -27,31 +28,31 @@ const denied = (re: RegExp) => (err: ApiError) => err.http === 403 && re.test(er
 
 test('roles: only held rules, unless escalate; masters always; GC-only updates pass', async () => {
   allowed = new Set();
-  await plugin.validate!(review('clusterroles', clusterRole([{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }])));
-  await assert.rejects(plugin.validate!(review('clusterroles', clusterRole([{ verbs: ['delete'], apiGroups: [''], resources: ['pods'] }]))), denied(/clusterroles.rbac.authorization.k8s.io "cr" is forbidden: user "jane"/));
-  await plugin.validate!(review('clusterroles', clusterRole([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]), { user: { name: 'root', groups: ['system:masters'] } }));
+  await validate(review('clusterroles', clusterRole([{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }])));
+  await assert.rejects(validate(review('clusterroles', clusterRole([{ verbs: ['delete'], apiGroups: [''], resources: ['pods'] }]))), denied(/clusterroles.rbac.authorization.k8s.io "cr" is forbidden: user "jane"/));
+  await validate(review('clusterroles', clusterRole([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]), { user: { name: 'root', groups: ['system:masters'] } }));
   const big = clusterRole([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]);
-  await plugin.validate!(review('clusterroles', { ...big, metadata: { name: 'cr', finalizers: ['x/y'] } }, { op: 'UPDATE', old: big }));
-  await assert.rejects(plugin.validate!(review('clusterroles', { ...big, metadata: { name: 'cr', labels: { a: 'b' } } }, { op: 'UPDATE', old: big })), denied(/not currently held/));
+  await validate(review('clusterroles', { ...big, metadata: { name: 'cr', finalizers: ['x/y'] } }, { op: 'UPDATE', old: big }));
+  await assert.rejects(validate(review('clusterroles', { ...big, metadata: { name: 'cr', labels: { a: 'b' } } }, { op: 'UPDATE', old: big })), denied(/not currently held/));
   allowed = new Set(['escalate clusterroles cr']);
-  await plugin.validate!(review('clusterroles', big));
+  await validate(review('clusterroles', big));
 });
 
 test('aggregationRule: needs full authority, in the create and update wordings', async () => {
   allowed = new Set();
   const agg = clusterRole([], { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'y' } }] } });
-  await assert.rejects(plugin.validate!(review('clusterroles', agg)), denied(/must have cluster-admin privileges to use the aggregationRule$/));
-  await assert.rejects(plugin.validate!(review('clusterroles', clusterRole([]), { op: 'UPDATE', old: agg })), denied(/must have cluster-admin privileges to use an aggregationRule$/));
+  await assert.rejects(validate(review('clusterroles', agg)), denied(/must have cluster-admin privileges to use the aggregationRule$/));
+  await assert.rejects(validate(review('clusterroles', clusterRole([]), { op: 'UPDATE', old: agg })), denied(/must have cluster-admin privileges to use an aggregationRule$/));
 });
 
 test('bindings: the role\'s rules must be held, unless bind on it; a missing role is a 404', async () => {
   allowed = new Set();
   const binding = (role: string): KubeObject => ({ kind: 'RoleBinding', metadata: { name: 'b', namespace: 'a' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [] });
-  await plugin.validate!(review('rolebindings', binding('reader')));
-  await assert.rejects(plugin.validate!(review('rolebindings', binding('admin'))), denied(/^rolebindings.rbac.authorization.k8s.io "b" is forbidden: .*\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}$/));
-  await assert.rejects(plugin.validate!(review('rolebindings', binding('ghost'))), (err: ApiError) => err.http === 404 && err.message === 'clusterroles.rbac.authorization.k8s.io "ghost" not found');
+  await validate(review('rolebindings', binding('reader')));
+  await assert.rejects(validate(review('rolebindings', binding('admin'))), denied(/^rolebindings.rbac.authorization.k8s.io "b" is forbidden: .*\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}$/));
+  await assert.rejects(validate(review('rolebindings', binding('ghost'))), (err: ApiError) => err.http === 404 && err.message === 'clusterroles.rbac.authorization.k8s.io "ghost" not found');
   allowed = new Set(['bind clusterroles admin']);
-  await plugin.validate!(review('rolebindings', binding('admin')));
+  await validate(review('rolebindings', binding('admin')));
   // Other kinds and deletes are not its business.
-  await plugin.validate!({ ...review('rolebindings', binding('ghost')), operation: 'DELETE' });
+  await validate({ ...review('rolebindings', binding('ghost')), operation: 'DELETE' });
 });
