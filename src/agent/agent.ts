@@ -22,6 +22,7 @@ import { startNodeProxy } from './network/node-proxy.ts';
 import { PodNetwork } from './network/pod-network.ts';
 import { registerAgentNode } from './node/agent-node.ts';
 import { hostIPv4 } from './node/node-info.ts';
+import { publishLocalPath } from './node/local-path-node.ts';
 import type { NodeRegistration } from './node/node-registration.ts';
 import type { BackoffOptions } from './pod/backoff.ts';
 import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
@@ -64,6 +65,8 @@ export interface AgentOptions {
   images?: { defaultRegistry?: string; insecureRegistries?: string[] };
   /** Called as the agent comes up, for `berth up`'s progress lines. */
   progress?: (step: string) => void;
+  /** Where this node's local-path volumes live (default `<dataDir>/storage`), announced on its Node. */
+  localPathDir?: string;
 }
 
 export interface RunningAgent {
@@ -112,6 +115,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   const registration = await registerAgentNode(client, { nodeName, podCidr: opts.podCidr, serverUrl: server.url, hostIP, runtimeHandlers: runtimeHandlers(), dataDir, log });
   progress(`node ${nodeName} registered`);
+  // Before any pod: the local-path provisioner reads the directory from the Node.
+  await publishLocalPath(client, nodeName, opts.localPathDir ?? join(dataDir, 'storage'), log);
   // Re-adopt what an earlier agent left running, then follow the pods bound here.
   const pods = informers.forResource(R.pods, { fieldSelector: `spec.nodeName=${nodeName}` });
   await pods.synced();

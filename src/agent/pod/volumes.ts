@@ -2,8 +2,9 @@
  * A pod's volumes on this node (the kubelet's volume manager, reduced to what Berth supports):
  * emptyDir (a directory under the pod dir, or a tmpfs for `medium: Memory`), hostPath (with type
  * checks), configMap / secret / downwardAPI / projected (written atomically, refreshed by
- * updateVolumes), and persistentVolumeClaim bound to a hostPath or local PV. `mountsFor` turns a
- * container's volumeMounts into the runtime driver's Mount list.
+ * updateVolumes), and persistentVolumeClaim bound to a hostPath or local PV (local ones — local-path
+ * volumes among them — prepared by local-volume.ts: directory, size limit, fsGroup). `mountsFor`
+ * turns a container's volumeMounts into the runtime driver's Mount list.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, promises as fs } from 'node:fs';
@@ -16,6 +17,7 @@ import { writeAtomic } from './atomic-writer.ts';
 import { expandVars } from './expand.ts';
 import type { NodeAllocatable, PodRuntimeFacts } from './field-ref.ts';
 import { checkHostPathType } from './host-path.ts';
+import { prepareLocalVolume, refreshSizeLimit } from './local-volume.ts';
 import type { ObjectLookup } from './lookup.ts';
 import { isProjectedKind, volumePayload, type PayloadContext } from './volume-payloads.ts';
 
@@ -110,6 +112,7 @@ async function setupOne(pod: KubeObject, v: Record<string, any>, ctx: VolumeCont
     const claim = v.persistentVolumeClaim.claimName;
     const pvc = await ctx.client.pvc(ns, claim);
     if (!pvc) throw new Error(`persistentvolumeclaim "${claim}" not found`);
+    if (pvc.metadata.deletionTimestamp) throw new Error(`error processing PVC ${ns}/${claim}: PVC is being deleted`);
     const phase = pvc.status?.phase ?? '';
     const pvName = pvc.spec?.volumeName ?? '';
     if (phase !== 'Bound' || !pvName) throw new Error(`PVC ${ns}/${claim} has non-bound phase (${JSON.stringify(phase)}) or empty pvc.Spec.VolumeName (${JSON.stringify(pvName)})`);
@@ -118,7 +121,7 @@ async function setupOne(pod: KubeObject, v: Record<string, any>, ctx: VolumeCont
     const path: string | undefined = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
     if (!path) throw new Error(`persistentvolume "${pvName}": only hostPath and local volumes can be mounted on this node`);
     if (pv.spec?.hostPath) await checkHostPathType(path, pv.spec.hostPath.type);
-    else if (!existsSync(path)) throw new Error(`local volume path ${path} does not exist`);
+    else await prepareLocalVolume(pod, pv, !!v.persistentVolumeClaim.readOnly);
     return { hostPath: path, readOnly: !!v.persistentVolumeClaim.readOnly };
   }
   const kind = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
@@ -146,6 +149,10 @@ export async function updateVolumes(pod: KubeObject, ctx: VolumeContext): Promis
   const errors: string[] = [];
   const warnings: string[] = [];
   for (const v of (pod.spec?.volumes ?? []) as Record<string, any>[]) {
+    if (v.persistentVolumeClaim) {
+      await refreshSizeLimit(pod.metadata.namespace ?? 'default', v.persistentVolumeClaim.claimName, ctx.client)
+        .catch((err) => errors.push(`NodeExpandVolume failed for volume "${v.name}" : ${(err as Error).message}`));
+    }
     if (!isProjectedKind(v)) continue;
     try {
       if (await writeAtomic(projectedDir(ctx.podDir, v), await volumePayload(v, payloadCtx(pod, ctx, warnings)))) changed.push(v.name);

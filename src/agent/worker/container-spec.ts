@@ -59,7 +59,9 @@ function userOf(pod: KubeObject, container: Record<string, any>): ContainerSpec[
   const uid = sc.runAsUser ?? podSc.runAsUser;
   const gid = sc.runAsGroup ?? podSc.runAsGroup;
   if (uid === undefined && gid === undefined) return undefined;
-  return { uid: uid ?? 0, gid: gid ?? uid ?? 0, groups: podSc.supplementalGroups };
+  // fsGroup joins the supplementary groups, as the kubelet adds it: the volumes it owns are the pod's.
+  const groups = [...new Set([...((podSc.supplementalGroups as number[] | undefined) ?? []), ...(podSc.fsGroup !== undefined ? [podSc.fsGroup as number] : [])])];
+  return { uid: uid ?? 0, gid: gid ?? uid ?? 0, groups: groups.length ? groups : undefined };
 }
 
 export interface BuildSpecInput {

@@ -103,7 +103,7 @@ function applyImage(spec: ContainerSpec, container: Record<string, any>, env: Re
 /**
  * runAsUser (container over pod) else the image's User, resolved in the image's /etc/passwd (the
  * primary group of a known uid comes from there, as containerd does); runAsGroup overrides the group;
- * supplementalGroups are added.
+ * supplementalGroups and fsGroup are added.
  */
 async function imageUser(pod: KubeObject, container: Record<string, any>, image: ImageInfo): Promise<ContainerSpec['user']> {
   const psc = pod.spec?.securityContext ?? {};
@@ -111,7 +111,7 @@ async function imageUser(pod: KubeObject, container: Record<string, any>, image:
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
   const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
   const base = await resolveImageUser(runAsUser !== undefined ? String(runAsUser) : image.config.User, image.layerDirs);
-  const groups = [...new Set([...(base.groups ?? []), ...((psc.supplementalGroups as number[] | undefined) ?? [])])];
+  const groups = [...new Set([...(base.groups ?? []), ...((psc.supplementalGroups as number[] | undefined) ?? []), ...(psc.fsGroup !== undefined ? [psc.fsGroup as number] : [])])];
   return { uid: base.uid, gid: runAsGroup ?? base.gid, ...(groups.length ? { groups } : {}) };
 }
 

@@ -12,7 +12,8 @@ import { ANN_PROVISIONED_BY, LOCAL_PATH_PROVISIONER } from '../../apis/volumes/a
 import { SIMULATED_LABEL } from '../../apis/well-known.ts';
 import { R } from '../../client/client.ts';
 import { isAlreadyExists, isNotFound } from '../../client/errors.ts';
-import { emit, findNode, volumeNodeName, type LocalPathContext } from './local-path-context.ts';
+import { volumeNodeName } from '../../apis/volumes/local-volume.ts';
+import { emit, findNode, type LocalPathContext } from './local-path-context.ts';
 import { isProvisionedPath, nodeDir } from './local-path-volume.ts';
 
 /** Where helper pods run, and the label naming the volume each one is for. */

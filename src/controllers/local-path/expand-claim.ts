@@ -13,7 +13,8 @@ import { rfc3339 } from '../../apis/time.ts';
 import { ANN_LOCAL_PATH_SIZE_LIMIT, LOCAL_PATH_PROVISIONER } from '../../apis/volumes/annotations.ts';
 import { claimSize, volumeSize } from '../../apis/volumes/volume-match.ts';
 import { R } from '../../client/client.ts';
-import { emit, findNode, volumeNodeName, type LocalPathContext } from './local-path-context.ts';
+import { volumeNodeName } from '../../apis/volumes/local-volume.ts';
+import { emit, findNode, type LocalPathContext } from './local-path-context.ts';
 import { nodeSizeLimit, nodeStorageBytes } from './local-path-volume.ts';
 
 const RESIZE_CONDITIONS = new Set(['Resizing', 'FileSystemResizePending', 'ControllerResizeError', 'NodeResizeError']);

@@ -24,15 +24,6 @@ export function emit(ctx: LocalPathContext, obj: KubeObject, type: EventType, re
   void ctx.events.event(obj, type, reason, message);
 }
 
-/** The node a local volume is pinned to: the value of its node affinity's hostname (or name) term. */
-export function volumeNodeName(pv: KubeObject): string | undefined {
-  for (const term of pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? []) {
-    for (const e of term?.matchExpressions ?? []) if (e?.key === HOSTNAME_LABEL && e.operator === 'In' && e.values?.length === 1) return e.values[0];
-    for (const f of term?.matchFields ?? []) if (f?.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1) return f.values[0];
-  }
-  return undefined;
-}
-
 /** The Node object a hostname (or node name) names. */
 export function findNode(ctx: LocalPathContext, hostname: string): KubeObject | undefined {
   return ctx.nodes.get(hostname) ?? ctx.nodes.list().find((n) => n.metadata.labels?.[HOSTNAME_LABEL] === hostname);
