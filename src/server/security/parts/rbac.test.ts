@@ -100,7 +100,7 @@ test('a restart reconciles: nothing rewritten, a user\'s additions kept, autoupd
   discovery.rules.push({ verbs: ['get'], nonResourceURLs: ['/metrics'] });
   const withMine = await system.update(ref('clusterroles'), undefined, discovery);
   const basic = await system.get(ref('clusterroles'), undefined, 'system:basic-user');
-  basic.metadata.annotations['rbac.authorization.kubernetes.io/autoupdate'] = 'false';
+  basic.metadata.annotations = { ...basic.metadata.annotations, 'rbac.authorization.kubernetes.io/autoupdate': 'false' };
   basic.rules = [];
   await system.update(ref('clusterroles'), undefined, basic);
   const before = await system.get(ref('clusterroles'), undefined, 'view');
