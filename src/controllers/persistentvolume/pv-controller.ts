@@ -14,6 +14,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import { claimClass, volumeClass } from '../../apis/volumes/volume-match.ts';
 import { R, type Client, type ResourceRef } from '../../client/client.ts';
 import { runController, type RunningController } from '../../client/controller.ts';
+import { isConflict } from '../../client/errors.ts';
 import type { InformerHandlers, ObjectKey } from '../../client/controller-types.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import type { SharedInformer } from '../../client/informer.ts';
@@ -100,13 +101,13 @@ export class PersistentVolumeController {
   async syncClaimKey(key: ObjectKey): Promise<void> {
     const claim = this.ctx.claims.get(key);
     if (!claim) return;
-    await this.claimSync.sync(claim);
+    await quietConflicts(() => this.claimSync.sync(claim), () => this.claimQueue.addRateLimited(key));
   }
 
   async syncVolumeKey(key: ObjectKey): Promise<void> {
     const volume = this.ctx.volumes.get(key);
     if (!volume) return;
-    await this.volumeSync.sync(volume);
+    await quietConflicts(() => this.volumeSync.sync(volume), () => this.volumeQueue.addRateLimited(key));
   }
 
   private resync(): void {
@@ -155,6 +156,19 @@ export class PersistentVolumeController {
       const c = this.pvcs.get(key);
       if (c && !c.spec?.volumeName) this.claimQueue.add(key);
     }
+  }
+}
+
+/**
+ * The claim and volume workers (and provisioners, the scheduler) write the same objects: a conflict
+ * is the normal sign that someone was faster. Retried with back-off, without the failure log.
+ */
+async function quietConflicts(sync: () => Promise<void>, retry: () => void): Promise<void> {
+  try {
+    await sync();
+  } catch (err) {
+    if (!isConflict(err)) throw err;
+    retry();
   }
 }
 
