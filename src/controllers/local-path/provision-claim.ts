@@ -3,8 +3,9 @@
  * `--node-deployment` mode has it: the node is the one the scheduler selected). Acts on a claim that
  * is unbound, names this provisioner (the PV controller's annotation), and — WaitForFirstConsumer —
  * carries `volume.kubernetes.io/selected-node`: the PV is created there, the PV controller binds it.
- * A failure tied to the node (gone, too small, no local-path directory) removes the selected node so
- * the scheduler picks another (rescheduleProvisioning); one tied to the claim only records an event.
+ * A failure removes the selected node (rescheduleProvisioning), so the pod's PreBind stops waiting and
+ * the scheduler tries again — another node when it was the node's fault (gone, too small, no
+ * local-path directory); each attempt records the ProvisioningFailed event saying why.
  */
 import type { KubeObject } from '../../apis/object.ts';
 import {
@@ -43,8 +44,7 @@ export async function provisionClaim(ctx: LocalPathContext, claim: KubeObject, s
   const pv = localPathVolume(claim, node, sc);
   if (pv instanceof Error) {
     emit(ctx, claim, 'Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${sc.metadata.name}": ${pv.message}`);
-    // The claim's own fault stays; the node's sends the pod elsewhere.
-    if (!/access modes|Filesystem|data source/.test(pv.message)) await reschedule(ctx, claim);
+    await reschedule(ctx, claim);
     return;
   }
   emit(ctx, claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${key}"`);
