@@ -12,9 +12,10 @@ want_test=0
 # port-forward connections —, iproute2/nftables, conntrack for stale UDP flows, tar for image layers,
 # runc for OCI containers); tests also need a real etcd, a real OCI registry with the tools to build and push
 # images, dnsmasq as the cluster DNS's local upstream (tests never query the machine's own
-# resolvers), curl in process pods, and python3 (test servers, bcrypt for the htpasswd registry).
+# resolvers), curl in process pods, python3 (test servers, bcrypt for the htpasswd registry) and the
+# Python Kubernetes client (an unmodified in-cluster client in the in-cluster suite).
 pkgs=(ca-certificates iproute2 nftables conntrack unzip util-linux gcc libc6-dev tar zstd tini containernetworking-plugins runc)
-[ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils curl python3)
+[ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils curl python3 python3-kubernetes)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
