@@ -46,6 +46,7 @@ export const SEEDS: Seed[] = [
   s('node.k8s.io', 'runtimeclasses', false, 'RuntimeClass', [], () => ({ handler: 'fuzz' })),
   s('storage.k8s.io', 'storageclasses', false, 'StorageClass', [], () => ({ provisioner: 'fuzz.example/p' })),
   s('discovery.k8s.io', 'endpointslices', true, 'EndpointSlice', [], () => ({ addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'] }], ports: [{ port: 80 }] })),
+  s('policy', 'poddisruptionbudgets', true, 'PodDisruptionBudget', ['status'], (n) => ({ spec: { maxUnavailable: 1, selector: { matchLabels: { app: n } } } })),
   s('events.k8s.io', 'events', true, 'Event', [], (name) => ({ eventTime: '2026-01-01T00:00:00.000000Z', reportingController: 'fuzz.example/c', reportingInstance: 'i', action: 'A', reason: 'R', regarding: { kind: 'Pod', name, namespace: 'fuzz' }, type: 'Normal' })),
 ];
 
