@@ -9,6 +9,7 @@
  * Restart safety: running containers and pod networks are re-adopted before any pod is acted on;
  * containers and networks whose pod is gone are removed. Stopping leaves the pods running.
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../apis/object.ts';
 import { R, type Client } from '../client/client.ts';
@@ -20,7 +21,8 @@ import { DEFAULT_BRIDGE } from './network/cni-config.ts';
 import { prepareHostNetwork } from './network/host-network.ts';
 import { startNodeProxy } from './network/node-proxy.ts';
 import { PodNetwork } from './network/pod-network.ts';
-import { registerAgentNode } from './node/agent-node.ts';
+import { advertisedUrl, registerAgentNode } from './node/agent-node.ts';
+import { csrServingIssuer, servingCertificateManager, servingNames, subjectAccessReviewAuthorizer, type ServingIssuer } from './node/serving-certificate.ts';
 import { hostIPv4 } from './node/node-info.ts';
 import { publishLocalPath } from './node/local-path-node.ts';
 import type { NodeRegistration } from './node/node-registration.ts';
@@ -51,6 +53,12 @@ export interface AgentOptions {
   bridgeName?: string;
   /** Where the agent's stream server listens (logs, exec); port 0 picks one. */
   listen: { host: string; port: number };
+  /**
+   * The stream server's TLS (the kubelet's --client-ca-file and serving certificate): callers need a
+   * certificate from `clientCA` (the cluster CA); the serving certificate comes from `issueServing`
+   * (berth up: the cluster PKI) or, by default, a kubelet-serving CSR through `client`.
+   */
+  tls: { clientCA: string; issueServing?: ServingIssuer };
   /** RuntimeClass used when a pod names none. */
   defaultRuntimeClass: string;
   clusterDNS?: string[];
@@ -102,7 +110,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const workers = new WorkerTable<PodWorker>();
   // Under disk pressure, images no pod here uses go (the kubelet's image GC; 85 % by default).
   const imageGc = startImageGc({ images, dir: join(dataDir, 'images'), log, inUse: () => workers.images() });
-  const server = await startAgentServer({ host: opts.listen.host, port: opts.listen.port, resolver: new WorkerStreamResolver(workers) });
+  const server = await startAgentServer({
+    host: opts.listen.host, port: opts.listen.port, resolver: new WorkerStreamResolver(workers),
+    tls: { clientCA: opts.tls.clientCA, nodeName, authorize: subjectAccessReviewAuthorizer(client) },
+  });
   const hostIP = hostIPv4();
   const recorder = podEventRecorder(client, nodeName, log);
   const deps = buildWorkerDeps({
@@ -117,6 +128,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   progress(`node ${nodeName} registered`);
   // Before any pod: the local-path provisioner reads the directory from the Node.
   await publishLocalPath(client, nodeName, opts.localPathDir ?? join(dataDir, 'storage'), log);
+  // The serving certificate: after registration, since a CSR is approved against the Node's addresses.
+  const serving = servingCertificateManager({
+    nodeName, dataDir, ca: opts.tls.clientCA, log, onRotate: (pair) => server.setCertificate(pair),
+    names: servingNames(advertisedUrl(server.url, hostIP), hostIP, hostname()),
+    issue: opts.tls.issueServing ?? csrServingIssuer(client, log),
+  });
+  const servingReady = keepTrying(async () => server.setCertificate(await serving.start()), 'serving certificate', log);
+  // Issued in-process it is there at once; a CSR waits for approval and signing while pods start.
+  if (opts.tls.issueServing) await servingReady.first;
   // Re-adopt what an earlier agent left running, then follow the pods bound here.
   const pods = informers.forResource(R.pods, { fieldSelector: `spec.nodeName=${nodeName}` });
   await pods.synced();
@@ -129,6 +149,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   return {
     url: server.url, registration, drivers: runtime.drivers, workers,
     async stop() {
+      servingReady.stop();
+      serving.stop();
       source.stop();
       imageGc.stop();
       void registration.stop();
@@ -149,4 +171,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 /** The agent's pod events (Created, Started, BackOff, Unhealthy, …), from the kubelet on this node. */
 function podEventRecorder(client: Client, nodeName: string, log: Logger): EventRecorder {
   return new EventRecorder({ sink: clientEventSink(client), source: { component: 'kubelet', host: nodeName }, log });
+}
+
+/**
+ * Runs `fn` until it succeeds, every 10 s after a failure (logged), until stopped; `first` settles
+ * with the first attempt (rejecting if that one failed).
+ */
+function keepTrying(fn: () => Promise<unknown>, what: string, log: Logger): { first: Promise<unknown>; stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = (): Promise<unknown> => fn().catch((err) => {
+    log.warn(`${what} not obtained; trying again in 10 s`, { error: (err as Error).message });
+    if (!stopped) timer = setTimeout(() => void attempt(), 10_000);
+    throw err;
+  });
+  const first = attempt();
+  first.catch(() => {});
+  return { first, stop() { stopped = true; clearTimeout(timer); } };
 }
