@@ -1,21 +1,29 @@
 /**
- * `berth agent`: the node agent alone, talking HTTP to a Berth API server through a kubeconfig — the
- * same agent code that runs inside `berth up`.
+ * `berth agent`: the node agent alone, talking to a Berth API server through a kubeconfig — the
+ * same agent code that runs inside `berth up`. Its options and its run are shared with `berth join`
+ * (join-command.ts), which makes the kubeconfig first.
  */
 import { Command } from 'commander';
 import { hostname } from 'node:os';
-import { createLogger } from '../util/log.ts';
-import { handleStopSignals } from './stop-signals.ts';
+import { createLogger, type Logger } from '../util/log.ts';
+import { handleStopSignals, type StopSignals } from './stop-signals.ts';
 import { defaultDataDir, parseListen } from './defaults.ts';
 import { addRuntimeOptions, driverSettings } from './runtime-flags.ts';
 
-export function agentCommand(): Command {
-  const cmd = new Command('agent')
-    .description('run a node agent that joins an existing Berth API server')
-    .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server')
+/** The options every agent-running command has. */
+export interface AgentCliOptions {
+  nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string;
+  defaultRuntimeClass: string; defaultRegistry: string; insecureRegistry?: string[];
+  /** The runtime drivers' binary flags (runtime-flags.ts), by camel-cased name. */
+  [driverFlag: string]: unknown;
+}
+
+/** Adds the agent's options (node, data dir, stream server, CIDRs, bridge, runtimes, registries) to `cmd`. */
+export function addAgentOptions(cmd: Command): Command {
+  cmd
     .option('--node-name <name>', 'name of this node (default: the host name)')
-    .option('--data-dir <dir>', 'pod data, logs and runtime state', `${defaultDataDir()}/agent`)
-    .option('--listen <host:port>', "address of the agent's log/exec server (the API server proxies to it; no auth yet: keep it on a private address)", '127.0.0.1:10250')
+    .option('--data-dir <dir>', 'pod data, logs, runtime state and the node credential', `${defaultDataDir()}/agent`)
+    .option('--listen <host:port>', "address of the agent's log/exec server (TLS; only the API server's certificate, or callers allowed nodes/proxy, get in)", '127.0.0.1:10250')
     .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.42.0.0/16')
     .option('--pod-cidr <cidr>', "this node's pod addresses (inside --cluster-cidr)", '10.42.0.0/24')
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
@@ -23,25 +31,50 @@ export function agentCommand(): Command {
   addRuntimeOptions(cmd);
   return cmd
     .option('--default-registry <host>', 'registry for short image names such as busybox:1.36', 'docker.io')
-    .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP (loopback ones always are)')
-    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; defaultRuntimeClass: string; defaultRegistry: string; insecureRegistry?: string[] }) => {
+    .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP (loopback ones always are)');
+}
+
+/** The node name the options give (the host name by default), lower-cased as a Node name must be. */
+export function nodeNameOf(o: AgentCliOptions): string {
+  return (o.nodeName ?? hostname()).toLowerCase();
+}
+
+/**
+ * Runs the agent with the kubeconfig's credentials until a stop signal. A joined node's credential
+ * (<data dir>/kubeconfig naming pki/client.*) is renewed by the agent itself before it expires.
+ */
+export async function runAgent(kubeconfig: string, o: AgentCliOptions, log: Logger, signals: StopSignals): Promise<void> {
+  const listen = parseListen(o.listen);
+  const { HttpClient } = await import('../client/http-client.ts');
+  const { startAgent } = await import('../agent/agent.ts');
+  const { clientCertificateRotation } = await import('../agent/node/node-bootstrap.ts');
+  const client = HttpClient.fromKubeconfig(kubeconfig);
+  if (!client.conn.ca) throw new Error(`${kubeconfig} names no certificate authority: the agent's stream server trusts the cluster CA from it`);
+  const nodeName = nodeNameOf(o);
+  const rotation = clientCertificateRotation(client, kubeconfig, nodeName, log);
+  await rotation?.start();
+  const agent = await startAgent({
+    client, nodeName, dataDir: o.dataDir, log, listen,
+    tls: { clientCA: client.conn.ca.toString() },
+    podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge,
+    defaultRuntimeClass: o.defaultRuntimeClass,
+    drivers: driverSettings(o), images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
+    progress: (s) => log.info(s),
+  });
+  process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);
+  signals.started(async () => { rotation?.stop(); await agent.stop(); client.close(); });
+}
+
+export function agentCommand(): Command {
+  const cmd = new Command('agent')
+    .description('run a node agent that joins an existing Berth API server')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server (a node credential, as berth join writes)');
+  return addAgentOptions(cmd)
+    .action(async (o: AgentCliOptions & { kubeconfig: string }) => {
       const log = createLogger();
       const signals = handleStopSignals(log, 'stopping (pods keep running; they are re-adopted on the next start)');
       try {
-        const listen = parseListen(o.listen);
-        const { HttpClient } = await import('../client/http-client.ts');
-        const { startAgent } = await import('../agent/agent.ts');
-        const client = HttpClient.fromKubeconfig(o.kubeconfig);
-        const nodeName = (o.nodeName ?? hostname()).toLowerCase();
-        const agent = await startAgent({
-          client, nodeName, dataDir: o.dataDir, log, listen,
-          podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge,
-          defaultRuntimeClass: o.defaultRuntimeClass,
-          drivers: driverSettings(o), images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
-          progress: (s) => log.info(s),
-        });
-        process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);
-        signals.started(() => agent.stop());
+        await runAgent(o.kubeconfig, o, log, signals);
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);

@@ -6,6 +6,7 @@ import { BERTH_VERSION } from '../version.ts';
 import { serverCommand } from './server-command.ts';
 import { upCommand } from './up-command.ts';
 import { agentCommand } from './agent-command.ts';
+import { joinCommand } from './join-command.ts';
 import { simCommand } from './sim-command.ts';
 import { imageCommand } from './image-command.ts';
 
@@ -17,6 +18,7 @@ program
 program.addCommand(upCommand());
 program.addCommand(serverCommand());
 program.addCommand(agentCommand());
+program.addCommand(joinCommand());
 program.addCommand(simCommand());
 program.addCommand(imageCommand());
 

@@ -36,7 +36,8 @@ export function serverCommand(): Command {
         process.exit(1);
       }
       process.stdout.write(`Berth API server on ${server.url} (ready in ${Math.round(performance.now() - t0)} ms)\n`
-        + `kubeconfig: ${server.kubeconfigPath}\n  export KUBECONFIG=${server.kubeconfigPath}\n`);
+        + `kubeconfig: ${server.kubeconfigPath}\n  export KUBECONFIG=${server.kubeconfigPath}\n`
+        + `join a node (as root on it, with a copy of the token file):\n  ${server.joinCommand}\n`);
       signals.started(() => server.stop());
     });
 }

@@ -37,17 +37,18 @@ function query(params: Record<string, string | number | boolean | undefined>): s
 /** A Client talking to an API server over HTTP(S). */
 export class HttpClient implements Client {
   private readonly url: URL;
-  private readonly agent: http.Agent;
+  private agent: http.Agent;
+  /** Agents replaced by a new client certificate, whose open connections (watches) run on; closed with the client. */
+  private readonly retired: http.Agent[] = [];
   private readonly headers: Record<string, string> = { Accept: 'application/json' };
   private readonly timeoutMs: number;
+  private readonly maxSockets: number;
 
   constructor(readonly conn: ClusterConnection, opts: HttpClientOptions = {}) {
     this.url = new URL(conn.server);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
-    const common = { keepAlive: true, maxSockets: opts.maxSockets ?? 32 };
-    this.agent = this.url.protocol === 'https:'
-      ? new https.Agent({ ...common, ca: conn.ca, cert: conn.cert, key: conn.key, rejectUnauthorized: !conn.insecureSkipTLSVerify, servername: conn.tlsServerName })
-      : new http.Agent(common);
+    this.maxSockets = opts.maxSockets ?? 32;
+    this.agent = this.newAgent();
     if (conn.token) this.headers.Authorization = `Bearer ${conn.token}`;
     else if (conn.username !== undefined) this.headers.Authorization = `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`;
   }
@@ -57,9 +58,30 @@ export class HttpClient implements Client {
     return new HttpClient(loadKubeconfig(path, context), opts);
   }
 
+  /**
+   * Uses a new client certificate from now on (a node's rotated credential): new connections present
+   * it; connections already open — watches — keep the certificate they authenticated with until they end.
+   */
+  setClientCertificate(cert: Buffer | string, key: Buffer | string): void {
+    if (this.url.protocol !== 'https:') throw new Error('a client certificate needs an https server URL');
+    this.conn.cert = Buffer.from(cert);
+    this.conn.key = Buffer.from(key);
+    this.retired.push(this.agent);
+    this.agent = this.newAgent();
+  }
+
+  private newAgent(): http.Agent {
+    const common = { keepAlive: true, maxSockets: this.maxSockets };
+    const conn = this.conn;
+    return this.url.protocol === 'https:'
+      ? new https.Agent({ ...common, ca: conn.ca, cert: conn.cert, key: conn.key, rejectUnauthorized: !conn.insecureSkipTLSVerify, servername: conn.tlsServerName })
+      : new http.Agent(common);
+  }
+
   /** Frees the keep-alive sockets. */
   close(): void {
     this.agent.destroy();
+    for (const a of this.retired.splice(0)) a.destroy();
   }
 
   private open(method: string, path: string, body: unknown, contentType: string | undefined, timeoutMs: number): http.ClientRequest {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from './berth-server.ts';
 import { LocalClient } from '../client/local-client.ts';
 import { startAgent, type AgentOptions, type RunningAgent } from '../agent/agent.ts';
+import { issueCertificate, type KeyPairPem } from '../pki/certificates.ts';
 import type { Logger } from '../util/log.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { startDnsServer } from '../dns/server.ts';
@@ -65,6 +66,11 @@ export function nodeUser(nodeName: string): UserInfo {
 /** The service proxy's user, bound to system:node-proxier. */
 export const KUBE_PROXY_USER: UserInfo = { name: 'system:kube-proxy', groups: ['system:authenticated'] };
 
+/** A node's serving certificate issued by the cluster CA directly: what a kubelet-serving CSR would get. */
+function issueNodeServingCertificate(ca: KeyPairPem, nodeName: string, names: { dnsNames: string[]; ipAddresses: string[] }): Promise<KeyPairPem> {
+  return issueCertificate(ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], ...names, usage: 'server', validityDays: 365 });
+}
+
 export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   opts.progress('starting the API server');
@@ -82,6 +88,8 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
       client: as(nodeUser(nodeName)), proxyClient: as(KUBE_PROXY_USER), nodeName, dataDir: join(opts.dataDir, 'agent'), log: opts.log,
       podCidr: opts.podCidr, clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceCidr, bridgeName: opts.bridgeName,
       listen: { host: '127.0.0.1', port: 0 }, defaultRuntimeClass: opts.defaultRuntimeClass,
+      // The stream server's certificate straight from the cluster PKI this process holds (no CSR to itself).
+      tls: { clientCA: server.pki.ca.cert, issueServing: (node, names) => issueNodeServingCertificate(server.pki.ca, node, names) },
       clusterDNS: [dnsServiceIP(opts.serviceCidr)],
       backoff: opts.backoffBaseMs ? { baseMs: opts.backoffBaseMs } : undefined,
       drivers: opts.drivers, images: opts.images,

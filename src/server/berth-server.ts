@@ -31,6 +31,7 @@ import type { Authorizer, UserInfo } from '../auth/attributes.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { ensureClusterPki, type ClusterPki } from './cluster-pki.ts';
 import { buildSecurity } from './security/security.ts';
+import { JOIN_TOKEN_FILE } from './security/parts/node.ts';
 import { loadEncryptionConfig } from '../registry/encryption/encryption-config.ts';
 import { encryptingBackend } from '../registry/encryption/encrypting-backend.ts';
 import type { SecurityContext } from './security/security-part.ts';
@@ -80,7 +81,17 @@ export interface RunningServer {
   authorizer: Authorizer;
   /** Serves the same API on one more address (berth up: the node's bridge gateway, for pods). */
   listenAlso(host: string): Promise<void>;
+  /** How another machine joins as a node: `berth join --server https://<advertise address>:<port> --token-file DATA/join-token`. */
+  joinCommand: string;
   stop(): Promise<void>;
+}
+
+/**
+ * The serving certificate followed by the CA: a joining node reads the CA from the handshake (not
+ * trusting it yet) and checks it against its join token's hash, as kubeadm checks cluster-info.
+ */
+function servingChain(pki: ClusterPki): string {
+  return pki.serving.cert + pki.ca.cert;
 }
 
 /** How often the certificates are checked for renewal (they are renewed with a third of their life left). */
@@ -114,7 +125,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let ready = false;
   const http = createApiServer({
     registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs, log: log.child({ component: 'api-server' }),
-    tls: { cert: pki.serving.cert, key: pki.serving.key, ca: pki.ca.cert }, authenticate: security.authenticate, authorize: security.authorizer,
+    tls: { cert: servingChain(pki), key: pki.serving.key, ca: pki.ca.cert }, authenticate: security.authenticate, authorize: security.authorizer,
+    agentTls: () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }),
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -136,7 +148,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const serviceAccountTokens = { rootCA: pki.ca.cert, signer: new TokenSigner(serviceAccountKeys(pki.serviceAccountKey.key, pki.serviceAccountKey.pub)) };
   // Each loop acts as its own user, authorized like a request (least privilege; control-loops.ts).
   const clientAs = (user: UserInfo) => systemClient.as({ user, authorizer: security.authorizer });
-  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, serviceAccountTokens, clientAs });
+  const clusterSigning = { certFile: join(pki.dir, 'ca.crt'), keyFile: join(pki.dir, 'ca.key') };
+  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, serviceAccountTokens, clientAs, clusterSigning });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   const writeAdminKubeconfig = () => writeKubeconfig(kubeconfigPath, url, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   writeAdminKubeconfig();
@@ -147,7 +160,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!next.renewed.length) return;
       pki = next;
       securityContext.pki = next;
-      (http as https.Server).setSecureContext({ cert: next.serving.cert, key: next.serving.key, ca: next.ca.cert });
+      (http as https.Server).setSecureContext({ cert: servingChain(next), key: next.serving.key, ca: next.ca.cert });
       writeAdminKubeconfig();
       log.info('certificates renewed', { certificates: next.renewed });
     }).catch((err) => log.warn('certificate renewal failed', { error: String(err) }));
@@ -155,6 +168,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   renewal.unref();
   ready = true;
   log.info('API server ready', { url, kubeconfig: kubeconfigPath });
+  const joinCommand = `berth join --server https://${advertiseAddress.includes(':') ? `[${advertiseAddress}]` : advertiseAddress}:${addr.port} --token-file ${join(opts.dataDir, JOIN_TOKEN_FILE)}`;
   // More addresses hand their connections to the one server (same TLS, same handlers).
   const extraListeners: net.Server[] = [];
   const listenAlso = async (extraHost: string): Promise<void> => {
@@ -169,7 +183,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let stopping: Promise<void> | undefined;
   return {
     listenAlso,
-    url, kubeconfigPath, registry, backend, authorizer: security.authorizer,
+    url, kubeconfigPath, registry, backend, authorizer: security.authorizer, joinCommand,
     get pki() { return pki; },
     stop() {
       stopping ??= (async () => {

@@ -28,6 +28,7 @@ import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { LeaderElector } from '../client/leader-election.ts';
 import type { ControllerSettings } from '../controllers/controller-descriptor.ts';
+import type { ClusterSigning } from '../controllers/certificates/csr-signing-controller.ts';
 import type { TokensControllerOptions } from '../controllers/serviceaccount-tokens/tokens-controller.ts';
 import { CONTROLLER_DESCRIPTORS } from '../controllers/descriptors.ts';
 import { startControllers, type StartContext } from '../controllers/start-controllers.ts';
@@ -47,6 +48,8 @@ export interface ControlLoopOptions {
   clientAs?: (user: UserInfo) => Client;
   /** The cluster CA and the ServiceAccount token signer (root-ca publisher, tokens controller). */
   serviceAccountTokens?: TokensControllerOptions;
+  /** The CA files the CSR signer signs with (kube-controller-manager's --cluster-signing-*-file). */
+  clusterSigning?: ClusterSigning;
 }
 
 /** The controller manager's own identity: the Lease, the shared informers, the manager's events. */
@@ -93,7 +96,7 @@ export interface ControlLoops {
 type Stoppable = { stop(): Promise<void> };
 
 export async function startControlLoops(apiClient: Client, log: Logger, opts: ControlLoopOptions): Promise<ControlLoops> {
-  const settings: ControllerSettings = { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds };
+  const settings: ControllerSettings = { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, clusterSigning: opts.clusterSigning };
   const as = opts.clientAs;
   const client = as ? as(CONTROLLER_MANAGER_USER) : apiClient;
   const ctx: StartContext = {

@@ -24,6 +24,8 @@ export interface StartBerthOptions {
   command?: 'server' | 'up';
   /** More arguments for the sub-command (e.g. CIDRs for `up`). */
   extraArgs?: string[];
+  /** The address to listen on (default 127.0.0.1): a private lab address when another network namespace must reach the server. */
+  host?: string;
   /** Milliseconds to wait for `/readyz` (default: env BERTH_E2E_READY_TIMEOUT_MS, else 30 000 — tsx's cold start is slow on a loaded machine). */
   readyTimeoutMs?: number;
 }
@@ -174,7 +176,8 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-data-')));
   const tempDirs: string[] = ownDataDir ? [dataDir] : [];
   const port = await freePort();
-  const url = `https://127.0.0.1:${port}`;
+  const listenHost = opts.host ?? '127.0.0.1';
+  const url = `https://${listenHost}:${port}`;
   const caFile = path.join(dataDir, 'pki', 'ca.crt');
   const kubeconfig = path.join(dataDir, 'kubeconfig');
   const readyTimeoutMs = opts.readyTimeoutMs ?? (Number(process.env.BERTH_E2E_READY_TIMEOUT_MS) || 30_000);
@@ -191,7 +194,7 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
   async function launch(): Promise<void> {
     cacheDir = await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-kubecache-'));
     tempDirs.push(cacheDir);
-    const args = [...prefix, opts.command ?? 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...(opts.extraArgs ?? [])];
+    const args = [...prefix, opts.command ?? 'server', '--data-dir', dataDir, '--listen', `${listenHost}:${port}`, ...(opts.extraArgs ?? [])];
     if (opts.store !== undefined) args.push('--store', opts.store);
     log += `\n[e2e] starting: ${cmd} ${args.join(' ')}\n`;
     const proc = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
