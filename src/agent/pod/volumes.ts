@@ -7,7 +7,7 @@
  * turns a container's volumeMounts into the runtime driver's Mount list.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, promises as fs } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, realpathSync, statSync, promises as fs } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubeObject } from '../../apis/object.ts';
@@ -177,6 +177,26 @@ export async function cleanupVolumes(podDir: string, umount: (dir: string) => Pr
   await fs.rm(podDir, { recursive: true, force: true });
 }
 
+/**
+ * Creates a missing subPath below `root` with the root's permission bits (SafeMakeDir: chmod past the
+ * umask), so a subPath of a volume a non-root pod may write — fsGroup's g+rwx and setgid, a
+ * local-path volume's 0777 — is writable for it too.
+ */
+function makeSubPath(root: string, path: string): void {
+  const mode = statSync(root).mode & 0o7777;
+  const realRoot = realpathSync(root);
+  let at = root;
+  for (const part of relative(root, path).split('/')) {
+    // Never create through a symlink that leads out of the volume.
+    const parent = relative(realRoot, realpathSync(at));
+    if (parent === '..' || parent.startsWith('../') || isAbsolute(parent)) return;
+    at = join(at, part);
+    if (existsSync(at)) continue;
+    mkdirSync(at, { mode });
+    chmodSync(at, mode);
+  }
+}
+
 function cleanSubPath(sub: string, volume: string): string {
   if (isAbsolute(sub)) throw new Error(`volumeMount "${volume}": subPath ${JSON.stringify(sub)} must be relative`);
   if (sub.split('/').includes('..')) throw new Error(`volumeMount "${volume}": subPath ${JSON.stringify(sub)} must not contain '..'`);
@@ -198,7 +218,7 @@ export function mountsFor(container: Record<string, any>, paths: Map<string, Vol
     const sub = vm.subPathExpr ? expandVars(vm.subPathExpr, (n) => env[n]) : vm.subPath;
     if (sub) {
       hostPath = join(vol.hostPath, cleanSubPath(sub, vm.name));
-      if (!existsSync(hostPath)) mkdirSync(hostPath, { recursive: true, mode: 0o750 });
+      if (!existsSync(hostPath)) makeSubPath(vol.hostPath, hostPath);
       // Symlinks inside the volume must not lead out of it (configMap keys are links via ..data).
       const rel = relative(realpathSync(vol.hostPath), realpathSync(hostPath));
       if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) throw new Error(`volumeMount "${vm.name}": subPath ${JSON.stringify(sub)} resolves outside the volume`);
