@@ -20,7 +20,7 @@
  */
 import type { KubeObject } from '../../apis/object.ts';
 import type { ResourceInfo } from '../../apis/resources.ts';
-import { budgetSelects } from '../../apis/pod-disruption-budget.ts';
+import { budgetSelects, type BudgetStatus } from '../../apis/pod-disruption-budget.ts';
 import { formatLabelSelector } from '../../apis/selectors/label-selector-spec.ts';
 import type { Client, ResourceRef } from '../../client/client.ts';
 import { R } from '../../client/client.ts';
@@ -162,7 +162,7 @@ export class DisruptionController implements Reconciler {
   }
 
   /** UpdateStatus at the cached resourceVersion (a conflict retries the key with the newer budget). */
-  private async writeStatus(pdb: KubeObject, status: Record<string, unknown>): Promise<void> {
+  private async writeStatus(pdb: KubeObject, status: BudgetStatus): Promise<void> {
     await this.client.update(PDBS, pdb.metadata.namespace, { ...pdb, status }, 'status');
   }
 }
