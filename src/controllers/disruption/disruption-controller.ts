@@ -117,9 +117,14 @@ export class DisruptionController implements Reconciler {
     if (this.gone.size > 10_000) for (const [k, v] of this.gone) if (v.every((g) => now - g.at >= DELETION_TIMEOUT_MS)) this.gone.delete(k);
   }
 
-  /** Whether a pod of this name but another uid was seen going at or after `since` (second-truncated). */
+  /**
+   * Whether `pod` is a later pod of its name than the one evicted at `since` (second-truncated): it
+   * was created no earlier than the eviction, and a pod of that name with another uid was seen going
+   * after it.
+   */
   private replacedSince = (pod: KubeObject, since: number): boolean =>
-    (this.gone.get(keyOf(pod)) ?? []).some((g) => g.uid !== pod.metadata.uid && g.at >= since);
+    Date.parse(pod.metadata.creationTimestamp ?? '') >= since
+    && (this.gone.get(keyOf(pod)) ?? []).some((g) => g.uid !== pod.metadata.uid && g.at >= since);
 
   async reconcile(key: ObjectKey): Promise<void> {
     const cached = this.pdbs.get(key);
