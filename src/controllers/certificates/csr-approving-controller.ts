@@ -6,9 +6,10 @@
  * the requester). RBAC grants these to system:bootstrappers and system:nodes, as kubeadm binds them.
  *
  * Berth also approves kubernetes.io/kubelet-serving requests, which Kubernetes leaves to an admin or
- * an external approver: when the node itself asks (CN = requester, in system:nodes) and every name
- * it asks for is one of its Node's addresses or its agent's advertised host — the names the API
- * server dials it by. Anything else is left pending for `kubectl certificate approve|deny`.
+ * an external approver: when the node itself asks (CN = requester, in system:nodes) — or someone who
+ * may approve that signer anyway (an agent run on an admin's kubeconfig) — and every name it asks for
+ * is one of its Node's addresses or its agent's advertised host: the names the API server dials it
+ * by. Anything else is left pending for `kubectl certificate approve|deny`.
  */
 import { CSR_CONDITIONS, CSR_RESOURCE, SIGNERS, csrCondition, csrRequestPem } from '../../apis/certificates.ts';
 import type { KubeObject } from '../../apis/object.ts';
@@ -25,6 +26,7 @@ import type { Logger } from '../../util/log.ts';
 import { kubeletClientProblem, kubeletServingProblem, nodeNameOf } from './csr-checks.ts';
 
 const SAR = { group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews' };
+const csrCreate = (subresource: string) => ({ group: CSR_RESOURCE.group, resource: CSR_RESOURCE.resource, verb: 'create', subresource });
 /** A request nobody may approve yet (an RBAC cache still filling) is looked at again for this long. */
 const RETRY_WINDOW_MS = 10 * 60_000;
 const RETRY_EVERY_MS = 5_000;
@@ -66,16 +68,17 @@ export class CsrApprovingController implements Reconciler {
   /** sarapprove's recognizers: selfnodeclient first, then nodeclient. */
   private async clientApproval(csr: KubeObject, req: CsrContents, usages: string[]): Promise<string | undefined> {
     if (kubeletClientProblem(req, usages)) return undefined;
-    if (req.commonNames[0] === csr.spec.username && await this.allowed(csr, 'selfnodeclient')) {
+    if (req.commonNames[0] === csr.spec.username && await this.allowed(csr, csrCreate('selfnodeclient'))) {
       return 'Auto approving self kubelet client certificate after SubjectAccessReview.';
     }
-    if (await this.allowed(csr, 'nodeclient')) return 'Auto approving kubelet client certificate after SubjectAccessReview.';
+    if (await this.allowed(csr, csrCreate('nodeclient'))) return 'Auto approving kubelet client certificate after SubjectAccessReview.';
     return undefined;
   }
 
   private async servingApproval(csr: KubeObject, req: CsrContents, usages: string[]): Promise<string | undefined> {
     if (kubeletServingProblem(req, usages)) return undefined;
-    if (req.commonNames[0] !== csr.spec.username || !(csr.spec.groups ?? []).includes('system:nodes')) return undefined;
+    const byTheNode = req.commonNames[0] === csr.spec.username && (csr.spec.groups ?? []).includes('system:nodes');
+    if (!byTheNode && !(await this.allowed(csr, { verb: 'approve', group: CSR_RESOURCE.group, resource: 'signers', name: SIGNERS.kubeletServing }))) return undefined;
     const nodeName = nodeNameOf(req.commonNames[0])!;
     let node: KubeObject;
     try {
@@ -95,13 +98,11 @@ export class CsrApprovingController implements Reconciler {
     return `Auto approving kubelet serving certificate for node ${nodeName}: every name is one of its addresses.`;
   }
 
-  private async allowed(csr: KubeObject, subresource: string): Promise<boolean> {
+  /** May the CSR's requester do this? A SubjectAccessReview, as sarapprove asks. */
+  private async allowed(csr: KubeObject, resourceAttributes: Record<string, string>): Promise<boolean> {
     const review = await this.client.create(SAR, undefined, {
       apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata: {},
-      spec: {
-        user: csr.spec.username, uid: csr.spec.uid, groups: csr.spec.groups, extra: csr.spec.extra,
-        resourceAttributes: { group: CSR_RESOURCE.group, resource: CSR_RESOURCE.resource, verb: 'create', subresource },
-      },
+      spec: { user: csr.spec.username, uid: csr.spec.uid, groups: csr.spec.groups, extra: csr.spec.extra, resourceAttributes },
     });
     return review.status?.allowed === true;
   }

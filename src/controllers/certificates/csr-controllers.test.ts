@@ -90,7 +90,10 @@ test('a node\'s serving CSR is approved only for names that are its own addresse
   await submit(as(nodeUser('n5')), 'serve-ok', 'system:node:n5', ['system:nodes'], SIGNERS.kubeletServing, serving, { dnsNames: ['n5'], ipAddresses: ['10.0.0.5', '10.0.0.6'] });
   await submit(as(nodeUser('n5')), 'serve-foreign', 'system:node:n5', ['system:nodes'], SIGNERS.kubeletServing, serving, { ipAddresses: ['10.0.0.5', '192.0.2.1'] });
   await submit(as(nodeUser('n5')), 'serve-other-node', 'system:node:n6', ['system:nodes'], SIGNERS.kubeletServing, serving, { ipAddresses: ['10.0.0.5'] });
+  // An admin may approve kubelet-serving anyway: its request for the node's names is approved too.
+  await submit(env.client, 'serve-by-admin', 'system:node:n5', ['system:nodes'], SIGNERS.kubeletServing, serving, { ipAddresses: ['10.0.0.5'] });
   const ok = await waitFor(async () => { const c = await get('serve-ok'); return c.status?.certificate && c; }, 'serving certificate');
+  await waitFor(async () => (await get('serve-by-admin')).status?.certificate, 'admin-requested serving certificate');
   const info = certificateInfo(Buffer.from(ok.status.certificate, 'base64').toString());
   assert.deepEqual(info.ipAddresses, ['10.0.0.5', '10.0.0.6']);
   await new Promise((r) => setTimeout(r, 500));
