@@ -131,7 +131,7 @@ export class LocalClient implements Client {
       const computed = store.createSubresources[subresource];
       if (computed) {
         checkTypeMeta(body, computed.apiVersion, computed.kind);
-        return computed.create(namespace, name, body, { user: this.user });
+        return store.createSubresource(namespace, name, subresource, body, { user: this.user });
       }
       throw errors.methodNotAllowed(`POST is not supported on ${ref.resource}/${subresource}`);
     }

@@ -118,6 +118,22 @@ export class ResourceStore {
    */
   createSubresources: Record<string, SubresourceCreate> = {};
 
+  /**
+   * POST of a computed subresource: admitted as a CREATE of it (mutating, then validating — how
+   * NodeRestriction sees a node's TokenRequest), then answered. Nothing is stored.
+   */
+  async createSubresource(namespace: string | undefined, name: string, subresource: string, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const sub = Object.hasOwn(this.createSubresources, subresource) ? this.createSubresources[subresource] : undefined;
+    if (!sub) throw errors.methodNotAllowed(`POST is not supported on ${this.plural}/${subresource}`);
+    const review = {
+      operation: 'CREATE' as const, resource: this.type.info, subresource, namespace: namespace ?? '', name,
+      user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings, object: obj,
+    };
+    await this.admission.admit(review);
+    await this.admission.validate(review);
+    return sub.create(namespace, name, obj, opts);
+  }
+
   constructor(readonly type: ResourceType, readonly backend: Backend) {
     this.group = type.info.group;
     this.plural = type.info.plural;
