@@ -64,4 +64,6 @@ test('SelfSubjectAccessReview asks about the requester; SelfSubjectRulesReview l
     incomplete: false,
   });
   assert.throws(() => selfSubjectRulesReview({ metadata: {}, spec: {} }, jane, { rulesFor: () => [] }), (err: ApiError) => err.http === 400 && err.message === 'no namespace on request');
+  const node = selfSubjectRulesReview({ metadata: {}, spec: { namespace: 'a' } }, { name: 'system:node:n1', groups: ['system:nodes'] }, { rulesFor: () => [] });
+  assert.deepEqual(node.status, { resourceRules: [], nonResourceRules: [], incomplete: true, evaluationError: 'node authorizer does not support user rule resolution' });
 });

@@ -130,9 +130,9 @@ export async function selfSubjectAccessReview(obj: KubeObject, user: UserInfo, a
 
 /**
  * The requester's rules in spec.namespace, as RBAC's RulesFor splits them: resource rules and
- * non-resource rules. `incomplete` when other authorizers may allow more than the rules say.
+ * non-resource rules; `incomplete` for a node, whose rights the Node authorizer decides per object.
  */
-export function selfSubjectRulesReview(obj: KubeObject, user: UserInfo, resolver: RuleResolver, incomplete = false): KubeObject {
+export function selfSubjectRulesReview(obj: KubeObject, user: UserInfo, resolver: RuleResolver): KubeObject {
   const namespace = str(obj.spec?.namespace);
   if (!namespace) throw errors.badRequest('no namespace on request');
   const resourceRules: Record<string, string[]>[] = [];
@@ -143,5 +143,10 @@ export function selfSubjectRulesReview(obj: KubeObject, user: UserInfo, resolver
     }
     if (r.nonResourceURLs?.length) nonResourceRules.push({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs });
   }
-  return answered(obj, 'SelfSubjectRulesReview', { resourceRules, nonResourceRules, incomplete });
+  // A node's rights are the Node authorizer's, per object: not a list of rules (as upstream answers).
+  const isNode = user.groups.includes('system:nodes') && user.name.startsWith('system:node:');
+  return answered(obj, 'SelfSubjectRulesReview', {
+    resourceRules, nonResourceRules, incomplete: isNode,
+    ...(isNode ? { evaluationError: 'node authorizer does not support user rule resolution' } : {}),
+  });
 }

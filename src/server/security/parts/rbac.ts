@@ -85,6 +85,7 @@ async function apply(client: LocalClient, k: (typeof KINDS)[number], r: Reconcil
  * the object and tries again) and feeds what it wrote to the authorizer at once.
  */
 async function reconcileDefaults(client: LocalClient, informers: Map<RbacKind, SharedInformer>, rbac: RbacAuthorizer, log: Logger): Promise<void> {
+  const started = performance.now();
   const policy = bootstrapPolicy();
   const wanted: Record<RbacKind, KubeObject[]> = {
     ClusterRole: policy.clusterRoles, ClusterRoleBinding: policy.clusterRoleBindings, Role: policy.roles, RoleBinding: policy.roleBindings,
@@ -109,7 +110,7 @@ async function reconcileDefaults(client: LocalClient, informers: Map<RbacKind, S
     }
   }
   written += await aggregateOnce(client, informers.get('ClusterRole')!, rbac);
-  if (written) log.info('default RBAC roles and bindings reconciled', { written });
+  if (written) log.info('default RBAC roles and bindings reconciled', { written, ms: Math.round(performance.now() - started) });
 }
 
 /**
