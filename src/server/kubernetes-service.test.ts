@@ -49,7 +49,7 @@ test('several servers each add themselves; one that stops renewing drops out; a 
   await a.round();
   assert.deepEqual(await endpointAddresses(), ['192.0.2.10', '192.0.2.11']);
   const slice = await client.get(R.endpointslices, 'default', 'kubernetes');
-  assert.equal(slice.metadata.labels['kubernetes.io/service-name'], 'kubernetes');
+  assert.equal(slice.metadata.labels?.['kubernetes.io/service-name'], 'kubernetes');
   assert.deepEqual(slice.ports, [{ name: 'https', port, protocol: 'TCP' }]);
 
   // b stops renewing (crashed): 16 s later a's round drops it.
