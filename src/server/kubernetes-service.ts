@@ -91,6 +91,8 @@ export class KubernetesServiceReconciler {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  /** Said once: the address is held by another Service (made before this server kept its own). */
+  private warnedTaken = false;
   private readonly self: Endpoint;
   private readonly now: () => Date;
 
@@ -144,8 +146,9 @@ export class KubernetesServiceReconciler {
         log.info('created the kubernetes Service', { clusterIP: ip });
       } catch (err) {
         if (isAlreadyExists(err)) return;
-        // The address is someone else's (a Service made before this server kept its own): say so, retry next round.
-        log.warn('cannot create the kubernetes Service', { clusterIP: ip, error: String(err) });
+        // The address is someone else's (a Service made before this server kept its own): say so once, retry every round.
+        if (!this.warnedTaken) log.warn('cannot create the kubernetes Service', { clusterIP: ip, error: String(err) });
+        this.warnedTaken = true;
       }
       return;
     }
