@@ -227,4 +227,9 @@ describe('berth join: a second node by join token, in a network namespace of its
     assert.equal(apiserver.status, 200, apiserver.body);
     assert.match(apiserver.body, /hello from sesame/);
   });
+
+  test("the node's credential was enough for everything the agent did (no 403 in its log)", () => {
+    const refused = agent!.output().split('\n').filter((l) => /forbidden|\b403\b/i.test(l));
+    assert.deepEqual(refused, []);
+  });
 });
