@@ -5,9 +5,10 @@
  *   node ◀── pod ◀── secret | configmap | serviceaccount | pvc ◀── pv
  *
  * Kept as reverse indexes rather than a general graph: for each secret, configmap, PVC and
- * ServiceAccount the set of pods that reference it, for each pod its node, for each PV the PVCs it
- * is bound to (its claimRef). A path from an object to a node exists when one of its pods is bound
- * to that node. Fed from informers (pods, persistentvolumes); unbound pods are not in the graph.
+ * ServiceAccount, how many of the pods bound to each node reference it (so a decision is one lookup
+ * however many pods share the object — upstream's destination-edge index for the same reason); for
+ * each pod its node and references; for each PV the claim it is bound to (its claimRef). Fed from
+ * informers (pods, persistentvolumes); unbound pods are not in the graph.
  */
 import type { KubeObject } from '../../apis/object.ts';
 
@@ -75,8 +76,8 @@ export function podClaimNames(pod: KubeObject): string[] {
 
 export class NodeGraph {
   private readonly pods = new Map<string, PodEntry>();
-  /** ref type → `ns/name` → keys of the pods that reference it. */
-  private readonly users = new Map<RefType, Map<string, Set<string>>>();
+  /** ref type → `ns/name` → node → how many of that node's pods reference it. */
+  private readonly users = new Map<RefType, Map<string, Map<string, number>>>();
   /** PV name → its claim (`ns/name`), and back. */
   private readonly pvClaim = new Map<string, string>();
 
@@ -99,9 +100,9 @@ export class NodeGraph {
       if (!byName) this.users.set(type, (byName = new Map()));
       for (const n of names) {
         const k = key(ns, n);
-        let set = byName.get(k);
-        if (!set) byName.set(k, (set = new Set()));
-        set.add(podKey);
+        let byNode = byName.get(k);
+        if (!byNode) byName.set(k, (byNode = new Map()));
+        byNode.set(node, (byNode.get(node) ?? 0) + 1);
       }
     }
   }
@@ -119,9 +120,12 @@ export class NodeGraph {
       const byName = this.users.get(type);
       for (const n of names) {
         const k = key(ns, n);
-        const set = byName?.get(k);
-        set?.delete(podKey);
-        if (set?.size === 0) byName!.delete(k);
+        const byNode = byName?.get(k);
+        if (!byNode) continue;
+        const left = (byNode.get(entry.node) ?? 1) - 1;
+        if (left > 0) byNode.set(entry.node, left);
+        else byNode.delete(entry.node);
+        if (byNode.size === 0) byName!.delete(k);
       }
     }
   }
@@ -146,10 +150,7 @@ export class NodeGraph {
       const i = claim.indexOf('/');
       return this.hasPath(nodeName, 'pvc', claim.slice(0, i), claim.slice(i + 1));
     }
-    const pods = this.users.get(type)?.get(key(namespace, name));
-    if (!pods) return false;
-    for (const p of pods) if (this.pods.get(p)?.node === nodeName) return true;
-    return false;
+    return (this.users.get(type)?.get(key(namespace, name))?.get(nodeName) ?? 0) > 0;
   }
 
   /** Sizes, for tests and metrics. */
