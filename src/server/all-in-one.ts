@@ -5,8 +5,9 @@
  *
  *   startServer (API, controllers, scheduler) ─▶ LocalClient ─▶ node agent (pods → containers)
  *
- * The API server also listens on the node gateway (the bridge address), the `kubernetes` Service's
- * endpoint, so pods reach it at its ClusterIP; the serving certificate names that address.
+ * The API server also listens on the node gateway (the bridge address) — the `kubernetes` Service's
+ * endpoint when the API listens on loopback only — so pods reach it at its ClusterIP; the serving
+ * certificate names that address.
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -74,9 +75,12 @@ function issueNodeServingCertificate(ca: KeyPairPem, nodeName: string, names: { 
 export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   opts.progress('starting the API server');
-  // Pods reach the API server on the node gateway (the bridge address), behind the kubernetes Service's ClusterIP.
+  // Pods reach the API server behind the kubernetes Service's ClusterIP: on the node gateway (the
+  // bridge address) when it listens on loopback only; else on its own address, which other machines'
+  // agents reach too (the server's default for a wildcard is the host's address).
   const gateway = nthAddress(opts.podCidr, 1);
-  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: opts.tlsSans, encryptionProviderConfig: opts.encryptionProviderConfig, advertiseAddress: gateway });
+  const loopbackOnly = opts.host === 'localhost' || opts.host.startsWith('127.') || opts.host === '::1';
+  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: [...(opts.tlsSans ?? []), gateway], encryptionProviderConfig: opts.encryptionProviderConfig, advertiseAddress: loopbackOnly ? gateway : undefined });
   opts.progress(`API server on ${server.url}`);
   // Berth itself, for the kube-dns Service it owns; each component below acts as its own user,
   // authorized like a request (least privilege): the agent as its node, the proxy as kube-proxy.
@@ -100,7 +104,7 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
     throw err;
   }
   // The bridge exists now: the API server also listens on the gateway, unless it listens everywhere already.
-  if (!['0.0.0.0', '::', gateway].includes(opts.host)) {
+  if (!['0.0.0.0', '::', '', gateway].includes(opts.host)) {
     try {
       await server.listenAlso(gateway);
     } catch (err) {
