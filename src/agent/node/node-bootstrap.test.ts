@@ -88,3 +88,10 @@ test('the node renews its own client certificate (a CSR as itself) and the clien
     client.close();
   }
 });
+
+test('joining by an address the server\'s certificate does not name says so', async () => {
+  // The same listener by an IPv4-mapped IPv6 address, which the certificate does not list.
+  const other = server.url.replace('https://127.0.0.1', 'https://[::ffff:127.0.0.1]');
+  await assert.rejects(joinCluster({ server: other, token, nodeName: 'n9', dir: join(agentDir, 'n9') }),
+    /the server's certificate does not name ::ffff:7f00:1: join by an address it names, or start the server with --tls-san ::ffff:7f00:1/);
+});

@@ -140,6 +140,10 @@ export async function joinCluster(o: JoinOptions): Promise<string> {
   } catch (err) {
     if (httpCodeOf(err) === 401) throw new Error(`the server refused the join token ${o.token.token.id}.****: a wrong secret, or an expired or deleted token`);
     if (httpCodeOf(err) === 403) throw new Error(`the join token ${o.token.token.id}.**** may not request node certificates: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      const host = new URL(o.server).hostname.replace(/^\[|\]$/g, '');
+      throw new Error(`the server's certificate does not name ${host}: join by an address it names, or start the server with --tls-san ${host}`);
+    }
     throw err;
   } finally {
     bootstrap.close();
