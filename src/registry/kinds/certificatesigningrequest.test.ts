@@ -11,6 +11,7 @@ import { openStore } from '../../storage/index.ts';
 import { certificateSigningRequestTable, csrStatus } from '../tables/certificates.ts';
 import { resourceTypes } from './index.ts';
 import { Registry } from '../registry.ts';
+import { makeFilter } from '../object-filter.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const jane: UserInfo = { name: 'system:bootstrap:abcdef', uid: 'u-1', groups: ['system:bootstrappers', 'system:authenticated'], extra: { scope: ['join'] } };
@@ -54,6 +55,9 @@ test('create records the requester from the request, never from the body, and no
     assert.deepEqual(created.spec.extra, { scope: ['join'] });
     assert.deepEqual(created.status, {});
     assert.equal(csrStatus(created), 'Pending');
+    const bySigner = await store.list(undefined, { filter: makeFilter(store.type, undefined, 'spec.signerName=kubernetes.io/kube-apiserver-client-kubelet') });
+    assert.deepEqual(bySigner.items.map((c) => c.metadata.name), ['c1']);
+    assert.equal((await store.list(undefined, { filter: makeFilter(store.type, undefined, 'spec.signerName=example.com/x') })).items.length, 0);
     const row = certificateSigningRequestTable.cells(created, new Date());
     assert.deepEqual(row.slice(2), ['kubernetes.io/kube-apiserver-client-kubelet', 'system:bootstrap:abcdef', '<none>', 'Pending']);
   });

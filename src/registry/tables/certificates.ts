@@ -1,9 +1,10 @@
 /**
  * `kubectl get csr` columns (printers.go printCertificateSigningRequest): signer, requestor, the
- * requested duration and the condition summary (`Pending`, `Approved,Issued`, `Denied`, `…,Failed`).
+ * requested duration and the condition summary (`Pending`, `Approved,Issued`, `Denied`, `…,Failed`);
+ * the field selector `spec.signerName` (upstream's SelectableFields).
  */
 import type { KubeObject } from '../../apis/object.ts';
-import type { TableConvertor } from '../types.ts';
+import type { FieldGetter, TableConvertor } from '../types.ts';
 import { humanDuration } from './age.ts';
 import { AGE_COLUMN, NAME_COLUMN, age, col } from './format.ts';
 
@@ -31,4 +32,8 @@ export const certificateSigningRequestTable: TableConvertor = {
       typeof secs === 'number' ? humanDuration(secs * 1000) : '<none>', csrStatus(csr),
     ];
   },
+};
+
+export const certificateSigningRequestFieldSelectors: Record<string, FieldGetter> = {
+  'spec.signerName': (csr) => csr.spec?.signerName,
 };

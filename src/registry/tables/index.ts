@@ -18,7 +18,7 @@ import { eventFieldSelectors, eventsV1FieldSelectors, eventsV1Table, eventTable 
 import { endpointSliceTable, endpointsTable, serviceTable } from './network.ts';
 import { podFieldSelectors, podTable } from './pods.ts';
 import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } from './storage.ts';
-import { certificateSigningRequestTable } from './certificates.ts';
+import { certificateSigningRequestFieldSelectors, certificateSigningRequestTable } from './certificates.ts';
 import { roleBindingTable, roleTable } from './rbac.ts';
 import { podDisruptionBudgetTable } from './policy.ts';
 
@@ -72,4 +72,5 @@ export const FIELD_SELECTORS: Record<string, Record<string, FieldGetter>> = {
   'apps/replicasets': replicaSetFieldSelectors,
   'batch/jobs': jobFieldSelectors,
   'events.k8s.io/events': eventsV1FieldSelectors,
+  'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestFieldSelectors,
 };
