@@ -130,6 +130,16 @@ describe('ServiceAccount tokens', { concurrency: false }, () => {
     assert.equal((await b.request('GET', '/apis/authentication.k8s.io/v1/tokenreviews')).status, 405, 'reviews are create-only');
   });
 
+  test('a TokenReview asks every token authenticator: the join token is a bootstrap token', async () => {
+    const line = (await readFile(join(b.dataDir, 'join-token'), 'utf8')).trim();
+    const token = line.slice(line.indexOf('::') + 2);
+    const r = await review(token);
+    assert.equal(r.status.authenticated, true);
+    assert.equal(r.status.user.username, `system:bootstrap:${token.split('.')[0]}`);
+    assert.ok(r.status.user.groups.includes('system:bootstrappers'));
+    assert.equal((await review(token, ['vault'])).status.authenticated, false, 'a bootstrap token is for the API server only');
+  });
+
   test('a legacy token Secret is filled by the tokens controller and deleted with its ServiceAccount', async () => {
     assertOk(await k(['create', 'serviceaccount', 'legacy', '-n', NS]), 'sa');
     assertOk(await k(['apply', '-f', '-'], JSON.stringify({
