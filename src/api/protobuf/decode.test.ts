@@ -13,8 +13,8 @@ test('rejects a body without the k8s magic', () => {
 
 test('rejects an unsupported kind with a clear message', () => {
   assert.throws(
-    () => decodeKubernetesProtobuf(envelope('rbac.authorization.k8s.io/v1', 'Role', meta('r'))),
-    { message: 'protobuf decoding of rbac.authorization.k8s.io/v1 Role is not supported; send JSON' },
+    () => decodeKubernetesProtobuf(envelope('example.com/v1', 'Widget', meta('r'))),
+    { message: 'protobuf decoding of example.com/v1 Widget is not supported; send JSON' },
   );
 });
 
