@@ -52,15 +52,15 @@ test('an Immediate claim binds the smallest matching Available volume; both get 
   await c().create(R.persistentvolumeclaims, 'default', pvc('data', '1Gi'));
   const claim = await waitFor(async () => { const x = await getPvc('data'); return x.status?.phase === 'Bound' ? x : undefined; }, 'data Bound');
   assert.equal(claim.spec.volumeName, 'fit');
-  assert.equal(claim.metadata.annotations[ANN_BIND_COMPLETED], 'yes');
-  assert.equal(claim.metadata.annotations[ANN_BOUND_BY_CONTROLLER], 'yes');
+  assert.equal(claim.metadata.annotations![ANN_BIND_COMPLETED], 'yes');
+  assert.equal(claim.metadata.annotations![ANN_BOUND_BY_CONTROLLER], 'yes');
   assert.deepEqual(claim.status.capacity, { storage: '2Gi' });
   assert.deepEqual(claim.status.accessModes, ['ReadWriteOnce']);
   const vol = await waitFor(async () => { const x = await getPv('fit'); return x.status?.phase === 'Bound' ? x : undefined; }, 'fit Bound');
   assert.equal(vol.spec.claimRef.uid, claim.metadata.uid);
-  assert.equal(vol.metadata.annotations[ANN_BOUND_BY_CONTROLLER], 'yes');
-  assert.ok(vol.metadata.finalizers.includes(PV_PROTECTION_FINALIZER));
-  assert.ok(claim.metadata.finalizers.includes(PVC_PROTECTION_FINALIZER));
+  assert.equal(vol.metadata.annotations![ANN_BOUND_BY_CONTROLLER], 'yes');
+  assert.ok(vol.metadata.finalizers!.includes(PV_PROTECTION_FINALIZER));
+  assert.ok(claim.metadata.finalizers!.includes(PVC_PROTECTION_FINALIZER));
   await waitFor(async () => (await getPv('big')).status?.phase === 'Available', 'big Available');
 });
 
@@ -74,7 +74,7 @@ test('volumeName and claimRef pre-bindings are honoured; a mismatch is an event'
   await waitFor(async () => (await getPvc('wants-reserved')).spec.volumeName === 'reserved', 'reserved bound');
   const named = await waitFor(async () => { const x = await getPvc('wants-named'); return x.status?.phase === 'Bound' ? x : undefined; }, 'named bound');
   // A user's binding is not the controller's.
-  assert.equal(named.metadata.annotations[ANN_BOUND_BY_CONTROLLER], undefined);
+  assert.equal(named.metadata.annotations![ANN_BOUND_BY_CONTROLLER], undefined);
   await hasEvent('wants-small', /^VolumeMismatch: Cannot bind to requested volume "too-small": requested PV is too small$/);
   assert.equal((await getPvc('wants-small')).status.phase, 'Pending');
 });
@@ -138,10 +138,10 @@ test('local-path: WaitForFirstConsumer waits for its pod, provisions on the sele
   claim.metadata.annotations = { ...(claim.metadata.annotations ?? {}), [ANN_SELECTED_NODE]: 'n1' };
   await c().update(R.persistentvolumeclaims, 'default', claim);
   const bound = await waitFor(async () => { const x = await getPvc('lp1'); return x.status?.phase === 'Bound' ? x : undefined; }, 'lp1 Bound');
-  assert.equal(bound.metadata.annotations[ANN_STORAGE_PROVISIONER], LOCAL_PATH_PROVISIONER);
+  assert.equal(bound.metadata.annotations![ANN_STORAGE_PROVISIONER], LOCAL_PATH_PROVISIONER);
   const vol = await getPv(bound.spec.volumeName);
   assert.equal(vol.metadata.name, `pvc-${bound.metadata.uid}`);
-  assert.equal(vol.metadata.annotations[ANN_PROVISIONED_BY], LOCAL_PATH_PROVISIONER);
+  assert.equal(vol.metadata.annotations![ANN_PROVISIONED_BY], LOCAL_PATH_PROVISIONER);
   assert.equal(vol.spec.local.path, `/var/lib/berth-test/storage/${vol.metadata.name}_default_lp1`);
   assert.deepEqual(vol.spec.nodeAffinity.required.nodeSelectorTerms, [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n1'] }] }]);
   assert.equal(vol.spec.persistentVolumeReclaimPolicy, 'Delete');
@@ -196,7 +196,7 @@ test('a claim whose volume disappears is Lost', async () => {
   // Deleted, then forced out by removing the protection finalizer (an administrator insisting).
   await c().delete(R.persistentvolumes, undefined, 'fleeting');
   const v = await getPv('fleeting');
-  assert.ok(v.metadata.deletionTimestamp && v.metadata.finalizers.includes(PV_PROTECTION_FINALIZER), 'a bound volume waits');
+  assert.ok(v.metadata.deletionTimestamp && v.metadata.finalizers!.includes(PV_PROTECTION_FINALIZER), 'a bound volume waits');
   await c().update(R.persistentvolumes, undefined, { ...v, metadata: { ...v.metadata, finalizers: [] } });
   await waitFor(async () => (await getPvc('f1')).status?.phase === 'Lost', 'f1 Lost');
   await hasEvent('f1', /^ClaimLost: Bound claim has lost its PersistentVolume\. Data on the volume is lost!$/);

@@ -58,7 +58,7 @@ describe('volume binding in the scheduler', () => {
     const where = await nodeOf('first');
     const pvc = await c().get(R.persistentvolumeclaims, 'default', 'data');
     assert.equal(pvc.status.phase, 'Bound', 'the claim is bound before the pod is');
-    assert.equal(pvc.metadata.annotations[ANN_SELECTED_NODE], where);
+    assert.equal(pvc.metadata.annotations?.[ANN_SELECTED_NODE], where);
     const pv = await c().get(R.persistentvolumes, undefined, pvc.spec.volumeName);
     assert.equal(pv.spec.local.path, `/srv/${where}/storage/${pv.metadata.name}_default_data`);
     assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, [where]);
