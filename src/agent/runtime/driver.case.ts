@@ -182,6 +182,23 @@ export function runDriverSuite(name: string, makeDriver: (stateDir: string) => P
       assert.ok(!existsSync(rw) && !existsSync(join(tmp, 'ctr')), 'created mount points are removed on destroy');
     });
 
+    test('two containers mounting at one target: the first one going keeps the second one\'s volume', async () => {
+      const [srcA, srcB] = [join(tmp, 'vol-a'), join(tmp, 'vol-b')];
+      mkdirSync(srcA);
+      mkdirSync(srcB);
+      writeFileSync(join(srcB, 'id'), 'b\n');
+      const target = join(tmp, 'shared', 'data');
+      const a = spec({ argv: ['sleep', '300'], mounts: [{ hostPath: srcA, containerPath: target }] });
+      await start(a);
+      const b = spec({ argv: ['sh', '-c', `i=0; while [ ! -e ${target}/go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; cat ${target}/id`], mounts: [{ hostPath: srcB, containerPath: target }] });
+      await start(b);
+      await driver.destroy(a.id);
+      // The go-ahead comes through b's own volume: a runc container sees nothing else of the host.
+      writeFileSync(join(srcB, 'go'), '');
+      await driver.wait(b.id);
+      assert.deepEqual(stdoutOf(readCriLog(b.logPath)), ['b'], 'the second container still sees its own volume');
+    });
+
     test('runs as the given user (also for exec)', async () => {
       const { log } = await run({ argv: ['sh', '-c', 'id -u; id -g; id -G'], user: { uid: 65534, gid: 65534 } });
       assert.deepEqual(stdoutOf(log), ['65534', '65534', '65534']);

@@ -18,7 +18,7 @@ import { writeEnvFile } from '../shared/shim-files.ts';
 import { launchShim, type LaunchedShim } from '../shared/shim-launch.ts';
 import { nativeChain, noNewPrivs } from './chain.ts';
 import { execInContainer } from './nsenter-exec.ts';
-import { prepareMountPoints, removeMountPoints } from './mount-points.ts';
+import { mountPointsOf, prepareMountPoints, removeMountPoints } from './mount-points.ts';
 import { resolveExecutable } from './resolve-executable.ts';
 import type { ProcessState } from './state.ts';
 
@@ -110,7 +110,7 @@ export class ProcessDriver implements RuntimeDriver {
       shim?.kill('SIGKILL');
       await cg.killAll('SIGKILL').catch(() => {});
       await cg.remove().catch(() => {});
-      removeMountPoints(created);
+      removeMountPoints(created, this.othersMountPoints(spec.id));
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
@@ -118,6 +118,12 @@ export class ProcessDriver implements RuntimeDriver {
 
   stdinPath(id: string): string | undefined {
     return this.containers.stdinPath(id);
+  }
+
+  /** What the other containers of this driver have mounted (their mount points must stay). */
+  private othersMountPoints(id: string): Set<string> {
+    const pids = this.containers.list().filter((c) => c !== id).map((c) => this.containers.read(c)).map((st) => st?.initPid || st?.chainPid || 0).filter((p) => p > 0);
+    return mountPointsOf(pids);
   }
 
   resize(id: string, size: { width: number; height: number }): void {
@@ -190,7 +196,7 @@ export class ProcessDriver implements RuntimeDriver {
         if (!(await this.containers.exitedWithin(id, 5000)) && sameProcessAlive(st.shimPid, st.shimStartTime)) signalProcess(st.shimPid);
       }
       await cg.remove();
-      removeMountPoints(st.createdPaths);
+      removeMountPoints(st.createdPaths, this.othersMountPoints(id));
     }
     rmSync(dir, { recursive: true, force: true });
     this.containers.forget(id);
