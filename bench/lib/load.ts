@@ -82,13 +82,15 @@ export interface LoadResult {
   p99: number;
   max: number;
   firstError?: string;
+  /** Every successful operation's latency (ms), sorted: to pool runs before taking percentiles. */
+  latencies: number[];
 }
 
 function summarize(lat: number[], errors: number, unfinished: number, elapsedMs: number, firstError?: string): LoadResult {
   sortNum(lat);
   return {
     ok: lat.length, errors, unfinished, opsPerSec: elapsedMs > 0 ? (lat.length * 1000) / elapsedMs : NaN,
-    p50: pct(lat, 50), p99: pct(lat, 99), max: lat.length ? lat[lat.length - 1] : NaN, firstError,
+    p50: pct(lat, 50), p99: pct(lat, 99), max: lat.length ? lat[lat.length - 1] : NaN, firstError, latencies: lat,
   };
 }
 

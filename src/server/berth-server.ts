@@ -69,7 +69,16 @@ export interface ServerOptions {
   advertiseAddress?: string;
   /** An EncryptionConfiguration file: the resources it names are encrypted at rest (`--encryption-provider-config`). */
   encryptionProviderConfig?: string;
+  /**
+   * bench/api-security.ts only — never set by the CLI or by tests: plain HTTP, every request as a
+   * system:masters user, authorization skipped. It is the baseline that shows what TLS and the
+   * authn/authz chain cost per request; a user-facing way to it would undo "secure by default".
+   */
+  insecureForBenchmark?: boolean;
 }
+
+/** Who every request is under insecureForBenchmark (what the admin certificate would say). */
+const BENCHMARK_USER: UserInfo = { name: 'benchmark', groups: ['system:masters', 'system:authenticated'] };
 
 export interface RunningServer {
   url: string;
@@ -125,7 +134,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let ready = false;
   const http = createApiServer({
     registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs, log: log.child({ component: 'api-server' }),
-    tls: { cert: servingChain(pki), key: pki.serving.key, ca: pki.ca.cert }, authenticate: security.authenticate, authorize: security.authorizer,
+    ...(opts.insecureForBenchmark
+      ? { authenticate: () => BENCHMARK_USER }
+      : { tls: { cert: servingChain(pki), key: pki.serving.key, ca: pki.ca.cert }, authenticate: security.authenticate, authorize: security.authorizer }),
     agentTls: () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }),
   });
   await new Promise<void>((resolve, reject) => {
@@ -134,7 +145,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   const addr = http.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `https://${host}:${addr.port}`;
+  const url = `${opts.insecureForBenchmark ? 'http' : 'https'}://${host}:${addr.port}`;
   securityContext.port = addr.port;
   await ensureSystemNamespaces(registry);
   // The RuntimeClasses of Berth's runtimes are the server's to make: a node's credential may only read them.
@@ -160,7 +171,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!next.renewed.length) return;
       pki = next;
       securityContext.pki = next;
-      (http as https.Server).setSecureContext({ cert: servingChain(next), key: next.serving.key, ca: next.ca.cert });
+      if (!opts.insecureForBenchmark) (http as https.Server).setSecureContext({ cert: servingChain(next), key: next.serving.key, ca: next.ca.cert });
       writeAdminKubeconfig();
       log.info('certificates renewed', { certificates: next.renewed });
     }).catch((err) => log.warn('certificate renewal failed', { error: String(err) }));

@@ -1,0 +1,221 @@
+/**
+ * `api-security`: what TLS and authorization cost a write — the `api` bench's open-loop ConfigMap
+ * create at 500/s for 10 s (latency from the scheduled send time) against three servers built from
+ * the same code (bench/lib/server-child.ts: startServer as `berth server` runs it, SQLite):
+ *   (a) TLS + the whole authn/authz chain, requests by user `bench` (a client certificate from the
+ *       cluster CA, in no group but system:authenticated) whose only right is an RBAC Role allowing
+ *       `create configmaps` in `default` — kube-apiserver's path for an ordinary user;
+ *   (b) plain HTTP, no authentication, authorization skipped (insecureForBenchmark): the floor;
+ *   (c) TLS, the admin certificate (system:masters: allowed before any authorizer is asked).
+ * (a) − (c) is authorization's share, (c) − (b) TLS's, (a) − (b) everything security adds. Each run
+ * is a fresh server; runs go a, b, c, a, b, c … so machine noise falls on all three alike, and each
+ * configuration's latencies are pooled over its runs for the percentiles.
+ * Upstream peer: none published for this comparison.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type http from 'node:http';
+import { issueCertificate } from '../src/pki/certificates.ts';
+import { freePort, REPO_ROOT } from './lib/server.ts';
+import { closedLoop, keepAliveAgent, kubeconfigCredentials, openLoop, request, type LoadResult, type TlsCredentials } from './lib/load.ts';
+import { CLOCK_TICKS_PER_S, cpuTicksOf } from './lib/proc.ts';
+import { f, pct, printTable, sleep, sortNum } from './lib/stats.ts';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const RATE = 500;
+const OPEN_MS = QUICK ? 3000 : 10_000;
+const WARMUP_MS = QUICK ? 1000 : 2000;
+/** Rounds of (a, b, c); BENCH_API_SECURITY_ROUNDS overrides. */
+const ROUNDS = Number(process.env.BENCH_API_SECURITY_ROUNDS ?? 3);
+const TARGET_PCT = 10;
+const RBAC = 'rbac.authorization.k8s.io';
+const BENCH_USER = 'bench';
+const CHILD = path.join(REPO_ROOT, 'bench', 'lib', 'server-child.ts');
+
+type Config = 'a' | 'b' | 'c';
+const LABEL: Record<Config, string> = {
+  a: '(a) TLS + authn + RBAC, user bench',
+  b: '(b) plain HTTP, no authn/authz',
+  c: '(c) TLS, admin (system:masters)',
+};
+
+interface Child {
+  url: string;
+  pid: number;
+  dataDir: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+
+/** A fresh server child on a free loopback port; resolves once it printed `ready <url>`. */
+async function startChild(insecure: boolean): Promise<Child> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-sec-'));
+  const port = await freePort();
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, '--import', 'tsx', CHILD, '--data-dir', dataDir, '--port', String(port)];
+  if (insecure) args.push('--insecure-for-benchmark');
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let log = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`server child not ready after 30 s:\n${log}`)), 30_000);
+    child.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-64 * 1024); });
+    child.stdout!.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-64 * 1024);
+      const m = /^ready (\S+)$/m.exec(log);
+      if (m) { clearTimeout(t); resolve(m[1]); }
+    });
+    child.once('exit', () => { clearTimeout(t); reject(new Error(`server child exited during startup:\n${log}`)); });
+  }).catch(async (err: unknown) => { await stop(); throw err; });
+  return { url, pid: child.pid!, dataDir, logs: () => log, stop };
+}
+
+function configMap(name: string): Record<string, unknown> {
+  return {
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app: 'bench' } },
+    data: { 'config.yaml': 'x'.repeat(200), mode: 'bench', index: name },
+  };
+}
+
+/** A client certificate for `bench` (no privileged group), issued by the server's cluster CA. */
+async function benchUserCredentials(dataDir: string): Promise<TlsCredentials> {
+  const pki = path.join(dataDir, 'pki');
+  const ca = { cert: readFileSync(path.join(pki, 'ca.crt'), 'utf8'), key: readFileSync(path.join(pki, 'ca.key'), 'utf8') };
+  const pair = await issueCertificate(ca, { commonName: BENCH_USER, usage: 'client', validityDays: 1 });
+  return { ca: Buffer.from(ca.cert), cert: Buffer.from(pair.cert), key: Buffer.from(pair.key) };
+}
+
+/** The Role and RoleBinding that give `bench` its one right; made on every server so the stores match. */
+async function grantBench(admin: http.Agent, url: string): Promise<void> {
+  const rbac = `${url}/apis/${RBAC}/v1/namespaces/default`;
+  await request(admin, 'POST', `${rbac}/roles`, JSON.stringify({
+    apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: 'bench-configmaps' },
+    rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create'] }],
+  }));
+  await request(admin, 'POST', `${rbac}/rolebindings`, JSON.stringify({
+    apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name: 'bench-configmaps' },
+    roleRef: { apiGroup: RBAC, kind: 'Role', name: 'bench-configmaps' },
+    subjects: [{ kind: 'User', apiGroup: RBAC, name: BENCH_USER }],
+  }));
+}
+
+interface Run {
+  config: Config;
+  round: number;
+  load: number;
+  result: LoadResult;
+  /** The server's CPU during the open loop, % of one core. */
+  serverCpu: number;
+  /** This process's (the clients') CPU during the open loop, % of one core. */
+  clientCpu: number;
+}
+
+async function oneRun(config: Config, round: number): Promise<Run> {
+  const load = os.loadavg()[0];
+  const server = await startChild(config === 'b');
+  const agents: http.Agent[] = [];
+  try {
+    const admin = keepAliveAgent(4, config === 'b' ? undefined : kubeconfigCredentials(path.join(server.dataDir, 'kubeconfig')));
+    agents.push(admin);
+    await grantBench(admin, server.url);
+    const creds = config === 'a' ? await benchUserCredentials(server.dataDir) : config === 'c' ? kubeconfigCredentials(path.join(server.dataDir, 'kubeconfig')) : undefined;
+    const agent = keepAliveAgent(256, creds);
+    agents.push(agent);
+    const base = `${server.url}/api/v1/namespaces/default/configmaps`;
+    const create = (name: string) => request(agent, 'POST', base, JSON.stringify(configMap(name)));
+    // RBAC follows its informers: wait until the binding takes effect for `bench`.
+    for (let i = 0; ; i++) {
+      try { await create(`probe-${i}`); break; } catch (err) {
+        if (i >= 200) throw new Error(`user ${BENCH_USER} still cannot create configmaps: ${String(err)}`);
+        await sleep(50);
+      }
+    }
+    await closedLoop({ concurrency: 8, durationMs: WARMUP_MS, maxOps: 1000, op: (i) => create(`warm-${i}`) });
+    const c0 = cpuTicksOf(server.pid);
+    const u0 = process.cpuUsage();
+    const t0 = performance.now();
+    const result = await openLoop({ rate: RATE, durationMs: OPEN_MS, op: (i) => create(`open-${i}`) });
+    const secs = (performance.now() - t0) / 1000;
+    const serverCpu = ((cpuTicksOf(server.pid) - c0) / CLOCK_TICKS_PER_S) / secs * 100;
+    const u = process.cpuUsage(u0);
+    const clientCpu = ((u.user + u.system) / 1e6) / secs * 100;
+    return { config, round, load, result, serverCpu, clientCpu };
+  } finally {
+    for (const a of agents) a.destroy();
+    await server.stop();
+  }
+}
+
+const pctOver = (x: number, base: number) => ((x - base) / base) * 100;
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${f(x, 1)} %`;
+
+export async function run(): Promise<boolean> {
+  const runs: Run[] = [];
+  const configs: Config[] = ['a', 'b', 'c'];
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const c of configs) {
+      const x = await oneRun(c, r);
+      runs.push(x);
+      const o = x.result;
+      console.log(`  round ${r} ${LABEL[c]}: p50 ${f(o.p50, 2)} p99 ${f(o.p99, 2)} max ${f(o.max, 1)} ms, ${o.ok} ok / ${o.errors} failed / ${o.unfinished} unfinished; server CPU ${f(x.serverCpu, 0)} %, bench CPU ${f(x.clientCpu, 0)} %; load ${f(x.load, 2)}`);
+    }
+  }
+
+  printTable(`api-security — each run (create ConfigMap, open loop ${RATE}/s for ${OPEN_MS / 1000} s, SQLite; ms)`,
+    ['run', 'p50', 'p99', 'max', 'sent', 'failed', 'server CPU', 'bench CPU', 'load 1m'],
+    runs.map((x) => [
+      `${x.round} ${LABEL[x.config]}`, f(x.result.p50, 2), f(x.result.p99, 2), f(x.result.max, 1),
+      String(x.result.ok + x.result.errors + x.result.unfinished), String(x.result.errors + x.result.unfinished),
+      `${f(x.serverCpu, 0)} %`, `${f(x.clientCpu, 0)} %`, f(x.load, 2),
+    ]));
+
+  // Pooled over the rounds: one percentile of all of a configuration's latencies.
+  const pooled = (c: Config) => {
+    const mine = runs.filter((x) => x.config === c);
+    const lat = sortNum(mine.flatMap((x) => x.result.latencies));
+    const sent = mine.reduce((s, x) => s + x.result.ok + x.result.errors + x.result.unfinished, 0);
+    const failed = mine.reduce((s, x) => s + x.result.errors + x.result.unfinished, 0);
+    const cpu = mine.reduce((s, x) => s + x.serverCpu, 0) / mine.length;
+    return { p50: pct(lat, 50), p99: pct(lat, 99), max: lat.at(-1) ?? NaN, sent, failed, cpu, firstError: mine.map((x) => x.result.firstError).find(Boolean) };
+  };
+  const P = { a: pooled('a'), b: pooled('b'), c: pooled('c') };
+  const authz = pctOver(P.a.p99, P.c.p99);
+  const all = pctOver(P.a.p99, P.b.p99);
+  const noFailures = P.a.failed + P.b.failed + P.c.failed === 0;
+  const authzPass = authz <= TARGET_PCT && noFailures;
+  const allPass = all <= TARGET_PCT && noFailures;
+  printTable(`api-security — pooled over ${ROUNDS} round(s) per configuration (ms)`,
+    ['configuration', 'p50', 'p99', 'max', 'sent/failed', 'server CPU', 'Δp50 vs (b)', 'Δp99 vs (b)', 'Δp99 vs (c)'],
+    configs.map((c) => [
+      LABEL[c], f(P[c].p50, 2), f(P[c].p99, 2), f(P[c].max, 1), `${P[c].sent}/${P[c].failed}`, `${f(P[c].cpu, 0)} %`,
+      c === 'b' ? '' : signed(pctOver(P[c].p50, P.b.p50)), c === 'b' ? '' : signed(pctOver(P[c].p99, P.b.p99)),
+      c === 'a' ? signed(authz) : '',
+    ]),
+    [
+      `target: authorization adds ≤ ${TARGET_PCT} % at p99 — (a) vs (c), authorization's share: ${signed(authz)}  ${authzPass ? 'PASS' : 'MISS'}`,
+      `        (a) vs (b), everything security adds (TLS + authn + authz): ${signed(all)}  ${allPass ? 'PASS' : 'MISS'}`,
+      `        TLS alone, (c) vs (b): ${signed(pctOver(P.c.p99, P.b.p99))} at p99, ${signed(pctOver(P.c.p50, P.b.p50))} at p50`,
+      `server CPU is % of one core during the open loop; the clients (TLS too) run in this process on the same ${os.cpus().length} cores`,
+      ...(['a', 'b', 'c'] as Config[]).filter((c) => P[c].firstError).map((c) => `first error ${LABEL[c]}: ${P[c].firstError}`),
+    ]);
+  return authzPass && allPass;
+}
