@@ -12,7 +12,7 @@ import { addRuntimeOptions, driverSettings } from './runtime-flags.ts';
 
 /** The options every agent-running command has. */
 export interface AgentCliOptions {
-  nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string;
+  nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; cgroupRoot: string;
   defaultRuntimeClass: string; defaultRegistry: string; insecureRegistry?: string[];
   /** The runtime drivers' binary flags (runtime-flags.ts), by camel-cased name. */
   [driverFlag: string]: unknown;
@@ -27,7 +27,8 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.42.0.0/16')
     .option('--pod-cidr <cidr>', "this node's pod addresses (inside --cluster-cidr)", '10.42.0.0/24')
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
-    .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine)", 'berth0');
+    .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine; also names its nftables tables and pod namespaces)", 'berth0')
+    .option('--cgroup-root <path>', "the cgroup pods' cgroups are made below (the kubelet's --cgroup-root; one per node when several share a machine)", 'berth');
   addRuntimeOptions(cmd);
   return cmd
     .option('--default-registry <host>', 'registry for short image names such as busybox:1.36', 'docker.io')
@@ -56,7 +57,7 @@ export async function runAgent(kubeconfig: string, o: AgentCliOptions, log: Logg
   const agent = await startAgent({
     client, nodeName, dataDir: o.dataDir, log, listen,
     tls: { clientCA: client.conn.ca.toString() },
-    podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge,
+    podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge, cgroupRoot: o.cgroupRoot,
     defaultRuntimeClass: o.defaultRuntimeClass,
     drivers: driverSettings(o), images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
     progress: (s) => log.info(s),
