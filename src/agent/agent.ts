@@ -21,6 +21,7 @@ import { DEFAULT_BRIDGE } from './network/cni-config.ts';
 import { prepareHostNetwork } from './network/host-network.ts';
 import { startNodeProxy } from './network/node-proxy.ts';
 import { PodNetwork } from './network/pod-network.ts';
+import { netnsPrefixFor } from './network/netns.ts';
 import { advertisedUrl, registerAgentNode } from './node/agent-node.ts';
 import { csrServingIssuer, servingCertificateManager, servingNames, subjectAccessReviewAuthorizer, type ServingIssuer } from './node/serving-certificate.ts';
 import { hostIPv4 } from './node/node-info.ts';
@@ -73,6 +74,8 @@ export interface AgentOptions {
   images?: { defaultRegistry?: string; insecureRegistries?: string[] };
   /** Called as the agent comes up, for `berth up`'s progress lines. */
   progress?: (step: string) => void;
+  /** The cgroup pods' cgroups are made below (default `berth`); one per agent when several share a machine. */
+  cgroupRoot?: string;
   /** Where this node's local-path volumes live (default `<dataDir>/storage`), announced on its Node. */
   localPathDir?: string;
 }
@@ -106,7 +109,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // The image store is the one `berth image` opens (<agent data dir>/images).
   const images = await ImageService.open(dataDir, opts.images ?? {});
   const runtime = new NodeRuntime({ dataDir, images, client, nodeName, defaultRuntimeClass: opts.defaultRuntimeClass, settings: opts.drivers, log });
-  const network = new PodNetwork({ dataDir, nodePodCidr: opts.podCidr, log, bridgeName });
+  const network = new PodNetwork({ dataDir, nodePodCidr: opts.podCidr, log, bridgeName, netnsPrefix: netnsPrefixFor(bridgeName) });
   const workers = new WorkerTable<PodWorker>();
   // Under disk pressure, images no pod here uses go (the kubelet's image GC; 85 % by default).
   const imageGc = startImageGc({ images, dir: join(dataDir, 'images'), log, inUse: () => workers.images() });
@@ -118,7 +121,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const recorder = podEventRecorder(client, nodeName, log);
   const deps = buildWorkerDeps({
     client, nodeName, hostIP, dataDir, network, log, runtime, images,
-    recorder, backoff: opts.backoff, clusterDNS: opts.clusterDNS,
+    recorder, backoff: opts.backoff, clusterDNS: opts.clusterDNS, cgroupRoot: opts.cgroupRoot,
     // The kubelet's service lister: KUBERNETES_SERVICE_HOST and the service links in every container's env.
     services: informers.forResource(R.services),
   });

@@ -7,11 +7,22 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { netnsAddBySyscall, unmountBySyscall } from '../../host/spawner.ts';
 import { ip } from './ip.ts';
+import { DEFAULT_BRIDGE } from './cni-config.ts';
 
 /** Where iproute2 bind-mounts named namespaces. */
 export const NETNS_DIR = '/var/run/netns';
 /** Prefix of every namespace Berth creates. */
 export const DEFAULT_NETNS_PREFIX = 'berth-';
+
+/**
+ * The pod namespaces' prefix of the agent on `bridge`: `berth-` on the default bridge, `<bridge>-`
+ * on another. Agents side by side on one machine (berth lab, two berth ups) share /var/run/netns, and
+ * each removes the namespaces of its prefix that no pod of its own holds: one prefix per bridge keeps
+ * one node from deleting another's pods' networks.
+ */
+export function netnsPrefixFor(bridge: string): string {
+  return bridge === DEFAULT_BRIDGE ? DEFAULT_NETNS_PREFIX : `${bridge}-`;
+}
 
 /** Namespace name for a pod: prefix + the first 16 hex digits of its uid (dashes dropped). */
 export function netnsName(podUid: string, prefix = DEFAULT_NETNS_PREFIX): string {

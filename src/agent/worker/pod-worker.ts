@@ -22,7 +22,7 @@ import { containerFieldPath } from '../pod/container-field-path.ts';
 import { containerLogPath } from '../streams/log-file.ts';
 import { SandboxNetworkError, type SandboxInfo } from './container-spec.ts';
 import { prepareContainer } from './container-start.ts';
-import type { WorkerDeps } from './worker-deps.ts';
+import { DEFAULT_CGROUP_ROOT, type WorkerDeps } from './worker-deps.ts';
 import { adoptCompletedInits, adoptRunning, markExited, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
@@ -71,7 +71,7 @@ export class PodWorker {
   }
 
   get cgroupParent(): string {
-    return `berth/pod-${this.uid}`;
+    return `${this.deps.cgroupRoot ?? DEFAULT_CGROUP_ROOT}/pod-${this.uid}`;
   }
 
   get podDir(): string {

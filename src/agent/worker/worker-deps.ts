@@ -15,6 +15,9 @@ import type { NodeAllocatable } from '../pod/field-ref.ts';
 import { PodImagePuller, type ImageSource } from './image-pull.ts';
 import { ServiceAccountTokens } from '../pod/service-account-tokens.ts';
 
+/** Where pods' cgroups go unless the agent is given another root. */
+export const DEFAULT_CGROUP_ROOT = 'berth';
+
 /** The part of the node runtime (../runtime/node-runtime.ts) a worker uses. */
 export interface PodRuntime {
   /** The driver for one container: its runtime annotation, else the pod's RuntimeClass, else the default. */
@@ -51,6 +54,11 @@ export interface WorkerDeps {
   services?: ServiceLister;
   /** Bound ServiceAccount tokens for projected volumes (TokenRequests through `client`). */
   tokens: ServiceAccountTokens;
+  /**
+   * The cgroup every pod's cgroup is made below (`<cgroupRoot>/pod-<uid>`; default `berth`): several
+   * agents on one machine (berth lab) keep their pods apart, so one node's processes can be found and killed.
+   */
+  cgroupRoot?: string;
 }
 
 /** Services from a cache: `synced` once it has listed (the kubelet builds no env before that). */
@@ -60,7 +68,7 @@ export interface ServiceLister {
 }
 
 /** What buildWorkerDeps is given: the shared parts as they are, and the settings it builds the rest from. */
-export interface WorkerDepsOptions extends Pick<WorkerDeps, 'client' | 'nodeName' | 'hostIP' | 'dataDir' | 'network' | 'recorder' | 'log' | 'runtime'> {
+export interface WorkerDepsOptions extends Pick<WorkerDeps, 'client' | 'nodeName' | 'hostIP' | 'dataDir' | 'network' | 'recorder' | 'log' | 'runtime' | 'cgroupRoot'> {
   clusterDNS?: string[];
   /** Crash-loop back-off; the image pull back-off scales with it (tests shrink both). */
   backoff?: BackoffOptions;
@@ -87,7 +95,7 @@ export function buildWorkerDeps(o: WorkerDepsOptions): WorkerDeps {
   };
   return {
     client: o.client, nodeName: o.nodeName, hostIP: o.hostIP, dataDir: o.dataDir, network: o.network, log: o.log,
-    recorder: o.recorder, runtime: o.runtime, lookup,
+    recorder: o.recorder, runtime: o.runtime, lookup, cgroupRoot: o.cgroupRoot,
     services: o.services && serviceLister(o.services),
     // As the kubelet: the node asks for its pods' tokens, bound to each pod (NodeRestriction checks the binding).
     tokens: new ServiceAccountTokens((ns, sa, body) => o.client.create(SERVICE_ACCOUNTS, ns, body, 'token')),
