@@ -1,6 +1,8 @@
 /**
- * The etcd v3 backend: compare-and-swap transactions for writes, linearizable ranges for reads, and
- * ONE etcd watch over all keys feeding the shared watch hub.
+ * The etcd v3 backend (kube-apiserver's storage/etcd3): compare-and-swap transactions for writes,
+ * linearizable ranges for reads, and ONE etcd watch over all keys feeding the shared watch hub. The
+ * client knows every member and moves to the next when one is lost (etcd-fault-handling.ts); the
+ * watch resumes on another member from the hub's revision, so no event is skipped.
  */
 import { Etcd3, type IRangeRequest, type IRequestOp, type ICompare, type IWatchResponse, type Watcher } from 'etcd3';
 import {
@@ -11,6 +13,7 @@ import { pageStart, prefixEndBytes } from '../key-range.ts';
 import { WatchHub } from '../watch-hub.ts';
 import { isCompactedError, isFutureRevisionError, toKv, toWatchEvent } from './etcd-events.ts';
 import { ALL_KEYS, readHistory } from './etcd-history.ts';
+import { etcdFaultHandling } from './etcd-fault-handling.ts';
 
 /** Options of the etcd backend. */
 export interface EtcdBackendOptions {
@@ -21,7 +24,7 @@ export interface EtcdBackendOptions {
 /** Connects to etcd (`host:port` or URLs) and resolves once the backend's watch is established. */
 export async function openEtcdBackend(endpoints: string[], opts: EtcdBackendOptions = {}): Promise<Backend> {
   const hosts = endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `http://${e}`));
-  const client = new Etcd3({ hosts, dialTimeout: 5000 });
+  const client = new Etcd3({ hosts, dialTimeout: 5000, ...etcdFaultHandling() });
   try {
     const backend = new EtcdBackend(client, opts);
     await backend.start();

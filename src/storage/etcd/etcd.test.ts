@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEtcd, type TestEtcd } from '../../../test/support/etcd.ts';
+import { startEtcd, startEtcdCluster, type TestEtcd } from '../../../test/support/etcd.ts';
 import { CompactedError } from '../backend.ts';
 import { collect, runBackendSuite } from '../backend.case.ts';
 import { openEtcdBackend } from './index.ts';
@@ -58,6 +58,37 @@ describe('etcd backend', () => {
       }
     } finally {
       await b.close();
+    }
+  });
+});
+
+describe('etcd backend on a 3-member cluster', () => {
+  it('keeps writing and watching while any one member is killed (each in turn, the leader among them)', async () => {
+    const cluster = await startEtcdCluster(3);
+    const backend = await openEtcdBackend(cluster.endpoints.split(','), { progressIntervalMs: 200 });
+    try {
+      const w = collect(backend, '/ha/', await backend.currentRevision());
+      const acked: string[] = [];
+      for (const [round, member] of cluster.members.entries()) {
+        for (let i = 0; i < 40; i++) {
+          if (i === 10) await member.kill9();
+          const k = `/ha/r${round}-${i}`;
+          await backend.create(k, String(i)); // a failure fails the test: every write must succeed
+          acked.push(k);
+        }
+        // The watch got this round's writes although one member is gone (it may have been the one
+        // the watch streamed from).
+        await w.until((c) => c.events.length >= acked.length);
+        await member.restart();
+      }
+      w.watch.close();
+      assert.deepEqual(w.events.map((e) => e.kv.key), acked);
+      assert.equal(w.errors.length, 0);
+      const listed = await backend.list('/ha/');
+      assert.equal(listed.items.length, acked.length);
+    } finally {
+      await backend.close();
+      await cluster.stop();
     }
   });
 });
