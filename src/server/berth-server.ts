@@ -30,6 +30,7 @@ import { nthAddress } from '../apis/cidr.ts';
 import type { Authorizer, UserInfo } from '../auth/attributes.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { ensureClusterPki, type ClusterPki } from './cluster-pki.ts';
+import { ensureSharedClusterPki } from './cluster-pki-share.ts';
 import { buildSecurity } from './security/security.ts';
 import { JOIN_TOKEN_FILE } from './security/parts/node.ts';
 import { loadEncryptionConfig } from '../registry/encryption/encryption-config.ts';
@@ -112,10 +113,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   const advertiseAddress = opts.advertiseAddress ?? (isWildcard(opts.host) ? hostIPv4() : opts.host);
   const pkiOptions = { dataDir: opts.dataDir, sans: [opts.host, advertiseAddress, ...(opts.tlsSans ?? [])], serviceIP: nthAddress(serviceCidr, 1) };
-  let pki = await ensureClusterPki(pkiOptions);
-  if (pki.renewed.length) log.info('certificates issued', { certificates: pki.renewed, ca: pki.caPin });
   const encryption = opts.encryptionProviderConfig ? loadEncryptionConfig(opts.encryptionProviderConfig) : undefined;
   const store = await openStore(opts.store, opts.dataDir);
+  // Every server on one store shares its CA and ServiceAccount key (cluster-pki-share.ts).
+  let pki = await ensureSharedClusterPki(store, pkiOptions, log);
+  if (pki.renewed.length) log.info('certificates issued', { certificates: pki.renewed, ca: pki.caPin });
   const backend = encryption ? encryptingBackend(store, encryption) : store;
   log.info('store open', { store: opts.store.startsWith('etcd') ? opts.store : join(opts.dataDir, 'state.db') });
   if (encryption) log.info('encryption at rest', { resources: encryption.rules.map((r) => `${r.resources.join(',')}: ${r.transformer.writer}`) });
