@@ -12,7 +12,7 @@ import { addRuntimeOptions, driverSettings } from './runtime-flags.ts';
 
 /** The options every agent-running command has. */
 export interface AgentCliOptions {
-  nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; cgroupRoot: string;
+  nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr?: string; serviceCidr: string; bridge: string; backend: string; dnsUpstream?: string; cgroupRoot: string;
   defaultRuntimeClass: string; defaultRegistry: string; insecureRegistry?: string[];
   /** The runtime drivers' binary flags (runtime-flags.ts), by camel-cased name. */
   [driverFlag: string]: unknown;
@@ -25,7 +25,7 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'pod data, logs, runtime state and the node credential', `${defaultDataDir()}/agent`)
     .option('--listen <host:port>', "address of the agent's log/exec server (TLS; only the API server's certificate, or callers allowed nodes/proxy, get in)", '127.0.0.1:10250')
     .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster', '10.42.0.0/16')
-    .option('--pod-cidr <cidr>', "this node's pod addresses (inside --cluster-cidr)", '10.42.0.0/24')
+    .option('--pod-cidr <cidr>', "this node's pod addresses (inside --cluster-cidr; default: the range the server's node IPAM gives the Node)")
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
     .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine; also names its nftables tables and pod namespaces)", 'berth0')
     .option('--cgroup-root <path>', "the cgroup pods' cgroups are made below (the kubelet's --cgroup-root; one per node when several share a machine)", 'berth');
@@ -48,6 +48,8 @@ export async function runAgent(kubeconfig: string, o: AgentCliOptions, log: Logg
   const listen = parseListen(o.listen);
   const { HttpClient } = await import('../client/http-client.ts');
   const { startAgent } = await import('../agent/agent.ts');
+  const { parseBackend } = await import('../agent/network/backend.ts');
+  const { nthAddress } = await import('../apis/cidr.ts');
   const { clientCertificateRotation } = await import('../agent/node/node-bootstrap.ts');
   const client = HttpClient.fromKubeconfig(kubeconfig);
   if (!client.conn.ca) throw new Error(`${kubeconfig} names no certificate authority: the agent's stream server trusts the cluster CA from it`);
@@ -57,7 +59,9 @@ export async function runAgent(kubeconfig: string, o: AgentCliOptions, log: Logg
   const agent = await startAgent({
     client, nodeName, dataDir: o.dataDir, log, listen,
     tls: { clientCA: client.conn.ca.toString() },
-    podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge, cgroupRoot: o.cgroupRoot,
+    podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge, backend: parseBackend(o.backend),
+    // The kube-dns Service's ClusterIP (the service CIDR's tenth address), as berth up gives its pods.
+    clusterDNS: [nthAddress(o.serviceCidr, 10)], cgroupRoot: o.cgroupRoot,
     defaultRuntimeClass: o.defaultRuntimeClass,
     drivers: driverSettings(o), images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
     progress: (s) => log.info(s),
