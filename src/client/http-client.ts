@@ -3,6 +3,13 @@
  * keep-alive agent per client, bearer token / basic auth / client certificates when the kubeconfig has
  * them. A non-2xx answer rejects with an {@link HttpStatusError} parsed from the Status. Watches read
  * the chunked newline-delimited JSON stream incrementally.
+ *
+ * Several servers (`ClusterConnection.servers`, a joined node's list): requests go to one, and when it
+ * cannot be reached they move to the next and stay there — k3s's agent load balancer, done in the
+ * client. A request that never reached a server (refused, unreachable, connect timeout) is retried on
+ * the next at once; one that may have (reset, timeout after connecting) is retried only when it is
+ * a read — a write is failed to its caller, who cannot know whether it happened (as client-go does).
+ * A watch whose server dies ends; the informer's next list and watch go to the next server.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -23,6 +30,28 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** Sockets kept per host (default 32). */
   maxSockets?: number;
+  /** A connection not established within this many ms counts as unreachable (default 5 000). */
+  connectTimeoutMs?: number;
+  /** Told when requests move from one server to another (for a log line). */
+  onFailover?: (from: string, to: string, reason: string) => void;
+}
+
+/** Errors of a connection that never reached the server: any request may go to another one. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNTIMEOUT']);
+/** Errors of a connection that broke: the request may have been served. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EREQTIMEOUT']);
+const IDEMPOTENT = new Set(['GET', 'HEAD']);
+
+/** How a failed attempt relates to failover: `unreached` (retry anywhere), `broken` (reads only), or not a connection problem. */
+function failureKind(err: unknown): 'unreached' | 'broken' | undefined {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code && NEVER_CONNECTED.has(code)) return 'unreached';
+  if (code && BROKEN.has(code)) return 'broken';
+  return undefined;
+}
+
+function codedError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
 }
 
 interface Reply { status: number; body: string }
@@ -36,21 +65,41 @@ function query(params: Record<string, string | number | boolean | undefined>): s
 
 /** A Client talking to an API server over HTTP(S). */
 export class HttpClient implements Client {
-  private readonly url: URL;
+  /** Every server, the kubeconfig's first; requests go to `urls[current]`. */
+  private readonly urls: URL[];
+  private current = 0;
   private agent: http.Agent;
   /** Agents replaced by a new client certificate, whose open connections (watches) run on; closed with the client. */
   private readonly retired: http.Agent[] = [];
   private readonly headers: Record<string, string> = { Accept: 'application/json' };
   private readonly timeoutMs: number;
   private readonly maxSockets: number;
+  private readonly connectTimeoutMs: number;
 
-  constructor(readonly conn: ClusterConnection, opts: HttpClientOptions = {}) {
-    this.url = new URL(conn.server);
+  constructor(readonly conn: ClusterConnection, private readonly opts: HttpClientOptions = {}) {
+    const servers = [conn.server, ...(conn.servers ?? []).filter((s) => s !== conn.server)];
+    this.urls = servers.map((s) => new URL(s));
+    if (new Set(this.urls.map((u) => u.protocol)).size > 1) throw new Error(`the servers of one cluster must all be http or all https: ${servers.join(', ')}`);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.maxSockets = opts.maxSockets ?? 32;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
     this.agent = this.newAgent();
     if (conn.token) this.headers.Authorization = `Bearer ${conn.token}`;
     else if (conn.username !== undefined) this.headers.Authorization = `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`;
+  }
+
+  /** The server requests go to now. */
+  get server(): string {
+    return this.url.origin + this.url.pathname.replace(/\/+$/, '');
+  }
+
+  /** Every server this client may use, the preferred first. */
+  get servers(): string[] {
+    return this.urls.map((u) => u.origin + u.pathname.replace(/\/+$/, ''));
+  }
+
+  private get url(): URL {
+    return this.urls[this.current];
   }
 
   /** A client for the kubeconfig at `path` (its current context unless `context` is given). */
@@ -84,8 +133,8 @@ export class HttpClient implements Client {
     for (const a of this.retired.splice(0)) a.destroy();
   }
 
-  private open(method: string, path: string, body: unknown, contentType: string | undefined, timeoutMs: number): http.ClientRequest {
-    const mod = this.url.protocol === 'https:' ? https : http;
+  private open(url: URL, method: string, path: string, body: unknown, contentType: string | undefined, timeoutMs: number): http.ClientRequest {
+    const mod = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { ...this.headers };
     let payload: Buffer | undefined;
     if (body !== undefined) {
@@ -93,19 +142,55 @@ export class HttpClient implements Client {
       headers['Content-Type'] = contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    const basePath = this.url.pathname.replace(/\/+$/, '');
+    const basePath = url.pathname.replace(/\/+$/, '');
     const req = mod.request({
-      protocol: this.url.protocol, hostname: this.url.hostname.replace(/^\[|\]$/g, ''), port: this.url.port || undefined,
+      protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined,
       method, path: basePath + path, headers, agent: this.agent, timeout: timeoutMs || undefined,
     });
-    if (timeoutMs) req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out after ${timeoutMs} ms`)));
+    if (timeoutMs) req.on('timeout', () => req.destroy(codedError(`${method} ${path}: timed out after ${timeoutMs} ms`, 'EREQTIMEOUT')));
+    // A server that is down without a reset (a partitioned machine) would hold a connect for minutes.
+    req.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => req.destroy(codedError(`connect to ${url.host} timed out after ${this.connectTimeoutMs} ms`, 'ECONNTIMEOUT')), this.connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
     req.end(payload);
     return req;
   }
 
+  /**
+   * Runs `attempt` against the current server, moving on to the next after a connection failure
+   * (see the file comment); rejects with the last failure when every server was tried.
+   */
+  private async withFailover<T>(method: string, attempt: (url: URL) => Promise<T>): Promise<T> {
+    let lastErr: unknown;
+    for (let tried = 0; tried < this.urls.length; tried++) {
+      const at = this.current;
+      try {
+        return await attempt(this.urls[at]);
+      } catch (err) {
+        lastErr = err;
+        const kind = failureKind(err);
+        if (!kind || this.urls.length === 1) throw err;
+        // Concurrent requests fail together: only the first moves the client on.
+        if (this.current === at) {
+          this.current = (at + 1) % this.urls.length;
+          this.opts.onFailover?.(this.urls[at].origin, this.url.origin, (err as Error).message);
+        }
+        if (kind === 'broken' && !IDEMPOTENT.has(method)) throw err;
+      }
+    }
+    throw lastErr;
+  }
+
   private request(method: string, path: string, body?: unknown, contentType?: string): Promise<Reply> {
+    return this.withFailover(method, (url) => this.requestOnce(url, method, path, body, contentType));
+  }
+
+  private requestOnce(url: URL, method: string, path: string, body?: unknown, contentType?: string): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      const req = this.open(method, path, body, contentType, this.timeoutMs);
+      const req = this.open(url, method, path, body, contentType, this.timeoutMs);
       req.on('error', reject);
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
@@ -138,8 +223,12 @@ export class HttpClient implements Client {
       watch: 'true', labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector,
       resourceVersion: opts.resourceVersion, allowWatchBookmarks: opts.allowBookmarks ? 'true' : undefined,
     });
+    return this.withFailover('GET', (url) => this.watchOnce(url, resourcePath(ref, namespace) + q, onEvent));
+  }
+
+  private watchOnce(url: URL, path: string, onEvent: (ev: ClientWatchEvent) => void): Promise<ClientWatch> {
     return new Promise((resolve, reject) => {
-      const req = this.open('GET', resourcePath(ref, namespace) + q, undefined, undefined, 0);
+      const req = this.open(url, 'GET', path, undefined, undefined, 0);
       let finished = false;
       let resolveDone!: () => void;
       const done = new Promise<void>((r) => { resolveDone = r; });

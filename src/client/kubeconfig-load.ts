@@ -12,6 +12,11 @@ import { parse } from 'yaml';
 export interface ClusterConnection {
   /** Base URL, e.g. `https://10.0.0.1:6443` (no trailing slash). */
   server: string;
+  /**
+   * Every server of the cluster when there are several (`server` first): the HTTP client fails over
+   * between them. Kept in the cluster's `extensions` as {@link SERVERS_EXTENSION}, which kubectl ignores.
+   */
+  servers?: string[];
   /** PEM CA bundle to trust (https only). */
   ca?: Buffer;
   /** PEM client certificate and key (https only). */
@@ -26,6 +31,18 @@ export interface ClusterConnection {
   tlsServerName?: string;
   /** The context's default namespace, if any. */
   namespace?: string;
+}
+
+/** The kubeconfig cluster extension listing every server (`extension: { servers: [url, …] }`). */
+export const SERVERS_EXTENSION = 'servers.berth.dev';
+
+/** The servers a cluster's extension lists, if any. */
+function serversOf(cluster: Record<string, unknown>): string[] | undefined {
+  const ext = Array.isArray(cluster.extensions) ? (cluster.extensions as Named<unknown>[]).find((e) => e?.name === SERVERS_EXTENSION) : undefined;
+  const list = (ext?.extension as { servers?: unknown } | undefined)?.servers;
+  if (!Array.isArray(list)) return undefined;
+  const servers = list.filter((x): x is string => typeof x === 'string' && x !== '').map((x) => x.replace(/\/+$/, ''));
+  return servers.length ? servers : undefined;
 }
 
 interface Named<T> { name: string; [k: string]: unknown; cluster?: T; user?: T; context?: T }
@@ -55,6 +72,7 @@ export function loadKubeconfig(path: string, context?: string): ClusterConnectio
   if (!token && typeof user.tokenFile === 'string' && user.tokenFile) token = file(user.tokenFile)!.toString().trim();
   return {
     server,
+    servers: serversOf(cluster),
     ca: data(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']),
     cert: data(user['client-certificate-data']) ?? file(user['client-certificate']),
     key: data(user['client-key-data']) ?? file(user['client-key']),

@@ -28,7 +28,6 @@ export function etcdFaultHandling(): Pick<IOptions, 'faultHandling' | 'defaultCa
       host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
       // 10 attempts with 50 ms doubling to 1 s: about 6 s in all.
       global: retry(handleWhen(transient), { maxAttempts: 10, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) }),
-      watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }),
     },
     // Streams (watches) live as long as they are wanted; only unary calls get a deadline.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS }),
