@@ -1,0 +1,66 @@
+/**
+ * The lab's state file, `D/lab.json`: the plan plus what was started (process ids with their start
+ * times, so a recycled pid is never killed) and each host's condition. `up` writes it before it
+ * makes anything, so `down` can clean up after a lab that crashed half-way (kind keeps the same
+ * record in its containers' labels). Written atomically (temp file + rename).
+ */
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend, LabPlan, NodePlan } from './lab-plan.ts';
+
+export const STATE_FILE = 'lab.json';
+export const STATE_VERSION = 1;
+
+/** A process the lab started: its pid and the kernel's start time of it (/proc/<pid>/stat field 22). */
+export interface ProcessRecord {
+  pid: number;
+  startTicks: number;
+  log: string;
+}
+
+/** `running`, or what the last failure command did to the host. */
+export type HostCondition = 'running' | 'killed' | 'partitioned';
+
+export interface NodeState extends NodePlan {
+  agent?: ProcessRecord;
+  condition: HostCondition;
+}
+
+export interface LabState extends Omit<LabPlan, 'nodes'> {
+  version: number;
+  backend?: Backend;
+  dnsUpstream?: string;
+  storage?: boolean;
+  kubeconfig: string;
+  server?: ProcessRecord;
+  nodes: NodeState[];
+  createdAt: string;
+}
+
+export function statePath(dataDir: string): string {
+  return join(dataDir, STATE_FILE);
+}
+
+/** The lab's state, or undefined when no lab is recorded in `dataDir`. */
+export function readState(dataDir: string): LabState | undefined {
+  const file = statePath(dataDir);
+  if (!existsSync(file)) return undefined;
+  let state: LabState;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+  } catch (err) {
+    throw new Error(`${file} is not a lab state file: ${(err as Error).message}`);
+  }
+  if (state.version !== STATE_VERSION) throw new Error(`${file} has version ${state.version}; this berth reads version ${STATE_VERSION}`);
+  return state;
+}
+
+export function writeState(state: LabState): void {
+  const file = statePath(state.dataDir);
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+export function removeState(dataDir: string): void {
+  rmSync(statePath(dataDir), { force: true });
+}
