@@ -9,6 +9,7 @@ import { agentCommand } from './agent-command.ts';
 import { joinCommand } from './join-command.ts';
 import { simCommand } from './sim-command.ts';
 import { imageCommand } from './image-command.ts';
+import { labCommand } from './lab-command.ts';
 
 const program = new Command();
 program
@@ -21,5 +22,6 @@ program.addCommand(agentCommand());
 program.addCommand(joinCommand());
 program.addCommand(simCommand());
 program.addCommand(imageCommand());
+program.addCommand(labCommand());
 
 await program.parseAsync(process.argv);
