@@ -22,6 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['agent'], //                                  the node agent
   ['sim'], //                                    hollow nodes
   ['server'], //                                 composes a control plane (and berth up)
+  ['lab'], //                                    berth lab: hosts as network namespaces, real server and agents
   ['cli'], //                                    sub-commands
 ];
 
