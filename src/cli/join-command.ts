@@ -13,7 +13,7 @@ import { addAgentOptions, nodeNameOf, runAgent, type AgentCliOptions } from './a
 import { handleStopSignals } from './stop-signals.ts';
 
 interface JoinCliOptions extends AgentCliOptions {
-  server: string;
+  server: string[];
   token?: string;
   tokenFile?: string;
 }
@@ -32,7 +32,7 @@ function tokenText(o: JoinCliOptions): string {
 export function joinCommand(): Command {
   const cmd = new Command('join')
     .description("join this machine to a running Berth cluster as a node (with the server's join token, DATA/join-token)")
-    .requiredOption('--server <url>', 'the API server, e.g. https://10.0.0.1:6443')
+    .requiredOption('--server <url...>', 'the API server, e.g. https://10.0.0.1:6443; several (comma-separated or repeated): the agent fails over between them')
     .option('--token <token>', 'the join token (K10<CA hash>::<id>.<secret>)')
     .option('--token-file <file>', "a file holding the join token (the server's DATA/join-token)");
   return addAgentOptions(cmd)
@@ -40,12 +40,16 @@ export function joinCommand(): Command {
       const log = createLogger();
       const signals = handleStopSignals(log, 'stopping (pods keep running; they are re-adopted on the next start)');
       try {
-        const server = new URL(o.server);
-        if (server.protocol !== 'https:') throw new Error(`--server must be an https URL, got ${o.server}`);
+        const servers = o.server.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean).map((s) => {
+          const u = new URL(s);
+          if (u.protocol !== 'https:') throw new Error(`--server must be an https URL, got ${s}`);
+          return u.origin;
+        });
+        const server = new URL(servers[0]);
         const { parseJoinToken } = await import('../auth/bootstrap/join-token.ts');
         const { joinCluster } = await import('../agent/node/node-bootstrap.ts');
         const token = parseJoinToken(tokenText(o));
-        const kubeconfig = await joinCluster({ server: server.origin, token, nodeName: nodeNameOf(o), dir: o.dataDir, log });
+        const kubeconfig = await joinCluster({ server: server.origin, servers, token, nodeName: nodeNameOf(o), dir: o.dataDir, log });
         process.stdout.write(`Joined the cluster at ${server.origin} as node ${nodeNameOf(o)} (credential: ${kubeconfig}).\n`);
         await runAgent(kubeconfig, o, log, signals);
       } catch (err) {
