@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CSR_RESOURCE } from '../../apis/certificates.ts';
 import { parseJoinToken, type JoinToken } from '../../auth/bootstrap/join-token.ts';
 import { R } from '../../client/client.ts';
 import { HttpClient } from '../../client/http-client.ts';
+import { loadKubeconfig } from '../../client/kubeconfig-load.ts';
 import { certificateInfo, issuedBy } from '../../pki/certificate-info.ts';
 import { startServer, type RunningServer } from '../../server/berth-server.ts';
 import { createLogger } from '../../util/log.ts';
@@ -94,4 +96,27 @@ test('joining by an address the server\'s certificate does not name says so', as
   const other = server.url.replace('https://127.0.0.1', 'https://[::ffff:127.0.0.1]');
   await assert.rejects(joinCluster({ server: other, token, nodeName: 'n9', dir: join(agentDir, 'n9') }),
     /the server's certificate does not name ::ffff:7f00:1: join by an address it names, or start the server with --tls-san ::ffff:7f00:1/);
+});
+
+test('several servers: the first down, the join goes through the next; the kubeconfig names the first and lists all', async () => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const down = `https://127.0.0.1:${(probe.address() as net.AddressInfo).port}`;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const dir = join(agentDir, 'multi');
+  const kubeconfig = await joinCluster({ server: down, servers: [down, server.url], token, nodeName: 'n7', dir });
+  const conn = loadKubeconfig(kubeconfig);
+  assert.equal(conn.server, down);
+  assert.deepEqual(conn.servers, [down, server.url]);
+  // The node's client fails over to the live server.
+  const client = HttpClient.fromKubeconfig(kubeconfig);
+  try {
+    await client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n7' } });
+    assert.equal(client.server, server.url);
+  } finally {
+    client.close();
+  }
+  // No server reachable: a clear error naming each.
+  await assert.rejects(joinCluster({ server: down, servers: [down, `${down.replace(/:\d+$/, '')}:1`], token, nodeName: 'n8', dir: join(agentDir, 'n8') }),
+    /no server could be reached: cannot reach https:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*; cannot reach https:\/\/127\.0\.0\.1:1: /);
 });

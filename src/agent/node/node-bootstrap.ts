@@ -22,6 +22,7 @@ import { SIGNERS } from '../../apis/certificates.ts';
 import type { JoinToken } from '../../auth/bootstrap/join-token.ts';
 import { NODES_GROUP, nodeUser } from '../../auth/node/node-identity.ts';
 import { HttpClient } from '../../client/http-client.ts';
+import { SERVERS_EXTENSION } from '../../client/kubeconfig-load.ts';
 import { httpCodeOf } from '../../client/errors.ts';
 import { caPin, certificateInfo, issuedBy } from '../../pki/certificate-info.ts';
 import type { KeyPairPem } from '../../pki/certificates.ts';
@@ -34,6 +35,9 @@ const KUBELET_CLIENT_USAGES = ['digital signature', 'client auth'];
 function toPem(c: PeerCertificate): string {
   return `-----BEGIN CERTIFICATE-----\n${c.raw.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
 }
+
+/** The server did not answer a TLS handshake (down, refused, unreachable). */
+class UnreachableServerError extends Error {}
 
 /** The certificates a server presents in its handshake, leaf first, without verifying any of them. */
 function presentedChain(serverUrl: string, timeoutMs = 10_000): Promise<string[]> {
@@ -53,7 +57,7 @@ function presentedChain(serverUrl: string, timeoutMs = 10_000): Promise<string[]
       resolve(chain);
     });
     socket.on('timeout', () => socket.destroy(new Error(`no TLS handshake with ${serverUrl} within ${timeoutMs} ms`)));
-    socket.on('error', (err) => reject(new Error(`cannot reach ${serverUrl}: ${err.message}`)));
+    socket.on('error', (err) => reject(new UnreachableServerError(`cannot reach ${serverUrl}: ${err.message}`)));
   });
 }
 
@@ -80,13 +84,19 @@ export function nodeCredentialPaths(dir: string): { kubeconfig: string; cert: st
   return { kubeconfig: join(dir, 'kubeconfig'), cert: join(pki, 'client.crt'), key: join(pki, 'client.key'), pki };
 }
 
-/** The node's kubeconfig: the server, the CA inline, the client certificate and key by file (they rotate). */
-export function writeNodeKubeconfig(dir: string, serverUrl: string, ca: string, nodeName: string): string {
+/**
+ * The node's kubeconfig: the server, the CA inline, the client certificate and key by file (they
+ * rotate). With several servers, `server` names the first and the cluster's servers.berth.dev
+ * extension lists them all (the agent's client fails over between them; kubectl uses the first).
+ */
+export function writeNodeKubeconfig(dir: string, serverUrl: string, ca: string, nodeName: string, servers: string[] = [serverUrl]): string {
   const p = nodeCredentialPaths(dir);
   const user = nodeUser(nodeName);
+  const all = [serverUrl, ...servers.filter((s) => s !== serverUrl)];
+  const extensions = all.length > 1 ? { extensions: [{ name: SERVERS_EXTENSION, extension: { servers: all } }] } : {};
   const body = stringify({
     apiVersion: 'v1', kind: 'Config',
-    clusters: [{ name: 'berth', cluster: { server: serverUrl, 'certificate-authority-data': Buffer.from(ca).toString('base64') } }],
+    clusters: [{ name: 'berth', cluster: { server: serverUrl, 'certificate-authority-data': Buffer.from(ca).toString('base64'), ...extensions } }],
     users: [{ name: user, user: { 'client-certificate': p.cert, 'client-key': p.key } }],
     contexts: [{ name: 'berth', context: { cluster: 'berth', user } }],
     'current-context': 'berth',
@@ -110,7 +120,10 @@ export function existingNodeCredential(dir: string, ca: string, nodeName: string
 }
 
 export interface JoinOptions {
+  /** The first server: the kubeconfig's `server`. */
   server: string;
+  /** Every server of the cluster (`server` among them; default just it): discovery and the CSR use the first that answers. */
+  servers?: string[];
   token: JoinToken;
   nodeName: string;
   /** The agent's data dir. */
@@ -122,14 +135,16 @@ export interface JoinOptions {
 
 /** Steps 1–3: discovery, a node certificate by the bootstrap token, the files; returns the kubeconfig path. */
 export async function joinCluster(o: JoinOptions): Promise<string> {
-  const ca = await discoverClusterCA(o.server, o.token.caPin);
-  o.log?.info('cluster CA verified', { server: o.server, ca: o.token.caPin });
+  const servers = [o.server, ...(o.servers ?? []).filter((s) => s !== o.server)];
+  const { ca, server } = await discoverFromAny(servers, o.token.caPin, o.log);
+  o.log?.info('cluster CA verified', { server, ca: o.token.caPin });
   const p = nodeCredentialPaths(o.dir);
   if (existingNodeCredential(o.dir, ca, o.nodeName)) {
     o.log?.info('node credential already there', { kubeconfig: p.kubeconfig });
-    return p.kubeconfig;
+    // The server list may have changed since: the kubeconfig says the one given now.
+    return writeNodeKubeconfig(o.dir, o.server, ca, o.nodeName, servers);
   }
-  const bootstrap = new HttpClient({ server: o.server, ca: Buffer.from(ca), token: `${o.token.token.id}.${o.token.token.secret}` });
+  const bootstrap = new HttpClient({ server, servers, ca: Buffer.from(ca), token: `${o.token.token.id}.${o.token.token.secret}` });
   let pair: KeyPairPem;
   try {
     pair = await requestCertificate(bootstrap, {
@@ -154,8 +169,27 @@ export async function joinCluster(o: JoinOptions): Promise<string> {
     renameSync(`${path}.tmp`, path);
   }
   o.log?.info('node certificate issued', { node: o.nodeName, notAfter: certificateInfo(pair.cert).notAfter.toISOString() });
-  return writeNodeKubeconfig(o.dir, o.server, ca, o.nodeName);
+  return writeNodeKubeconfig(o.dir, o.server, ca, o.nodeName, servers);
 }
+
+/**
+ * Discovery against the first server that can be reached (a server that is down is skipped; one
+ * that answers with the wrong CA fails the join: a later one is not asked to overrule it).
+ */
+async function discoverFromAny(servers: string[], pin: string, log?: Logger): Promise<{ ca: string; server: string }> {
+  const unreachable: string[] = [];
+  for (const server of servers) {
+    try {
+      return { ca: await discoverClusterCA(server, pin), server };
+    } catch (err) {
+      if (!(err instanceof UnreachableServerError)) throw err;
+      unreachable.push(err.message);
+      log?.warn('server unreachable; trying the next', { server, error: err.message });
+    }
+  }
+  throw new Error(unreachable.length > 1 ? `no server could be reached: ${unreachable.join('; ')}` : unreachable[0]);
+}
+
 
 /**
  * Step 4, for a client whose kubeconfig is a joined node's (its certificate in `<dir>/pki/client.*`,
