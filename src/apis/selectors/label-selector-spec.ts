@@ -70,3 +70,27 @@ export function formatLabelSelector(spec: LabelSelectorSpec | undefined | null):
     return '<error>';
   }
 }
+
+/**
+ * Whether `labels` satisfy `sel`, as LabelSelectorAsSelector(...).Matches. A nil selector matches
+ * nothing; an empty one matches everything; an unknown operator matches nothing.
+ */
+export function selectorMatches(sel: LabelSelectorSpec | undefined | null, labels: Record<string, string> | undefined): boolean {
+  if (!sel) return false;
+  const set = labels ?? {};
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
+    if (set[k] !== v) return false;
+  }
+  for (const e of sel.matchExpressions ?? []) {
+    const has = Object.hasOwn(set, e.key);
+    const values = e.values ?? [];
+    switch (e.operator) {
+      case 'In': if (!has || !values.includes(set[e.key])) return false; break;
+      case 'NotIn': if (has && values.includes(set[e.key])) return false; break;
+      case 'Exists': if (!has) return false; break;
+      case 'DoesNotExist': if (has) return false; break;
+      default: return false;
+    }
+  }
+  return true;
+}

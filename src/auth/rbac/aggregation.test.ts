@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aggregatedRules, labelSelectorMatches, needsAggregation } from './aggregation.ts';
+import { aggregatedRules, needsAggregation } from './aggregation.ts';
+import { selectorMatches as labelSelectorMatches } from '../../apis/selectors/label-selector-spec.ts';
 import { clusterRole, rule } from './policy-builders.ts';
 
 test('aggregation: matching roles in name order, each rule once, never itself; a role without a rule is not aggregated', () => {
@@ -17,10 +18,10 @@ test('aggregation: matching roles in name order, each rule once, never itself; a
 
 test('selectors: matchLabels and every operator', () => {
   const labels = { tier: 'web', env: 'prod' };
-  assert.equal(labelSelectorMatches({ metadata: {}, matchLabels: { tier: 'web' } }, labels), true);
-  assert.equal(labelSelectorMatches({ metadata: {}, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'dev'] }] }, labels), true);
-  assert.equal(labelSelectorMatches({ metadata: {}, matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }, labels), false);
-  assert.equal(labelSelectorMatches({ metadata: {}, matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, labels), true);
-  assert.equal(labelSelectorMatches({ metadata: {}, matchExpressions: [{ key: 'x', operator: 'Exists' }] }, labels), false);
+  assert.equal(labelSelectorMatches({ matchLabels: { tier: 'web' } }, labels), true);
+  assert.equal(labelSelectorMatches({ matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'dev'] }] }, labels), true);
+  assert.equal(labelSelectorMatches({ matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }, labels), false);
+  assert.equal(labelSelectorMatches({ matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, labels), true);
+  assert.equal(labelSelectorMatches({ matchExpressions: [{ key: 'x', operator: 'Exists' }] }, labels), false);
   assert.equal(labelSelectorMatches(undefined, labels), false);
 });

@@ -5,36 +5,18 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../apis/object.ts';
+import { selectorMatches, type LabelSelectorSpec } from '../../apis/selectors/label-selector-spec.ts';
 import type { PolicyRule } from './policy-rule.ts';
-
-/** A label selector (metav1.LabelSelector) matching `labels`; an empty selector matches everything. */
-export function labelSelectorMatches(sel: KubeObject | undefined, labels: Record<string, string> | undefined): boolean {
-  if (!sel) return false;
-  const set = labels ?? {};
-  for (const [k, v] of Object.entries((sel.matchLabels ?? {}) as Record<string, string>)) if (set[k] !== v) return false;
-  for (const e of (sel.matchExpressions ?? []) as { key: string; operator: string; values?: string[] }[]) {
-    const has = Object.hasOwn(set, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In': if (!has || !values.includes(set[e.key])) return false; break;
-      case 'NotIn': if (has && values.includes(set[e.key])) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
-    }
-  }
-  return true;
-}
 
 /** The rules `role` aggregates from `all` ClusterRoles; undefined when it has no aggregationRule. */
 export function aggregatedRules(role: KubeObject, all: Iterable<KubeObject>): PolicyRule[] | undefined {
-  const selectors: KubeObject[] | undefined = role.aggregationRule?.clusterRoleSelectors;
+  const selectors: LabelSelectorSpec[] | undefined = role.aggregationRule?.clusterRoleSelectors;
   if (!role.aggregationRule) return undefined;
   const sorted = [...all].sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0));
   const rules: PolicyRule[] = [];
   for (const sel of selectors ?? []) {
     for (const other of sorted) {
-      if (other.metadata.name === role.metadata.name || !labelSelectorMatches(sel, other.metadata.labels)) continue;
+      if (other.metadata.name === role.metadata.name || !selectorMatches(sel, other.metadata.labels)) continue;
       for (const r of (other.rules ?? []) as PolicyRule[]) if (!rules.some((have) => isDeepStrictEqual(have, r))) rules.push(r);
     }
   }

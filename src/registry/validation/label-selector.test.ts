@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { selectorMatches, validateLabelSelector, isEmptySelector } from './label-selector.ts';
+import { validateLabelSelector, isEmptySelector } from './label-selector.ts';
+import { selectorMatches } from '../../apis/selectors/label-selector-spec.ts';
 
 test('operators and values rules', () => {
   const errs = validateLabelSelector({

@@ -75,29 +75,6 @@ export function isEmptySelector(sel: LabelSelector | undefined | null): boolean 
   return Object.keys(sel.matchLabels ?? {}).length + (sel.matchExpressions ?? []).length === 0;
 }
 
-/**
- * Whether `labels` satisfy `sel`, as LabelSelectorAsSelector(...).Matches. A nil selector matches
- * nothing; an empty one matches everything; an unknown operator matches nothing.
- */
-export function selectorMatches(sel: LabelSelector | undefined | null, labels: Record<string, string> | undefined): boolean {
-  if (!sel) return false;
-  const set = labels ?? {};
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
-    if (set[k] !== v) return false;
-  }
-  for (const e of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(set, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In': if (!has || !values.includes(set[e.key])) return false; break;
-      case 'NotIn': if (has && values.includes(set[e.key])) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
-    }
-  }
-  return true;
-}
 
 /** True when every operator is known (LabelSelectorAsSelector would not fail). */
 export function isSelectorConvertible(sel: LabelSelector | undefined | null): boolean {

@@ -8,7 +8,8 @@ import { isObject } from '../../apis/object.ts';
 import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from '../../apis/names.ts';
 import { validateContainers } from './container.ts';
 import { validateVolumes } from './volume.ts';
-import { isEmptySelector, selectorMatches, validateLabels, type LabelSelector } from './label-selector.ts';
+import { isEmptySelector, validateLabels, type LabelSelector } from './label-selector.ts';
+import { selectorMatches } from '../../apis/selectors/label-selector-spec.ts';
 import { goStringMap, invalidRendered, nonNegative } from './fields.ts';
 import { validateRuntimeAnnotations } from './runtime-annotations.ts';
 
