@@ -13,7 +13,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxLayout } from '../../src/agent/runtime/runc/runc.fixture.ts';
@@ -150,6 +150,10 @@ describe('StatefulSets with local-path volumes on berth up', { concurrency: fals
       await k(['delete', 'pvc', '--all', '--all-namespaces', '--wait=true']).catch(() => {});
       await b.cleanup();
     }
+    // A pod still running when berth stops keeps its namespace (the next start would adopt it): this
+    // bridge's prefix is the suite's own, so whatever is left of it goes.
+    const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`${BRIDGE}-`));
+    for (const n of left) execFileSync('ip', ['netns', 'del', n]);
     dnsmasq?.kill();
     await reg?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
@@ -421,5 +425,19 @@ spec:
     assert.equal(member.revision, was.status.updateRevision, 'its member untouched');
     assertOk(await k(['delete', 'statefulset', 'imm', '--wait=true']), 'delete imm');
     assertOk(await k(['delete', 'pvc', 'data-imm-0', '--wait=true']), 'delete its claim');
+  });
+
+  test('deleting every set, pod and claim leaves no pod network namespace, veth, mount or volume directory', async () => {
+    for (const ns of ['default', 'docs']) assertOk(await k(['delete', 'statefulsets,pods', '--all', '-n', ns, '--wait=true']), `delete in ${ns}`);
+    await waitFor('no pod left', async () => parseJson<any>(assertOk(await k(['get', 'pods', '-A', '-o', 'json']), 'pods'), 'pods').items.length === 0);
+    for (const ns of ['default', 'docs']) assertOk(await k(['delete', 'pvc', '--all', '-n', ns, '--wait=true']), `delete claims in ${ns}`);
+    await waitFor('no volume left', async () => parseJson<any>(assertOk(await k(['get', 'pv', '-o', 'json']), 'pvs'), 'pvs').items.length === 0);
+    const storage = join(b.dataDir, 'agent', 'storage');
+    const netns = () => execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`${BRIDGE}-`));
+    await waitFor('nothing left on the host', async () => netns().length === 0
+      && execFileSync('ip', ['link', 'show', 'master', BRIDGE]).toString().trim() === ''
+      && !readFileSync('/proc/self/mountinfo', 'utf8').includes(b.dataDir)
+      && (!existsSync(storage) || readdirSync(storage).length === 0), 30_000)
+      .catch((err) => assert.fail(`${(err as Error).message}\nnetns: ${netns().join(', ')}\nstorage: ${existsSync(storage) ? readdirSync(storage).join(', ') : '-'}`));
   });
 });
