@@ -39,6 +39,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Poll interval of /readyz while starting (ms, default 5). */
   pollMs?: number;
+  /** The script node runs instead of bin/berth (lib/berth-entry.ts: a compiled copy of the tree). */
+  script?: string;
 }
 
 import { freePort, httpsRequest } from '../../test/support/berth-server.ts';
@@ -72,7 +74,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
   const started = performance.now();
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, BERTH_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, opts.script ?? BERTH_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const append = (d: Buffer) => { log = (log + d.toString()).slice(-64 * 1024); };
   child.stdout!.on('data', append);
