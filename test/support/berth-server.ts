@@ -26,6 +26,8 @@ export interface StartBerthOptions {
   extraArgs?: string[];
   /** The address to listen on (default 127.0.0.1): a private lab address when another network namespace must reach the server. */
   host?: string;
+  /** The port to listen on (default: a free one). Servers of one HA cluster share one port on their own addresses. */
+  port?: number;
   /** Milliseconds to wait for `/readyz` (default: env BERTH_E2E_READY_TIMEOUT_MS, else 30 000 — tsx's cold start is slow on a loaded machine). */
   readyTimeoutMs?: number;
 }
@@ -175,7 +177,7 @@ export async function startBerth(opts: StartBerthOptions = {}): Promise<BerthSer
   const ownDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-data-')));
   const tempDirs: string[] = ownDataDir ? [dataDir] : [];
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   const listenHost = opts.host ?? '127.0.0.1';
   const url = `https://${listenHost}:${port}`;
   const caFile = path.join(dataDir, 'pki', 'ca.crt');
