@@ -149,7 +149,20 @@ export async function powerOff(node: NodePlan, agent?: ProcessRecord): Promise<s
   removed.push(...await deleteRuncContainers(node));
   removed.push(...await unmountUnder(node.dataDir));
   removed.push(...await deletePodNetns(node));
-  const left = removeCgroupSubtree(node.cgroup);
-  if (left.length) throw new Error(`cgroups of ${node.name} not removed (still in use): ${left.join(', ')}`);
+  await removeCgroupsOf(node.cgroup, node.name);
   return removed;
+}
+
+/**
+ * Removes a cgroup subtree whose processes were just killed: a cgroup stays busy until its last
+ * process has fully exited (been reaped), which takes a moment after SIGKILL.
+ */
+export async function removeCgroupsOf(rel: string, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = removeCgroupSubtree(rel);
+    if (!left.length) return;
+    if (Date.now() > deadline) throw new Error(`cgroups of ${what} not removed (still in use): ${left.join(', ')}`);
+    await sleep(100);
+  }
 }

@@ -9,8 +9,8 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '../util/log.ts';
-import { powerOff } from './host-teardown.ts';
-import { removeCgroupSubtree, removeIfEmpty } from './lab-cgroups.ts';
+import { powerOff, removeCgroupsOf } from './host-teardown.ts';
+import { cgroupProcsFiles, removeIfEmpty } from './lab-cgroups.ts';
 import { deleteBridge, deleteHost } from './lab-network.ts';
 import { LAB_CGROUP_ROOT } from './lab-plan.ts';
 import { stopProcess } from './lab-processes.ts';
@@ -34,11 +34,11 @@ export async function labDown(o: { dataDir: string; log: Logger }): Promise<stri
   await step('stopping the server', async () => (await stopProcess(state.server, 10_000)) ? [`server pid ${state.server!.pid}`] : []);
   for (const node of state.nodes) await step(`removing ${node.name}'s namespace`, () => deleteHost(node));
   await step('removing the bridge', () => deleteBridge(state.bridge));
-  await step('removing the cgroups', () => {
-    const left = removeCgroupSubtree(state.cgroup);
+  await step('removing the cgroups', async () => {
+    const had = cgroupProcsFiles(state.cgroup).length > 0;
+    await removeCgroupsOf(state.cgroup, `lab ${state.id}`);
     removeIfEmpty(LAB_CGROUP_ROOT);
-    if (left.length) throw new Error(`still in use: ${left.join(', ')}`);
-    return [];
+    return had ? [`cgroup ${state.cgroup}`] : [];
   });
   if (errors.length) throw new Error(`the lab in ${state.dataDir} is not fully down (run berth lab down again):\n  ${errors.join('\n  ')}`);
   rmSync(state.kubeconfig, { force: true });

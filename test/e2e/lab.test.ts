@@ -1,0 +1,257 @@
+/**
+ * End to end: `berth lab` — three hosts as network namespaces on a private bridge, each a real
+ * `berth join` agent, a real `berth server`, real kubectl over TLS. Up (timed) to three Ready nodes,
+ * a process pod pinned to each with logs and exec, each pod in its own host's cgroup and network;
+ * kill node-2 (its processes gone, NotReady), restart it (Ready, runs a pod again); partition and
+ * heal node-3 (processes keep running); down leaves no namespace, link, table, cgroup, mount or
+ * process, and a second down has nothing to do. All along, an nftables counter on the machine's
+ * default-route interface counts packets from the lab's addresses and pod CIDRs: it stays at 0.
+ * Serial (machine lock: bridges, namespaces, cgroups); needs root.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BERTH = path.join(REPO, 'bin', 'berth');
+const LEAK_TABLE = `berth-lab-leak-${process.pid}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function sh(cmd: string, ...args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** `berth lab …`: exit code, output and how long it took. */
+function lab(args: string[], timeoutMs = 180_000): Promise<{ code: number | null; out: string; ms: number }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(BERTH, ['lab', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out, ms: performance.now() - t0 }); });
+  });
+}
+
+interface LabJson {
+  id: string; bridge: string; cgroup: string; kubeconfig: string; serverAddress: string;
+  server: { pid: number };
+  nodes: { name: string; netns: string; hostVeth: string; address: string; podCidr: string; podNetnsPrefix: string; cgroup: string; dataDir: string; agent: { pid: number } }[];
+}
+
+/** Every mount point of every cgroup hierarchy. */
+function cgroupRoots(): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f[2] === 'cgroup' || f[2] === 'cgroup2').map((f) => f[1]);
+}
+
+/** Pids whose /proc/<pid>/cgroup names `rel` or below. */
+function pidsInCgroup(rel: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cgroup`, 'utf8').split('\n').some((l) => l.split(':')[2]?.startsWith(`/${rel}`))) out.push(Number(p));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Pids in the network namespace bound at `nsPath`. */
+function pidsInNetns(nsPath: string): number[] {
+  let ino: number;
+  try { ino = statSync(nsPath).ino; } catch { return []; }
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try { if (readlinkSync(`/proc/${p}/ns/net`) === `net:[${ino}]`) out.push(Number(p)); } catch { /* gone */ }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); } catch { return false; }
+  try { return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+}
+
+/** Packets the leak counter saw, per rule comment. */
+function leakCounts(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const rules = JSON.parse(sh('nft', '-j', 'list', 'table', 'inet', LEAK_TABLE)).nftables.filter((x: any) => x.rule);
+  for (const { rule } of rules) {
+    const counter = rule.expr.find((e: any) => e.counter)?.counter;
+    out[rule.comment] = counter?.packets ?? NaN;
+  }
+  return out;
+}
+
+describe('berth lab: three hosts on one machine', { concurrency: false }, () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-e2e-lab-'));
+  let state: LabJson;
+  let uplink: string;
+  const cache = path.join(dataDir, 'kubecache');
+  const k = (args: string[], input?: string): Promise<KubectlResult> => kubectl(args, { kubeconfig: path.join(dataDir, 'kubeconfig'), cacheDir: cache, input, timeoutMs: 60_000 });
+  const node = (name: string) => state.nodes.find((n) => n.name === name)!;
+  const readyOf = async (name: string) => {
+    const r = await k(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  };
+  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
+      await sleep(250);
+    }
+    const logs = state ? state.nodes.map((n) => `--- ${n.name}\n${tail(path.join(n.dataDir, 'agent.log'))}`).join('\n') : '';
+    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${logs}\n--- server\n${tail(path.join(dataDir, 'server.log'))}`);
+  }
+  const tail = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trimEnd().split('\n').slice(-15).join('\n') : '(none)');
+  const podOn = (name: string, nodeName: string) => JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name },
+    spec: {
+      nodeName, terminationGracePeriodSeconds: 1, dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] },
+      containers: [{
+        name: 'c', image: 'host', command: ['sh', '-c', 'echo "hello from $NODE"; exec sleep 3600'],
+        env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+      }],
+    },
+  });
+  async function runningPod(name: string): Promise<any> {
+    return waitFor(`pod ${name} Running`, async () => {
+      const p = parseJson<any>(assertOk(await k(['get', 'pod', name, '-o', 'json']), `get pod ${name}`), name);
+      return p.status?.phase === 'Running' && p;
+    }, 90_000);
+  }
+
+  before(() => {
+    assert.equal(process.getuid?.(), 0, 'berth lab needs root (network namespaces, bridges, cgroups)');
+    // Only read: the interface of the machine's default route, where nothing of the lab may go out.
+    const [route] = JSON.parse(sh('ip', '-j', 'route', 'show', 'default')) as { dev: string }[];
+    assert.ok(route?.dev, 'the machine has a default route');
+    uplink = route.dev;
+    const rules = [
+      `table inet ${LEAK_TABLE} {`,
+      '  chain out { type filter hook postrouting priority 0; policy accept;',
+      `    oifname "${uplink}" ip saddr 198.18.0.0/15 counter comment "lab-hosts"`,
+      `    oifname "${uplink}" ip saddr 10.244.0.0/16 counter comment "lab-pods"`,
+      '  }',
+      '}',
+    ].join('\n');
+    execFileSync('nft', ['-f', '-'], { input: rules });
+  });
+
+  after(async () => {
+    if (existsSync(path.join(dataDir, 'lab.json'))) {
+      const r = await lab(['down', '--data-dir', dataDir]);
+      if (r.code !== 0) console.error(r.out);
+    }
+    try { execFileSync('nft', ['delete', 'table', 'inet', LEAK_TABLE], { stdio: 'ignore' }); } catch { /* not made */ }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('lab up --nodes 3: every Node Ready, kubectl get nodes through D/kubeconfig', async () => {
+    const up = await lab(['up', '--nodes', '3', '--data-dir', dataDir]);
+    assert.equal(up.code, 0, up.out);
+    console.log(`# lab up --nodes 3: ${(up.ms / 1000).toFixed(1)} s to 3 Ready nodes`);
+    state = JSON.parse(readFileSync(path.join(dataDir, 'lab.json'), 'utf8'));
+    const table = assertOk(await k(['get', 'nodes', '-o', 'wide']), 'get nodes');
+    for (const n of state.nodes) {
+      assert.match(table, new RegExp(`^${n.name}\\s+Ready\\s+.*\\s${n.address.replace(/\./g, '\\.')}\\s`, 'm'), table);
+      // A host: its own namespace with its address and no default route.
+      assert.equal(sh('ip', '-n', n.netns, '-j', 'route', 'show', 'default').trim(), '[]');
+      assert.ok(alive(n.agent.pid));
+    }
+    assert.ok(up.ms < 60_000, `up took ${up.ms} ms`);
+  });
+
+  test('a process pod pinned to each node runs there: its IP, cgroup and network are its host’s; logs and exec work', async () => {
+    for (const n of state.nodes) assertOk(await k(['apply', '-f', '-'], podOn(`p-${n.name}`, n.name)), `pod on ${n.name}`);
+    for (const n of state.nodes) {
+      const pod = await runningPod(`p-${n.name}`);
+      const [a, b, c] = n.podCidr.split('.');
+      assert.ok(pod.status.podIP.startsWith(`${a}.${b}.${c}.`), `${pod.status.podIP} in ${n.podCidr}`);
+      assert.equal(pod.status.hostIP, n.address);
+      await waitFor(`logs of p-${n.name}`, async () => (await k(['logs', `p-${n.name}`])).stdout.includes(`hello from ${n.name}`));
+      const cg = assertOk(await k(['exec', `p-${n.name}`, '--', 'cat', '/proc/self/cgroup']), 'exec');
+      assert.match(cg, new RegExp(`/${n.cgroup}/pods/pod-${pod.metadata.uid}/`), 'the pod is in its host’s cgroup');
+      const three = await k(['exec', `p-${n.name}`, '--', 'sh', '-c', 'exit 3']);
+      assert.equal(three.code, 3, three.stderr);
+    }
+    // Traffic that would go out if anything could: from a host and from a pod towards outside addresses.
+    for (const n of state.nodes) {
+      try { execFileSync('nsenter', [`--net=/run/netns/${n.netns}`, 'ping', '-c', '1', '-W', '1', '192.0.2.1'], { stdio: 'ignore' }); } catch { /* no route: the point */ }
+      try { execFileSync('nsenter', [`--net=/run/netns/${n.netns}`, 'ping', '-c', '1', '-W', '1', state.serverAddress], { stdio: 'ignore' }); } catch { /* counted either way */ }
+      await k(['exec', `p-${n.name}`, '--', 'python3', '-c', 'import socket; s=socket.socket(); s.settimeout(1)\ntry: s.connect(("192.0.2.1", 80))\nexcept Exception as e: print(e)']);
+    }
+  });
+
+  test('kill node-2: every process of it gone, NotReady; restart: Ready again and runs a pod', async () => {
+    const n2 = node('node-2');
+    const podPids = pidsInCgroup(`${n2.cgroup}/pods`);
+    assert.ok(podPids.length > 0, 'node-2 runs pod processes before the kill');
+    const t0 = Date.now();
+    const kill = await lab(['kill', 'node-2', '--data-dir', dataDir]);
+    assert.equal(kill.code, 0, kill.out);
+    assert.ok(!alive(n2.agent.pid), 'the agent is gone');
+    for (const pid of podPids) assert.ok(!alive(pid), `pod process ${pid} is gone`);
+    assert.deepEqual(pidsInNetns(`/run/netns/${n2.netns}`).filter(alive), [], 'nothing runs in the host’s namespace');
+    assert.deepEqual(pidsInCgroup(n2.cgroup).filter(alive), [], 'nothing runs in the host’s cgroup');
+    assert.deepEqual(readdirSync('/run/netns').filter((x) => x.startsWith(n2.podNetnsPrefix)), [], 'its pods’ namespaces are gone');
+    // The other hosts are untouched.
+    for (const other of ['node-1', 'node-3']) assert.ok(alive(node(other).agent.pid));
+    await waitFor('node-2 NotReady', async () => (await readyOf('node-2')) === 'Unknown' || (await readyOf('node-2')) === 'False', 90_000);
+    console.log(`# kill node-2 → NotReady in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    assert.equal(await readyOf('node-1'), 'True');
+
+    const restart = await lab(['restart', 'node-2', '--data-dir', dataDir]);
+    assert.equal(restart.code, 0, restart.out);
+    assert.equal(await readyOf('node-2'), 'True');
+    state = JSON.parse(readFileSync(path.join(dataDir, 'lab.json'), 'utf8'));
+    assertOk(await k(['apply', '-f', '-'], podOn('p-again', 'node-2')), 'pod on node-2 after restart');
+    await runningPod('p-again');
+    await waitFor('logs of p-again', async () => (await k(['logs', 'p-again'])).stdout.includes('hello from node-2'));
+  });
+
+  test('partition node-3: its processes keep running, it goes NotReady; heal: Ready again', async () => {
+    const n3 = node('node-3');
+    const podPids = pidsInCgroup(`${n3.cgroup}/pods`);
+    const part = await lab(['partition', 'node-3', '--data-dir', dataDir]);
+    assert.equal(part.code, 0, part.out);
+    await waitFor('node-3 NotReady', async () => (await readyOf('node-3')) !== 'True', 90_000);
+    assert.ok(alive(n3.agent.pid), 'the agent keeps running');
+    for (const pid of podPids) assert.ok(alive(pid), `pod process ${pid} keeps running`);
+    const heal = await lab(['heal', 'node-3', '--data-dir', dataDir]);
+    assert.equal(heal.code, 0, heal.out);
+    await waitFor('node-3 Ready', async () => (await readyOf('node-3')) === 'True', 90_000);
+  });
+
+  test('nothing of the lab left the machine: 0 packets from 198.18.0.0/15 or the pod CIDRs on the uplink', () => {
+    assert.deepEqual(leakCounts(), { 'lab-hosts': 0, 'lab-pods': 0 });
+  });
+
+  test('down leaves no process, namespace, link, table, cgroup or mount; a second down has nothing to do', async () => {
+    const pids = [state.server.pid, ...state.nodes.map((n) => n.agent.pid), ...state.nodes.flatMap((n) => pidsInCgroup(n.cgroup))];
+    const down = await lab(['down', '--data-dir', dataDir]);
+    assert.equal(down.code, 0, down.out);
+    for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} is gone`);
+    assert.deepEqual(readdirSync('/run/netns').filter((x) => x.startsWith(state.id)), [], 'no host or pod namespace');
+    const links = (JSON.parse(sh('ip', '-j', 'link', 'show')) as { ifname: string }[]).map((l) => l.ifname).filter((x) => x.startsWith(state.id));
+    assert.deepEqual(links, [], 'no bridge or veth');
+    const tables = (JSON.parse(sh('nft', '-j', 'list', 'tables')).nftables as any[]).filter((x) => x.table && x.table.name.includes(state.id));
+    assert.deepEqual(tables, [], 'no nftables table');
+    for (const root of cgroupRoots()) assert.ok(!existsSync(path.join(root, state.cgroup)), `no cgroup ${root}/${state.cgroup}`);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir));
+    assert.deepEqual(mounts, [], 'no mount under the data dir');
+    assert.ok(!existsSync(path.join(dataDir, 'lab.json')));
+    const again = await lab(['down', '--data-dir', dataDir]);
+    assert.equal(again.code, 0, again.out);
+    assert.match(again.out, /nothing to do/);
+  });
+});
