@@ -60,7 +60,9 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
   await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1' }, spec: {} });
   await setConditions('w1', [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(t0), lastTransitionTime: rfc3339(t0) }, { type: 'MemoryPressure', status: 'False' }]);
   await env.client.create(R.leases, NODE_LEASE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'w1' }, spec: { holderIdentity: 'w1', leaseDurationSeconds: 40, renewTime: new Date(t0).toISOString().replace('Z', '000Z') } });
-  await env.client.create(R.pods, 'default', pod('plain'));
+  // What DefaultTolerationSeconds admission gives a pod (with Kubernetes' 300 s here), and a pod with none at all.
+  await env.client.create(R.pods, 'default', pod('plain', {}, ['not-ready', 'unreachable'].map((t) => ({ key: `node.kubernetes.io/${t}`, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }))));
+  await env.client.create(R.pods, 'default', pod('bare'));
   await env.client.create(R.pods, 'default', pod('short', {}, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }]));
   await env.client.create(R.pods, 'default', pod('forever', {}, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }]));
   // A real owner, or the garbage collector would delete the pod.
@@ -81,7 +83,8 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
   assert.deepEqual(await taintKeys('w1'), ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
   const node = await env.client.get(R.nodes, undefined, 'w1');
   for (const c of node.status.conditions) assert.deepEqual([c.status, c.reason, c.message], ['Unknown', 'NodeStatusUnknown', 'Kubelet stopped posting node status.']);
-  assert.equal(await gone('plain'), false, 'default 300 s toleration');
+  assert.equal(await gone('plain'), false, '300 s toleration');
+  await waitFor(() => gone('bare'), 'a pod tolerating nothing is evicted at once');
 
   clock.advance(6_000);
   ctl.queue.add('w1');
@@ -105,4 +108,38 @@ test('Ready=False gets the not-ready taints', async () => {
   await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w2' }, spec: {} });
   await setConditions('w2', [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', lastHeartbeatTime: rfc3339(clock.now()) }]);
   await waitFor(async () => JSON.stringify(await taintKeys('w2')) === JSON.stringify(['node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/not-ready:NoSchedule']), 'not-ready taints');
+});
+
+test('the grace period must cover two Lease renewals (2 s each): a shorter one is refused at construction', () => {
+  assert.throws(() => new NodeLifecycleController(env.client, factory, undefined, { gracePeriodSeconds: 3 }),
+    /--node-monitor-grace-period 3 s is too short: node agents renew their Lease every 2 s, so a grace under 4 s \(two renewals\) would make healthy nodes flap NotReady/);
+  assert.throws(() => new NodeLifecycleController(env.client, factory, undefined, { gracePeriodSeconds: 0 }), /must be a positive number/);
+});
+
+test('a node whose clock is a minute behind: not NotReady while it renews, and reported once as NodeClockSkew', async () => {
+  const behind = 60_000;
+  const stamp = () => new Date(clock.now() - behind).toISOString().replace('Z', '000Z');
+  await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w3' }, spec: {} });
+  await setConditions('w3', [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(clock.now() - behind) }]);
+  await env.client.create(R.leases, NODE_LEASE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'w3' }, spec: { holderIdentity: 'w3', leaseDurationSeconds: 10, renewTime: stamp() } });
+  // Renewals every 2 s (of the controller's clock) for 40 s, each stamped a minute late.
+  for (let i = 0; i < 20; i++) {
+    clock.advance(2000);
+    const lease = await env.client.get(R.leases, NODE_LEASE_NAMESPACE, 'w3');
+    lease.spec.renewTime = stamp();
+    await env.client.update(R.leases, NODE_LEASE_NAMESPACE, lease);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  await waitFor(async () => (await env.client.list(R.events, 'default')).items.some((e) => e.reason === 'NodeClockSkew' && e.involvedObject.name === 'w3'), 'a NodeClockSkew event');
+  const skew = (await env.client.list(R.events, 'default')).items.filter((e) => e.reason === 'NodeClockSkew' && e.involvedObject.name === 'w3');
+  assert.equal(skew.length, 1);
+  assert.equal(skew[0].type, 'Warning');
+  assert.match(skew[0].message, /stamped 60\.\d s behind the control plane's clock, more than the 20 s grace period/);
+  const node = await env.client.get(R.nodes, undefined, 'w3');
+  assert.equal(node.status.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True', 'never marked Unknown');
+  assert.deepEqual(await taintKeys('w3'), []);
+  // It stops renewing: NotReady one grace period after its last renewal arrived.
+  clock.advance(21_000);
+  ctl.queue.add('w3');
+  await waitFor(async () => (await taintKeys('w3')).includes('node.kubernetes.io/unreachable:NoExecute'), 'unreachable once it is silent');
 });

@@ -7,6 +7,14 @@
  * `node.kubernetes.io/unschedulable:NoSchedule` (doNoScheduleTaintingPass). Pods on a node with NoExecute taints are
  * deleted at once without a matching toleration, else after the least tolerationSeconds — except
  * StatefulSet pods, which are left in place (logged) until a safer mechanism exists.
+ *
+ * A node's heartbeat counts when it *arrives* (upstream's probeTimestamp): the controller notes on its
+ * own clock when the Lease's renewTime (or the Ready heartbeat) last changed, and the node is stale
+ * once nothing changed for the grace period. So a node whose clock is off still counts as alive
+ * while it renews — and when its timestamps differ from the controller's clock by more than the
+ * grace on arrival, that is reported (a NodeClockSkew Warning event on the Node, a log line) instead
+ * of the node flapping NotReady. On first sight (a new leader) a plausible timestamp is believed; an
+ * implausible one gets a grace period from now, as upstream gives every node it has not seen yet.
  */
 import type { KubeObject } from '../../apis/object.ts';
 import { R, type Client } from '../../client/client.ts';
@@ -21,6 +29,7 @@ import { realClock, type Clock } from '../cronjob/clock.ts';
 import { evictionDecision, type Taint } from './taint-toleration.ts';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from '../../apis/well-known.ts';
 import { rfc3339 } from '../../apis/time.ts';
+import { DEFAULT_NODE_GRACE_PERIOD_SECONDS, validateNodeGracePeriod } from './node-lease-timing.ts';
 
 /** The namespace of node heartbeat Leases. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -29,7 +38,7 @@ const MANAGED = [TAINT_NOT_READY, TAINT_UNREACHABLE];
 
 /** Options for {@link NodeLifecycleController}. */
 export interface NodeLifecycleOptions {
-  /** Seconds without a heartbeat before a node is Unknown; default 20. */
+  /** Seconds without a heartbeat before a node is Unknown; default 10 (node-lease-timing.ts). */
   gracePeriodSeconds?: number;
   clock?: Clock;
   /** The controller manager's event recorder; default one of its own. */
@@ -72,10 +81,14 @@ export class NodeLifecycleController implements Reconciler {
   private readonly nodes: Informer;
   private readonly leases: Informer;
   private readonly pods: Informer;
+  /** Per node: its last heartbeat stamps and when (controller clock) they last changed. */
+  private readonly beats = new Map<string, { stamp: string; observedAt: number }>();
+  /** Nodes reported for clock skew, not yet back within the grace. */
+  private readonly skewed = new Set<string>();
 
   constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: NodeLifecycleOptions = {}) {
     this.clock = opts.clock ?? realClock;
-    this.graceMs = (opts.gracePeriodSeconds ?? 20) * 1000;
+    this.graceMs = validateNodeGracePeriod(opts.gracePeriodSeconds ?? DEFAULT_NODE_GRACE_PERIOD_SECONDS) * 1000;
     this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     this.nodes = factory.forResource(R.nodes);
     this.leases = factory.forResource(R.leases, { namespace: NODE_LEASE_NAMESPACE });
@@ -94,14 +107,17 @@ export class NodeLifecycleController implements Reconciler {
   async reconcile(key: ObjectKey): Promise<void> {
     // A write on a stale copy fails with a 409 and the key is retried with the newer one.
     let node = this.nodes.get(key);
-    if (!node) return;
+    if (!node) {
+      this.beats.delete(key);
+      this.skewed.delete(key);
+      return;
+    }
     const now = this.clock.now();
     const t = rfc3339(now);
     const lease = this.leases.get(`${NODE_LEASE_NAMESPACE}/${key}`);
     const conds: Cond[] = node.status?.conditions ?? [];
     const ready = conds.find((c) => c.type === 'Ready');
-    const beats = [lease?.spec?.renewTime, ready?.lastHeartbeatTime, node.metadata.creationTimestamp].map((x) => (x ? Date.parse(x) : NaN)).filter((x) => !Number.isNaN(x));
-    const last = Math.max(...beats);
+    const last = this.lastHeartbeat(node, lease?.spec?.renewTime, ready?.lastHeartbeatTime, now);
     const stale = now - last > this.graceMs;
     if (stale && ready?.status !== 'Unknown') {
       const next: Cond[] = conds.map((c) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: c.status === 'Unknown' ? c.lastTransitionTime : t }));
@@ -119,6 +135,46 @@ export class NodeLifecycleController implements Reconciler {
       node = await this.client.update(R.nodes, undefined, { ...node, spec: { ...node.spec, taints: want.length ? want : undefined } });
     }
     await this.evictPods(node, now);
+  }
+
+  /**
+   * When the node's last heartbeat arrived, on the controller's clock (see the file comment), and
+   * the clock-skew report when its timestamps disagree with that clock by more than the grace.
+   */
+  private lastHeartbeat(node: KubeObject, renewTime: string | undefined, readyBeat: string | undefined, now: number): number {
+    const name = node.metadata.name!;
+    const stamp = `${renewTime ?? ''}|${readyBeat ?? ''}`;
+    const prev = this.beats.get(name);
+    if (prev?.stamp === stamp) return prev.observedAt;
+    const claimed = [renewTime, readyBeat, node.metadata.creationTimestamp].map((x) => (x ? Date.parse(x) : NaN)).filter((x) => !Number.isNaN(x));
+    const newest = claimed.length ? Math.max(...claimed) : now;
+    const offBy = now - newest;
+    let observedAt: number;
+    if (!prev) {
+      // First sight: a dead node and a skewed one look alike; believe only a plausible timestamp.
+      observedAt = Math.abs(offBy) <= this.graceMs ? Math.min(newest, now) : now;
+    } else {
+      observedAt = now;
+      this.checkSkew(node, offBy);
+    }
+    this.beats.set(name, { stamp, observedAt });
+    return observedAt;
+  }
+
+  /** A heartbeat that just arrived claims a time `offBy` ms before the controller's clock. */
+  private checkSkew(node: KubeObject, offBy: number): void {
+    const name = node.metadata.name!;
+    if (Math.abs(offBy) <= this.graceMs) {
+      if (this.skewed.delete(name)) this.log?.info('node clock back in step with the control plane', { node: name, offBySeconds: Math.round(offBy / 100) / 10 });
+      return;
+    }
+    if (this.skewed.has(name)) return;
+    this.skewed.add(name);
+    const secs = Math.abs(offBy / 1000).toFixed(1);
+    const message = `Node ${name}'s heartbeats are stamped ${secs} s ${offBy > 0 ? 'behind' : 'ahead of'} the control plane's clock, more than the ${this.graceMs / 1000} s grace period: `
+      + 'its clock is off (check its time synchronisation). Its readiness is judged by when its heartbeats arrive, so it is not marked NotReady for this.';
+    this.log?.warn('node clock skew', { node: name, offBySeconds: Number((offBy / 1000).toFixed(1)), graceSeconds: this.graceMs / 1000 });
+    void this.events.event(node, 'Warning', 'NodeClockSkew', message);
   }
 
   /** The taint manager's pass over one node's pods. */
