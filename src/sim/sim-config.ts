@@ -21,9 +21,9 @@ export interface SimConfig {
   taints: Taint[];
   /** API requests in flight at most (registration, leases, heartbeats, pod status). */
   concurrency: number;
-  /** Lease renewal period (default 10 000 ms, the kubelet's). */
+  /** Lease renewal period (default 2 000 ms, a Berth agent's: controllers/node-lifecycle/node-lease-timing.ts). */
   leaseIntervalMs: number;
-  /** spec.leaseDurationSeconds (default 40). */
+  /** spec.leaseDurationSeconds (default 10). */
   leaseDurationSeconds: number;
   /** Node status heartbeat period (default 60 000 ms, the kubelet's nodeStatusReportFrequency). */
   statusIntervalMs: number;
@@ -34,7 +34,7 @@ export interface SimConfig {
 /** The defaults: 4 cpu, 16Gi, 110 pods, 100Gi ephemeral-storage, 50 requests in flight. */
 export const DEFAULT_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
   nodes: 1, prefix: 'sim', cpu: '4', memory: '16Gi', pods: 110, ephemeralStorage: '100Gi',
-  labels: {}, taints: [], concurrency: 50, leaseIntervalMs: 10_000, leaseDurationSeconds: 40,
+  labels: {}, taints: [], concurrency: 50, leaseIntervalMs: 2_000, leaseDurationSeconds: 10,
   statusIntervalMs: 60_000, deleteNodesOnExit: false,
 });
 

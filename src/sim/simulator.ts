@@ -3,7 +3,7 @@
  * agent). Per node it keeps a few fields, no timers and no watches:
  *
  *   register (≤ concurrency in flight) ─▶ Node + Lease
- *   SpreadTicker(10 s) ─▶ renew Lease      (merge patch of renewTime, 1/N of the fleet per step)
+ *   SpreadTicker(2 s)  ─▶ renew Lease      (merge patch of renewTime, 1/N of the fleet per step)
  *   SpreadTicker(60 s) ─▶ heartbeat status (merge patch of the conditions; re-registers lost nodes)
  *   one pod informer   ─▶ Running+Ready / delete on deletionTimestamp (pod-syncer.ts)
  *
