@@ -7,7 +7,7 @@ import { startServer, type RunningServer } from '../../server/berth-server.ts';
 import { createLogger } from '../../util/log.ts';
 import { LocalClient } from '../../client/local-client.ts';
 import { R } from '../../client/client.ts';
-import { NODE_LEASE_NAMESPACE, registerNode } from './node-registration.ts';
+import { AGENT_INSTANCE_ANNOTATION, agentInstanceId, DuplicateNodeError, NODE_LEASE_NAMESPACE, registerNode } from './node-registration.ts';
 import { ensureRuntimeClasses } from './runtime-classes.ts';
 
 const log = createLogger({ level: 'warn' });
@@ -68,7 +68,7 @@ describe('node registration', () => {
       // Lease: held by the node, owned by the Node, renewed.
       const lease1 = await client.get(R.leases, NODE_LEASE_NAMESPACE, 'node-1');
       assert.equal(lease1.spec.holderIdentity, 'node-1');
-      assert.equal(lease1.spec.leaseDurationSeconds, 40);
+      assert.equal(lease1.spec.leaseDurationSeconds, 10);
       assert.equal(lease1.metadata.ownerReferences?.[0]?.uid, node.metadata.uid);
       assert.equal(lease1.metadata.ownerReferences?.[0]?.kind, 'Node');
       await waitFor(async () => {
@@ -116,6 +116,50 @@ describe('node registration', () => {
       assert.equal(leases.items.length, 1);
     } finally {
       await reg2.stop();
+    }
+  });
+
+  it('a second agent under a live node\'s name is refused before it writes anything; a restart of the same agent, or a name whose holder went quiet, is not', async () => {
+    const client = new LocalClient(server.registry);
+    const base = { nodeName: 'dup', agentPort: 10250, ready: () => true, statusIntervalMs: 60_000, leaseRenewIntervalMs: 100, log };
+    const first = await registerNode(client, { ...base, podCIDR: '10.244.7.0/24', labels: { owner: 'first' }, instance: 'first-agent', leaseDurationSeconds: 2 });
+    try {
+      const nodeBefore = await client.get(R.nodes, undefined, 'dup');
+      await assert.rejects(registerNode(client, { ...base, podCIDR: '10.244.8.0/24', labels: { owner: 'second' }, instance: 'second-agent' }), (err: Error) => {
+        assert.ok(err instanceof DuplicateNodeError);
+        assert.match(err.message, /node name "dup" is held by a live node: its Lease was renewed \d+\.\d s ago by another agent \(instance first-agent; this one is second-agent\)\. Nothing was changed\. Give this machine another --node-name, or stop the other node first \(its name is free 2 s after its last renewal\)\./);
+        return true;
+      });
+      const nodeAfter = await client.get(R.nodes, undefined, 'dup');
+      assert.equal(nodeAfter.metadata.labels?.owner, 'first');
+      assert.equal(nodeAfter.spec.podCIDR, '10.244.7.0/24');
+      assert.equal(nodeAfter.metadata.uid, nodeBefore.metadata.uid);
+      assert.equal((await client.get(R.leases, NODE_LEASE_NAMESPACE, 'dup')).metadata.annotations?.[AGENT_INSTANCE_ANNOTATION], 'first-agent');
+      // The same agent restarting (its instance from its data dir) is let in at once.
+      const again = await registerNode(client, { ...base, instance: 'first-agent', leaseDurationSeconds: 2 });
+      await again.stop();
+    } finally {
+      await first.stop();
+    }
+    // The first agent is gone: after its Lease's 2 s the name may be taken.
+    await new Promise((r) => setTimeout(r, 2200));
+    const second = await registerNode(client, { ...base, labels: { owner: 'second' }, instance: 'second-agent' });
+    try {
+      assert.equal((await client.get(R.leases, NODE_LEASE_NAMESPACE, 'dup')).metadata.annotations?.[AGENT_INSTANCE_ANNOTATION], 'second-agent');
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('the instance id is kept in the data dir', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-instance-'));
+    try {
+      const id = agentInstanceId(dir);
+      assert.match(id, /^[0-9a-f]{16}$/);
+      assert.equal(agentInstanceId(dir), id);
+      assert.notEqual(agentInstanceId(), agentInstanceId(), 'without a data dir, one per call');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

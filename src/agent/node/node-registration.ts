@@ -2,10 +2,20 @@
  * A node agent's presence in the API: it registers its Node (create, or reconcile labels / podCIDR of
  * an existing one after a restart), keeps the Node's status current — recomputed every 10 s, written
  * only when something changed or every 60 s so heartbeat times stay fresh (the kubelet's
- * nodeStatusReportFrequency) — and renews its Lease in `kube-node-lease` every 10 s (the kubelet's
- * node lease: the cheap heartbeat that controllers watch). Stopping ends the loops; the Node stays.
+ * nodeStatusReportFrequency) — and renews its Lease in `kube-node-lease` every 2 s (the kubelet's
+ * node lease, renewed every 10 s there: the cheap heartbeat the node lifecycle controller watches;
+ * controllers/node-lifecycle/node-lease-timing.ts). Stopping ends the loops; the Node stays.
+ *
+ * One name, one live agent: the Lease carries this agent's instance (a random id kept in its data
+ * dir, so a restart is the same instance). An agent finding its node's Lease held by another
+ * instance and renewed within the Lease's duration refuses to start — a second machine joined under
+ * a live node's name — before it writes anything, so the live node is left as it was.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NODE_LEASE_DURATION_SECONDS, NODE_LEASE_RENEW_INTERVAL_SECONDS } from '../../controllers/node-lifecycle/node-lease-timing.ts';
 import type { KubeObject } from '../../apis/object.ts';
 import { R, type Client } from '../../client/client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.ts';
@@ -17,6 +27,30 @@ import {
 import { rfc3339, rfc3339Micro } from '../../apis/time.ts';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+/** The Lease annotation naming the agent instance that holds a node's name. */
+export const AGENT_INSTANCE_ANNOTATION = 'berth.dev/agent-instance';
+const INSTANCE_FILE = 'agent-instance';
+
+/** Another live agent holds the node's name. */
+export class DuplicateNodeError extends Error {}
+
+/**
+ * This agent's instance id: kept in `<dataDir>/agent-instance` (made on first start), so a restarted
+ * agent is the same instance; without a data dir, one per process.
+ */
+export function agentInstanceId(dataDir?: string): string {
+  if (!dataDir) return randomBytes(8).toString('hex');
+  const path = join(dataDir, INSTANCE_FILE);
+  if (existsSync(path)) {
+    const id = readFileSync(path, 'utf8').trim();
+    if (id) return id;
+  }
+  const id = randomBytes(8).toString('hex');
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(`${path}.tmp`, `${id}\n`, { mode: 0o644 });
+  renameSync(`${path}.tmp`, path);
+  return id;
+}
 
 /** A node taint. */
 export interface Taint {
@@ -49,10 +83,12 @@ export interface RegisterNodeOptions {
   statusIntervalMs?: number;
   /** Status is written at least this often even when unchanged (default 60 000 ms). */
   statusReportIntervalMs?: number;
-  /** How often the Lease is renewed (default 10 000 ms). */
+  /** How often the Lease is renewed (default 2 000 ms). */
   leaseRenewIntervalMs?: number;
-  /** spec.leaseDurationSeconds (default 40). */
+  /** spec.leaseDurationSeconds (default 10). */
   leaseDurationSeconds?: number;
+  /** This agent's instance (default: agentInstanceId(dataDir)). */
+  instance?: string;
   /** Reads the machine; replaceable in tests. */
   sample?: () => MachineSample;
   log?: Logger;
@@ -82,7 +118,8 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
   const sample = opts.sample ?? (() => sampleMachine(opts.dataDir ?? process.cwd()));
   const statusEvery = opts.statusIntervalMs ?? 10_000;
   const reportEvery = opts.statusReportIntervalMs ?? 60_000;
-  const leaseEvery = opts.leaseRenewIntervalMs ?? 10_000;
+  const leaseEvery = opts.leaseRenewIntervalMs ?? NODE_LEASE_RENEW_INTERVAL_SECONDS * 1000;
+  const instance = opts.instance ?? agentInstanceId(opts.dataDir);
   const log = opts.log;
 
   let node: KubeObject;
@@ -165,8 +202,33 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
       apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: NODE_LEASE_NAMESPACE },
     };
     obj.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid! }];
-    obj.spec = { ...(obj.spec ?? {}), holderIdentity: name, leaseDurationSeconds: opts.leaseDurationSeconds ?? 40, renewTime: rfc3339Micro() };
+    obj.metadata.annotations = { ...(obj.metadata.annotations ?? {}), [AGENT_INSTANCE_ANNOTATION]: instance };
+    obj.spec = { ...(obj.spec ?? {}), holderIdentity: name, leaseDurationSeconds: opts.leaseDurationSeconds ?? NODE_LEASE_DURATION_SECONDS, renewTime: rfc3339Micro() };
     return obj;
+  };
+
+  /** Refuses to start when another live agent holds this name (see the file comment). */
+  const refuseLiveDuplicate = async (): Promise<void> => {
+    let current: KubeObject;
+    try {
+      current = await client.get(R.leases, NODE_LEASE_NAMESPACE, name);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    const holder = current.metadata.annotations?.[AGENT_INSTANCE_ANNOTATION];
+    // No instance: an agent from before instances, or a simulated node; nothing to compare.
+    if (!holder || holder === instance) return;
+    const renewed = Date.parse(current.spec?.renewTime ?? '');
+    const lifeMs = (current.spec?.leaseDurationSeconds ?? NODE_LEASE_DURATION_SECONDS) * 1000;
+    const age = Date.now() - renewed;
+    if (Number.isNaN(renewed) || age >= lifeMs) {
+      log?.warn('taking over a node name from an agent that stopped renewing', { node: name, previousInstance: holder, lastRenewedSecondsAgo: Math.round(age / 1000) });
+      return;
+    }
+    throw new DuplicateNodeError(`node name "${name}" is held by a live node: its Lease was renewed ${(Math.max(0, age) / 1000).toFixed(1)} s ago by another agent `
+      + `(instance ${holder}; this one is ${instance}${opts.dataDir ? `, ${join(opts.dataDir, INSTANCE_FILE)}` : ''}). Nothing was changed. `
+      + `Give this machine another --node-name, or stop the other node first (its name is free ${lifeMs / 1000} s after its last renewal).`);
   };
 
   const renewLease = async (): Promise<KubeObject> => {
@@ -206,6 +268,7 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
     timers.add(t);
   };
 
+  await refuseLiveDuplicate();
   await ensureNode();
   await renewLease();
   loop(statusEvery, 'node status update', () => syncStatus());
