@@ -1,10 +1,11 @@
 /**
  * End to end: `berth lab` — three hosts as network namespaces on a private bridge, each a real
  * `berth join` agent, a real `berth server`, real kubectl over TLS. Up (timed) to three Ready nodes,
- * a process pod pinned to each with logs and exec, each pod in its own host's cgroup and network;
- * kill node-2 (its processes gone, NotReady), restart it (Ready, runs a pod again); partition and
- * heal node-3 (processes keep running); down leaves no namespace, link, table, cgroup, mount or
- * process, and a second down has nothing to do. All along, an nftables counter on the machine's
+ * a process pod pinned to each with logs and exec, each pod in its own host's cgroup and network,
+ * a runc pod on node-2; kill node-2 (its processes and runc containers gone, NotReady), restart it
+ * (Ready, runs a pod again); partition and heal node-3 (processes keep running); after a crash of
+ * the server and agents (SIGKILL; pods keep running), down leaves no namespace, link, table,
+ * cgroup, mount or process, and a second down has nothing to do. All along, an nftables counter on the machine's
  * default-route interface counts packets from the lab's addresses and pod CIDRs: it stays at 0.
  * Serial (machine lock: bridges, namespaces, cgroups); needs root.
  */
@@ -15,6 +16,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildBusyboxLayout } from '../../src/agent/runtime/runc/runc.fixture.ts';
 import { kubectl, type KubectlResult } from '../support/kubectl.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 
@@ -75,6 +77,12 @@ function pidsInNetns(nsPath: string): number[] {
   return out;
 }
 
+/** `runc list -q` of a host's agent (its runc root under the data dir). */
+function runcContainers(nodeDataDir: string): string {
+  const root = path.join(nodeDataDir, 'runtime', 'runc', 'runc-root');
+  return existsSync(root) ? sh('runc', '--root', root, 'list', '-q').trim() : '';
+}
+
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); } catch { return false; }
   try { return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
@@ -95,6 +103,7 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-e2e-lab-'));
   let state: LabJson;
   let uplink: string;
+  let layout: string;
   const cache = path.join(dataDir, 'kubecache');
   const k = (args: string[], input?: string): Promise<KubectlResult> => kubectl(args, { kubeconfig: path.join(dataDir, 'kubeconfig'), cacheDir: cache, input, timeoutMs: 60_000 });
   const node = (name: string) => state.nodes.find((n) => n.name === name)!;
@@ -130,12 +139,13 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     }, 90_000);
   }
 
-  before(() => {
+  before(async () => {
     assert.equal(process.getuid?.(), 0, 'berth lab needs root (network namespaces, bridges, cgroups)');
     // Only read: the interface of the machine's default route, where nothing of the lab may go out.
     const [route] = JSON.parse(sh('ip', '-j', 'route', 'show', 'default')) as { dev: string }[];
     assert.ok(route?.dev, 'the machine has a default route');
     uplink = route.dev;
+    layout = await buildBusyboxLayout(path.join(dataDir, 'image'));
     const rules = [
       `table inet ${LEAK_TABLE} {`,
       '  chain out { type filter hook postrouting priority 0; policy accept;',
@@ -169,6 +179,10 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
       assert.ok(alive(n.agent.pid));
     }
     assert.ok(up.ms < 60_000, `up took ${up.ms} ms`);
+    const again = await lab(['up', '--nodes', '1', '--data-dir', dataDir]);
+    assert.equal(again.code, 1);
+    assert.match(again.out, /a lab is recorded in .* already \(3 nodes on bl[0-9a-f]{5}\); run berth lab down --data-dir .* first/);
+    assert.equal(await readyOf('node-1'), 'True', 'the refused up touched nothing');
   });
 
   test('a process pod pinned to each node runs there: its IP, cgroup and network are its host’s; logs and exec work', async () => {
@@ -192,7 +206,19 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     }
   });
 
-  test('kill node-2: every process of it gone, NotReady; restart: Ready again and runs a pod', async () => {
+  test('a runc pod runs on node-2, in its runc root', async () => {
+    const n2 = node('node-2');
+    execFileSync(BERTH, ['image', 'import', '--agent-data-dir', n2.dataDir, '--repository', 'layout.local/busybox', layout]);
+    assertOk(await k(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'r-node-2' },
+      spec: { nodeName: 'node-2', runtimeClassName: 'runc', terminationGracePeriodSeconds: 1, dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] },
+        containers: [{ name: 'c', image: 'layout.local/busybox:v1', imagePullPolicy: 'Never', command: ['sleep', '3600'] }] },
+    })), 'runc pod');
+    await runningPod('r-node-2');
+    assert.notEqual(runcContainers(n2.dataDir), '', 'runc knows the container');
+  });
+
+  test('kill node-2: every process and runc container of it gone, NotReady; restart: Ready again and runs a pod', async () => {
     const n2 = node('node-2');
     const podPids = pidsInCgroup(`${n2.cgroup}/pods`);
     assert.ok(podPids.length > 0, 'node-2 runs pod processes before the kill');
@@ -204,6 +230,7 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     assert.deepEqual(pidsInNetns(`/run/netns/${n2.netns}`).filter(alive), [], 'nothing runs in the host’s namespace');
     assert.deepEqual(pidsInCgroup(n2.cgroup).filter(alive), [], 'nothing runs in the host’s cgroup');
     assert.deepEqual(readdirSync('/run/netns').filter((x) => x.startsWith(n2.podNetnsPrefix)), [], 'its pods’ namespaces are gone');
+    assert.equal(runcContainers(n2.dataDir), '', 'runc has no container of it left');
     // The other hosts are untouched.
     for (const other of ['node-1', 'node-3']) assert.ok(alive(node(other).agent.pid));
     await waitFor('node-2 NotReady', async () => (await readyOf('node-2')) === 'Unknown' || (await readyOf('node-2')) === 'False', 90_000);
@@ -236,8 +263,13 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     assert.deepEqual(leakCounts(), { 'lab-hosts': 0, 'lab-pods': 0 });
   });
 
-  test('down leaves no process, namespace, link, table, cgroup or mount; a second down has nothing to do', async () => {
+  test('after a crash (server and agents SIGKILLed, pods still running), down leaves no process, namespace, link, table, cgroup or mount; a second down has nothing to do', async () => {
+    const podPids = state.nodes.flatMap((n) => pidsInCgroup(`${n.cgroup}/pods`));
+    assert.ok(podPids.length >= 3, 'pods run on the hosts');
     const pids = [state.server.pid, ...state.nodes.map((n) => n.agent.pid), ...state.nodes.flatMap((n) => pidsInCgroup(n.cgroup))];
+    for (const pid of [state.server.pid, ...state.nodes.map((n) => n.agent.pid)]) process.kill(pid, 'SIGKILL');
+    await sleep(500);
+    assert.ok(podPids.some(alive), 'pods outlive their agent');
     const down = await lab(['down', '--data-dir', dataDir]);
     assert.equal(down.code, 0, down.out);
     for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} is gone`);
