@@ -31,6 +31,7 @@ import type { Authorizer, UserInfo } from '../auth/attributes.ts';
 import { InformerFactory } from '../client/informer-factory.ts';
 import { ensureClusterPki, type ClusterPki } from './cluster-pki.ts';
 import { ensureSharedClusterPki } from './cluster-pki-share.ts';
+import { defaultTolerationSecondsAdmission } from '../registry/admission/default-toleration-seconds.ts';
 import { buildSecurity } from './security/security.ts';
 import { JOIN_TOKEN_FILE } from './security/parts/node.ts';
 import { loadEncryptionConfig } from '../registry/encryption/encryption-config.ts';
@@ -56,6 +57,8 @@ export interface ServerOptions {
   /** Run every controller and the scheduler, under the leader Lease (the CLI turns this on). Off (tests of single parts), only namespace lifecycle and the GC run, with no Lease. */
   controllers?: boolean;
   nodeGracePeriodSeconds?: number;
+  /** tolerationSeconds DefaultTolerationSeconds admission gives pods for the not-ready / unreachable taints (default 30 each). */
+  defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
   /** ClusterIP range (default 10.43.0.0/16). */
   serviceCidr?: string;
   /** NodePort range (default 30000-32767). */
@@ -132,7 +135,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     serviceCidr, advertiseAddress, port: opts.port, log: log.child({ component: 'security' }),
   };
   const security = buildSecurity(securityContext);
-  registry.admission = security.admission;
+  const defaultTolerations = defaultTolerationSecondsAdmission({ notReadySeconds: opts.defaultTolerationSeconds?.notReady, unreachableSeconds: opts.defaultTolerationSeconds?.unreachable });
+  registry.admission = security.admission.with(defaultTolerations);
   let ready = false;
   const http = createApiServer({
     registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs, log: log.child({ component: 'api-server' }),

@@ -22,17 +22,14 @@ const nginx = (): KubeObject => ({
   spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }], resources: { limits: { cpu: '500m', memory: '128Mi' } } }] },
 });
 
-test('create: defaults, admission tolerations, Pending status with QoS', () => {
+test('create: defaults, Pending status with QoS; no tolerations (admission adds those)', () => {
   const { obj, errs } = create(nginx());
   assert.deepEqual(errs, []);
   assert.equal(obj.spec.restartPolicy, 'Always');
   assert.equal(obj.spec.serviceAccountName, 'default');
   assert.equal(obj.spec.enableServiceLinks, true);
   assert.equal(obj.spec.priority, 0);
-  assert.deepEqual(obj.spec.tolerations, [
-    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-  ]);
+  assert.equal(obj.spec.tolerations, undefined);
   assert.deepEqual(obj.status, { phase: 'Pending', qosClass: 'Guaranteed' });
 });
 
@@ -43,7 +40,7 @@ test('create: client status is replaced; existing tolerations are kept', () => {
   m.spec.containers[0].resources = {};
   const { obj } = create(m);
   assert.deepEqual(obj.status, { phase: 'Pending', qosClass: 'BestEffort' });
-  assert.equal(obj.spec.tolerations.length, 2);
+  assert.equal(obj.spec.tolerations.length, 1);
   assert.equal(obj.spec.tolerations[0].tolerationSeconds, 60);
 });
 
@@ -71,7 +68,8 @@ test('update: image change allowed, other changes forbidden', () => {
 });
 
 test('update: containers may not be added; tolerations only added; activeDeadlineSeconds only lowered', () => {
-  const { obj: old } = create({ ...nginx(), spec: { ...nginx().spec, activeDeadlineSeconds: 100 } });
+  const tolerations = ['not-ready', 'unreachable'].map((t) => ({ key: `node.kubernetes.io/${t}`, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }));
+  const { obj: old } = create({ ...nginx(), spec: { ...nginx().spec, activeDeadlineSeconds: 100, tolerations } });
   const more = structuredClone(old);
   more.spec.containers.push({ name: 'side', image: 'busybox' });
   assert.match(update(more, old).find((e) => e.field === 'spec.containers')!.message, /may not add or remove containers/);
