@@ -10,6 +10,11 @@
  * (a) − (c) is authorization's share, (c) − (b) TLS's, (a) − (b) everything security adds. Each run
  * is a fresh server; runs go a, b, c, a, b, c … so machine noise falls on all three alike, and each
  * configuration's latencies are pooled over its runs for the percentiles.
+ * The client is HTTP/1.1 (one connection per concurrent request; kubectl speaks HTTP/2 over one): the
+ * warm-up runs the same open loop, so the connection pool has the size this load needs before the
+ * measurement — otherwise a pool growing mid-run charges TLS handshakes (~2 ms of server CPU each,
+ * more for the client) to request latency. What a new connection costs is measured apart: 100
+ * sequential connects (TLS: full handshake with the client certificate) after the run.
  * Upstream peer: none published for this comparison.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,6 +22,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
 import { issueCertificate } from '../src/pki/certificates.ts';
 import { freePort, REPO_ROOT } from './lib/server.ts';
 import { closedLoop, keepAliveAgent, kubeconfigCredentials, openLoop, request, type LoadResult, type TlsCredentials } from './lib/load.ts';
@@ -118,15 +125,37 @@ async function grantBench(admin: http.Agent, url: string): Promise<void> {
   }));
 }
 
+/** Wall time and server CPU per new connection (TLS handshake with `creds`, or a TCP connect), `n` one after another. */
+async function connectionCost(url: string, pid: number, creds: TlsCredentials | undefined, n = 100): Promise<{ wallMs: number; serverCpuMs: number }> {
+  const { hostname, port } = new URL(url);
+  const ctx = creds ? tls.createSecureContext(creds) : undefined;
+  const c0 = cpuTicksOf(pid);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const s: net.Socket = ctx
+        ? tls.connect({ host: hostname, port: Number(port), secureContext: ctx }, () => s.end())
+        : net.connect({ host: hostname, port: Number(port) }, () => s.end());
+      s.on('close', () => resolve());
+      s.on('error', reject);
+      s.resume();
+    });
+  }
+  const wallMs = (performance.now() - t0) / n;
+  return { wallMs, serverCpuMs: ((cpuTicksOf(pid) - c0) / CLOCK_TICKS_PER_S) * 1000 / n };
+}
+
 interface Run {
   config: Config;
   round: number;
   load: number;
   result: LoadResult;
-  /** The server's CPU during the open loop, % of one core. */
+  /** The server's CPU during the open loop, % of one core, and in seconds. */
   serverCpu: number;
+  serverCpuS: number;
   /** This process's (the clients') CPU during the open loop, % of one core. */
   clientCpu: number;
+  connection: { wallMs: number; serverCpuMs: number };
 }
 
 async function oneRun(config: Config, round: number): Promise<Run> {
@@ -150,15 +179,18 @@ async function oneRun(config: Config, round: number): Promise<Run> {
       }
     }
     await closedLoop({ concurrency: 8, durationMs: WARMUP_MS, maxOps: 1000, op: (i) => create(`warm-${i}`) });
+    await openLoop({ rate: RATE, durationMs: WARMUP_MS, op: (i) => create(`warm-open-${i}`) });
     const c0 = cpuTicksOf(server.pid);
     const u0 = process.cpuUsage();
     const t0 = performance.now();
     const result = await openLoop({ rate: RATE, durationMs: OPEN_MS, op: (i) => create(`open-${i}`) });
     const secs = (performance.now() - t0) / 1000;
-    const serverCpu = ((cpuTicksOf(server.pid) - c0) / CLOCK_TICKS_PER_S) / secs * 100;
+    const serverCpuS = (cpuTicksOf(server.pid) - c0) / CLOCK_TICKS_PER_S;
+    const serverCpu = serverCpuS / secs * 100;
     const u = process.cpuUsage(u0);
     const clientCpu = ((u.user + u.system) / 1e6) / secs * 100;
-    return { config, round, load, result, serverCpu, clientCpu };
+    const connection = await connectionCost(server.url, server.pid, creds);
+    return { config, round, load, result, serverCpu, serverCpuS, clientCpu, connection };
   } finally {
     for (const a of agents) a.destroy();
     await server.stop();
@@ -176,16 +208,16 @@ export async function run(): Promise<boolean> {
       const x = await oneRun(c, r);
       runs.push(x);
       const o = x.result;
-      console.log(`  round ${r} ${LABEL[c]}: p50 ${f(o.p50, 2)} p99 ${f(o.p99, 2)} max ${f(o.max, 1)} ms, ${o.ok} ok / ${o.errors} failed / ${o.unfinished} unfinished; server CPU ${f(x.serverCpu, 0)} %, bench CPU ${f(x.clientCpu, 0)} %; load ${f(x.load, 2)}`);
+      console.log(`  round ${r} ${LABEL[c]}: p50 ${f(o.p50, 2)} p99 ${f(o.p99, 2)} max ${f(o.max, 1)} ms, ${o.ok} ok / ${o.errors} failed / ${o.unfinished} unfinished; server CPU ${f(x.serverCpu, 0)} %, bench CPU ${f(x.clientCpu, 0)} %; new connection ${f(x.connection.wallMs, 2)} ms, server CPU ${f(x.connection.serverCpuMs, 2)} ms; load ${f(x.load, 2)}`);
     }
   }
 
   printTable(`api-security — each run (create ConfigMap, open loop ${RATE}/s for ${OPEN_MS / 1000} s, SQLite; ms)`,
-    ['run', 'p50', 'p99', 'max', 'sent', 'failed', 'server CPU', 'bench CPU', 'load 1m'],
+    ['run', 'p50', 'p99', 'max', 'sent', 'failed', 'server CPU', 'bench CPU', 'new conn. ms / server CPU ms', 'load 1m'],
     runs.map((x) => [
       `${x.round} ${LABEL[x.config]}`, f(x.result.p50, 2), f(x.result.p99, 2), f(x.result.max, 1),
       String(x.result.ok + x.result.errors + x.result.unfinished), String(x.result.errors + x.result.unfinished),
-      `${f(x.serverCpu, 0)} %`, `${f(x.clientCpu, 0)} %`, f(x.load, 2),
+      `${f(x.serverCpu, 0)} %`, `${f(x.clientCpu, 0)} %`, `${f(x.connection.wallMs, 2)} / ${f(x.connection.serverCpuMs, 2)}`, f(x.load, 2),
     ]));
 
   // Pooled over the rounds: one percentile of all of a configuration's latencies.
@@ -195,7 +227,9 @@ export async function run(): Promise<boolean> {
     const sent = mine.reduce((s, x) => s + x.result.ok + x.result.errors + x.result.unfinished, 0);
     const failed = mine.reduce((s, x) => s + x.result.errors + x.result.unfinished, 0);
     const cpu = mine.reduce((s, x) => s + x.serverCpu, 0) / mine.length;
-    return { p50: pct(lat, 50), p99: pct(lat, 99), max: lat.at(-1) ?? NaN, sent, failed, cpu, firstError: mine.map((x) => x.result.firstError).find(Boolean) };
+    // Server CPU per request (µs): steadier than p99 on a shared machine, whose stalls decide the tail.
+    const cpuPerReq = mine.reduce((s, x) => s + x.serverCpuS * 1e6, 0) / mine.reduce((s, x) => s + x.result.ok, 0);
+    return { p50: pct(lat, 50), p99: pct(lat, 99), max: lat.at(-1) ?? NaN, sent, failed, cpu, cpuPerReq, firstError: mine.map((x) => x.result.firstError).find(Boolean) };
   };
   const P = { a: pooled('a'), b: pooled('b'), c: pooled('c') };
   const authz = pctOver(P.a.p99, P.c.p99);
@@ -204,9 +238,9 @@ export async function run(): Promise<boolean> {
   const authzPass = authz <= TARGET_PCT && noFailures;
   const allPass = all <= TARGET_PCT && noFailures;
   printTable(`api-security — pooled over ${ROUNDS} round(s) per configuration (ms)`,
-    ['configuration', 'p50', 'p99', 'max', 'sent/failed', 'server CPU', 'Δp50 vs (b)', 'Δp99 vs (b)', 'Δp99 vs (c)'],
+    ['configuration', 'p50', 'p99', 'max', 'sent/failed', 'server CPU', 'per request', 'Δp50 vs (b)', 'Δp99 vs (b)', 'Δp99 vs (c)'],
     configs.map((c) => [
-      LABEL[c], f(P[c].p50, 2), f(P[c].p99, 2), f(P[c].max, 1), `${P[c].sent}/${P[c].failed}`, `${f(P[c].cpu, 0)} %`,
+      LABEL[c], f(P[c].p50, 2), f(P[c].p99, 2), f(P[c].max, 1), `${P[c].sent}/${P[c].failed}`, `${f(P[c].cpu, 0)} %`, `${f(P[c].cpuPerReq, 0)} µs`,
       c === 'b' ? '' : signed(pctOver(P[c].p50, P.b.p50)), c === 'b' ? '' : signed(pctOver(P[c].p99, P.b.p99)),
       c === 'a' ? signed(authz) : '',
     ]),
@@ -214,6 +248,7 @@ export async function run(): Promise<boolean> {
       `target: authorization adds ≤ ${TARGET_PCT} % at p99 — (a) vs (c), authorization's share: ${signed(authz)}  ${authzPass ? 'PASS' : 'MISS'}`,
       `        (a) vs (b), everything security adds (TLS + authn + authz): ${signed(all)}  ${allPass ? 'PASS' : 'MISS'}`,
       `        TLS alone, (c) vs (b): ${signed(pctOver(P.c.p99, P.b.p99))} at p99, ${signed(pctOver(P.c.p50, P.b.p50))} at p50`,
+      `server CPU per request: authorization ${signed(pctOver(P.a.cpuPerReq, P.c.cpuPerReq))} ((a) vs (c)), TLS ${signed(pctOver(P.c.cpuPerReq, P.b.cpuPerReq))} ((c) vs (b)), all ${signed(pctOver(P.a.cpuPerReq, P.b.cpuPerReq))}`,
       `server CPU is % of one core during the open loop; the clients (TLS too) run in this process on the same ${os.cpus().length} cores`,
       ...(['a', 'b', 'c'] as Config[]).filter((c) => P[c].firstError).map((c) => `first error ${LABEL[c]}: ${P[c].firstError}`),
     ]);
