@@ -17,6 +17,7 @@ import { JOBS } from './job/job-policy.ts';
 import { NamespaceController } from './namespace/namespace-controller.ts';
 import { finalizeThroughRegistry } from './namespace/namespace-finalize.ts';
 import { NODE_LEASE_NAMESPACE, NodeLifecycleController } from './node-lifecycle/node-lifecycle-controller.ts';
+import { NodeIpamController } from './node-ipam/node-ipam-controller.ts';
 import { ReplicaSetController } from './replicaset/replicaset-controller.ts';
 import { SERVICE_ACCOUNTS, ServiceAccountController } from './serviceaccount/serviceaccount-controller.ts';
 import { CSR_RESOURCE } from '../apis/certificates.ts';
@@ -97,6 +98,10 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'node-lifecycle', watches: [{ ref: R.nodes }, { ref: R.leases, scope: { namespace: NODE_LEASE_NAMESPACE } }, { ref: R.pods }], workers: 2,
     build: (ctx, log) => new NodeLifecycleController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, gracePeriodSeconds: ctx.settings.nodeGracePeriodSeconds, recorder: ctx.recorder }),
+  },
+  {
+    name: 'node-ipam', watches: [{ ref: R.nodes }], workers: 1,
+    build: (ctx, log) => new NodeIpamController(ctx.client, ctx.factory, log, { clusterCidr: ctx.settings.clusterCidr, nodeCidrMaskSize: ctx.settings.nodeCidrMaskSize, serviceCidr: ctx.settings.serviceCidr, recorder: ctx.recorder }),
   },
   {
     // The API's own too: ServiceAccount admission refuses pods until their namespace has a `default`.
