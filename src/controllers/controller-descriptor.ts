@@ -26,6 +26,12 @@ export interface ControllerSettings {
   jobBackoff?: { baseMs: number; maxMs: number };
   /** The CA the CSR signer signs with (--cluster-signing-cert/key-file); without it, approved CSRs stay unsigned. */
   clusterSigning?: ClusterSigning;
+  /** The pod range node IPAM cuts node ranges from (--cluster-cidr); without it no Node gets one. */
+  clusterCidr?: string;
+  /** Prefix length of each node's pod range (--node-cidr-mask-size); default 24. */
+  nodeCidrMaskSize?: number;
+  /** The service range (node IPAM never hands out a part of it). */
+  serviceCidr?: string;
 }
 
 /** What every controller is built from; one per controller manager, shared by all its controllers. */

@@ -50,6 +50,10 @@ export interface ControlLoopOptions {
   serviceAccountTokens?: TokensControllerOptions;
   /** The CA files the CSR signer signs with (kube-controller-manager's --cluster-signing-*-file). */
   clusterSigning?: ClusterSigning;
+  /** Node IPAM: the cluster pod range, each node's prefix length, the service range (see ControllerSettings). */
+  clusterCidr?: string;
+  nodeCidrMaskSize?: number;
+  serviceCidr?: string;
 }
 
 /** The controller manager's own identity: the Lease, the shared informers, the manager's events. */
@@ -65,6 +69,8 @@ const ACCOUNTS: Record<string, string | null> = {
   'garbage-collector': 'generic-garbage-collector',
   daemonset: 'daemon-set-controller',
   'node-lifecycle': 'node-controller',
+  // Upstream starts nodeipam with the node-controller's credentials too.
+  'node-ipam': 'node-controller',
   serviceaccount: 'service-account-controller',
   'serviceaccount-token': null,
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
@@ -96,7 +102,10 @@ export interface ControlLoops {
 type Stoppable = { stop(): Promise<void> };
 
 export async function startControlLoops(apiClient: Client, log: Logger, opts: ControlLoopOptions): Promise<ControlLoops> {
-  const settings: ControllerSettings = { nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, clusterSigning: opts.clusterSigning };
+  const settings: ControllerSettings = {
+    nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, clusterSigning: opts.clusterSigning,
+    clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr: opts.serviceCidr,
+  };
   const as = opts.clientAs;
   const client = as ? as(CONTROLLER_MANAGER_USER) : apiClient;
   const ctx: StartContext = {
