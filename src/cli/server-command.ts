@@ -15,12 +15,15 @@ export function serverCommand(): Command {
     .option('--store <store>', "'sqlite' (embedded) or etcd://HOST:PORT[,HOST:PORT…]", 'sqlite')
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
+    .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster: each Node gets a range of it (node IPAM)', '10.42.0.0/16')
+    .option('--node-cidr-mask-size <bits>', "prefix length of each Node's pod range", '24')
+    .option('--dns-upstream <ip[:port],...>', "resolvers for names outside the cluster, for the cluster DNS on the advertise address (default: the host's resolv.conf)")
     .option('--node-monitor-grace-period <seconds>', 'seconds without a node Lease renewal before the node is NotReady (at least two of the agents\' 2 s renewals)', '10')
     .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds for node.kubernetes.io/not-ready given to pods without one (DefaultTolerationSeconds admission; Kubernetes: 300)', '30')
     .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds for node.kubernetes.io/unreachable given to pods without one (Kubernetes: 300)', '30')
     .option('--tls-san <name...>', 'more host names or IP addresses for the serving certificate (repeatable)')
     .option('--encryption-provider-config <file>', 'an EncryptionConfiguration: the resources it names (e.g. secrets) are encrypted at rest')
-    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; tlsSan?: string[]; encryptionProviderConfig?: string }) => {
+    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; tlsSan?: string[]; encryptionProviderConfig?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
       const log = createLogger();
       let listen;
       try {
@@ -35,7 +38,7 @@ export function serverCommand(): Command {
       const signals = handleStopSignals(log, 'stopping');
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, clusterCidr: o.clusterCidr, nodeCidrMaskSize: Number(o.nodeCidrMaskSize), clusterDns: { upstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean) } });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);
