@@ -9,7 +9,7 @@
  * Restart safety: running containers and pod networks are re-adopted before any pod is acted on;
  * containers and networks whose pod is gone are removed. Stopping leaves the pods running.
  */
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../apis/object.ts';
 import { R, type Client } from '../client/client.ts';
@@ -19,6 +19,11 @@ import { startImageGc } from './gc/image-gc.ts';
 import { ImageService } from './images/image-service.ts';
 import { DEFAULT_BRIDGE } from './network/cni-config.ts';
 import { prepareHostNetwork } from './network/host-network.ts';
+import type { BackendKind, NetworkBackend } from './network/backend.ts';
+import { HostGwBackend } from './network/host-gw.ts';
+import { VxlanBackend, vxlanDevice } from './network/vxlan.ts';
+import { startNodeNetwork, type RunningNodeNetwork } from './network/node-network.ts';
+import { awaitPodCidr } from './node/pod-cidr.ts';
 import { startNodeProxy } from './network/node-proxy.ts';
 import { PodNetwork } from './network/pod-network.ts';
 import { netnsPrefixFor } from './network/netns.ts';
@@ -45,8 +50,16 @@ export interface AgentOptions {
   nodeName: string;
   dataDir: string;
   log: Logger;
-  /** This node's pod range (node.spec.podCIDR). */
-  podCidr: string;
+  /**
+   * This node's pod range (node.spec.podCIDR). Absent: the one the control plane's node IPAM gives
+   * the Node (the agent waits for it, node/pod-cidr.ts).
+   */
+  podCidr?: string;
+  /**
+   * The pod network across nodes: routes to other nodes' pods by `host-gw` or `vxlan`
+   * (network/node-network.ts). Absent: a single-node cluster (berth up), nothing routed.
+   */
+  backend?: BackendKind;
   /** The whole cluster's pod range (gets an `unreachable` route). */
   clusterCidr: string;
   serviceCidr?: string;
@@ -85,8 +98,15 @@ export interface RunningAgent {
   registration: NodeRegistration;
   drivers: Map<string, RuntimeDriver>;
   workers: WorkerTable<PodWorker>;
-  /** Stops watching and serving; running containers keep running (they are re-adopted on start). */
-  stop(): Promise<void>;
+  /** This node's pod range (given, or from node IPAM). */
+  podCidr: string;
+  /** The pod network across nodes, when a backend runs. */
+  nodeNetwork?: RunningNodeNetwork;
+  /**
+   * Stops watching and serving; running containers keep running (they are re-adopted on start), and
+   * routes to other nodes stay (traffic keeps flowing across a restart) unless `removeNetwork`.
+   */
+  stop(opts?: { removeNetwork?: boolean }): Promise<void>;
   /** Terminates every pod's containers and network (tests, `--cleanup`). */
   terminateAll(): Promise<void>;
 }
@@ -95,7 +115,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const { client, log, nodeName, dataDir } = opts;
   const progress = opts.progress ?? (() => {});
   const bridgeName = opts.bridgeName ?? DEFAULT_BRIDGE;
-  await prepareHostNetwork({ clusterCidr: opts.clusterCidr, podCidr: opts.podCidr, serviceCidr: opts.serviceCidr, bridgeName });
+  const hostIP = nodeAddress(opts.listen.host, bridgeName);
+  const podCidr = opts.podCidr ?? await awaitPodCidr({ client, nodeName, clusterCidr: opts.clusterCidr, log });
+  const backend: NetworkBackend | undefined = opts.backend === 'vxlan' ? new VxlanBackend(hostIP, podCidr, bridgeName)
+    : opts.backend === 'host-gw' ? new HostGwBackend(hostIP) : undefined;
+  await prepareHostNetwork({ clusterCidr: opts.clusterCidr, podCidr, serviceCidr: opts.serviceCidr, bridgeName, multiNode: !!backend });
   progress('host network checked');
   const informers = new InformerFactory(client, { log });
   informers.start();
@@ -117,7 +141,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     host: opts.listen.host, port: opts.listen.port, resolver: new WorkerStreamResolver(workers),
     tls: { clientCA: opts.tls.clientCA, nodeName, authorize: subjectAccessReviewAuthorizer(client) },
   });
-  const hostIP = hostIPv4();
   const recorder = podEventRecorder(client, nodeName, log);
   const deps = buildWorkerDeps({
     client, nodeName, hostIP, dataDir, network, log, runtime, images,
@@ -127,8 +150,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   const newWorker = (pod: KubeObject) => new PodWorker(pod, deps);
 
-  const registration = await registerAgentNode(client, { nodeName, podCidr: opts.podCidr, serverUrl: server.url, hostIP, runtimeHandlers: runtimeHandlers(), dataDir, log });
+  const registration = await registerAgentNode(client, { nodeName, podCidr, serverUrl: server.url, hostIP, runtimeHandlers: runtimeHandlers(), dataDir, log });
   progress(`node ${nodeName} registered`);
+  // Routes to other nodes' pods before this node's pods start (their first packets may go there).
+  const nodeNetwork = backend
+    ? await startNodeNetwork({ client, informers, nodeName, clusterCidr: opts.clusterCidr, backend, log: log.child({ component: 'node-network' }) })
+    : undefined;
+  if (nodeNetwork) progress(`pod network across nodes (${backend!.kind})`);
   // Before any pod: the local-path provisioner reads the directory from the Node.
   await publishLocalPath(client, nodeName, opts.localPathDir ?? join(dataDir, 'storage'), log);
   // The serving certificate: after registration, since a CSR is approved against the Node's addresses.
@@ -150,12 +178,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   progress('agent ready');
 
   return {
-    url: server.url, registration, drivers: runtime.drivers, workers,
-    async stop() {
+    url: server.url, registration, drivers: runtime.drivers, workers, podCidr, nodeNetwork,
+    async stop(stopOpts = {}) {
       servingReady.stop();
       serving.stop();
       source.stop();
       imageGc.stop();
+      if (stopOpts.removeNetwork) await nodeNetwork?.remove().catch((err) => log.warn('pod network removal failed', { error: String(err) }));
+      else nodeNetwork?.stop();
       void registration.stop();
       // A clean stop leaves no service rules behind; the next start rebuilds them from the API.
       await proxy?.stop({ cleanup: true }).catch((err) => log.warn('service proxy cleanup failed', { error: String(err) }));
@@ -169,6 +199,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await Promise.all([...workers].map((w) => w.done));
     },
   };
+}
+
+/**
+ * This node's address (its InternalIP, and what other nodes route to): the stream server's listen
+ * address when it is a concrete one, else the host's first address that is not Berth's own bridge or
+ * VXLAN device (a restarted agent must not pick the pod gateway).
+ */
+function nodeAddress(listenHost: string, bridge: string): string {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(listenHost) && listenHost !== '0.0.0.0' && !listenHost.startsWith('127.')) return listenHost;
+  const own = new Set([bridge, vxlanDevice(bridge)]);
+  const ifaces = Object.fromEntries(Object.entries(networkInterfaces()).filter(([name]) => !own.has(name) && !name.startsWith('veth')));
+  return hostIPv4(ifaces);
 }
 
 /** The agent's pod events (Created, Started, BackOff, Unhealthy, …), from the kubelet on this node. */

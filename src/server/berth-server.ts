@@ -40,6 +40,10 @@ import type { SecurityContext } from './security/security-part.ts';
 import net from 'node:net';
 import { hostIPv4 } from '../agent/node/node-info.ts';
 import { serviceAccountKeys, TokenSigner } from '../auth/authn/service-account-token.ts';
+import { startClusterDns } from './server-dns.ts';
+import { CidrSet } from '../controllers/node-ipam/cidr-set.ts';
+import { DEFAULT_NODE_CIDR_MASK_SIZE } from '../controllers/node-ipam/node-ipam-controller.ts';
+import { DNS_USER } from './dns-service.ts';
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
 
@@ -73,6 +77,11 @@ export interface ServerOptions {
   advertiseAddress?: string;
   /** An EncryptionConfiguration file: the resources it names are encrypted at rest (`--encryption-provider-config`). */
   encryptionProviderConfig?: string;
+  /** Node IPAM: the pod range each Node gets a part of (`--cluster-cidr`), and the part's prefix length (`--node-cidr-mask-size`, 24). */
+  clusterCidr?: string;
+  nodeCidrMaskSize?: number;
+  /** Run the cluster DNS on the advertise address behind kube-dns (server-dns.ts), forwarding other names to `upstreams`. */
+  clusterDns?: { upstreams?: string[] };
   /**
    * bench/api-security.ts only — never set by the CLI or by tests: plain HTTP, every request as a
    * system:masters user, authorization skipped. It is the baseline that shows what TLS and the
@@ -114,6 +123,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { log } = opts;
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
+  // A cluster CIDR and mask size that cannot make node ranges are refused now, not at the first Node.
+  if (opts.clusterCidr) new CidrSet(opts.clusterCidr, opts.nodeCidrMaskSize ?? DEFAULT_NODE_CIDR_MASK_SIZE);
   const advertiseAddress = opts.advertiseAddress ?? (isWildcard(opts.host) ? hostIPv4() : opts.host);
   const pkiOptions = { dataDir: opts.dataDir, sans: [opts.host, advertiseAddress, ...(opts.tlsSans ?? [])], serviceIP: nthAddress(serviceCidr, 1) };
   const encryption = opts.encryptionProviderConfig ? loadEncryptionConfig(opts.encryptionProviderConfig) : undefined;
@@ -166,7 +177,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Each loop acts as its own user, authorized like a request (least privilege; control-loops.ts).
   const clientAs = (user: UserInfo) => systemClient.as({ user, authorizer: security.authorizer });
   const clusterSigning = { certFile: join(pki.dir, 'ca.crt'), keyFile: join(pki.dir, 'ca.key') };
-  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, serviceAccountTokens, clientAs, clusterSigning });
+  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, serviceAccountTokens, clientAs, clusterSigning, clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   const writeAdminKubeconfig = () => writeKubeconfig(kubeconfigPath, url, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   writeAdminKubeconfig();
@@ -183,6 +194,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }).catch((err) => log.warn('certificate renewal failed', { error: String(err) }));
   }, RENEW_CHECK_MS);
   renewal.unref();
+  const dns = opts.clusterDns ? await startClusterDns(opts.clusterDns, { client: systemClient, dnsClient: clientAs(DNS_USER), serviceCidr, address: advertiseAddress, log }) : undefined;
   ready = true;
   log.info('API server ready', { url, kubeconfig: kubeconfigPath });
   const joinCommand = `berth join --server https://${advertiseAddress.includes(':') ? `[${advertiseAddress}]` : advertiseAddress}:${addr.port} --token-file ${join(opts.dataDir, JOIN_TOKEN_FILE)}`;
@@ -206,6 +218,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stopping ??= (async () => {
         ready = false;
         clearInterval(renewal);
+        await dns?.close();
         await loops.stop();
         await security.stop();
         systemNamespaces.stop();

@@ -50,8 +50,12 @@ async function upsert(client: Client, ref: ResourceRef, body: KubeObject, same: 
   await client.update(ref, namespace, { ...body, metadata: { ...cur.metadata, labels: body.metadata.labels } });
 }
 
-/** Ensures the kube-dns Service and its endpoints (`dnsAddress`: where the DNS server listens, port 53). */
-export async function ensureDnsService(client: Client, serviceCidr: string, dnsAddress: string): Promise<string> {
+/**
+ * Ensures the kube-dns Service and its endpoints (`dnsAddress`: where the DNS server listens, port
+ * 53; several with several servers, each running one).
+ */
+export async function ensureDnsService(client: Client, serviceCidr: string, dnsAddress: string | string[]): Promise<string> {
+  const addresses = [...new Set(Array.isArray(dnsAddress) ? dnsAddress : [dnsAddress])].sort();
   const { namespace, name } = DNS_SERVICE;
   const ip = dnsServiceIP(serviceCidr);
   const labels = { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS', 'kubernetes.io/cluster-service': 'true' };
@@ -68,15 +72,15 @@ export async function ensureDnsService(client: Client, serviceCidr: string, dnsA
       svc = await client.get(R.services, namespace, name);
     }
   }
-  const endpoint = { addresses: [dnsAddress], conditions: { ready: true, serving: true, terminating: false } };
+  const endpoints = addresses.map((a) => ({ addresses: [a], conditions: { ready: true, serving: true, terminating: false } }));
   await upsert(client, R.endpointslices, {
     apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
     metadata: { name: `${name}-berth`, namespace, labels: { [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY } },
-    addressType: 'IPv4', endpoints: [endpoint], ports: PORTS,
-  }, (cur) => JSON.stringify(cur.endpoints) === JSON.stringify([endpoint]));
+    addressType: 'IPv4', endpoints, ports: PORTS,
+  }, (cur) => JSON.stringify(cur.endpoints) === JSON.stringify(endpoints));
   await upsert(client, R.endpoints, {
     apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels },
-    subsets: [{ addresses: [{ ip: dnsAddress }], ports: PORTS }],
-  }, (cur) => cur.subsets?.[0]?.addresses?.[0]?.ip === dnsAddress);
+    subsets: [{ addresses: addresses.map((ip) => ({ ip })), ports: PORTS }],
+  }, (cur) => JSON.stringify((cur.subsets?.[0]?.addresses ?? []).map((a: { ip: string }) => a.ip)) === JSON.stringify(addresses));
   return svc!.spec.clusterIP;
 }

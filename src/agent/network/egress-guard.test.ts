@@ -20,3 +20,15 @@ test('installs and removes the nftables table (root)', async () => {
   await removeEgressGuard('berthtest9');
   assert.throws(() => execFileSync('nft', ['list', 'table', 'inet', egressTable('berthtest9')], { stdio: 'pipe' }));
 });
+
+test('on a node of several, cluster traffic and DNATed connections may leave; only the latter are masqueraded', () => {
+  const r = egressRuleset('berth0', { clusterCidr: '10.42.0.0/16', nodePodCidr: '10.42.3.0/24' });
+  const lines = r.split('\n').map((l) => l.trim());
+  const accept = lines.indexOf('iifname "berth0" oifname != "berth0" ip daddr 10.42.0.0/16 accept');
+  const dnat = lines.indexOf('iifname "berth0" oifname != "berth0" ct status dnat accept');
+  const reject = lines.findIndex((l) => l.endsWith('reject with icmpx type admin-prohibited'));
+  assert.ok(accept > 0 && dnat > accept && reject > dnat, r);
+  assert.ok(lines.includes('ip saddr 10.42.3.0/24 ip daddr != 10.42.0.0/16 oifname != "berth0" ct status dnat counter masquerade fully-random'), r);
+  // A single node (berth up) keeps today's guard: no masquerading at all.
+  assert.doesNotMatch(egressRuleset('berth0'), /masquerade|accept$/m);
+});

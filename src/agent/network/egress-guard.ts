@@ -4,6 +4,13 @@
  * host interface with its pod source address. Berth's own nftables table rejects anything that
  * arrives from its bridge and would leave through another interface; pod ↔ pod and pod ↔ host
  * traffic (the bridge itself, INPUT) is untouched. Applied atomically with `nft -f`.
+ *
+ * On a node of a multi-node cluster (a backend routes other nodes' pod ranges) two kinds of pod
+ * traffic may leave through the node's interface or VXLAN device: to the cluster CIDR (other nodes'
+ * pods, not masqueraded: pods see each other's real addresses), and connections the service proxy
+ * DNATed to an endpoint outside it (an API server or the cluster DNS on a server host) — those are
+ * masqueraded to the node's address, as flannel's ip-masq does for traffic leaving the pod network,
+ * since the server host has no route back to pod addresses. Anything else is still refused.
  */
 import { runCommand } from '../../host/spawner.ts';
 
@@ -14,16 +21,35 @@ export function egressTable(bridge: string): string {
   return bridge === 'berth0' ? EGRESS_TABLE : `${EGRESS_TABLE}-${bridge}`;
 }
 
-export function egressRuleset(bridge: string): string {
+/** What may leave on a multi-node cluster's node (see the file comment). */
+export interface ClusterEgress {
+  /** Every node's pods. */
+  clusterCidr: string;
+  /** This node's pods (the source of what is masqueraded). */
+  nodePodCidr: string;
+}
+
+export function egressRuleset(bridge: string, cluster?: ClusterEgress): string {
   const table = egressTable(bridge);
+  const out = `iifname "${bridge}" oifname != "${bridge}"`;
   return [
     `table inet ${table} {}`,
     `delete table inet ${table}`,
     `table inet ${table} {`,
     '  chain forward {',
     '    type filter hook forward priority filter; policy accept;',
-    `    iifname "${bridge}" oifname != "${bridge}" counter reject with icmpx type admin-prohibited`,
+    ...(cluster ? [
+      `    ${out} ip daddr ${cluster.clusterCidr} accept`,
+      `    ${out} ct status dnat accept`,
+    ] : []),
+    `    ${out} counter reject with icmpx type admin-prohibited`,
     '  }',
+    ...(cluster ? [
+      '  chain postrouting {',
+      '    type nat hook postrouting priority srcnat + 10; policy accept;',
+      `    ip saddr ${cluster.nodePodCidr} ip daddr != ${cluster.clusterCidr} oifname != "${bridge}" ct status dnat counter masquerade fully-random`,
+      '  }',
+    ] : []),
     '}',
   ].join('\n') + '\n';
 }
@@ -34,8 +60,8 @@ async function nft(input: string): Promise<void> {
 }
 
 /** Installs (or replaces) the egress guard for `bridge`. */
-export async function ensureEgressGuard(bridge = 'berth0'): Promise<void> {
-  await nft(egressRuleset(bridge));
+export async function ensureEgressGuard(bridge = 'berth0', cluster?: ClusterEgress): Promise<void> {
+  await nft(egressRuleset(bridge, cluster));
 }
 
 /** Removes the guard (clean shutdown with cleanup). */

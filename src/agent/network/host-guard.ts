@@ -7,13 +7,16 @@
  * route out) and `<service CIDR> dev berth0` (host→service connects are routed before DNAT, so an
  * unreachable route there would break them; the kernel has no dummy interfaces).
  *
- * Berth's own footprint — anything on its bridge, and the unreachable route for its pod CIDR — is
- * recognised and not reported as a conflict, so a restart with the same flags passes.
+ * Berth's own footprint — anything on its bridge or its VXLAN device, the unreachable route for its
+ * pod CIDR, and the routes to other nodes' pods its backends install (protocol 66) — is recognised
+ * and not reported as a conflict, so a restart with the same flags passes.
  */
 import { readFile } from 'node:fs/promises';
 import { cidrContains, cidrsOverlap, formatCidr, nthAddress, parseCidr } from '../../apis/cidr.ts';
 import { ip, ipJson } from './ip.ts';
 import { DEFAULT_BRIDGE } from './cni-config.ts';
+import { ROUTE_PROTO } from './backend.ts';
+import { vxlanDevice } from './vxlan.ts';
 
 /** An interface address, as the network it implies (`192.0.2.0/24` for `192.0.2.2/24`). */
 export interface HostAddr {
@@ -27,6 +30,7 @@ export interface HostRoute {
   dev?: string;
   gateway?: string;
   type?: string;
+  protocol?: string;
 }
 
 /** What the host has: addresses, routes and resolv.conf nameservers. */
@@ -66,7 +70,9 @@ export async function readHostNetworks(resolvConfPath = '/etc/resolv.conf'): Pro
 }
 
 function isOwnRoute(r: HostRoute, cidrs: BerthCidrs, bridge: string): boolean {
-  if (r.dev === bridge) return true;
+  if (r.dev === bridge || r.dev === vxlanDevice(bridge)) return true;
+  // A backend's route to another node's pods, inside the pod cluster CIDR only.
+  if (r.protocol === ROUTE_PROTO && r.dst !== 'default' && cidrContains(cidrs.podCidr, r.dst)) return true;
   return r.type === 'unreachable' && r.dst === formatCidr(parseCidr(cidrs.podCidr, true));
 }
 
@@ -87,7 +93,7 @@ export function findCidrConflicts(cidrs: BerthCidrs, host: HostNetworks): string
   for (const w of wanted) {
     const seen = new Set<string>();
     for (const a of host.addrs) {
-      if (a.ifname === bridge || !cidrsOverlap(w.cidr, a.cidr)) continue;
+      if (a.ifname === bridge || a.ifname === vxlanDevice(bridge) || !cidrsOverlap(w.cidr, a.cidr)) continue;
       seen.add(a.cidr);
       out.push(`${w.label} ${w.cidr} overlaps ${a.cidr} on ${a.ifname}; choose another with ${w.flag}`);
     }

@@ -14,11 +14,13 @@ export interface HostNetworkOptions {
   podCidr: string;
   serviceCidr?: string;
   bridgeName: string;
+  /** One node of several (a backend routes other nodes' pods): the egress guard lets cluster traffic out (egress-guard.ts). */
+  multiNode?: boolean;
 }
 
 /** Checks, then installs (idempotently) routes, bridge address and egress guard; throws on an overlap before touching anything. */
 export async function prepareHostNetwork(o: HostNetworkOptions): Promise<void> {
   await checkCidrs({ podCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridgeName });
   await ensureHostRoutes({ podClusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridgeName, gatewayCidr: gatewayCidrOf(o.podCidr) });
-  await ensureEgressGuard(o.bridgeName);
+  await ensureEgressGuard(o.bridgeName, o.multiNode ? { clusterCidr: o.clusterCidr, nodePodCidr: o.podCidr } : undefined);
 }

@@ -29,6 +29,8 @@ export interface PodNetworkOptions {
   networkName?: string;
   cniBinDirs?: string[];
   log?: Logger;
+  /** The pods' MTU (the vxlan backend's device MTU); default the bridge plugin's. */
+  mtu?: number;
 }
 
 /** The pod fields networking needs. */
@@ -75,6 +77,7 @@ export class PodNetwork {
       ipamDataDir: this.ipamDir,
       bridgeName: opts.bridgeName ?? DEFAULT_BRIDGE,
       networkName: opts.networkName ?? DEFAULT_NETWORK_NAME,
+      mtu: opts.mtu,
     });
     this.cache = new ResultCache(path.join(this.cniDir, 'results'));
     this.prefix = opts.netnsPrefix ?? DEFAULT_NETNS_PREFIX;
