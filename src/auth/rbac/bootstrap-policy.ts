@@ -176,6 +176,9 @@ function clusterRoles(): KubeObject[] {
       eventsRule(),
       rule(['list', 'watch'], [DISCOVERY], ['endpointslices']),
     ]),
+    // Berth's agent is also flannel: its pod network follows every Node (flannel's ClusterRole),
+    // which the Node authorizer alone does not grant (a node reads only its own Node).
+    clusterRole('berth:node-network', [rule(READ, [CORE], ['nodes'])]),
     clusterRole('system:kube-scheduler', [
       eventsRule(),
       rule(['create'], [COORDINATION], ['leases']),
@@ -224,6 +227,7 @@ function clusterRoleBindings(): KubeObject[] {
     // a node may renew its own.
     clusterRoleBinding('berth:node-bootstrapper', 'system:node-bootstrapper', 'Group:system:bootstrappers'),
     clusterRoleBinding('berth:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', 'Group:system:bootstrappers'),
+    clusterRoleBinding('berth:node-network', 'berth:node-network', 'Group:system:nodes'),
     clusterRoleBinding('berth:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', 'Group:system:nodes'),
   ];
 }
