@@ -28,7 +28,9 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--pod-cidr <cidr>', "this node's pod addresses (inside --cluster-cidr; default: the range the server's node IPAM gives the Node)")
     .option('--service-cidr <cidr>', 'service (ClusterIP) addresses', '10.43.0.0/16')
     .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine; also names its nftables tables and pod namespaces)", 'berth0')
-    .option('--cgroup-root <path>', "the cgroup pods' cgroups are made below (the kubelet's --cgroup-root; one per node when several share a machine)", 'berth');
+    .option('--cgroup-root <path>', "the cgroup pods' cgroups are made below (the kubelet's --cgroup-root; one per node when several share a machine)", 'berth')
+    .option('--backend <host-gw|vxlan>', "how pods reach other nodes' pods: host-gw (a route per node; nodes on one L2 segment) or vxlan", 'host-gw')
+    .option('--dns-upstream <ip[:port],...>', "resolvers for names outside the cluster (used where the cluster DNS runs: the server's; kept for the lab's command line)");
   addRuntimeOptions(cmd);
   return cmd
     .option('--default-registry <host>', 'registry for short image names such as busybox:1.36', 'docker.io')
