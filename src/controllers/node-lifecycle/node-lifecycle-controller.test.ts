@@ -60,9 +60,10 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
   await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1' }, spec: {} });
   await setConditions('w1', [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(t0), lastTransitionTime: rfc3339(t0) }, { type: 'MemoryPressure', status: 'False' }]);
   await env.client.create(R.leases, NODE_LEASE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'w1' }, spec: { holderIdentity: 'w1', leaseDurationSeconds: 40, renewTime: new Date(t0).toISOString().replace('Z', '000Z') } });
-  // What DefaultTolerationSeconds admission gives a pod (with Kubernetes' 300 s here), and a pod with none at all.
+  // Kubernetes' default 300 s, and a pod naming none (DefaultTolerationSeconds admission gives it 30 s).
   await env.client.create(R.pods, 'default', pod('plain', {}, ['not-ready', 'unreachable'].map((t) => ({ key: `node.kubernetes.io/${t}`, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }))));
-  await env.client.create(R.pods, 'default', pod('bare'));
+  const defaulted = await env.client.create(R.pods, 'default', pod('defaulted'));
+  assert.deepEqual(defaulted.spec.tolerations.map((t: { tolerationSeconds: number }) => t.tolerationSeconds), [30, 30]);
   await env.client.create(R.pods, 'default', pod('short', {}, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }]));
   await env.client.create(R.pods, 'default', pod('forever', {}, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }]));
   // A real owner, or the garbage collector would delete the pod.
@@ -84,7 +85,6 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
   const node = await env.client.get(R.nodes, undefined, 'w1');
   for (const c of node.status.conditions) assert.deepEqual([c.status, c.reason, c.message], ['Unknown', 'NodeStatusUnknown', 'Kubelet stopped posting node status.']);
   assert.equal(await gone('plain'), false, '300 s toleration');
-  await waitFor(() => gone('bare'), 'a pod tolerating nothing is evicted at once');
 
   clock.advance(6_000);
   ctl.queue.add('w1');
@@ -92,6 +92,11 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
   assert.equal(await gone('sts-0'), false, 'StatefulSet pods are not evicted');
   const reasons = (await env.client.list(R.events, 'default')).items.map((e) => e.reason);
   assert.ok(reasons.includes('TaintManagerEviction') && reasons.includes('NodeNotReady'), reasons.join());
+  assert.equal(await gone('defaulted'), false, 'within its 30 s');
+  clock.advance(30_000);
+  ctl.queue.add('w1');
+  await waitFor(() => gone('defaulted'), 'the defaulted pod evicted after 30 s');
+  assert.equal(await gone('plain'), false);
 
   clock.advance(300_000);
   ctl.queue.add('w1');
@@ -142,4 +147,21 @@ test('a node whose clock is a minute behind: not NotReady while it renews, and r
   clock.advance(21_000);
   ctl.queue.add('w3');
   await waitFor(async () => (await taintKeys('w3')).includes('node.kubernetes.io/unreachable:NoExecute'), 'unreachable once it is silent');
+});
+
+test('a node that stops posting status: its pods are marked not Ready at once (MarkPodsNotReady), before any eviction', async () => {
+  const t0 = clock.now();
+  await env.client.create(R.nodes, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'w4' }, spec: {} });
+  await setConditions('w4', [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(t0) }]);
+  await env.client.create(R.leases, NODE_LEASE_NAMESPACE, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'w4' }, spec: { holderIdentity: 'w4', leaseDurationSeconds: 10, renewTime: new Date(t0).toISOString().replace('Z', '000Z') } });
+  const tolerations = [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }];
+  await env.client.create(R.pods, 'default', { ...pod('served', {}, tolerations), spec: { ...pod('served').spec, nodeName: 'w4', tolerations } });
+  await env.client.patch(R.pods, 'default', 'served', 'merge', { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }, { type: 'ContainersReady', status: 'True' }] } }, 'status');
+  clock.advance(25_000);
+  ctl.queue.add('w4');
+  const readyOf = async () => (await env.client.get(R.pods, 'default', 'served')).status.conditions.find((c: { type: string }) => c.type === 'Ready');
+  await waitFor(async () => (await readyOf()).status === 'False', 'the pod not Ready');
+  const ready = await readyOf();
+  assert.equal(ready.reason, 'NodeNotReady');
+  assert.equal(await gone('served'), false, 'still there: its toleration has 300 s');
 });

@@ -6,7 +6,9 @@
  * (NoExecute and NoSchedule), and recovery removes them; a cordoned node (spec.unschedulable) carries
  * `node.kubernetes.io/unschedulable:NoSchedule` (doNoScheduleTaintingPass). Pods on a node with NoExecute taints are
  * deleted at once without a matching toleration, else after the least tolerationSeconds — except
- * StatefulSet pods, which are left in place (logged) until a safer mechanism exists.
+ * StatefulSet pods, which are left in place (logged) until a safer mechanism exists. The pods of a
+ * node that stopped posting status get Ready=False at once (MarkPodsNotReady), so endpoints drop them
+ * within the grace period rather than at their eviction.
  *
  * A node's heartbeat counts when it *arrives* (upstream's probeTimestamp): the controller notes on its
  * own clock when the Lease's renewTime (or the Ready heartbeat) last changed, and the node is stale
@@ -20,7 +22,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import { R, type Client } from '../../client/client.ts';
 import { enqueueHandlers, runController, type RunningController } from '../../client/controller.ts';
 import type { Informer, ObjectKey, Reconciler } from '../../client/controller-types.ts';
-import { isNotFound } from '../../client/errors.ts';
+import { isConflict, isNotFound } from '../../client/errors.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
@@ -134,7 +136,26 @@ export class NodeLifecycleController implements Reconciler {
     if (JSON.stringify(want) !== JSON.stringify(taints)) {
       node = await this.client.update(R.nodes, undefined, { ...node, spec: { ...node.spec, taints: want.length ? want : undefined } });
     }
+    // Upstream's MarkPodsNotReady: a node that stopped posting status cannot vouch for its pods, so
+    // Services stop routing to them now, not when they are evicted.
+    if (readyNow === 'Unknown') await this.markPodsNotReady(key, t);
     await this.evictPods(node, now);
+  }
+
+  /** Sets the Ready condition of the node's pods to False (the agent sets it again when it is back). */
+  private async markPodsNotReady(nodeName: string, t: string): Promise<void> {
+    for (const pod of this.pods.byIndex(NODE_NAME_INDEX, nodeName)) {
+      if (pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+      const conditions: Cond[] = pod.status?.conditions ?? [];
+      if (!conditions.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+      const next = conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', message: `Node ${nodeName} stopped posting status`, lastTransitionTime: t } : c));
+      try {
+        await this.client.update(R.pods, pod.metadata.namespace, { ...pod, status: { ...pod.status, conditions: next } }, 'status');
+      } catch (err) {
+        // Gone, or changed meanwhile (its event requeues the node).
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+    }
   }
 
   /**
@@ -146,16 +167,19 @@ export class NodeLifecycleController implements Reconciler {
     const stamp = `${renewTime ?? ''}|${readyBeat ?? ''}`;
     const prev = this.beats.get(name);
     if (prev?.stamp === stamp) return prev.observedAt;
-    const claimed = [renewTime, readyBeat, node.metadata.creationTimestamp].map((x) => (x ? Date.parse(x) : NaN)).filter((x) => !Number.isNaN(x));
-    const newest = claimed.length ? Math.max(...claimed) : now;
-    const offBy = now - newest;
+    const time = (x: string | undefined) => (x ? Date.parse(x) : NaN);
     let observedAt: number;
     if (!prev) {
       // First sight: a dead node and a skewed one look alike; believe only a plausible timestamp.
-      observedAt = Math.abs(offBy) <= this.graceMs ? Math.min(newest, now) : now;
+      const claimed = [renewTime, readyBeat, node.metadata.creationTimestamp].map(time).filter((x) => !Number.isNaN(x));
+      const newest = claimed.length ? Math.max(...claimed) : now;
+      observedAt = Math.abs(now - newest) <= this.graceMs ? Math.min(newest, now) : now;
     } else {
       observedAt = now;
-      this.checkSkew(node, offBy);
+      // The stamp that just arrived (the node's own clock) against this controller's.
+      const [prevRenew] = prev.stamp.split('|');
+      const arrived = time((renewTime ?? '') !== prevRenew ? renewTime : readyBeat);
+      if (!Number.isNaN(arrived)) this.checkSkew(node, now - arrived);
     }
     this.beats.set(name, { stamp, observedAt });
     return observedAt;
