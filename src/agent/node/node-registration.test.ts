@@ -162,4 +162,22 @@ describe('node registration', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('conditions set Unknown by the node lifecycle controller (a partition) are put right at the next status sync, not the 60 s report', async () => {
+    const client = new LocalClient(server.registry);
+    const reg = await registerNode(client, { nodeName: 'back', agentPort: 10250, ready: () => true, statusIntervalMs: 100, statusReportIntervalMs: 60_000, leaseRenewIntervalMs: 1000, instance: 'back-agent', log });
+    try {
+      const node = await client.get(R.nodes, undefined, 'back');
+      const unknown = node.status.conditions.map((c: Record<string, unknown>) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown' }));
+      await client.update(R.nodes, undefined, { ...node, status: { ...node.status, conditions: unknown } }, 'status');
+      const ready = await waitFor(async () => {
+        const n = await client.get(R.nodes, undefined, 'back');
+        const c = n.status.conditions.find((x: { type: string }) => x.type === 'Ready');
+        return c.status === 'True' ? c : undefined;
+      }, 'Ready=True again', 3000);
+      assert.equal(ready.reason, 'KubeletReady');
+    } finally {
+      await reg.stop();
+    }
+  });
 });

@@ -184,6 +184,18 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
   };
 
   const syncStatus = async (force = false): Promise<boolean> => {
+    // Compared with what the API holds, not with this agent's last write: the node lifecycle
+    // controller sets the conditions Unknown while the agent cannot reach the API (a partition), and
+    // a node back must say Ready at once, not at the next 60 s report (the kubelet reads its Node
+    // before each status update for the same reason).
+    try {
+      node = await client.get(R.nodes, undefined, name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      log?.warn('node object is gone; registering again', { node: name });
+      await ensureNode();
+      return true;
+    }
     const status = computeStatus(node.status?.conditions);
     const due = Date.now() - lastWrittenAt >= reportEvery;
     if (!force && !due && isDeepStrictEqual(comparable(status), comparable(node.status))) return false;

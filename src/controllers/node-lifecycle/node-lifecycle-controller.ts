@@ -126,6 +126,10 @@ export class NodeLifecycleController implements Reconciler {
       if (!ready) next.push({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: node.metadata.creationTimestamp, lastTransitionTime: t });
       node = await this.client.update(R.nodes, undefined, { ...node, status: { ...node.status, conditions: next } }, 'status');
       this.log?.info('node stopped posting status', { node: key });
+      // Upstream's MarkPodsNotReady, on the transition only: a node that stopped posting status cannot
+      // vouch for its pods, so Services stop routing to them now, not when they are evicted. (Not on
+      // every pass: an agent coming back sets its pods Ready before its Node, and must not be fought.)
+      await this.markPodsNotReady(key, t);
       void this.events.event(node, 'Normal', 'NodeNotReady', `Node ${key} status is now: NodeNotReady`);
     } else if (!stale) {
       this.queue.addAfter(key, last + this.graceMs - now + 50);
@@ -136,9 +140,6 @@ export class NodeLifecycleController implements Reconciler {
     if (JSON.stringify(want) !== JSON.stringify(taints)) {
       node = await this.client.update(R.nodes, undefined, { ...node, spec: { ...node.spec, taints: want.length ? want : undefined } });
     }
-    // Upstream's MarkPodsNotReady: a node that stopped posting status cannot vouch for its pods, so
-    // Services stop routing to them now, not when they are evicted.
-    if (readyNow === 'Unknown') await this.markPodsNotReady(key, t);
     await this.evictPods(node, now);
   }
 
