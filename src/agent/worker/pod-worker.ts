@@ -113,8 +113,11 @@ export class PodWorker {
     // As the kubelet's config source does, only a change of what the pod asks for triggers a sync;
     // status-only updates (the scheduler's condition, our own writes) do not.
     const changed = !isDeepStrictEqual(pod.spec, this.pod.spec) || WATCHED_META.some((f) => !isDeepStrictEqual(pod.metadata[f], this.pod.metadata[f]));
+    // Someone else rewrote the status (the node lifecycle controller's Ready=False while this node
+    // was unreachable): a sync writes this agent's view again, as the kubelet's status manager does.
+    const statusOverwritten = !statusEqual(pod.status, this.pod.status);
     this.pod = pod;
-    if (changed) this.schedule();
+    if (changed || statusOverwritten) this.schedule();
   }
 
   /** The pod was removed from the API: stop and clean up without writing back. */
