@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import tls, { TLSSocket } from 'node:tls';
 import { ApiError } from '../../errors/index.ts';
 import { createCA, issueCertificate } from '../../pki/certificates.ts';
 import type { UserInfo } from '../attributes.ts';
@@ -80,5 +81,70 @@ test('without credentials only the health and version paths are anonymous', asyn
       assert.equal(r.status, 401, p);
       assert.equal(r.body.kind, 'Status');
     }
+  });
+});
+
+/** Requests on one TLS connection (HTTP/1.1 keep-alive), each answered in turn. */
+async function onOneConnection<T>(port: number, opts: tls.ConnectionOptions, fn: (socket: tls.TLSSocket, get: (path: string) => Promise<{ status: number; body: any }>) => Promise<T>): Promise<T> {
+  const socket = tls.connect({ host: '127.0.0.1', port, ca: ca.cert, ...opts });
+  await new Promise<void>((resolve, reject) => { socket.once('secureConnect', () => resolve()); socket.once('error', reject); });
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  // Every request of the agent goes over this one socket.
+  (agent as unknown as { createConnection: () => tls.TLSSocket }).createConnection = () => socket;
+  const get = (path: string) => new Promise<{ status: number; body: any }>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let b = '';
+      res.on('data', (d) => { b += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(b) }));
+    }).on('error', reject);
+  });
+  try {
+    return await fn(socket, get);
+  } finally {
+    agent.destroy();
+    socket.destroy();
+  }
+}
+
+test('a connection\'s certificate is read once; the user holds for its later requests', async (t) => {
+  const reads = t.mock.method(TLSSocket.prototype, 'getPeerCertificate');
+  await withServer(async (port) => {
+    await onOneConnection(port, { cert: jane.cert, key: jane.key }, async (_socket, get) => {
+      for (let i = 0; i < 3; i++) assert.deepEqual((await get('/api/v1/pods')).body, { name: 'jane', groups: ['dev', 'ops', 'system:authenticated'] });
+    });
+    // No certificate is remembered too: the connection stays anonymous-or-token.
+    await onOneConnection(port, {}, async (_socket, get) => {
+      assert.equal((await get('/api/v1/pods')).status, 401);
+      assert.equal((await get('/healthz')).body.name, 'system:anonymous');
+    });
+  });
+  const serverSide = reads.mock.calls.filter((c) => (c.this as TLSSocket).server !== undefined);
+  assert.equal(serverSide.length, 2, 'one read per connection');
+});
+
+test('a certificate that expires while its connection is open stops working (checked per request)', async (t) => {
+  await withServer(async (port) => {
+    await onOneConnection(port, { cert: jane.cert, key: jane.key }, async (_socket, get) => {
+      assert.equal((await get('/api/v1/pods')).body.name, 'jane');
+      const later = Date.now() + 2 * 86_400_000; // past the 1-day certificate
+      t.mock.method(Date, 'now', () => later);
+      const r = await get('/api/v1/pods');
+      assert.equal(r.status, 401);
+      assert.equal(r.body.reason, 'Unauthorized');
+    });
+  });
+});
+
+test('once authenticated, a connection cannot renegotiate (to swap its certificate)', async () => {
+  await withServer(async (port) => {
+    await onOneConnection(port, { cert: jane.cert, key: jane.key, maxVersion: 'TLSv1.2' }, async (socket, get) => {
+      assert.equal((await get('/api/v1/pods')).body.name, 'jane');
+      socket.on('error', () => {});
+      const outcome = await new Promise<string>((resolve) => {
+        socket.once('close', () => resolve('closed'));
+        socket.renegotiate({ rejectUnauthorized: false }, (err) => resolve(err ? 'refused' : 'renegotiated'));
+      });
+      assert.notEqual(outcome, 'renegotiated');
+    });
   });
 });
