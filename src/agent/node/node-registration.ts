@@ -284,7 +284,21 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
   await ensureNode();
   await renewLease();
   loop(statusEvery, 'node status update', () => syncStatus());
-  loop(leaseEvery, 'node lease renewal', renewLease);
+  // A renewal that succeeds after failures is the end of a partition: the status is synced at once
+  // (the controller set the Node Unknown meanwhile; its taint evicts pods until Ready is back).
+  let renewalsFailing = false;
+  loop(leaseEvery, 'node lease renewal', async () => {
+    try {
+      await renewLease();
+    } catch (err) {
+      renewalsFailing = true;
+      throw err;
+    }
+    if (!renewalsFailing) return;
+    renewalsFailing = false;
+    log?.info('API reachable again: syncing the node status now', { node: name });
+    await syncStatus();
+  });
 
   return {
     get node() { return node; },
