@@ -1,5 +1,5 @@
 /**
- * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc, runc-pods, pull, port-forward, fuzz, authz, api-security, volumes,
+ * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc, runc-pods, pull, port-forward, fuzz, authz, api-security, volumes, node-loss,
  * footprint, all.
  * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
  */
@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   authz: () => import('./authz.ts'),
   volumes: () => import('./volumes.ts'),
   'api-security': () => import('./api-security.ts'),
+  'node-loss': () => import('./node-loss.ts'),
 };
 
 const name = process.argv[2] ?? '';
