@@ -133,7 +133,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // The image store is the one `berth image` opens (<agent data dir>/images).
   const images = await ImageService.open(dataDir, opts.images ?? {});
   const runtime = new NodeRuntime({ dataDir, images, client, nodeName, defaultRuntimeClass: opts.defaultRuntimeClass, settings: opts.drivers, log });
-  const network = new PodNetwork({ dataDir, nodePodCidr: opts.podCidr, log, bridgeName, netnsPrefix: netnsPrefixFor(bridgeName) });
+  // Over VXLAN pods get the device's MTU, so nothing they send needs fragmenting on the way.
+  const mtu = backend?.kind === 'vxlan' ? await VxlanBackend.podMtu(hostIP) : undefined;
+  const network = new PodNetwork({ dataDir, nodePodCidr: podCidr, log, bridgeName, netnsPrefix: netnsPrefixFor(bridgeName), mtu });
   const workers = new WorkerTable<PodWorker>();
   // Under disk pressure, images no pod here uses go (the kubelet's image GC; 85 % by default).
   const imageGc = startImageGc({ images, dir: join(dataDir, 'images'), log, inUse: () => workers.images() });
