@@ -26,8 +26,9 @@ test('on a node of several, cluster traffic and DNATed connections may leave; on
   const lines = r.split('\n').map((l) => l.trim());
   const accept = lines.indexOf('iifname "berth0" oifname != "berth0" ip daddr 10.42.0.0/16 accept');
   const dnat = lines.indexOf('iifname "berth0" oifname != "berth0" ct status dnat accept');
+  const reply = lines.indexOf('iifname "berth0" oifname != "berth0" ct direction reply accept');
   const reject = lines.findIndex((l) => l.endsWith('reject with icmpx type admin-prohibited'));
-  assert.ok(accept > 0 && dnat > accept && reject > dnat, r);
+  assert.ok(accept > 0 && dnat > accept && reply > dnat && reject > reply, r);
   assert.ok(lines.includes('ip saddr 10.42.3.0/24 ip daddr != 10.42.0.0/16 oifname != "berth0" ct status dnat counter masquerade fully-random'), r);
   // A single node (berth up) keeps today's guard: no masquerading at all.
   assert.doesNotMatch(egressRuleset('berth0'), /masquerade|accept$/m);

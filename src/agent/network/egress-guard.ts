@@ -10,7 +10,9 @@
  * pods, not masqueraded: pods see each other's real addresses), and connections the service proxy
  * DNATed to an endpoint outside it (an API server or the cluster DNS on a server host) — those are
  * masqueraded to the node's address, as flannel's ip-masq does for traffic leaving the pod network,
- * since the server host has no route back to pod addresses. Anything else is still refused.
+ * since the server host has no route back to pod addresses — and replies to connections opened
+ * towards a pod from outside (a node port on another node, masqueraded to that node's address).
+ * Anything a pod itself opens towards any other address is still refused.
  */
 import { runCommand } from '../../host/spawner.ts';
 
@@ -41,6 +43,8 @@ export function egressRuleset(bridge: string, cluster?: ClusterEgress): string {
     ...(cluster ? [
       `    ${out} ip daddr ${cluster.clusterCidr} accept`,
       `    ${out} ct status dnat accept`,
+      // Replies of connections others opened to a pod (a node port on another node, masqueraded there).
+      `    ${out} ct direction reply accept`,
     ] : []),
     `    ${out} counter reject with icmpx type admin-prohibited`,
     '  }',
