@@ -31,14 +31,14 @@ import { issueCertificate } from '../src/pki/certificates.ts';
 import { freePort, REPO_ROOT } from './lib/server.ts';
 import { closedLoop, keepAliveAgent, kubeconfigCredentials, openLoop, request, type LoadResult, type TlsCredentials } from './lib/load.ts';
 import { CLOCK_TICKS_PER_S, cpuTicksOf } from './lib/proc.ts';
-import { f, pct, printTable, sleep, sortNum } from './lib/stats.ts';
+import { f, median, pct, printTable, sleep, sortNum } from './lib/stats.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RATE = 500;
 const OPEN_MS = QUICK ? 3000 : 10_000;
 const WARMUP_MS = QUICK ? 1000 : 2000;
 /** Rounds of (a, b, c); BENCH_API_SECURITY_ROUNDS overrides. */
-const ROUNDS = Number(process.env.BENCH_API_SECURITY_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_API_SECURITY_ROUNDS ?? 5);
 const TARGET_PCT = 10;
 /** Connections of the client's pool (see above). */
 const POOL = 64;
@@ -244,25 +244,28 @@ export async function run(): Promise<boolean> {
     const cpu = mine.reduce((s, x) => s + x.serverCpu, 0) / mine.length;
     // Server CPU per request (µs): steadier than p99 on a shared machine, whose stalls decide the tail.
     const cpuPerReq = mine.reduce((s, x) => s + x.serverCpuS * 1e6, 0) / mine.reduce((s, x) => s + x.result.ok, 0);
-    return { p50: pct(lat, 50), p99: pct(lat, 99), max: lat.at(-1) ?? NaN, sent, failed, cpu, cpuPerReq, firstError: mine.map((x) => x.result.firstError).find(Boolean) };
+    // The median run's p99: one run caught by another process's burst moves it less than the pooled p99.
+    const p99Median = median(mine.map((x) => x.result.p99));
+    return { p50: pct(lat, 50), p99: pct(lat, 99), p99Median, max: lat.at(-1) ?? NaN, sent, failed, cpu, cpuPerReq, firstError: mine.map((x) => x.result.firstError).find(Boolean) };
   };
   const P = { a: pooled('a'), b: pooled('b'), c: pooled('c') };
-  const authz = pctOver(P.a.p99, P.c.p99);
-  const all = pctOver(P.a.p99, P.b.p99);
+  const authz = pctOver(P.a.p99Median, P.c.p99Median);
+  const all = pctOver(P.a.p99Median, P.b.p99Median);
   const noFailures = P.a.failed + P.b.failed + P.c.failed === 0;
   const authzPass = authz <= TARGET_PCT && noFailures;
   const allPass = all <= TARGET_PCT && noFailures;
   printTable(`api-security — pooled over ${ROUNDS} round(s) per configuration (ms)`,
-    ['configuration', 'p50', 'p99', 'max', 'sent/failed', 'server CPU', 'per request', 'Δp50 vs (b)', 'Δp99 vs (b)', 'Δp99 vs (c)'],
+    ['configuration', 'p50', 'p99', 'median run p99', 'max', 'sent/failed', 'server CPU', 'per request', 'Δp50 vs (b)', 'Δp99 vs (b)', 'Δp99 vs (c)'],
     configs.map((c) => [
-      LABEL[c], f(P[c].p50, 2), f(P[c].p99, 2), f(P[c].max, 1), `${P[c].sent}/${P[c].failed}`, `${f(P[c].cpu, 0)} %`, `${f(P[c].cpuPerReq, 0)} µs`,
-      c === 'b' ? '' : signed(pctOver(P[c].p50, P.b.p50)), c === 'b' ? '' : signed(pctOver(P[c].p99, P.b.p99)),
-      c === 'a' ? signed(authz) : '',
+      LABEL[c], f(P[c].p50, 2), f(P[c].p99, 2), f(P[c].p99Median, 2), f(P[c].max, 1), `${P[c].sent}/${P[c].failed}`, `${f(P[c].cpu, 0)} %`, `${f(P[c].cpuPerReq, 0)} µs`,
+      c === 'b' ? '' : signed(pctOver(P[c].p50, P.b.p50)), c === 'b' ? '' : `${signed(pctOver(P[c].p99, P.b.p99))} / ${signed(pctOver(P[c].p99Median, P.b.p99Median))}`,
+      c === 'a' ? `${signed(pctOver(P.a.p99, P.c.p99))} / ${signed(authz)}` : '',
     ]),
     [
+      'Δp99: pooled / median run. Targets on the median run\'s p99:',
       `target: authorization adds ≤ ${TARGET_PCT} % at p99 — (a) vs (c), authorization's share: ${signed(authz)}  ${authzPass ? 'PASS' : 'MISS'}`,
       `        (a) vs (b), everything security adds (TLS + authn + authz): ${signed(all)}  ${allPass ? 'PASS' : 'MISS'}`,
-      `        TLS alone, (c) vs (b): ${signed(pctOver(P.c.p99, P.b.p99))} at p99, ${signed(pctOver(P.c.p50, P.b.p50))} at p50`,
+      `        TLS alone, (c) vs (b): ${signed(pctOver(P.c.p99Median, P.b.p99Median))} at p99, ${signed(pctOver(P.c.p50, P.b.p50))} at p50`,
       `server CPU per request: authorization ${signed(pctOver(P.a.cpuPerReq, P.c.cpuPerReq))} ((a) vs (c)), TLS ${signed(pctOver(P.c.cpuPerReq, P.b.cpuPerReq))} ((c) vs (b)), all ${signed(pctOver(P.a.cpuPerReq, P.b.cpuPerReq))}`,
       `server CPU is % of one core during the open loop; the clients (TLS too) run in this process on the same ${os.cpus().length} cores`,
       ...(['a', 'b', 'c'] as Config[]).filter((c) => P[c].firstError).map((c) => `first error ${LABEL[c]}: ${P[c].firstError}`),
