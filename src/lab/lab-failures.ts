@@ -55,7 +55,9 @@ export async function restartNode(state: LabState, node: NodeState, readyTimeout
   node.agent = await startAgentProcess(state, node);
   node.condition = 'running';
   writeState(state);
-  await waitNodesReady(state.kubeconfig, [node], readyTimeoutMs);
+  const podCidrs = await waitNodesReady(state.kubeconfig, [node], readyTimeoutMs);
+  node.podCidr = podCidrs.get(node.name) ?? node.podCidr;
+  writeState(state);
 }
 
 /** Runs one failure command on the lab in `dataDir`; returns a line for the user. */

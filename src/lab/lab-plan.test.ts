@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findNode, freeSubnetOctet, joinArgs, labId, planLab, serverArgs } from './lab-plan.ts';
+import { LAB_ASSIGNS_POD_CIDRS, findNode, freeSubnetOctet, joinArgs, labId, planLab, serverArgs } from './lab-plan.ts';
 import { readState, writeState, type LabState } from './lab-state.ts';
 import { mountsUnder } from './host-teardown.ts';
 import { cgroupMounts } from './lab-cgroups.ts';
@@ -26,13 +26,12 @@ test('a lab id is stable per data dir, differs between dirs, and every interface
   assert.ok(!plan.nodes[0].netns.startsWith('berth-'));
 });
 
-test('addresses: the server is .1 of the lab /24, node i is .(10+i), pod CIDR 10.244.<i>.0/24', () => {
+test('addresses: the server is .1 of the lab /24, node i is .(10+i); pod CIDRs are node IPAM’s', () => {
   const plan = planLab('/tmp/lab', 3, 7);
   assert.equal(plan.subnet, '198.18.7.0/24');
   assert.equal(plan.serverUrl, 'https://198.18.7.1:6443');
-  assert.deepEqual(plan.nodes.map((n) => [n.name, n.address, n.podCidr]), [
-    ['node-1', '198.18.7.11', '10.244.1.0/24'], ['node-2', '198.18.7.12', '10.244.2.0/24'], ['node-3', '198.18.7.13', '10.244.3.0/24'],
-  ]);
+  assert.deepEqual(plan.nodes.map((n) => [n.name, n.address]), [['node-1', '198.18.7.11'], ['node-2', '198.18.7.12'], ['node-3', '198.18.7.13']]);
+  assert.equal(LAB_ASSIGNS_POD_CIDRS, plan.nodes[0].podCidr !== undefined);
   assert.equal(plan.nodes[1].dataDir, '/tmp/lab/node-2');
   assert.equal(plan.nodes[1].cgroup, `berth-lab/${plan.id}/node-2`);
   assert.throws(() => planLab('/tmp/lab', 0, 0), /--nodes must be a whole number from 1 to 200/);
@@ -62,7 +61,9 @@ test("each host's join is the documented command line, in its own bridge, cgroup
   assert.ok(!args.includes('--storage'));
   assert.ok(joinArgs(plan, plan.nodes[0], { tokenFile: 't', storage: true }).includes('--storage'));
   assert.ok(!joinArgs(plan, plan.nodes[0], { tokenFile: 't' }).includes('--backend'), 'no backend given: the agent picks its default');
+  assert.equal(args.includes('--pod-cidr'), LAB_ASSIGNS_POD_CIDRS, 'the server’s node IPAM gives pod CIDRs unless the lab does');
   const server = serverArgs(plan, { nodeMonitorGracePeriod: 8 });
+  assert.equal(server[server.indexOf('--cluster-cidr') + 1], '10.244.0.0/16');
   assert.deepEqual(server.slice(0, 5), ['server', '--data-dir', '/tmp/lab/server', '--listen', '198.18.0.1:6443']);
   assert.equal(server[server.indexOf('--node-monitor-grace-period') + 1], '8');
 });
@@ -81,7 +82,7 @@ test('the state file round-trips and refuses another version', () => {
     const plan = planLab(dir, 1, 0);
     const state: LabState = { ...plan, version: 1, kubeconfig: path.join(dir, 'kubeconfig'), nodes: plan.nodes.map((n) => ({ ...n, condition: 'running' })), createdAt: 'now' };
     writeState(state);
-    assert.deepEqual(readState(dir), state);
+    assert.deepEqual(readState(dir), JSON.parse(JSON.stringify(state)));
     writeState({ ...state, version: 99 });
     assert.throws(() => readState(dir), /has version 99; this berth reads version 1/);
   } finally {

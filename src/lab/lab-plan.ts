@@ -17,15 +17,16 @@ export const LAB_RANGE = '198.18.0.0/15';
 export const LAB_CGROUP_ROOT = 'berth-lab';
 export const SERVER_PORT = 6443;
 export const AGENT_PORT = 10250;
-/** Pod addresses of the whole lab cluster; node i gets 10.244.<i>.0/24. */
+/** Pod addresses of the whole lab cluster (a /24 per node). */
 export const CLUSTER_CIDR = '10.244.0.0/16';
 /** Berth's default service range: only the hosts route it, each in its own namespace, so it clashes with no other cluster here. */
 export const SERVICE_CIDR = '10.43.0.0/16';
 /**
- * Until the server gives each node its podCIDR (node IPAM), the lab hands them out: true passes
- * `--pod-cidr 10.244.<i>.0/24` to each join. Set to false once the server allocates them.
+ * false: the server's node IPAM gives each Node its podCIDR from CLUSTER_CIDR (recorded in the state
+ * file once the Node is Ready). true: the lab hands them out itself, `--pod-cidr 10.244.<i>.0/24`
+ * to each join (what it did before node IPAM).
  */
-export const LAB_ASSIGNS_POD_CIDRS = true;
+export const LAB_ASSIGNS_POD_CIDRS = false;
 /** A /24 per lab: host .1 is the server, node i is .(10+i). */
 export const MAX_NODES = 200;
 export const BACKENDS = ['host-gw', 'vxlan'] as const;
@@ -45,7 +46,8 @@ export interface NodePlan {
   podBridge: string;
   /** Prefix of its pods' network namespaces in /run/netns (as the agent derives it from its bridge). */
   podNetnsPrefix: string;
-  podCidr: string;
+  /** The Node's spec.podCIDR: the lab's own when it assigns them, else the server's (after Ready). */
+  podCidr?: string;
   /** cgroup (relative to every hierarchy's root) holding the agent and, below it, its pods. */
   cgroup: string;
   dataDir: string;
@@ -79,7 +81,7 @@ export function nodePlan(id: string, dataDir: string, octet: number, index: numb
   return {
     name: `node-${index}`, index, netns: `${id}-node-${index}`, hostVeth: `${id}v${index}`,
     address: `198.18.${octet}.${10 + index}`, podBridge, podNetnsPrefix: `${podBridge}-`,
-    podCidr: `10.244.${index}.0/24`, cgroup: `${LAB_CGROUP_ROOT}/${id}/node-${index}`,
+    podCidr: LAB_ASSIGNS_POD_CIDRS ? `10.244.${index}.0/24` : undefined, cgroup: `${LAB_CGROUP_ROOT}/${id}/node-${index}`,
     dataDir: resolve(dataDir, `node-${index}`),
   };
 }
@@ -127,7 +129,7 @@ export function joinArgs(lab: Pick<LabPlan, 'serverUrl' | 'clusterCidr' | 'servi
   return [
     'join', '--server', lab.serverUrl, '--token-file', o.tokenFile, '--node-name', node.name, '--data-dir', node.dataDir,
     '--listen', `${node.address}:${AGENT_PORT}`, '--cluster-cidr', lab.clusterCidr, '--service-cidr', lab.serviceCidr,
-    ...(LAB_ASSIGNS_POD_CIDRS ? ['--pod-cidr', node.podCidr] : []),
+    ...(node.podCidr && LAB_ASSIGNS_POD_CIDRS ? ['--pod-cidr', node.podCidr] : []),
     '--bridge', node.podBridge, '--cgroup-root', `${node.cgroup}/pods`,
     ...(o.backend ? ['--backend', o.backend] : []),
     ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : []),
@@ -144,7 +146,7 @@ export interface ServerOptions {
 export function serverArgs(lab: LabPlan, o: ServerOptions): string[] {
   return [
     'server', '--data-dir', lab.serverDataDir, '--listen', `${lab.serverAddress}:${lab.serverPort}`,
-    '--service-cidr', lab.serviceCidr,
+    '--cluster-cidr', lab.clusterCidr, '--service-cidr', lab.serviceCidr,
     ...(o.nodeMonitorGracePeriod !== undefined ? ['--node-monitor-grace-period', String(o.nodeMonitorGracePeriod)] : []),
     ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : []),
   ];

@@ -64,7 +64,9 @@ export async function labUp(o: LabUpOptions): Promise<LabState> {
     o.log.info('server ready', { url: state.serverUrl, ms: Math.round(performance.now() - t0) });
     for (const node of state.nodes) node.agent = await startAgentProcess(state, node);
     writeState(state);
-    await waitNodesReady(state.kubeconfig, state.nodes, o.readyTimeoutMs ?? 120_000);
+    const podCidrs = await waitNodesReady(state.kubeconfig, state.nodes, o.readyTimeoutMs ?? 120_000);
+    for (const node of state.nodes) node.podCidr = podCidrs.get(node.name) ?? node.podCidr;
+    writeState(state);
     o.log.info('nodes Ready', { nodes: state.nodes.length, ms: Math.round(performance.now() - t0) });
     return state;
   } catch (err) {

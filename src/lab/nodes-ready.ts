@@ -16,8 +16,11 @@ function readyStatus(node: KubeObject | undefined): string | undefined {
   return conditions?.find((c) => c.type === 'Ready')?.status;
 }
 
-/** Resolves once every node in `nodes` is Ready; throws after `timeoutMs` or when an agent exits. */
-export async function waitNodesReady(kubeconfig: string, nodes: NodeState[], timeoutMs: number): Promise<void> {
+/**
+ * Resolves once every node in `nodes` is Ready, with each one's spec.podCIDR (node IPAM's); throws
+ * after `timeoutMs` or when an agent exits.
+ */
+export async function waitNodesReady(kubeconfig: string, nodes: NodeState[], timeoutMs: number): Promise<Map<string, string | undefined>> {
   const client = HttpClient.fromKubeconfig(kubeconfig);
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer from the API server yet';
@@ -30,7 +33,7 @@ export async function waitNodesReady(kubeconfig: string, nodes: NodeState[], tim
         const list = await client.list(R.nodes, undefined);
         const byName = new Map(list.items.map((o) => [o.metadata.name as string, o]));
         const waiting = nodes.filter((n) => readyStatus(byName.get(n.name)) !== 'True');
-        if (!waiting.length) return;
+        if (!waiting.length) return new Map(nodes.map((n) => [n.name, (byName.get(n.name)?.spec as { podCIDR?: string } | undefined)?.podCIDR]));
         last = `not Ready yet: ${waiting.map((n) => `${n.name} (${byName.has(n.name) ? `Ready=${readyStatus(byName.get(n.name)) ?? 'unknown'}` : 'not registered'})`).join(', ')}`;
       } catch (err) {
         last = (err as Error).message;

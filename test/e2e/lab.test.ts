@@ -11,18 +11,21 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBusyboxLayout } from '../../src/agent/runtime/runc/runc.fixture.ts';
 import { kubectl, type KubectlResult } from '../support/kubectl.ts';
+import { freePort } from '../support/berth-server.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = path.join(REPO, 'bin', 'berth');
 const LEAK_TABLE = `berth-lab-leak-${process.pid}`;
+/** What the suite's own DNS upstream (dnsmasq on loopback) answers: no machine resolver is asked. */
+const UPSTREAM_ANSWER = '192.0.2.77';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sh(cmd: string, ...args: string[]): string {
@@ -104,6 +107,8 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
   let state: LabJson;
   let uplink: string;
   let layout: string;
+  let dnsmasq: ChildProcess | undefined;
+  let upstreamPort: number;
   const cache = path.join(dataDir, 'kubecache');
   const k = (args: string[], input?: string): Promise<KubectlResult> => kubectl(args, { kubeconfig: path.join(dataDir, 'kubeconfig'), cacheDir: cache, input, timeoutMs: 60_000 });
   const node = (name: string) => state.nodes.find((n) => n.name === name)!;
@@ -125,7 +130,7 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
   const podOn = (name: string, nodeName: string) => JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name },
     spec: {
-      nodeName, terminationGracePeriodSeconds: 1, dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] },
+      nodeName, terminationGracePeriodSeconds: 1,
       containers: [{
         name: 'c', image: 'host', command: ['sh', '-c', 'echo "hello from $NODE"; exec sleep 3600'],
         env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
@@ -133,10 +138,14 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     },
   });
   async function runningPod(name: string): Promise<any> {
-    return waitFor(`pod ${name} Running`, async () => {
-      const p = parseJson<any>(assertOk(await k(['get', 'pod', name, '-o', 'json']), `get pod ${name}`), name);
-      return p.status?.phase === 'Running' && p;
-    }, 90_000);
+    try {
+      return await waitFor(`pod ${name} Running`, async () => {
+        const p = parseJson<any>(assertOk(await k(['get', 'pod', name, '-o', 'json']), `get pod ${name}`), name);
+        return p.status?.phase === 'Running' && p;
+      }, 90_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- describe\n${(await k(['describe', 'pod', name])).stdout}`);
+    }
   }
 
   before(async () => {
@@ -146,6 +155,9 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     assert.ok(route?.dev, 'the machine has a default route');
     uplink = route.dev;
     layout = await buildBusyboxLayout(path.join(dataDir, 'image'));
+    upstreamPort = await freePort();
+    dnsmasq = spawn('/usr/sbin/dnsmasq', ['--keep-in-foreground', '--user=root', `--port=${upstreamPort}`, '--listen-address=127.0.0.1', '--bind-interfaces',
+      '--no-resolv', '--no-hosts', '--pid-file=', `--address=/upstream.test/${UPSTREAM_ANSWER}`], { stdio: 'ignore' });
     const rules = [
       `table inet ${LEAK_TABLE} {`,
       '  chain out { type filter hook postrouting priority 0; policy accept;',
@@ -163,21 +175,25 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
       if (r.code !== 0) console.error(r.out);
     }
     try { execFileSync('nft', ['delete', 'table', 'inet', LEAK_TABLE], { stdio: 'ignore' }); } catch { /* not made */ }
+    dnsmasq?.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('lab up --nodes 3: every Node Ready, kubectl get nodes through D/kubeconfig', async () => {
-    const up = await lab(['up', '--nodes', '3', '--data-dir', dataDir]);
+    const up = await lab(['up', '--nodes', '3', '--data-dir', dataDir, '--dns-upstream', `127.0.0.1:${upstreamPort}`]);
     assert.equal(up.code, 0, up.out);
     console.log(`# lab up --nodes 3: ${(up.ms / 1000).toFixed(1)} s to 3 Ready nodes`);
     state = JSON.parse(readFileSync(path.join(dataDir, 'lab.json'), 'utf8'));
     const table = assertOk(await k(['get', 'nodes', '-o', 'wide']), 'get nodes');
     for (const n of state.nodes) {
       assert.match(table, new RegExp(`^${n.name}\\s+Ready\\s+.*\\s${n.address.replace(/\./g, '\\.')}\\s`, 'm'), table);
+      // Its pod range from the server's node IPAM, inside the lab's cluster CIDR, recorded in lab.json.
+      assert.match(n.podCidr, /^10\.244\.\d+\.0\/24$/);
       // A host: its own namespace with its address and no default route.
       assert.equal(sh('ip', '-n', n.netns, '-j', 'route', 'show', 'default').trim(), '[]');
       assert.ok(alive(n.agent.pid));
     }
+    assert.equal(new Set(state.nodes.map((n) => n.podCidr)).size, 3, 'three distinct pod ranges');
     assert.ok(up.ms < 60_000, `up took ${up.ms} ms`);
     const again = await lab(['up', '--nodes', '1', '--data-dir', dataDir]);
     assert.equal(again.code, 1);
@@ -197,6 +213,13 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
       assert.match(cg, new RegExp(`/${n.cgroup}/pods/pod-${pod.metadata.uid}/`), 'the pod is in its host’s cgroup');
       const three = await k(['exec', `p-${n.name}`, '--', 'sh', '-c', 'exit 3']);
       assert.equal(three.code, 3, three.stderr);
+      // The cluster DNS (the server's, behind the kube-dns ClusterIP) answers from every host's pods,
+      // forwarding other names to the lab's --dns-upstream.
+      const dns = await waitFor(`DNS from p-${n.name}`, async () => {
+        const r = await k(['exec', `p-${n.name}`, '--', 'getent', 'hosts', 'upstream.test']);
+        return r.code === 0 && r.stdout;
+      }, 30_000);
+      assert.match(dns, new RegExp(`^${UPSTREAM_ANSWER.replace(/\./g, '\\.')}\\s+upstream\\.test`));
     }
     // Traffic that would go out if anything could: from a host and from a pod towards outside addresses.
     for (const n of state.nodes) {
