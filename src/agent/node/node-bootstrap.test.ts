@@ -117,6 +117,6 @@ test('several servers: the first down, the join goes through the next; the kubec
     client.close();
   }
   // No server reachable: a clear error naming each.
-  await assert.rejects(joinCluster({ server: down, servers: [down, `${down.replace(/:\d+$/, '')}:1`], token, nodeName: 'n8', dir: join(agentDir, 'n8') }),
+  await assert.rejects(joinCluster({ server: down, servers: [down, `${down.replace(/:\d+$/, '')}:1`], token, nodeName: 'n8', dir: join(agentDir, 'n8'), discoveryTimeoutMs: 1500 }),
     /no server could be reached: cannot reach https:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*; cannot reach https:\/\/127\.0\.0\.1:1: /);
 });

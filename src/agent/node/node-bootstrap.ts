@@ -131,12 +131,14 @@ export interface JoinOptions {
   log?: Logger;
   /** How long to wait for the certificate (default 15 min). */
   timeoutMs?: number;
+  /** How long to keep trying when no server can be reached (default 30 s: a machine's network may still be coming up). */
+  discoveryTimeoutMs?: number;
 }
 
 /** Steps 1–3: discovery, a node certificate by the bootstrap token, the files; returns the kubeconfig path. */
 export async function joinCluster(o: JoinOptions): Promise<string> {
   const servers = [o.server, ...(o.servers ?? []).filter((s) => s !== o.server)];
-  const { ca, server } = await discoverFromAny(servers, o.token.caPin, o.log);
+  const { ca, server } = await discoverFromAny(servers, o.token.caPin, o.log, o.discoveryTimeoutMs ?? 30_000);
   o.log?.info('cluster CA verified', { server, ca: o.token.caPin });
   const p = nodeCredentialPaths(o.dir);
   if (existingNodeCredential(o.dir, ca, o.nodeName)) {
@@ -176,18 +178,23 @@ export async function joinCluster(o: JoinOptions): Promise<string> {
  * Discovery against the first server that can be reached (a server that is down is skipped; one
  * that answers with the wrong CA fails the join: a later one is not asked to overrule it).
  */
-async function discoverFromAny(servers: string[], pin: string, log?: Logger): Promise<{ ca: string; server: string }> {
-  const unreachable: string[] = [];
-  for (const server of servers) {
-    try {
-      return { ca: await discoverClusterCA(server, pin), server };
-    } catch (err) {
-      if (!(err instanceof UnreachableServerError)) throw err;
-      unreachable.push(err.message);
-      log?.warn('server unreachable; trying the next', { server, error: err.message });
+async function discoverFromAny(servers: string[], pin: string, log: Logger | undefined, timeoutMs: number): Promise<{ ca: string; server: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const unreachable: string[] = [];
+    for (const server of servers) {
+      try {
+        return { ca: await discoverClusterCA(server, pin), server };
+      } catch (err) {
+        if (!(err instanceof UnreachableServerError)) throw err;
+        unreachable.push(err.message);
+        log?.warn(servers.length > 1 ? 'server unreachable; trying the next' : 'server unreachable; trying again', { server, error: err.message });
+      }
     }
+    // Down, or this machine's network not up yet (kubeadm and k3s keep retrying discovery too).
+    if (Date.now() >= deadline) throw new Error(unreachable.length > 1 ? `no server could be reached: ${unreachable.join('; ')}` : unreachable[0]);
+    await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new Error(unreachable.length > 1 ? `no server could be reached: ${unreachable.join('; ')}` : unreachable[0]);
 }
 
 
