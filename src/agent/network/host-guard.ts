@@ -170,7 +170,17 @@ export async function ensureHostRoutes(opts: HostRouteOptions): Promise<void> {
   const bridge = opts.bridgeName ?? DEFAULT_BRIDGE;
   await ip('route', 'replace', 'unreachable', formatCidr(parseCidr(opts.podClusterCidr, true)));
   if (opts.serviceCidr || opts.gatewayCidr) await ensureBridge(bridge);
-  if (opts.gatewayCidr) await ip('addr', 'replace', opts.gatewayCidr, 'dev', bridge);
+  if (opts.gatewayCidr) {
+    // A node that got another range (its Node deleted and made again, node IPAM gave a new one)
+    // loses the old gateway: the CNI bridge plugin refuses a bridge with a different address.
+    const cluster = parseCidr(opts.podClusterCidr, true);
+    const have = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number }[] }>('-4', 'addr', 'show', 'dev', bridge);
+    for (const a of have.flatMap((l) => l.addr_info ?? [])) {
+      const cidr = `${a.local}/${a.prefixlen}`;
+      if (cidr !== opts.gatewayCidr && cidrContains(cluster, a.local)) await ip('addr', 'del', cidr, 'dev', bridge);
+    }
+    await ip('addr', 'replace', opts.gatewayCidr, 'dev', bridge);
+  }
   if (opts.serviceCidr) await ip('route', 'replace', formatCidr(parseCidr(opts.serviceCidr, true)), 'dev', bridge);
 }
 
