@@ -11,18 +11,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBusyboxLayout } from '../../src/agent/runtime/runc/runc.fixture.ts';
-import { kubectl, type KubectlResult } from '../support/kubectl.ts';
-import { freePort } from '../support/berth-server.ts';
+import { runLab, startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
+import type { LabState, NodeState, ProcessRecord } from '../../src/lab/lab-state.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BERTH = path.join(REPO, 'bin', 'berth');
+const BERTH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'berth');
 const LEAK_TABLE = `berth-lab-leak-${process.pid}`;
 /** What the suite's own DNS upstream (dnsmasq on loopback) answers: no machine resolver is asked. */
 const UPSTREAM_ANSWER = '192.0.2.77';
@@ -30,25 +29,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sh(cmd: string, ...args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** `berth lab …`: exit code, output and how long it took. */
-function lab(args: string[], timeoutMs = 180_000): Promise<{ code: number | null; out: string; ms: number }> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(BERTH, ['lab', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out, ms: performance.now() - t0 }); });
-  });
-}
-
-interface LabJson {
-  id: string; bridge: string; cgroup: string; kubeconfig: string; serverAddress: string;
-  server: { pid: number };
-  nodes: { name: string; netns: string; hostVeth: string; address: string; podCidr: string; podNetnsPrefix: string; cgroup: string; dataDir: string; agent: { pid: number } }[];
 }
 
 /** Every mount point of every cgroup hierarchy. */
@@ -103,19 +83,19 @@ function leakCounts(): Record<string, number> {
 }
 
 describe('berth lab: three hosts on one machine', { concurrency: false }, () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-e2e-lab-'));
-  let state: LabJson;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'berth-e2e-lab-'));
+  let t: TestLab;
+  /** lab.json of a running lab: every process started, every pod range known. */
+  let state: Omit<LabState, 'server' | 'nodes'> & { server: ProcessRecord; nodes: (NodeState & { agent: ProcessRecord; podCidr: string })[] };
   let uplink: string;
   let layout: string;
-  let dnsmasq: ChildProcess | undefined;
-  let upstreamPort: number;
-  const cache = path.join(dataDir, 'kubecache');
-  const k = (args: string[], input?: string): Promise<KubectlResult> => kubectl(args, { kubeconfig: path.join(dataDir, 'kubeconfig'), cacheDir: cache, input, timeoutMs: 60_000 });
+  const k = (args: string[], input?: string) => t.kubectl(args, input);
   const node = (name: string) => state.nodes.find((n) => n.name === name)!;
   const readyOf = async (name: string) => {
     const r = await k(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
     return r.code === 0 ? r.stdout.trim() : undefined;
   };
+  const reread = () => { state = t.state() as typeof state; };
   async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
@@ -123,10 +103,9 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
       try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
       await sleep(250);
     }
-    const logs = state ? state.nodes.map((n) => `--- ${n.name}\n${tail(path.join(n.dataDir, 'agent.log'))}`).join('\n') : '';
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${logs}\n--- server\n${tail(path.join(dataDir, 'server.log'))}`);
+    const logs = state ? state.nodes.map((n) => `--- ${n.name}\n${t.logTail(n.name, 15)}`).join('\n') : '';
+    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${logs}\n--- server\n${t.logTail('server', 15)}`);
   }
-  const tail = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trimEnd().split('\n').slice(-15).join('\n') : '(none)');
   const podOn = (name: string, nodeName: string) => JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name },
     spec: {
@@ -154,10 +133,7 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     const [route] = JSON.parse(sh('ip', '-j', 'route', 'show', 'default')) as { dev: string }[];
     assert.ok(route?.dev, 'the machine has a default route');
     uplink = route.dev;
-    layout = await buildBusyboxLayout(path.join(dataDir, 'image'));
-    upstreamPort = await freePort();
-    dnsmasq = spawn('/usr/sbin/dnsmasq', ['--keep-in-foreground', '--user=root', `--port=${upstreamPort}`, '--listen-address=127.0.0.1', '--bind-interfaces',
-      '--no-resolv', '--no-hosts', '--pid-file=', `--address=/upstream.test/${UPSTREAM_ANSWER}`], { stdio: 'ignore' });
+    layout = await buildBusyboxLayout(path.join(work, 'image'));
     const rules = [
       `table inet ${LEAK_TABLE} {`,
       '  chain out { type filter hook postrouting priority 0; policy accept;',
@@ -170,20 +146,15 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
   });
 
   after(async () => {
-    if (existsSync(path.join(dataDir, 'lab.json'))) {
-      const r = await lab(['down', '--data-dir', dataDir]);
-      if (r.code !== 0) console.error(r.out);
-    }
+    await t?.down();
     try { execFileSync('nft', ['delete', 'table', 'inet', LEAK_TABLE], { stdio: 'ignore' }); } catch { /* not made */ }
-    dnsmasq?.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   });
 
   test('lab up --nodes 3: every Node Ready, kubectl get nodes through D/kubeconfig', async () => {
-    const up = await lab(['up', '--nodes', '3', '--data-dir', dataDir, '--dns-upstream', `127.0.0.1:${upstreamPort}`]);
-    assert.equal(up.code, 0, up.out);
-    console.log(`# lab up --nodes 3: ${(up.ms / 1000).toFixed(1)} s to 3 Ready nodes`);
-    state = JSON.parse(readFileSync(path.join(dataDir, 'lab.json'), 'utf8'));
+    t = await startLab({ nodes: 3, upstreamNames: { 'upstream.test': UPSTREAM_ANSWER } });
+    console.log(`# lab up --nodes 3: ${(t.upMs / 1000).toFixed(1)} s to 3 Ready nodes`);
+    reread();
     const table = assertOk(await k(['get', 'nodes', '-o', 'wide']), 'get nodes');
     for (const n of state.nodes) {
       assert.match(table, new RegExp(`^${n.name}\\s+Ready\\s+.*\\s${n.address.replace(/\./g, '\\.')}\\s`, 'm'), table);
@@ -194,8 +165,8 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
       assert.ok(alive(n.agent.pid));
     }
     assert.equal(new Set(state.nodes.map((n) => n.podCidr)).size, 3, 'three distinct pod ranges');
-    assert.ok(up.ms < 60_000, `up took ${up.ms} ms`);
-    const again = await lab(['up', '--nodes', '1', '--data-dir', dataDir]);
+    assert.ok(t.upMs < 60_000, `up took ${t.upMs} ms`);
+    const again = await runLab(['up', '--nodes', '1', '--data-dir', t.dataDir]);
     assert.equal(again.code, 1);
     assert.match(again.out, /a lab is recorded in .* already \(3 nodes on bl[0-9a-f]{5}\); run berth lab down --data-dir .* first/);
     assert.equal(await readyOf('node-1'), 'True', 'the refused up touched nothing');
@@ -246,8 +217,7 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     const podPids = pidsInCgroup(`${n2.cgroup}/pods`);
     assert.ok(podPids.length > 0, 'node-2 runs pod processes before the kill');
     const t0 = Date.now();
-    const kill = await lab(['kill', 'node-2', '--data-dir', dataDir]);
-    assert.equal(kill.code, 0, kill.out);
+    await t.run(['kill', 'node-2']);
     assert.ok(!alive(n2.agent.pid), 'the agent is gone');
     for (const pid of podPids) assert.ok(!alive(pid), `pod process ${pid} is gone`);
     assert.deepEqual(pidsInNetns(`/run/netns/${n2.netns}`).filter(alive), [], 'nothing runs in the host’s namespace');
@@ -260,10 +230,9 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     console.log(`# kill node-2 → NotReady in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     assert.equal(await readyOf('node-1'), 'True');
 
-    const restart = await lab(['restart', 'node-2', '--data-dir', dataDir]);
-    assert.equal(restart.code, 0, restart.out);
+    await t.run(['restart', 'node-2']);
     assert.equal(await readyOf('node-2'), 'True');
-    state = JSON.parse(readFileSync(path.join(dataDir, 'lab.json'), 'utf8'));
+    reread();
     assertOk(await k(['apply', '-f', '-'], podOn('p-again', 'node-2')), 'pod on node-2 after restart');
     await runningPod('p-again');
     await waitFor('logs of p-again', async () => (await k(['logs', 'p-again'])).stdout.includes('hello from node-2'));
@@ -272,13 +241,11 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
   test('partition node-3: its processes keep running, it goes NotReady; heal: Ready again', async () => {
     const n3 = node('node-3');
     const podPids = pidsInCgroup(`${n3.cgroup}/pods`);
-    const part = await lab(['partition', 'node-3', '--data-dir', dataDir]);
-    assert.equal(part.code, 0, part.out);
+    await t.run(['partition', 'node-3']);
     await waitFor('node-3 NotReady', async () => (await readyOf('node-3')) !== 'True', 90_000);
     assert.ok(alive(n3.agent.pid), 'the agent keeps running');
     for (const pid of podPids) assert.ok(alive(pid), `pod process ${pid} keeps running`);
-    const heal = await lab(['heal', 'node-3', '--data-dir', dataDir]);
-    assert.equal(heal.code, 0, heal.out);
+    await t.run(['heal', 'node-3']);
     await waitFor('node-3 Ready', async () => (await readyOf('node-3')) === 'True', 90_000);
   });
 
@@ -293,8 +260,7 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     for (const pid of [state.server.pid, ...state.nodes.map((n) => n.agent.pid)]) process.kill(pid, 'SIGKILL');
     await sleep(500);
     assert.ok(podPids.some(alive), 'pods outlive their agent');
-    const down = await lab(['down', '--data-dir', dataDir]);
-    assert.equal(down.code, 0, down.out);
+    await t.run(['down']);
     for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} is gone`);
     assert.deepEqual(readdirSync('/run/netns').filter((x) => x.startsWith(state.id)), [], 'no host or pod namespace');
     const links = (JSON.parse(sh('ip', '-j', 'link', 'show')) as { ifname: string }[]).map((l) => l.ifname).filter((x) => x.startsWith(state.id));
@@ -302,11 +268,10 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     const tables = (JSON.parse(sh('nft', '-j', 'list', 'tables')).nftables as any[]).filter((x) => x.table && x.table.name.includes(state.id));
     assert.deepEqual(tables, [], 'no nftables table');
     for (const root of cgroupRoots()) assert.ok(!existsSync(path.join(root, state.cgroup)), `no cgroup ${root}/${state.cgroup}`);
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir));
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(t.dataDir));
     assert.deepEqual(mounts, [], 'no mount under the data dir');
-    assert.ok(!existsSync(path.join(dataDir, 'lab.json')));
-    const again = await lab(['down', '--data-dir', dataDir]);
-    assert.equal(again.code, 0, again.out);
+    assert.ok(!existsSync(path.join(t.dataDir, 'lab.json')));
+    const again = await t.run(['down']);
     assert.match(again.out, /nothing to do/);
   });
 });
