@@ -1,6 +1,7 @@
 /**
  * Running the host programs the lab drives (ip, runc, umount) through the spawn helper
- * (src/host/spawner.ts), failing with the program's own message.
+ * (src/host/spawner.ts), failing with the program's own message — kind's exec helpers for the
+ * docker/ip commands it runs.
  */
 import { runCommand } from '../host/spawner.ts';
 

@@ -4,7 +4,8 @@
  * the host's own and its pods'), then what a reboot would not find again: runc's record of its
  * containers, the mounts under its data directory, its pods' network namespaces and its cgroups.
  * `berth lab kill` stops here (the host's namespace and data stay for `restart`); `down` also
- * removes the host's namespace.
+ * removes the host's namespace. The counterpart of `docker kill` on a kind node, whose container
+ * boundary does this for kind.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -217,7 +217,8 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     const podPids = pidsInCgroup(`${n2.cgroup}/pods`);
     assert.ok(podPids.length > 0, 'node-2 runs pod processes before the kill');
     const t0 = Date.now();
-    await t.run(['kill', 'node-2']);
+    const kill = await t.run(['kill', 'node-2']);
+    console.log(`# berth lab kill node-2: ${Math.round(kill.ms)} ms`);
     assert.ok(!alive(n2.agent.pid), 'the agent is gone');
     for (const pid of podPids) assert.ok(!alive(pid), `pod process ${pid} is gone`);
     assert.deepEqual(pidsInNetns(`/run/netns/${n2.netns}`).filter(alive), [], 'nothing runs in the host’s namespace');
@@ -230,7 +231,8 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     console.log(`# kill node-2 → NotReady in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     assert.equal(await readyOf('node-1'), 'True');
 
-    await t.run(['restart', 'node-2']);
+    const restart = await t.run(['restart', 'node-2']);
+    console.log(`# berth lab restart node-2 (to Ready): ${(restart.ms / 1000).toFixed(1)} s`);
     assert.equal(await readyOf('node-2'), 'True');
     reread();
     assertOk(await k(['apply', '-f', '-'], podOn('p-again', 'node-2')), 'pod on node-2 after restart');
@@ -260,7 +262,8 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     for (const pid of [state.server.pid, ...state.nodes.map((n) => n.agent.pid)]) process.kill(pid, 'SIGKILL');
     await sleep(500);
     assert.ok(podPids.some(alive), 'pods outlive their agent');
-    await t.run(['down']);
+    const down = await t.run(['down']);
+    console.log(`# berth lab down after a crash: ${(down.ms / 1000).toFixed(1)} s`);
     for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} is gone`);
     assert.deepEqual(readdirSync('/run/netns').filter((x) => x.startsWith(state.id)), [], 'no host or pod namespace');
     const links = (JSON.parse(sh('ip', '-j', 'link', 'show')) as { ifname: string }[]).map((l) => l.ifname).filter((x) => x.startsWith(state.id));
