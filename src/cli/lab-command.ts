@@ -3,6 +3,7 @@
  * and k3d's job), with network namespaces as hosts on a private bridge (src/lab).
  */
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { createLogger } from '../util/log.ts';
 import { defaultDataDir } from './defaults.ts';
 
@@ -31,12 +32,13 @@ function upCommand(): Command {
     .action((o: { nodes: string; dataDir: string; backend?: 'host-gw' | 'vxlan'; storage?: boolean; dnsUpstream?: string; nodeMonitorGracePeriod?: string; timeout: string }) => guarded('up', async () => {
       const log = createLogger();
       const { labUp } = await import('../lab/lab-up.ts');
+      const { withLabLock } = await import('../lab/lab-state.ts');
       const t0 = performance.now();
-      const state = await labUp({
+      const state = await withLabLock(o.dataDir, () => labUp({
         dataDir: o.dataDir, nodes: Number(o.nodes), backend: o.backend, storage: o.storage, dnsUpstream: o.dnsUpstream,
         nodeMonitorGracePeriod: o.nodeMonitorGracePeriod === undefined ? undefined : Number(o.nodeMonitorGracePeriod),
         readyTimeoutMs: Number(o.timeout) * 1000, log,
-      });
+      }));
       process.stdout.write(`Lab ${state.id} is up: ${state.nodes.length} nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (server ${state.serverUrl}, hosts ${state.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}).\n`
         + `  export KUBECONFIG=${state.kubeconfig}\n  berth lab down --data-dir ${state.dataDir}\n`);
     }));
@@ -48,7 +50,8 @@ function downCommand(): Command {
     .option('--data-dir <dir>', 'the lab', DEFAULT_LAB_DIR)
     .action((o: { dataDir: string }) => guarded('down', async () => {
       const { labDown } = await import('../lab/lab-down.ts');
-      const removed = await labDown({ dataDir: o.dataDir, log: createLogger() });
+      const { withLabLock } = await import('../lab/lab-state.ts');
+      const removed = existsSync(o.dataDir) ? await withLabLock(o.dataDir, () => labDown({ dataDir: o.dataDir, log: createLogger() })) : undefined;
       process.stdout.write(removed === undefined ? `No lab in ${o.dataDir}: nothing to do.\n` : `Lab in ${o.dataDir} is down (${removed.length} things removed).\n`);
     }));
 }
@@ -61,7 +64,9 @@ function failureCommand(name: 'kill' | 'partition' | 'heal' | 'restart', descrip
   if (name === 'restart') cmd.option('--timeout <seconds>', 'how long to wait for the Node to be Ready', '120');
   return cmd.action((node: string, o: { dataDir: string; timeout?: string }) => guarded(name, async () => {
     const { runFailureCommand } = await import('../lab/lab-failures.ts');
-    const line = await runFailureCommand(name, { dataDir: o.dataDir, node, log: createLogger(), readyTimeoutMs: o.timeout ? Number(o.timeout) * 1000 : undefined });
+    const { withLabLock } = await import('../lab/lab-state.ts');
+    if (!existsSync(o.dataDir)) throw new Error(`no lab in ${o.dataDir}`);
+    const line = await withLabLock(o.dataDir, () => runFailureCommand(name, { dataDir: o.dataDir, node, log: createLogger(), readyTimeoutMs: o.timeout ? Number(o.timeout) * 1000 : undefined }));
     process.stdout.write(line + '\n');
   }));
 }

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LAB_ASSIGNS_POD_CIDRS, findNode, freeSubnetOctet, joinArgs, labId, planLab, serverArgs } from './lab-plan.ts';
-import { readState, writeState, type LabState } from './lab-state.ts';
+import { readState, withLabLock, writeState, type LabState } from './lab-state.ts';
 import { mountsUnder } from './host-teardown.ts';
 import { cgroupMounts } from './lab-cgroups.ts';
 import { isAlive, processStartTicks } from './lab-processes.ts';
@@ -119,4 +119,21 @@ test('a process record is alive only with its own start time (a recycled pid is 
   assert.ok(isAlive({ pid: process.pid, startTicks: ticks!, log: '' }));
   assert.ok(!isAlive({ pid: process.pid, startTicks: ticks! + 1, log: '' }));
   assert.equal(processStartTicks(2 ** 22 + 1), undefined);
+});
+
+test('lab commands on one lab take turns; a dead holder’s lock is taken over', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-lab-lock-'));
+  try {
+    const order: string[] = [];
+    const slow = withLabLock(dir, async () => { order.push('a start'); await new Promise((r) => setTimeout(r, 300)); order.push('a end'); });
+    await new Promise((r) => setTimeout(r, 50));
+    const second = withLabLock(dir, async () => { order.push('b'); });
+    await Promise.all([slow, second]);
+    assert.deepEqual(order, ['a start', 'a end', 'b']);
+    writeFileSync(path.join(dir, 'lab.lock'), '999999999\n');
+    assert.equal(await withLabLock(dir, async () => 'taken over', 2_000), 'taken over');
+    assert.ok(!existsSync(path.join(dir, 'lab.lock')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

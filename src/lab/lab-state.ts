@@ -4,7 +4,7 @@
  * makes anything, so `down` can clean up after a lab that crashed half-way (kind keeps the same
  * record in its containers' labels). Written atomically (temp file + rename).
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, LabPlan, NodePlan } from './lab-plan.ts';
 
@@ -63,4 +63,43 @@ export function writeState(state: LabState): void {
 
 export function removeState(dataDir: string): void {
   rmSync(statePath(dataDir), { force: true });
+}
+
+const LOCK_FILE = 'lab.lock';
+
+function lockHolderAlive(file: string): boolean {
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/**
+ * Runs `fn` holding the lab's lock (`D/lab.lock`, holding the pid): two lab commands on one lab —
+ * a kill and a partition from one test — take turns instead of both rewriting lab.json. A lock whose
+ * holder died is taken over.
+ */
+export async function withLabLock<T>(dataDir: string, fn: () => Promise<T>, timeoutMs = 300_000): Promise<T> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, LOCK_FILE);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let stale = false;
+      try { stale = !lockHolderAlive(file); } catch { /* removed meanwhile: try again */ }
+      if (stale) { rmSync(file, { force: true }); continue; }
+      if (Date.now() > deadline) throw new Error(`another berth lab command holds ${file}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
