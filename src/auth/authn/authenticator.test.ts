@@ -118,7 +118,7 @@ test('a connection\'s certificate is read once; the user holds for its later req
       assert.equal((await get('/healthz')).body.name, 'system:anonymous');
     });
   });
-  const serverSide = reads.mock.calls.filter((c) => (c.this as TLSSocket).server !== undefined);
+  const serverSide = reads.mock.calls.filter((c) => (c.this as TLSSocket & { server?: unknown }).server !== undefined);
   assert.equal(serverSide.length, 2, 'one read per connection');
 });
 
