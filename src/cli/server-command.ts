@@ -18,7 +18,7 @@ export function serverCommand(): Command {
     .option('--cluster-cidr <cidr>', 'pod addresses of the whole cluster: each Node gets a range of it (node IPAM)', '10.42.0.0/16')
     .option('--node-cidr-mask-size <bits>', "prefix length of each Node's pod range", '24')
     .option('--dns-upstream <ip[:port],...>', "resolvers for names outside the cluster, for the cluster DNS on the advertise address (default: the host's resolv.conf)")
-    .option('--node-monitor-grace-period <seconds>', 'seconds without a node Lease renewal before the node is NotReady (at least two of the agents\' 2 s renewals)', '10')
+    .option('--node-monitor-grace-period <seconds>', 'seconds without a node Lease renewal before the node is NotReady (at least two of the agents\' 2 s renewals)', '8')
     .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds for node.kubernetes.io/not-ready given to pods without one (DefaultTolerationSeconds admission; Kubernetes: 300)', '30')
     .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds for node.kubernetes.io/unreachable given to pods without one (Kubernetes: 300)', '30')
     .option('--tls-san <name...>', 'more host names or IP addresses for the serving certificate (repeatable)')
