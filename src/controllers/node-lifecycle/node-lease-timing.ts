@@ -2,7 +2,8 @@
  * The timing contract between node agents and the node lifecycle controller (the kubelet's
  * --node-lease-duration-seconds / renew interval and kube-controller-manager's
  * --node-monitor-grace-period): agents renew their Lease in kube-node-lease every 2 s; a node whose
- * Lease has not been renewed for the grace period (10 s by default) is NotReady.
+ * Lease has not been renewed for the grace period (8 s by default: four renewals) is NotReady —
+ * within 10 s of its last sign of life, counting the controller's pass and a loaded machine.
  *
  * Kubernetes renews every 10 s and waits 40 s; Berth is for small clusters that should notice a lost
  * machine in seconds, and a Lease renewal is one small write. The grace must exceed the renewal
@@ -12,10 +13,10 @@
 
 /** How often agents (and `berth sim` nodes) renew their node Lease. */
 export const NODE_LEASE_RENEW_INTERVAL_SECONDS = 2;
-/** The Lease's spec.leaseDurationSeconds agents write: the default grace. */
+/** The Lease's spec.leaseDurationSeconds agents write (how long another agent must wait for the name). */
 export const NODE_LEASE_DURATION_SECONDS = 10;
 /** The node monitor grace period unless configured. */
-export const DEFAULT_NODE_GRACE_PERIOD_SECONDS = 10;
+export const DEFAULT_NODE_GRACE_PERIOD_SECONDS = 8;
 
 /**
  * The grace period, checked: a number of seconds greater than the agents' renewal interval (two
