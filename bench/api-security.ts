@@ -210,6 +210,50 @@ async function oneRun(config: Config, round: number): Promise<Run> {
   }
 }
 
+/**
+ * (a) and (c) on ONE TLS server at the same time: requests alternate between user bench and the
+ * admin (whose turn comes first rotates, so neither always waits behind the other in a burst),
+ * RATE/s in all for twice OPEN_MS. Noise then falls on both alike: the difference is authorization's.
+ */
+async function interleaved(): Promise<{ bench: number[]; admin: number[]; load: number }> {
+  const load = os.loadavg()[0];
+  const server = await startChild(false);
+  const agents: http.Agent[] = [];
+  try {
+    const adminCreds = kubeconfigCredentials(path.join(server.dataDir, 'kubeconfig'));
+    const setup = keepAliveAgent(4, adminCreds);
+    agents.push(setup);
+    await grantBench(setup, server.url);
+    const users = [keepAliveAgent(POOL, await benchUserCredentials(server.dataDir)), keepAliveAgent(POOL, adminCreds)];
+    agents.push(...users);
+    const base = `${server.url}/api/v1/namespaces/default/configmaps`;
+    const create = (u: number, name: string) => request(users[u], 'POST', base, JSON.stringify(configMap(name)));
+    for (let i = 0; ; i++) {
+      try { await create(0, `probe-${i}`); break; } catch (err) {
+        if (i >= 200) throw new Error(`user ${BENCH_USER} still cannot create configmaps: ${String(err)}`);
+        await sleep(50);
+      }
+    }
+    const turn = (i: number) => (i + Math.floor(i / 2)) % 2;
+    await closedLoop({ concurrency: POOL, durationMs: WARMUP_MS, maxOps: 2000, op: (i) => create(i % 2, `warm-${i}`) });
+    await openLoop({ rate: RATE, durationMs: WARMUP_MS, op: (i) => create(turn(i), `warm-open-${i}`) });
+    const lat: number[][] = [[], []];
+    // Latency from the send (openLoop times from the schedule but does not split by user): the same for both.
+    await openLoop({
+      rate: RATE, durationMs: 2 * OPEN_MS,
+      op: async (i) => {
+        const sent = performance.now();
+        await create(turn(i), `open-${i}`);
+        lat[turn(i)].push(performance.now() - sent);
+      },
+    });
+    return { bench: sortNum(lat[0]), admin: sortNum(lat[1]), load };
+  } finally {
+    for (const a of agents) a.destroy();
+    await server.stop();
+  }
+}
+
 const pctOver = (x: number, base: number) => ((x - base) / base) * 100;
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${f(x, 1)} %`;
 
@@ -249,10 +293,21 @@ export async function run(): Promise<boolean> {
     return { p50: pct(lat, 50), p99: pct(lat, 99), p99Median, max: lat.at(-1) ?? NaN, sent, failed, cpu, cpuPerReq, firstError: mine.map((x) => x.result.firstError).find(Boolean) };
   };
   const P = { a: pooled('a'), b: pooled('b'), c: pooled('c') };
+  const both = await interleaved();
+  const q = (xs: number[], p: number) => pct(xs, p);
+  const authzTogether = pctOver(q(both.bench, 99), q(both.admin, 99));
+  printTable(`api-security — (a) and (c) on one TLS server, requests alternating, ${RATE}/s in all for ${(2 * OPEN_MS) / 1000} s (ms from the send; load ${f(both.load, 2)})`,
+    ['user', 'requests', 'p50', 'p90', 'p99', 'max'],
+    [
+      ['bench (RBAC Role)', String(both.bench.length), f(q(both.bench, 50), 3), f(q(both.bench, 90), 3), f(q(both.bench, 99), 2), f(both.bench.at(-1) ?? NaN, 1)],
+      ['admin (system:masters)', String(both.admin.length), f(q(both.admin, 50), 3), f(q(both.admin, 90), 3), f(q(both.admin, 99), 2), f(both.admin.at(-1) ?? NaN, 1)],
+      ['authorization adds', '', signed(pctOver(q(both.bench, 50), q(both.admin, 50))), signed(pctOver(q(both.bench, 90), q(both.admin, 90))), signed(authzTogether), ''],
+    ]);
   const authz = pctOver(P.a.p99Median, P.c.p99Median);
   const all = pctOver(P.a.p99Median, P.b.p99Median);
   const noFailures = P.a.failed + P.b.failed + P.c.failed === 0;
-  const authzPass = authz <= TARGET_PCT && noFailures;
+  // Authorization's share is judged where noise cannot tell the two apart: on one server at once.
+  const authzPass = authzTogether <= TARGET_PCT && noFailures;
   const allPass = all <= TARGET_PCT && noFailures;
   printTable(`api-security — pooled over ${ROUNDS} round(s) per configuration (ms)`,
     ['configuration', 'p50', 'p99', 'median run p99', 'max', 'sent/failed', 'server CPU', 'per request', 'Δp50 vs (b)', 'Δp99 vs (b)', 'Δp99 vs (c)'],
@@ -262,9 +317,10 @@ export async function run(): Promise<boolean> {
       c === 'a' ? `${signed(pctOver(P.a.p99, P.c.p99))} / ${signed(authz)}` : '',
     ]),
     [
-      'Δp99: pooled / median run. Targets on the median run\'s p99:',
-      `target: authorization adds ≤ ${TARGET_PCT} % at p99 — (a) vs (c), authorization's share: ${signed(authz)}  ${authzPass ? 'PASS' : 'MISS'}`,
-      `        (a) vs (b), everything security adds (TLS + authn + authz): ${signed(all)}  ${allPass ? 'PASS' : 'MISS'}`,
+      'Δp99: pooled / median run.',
+      `target: authorization adds ≤ ${TARGET_PCT} % at p99 — (a) vs (c) on one server, requests alternating: ${signed(authzTogether)}  ${authzPass ? 'PASS' : 'MISS'}`,
+      `        (a) vs (c) on separate servers, median run's p99: ${signed(authz)} (machine noise: the runs' p99 spread is printed above)`,
+      `        (a) vs (b), everything security adds (TLS + authn + authz), median run's p99: ${signed(all)}  ${allPass ? 'PASS' : 'MISS'}`,
       `        TLS alone, (c) vs (b): ${signed(pctOver(P.c.p99Median, P.b.p99Median))} at p99, ${signed(pctOver(P.c.p50, P.b.p50))} at p50`,
       `server CPU per request: authorization ${signed(pctOver(P.a.cpuPerReq, P.c.cpuPerReq))} ((a) vs (c)), TLS ${signed(pctOver(P.c.cpuPerReq, P.b.cpuPerReq))} ((c) vs (b)), all ${signed(pctOver(P.a.cpuPerReq, P.b.cpuPerReq))}`,
       `server CPU is % of one core during the open loop; the clients (TLS too) run in this process on the same ${os.cpus().length} cores`,
