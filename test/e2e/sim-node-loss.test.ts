@@ -1,5 +1,5 @@
 /**
- * End to end: node loss with simulated nodes. `berth server` with its defaults (node grace 10 s,
+ * End to end: node loss with simulated nodes. `berth server` with its defaults (node grace 8 s,
  * DefaultTolerationSeconds 30 s) plus two `berth sim` processes renewing every 2 s; two Deployments
  * spread over both: `fast` tolerates `unreachable` for 2 s itself, `plain` names no toleration and
  * gets admission's 30 s. Stopping one simulator makes its nodes NotReady (Unknown) within the grace
@@ -20,7 +20,7 @@ import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The server's default node monitor grace period and DefaultTolerationSeconds. */
-const GRACE_S = 10;
+const GRACE_S = 8;
 const DEFAULT_TOLERATION_S = 30;
 
 describe('node loss with berth sim', { concurrency: false }, () => {
