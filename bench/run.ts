@@ -1,5 +1,5 @@
 /**
- * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc, runc-pods, pull, port-forward, fuzz, authz, api-security, volumes, node-loss,
+ * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc, runc-pods, pull, port-forward, fuzz, authz, api-security,  volumes, node-loss, pod-network,
  * footprint, all.
  * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
  */
@@ -23,6 +23,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   volumes: () => import('./volumes.ts'),
   'api-security': () => import('./api-security.ts'),
   'node-loss': () => import('./node-loss.ts'),
+  'pod-network': () => import('./pod-network.ts'),
 };
 
 const name = process.argv[2] ?? '';
