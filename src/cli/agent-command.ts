@@ -53,7 +53,7 @@ export async function runAgent(kubeconfig: string, o: AgentCliOptions, log: Logg
   const { parseBackend } = await import('../agent/network/backend.ts');
   const { nthAddress } = await import('../apis/cidr.ts');
   const { clientCertificateRotation } = await import('../agent/node/node-bootstrap.ts');
-  const client = HttpClient.fromKubeconfig(kubeconfig);
+  const client = HttpClient.fromKubeconfig(kubeconfig, undefined, { onFailover: (from, to, error) => log.warn('API server unreachable; using the next', { from, to, error }) });
   if (!client.conn.ca) throw new Error(`${kubeconfig} names no certificate authority: the agent's stream server trusts the cluster CA from it`);
   const nodeName = nodeNameOf(o);
   const rotation = clientCertificateRotation(client, kubeconfig, nodeName, log);
