@@ -31,8 +31,9 @@ function upCommand(): Command {
     .option('--timeout <seconds>', 'how long to wait for the Nodes to be Ready', '120')
     .action((o: { nodes: string; dataDir: string; backend?: 'host-gw' | 'vxlan'; storage?: boolean; dnsUpstream?: string; nodeMonitorGracePeriod?: string; timeout: string }) => guarded('up', async () => {
       const log = createLogger();
-      const { labUp } = await import('../lab/lab-up.ts');
+      const { assertRoot, labUp } = await import('../lab/lab-up.ts');
       const { withLabLock } = await import('../lab/lab-state.ts');
+      assertRoot();
       const t0 = performance.now();
       const state = await withLabLock(o.dataDir, () => labUp({
         dataDir: o.dataDir, nodes: Number(o.nodes), backend: o.backend, storage: o.storage, dnsUpstream: o.dnsUpstream,

@@ -37,8 +37,13 @@ function clearOldLabFiles(dataDir: string): void {
   }
 }
 
-export async function labUp(o: LabUpOptions): Promise<LabState> {
+/** A lab makes namespaces, bridges and cgroups: root only, said before anything is touched. */
+export function assertRoot(): void {
   if (process.getuid?.() !== 0) throw new Error('berth lab needs root (network namespaces, bridges, cgroups)');
+}
+
+export async function labUp(o: LabUpOptions): Promise<LabState> {
+  assertRoot();
   const dataDir = resolve(o.dataDir);
   const existing = readState(dataDir);
   if (existing) throw new Error(`a lab is recorded in ${dataDir} already (${existing.nodes.length} nodes on ${existing.bridge}); run berth lab down --data-dir ${dataDir} first`);
