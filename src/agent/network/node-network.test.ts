@@ -42,7 +42,7 @@ test('syncs the peers at start, after Node changes and deletes; annotates its ow
   try {
     assert.deepEqual(backend.last, ['a=10.80.2.0/24@198.18.9.2'], 'the full sync at start');
     const self = await env.client.get(R.nodes, undefined, 'self');
-    assert.equal(self.metadata.annotations['berth.dev/public-ip'], '198.18.9.1');
+    assert.equal(self.metadata.annotations?.['berth.dev/public-ip'], '198.18.9.1');
     await env.client.create(R.nodes, undefined, node('b', '10.80.3.0/24', '198.18.9.3'));
     await waitFor(() => backend.last.length === 2, 'b added');
     assert.deepEqual(backend.last, ['a=10.80.2.0/24@198.18.9.2', 'b=10.80.3.0/24@198.18.9.3']);
