@@ -135,12 +135,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const runtime = new NodeRuntime({ dataDir, images, client, nodeName, defaultRuntimeClass: opts.defaultRuntimeClass, settings: opts.drivers, log });
   // Over VXLAN pods get the device's MTU, so nothing they send needs fragmenting on the way.
   const mtu = backend?.kind === 'vxlan' ? await VxlanBackend.podMtu(hostIP) : undefined;
-  const network = new PodNetwork({ dataDir, nodePodCidr: podCidr, log, bridgeName, netnsPrefix: netnsPrefixFor(bridgeName), mtu });
+  const netnsPrefix = netnsPrefixFor(bridgeName);
+  const network = new PodNetwork({ dataDir, nodePodCidr: podCidr, log, bridgeName, netnsPrefix, mtu });
   const workers = new WorkerTable<PodWorker>();
   // Under disk pressure, images no pod here uses go (the kubelet's image GC; 85 % by default).
   const imageGc = startImageGc({ images, dir: join(dataDir, 'images'), log, inUse: () => workers.images() });
   const server = await startAgentServer({
-    host: opts.listen.host, port: opts.listen.port, resolver: new WorkerStreamResolver(workers),
+    host: opts.listen.host, port: opts.listen.port, resolver: new WorkerStreamResolver(workers, netnsPrefix),
     tls: { clientCA: opts.tls.clientCA, nodeName, authorize: subjectAccessReviewAuthorizer(client) },
   });
   const recorder = podEventRecorder(client, nodeName, log);

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,6 +14,7 @@ import { ApiError } from '../../errors/index.ts';
 import type { ExecOptions, ExitResult, RuntimeDriver } from '../runtime/driver.ts';
 import { LogFileWriter } from '../streams/log-file.ts';
 import type { Instance } from './instance.ts';
+import { NETNS_DIR, netnsName, netnsPath } from '../network/netns.ts';
 import { WorkerStreamResolver } from './stream-resolver.ts';
 import { WorkerTable, type TableWorker } from './worker-table.ts';
 
@@ -121,4 +122,17 @@ test('port-forward: a running pod\'s network namespace, the host for hostNetwork
   await assert.rejects(r.portForwardTarget('default', 'idle'), /unable to forward port because pod is not running/);
   await assert.rejects(r.portForwardTarget('default', 'nons'), /pod nons has no network namespace/);
   assert.equal(await status(r.portForwardTarget('default', 'nope')), 404);
+});
+
+test("port-forward: the pod's namespace is looked up with this agent's prefix (an agent on another bridge names them <bridge>-…)", async (t) => {
+  const table = new WorkerTable();
+  const w = worker('web', [{ name: 'app', running: true }]);
+  table.add(w);
+  // Only the name's existence is looked at: a plain file stands in for the namespace's bind mount.
+  const name = netnsName(w.uid, 'berthtst9-');
+  mkdirSync(NETNS_DIR, { recursive: true });
+  writeFileSync(netnsPath(name), '');
+  t.after(() => rmSync(netnsPath(name), { force: true }));
+  assert.deepEqual(await new WorkerStreamResolver(table, 'berthtst9-').portForwardTarget('default', 'web'), { uid: w.uid, netnsPath: netnsPath(name) });
+  await assert.rejects(new WorkerStreamResolver(table).portForwardTarget('default', 'web'), /pod web has no network namespace/);
 });

@@ -7,7 +7,7 @@
 import { PassThrough } from 'node:stream';
 import { errors } from '../../errors/index.ts';
 import type { ExecOptions } from '../runtime/driver.ts';
-import { netnsExists, netnsName, netnsPath } from '../network/netns.ts';
+import { DEFAULT_NETNS_PREFIX, netnsExists, netnsName, netnsPath } from '../network/netns.ts';
 import type { AttachIO, StreamResolver } from '../streams/agent-server.ts';
 import { feedStdin } from '../streams/attach-stdin.ts';
 import { readLogs } from '../streams/log-reader.ts';
@@ -23,7 +23,8 @@ export interface WorkerLookup {
 type RunningInstance = Instance & Required<Pick<Instance, 'driver' | 'id'>>;
 
 export class WorkerStreamResolver implements StreamResolver {
-  constructor(private readonly workers: WorkerLookup) {}
+  /** `netnsPrefix`: the prefix of this agent's PodNetwork (one per bridge, see netnsPrefixFor). */
+  constructor(private readonly workers: WorkerLookup, private readonly netnsPrefix = DEFAULT_NETNS_PREFIX) {}
 
   private worker(ns: string, pod: string): TableWorker {
     const w = this.workers.byName(ns, pod);
@@ -78,8 +79,8 @@ export class WorkerStreamResolver implements StreamResolver {
       throw errors.badRequest(`unable to forward port because pod is not running`);
     }
     if (w.pod.spec?.hostNetwork) return { uid: w.uid };
-    // The pod network's namespace (the agent's PodNetwork uses the default prefix).
-    const name = netnsName(w.uid);
+    // The pod network's namespace, named as this agent's PodNetwork names it.
+    const name = netnsName(w.uid, this.netnsPrefix);
     if (!netnsExists(name)) throw errors.badRequest(`pod ${pod} has no network namespace`);
     return { uid: w.uid, netnsPath: netnsPath(name) };
   }
