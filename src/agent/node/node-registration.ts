@@ -112,6 +112,36 @@ function comparable(status: KubeObject['status']): unknown {
   return { ...status, conditions: (status?.conditions ?? []).map((c: NodeCondition) => ({ ...c, lastHeartbeatTime: undefined })) };
 }
 
+/**
+ * Refuses (DuplicateNodeError) when another live agent holds `nodeName`: its Lease names another
+ * instance and was renewed within its duration (see the file comment). Reads only. The agent calls it
+ * before anything else it does for the node (its pod range, host network), and registerNode again.
+ */
+export async function ensureNodeNameFree(client: Client, o: { nodeName: string; instance?: string; dataDir?: string; log?: Logger }): Promise<void> {
+  const name = o.nodeName;
+  const instance = o.instance ?? agentInstanceId(o.dataDir);
+  let current: KubeObject;
+  try {
+    current = await client.get(R.leases, NODE_LEASE_NAMESPACE, name);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  const holder = current.metadata.annotations?.[AGENT_INSTANCE_ANNOTATION];
+  // No instance: an agent from before instances, or a simulated node; nothing to compare.
+  if (!holder || holder === instance) return;
+  const renewed = Date.parse(current.spec?.renewTime ?? '');
+  const lifeMs = (current.spec?.leaseDurationSeconds ?? NODE_LEASE_DURATION_SECONDS) * 1000;
+  const age = Date.now() - renewed;
+  if (Number.isNaN(renewed) || age >= lifeMs) {
+    o.log?.warn('taking over a node name from an agent that stopped renewing', { node: name, previousInstance: holder, lastRenewedSecondsAgo: Math.round(age / 1000) });
+    return;
+  }
+  throw new DuplicateNodeError(`node name "${name}" is held by a live node: its Lease was renewed ${(Math.max(0, age) / 1000).toFixed(1)} s ago by another agent `
+    + `(instance ${holder}; this one is ${instance}${o.dataDir ? `, ${join(o.dataDir, INSTANCE_FILE)}` : ''}). Nothing was changed. `
+    + `Give this machine another --node-name, or stop the other node first (its name is free ${lifeMs / 1000} s after its last renewal).`);
+}
+
 /** Registers the Node, starts the status and lease loops. */
 export async function registerNode(client: Client, opts: RegisterNodeOptions): Promise<NodeRegistration> {
   const name = opts.nodeName;
@@ -219,30 +249,6 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
     return obj;
   };
 
-  /** Refuses to start when another live agent holds this name (see the file comment). */
-  const refuseLiveDuplicate = async (): Promise<void> => {
-    let current: KubeObject;
-    try {
-      current = await client.get(R.leases, NODE_LEASE_NAMESPACE, name);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    const holder = current.metadata.annotations?.[AGENT_INSTANCE_ANNOTATION];
-    // No instance: an agent from before instances, or a simulated node; nothing to compare.
-    if (!holder || holder === instance) return;
-    const renewed = Date.parse(current.spec?.renewTime ?? '');
-    const lifeMs = (current.spec?.leaseDurationSeconds ?? NODE_LEASE_DURATION_SECONDS) * 1000;
-    const age = Date.now() - renewed;
-    if (Number.isNaN(renewed) || age >= lifeMs) {
-      log?.warn('taking over a node name from an agent that stopped renewing', { node: name, previousInstance: holder, lastRenewedSecondsAgo: Math.round(age / 1000) });
-      return;
-    }
-    throw new DuplicateNodeError(`node name "${name}" is held by a live node: its Lease was renewed ${(Math.max(0, age) / 1000).toFixed(1)} s ago by another agent `
-      + `(instance ${holder}; this one is ${instance}${opts.dataDir ? `, ${join(opts.dataDir, INSTANCE_FILE)}` : ''}). Nothing was changed. `
-      + `Give this machine another --node-name, or stop the other node first (its name is free ${lifeMs / 1000} s after its last renewal).`);
-  };
-
   const renewLease = async (): Promise<KubeObject> => {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -280,7 +286,7 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
     timers.add(t);
   };
 
-  await refuseLiveDuplicate();
+  await ensureNodeNameFree(client, { nodeName: name, instance, dataDir: opts.dataDir, log });
   await ensureNode();
   await renewLease();
   loop(statusEvery, 'node status update', () => syncStatus());
