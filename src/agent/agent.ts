@@ -24,6 +24,7 @@ import { HostGwBackend } from './network/host-gw.ts';
 import { VxlanBackend, vxlanDevice } from './network/vxlan.ts';
 import { startNodeNetwork, type RunningNodeNetwork } from './network/node-network.ts';
 import { awaitPodCidr } from './node/pod-cidr.ts';
+import { ensureNodeNameFree } from './node/node-registration.ts';
 import { startNodeProxy } from './network/node-proxy.ts';
 import { PodNetwork } from './network/pod-network.ts';
 import { netnsPrefixFor } from './network/netns.ts';
@@ -116,6 +117,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const progress = opts.progress ?? (() => {});
   const bridgeName = opts.bridgeName ?? DEFAULT_BRIDGE;
   const hostIP = nodeAddress(opts.listen.host, bridgeName);
+  // First: another live agent under this name is refused before anything is read or set up for it.
+  await ensureNodeNameFree(client, { nodeName, dataDir, log });
   const podCidr = opts.podCidr ?? await awaitPodCidr({ client, nodeName, clusterCidr: opts.clusterCidr, log });
   const backend: NetworkBackend | undefined = opts.backend === 'vxlan' ? new VxlanBackend(hostIP, podCidr, bridgeName)
     : opts.backend === 'host-gw' ? new HostGwBackend(hostIP) : undefined;
