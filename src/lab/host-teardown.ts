@@ -15,7 +15,7 @@ import { pidsInCgroup, removeCgroupSubtree } from './lab-cgroups.ts';
 import { NETNS_DIR, netnsPath } from './lab-network.ts';
 import type { NodePlan } from './lab-plan.ts';
 import type { ProcessRecord } from './lab-state.ts';
-import { isAlive } from './lab-processes.ts';
+import { forgetPidFile, isAlive } from './lab-processes.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MNT_DETACH = 2;
@@ -146,6 +146,7 @@ export async function deletePodNetns(node: Pick<NodePlan, 'podNetnsPrefix'>): Pr
  */
 export async function powerOff(node: NodePlan, agent?: ProcessRecord): Promise<string[]> {
   const killed = await killHostProcesses(node, agent);
+  forgetPidFile(agent);
   const removed = killed ? [`${killed} process(es)`] : [];
   removed.push(...await deleteRuncContainers(node));
   removed.push(...await unmountUnder(node.dataDir));

@@ -7,7 +7,7 @@
  * what they run in their own cgroup).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ProcessRecord } from './lab-state.ts';
 import { cgroupProcsFiles } from './lab-cgroups.ts';
@@ -46,6 +46,7 @@ export interface StartOptions {
   /** Join this cgroup (relative to every hierarchy's root) before anything runs. */
   cgroup?: string;
   log: string;
+  pidFile?: string;
   cwd?: string;
 }
 
@@ -69,7 +70,8 @@ export async function startDetached(argv: string[], o: StartOptions): Promise<Pr
     child.unref();
     const startTicks = processStartTicks(pid);
     if (startTicks === undefined) throw new Error(`${argv.join(' ')} exited at once (see ${o.log})`);
-    return { pid, startTicks, log: o.log };
+    if (o.pidFile) writeFileSync(o.pidFile, `${pid}\n`);
+    return { pid, startTicks, log: o.log, pidFile: o.pidFile };
   } finally {
     closeSync(fd);
   }
@@ -96,8 +98,14 @@ export async function waitGone(rec: ProcessRecord, timeoutMs: number): Promise<b
   return true;
 }
 
+/** Removes the process's pid file (it was stopped, or found dead). */
+export function forgetPidFile(rec: ProcessRecord | undefined): void {
+  if (rec?.pidFile) rmSync(rec.pidFile, { force: true });
+}
+
 /** SIGTERM, then SIGKILL after `graceMs`; true when there was a process to stop. */
 export async function stopProcess(rec: ProcessRecord | undefined, graceMs: number): Promise<boolean> {
+  forgetPidFile(rec);
   if (!signal(rec, 'SIGTERM')) return false;
   if (!(await waitGone(rec!, graceMs))) {
     signal(rec, 'SIGKILL');

@@ -38,7 +38,7 @@ export function joinTokenFile(state: Pick<LabState, 'serverDataDir'>): string {
 export async function startServerProcess(state: LabState, o: { nodeMonitorGracePeriod?: number }, timeoutMs = 60_000): Promise<ProcessRecord> {
   if (existsSync(state.serverDataDir) && readdirSync(state.serverDataDir).length) throw new Error(`${state.serverDataDir} is not empty`);
   const rec = await startDetached([berthExecutable(), ...serverArgs(state, { dnsUpstream: state.dnsUpstream, nodeMonitorGracePeriod: o.nodeMonitorGracePeriod })], {
-    log: join(state.dataDir, 'server.log'),
+    log: join(state.dataDir, 'server.log'), pidFile: join(state.dataDir, 'server.pid'),
   });
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(join(state.serverDataDir, 'kubeconfig')) || !existsSync(joinTokenFile(state))) {
@@ -52,5 +52,5 @@ export async function startServerProcess(state: LabState, o: { nodeMonitorGraceP
 /** Starts the host's agent (`berth join …`) in its namespace and cgroup; logs in <node dir>/agent.log. */
 export function startAgentProcess(state: LabState, node: NodeState): Promise<ProcessRecord> {
   const argv = [berthExecutable(), ...joinArgs(state, node, { tokenFile: joinTokenFile(state), backend: state.backend, dnsUpstream: state.dnsUpstream, storage: state.storage })];
-  return startDetached(argv, { netnsPath: netnsPath(node.netns), cgroup: `${node.cgroup}/agent`, log: join(node.dataDir, 'agent.log') });
+  return startDetached(argv, { netnsPath: netnsPath(node.netns), cgroup: `${node.cgroup}/agent`, log: join(node.dataDir, 'agent.log'), pidFile: join(node.dataDir, 'agent.pid') });
 }

@@ -16,6 +16,8 @@ export interface ProcessRecord {
   pid: number;
   startTicks: number;
   log: string;
+  /** Holds the pid for tools that read pid files (D/server.pid, D/node-<i>/agent.pid); removed when the lab stops it. */
+  pidFile?: string;
 }
 
 /** `running`, or what the last failure command did to the host. */

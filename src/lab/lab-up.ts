@@ -33,7 +33,7 @@ function clearOldLabFiles(dataDir: string): void {
   const left = mountsUnder(dataDir);
   if (left.length) throw new Error(`${dataDir} still has mounts (${left.slice(0, 3).join(', ')}…): run berth lab down --data-dir ${dataDir}`);
   for (const name of readdirSync(dataDir)) {
-    if (name === 'server' || /^node-\d+$/.test(name) || /^(kubeconfig|server\.log)$/.test(name)) rmSync(join(dataDir, name), { recursive: true, force: true });
+    if (name === 'server' || /^node-\d+$/.test(name) || /^(kubeconfig|server\.log|server\.pid)$/.test(name)) rmSync(join(dataDir, name), { recursive: true, force: true });
   }
 }
 

@@ -163,7 +163,9 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
       // A host: its own namespace with its address and no default route.
       assert.equal(sh('ip', '-n', n.netns, '-j', 'route', 'show', 'default').trim(), '[]');
       assert.ok(alive(n.agent.pid));
+      assert.equal(readFileSync(path.join(n.dataDir, 'agent.pid'), 'utf8').trim(), String(n.agent.pid));
     }
+    assert.equal(readFileSync(path.join(t.dataDir, 'server.pid'), 'utf8').trim(), String(state.server.pid));
     assert.equal(new Set(state.nodes.map((n) => n.podCidr)).size, 3, 'three distinct pod ranges');
     assert.ok(t.upMs < 60_000, `up took ${t.upMs} ms`);
     const again = await runLab(['up', '--nodes', '1', '--data-dir', t.dataDir]);
@@ -220,6 +222,7 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     const kill = await t.run(['kill', 'node-2']);
     console.log(`# berth lab kill node-2: ${Math.round(kill.ms)} ms`);
     assert.ok(!alive(n2.agent.pid), 'the agent is gone');
+    assert.ok(!existsSync(path.join(n2.dataDir, 'agent.pid')), 'its pid file with it');
     for (const pid of podPids) assert.ok(!alive(pid), `pod process ${pid} is gone`);
     assert.deepEqual(pidsInNetns(`/run/netns/${n2.netns}`).filter(alive), [], 'nothing runs in the host’s namespace');
     assert.deepEqual(pidsInCgroup(n2.cgroup).filter(alive), [], 'nothing runs in the host’s cgroup');
@@ -274,6 +277,7 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(t.dataDir));
     assert.deepEqual(mounts, [], 'no mount under the data dir');
     assert.ok(!existsSync(path.join(t.dataDir, 'lab.json')));
+    assert.ok(!existsSync(path.join(t.dataDir, 'server.pid')));
     const again = await t.run(['down']);
     assert.match(again.out, /nothing to do/);
   });
