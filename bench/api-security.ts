@@ -9,7 +9,9 @@
  *   (c) TLS, the admin certificate (system:masters: allowed before any authorizer is asked).
  * (a) − (c) is authorization's share, (c) − (b) TLS's, (a) − (b) everything security adds. Each run
  * is a fresh server; runs go a b c, b c a, c a b … so machine noise falls on all three alike, and each
- * configuration's latencies are pooled over its runs for the percentiles.
+ * configuration's latencies are pooled over its runs for the percentiles (the median run's p99 too).
+ * Then (a) and (c) run on one server at once, requests alternating: on a shared machine the runs'
+ * p99 moves more than any configuration does, so authorization's share is judged there.
  * The client is HTTP/1.1 — one connection per concurrent request, where kubectl multiplexes HTTP/2
  * streams over one. Its pool is a fixed POOL connections, all opened by the warm-up (POOL concurrent
  * creates) and none during the measurement: a pool that grows mid-run charges TLS handshakes
