@@ -14,8 +14,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { ContainerHandle, RuntimeDriver } from '../runtime/driver.ts';
-import { prepareVolumes, cleanupVolumes, updateVolumes, type PreparedVolumes, type VolumeContext } from '../pod/volumes.ts';
-import { isProjectedKind } from '../pod/volume-payloads.ts';
+import type { VolumeContext } from '../pod/volumes.ts';
 import { computePodStatus, statusEqual, Reasons } from '../pod/pod-status.ts';
 import { formatDelay } from '../pod/backoff.ts';
 import { containerFieldPath } from '../pod/container-field-path.ts';
@@ -26,11 +25,10 @@ import { DEFAULT_CGROUP_ROOT, type WorkerDeps } from './worker-deps.ts';
 import { adoptCompletedInits, adoptRunning, markExited, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
+import { PodVolumes } from './pod-volumes.ts';
 import { rfc3339 } from '../../apis/time.ts';
 
 const RETRY_MS = 2000;
-/** How often API-sourced volume content is rewritten when it changed (the kubelet's sync period); tokens are renewed when due. */
-const VOLUME_RESYNC_MS = 60_000;
 /** Metadata the worker acts on (termination; the downward API's labels and annotations; runtime overrides). */
 const WATCHED_META = ['deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations'] as const;
 
@@ -39,12 +37,11 @@ export class PodWorker {
   readonly uid: string;
   private instances: Instance[] = [];
   private sandbox?: SandboxInfo;
-  private volumes?: PreparedVolumes;
+  private readonly volumes: PodVolumes;
   private startTime = rfc3339();
   private dirty = false;
   private running = false;
   private timer?: NodeJS.Timeout;
-  private volumeTimer?: NodeJS.Timeout;
   /** The pod is gone from the API (DELETED event). */
   private deleted = false;
   private terminated = false;
@@ -68,6 +65,12 @@ export class PodWorker {
       ...(pod.spec?.containers ?? []).map((c: Record<string, any>) => mk(c, false)),
     ];
     if (pod.status?.startTime) this.startTime = pod.status.startTime;
+    const worker = this;
+    this.volumes = new PodVolumes({
+      get pod() { return worker.pod; }, uid: this.uid, get key() { return worker.key; },
+      context: () => this.volumeContext(),
+      live: () => !(this.deleted || this.terminating || this.finished || this.terminated),
+    }, deps);
   }
 
   get cgroupParent(): string {
@@ -235,48 +238,15 @@ export class PodWorker {
         return false;
       }
     }
-    if (!this.volumes) {
-      const vols = await prepareVolumes(pod, this.volumeContext());
-      if (vols.errors.length) {
-        await this.deps.recorder.event(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${vols.errors.join('; ')}`);
-        this.schedule(RETRY_MS);
-        return false;
-      }
-      this.volumes = vols;
-      this.scheduleVolumeRefresh();
+    if (!(await this.volumes.ensure())) {
+      this.schedule(RETRY_MS);
+      return false;
     }
     return true;
   }
 
   private volumeContext(): VolumeContext {
     return { podDir: this.podDir, lookup: this.deps.lookup, client: this.deps.volumeLookup, facts: this.facts(), nodeAllocatable: this.deps.nodeAllocatable, tokens: this.deps.tokens };
-  }
-
-  /**
-   * While the pod runs, its ConfigMap, Secret, downward API and projected volumes follow the API, and
-   * a ServiceAccount token is replaced once 80 % of its life has passed (the kubelet's volume manager
-   * and token manager): the next rewrite is due at the sooner of the two.
-   */
-  private scheduleVolumeRefresh(): void {
-    if (this.volumeTimer || this.terminated || !(this.pod.spec?.volumes ?? []).some((v: Record<string, any>) => isProjectedKind(v))) return;
-    const tokenDue = this.deps.tokens.nextRefresh(this.uid);
-    const delay = Math.max(1000, Math.min(VOLUME_RESYNC_MS, tokenDue === undefined ? VOLUME_RESYNC_MS : tokenDue - Date.now()));
-    this.volumeTimer = setTimeout(() => {
-      this.volumeTimer = undefined;
-      void this.refreshVolumes();
-    }, delay);
-    this.volumeTimer.unref();
-  }
-
-  private async refreshVolumes(): Promise<void> {
-    if (this.deleted || this.terminating || this.finished || this.terminated || !this.volumes) return;
-    try {
-      const r = await updateVolumes(this.pod, this.volumeContext());
-      if (r.errors.length) await this.deps.recorder.event(this.pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${r.errors.join('; ')}`);
-    } catch (err) {
-      this.deps.log.warn('volume refresh failed', { pod: this.key, error: (err as Error).message });
-    }
-    this.scheduleVolumeRefresh();
   }
 
   private facts() {
@@ -296,7 +266,7 @@ export class PodWorker {
       const driver = await this.deps.runtime.pick(pod, inst.name);
       const prepared = await prepareContainer({
         pod, container: inst.spec, restartCount, driver, deps: this.deps, sandbox: this.sandbox!,
-        volumePaths: this.volumes!.paths, cgroupParent: this.cgroupParent, facts: this.facts(),
+        volumePaths: this.volumes.paths, cgroupParent: this.cgroupParent, facts: this.facts(),
       });
       if ('waiting' in prepared) {
         if (!prepared.pull) return this.failStart(inst, prepared.waiting.reason, prepared.waiting.message);
@@ -408,13 +378,10 @@ export class PodWorker {
     }));
     if (!this.pod.spec?.hostNetwork) await this.deps.network.teardown(this.uid).catch((err) => this.deps.log.warn('network teardown failed', { pod: this.key, error: String(err) }));
     // Only the volumes go here: the container logs stay for `kubectl logs` of a finished pod (the pod dir goes on delete).
-    await cleanupVolumes(join(this.podDir, 'volumes')).catch((err) => this.deps.log.warn('volume cleanup failed', { pod: this.key, error: String(err) }));
+    await this.volumes.cleanup(join(this.podDir, 'volumes'));
     // The pod's parent cgroup (drivers create their containers below it) and what drivers keep per pod.
     await this.deps.runtime.cleanupPod(this.cgroupParent).catch((err) => this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }));
     this.deps.images?.forget(this.uid);
-    if (this.volumeTimer) clearTimeout(this.volumeTimer);
-    this.volumeTimer = undefined;
-    this.deps.tokens.forget(this.uid);
     this.runtimeCleaned = true;
   }
 
@@ -429,7 +396,7 @@ export class PodWorker {
     }
     this.terminated = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.volumeTimer) clearTimeout(this.volumeTimer);
+    this.volumes.stop();
     this.resolveDone();
   }
 
