@@ -96,8 +96,8 @@ describe('secrets at rest (kubectl, real server, SQLite rows)', () => {
     await createSecret('after-rotation');
     assert.match(row('after-rotation'), /^k8s:enc:secretbox:v1:key2:/);
     assert.equal(await secretValue('after-rotation'), VALUE);
-    // The documented way to finish a rotation: rewrite every Secret, unchanged.
-    const all = await ok(['get', 'secrets', '-o', 'json']);
+    // The documented way to finish a rotation: rewrite every Secret, unchanged, in every namespace.
+    const all = await ok(['get', 'secrets', '--all-namespaces', '-o', 'json']);
     await ok(['replace', '-f', '-'], all);
     for (const name of ['one', 'before-rotation', 'after-rotation']) assert.match(row(name), /^k8s:enc:secretbox:v1:key2:/, name);
     // key1 can go now.

@@ -75,7 +75,15 @@ export async function ensureJoinToken(ctx: SecurityContext): Promise<{ path: str
   const wanted = bootstrapTokenSecret(token, { description: `the join token of ${path} (berth join --token-file)` });
   const client = ctx.client;
   const name = bootstrapTokenSecretName(token.id);
-  const existing = await read(ctx, 'secrets', BOOTSTRAP_TOKEN_NAMESPACE, name);
+  let existing: KubeObject | undefined;
+  try {
+    existing = await read(ctx, 'secrets', BOOTSTRAP_TOKEN_NAMESPACE, name);
+  } catch (err) {
+    // As kube-apiserver, a Secret no configured key decrypts does not stop the server: the token
+    // stays unusable (joins are refused) until the Secret is readable again or deleted.
+    ctx.log.error('the join token\'s Secret cannot be read: nodes cannot join with it until it can (an encryption key removed before every Secret was rewritten?) or it is deleted', { secret: `${BOOTSTRAP_TOKEN_NAMESPACE}/${name}`, error: (err as Error).message });
+    return { path, token };
+  }
   const intact = existing && secretData(existing, KEY.secret) === token.secret && secretData(existing, KEY.id) === token.id
     && secretData(existing, KEY.usageAuthentication) === 'true' && !secretData(existing, KEY.expiration) && !existing.metadata.deletionTimestamp;
   if (!existing) {
