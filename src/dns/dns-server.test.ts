@@ -78,7 +78,7 @@ before(async () => {
   // A StatefulSet-style pod no EndpointSlice lists yet.
   const pod = await env.client.create(R.pods, NS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db-1', namespace: NS }, spec: { hostname: 'db-1', subdomain: 'db', containers: [{ name: 'c', image: 'busybox' }] } });
   await env.client.update(R.pods, NS, { ...pod, status: { phase: 'Running', podIP: '10.42.0.9', conditions: [{ type: 'Ready', status: 'True' }] } }, 'status');
-  await waitFor(() => dns.index!.podsByHostname(NS, 'db', 'db-1').some((p) => p.ip) && dns.index!.stats().slices === 2 && dns.index!.service(NS, 'web'), 'the index to see the objects');
+  await waitFor(() => dns.index!.podsByHostname(NS, 'db', 'db-1').some((p) => p.ip) && [...dns.index!.slices(NS, 'db')].length === 1 && [...dns.index!.slices(NS, 'big')].length === 1 && dns.index!.service(NS, 'web'), 'the index to see the objects');
 });
 
 after(async () => {
