@@ -139,7 +139,7 @@ test('a node whose clock is a minute behind: not NotReady while it renews, and r
   const skew = (await env.client.list(R.events, 'default')).items.filter((e) => e.reason === 'NodeClockSkew' && e.involvedObject.name === 'w3');
   assert.equal(skew.length, 1);
   assert.equal(skew[0].type, 'Warning');
-  assert.match(skew[0].message, /stamped 60\.\d s behind the control plane's clock, more than the 20 s grace period/);
+  assert.match(skew[0].message, /stamped 6\d\.\d s behind the control plane's clock, more than the 20 s grace period/);
   const node = await env.client.get(R.nodes, undefined, 'w3');
   assert.equal(node.status.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True', 'never marked Unknown');
   assert.deepEqual(await taintKeys('w3'), []);
