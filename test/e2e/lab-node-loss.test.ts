@@ -9,6 +9,8 @@
  *   partition node-2  for 30 s: a Deployment tolerating 5 s has its node-2 pod replaced meanwhile;
  *   then heal         node-2 is Ready again, that pod's processes are stopped there (the agent
  *                     reconciles with the API), the pods that were not replaced are Ready again
+ *   a second machine  `berth join --node-name node-1` from node-3's namespace while node-1 lives:
+ *                     refused with a clear error, node-1 untouched
  *
  * Serial (machine lock: bridges, namespaces, cgroups); needs root. Cluster DNS forwards to a
  * dnsmasq on loopback, never to the machine's resolvers.
@@ -52,7 +54,7 @@ function pidsInCgroup(rel: string): number[] {
   return out;
 }
 
-interface LabJson { nodes: { name: string; cgroup: string; dataDir: string }[] }
+interface LabJson { serverUrl: string; serverDataDir: string; clusterCidr: string; serviceCidr: string; nodes: { name: string; cgroup: string; dataDir: string; netns: string; address: string }[] }
 
 describe('berth lab: node loss', { concurrency: false }, () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-e2e-lab-loss-'));
@@ -197,5 +199,33 @@ describe('berth lab: node loss', { concurrency: false }, () => {
     assert.ok(webOnNode2.every((n: string) => web.some((p) => p.metadata.name === n)), 'node-2\'s web pods were kept');
     await waitFor('node-2\'s web pods in the endpoints again', async () => (await endpointNodes()).filter((n: string) => n === 'node-2').length === webOnNode2.length, 30_000);
     process.stdout.write(`# partition node-2 30 s: quick pod replaced elsewhere meanwhile; after heal node-2 Ready in ${readyAgain.toFixed(1)} s, the replaced pod stopped there in ${stopped.toFixed(1)} s, its ${webOnNode2.length} web pods Ready again\n`);
+  });
+
+  test('berth join under the name of a live node (node-1, from node-3\'s namespace): a clear error, exit 1, node-1 untouched', async () => {
+    const n3 = state.nodes.find((n) => n.name === 'node-3')!;
+    const before = parseJson<any>(assertOk(await k(['get', 'node', 'node-1', '-o', 'json']), 'node-1'), 'node-1');
+    const leaseBefore = parseJson<any>(assertOk(await k(['get', 'lease', '-n', 'kube-node-lease', 'node-1', '-o', 'json']), 'lease'), 'lease');
+    const dupDir = path.join(dataDir, 'dup');
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('nsenter', [`--net=/run/netns/${n3.netns}`, BERTH, 'join', '--server', state.serverUrl, '--token-file', path.join(state.serverDataDir, 'join-token'),
+        '--node-name', 'node-1', '--data-dir', dupDir, '--listen', `${n3.address}:10251`, '--cluster-cidr', state.clusterCidr, '--service-cidr', state.serviceCidr,
+        '--bridge', 'dupbr0', '--cgroup-root', `${n3.cgroup}/dup`], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
+    });
+    assert.equal(run.code, 1, run.out);
+    assert.match(run.out, /berth join: node name "node-1" is held by a live node: its Lease was renewed \d+\.\d s ago by another agent \(instance [0-9a-f]+; this one is [0-9a-f]+, .*agent-instance\)\. Nothing was changed\./);
+    const after = parseJson<any>(assertOk(await k(['get', 'node', 'node-1', '-o', 'json']), 'node-1'), 'node-1');
+    assert.equal(after.metadata.uid, before.metadata.uid);
+    assert.deepEqual(after.metadata.labels, before.metadata.labels);
+    assert.deepEqual(after.metadata.annotations, before.metadata.annotations, 'the agent URL is still node-1\'s own');
+    assert.equal(after.spec.podCIDR, before.spec.podCIDR);
+    const leaseAfter = parseJson<any>(assertOk(await k(['get', 'lease', '-n', 'kube-node-lease', 'node-1', '-o', 'json']), 'lease'), 'lease');
+    assert.equal(leaseAfter.metadata.annotations['berth.dev/agent-instance'], leaseBefore.metadata.annotations['berth.dev/agent-instance']);
+    assert.equal(await readyOf('node-1'), 'True');
+    rmSync(dupDir, { recursive: true, force: true });
   });
 });
