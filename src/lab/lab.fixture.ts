@@ -68,7 +68,7 @@ export interface TestLab {
   run(args: string[]): Promise<LabCommandResult>;
   /** The end of a host's agent log, or the server's (`server`). */
   logTail(who: string, lines?: number): string;
-  /** `berth lab down`, the upstream DNS stopped and the data dir removed; safe to call twice. */
+  /** `berth lab down`, the upstream DNS stopped and the data dir removed (kept if down failed); safe to call twice. */
   down(): Promise<void>;
 }
 
@@ -85,16 +85,14 @@ export async function startLab(o: StartLabOptions): Promise<TestLab> {
   const down = async () => {
     if (downed) return;
     downed = true;
-    try {
-      if (existsSync(path.join(dataDir, 'lab.json'))) {
-        const r = await runLab(['down', '--data-dir', dataDir]);
-        if (r.code !== 0) throw new Error(`berth lab down failed:\n${r.out}`);
-      }
-    } finally {
-      dnsmasq?.kill('SIGKILL');
-      dnsmasq = undefined;
-      rmSync(dataDir, { recursive: true, force: true });
+    dnsmasq?.kill('SIGKILL');
+    dnsmasq = undefined;
+    if (existsSync(path.join(dataDir, 'lab.json'))) {
+      const r = await runLab(['down', '--data-dir', dataDir]);
+      // The data dir (its lab.json) stays for a later `berth lab down --data-dir` by hand.
+      if (r.code !== 0) throw new Error(`berth lab down failed; run it again: berth lab down --data-dir ${dataDir}\n${r.out}`);
     }
+    rmSync(dataDir, { recursive: true, force: true });
   };
   const up = await runLab(['up', '--nodes', String(o.nodes), '--data-dir', dataDir, '--dns-upstream', `127.0.0.1:${upstreamPort}`,
     ...(o.backend ? ['--backend', o.backend] : []), ...(o.storage ? ['--storage'] : []),
