@@ -66,3 +66,24 @@ test('syncs the peers at start, after Node changes and deletes; annotates its ow
     informers.stop();
   }
 });
+
+test('a Node change that changes no peer (a status heartbeat) does not touch the kernel', async () => {
+  await env.client.create(R.nodes, undefined, node('c', '10.80.4.0/24', '198.18.9.4'));
+  const backend = new RecordingBackend();
+  const informers = new InformerFactory(env.client);
+  informers.start();
+  await env.client.create(R.nodes, undefined, node('self2', '10.80.5.0/24', '198.18.9.5'));
+  const net = await startNodeNetwork({ client: env.client, informers, nodeName: 'self2', clusterCidr: '10.80.0.0/16', backend, log: env.log, batchMs: 10 });
+  try {
+    const count = backend.synced.length;
+    await env.client.patch(R.nodes, undefined, 'c', 'merge', { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, 'status');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(backend.synced.length, count);
+    // Asked for explicitly (tests, benchmarks), it syncs anyway.
+    await net.synced();
+    assert.equal(backend.synced.length, count + 1);
+  } finally {
+    net.stop();
+    informers.stop();
+  }
+});

@@ -2,7 +2,8 @@
  * The pod network across nodes as a part of the agent (flannel's daemon): follows every Node through
  * an informer and keeps the backend's routes and entries equal to the peers they describe — a full
  * resync at start (what an earlier run left is corrected, not duplicated), then a sync ~50 ms after
- * any Node change, and every 30 s in case someone else touched the kernel. A failed sync is retried
+ * a Node change that changes the peers (status heartbeats of every node do not: the kernel is not
+ * read for them), and every 30 s in case someone else touched the kernel. A failed sync is retried
  * after a second. This node's annotations (backend, address, VXLAN MAC) are patched onto its Node.
  * Stopping leaves everything in place (an agent restart keeps traffic flowing); `remove` is for an
  * agent leaving for good.
@@ -47,18 +48,25 @@ export async function startNodeNetwork(o: NodeNetworkOptions): Promise<RunningNo
   let again = false;
   let syncs = 0;
   let waiters: (() => void)[] = [];
+  let applied: string | undefined;
+  let force = true;
 
   const sync = async (): Promise<void> => {
     const peers = peersFromNodes(nodes.list(), o.nodeName, o.clusterCidr);
+    const key = JSON.stringify(peers);
     const done = waiters;
     waiters = [];
+    if (!force && !done.length && key === applied) return;
+    force = false;
     try {
       const plan = await backend.sync(peers);
+      applied = key;
       syncs++;
       if (plan.length) log.info('pod network routes updated', { backend: backend.kind, peers: peers.length, commands: plan.length, first: formatCommand(plan[0]!) });
       for (const w of done) w();
     } catch (err) {
       waiters.push(...done);
+      force = true;
       log.warn('pod network sync failed; retrying in 1 s', { backend: backend.kind, error: (err as Error).message });
       schedule(1000);
     }
@@ -80,7 +88,7 @@ export async function startNodeNetwork(o: NodeNetworkOptions): Promise<RunningNo
   await nodes.synced();
   kick();
   await running;
-  const resync = setInterval(() => kick(), o.resyncMs ?? 30_000);
+  const resync = setInterval(() => { force = true; kick(); }, o.resyncMs ?? 30_000);
   resync.unref();
   log.info('pod network across nodes', { backend: backend.kind, clusterCidr: o.clusterCidr });
 
