@@ -39,6 +39,8 @@ export class PodWorker {
   private sandbox?: SandboxInfo;
   private readonly volumes: PodVolumes;
   private startTime = rfc3339();
+  /** The status being written (its watch echo may arrive before the write returns). */
+  private writing?: Record<string, any>;
   private dirty = false;
   private running = false;
   private timer?: NodeJS.Timeout;
@@ -118,7 +120,8 @@ export class PodWorker {
     const changed = !isDeepStrictEqual(pod.spec, this.pod.spec) || WATCHED_META.some((f) => !isDeepStrictEqual(pod.metadata[f], this.pod.metadata[f]));
     // Someone else rewrote the status (the node lifecycle controller's Ready=False while this node
     // was unreachable): a sync writes this agent's view again, as the kubelet's status manager does.
-    const statusOverwritten = !statusEqual(pod.status, this.pod.status);
+    // The echo of a write still in flight (the watch can deliver it before the patch's answer) is ours.
+    const statusOverwritten = !statusEqual(pod.status, this.pod.status) && !(this.writing && statusEqual(pod.status, this.writing));
     this.pod = pod;
     if (changed || statusOverwritten) this.schedule();
   }
@@ -356,11 +359,14 @@ export class PodWorker {
       podIsTerminal: this.finished,
     });
     if (statusEqual(this.pod.status, status)) return;
+    this.writing = status;
     try {
       this.pod = await this.deps.client.patch(R.pods, this.pod.metadata.namespace, this.pod.metadata.name!, 'merge', { status }, 'status');
     } catch (err) {
       if (isNotFound(err)) { this.deleted = true; this.schedule(); return; }
       throw err;
+    } finally {
+      this.writing = undefined;
     }
   }
 
