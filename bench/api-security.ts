@@ -23,14 +23,14 @@
  * Upstream peer: none published for this comparison.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { issueCertificate } from '../src/pki/certificates.ts';
-import { freePort, REPO_ROOT } from './lib/server.ts';
+import { childStopper, freePort, REPO_ROOT } from './lib/server.ts';
 import { closedLoop, keepAliveAgent, kubeconfigCredentials, openLoop, request, type LoadResult, type TlsCredentials } from './lib/load.ts';
 import { CLOCK_TICKS_PER_S, cpuTicksOf } from './lib/proc.ts';
 import { f, median, pct, printTable, sleep, sortNum } from './lib/stats.ts';
@@ -76,20 +76,7 @@ async function startChild(insecure: boolean): Promise<Child> {
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let log = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
+  const stop = childStopper(child, dataDir, live);
   const url = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`server child not ready after 30 s:\n${log}`)), 30_000);
     child.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-64 * 1024); });

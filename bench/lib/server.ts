@@ -62,6 +62,29 @@ async function ready(url: string, caFile: string): Promise<boolean> {
   }
 }
 
+/**
+ * How a bench stops a server child it spawned (call right after spawn, so its exit is not missed):
+ * SIGTERM, SIGKILL after 5 s, then its data dir goes; `live` (the caller's kill-on-exit set) forgets it.
+ * Idempotent: every call returns the one stop.
+ */
+export function childStopper(child: ChildProcess, dataDir: string, live: Set<ChildProcess>): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  return stop;
+}
+
 export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   const port = await freePort();
@@ -79,20 +102,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
   const append = (d: Buffer) => { log = (log + d.toString()).slice(-64 * 1024); };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
+  const stop = childStopper(child, dataDir, live);
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 15_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
