@@ -17,28 +17,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HttpClient } from '../src/client/http-client.ts';
 import { R } from '../src/client/client.ts';
+import { runLab as lab } from '../src/lab/lab.fixture.ts';
 import { freePort } from '../test/support/berth-server.ts';
 import { f, pct, printTable, sleep, sortNum } from './lib/stats.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BERTH = path.join(REPO, 'bin', 'berth');
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' } as const;
 const NS = 'default';
 const REPLICAS = 6;
-
-function lab(args: string[], timeoutMs = 180_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(BERTH, ['lab', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
-}
 
 async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
   const end = Date.now() + timeoutMs;

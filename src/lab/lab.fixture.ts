@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,18 @@ export function runLab(args: string[], timeoutMs = 180_000): Promise<LabCommandR
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, out, ms: performance.now() - t0 }); });
   });
+}
+
+/** Pids whose /proc/<pid>/cgroup names `rel` or below. */
+export function pidsInCgroup(rel: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cgroup`, 'utf8').split('\n').some((l) => l.split(':')[2]?.startsWith(`/${rel}`))) out.push(Number(p));
+    } catch { /* gone */ }
+  }
+  return out;
 }
 
 function freeLoopbackPort(): Promise<number> {

@@ -18,10 +18,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pidsInCgroup, runLab as lab } from '../../src/lab/lab.fixture.ts';
 import { freePort } from '../support/berth-server.ts';
 import { kubectl, type KubectlResult } from '../support/kubectl.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
@@ -29,30 +30,6 @@ import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = path.join(REPO, 'bin', 'berth');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** `berth lab …`: exit code and output. */
-function lab(args: string[], timeoutMs = 180_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(BERTH, ['lab', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
-}
-
-/** Pids whose /proc/<pid>/cgroup names `rel` or below. */
-function pidsInCgroup(rel: string): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (readFileSync(`/proc/${p}/cgroup`, 'utf8').split('\n').some((l) => l.split(':')[2]?.startsWith(`/${rel}`))) out.push(Number(p));
-    } catch { /* gone */ }
-  }
-  return out;
-}
 
 interface LabJson { serverUrl: string; serverDataDir: string; clusterCidr: string; serviceCidr: string; nodes: { name: string; cgroup: string; dataDir: string; netns: string; address: string }[] }
 

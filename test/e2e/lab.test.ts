@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBusyboxLayout } from '../../src/agent/runtime/runc/runc.fixture.ts';
-import { runLab, startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
+import { pidsInCgroup, runLab, startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
 import type { LabState, NodeState, ProcessRecord } from '../../src/lab/lab-state.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 
@@ -34,18 +34,6 @@ function sh(cmd: string, ...args: string[]): string {
 /** Every mount point of every cgroup hierarchy. */
 function cgroupRoots(): string[] {
   return readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f[2] === 'cgroup' || f[2] === 'cgroup2').map((f) => f[1]);
-}
-
-/** Pids whose /proc/<pid>/cgroup names `rel` or below. */
-function pidsInCgroup(rel: string): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (readFileSync(`/proc/${p}/cgroup`, 'utf8').split('\n').some((l) => l.split(':')[2]?.startsWith(`/${rel}`))) out.push(Number(p));
-    } catch { /* gone */ }
-  }
-  return out;
 }
 
 /** Pids in the network namespace bound at `nsPath`. */
