@@ -15,7 +15,10 @@ want_test=0
 # resolvers), curl in process pods, python3 (test servers, bcrypt for the htpasswd registry) and the
 # Python Kubernetes client (an unmodified in-cluster client in the in-cluster suite).
 pkgs=(ca-certificates iproute2 nftables conntrack unzip util-linux gcc libc6-dev tar zstd tini containernetworking-plugins runc)
-[ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils curl python3 python3-kubernetes)
+# Replicated volumes (the berth.dev/replicated provisioner) run GlusterFS on storage nodes and mount it with FUSE.
+pkgs+=(glusterfs-server glusterfs-client fuse3)
+# The web UI's end-to-end suite drives Debian's Chromium with playwright-core.
+[ "$want_test" = 1 ] && pkgs+=(etcd-server docker-registry skopeo umoci busybox-static dnsmasq-base dnsutils curl python3 python3-kubernetes chromium postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
