@@ -6,7 +6,7 @@ import tls, { TLSSocket } from 'node:tls';
 import { ApiError } from '../../errors/index.ts';
 import { createCA, issueCertificate } from '../../pki/certificates.ts';
 import type { UserInfo } from '../attributes.ts';
-import { ANONYMOUS_PATHS, requestAuthenticator, type TokenAuthenticator } from './authenticator.ts';
+import { ANONYMOUS_PATHS, isAnonymousPath, requestAuthenticator, type TokenAuthenticator } from './authenticator.ts';
 
 const ca = await createCA('test-ca');
 const serving = await issueCertificate(ca, { commonName: 'server', ipAddresses: ['127.0.0.1'], usage: 'server', validityDays: 1 });
@@ -82,6 +82,11 @@ test('without credentials only the health and version paths are anonymous', asyn
       assert.equal(r.body.kind, 'Status');
     }
   });
+});
+
+test('the web UI\'s static shell is anonymous, and nothing beside it', () => {
+  for (const p of ['/ui', '/ui/', '/ui/app.js', '/healthz']) assert.ok(isAnonymousPath(p), p);
+  for (const p of ['/uix', '/u', '/api/ui/', '/apis', '/healthz/etcd']) assert.ok(!isAnonymousPath(p), p);
 });
 
 /** Requests on one TLS connection (HTTP/1.1 keep-alive), each answered in turn. */

@@ -49,10 +49,23 @@ export interface RequestAuthenticatorOptions {
   tokens: readonly TokenAuthenticator[];
   /** Paths the anonymous user may reach; everything else needs credentials. */
   anonymousPaths: readonly string[];
+  /** Path prefixes (ending in `/`) the anonymous user may reach, e.g. the web UI's static shell. */
+  anonymousPrefixes?: readonly string[];
 }
 
 /** Kubernetes' anonymous-auth conditions of a kubeadm/k3s cluster: the health and version endpoints. */
 export const ANONYMOUS_PATHS: readonly string[] = ['/healthz', '/livez', '/readyz', '/version'];
+
+/**
+ * The web UI's static shell (src/ui): public as a login page must be — a browser's first GET
+ * carries no token. It holds no data: every request the page makes sends the user's token.
+ */
+export const ANONYMOUS_PREFIXES: readonly string[] = ['/ui/'];
+
+/** Whether the anonymous user may reach `path`: one of `paths`, or below one of `prefixes` (`/ui` itself too). */
+export function isAnonymousPath(path: string, paths: readonly string[] = ANONYMOUS_PATHS, prefixes: readonly string[] = ANONYMOUS_PREFIXES): boolean {
+  return paths.includes(path) || prefixes.some((p) => path.startsWith(p) || path === p.slice(0, -1));
+}
 
 const unauthorized = errors.unauthorized;
 
@@ -124,7 +137,7 @@ export function requestAuthenticator(opts: RequestAuthenticatorOptions): (req: I
       }
       throw unauthorized();
     }
-    if (opts.anonymousPaths.includes(path)) return ANONYMOUS;
+    if (isAnonymousPath(path, opts.anonymousPaths, opts.anonymousPrefixes ?? [])) return ANONYMOUS;
     throw unauthorized();
   };
 }
