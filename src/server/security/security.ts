@@ -2,13 +2,13 @@
  * The API server's security, composed from its parts (kube-apiserver's authentication and
  * authorization configuration and admission plugin list):
  *
- *   authentication: client certificate ─▶ each part's bearer-token authenticators ─▶ anonymous (health paths only) ─▶ 401
+ *   authentication: client certificate ─▶ each part's bearer-token authenticators ─▶ anonymous (health paths, the UI's static shell) ─▶ 401
  *   authorization:  system:masters ─▶ each part's authorizers in order ─▶ 403
  *   admission:      each part's plugins, in order, on every write
  *
  * A part is one line in PARTS; see security-part.ts for what it may contribute.
  */
-import { ANONYMOUS_PATHS, requestAuthenticator } from '../../auth/authn/authenticator.ts';
+import { ANONYMOUS_PATHS, ANONYMOUS_PREFIXES, isAnonymousPath, requestAuthenticator } from '../../auth/authn/authenticator.ts';
 import type { Attributes, Authorizer, Decision, UserInfo } from '../../auth/attributes.ts';
 import { AdmissionChain } from '../../registry/admission/admission.ts';
 import type { IncomingMessage } from 'node:http';
@@ -38,7 +38,7 @@ export function authorizerChain(authorizers: readonly Authorizer[]): Authorizer 
   return {
     async authorize(a: Attributes): Promise<Decision> {
       if (a.user.groups.includes(PRIVILEGED_GROUP)) return 'allow';
-      if (!a.isResourceRequest && (a.verb === 'get' || a.verb === 'head') && ANONYMOUS_PATHS.includes(a.path)) return 'allow';
+      if (!a.isResourceRequest && (a.verb === 'get' || a.verb === 'head') && isAnonymousPath(a.path)) return 'allow';
       for (const z of authorizers) {
         const d = await z.authorize(a);
         if (d !== 'no-opinion') return d;
@@ -60,7 +60,7 @@ export interface Security {
 export function buildSecurity(ctx: SecurityContext, parts: readonly SecurityPart[] = PARTS): Security {
   const tokens = parts.flatMap((p) => p.tokenAuthenticators?.(ctx) ?? []);
   ctx.tokenAuthenticators = tokens;
-  const authenticate = requestAuthenticator({ clientCertificates: true, tokens, anonymousPaths: ANONYMOUS_PATHS });
+  const authenticate = requestAuthenticator({ clientCertificates: true, tokens, anonymousPaths: ANONYMOUS_PATHS, anonymousPrefixes: ANONYMOUS_PREFIXES });
   const authorizer = authorizerChain(parts.flatMap((p) => p.authorizers?.(ctx) ?? []));
   ctx.authorizer = authorizer;
   const admission = new AdmissionChain(parts.flatMap((p) => p.admission?.(ctx) ?? []));
