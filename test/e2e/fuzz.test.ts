@@ -43,6 +43,8 @@ test(`API fuzz, ${durationMs / 1000} s, seed ${seed}`, { timeout: durationMs + 1
 
 /** Paths a request without credentials may reach (Kubernetes' anonymous-auth conditions). */
 const ANONYMOUS_PATHS = ['/healthz', '/livez', '/readyz', '/version'];
+/** The web UI's static shell is public too (/ui, /ui/…): a login page. */
+const isAnonymous = (p: string) => ANONYMOUS_PATHS.includes(p) || p === '/ui' || p.startsWith('/ui/');
 
 test(`unauthenticated requests stop at 401, 15 s, seed ${seed}`, { timeout: 120_000 }, async () => {
   const anon = transport(berth.url, { ca: berth.credentials().ca });
@@ -63,7 +65,7 @@ test(`unauthenticated requests stop at 401, 15 s, seed ${seed}`, { timeout: 120_
     const bearer = !!h.authorization?.startsWith('Bearer');
     // Node's client resolves dot segments (`/../healthz` is sent as `/healthz`); a raw request is sent as written.
     const sent = raw ? p : pathAsSent(p);
-    const allowed = ANONYMOUS_PATHS.includes(sent) && !bearer;
+    const allowed = isAnonymous(sent) && !bearer;
     const ok = allowed ? r.status < 500 : r.status === 401 && (m === 'HEAD' || (r.json?.kind === 'Status' && r.json.code === 401));
     // Node's own HTTP parser answers malformed framing with a 400 before the API sees it.
     if (!ok && !(raw && r.status === 400 && !r.json)) failures.push(`${m} ${p}${q} ${JSON.stringify(h)} → ${r.status} ${r.body.slice(0, 200)}`);
