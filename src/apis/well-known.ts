@@ -25,6 +25,8 @@ export const TAINT_DISK_PRESSURE = 'node.kubernetes.io/disk-pressure';
 export const TAINT_MEMORY_PRESSURE = 'node.kubernetes.io/memory-pressure';
 export const TAINT_PID_PRESSURE = 'node.kubernetes.io/pid-pressure';
 export const TAINT_NETWORK_UNAVAILABLE = 'node.kubernetes.io/network-unavailable';
+/** Set by a human (or tooling) on a node known to be shut down: its pods may be force-deleted and their volumes detached (KEP-2268, non-graceful node shutdown). */
+export const TAINT_OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';
 
 /** Node annotation with the URL of the node agent's log/exec server (set by the agent, read by the API server). */
 export const AGENT_URL_ANNOTATION = 'berth.dev/agent-url';
