@@ -1,0 +1,252 @@
+/**
+ * The stateful-failover suite's parts (issue 16), shared with bench/failover.ts: an unmodified
+ * 3-member etcd (Debian's /usr/bin/etcd) as a StatefulSet of process pods — the shape of the etcd
+ * examples for Kubernetes (a headless Service publishing not-ready addresses, peers by DNS name,
+ * `--initial-cluster-state new` whose flags etcd ignores once its data dir holds a member) — each
+ * process under member-wrapper.py, which logs its own launch/alive/exit times to a file on the host;
+ * a writer that commits a key every 10 ms through a NodePort from the machine (as an outside client
+ * would) and records every acknowledged key; and reading members' state from inside the lab.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HttpClient } from '../../src/client/http-client.ts';
+import { R } from '../../src/client/client.ts';
+import type { TestLab } from '../../src/lab/lab.fixture.ts';
+
+export const WRAPPER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'member-wrapper.py');
+export const ETCD = '/usr/bin/etcd';
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const unb64 = (s: string) => Buffer.from(s, 'base64').toString();
+
+export interface EtcdSetOptions {
+  namespace: string;
+  storageClass: string;
+  /** Directory on the host (outside every pod volume) where each member's life log goes. */
+  logDir: string;
+  /** Annotations of the StatefulSet (e.g. ANN_REPLACE_WITH_EMPTY_VOLUME). */
+  annotations?: Record<string, string>;
+  name?: string;
+}
+
+/** The Services and the StatefulSet of a 3-member etcd; `name` defaults to `etcd`. */
+export function etcdObjects(o: EtcdSetOptions): object[] {
+  const name = o.name ?? 'etcd';
+  const ns = o.namespace;
+  const peer = (i: number) => `${name}-${i}=http://${name}-${i}.${name}.${ns}.svc.cluster.local:2380`;
+  // $POD_NAME etc. are the shell's: the member's own name makes its flags.
+  const script = [
+    `exec python3 ${WRAPPER} ${o.logDir}/$POD_NAME.log -- ${ETCD}`,
+    '--name $POD_NAME --data-dir /var/lib/etcd/data',
+    '--listen-peer-urls http://0.0.0.0:2380 --listen-client-urls http://0.0.0.0:2379',
+    `--initial-advertise-peer-urls http://$POD_NAME.${name}.${ns}.svc.cluster.local:2380`,
+    `--advertise-client-urls http://$POD_NAME.${name}.${ns}.svc.cluster.local:2379`,
+    `--initial-cluster ${[0, 1, 2].map(peer).join(',')} --initial-cluster-state new --initial-cluster-token ${name}-${ns}`,
+  ].join(' ');
+  return [
+    {
+      apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns },
+      // Peers must find each other before any is Ready: etcd needs a quorum to become ready at all.
+      spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { app: name }, ports: [{ name: 'peer', port: 2380 }, { name: 'client', port: 2379 }] },
+    },
+    {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-client`, namespace: ns },
+      spec: { type: 'NodePort', selector: { app: name }, ports: [{ name: 'client', port: 2379, targetPort: 2379 }] },
+    },
+    {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace: ns, annotations: o.annotations ?? {} },
+      spec: {
+        serviceName: name, replicas: 3, podManagementPolicy: 'Parallel', selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            runtimeClassName: 'process', terminationGracePeriodSeconds: 5,
+            affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: name } }, topologyKey: 'kubernetes.io/hostname' }] } },
+            containers: [{
+              name: 'etcd', image: 'host', command: ['sh', '-c', script],
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+              ],
+              ports: [{ name: 'client', containerPort: 2379 }, { name: 'peer', containerPort: 2380 }],
+              // Ready = this member answers /health, which etcd only does with a leader (a quorum).
+              readinessProbe: { httpGet: { path: '/health', port: 2379 }, periodSeconds: 1, failureThreshold: 2 },
+              volumeMounts: [{ name: 'data', mountPath: '/var/lib/etcd' }],
+            }],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: o.storageClass, resources: { requests: { storage: '256Mi' } } } }],
+      },
+    },
+  ];
+}
+
+/** One line of a member's life log. */
+export interface LifeRecord { ns: bigint; ms: number; event: 'launch' | 'start' | 'alive' | 'signal' | 'exit'; member: string; node: string; wrapperPid: number; childPid: number; extra: string }
+
+export function readLifeLog(file: string): LifeRecord[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => {
+    const [ns, event, member, node, wp, cp, extra = ''] = l.split(' ');
+    return { ns: BigInt(ns), ms: Number(BigInt(ns) / 1_000_000n), event: event as LifeRecord['event'], member, node, wrapperPid: Number(wp), childPid: Number(cp), extra };
+  });
+}
+
+/** Each incarnation (wrapper pid + node) of a member, in launch order, with its first and last record. */
+export interface Incarnation { node: string; wrapperPid: number; childPid: number; launchMs: number; lastMs: number; exited: boolean }
+export function incarnations(records: LifeRecord[]): Incarnation[] {
+  const by = new Map<string, Incarnation>();
+  for (const r of records) {
+    const key = `${r.node}/${r.wrapperPid}`;
+    let inc = by.get(key);
+    if (!inc) { inc = { node: r.node, wrapperPid: r.wrapperPid, childPid: r.childPid, launchMs: r.ms, lastMs: r.ms, exited: false }; by.set(key, inc); }
+    inc.childPid ||= r.childPid;
+    inc.lastMs = Math.max(inc.lastMs, r.ms);
+    if (r.event === 'exit') inc.exited = true;
+  }
+  return [...by.values()].sort((a, b) => a.launchMs - b.launchMs);
+}
+
+/** A member as the API has it. */
+export interface MemberPod { name: string; uid: string; node: string; ip: string; phase: string; ready: boolean; deleting: boolean; created: string }
+
+export class ClusterView {
+  readonly api: HttpClient;
+  constructor(readonly lab: TestLab) { this.api = HttpClient.fromKubeconfig(lab.kubeconfig); }
+
+  async members(namespace: string, app = 'etcd'): Promise<MemberPod[]> {
+    const list = await this.api.list(R.pods, namespace, { labelSelector: `app=${app}` });
+    return list.items.map((p: any) => ({
+      name: p.metadata.name, uid: p.metadata.uid, node: p.spec?.nodeName ?? '', ip: p.status?.podIP ?? '', phase: p.status?.phase ?? '',
+      ready: (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+      deleting: !!p.metadata.deletionTimestamp, created: p.metadata.creationTimestamp,
+    })).sort((a: MemberPod, b: MemberPod) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  }
+
+  async nodeReady(node: string): Promise<string | undefined> {
+    const n: any = await this.api.get(R.nodes, undefined, node);
+    return n.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
+  }
+
+  /** Events of a namespace (or all) as `reason: message` with their time, oldest first. */
+  async events(namespace?: string): Promise<{ reason: string; message: string; object: string; at: string; type: string }[]> {
+    const list = await this.api.list(R.events, namespace);
+    return list.items.map((e: any) => ({
+      reason: e.reason, message: e.message, type: e.type, object: `${e.involvedObject?.kind}/${e.involvedObject?.name}`,
+      at: e.eventTime ?? e.lastTimestamp ?? e.firstTimestamp ?? e.metadata.creationTimestamp,
+    })).sort((a: any, b: any) => String(a.at).localeCompare(String(b.at)));
+  }
+
+  /** The network namespace of a lab node (to reach pod IPs from inside the lab). */
+  netnsOf(node: string): string {
+    const n = this.lab.state().nodes.find((x) => x.name === node);
+    if (!n) throw new Error(`no lab node ${node}`);
+    return n.netns;
+  }
+
+  addresses(): string[] { return this.lab.state().nodes.map((n) => n.address); }
+}
+
+/** `curl` run inside a lab node's network namespace (where pod IPs are routed); undefined on failure. */
+export function curlIn(netns: string, url: string, body?: string, timeoutS = 2): Promise<string | undefined> {
+  const args = [`--net=/run/netns/${netns}`, 'curl', '-sS', '--max-time', String(timeoutS), ...(body !== undefined ? ['-X', 'POST', '-d', body] : []), url];
+  return new Promise((resolve) => execFile('nsenter', args, { timeout: (timeoutS + 3) * 1000 }, (err, out) => resolve(err ? undefined : out)));
+}
+
+export interface EtcdMemberStatus { memberId: string; clusterId: string; leader: string; revision: number; raftIndex: number; healthy: boolean; members: { id: string; name: string; peerURLs: string[] }[] }
+
+/** A member's own view, asked at its pod IP from inside the lab: who it is, its cluster, health. */
+export async function etcdStatus(netns: string, ip: string): Promise<EtcdMemberStatus | undefined> {
+  const base = `http://${ip}:2379`;
+  const [st, health, list] = await Promise.all([
+    curlIn(netns, `${base}/v3/maintenance/status`, '{}'),
+    curlIn(netns, `${base}/health`),
+    curlIn(netns, `${base}/v3/cluster/member/list`, '{}'),
+  ]);
+  if (!st) return undefined;
+  try {
+    const s = JSON.parse(st);
+    const l = list ? JSON.parse(list) : { members: [] };
+    return {
+      memberId: s.header.member_id, clusterId: s.header.cluster_id, leader: s.leader, revision: Number(s.header.revision), raftIndex: Number(s.raftIndex),
+      healthy: !!health && JSON.parse(health).health === 'true',
+      members: (l.members ?? []).map((m: any) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs })),
+    };
+  } catch { return undefined; }
+}
+
+/**
+ * Commits `<prefix><seq>` every `everyMs` through the etcd NodePort of the lab's nodes (from the
+ * machine, as an outside client would), one write at a time, each bounded by `timeoutMs`; a failed
+ * or timed-out write moves to the next node (a new connection, so the NodePort picks an endpoint
+ * anew) and the key is not counted. Records every acknowledged key and when.
+ */
+export class EtcdWriter {
+  readonly acked: { key: string; at: number }[] = [];
+  failures = 0;
+  private stopped = false;
+  private loop?: Promise<void>;
+  private node = 0;
+  private seq = 0;
+
+  constructor(private readonly addresses: () => string[], private readonly nodePort: number, readonly prefix = '/failover/', private readonly everyMs = 10, private readonly timeoutMs = 1000) {}
+
+  start(): void { this.loop = this.run(); }
+  async stop(): Promise<void> { this.stopped = true; await this.loop; }
+
+  private async run(): Promise<void> {
+    let next = Date.now();
+    while (!this.stopped) {
+      const key = `${this.prefix}${String(this.seq++).padStart(8, '0')}`;
+      const addrs = this.addresses();
+      const url = `http://${addrs[this.node % addrs.length]}:${this.nodePort}/v3/kv/put`;
+      try {
+        const r = await fetch(url, { method: 'POST', body: JSON.stringify({ key: b64(key), value: b64(String(Date.now())) }), signal: AbortSignal.timeout(this.timeoutMs) });
+        const body = await r.json() as any;
+        if (r.ok && body.header?.revision) this.acked.push({ key, at: Date.now() });
+        else { this.failures++; this.node++; }
+      } catch {
+        this.failures++;
+        this.node++;
+      }
+      next += this.everyMs;
+      const wait = next - Date.now();
+      if (wait > 0) await sleep(wait); else next = Date.now();
+    }
+  }
+
+  /** The longest time without an acknowledged write between `fromMs` and `toMs` (both clip). */
+  longestGap(fromMs: number, toMs: number): number {
+    let last = fromMs;
+    let gap = 0;
+    for (const a of this.acked) {
+      if (a.at < fromMs) continue;
+      if (a.at > toMs) break;
+      gap = Math.max(gap, a.at - last);
+      last = a.at;
+    }
+    return Math.max(gap, toMs - last);
+  }
+
+  /** Every key under the prefix that a member has (a linearizable read through the NodePort). */
+  async keysPresent(): Promise<Set<string>> {
+    const end = this.prefix.slice(0, -1) + String.fromCharCode(this.prefix.charCodeAt(this.prefix.length - 1) + 1);
+    let lastErr: unknown;
+    for (let i = 0; i < 20; i++) {
+      const addrs = this.addresses();
+      try {
+        const r = await fetch(`http://${addrs[i % addrs.length]}:${this.nodePort}/v3/kv/range`, {
+          method: 'POST', body: JSON.stringify({ key: b64(this.prefix), range_end: b64(end), keys_only: true }), signal: AbortSignal.timeout(10_000),
+        });
+        const body = await r.json() as any;
+        if (r.ok) return new Set((body.kvs ?? []).map((kv: any) => unb64(kv.key)));
+        lastErr = JSON.stringify(body);
+      } catch (err) { lastErr = err; }
+      await sleep(500);
+    }
+    throw new Error(`could not read the keys back: ${lastErr}`);
+  }
+}
