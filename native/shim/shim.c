@@ -21,6 +21,8 @@
  *   `runc create …`: the shim (a subreaper) waits for it, reports the pid in PROCS_FILE, and from then
  *   on waits for that init, which runs the container's process once the agent has run `runc start`.
  * Env: BERTH_LOG_MAX_BYTES (default 10 MiB), BERTH_LOG_MAX_FILES (default 5, current included),
+ *   BERTH_FENCE_HEARTBEAT=PATH + BERTH_FENCE_AFTER_MS=N (a stateful container self-fences: it is not
+ *   started, or is killed with SIGKILL, once the agent's heartbeat is older than N ms; see fence.c),
  *   BERTH_STDIN_FIFO=PATH (stdin: true — the command reads this FIFO, held open read-write so that
  *   it never sees EOF), BERTH_STDIN_ONCE=1 (stdinOnce — the command opens it read-only, and the shim
  *   holds a write end until SIGUSR1, sent once the first attach has opened its own).
@@ -51,6 +53,7 @@
 #include <unistd.h>
 #include "container-setup.h"
 #include "cri-log.h"
+#include "fence.h"
 #include "procs.h"
 
 #define NATIVE "berth-native-chain"
@@ -203,6 +206,9 @@ int main(int argc, char **argv) {
   int ready_fd = fcntl(3, F_GETFD) >= 0 ? 3 : -1;
   if (ready_fd >= 0) fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 
+  /* A stateful container never starts on a node that has lost the control plane for fenceAfter. */
+  char fence_why[160];
+  if (fence_init() && fence_stale(fence_why, sizeof fence_why)) die("fenced, not starting the container: %s", fence_why);
   char **env = read_env(dir);
   if (cri_log_open(log, log_max_bytes, log_max_files) != 0) die("log %s: %s", log, strerror(errno));
   int out[2], err[2], notify[2] = {-1, -1};
@@ -337,6 +343,7 @@ int main(int argc, char **argv) {
     streams[1].fd = -1;
   }
   double reaped_at = reaped ? now_s() : 0;
+  int fenced = 0;
   for (;;) {
     struct pollfd pf[5];
     int n = 0;
@@ -348,7 +355,8 @@ int main(int argc, char **argv) {
     /* Once the process is reaped, writers that escaped the pid namespace must not hold the exit
      * report back for long. */
     if (reaped && now_s() - reaped_at > 2) break;
-    int r = poll(pf, (nfds_t)n, reaped ? 200 : 2000);
+    /* Self-fencing reads the heartbeat every 250 ms: the kill comes within fenceAfter + 0.25 s. */
+    int r = poll(pf, (nfds_t)n, reaped ? 200 : fence_enabled() ? 250 : 2000);
     if (r < 0 && errno != EINTR) break;
     for (int j = 0; r > 0 && j < n; j++) {
       if (!pf[j].revents) continue;
@@ -378,6 +386,13 @@ int main(int argc, char **argv) {
       }
       for (int i = 0; i < 2; i++) if (streams[i].fd == pf[j].fd) stream_pump(&streams[i]);
     }
+    if (!reaped && !fenced && fence_enabled() && fence_stale(fence_why, sizeof fence_why)) {
+      /* The container's init is pid 1 of its pid namespace: SIGKILL to it ends every process in it. */
+      if (init > 0) kill((pid_t)init, SIGKILL);
+      if (target != (pid_t)init) kill(target, SIGKILL);
+      fenced = 1;
+      fprintf(stderr, "shim: fenced at %lld (unix ms): %s; container killed\n", now_ms(), fence_why);
+    }
     if (!reaped && reap_target(target, &status, 0)) {
       reaped = 1;
       reaped_at = now_s();
@@ -395,7 +410,7 @@ int main(int argc, char **argv) {
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   int code = sig ? 128 + sig : WEXITSTATUS(status);
   char json[256], tmp[PATH_MAX], final[PATH_MAX];
-  int jl = snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%d,\"finishedAtMs\":%lld,\"initPid\":%ld}", code, sig, now_ms(), init);
+  int jl = snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%d,\"finishedAtMs\":%lld,\"initPid\":%ld,\"fenced\":%s}", code, sig, now_ms(), init, fenced ? "true" : "false");
   snprintf(tmp, sizeof tmp, "%s/exit.tmp", dir);
   snprintf(final, sizeof final, "%s/exit", dir);
   int xf = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);

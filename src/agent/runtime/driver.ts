@@ -76,6 +76,11 @@ export interface ContainerSpec {
   stdinOnce?: boolean;
   /** Parent cgroup for the pod (the driver creates the container's cgroup below it). */
   cgroupParent: string;
+  /**
+   * Self-fencing (stateful pods): the shim does not start the container, or kills it, once the
+   * agent's heartbeat file is older than `afterMs` (native/shim/fence.c).
+   */
+  fence?: { heartbeatFile: string; afterMs: number };
   /** securityContext.privileged (runc): every capability, all devices, no masked paths, rw /sys. */
   privileged?: boolean;
   /** securityContext.readOnlyRootFilesystem (runc): the image root is mounted read-only. */

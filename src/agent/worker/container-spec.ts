@@ -6,6 +6,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import type { ContainerSpec, Mount, ResourceLimits } from '../runtime/driver.ts';
 import { parseQuantity } from '../../apis/quantity.ts';
 import { expandArgs } from '../pod/env.ts';
+import { isStatefulPod } from '../../apis/volumes/replicated.ts';
 
 export interface SandboxInfo {
   netnsPath?: string;
@@ -74,6 +75,8 @@ export interface BuildSpecInput {
   logPath: string;
   cgroupParent: string;
   pidsLimit?: number;
+  /** The node's self-fencing, applied to stateful pods' containers only (isStatefulPod). */
+  fence?: { heartbeatFile: string; afterMs: number };
 }
 
 export function buildContainerSpec(i: BuildSpecInput): ContainerSpec {
@@ -107,6 +110,7 @@ export function buildContainerSpec(i: BuildSpecInput): ContainerSpec {
     stdin: !!container.stdin,
     stdinOnce: !!container.stdin && !!container.stdinOnce,
     cgroupParent: i.cgroupParent,
+    fence: i.fence && isStatefulPod(pod) ? i.fence : undefined,
     // securityContext fields the runc runtime applies (a host process has no image root or capability set of its own).
     privileged: container.securityContext?.privileged === true,
     readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem === true,

@@ -57,7 +57,7 @@ export async function prepareContainer(i: PrepareInput): Promise<Prepared> {
   const spec = buildContainerSpec({
     pod, container, restartCount: i.restartCount, env,
     mounts: mountsFor(container, i.volumePaths, env),
-    sandbox: i.sandbox, logPath, cgroupParent: i.cgroupParent,
+    sandbox: i.sandbox, logPath, cgroupParent: i.cgroupParent, fence: deps.fence,
   });
   let imageID: string | undefined;
   if (!driver.capabilities.images) {

@@ -59,6 +59,8 @@ export interface WorkerDeps {
    * agents on one machine (berth lab) keep their pods apart, so one node's processes can be found and killed.
    */
   cgroupRoot?: string;
+  /** Self-fencing of stateful pods' containers (the agent's heartbeat and fenceAfter); absent: off. */
+  fence?: { heartbeatFile: string; afterMs: number };
 }
 
 /** Services from a cache: `synced` once it has listed (the kubelet builds no env before that). */
@@ -68,7 +70,7 @@ export interface ServiceLister {
 }
 
 /** What buildWorkerDeps is given: the shared parts as they are, and the settings it builds the rest from. */
-export interface WorkerDepsOptions extends Pick<WorkerDeps, 'client' | 'nodeName' | 'hostIP' | 'dataDir' | 'network' | 'recorder' | 'log' | 'runtime' | 'cgroupRoot'> {
+export interface WorkerDepsOptions extends Pick<WorkerDeps, 'client' | 'nodeName' | 'hostIP' | 'dataDir' | 'network' | 'recorder' | 'log' | 'runtime' | 'cgroupRoot' | 'fence'> {
   clusterDNS?: string[];
   /** Crash-loop back-off; the image pull back-off scales with it (tests shrink both). */
   backoff?: BackoffOptions;
@@ -95,7 +97,7 @@ export function buildWorkerDeps(o: WorkerDepsOptions): WorkerDeps {
   };
   return {
     client: o.client, nodeName: o.nodeName, hostIP: o.hostIP, dataDir: o.dataDir, network: o.network, log: o.log,
-    recorder: o.recorder, runtime: o.runtime, lookup, cgroupRoot: o.cgroupRoot,
+    recorder: o.recorder, runtime: o.runtime, lookup, cgroupRoot: o.cgroupRoot, fence: o.fence,
     services: o.services && serviceLister(o.services),
     // As the kubelet: the node asks for its pods' tokens, bound to each pod (NodeRestriction checks the binding).
     tokens: new ServiceAccountTokens((ns, sa, body) => o.client.create(SERVICE_ACCOUNTS, ns, body, 'token')),

@@ -1,7 +1,8 @@
 /**
  * The shim's own environment (not the container's, which is the env file): the log rotation limits
  * — the kubelet's containerLogMaxSize and containerLogMaxFiles, per container — and the stdin FIFO
- * when the container's command reads one. Checked before a driver creates anything.
+ * when the container's command reads one; the self-fencing heartbeat of a stateful container.
+ * Checked before a driver creates anything.
  */
 import { join } from 'node:path';
 import type { ContainerSpec } from '../driver.ts';
@@ -34,5 +35,11 @@ export function shimEnv(spec: ContainerSpec, o: ShimEnvOptions): Record<string, 
   // stdinOnce (no TTY): the command opens the FIFO read-only and the shim holds a write end until
   // releaseStdin, so that the first attach's end of input is the command's EOF.
   if (spec.stdin && spec.stdinOnce && !spec.tty) env.BERTH_STDIN_ONCE = '1';
+  // Self-fencing: the shim outlives the agent, so it is what stops a stateful container on a node
+  // that lost the control plane (native/shim/fence.c).
+  if (spec.fence) {
+    if (!Number.isSafeInteger(spec.fence.afterMs) || spec.fence.afterMs < 1) throw new Error(`${o.runtime} runtime: fence.afterMs must be a positive integer, not ${spec.fence.afterMs}`);
+    Object.assign(env, { BERTH_FENCE_HEARTBEAT: spec.fence.heartbeatFile, BERTH_FENCE_AFTER_MS: String(spec.fence.afterMs) });
+  }
   return env;
 }
