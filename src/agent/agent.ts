@@ -74,8 +74,8 @@ export interface AgentOptions {
    * (berth up: the cluster PKI) or, by default, a kubelet-serving CSR through `client`.
    */
   tls: { clientCA: string; issueServing?: ServingIssuer };
-  /** RuntimeClass used when a pod names none. */
-  defaultRuntimeClass: string;
+  /** RuntimeClass used when a pod names none; unset: each container's image decides (apis/runtime-annotation.ts). */
+  defaultRuntimeClass?: string;
   clusterDNS?: string[];
   /** Run the nftables service proxy (default: when a service CIDR is given). */
   serviceProxy?: boolean;

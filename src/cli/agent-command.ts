@@ -13,7 +13,7 @@ import { addRuntimeOptions, driverSettings } from './runtime-flags.ts';
 /** The options every agent-running command has. */
 export interface AgentCliOptions {
   nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr?: string; serviceCidr: string; bridge: string; backend: string; dnsUpstream?: string; cgroupRoot: string;
-  defaultRuntimeClass: string; defaultRegistry: string; insecureRegistry?: string[];
+  defaultRuntimeClass?: string; defaultRegistry: string; insecureRegistry?: string[];
   /** The runtime drivers' binary flags (runtime-flags.ts), by camel-cased name. */
   [driverFlag: string]: unknown;
 }

@@ -1,14 +1,16 @@
 /**
  * The runtime options of `berth up` and `berth agent`, taken from the agent's driver catalog: the
- * default RuntimeClass and one `--<flag> PATH` per driver that runs a program of its own (runc), so a
+ * default RuntimeClass override and one `--<flag> PATH` per driver that runs a program of its own (runc), so a
  * new driver needs no change here.
  */
 import type { Command } from 'commander';
-import { DEFAULT_RUNTIME_HANDLER, RUNTIMES, runtimeHandlers, type DriverSettings } from '../agent/runtime/drivers.ts';
+import { PROCESS_IMAGE } from '../apis/runtime-annotation.ts';
+import { RUNTIMES, runtimeHandlers, type DriverSettings } from '../agent/runtime/drivers.ts';
 
 /** Adds `--default-runtime-class` and the drivers' program flags to `cmd`. */
 export function addRuntimeOptions(cmd: Command): Command {
-  cmd.option('--default-runtime-class <name>', `RuntimeClass for pods that name none (${runtimeHandlers().join(' | ')})`, DEFAULT_RUNTIME_HANDLER);
+  cmd.option('--default-runtime-class <name>', `RuntimeClass for every pod that names none (${runtimeHandlers().join(' | ')}); `
+    + `unset, each such container's image decides: \`image: ${PROCESS_IMAGE}\` runs as a host process, any other image under runc`);
   for (const r of RUNTIMES) {
     if (r.binaryFlag) cmd.option(`--${r.binaryFlag} <path>`, `the program of the ${r.handler} runtime (default: found in PATH)`);
   }

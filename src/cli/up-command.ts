@@ -26,7 +26,7 @@ export function upCommand(): Command {
   return cmd
     .option('--default-registry <host>', 'registry for short image names such as busybox:1.36', 'docker.io')
     .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP (loopback ones always are)')
-    .action(async (o: { dataDir: string; listen: string; store: string; nodeName?: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; serviceNodePortRange: string; dnsUpstream?: string; defaultRuntimeClass: string; defaultRegistry: string; insecureRegistry?: string[]; tlsSan?: string[]; encryptionProviderConfig?: string }) => {
+    .action(async (o: { dataDir: string; listen: string; store: string; nodeName?: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; serviceNodePortRange: string; dnsUpstream?: string; defaultRuntimeClass?: string; defaultRegistry: string; insecureRegistry?: string[]; tlsSan?: string[]; encryptionProviderConfig?: string }) => {
       const log = createLogger();
       const t0 = performance.now();
       const say = (s: string) => process.stdout.write(`  ${String(Math.round(performance.now() - t0)).padStart(5)} ms  ${s}\n`);

@@ -38,7 +38,7 @@ export interface AllInOneOptions {
   /** Upstream resolvers for names outside the cluster (`ip[:port]`; default: the host's resolv.conf). */
   dnsUpstreams?: string[];
   clusterDomain?: string;
-  defaultRuntimeClass: string;
+  defaultRuntimeClass?: string;
   progress: (step: string) => void;
   /** Restart back-off base for crashing containers (tests shorten it). */
   backoffBaseMs?: number;

@@ -273,6 +273,18 @@ describe('OCI containers with runc on berth up', { concurrency: false }, () => {
     assert.equal(reverse, 'from-process\n');
   });
 
+  test('stock manifests get containers: kubectl create deployment with an image and no RuntimeClass runs runc; image host stays a process', async () => {
+    assertOk(await k(['create', 'deployment', 'stock', `--image=${image}`, '--', 'httpd', '-f', '-p', '8080', '-h', '/srv']), 'create deployment');
+    assertOk(await k(['rollout', 'status', 'deployment/stock', '--timeout=90s']), 'rollout');
+    const stock = parseJson<any>(assertOk(await k(['get', 'pods', '-l', 'app=stock', '-o', 'json']), 'stock pods'), 'stock').items[0];
+    assert.equal(stock.spec.runtimeClassName, undefined, 'the manifest names no RuntimeClass');
+    assert.match(stock.status.containerStatuses[0].containerID, /^runc:\/\//);
+    assert.equal(await waitFor('the stock pod serves its image\'s file', () => ncGet(stock.metadata.name, stock.status.podIP, 8080, '/hello.txt')), 'hello from the image\n');
+    await apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'classless-host' }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'host', command: ['sleep', '3600'] }] } });
+    const host = await waitPhase('classless-host', 'Running');
+    assert.match(host.status.containerStatuses[0].containerID, /^process:\/\//);
+  });
+
   test('a runc container over its memory limit is OOMKilled', async () => {
     await apply(pod('oom', [{
       name: 'c', command: ['sh', '-c', 'head -c 300m /dev/zero | tail'], resources: { limits: { memory: '32Mi' } },

@@ -47,14 +47,11 @@ export interface RuntimeRegistration {
   create(ctx: DriverContext): RuntimeDriver;
 }
 
-/** Every driver this agent knows, the default RuntimeClass's first. */
+/** Every driver this agent knows. */
 export const RUNTIMES: readonly RuntimeRegistration[] = [
   processRuntime,
   runcRuntime,
 ];
-
-/** The handler of the default RuntimeClass (pods that name none). */
-export const DEFAULT_RUNTIME_HANDLER = RUNTIMES[0].handler;
 
 /** The handlers of the catalog (the RuntimeClasses a node offers). */
 export function runtimeHandlers(registry: readonly RuntimeRegistration[] = RUNTIMES): string[] {

@@ -1,6 +1,6 @@
 /**
  * The node runtime over a catalog of fake drivers: which drivers a node builds (settings, optional
- * ones that cannot be built), which driver a container runs on (annotation, RuntimeClass, default),
+ * ones that cannot be built), which driver a container runs on (annotation, RuntimeClass, default, image),
  * and a pod's clean-up (its cgroup, then every driver's hook). No root needed.
  */
 import { test } from 'node:test';
@@ -81,6 +81,20 @@ test('pick: the container annotation, else the pod\'s RuntimeClass handler, else
   assert.deepEqual(gets, ['slow', 'fast']);
   await assert.rejects(rt.pick(pod({ runtimeClassName: 'gone' }), 'c'), /runtime handler "kata" is not available on node n1 \(available: host, oci\)/);
   await assert.rejects(rt.pick(pod({ runtimeClassName: 'nope' }), 'c'), /not found/);
+});
+
+test('pick with no default class: each container\'s image decides (host: process, any other: runc), init containers too', async () => {
+  const reg: RuntimeRegistration[] = [
+    { handler: 'process', optional: false, create: () => ({ name: 'process' }) as unknown as RuntimeDriver },
+    { handler: 'runc', optional: true, create: () => ({ name: 'runc' }) as unknown as RuntimeDriver },
+  ];
+  const { rt, gets } = runtime(reg, { defaultRuntimeClass: undefined });
+  const mixed = pod({ initContainers: [{ name: 'init', image: 'busybox' }], containers: [{ name: 'web', image: 'registry.local/web:1' }, { name: 'agent', image: 'host' }] });
+  assert.equal((await rt.pick(mixed, 'web')).name, 'runc', 'a stock image runs as a container');
+  assert.equal((await rt.pick(mixed, 'agent')).name, 'process', 'image: host stays a process');
+  assert.equal((await rt.pick(mixed, 'init')).name, 'runc');
+  assert.equal((await rt.pick(pod({ containers: [{ name: 'web', image: 'nginx' }] }, { 'runtime.berth.dev/web': 'process' }), 'web')).name, 'process', 'the annotation wins');
+  assert.deepEqual(gets, [], 'no RuntimeClass read');
 });
 
 test('cleanupPod removes the pod\'s cgroup tree, then runs every driver\'s hook; errors come back together', async () => {

@@ -1,12 +1,13 @@
 /**
  * The node's container runtimes as the pod workers see them: the drivers built from the catalog
  * (drivers.ts), the driver a container runs on — its runtime annotation, else its pod's RuntimeClass
- * handler, else the default class's (the kubelet's runtimeclass manager resolves the same way) —
+ * handler (the kubelet's runtimeclass manager resolves the same way), else the node's default class's
+ * when one is set, else its image's (apis/runtime-annotation.ts: `host` → process, others → runc) —
  * and a pod's runtime clean-up once its containers are gone.
  */
 import { join } from 'node:path';
 import type { KubeObject } from '../../apis/object.ts';
-import { runtimeOverride } from '../../apis/runtime-annotation.ts';
+import { containerNamed, handlerForImage, runtimeOverride } from '../../apis/runtime-annotation.ts';
 import { R, type Client } from '../../client/client.ts';
 import type { Logger } from '../../util/log.ts';
 import { hostCgroupLayout, removeCgroupTree, type CgroupLayout } from './cgroups/index.ts';
@@ -20,8 +21,8 @@ export interface NodeRuntimeOptions {
   /** RuntimeClass lookups (handler of a class). */
   client: Pick<Client, 'get'>;
   nodeName: string;
-  /** The RuntimeClass of pods that name none. */
-  defaultRuntimeClass: string;
+  /** The RuntimeClass of pods that name none; unset: each container's image decides. */
+  defaultRuntimeClass?: string;
   /** Per handler: its settings, or false to run this node without it. */
   settings?: Record<string, DriverSettings | false | undefined>;
   log: Logger;
@@ -52,10 +53,16 @@ export class NodeRuntime {
 
   /** The driver for one container of `pod` (see the file comment); throws when this node does not run it. */
   async pick(pod: KubeObject, containerName: string): Promise<RuntimeDriver> {
-    const handler = runtimeOverride(pod.metadata.annotations, containerName) ?? await this.handlerOf(pod.spec?.runtimeClassName ?? this.opts.defaultRuntimeClass);
+    const handler = runtimeOverride(pod.metadata.annotations, containerName) ?? await this.classHandler(pod, containerName);
     const d = this.drivers.get(handler);
     if (!d) throw new Error(`runtime handler "${handler}" is not available on node ${this.opts.nodeName} (available: ${[...this.drivers.keys()].join(', ')})`);
     return d;
+  }
+
+  private async classHandler(pod: KubeObject, containerName: string): Promise<string> {
+    const className = (pod.spec?.runtimeClassName as string | undefined) || this.opts.defaultRuntimeClass;
+    if (className) return this.handlerOf(className);
+    return handlerForImage(containerNamed(pod.spec as Record<string, unknown> | undefined, containerName)?.image);
   }
 
   /** A RuntimeClass's handler, read once per class (a class's handler cannot change). */

@@ -64,7 +64,7 @@ test('enforce=baseline refuses a root process pod and a privileged runc pod in K
   });
 });
 
-test('which runtime runs a container: RuntimeClass handler, the per-container annotation, process by default', async () => {
+test('which runtime runs a container: RuntimeClass handler, the per-container annotation, else the image (host: process)', async () => {
   await withRegistry(async ({ registry }) => {
     await registry.store('', 'namespaces')!.create(undefined, ns('b', { [`${P}enforce`]: 'baseline' }));
     await registry.store('node.k8s.io', 'runtimeclasses')!.create(undefined, { apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'sneaky' }, handler: 'process' });
@@ -73,6 +73,10 @@ test('which runtime runs a container: RuntimeClass handler, the per-container an
     await pods.create('b', pod('b', { runtimeClassName: 'runc' }));
     const mixed = pod('m', { runtimeClassName: 'runc', containers: [{ name: 'web', image: 'x' }, { name: 'agent', image: 'host' }] }, { annotations: { 'runtime.berth.dev/agent': 'process' } });
     await assert.rejects(pods.create('b', mixed), forbidden(/host process \(container "agent" runs/));
+    // No RuntimeClass: a stock image is a runc container (admitted), `image: host` a process (refused as root).
+    await pods.create('b', pod('stock', { containers: [{ name: 'web', image: 'registry.local/web:1' }] }));
+    await assert.rejects(pods.create('b', pod('half', { containers: [{ name: 'web', image: 'nginx' }, { name: 'side', image: 'host' }] })),
+      forbidden(/host process \(container "side" runs/));
     // Switching a running runc pod's container to the process runtime is judged again.
     const created = await pods.create('b', pod('r', { runtimeClassName: 'runc' }));
     created.metadata.annotations = { 'runtime.berth.dev/c': 'process' };

@@ -14,14 +14,14 @@
  *
  * Berth: a container run by the `process` runtime is a host process (check-host-process.ts); which
  * runtime runs a container is resolved here, from the pod's RuntimeClass and the
- * `runtime.berth.dev/<container>` annotation. A pod naming no RuntimeClass is judged as a process
- * pod: that is what a node with the default `--default-runtime-class process` runs it as, and the
- * API server cannot know a node's default, so it judges the stricter way.
+ * `runtime.berth.dev/<container>` annotation. A container whose pod names no RuntimeClass is judged
+ * by its image, as agents run it (apis/runtime-annotation.ts: `image: host` is a process, any other
+ * image a runc container). A node whose administrator set `--default-runtime-class` runs such pods
+ * under that class instead, which the API server cannot know: that flag is the administrator's choice.
  */
 import type { KubeObject } from '../../apis/object.ts';
 import { ApiError, errors } from '../../errors/index.ts';
 import { aggregate, forbiddenDetail, forbiddenReason, type AggregateResult, type CheckContext, type Rec } from '../../auth/pod-security/check.ts';
-import { PROCESS_HANDLER } from '../../auth/pod-security/check-host-process.ts';
 import { DEFAULT_CONFIGURATION, type PodSecurityConfiguration } from '../../auth/pod-security/configuration.ts';
 import { Evaluator } from '../../auth/pod-security/evaluator.ts';
 import {
@@ -29,13 +29,10 @@ import {
   type LevelVersion, type Policy,
 } from '../../auth/pod-security/policy-level.ts';
 import { extractPodSpec, hasPodSpec } from '../../auth/pod-security/pod-spec-extractor.ts';
-import { RUNTIME_ANNOTATION_PREFIX, runtimeOverride } from '../../apis/runtime-annotation.ts';
+import { containerNamed, handlerForImage, RUNTIME_ANNOTATION_PREFIX, runtimeOverride } from '../../apis/runtime-annotation.ts';
 import type { Logger } from '../../util/log.ts';
 import type { Registry } from '../registry.ts';
 import type { AdmissionPlugin, AdmissionRequest } from './admission.ts';
-
-/** The RuntimeClass of pods that name none (the agents' default `--default-runtime-class`). */
-export const DEFAULT_RUNTIME_CLASS = PROCESS_HANDLER;
 
 /** At most this many existing pods are checked when a namespace's enforce level changes. */
 const NAMESPACE_MAX_PODS = 3000;
@@ -173,13 +170,16 @@ class PodSecurity {
     if (!warn.allowed) req.warnings?.push(`would violate PodSecurity "${levelVersionString(policy.warn)}": ${forbiddenDetail(warn)}`);
   }
 
-  /** Which runtime handler runs each container: the annotation's, else the pod's RuntimeClass's. */
+  /**
+   * Which runtime handler runs each container: the annotation's, else the pod's RuntimeClass's, else
+   * the container's image's.
+   */
   private async checkContext(meta: Rec, spec: Rec): Promise<CheckContext> {
-    const rc = typeof spec.runtimeClassName === 'string' && spec.runtimeClassName ? spec.runtimeClassName : DEFAULT_RUNTIME_CLASS;
+    const rc = typeof spec.runtimeClassName === 'string' && spec.runtimeClassName ? spec.runtimeClassName : undefined;
     // Berth's RuntimeClasses are named after their handler; one that does not exist (yet) runs nowhere,
     // and is judged by its name.
-    const podHandler = (await this.opts.lookups.runtimeClassHandler(rc)) ?? rc;
-    return { handlerOf: (name) => runtimeOverride(meta.annotations, name) ?? podHandler };
+    const podHandler = rc ? (await this.opts.lookups.runtimeClassHandler(rc)) ?? rc : undefined;
+    return { handlerOf: (name) => runtimeOverride(meta.annotations, name) ?? podHandler ?? handlerForImage(containerNamed(spec, name)?.image) };
   }
 
   private async validateNamespace(req: AdmissionRequest): Promise<void> {
