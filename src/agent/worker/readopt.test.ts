@@ -68,3 +68,51 @@ test('containers go back to their pods; orphans, unrecoverable containers and st
     'schedule data',
   ]);
 });
+
+// Fencing: a restarted agent adopts only pods it may still run (fence-guard.ts), one rule each.
+const U3 = '0b5c5a8e-0000-4000-8000-000000000003';
+const bound = (uid: string, name: string, node: string, fence?: object): KubeObject => {
+  const p = pod(uid, name);
+  p.spec = { nodeName: node };
+  if (fence) p.metadata.annotations = { 'storage.berth.dev/fence': JSON.stringify(fence) };
+  return p;
+};
+
+async function readoptOn(node: string, pods: KubeObject[], ids: string[]) {
+  const events: string[] = [];
+  const table = new WorkerTable<FakeWorker>();
+  await readoptPods({
+    pods, workers: table, nodeName: node, drivers: [fakeDriver('process', ids, events)],
+    newWorker: (p) => new FakeWorker(p, events),
+    network: { recover: async () => new Map(), cleanupOrphans: async (live) => { events.push(`network keeps ${[...live].sort().join(',')}`); } },
+    log: createLogger({ level: 'error' }),
+  });
+  return { events, table };
+}
+
+test('fencing rule: a container whose pod object is gone is destroyed, not adopted', async () => {
+  const { events, table } = await readoptOn('n1', [bound(U1, 'web', 'n1')], [`${U1}_app_0`, `${GONE}_db_0`]);
+  assert.ok(table.get(U1));
+  assert.ok(events.includes(`destroy process ${GONE}_db_0`));
+  assert.ok(!events.includes(`destroy process ${U1}_app_0`));
+});
+
+test('fencing rule: a pod bound to another node is not adopted; its containers and network go', async () => {
+  const { events, table } = await readoptOn('n1', [bound(U1, 'web', 'n1'), bound(U2, 'db-0', 'n2')], [`${U1}_app_0`, `${U2}_db_0`]);
+  assert.equal(table.get(U2), undefined);
+  assert.ok(events.includes(`destroy process ${U2}_db_0`));
+  assert.ok(events.includes(`network keeps ${U1}`));
+});
+
+test('fencing rule: a pod carrying a fence naming this node (for this pod) is not adopted; a fence naming another node or another pod is not this one', async () => {
+  const pods = [
+    bound(U1, 'db-0', 'n1', { node: 'n1', generation: 3, pod: U1 }),
+    bound(U2, 'db-1', 'n1', { node: 'n2', generation: 1 }),
+    bound(U3, 'db-2', 'n1', { node: 'n1', generation: 2, pod: GONE }),
+  ];
+  const { events, table } = await readoptOn('n1', pods, [`${U1}_db_0`, `${U2}_db_0`, `${U3}_db_0`]);
+  assert.equal(table.get(U1), undefined);
+  assert.ok(events.includes(`destroy process ${U1}_db_0`));
+  assert.ok(table.get(U2) && table.get(U3));
+  assert.ok(!events.includes(`destroy process ${U2}_db_0`) && !events.includes(`destroy process ${U3}_db_0`));
+});

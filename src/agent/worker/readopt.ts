@@ -6,11 +6,15 @@
  * networks of pods no longer here torn down. Then every worker syncs once.
  *
  * Runs before the pod source follows the API, so no worker acts before it knows what still runs.
+ * Fencing (fence-guard.ts): only pods this node may run are adopted — a pod listed here but bound
+ * to another node, or carrying a fence that names this node, is treated as gone, so its containers
+ * are destroyed before anything else starts (and before the agent's heartbeat is armed again).
  */
 import type { KubeObject } from '../../apis/object.ts';
 import type { Logger } from '../../util/log.ts';
 import type { ContainerHandle, RuntimeDriver } from '../runtime/driver.ts';
 import { parseContainerId, type SandboxInfo } from './container-spec.ts';
+import { mayRunHere } from './fence-guard.ts';
 import type { TableWorker, WorkerTable } from './worker-table.ts';
 
 /** What re-adoption does to a new worker (PodWorker; tests fake it). */
@@ -31,12 +35,19 @@ export interface ReadoptOptions<W extends AdoptingWorker> {
   };
   drivers: Iterable<RuntimeDriver>;
   log: Logger;
+  /** This node: pods not bound to it or fenced away from it are not adopted (absent: every listed pod is). */
+  nodeName?: string;
 }
 
 export async function readoptPods<W extends AdoptingWorker>(o: ReadoptOptions<W>): Promise<void> {
-  const live = new Set(o.pods.map((p) => p.metadata.uid!));
+  const pods = o.nodeName === undefined ? o.pods : o.pods.filter((p) => {
+    if (mayRunHere(p, o.nodeName!)) return true;
+    o.log.warn('not re-adopting a pod moved away from this node', { pod: `${p.metadata.namespace}/${p.metadata.name}`, nodeName: p.spec?.nodeName });
+    return false;
+  });
+  const live = new Set(pods.map((p) => p.metadata.uid!));
   const nets = await o.network.recover();
-  for (const pod of o.pods) {
+  for (const pod of pods) {
     const w = o.newWorker(pod);
     const net = nets.get(w.uid);
     if (net) w.adoptSandbox({ netnsPath: net.netnsPath, ip: net.ip });

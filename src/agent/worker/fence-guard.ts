@@ -1,0 +1,89 @@
+/**
+ * An agent never runs a pod the cluster has moved (issue 16, fencing; the kubelet's nearest is its
+ * start-up reconciliation, which trusts whatever the API lists for its node). Three rules, applied
+ * at start (readopt.ts), on every pod event (the filtered informer below, which PodSource follows)
+ * and on re-connecting after a partition (sweepMovedPods, before the heartbeat vouches for the node
+ * again):
+ *   - a pod whose object is gone, or bound to another node, is stopped;
+ *   - a pod carrying a fence (ANN_FENCE) that names this node is stopped and never started: the
+ *     fencing controller has begun moving it, and its replacement (another uid) may already run.
+ */
+import type { KubeObject } from '../../apis/object.ts';
+import { ANN_FENCE, parseFence } from '../../apis/volumes/replicated.ts';
+import { R, type Client } from '../../client/client.ts';
+import type { InformerHandlers } from '../../client/controller-types.ts';
+import type { SharedInformer } from '../../client/informer.ts';
+import type { Logger } from '../../util/log.ts';
+import type { TableWorker, WorkerTable } from './worker-table.ts';
+
+/** Whether `pod` carries a fence naming `nodeName` (for this very pod, when the fence names one). */
+export function fencedHere(pod: KubeObject, nodeName: string): boolean {
+  const f = parseFence(pod.metadata.annotations?.[ANN_FENCE]);
+  return !!f && f.node === nodeName && (!f.pod || f.pod === pod.metadata.uid);
+}
+
+/** Whether this node may run `pod`: bound here and not fenced here. */
+export function mayRunHere(pod: KubeObject, nodeName: string): boolean {
+  return pod.spec?.nodeName === nodeName && !fencedHere(pod, nodeName);
+}
+
+type PodInformer = Pick<SharedInformer, 'addHandlers' | 'removeHandlers' | 'list'>;
+
+/**
+ * The pod informer as the pod source should see it: pods this node may not run are absent — a pod
+ * that becomes fenced arrives as its deletion, so its worker stops its containers.
+ */
+export class RunnablePods implements PodInformer {
+  private readonly wrapped = new Map<InformerHandlers, InformerHandlers>();
+
+  constructor(private readonly informer: PodInformer, private readonly nodeName: string, private readonly log?: Logger) {}
+
+  list(namespace?: string): KubeObject[] {
+    return this.informer.list(namespace).filter((p) => mayRunHere(p, this.nodeName));
+  }
+
+  addHandlers(h: InformerHandlers): void {
+    const ok = (p: KubeObject) => mayRunHere(p, this.nodeName);
+    const w: InformerHandlers = {
+      add: (p) => { if (ok(p)) h.add?.(p); },
+      update: (old, p) => {
+        if (ok(p)) return ok(old) ? h.update?.(old, p) : h.add?.(p);
+        if (!ok(old)) return;
+        this.log?.warn('pod fenced away from this node: stopping it', { pod: `${p.metadata.namespace}/${p.metadata.name}`, fence: p.metadata.annotations?.[ANN_FENCE] });
+        h.delete?.(old);
+      },
+      delete: (p) => { if (ok(p)) h.delete?.(p); },
+    };
+    this.wrapped.set(h, w);
+    this.informer.addHandlers(w);
+  }
+
+  removeHandlers(h: InformerHandlers): void {
+    const w = this.wrapped.get(h);
+    if (!w) return;
+    this.wrapped.delete(h);
+    this.informer.removeHandlers(w);
+  }
+}
+
+/**
+ * On re-connecting (the first Lease renewal after failures): reads the pods bound here from the API
+ * itself — the informer may still be re-listing — and stops every worker whose pod is gone, bound
+ * elsewhere or fenced here, waiting (bounded) for their containers to stop. Throws when the API
+ * cannot be read: the caller then keeps the heartbeat stale, so the shims keep fencing.
+ */
+export async function sweepMovedPods<W extends TableWorker>(o: { client: Client; nodeName: string; workers: WorkerTable<W>; log: Logger; waitMs?: number }): Promise<number> {
+  const list = await o.client.list(R.pods, undefined, { fieldSelector: `spec.nodeName=${o.nodeName}` });
+  const runnable = new Set(list.items.filter((p) => mayRunHere(p, o.nodeName)).map((p) => p.metadata.uid!));
+  const stopped: W[] = [];
+  for (const w of [...o.workers]) {
+    if (runnable.has(w.uid)) continue;
+    o.log.warn('pod moved or deleted while this node was away: stopping it', { pod: `${w.pod.metadata.namespace}/${w.pod.metadata.name}`, uid: w.uid });
+    w.remove();
+    stopped.push(w);
+  }
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(stopped.map((w) => w.done)), new Promise((r) => { t = setTimeout(r, o.waitMs ?? 10_000); })]);
+  clearTimeout(t);
+  return stopped.length;
+}
