@@ -13,6 +13,10 @@
  *          it exits or the client detaches; with stdin, the client's input into the container's
  *          stdin FIFO (containers with `stdin: true`; attach-stdin.ts)
  *
+ *   GET  /metrics, /metrics/resource, /metrics/cadvisor, /stats/summary, /stats/history
+ *        → the node's metrics (`AgentMetricsSource`, src/agent/metrics), authorized as nodes/metrics
+ *          and nodes/stats as the kubelet does
+ *
  * Booleans accept `true` or `1`. Errors answer a metav1.Status JSON, which the API server passes
  * through to kubectl. The server knows pods only through a `StreamResolver`, so it does not depend
  * on the pod worker.
@@ -60,6 +64,19 @@ export interface StreamResolver {
   attach?(ns: string, pod: string, container: string, opts: { stdin: boolean; tty: boolean }): Promise<(io: AttachIO) => Promise<void>>;
 }
 
+/** The agent's metrics endpoints (src/agent/metrics answers them); absent: 404. */
+export interface AgentMetricsSource {
+  /** The answer for a GET of `path` (/metrics…, /stats/…), or undefined when there is no such endpoint. */
+  serve(path: string, query: URLSearchParams): Promise<{ contentType: string; body: string } | undefined>;
+}
+
+/** The kubelet's authorization of its non-stream paths: /metrics* → nodes/metrics, /stats* → nodes/stats. */
+function metricsSubresource(path: string): 'metrics' | 'stats' | undefined {
+  if (path === '/metrics' || path.startsWith('/metrics/')) return 'metrics';
+  if (path === '/stats' || path.startsWith('/stats/')) return 'stats';
+  return undefined;
+}
+
 /** The client's streams for attach (stderr is undefined with a TTY: one stream). */
 export interface AttachIO {
   /** The client's stdin (attach -i), for the container's stdin. */
@@ -90,6 +107,7 @@ export interface AgentServerOptions {
   port: number;
   resolver: StreamResolver;
   tls?: AgentServerTls;
+  metrics?: AgentMetricsSource;
 }
 
 /** A listening agent server. */
@@ -225,7 +243,7 @@ function handlePortForwardUpgrade(wss: WebSocketServer, resolver: StreamResolver
 }
 
 /** Creates the agent's HTTP(S) server (not yet listening); see `startAgentServer`. */
-export function createAgentServer(resolver: StreamResolver, tls?: AgentServerTls): http.Server {
+export function createAgentServer(resolver: StreamResolver, tls?: AgentServerTls, metrics?: AgentMetricsSource): http.Server {
   const wss = new WebSocketServer({
     noServer: true, perMessageDeflate: false,
     handleProtocols: (protocols) => negotiateSubprotocol(protocols) ?? false,
@@ -234,6 +252,20 @@ export function createAgentServer(resolver: StreamResolver, tls?: AgentServerTls
   // Requests are checked before anything else, as the kubelet's filters run before its handlers.
   const access = (req: IncomingMessage) => (tls ? checkStreamAccess(req, tls.nodeName, tls.authorize) : Promise.resolve());
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const metricsSub = metricsSubresource(url.pathname);
+    if (metricsSub) {
+      const serve = async (): Promise<void> => {
+        if (tls) await checkStreamAccess(req, tls.nodeName, tls.authorize, metricsSub);
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError('BERTH_METHOD_NOT_ALLOWED', `${req.method} is not supported on ${url.pathname}`);
+        const answer = await metrics?.serve(url.pathname, url.searchParams);
+        if (!answer) throw new ApiError('BERTH_NOT_FOUND', `the server could not find the requested resource (${url.pathname})`);
+        res.writeHead(200, { 'Content-Type': answer.contentType, 'Content-Length': Buffer.byteLength(answer.body) });
+        res.end(req.method === 'HEAD' ? undefined : answer.body);
+      };
+      serve().catch((err) => sendStatus(res, err));
+      return;
+    }
     const r = parseRoute(req.url);
     const run = async (): Promise<void> => {
       await access(req);
@@ -283,7 +315,7 @@ export function createAgentServer(resolver: StreamResolver, tls?: AgentServerTls
 
 /** Creates the agent server and listens on `host:port`. */
 export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
-  const server = createAgentServer(opts.resolver, opts.tls);
+  const server = createAgentServer(opts.resolver, opts.tls, opts.metrics);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });

@@ -24,7 +24,8 @@ export interface StreamAttributes {
   /** get, create, update, patch, delete — from the HTTP method. */
   verb: string;
   resource: 'nodes';
-  subresource: 'proxy';
+  /** proxy (streams), metrics (/metrics…) or stats (/stats/…), as the kubelet maps its paths. */
+  subresource: 'proxy' | 'metrics' | 'stats';
   /** This node's name. */
   name: string;
 }
@@ -47,11 +48,11 @@ export function streamCaller(req: IncomingMessage): StreamCaller | undefined {
 }
 
 /** Authenticates and authorizes a request; throws the 401 or 403 Status the kubelet would answer. */
-export async function checkStreamAccess(req: IncomingMessage, nodeName: string, authorize: StreamAuthorizer | undefined): Promise<void> {
+export async function checkStreamAccess(req: IncomingMessage, nodeName: string, authorize: StreamAuthorizer | undefined, subresource: StreamAttributes['subresource'] = 'proxy'): Promise<void> {
   const caller = streamCaller(req);
   if (!caller) throw new ApiError('BERTH_UNAUTHORIZED', 'Unauthorized');
   if (caller.groups.includes('system:masters')) return;
-  const a: StreamAttributes = { verb: VERBS[req.method ?? 'GET'] ?? (req.method ?? '').toLowerCase(), resource: 'nodes', subresource: 'proxy', name: nodeName };
+  const a: StreamAttributes = { verb: VERBS[req.method ?? 'GET'] ?? (req.method ?? '').toLowerCase(), resource: 'nodes', subresource, name: nodeName };
   const allowed = authorize ? await authorize(caller, a).catch(() => false) : false;
   if (!allowed) {
     throw new ApiError('BERTH_FORBIDDEN', `Forbidden (user=${caller.name}, verb=${a.verb}, resource=${a.resource}, subresource=${a.subresource})`);

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cgroupPids, readCgroupStats } from './cgroup-stats.ts';
+import { CgroupTree } from './cgroup-tree.fixture.ts';
+
+for (const mode of ['v1', 'hybrid', 'v2'] as const) {
+  test(`cgroup stats (${mode}): cpu, usage, working set = usage − inactive_file, rss, faults, pids`, () => {
+    const tree = new CgroupTree(mode);
+    try {
+      tree.set('berth/pod-a/c1', { cpuNs: 2_500_000_000, usage: 50_000_000, inactiveFile: 20_000_000, rss: 25_000_000, pids: [42, 43] });
+      const s = readCgroupStats(tree.layout, 'berth/pod-a/c1')!;
+      assert.equal(s.cpuUsageNs, 2_500_000_000);
+      assert.equal(s.memoryUsageBytes, 50_000_000);
+      assert.equal(s.memoryWorkingSetBytes, 30_000_000);
+      assert.equal(s.memoryRssBytes, 25_000_000);
+      assert.equal(s.pageFaults, 7);
+      assert.equal(s.majorPageFaults, 1);
+      assert.deepEqual(cgroupPids(tree.layout, '/berth/pod-a/c1'), [42, 43]);
+      // More inactive file pages than usage (a race between the two reads): floored at 0, as cAdvisor.
+      tree.set('berth/pod-a/c2', { cpuNs: 0, usage: 10, inactiveFile: 20 });
+      assert.equal(readCgroupStats(tree.layout, 'berth/pod-a/c2')!.memoryWorkingSetBytes, 0);
+      assert.equal(readCgroupStats(tree.layout, 'berth/pod-a/gone'), undefined);
+      assert.deepEqual(cgroupPids(tree.layout, 'berth/pod-a/gone'), []);
+    } finally {
+      tree.remove();
+    }
+  });
+}

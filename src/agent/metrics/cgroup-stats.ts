@@ -1,0 +1,93 @@
+/**
+ * Reads one cgroup's usage for metrics, as cAdvisor's cgroup handlers do (container/libcontainer
+ * handler.go): cumulative CPU time, memory usage and working set (usage − inactive_file), RSS and
+ * page faults — from the v1 controllers' files (cpuacct, memory) or the one v2 directory.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CgroupLayout } from '../runtime/cgroups/index.ts';
+
+/** One cgroup's figures at one instant. */
+export interface CgroupStats {
+  cpuUsageNs: number;
+  memoryUsageBytes: number;
+  /** usage − inactive_file (floored at 0): what the kubelet evicts on and `kubectl top` shows. */
+  memoryWorkingSetBytes: number;
+  memoryRssBytes: number;
+  pageFaults: number;
+  majorPageFaults: number;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `key value` lines (memory.stat, cpu.stat) into a map. */
+export function flatKeyed(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(' ');
+    if (i > 0) out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+function workingSet(usage: number, inactiveFile: number): number {
+  return usage > inactiveFile ? usage - inactiveFile : 0;
+}
+
+/**
+ * The figures of the cgroup at `relPath` (relative to every hierarchy root), or undefined when it does
+ * not exist (the container is gone, or not started yet).
+ */
+export function readCgroupStats(layout: CgroupLayout, relPath: string): CgroupStats | undefined {
+  const rel = relPath.replace(/^\/+/, '');
+  if (layout.mode === 'v2') {
+    const dir = join(layout.unifiedRoot!, rel);
+    const cpu = read(join(dir, 'cpu.stat'));
+    if (cpu === undefined) return undefined;
+    const mem = flatKeyed(read(join(dir, 'memory.stat')) ?? '');
+    const usage = Number(read(join(dir, 'memory.current'))?.trim() ?? 0) || 0;
+    return {
+      cpuUsageNs: (flatKeyed(cpu).get('usage_usec') ?? 0) * 1000,
+      memoryUsageBytes: usage,
+      memoryWorkingSetBytes: workingSet(usage, mem.get('inactive_file') ?? 0),
+      // cAdvisor's v2 RSS is anon memory.
+      memoryRssBytes: mem.get('anon') ?? 0,
+      pageFaults: mem.get('pgfault') ?? 0,
+      majorPageFaults: mem.get('pgmajfault') ?? 0,
+    };
+  }
+  const cpuRoot = layout.v1Roots.cpuacct;
+  const memRoot = layout.v1Roots.memory;
+  const cpu = cpuRoot ? read(join(cpuRoot, rel, 'cpuacct.usage')) : undefined;
+  const usageText = memRoot ? read(join(memRoot, rel, 'memory.usage_in_bytes')) : undefined;
+  if (cpu === undefined && usageText === undefined) return undefined;
+  const mem = flatKeyed((memRoot && read(join(memRoot, rel, 'memory.stat'))) || '');
+  const usage = Number(usageText?.trim() ?? 0) || 0;
+  // total_* include the children: a pod's cgroup counts its containers, as cAdvisor reads it.
+  return {
+    cpuUsageNs: Number(cpu?.trim() ?? 0) || 0,
+    memoryUsageBytes: usage,
+    memoryWorkingSetBytes: workingSet(usage, mem.get('total_inactive_file') ?? mem.get('inactive_file') ?? 0),
+    memoryRssBytes: mem.get('total_rss') ?? mem.get('rss') ?? 0,
+    pageFaults: mem.get('total_pgfault') ?? mem.get('pgfault') ?? 0,
+    majorPageFaults: mem.get('total_pgmajfault') ?? mem.get('pgmajfault') ?? 0,
+  };
+}
+
+/** The pids in the cgroup (any hierarchy that has a cgroup.procs), for finding a pod's network namespace. */
+export function cgroupPids(layout: CgroupLayout, relPath: string): number[] {
+  const rel = relPath.replace(/^\/+/, '');
+  const roots = layout.mode === 'v2' ? [layout.unifiedRoot!] : [layout.v1Roots.memory, layout.v1Roots.cpuacct, layout.v1Roots.pids].filter((r): r is string => !!r);
+  for (const root of roots) {
+    const text = read(join(root, rel, 'cgroup.procs'));
+    if (text === undefined) continue;
+    return text.split('\n').filter((l) => l.trim()).map(Number);
+  }
+  return [];
+}

@@ -1,0 +1,239 @@
+/**
+ * The agent's resource sampler (the kubelet's cAdvisor housekeeping, in small): every ~10 s it reads
+ * the node, each pod's cgroup and network namespace, and each container's cgroup and log files, turns
+ * cumulative CPU into a rate against the previous sample, and keeps a short history per pod and for
+ * the node (15 min by default) for charts. Readers take `latest()` and `history()`; nothing is written
+ * anywhere.
+ *
+ *   pods() (the worker table) ─┐
+ *   cgroups (v1 | v2) ─────────┼─▶ sampleOnce() ─▶ Snapshot (latest) ─▶ /stats/summary, /metrics/resource, /metrics/cadvisor
+ *   /proc/<pid>/net/dev, statfs┘                 └▶ history rings     ─▶ /stats/history
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CgroupLayout } from '../runtime/cgroups/index.ts';
+import { cgroupPids, readCgroupStats, type CgroupStats } from './cgroup-stats.ts';
+import { fsStatsOf, netStatsOfPid, nodeCpuNs, nodeMemory, type FsStats, type InterfaceStats, type NodeMemory } from './host-stats.ts';
+
+/** A container as the sampler needs to know it (from the pod worker's instance). */
+export interface ContainerRef {
+  name: string;
+  /** The driver's container id: its cgroup is `<pod cgroup>/<id>`; absent before the first start. */
+  id?: string;
+  image: string;
+  running: boolean;
+  /** The driver's name (process, runc), for cAdvisor's `id` label. */
+  runtime?: string;
+}
+
+export interface PodRef {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** The pod's cgroup, relative to the hierarchy roots (`berth/pod-<uid>`). */
+  cgroupPath: string;
+  /** Host-network pods share the node's counters: none of their own. */
+  hostNetwork: boolean;
+  containers: ContainerRef[];
+}
+
+export interface NetworkStats {
+  rxBytes: number;
+  txBytes: number;
+  rxErrors: number;
+  txErrors: number;
+  interfaces: InterfaceStats[];
+}
+
+export interface ContainerSample extends CgroupStats {
+  name: string;
+  id: string;
+  image: string;
+  runtime?: string;
+  /** CPU rate over the last interval; undefined on a container's first sample. */
+  usageNanoCores?: number;
+  /** Bytes of the container's log files (what it writes to the node's file system for sure). */
+  logsBytes: number;
+}
+
+export interface PodSample extends CgroupStats {
+  uid: string;
+  namespace: string;
+  name: string;
+  usageNanoCores?: number;
+  network?: NetworkStats;
+  containers: ContainerSample[];
+}
+
+export interface NodeSample {
+  cpuUsageNs: number;
+  usageNanoCores?: number;
+  memory: NodeMemory;
+  network: NetworkStats;
+  fs?: FsStats;
+}
+
+export interface Snapshot {
+  /** When it was taken (ms since the epoch). */
+  time: number;
+  /** The sampling window the rates are over (ms). */
+  windowMs: number;
+  node: NodeSample;
+  pods: PodSample[];
+}
+
+/** One point of a chart. */
+export interface HistoryPoint {
+  t: number;
+  cpuNanoCores?: number;
+  memoryWorkingSetBytes: number;
+  rxBytes?: number;
+  txBytes?: number;
+}
+
+export interface SamplerOptions {
+  layout: CgroupLayout;
+  /** The agent's data dir: pod logs below `pods/<uid>`, and the node file system. */
+  dataDir: string;
+  pods: () => PodRef[];
+  intervalMs?: number;
+  historyMs?: number;
+  now?: () => number;
+  procRoot?: string;
+  onError?: (err: Error) => void;
+}
+
+function sumNet(ifaces: InterfaceStats[]): NetworkStats {
+  const s = { rxBytes: 0, txBytes: 0, rxErrors: 0, txErrors: 0, interfaces: ifaces };
+  for (const i of ifaces) { s.rxBytes += i.rxBytes; s.txBytes += i.txBytes; s.rxErrors += i.rxErrors; s.txErrors += i.txErrors; }
+  return s;
+}
+
+function rate(nowNs: number, beforeNs: number | undefined, dtMs: number): number | undefined {
+  if (beforeNs === undefined || dtMs <= 0 || nowNs < beforeNs) return undefined;
+  return Math.round(((nowNs - beforeNs) * 1000) / dtMs);
+}
+
+/** Sum of the sizes of the files directly in `dir` (a container's logs: `<restartCount>.log`). */
+function filesBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isFile()) total += statSync(join(dir, e.name), { throwIfNoEntry: false })?.size ?? 0;
+    }
+  } catch { /* no logs yet */ }
+  return total;
+}
+
+export class MetricsSampler {
+  private last?: Snapshot;
+  private timer?: NodeJS.Timeout;
+  /** Cumulative CPU of the previous sample, keyed by cgroup path ('' is the node). */
+  private prevCpu = new Map<string, { ns: number; t: number }>();
+  private readonly podHistory = new Map<string, HistoryPoint[]>();
+  private readonly nodeHistory: HistoryPoint[] = [];
+  private readonly intervalMs: number;
+  private readonly historyMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SamplerOptions) {
+    this.intervalMs = opts.intervalMs ?? 10_000;
+    this.historyMs = opts.historyMs ?? 15 * 60_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Samples at once, then every interval (unref'd: it never keeps the process alive). */
+  start(): void {
+    const tick = () => {
+      try { this.sampleOnce(); } catch (err) { this.opts.onError?.(err as Error); }
+    };
+    tick();
+    this.timer = setInterval(tick, this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  latest(): Snapshot | undefined {
+    return this.last;
+  }
+
+  /** The node's points, or a pod's (`namespace/name`), oldest first. */
+  history(podKey?: string): HistoryPoint[] {
+    return podKey ? [...(this.podHistory.get(podKey) ?? [])] : [...this.nodeHistory];
+  }
+
+  /** Every pod with a history. */
+  historyKeys(): string[] {
+    return [...this.podHistory.keys()];
+  }
+
+  sampleOnce(): Snapshot {
+    const time = this.now();
+    const { layout, procRoot } = this.opts;
+    const seen = new Set<string>();
+    const withRate = <T extends { cpuUsageNs: number }>(key: string, s: T): T & { usageNanoCores?: number } => {
+      seen.add(key);
+      const prev = this.prevCpu.get(key);
+      this.prevCpu.set(key, { ns: s.cpuUsageNs, t: time });
+      return { ...s, usageNanoCores: prev ? rate(s.cpuUsageNs, prev.ns, time - prev.t) : undefined };
+    };
+    const node = withRate('', {
+      cpuUsageNs: nodeCpuNs(procRoot),
+      memory: nodeMemory(procRoot),
+      network: sumNet((netStatsOfPid('self', procRoot) ?? []).filter((i) => !i.name.startsWith('veth'))),
+      fs: fsStatsOf(this.opts.dataDir),
+    });
+    const pods: PodSample[] = [];
+    for (const ref of this.opts.pods()) {
+      const podStats = readCgroupStats(layout, ref.cgroupPath);
+      if (!podStats) continue;
+      const containers: ContainerSample[] = [];
+      let pid: number | undefined;
+      for (const c of ref.containers) {
+        if (!c.id || !c.running) continue;
+        const path = `${ref.cgroupPath}/${c.id}`;
+        const stats = readCgroupStats(layout, path);
+        if (!stats) continue;
+        pid ??= cgroupPids(layout, path)[0];
+        containers.push({
+          ...withRate(path, stats), name: c.name, id: c.id, image: c.image, runtime: c.runtime,
+          logsBytes: filesBytes(join(this.opts.dataDir, 'pods', ref.uid, c.name)),
+        });
+      }
+      const ifaces = !ref.hostNetwork && pid !== undefined ? netStatsOfPid(pid, procRoot) : undefined;
+      pods.push({
+        ...withRate(ref.cgroupPath, podStats), uid: ref.uid, namespace: ref.namespace, name: ref.name,
+        network: ifaces ? sumNet(ifaces) : undefined, containers,
+      });
+    }
+    for (const key of this.prevCpu.keys()) if (!seen.has(key)) this.prevCpu.delete(key);
+    const windowMs = this.last ? time - this.last.time : 0;
+    this.last = { time, windowMs, node, pods };
+    this.record(time, node, pods);
+    return this.last;
+  }
+
+  private record(t: number, node: NodeSample, pods: PodSample[]): void {
+    const cutoff = t - this.historyMs;
+    const push = (ring: HistoryPoint[], p: HistoryPoint) => {
+      ring.push(p);
+      while (ring.length && ring[0].t < cutoff) ring.shift();
+    };
+    push(this.nodeHistory, { t, cpuNanoCores: node.usageNanoCores, memoryWorkingSetBytes: node.memory.workingSetBytes, rxBytes: node.network.rxBytes, txBytes: node.network.txBytes });
+    const live = new Set<string>();
+    for (const p of pods) {
+      const key = `${p.namespace}/${p.name}`;
+      live.add(key);
+      let ring = this.podHistory.get(key);
+      if (!ring) this.podHistory.set(key, (ring = []));
+      push(ring, { t, cpuNanoCores: p.usageNanoCores, memoryWorkingSetBytes: p.memoryWorkingSetBytes, rxBytes: p.network?.rxBytes, txBytes: p.network?.txBytes });
+    }
+    // A pod that left keeps its history until it ages out (a chart of a deleted pod still loads).
+    for (const [key, ring] of this.podHistory) {
+      if (!live.has(key) && (ring.length === 0 || ring[ring.length - 1].t < cutoff)) this.podHistory.delete(key);
+    }
+  }
+}
