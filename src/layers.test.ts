@@ -23,7 +23,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['sim'], //                                    hollow nodes
   ['server'], //                                 composes a control plane (and berth up)
   ['lab'], //                                    berth lab: hosts as network namespaces, real server and agents
-  ['cli'], //                                    sub-commands
+  ['cli', 'ui'], //                              sub-commands; the web UI's browser code (bundled by esbuild, imported by no server code)
 ];
 
 const SRC = dirname(fileURLToPath(import.meta.url));
