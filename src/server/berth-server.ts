@@ -44,6 +44,7 @@ import { startClusterDns } from './server-dns.ts';
 import { CidrSet } from '../controllers/node-ipam/cidr-set.ts';
 import { DEFAULT_NODE_CIDR_MASK_SIZE } from '../controllers/node-ipam/node-ipam-controller.ts';
 import { DNS_USER } from './dns-service.ts';
+import { uiServing } from './ui/ui-serving.ts';
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
 
@@ -149,7 +150,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const defaultTolerations = defaultTolerationSecondsAdmission({ notReadySeconds: opts.defaultTolerationSeconds?.notReady, unreachableSeconds: opts.defaultTolerationSeconds?.unreachable });
   registry.admission = security.admission.with(defaultTolerations);
   let ready = false;
+  const ui = uiServing(systemClient, security.authorizer);
   const http = createApiServer({
+    staticAssets: ui.staticAssets, routes: ui.routes,
     registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs, log: log.child({ component: 'api-server' }),
     ...(opts.insecureForBenchmark
       ? { authenticate: () => BENCHMARK_USER }
