@@ -180,4 +180,49 @@ describe('node registration', () => {
       await reg.stop();
     }
   });
+
+  it('self-fencing hooks: every successful renewal reports when it was sent; after failures onResume runs first, and a failing onResume keeps the heartbeat back', async () => {
+    const local = new LocalClient(server.registry);
+    let failLeases = false;
+    // The API as a partition sees it: Lease writes fail while failLeases is set.
+    const client = new Proxy(local, {
+      get(target, prop, recv) {
+        const v = Reflect.get(target, prop, recv);
+        if (prop !== 'update' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return (ref: { resource: string }, ...rest: unknown[]) => {
+          if (failLeases && ref.resource === 'leases') return Promise.reject(new Error('connect ETIMEDOUT'));
+          return (v as (...a: unknown[]) => unknown).call(target, ref, ...rest);
+        };
+      },
+    });
+    const events: string[] = [];
+    let resumeFails = 1;
+    const beats: number[] = [];
+    const reg = await registerNode(client, {
+      nodeName: 'fencing', agentPort: 10250, ready: () => true, statusIntervalMs: 60_000, leaseRenewIntervalMs: 40, instance: 'fencing-agent', log: createLogger({ level: 'error' }),
+      onRenewed: (at) => { beats.push(at); events.push('renewed'); },
+      onResume: async () => {
+        events.push('resume');
+        if (resumeFails-- > 0) throw new Error('pods not readable yet');
+      },
+    });
+    try {
+      await waitFor(async () => (beats.length >= 3 ? true : undefined), 'three renewals');
+      const now = Number(process.hrtime.bigint() / 1_000_000n);
+      assert.ok(beats.every((b, i) => b <= now && (i === 0 || b >= beats[i - 1])), 'monotonic send times, not in the future');
+      failLeases = true;
+      const before = events.length;
+      await new Promise((r) => setTimeout(r, 200));
+      const during = events.slice(before).filter((e) => e === 'renewed').length;
+      assert.ok(during <= 1, `no heartbeat while renewals fail (${during})`);
+      events.length = 0;
+      failLeases = false;
+      await waitFor(async () => (events.filter((e) => e === 'renewed').length >= 2 ? true : undefined), 'renewals again');
+      // The first resume threw: no heartbeat then; the next renewal resumed, then beat.
+      assert.deepEqual(events.slice(0, 3), ['resume', 'resume', 'renewed']);
+      assert.equal(events.filter((e) => e === 'resume').length, 2, 'onResume only after failures');
+    } finally {
+      await reg.stop();
+    }
+  });
 });

@@ -25,6 +25,7 @@ import {
   stampConditions, type MachineSample, type NodeCondition, type Reserved,
 } from './node-info.ts';
 import { rfc3339, rfc3339Micro } from '../../apis/time.ts';
+import { monotonicMs } from './heartbeat.ts';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 /** The Lease annotation naming the agent instance that holds a node's name. */
@@ -92,6 +93,17 @@ export interface RegisterNodeOptions {
   /** Reads the machine; replaceable in tests. */
   sample?: () => MachineSample;
   log?: Logger;
+  /**
+   * Called after every successful Lease renewal with the CLOCK_MONOTONIC ms at which it was sent
+   * (the self-fencing heartbeat, heartbeat.ts).
+   */
+  onRenewed?: (sentAtMonoMs: number) => void;
+  /**
+   * Called after the first successful renewal following failures (the end of a partition), before
+   * `onRenewed`: the agent stops what the cluster moved meanwhile. When it throws, `onRenewed` is not
+   * called and it is tried again at the next renewal (the node's stateful containers stay fenced).
+   */
+  onResume?: () => Promise<void>;
 }
 
 export interface NodeRegistration {
@@ -288,19 +300,26 @@ export async function registerNode(client: Client, opts: RegisterNodeOptions): P
 
   await ensureNodeNameFree(client, { nodeName: name, instance, dataDir: opts.dataDir, log });
   await ensureNode();
+  const firstSentAt = monotonicMs();
   await renewLease();
+  opts.onRenewed?.(firstSentAt);
   loop(statusEvery, 'node status update', () => syncStatus());
   // A renewal that succeeds after failures is the end of a partition: the status is synced at once
   // (the controller set the Node Unknown meanwhile; its taint evicts pods until Ready is back).
   let renewalsFailing = false;
   loop(leaseEvery, 'node lease renewal', async () => {
+    const sentAt = monotonicMs();
     try {
       await renewLease();
     } catch (err) {
       renewalsFailing = true;
       throw err;
     }
-    if (!renewalsFailing) return;
+    if (!renewalsFailing) return opts.onRenewed?.(sentAt);
+    // Back after failures: what the cluster moved meanwhile is stopped before the heartbeat vouches
+    // for this node again (a failure here leaves renewalsFailing set: tried again next time).
+    await opts.onResume?.();
+    opts.onRenewed?.(sentAt);
     renewalsFailing = false;
     log?.info('API reachable again: syncing the node status now', { node: name });
     await syncStatus();
