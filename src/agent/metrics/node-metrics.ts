@@ -38,16 +38,21 @@ export interface NodeMetricsOptions {
   drivers?: Map<string, RuntimeDriver>;
   /** Instrumented in place: its `pull` is counted and timed. */
   images?: { pull: (...args: never[]) => Promise<unknown> };
-  /** Pod updates on this node (the agent's pod informer), for pod start latency. */
-  pods?: { addHandlers(h: { add?: (o: KubeObject) => void; update?: (o: KubeObject, n: KubeObject) => void; delete?: (o: KubeObject) => void }): void };
   log: Logger;
   /** Sampling interval (default 10 s); 0 turns sampling off (the endpoints then report nothing). */
   intervalMs?: number;
   historyMs?: number;
 }
 
+/** The agent's pod informer, as far as pod start latency needs it. */
+export interface PodEvents {
+  addHandlers(h: { add?: (o: KubeObject) => void; update?: (o: KubeObject, n: KubeObject) => void; delete?: (o: KubeObject) => void }): void;
+}
+
 export interface NodeMetrics {
   source: AgentMetricsSource;
+  /** Follows pod updates on this node (the agent's pod informer, once it runs) for pod start latency. */
+  watchPods(pods: PodEvents): void;
   sampler: MetricsSampler;
   metrics: AgentMetrics;
   stop(): void;
@@ -78,11 +83,6 @@ export function startNodeMetrics(opts: NodeMetricsOptions): NodeMetrics {
     const images = opts.images;
     images.pull = metrics.instrumentPull(images.pull.bind(images)) as typeof images.pull;
   }
-  opts.pods?.addHandlers({
-    add: (p) => metrics.observePod(p),
-    update: (_, p) => metrics.observePod(p),
-    delete: (p) => { if (p.metadata.uid) metrics.forgetPod(p.metadata.uid); },
-  });
   const sampler = new MetricsSampler({
     layout: opts.layout, dataDir: opts.dataDir, intervalMs: opts.intervalMs || 10_000, historyMs: opts.historyMs,
     pods: () => podRefs(opts.workers, opts.cgroupRoot),
@@ -104,5 +104,10 @@ export function startNodeMetrics(opts: NodeMetricsOptions): NodeMetrics {
       }
     },
   };
-  return { source, sampler, metrics, stop: () => sampler.stop() };
+  const watchPods = (pods: PodEvents) => pods.addHandlers({
+    add: (p) => metrics.observePod(p),
+    update: (_, p) => metrics.observePod(p),
+    delete: (p) => { if (p.metadata.uid) metrics.forgetPod(p.metadata.uid); },
+  });
+  return { source, sampler, metrics, watchPods, stop: () => sampler.stop() };
 }
