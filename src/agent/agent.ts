@@ -39,6 +39,9 @@ import type { RuntimeDriver } from './runtime/driver.ts';
 import { runtimeHandlers, type DriverSettings } from './runtime/drivers.ts';
 import { NodeRuntime } from './runtime/node-runtime.ts';
 import { startAgentServer } from './streams/agent-server.ts';
+import { startNodeMetrics } from './metrics/node-metrics.ts';
+import { hostCgroupLayout } from './runtime/cgroups/index.ts';
+import { DEFAULT_CGROUP_ROOT } from './worker/worker-deps.ts';
 import { PodSource } from './worker/pod-source.ts';
 import { PodWorker } from './worker/pod-worker.ts';
 import { readoptPods } from './worker/readopt.ts';
@@ -90,6 +93,8 @@ export interface AgentOptions {
   progress?: (step: string) => void;
   /** The cgroup pods' cgroups are made below (default `berth`); one per agent when several share a machine. */
   cgroupRoot?: string;
+  /** Resource metrics sampling interval (default 10 s); 0 turns sampling off (benchmarks compare). */
+  metricsIntervalMs?: number;
   /** Where this node's local-path volumes live (default `<dataDir>/storage`), announced on its Node. */
   localPathDir?: string;
 }
@@ -143,9 +148,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const workers = new WorkerTable<PodWorker>();
   // Under disk pressure, images no pod here uses go (the kubelet's image GC; 85 % by default).
   const imageGc = startImageGc({ images, dir: join(dataDir, 'images'), log, inUse: () => workers.images() });
+  // Resource metrics and the agent's own (metrics/README.md); drivers and pulls are timed from here on.
+  const nodeMetrics = startNodeMetrics({
+    nodeName, dataDir, layout: hostCgroupLayout(), cgroupRoot: opts.cgroupRoot ?? DEFAULT_CGROUP_ROOT, workers, log,
+    drivers: runtime.drivers, images, intervalMs: opts.metricsIntervalMs,
+  });
   const server = await startAgentServer({
     host: opts.listen.host, port: opts.listen.port, resolver: new WorkerStreamResolver(workers, netnsPrefix),
-    tls: { clientCA: opts.tls.clientCA, nodeName, authorize: subjectAccessReviewAuthorizer(client) },
+    tls: { clientCA: opts.tls.clientCA, nodeName, authorize: subjectAccessReviewAuthorizer(client) }, metrics: nodeMetrics.source,
   });
   const recorder = podEventRecorder(client, nodeName, log);
   const deps = buildWorkerDeps({
@@ -177,6 +187,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // Re-adopt what an earlier agent left running, then follow the pods bound here.
   const pods = informers.forResource(R.pods, { fieldSelector: `spec.nodeName=${nodeName}` });
   await pods.synced();
+  nodeMetrics.watchPods(pods);
   await readoptPods({ pods: pods.list(), workers, newWorker, network, drivers: runtime.drivers.values(), log });
   progress(`${workers.size} pod(s) re-adopted`);
   const source = new PodSource(pods, workers, newWorker);
@@ -190,6 +201,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       serving.stop();
       source.stop();
       imageGc.stop();
+      nodeMetrics.stop();
       if (stopOpts.removeNetwork) await nodeNetwork?.remove().catch((err) => log.warn('pod network removal failed', { error: String(err) }));
       else nodeNetwork?.stop();
       void registration.stop();
