@@ -306,6 +306,76 @@ export function runBackendSuite(name: string, open: () => Promise<OpenedBackend>
       assert.equal(await b.currentRevision(), r6);
     });
 
+    it('concurrent writers: one winner per precondition, each write its own revision or error', async () => {
+      const p = freshPrefix();
+      const r0 = await b.currentRevision();
+      const base = await b.create(`${p}hot`, 'v0');
+      await b.create(`${p}taken`, 'x');
+      const r1 = await b.currentRevision();
+      // All issued in the same turn: the SQLite backend commits them in one group.
+      const updates = Array.from({ length: 20 }, (_, i) => b.update(`${p}hot`, `v${i + 1}`, base));
+      const creates = Array.from({ length: 30 }, (_, i) => b.create(i % 3 === 0 ? `${p}taken` : `${p}c${i}`, String(i)));
+      const deletes = [b.delete(`${p}missing`), b.delete(`${p}taken`, base)];
+      const [u, c, d] = await Promise.all([Promise.allSettled(updates), Promise.allSettled(creates), Promise.allSettled(deletes)]);
+      const won = u.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<number>[];
+      assert.equal(won.length, 1, 'exactly one update from the same revision wins');
+      for (const r of u) {
+        if (r.status === 'rejected') {
+          assert.ok(r.reason instanceof ConflictError, String(r.reason));
+          assert.equal(r.reason.currentRevision, won[0].value);
+        }
+      }
+      c.forEach((r, i) => {
+        if (i % 3 === 0) assert.ok(r.status === 'rejected' && r.reason instanceof KeyExistsError, `create ${i}: ${r.status}`);
+        else assert.equal(r.status, 'fulfilled', `create ${i}: ${r.status === 'rejected' ? r.reason : ''}`);
+      });
+      assert.ok(d[0].status === 'rejected' && d[0].reason instanceof NotFoundError);
+      assert.ok(d[1].status === 'rejected' && d[1].reason instanceof ConflictError);
+      // Failed writes take no revision: the successful ones hold exactly the next revisions, once each.
+      const revs = [won[0].value, ...c.flatMap((r) => r.status === 'fulfilled' ? [r.value] : [])].sort((x, y) => x - y);
+      assert.deepEqual(revs, Array.from({ length: 21 }, (_, i) => r1 + 1 + i));
+      assert.equal(await b.currentRevision(), r1 + 21);
+      assert.equal(r1, r0 + 2);
+      const hot = await b.get(`${p}hot`);
+      assert.equal(hot?.modRevision, won[0].value);
+      assert.equal((await b.get(`${p}taken`))?.value, 'x');
+      assert.equal(await b.count(p), 22);
+    });
+
+    it('concurrent writers: the watch sees every write once, in strictly increasing revisions matching the answers', async () => {
+      const p = freshPrefix();
+      const start = await b.currentRevision();
+      const w = collect(b, p, start);
+      const answers = new Map<string, number>();
+      const ops: Promise<unknown>[] = [];
+      for (let i = 0; i < 200; i++) ops.push(b.create(`${p}k${i}`, String(i)).then((rev) => answers.set(`${p}k${i}`, rev)));
+      await Promise.all(ops);
+      // Second wave: each key updated from the revision its create was acknowledged with, a few twice (one must lose).
+      const second: Promise<unknown>[] = [];
+      for (let i = 0; i < 200; i += 2) {
+        const key = `${p}k${i}`;
+        const from = answers.get(key)!;
+        const tries = i % 20 === 0 ? 2 : 1;
+        const racing = Array.from({ length: tries }, (_, t) => b.update(key, `u${t}`, from));
+        second.push(Promise.allSettled(racing).then((settled) => {
+          const wins = settled.flatMap((r) => r.status === 'fulfilled' ? [r.value] : []);
+          assert.equal(wins.length, 1, `${key}: ${wins.length} updates from one revision won`);
+          for (const r of settled) if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError, String(r.reason));
+          answers.set(key, wins[0]);
+        }));
+      }
+      await Promise.all(second);
+      await w.until((c) => c.events.length >= 300 || c.errors.length > 0, 20_000);
+      w.watch.close();
+      assert.deepEqual(w.errors, []);
+      assert.equal(w.events.length, 300);
+      const revs = w.events.map((e) => e.revision);
+      for (let i = 1; i < revs.length; i++) assert.ok(revs[i] > revs[i - 1], `out of order at ${i}`);
+      const last = new Map<string, number>();
+      for (const e of w.events) last.set(e.kv.key, e.kv.modRevision);
+      assert.deepEqual(last, answers);
+    });
+
     it('sends progress notifications', async () => {
       const p = freshPrefix();
       const w = collect(b, p, await b.currentRevision());

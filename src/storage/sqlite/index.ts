@@ -1,2 +1,2 @@
 /** The SQLite backend's entry point. */
-export { openSqliteBackend, type SqliteBackendOptions } from './sqlite-backend.ts';
+export { openSqliteBackend, type SqliteBackend, type SqliteBackendOptions } from './sqlite-backend.ts';

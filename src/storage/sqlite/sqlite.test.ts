@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collect, runBackendSuite } from '../backend.case.ts';
 import { openSqliteBackend } from './index.ts';
+import { openDatabase } from './schema.ts';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'berth-sqlite-'));
@@ -39,6 +40,25 @@ describe('sqlite backend', () => {
     } finally {
       await second.close();
       await third.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fsyncs every commit by default and shares one transaction among concurrent writes', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'state.db');
+    const backend = openSqliteBackend(file);
+    try {
+      // synchronous is a per-connection setting: check what the backend's opener sets (2 = FULL).
+      const probe = openDatabase(join(dir, 'probe.db'));
+      assert.equal(probe.pragma('synchronous', { simple: true }), 2);
+      probe.close();
+      await Promise.all(Array.from({ length: 100 }, (_, i) => backend.create(`/g/k${i}`, String(i))));
+      const stats = backend.groupStats();
+      assert.equal(stats.writes, 100);
+      assert.ok(stats.groups < 10 && stats.largest >= 50, JSON.stringify(stats));
+    } finally {
+      await backend.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { GroupCommitter } from './group-commit.ts';
+
+class OwnError extends Error {}
+
+function setup(windowUs = 0, maxBatch?: number) {
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  let commits = 0;
+  const committer = new GroupCommitter(db, (err) => err instanceof OwnError ? err : undefined, () => { commits++; }, { windowUs, maxBatch });
+  const rows = () => (db.prepare('SELECT v FROM t ORDER BY id').all() as Array<{ v: string }>).map((r) => r.v);
+  return { db, insert, committer, rows, commits: () => commits };
+}
+
+describe('group commit', () => {
+  it('commits writes of one turn in one transaction, in submission order', async () => {
+    const { insert, committer, rows, commits } = setup();
+    const done = await Promise.all(['a', 'b', 'c', 'd'].map((v) => committer.submit(() => Number(insert.run(v).lastInsertRowid))));
+    assert.deepEqual(done, [1, 2, 3, 4]);
+    assert.deepEqual(rows(), ['a', 'b', 'c', 'd']);
+    assert.equal(commits(), 1);
+    assert.deepEqual(committer.stats, { groups: 1, writes: 4, largest: 4 });
+  });
+
+  it('a write failing with its own error fails alone; the rest of the group commits', async () => {
+    const { insert, committer, rows } = setup();
+    const results = await Promise.allSettled([
+      committer.submit(() => insert.run('a')),
+      committer.submit(() => { throw new OwnError('precondition'); }),
+      committer.submit(() => insert.run('b')),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.ok((results[1] as PromiseRejectedResult).reason instanceof OwnError);
+    assert.deepEqual(rows(), ['a', 'b']);
+  });
+
+  it('an error of the transaction fails every write of the group and rolls all back; the next group commits', async () => {
+    const { insert, committer, rows } = setup();
+    const results = await Promise.allSettled([
+      committer.submit(() => insert.run('a')),
+      committer.submit(() => insert.run('a')), // UNIQUE: not an own error here, so the group's
+      committer.submit(() => insert.run('b')),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+    for (const r of results) assert.match(String((r as PromiseRejectedResult).reason), /UNIQUE/);
+    assert.deepEqual(rows(), []);
+    await committer.submit(() => insert.run('c'));
+    assert.deepEqual(rows(), ['c']);
+  });
+
+  it('caps a group at maxBatch and keeps a window open across turns', async () => {
+    const { insert, committer, rows } = setup(2000, 3);
+    const first = Array.from({ length: 7 }, (_, i) => committer.submit(() => insert.run(`x${i}`)));
+    // Submitted on a later turn, within the 2 ms window of the open group's successor.
+    await new Promise((r) => setImmediate(r));
+    const late = committer.submit(() => insert.run('late'));
+    await Promise.all([...first, late]);
+    assert.equal(rows().length, 8);
+    assert.equal(committer.stats.largest, 3);
+    assert.ok(committer.stats.groups >= 3, JSON.stringify(committer.stats));
+  });
+
+  it('flushNow commits what is queued at once', () => {
+    const { insert, committer, rows } = setup(1_000_000);
+    void committer.submit(() => insert.run('now'));
+    committer.flushNow();
+    assert.deepEqual(rows(), ['now']);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Group commit for the SQLite backend: writes that arrive close together run in ONE transaction, so
+ * one fsync (synchronous=FULL) covers them all — as PostgreSQL's commit_delay and etcd's batched
+ * backend transactions (backend.batchInterval) do. Each write still runs its own checks against the
+ * state the writes before it in the group left (so revisions stay strictly increasing and a same-key
+ * conflict inside a group is found), and gets its own result or error: a failed precondition fails
+ * only that write. Only an error of the transaction itself (disk full, I/O error, a failed COMMIT)
+ * fails every write of the group, since none of them is durable then.
+ *
+ * better-sqlite3 is synchronous, so "waiting a few hundred microseconds" means letting the event loop
+ * take in more requests: the group closes after `windowUs` (0: the writes of the current turn, on the
+ * next setImmediate). While a group's fsync runs the loop is blocked and new requests pile up in the
+ * sockets, so under load the next group grows by itself.
+ */
+import type Database from 'better-sqlite3';
+
+/** Tuning of the group commit. */
+export interface GroupCommitOptions {
+  /** How long a group stays open after its first write, in microseconds (0: until the next turn of the event loop). */
+  windowUs?: number;
+  /** At most this many writes per transaction; more start the next group at once. */
+  maxBatch?: number;
+}
+
+/** Default window, chosen by `bench api` (see bench/README.md, "Group commit"). */
+export const DEFAULT_WINDOW_US = 0;
+const DEFAULT_MAX_BATCH = 1000;
+
+interface PendingWrite {
+  run(): unknown;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+  /** Set while the group runs: the write's own outcome. */
+  outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
+}
+
+/**
+ * `ownError(err)` decides whether an error thrown by one write is that write's alone (returns the
+ * error to give it, e.g. a ConflictError) or the transaction's (returns undefined: the group fails).
+ * `afterCommit` runs once per committed group, before any write's promise settles (the backend feeds
+ * its watch hub there, so a caller that sees its write acknowledged can already watch it).
+ */
+export class GroupCommitter {
+  private queue: PendingWrite[] = [];
+  private scheduled = false;
+  private readonly windowNs: bigint;
+  private readonly maxBatch: number;
+  /** Groups committed and writes in them, for tests and benchmarks. */
+  readonly stats = { groups: 0, writes: 0, largest: 0 };
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly ownError: (err: unknown) => Error | undefined,
+    private readonly afterCommit: () => void,
+    opts: GroupCommitOptions = {},
+  ) {
+    this.windowNs = BigInt(Math.max(0, Math.round((opts.windowUs ?? DEFAULT_WINDOW_US) * 1000)));
+    this.maxBatch = Math.max(1, opts.maxBatch ?? DEFAULT_MAX_BATCH);
+  }
+
+  /** Queues `run` (the body of one write: checks, then inserts) for the next group. */
+  submit<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /** Commits everything queued now (used on close, so no accepted write is dropped). */
+  flushNow(): void {
+    while (this.queue.length > 0) this.commitGroup();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const opened = process.hrtime.bigint();
+    const tick = (): void => {
+      if (this.queue.length === 0) { this.scheduled = false; return; } // flushed meanwhile
+      // Keep the group open across turns of the loop until the window has passed; each turn lets
+      // the poll phase take in requests that arrived meanwhile.
+      if (this.queue.length < this.maxBatch && process.hrtime.bigint() - opened < this.windowNs) {
+        setImmediate(tick);
+        return;
+      }
+      this.scheduled = false;
+      this.commitGroup();
+      if (this.queue.length > 0) this.schedule();
+    };
+    setImmediate(tick);
+  }
+
+  private commitGroup(): void {
+    const group = this.queue.splice(0, this.maxBatch);
+    if (group.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const w of group) {
+          try {
+            w.outcome = { ok: true, value: w.run() };
+          } catch (err) {
+            const own = this.ownError(err);
+            if (!own) throw err;
+            w.outcome = { ok: false, error: own };
+          }
+        }
+      }).immediate();
+    } catch (err) {
+      // Rolled back: no write of this group happened, each one hears why.
+      for (const w of group) w.reject(err);
+      return;
+    }
+    this.stats.groups++;
+    this.stats.writes += group.length;
+    if (group.length > this.stats.largest) this.stats.largest = group.length;
+    try {
+      this.afterCommit();
+    } finally {
+      for (const w of group) {
+        const o = w.outcome!;
+        if (o.ok) w.resolve(o.value); else w.reject(o.error);
+      }
+    }
+  }
+}
