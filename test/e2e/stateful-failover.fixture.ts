@@ -250,3 +250,129 @@ export class EtcdWriter {
     throw new Error(`could not read the keys back: ${lastErr}`);
   }
 }
+
+export const SQLITE_WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'sqlite-writer.py');
+
+/** A 1-replica StatefulSet `app` running sqlite-writer.py on its volume; acknowledged ids go to `acks` on the host. */
+export function sqliteObjects(namespace: string, storageClass: string, acks: string): object[] {
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace }, spec: { clusterIP: 'None', selector: { app: 'app' }, ports: [{ name: 'http', port: 8080 }] } },
+    {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'app', namespace },
+      spec: {
+        serviceName: 'app', replicas: 1, selector: { matchLabels: { app: 'app' } },
+        template: {
+          metadata: { labels: { app: 'app' } },
+          spec: {
+            runtimeClassName: 'process', terminationGracePeriodSeconds: 5,
+            containers: [{
+              name: 'app', image: 'host', command: ['python3', SQLITE_WRITER, '/data/app.db', acks],
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+              ],
+              readinessProbe: { httpGet: { path: '/count', port: 8080 }, periodSeconds: 1 },
+              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            }],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: storageClass, resources: { requests: { storage: '128Mi' } } } }],
+      },
+    },
+  ];
+}
+
+/**
+ * A StatefulSet `name` of python3 serving its volume on :8080: `/born` holds the first start's
+ * member, node and time (written once, so a member that kept its volume keeps its birth line),
+ * `/starts` one line per start with the template's VERSION.
+ */
+export function kvObjects(namespace: string, name: string, storageClass: string, replicas: number, o: { annotations?: Record<string, string>; version?: string } = {}): object[] {
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { clusterIP: 'None', selector: { app: name }, ports: [{ name: 'http', port: 8080 }] } },
+    {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace, annotations: o.annotations ?? {} },
+      spec: {
+        serviceName: name, replicas, selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            runtimeClassName: 'process', terminationGracePeriodSeconds: 2,
+            containers: [{
+              name: 'kv', image: 'host',
+              command: ['sh', '-c', '[ -s /data/born ] || echo "$POD_NAME $NODE_NAME $(date +%s%N)" > /data/born; echo "$(date +%s%N) $NODE_NAME $VERSION" >> /data/starts; exec python3 -m http.server 8080 --directory /data'],
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                { name: 'VERSION', value: o.version ?? 'v1' },
+              ],
+              readinessProbe: { httpGet: { path: '/born', port: 8080 }, periodSeconds: 1 },
+              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            }],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: storageClass, resources: { requests: { storage: '64Mi' } } } }],
+      },
+    },
+  ];
+}
+
+export type LossKind = 'kill' | 'partition' | 'agent';
+
+/** Times from the loss, in seconds; undefined where it was not seen. */
+export interface RecoveryTimes { notReady?: number; nodeLost?: number; fenced?: number; moved?: number; running?: number; healthy?: number }
+
+export interface Recovery { old: MemberPod; now: MemberPod; memberId: string; lostAt: number; times: RecoveryTimes; events: Awaited<ReturnType<ClusterView['events']>> }
+
+/** Seconds from `t0` (ms) to an event's own time (the server's clock is this machine's). */
+const since = (t0: number, at: string | undefined) => (at ? (Date.parse(at) - t0) / 1000 : undefined);
+
+/**
+ * Loses the node of etcd member `member` (`kill`: `berth lab kill`; `partition`: the cable pulled;
+ * `agent`: kill -9 of its agent only) and waits until the member runs on another node as the same
+ * etcd member (same member ID, 3 members, healthy), for at most `timeoutMs`. The times: NotReady as
+ * polled; NodeLost/MemberFenced/MemberMoved from the events' own timestamps; Running and healthy as
+ * polled (every 200 ms).
+ */
+export async function loseMemberNode(view: ClusterView, ns: string, member: string, how: LossKind, timeoutMs = 90_000): Promise<Recovery> {
+  const old = (await view.members(ns)).find((p) => p.name === member && !p.deleting);
+  if (!old?.ip) throw new Error(`${member} is not running`);
+  const st = await etcdStatus(view.netnsOf(old.node), old.ip);
+  if (!st?.healthy) throw new Error(`${member} is not a healthy etcd member before the loss: ${JSON.stringify(st)}`);
+  const lostAt = Date.now();
+  if (how === 'agent') {
+    const agent = view.lab.state().nodes.find((n) => n.name === old.node)?.agent;
+    if (!agent) throw new Error(`no agent recorded for ${old.node}`);
+    process.kill(agent.pid, 'SIGKILL');
+  } else {
+    await view.lab.run([how, old.node]);
+  }
+  const times: RecoveryTimes = {};
+  const deadline = lostAt + timeoutMs;
+  let now: MemberPod | undefined;
+  for (;;) {
+    const t = () => (Date.now() - lostAt) / 1000;
+    try {
+      if (times.notReady === undefined && (await view.nodeReady(old.node)) !== 'True') times.notReady = t();
+      const p = (await view.members(ns)).find((x) => x.name === member && !x.deleting && x.uid !== old.uid && x.node && x.node !== old.node);
+      if (p && p.phase === 'Running' && p.ip) {
+        times.running ??= t();
+        const s = await etcdStatus(view.netnsOf(p.node), p.ip);
+        if (s?.healthy && s.memberId === st.memberId && s.members.length === 3) { times.healthy = t(); now = p; break; }
+      }
+    } catch { /* the API may be slow under load: poll again */ }
+    if (Date.now() > deadline) break;
+    await sleep(200);
+  }
+  const events = await view.events().catch(() => []);
+  const first = (reason: string) => events.find((e) => e.reason === reason && Date.parse(e.at) >= lostAt - 1000 && (e.message.includes(old.node) || e.object.endsWith(member) || e.object === `Node/${old.node}`));
+  times.nodeLost = since(lostAt, first('NodeLost')?.at);
+  times.fenced = since(lostAt, first('MemberFenced')?.at);
+  times.moved = since(lostAt, first('MemberMoved')?.at);
+  if (!now) {
+    const pods = await view.members(ns).catch((err) => String(err));
+    throw Object.assign(new Error(`${member} (member ${st.memberId}) not healthy on another node within ${timeoutMs / 1000} s of the ${how} of ${old.node}: times ${JSON.stringify(times)}; pods ${JSON.stringify(pods)}; `
+      + `events ${JSON.stringify(events.filter((e) => Date.parse(e.at) >= lostAt - 1000).slice(-25))}`), { times });
+  }
+  return { old, now, memberId: st.memberId, lostAt, times, events };
+}

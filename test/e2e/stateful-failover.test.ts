@@ -7,6 +7,19 @@
  *
  *   baseline        the 3 members form one cluster on distinct nodes; a writer (a key every 10 ms
  *                   through a NodePort from the machine) has every acknowledged key readable
+ *   kill ×N         `berth lab kill` of etcd-1's node, N times (FAILOVER_KILLS, 2 by default; the
+ *                   failover benchmark does 10): etcd-1 healthy elsewhere as the same member (same
+ *                   ID, same volume, no member add/remove) within 30 s; the writer never waits long;
+ *                   every acknowledged key there at the end
+ *   partition       the old etcd-1 process is dead (its own log) before the new one launches; after
+ *                   heal no second etcd-1 and nothing else on that node restarted
+ *   agent crash     kill -9 of the agent only: fenced and moved; the agent started again later
+ *                   leaves exactly one etcd-1
+ *   single writer   SQLite (synchronous=FULL) as a 1-replica StatefulSet: its node killed, it runs
+ *                   elsewhere within 30 s with every row it acknowledged
+ *   local-path      a member on a killed node stays put with a reason; with the opt-in annotation
+ *                   it moves with an empty volume
+ *   update, scale   rolling update and scale of a replicated StatefulSet keep each member's data
  *
  * Each member runs under fixtures/member-wrapper.py, which logs its process's own launch, a 50 ms
  * heartbeat and exit to a file under the suite's temp dir on the host — the evidence of "never two
@@ -15,14 +28,25 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ANN_REPLACE_WITH_EMPTY_VOLUME, REPLICATED_CLASS } from '../../src/apis/volumes/replicated.ts';
 import { startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
-import { assertOk } from '../support/kubectl-assert.ts';
-import { ClusterView, EtcdWriter, etcdObjects, etcdStatus, sleep, type MemberPod } from './stateful-failover.fixture.ts';
+import { startAgentProcess } from '../../src/lab/lab-start.ts';
+import { writeState } from '../../src/lab/lab-state.ts';
+import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import {
+  ClusterView, EtcdWriter, curlIn, etcdObjects, etcdStatus, incarnations, kvObjects, loseMemberNode, readLifeLog, sleep, sqliteObjects,
+  type MemberPod, type Recovery,
+} from './stateful-failover.fixture.ts';
 
-const STORAGE_CLASS = process.env.FAILOVER_STORAGE_CLASS ?? 'local-path';
+/** The class the etcd members use; `local-path` only to try the harness without the storage engine. */
+const STORAGE_CLASS = process.env.FAILOVER_STORAGE_CLASS ?? REPLICATED_CLASS;
+const KILLS = Number(process.env.FAILOVER_KILLS) || 2;
+const WITHIN_S = 30;
+/** The longest the writer may go without an acknowledged write across a loss (2 of 3 stay writable). */
+const MAX_GAP_S = 5;
 
 describe('stateful failover on berth lab (issue 16)', { concurrency: false }, () => {
   let lab: TestLab;
@@ -74,22 +98,213 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  let writer: EtcdWriter | undefined;
+  const DB = 'db';
+  const lifeOf = (member: string, ns = DB) => incarnations(readLifeLog(path.join(logDir, ns, `${member}.log`)));
+  const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  const claimVolume = async (ns: string, claim: string) => parseJson<any>(assertOk(await lab.kubectl(['get', 'pvc', claim, '-n', ns, '-o', 'json']), 'pvc'), 'pvc');
+  /** Every key the writer had acknowledged by now is readable. */
+  async function noAckedKeyLost(): Promise<string> {
+    const acked = writer!.acked.slice();
+    const present = await writer!.keysPresent();
+    const missing = acked.filter((a) => !present.has(a.key)).map((a) => a.key);
+    assert.deepEqual(missing.slice(0, 20), [], `${missing.length} of ${acked.length} acknowledged keys missing`);
+    return `${acked.length} acknowledged keys all present (${writer!.failures} writes failed or timed out, never counted)`;
+  }
+  /** A killed node back (its agent started again with its data) and Ready. */
+  async function restore(node: string): Promise<void> {
+    const cond = lab.state().nodes.find((n) => n.name === node)?.condition;
+    if (cond === 'killed') await lab.run(['restart', node]);
+    else if (cond === 'partitioned') await lab.run(['heal', node]);
+    await waitFor(`${node} Ready`, async () => (await view.nodeReady(node)) === 'True', 60_000);
+  }
+  const line = (r: Recovery) => `${r.old.node} → ${r.now.node}: NotReady ${r.times.notReady?.toFixed(1)} s, NodeLost ${r.times.nodeLost?.toFixed(1) ?? '-'} s, `
+    + `fenced ${r.times.fenced?.toFixed(1) ?? '-'} s, Running ${r.times.running?.toFixed(1)} s, healthy ${r.times.healthy?.toFixed(1)} s, writer's longest wait ${(writer!.longestGap(r.lostAt, r.lostAt + r.times.healthy! * 1000) / 1000).toFixed(1)} s`;
+  /** The new etcd-1 is the same member: same ID, on the same volume; 3 members, none added or removed. */
+  async function assertSameMember(r: Recovery, volumeBefore: string) {
+    const s = await etcdStatus(view.netnsOf(r.now.node), r.now.ip);
+    assert.equal(s?.memberId, r.memberId, 'the same etcd member ID');
+    assert.deepEqual(s?.members.map((m) => m.name).sort(), ['etcd-0', 'etcd-1', 'etcd-2'], 'no member added or removed');
+    assert.equal((await claimVolume(DB, 'data-etcd-1')).spec.volumeName, volumeBefore, 'the same volume');
+    assert.ok(r.times.healthy! <= WITHIN_S, `healthy after ${r.times.healthy} s (> ${WITHIN_S} s)`);
+    const gap = writer!.longestGap(r.lostAt, r.lostAt + r.times.healthy! * 1000) / 1000;
+    assert.ok(gap <= MAX_GAP_S, `the writer waited ${gap.toFixed(1)} s for an acknowledged write (> ${MAX_GAP_S} s)`);
+  }
+  /** From the processes' own logs: the copy on `oldNode` wrote its last line before the copy on `newNode` launched, and is gone. */
+  function assertOldDiedFirst(member: string, oldNode: string, newNode: string, lostAt: number): string {
+    const lives = lifeOf(member);
+    const old = lives.filter((l) => l.node === oldNode && l.launchMs < lostAt).at(-1);
+    const now = lives.filter((l) => l.node === newNode && l.launchMs > lostAt).at(0);
+    assert.ok(old && now, `both copies in the life log: ${JSON.stringify(lives)}`);
+    assert.ok(old.lastMs < now.launchMs, `the old ${member} (pid ${old.childPid} on ${oldNode}) logged at ${old.lastMs}, after the new one launched at ${now.launchMs} on ${newNode}`);
+    assert.ok(!alive(old.childPid) && !alive(old.wrapperPid), `the old ${member}'s processes (${old.wrapperPid}/${old.childPid}) are gone`);
+    return `old ${member} on ${oldNode}: last heartbeat ${((old.lastMs - lostAt) / 1000).toFixed(2)} s after the loss; new one launched on ${newNode} ${((now.launchMs - old.lastMs) / 1000).toFixed(2)} s later`;
+  }
+
   test(`baseline (${STORAGE_CLASS}): 3 members form one cluster on distinct nodes, the writer's acknowledged keys are all there`, async () => {
-    const ns = 'base';
-    assertOk(await lab.kubectl(['create', 'namespace', ns]), 'namespace');
+    assertOk(await lab.kubectl(['create', 'namespace', DB]), 'namespace');
+    mkdirSync(path.join(logDir, DB));
     const t0 = Date.now();
-    await apply(etcdObjects({ namespace: ns, storageClass: STORAGE_CLASS, logDir: path.join(logDir) }));
-    const formed = await formedCluster(ns);
+    await apply(etcdObjects({ namespace: DB, storageClass: STORAGE_CLASS, logDir: path.join(logDir, DB) }));
+    const formed = await formedCluster(DB);
     const formedS = (Date.now() - t0) / 1000;
-    const writer = new EtcdWriter(() => view.addresses(), await nodePortOf(ns, 'etcd-client'), '/base/');
+    writer = new EtcdWriter(() => view.addresses(), await nodePortOf(DB, 'etcd-client'), '/failover/');
     writer.start();
     await sleep(5_000);
-    await writer.stop();
-    const present = await writer.keysPresent();
-    const missing = writer.acked.filter((a) => !present.has(a.key));
-    process.stdout.write(`# baseline: cluster ${formed.clusterId} of ${[...formed.ids].map(([n, id]) => `${n}=${id}@${formed.pods.find((p) => p.name === n)!.node}`).join(' ')} formed in ${formedS.toFixed(1)} s; `
-      + `${writer.acked.length} writes acknowledged in 5 s, ${writer.failures} failed, ${missing.length} missing\n`);
     assert.ok(writer.acked.length > 100, `only ${writer.acked.length} writes acknowledged in 5 s`);
-    assert.deepEqual(missing, []);
+    process.stdout.write(`# baseline: cluster ${formed.clusterId} of ${[...formed.ids].map(([n, id]) => `${n}=${id}@${formed.pods.find((p) => p.name === n)!.node}`).join(' ')} formed in ${formedS.toFixed(1)} s; ${await noAckedKeyLost()}\n`);
+  });
+
+  test(`kill etcd-1's node ${KILLS} times: the same member healthy elsewhere within ${WITHIN_S} s each time, writable throughout, no acknowledged key lost`, async () => {
+    const victims: string[] = [];
+    for (let i = 0; i < KILLS; i++) {
+      const volume = (await claimVolume(DB, 'data-etcd-1')).spec.volumeName;
+      const r = await loseMemberNode(view, DB, 'etcd-1', 'kill');
+      victims.push(r.old.node);
+      process.stdout.write(`# kill ${i + 1}/${KILLS}: ${line(r)}\n`);
+      await assertSameMember(r, volume);
+      await restore(r.old.node);
+      await formedCluster(DB);
+    }
+    assert.equal(new Set(victims).size, victims.length, `each kill hit another node: ${victims}`);
+    process.stdout.write(`# after ${KILLS} kills: ${await noAckedKeyLost()}\n`);
+  });
+
+  test('partition etcd-1\'s node: the old process is dead before the new one launches (their own logs); after heal, one etcd-1 and nothing else restarted', async () => {
+    const before = (await view.members(DB)).find((p) => p.name === 'etcd-1')!;
+    // Something stateless on the same node, tolerating the node's loss: it must live through it all.
+    assertOk(await lab.kubectl(['run', 'canary', '-n', DB, '--image=host', '--restart=Never', `--overrides=${JSON.stringify({ spec: {
+      nodeName: before.node, terminationGracePeriodSeconds: 1, tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }, { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' }],
+    } })}`, '--', 'sleep', '3600']), 'canary');
+    const canary = await waitFor('the canary Running', async () => {
+      const p = parseJson<any>(assertOk(await lab.kubectl(['get', 'pod', 'canary', '-n', DB, '-o', 'json']), 'canary'), 'canary');
+      return p.status?.phase === 'Running' && p;
+    });
+    const othersBefore = ['etcd-0', 'etcd-2'].map((m) => lifeOf(m).length);
+    const volume = (await claimVolume(DB, 'data-etcd-1')).spec.volumeName;
+    const r = await loseMemberNode(view, DB, 'etcd-1', 'partition');
+    process.stdout.write(`# partition: ${line(r)}\n`);
+    await assertSameMember(r, volume);
+    const proof = assertOldDiedFirst('etcd-1', r.old.node, r.now.node, r.lostAt);
+    process.stdout.write(`# partition: ${proof}\n`);
+    const healedAt = Date.now();
+    await restore(r.old.node);
+    await sleep(10_000);
+    const lives = lifeOf('etcd-1');
+    const current = lives.filter((l) => l.lastMs > healedAt);
+    assert.equal(current.length, 1, `one etcd-1 process after the heal: ${JSON.stringify(current)}`);
+    assert.equal(current[0].node, r.now.node);
+    assert.deepEqual(['etcd-0', 'etcd-2'].map((m) => lifeOf(m).length), othersBefore, 'etcd-0 and etcd-2 never restarted');
+    const canaryAfter = parseJson<any>(assertOk(await lab.kubectl(['get', 'pod', 'canary', '-n', DB, '-o', 'json']), 'canary'), 'canary');
+    assert.equal(canaryAfter.metadata.uid, canary.metadata.uid);
+    assert.equal(canaryAfter.status.phase, 'Running');
+    assert.equal(canaryAfter.status.containerStatuses?.[0]?.restartCount, 0, 'the canary on the healed node was not restarted');
+    assertOk(await lab.kubectl(['delete', 'pod', 'canary', '-n', DB, '--wait=false']), 'delete canary');
+    await formedCluster(DB);
+    process.stdout.write(`# partition: after heal one etcd-1 (on ${r.now.node}); ${await noAckedKeyLost()}\n`);
+  });
+
+  test('agent crash (kill -9 of the agent only, not restarted): etcd-1 fenced and moved; the agent started again leaves exactly one etcd-1', async () => {
+    const volume = (await claimVolume(DB, 'data-etcd-1')).spec.volumeName;
+    const r = await loseMemberNode(view, DB, 'etcd-1', 'agent');
+    process.stdout.write(`# agent crash: ${line(r)}\n`);
+    await assertSameMember(r, volume);
+    process.stdout.write(`# agent crash: ${assertOldDiedFirst('etcd-1', r.old.node, r.now.node, r.lostAt)}\n`);
+    await sleep(5_000);
+    // The agent alone, as a supervisor would restart it: nothing else on the host is touched first.
+    const state = lab.state();
+    const node = state.nodes.find((n) => n.name === r.old.node)!;
+    const restartedAt = Date.now();
+    node.agent = await startAgentProcess(state, node);
+    writeState(state);
+    await waitFor(`${node.name} Ready again`, async () => (await view.nodeReady(node.name)) === 'True', 60_000);
+    await sleep(10_000);
+    const current = lifeOf('etcd-1').filter((l) => l.lastMs > restartedAt);
+    assert.equal(current.length, 1, `exactly one etcd-1 process after the agent's restart: ${JSON.stringify(current)}`);
+    assert.equal(current[0].node, r.now.node);
+    const pods = (await view.members(DB)).filter((p) => p.name === 'etcd-1');
+    assert.equal(pods.length, 1);
+    await formedCluster(DB);
+    process.stdout.write(`# agent crash: the agent back on ${node.name}, one etcd-1 (on ${r.now.node}); ${await noAckedKeyLost()}\n`);
+    await writer!.stop();
+  });
+
+  test('single writer (SQLite, synchronous=FULL) as a 1-replica StatefulSet: its node killed, it runs elsewhere within 30 s with every acknowledged row', async () => {
+    const ns = 'app';
+    assertOk(await lab.kubectl(['create', 'namespace', ns]), 'namespace');
+    const acks = path.join(logDir, 'app-acks.log');
+    await apply(sqliteObjects(ns, STORAGE_CLASS, acks));
+    const first = await waitFor('app-0 Ready', async () => (await view.members(ns, 'app')).find((p) => p.ready && !p.deleting), 120_000);
+    await sleep(3_000);
+    const lostAt = Date.now();
+    await lab.run(['kill', first.node]);
+    const moved = await waitFor('app-0 Ready on another node', async () => (await view.members(ns, 'app')).find((p) => p.ready && !p.deleting && p.node !== first.node && p.uid !== first.uid), 90_000, 200);
+    const movedS = (Date.now() - lostAt) / 1000;
+    const acked = readFileSync(acks, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
+    const before = acked.filter(([, who]) => who === `app-0@${first.node}`).map(([id]) => id);
+    const rows = new Set(assertOk(await lab.kubectl(['exec', '-n', ns, 'app-0', '--', 'python3', '-c',
+      "import sqlite3; print('\\n'.join(str(r[0]) for r in sqlite3.connect('/data/app.db').execute('SELECT id FROM rows')))"]), 'rows').split('\n').filter(Boolean));
+    const lost = before.filter((id) => !rows.has(id));
+    process.stdout.write(`# single writer: ${first.node} killed, app-0 Ready on ${moved.node} after ${movedS.toFixed(1)} s; ${before.length} rows acknowledged there, ${lost.length} missing, ${rows.size} rows now\n`);
+    assert.ok(before.length > 50, `only ${before.length} rows acknowledged before the kill`);
+    assert.deepEqual(lost.slice(0, 20), [], `${lost.length} acknowledged rows lost`);
+    assert.ok(movedS <= WITHIN_S, `Ready elsewhere after ${movedS.toFixed(1)} s (> ${WITHIN_S} s)`);
+    assertOk(await lab.kubectl(['delete', 'statefulset', 'app', '-n', ns, '--wait=false']), 'delete app');
+    await restore(first.node);
+  });
+
+  test('local-path: a member on a killed node stays put with a reason; with the opt-in annotation it moves with an empty volume', async () => {
+    const ns = 'lp';
+    assertOk(await lab.kubectl(['create', 'namespace', ns]), 'namespace');
+    await apply(kvObjects(ns, 'kv', 'local-path', 1));
+    const first = await waitFor('kv-0 Ready', async () => (await view.members(ns, 'kv')).find((p) => p.ready && !p.deleting), 120_000);
+    const born = await curlIn(view.netnsOf(first.node), `http://${first.ip}:8080/born`);
+    const claimUid = (await claimVolume(ns, 'data-kv-0')).metadata.uid;
+    const lostAt = Date.now();
+    await lab.run(['kill', first.node]);
+    // Past the grace, the default 30 s toleration and a fence: a local volume must keep it where its data is.
+    await sleep(50_000);
+    const pods = await view.members(ns, 'kv');
+    assert.ok(!pods.some((p) => p.node && p.node !== first.node), `kv-0 did not move: ${JSON.stringify(pods)}`);
+    const reasons = (await view.events(ns)).filter((e) => Date.parse(e.at) >= lostAt - 1000 && /Pod\/kv-0|StatefulSet\/kv/.test(e.object));
+    const reason = reasons.find((e) => /local/i.test(e.message));
+    assert.ok(reason, `an event on kv-0 or kv says why it stays (a local volume): ${JSON.stringify(reasons)}`);
+    process.stdout.write(`# local-path: kv-0 stays on ${first.node}: ${reason.reason}: ${reason.message}\n`);
+    const optedAt = Date.now();
+    assertOk(await lab.kubectl(['annotate', 'statefulset', 'kv', '-n', ns, `${ANN_REPLACE_WITH_EMPTY_VOLUME}=true`]), 'annotate');
+    const moved = await waitFor('kv-0 Ready on another node', async () => (await view.members(ns, 'kv')).find((p) => p.ready && !p.deleting && p.node !== first.node), 90_000);
+    const bornNow = await curlIn(view.netnsOf(moved.node), `http://${moved.ip}:8080/born`);
+    assert.notEqual(bornNow, born);
+    assert.match(bornNow ?? '', new RegExp(`^kv-0 ${moved.node} `), 'an empty volume: born again on the new node');
+    assert.notEqual((await claimVolume(ns, 'data-kv-0')).metadata.uid, claimUid, 'a new claim');
+    process.stdout.write(`# local-path: opted in, kv-0 Ready on ${moved.node} with an empty volume ${((Date.now() - optedAt) / 1000).toFixed(1)} s later\n`);
+    await restore(first.node);
+  });
+
+  test('rolling update and scale of a replicated StatefulSet keep each member\'s data', async () => {
+    const ns = 'ru';
+    assertOk(await lab.kubectl(['create', 'namespace', ns]), 'namespace');
+    await apply(kvObjects(ns, 'kv', STORAGE_CLASS, 2));
+    const ready = (n: number, version?: string) => async () => {
+      const m = (await view.members(ns, 'kv')).filter((p) => !p.deleting);
+      return m.length === n && m.every((p) => p.ready) && (!version || (await Promise.all(m.map(async (p) => (await curlIn(view.netnsOf(p.node), `http://${p.ip}:8080/starts`))?.trim().endsWith(` ${version}`)))).every(Boolean)) && m;
+    };
+    const v1 = await waitFor('kv-0, kv-1 Ready', ready(2), 120_000);
+    const born = new Map(await Promise.all(v1.map(async (p) => [p.name, await curlIn(view.netnsOf(p.node), `http://${p.ip}:8080/born`)] as const)));
+    assertOk(await lab.kubectl(['set', 'env', 'statefulset/kv', '-n', ns, 'VERSION=v2']), 'update');
+    assertOk(await lab.kubectl(['rollout', 'status', 'statefulset/kv', '-n', ns, '--timeout=180s'], undefined, 200_000), 'rollout');
+    const v2 = await waitFor('both members on v2', ready(2, 'v2'), 60_000);
+    for (const p of v2) {
+      assert.equal(await curlIn(view.netnsOf(p.node), `http://${p.ip}:8080/born`), born.get(p.name), `${p.name} kept its volume across the update`);
+      const pvc = await claimVolume(ns, `data-${p.name}`);
+      assert.equal(pvc.spec.storageClassName, STORAGE_CLASS);
+    }
+    assertOk(await lab.kubectl(['scale', 'statefulset/kv', '-n', ns, '--replicas=3']), 'scale up');
+    const three = await waitFor('3 members Ready', ready(3), 120_000);
+    assert.equal((await claimVolume(ns, 'data-kv-2')).status.phase, 'Bound');
+    assertOk(await lab.kubectl(['scale', 'statefulset/kv', '-n', ns, '--replicas=1']), 'scale down');
+    await waitFor('kv-0 alone', ready(1), 120_000);
+    assert.equal((await claimVolume(ns, 'data-kv-2')).status.phase, 'Bound', 'claims are retained on scale-down (PVC retention policy Retain)');
+    process.stdout.write(`# update and scale: v1 → v2 with each member's data kept, 2 → 3 → 1 members (${three.map((p) => `${p.name}@${p.node}`).join(' ')})\n`);
   });
 });
