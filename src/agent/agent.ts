@@ -45,6 +45,7 @@ import { DEFAULT_CGROUP_ROOT } from './worker/worker-deps.ts';
 import { PodSource } from './worker/pod-source.ts';
 import { PodWorker } from './worker/pod-worker.ts';
 import { readoptPods } from './worker/readopt.ts';
+import { RunnablePods, selfFencing } from './worker/fence-guard.ts';
 import { WorkerStreamResolver } from './worker/stream-resolver.ts';
 import { buildWorkerDeps } from './worker/worker-deps.ts';
 import { WorkerTable } from './worker/worker-table.ts';
@@ -97,6 +98,11 @@ export interface AgentOptions {
   metricsIntervalMs?: number;
   /** Where this node's local-path volumes live (default `<dataDir>/storage`), announced on its Node. */
   localPathDir?: string;
+  /**
+   * Self-fencing: stateful pods' containers die this many seconds after the last successful Lease
+   * renewal (worker/fence-guard.ts). Absent or 0: off (berth up's single node).
+   */
+  fenceAfterSeconds?: number;
 }
 
 export interface RunningAgent {
@@ -146,6 +152,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const netnsPrefix = netnsPrefixFor(bridgeName);
   const network = new PodNetwork({ dataDir, nodePodCidr: podCidr, log, bridgeName, netnsPrefix, mtu });
   const workers = new WorkerTable<PodWorker>();
+  const fencing = selfFencing({ afterSeconds: opts.fenceAfterSeconds, dataDir, client, nodeName, workers, log });
   // Under disk pressure, images no pod here uses go (the kubelet's image GC; 85 % by default).
   const imageGc = startImageGc({ images, dir: join(dataDir, 'images'), log, inUse: () => workers.images() });
   // Resource metrics and the agent's own (metrics/README.md); drivers and pulls are timed from here on.
@@ -160,13 +167,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const recorder = podEventRecorder(client, nodeName, log);
   const deps = buildWorkerDeps({
     client, nodeName, hostIP, dataDir, network, log, runtime, images,
-    recorder, backoff: opts.backoff, clusterDNS: opts.clusterDNS, cgroupRoot: opts.cgroupRoot,
+    recorder, backoff: opts.backoff, clusterDNS: opts.clusterDNS, cgroupRoot: opts.cgroupRoot, fence: fencing.spec,
     // The kubelet's service lister: KUBERNETES_SERVICE_HOST and the service links in every container's env.
     services: informers.forResource(R.services),
   });
   const newWorker = (pod: KubeObject) => new PodWorker(pod, deps);
 
-  const registration = await registerAgentNode(client, { nodeName, podCidr, serverUrl: server.url, hostIP, runtimeHandlers: runtimeHandlers(), dataDir, log });
+  const registration = await registerAgentNode(client, { nodeName, podCidr, serverUrl: server.url, hostIP, runtimeHandlers: runtimeHandlers(), dataDir, log, fence: fencing.node });
   progress(`node ${nodeName} registered`);
   // Routes to other nodes' pods before this node's pods start (their first packets may go there).
   const nodeNetwork = backend
@@ -185,10 +192,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // Issued in-process it is there at once; a CSR waits for approval and signing while pods start.
   if (opts.tls.issueServing) await servingReady.first;
   // Re-adopt what an earlier agent left running, then follow the pods bound here.
-  const pods = informers.forResource(R.pods, { fieldSelector: `spec.nodeName=${nodeName}` });
-  await pods.synced();
-  nodeMetrics.watchPods(pods);
-  await readoptPods({ pods: pods.list(), workers, newWorker, network, drivers: runtime.drivers.values(), log });
+  // Pods moved away (gone, elsewhere, fenced) are stopped before the heartbeat is armed (fence-guard.ts).
+  const podInformer = informers.forResource(R.pods, { fieldSelector: `spec.nodeName=${nodeName}` });
+  await podInformer.synced();
+  nodeMetrics.watchPods(podInformer);
+  const pods = new RunnablePods(podInformer, nodeName, log);
+  await readoptPods({ pods: pods.list(), workers, newWorker, network, drivers: runtime.drivers.values(), log, nodeName });
+  fencing.arm();
   progress(`${workers.size} pod(s) re-adopted`);
   const source = new PodSource(pods, workers, newWorker);
   source.start();
