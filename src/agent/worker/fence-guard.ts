@@ -15,6 +15,7 @@ import type { InformerHandlers } from '../../client/controller-types.ts';
 import type { SharedInformer } from '../../client/informer.ts';
 import type { Logger } from '../../util/log.ts';
 import type { TableWorker, WorkerTable } from './worker-table.ts';
+import { Heartbeat, heartbeatPath } from '../node/heartbeat.ts';
 
 /** Whether `pod` carries a fence naming `nodeName` (for this very pod, when the fence names one). */
 export function fencedHere(pod: KubeObject, nodeName: string): boolean {
@@ -86,4 +87,45 @@ export async function sweepMovedPods<W extends TableWorker>(o: { client: Client;
   await Promise.race([Promise.all(stopped.map((w) => w.done)), new Promise((r) => { t = setTimeout(r, o.waitMs ?? 10_000); })]);
   clearTimeout(t);
   return stopped.length;
+}
+
+export interface SelfFencingOptions<W extends TableWorker> {
+  /** fenceAfter in seconds; absent or 0: this node does not self-fence (berth up's single node). */
+  afterSeconds?: number;
+  dataDir: string;
+  client: Client;
+  nodeName: string;
+  workers: WorkerTable<W>;
+  log: Logger;
+}
+
+/** What the agent wires for self-fencing: the containers' part, the Lease loop's part, and arming. */
+export interface SelfFencing {
+  /** For the workers' container specs (stateful pods only); undefined when off. */
+  spec?: { heartbeatFile: string; afterMs: number };
+  /** For registerAgentNode; undefined when off. */
+  node?: { afterSeconds: number; onRenewed(sentAt: number): void; onResume(): Promise<void> };
+  /** Called once re-adoption has stopped what moved: the heartbeat is written from now on. */
+  arm(): void;
+}
+
+/**
+ * The agent's self-fencing (see heartbeat.ts and native/shim/fence.c): a disarmed heartbeat fed by
+ * the Lease loop, armed after re-adoption, and on re-connecting the sweep before the next beat.
+ */
+export function selfFencing<W extends TableWorker>(o: SelfFencingOptions<W>): SelfFencing {
+  if (!o.afterSeconds) return { arm() {} };
+  const heartbeat = new Heartbeat(heartbeatPath(o.dataDir), (err) => o.log.warn('heartbeat not written: stateful containers will fence', { error: err.message }));
+  return {
+    spec: { heartbeatFile: heartbeat.path, afterMs: Math.round(o.afterSeconds * 1000) },
+    node: {
+      afterSeconds: o.afterSeconds,
+      onRenewed: (at) => heartbeat.renewed(at),
+      onResume: async () => {
+        const n = await sweepMovedPods({ client: o.client, nodeName: o.nodeName, workers: o.workers, log: o.log });
+        o.log.info('API reachable again: pods moved meanwhile stopped before the heartbeat resumes', { stopped: n });
+      },
+    },
+    arm: () => heartbeat.arm(),
+  };
 }
