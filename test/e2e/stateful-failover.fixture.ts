@@ -201,9 +201,9 @@ export class EtcdWriter {
     let next = Date.now();
     while (!this.stopped) {
       const key = `${this.prefix}${String(this.seq++).padStart(8, '0')}`;
-      const addrs = this.addresses();
-      const url = `http://${addrs[this.node % addrs.length]}:${this.nodePort}/v3/kv/put`;
       try {
+        const addrs = this.addresses();
+        const url = `http://${addrs[this.node % addrs.length]}:${this.nodePort}/v3/kv/put`;
         const r = await fetch(url, { method: 'POST', body: JSON.stringify({ key: b64(key), value: b64(String(Date.now())) }), signal: AbortSignal.timeout(this.timeoutMs) });
         const body = await r.json() as any;
         if (r.ok && body.header?.revision) this.acked.push({ key, at: Date.now() });

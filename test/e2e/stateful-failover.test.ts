@@ -94,6 +94,7 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     view = new ClusterView(lab);
   });
   after(async () => {
+    await writer?.stop();
     await lab?.down();
     if (work) rmSync(work, { recursive: true, force: true });
   });
