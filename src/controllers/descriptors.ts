@@ -34,6 +34,7 @@ import { PersistentVolumeController, STORAGE_CLASSES } from './persistentvolume/
 import { PvcProtectionController } from './volume-protection/pvc-protection-controller.ts';
 import { PvProtectionController } from './volume-protection/pv-protection-controller.ts';
 import { HELPER_POD_SCOPE, LocalPathProvisioner } from './local-path/local-path-provisioner.ts';
+import { ReplicatedProvisioner } from './replicated/replicated-provisioner.ts';
 
 /** The controllers, in start order (the API's own first). */
 export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
@@ -86,6 +87,10 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'local-path-provisioner', watches: [{ ref: R.persistentvolumeclaims }, { ref: R.persistentvolumes }, { ref: R.nodes }, { ref: STORAGE_CLASSES }, { ref: R.pods, scope: HELPER_POD_SCOPE }], workers: 1,
     build: (ctx, log) => new LocalPathProvisioner(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
+    name: 'replicated-provisioner', watches: [{ ref: R.persistentvolumeclaims }, { ref: R.persistentvolumes }, { ref: R.nodes }, { ref: STORAGE_CLASSES }], workers: 1,
+    build: (ctx, log) => new ReplicatedProvisioner(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
   },
   {
     name: 'job', watches: [{ ref: JOBS }, { ref: R.pods }], workers: 2,
