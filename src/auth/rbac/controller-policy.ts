@@ -189,6 +189,16 @@ export const CONTROLLER_RULES: Readonly<Record<string, PolicyRule[]>> = {
     rule(['get'], [CORE], ['nodes']),
     eventsRule(),
   ],
+  // Berth's replicated-volume provisioner (controllers/replicated): PVs with bricks on storage nodes,
+  // their health in status and events, deleted once the storage nodes removed the engine volume.
+  'replicated-provisioner-controller': [
+    rule(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], [CORE], ['persistentvolumes']),
+    rule(['update'], [CORE], ['persistentvolumes/status']),
+    rule(READ, [CORE], ['persistentvolumeclaims']),
+    rule(READ, [STORAGE], ['storageclasses']),
+    rule(READ, [CORE], ['nodes']),
+    eventsRule(),
+  ],
   'pvc-protection-controller': [
     rule(['get', 'list', 'watch', 'update'], [CORE], ['persistentvolumeclaims']),
     rule(['list', 'watch', 'get'], [CORE], ['pods']),
