@@ -8,9 +8,12 @@
  * And the default StorageClass `local-path` (provisioner berth.dev/local-path, WaitForFirstConsumer),
  * created at each start when missing — as k3s deploys its local-path class, and as the addon manager
  * keeps kube's default class with EnsureExists: a user's changes to it stay; deleted, it returns at
- * the next start.
+ * the next start. Beside it the class `replicated` (provisioner berth.dev/replicated, Immediate: a
+ * volume's replicas are on storage nodes, not on its first pod's node), made the same way.
  */
 import { ANN_DEFAULT_CLASS, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER } from '../apis/volumes/annotations.ts';
+import { REPLICATED_CLASS, REPLICATED_PROVISIONER } from '../apis/volumes/replicated.ts';
+import type { KubeObject } from '../apis/object.ts';
 import { ApiError } from '../errors/index.ts';
 import { IMMORTAL_NAMESPACES, type Registry } from '../registry/registry.ts';
 import type { Logger } from '../util/log.ts';
@@ -57,13 +60,25 @@ export const DEFAULT_STORAGE_CLASS = {
   provisioner: LOCAL_PATH_PROVISIONER, reclaimPolicy: 'Delete', volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: true,
 };
 
-/** Creates the `local-path` StorageClass unless it exists; true when it did. */
+/** The class of replicated volumes (three replicas on three storage nodes; controllers/replicated). */
+export const REPLICATED_STORAGE_CLASS = {
+  apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',
+  metadata: { name: REPLICATED_CLASS },
+  provisioner: REPLICATED_PROVISIONER, reclaimPolicy: 'Delete', volumeBindingMode: 'Immediate', allowVolumeExpansion: false,
+};
+
+/** Creates the `local-path` StorageClass unless it exists (and `replicated`, likewise); true when it created local-path. */
 export async function ensureDefaultStorageClass(registry: Registry): Promise<boolean> {
-  try {
-    await registry.store('storage.k8s.io', 'storageclasses')!.create(undefined, structuredClone(DEFAULT_STORAGE_CLASS));
-    return true;
-  } catch (err) {
-    if (err instanceof ApiError && err.reason === 'AlreadyExists') return false;
-    throw err;
-  }
+  const create = async (sc: { metadata: { name: string } }): Promise<boolean> => {
+    try {
+      await registry.store('storage.k8s.io', 'storageclasses')!.create(undefined, structuredClone(sc) as KubeObject);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === 'AlreadyExists') return false;
+      throw err;
+    }
+  };
+  const made = await create(DEFAULT_STORAGE_CLASS);
+  await create(REPLICATED_STORAGE_CLASS);
+  return made;
 }
