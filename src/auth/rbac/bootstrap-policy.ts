@@ -179,6 +179,11 @@ function clusterRoles(): KubeObject[] {
     // Berth's agent is also flannel: its pod network follows every Node (flannel's ClusterRole),
     // which the Node authorizer alone does not grant (a node reads only its own Node).
     clusterRole('berth:node-network', [rule(READ, [CORE], ['nodes'])]),
+    // Berth's agent is also a storage node's engine driver (agent/storage/, a CSI node plugin's job):
+    // it creates, heals, fences and deletes the engine volumes its PVs describe, and reports on them in
+    // the PV's annotations — a node's credential, as every node's pods already hold every token a
+    // DaemonSet-run driver would have.
+    clusterRole('berth:storage-node', [rule(['get', 'list', 'watch', 'patch'], [CORE], ['persistentvolumes'])]),
     clusterRole('system:kube-scheduler', [
       eventsRule(),
       rule(['create'], [COORDINATION], ['leases']),
@@ -228,6 +233,7 @@ function clusterRoleBindings(): KubeObject[] {
     clusterRoleBinding('berth:node-bootstrapper', 'system:node-bootstrapper', 'Group:system:bootstrappers'),
     clusterRoleBinding('berth:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', 'Group:system:bootstrappers'),
     clusterRoleBinding('berth:node-network', 'berth:node-network', 'Group:system:nodes'),
+    clusterRoleBinding('berth:storage-node', 'berth:storage-node', 'Group:system:nodes'),
     clusterRoleBinding('berth:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', 'Group:system:nodes'),
   ];
 }
