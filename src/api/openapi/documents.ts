@@ -64,7 +64,7 @@ function crdStubDoc(): object {
 }
 
 /** Transitive closure of definitions referenced from `roots`. */
-function closure(roots: string[], defs: Definitions): string[] {
+export function closure(roots: string[], defs: Definitions): string[] {
   const seen = new Set<string>();
   const stack = [...roots];
   while (stack.length) {
@@ -77,7 +77,7 @@ function closure(roots: string[], defs: Definitions): string[] {
 }
 
 /** Definitions named by the paths' bodies and responses. */
-function referencedBy(paths: PathSpec[]): string[] {
+export function referencedBy(paths: PathSpec[]): string[] {
   const out = new Set<string>(ALWAYS);
   for (const p of paths) {
     for (const op of p.operations) {
@@ -130,7 +130,7 @@ function renderOperation(op: OperationSpec, v3: boolean, tag: string): object {
   return out;
 }
 
-function renderPaths(paths: PathSpec[], v3: boolean): Record<string, object> {
+export function renderPaths(paths: PathSpec[], v3: boolean): Record<string, object> {
   const out: Record<string, object> = {};
   for (const p of paths) {
     const item: Record<string, unknown> = {};
@@ -149,7 +149,7 @@ function pathsFor(gvPath: string): PathSpec[] {
 }
 
 /** Definitions `names` with refs rewritten for OpenAPI 3 (`#/components/schemas/…`). */
-function v3Schemas(names: string[], defs: Definitions): Record<string, Schema> {
+export function v3Schemas(names: string[], defs: Definitions): Record<string, Schema> {
   const subset: Record<string, Schema> = {};
   for (const n of names) subset[n] = defs[n];
   return JSON.parse(JSON.stringify(subset).replaceAll('"#/definitions/', '"#/components/schemas/')) as Record<string, Schema>;
