@@ -7,10 +7,11 @@
  *
  *   baseline        the 3 members form one cluster on distinct nodes; a writer (a key every 10 ms
  *                   through a NodePort from the machine) has every acknowledged key readable
- *   kill ×N         `berth lab kill` of etcd-1's node, N times (FAILOVER_KILLS, 2 by default; the
- *                   failover benchmark does 10): etcd-1 healthy elsewhere as the same member (same
- *                   ID, same volume, no member add/remove) within 30 s; the writer never waits long;
- *                   every acknowledged key there at the end
+ *   kill ×N         `berth lab kill` of the node of etcd-1, then etcd-2, etcd-0, … (N: FAILOVER_KILLS,
+ *                   2 by default in CI; 5 by hand; the failover benchmark does 10 of etcd-1's): the
+ *                   member healthy elsewhere as the same member (same ID, same volume, no member
+ *                   add/remove) within 30 s; the writer never waits > 5 s; every acknowledged key
+ *                   there at the end
  *   partition       the old etcd-1 process is dead (its own log) before the new one launches; after
  *                   heal no second etcd-1 and nothing else on that node restarted
  *   agent crash     kill -9 of the agent only: fenced and moved; the agent started again later
@@ -122,11 +123,11 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
   const line = (r: Recovery) => `${r.old.node} → ${r.now.node}: NotReady ${r.times.notReady?.toFixed(1)} s, NodeLost ${r.times.nodeLost?.toFixed(1) ?? '-'} s, `
     + `fenced ${r.times.fenced?.toFixed(1) ?? '-'} s, Running ${r.times.running?.toFixed(1)} s, healthy ${r.times.healthy?.toFixed(1)} s, writer's longest wait ${(writer!.longestGap(r.lostAt, r.lostAt + r.times.healthy! * 1000) / 1000).toFixed(1)} s`;
   /** The new etcd-1 is the same member: same ID, on the same volume; 3 members, none added or removed. */
-  async function assertSameMember(r: Recovery, volumeBefore: string) {
+  async function assertSameMember(r: Recovery, member: string, volumeBefore: string) {
     const s = await etcdStatus(view.netnsOf(r.now.node), r.now.ip);
     assert.equal(s?.memberId, r.memberId, 'the same etcd member ID');
     assert.deepEqual(s?.members.map((m) => m.name).sort(), ['etcd-0', 'etcd-1', 'etcd-2'], 'no member added or removed');
-    assert.equal((await claimVolume(DB, 'data-etcd-1')).spec.volumeName, volumeBefore, 'the same volume');
+    assert.equal((await claimVolume(DB, `data-${member}`)).spec.volumeName, volumeBefore, 'the same volume');
     assert.ok(r.times.healthy! <= WITHIN_S, `healthy after ${r.times.healthy} s (> ${WITHIN_S} s)`);
     const gap = writer!.longestGap(r.lostAt, r.lostAt + r.times.healthy! * 1000) / 1000;
     assert.ok(gap <= MAX_GAP_S, `the writer waited ${gap.toFixed(1)} s for an acknowledged write (> ${MAX_GAP_S} s)`);
@@ -156,19 +157,21 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     process.stdout.write(`# baseline: cluster ${formed.clusterId} of ${[...formed.ids].map(([n, id]) => `${n}=${id}@${formed.pods.find((p) => p.name === n)!.node}`).join(' ')} formed in ${formedS.toFixed(1)} s; ${await noAckedKeyLost()}\n`);
   });
 
-  test(`kill etcd-1's node ${KILLS} times: the same member healthy elsewhere within ${WITHIN_S} s each time, writable throughout, no acknowledged key lost`, async () => {
+  test(`kill a member's node ${KILLS} times (etcd-1 first, then etcd-2, etcd-0, …): the same member healthy elsewhere within ${WITHIN_S} s each time, writable throughout, no acknowledged key lost`, async () => {
+    // One member moves to the one free node; killing the node of each member in turn makes every node a victim.
     const victims: string[] = [];
     for (let i = 0; i < KILLS; i++) {
-      const volume = (await claimVolume(DB, 'data-etcd-1')).spec.volumeName;
-      const r = await loseMemberNode(view, DB, 'etcd-1', 'kill');
+      const member = ['etcd-1', 'etcd-2', 'etcd-0'][i % 3];
+      const volume = (await claimVolume(DB, `data-${member}`)).spec.volumeName;
+      const r = await loseMemberNode(view, DB, member, 'kill');
       victims.push(r.old.node);
-      process.stdout.write(`# kill ${i + 1}/${KILLS}: ${line(r)}\n`);
-      await assertSameMember(r, volume);
+      process.stdout.write(`# kill ${i + 1}/${KILLS} (${member}): ${line(r)}\n`);
+      await assertSameMember(r, member, volume);
       await restore(r.old.node);
       await formedCluster(DB);
     }
-    assert.equal(new Set(victims).size, victims.length, `each kill hit another node: ${victims}`);
-    process.stdout.write(`# after ${KILLS} kills: ${await noAckedKeyLost()}\n`);
+    assert.equal(new Set(victims).size, Math.min(KILLS, 4), `each kill hit another node: ${victims}`);
+    process.stdout.write(`# after ${KILLS} kills (${victims.join(', ')}): ${await noAckedKeyLost()}\n`);
   });
 
   test('partition etcd-1\'s node: the old process is dead before the new one launches (their own logs); after heal, one etcd-1 and nothing else restarted', async () => {
@@ -185,7 +188,7 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     const volume = (await claimVolume(DB, 'data-etcd-1')).spec.volumeName;
     const r = await loseMemberNode(view, DB, 'etcd-1', 'partition');
     process.stdout.write(`# partition: ${line(r)}\n`);
-    await assertSameMember(r, volume);
+    await assertSameMember(r, 'etcd-1', volume);
     const proof = assertOldDiedFirst('etcd-1', r.old.node, r.now.node, r.lostAt);
     process.stdout.write(`# partition: ${proof}\n`);
     const healedAt = Date.now();
@@ -209,7 +212,7 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     const volume = (await claimVolume(DB, 'data-etcd-1')).spec.volumeName;
     const r = await loseMemberNode(view, DB, 'etcd-1', 'agent');
     process.stdout.write(`# agent crash: ${line(r)}\n`);
-    await assertSameMember(r, volume);
+    await assertSameMember(r, 'etcd-1', volume);
     process.stdout.write(`# agent crash: ${assertOldDiedFirst('etcd-1', r.old.node, r.now.node, r.lostAt)}\n`);
     await sleep(5_000);
     // The agent alone, as a supervisor would restart it: nothing else on the host is touched first.
