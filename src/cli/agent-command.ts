@@ -9,11 +9,13 @@ import { createLogger, type Logger } from '../util/log.ts';
 import { handleStopSignals, type StopSignals } from './stop-signals.ts';
 import { defaultDataDir, parseListen } from './defaults.ts';
 import { addRuntimeOptions, driverSettings } from './runtime-flags.ts';
+import { DEFAULT_FENCE_AFTER_SECONDS, validateFenceAfter } from '../apis/volumes/replicated.ts';
+import { DEFAULT_NODE_GRACE_PERIOD_SECONDS, NODE_LEASE_RENEW_INTERVAL_SECONDS } from '../controllers/node-lifecycle/node-lease-timing.ts';
 
 /** The options every agent-running command has. */
 export interface AgentCliOptions {
   nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr?: string; serviceCidr: string; bridge: string; backend: string; dnsUpstream?: string; cgroupRoot: string;
-  defaultRuntimeClass?: string; defaultRegistry: string; insecureRegistry?: string[];
+  defaultRuntimeClass?: string; defaultRegistry: string; insecureRegistry?: string[]; fenceAfter: string;
   /** The runtime drivers' binary flags (runtime-flags.ts), by camel-cased name. */
   [driverFlag: string]: unknown;
 }
@@ -34,7 +36,14 @@ export function addAgentOptions(cmd: Command): Command {
   addRuntimeOptions(cmd);
   return cmd
     .option('--default-registry <host>', 'registry for short image names such as busybox:1.36', 'docker.io')
-    .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP (loopback ones always are)');
+    .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP (loopback ones always are)')
+    .option('--fence-after <seconds>', "self-fencing: stateful pods' containers (StatefulSet members, pods with claims) are killed this long after the node's last Lease renewal; 0 turns it off", String(DEFAULT_FENCE_AFTER_SECONDS));
+}
+
+/** --fence-after checked against the default node grace (the control plane waits longer for a larger one anyway). */
+function fenceAfterOf(o: AgentCliOptions): number {
+  const s = Number(o.fenceAfter);
+  return s === 0 ? 0 : validateFenceAfter(s, NODE_LEASE_RENEW_INTERVAL_SECONDS, DEFAULT_NODE_GRACE_PERIOD_SECONDS);
 }
 
 /** The node name the options give (the host name by default), lower-cased as a Node name must be. */
@@ -48,6 +57,7 @@ export function nodeNameOf(o: AgentCliOptions): string {
  */
 export async function runAgent(kubeconfig: string, o: AgentCliOptions, log: Logger, signals: StopSignals): Promise<void> {
   const listen = parseListen(o.listen);
+  const fenceAfterSeconds = fenceAfterOf(o);
   const { HttpClient } = await import('../client/http-client.ts');
   const { startAgent } = await import('../agent/agent.ts');
   const { parseBackend } = await import('../agent/network/backend.ts');
@@ -66,7 +76,7 @@ export async function runAgent(kubeconfig: string, o: AgentCliOptions, log: Logg
     clusterDNS: [nthAddress(o.serviceCidr, 10)], cgroupRoot: o.cgroupRoot,
     defaultRuntimeClass: o.defaultRuntimeClass,
     drivers: driverSettings(o), images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
-    progress: (s) => log.info(s),
+    progress: (s) => log.info(s), fenceAfterSeconds,
   });
   process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);
   signals.started(async () => { rotation?.stop(); await agent.stop(); client.close(); });
