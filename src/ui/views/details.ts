@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { api, apiJson, ApiFailure, can, resourceUrl, type ResourceType } from '../api.ts';
 import { changedHunks, lineDiff } from '../line-diff.ts';
 import { eventTime } from '../pod-reasons.ts';
-import { detailsHref, setQuery, type Route } from '../router.ts';
+import { detailsHref, groupOf, setQuery, type Route } from '../router.ts';
 import { useStream } from '../use-stream.ts';
 import { OutageBanner } from './outage-banner.ts';
 import { Logs } from './logs.ts';
@@ -83,7 +83,8 @@ function Events({ obj }: { obj: Obj }) {
 }
 
 export function Details({ route, types }: { route: Route; types: ResourceType[] }) {
-  const [group, version, resource, nsPart, name] = route.parts;
+  const [groupPart, version, resource, nsPart, name] = route.parts;
+  const group = groupOf(groupPart);
   const t = types.find((x) => x.group === group && x.version === version && x.resource === resource);
   if (!t) return h('p', null, 'Loading…');
   return h(DetailsOf, { key: `${group}/${resource}/${nsPart}/${name}`, t, namespace: nsPart === '_' ? undefined : nsPart, name, tab: route.query.get('tab') ?? 'yaml' });

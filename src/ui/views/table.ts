@@ -8,7 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, can, resourceUrl, type ResourceType } from '../api.ts';
 import { keyOf, type Obj } from '../object-store.ts';
 import { columnsFor, viewportWindow, visibleRows, age } from '../table-model.ts';
-import { detailsHref, setQuery, type Route } from '../router.ts';
+import { detailsHref, groupOf, setQuery, type Route } from '../router.ts';
 import { useStream } from '../use-stream.ts';
 import { OutageBanner } from './outage-banner.ts';
 
@@ -32,7 +32,8 @@ function DeleteButton({ t, o, onDeleted }: { t: ResourceType; o: Obj; onDeleted:
 }
 
 export function Table({ route, types }: { route: Route; types: ResourceType[] }) {
-  const [group, version, resource] = route.parts;
+  const [groupPart, version, resource] = route.parts;
+  const group = groupOf(groupPart);
   const t = types.find((x) => x.group === group && x.version === version && x.resource === resource);
   if (!t) return h('p', null, types.length ? `No resource ${resource} in ${group || 'core'}/${version}.` : 'Loading…');
   return h(TableOf, { key: `${group}/${resource}`, t, route });

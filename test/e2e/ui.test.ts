@@ -1,0 +1,221 @@
+/**
+ * End to end: the built-in web UI (src/ui) in a real browser — playwright-core driving Debian's
+ * Chromium, headless — against `berth up` over its TLS, signed in with ServiceAccount tokens as a
+ * person would. Process pods plus one runc pod whose image cannot be pulled (a closed loopback
+ * port: nothing leaves the machine). Screenshots go to .cache/ui-screenshots (not committed).
+ * Needs root; pod networks 10.58.0.0/16 on their own bridge, removed at the end.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startBerth, type BerthServer } from '../support/berth-server.ts';
+import { assertOk } from '../support/kubectl-assert.ts';
+import { buildUi } from '../../src/ui/build.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHOTS = path.join(ROOT, '.cache', 'ui-screenshots');
+const CLUSTER_CIDR = '10.58.0.0/16';
+const POD_CIDR = '10.58.0.0/24';
+const SERVICE_CIDR = '10.59.0.0/16';
+const BRIDGE = 'berthui0';
+const NS = 'uitest';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const podSpec = (name: string, container: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: name } },
+  spec: { dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] }, terminationGracePeriodSeconds: 1, ...extra, containers: [{ name: 'c', image: 'host', ...container }] },
+});
+
+describe('web UI in Chromium against berth up', { concurrency: false }, () => {
+  let b: BerthServer;
+  let ctx: BrowserContext;
+  let profile: string;
+  let adminToken = '';
+  let viewerToken = '';
+  const k = async (args: string[], input?: string) => b.kubectl(args, { input, timeoutMs: 60_000 });
+  const apply = async (obj: object) => assertOk(await k(['apply', '-f', '-'], JSON.stringify(obj)), `apply ${JSON.stringify(obj).slice(0, 80)}`);
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+
+  async function signIn(page: Page, token: string): Promise<void> {
+    await page.goto(`${b.url}/ui/`);
+    await page.getByTestId('token').fill(token);
+    await page.getByTestId('login').click();
+    await page.getByTestId('user').waitFor({ timeout: 15_000 });
+  }
+
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, 'the UI suite runs berth up: it needs root');
+    await buildUi(path.join(ROOT, 'dist', 'ui'));
+    mkdirSync(SHOTS, { recursive: true });
+    b = await startBerth({ command: 'up', extraArgs: ['--cluster-cidr', CLUSTER_CIDR, '--pod-cidr', POD_CIDR, '--service-cidr', SERVICE_CIDR, '--bridge', BRIDGE, '--node-name', 'ui-node', '--dns-upstream', '127.0.0.1:9'] });
+    assertOk(await k(['create', 'namespace', NS]), 'namespace');
+    for (const [sa, role] of [['ui-admin', 'cluster-admin'], ['ui-viewer', 'view']]) {
+      assertOk(await k(['create', 'serviceaccount', sa, '-n', NS]), sa);
+      assertOk(await k(['create', 'clusterrolebinding', sa, `--clusterrole=${role}`, `--serviceaccount=${NS}:${sa}`]), `${sa} binding`);
+    }
+    adminToken = assertOk(await k(['create', 'token', 'ui-admin', '-n', NS, '--duration=2h']), 'token').trim();
+    viewerToken = assertOk(await k(['create', 'token', 'ui-viewer', '-n', NS, '--duration=2h']), 'token').trim();
+    profile = mkdtempSync(path.join(os.tmpdir(), 'berth-ui-chromium-'));
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS, ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 },
+    });
+  });
+
+  after(async () => {
+    await ctx?.close().catch(() => {});
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    if (b) {
+      await k(['delete', 'namespace', NS, '--wait=true', '--timeout=60s']).catch(() => {});
+      await k(['delete', 'clusterrolebinding', 'ui-admin', 'ui-viewer']).catch(() => {});
+      await b.cleanup();
+    }
+    for (const cmd of [['ip', 'link', 'del', BRIDGE], ['ip', 'route', 'del', 'unreachable', CLUSTER_CIDR], ['ip', 'route', 'del', SERVICE_CIDR], ['nft', 'delete', 'table', 'inet', `berth-egress-${BRIDGE}`], ['nft', 'delete', 'table', 'ip', `berth-proxy-${BRIDGE}`]]) {
+      try { execFileSync(cmd[0], cmd.slice(1), { stdio: 'ignore' }); } catch { /* not there */ }
+    }
+  });
+
+  test('the shell is public, data is not: no token → the sign-in page, /ui/stream and the API 401', async () => {
+    const shell = await b.request('GET', '/ui/', { anonymous: true });
+    assert.equal(shell.status, 200);
+    assert.match(shell.body.toString(), /<div id="app">/);
+    const stream = await b.request('GET', `/ui/stream?w=${encodeURIComponent(JSON.stringify({ id: 'p', version: 'v1', resource: 'pods' }))}`, { anonymous: true });
+    assert.equal(stream.status, 401);
+    const page = await ctx.newPage();
+    await page.goto(`${b.url}/ui/`);
+    await page.getByTestId('token').waitFor();
+    await page.getByTestId('token').fill('not-a-token');
+    await page.getByTestId('login').click();
+    await page.getByTestId('login-error').waitFor();
+    await page.close();
+  });
+
+  test('the overview lists a pod with a bad image and a crash-looping pod, each with its reason as text', async () => {
+    await apply(podSpec('bad-image', { image: '127.0.0.1:1/nope/missing:1' }, { runtimeClassName: 'runc' }));
+    await apply(podSpec('crasher', { command: ['sh', '-c', 'echo about to fail: config missing; exit 3'] }));
+    await apply(podSpec('fine', { command: ['sleep', '3600'] }));
+    const page = await ctx.newPage();
+    await signIn(page, adminToken);
+    const bad = page.locator('[data-testid=problem][data-name=bad-image]');
+    const crash = page.locator('[data-testid=problem][data-name=crasher]');
+    await bad.waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => /ErrImagePull|ImagePullBackOff/.test(document.querySelector('[data-testid=problem][data-name=bad-image]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => /CrashLoopBackOff/.test(document.querySelector('[data-testid=problem][data-name=crasher]')?.textContent ?? ''), undefined, { timeout: 90_000 });
+    const crashText = await crash.textContent();
+    assert.match(crashText!, /exit code 3/);
+    await page.waitForFunction(() => /config missing/.test(document.querySelector('[data-testid=problem][data-name=crasher] [data-testid=last-log-lines]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    assert.match((await bad.textContent())!, /127\.0\.0\.1:1\/nope\/missing:1/);
+    assert.equal(await page.locator('[data-testid=problem][data-name=fine]').count(), 0, 'a healthy pod is not listed');
+    await shot(page, 'overview');
+    await page.close();
+  });
+
+  test('a live pods table: deleting a pod from the UI removes its row', async () => {
+    await apply(podSpec('doomed', { command: ['sleep', '3600'] }));
+    const page = await ctx.newPage();
+    await signIn(page, adminToken);
+    await page.goto(`${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
+    const row = page.locator('[data-testid=row][data-name=doomed]');
+    await row.waitFor({ timeout: 30_000 });
+    assert.ok(await page.locator('[data-testid=row]').count() >= 4);
+    await shot(page, 'table');
+    await row.getByTestId('delete').click();
+    await row.getByTestId('delete').click(); // confirm
+    await row.waitFor({ state: 'detached', timeout: 30_000 });
+    const left = await k(['get', 'pod', 'doomed', '-n', NS]);
+    assert.notEqual(left.code, 0, 'the pod is gone from the API too');
+    await page.close();
+  });
+
+  test('YAML edit: diff, server dry run, and a concurrent change shown as a conflict, not overwritten', async () => {
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: NS }, data: { mode: 'a' } });
+    const page = await ctx.newPage();
+    await signIn(page, adminToken);
+    await page.goto(`${b.url}/ui/#/r/core/v1/configmaps/${NS}/settings`);
+    await page.getByTestId('edit').click();
+    const editor = page.getByTestId('yaml-editor');
+    await editor.fill((await editor.inputValue()).replace('mode: a', 'mode: from-ui'));
+    await page.getByTestId('diff').click();
+    assert.match((await page.getByTestId('diff-view').textContent())!, /- mode: a\+ mode: from-ui/);
+    await page.getByTestId('dry-run').click();
+    await page.getByTestId('msg-ok').waitFor();
+    assert.equal(assertOk(await k(['get', 'configmap', 'settings', '-n', NS, '-o', 'jsonpath={.data.mode}']), 'get'), 'a', 'a dry run changes nothing');
+    // Someone else changes it meanwhile.
+    assertOk(await k(['patch', 'configmap', 'settings', '-n', NS, '--type=merge', '-p', '{"data":{"mode":"from-kubectl"}}']), 'patch');
+    await page.getByTestId('apply').click();
+    await page.getByTestId('msg-conflict').waitFor({ timeout: 10_000 });
+    assert.match((await page.getByTestId('diff-view').textContent())!, /from-kubectl/);
+    assert.equal(assertOk(await k(['get', 'configmap', 'settings', '-n', NS, '-o', 'jsonpath={.data.mode}']), 'get'), 'from-kubectl', 'not overwritten');
+    await shot(page, 'details-conflict');
+    await page.close();
+  });
+
+  test('logs of a 3-replica Deployment merged, with search', async () => {
+    await apply({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'talker', namespace: NS },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'talker' } }, template: { metadata: { labels: { app: 'talker' } }, spec: {
+        dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] }, terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', image: 'host', command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "line $i from $HOSTNAME"; sleep 1; done'] }] } } },
+    });
+    assertOk(await k(['rollout', 'status', 'deployment/talker', '-n', NS, '--timeout=60s']), 'rollout');
+    const pods = assertOk(await k(['get', 'pods', '-n', NS, '-l', 'app=talker', '-o', 'jsonpath={.items[*].metadata.name}']), 'pods').split(' ');
+    assert.equal(pods.length, 3);
+    const page = await ctx.newPage();
+    await signIn(page, adminToken);
+    await page.goto(`${b.url}/ui/#/r/apps/v1/deployments/${NS}/talker?tab=logs`);
+    await page.waitForFunction((names) => {
+      const t = document.querySelector('[data-testid=log-lines]')?.textContent ?? '';
+      return names.every((n: string) => t.includes(`from ${n}`));
+    }, pods, { timeout: 30_000 });
+    await page.getByTestId('log-search').fill(`from ${pods[1]}`);
+    const shown = (await page.getByTestId('log-lines').textContent())!;
+    assert.ok(shown.includes(`from ${pods[1]}`));
+    assert.ok(!shown.includes(`from ${pods[0]}`) && !shown.includes(`from ${pods[2]}`), 'the search keeps one pod\'s lines');
+    await shot(page, 'details-logs');
+    await page.close();
+  });
+
+  test('a view-only user sees no edit or delete controls, and a crafted delete is 403', async () => {
+    const page = await ctx.newPage();
+    await signIn(page, viewerToken);
+    await page.goto(`${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
+    await page.locator('[data-testid=row][data-name=fine]').waitFor({ timeout: 30_000 });
+    await sleep(500); // the access reviews have answered
+    assert.equal(await page.getByTestId('delete').count(), 0, 'no delete buttons');
+    await page.goto(`${b.url}/ui/#/r/core/v1/configmaps/${NS}/settings`);
+    await page.getByTestId('yaml').waitFor();
+    await sleep(500);
+    assert.equal(await page.getByTestId('edit').count(), 0, 'no edit');
+    assert.equal(await page.getByTestId('delete').count(), 0, 'no delete');
+    const status = await page.evaluate(async ([ns, token]) => (await fetch(`/api/v1/namespaces/${ns}/pods/fine`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } })).status, [NS, viewerToken]);
+    assert.equal(status, 403);
+    assertOk(await k(['get', 'pod', 'fine', '-n', NS]), 'still there');
+    await page.close();
+  });
+
+  test('the server stops for 15 s: the UI shows the outage, then catches up without duplicate rows', async () => {
+    const page = await ctx.newPage();
+    await signIn(page, adminToken);
+    await page.goto(`${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
+    await page.getByTestId('conn-live').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=row][data-name=fine]').waitFor();
+    await b.stop();
+    await page.getByTestId('conn-outage').waitFor({ timeout: 10_000 });
+    await shot(page, 'outage');
+    await sleep(15_000);
+    await b.restart();
+    // A change made after the restart arrives too.
+    await apply(podSpec('after-outage', { command: ['sleep', '3600'] }));
+    await page.getByTestId('conn-live').waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=row][data-name=after-outage]').waitFor({ timeout: 30_000 });
+    const names = await page.locator('[data-testid=row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+    const api = assertOk(await k(['get', 'pods', '-n', NS, '-o', 'jsonpath={.items[*].metadata.name}']), 'pods').split(' ').sort();
+    assert.deepEqual([...names].sort(), api, 'the rows are the API\'s pods, each once');
+    await page.close();
+  });
+});
