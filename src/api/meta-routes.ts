@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from '../errors/index.ts';
 import { RESOURCES } from '../apis/resources.ts';
 import { buildDiscovery, versionInfo } from './discovery.ts';
+import { METRICS_RESOURCES } from './metrics-api/metrics-api.ts';
 import { sendJson } from './http-util.ts';
 import { buildOpenApiV2, buildOpenApiV3Index, openApiV3Serialized } from './openapi/documents.ts';
 import type { RouteTable } from './route-table.ts';
@@ -18,7 +19,8 @@ export interface MetaRouteOptions {
 }
 
 export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteTable {
-  const discovery = buildDiscovery(RESOURCES);
+  // metrics.k8s.io is served without a store (metrics-api/), so it is not among RESOURCES.
+  const discovery = buildDiscovery([...RESOURCES, ...METRICS_RESOURCES]);
   const version = versionInfo(opts.version);
   const groups = (discovery.apis as { groups: { name: string }[] }).groups;
   return table

@@ -38,6 +38,8 @@ export function parseRequestInfo(method: string, parts: readonly string[], query
     if (rest.length > 2 && !NAMESPACE_SUBRESOURCES.has(rest[2])) rest = rest.slice(2);
     else namespace = undefined; // the namespace object itself (and its status/finalize)
   }
+  // `…/{name}/proxy/{path…}`: the path belongs to the proxied request (nodes, pods, services).
+  if (rest.length > 3 && rest[2] === 'proxy') rest = rest.slice(0, 3);
   if (rest.length === 0 || rest.length > 3) return undefined;
   const [resource, name, subresource] = rest;
   const isWatch = watchPrefix || query.get('watch') === 'true' || query.get('watch') === '1';

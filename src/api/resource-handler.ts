@@ -17,6 +17,9 @@ import { handleUpgrade } from './handlers/pod-streams.ts';
 import type { AgentTls } from './proxy/pod-stream-proxy.ts';
 import type { ResourceStore } from '../registry/resource-store.ts';
 import { verbsOf } from './discovery.ts';
+import { handleNodeProxy } from './handlers/node-proxy.ts';
+import { METRICS_GROUP, serveMetricsApi } from './metrics-api/metrics-api.ts';
+import { SummaryReader } from './metrics-api/node-summaries.ts';
 
 export interface ResourceHandlerOptions {
   registry: Registry;
@@ -32,10 +35,19 @@ function storeFor(registry: Registry, info: RequestInfo): ResourceStore {
   return store;
 }
 
+/** One agent-summary cache per server (its options object), for metrics.k8s.io. */
+const summaryReaders = new WeakMap<ResourceHandlerOptions, SummaryReader>();
+
 export async function serveResource(opts: ResourceHandlerOptions, r: ApiRequest & { info: RequestInfo }, res: ServerResponse): Promise<void> {
   const { info, req } = r;
+  if (info.group === METRICS_GROUP) {
+    let summaries = summaryReaders.get(opts);
+    if (!summaries) summaryReaders.set(opts, (summaries = new SummaryReader({ tls: () => opts.agentTls?.() })));
+    return serveMetricsApi({ registry: opts.registry, summaries }, info, r.target.query, req.headers.accept, res);
+  }
   const store = storeFor(opts.registry, info);
   const ctx: HandlerContext = { req, res, query: r.target.query, info, store, registry: opts.registry, user: r.user, bookmarkIntervalMs: opts.bookmarkIntervalMs, agentTls: opts.agentTls };
+  if (info.group === '' && info.resource === 'nodes' && info.subresource === 'proxy') return handleNodeProxy(ctx, r.target.segments);
   // What go-restful answers for a route the resource does not install: a verb it does not serve,
   // PUT or PATCH on a collection, POST on an object.
   const itemOnly = info.verb === 'update' || info.verb === 'patch';

@@ -58,7 +58,7 @@ export async function resolveStreamTarget(registry: Registry, namespace: string,
  * Where a node's agent listens: its annotation, else InternalIP + kubelet port. Validation keeps
  * both usable; a value that still is not (stored before that check) counts as no agent.
  */
-function agentUrlOf(node: KubeObject): string | undefined {
+export function agentUrlOf(node: KubeObject): string | undefined {
   const annotated = node.metadata.annotations?.[AGENT_URL_ANNOTATION];
   if (annotated) return URL.canParse(annotated) ? annotated : undefined;
   const addr = node.status?.addresses?.find((a: { type: string }) => a?.type === 'InternalIP')?.address;
