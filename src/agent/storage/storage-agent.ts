@@ -1,0 +1,153 @@
+/**
+ * A storage node's agent part (`--storage`): this node's glusterd (glusterd.ts), its place in the
+ * trusted pool (pool-membership.ts), the chores of the replicated volumes it holds bricks of
+ * (volume-chores.ts) and their fences (brick-fence.ts). Announced on the Node as the label
+ * `storage.berth.dev/node=true` and the brick directory, which the provisioner places volumes by.
+ *
+ * One serialized pass does everything, run when a Node or PV changes and every few seconds (health
+ * is polled: gluster has no event stream Berth could watch without its events daemon). Everything
+ * it changes is checked first, so a pass repeated after a crash does nothing twice. Why in the agent
+ * and not a pod: glusterd must outlive both the agent (it does: it daemonizes) and a pod's restart
+ * policy, and the agent already holds a node credential the API lets read and annotate PVs
+ * (berth:storage-node); a crashed glusterd is started again by the next pass.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { KubeObject } from '../../apis/object.ts';
+import { ANN_FENCE, ANN_FENCE_ACK_PREFIX, STORAGE_NODE_LABEL } from '../../apis/volumes/replicated.ts';
+import { ANN_BRICK_DIR, bricksOf, engineVolumeName, isReplicatedVolume } from '../../apis/volumes/replicated-volume.ts';
+import { R, type Client } from '../../client/client.ts';
+import type { InformerFactory } from '../../client/informer-factory.ts';
+import type { Logger } from '../../util/log.ts';
+import { FenceTable, type FenceRule } from './brick-fence.ts';
+import { GlusterCommand, type GlusterCli } from './gluster-cli.ts';
+import { Glusterd, glusterdPaths } from './glusterd.ts';
+import { joinPool, nodeIP } from './pool-membership.ts';
+import { volumeChores, type ChoreContext } from './volume-chores.ts';
+
+export interface StorageAgentOptions {
+  client: Client;
+  informers: InformerFactory;
+  nodeName: string;
+  /** The node's address: glusterd binds it, bricks are named by it. */
+  hostIP: string;
+  /** `<agent data dir>/replicated` holds glusterd's state and the bricks. */
+  dataDir: string;
+  log: Logger;
+  /** Between polls (default 3 s). */
+  intervalMs?: number;
+  /** Tests: a fake CLI, daemon and fence table. */
+  cli?: GlusterCli;
+  daemon?: { ensure(): Promise<boolean> };
+  fence?: FenceTable;
+}
+
+export interface RunningStorageAgent {
+  /** One pass now (tests); resolves when it is done. */
+  pass(): Promise<void>;
+  stop(): void;
+}
+
+/** The fence a PV carries, if any. */
+export function fenceOf(pv: KubeObject): { node: string; generation: number } | undefined {
+  try {
+    const f = JSON.parse(pv.metadata.annotations?.[ANN_FENCE] ?? '');
+    return typeof f?.node === 'string' && Number.isFinite(Number(f?.generation)) ? { node: f.node, generation: Number(f.generation) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startStorageAgent(o: StorageAgentOptions): Promise<RunningStorageAgent> {
+  const root = join(o.dataDir, 'replicated');
+  const brickRoot = join(root, 'bricks');
+  const log = o.log.child({ component: 'storage' });
+  await fs.mkdir(brickRoot, { recursive: true });
+  const glusterd = o.daemon ?? new Glusterd(join(root, 'glusterd'), o.hostIP, log);
+  const cli = o.cli ?? new GlusterCommand(glusterdPaths(join(root, 'glusterd')).socket, 30_000);
+  const fence = o.fence ?? new FenceTable();
+  await glusterd.ensure();
+  await o.client.patch(R.nodes, undefined, o.nodeName, 'merge', { metadata: { labels: { [STORAGE_NODE_LABEL]: 'true' }, annotations: { [ANN_BRICK_DIR]: brickRoot } } });
+  log.info('storage node', { bricks: brickRoot, address: o.hostIP });
+
+  const nodes = o.informers.forResource(R.nodes);
+  const volumes = o.informers.forResource(R.persistentvolumes);
+  const ctx: ChoreContext = {
+    cli, nodeName: o.nodeName, brickRoot, log,
+    node: (name) => nodes.get(name),
+    annotate: async (pv, annotations) => void (await o.client.patch(R.persistentvolumes, undefined, pv, 'merge', { metadata: { annotations } })),
+  };
+  const mine = () => volumes.list().filter((pv) => isReplicatedVolume(pv) && bricksOf(pv).some((b) => b.node === o.nodeName));
+  let lastPoolProblem = '';
+
+  async function syncFences(): Promise<void> {
+    const rules: FenceRule[] = [];
+    const acks: [KubeObject, number][] = [];
+    let statusByVolume: Map<string, number | undefined> | undefined;
+    for (const pv of mine()) {
+      const f = fenceOf(pv);
+      if (!f || f.node === o.nodeName) continue;
+      const from = nodeIP(nodes.get(f.node)) ?? bricksOf(pv).find((b) => b.node === f.node)?.address;
+      if (!from) {
+        log.warn('fence names a node whose address is unknown', { volume: pv.metadata.name, node: f.node });
+        continue;
+      }
+      statusByVolume ??= new Map();
+      const name = engineVolumeName(pv);
+      const mineArg = bricksOf(pv).filter((b) => b.node === o.nodeName).map((b) => `${b.address}:${b.path}`);
+      const port = await cli.status(name).then((s) => s.find((b) => mineArg.includes(b.name))?.port, () => undefined);
+      rules.push({ volume: name, from, port });
+      if (pv.metadata.annotations?.[ANN_FENCE_ACK_PREFIX + o.nodeName] !== String(f.generation)) acks.push([pv, f.generation]);
+    }
+    await fence.sync(rules);
+    for (const [pv, generation] of acks) {
+      await ctx.annotate(pv.metadata.name!, { [ANN_FENCE_ACK_PREFIX + o.nodeName]: String(generation) });
+      log.info('fence enforced', { volume: pv.metadata.name, node: fenceOf(pv)?.node, generation });
+    }
+  }
+
+  async function passOnce(): Promise<void> {
+    if (await glusterd.ensure()) log.warn('glusterd was not running: started again (its bricks come back with it)');
+    const problems = await joinPool(cli, o.nodeName, nodes.list()).catch((err) => [(err as Error).message]);
+    const p = problems.join('; ');
+    if (p && p !== lastPoolProblem) log.warn('joining the storage pool', { problems: p });
+    lastPoolProblem = p;
+    // Fences first: a fence must hold before anything else waits on this pass.
+    await syncFences().catch((err) => log.warn('storage fence failed', { error: (err as Error).message }));
+    for (const pv of mine()) await volumeChores(ctx, pv);
+  }
+
+  // One pass at a time; a request during a pass runs one more after it.
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  const pass = (): Promise<void> => {
+    if (running) { again = true; return running; }
+    running = (async () => {
+      do {
+        again = false;
+        await passOnce().catch((err) => log.warn('storage pass failed', { error: (err as Error).message }));
+      } while (again && !stopped);
+    })().finally(() => { running = undefined; });
+    return running;
+  };
+  let debounce: NodeJS.Timeout | undefined;
+  const soon = () => {
+    if (stopped || debounce) return;
+    debounce = setTimeout(() => { debounce = undefined; void pass(); }, 200);
+  };
+  nodes.addHandlers({ add: soon, update: soon, delete: soon });
+  volumes.addHandlers({ add: soon, update: soon, delete: soon });
+  await Promise.all([nodes.synced(), volumes.synced()]);
+  const timer = setInterval(() => void pass(), o.intervalMs ?? 3000);
+  timer.unref();
+  void pass();
+  return {
+    pass,
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      if (debounce) clearTimeout(debounce);
+    },
+  };
+}

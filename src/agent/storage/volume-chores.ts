@@ -1,0 +1,140 @@
+/**
+ * What a storage node does for one replicated PV it holds a brick of (heketi's executor, driven by
+ * the PV instead of a REST call). The volume's chores fall to its first brick node that is Ready, so
+ * one glusterd at a time changes it; each step is checked before it is made, so a crash between two
+ * steps only repeats the check:
+ *
+ *   live volume, not Ready: create (replica 3, the PV's bricks) ─▶ options ─▶ start ─▶ volume-state=Ready
+ *   Ready: brick status + entries waiting for heal ─▶ storage.berth.dev/health (written when it changes);
+ *          a brick offline on a Ready node is started again; a brick back online is healed (index heal)
+ *   released under Delete: stop + delete ─▶ volume-state=Deleted; then every brick node removes its
+ *          own brick directory ─▶ brick-removed.<node>
+ */
+import { promises as fs } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { KubeObject } from '../../apis/object.ts';
+import {
+  ANN_BRICK_REMOVED_PREFIX, ANN_ENGINE_ERROR, ANN_HEALTH, ANN_VOLUME_STATE, bricksOf, engineVolumeName, healthOf,
+  type Brick, type VolumeHealth,
+} from '../../apis/volumes/replicated-volume.ts';
+import type { Logger } from '../../util/log.ts';
+import type { GlusterCli } from './gluster-cli.ts';
+import { isReady } from './pool-membership.ts';
+
+/**
+ * Every volume's options: client-side quorum (a write needs 2 of 3 bricks: a minority side cannot
+ * diverge), server-side quorum (bricks of a glusterd cut off from most of the pool stop), and 5 s
+ * instead of 42 s / 74 s before a dead brick is given up, so a pod stalls ~5 s when a node dies.
+ */
+export const VOLUME_OPTIONS: readonly [string, string][] = [
+  ['cluster.quorum-type', 'auto'],
+  ['cluster.server-quorum-type', 'server'],
+  ['network.ping-timeout', '5'],
+  ['client.tcp-user-timeout', '5'],
+  ['cluster.heal-timeout', '10'],
+];
+
+export interface ChoreContext {
+  cli: GlusterCli;
+  nodeName: string;
+  /** This node's brick directory: only paths below it are ever removed. */
+  brickRoot: string;
+  node(name: string): KubeObject | undefined;
+  /** Merge-patches the PV's annotations (null removes one). */
+  annotate(pv: string, annotations: Record<string, string | null>): Promise<void>;
+  log: Logger;
+}
+
+const brickArg = (b: Brick) => `${b.address}:${b.path}`;
+
+/** Released under reclaim policy Delete: the volume and its bricks go. */
+export function isDeleting(pv: KubeObject): boolean {
+  return pv.spec?.persistentVolumeReclaimPolicy === 'Delete' && (pv.status?.phase === 'Released' || pv.status?.phase === 'Failed');
+}
+
+/** The brick node that runs the volume's chores: the first whose Node is Ready. */
+export function choreNode(pv: KubeObject, node: (name: string) => KubeObject | undefined): string | undefined {
+  return bricksOf(pv).find((b) => isReady(node(b.node)))?.node;
+}
+
+/** Entries a brick holds for self-heal (files and directories it has writes for that another brick missed). */
+export async function pendingHeal(brickPath: string): Promise<number> {
+  const dir = join(brickPath, '.glusterfs', 'indices', 'xattrop');
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => !n.startsWith('xattrop-')).length;
+}
+
+export async function volumeChores(ctx: ChoreContext, pv: KubeObject): Promise<void> {
+  const bricks = bricksOf(pv);
+  const mine = bricks.find((b) => b.node === ctx.nodeName);
+  if (!mine) return;
+  const name = engineVolumeName(pv);
+  const ann = pv.metadata.annotations ?? {};
+  const leader = choreNode(pv, ctx.node) === ctx.nodeName;
+  try {
+    if (isDeleting(pv)) {
+      if (leader && ann[ANN_VOLUME_STATE] !== 'Deleted') await deleteVolume(ctx, pv, name);
+      else if (ann[ANN_VOLUME_STATE] === 'Deleted' && ann[ANN_BRICK_REMOVED_PREFIX + ctx.nodeName] !== 'true') await removeBrick(ctx, pv, mine, name);
+      return;
+    }
+    if (!leader) return;
+    if (ann[ANN_VOLUME_STATE] !== 'Ready') await createVolume(ctx, pv, name, bricks);
+    else await watchHealth(ctx, pv, name, bricks, mine);
+    if (ann[ANN_ENGINE_ERROR]) await ctx.annotate(pv.metadata.name!, { [ANN_ENGINE_ERROR]: null });
+  } catch (err) {
+    const message = (err as Error).message;
+    if (ann[ANN_ENGINE_ERROR] !== message) {
+      ctx.log.warn('replicated volume step failed', { volume: name, error: message });
+      await ctx.annotate(pv.metadata.name!, { [ANN_ENGINE_ERROR]: message }).catch(() => {});
+    }
+  }
+}
+
+async function createVolume(ctx: ChoreContext, pv: KubeObject, name: string, bricks: Brick[]): Promise<void> {
+  let info = await ctx.cli.info(name);
+  if (!info) {
+    await ctx.cli.create(name, bricks.length, bricks.map(brickArg));
+    ctx.log.info('replicated volume created', { volume: name, bricks: bricks.map(brickArg) });
+    info = await ctx.cli.info(name);
+  }
+  for (const [k, v] of VOLUME_OPTIONS) await ctx.cli.set(name, k, v);
+  if (info?.status !== 'Started') await ctx.cli.start(name);
+  await ctx.annotate(pv.metadata.name!, { [ANN_VOLUME_STATE]: 'Ready' });
+}
+
+async function watchHealth(ctx: ChoreContext, pv: KubeObject, name: string, bricks: Brick[], mine: Brick): Promise<void> {
+  const status = await ctx.cli.status(name);
+  const online = (b: Brick) => status.some((s) => s.name === brickArg(b) && s.online);
+  const offline = bricks.filter((b) => !online(b)).map((b) => b.node);
+  // A brick whose node is up but whose process is not (a crash, a glusterd restart): start it again.
+  if (offline.some((n) => isReady(ctx.node(n)))) await ctx.cli.start(name, true).catch((err) => ctx.log.debug('volume start force failed', { volume: name, error: String(err) }));
+  const health: VolumeHealth = {
+    online: bricks.length - offline.length, total: bricks.length, offline,
+    pendingHeal: await pendingHeal(mine.path), checkedAt: new Date().toISOString(),
+  };
+  const before = healthOf(pv);
+  const same = before && before.online === health.online && before.pendingHeal === health.pendingHeal && before.offline.join() === health.offline.join();
+  if (same) return;
+  // Every brick back with writes still to copy: heal now rather than at the next crawl.
+  if (!offline.length && health.pendingHeal && before?.offline.length) await ctx.cli.heal(name).catch(() => {});
+  await ctx.annotate(pv.metadata.name!, { [ANN_HEALTH]: JSON.stringify(health) });
+}
+
+async function deleteVolume(ctx: ChoreContext, pv: KubeObject, name: string): Promise<void> {
+  const info = await ctx.cli.info(name);
+  if (info) {
+    if (info.status === 'Started') await ctx.cli.stop(name);
+    await ctx.cli.delete(name);
+    ctx.log.info('replicated volume deleted', { volume: name });
+  }
+  await ctx.annotate(pv.metadata.name!, { [ANN_VOLUME_STATE]: 'Deleted' });
+}
+
+/** Removes `<brick root>/<volume>` — the brick's own directory, and nothing that is not below this node's brick root. */
+async function removeBrick(ctx: ChoreContext, pv: KubeObject, mine: Brick, name: string): Promise<void> {
+  const dir = dirname(mine.path);
+  const rel = relative(ctx.brickRoot, dir);
+  if (rel !== name) throw new Error(`refusing to remove ${dir}: not ${name} directly under this node's brick directory ${ctx.brickRoot}`);
+  await fs.rm(dir, { recursive: true, force: true });
+  await ctx.annotate(pv.metadata.name!, { [ANN_BRICK_REMOVED_PREFIX + ctx.nodeName]: 'true' });
+}
