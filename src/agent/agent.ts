@@ -32,6 +32,7 @@ import { advertisedUrl, registerAgentNode } from './node/agent-node.ts';
 import { csrServingIssuer, servingCertificateManager, servingNames, subjectAccessReviewAuthorizer, type ServingIssuer } from './node/serving-certificate.ts';
 import { hostIPv4 } from './node/node-info.ts';
 import { publishLocalPath } from './node/local-path-node.ts';
+import { startStorageAgent } from './storage/storage-agent.ts';
 import type { NodeRegistration } from './node/node-registration.ts';
 import type { BackoffOptions } from './pod/backoff.ts';
 import { EventRecorder, clientEventSink } from '../client/event-recorder.ts';
@@ -103,6 +104,8 @@ export interface AgentOptions {
    * renewal (worker/fence-guard.ts). Absent or 0: off (berth up's single node).
    */
   fenceAfterSeconds?: number;
+  /** A storage node: runs glusterd and holds replicas of replicated volumes (storage/). */
+  storage?: boolean;
 }
 
 export interface RunningAgent {
@@ -182,6 +185,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (nodeNetwork) progress(`pod network across nodes (${backend!.kind})`);
   // Before any pod: the local-path provisioner reads the directory from the Node.
   await publishLocalPath(client, nodeName, opts.localPathDir ?? join(dataDir, 'storage'), log);
+  // Before any pod: a pod here may mount a replicated volume whose chores fall to this node.
+  const storage = opts.storage ? await startStorageAgent({ client, informers, nodeName, hostIP, dataDir, log }) : undefined;
   // The serving certificate: after registration, since a CSR is approved against the Node's addresses.
   const serving = servingCertificateManager({
     nodeName, dataDir, ca: opts.tls.clientCA, log, onRotate: (pair) => server.setCertificate(pair),
@@ -210,6 +215,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       servingReady.stop();
       serving.stop();
       source.stop();
+      storage?.stop();
       imageGc.stop();
       nodeMetrics.stop();
       if (stopOpts.removeNetwork) await nodeNetwork?.remove().catch((err) => log.warn('pod network removal failed', { error: String(err) }));
