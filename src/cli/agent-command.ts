@@ -15,7 +15,7 @@ import { DEFAULT_NODE_GRACE_PERIOD_SECONDS, NODE_LEASE_RENEW_INTERVAL_SECONDS } 
 /** The options every agent-running command has. */
 export interface AgentCliOptions {
   nodeName?: string; dataDir: string; listen: string; clusterCidr: string; podCidr?: string; serviceCidr: string; bridge: string; backend: string; dnsUpstream?: string; cgroupRoot: string;
-  defaultRuntimeClass?: string; defaultRegistry: string; insecureRegistry?: string[]; fenceAfter: string;
+  defaultRuntimeClass?: string; defaultRegistry: string; insecureRegistry?: string[]; fenceAfter: string; storage?: boolean;
   /** The runtime drivers' binary flags (runtime-flags.ts), by camel-cased name. */
   [driverFlag: string]: unknown;
 }
@@ -32,7 +32,8 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine; also names its nftables tables and pod namespaces)", 'berth0')
     .option('--cgroup-root <path>', "the cgroup pods' cgroups are made below (the kubelet's --cgroup-root; one per node when several share a machine)", 'berth')
     .option('--backend <host-gw|vxlan>', "how pods reach other nodes' pods: host-gw (a route per node; nodes on one L2 segment) or vxlan", 'host-gw')
-    .option('--dns-upstream <ip[:port],...>', "resolvers for names outside the cluster (used where the cluster DNS runs: the server's; kept for the lab's command line)");
+    .option('--dns-upstream <ip[:port],...>', "resolvers for names outside the cluster (used where the cluster DNS runs: the server's; kept for the lab's command line)")
+    .option('--storage', 'this node is a storage node: it runs glusterd and holds replicas of replicated volumes (StorageClass replicated)');
   addRuntimeOptions(cmd);
   return cmd
     .option('--default-registry <host>', 'registry for short image names such as busybox:1.36', 'docker.io')
@@ -76,7 +77,7 @@ export async function runAgent(kubeconfig: string, o: AgentCliOptions, log: Logg
     clusterDNS: [nthAddress(o.serviceCidr, 10)], cgroupRoot: o.cgroupRoot,
     defaultRuntimeClass: o.defaultRuntimeClass,
     drivers: driverSettings(o), images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
-    progress: (s) => log.info(s), fenceAfterSeconds,
+    progress: (s) => log.info(s), fenceAfterSeconds, storage: !!o.storage,
   });
   process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);
   signals.started(async () => { rotation?.stop(); await agent.stop(); client.close(); });
