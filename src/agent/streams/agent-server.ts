@@ -17,6 +17,8 @@
  *        → the node's metrics (`AgentMetricsSource`, src/agent/metrics), authorized as nodes/metrics
  *          and nodes/stats as the kubelet does
  *
+ *   GET  /traffic → the node's observed connections (src/agent/traffic), authorized as nodes/proxy
+ *
  * Booleans accept `true` or `1`. Errors answer a metav1.Status JSON, which the API server passes
  * through to kubectl. The server knows pods only through a `StreamResolver`, so it does not depend
  * on the pod worker.
@@ -108,6 +110,8 @@ export interface AgentServerOptions {
   resolver: StreamResolver;
   tls?: AgentServerTls;
   metrics?: AgentMetricsSource;
+  /** GET /traffic: the node's observed connections (src/agent/traffic), authorized as nodes/proxy. */
+  traffic?: () => unknown;
 }
 
 /** A listening agent server. */
@@ -243,7 +247,7 @@ function handlePortForwardUpgrade(wss: WebSocketServer, resolver: StreamResolver
 }
 
 /** Creates the agent's HTTP(S) server (not yet listening); see `startAgentServer`. */
-export function createAgentServer(resolver: StreamResolver, tls?: AgentServerTls, metrics?: AgentMetricsSource): http.Server {
+export function createAgentServer(resolver: StreamResolver, tls?: AgentServerTls, metrics?: AgentMetricsSource, traffic?: () => unknown): http.Server {
   const wss = new WebSocketServer({
     noServer: true, perMessageDeflate: false,
     handleProtocols: (protocols) => negotiateSubprotocol(protocols) ?? false,
@@ -264,6 +268,16 @@ export function createAgentServer(resolver: StreamResolver, tls?: AgentServerTls
         res.end(req.method === 'HEAD' ? undefined : answer.body);
       };
       serve().catch((err) => sendStatus(res, err));
+      return;
+    }
+    if (url.pathname === '/traffic') {
+      access(req).then(() => {
+        if (!traffic) throw new ApiError('BERTH_NOT_FOUND', 'the server could not find the requested resource (/traffic)');
+        if (req.method !== 'GET') throw new ApiError('BERTH_METHOD_NOT_ALLOWED', `${req.method} is not supported on /traffic`);
+        const body = JSON.stringify(traffic());
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+      }).catch((err) => sendStatus(res, err));
       return;
     }
     const r = parseRoute(req.url);
@@ -315,7 +329,7 @@ export function createAgentServer(resolver: StreamResolver, tls?: AgentServerTls
 
 /** Creates the agent server and listens on `host:port`. */
 export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
-  const server = createAgentServer(opts.resolver, opts.tls, opts.metrics);
+  const server = createAgentServer(opts.resolver, opts.tls, opts.metrics, opts.traffic);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
