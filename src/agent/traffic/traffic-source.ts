@@ -1,0 +1,55 @@
+/**
+ * The agent's traffic endpoint (`GET /traffic` on its HTTPS server, authorized as nodes/proxy like
+ * the kubelet's other paths; the API server reads it through the node proxy): samples the host's
+ * conntrack table every SAMPLE_MS into a TrafficTracker and answers with the edges seen now.
+ */
+import type { Logger } from '../../util/log.ts';
+import { readConntrack, type Flow } from './conntrack.ts';
+import { TrafficTracker, type TrafficEdge } from './traffic-tracker.ts';
+
+/** Short enough that a new edge shows within 10 s end to end (sample + the UI's read). */
+export const SAMPLE_MS = 2000;
+
+export interface TrafficReport {
+  node: string;
+  sampledAt: string;
+  /** Whether the kernel counts bytes (net.netfilter.nf_conntrack_acct); without it only connection rates. */
+  bytes: boolean;
+  edges: TrafficEdge[];
+}
+
+export interface TrafficSource {
+  report(): TrafficReport;
+  stop(): void;
+}
+
+export function startTrafficSource(node: string, log: Logger, read: () => Promise<Flow[]> = () => readConntrack(), intervalMs = SAMPLE_MS): TrafficSource {
+  const tracker = new TrafficTracker();
+  let sampledAt = new Date(0);
+  let bytes = false;
+  let warned = false;
+  let busy = false;
+  const sample = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const flows = await read();
+      bytes = flows.some((f) => f.bytes !== undefined);
+      tracker.observe(flows);
+      sampledAt = new Date();
+    } catch (err) {
+      // No conntrack module loaded yet (no NAT rule on this host) is normal: no edges.
+      if (!warned) log.info('traffic: conntrack table not readable', { error: String(err) });
+      warned = true;
+    } finally {
+      busy = false;
+    }
+  };
+  void sample();
+  const timer = setInterval(() => void sample(), intervalMs);
+  timer.unref();
+  return {
+    report: () => ({ node, sampledAt: sampledAt.toISOString(), bytes, edges: tracker.edgesNow() }),
+    stop: () => clearInterval(timer),
+  };
+}

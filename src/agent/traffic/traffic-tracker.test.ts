@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Flow } from './conntrack.ts';
+import { FADE_MS, TrafficTracker } from './traffic-tracker.ts';
+
+/** A connection from 10.42.0.5 to the Service 10.43.0.20:80, answered by the pod 10.42.0.9:8080. */
+const viaService = (sport: number, state = 'ESTABLISHED'): Flow => ({
+  proto: 'tcp', state,
+  orig: { src: '10.42.0.5', dst: '10.43.0.20', sport, dport: 80 },
+  reply: { src: '10.42.0.9', dst: '10.42.0.5', sport: 8080, dport: sport },
+});
+
+test('a client calling a Service once a second: one edge client → service → pod with its rate', () => {
+  const t = new TrafficTracker();
+  t.observe([], 0);
+  const flows: Flow[] = [];
+  for (let s = 1; s <= 10; s++) {
+    // each call: a new connection, closed at once (TIME_WAIT), and the older ones still in the table
+    flows.forEach((f) => { f.state = 'TIME_WAIT'; });
+    flows.push(viaService(40000 + s, 'TIME_WAIT'));
+    t.observe(flows.map((f) => ({ ...f })), s * 1000);
+  }
+  const [e] = t.edgesNow();
+  assert.equal(t.edgesNow().length, 1);
+  assert.deepEqual({ client: e.client, service: e.service, server: e.server, open: e.open }, { client: '10.42.0.5', service: '10.43.0.20:80', server: '10.42.0.9:8080', open: 0 });
+  assert.equal(e.connectionsPerSecond, 1);
+  // The client stops: TIME_WAIT entries linger, but they are no activity — the edge fades.
+  t.observe(flows, 10_000 + FADE_MS + 1000);
+  assert.deepEqual(t.edgesNow(), []);
+});
+
+test('a long-lived connection keeps its edge; direct pod-to-pod traffic has no service; closed flows from before the start and loopback are ignored', () => {
+  const t = new TrafficTracker();
+  const direct: Flow = { proto: 'tcp', state: 'ESTABLISHED', orig: { src: '10.42.0.5', dst: '10.42.0.7', sport: 5000, dport: 5432 }, reply: { src: '10.42.0.7', dst: '10.42.0.5', sport: 5432, dport: 5000 } };
+  const old = viaService(33333, 'TIME_WAIT');
+  const lo: Flow = { ...direct, orig: { ...direct.orig, src: '127.0.0.1', dst: '127.0.0.1' } };
+  t.observe([direct, old, lo], 0);
+  t.observe([direct, old, lo], FADE_MS * 2);
+  const edges = t.edgesNow();
+  assert.equal(edges.length, 1);
+  assert.equal(edges[0].service, undefined);
+  assert.equal(edges[0].server, '10.42.0.7:5432');
+  assert.equal(edges[0].open, 1);
+});
+
+test('byte rates when the kernel counts bytes', () => {
+  const t = new TrafficTracker();
+  const f = (bytes: number): Flow => ({ ...viaService(41000), bytes });
+  t.observe([f(1000)], 0);
+  t.observe([f(3000)], 2000);
+  assert.equal(t.edgesNow()[0].bytesPerSecond, 1000);
+});
