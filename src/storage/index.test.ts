@@ -4,9 +4,17 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd } from '../../test/support/etcd.ts';
-import { openStore } from './index.ts';
+import { openStore, sqliteOptionsFromEnv } from './index.ts';
 
 describe('openStore', () => {
+  it('reads the SQLite measurement knobs from the environment and refuses bad values', () => {
+    assert.deepEqual(sqliteOptionsFromEnv({}), {});
+    assert.deepEqual(sqliteOptionsFromEnv({ BERTH_SQLITE_SYNCHRONOUS: 'normal', BERTH_SQLITE_GROUP_WINDOW_US: '250' }),
+      { synchronous: 'NORMAL', groupCommit: { windowUs: 250 } });
+    assert.throws(() => sqliteOptionsFromEnv({ BERTH_SQLITE_SYNCHRONOUS: 'OFF' }), /FULL or NORMAL/);
+    assert.throws(() => sqliteOptionsFromEnv({ BERTH_SQLITE_GROUP_WINDOW_US: '1ms' }), /microseconds/);
+  });
+
   it('opens sqlite at <dataDir>/state.db, creating the directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-store-'));
     const dataDir = join(dir, 'nested', 'data');

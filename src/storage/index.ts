@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Backend } from './backend.ts';
-import { openSqliteBackend } from './sqlite/index.ts';
+import { openSqliteBackend, type SqliteBackendOptions } from './sqlite/index.ts';
 
 export * from './backend.ts';
 export { startCompactor, compactOnce, type Compactor, type CompactorOptions } from './compactor.ts';
@@ -12,11 +12,31 @@ export { startCompactor, compactOnce, type Compactor, type CompactorOptions } fr
 /** `host:port` or `[ipv6]:port`. */
 const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+):\d+$/;
 
+/**
+ * SQLite knobs for measurements and the power-loss test, from the environment (not flags: nobody
+ * should run a cluster with them): BERTH_SQLITE_SYNCHRONOUS=NORMAL gives up power-loss durability;
+ * BERTH_SQLITE_GROUP_WINDOW_US keeps each commit group open that long (default: one loop turn).
+ */
+export function sqliteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SqliteBackendOptions {
+  const opts: SqliteBackendOptions = {};
+  const sync = env.BERTH_SQLITE_SYNCHRONOUS?.toUpperCase();
+  if (sync !== undefined && sync !== '') {
+    if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error(`BERTH_SQLITE_SYNCHRONOUS must be FULL or NORMAL, not "${sync}"`);
+    opts.synchronous = sync;
+  }
+  const window = env.BERTH_SQLITE_GROUP_WINDOW_US;
+  if (window !== undefined && window !== '') {
+    if (!/^\d+$/.test(window)) throw new Error(`BERTH_SQLITE_GROUP_WINDOW_US must be a number of microseconds, not "${window}"`);
+    opts.groupCommit = { windowUs: Number(window) };
+  }
+  return opts;
+}
+
 /** Opens the store named by `spec`; SQLite keeps its file at `${dataDir}/state.db`. */
 export async function openStore(spec: string, dataDir: string): Promise<Backend> {
   if (spec === 'sqlite') {
     mkdirSync(dataDir, { recursive: true });
-    return openSqliteBackend(join(dataDir, 'state.db'));
+    return openSqliteBackend(join(dataDir, 'state.db'), sqliteOptionsFromEnv());
   }
   if (spec.startsWith('etcd://')) {
     const endpoints = spec.slice('etcd://'.length).split(',').map((e) => e.trim()).filter((e) => e !== '');
