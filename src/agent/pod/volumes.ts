@@ -3,7 +3,8 @@
  * emptyDir (a directory under the pod dir, or a tmpfs for `medium: Memory`), hostPath (with type
  * checks), configMap / secret / downwardAPI / projected (written atomically, refreshed by
  * updateVolumes), and persistentVolumeClaim bound to a hostPath or local PV (local ones — local-path
- * volumes among them — prepared by local-volume.ts: directory, size limit, fsGroup). `mountsFor`
+ * volumes among them — prepared by local-volume.ts: directory, size limit, fsGroup) or to a replicated
+ * PV (a FUSE mount under the pod dir, replicated-mount.ts). `mountsFor`
  * turns a container's volumeMounts into the runtime driver's Mount list.
  */
 import { execFile } from 'node:child_process';
@@ -18,6 +19,8 @@ import { expandVars } from './expand.ts';
 import type { NodeAllocatable, PodRuntimeFacts } from './field-ref.ts';
 import { checkHostPathType } from './host-path.ts';
 import { prepareLocalVolume, refreshSizeLimit } from './local-volume.ts';
+import { isReplicatedVolume } from '../../apis/volumes/replicated-volume.ts';
+import { mountReplicatedVolume } from './replicated-mount.ts';
 import type { ObjectLookup } from './lookup.ts';
 import { isProjectedKind, volumePayload, type PayloadContext } from './volume-payloads.ts';
 
@@ -118,6 +121,11 @@ async function setupOne(pod: KubeObject, v: Record<string, any>, ctx: VolumeCont
     if (phase !== 'Bound' || !pvName) throw new Error(`PVC ${ns}/${claim} has non-bound phase (${JSON.stringify(phase)}) or empty pvc.Spec.VolumeName (${JSON.stringify(pvName)})`);
     const pv = await ctx.client.pv(pvName);
     if (!pv) throw new Error(`persistentvolume "${pvName}" not found`);
+    if (isReplicatedVolume(pv)) {
+      const dir = join(ctx.podDir, 'volumes', 'replicated', v.name);
+      await mountReplicatedVolume(pv, dir, !!v.persistentVolumeClaim.readOnly);
+      return { hostPath: dir, readOnly: !!v.persistentVolumeClaim.readOnly };
+    }
     const path: string | undefined = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
     if (!path) throw new Error(`persistentvolume "${pvName}": only hostPath and local volumes can be mounted on this node`);
     if (pv.spec?.hostPath) await checkHostPathType(path, pv.spec.hostPath.type);

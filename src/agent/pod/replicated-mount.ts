@@ -1,0 +1,52 @@
+/**
+ * A replicated PV mounted for a pod (the kubelet's CSI NodePublishVolume; for GlusterFS what the
+ * in-tree glusterfs plugin did): a FUSE mount of the engine volume at a directory under the pod's
+ * dir, asking any of the three brick nodes for the volume's layout (the first, the others as
+ * backup volfile servers), so it mounts while one of them is down. The mount is the node's (its
+ * network namespace reaches the bricks); the container gets it by a bind mount like any volume, and
+ * the pod's volume clean-up unmounts it. A volume its storage nodes have not made yet fails the
+ * mount with the reason, and the pod worker retries.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
+import type { KubeObject } from '../../apis/object.ts';
+import { ANN_ENGINE_ERROR, ANN_VOLUME_STATE, bricksOf, engineVolumeName } from '../../apis/volumes/replicated-volume.ts';
+
+/** Runs `mount` (tests replace it). */
+export type MountRunner = (args: string[]) => Promise<void>;
+
+const runMount: MountRunner = (args) => new Promise((resolve, reject) => {
+  execFile('mount', args, { timeout: 60_000 }, (err, _out, stderr) => (err ? reject(new Error(`mount ${args.join(' ')}: ${(stderr || err.message).trim()}`)) : resolve()));
+});
+
+/** Whether `dir` is a mount point now. */
+export function isMountPoint(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): boolean {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  return mountinfo.split('\n').some((l) => l.split(' ')[4] !== undefined && unescape(l.split(' ')[4]) === dir);
+}
+
+/** The `mount` arguments for `pv` at `dir`. */
+export function glusterMountArgs(pv: KubeObject, dir: string, readOnly: boolean): string[] {
+  const bricks = bricksOf(pv);
+  const servers = [...new Set(bricks.map((b) => b.address))];
+  const opts = [
+    ...(servers.length > 1 ? [`backup-volfile-servers=${servers.slice(1).join(':')}`] : []),
+    `log-file=${dir}.log`, 'log-level=WARNING',
+    ...(readOnly ? ['ro'] : []),
+    ...((pv.spec?.mountOptions ?? []) as string[]),
+  ];
+  return ['-t', 'glusterfs', '-o', opts.join(','), `${servers[0]}:/${engineVolumeName(pv)}`, dir];
+}
+
+/** Mounts `pv` at `dir` unless it is mounted there already (a re-adopted pod). */
+export async function mountReplicatedVolume(pv: KubeObject, dir: string, readOnly: boolean, mount: MountRunner = runMount): Promise<void> {
+  const state = pv.metadata.annotations?.[ANN_VOLUME_STATE];
+  if (state !== 'Ready') {
+    const why = pv.metadata.annotations?.[ANN_ENGINE_ERROR];
+    throw new Error(`replicated volume ${pv.metadata.name} is not ready: its storage nodes have not ${state === 'Deleted' ? 'kept' : 'made'} it yet${why ? ` (${why})` : ''}`);
+  }
+  if (!bricksOf(pv).length) throw new Error(`replicated volume ${pv.metadata.name} names no bricks`);
+  await fs.mkdir(dir, { recursive: true });
+  if (isMountPoint(dir)) return;
+  await mount(glusterMountArgs(pv, dir, readOnly));
+}
