@@ -38,7 +38,7 @@ function specPart(obj: KubeObject): Record<string, unknown> {
 }
 
 /** Prepares a new object for storage; throws 422 on invalid input. `namespace` is from the URL, `user` who creates it. */
-export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: string | undefined, user: UserInfo = SYSTEM_USER): KubeObject {
+export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: string | undefined, user: UserInfo = SYSTEM_USER, warnings?: string[]): KubeObject {
   const { info, strategy } = type;
   obj.apiVersion = groupVersion(info);
   obj.kind = info.kind;
@@ -51,7 +51,6 @@ export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: st
   delete m.resourceVersion;
   delete m.deletionTimestamp;
   delete m.deletionGracePeriodSeconds;
-  delete m.managedFields;
   delete m.selfLink;
   if (info.generation) m.generation = 1;
   else delete m.generation;
@@ -59,7 +58,7 @@ export function prepareCreate(type: ResourceType, obj: KubeObject, namespace: st
   strategy.prepareForCreate?.(obj, user);
   fail(type, obj, [
     ...validateObjectMeta(m, { namespaced: info.namespaced, nameFormat: nameFormat(type) }),
-    ...(strategy.validate?.(obj) ?? []),
+    ...(strategy.validate?.(obj, { warnings }) ?? []),
   ]);
   return obj;
 }
@@ -80,7 +79,7 @@ export type UpdateKind = 'status' | 'raw' | (string & {});
  * server's own subresources (binding, finalize) that set fields the strategy would refuse from clients;
  * or the name of one of the kind's own subresources (Strategy.subresources, e.g. a CSR's approval).
  */
-export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObject, subresource?: UpdateKind): KubeObject | undefined {
+export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObject, subresource?: UpdateKind, warnings?: string[]): KubeObject | undefined {
   const { info, strategy } = type;
   const hasStatus = info.subresources?.includes('status') ?? false;
   const own = subresource !== undefined && subresource !== 'raw' ? strategy.subresources?.[subresource] : undefined;
@@ -95,6 +94,8 @@ export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObje
     next = structuredClone(old);
     if (obj.status === undefined) delete next.status;
     else next.status = obj.status;
+    // …and the managedFields the store stamped for it (registry/managed-fields.ts).
+    if (obj.metadata?.managedFields) next.metadata.managedFields = obj.metadata.managedFields;
   } else {
     next = obj;
     next.apiVersion = groupVersion(info);
@@ -109,7 +110,6 @@ export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObje
     else delete m.deletionTimestamp;
     if (om.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
     else delete m.deletionGracePeriodSeconds;
-    delete m.managedFields;
     delete m.selfLink;
     if (subresource !== 'raw') {
       if (hasStatus) {
@@ -135,11 +135,11 @@ export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObje
   const b = { ...old, metadata: { ...old.metadata, resourceVersion: undefined } };
   if (isDeepStrictEqual(a, b)) return undefined;
   const errs: FieldError[] = [...validateObjectMetaUpdate(next.metadata, old.metadata)];
-  if (own) errs.push(...own.validate(next, old));
+  if (own) errs.push(...own.validate(next, old, { old, warnings }));
   else if (subresource === 'status') errs.push(...(strategy.validateStatusUpdate?.(next, old) ?? []));
   else if (subresource !== 'raw') {
     errs.push(...validateObjectMeta(next.metadata, { namespaced: info.namespaced, nameFormat: nameFormat(type) }));
-    errs.push(...(strategy.validate?.(next) ?? []));
+    errs.push(...(strategy.validate?.(next, { old, warnings }) ?? []));
     errs.push(...(strategy.validateUpdate?.(next, old) ?? []));
   }
   fail(type, next, errs);

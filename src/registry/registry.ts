@@ -17,23 +17,78 @@ export class Registry {
   private readonly byResource = new Map<string, ResourceStore>();
   private admissionChain = new AdmissionChain();
   private readonly byKind = new Map<string, ResourceStore>();
+  /** Stores of versions other than a resource's main one (custom resources serving several versions). */
+  private readonly byVersion = new Map<string, ResourceStore>();
+  private readonly listeners = new Set<() => void>();
+  /** Bumped whenever a resource starts or stops being served (discovery and OpenAPI rebuild on it). */
+  generation = 0;
 
   constructor(readonly backend: Backend, readonly types: ResourceType[]) {
-    for (const t of types) {
-      const s = new ResourceStore(t, backend);
-      s.namespaceGuard = (ns) => this.checkNamespace(ns);
-      if (t.info.group === '' && t.info.plural === 'namespaces') {
-        s.deleteGuard = (_ns, name) => {
-          if (IMMORTAL_NAMESPACES.includes(name)) throw errors.forbidden('', 'namespaces', name, 'this namespace may not be deleted');
-        };
-      }
-      this.byResource.set(`${t.info.group}/${t.info.plural}`, s);
-      this.byKind.set(`${groupVersion(t.info)}/${t.info.kind}`, s);
-    }
+    for (const t of types) this.add(t);
   }
 
-  /** The store for `/apis/<group>/<version>/<plural>`; undefined if not served. */
-  store(group: string, plural: string): ResourceStore | undefined {
+  private add(t: ResourceType, main = true): ResourceStore {
+    const s = new ResourceStore(t, this.backend);
+    s.namespaceGuard = (ns) => this.checkNamespace(ns);
+    s.admission = this.admissionChain;
+    if (t.info.group === '' && t.info.plural === 'namespaces') {
+      s.deleteGuard = (_ns, name) => {
+        if (IMMORTAL_NAMESPACES.includes(name)) throw errors.forbidden('', 'namespaces', name, 'this namespace may not be deleted');
+      };
+    }
+    if (main) this.byResource.set(`${t.info.group}/${t.info.plural}`, s);
+    this.byVersion.set(`${t.info.group}/${t.info.version}/${t.info.plural}`, s);
+    this.byKind.set(`${groupVersion(t.info)}/${t.info.kind}`, s);
+    return s;
+  }
+
+  /**
+   * Starts serving a resource at run time (a CustomResourceDefinition's versions): `types[0]` is the
+   * main (storage) version, the rest are other served versions over the same stored objects. Replaces
+   * whatever was served under that group and plural.
+   */
+  serve(types: ResourceType[], configure?: (store: ResourceStore) => void): void {
+    if (!types.length) return;
+    this.unserve(types[0].info.group, types[0].info.plural, false);
+    types.forEach((t, i) => configure?.(this.add(t, i === 0)));
+    this.changed();
+  }
+
+  /** Stops serving every version of `group`/`plural` (the objects stay in the store). */
+  unserve(group: string, plural: string, notify = true): void {
+    let removed = false;
+    for (const [k, s] of [...this.byVersion]) {
+      if (s.group !== group || s.plural !== plural) continue;
+      this.byVersion.delete(k);
+      if (this.byKind.get(`${s.apiVersion}/${s.type.info.kind}`) === s) this.byKind.delete(`${s.apiVersion}/${s.type.info.kind}`);
+      removed = true;
+    }
+    if (this.byResource.delete(`${group}/${plural}`)) removed = true;
+    if (removed && notify) this.changed();
+  }
+
+  /** Called after every change of what is served. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    this.generation++;
+    for (const l of this.listeners) l();
+  }
+
+  /** Every served resource version (built-in kinds and custom resources), for discovery and OpenAPI. */
+  served(): ResourceStore[] {
+    return [...this.byVersion.values()];
+  }
+
+  /**
+   * The store for `/apis/<group>/<version>/<plural>`; undefined if not served. Without a version, the
+   * resource's main (storage) version.
+   */
+  store(group: string, plural: string, version?: string): ResourceStore | undefined {
+    if (version !== undefined) return this.byVersion.get(`${group}/${version}/${plural}`);
     return this.byResource.get(`${group}/${plural}`);
   }
 
@@ -53,7 +108,7 @@ export class Registry {
 
   set admission(chain: AdmissionChain) {
     this.admissionChain = chain;
-    for (const s of this.byResource.values()) s.admission = chain;
+    for (const s of this.byVersion.values()) s.admission = chain;
   }
 
   private async checkNamespace(namespace: string): Promise<void> {

@@ -19,6 +19,7 @@ import { finalizersPending } from './finalizers.ts';
 import { isValidPathSegmentName } from './validation/object-meta.ts';
 import type { Reservation, StoreHooks } from './store-hooks.ts';
 import { isStale } from './encryption/encrypting-backend.ts';
+import { stampUpdate } from './managed-fields.ts';
 
 export interface WriteOptions {
   /** `dryRun=All`: validate and return the result, store nothing. */
@@ -27,6 +28,10 @@ export interface WriteOptions {
   user?: UserInfo;
   /** Collects admission's warnings for the response's Warning headers. */
   warnings?: string[];
+  /** The field manager the write is recorded under in managedFields (default: registry/managed-fields.ts DEFAULT_MANAGER). */
+  fieldManager?: string;
+  /** Server-side apply: the object's managedFields were computed by the apply and are kept as they are. */
+  applied?: boolean;
 }
 
 /** A subresource answered on create, never stored (see ResourceStore.createSubresources). */
@@ -117,6 +122,24 @@ export class ResourceStore {
    * The HTTP handlers and the in-process client both route a POST of one here.
    */
   createSubresources: Record<string, SubresourceCreate> = {};
+  /**
+   * Custom resources: what a stored object looks like through this store's version — its apiVersion
+   * (conversion None) and the defaults of its schema (applied on every read, as upstream). Gets a copy.
+   */
+  readTransform?: (obj: KubeObject) => KubeObject;
+  /** Custom resources: the apiVersion objects are stored in (the CRD's storage version), whatever version wrote them. */
+  storageApiVersion?: string;
+
+  /** An object as read from the store, through readTransform. */
+  fromStorage(obj: KubeObject): KubeObject {
+    return this.readTransform ? this.readTransform(obj) : obj;
+  }
+
+  /** The stored form of an object (in the storage version, when the store has one). */
+  encode(obj: KubeObject): string {
+    if (!this.storageApiVersion || obj.apiVersion === this.storageApiVersion) return encodeObject(obj);
+    return encodeObject({ ...obj, apiVersion: this.storageApiVersion });
+  }
 
   /**
    * POST of a computed subresource: admitted as a CREATE of it (mutating, then validating — how
@@ -163,7 +186,7 @@ export class ResourceStore {
   async read(namespace: string | undefined, name: string): Promise<{ obj: KubeObject; kv: KeyValue }> {
     const kv = await this.backend.get(this.key(namespace, name));
     if (!kv) throw errors.notFound(this.group, this.plural, name);
-    return { obj: decodeObject(kv), kv };
+    return { obj: this.fromStorage(decodeObject(kv)), kv };
   }
 
   async get(namespace: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
@@ -214,7 +237,7 @@ export class ResourceStore {
         const res = await this.backend.list(prefix, { revision: listRevision || undefined, after, limit: chunk });
         listRevision = res.revision;
         for (let i = 0; i < res.items.length; i++) {
-          const obj = decodeObject(res.items[i]);
+          const obj = this.fromStorage(decodeObject(res.items[i]));
           if (opts.filter && !opts.filter.matches(obj)) continue;
           items.push(obj);
           if (limit && items.length === limit) {
@@ -253,14 +276,15 @@ export class ResourceStore {
       const candidate = attempt === 0 ? obj : structuredClone(obj);
       if (generated) delete candidate.metadata.name;
       const review = { operation: 'CREATE' as const, resource: this.type.info, subresource: '', namespace: namespace ?? '', user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings };
+      if (attempt === 0 && !opts.applied) stampUpdate(this, undefined, candidate, opts.fieldManager, undefined);
       if (attempt === 0) await this.admission.admit({ ...review, name: candidate.metadata.name ?? '', object: candidate });
-      const next = prepareCreate(this.type, candidate, namespace, review.user);
+      const next = prepareCreate(this.type, candidate, namespace, review.user, opts.warnings);
       await validateCreateAsync(this.type, next);
       await this.admission.validate({ ...review, name: next.metadata.name!, object: next });
       const reservation = await this.hooks?.beforeCreate?.(next, !!opts.dryRun);
       if (opts.dryRun) return next;
       try {
-        const rev = await this.backend.create(this.key(namespace, next.metadata.name!), encodeObject(next));
+        const rev = await this.backend.create(this.key(namespace, next.metadata.name!), this.encode(next));
         next.metadata.resourceVersion = String(rev);
         await reservation?.commit();
         return next;
@@ -326,13 +350,14 @@ export class ResourceStore {
     }
     next.metadata = next.metadata ?? {};
     next.metadata.name = name;
+    if (!opts.applied) stampUpdate(this, old, next, opts.fieldManager, opts.subresource);
     const review = {
       operation: 'UPDATE' as const, resource: this.type.info, subresource: opts.subresource === 'raw' ? '' : (opts.subresource ?? ''),
       namespace: namespace ?? '', name, oldObject: old, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings,
     };
     await this.admission.admit({ ...review, object: next });
     // Unchanged, but read with an encryption key that no longer writes: stored again, re-encrypted (kube's stale reads).
-    const prepared = prepareUpdate(this.type, next, old, opts.subresource) ?? (isStale(kv) ? structuredClone(old) : undefined);
+    const prepared = prepareUpdate(this.type, next, old, opts.subresource, opts.warnings) ?? (isStale(kv) ? structuredClone(old) : undefined);
     if (!prepared) return old;
     await this.admission.validate({ ...review, object: prepared });
     const key = this.key(namespace, name);
@@ -346,7 +371,7 @@ export class ResourceStore {
     if (opts.subresource === undefined) reservation = await this.hooks?.beforeUpdate?.(prepared, old, !!opts.dryRun);
     if (opts.dryRun) return prepared;
     try {
-      const rev = await this.backend.update(key, encodeObject(prepared), kv.modRevision);
+      const rev = await this.backend.update(key, this.encode(prepared), kv.modRevision);
       prepared.metadata.resourceVersion = String(rev);
     } catch (err) {
       await reservation?.rollback();

@@ -9,7 +9,6 @@ import { errors } from '../errors/index.ts';
 import type { ResourceStore } from './resource-store.ts';
 import type { UserInfo } from '../auth/attributes.ts';
 import { SYSTEM_USER } from './admission/admission.ts';
-import { encodeObject } from './object-codec.ts';
 import { storageToApi } from './resource-store.ts';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, finalizersPending } from './finalizers.ts';
 import { rfc3339 } from '../apis/time.ts';
@@ -104,7 +103,7 @@ export async function deleteObject(store: ResourceStore, namespace: string | und
       }
       if (opts.dryRun || !changed) return { obj: next, deleted: false };
       try {
-        const rev = await store.backend.update(kv.key, encodeObject(next), kv.modRevision);
+        const rev = await store.backend.update(kv.key, store.encode(next), kv.modRevision);
         nm.resourceVersion = String(rev);
         return { obj: next, deleted: false };
       } catch (err) {

@@ -91,7 +91,7 @@ export async function watchResource(store: ResourceStore, namespace: string | un
     onEvents(events: WatchEvent[]) {
       if (closed) return;
       for (const e of events) {
-        const out = convert(e, match);
+        const out = convert(e, match, store);
         if (out) { send(out); lastSent = e.revision; }
       }
     },
@@ -125,8 +125,10 @@ function bookmark(store: ResourceStore, revision: number, initialEnd: boolean): 
   return { kind: store.type.info.kind, apiVersion: store.apiVersion, metadata };
 }
 
-function convert(e: WatchEvent, match: ((o: KubeObject) => boolean) | undefined): ApiWatchEvent | undefined {
-  const d = decoded(e);
+function convert(e: WatchEvent, match: ((o: KubeObject) => boolean) | undefined, store: ResourceStore): ApiWatchEvent | undefined {
+  let d = decoded(e);
+  // A custom resource's version (apiVersion, defaults) is this store's own: not shared with other versions' watchers.
+  if (store.readTransform) d = { obj: store.fromStorage(structuredClone(d.obj)), prev: d.prev && store.fromStorage(structuredClone(d.prev)) };
   const out = (type: WatchEventType): ApiWatchEvent => ({ type, object: d.obj, raw: rawOf(d) });
   if (e.type === 'delete') return !match || match(d.obj) ? out('DELETED') : undefined;
   if (!match) return out(e.type === 'create' ? 'ADDED' : 'MODIFIED');

@@ -39,8 +39,11 @@ export interface Strategy {
   prepareForCreate?(obj: KubeObject, user?: UserInfo): void;
   /** On an update of the main resource, after the generic status copy. */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
-  /** Validation of a new object (metadata is validated generically; this does the rest). */
-  validate?(obj: KubeObject): FieldError[];
+  /**
+   * Validation of a new object (metadata is validated generically; this does the rest); on an update
+   * it runs too, with the stored object as `ctx.old`. `ctx.warnings` collects the write's Warning headers.
+   */
+  validate?(obj: KubeObject, ctx?: ValidationContext): FieldError[];
   /** Extra validation on update: immutable fields and the like. `validate` runs too. */
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /** Validation of a status-subresource update. */
@@ -54,6 +57,11 @@ export interface Strategy {
   subresources?: Record<string, SubresourceStrategy>;
   /** Server-side printing for `kubectl get`. Without it, NAME and AGE are served. */
   table?: TableConvertor;
+  /**
+   * The scale subresource's view of an object, when not spec.replicas / status.replicas / spec.selector
+   * (a custom resource's specReplicasPath, statusReplicasPath and labelSelectorPath).
+   */
+  scale?: ScaleMapping;
   /** Fields beyond metadata.name / metadata.namespace that `fieldSelector` may name. */
   fieldSelectors?: Record<string, FieldGetter>;
 }
@@ -62,7 +70,19 @@ export interface Strategy {
 export interface SubresourceStrategy {
   /** The object to store, built from the stored one (`old`, a copy) and what the client sent. */
   prepare(obj: KubeObject, old: KubeObject): KubeObject;
-  validate(obj: KubeObject, old: KubeObject): FieldError[];
+  validate(obj: KubeObject, old: KubeObject, ctx?: ValidationContext): FieldError[];
+}
+
+export interface ScaleMapping {
+  read(obj: KubeObject): { replicas: number; statusReplicas: number; selector: string };
+  /** Sets the desired replicas on (a copy of) the object. */
+  write(obj: KubeObject, replicas: number): void;
+}
+
+/** What validation may see besides the object: the stored one (updates) and where warnings go. */
+export interface ValidationContext {
+  old?: KubeObject;
+  warnings?: string[];
 }
 
 export interface ResourceType {
