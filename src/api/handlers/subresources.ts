@@ -15,16 +15,18 @@ import { readPatch } from './write.ts';
 import { patchObject } from '../../registry/patch-object.ts';
 import { handlePodStream, STREAM_SUBRESOURCES } from './pod-streams.ts';
 import { handleComputedSubresource } from './computed-subresource.ts';
+import type { ScaleMapping } from '../../registry/types.ts';
 
 const STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
-function toScale(obj: KubeObject): KubeObject {
+function toScale(obj: KubeObject, mapping?: ScaleMapping): KubeObject {
   const m = obj.metadata;
+  const v = mapping?.read(obj) ?? { replicas: obj.spec?.replicas ?? 0, statusReplicas: obj.status?.replicas ?? 0, selector: labelSelectorToString(obj.spec?.selector) };
   return {
     kind: 'Scale', apiVersion: 'autoscaling/v1',
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
-    spec: { replicas: obj.spec?.replicas ?? 0 },
-    status: { replicas: obj.status?.replicas ?? 0, selector: labelSelectorToString(obj.spec?.selector) },
+    spec: { replicas: v.replicas },
+    status: { replicas: v.statusReplicas, selector: v.selector },
   };
 }
 
@@ -39,7 +41,8 @@ function checkReplicas(ctx: HandlerContext, scale: KubeObject): number {
 
 async function handleScale(ctx: HandlerContext): Promise<void> {
   const { info, store, req, query } = ctx;
-  if (req.method === 'GET') { sendJson(ctx.res, 200, toScale(await store.get(info.namespace, info.name!))); return; }
+  const mapping = store.type.strategy.scale;
+  if (req.method === 'GET') { sendJson(ctx.res, 200, toScale(await store.get(info.namespace, info.name!), mapping)); return; }
   const dryRun = isDryRun(query);
   let body: unknown;
   let patchType: string | undefined;
@@ -47,7 +50,7 @@ async function handleScale(ctx: HandlerContext): Promise<void> {
   else if (req.method === 'PATCH') ({ type: patchType, body } = await readPatch(ctx));
   else throw errors.methodNotAllowed(`${req.method} is not supported on ${info.resource}/scale`);
   const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
-    const scale = toScale(current);
+    const scale = toScale(current, mapping);
     delete scale.metadata.resourceVersion;
     let next: KubeObject;
     if (patchType) {
@@ -56,11 +59,12 @@ async function handleScale(ctx: HandlerContext): Promise<void> {
       next = patchObject(scale, t, body, 'autoscaling/v1', 'Scale');
     } else next = body as KubeObject;
     const replicas = checkReplicas(ctx, next);
-    current.spec = { ...(current.spec ?? {}), replicas };
+    if (mapping) mapping.write(current, replicas);
+    else current.spec = { ...(current.spec ?? {}), replicas };
     if (next.metadata?.resourceVersion) current.metadata.resourceVersion = next.metadata.resourceVersion;
     return current;
   }, { dryRun, user: ctx.user });
-  sendJson(ctx.res, 200, toScale(updated));
+  sendJson(ctx.res, 200, toScale(updated, mapping));
 }
 
 async function handleBinding(ctx: HandlerContext): Promise<void> {
