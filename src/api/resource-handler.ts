@@ -29,8 +29,8 @@ export interface ResourceHandlerOptions {
 
 /** The store serving `info`, or the 404 Kubernetes answers for an unknown resource or version. */
 function storeFor(registry: Registry, info: RequestInfo): ResourceStore {
-  const store = registry.store(info.group, info.resource);
-  if (!store || store.type.info.version !== info.version) throw errors.notFound(info.group, info.resource, info.name ?? '');
+  const store = registry.store(info.group, info.resource, info.version);
+  if (!store) throw errors.notFound(info.group, info.resource, info.name ?? '');
   if (store.type.info.namespaced && !info.namespace && info.name) throw errors.notFound(info.group, info.resource, info.name);
   return store;
 }
