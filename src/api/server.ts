@@ -86,7 +86,7 @@ function clientErrorStatus(err: NodeJS.ErrnoException): ApiError {
 export function createApiServer(opts: ApiServerOptions): ApiHttpServer {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const log = opts.log ?? createLogger({}, { component: 'api-server' });
-  const routes = addMetaRoutes(new RouteTable(), { version: opts.version, ready: opts.ready });
+  const routes = addMetaRoutes(new RouteTable(), { version: opts.version, ready: opts.ready, registry: opts.registry });
   for (const s of opts.staticAssets ?? []) routes.add(staticAssets(s.prefix, s.dir));
   for (const r of opts.routes ?? []) routes.add(r);
   const resources = { registry: opts.registry, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, agentTls: opts.agentTls };
