@@ -11,31 +11,40 @@ import { METRICS_RESOURCES } from './metrics-api/metrics-api.ts';
 import { sendJson } from './http-util.ts';
 import { buildOpenApiV2, buildOpenApiV3Index, openApiV3Serialized } from './openapi/documents.ts';
 import type { RouteTable } from './route-table.ts';
+import type { Registry } from '../registry/registry.ts';
+import { customResourceInfos } from './custom-resources.ts';
+import { customResourceOpenApi } from './openapi/custom-resources.ts';
 
 export interface MetaRouteOptions {
   version: string;
   /** Readiness: false until start-up work (default namespaces) is done. */
   ready?: () => boolean;
+  /** Custom resources come and go with their CRDs: discovery and OpenAPI follow the Registry's generation. */
+  registry?: Registry;
 }
 
 export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteTable {
   // metrics.k8s.io is served without a store (metrics-api/), so it is not among RESOURCES.
-  const discovery = buildDiscovery([...RESOURCES, ...METRICS_RESOURCES]);
+  let built: { generation: number; discovery: ReturnType<typeof buildDiscovery> } | undefined;
+  const current = () => {
+    const generation = opts.registry?.generation ?? 0;
+    if (built?.generation !== generation) built = { generation, discovery: buildDiscovery([...RESOURCES, ...METRICS_RESOURCES, ...customResourceInfos(opts.registry)]) };
+    return built.discovery;
+  };
   const version = versionInfo(opts.version);
-  const groups = (discovery.apis as { groups: { name: string }[] }).groups;
   return table
     .add({ path: '/version', handle: (_r, res) => sendJson(res, 200, version) })
     .add({ path: '/healthz', handle: (_r, res) => sendText(res, 200, 'ok') })
     .add({ path: '/livez', handle: (_r, res) => sendText(res, 200, 'ok') })
     .add({ path: '/readyz', handle: (_r, res) => (opts.ready?.() === false ? sendText(res, 503, 'not ready') : sendText(res, 200, 'ok')) })
-    .add({ path: '/api', handle: (_r, res) => sendJson(res, 200, discovery.api) })
-    .add({ path: '/apis', handle: (_r, res) => sendJson(res, 200, discovery.apis) })
+    .add({ path: '/api', handle: (_r, res) => sendJson(res, 200, current().api) })
+    .add({ path: '/apis', handle: (_r, res) => sendJson(res, 200, current().apis) })
     // `/api/v1`, `/apis/<group>` and `/apis/<group>/<version>`; longer paths are resource requests.
     .add({
       path: '/api/',
       handle: (r, res) => {
         const gv = r.target.segments.length === 2 ? r.target.segments[1] : undefined;
-        const list = gv && discovery.resourceLists.get(gv);
+        const list = gv && current().resourceLists.get(gv);
         if (!list) throw errors.notFound('', 'groupversion', r.target.segments.slice(1).join('/'));
         sendJson(res, 200, list);
       },
@@ -45,10 +54,12 @@ export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteT
       handle: (r, res) => {
         const s = r.target.segments;
         if (s.length === 3) {
+          const discovery = current();
           const list = discovery.resourceLists.get(`${s[1]}/${s[2]}`);
           if (list) return sendJson(res, 200, list);
           throw errors.notFound('', 'groupversion', `${s[1]}/${s[2]}`);
         }
+        const groups = (current().apis as { groups: { name: string }[] }).groups;
         const g = s.length === 2 ? groups.find((x) => x.name === s[1]) : undefined;
         if (!g) throw errors.notFound('', 'path', r.target.path);
         sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...g });
@@ -56,13 +67,14 @@ export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteT
     })
     .add({
       path: '/openapi/v2',
-      handle: (r, res) => (acceptsJson(r.req) ? sendJson(res, 200, buildOpenApiV2()) : sendOpenApiV2Proto(res)),
+      handle: (r, res) => (acceptsJson(r.req) ? sendJson(res, 200, withCustomV2(buildOpenApiV2(), opts.registry)) : sendOpenApiV2Proto(res)),
     })
-    .add({ path: '/openapi/v3', handle: (_r, res) => sendJson(res, 200, buildOpenApiV3Index()) })
+    .add({ path: '/openapi/v3', handle: (_r, res) => sendJson(res, 200, withCustomV3Index(buildOpenApiV3Index(), opts.registry)) })
     .add({
       path: '/openapi/v3/',
       handle: (r, res) => {
-        const doc = openApiV3Serialized(r.target.segments.slice(2).join('/'));
+        const gvPath = r.target.segments.slice(2).join('/');
+        const doc = (opts.registry && customResourceOpenApi(opts.registry).v3.get(gvPath)) || openApiV3Serialized(gvPath);
         if (!doc) throw errors.notFound('', 'openapi', r.target.path);
         res.setHeader('ETag', `"${doc.hash}"`);
         // kubectl fetches with ?hash=…; the document is immutable for that hash.
@@ -76,6 +88,23 @@ export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteT
       path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
       handle: (_r, res) => sendJson(res, 200, { kind: 'CustomResourceDefinitionList', apiVersion: 'apiextensions.k8s.io/v1', metadata: { resourceVersion: '0' }, items: [] }),
     });
+}
+
+/** The v3 index with the custom resources' group-versions. */
+function withCustomV3Index(index: object, registry: Registry | undefined): object {
+  const custom = registry && customResourceOpenApi(registry).v3;
+  if (!custom?.size) return index;
+  const paths = { ...(index as { paths: Record<string, object> }).paths };
+  for (const [gv, d] of custom) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${d.hash}` };
+  return { ...index, paths };
+}
+
+/** The v2 document with the custom resources' paths and definitions. */
+function withCustomV2(doc: object, registry: Registry | undefined): object {
+  const custom = registry && customResourceOpenApi(registry);
+  if (!custom || !Object.keys(custom.v2Paths).length) return doc;
+  const d = doc as { paths: object; definitions: object };
+  return { ...doc, paths: { ...d.paths, ...custom.v2Paths }, definitions: { ...d.definitions, ...custom.v2Definitions } };
 }
 
 /** True unless the client asks only for non-JSON types (e.g. kubectl's protobuf-only OpenAPI v2 fetch). */
