@@ -18,7 +18,7 @@ import { NamespaceController } from './namespace/namespace-controller.ts';
 import { finalizeThroughRegistry } from './namespace/namespace-finalize.ts';
 import { NODE_LEASE_NAMESPACE, NodeLifecycleController } from './node-lifecycle/node-lifecycle-controller.ts';
 import { NodeIpamController } from './node-ipam/node-ipam-controller.ts';
-import { ReplicaSetController } from './replicaset/replicaset-controller.ts';
+import { REPLICATION_CONTROLLER, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 import { SERVICE_ACCOUNTS, ServiceAccountController } from './serviceaccount/serviceaccount-controller.ts';
 import { CSR_RESOURCE } from '../apis/certificates.ts';
 import { CsrApprovingController } from './certificates/csr-approving-controller.ts';
@@ -54,6 +54,11 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'replicaset', watches: [{ ref: APPS.replicasets }, { ref: R.pods }], workers: 2,
     build: (ctx, log) => new ReplicaSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
+    // The same loop over core/v1 ReplicationControllers (upstream's ReplicationManager).
+    name: 'replicationcontroller', watches: [{ ref: REPLICATION_CONTROLLER.resource }, { ref: R.pods }], workers: 2,
+    build: (ctx, log) => new ReplicaSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder, kind: REPLICATION_CONTROLLER }),
   },
   {
     name: 'deployment', watches: [{ ref: APPS.deployments }, { ref: APPS.replicasets }, { ref: R.pods }], workers: 2,

@@ -80,6 +80,7 @@ const ACCOUNTS: Record<string, string | null> = {
   csrapproving: 'certificate-controller',
   csrsigning: 'certificate-controller',
   tokencleaner: 'token-cleaner',
+  replicationcontroller: 'replication-controller',
 };
 
 /** The ServiceAccount-style account a controller acts as (`system:controller:<account>` is its role); null: the manager's own identity. */

@@ -1,5 +1,6 @@
 /**
- * Field table for apps/v1: Deployment, ReplicaSet, DaemonSet and StatefulSet with their specs,
+ * Field table for apps/v1: Deployment, ReplicaSet, DaemonSet and StatefulSet with their specs (and
+ * core/v1's ReplicationController beside the ReplicaSet),
  * update strategies and statuses (conditions included). Upstream equivalent: the matching
  * messages of k8s.io/api apps/v1 generated.proto (Kubernetes 1.33, a superset of 1.32). Notation:
  * see schema-meta.ts. Pod templates come from schema-core-pod.ts.
@@ -22,6 +23,13 @@ export const appsMessages: Record<string, string> = {
   ReplicaSetStatus: `1 replicas int32!; 2 fullyLabeledReplicas int32; 4 readyReplicas int32; 5 availableReplicas int32;
     7 terminatingReplicas int32!; 3 observedGeneration int64; 6 conditions ReplicaSetCondition[]`,
   ReplicaSetCondition: '1 type string!; 2 status string!; 3 lastTransitionTime Time; 4 reason string; 5 message string',
+
+  // core/v1, the ReplicaSet's ancestor: its selector is a plain map.
+  ReplicationController: '1 metadata ObjectMeta; 2 spec ReplicationControllerSpec; 3 status ReplicationControllerStatus',
+  ReplicationControllerSpec: '1 replicas int32!; 4 minReadySeconds int32; 2 selector map<string,string>; 3 template PodTemplateSpec',
+  ReplicationControllerStatus: `1 replicas int32!; 2 fullyLabeledReplicas int32; 4 readyReplicas int32; 5 availableReplicas int32;
+    3 observedGeneration int64; 6 conditions ReplicationControllerCondition[]`,
+  ReplicationControllerCondition: '1 type string!; 2 status string!; 3 lastTransitionTime Time; 4 reason string; 5 message string',
 
   DaemonSet: '1 metadata ObjectMeta; 2 spec DaemonSetSpec; 3 status DaemonSetStatus',
   DaemonSetSpec: `1 selector LabelSelector; 2 template PodTemplateSpec; 3 updateStrategy DaemonSetUpdateStrategy;

@@ -16,6 +16,7 @@ import { podMessages } from './schema-core-pod.ts';
 import { podStatusMessages } from './schema-core-pod-status.ts';
 import { volumeMessages } from './schema-core-volumes.ts';
 import { metaMessages } from './schema-meta.ts';
+import { networkingMessages } from './schema-networking.ts';
 import { policyMessages } from './schema-policy.ts';
 import { rbacMessages } from './schema-rbac.ts';
 import { authorizationMessages } from './schema-authorization.ts';
@@ -96,7 +97,7 @@ const registry = new Map<string, MessageSchema>();
 const tableSets = [
   metaMessages, coreMessages, podMessages, podStatusMessages, volumeMessages, nodeMessages,
   appsMessages, batchMessages, policyMessages, autoscalingMessages, certificatesMessages,
-  rbacMessages, authorizationMessages, authenticationMessages,
+  rbacMessages, authorizationMessages, authenticationMessages, networkingMessages,
 ];
 for (const tables of tableSets) {
   for (const [name, table] of Object.entries(tables)) {
@@ -125,8 +126,9 @@ const kindTable: Record<string, Record<string, string>> = {
   v1: {
     ConfigMap: 'ConfigMap', Secret: 'Secret', Namespace: 'Namespace', ServiceAccount: 'ServiceAccount',
     Service: 'Service', Pod: 'Pod', Binding: 'Binding', Node: 'Node', PodTemplate: 'PodTemplate',
-    PersistentVolumeClaim: 'PersistentVolumeClaim',
+    PersistentVolumeClaim: 'PersistentVolumeClaim', ReplicationController: 'ReplicationController',
   },
+  'networking.k8s.io/v1': { Ingress: 'Ingress', IngressClass: 'IngressClass' },
   'apps/v1': { Deployment: 'Deployment', ReplicaSet: 'ReplicaSet', DaemonSet: 'DaemonSet', StatefulSet: 'StatefulSet' },
   'batch/v1': { Job: 'Job', CronJob: 'CronJob' },
   'policy/v1': { Eviction: 'Eviction', PodDisruptionBudget: 'PodDisruptionBudget' },

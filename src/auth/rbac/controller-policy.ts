@@ -155,6 +155,15 @@ export const CONTROLLER_RULES: Readonly<Record<string, PolicyRule[]>> = {
     rule(['patch'], [APPS], ['replicasets/status']),
     eventsRule(),
   ],
+  'replication-controller': [
+    rule(['get', 'list', 'watch', 'update'], [CORE], ['replicationcontrollers']),
+    rule(['update'], [CORE], ['replicationcontrollers/status']),
+    rule(['update'], [CORE], ['replicationcontrollers/finalizers']),
+    rule(['list', 'watch', 'patch', 'create', 'delete'], [CORE], ['pods']),
+    // Berth's controller patches the status.
+    rule(['patch'], [CORE], ['replicationcontrollers/status']),
+    eventsRule(),
+  ],
   'service-account-controller': [
     rule(['create'], [CORE], ['serviceaccounts']),
     // Berth's controller reads the namespace fresh (not from a cache) before creating `default`.

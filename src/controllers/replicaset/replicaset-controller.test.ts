@@ -18,7 +18,7 @@ describe('ReplicaSet controller', () => {
   let ctl: { stop(): Promise<void> };
   before(async () => {
     env = await startTestEnv();
-    ctl = await startNamedControllers(env, ['replicaset', 'deployment']);
+    ctl = await startNamedControllers(env, ['replicaset', 'replicationcontroller', 'deployment']);
   });
   after(async () => {
     await ctl.stop();
@@ -77,6 +77,27 @@ describe('ReplicaSet controller', () => {
     await waitFor(async () => !controllerRefOf(await client.get(R.pods, NS, 'orphan')), 'released');
     await waitFor(async () => (await listPods(client, NS, 'app=adopt')).length === 2, 'replacement for the released pod');
     assert.equal(await markPodsReady(client, NS, 'app=adopt'), 2);
+  });
+
+  it('a ReplicationController (core/v1, map selector defaulted from the template) keeps its pods, owned as v1 ReplicationController', async () => {
+    const { client } = env;
+    const rcRef = { group: '', version: 'v1', resource: 'replicationcontrollers' };
+    const rc = await client.create(rcRef, NS, {
+      apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'nginx' },
+      spec: { replicas: 3, template: { metadata: { labels: { app: 'nginx' } }, spec: { containers: [container] } } },
+    });
+    assert.deepEqual(rc.spec.selector, { app: 'nginx' }, 'the selector defaults to the template labels');
+    assert.deepEqual(rc.metadata.labels, { app: 'nginx' }, 'so do the RC\'s own labels');
+    const pods = await waitFor(async () => { const p = await listPods(client, NS, 'app=nginx'); return p.length === 3 && p; }, '3 pods');
+    assert.deepEqual(controllerRefOf(pods[0]), { apiVersion: 'v1', kind: 'ReplicationController', name: 'nginx', uid: rc.metadata.uid, controller: true, blockOwnerDeletion: true });
+    await markPodsReady(client, NS, 'app=nginx');
+    await waitFor(async () => (await client.get(rcRef, NS, 'nginx')).status?.readyReplicas === 3, 'ready 3');
+    await client.patch(rcRef, NS, 'nginx', 'merge', { spec: { replicas: 1 } });
+    await waitFor(async () => (await listPods(client, NS, 'app=nginx')).length === 1, 'scaled to 1');
+    // A ReplicaSet selecting the same labels does not take the RC's pods (they have a controller).
+    await client.create(APPS.replicasets, NS, rsObj('rival', 1, 'nginx'));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await listPods(client, NS, 'app=nginx')).filter((p) => controllerRefOf(p)?.kind === 'ReplicationController').length, 1);
   });
 
   it('slowStartBatch grows 1, 2, 4 and stops at the first failing batch', async () => {

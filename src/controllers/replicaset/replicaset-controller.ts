@@ -3,9 +3,15 @@
  * ReplicaSet — creating pods from the template (slow start: batches of 1, 2, 4…), deleting surplus
  * pods in deletion-rank order — adopts matching orphans, releases pods that stopped matching, and
  * writes status. Creation/deletion expectations keep a lagging pod cache from causing double work.
+ *
+ * The same loop runs ReplicationControllers (core/v1): upstream's ReplicationManager is the
+ * ReplicaSet controller over a converted view of RCs; here the kind is a parameter (REPLICATION_CONTROLLER),
+ * its only differences being where it lives and its map selector.
  */
 import type { KubeObject } from '../../apis/object.ts';
-import type { Client } from '../../client/client.ts';
+import { fromLabelSelectorSpec } from '../../apis/selectors/label-selector-spec.ts';
+import type { LabelSelector } from '../../apis/selectors/label-selector.ts';
+import type { Client, ResourceRef } from '../../client/client.ts';
 import { R } from '../../client/client.ts';
 import { enqueueHandlers, runController, type RunningController } from '../../client/controller.ts';
 import { keyOf, type ObjectKey, type Reconciler } from '../../client/controller-types.ts';
@@ -23,20 +29,50 @@ import { calculateStatus, statusEquals } from './replicaset-status.ts';
 
 /** Most pods created or deleted in one sync (Kubernetes' burstReplicas). */
 const BURST_REPLICAS = 500;
-const COMPONENT = 'replicaset-controller';
+
+/** The kind a ReplicaSetController keeps (see the file comment). */
+export interface ReplicatedKind {
+  /** The controller's name (work-queue, leader election, descriptors). */
+  name: string;
+  /** The events' source component. */
+  component: string;
+  resource: ResourceRef;
+  apiVersion: string;
+  kind: string;
+  selector(obj: KubeObject): LabelSelector;
+}
+
+export const REPLICA_SET: ReplicatedKind = {
+  name: 'replicaset', component: 'replicaset-controller', resource: APPS.replicasets, apiVersion: 'apps/v1', kind: 'ReplicaSet', selector: selectorOf,
+};
+
+const RCS: ResourceRef = { group: '', version: 'v1', resource: 'replicationcontrollers' };
+
+export const REPLICATION_CONTROLLER: ReplicatedKind = {
+  name: 'replicationcontroller', component: 'replication-controller', resource: RCS, apiVersion: 'v1', kind: 'ReplicationController',
+  // An RC's selector is a label map; an empty one selects nothing (the API defaults it from the template).
+  selector: (rc) => {
+    const m = rc.spec?.selector;
+    return m && typeof m === 'object' && Object.keys(m).length ? fromLabelSelectorSpec({ matchLabels: m }) : fromLabelSelectorSpec(null);
+  },
+};
 
 /** The ReplicaSet reconciler over shared informers; see the file comment. */
 export class ReplicaSetController implements Reconciler {
-  readonly name = 'replicaset';
+  readonly name: string;
   readonly queue = new RateLimitedQueue();
   readonly expectations = new Expectations();
   private readonly rsInformer: SharedInformer;
   private readonly podInformer: SharedInformer;
   private readonly events: ControllerEvents;
 
-  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { recorder?: SharedEventRecorder } = {}) {
-    this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
-    this.rsInformer = factory.forResource(APPS.replicasets);
+  private readonly kind: ReplicatedKind;
+
+  constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { recorder?: SharedEventRecorder; kind?: ReplicatedKind } = {}) {
+    this.kind = opts.kind ?? REPLICA_SET;
+    this.name = this.kind.name;
+    this.events = controllerEvents(client, this.kind.component, opts.recorder, log);
+    this.rsInformer = factory.forResource(this.kind.resource);
     this.podInformer = factory.forResource(R.pods);
     this.podInformer.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
     this.rsInformer.addHandlers(enqueueHandlers(this.queue));
@@ -77,14 +113,14 @@ export class ReplicaSetController implements Reconciler {
   /** The ReplicaSet controlling `pod`, if cached. */
   private ownerOf(pod: KubeObject): KubeObject | undefined {
     const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
+    if (!ref || ref.kind !== this.kind.kind) return undefined;
     const rs = this.rsInformer.get(`${pod.metadata.namespace}/${ref.name}`);
     return rs?.metadata.uid === ref.uid ? rs : undefined;
   }
 
   private matchingReplicaSets(pod: KubeObject): ObjectKey[] {
     return this.rsInformer.list(pod.metadata.namespace)
-      .filter((rs) => selectorOf(rs).matches(pod.metadata.labels))
+      .filter((rs) => this.kind.selector(rs).matches(pod.metadata.labels))
       .map(keyOf);
   }
 
@@ -93,9 +129,9 @@ export class ReplicaSetController implements Reconciler {
     if (!cached) { this.expectations.delete(key); return; }
     const rs = structuredClone(cached);
     const needsSync = this.expectations.satisfied(key);
-    const selector = selectorOf(rs);
+    const selector = this.kind.selector(rs);
     const candidates = this.podInformer.list(rs.metadata.namespace).filter(isPodActive);
-    const ref = newControllerRef(rs, 'apps/v1', 'ReplicaSet');
+    const ref = newControllerRef(rs, this.kind.apiVersion, this.kind.kind);
     const pods = await claimObjects(this.client, R.pods, rs, ref, selector, candidates, this.log);
     let manageError: unknown;
     if (needsSync && !rs.metadata.deletionTimestamp) {
@@ -108,7 +144,7 @@ export class ReplicaSetController implements Reconciler {
     const counts = calculateStatus(rs, pods);
     if (!statusEquals(rs, counts)) {
       try {
-        await this.client.patch(APPS.replicasets, rs.metadata.namespace, rs.metadata.name!, 'merge', { status: counts }, 'status');
+        await this.client.patch(this.kind.resource, rs.metadata.namespace, rs.metadata.name!, 'merge', { status: counts }, 'status');
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -128,7 +164,7 @@ export class ReplicaSetController implements Reconciler {
     if (diff < 0) {
       const n = Math.min(-diff, BURST_REPLICAS);
       this.expectations.expectCreations(key, n);
-      const ref = newControllerRef(rs, 'apps/v1', 'ReplicaSet');
+      const ref = newControllerRef(rs, this.kind.apiVersion, this.kind.kind);
       const created = await slowStartBatch(n, 1, async () => {
         const pod = await this.client.create(R.pods, rs.metadata.namespace, podFromTemplate(rs.spec?.template, rs, ref));
         void this.events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);

@@ -19,6 +19,8 @@ import { persistentvolumeStrategy } from './persistentvolume.ts';
 import { persistentvolumeclaimStrategy } from './persistentvolumeclaim.ts';
 import { deploymentStrategy } from './deployment.ts';
 import { replicaSetStrategy } from './replicaset.ts';
+import { replicationControllerStrategy } from './replicationcontroller.ts';
+import { ingressClassStrategy, ingressStrategy } from './ingress.ts';
 import { statefulSetStrategy } from './statefulset.ts';
 import { daemonSetStrategy } from './daemonset.ts';
 import { controllerRevisionStrategy } from './controllerrevision.ts';
@@ -47,6 +49,9 @@ const STRATEGIES: Record<string, Strategy> = {
   '/persistentvolumeclaims': persistentvolumeclaimStrategy,
   'apps/deployments': deploymentStrategy,
   'apps/replicasets': replicaSetStrategy,
+  '/replicationcontrollers': replicationControllerStrategy,
+  'networking.k8s.io/ingresses': ingressStrategy,
+  'networking.k8s.io/ingressclasses': ingressClassStrategy,
   'apps/statefulsets': statefulSetStrategy,
   'apps/daemonsets': daemonSetStrategy,
   'apps/controllerrevisions': controllerRevisionStrategy,

@@ -1,6 +1,6 @@
 /**
  * `kubectl get` columns for apps/v1 kinds — deployments, replicasets, statefulsets, daemonsets,
- * controllerrevisions — after printers.go, plus the ReplicaSet field selector `status.replicas`.
+ * controllerrevisions, and core/v1 replicationcontrollers — after printers.go, plus the ReplicaSet field selector `status.replicas`.
  */
 import type { KubeObject } from '../../apis/object.ts';
 import type { FieldGetter, TableConvertor } from '../types.ts';
@@ -52,6 +52,18 @@ export const replicaSetTable: TableConvertor = {
     return [
       rs.metadata.name, desired(rs), int(rs.status?.replicas), int(rs.status?.readyReplicas), age(rs, now),
       names, images, formatLabelSelector(rs.spec?.selector),
+    ];
+  },
+};
+
+/** ReplicationControllers (core/v1) print as ReplicaSets do, with their map selector (printReplicationController). */
+export const replicationControllerTable: TableConvertor = {
+  columns: replicaSetTable.columns,
+  cells(rc, now) {
+    const [names, images] = containerCells(templateContainers(rc));
+    return [
+      rc.metadata.name, desired(rc), int(rc.status?.replicas), int(rc.status?.readyReplicas), age(rc, now),
+      names, images, formatLabels(rc.spec?.selector),
     ];
   },
 };

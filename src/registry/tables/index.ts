@@ -7,7 +7,7 @@
 import type { FieldGetter, TableConvertor } from '../types.ts';
 import {
   controllerRevisionTable, daemonSetTable, deploymentTable, replicaSetFieldSelectors, replicaSetTable,
-  statefulSetTable,
+  replicationControllerTable, statefulSetTable,
 } from './apps.ts';
 import { cronJobTable, jobFieldSelectors, jobTable } from './batch.ts';
 import {
@@ -15,7 +15,7 @@ import {
 } from './cluster.ts';
 import { configMapTable, secretFieldSelectors, secretTable, serviceAccountTable } from './config.ts';
 import { eventFieldSelectors, eventsV1FieldSelectors, eventsV1Table, eventTable } from './events.ts';
-import { endpointSliceTable, endpointsTable, serviceTable } from './network.ts';
+import { endpointSliceTable, endpointsTable, ingressClassTable, ingressTable, serviceTable } from './network.ts';
 import { podFieldSelectors, podTable } from './pods.ts';
 import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } from './storage.ts';
 import { certificateSigningRequestFieldSelectors, certificateSigningRequestTable } from './certificates.ts';
@@ -37,6 +37,9 @@ export const TABLES: Record<string, TableConvertor> = {
   '/persistentvolumeclaims': persistentVolumeClaimTable,
   'apps/deployments': deploymentTable,
   'apps/replicasets': replicaSetTable,
+  '/replicationcontrollers': replicationControllerTable,
+  'networking.k8s.io/ingresses': ingressTable,
+  'networking.k8s.io/ingressclasses': ingressClassTable,
   'apps/statefulsets': statefulSetTable,
   'apps/daemonsets': daemonSetTable,
   'apps/controllerrevisions': controllerRevisionTable,
@@ -70,6 +73,7 @@ export const FIELD_SELECTORS: Record<string, Record<string, FieldGetter>> = {
   '/namespaces': namespaceFieldSelectors,
   '/secrets': secretFieldSelectors,
   'apps/replicasets': replicaSetFieldSelectors,
+  '/replicationcontrollers': replicaSetFieldSelectors,
   'batch/jobs': jobFieldSelectors,
   'events.k8s.io/events': eventsV1FieldSelectors,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestFieldSelectors,

@@ -1,6 +1,6 @@
 /**
- * `kubectl get` columns for services, endpoints and endpointslices (printers.go printService,
- * printEndpoints, printEndpointSlice).
+ * `kubectl get` columns for services, endpoints, endpointslices, ingresses and ingressclasses
+ * (printers.go printService, printEndpoints, printEndpointSlice, printIngress, printIngressClass).
  */
 import type { KubeObject } from '../../apis/object.ts';
 import type { TableConvertor } from '../types.ts';
@@ -124,5 +124,49 @@ export const endpointSliceTable: TableConvertor = {
       for (const a of Array.isArray(e?.addresses) ? e.addresses : []) addrs.push(a);
     }
     return [es.metadata.name, es.addressType ?? '', listWithMore(portCells), listWithMore(addrs), age(es, now)];
+  },
+};
+
+/** HOSTS cell: the first three rule hosts, `* ` when none names one (formatHosts). */
+function ingressHosts(rules: unknown): string {
+  const list: string[] = [];
+  const all: any[] = Array.isArray(rules) ? rules : [];
+  let more = false;
+  for (const rule of all) {
+    if (list.length === 3) more = true;
+    if (!more && rule?.host) list.push(rule.host);
+  }
+  if (list.length === 0) return '*';
+  return more ? `${list.join(',')} + ${all.length - 3} more...` : list.join(',');
+}
+
+export const ingressTable: TableConvertor = {
+  columns: [
+    NAME_COLUMN,
+    col('Class', 'string', false, 'The name of the IngressClass resource that should be used for this Ingress.'),
+    col('Hosts', 'string', false, 'Hosts that incoming requests are matched against before the ingress rule'),
+    col('Address', 'string', false, 'Address is a list containing ingress points for the load-balancer'),
+    col('Ports', 'string', false, 'Ports of TLS configurations that open'),
+    AGE_COLUMN,
+  ],
+  cells(ing, now) {
+    return [
+      ing.metadata.name, ing.spec?.ingressClassName ?? '<none>', ingressHosts(ing.spec?.rules),
+      loadBalancerIngress(ing, true), Array.isArray(ing.spec?.tls) && ing.spec.tls.length ? '80, 443' : '80', age(ing, now),
+    ];
+  },
+};
+
+export const ingressClassTable: TableConvertor = {
+  columns: [
+    NAME_COLUMN,
+    col('Controller', 'string', false, 'Controller that is responsible for handling this class'),
+    col('Parameters', 'string', false, 'A reference to a resource with additional parameters'),
+    AGE_COLUMN,
+  ],
+  cells(ic, now) {
+    const p = ic.spec?.parameters;
+    const params = p ? `${p.kind}${p.apiGroup ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>';
+    return [ic.metadata.name, ic.spec?.controller ?? '', params, age(ic, now)];
   },
 };

@@ -39,6 +39,7 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   // ValidatePersistentVolumeName = NameIsDNSSubdomain, for PVs and PVCs alike.
   '/persistentvolumes': 'subdomain',
   '/persistentvolumeclaims': 'subdomain',
+  '/replicationcontrollers': 'subdomain',
   'apps/deployments': 'subdomain',
   'apps/replicasets': 'subdomain',
   'apps/statefulsets': 'subdomain',
@@ -50,6 +51,8 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   'node.k8s.io/runtimeclasses': 'subdomain',
   'storage.k8s.io/storageclasses': 'subdomain',
   'discovery.k8s.io/endpointslices': 'subdomain',
+  'networking.k8s.io/ingresses': 'subdomain',
+  'networking.k8s.io/ingressclasses': 'subdomain',
   'policy/poddisruptionbudgets': 'subdomain',
   // events.k8s.io/v1 creates get strict ObjectMeta validation.
   'events.k8s.io/events': 'subdomain',
