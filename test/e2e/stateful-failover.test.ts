@@ -273,7 +273,10 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     const reasons = (await view.events(ns)).filter((e) => Date.parse(e.at) >= lostAt - 1000 && /Pod\/kv-0|StatefulSet\/kv/.test(e.object));
     const reason = reasons.find((e) => /local/i.test(e.message));
     assert.ok(reason, `an event on kv-0 or kv says why it stays (a local volume): ${JSON.stringify(reasons)}`);
-    process.stdout.write(`# local-path: kv-0 stays on ${first.node}: ${reason.reason}: ${reason.message}\n`);
+    const pod = parseJson<any>(assertOk(await lab.kubectl(['get', 'pod', 'kv-0', '-n', ns, '-o', 'json']), 'kv-0'), 'kv-0');
+    const condition = (pod.status?.conditions ?? []).find((c: any) => c.status === 'True' && /local volume/i.test(c.message ?? ''));
+    assert.ok(condition, `kv-0's conditions say why it stays: ${JSON.stringify(pod.status?.conditions)}`);
+    process.stdout.write(`# local-path: kv-0 stays on ${first.node}: event ${reason.reason}: ${reason.message}; condition ${condition.type}=${condition.reason}\n`);
     const optedAt = Date.now();
     assertOk(await lab.kubectl(['annotate', 'statefulset', 'kv', '-n', ns, `${ANN_REPLACE_WITH_EMPTY_VOLUME}=true`]), 'annotate');
     const moved = await waitFor('kv-0 Ready on another node', async () => (await view.members(ns, 'kv')).find((p) => p.ready && !p.deleting && p.node !== first.node), 90_000);
