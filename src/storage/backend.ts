@@ -116,3 +116,12 @@ export class FutureRevisionError extends StorageError {
     super(`requested revision ${requested} is newer than the current revision ${current}`);
   }
 }
+/**
+ * The store has no room for the write (SQLite: SQLITE_FULL, the disk or file system is full). Nothing
+ * of the write was stored; reads go on working, and writes work again once space returns. The API
+ * answers 500 InternalError with this message, as kube-apiserver does for etcd's "database space
+ * exceeded".
+ */
+export class StorageFullError extends StorageError {
+  constructor(readonly detail: string) { super(`the store is out of space, the write was not made: ${detail}`); }
+}

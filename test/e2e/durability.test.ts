@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -255,5 +256,85 @@ describe('durability under simulated power loss (sqlite)', () => {
     const { acked, lost } = await powerCut('NORMAL', t);
     assert.ok(acked > 500, `only ${acked} creates acknowledged`);
     assert.ok(lost.length > 0, `NORMAL lost none of ${acked} acknowledged creates in this run`);
+  });
+});
+
+/**
+ * A full disk: the server's data dir is a small tmpfs (mounted here, removed at the end). Once a
+ * filler file has taken every free byte, creates fail with a clear 5xx Status while reads go on;
+ * after the filler is removed, creates work again, every acknowledged create is there, and the
+ * store passes SQLite's integrity check.
+ */
+describe('durability when the disk fills up (sqlite)', () => {
+  let mnt = '';
+  before(() => {
+    mnt = mkdtempSync(path.join(os.tmpdir(), 'berth-e2e-diskfull-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', mnt]);
+  });
+  after(() => {
+    if (!mnt) return;
+    try { execFileSync('umount', ['-l', mnt]); } catch { /* not mounted */ }
+    rmSync(mnt, { recursive: true, force: true });
+  });
+
+  it('writes fail with a 500 Status saying the store is out of space, reads go on, and all recovers', { timeout: 240_000 }, async (t) => {
+    const dataDir = path.join(mnt, 'data');
+    const server = await startBerth({ store: 'sqlite', dataDir });
+    const filler = path.join(mnt, 'filler');
+    try {
+      const made = await server.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
+      assert.equal(made.status, 201, made.body.toString());
+      const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { pad: 'x'.repeat(2000) } });
+      const acked: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await server.request('POST', `/api/v1/namespaces/${NS}/configmaps`, { body: cm(`before-${i}`) });
+        assert.equal(r.status, 201, r.body.toString());
+        acked.push(`before-${i}`);
+      }
+      // Take every free byte.
+      const fd = openSync(filler, 'w');
+      const chunk = Buffer.alloc(1 << 20, 1);
+      try {
+        for (;;) writeSync(fd, chunk);
+      } catch (err) {
+        assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+      } finally {
+        closeSync(fd);
+      }
+      // Creates now fail once the WAL needs a page it cannot have (it may first reuse free space).
+      let failure: { status: number; json: any } | undefined;
+      for (let i = 0; i < 3000 && !failure; i++) {
+        const r = await server.request('POST', `/api/v1/namespaces/${NS}/configmaps`, { body: cm(`full-${i}`) });
+        if (r.status === 201) acked.push(`full-${i}`);
+        else failure = r;
+      }
+      assert.ok(failure, 'no create failed although the disk is full');
+      t.diagnostic(`disk full: ${failure.status} ${failure.json?.reason}: ${failure.json?.message}`);
+      assert.equal(failure.status, 500);
+      assert.equal(failure.json?.kind, 'Status');
+      assert.match(failure.json?.message, /out of space/);
+      // Reads are served meanwhile.
+      const got = await server.request('GET', `/api/v1/namespaces/${NS}/configmaps/before-0`);
+      assert.equal(got.status, 200);
+      assert.ok((await listNames(server, NS)).has('before-19'));
+      // Space returns: writes work again.
+      rmSync(filler);
+      const again = await server.request('POST', `/api/v1/namespaces/${NS}/configmaps`, { body: cm('after-space') });
+      assert.equal(again.status, 201, again.body.toString());
+      acked.push('after-space');
+      await server.restart();
+      const present = await listNames(server, NS);
+      assert.deepEqual(acked.filter((n) => !present.has(n)), [], 'acknowledged creates lost');
+      await server.stop();
+      const db = new Database(path.join(dataDir, 'state.db'), { readonly: true });
+      try {
+        assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(filler, { force: true });
+      await server.cleanup();
+    }
   });
 });

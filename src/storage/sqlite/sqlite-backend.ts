@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  CompactedError, ConflictError, FutureRevisionError, KeyExistsError, NotFoundError, StorageError,
+  CompactedError, ConflictError, FutureRevisionError, KeyExistsError, NotFoundError, StorageError, StorageFullError,
   type Backend, type KeyValue, type ListOptions, type ListResult, type Watch, type WatchEvent, type WatchOptions,
 } from '../backend.ts';
 import { pageStart, prefixEndString } from '../key-range.ts';
@@ -237,6 +237,10 @@ class SqliteStore implements SqliteBackend {
         }
         throw err;
       }
+    }).catch((err: unknown) => {
+      // The disk or file system filled up: the group's transaction was rolled back.
+      if ((err as { code?: string }).code === 'SQLITE_FULL') throw new StorageFullError((err as Error).message);
+      throw err;
     });
   }
 
