@@ -104,6 +104,8 @@ describe('stock kinds: ReplicationController, Ingress, IngressClass', { concurre
     const wide = table(await ok(['get', 'rc', 'nginx', '-o', 'wide']));
     assert.equal(wide.rows[0].SELECTOR, 'app=nginx');
     assert.match(await ok(['get', 'all']), /replicationcontroller\/nginx\s+3\s+3\s+0/);
+    const scale = parseJson<any>(await ok(['get', '--raw', '/api/v1/namespaces/default/replicationcontrollers/nginx/scale']), 'scale');
+    assert.deepEqual([scale.spec.replicas, scale.status.selector], [3, 'app=nginx']);
     await ok(['scale', 'rc', 'nginx', '--replicas=1']);
     await waitFor('scaled to 1', async () => parseJson<any>(await ok(['get', 'pods', '-l', 'app=nginx', '-o', 'json']), 'pods').items
       .filter((p: any) => !p.metadata.deletionTimestamp).length === 1 || undefined, 30_000);

@@ -33,3 +33,11 @@ test('validation: selector required and matched by the template, restartPolicy A
 test('the selector may change (core/v1, unlike apps/v1)', () => {
   assert.equal(s.validateUpdate, undefined);
 });
+
+test('the scale subresource reads the map selector as a selector string', () => {
+  const o = rc({ replicas: 2, selector: { tier: 'fe', app: 'web' } });
+  o.status = { replicas: 1 };
+  assert.deepEqual(s.scale!.read(o), { replicas: 2, statusReplicas: 1, selector: 'app=web,tier=fe' });
+  s.scale!.write(o, 5);
+  assert.equal(o.spec.replicas, 5);
+});

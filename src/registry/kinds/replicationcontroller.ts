@@ -56,6 +56,16 @@ export const replicationControllerStrategy: Strategy = {
     return validateReplicationControllerSpec(obj.spec);
   },
 
+  // The Scale's status.selector is the RC's map as a selector string (`app=nginx`), as upstream's
+  // ReplicationController scale subresource renders it.
+  scale: {
+    read: (obj) => ({
+      replicas: obj.spec?.replicas ?? 0, statusReplicas: obj.status?.replicas ?? 0,
+      selector: Object.entries((isMap(obj.spec?.selector) ? obj.spec.selector : {}) as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join(','),
+    }),
+    write: (obj, replicas) => { obj.spec = { ...(obj.spec ?? {}), replicas }; },
+  },
+
   validateStatusUpdate(obj: KubeObject) {
     return validateReplicaStatus(obj.status, ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'],
       ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'], 'cannot be greater than readyReplicas');
