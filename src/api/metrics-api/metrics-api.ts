@@ -97,6 +97,16 @@ async function podsMetrics(opts: MetricsApiOptions, info: RequestInfo, query: UR
   return out.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
 }
 
+/**
+ * PodMetrics of a namespace's pods matching a label selector, for in-process readers (the
+ * HorizontalPodAutoscaler controller; upstream's reads metrics.k8s.io through the API).
+ */
+export function listPodMetrics(opts: MetricsApiOptions, namespace: string, labelSelector: string): Promise<KubeObject[]> {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const info: RequestInfo = { group: METRICS_GROUP, version: 'v1beta1', namespace, resource: 'pods', verb: 'list' };
+  return podsMetrics(opts, info, new URLSearchParams({ labelSelector }), now);
+}
+
 /** Answers a metrics.k8s.io request (the caller has authorized it like any resource request). */
 export async function serveMetricsApi(opts: MetricsApiOptions, info: RequestInfo, query: URLSearchParams, accept: string | undefined, res: ServerResponse): Promise<void> {
   const r = METRICS_RESOURCES.find((x) => x.plural === info.resource);
