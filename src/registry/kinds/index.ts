@@ -31,6 +31,7 @@ import { runtimeclassStrategy } from './runtimeclass.ts';
 import { storageclassStrategy } from './storageclass.ts';
 import { endpointSliceStrategy } from './endpointslice.ts';
 import { podDisruptionBudgetStrategy } from './poddisruptionbudget.ts';
+import { horizontalPodAutoscalerStrategy } from './horizontalpodautoscaler.ts';
 import { certificateSigningRequestStrategy } from './certificatesigningrequest.ts';
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.ts';
 
@@ -62,6 +63,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'storage.k8s.io/storageclasses': storageclassStrategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'policy/poddisruptionbudgets': podDisruptionBudgetStrategy,
+  'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerStrategy,
   'events.k8s.io/events': eventsV1Strategy,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
   'rbac.authorization.k8s.io/roles': roleStrategy,
