@@ -21,6 +21,7 @@ import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } 
 import { certificateSigningRequestFieldSelectors, certificateSigningRequestTable } from './certificates.ts';
 import { roleBindingTable, roleTable } from './rbac.ts';
 import { podDisruptionBudgetTable } from './policy.ts';
+import { horizontalPodAutoscalerTable } from './autoscaling.ts';
 
 /** Table convertor per resource, keyed `<group>/<plural>`. */
 export const TABLES: Record<string, TableConvertor> = {
@@ -50,6 +51,7 @@ export const TABLES: Record<string, TableConvertor> = {
   'storage.k8s.io/storageclasses': storageClassTable,
   'discovery.k8s.io/endpointslices': endpointSliceTable,
   'policy/poddisruptionbudgets': podDisruptionBudgetTable,
+  'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerTable,
   'events.k8s.io/events': eventsV1Table,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestTable,
   'rbac.authorization.k8s.io/roles': roleTable,
