@@ -18,8 +18,11 @@ export interface ObjectMetaOptions {
 /** Total bytes of annotation keys plus values (apimachinery's TotalAnnotationSizeLimitB). */
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
-/** Finalizers that may be written without a domain prefix. */
-export const STANDARD_FINALIZERS: readonly string[] = ['kubernetes', 'orphan', 'foregroundDeletion'];
+/**
+ * Finalizers that may be written without a domain prefix. The CRD cleanup finalizer is one: upstream
+ * validates CRDs with apimachinery's ObjectMeta rules, which ask no prefix of it.
+ */
+export const STANDARD_FINALIZERS: readonly string[] = ['kubernetes', 'orphan', 'foregroundDeletion', 'customresourcecleanup.apiextensions.k8s.io'];
 
 /**
  * Name format per resource, keyed `"<group>/<plural>"` ('' group for core), as each kind's
