@@ -5,6 +5,7 @@
  * types_jsonschema.go.
  */
 import type { KubeObject } from './object.ts';
+import type { ResourceInfo } from './resources.ts';
 
 /** One `x-kubernetes-validations` entry (ValidationRule). */
 export interface ValidationRule {
@@ -65,6 +66,12 @@ export interface JSONSchemaProps {
 
 export const CRD_GROUP = 'apiextensions.k8s.io';
 export const CRD_PLURAL = 'customresourcedefinitions';
+
+/** The CRD kind as served (resources.ts lists it). */
+export const CRD_RESOURCE: ResourceInfo = {
+  group: CRD_GROUP, version: 'v1', kind: 'CustomResourceDefinition', plural: CRD_PLURAL, singular: 'customresourcedefinition',
+  namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], generation: true,
+};
 /** Held by every CRD until its objects are gone (upstream's finalizer name). */
 export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 

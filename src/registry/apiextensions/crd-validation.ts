@@ -127,9 +127,7 @@ function validateDefaults(schema: JSONSchemaProps, path: string, errs: FieldErro
   const walk = (s: JSONSchemaProps, p: string, root: boolean) => {
     if (s.default !== undefined) {
       if (root) errs.push(fieldError.forbidden(child(p, 'default'), 'must not be set at the root'));
-      const e: FieldError[] = [];
-      validateValue(s, s.default, '', e);
-      for (const x of e) errs.push(fieldError.invalid(child(p, 'default'), s.default, `${x.field ? `${x.field}: ` : ''}${x.message}`));
+      validateValue(s, s.default, child(p, 'default'), errs);
     }
     if (s.items) walk(s.items, child(p, 'items'), false);
     for (const [k, v] of Object.entries(s.properties ?? {})) {
