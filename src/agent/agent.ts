@@ -41,6 +41,7 @@ import { runtimeHandlers, type DriverSettings } from './runtime/drivers.ts';
 import { NodeRuntime } from './runtime/node-runtime.ts';
 import { startAgentServer } from './streams/agent-server.ts';
 import { startNodeMetrics } from './metrics/node-metrics.ts';
+import { startTrafficSource } from './traffic/traffic-source.ts';
 import { hostCgroupLayout } from './runtime/cgroups/index.ts';
 import { DEFAULT_CGROUP_ROOT } from './worker/worker-deps.ts';
 import { PodSource } from './worker/pod-source.ts';
@@ -163,9 +164,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     nodeName, dataDir, layout: hostCgroupLayout(), cgroupRoot: opts.cgroupRoot ?? DEFAULT_CGROUP_ROOT, workers, log,
     drivers: runtime.drivers, images, intervalMs: opts.metricsIntervalMs,
   });
+  // Observed connections for the UI's map (traffic/README.md), served as GET /traffic.
+  const traffic = startTrafficSource(nodeName, log);
   const server = await startAgentServer({
     host: opts.listen.host, port: opts.listen.port, resolver: new WorkerStreamResolver(workers, netnsPrefix),
     tls: { clientCA: opts.tls.clientCA, nodeName, authorize: subjectAccessReviewAuthorizer(client) }, metrics: nodeMetrics.source,
+    traffic: () => traffic.report(),
   });
   const recorder = podEventRecorder(client, nodeName, log);
   const deps = buildWorkerDeps({
@@ -218,6 +222,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       storage?.stop();
       imageGc.stop();
       nodeMetrics.stop();
+      traffic.stop();
       if (stopOpts.removeNetwork) await nodeNetwork?.remove().catch((err) => log.warn('pod network removal failed', { error: String(err) }));
       else nodeNetwork?.stop();
       void registration.stop();
