@@ -150,7 +150,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const defaultTolerations = defaultTolerationSecondsAdmission({ notReadySeconds: opts.defaultTolerationSeconds?.notReady, unreachableSeconds: opts.defaultTolerationSeconds?.unreachable });
   registry.admission = security.admission.with(defaultTolerations);
   let ready = false;
-  const ui = uiServing(systemClient, security.authorizer);
+  const ui = uiServing(systemClient, security.authorizer, () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }));
   const http = createApiServer({
     staticAssets: ui.staticAssets, routes: ui.routes,
     registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs, log: log.child({ component: 'api-server' }),
