@@ -141,7 +141,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     const editor = page.getByTestId('yaml-editor');
     await editor.fill((await editor.inputValue()).replace('mode: a', 'mode: from-ui'));
     await page.getByTestId('diff').click();
-    assert.match((await page.getByTestId('diff-view').textContent())!, /- mode: a\+ mode: from-ui/);
+    assert.match((await page.getByTestId('diff-view').textContent())!, /-\s+mode: a\+\s+mode: from-ui/);
     await page.getByTestId('dry-run').click();
     await page.getByTestId('msg-ok').waitFor();
     assert.equal(assertOk(await k(['get', 'configmap', 'settings', '-n', NS, '-o', 'jsonpath={.data.mode}']), 'get'), 'a', 'a dry run changes nothing');
@@ -160,7 +160,8 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'talker', namespace: NS },
       spec: { replicas: 3, selector: { matchLabels: { app: 'talker' } }, template: { metadata: { labels: { app: 'talker' } }, spec: {
         dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] }, terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'c', image: 'host', command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "line $i from $HOSTNAME"; sleep 1; done'] }] } } },
+        containers: [{ name: 'c', image: 'host', env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+          command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "line $i from $POD_NAME"; sleep 1; done'] }] } } },
     });
     assertOk(await k(['rollout', 'status', 'deployment/talker', '-n', NS, '--timeout=60s']), 'rollout');
     const pods = assertOk(await k(['get', 'pods', '-n', NS, '-l', 'app=talker', '-o', 'jsonpath={.items[*].metadata.name}']), 'pods').split(' ');
