@@ -18,6 +18,7 @@ import { NamespaceController } from './namespace/namespace-controller.ts';
 import { finalizeThroughRegistry } from './namespace/namespace-finalize.ts';
 import { NODE_LEASE_NAMESPACE, NodeLifecycleController } from './node-lifecycle/node-lifecycle-controller.ts';
 import { NodeIpamController } from './node-ipam/node-ipam-controller.ts';
+import { FencingController } from './fencing/fencing-controller.ts';
 import { REPLICATION_CONTROLLER, ReplicaSetController } from './replicaset/replicaset-controller.ts';
 import { SERVICE_ACCOUNTS, ServiceAccountController } from './serviceaccount/serviceaccount-controller.ts';
 import { CSR_RESOURCE } from '../apis/certificates.ts';
@@ -35,6 +36,8 @@ import { PvcProtectionController } from './volume-protection/pvc-protection-cont
 import { PvProtectionController } from './volume-protection/pv-protection-controller.ts';
 import { HELPER_POD_SCOPE, LocalPathProvisioner } from './local-path/local-path-provisioner.ts';
 import { ReplicatedProvisioner } from './replicated/replicated-provisioner.ts';
+import { HPAS, HorizontalController } from './podautoscaler/horizontal-controller.ts';
+import { registryPodMetrics } from './podautoscaler/pod-metrics.ts';
 
 /** The controllers, in start order (the API's own first). */
 export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
@@ -54,6 +57,13 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'replicaset', watches: [{ ref: APPS.replicasets }, { ref: R.pods }], workers: 2,
     build: (ctx, log) => new ReplicaSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+  },
+  {
+    // kube-controller-manager's "horizontalpodautoscaling": metrics from metrics.k8s.io, in-process.
+    name: 'horizontal-pod-autoscaler', watches: [{ ref: HPAS }], workers: 2,
+    build: (ctx, log) => new HorizontalController(ctx.client, ctx.factory, log, {
+      metrics: registryPodMetrics(ctx.registry, ctx.settings.agentTls), resources: ctx.resources, recorder: ctx.recorder,
+    }),
   },
   {
     // The same loop over core/v1 ReplicationControllers (upstream's ReplicationManager).
@@ -108,6 +118,11 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'node-lifecycle', watches: [{ ref: R.nodes }, { ref: R.leases, scope: { namespace: NODE_LEASE_NAMESPACE } }, { ref: R.pods }], workers: 2,
     build: (ctx, log) => new NodeLifecycleController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, gracePeriodSeconds: ctx.settings.nodeGracePeriodSeconds, recorder: ctx.recorder }),
+  },
+  {
+    // Issue 16: a lost node's stateful members fenced and moved (fencing/README.md).
+    name: 'fencing', watches: [{ ref: R.nodes }, { ref: R.pods }, { ref: R.persistentvolumeclaims }, { ref: R.persistentvolumes }, { ref: STATEFULSETS }], workers: 1,
+    build: (ctx, log) => new FencingController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, recorder: ctx.recorder }),
   },
   {
     name: 'node-ipam', watches: [{ ref: R.nodes }], workers: 1,
