@@ -58,6 +58,19 @@ export const CONTROLLER_RULES: Readonly<Record<string, PolicyRule[]>> = {
     rule(['patch'], [APPS], ['deployments', 'deployments/status']),
     eventsRule(),
   ],
+  'horizontal-pod-autoscaler': [
+    rule(READ, ['autoscaling'], ['horizontalpodautoscalers']),
+    rule(['update'], ['autoscaling'], ['horizontalpodautoscalers/status']),
+    rule(['get', 'update'], ['*'], ['*/scale']),
+    // Berth's controller reads and patches the target itself (spec.replicas) instead of its scale.
+    rule(['get', 'patch'], [APPS], ['deployments', 'replicasets', 'statefulsets']),
+    rule(['get', 'patch'], [CORE], ['replicationcontrollers']),
+    rule(['list'], [CORE], ['pods']),
+    rule(['list'], ['metrics.k8s.io'], ['pods']),
+    rule(['get', 'list'], ['custom.metrics.k8s.io'], ['*']),
+    rule(['get', 'list'], ['external.metrics.k8s.io'], ['*']),
+    eventsRule(),
+  ],
   'disruption-controller': [
     rule(READ, [EXTENSIONS, APPS], ['deployments']),
     rule(READ, [APPS, EXTENSIONS], ['replicasets']),
@@ -206,6 +219,18 @@ export const CONTROLLER_RULES: Readonly<Record<string, PolicyRule[]>> = {
     rule(READ, [CORE], ['persistentvolumeclaims']),
     rule(READ, [STORAGE], ['storageclasses']),
     rule(READ, [CORE], ['nodes']),
+    eventsRule(),
+  ],
+  // Berth's fencing controller (controllers/fencing): fences a lost node's stateful members (an
+  // annotation on the pod, its claims and volumes), force-deletes them for their controller to make
+  // again elsewhere, deletes opted-in local claims, and marks members it leaves in place.
+  'fencing-controller': [
+    rule(READ, [CORE], ['nodes']),
+    rule(['get', 'list', 'watch', 'patch', 'delete'], [CORE], ['pods']),
+    rule(['update'], [CORE], ['pods/status']),
+    rule(['get', 'list', 'watch', 'patch', 'delete'], [CORE], ['persistentvolumeclaims']),
+    rule(['get', 'list', 'watch', 'patch'], [CORE], ['persistentvolumes']),
+    rule(READ, [APPS], ['statefulsets']),
     eventsRule(),
   ],
   'pvc-protection-controller': [
