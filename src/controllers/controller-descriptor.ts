@@ -10,6 +10,7 @@ import type { Client, ResourceRef } from '../client/client.ts';
 import type { RunningController } from '../client/controller.ts';
 import type { InformerFactory, InformerScope } from '../client/informer-factory.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { AgentTls } from '../api/proxy/pod-stream-proxy.ts';
 import type { Logger } from '../util/log.ts';
 import type { SharedEventRecorder } from './controller-utils.ts';
 import type { Clock } from './cronjob/clock.ts';
@@ -32,6 +33,8 @@ export interface ControllerSettings {
   nodeCidrMaskSize?: number;
   /** The service range (node IPAM never hands out a part of it). */
   serviceCidr?: string;
+  /** How to reach node agents (CA, kubelet-client certificate): the HPA controller reads their metrics. */
+  agentTls?: () => AgentTls;
 }
 
 /** What every controller is built from; one per controller manager, shared by all its controllers. */
