@@ -54,6 +54,8 @@ export interface ControlLoopOptions {
   clusterCidr?: string;
   nodeCidrMaskSize?: number;
   serviceCidr?: string;
+  /** How controllers reach node agents (the HPA controller reads their metrics). */
+  agentTls?: ControllerSettings['agentTls'];
 }
 
 /** The controller manager's own identity: the Lease, the shared informers, the manager's events. */
@@ -81,6 +83,7 @@ const ACCOUNTS: Record<string, string | null> = {
   csrsigning: 'certificate-controller',
   tokencleaner: 'token-cleaner',
   replicationcontroller: 'replication-controller',
+  'horizontal-pod-autoscaler': 'horizontal-pod-autoscaler',
 };
 
 /** The ServiceAccount-style account a controller acts as (`system:controller:<account>` is its role); null: the manager's own identity. */
@@ -105,7 +108,7 @@ type Stoppable = { stop(): Promise<void> };
 export async function startControlLoops(apiClient: Client, log: Logger, opts: ControlLoopOptions): Promise<ControlLoops> {
   const settings: ControllerSettings = {
     nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, clusterSigning: opts.clusterSigning,
-    clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr: opts.serviceCidr,
+    clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr: opts.serviceCidr, agentTls: opts.agentTls,
   };
   const as = opts.clientAs;
   const client = as ? as(CONTROLLER_MANAGER_USER) : apiClient;
