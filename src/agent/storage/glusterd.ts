@@ -8,8 +8,8 @@
  * node (the lab's kill takes the node's cgroup, which they inherit). `ensure` (re)starts it when
  * it is not running — after a crash, the bricks of started volumes come back with it.
  */
-import { execFile } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../util/log.ts';
 
@@ -58,19 +58,24 @@ export function glusterdVolfile(p: GlusterdPaths, address: string): string {
   ].join('\n');
 }
 
-/** The pid in the pid file when that process is a live glusterd. */
+/**
+ * The live glusterd of these paths, found by its command line (its volfile) rather than the pid
+ * file, which glusterd writes only once it is initialized — tens of seconds on a loaded machine.
+ */
 export function runningPid(p: GlusterdPaths): number | undefined {
-  try {
-    const pid = Number(readFileSync(p.pidFile, 'utf8').trim());
-    if (!pid) return undefined;
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // A zombie is not running; a recycled pid is not ours.
-    if (/\) Z /.test(stat) || !cmd.includes('glusterd') || !cmd.includes(p.volfile)) return undefined;
-    return pid;
-  } catch {
-    return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!cmd[0]?.endsWith('glusterd') || !cmd.includes(p.volfile)) continue;
+      // A zombie is not running.
+      if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
+      return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
   }
+  return undefined;
 }
 
 export class Glusterd {
@@ -80,23 +85,41 @@ export class Glusterd {
     this.paths = glusterdPaths(root);
   }
 
-  /** Starts glusterd unless it runs; true when it started one. */
-  async ensure(): Promise<boolean> {
-    if (runningPid(this.paths)) return false;
+  private starting?: Promise<boolean>;
+  private seen = false;
+
+  /** Starts glusterd unless it runs (or is starting); true when it started one. */
+  ensure(): Promise<boolean> {
+    if (this.starting) return this.starting;
+    if (runningPid(this.paths)) {
+      this.seen = true;
+      return Promise.resolve(false);
+    }
+    this.starting = this.start().finally(() => { this.starting = undefined; });
+    return this.starting;
+  }
+
+  private async start(): Promise<boolean> {
     const p = this.paths;
     await fs.mkdir(p.workdir, { recursive: true });
     await fs.mkdir(p.rundir, { recursive: true });
     await fs.writeFile(p.volfile, glusterdVolfile(p, this.address));
     await fs.rm(p.socket, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      // glusterd forks into the background once it is listening; the parent's exit is the answer.
-      execFile('glusterd', ['-f', p.volfile, '-p', p.pidFile, '-l', p.log, '--log-level', 'WARNING'], { timeout: 30_000 }, (err, _out, stderr) => {
-        if (err) reject(new Error(`glusterd did not start: ${(stderr || err.message).trim()} (see ${p.log})`));
-        else resolve();
-      });
+    // glusterd forks into the background once it is listening, and its first process exits with
+    // the answer. No pipes: the daemon would hold them (and the agent's exit would not be clean).
+    const exited = new Promise<number | null>((resolve) => {
+      const child = spawn('glusterd', ['-f', p.volfile, '-p', p.pidFile, '-l', p.log, '--log-level', 'WARNING'], { detached: true, stdio: 'ignore' });
+      child.on('exit', (code) => resolve(code));
+      child.on('error', () => resolve(-1));
+      child.unref();
     });
+    const code = await Promise.race([exited, new Promise<'slow'>((r) => setTimeout(() => r('slow'), 30_000).unref())]);
+    if (code !== 0 && code !== 'slow') throw new Error(`glusterd did not start (exit ${code}; see ${p.log})`);
     for (let i = 0; i < 100 && !(await fs.stat(p.socket).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
-    this.log.info('glusterd started', { pid: runningPid(p), address: this.address, dir: p.root });
+    // Seen running before and gone now: it crashed or was killed.
+    if (this.seen) this.log.warn('glusterd was not running: started again (its started volumes\' bricks come back with it)', { pid: runningPid(p) });
+    else this.log.info('glusterd started', { pid: runningPid(p), address: this.address, dir: p.root });
+    this.seen = true;
     return true;
   }
 }

@@ -66,7 +66,7 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   const glusterd = o.daemon ?? new Glusterd(join(root, 'glusterd'), o.hostIP, log);
   const cli = o.cli ?? new GlusterCommand(glusterdPaths(join(root, 'glusterd')).socket, 30_000);
   const fence = o.fence ?? new FenceTable();
-  await glusterd.ensure();
+  // glusterd is not waited for here: it takes seconds to initialize (tens on a loaded machine); the first pass starts it.
   await o.client.patch(R.nodes, undefined, o.nodeName, 'merge', { metadata: { labels: { [STORAGE_NODE_LABEL]: 'true' }, annotations: { [ANN_BRICK_DIR]: brickRoot } } });
   log.info('storage node', { bricks: brickRoot, address: o.hostIP });
 
@@ -107,7 +107,7 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   }
 
   async function passOnce(): Promise<void> {
-    if (await glusterd.ensure()) log.warn('glusterd was not running: started again (its bricks come back with it)');
+    await glusterd.ensure();
     const problems = await joinPool(cli, o.nodeName, nodes.list()).catch((err) => [(err as Error).message]);
     const p = problems.join('; ');
     if (p && p !== lastPoolProblem) log.warn('joining the storage pool', { problems: p });

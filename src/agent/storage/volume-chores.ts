@@ -77,6 +77,8 @@ export async function volumeChores(ctx: ChoreContext, pv: KubeObject): Promise<v
       else if (ann[ANN_VOLUME_STATE] === 'Deleted' && ann[ANN_BRICK_REMOVED_PREFIX + ctx.nodeName] !== 'true') await removeBrick(ctx, pv, mine, name);
       return;
     }
+    // Every brick node makes its brick's parent (glusterd makes only the last level, on each node).
+    if (ann[ANN_VOLUME_STATE] !== 'Ready') await fs.mkdir(ownDir(ctx, mine, name), { recursive: true });
     if (!leader) return;
     if (ann[ANN_VOLUME_STATE] !== 'Ready') await createVolume(ctx, pv, name, bricks);
     else await watchHealth(ctx, pv, name, bricks, mine);
@@ -130,11 +132,15 @@ async function deleteVolume(ctx: ChoreContext, pv: KubeObject, name: string): Pr
   await ctx.annotate(pv.metadata.name!, { [ANN_VOLUME_STATE]: 'Deleted' });
 }
 
+/** `<brick root>/<volume>`, the brick's parent; refuses any other path (the PV is not trusted to name one). */
+function ownDir(ctx: ChoreContext, mine: Brick, name: string): string {
+  const dir = dirname(mine.path);
+  if (relative(ctx.brickRoot, dir) !== name || !/^[\w.-]+$/.test(name)) throw new Error(`refusing brick ${mine.path}: not ${name}/… directly under this node's brick directory ${ctx.brickRoot}`);
+  return dir;
+}
+
 /** Removes `<brick root>/<volume>` — the brick's own directory, and nothing that is not below this node's brick root. */
 async function removeBrick(ctx: ChoreContext, pv: KubeObject, mine: Brick, name: string): Promise<void> {
-  const dir = dirname(mine.path);
-  const rel = relative(ctx.brickRoot, dir);
-  if (rel !== name) throw new Error(`refusing to remove ${dir}: not ${name} directly under this node's brick directory ${ctx.brickRoot}`);
-  await fs.rm(dir, { recursive: true, force: true });
+  await fs.rm(ownDir(ctx, mine, name), { recursive: true, force: true });
   await ctx.annotate(pv.metadata.name!, { [ANN_BRICK_REMOVED_PREFIX + ctx.nodeName]: 'true' });
 }
