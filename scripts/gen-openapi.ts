@@ -3,7 +3,8 @@
  * in RESOURCES, its List, a few meta types, and everything they reference, read with the TypeScript
  * compiler API from kubernetes-models' .d.ts files (JSDoc → description, string-literal unions → enum).
  * Integer-vs-number and int32/int64 come from the package's compiled validators (`_schemas/*.mjs`),
- * since .d.ts only says `number`. Patch strategies come from src/apis/patch/merge-keys.ts.
+ * since .d.ts only says `number`. Patch strategies come from src/apis/patch/merge-keys.ts; server-side
+ * apply's list types, atomic structs and list-map key defaults from src/apis/merge/list-types.ts.
  *
  * Run: node --import tsx scripts/gen-openapi.ts [--check]
  * Descriptions longer than MAX_DESCRIPTION are cut at a sentence end (or word) and end with "…".
@@ -14,6 +15,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { RESOURCES } from '../src/apis/resources.ts';
 import { MERGE_KEYS } from '../src/apis/patch/merge-keys.ts';
+import { ATOMIC_STRUCTS, KEY_DEFAULTS, LIST_TYPES } from '../src/apis/merge/list-types.ts';
 import type { Schema, Definitions } from '../src/apis/openapi/definitions.ts';
 
 const MAX_DESCRIPTION = 400;
@@ -207,9 +209,14 @@ function buildDefinition(file: string, defName: string, gvks: { group: string; v
     else if (num && schema.type === 'array' && schema.items?.type === 'integer') schema.items = { type: num.type, ...(num.format ? { format: num.format } : {}) };
     const description = jsDoc(member);
     const pm = patchMeta[name];
+    const lt = LIST_TYPES[defName]?.[name];
+    const def = KEY_DEFAULTS[defName]?.[name];
     properties[name] = {
       ...(description ? { description } : {}),
       ...schema,
+      ...(def !== undefined ? { default: def } : {}),
+      ...(lt ? { 'x-kubernetes-list-type': lt.type } : {}),
+      ...(lt?.keys ? { 'x-kubernetes-list-map-keys': lt.keys } : {}),
       ...(pm?.mergeKey ? { 'x-kubernetes-patch-merge-key': pm.mergeKey } : {}),
       ...(pm ? { 'x-kubernetes-patch-strategy': pm.strategy } : {}),
     };
@@ -224,6 +231,7 @@ function buildDefinition(file: string, defName: string, gvks: { group: string; v
     gvks = [{ group: slash < 0 ? '' : apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), kind }];
   }
   if (gvks.length) def['x-kubernetes-group-version-kind'] = gvks;
+  if (ATOMIC_STRUCTS.includes(defName)) def['x-kubernetes-map-type'] = 'atomic';
   defs[defName] = def;
 }
 
@@ -235,6 +243,14 @@ while (queue.length) {
   const { file, name } = queue.shift()!;
   if (!defs[name]) buildDefinition(file, name, []);
 }
+for (const table of [LIST_TYPES, KEY_DEFAULTS]) {
+  for (const [defName, fields] of Object.entries(table)) {
+    for (const f of Object.keys(fields)) {
+      if (!defs[defName]?.properties?.[f]) problems.push(`list-types: ${defName}.${f} is not a property`);
+    }
+  }
+}
+for (const name of ATOMIC_STRUCTS) if (!defs[name]) problems.push(`list-types: no definition ${name}`);
 for (const [defName, fields] of Object.entries(MERGE_KEYS)) {
   for (const f of Object.keys(fields)) {
     if (defs[defName] && !defs[defName].properties?.[f]) problems.push(`merge-keys: ${defName}.${f} is not a property`);

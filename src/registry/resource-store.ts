@@ -32,6 +32,8 @@ export interface WriteOptions {
   fieldManager?: string;
   /** Server-side apply: the object's managedFields were computed by the apply and are kept as they are. */
   applied?: boolean;
+  /** The subresource managedFields record when the write comes through one the store writes as the main resource (scale). */
+  managerSubresource?: string;
 }
 
 /** A subresource answered on create, never stored (see ResourceStore.createSubresources). */
@@ -350,7 +352,7 @@ export class ResourceStore {
     }
     next.metadata = next.metadata ?? {};
     next.metadata.name = name;
-    if (!opts.applied) stampUpdate(this, old, next, opts.fieldManager, opts.subresource);
+    if (!opts.applied) stampUpdate(this, old, next, opts.fieldManager, opts.managerSubresource ?? opts.subresource);
     const review = {
       operation: 'UPDATE' as const, resource: this.type.info, subresource: opts.subresource === 'raw' ? '' : (opts.subresource ?? ''),
       namespace: namespace ?? '', name, oldObject: old, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings,
