@@ -180,7 +180,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Each loop acts as its own user, authorized like a request (least privilege; control-loops.ts).
   const clientAs = (user: UserInfo) => systemClient.as({ user, authorizer: security.authorizer });
   const clusterSigning = { certFile: join(pki.dir, 'ca.crt'), keyFile: join(pki.dir, 'ca.key') };
-  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, serviceAccountTokens, clientAs, clusterSigning, clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr });
+  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, serviceAccountTokens, clientAs, clusterSigning, clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr, agentTls: () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }) });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   const writeAdminKubeconfig = () => writeKubeconfig(kubeconfigPath, url, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   writeAdminKubeconfig();
