@@ -11,7 +11,7 @@ import { sendJson } from '../http-util.ts';
 import { bindPod, evictPod } from '../../registry/pod-subresources.ts';
 import { isDryRun, readObject, replyObject, type HandlerContext } from './context.ts';
 import { deleteOptionsFrom } from './delete-options.ts';
-import { readPatch } from './write.ts';
+import { fieldManagerOf, readPatch } from './write.ts';
 import { patchObject } from '../../registry/patch-object.ts';
 import { handlePodStream, STREAM_SUBRESOURCES } from './pod-streams.ts';
 import { handleComputedSubresource } from './computed-subresource.ts';
@@ -63,7 +63,7 @@ async function handleScale(ctx: HandlerContext): Promise<void> {
     else current.spec = { ...(current.spec ?? {}), replicas };
     if (next.metadata?.resourceVersion) current.metadata.resourceVersion = next.metadata.resourceVersion;
     return current;
-  }, { dryRun, user: ctx.user });
+  }, { dryRun, user: ctx.user, fieldManager: fieldManagerOf(ctx), managerSubresource: 'scale' });
   sendJson(ctx.res, 200, toScale(updated, mapping));
 }
 

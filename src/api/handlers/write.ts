@@ -1,17 +1,42 @@
 /**
- * create, update (PUT) and patch — of a resource and of its status subresource.
+ * create, update (PUT) and patch — of a resource and of its status subresource — including
+ * server-side apply (`application/apply-patch+yaml`), each recorded in managedFields under the
+ * request's field manager. Upstream: k8s.io/apiserver/pkg/endpoints/handlers (create.go, update.go,
+ * patch.go with its applyPatcher).
  */
-import { errors } from '../../errors/index.ts';
-import { patchObject } from '../../registry/patch-object.ts';
+import { ApiError, errors } from '../../errors/index.ts';
+import type { KubeObject } from '../../apis/object.ts';
+import { checkApplyConfig, patchObject } from '../../registry/patch-object.ts';
+import { applyToObject } from '../../registry/managed-fields.ts';
 import { addWarnings, decodeBody, readBody } from '../http-util.ts';
 import { parseFieldValidation, checkFields } from '../field-validation.ts';
 import { isDryRun, readObject, replyObject, type HandlerContext } from './context.ts';
+
+export const APPLY_PATCH = 'application/apply-patch+yaml';
 
 export const PATCH_TYPES = [
   'application/json-patch+json',
   'application/merge-patch+json',
   'application/strategic-merge-patch+json',
+  APPLY_PATCH,
 ];
+
+/**
+ * The request's field manager: `fieldManager` (at most 128 printable characters), else the user
+ * agent up to its first `/` (`kubectl/v1.32.0 (linux/amd64)…` → `kubectl`), as upstream's
+ * managerOrUserAgent. Undefined when neither is there (the store's default applies).
+ */
+export function fieldManagerOf(ctx: HandlerContext): string | undefined {
+  const given = ctx.query.get('fieldManager');
+  if (given !== null && given !== '') {
+    if (given.length > 128) throw errors.badRequest(`fieldManager: Too long: may not be more than 128 bytes`);
+    if (!/^[\x20-\x7e]+$/.test(given)) throw errors.badRequest(`fieldManager: Invalid value: ${JSON.stringify(given)}: must only contain printable characters`);
+    return given;
+  }
+  const agent = ctx.req.headers['user-agent'];
+  const prefix = typeof agent === 'string' ? agent.split('/')[0].slice(0, 128) : '';
+  return prefix || undefined;
+}
 
 /** Admission's warnings (Pod Security's warn mode) after the body's, each once, as the Warning headers. */
 function addAdmissionWarnings(ctx: HandlerContext, before: string[], admission: string[]): void {
@@ -23,7 +48,7 @@ export async function handleCreate(ctx: HandlerContext): Promise<void> {
   const dryRun = isDryRun(ctx.query);
   const { obj, warnings } = await readObject(ctx);
   const admission: string[] = [];
-  const created = await ctx.store.create(ctx.info.namespace, obj, { dryRun, user: ctx.user, warnings: admission });
+  const created = await ctx.store.create(ctx.info.namespace, obj, { dryRun, user: ctx.user, warnings: admission, fieldManager: fieldManagerOf(ctx) });
   addAdmissionWarnings(ctx, warnings, admission);
   replyObject(ctx, 201, created);
 }
@@ -35,7 +60,7 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   const dryRun = isDryRun(ctx.query);
   const { obj, warnings } = await readObject(ctx);
   const admission: string[] = [];
-  const updated = await store.update(info.namespace, info.name!, obj, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined });
+  const updated = await store.update(info.namespace, info.name!, obj, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx) });
   addAdmissionWarnings(ctx, warnings, admission);
   replyObject(ctx, 200, updated);
 }
@@ -43,11 +68,9 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
 /** Reads a patch body and its type; 415 for types Berth does not apply. */
 export async function readPatch(ctx: HandlerContext): Promise<{ type: string; body: unknown }> {
   const type = (ctx.req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type === 'application/apply-patch+yaml') {
-    throw errors.unsupportedMediaType(`${type} (server-side apply is not supported yet; use client-side kubectl apply)`);
-  }
   if (!PATCH_TYPES.includes(type)) throw errors.unsupportedMediaType(type || '<none>');
-  const body = decodeBody(await readBody(ctx.req), 'application/json');
+  // An apply configuration is YAML (JSON is YAML too); the other patch types are JSON.
+  const body = decodeBody(await readBody(ctx.req), type === APPLY_PATCH ? 'application/yaml' : 'application/json');
   return { type, body };
 }
 
@@ -57,7 +80,10 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
   if (sub && sub !== 'status') throw errors.methodNotAllowed(`PATCH is not supported on ${info.resource}/${sub}`);
   const dryRun = isDryRun(query);
   const mode = parseFieldValidation(query.get('fieldValidation'));
+  const force = parseForce(query);
   const patch = await readPatch(ctx);
+  if (patch.type === APPLY_PATCH) return handleApply(ctx, patch.body, force);
+  if (force) throw errors.badRequest('force flag can only be used with Apply');
   let fieldWarnings: string[] = [];
   const admission: string[] = [];
   const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
@@ -66,7 +92,62 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     fieldWarnings = checkFields(patched, store.apiVersion, store.type.info.kind, mode);
     addWarnings(ctx.res, fieldWarnings);
     return patched;
-  }, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined });
+  }, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx) });
   addAdmissionWarnings(ctx, fieldWarnings, admission);
   replyObject(ctx, 200, updated);
+}
+
+function parseForce(query: URLSearchParams): boolean {
+  const v = query.get('force');
+  if (v === null || v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  throw errors.badRequest(`force: Invalid value: ${JSON.stringify(v)}: must be true or false`);
+}
+
+/**
+ * Server-side apply: the configuration is merged into the live object under the schema's list and
+ * map semantics, fields it no longer sets are dropped when nobody else owns them, and a change to a
+ * field another manager owns is a 409 unless `force=true`. A missing object is created (201).
+ */
+async function handleApply(ctx: HandlerContext, body: unknown, force: boolean): Promise<void> {
+  const { info, store, query } = ctx;
+  const sub = info.subresource as 'status' | undefined;
+  const manager = query.get('fieldManager');
+  if (!manager) throw errors.badRequest('fieldManager is required for apply requests');
+  fieldManagerOf(ctx);
+  const dryRun = isDryRun(query);
+  const mode = parseFieldValidation(query.get('fieldValidation'));
+  const config = checkApplyConfig(body, store.apiVersion, store.type.info.kind);
+  if (config.metadata.name !== undefined && config.metadata.name !== info.name) {
+    throw errors.badRequest(`the name of the object (${String(config.metadata.name)}) does not match the name on the URL (${info.name})`);
+  }
+  const fieldWarnings = checkFields(config, store.apiVersion, store.type.info.kind, mode);
+  addWarnings(ctx.res, fieldWarnings);
+  const admission: string[] = [];
+  const opts = { dryRun, user: ctx.user, warnings: admission, subresource: sub, fieldManager: manager, applied: true };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
+        return applyToObject(store, current, structuredClone(config), manager, force, sub).object as KubeObject;
+      }, opts);
+      addAdmissionWarnings(ctx, fieldWarnings, admission);
+      replyObject(ctx, 200, updated);
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.reason === 'NotFound') || sub || attempt > 0) throw err;
+      // Not there, and this is the object itself (not its status): the apply creates it.
+      if (config.metadata.resourceVersion) throw err;
+    }
+    try {
+      const obj = applyToObject(store, undefined, structuredClone(config), manager, force).object as KubeObject;
+      obj.metadata.name = info.name;
+      const created = await store.create(info.namespace, obj, opts);
+      addAdmissionWarnings(ctx, fieldWarnings, admission);
+      replyObject(ctx, 201, created);
+      return;
+    } catch (err) {
+      // Created by someone else meanwhile: apply over theirs.
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
 }
