@@ -6,7 +6,8 @@
  * (NoExecute and NoSchedule), and recovery removes them; a cordoned node (spec.unschedulable) carries
  * `node.kubernetes.io/unschedulable:NoSchedule` (doNoScheduleTaintingPass). Pods on a node with NoExecute taints are
  * deleted at once without a matching toleration, else after the least tolerationSeconds — except
- * StatefulSet pods, which are left in place (logged) until a safer mechanism exists. The pods of a
+ * StatefulSet pods, which are left in place (logged): the fencing controller (../fencing) moves them
+ * only once they are provably stopped. The pods of a
  * node that stopped posting status get Ready=False at once (MarkPodsNotReady), so endpoints drop them
  * within the grace period rather than at their eviction.
  *
