@@ -199,6 +199,38 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await page.close();
   });
 
+  test('map: an edge client → Service → server pods appears within 10 s of traffic and fades after the client goes', async () => {
+    await apply({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'echo-server', namespace: NS },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'echo-server' } }, template: { metadata: { labels: { app: 'echo-server' } }, spec: {
+        dnsPolicy: 'None', dnsConfig: { nameservers: ['127.0.0.1'] }, terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', image: 'host', command: ['python3', '-m', 'http.server', '8080'], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }] } } },
+    });
+    await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo', namespace: NS }, spec: { selector: { app: 'echo-server' }, ports: [{ port: 80, targetPort: 8080 }] } });
+    assertOk(await k(['rollout', 'status', 'deployment/echo-server', '-n', NS, '--timeout=60s']), 'rollout');
+    const clusterIP = assertOk(await k(['get', 'service', 'echo', '-n', NS, '-o', 'jsonpath={.spec.clusterIP}']), 'ip').trim();
+    const page = await ctx.newPage();
+    await signIn(page, adminToken);
+    await page.goto(`${b.url}/ui/#/map?group=none`);
+    await page.getByTestId('map-canvas').waitFor();
+    await apply(podSpec('client', { command: ['python3', '-c', `import time, urllib.request\nwhile True:\n    try: urllib.request.urlopen('http://${clusterIP}/', timeout=2).read()\n    except Exception as e: print(e, flush=True)\n    time.sleep(1)`] }));
+    assertOk(await k(['wait', '--for=condition=Ready', 'pod/client', '-n', NS, '--timeout=60s']), 'client ready');
+    const started = Date.now();
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=connection]')].some((li) => /uitest\/client → uitest\/echo:80 → uitest\/echo-server-/.test(li.textContent ?? '')), undefined, { timeout: 30_000 });
+    const appeared = (Date.now() - started) / 1000;
+    console.log(`map: edge client → echo → echo-server after ${appeared.toFixed(1)} s`);
+    assert.ok(appeared <= 10, `the edge appeared after ${appeared} s`);
+    await sleep(1500); // a layout step or two for the picture
+    await shot(page, 'map');
+    assertOk(await k(['delete', 'pod', 'client', '-n', NS, '--grace-period=1', '--wait=true']), 'delete client');
+    const gone = Date.now();
+    await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid=connection]')].some((li) => /uitest\/echo:80/.test(li.textContent ?? '')), undefined, { timeout: 75_000 });
+    const faded = (Date.now() - gone) / 1000;
+    console.log(`map: edge gone ${faded.toFixed(1)} s after the client was deleted`);
+    assert.ok(faded <= 60, `the edge faded after ${faded} s`);
+    await page.close();
+  });
+
   test('the server stops for 15 s: the UI shows the outage, then catches up without duplicate rows', async () => {
     const page = await ctx.newPage();
     await signIn(page, adminToken);

@@ -7,6 +7,7 @@ import { Login } from './login.ts';
 import { Overview } from './overview.ts';
 import { Table } from './table.ts';
 import { Details } from './details.ts';
+import { MapView } from './map.ts';
 
 const COMMON = ['pods', 'deployments', 'statefulsets', 'services', 'nodes', 'events', 'persistentvolumeclaims', 'configmaps'];
 
@@ -28,12 +29,14 @@ export function App() {
   const common = COMMON.map((r) => types.find((t) => t.resource === r && (t.group === '' || t.group === 'apps' || t.group === 'events.k8s.io') )).filter((t): t is ResourceType => !!t && !(t.resource === 'events' && t.group !== ''));
   const view = route.view === 'table' ? h(Table, { route, types })
     : route.view === 'details' ? h(Details, { route, types })
+    : route.view === 'map' ? h(MapView, { route })
     : h(Overview, null);
   return h('div', { class: 'app' },
     h('header', null,
       h('a', { class: 'brand', href: '#/' }, 'Berth'),
       h('nav', null,
         h('a', { href: '#/', class: route.view === 'overview' ? 'active' : '' }, 'Overview'),
+        h('a', { href: '#/map', class: route.view === 'map' ? 'active' : '' }, 'Map'),
         common.map((t) => h('a', { key: t.resource, href: tableHref(t), class: route.view === 'table' && route.parts[2] === t.resource ? 'active' : '' }, t.resource)),
         h('select', {
           'data-testid': 'all-kinds', value: '',
