@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiWatchEvent, WatchHandle } from '../registry/store-watch.ts';
 
-/** Bytes a watcher may have queued (unsent) before it is cut off. */
+/** Bytes a watcher may have queued (unsent) before it is cut off, beyond its initial events. */
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
 export interface WatchStream {
@@ -28,6 +28,11 @@ export function openWatchStream(req: IncomingMessage, res: ServerResponse, encod
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let corked = false;
+  // The initial ADDED events (a watch without resourceVersion: the whole current state) are written
+  // in one burst before the watch is attached; that burst is the list the server already holds, so
+  // it does not count against the bound — a reading client of a state over 16 MiB was cut off
+  // after a few hundred events, every time. What it leaves unsent at attach time raises the bound.
+  let allowance = Infinity;
   const close = () => {
     if (closed) return;
     closed = true;
@@ -41,11 +46,11 @@ export function openWatchStream(req: IncomingMessage, res: ServerResponse, encod
   if (timeoutSeconds && timeoutSeconds > 0) timer = setTimeout(close, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
   return {
     get closed() { return closed; },
-    attach(h) { handle = h; if (closed) h.close(); },
+    attach(h) { handle = h; allowance = res.writableLength; if (closed) h.close(); },
     end: close,
     send(ev) {
       if (closed) return;
-      if (res.writableLength > MAX_BUFFERED) { close(); return; }
+      if (res.writableLength > MAX_BUFFERED + allowance) { close(); return; }
       const e = encode(ev);
       if (!corked) { corked = true; res.cork(); process.nextTick(() => { corked = false; res.uncork(); }); }
       res.write((typeof e === 'string' ? e : JSON.stringify(e)) + '\n');

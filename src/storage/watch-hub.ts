@@ -59,6 +59,11 @@ export class WatchHub {
     this.timer.unref();
   }
 
+  /** Watches open now (leak checks: a dropped client must not leave its watch behind). */
+  get watchCount(): number {
+    return this.subscribers.size;
+  }
+
   /** The revision up to which every event has been published. */
   get revision(): number {
     return this.lastRevision;

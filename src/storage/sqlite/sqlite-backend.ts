@@ -30,6 +30,8 @@ export interface SqliteBackendOptions {
 export interface SqliteBackend extends Backend {
   /** Groups committed, writes in them and the largest group so far. */
   groupStats(): { groups: number; writes: number; largest: number };
+  /** Watches open on this backend's hub. */
+  watchCount(): number;
 }
 
 /** Opens the SQLite file (created if missing) as a Backend. */
@@ -242,6 +244,10 @@ class SqliteStore implements SqliteBackend {
       if ((err as { code?: string }).code === 'SQLITE_FULL') throw new StorageFullError((err as Error).message);
       throw err;
     });
+  }
+
+  watchCount(): number {
+    return this.hub.watchCount;
   }
 
   /** Group commit counters (groups, writes, largest group), for tests and benchmarks. */
