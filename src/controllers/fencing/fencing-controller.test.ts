@@ -125,8 +125,8 @@ test('a local-path member stays put with a condition and the reason; opted in, i
   assert.deepEqual(await reasons('lp', 'lp-0'), ['NodeLost', 'MemberNotMoved']);
   assert.ok(!(await gone('lp', 'lp-0', old.metadata.uid!)));
   assert.equal(fenceOf(await c().get(R.pods, 'lp', 'lp-0')), undefined, 'a member left in place is not fenced');
+  // The opt-in alone wakes the controller.
   await c().patch(STATEFULSETS, 'lp', 'lp', 'merge', { metadata: { annotations: { [ANN_REPLACE_WITH_EMPTY_VOLUME]: 'true' } } });
-  await touch('w3');
   await waitFor(() => gone('lp', 'lp-0', old.metadata.uid!), 'the member deleted');
   await waitFor(async () => !(await c().get(R.persistentvolumeclaims, 'lp', 'data-lp-0').catch(() => undefined)), 'its local claim deleted');
   assert.deepEqual(await reasons('lp', 'lp-0', old.metadata.uid), ['NodeLost', 'MemberNotMoved', 'MemberFenced', 'MemberReplacedEmpty']);

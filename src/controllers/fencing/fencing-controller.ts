@@ -87,6 +87,12 @@ export class FencingController implements Reconciler {
       if (isMember(p)) node(p.spec?.nodeName);
     };
     this.pods.addHandlers({ add: pod, update: (_o, p) => pod(p), delete: (p) => { this.told.delete(p.metadata.uid!); } });
+    // A StatefulSet's opt-in (replace with an empty volume) wakes the nodes of its members.
+    this.sets.addHandlers({
+      update: (_o, set) => {
+        for (const p of this.pods.list(set.metadata.namespace)) if (controllerRefOf(p)?.uid === set.metadata.uid) node(p.spec?.nodeName);
+      },
+    });
     // An ack (or a fence) on a PV wakes the node it names.
     this.pvs.addHandlers({ update: (_o, pv) => node(parseFence(pv.metadata.annotations?.[ANN_FENCE])?.node) });
   }
