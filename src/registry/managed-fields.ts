@@ -11,19 +11,40 @@ import { applyObject, ConflictsError, trackUpdate, type ApplyResult, type TrackC
 import { MergeError } from '../apis/merge/list-items.ts';
 import { printManager } from '../apis/merge/managed-fields.ts';
 import { pathString } from '../apis/merge/path.ts';
-import { typeForKind, type MergeType } from '../apis/merge/schema.ts';
+import { SchemaConverter, typeForKind, type MergeType } from '../apis/merge/schema.ts';
+import { definitionRef, loadDefinitions, type Schema } from '../apis/openapi/definitions.ts';
 import { ApiError, errors } from '../errors/index.ts';
 import type { ResourceStore } from './resource-store.ts';
 
 /** The manager in-process writes are recorded under when they name none. */
 export const DEFAULT_MANAGER = 'berth';
 
-/** Where a store finds the merge type of a custom resource (set by the CRD machinery); built-ins use their OpenAPI. */
-export interface MergeTypeSource { mergeType?: () => MergeType; customResource?: boolean }
+const customTypes = new WeakMap<object, MergeType>();
 
-function contextFor(store: ResourceStore & MergeTypeSource, subresource: string | undefined, objects: (KubeObject | undefined)[]): TrackContext {
-  const custom = !!store.customResource;
-  const type = store.mergeType?.() ?? typeForKind(store.apiVersion, store.type.info.kind);
+/**
+ * The merge type of a store's kind: a custom resource's structural schema (its ResourceType carries
+ * it — apiextensions' customResourceSchema reads the same), with ObjectMeta's own for metadata as
+ * upstream; a built-in kind's served OpenAPI definition otherwise.
+ */
+function mergeTypeOf(store: ResourceStore): { type: MergeType; custom: boolean } {
+  const schema = (store.type as { schema?: Schema }).schema;
+  if (!schema || typeof schema !== 'object') return { type: typeForKind(store.apiVersion, store.type.info.kind), custom: false };
+  let type = customTypes.get(schema);
+  if (!type) {
+    const root: Schema = {
+      ...schema, type: 'object',
+      properties: { ...(schema.properties ?? {}), apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { $ref: definitionRef(OBJECT_META) } },
+    };
+    type = new SchemaConverter(loadDefinitions()).convert(root);
+    customTypes.set(schema, type);
+  }
+  return { type, custom: true };
+}
+
+const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+
+function contextFor(store: ResourceStore, subresource: string | undefined, objects: (KubeObject | undefined)[]): TrackContext {
+  const { type, custom } = mergeTypeOf(store);
   let ignored: FieldSet | undefined;
   if (subresource === 'status') {
     // Berth's status writes keep only status: nothing else is anyone's through /status.
