@@ -24,6 +24,8 @@ export interface RunningController {
 /** Runs `workers` loops over `queue` calling `reconciler.reconcile`; see the file comment. */
 export function runController(reconciler: Reconciler, queue: RateLimitedQueue, opts: RunOptions = {}): RunningController {
   const log = opts.log;
+  // Every controller's queue reports workqueue_* metrics under the controller's name (workqueue-metrics.ts).
+  queue.instrument(reconciler.name);
   const worker = async (): Promise<void> => {
     for (;;) {
       const key = await queue.get();

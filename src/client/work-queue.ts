@@ -6,6 +6,7 @@
  * default controller rate limiter without its overall token bucket).
  */
 import type { ObjectKey, WorkQueue } from './controller-types.ts';
+import { queueMetrics, registerQueue } from './workqueue-metrics.ts';
 
 /** Back-off bounds for {@link RateLimitedQueue}. */
 export interface QueueOptions {
@@ -27,6 +28,8 @@ export class RateLimitedQueue implements WorkQueue {
   private shuttingDown = false;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  /** Set by {@link instrument}: the queue's name and when each key was queued / taken. */
+  private metrics?: { name: string; queuedAt: Map<ObjectKey, number>; startedAt: Map<ObjectKey, number>; unregister: () => void };
 
   constructor(opts: QueueOptions = {}) {
     this.baseDelayMs = opts.baseDelayMs ?? 5;
@@ -43,8 +46,31 @@ export class RateLimitedQueue implements WorkQueue {
     return this.shuttingDown;
   }
 
+  /**
+   * Reports this queue's metrics (workqueue_*) under `name`; the shared reconcile loop names every
+   * controller's queue after its controller. Until shutDown.
+   */
+  instrument(name: string): void {
+    if (this.metrics || this.shuttingDown) return;
+    const startedAt = new Map<ObjectKey, number>();
+    const unregister = registerQueue(name, {
+      depth: () => this.queue.length,
+      unfinished: (now) => {
+        let sum = 0;
+        let longest = 0;
+        for (const t of startedAt.values()) { sum += (now - t) / 1000; longest = Math.max(longest, (now - t) / 1000); }
+        return { sum, longest };
+      },
+    });
+    this.metrics = { name, queuedAt: new Map(), startedAt, unregister };
+  }
+
   add(key: ObjectKey): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
+    if (this.metrics) {
+      queueMetrics.adds.inc({ name: this.metrics.name });
+      if (!this.metrics.queuedAt.has(key)) this.metrics.queuedAt.set(key, Date.now());
+    }
     this.dirty.add(key);
     // Being processed: `done` puts it back, so one key never runs on two workers at once.
     if (this.processing.has(key)) return;
@@ -52,6 +78,7 @@ export class RateLimitedQueue implements WorkQueue {
     if (waiter) {
       this.dirty.delete(key);
       this.processing.add(key);
+      this.taken(key);
       waiter(key);
     } else {
       this.queue.push(key);
@@ -68,6 +95,7 @@ export class RateLimitedQueue implements WorkQueue {
   }
 
   addRateLimited(key: ObjectKey): void {
+    if (this.metrics) queueMetrics.retries.inc({ name: this.metrics.name });
     this.addAfter(key, this.when(key));
   }
 
@@ -97,13 +125,31 @@ export class RateLimitedQueue implements WorkQueue {
     if (key !== undefined) {
       this.dirty.delete(key);
       this.processing.add(key);
+      this.taken(key);
       return Promise.resolve(key);
     }
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** A key handed to a worker: its time in the queue ends, its work begins. */
+  private taken(key: ObjectKey): void {
+    const m = this.metrics;
+    if (!m) return;
+    const now = Date.now();
+    const queued = m.queuedAt.get(key);
+    m.queuedAt.delete(key);
+    if (queued !== undefined) queueMetrics.queueDuration.observe({ name: m.name }, (now - queued) / 1000);
+    m.startedAt.set(key, now);
+  }
+
   /** Marks `key` processed; a key added meanwhile is queued again now. */
   done(key: ObjectKey): void {
+    const m = this.metrics;
+    const started = m?.startedAt.get(key);
+    if (m && started !== undefined) {
+      m.startedAt.delete(key);
+      queueMetrics.workDuration.observe({ name: m.name }, (Date.now() - started) / 1000);
+    }
     this.processing.delete(key);
     if (this.dirty.has(key) && !this.shuttingDown) {
       this.dirty.delete(key);
@@ -114,6 +160,7 @@ export class RateLimitedQueue implements WorkQueue {
   shutDown(): void {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.metrics?.unregister();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.queue.length = 0;

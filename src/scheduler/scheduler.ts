@@ -21,6 +21,7 @@ import type { PodInfo } from './pod-info.ts';
 import { SchedulingQueue, type QueueOptions } from './queue.ts';
 import { Snapshot } from './snapshot.ts';
 import { VolumeBinder, VolumeBindingError } from './plugins/volume-binding/volume-binder.ts';
+import { observeAttempt, registerSchedulingQueue } from './scheduler-metrics.ts';
 import { rfc3339 } from '../apis/time.ts';
 
 /** Scheduler options; all optional. */
@@ -148,8 +149,11 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       const q = await queue.pop();
       if (!q) return;
       const info = q.info;
+      const startedAt = performance.now();
       if (info.claimNames.length) info.claims = volumes.resolve(info);
       const result = pipeline.schedule(info, snapshot);
+      // The attempt ends with the decision; binding goes on in the background, as upstream's binding cycle.
+      observeAttempt(result.node ? 'scheduled' : 'unschedulable', startedAt);
       if (!result.node) {
         const message = fitErrorMessage(result.diagnosis!, info);
         log.debug('pod unschedulable', { pod: info.key, message });
@@ -171,6 +175,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
     }
   }
 
+  const unregisterMetrics = registerSchedulingQueue(() => queue.sizes);
   const running = loop().catch((err) => log.error('scheduler loop failed', { error: String(err) }));
   log.info('scheduler started', { nodes: snapshot.nodes.length, pending: queue.sizes.active });
   return {
@@ -179,6 +184,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
     async stop() {
       if (stopped) return;
       stopped = true;
+      unregisterMetrics();
       queue.close();
       slotFree?.();
       nodes.removeHandlers(sync.nodeHandlers);

@@ -1,0 +1,39 @@
+/**
+ * The scheduler's Prometheus metrics (pkg/scheduler/metrics/metrics.go): attempts by result
+ * (scheduled, unschedulable, error), the duration of each attempt, and the pending pods by queue
+ * (active, backoff, unschedulable, gated) — one registry per process; the API server's /metrics
+ * serves it.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export const schedulerRegistry = new Registry();
+
+const registers = [schedulerRegistry];
+const PROFILE = 'default-scheduler';
+
+const attempts = new Counter({ name: 'scheduler_schedule_attempts_total', help: 'Number of attempts to schedule pods, by the result. \'unschedulable\' means a pod could not be scheduled, while \'error\' means an internal scheduler problem.', labelNames: ['result', 'profile'], registers });
+const attemptDuration = new Histogram({ name: 'scheduler_scheduling_attempt_duration_seconds', help: 'Scheduling attempt latency in seconds (scheduling algorithm + binding)', labelNames: ['result', 'profile'], buckets: [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192, 16.384], registers });
+
+/** The queues of the running schedulers (usually one), read when scraped. */
+const queues = new Set<() => { active: number; backoff: number; unschedulable: number }>();
+new Gauge({
+  name: 'scheduler_pending_pods', help: 'Number of pending pods, by the queue type. \'active\' means number of pods in activeQ; \'backoff\' means number of pods in backoffQ; \'unschedulable\' means number of pods in unschedulablePods.', labelNames: ['queue'], registers,
+  collect() {
+    this.reset();
+    const sum = { active: 0, backoff: 0, unschedulable: 0, gated: 0 };
+    for (const q of queues) { const s = q(); sum.active += s.active; sum.backoff += s.backoff; sum.unschedulable += s.unschedulable; }
+    for (const [queue, n] of Object.entries(sum)) this.set({ queue }, n);
+  },
+});
+
+/** Reports a scheduler's queue sizes until the returned function is called. */
+export function registerSchedulingQueue(sizes: () => { active: number; backoff: number; unschedulable: number }): () => void {
+  queues.add(sizes);
+  return () => queues.delete(sizes);
+}
+
+/** One scheduling attempt: `startedAt` from performance.now(). */
+export function observeAttempt(result: 'scheduled' | 'unschedulable' | 'error', startedAt: number): void {
+  attempts.inc({ result, profile: PROFILE });
+  attemptDuration.observe({ result, profile: PROFILE }, (performance.now() - startedAt) / 1000);
+}
