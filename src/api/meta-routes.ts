@@ -81,12 +81,6 @@ export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteT
         if (r.target.query.get('hash') === doc.hash) res.setHeader('Cache-Control', 'public, immutable');
         sendJson(res, 200, doc.json);
       },
-    })
-    // kubectl's validation asks whether an unknown kind is a CRD. Berth serves no CRDs yet: an
-    // empty list lets kubectl go on to its real answer ("no matches for kind …").
-    .add({
-      path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-      handle: (_r, res) => sendJson(res, 200, { kind: 'CustomResourceDefinitionList', apiVersion: 'apiextensions.k8s.io/v1', metadata: { resourceVersion: '0' }, items: [] }),
     });
 }
 

@@ -2,6 +2,8 @@
  * Every resource Berth serves: identity, discovery details (short names, categories, subresources).
  * The API vocabulary of which kinds exist; strategies are attached in src/registry/kinds/index.ts.
  */
+import { CRD_RESOURCE } from './custom-resource-definition.ts';
+
 export type Subresource =
   | 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward' | 'proxy'
   | 'finalize' | 'approval' | 'token';
@@ -65,6 +67,8 @@ export const RESOURCES: ResourceInfo[] = [
   // networking.k8s.io/v1 (no ingress controller ships: the kinds are served for the user's own)
   r({ group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', singular: 'ingress', namespaced: true, shortNames: ['ing'], subresources: ['status'], generation: true }),
   r({ group: 'networking.k8s.io', version: 'v1', kind: 'IngressClass', plural: 'ingressclasses', singular: 'ingressclass', namespaced: false, generation: true }),
+  // apiextensions.k8s.io/v1: the kinds they define are served at run time (registry/apiextensions)
+  r(CRD_RESOURCE),
   // certificates.k8s.io/v1
   r({ group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', singular: 'certificatesigningrequest', namespaced: false, shortNames: ['csr'], subresources: ['status', 'approval'] }),
   // rbac.authorization.k8s.io/v1

@@ -24,43 +24,9 @@ let v2Cache: object | undefined;
 const v3Cache = new Map<string, V3Cached>();
 let indexCache: object | undefined;
 
-/**
- * kubectl decides server-side field validation for a kind it finds in no group-version document by
- * the CustomResourceDefinition's patch operation (its "is this a CRD?" fallback). Without that entry
- * it falls back to /openapi/v2 as protobuf, which Berth does not serve, and `kubectl apply` of an
- * unknown kind fails on the download instead of with "no matches for kind". So the index carries a
- * small apiextensions.k8s.io/v1 document with just that operation (CRDs themselves are not served).
- */
-const CRD_GV_PATH = 'apis/apiextensions.k8s.io/v1';
-
 /** `api/v1` / `apis/apps/v1` for each group-version in RESOURCES, in first-seen order. */
 export function groupVersionPaths(): string[] {
-  return [...new Set(RESOURCES.map((r) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`))), CRD_GV_PATH];
-}
-
-function crdStubDoc(): object {
-  const gvk = { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' };
-  const name = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition';
-  const param = (n: string) => ({ name: n, in: 'query', description: QUERY_PARAMS[n]?.description ?? n, schema: { type: 'string', uniqueItems: true } });
-  return {
-    openapi: '3.0.0',
-    info: { title: 'Kubernetes', version: 'v1.32.0' },
-    paths: {
-      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}': {
-        patch: {
-          description: 'partially update the specified CustomResourceDefinition (not served by Berth; present for kubectl field validation discovery)',
-          operationId: 'patchApiextensionsV1CustomResourceDefinition',
-          parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].filter((n) => QUERY_PARAMS[n]).map(param),
-          requestBody: { content: Object.fromEntries(PATCH_CONTENT_TYPES.map((t) => [t, { schema: { $ref: `#/components/schemas/${name}` } }])), required: true },
-          responses: { 200: { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } } } },
-          'x-kubernetes-action': 'patch',
-          'x-kubernetes-group-version-kind': gvk,
-        },
-        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-      },
-    },
-    components: { schemas: { [name]: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-group-version-kind': [gvk] } } },
-  };
+  return [...new Set(RESOURCES.map((r) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`)))];
 }
 
 /** Transitive closure of definitions referenced from `roots`. */
@@ -159,9 +125,9 @@ function buildV3(gvPath: string): V3Cached | undefined {
   const cached = v3Cache.get(gvPath);
   if (cached) return cached;
   const paths = pathsFor(gvPath);
-  if (!paths.length && gvPath !== CRD_GV_PATH) return undefined;
+  if (!paths.length) return undefined;
   const defs = loadDefinitions();
-  const doc = gvPath === CRD_GV_PATH ? crdStubDoc() : {
+  const doc = {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'v1.32.0' },
     paths: renderPaths(paths, true),

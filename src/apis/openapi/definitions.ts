@@ -30,9 +30,19 @@ export type Definitions = Record<string, Schema>;
 const REF_PREFIX = '#/definitions/';
 let cached: Definitions | undefined;
 
+/**
+ * apiextensions' free-form types: any JSON value (a default, an enum entry) or a schema-or-bool /
+ * schema-or-array. Their Go types marshal themselves, so their schema is "anything", as upstream
+ * publishes them; kubernetes-models' declarations would make them empty objects.
+ */
+const FREE_FORM = ['JSON', 'JSONSchemaPropsOrBool', 'JSONSchemaPropsOrArray', 'JSONSchemaPropsOrStringArray'].map((n) => `io.k8s.api.apiextensions.v1.${n}`);
+
 /** All definitions, loaded once (synchronously; the file is read on first use). */
 export function loadDefinitions(): Definitions {
-  cached ??= JSON.parse(readFileSync(new URL('./definitions.json', import.meta.url), 'utf8')) as Definitions;
+  if (!cached) {
+    cached = JSON.parse(readFileSync(new URL('./definitions.json', import.meta.url), 'utf8')) as Definitions;
+    for (const n of FREE_FORM) if (cached[n]) cached[n] = { description: cached[n].description, 'x-kubernetes-preserve-unknown-fields': true };
+  }
   return cached;
 }
 

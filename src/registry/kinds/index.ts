@@ -33,6 +33,7 @@ import { endpointSliceStrategy } from './endpointslice.ts';
 import { podDisruptionBudgetStrategy } from './poddisruptionbudget.ts';
 import { horizontalPodAutoscalerStrategy } from './horizontalpodautoscaler.ts';
 import { certificateSigningRequestStrategy } from './certificatesigningrequest.ts';
+import { customResourceDefinitionStrategy } from '../apiextensions/crd-strategy.ts';
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.ts';
 
 /** Keyed `<group>/<plural>`, '' for the core group. */
@@ -65,6 +66,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'policy/poddisruptionbudgets': podDisruptionBudgetStrategy,
   'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerStrategy,
   'events.k8s.io/events': eventsV1Strategy,
+  'apiextensions.k8s.io/customresourcedefinitions': customResourceDefinitionStrategy,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
   'rbac.authorization.k8s.io/roles': roleStrategy,
   'rbac.authorization.k8s.io/clusterroles': clusterRoleStrategy,
