@@ -180,7 +180,7 @@ export async function etcdStatus(netns: string, ip: string): Promise<EtcdMemberS
 
 /**
  * Commits `<prefix><seq>` every `everyMs` through the etcd NodePort of the lab's nodes (from the
- * machine, as an outside client would), one write at a time, each bounded by `timeoutMs`; a failed
+ * machine, as an outside client would), each write bounded by `timeoutMs`; a failed
  * or timed-out write moves to the next node (a new connection, so the NodePort picks an endpoint
  * anew) and the key is not counted. Records every acknowledged key and when.
  */
@@ -198,24 +198,36 @@ export class EtcdWriter {
   async stop(): Promise<void> { this.stopped = true; await this.loop; }
 
   private async run(): Promise<void> {
+    // A write starts every `everyMs` whether or not the last was answered (up to MAX_IN_FLIGHT), as
+    // a busy client's would: a put on replicated storage takes longer than 10 ms (an fsync on every member).
+    const inFlight = new Set<Promise<void>>();
     let next = Date.now();
     while (!this.stopped) {
-      const key = `${this.prefix}${String(this.seq++).padStart(8, '0')}`;
-      try {
-        const addrs = this.addresses();
-        const url = `http://${addrs[this.node % addrs.length]}:${this.nodePort}/v3/kv/put`;
-        const r = await fetch(url, { method: 'POST', body: JSON.stringify({ key: b64(key), value: b64(String(Date.now())) }), signal: AbortSignal.timeout(this.timeoutMs) });
-        const body = await r.json() as any;
-        if (r.ok && body.header?.revision) this.acked.push({ key, at: Date.now() });
-        else { this.failures++; this.node++; }
-      } catch {
-        this.failures++;
-        this.node++;
+      if (inFlight.size < EtcdWriter.MAX_IN_FLIGHT) {
+        const p = this.put(`${this.prefix}${String(this.seq++).padStart(8, '0')}`).finally(() => inFlight.delete(p));
+        inFlight.add(p);
       }
       next += this.everyMs;
       const wait = next - Date.now();
       if (wait > 0) await sleep(wait); else next = Date.now();
     }
+    await Promise.all(inFlight);
+  }
+
+  static readonly MAX_IN_FLIGHT = 32;
+
+  private async put(key: string): Promise<void> {
+    const node = this.node;
+    try {
+      const addrs = this.addresses();
+      const url = `http://${addrs[node % addrs.length]}:${this.nodePort}/v3/kv/put`;
+      const r = await fetch(url, { method: 'POST', body: JSON.stringify({ key: b64(key), value: b64(String(Date.now())) }), signal: AbortSignal.timeout(this.timeoutMs) });
+      const body = await r.json() as any;
+      if (r.ok && body.header?.revision) { this.acked.push({ key, at: Date.now() }); return; }
+    } catch { /* counted below */ }
+    this.failures++;
+    // Move on to the next node once per failing node, not once per write that failed there.
+    if (this.node === node) this.node++;
   }
 
   /** The longest time without an acknowledged write between `fromMs` and `toMs` (both clip). */
