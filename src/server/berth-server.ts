@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { openStore, startCompactor } from '../storage/index.ts';
 import type { Backend } from '../storage/backend.ts';
 import { Registry } from '../registry/registry.ts';
+import { serveCustomResources } from '../registry/apiextensions/crd-serving.ts';
 import { resourceTypes } from '../registry/kinds/index.ts';
 import { createApiServer } from '../api/server.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -33,6 +34,7 @@ import { ensureClusterPki, type ClusterPki } from './cluster-pki.ts';
 import { ensureSharedClusterPki } from './cluster-pki-share.ts';
 import { defaultTolerationSecondsAdmission } from '../registry/admission/default-toleration-seconds.ts';
 import { buildSecurity } from './security/security.ts';
+import { admissionWebhooks } from './admission-webhooks.ts';
 import { JOIN_TOKEN_FILE } from './security/parts/node.ts';
 import { loadEncryptionConfig } from '../registry/encryption/encryption-config.ts';
 import { encryptingBackend } from '../registry/encryption/encrypting-backend.ts';
@@ -137,6 +139,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   log.info('store open', { store: opts.store.startsWith('etcd') ? opts.store : join(opts.dataDir, 'state.db') });
   if (encryption) log.info('encryption at rest', { resources: encryption.rules.map((r) => `${r.resources.join(',')}: ${r.transformer.writer}`) });
   const registry = new Registry(backend, resourceTypes());
+  // Every server serves the custom resources of Established CRDs (each watches the CRDs itself).
+  const customResources = serveCustomResources(registry, log.child({ component: 'crd-serving' }));
   const serviceAllocator = new ServiceAllocator(new AllocationStore(backend), {
     serviceCidr, nodePortRange: opts.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
   });
@@ -148,7 +152,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   const security = buildSecurity(securityContext);
   const defaultTolerations = defaultTolerationSecondsAdmission({ notReadySeconds: opts.defaultTolerationSeconds?.notReady, unreachableSeconds: opts.defaultTolerationSeconds?.unreachable });
-  registry.admission = security.admission.with(defaultTolerations);
+  // Admission webhooks run after Berth's own plugins of each phase, as upstream's are ordered last.
+  registry.admission = security.admission.with(defaultTolerations, ...admissionWebhooks(registry, securityContext.informers, log.child({ component: 'admission-webhooks' })));
   let ready = false;
   const ui = uiServing(systemClient, security.authorizer, () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }));
   const http = createApiServer({
@@ -198,6 +203,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }, RENEW_CHECK_MS);
   renewal.unref();
   const dns = opts.clusterDns ? await startClusterDns(opts.clusterDns, { client: systemClient, dnsClient: clientAs(DNS_USER), serviceCidr, address: advertiseAddress, log }) : undefined;
+  await customResources.ready;
   ready = true;
   log.info('API server ready', { url, kubeconfig: kubeconfigPath });
   const joinCommand = `berth join --server https://${advertiseAddress.includes(':') ? `[${advertiseAddress}]` : advertiseAddress}:${addr.port} --token-file ${join(opts.dataDir, JOIN_TOKEN_FILE)}`;
@@ -225,6 +231,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await loops.stop();
         await security.stop();
         systemNamespaces.stop();
+        customResources.stop();
         compactor.stop();
         repair.stop();
         for (const l of extraListeners) l.close();
