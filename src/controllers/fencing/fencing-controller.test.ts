@@ -145,6 +145,12 @@ test('a node that does not self-fence: members are not moved (the reason says ho
   assert.ok(!(await gone('oos', 'web-0', old.metadata.uid!)));
   await node('w4', 'Unknown', undefined, [{ key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' }]);
   await waitFor(() => gone('oos', 'web-0', old.metadata.uid!), 'the member deleted after the taint');
+  // Back and Ready: a member's MemberNotMoved condition is cleared.
+  await node('w4', 'True');
+  const other = await member('oos', 'web', 1, 'w4');
+  await c().update(R.pods, 'oos', { ...other, status: { phase: 'Running', conditions: [{ type: 'MemberNotMoved', status: 'True', reason: 'NodeNotFenced', message: 'x' }] } }, 'status');
+  await touch('w4');
+  await waitFor(async () => !(await c().get(R.pods, 'oos', 'web-1')).status?.conditions?.some((x: { type: string }) => x.type === 'MemberNotMoved'), 'the condition cleared');
   const events = (await c().list(R.events, 'oos')).items.filter((e) => e.reason === 'MemberFenced');
   assert.match(events[0].message, /node.kubernetes.io\/out-of-service taint .*fence generation 1 recorded on the pod \(no replicated volume to block\)/);
 });

@@ -112,7 +112,10 @@ export class FencingController implements Reconciler {
     if (!node) return;
     const now = this.clock.now();
     const v = nodeVerdict(node, now);
-    if (v.state === 'ready') return this.liftFences(name);
+    if (v.state === 'ready') {
+      await this.clearNotMoved(name);
+      return this.liftFences(name);
+    }
     for (const pod of this.pods.byIndex(NODE_INDEX, name)) {
       if (!isMember(pod)) continue;
       await this.syncMember(pod, name, v, now);
@@ -198,6 +201,20 @@ export class FencingController implements Reconciler {
       await this.client.update(R.pods, pod.metadata.namespace, { ...pod, status: { ...pod.status, conditions: next } }, 'status');
     } catch (err) {
       if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
+  }
+
+  /** The node is Ready again: its members' MemberNotMoved conditions go, and a later loss is told afresh. */
+  private async clearNotMoved(nodeName: string): Promise<void> {
+    for (const pod of this.pods.byIndex(NODE_INDEX, nodeName)) {
+      this.told.delete(pod.metadata.uid!);
+      const conditions: { type: string }[] = pod.status?.conditions ?? [];
+      if (!conditions.some((c) => c.type === CONDITION_NOT_MOVED)) continue;
+      try {
+        await this.client.update(R.pods, pod.metadata.namespace, { ...pod, status: { ...pod.status, conditions: conditions.filter((c) => c.type !== CONDITION_NOT_MOVED) } }, 'status');
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
     }
   }
 
