@@ -4,6 +4,7 @@
  * kube-controller-manager's where there is one.
  */
 import { R } from '../client/client.ts';
+import { CRDS, CrdController } from './crd/crd-controller.ts';
 import type { ControllerDescriptor } from './controller-descriptor.ts';
 import { APPS } from './controller-utils.ts';
 import { CRONJOBS, CronJobController } from './cronjob/cronjob-controller.ts';
@@ -127,6 +128,11 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'node-ipam', watches: [{ ref: R.nodes }], workers: 1,
     build: (ctx, log) => new NodeIpamController(ctx.client, ctx.factory, log, { clusterCidr: ctx.settings.clusterCidr, nodeCidrMaskSize: ctx.settings.nodeCidrMaskSize, serviceCidr: ctx.settings.serviceCidr, recorder: ctx.recorder }),
+  },
+  {
+    // The API's own: a CRD's kind is served once Established, and a deleted CRD goes once its objects have.
+    name: 'customresourcedefinition', watches: [{ ref: CRDS }], workers: 1, apiSemantics: true,
+    build: (ctx, log) => new CrdController(ctx.client, ctx.factory, ctx.resources, log),
   },
   {
     // The API's own too: ServiceAccount admission refuses pods until their namespace has a `default`.

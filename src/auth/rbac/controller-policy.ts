@@ -103,6 +103,13 @@ export const CONTROLLER_RULES: Readonly<Record<string, PolicyRule[]>> = {
     rule(['get', 'list', 'create', 'update', 'delete'], [DISCOVERY], ['endpointslices']),
     eventsRule(),
   ],
+  // Upstream's naming, establishing and finalizer controllers run inside the API server; here one
+  // controller: CRD conditions, and every object of a deleted CRD listed and deleted.
+  'customresourcedefinition-controller': [
+    rule(['get', 'list', 'watch', 'update'], ['apiextensions.k8s.io'], ['customresourcedefinitions']),
+    rule(['update'], ['apiextensions.k8s.io'], ['customresourcedefinitions/status']),
+    rule(['list', 'delete'], ['*'], ['*']),
+  ],
   'generic-garbage-collector': [
     // List, watch, selective gets and updates of any resource.
     rule(['get', 'list', 'watch', 'patch', 'update', 'delete'], ['*'], ['*']),
