@@ -69,6 +69,9 @@ export const RESOURCES: ResourceInfo[] = [
   r({ group: 'networking.k8s.io', version: 'v1', kind: 'IngressClass', plural: 'ingressclasses', singular: 'ingressclass', namespaced: false, generation: true }),
   // apiextensions.k8s.io/v1: the kinds they define are served at run time (registry/apiextensions)
   r(CRD_RESOURCE),
+  // admissionregistration.k8s.io/v1: the admission webhooks every write passes
+  r({ group: 'admissionregistration.k8s.io', version: 'v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', singular: 'mutatingwebhookconfiguration', namespaced: false, categories: ['api-extensions'] }),
+  r({ group: 'admissionregistration.k8s.io', version: 'v1', kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', singular: 'validatingwebhookconfiguration', namespaced: false, categories: ['api-extensions'] }),
   // certificates.k8s.io/v1
   r({ group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', singular: 'certificatesigningrequest', namespaced: false, shortNames: ['csr'], subresources: ['status', 'approval'] }),
   // rbac.authorization.k8s.io/v1

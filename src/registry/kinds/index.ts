@@ -21,6 +21,7 @@ import { deploymentStrategy } from './deployment.ts';
 import { replicaSetStrategy } from './replicaset.ts';
 import { replicationControllerStrategy } from './replicationcontroller.ts';
 import { ingressClassStrategy, ingressStrategy } from './ingress.ts';
+import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './admissionregistration.ts';
 import { statefulSetStrategy } from './statefulset.ts';
 import { daemonSetStrategy } from './daemonset.ts';
 import { controllerRevisionStrategy } from './controllerrevision.ts';
@@ -54,6 +55,8 @@ const STRATEGIES: Record<string, Strategy> = {
   '/replicationcontrollers': replicationControllerStrategy,
   'networking.k8s.io/ingresses': ingressStrategy,
   'networking.k8s.io/ingressclasses': ingressClassStrategy,
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': mutatingWebhookConfigurationStrategy,
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': validatingWebhookConfigurationStrategy,
   'apps/statefulsets': statefulSetStrategy,
   'apps/daemonsets': daemonSetStrategy,
   'apps/controllerrevisions': controllerRevisionStrategy,

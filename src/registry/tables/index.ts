@@ -15,6 +15,7 @@ import {
 } from './cluster.ts';
 import { configMapTable, secretFieldSelectors, secretTable, serviceAccountTable } from './config.ts';
 import { eventFieldSelectors, eventsV1FieldSelectors, eventsV1Table, eventTable } from './events.ts';
+import { webhookConfigurationTable } from './admissionregistration.ts';
 import { endpointSliceTable, endpointsTable, ingressClassTable, ingressTable, serviceTable } from './network.ts';
 import { podFieldSelectors, podTable } from './pods.ts';
 import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } from './storage.ts';
@@ -41,6 +42,8 @@ export const TABLES: Record<string, TableConvertor> = {
   '/replicationcontrollers': replicationControllerTable,
   'networking.k8s.io/ingresses': ingressTable,
   'networking.k8s.io/ingressclasses': ingressClassTable,
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': webhookConfigurationTable,
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': webhookConfigurationTable,
   'apps/statefulsets': statefulSetTable,
   'apps/daemonsets': daemonSetTable,
   'apps/controllerrevisions': controllerRevisionTable,

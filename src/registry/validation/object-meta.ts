@@ -56,6 +56,8 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   'discovery.k8s.io/endpointslices': 'subdomain',
   'networking.k8s.io/ingresses': 'subdomain',
   'networking.k8s.io/ingressclasses': 'subdomain',
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': 'subdomain',
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': 'subdomain',
   'policy/poddisruptionbudgets': 'subdomain',
   // events.k8s.io/v1 creates get strict ObjectMeta validation.
   'events.k8s.io/events': 'subdomain',
