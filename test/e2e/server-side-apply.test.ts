@@ -110,6 +110,22 @@ describe('server-side apply (kubectl against berth server)', () => {
     assert.match(r.stderr, /Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps\/v1: \.spec\.replicas/);
   });
 
+  it('an apply to /scale owns spec.replicas under subresource "scale"; the manifest\'s applier then conflicts with it', T, async () => {
+    await ok(['apply', '--server-side', '-f', '-'], deployment('autoscaled', { replicas: 1 }));
+    const scale = JSON.stringify({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'autoscaled' }, spec: { replicas: 4 } });
+    const conflict = await apply('autoscaled', '/scale', scale, 'fieldManager=autoscaler');
+    assert.equal(conflict.status, 409, conflict.body.toString());
+    assert.match(conflict.json.message, /conflict with "kubectl": \.spec\.replicas/);
+    const r = await apply('autoscaled', '/scale', scale, 'fieldManager=autoscaler&force=true');
+    assert.equal(r.status, 200, r.body.toString());
+    assert.equal(r.json.kind, 'Scale');
+    assert.equal(r.json.spec.replicas, 4);
+    const d = await get('autoscaled');
+    assert.ok(managers(d).includes('autoscaler/Apply/scale'), managers(d).join(','));
+    const back = await k(['apply', '--server-side', '-f', '-'], deployment('autoscaled', { replicas: 1 }));
+    assert.match(back.stderr, /conflict with "autoscaler" with subresource "scale": \.spec\.replicas/);
+  });
+
   it('fields dropped from the configuration are removed unless another manager owns them', T, async () => {
     await ok(['apply', '--server-side', '-f', '-'], deployment('prune', { labels: { a: '1', b: '2' }, env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }] }));
     await ok(['label', 'deployment', 'prune', '-n', 'ssa', 'c=3']);

@@ -11,7 +11,7 @@ import { sendJson } from '../http-util.ts';
 import { bindPod, evictPod } from '../../registry/pod-subresources.ts';
 import { isDryRun, readObject, replyObject, type HandlerContext } from './context.ts';
 import { deleteOptionsFrom } from './delete-options.ts';
-import { fieldManagerOf, readPatch } from './write.ts';
+import { APPLY_PATCH, fieldManagerOf, handleScaleApply, readPatch } from './write.ts';
 import { patchObject } from '../../registry/patch-object.ts';
 import { handlePodStream, STREAM_SUBRESOURCES } from './pod-streams.ts';
 import { handleComputedSubresource } from './computed-subresource.ts';
@@ -49,6 +49,7 @@ async function handleScale(ctx: HandlerContext): Promise<void> {
   if (req.method === 'PUT') body = (await readObject(ctx, 'Scale', 'autoscaling/v1')).obj;
   else if (req.method === 'PATCH') ({ type: patchType, body } = await readPatch(ctx));
   else throw errors.methodNotAllowed(`${req.method} is not supported on ${info.resource}/scale`);
+  if (patchType === APPLY_PATCH) return handleScaleApply(ctx, body, (obj) => toScale(obj, mapping));
   const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
     const scale = toScale(current, mapping);
     delete scale.metadata.resourceVersion;

@@ -8,7 +8,7 @@ import { ApiError, errors } from '../../errors/index.ts';
 import type { KubeObject } from '../../apis/object.ts';
 import { checkApplyConfig, patchObject } from '../../registry/patch-object.ts';
 import { applyToObject } from '../../registry/managed-fields.ts';
-import { addWarnings, decodeBody, readBody } from '../http-util.ts';
+import { addWarnings, decodeBody, readBody, sendJson } from '../http-util.ts';
 import { parseFieldValidation, checkFields } from '../field-validation.ts';
 import { isDryRun, readObject, replyObject, type HandlerContext } from './context.ts';
 
@@ -95,6 +95,39 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
   }, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx) });
   addAdmissionWarnings(ctx, fieldWarnings, admission);
   replyObject(ctx, 200, updated);
+}
+
+/**
+ * Server-side apply of an autoscaling/v1 Scale to `<resource>/scale`: the replicas it sets are owned
+ * on the object itself (where the scale mapping puts them, `.spec.replicas` by default) by the
+ * manager, recorded with subresource "scale" — the paths upstream's scale handler converts them to.
+ * Answers the Scale, as the subresource does.
+ */
+export async function handleScaleApply(ctx: HandlerContext, body: unknown, toScale: (obj: KubeObject) => KubeObject): Promise<void> {
+  const { info, store, query } = ctx;
+  const manager = query.get('fieldManager');
+  if (!manager) throw errors.badRequest('fieldManager is required for apply requests');
+  fieldManagerOf(ctx);
+  const force = parseForce(query);
+  const scale = checkApplyConfig(body, 'autoscaling/v1', 'Scale');
+  if (scale.metadata.name !== undefined && scale.metadata.name !== info.name) {
+    throw errors.badRequest(`the name of the object (${String(scale.metadata.name)}) does not match the name on the URL (${info.name})`);
+  }
+  const replicas = scale.spec?.replicas;
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+    throw errors.invalid('autoscaling', 'Scale', info.name!, [{ type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+  }
+  const config: KubeObject = { apiVersion: store.apiVersion, kind: store.type.info.kind, metadata: { name: info.name } };
+  if (scale.metadata.resourceVersion) config.metadata.resourceVersion = scale.metadata.resourceVersion;
+  if (replicas !== undefined) {
+    const mapping = store.type.strategy.scale;
+    if (mapping) mapping.write(config, replicas);
+    else config.spec = { replicas };
+  }
+  const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) =>
+    applyToObject(store, current, structuredClone(config), manager, force, 'scale').object as KubeObject,
+  { dryRun: isDryRun(query), user: ctx.user, fieldManager: manager, applied: true });
+  sendJson(ctx.res, 200, toScale(updated));
 }
 
 function parseForce(query: URLSearchParams): boolean {
