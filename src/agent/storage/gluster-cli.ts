@@ -92,9 +92,9 @@ export class GlusterCommand implements GlusterCli {
     });
   }
 
-  /** A call whose XML answer says whether it worked (`opRet` 0). */
+  /** A read whose XML answer says whether it worked (`opRet` 0); it gives up after 15 s (a peer that stopped answering). */
   private async xml(args: string[]): Promise<string> {
-    const out = await this.run([...args, '--xml']);
+    const out = await this.run(['--timeout=15', ...args, '--xml']);
     if (tag(out, 'opRet') !== '0') throw new GlusterError(`gluster ${args.join(' ')}: ${unescape(tag(out, 'opErrstr') ?? 'failed')}`);
     return out;
   }

@@ -50,7 +50,9 @@ export function glusterdVolfile(p: GlusterdPaths, address: string): string {
     '    option transport.socket.keepalive-time 10',
     '    option transport.socket.keepalive-interval 2',
     '    option transport.socket.read-fail-log off',
-    '    option ping-timeout 0',
+    // Debian's 0 never gives up on a peer whose cable is out: every transaction touching it hangs
+    // for the CLI's 120 s. 5 s, as the volumes' own ping-timeout.
+    '    option ping-timeout 5',
     '    option event-threads 1',
     '    option max-port 60999',
     'end-volume',

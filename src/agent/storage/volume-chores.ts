@@ -105,11 +105,15 @@ async function createVolume(ctx: ChoreContext, pv: KubeObject, name: string, bri
 }
 
 async function watchHealth(ctx: ChoreContext, pv: KubeObject, name: string, bricks: Brick[], mine: Brick): Promise<void> {
-  const status = await ctx.cli.status(name);
-  const online = (b: Brick) => status.some((s) => s.name === brickArg(b) && s.online);
+  // Without an answer (a transaction stuck on a peer that just died), a brick counts as online while its node is Ready.
+  const status = await ctx.cli.status(name).catch((err) => {
+    ctx.log.debug('volume status failed', { volume: name, error: (err as Error).message });
+    return undefined;
+  });
+  const online = (b: Brick) => (status ? status.some((s) => s.name === brickArg(b) && s.online) : isReady(ctx.node(b.node)));
   const offline = bricks.filter((b) => !online(b)).map((b) => b.node);
   // A brick whose node is up but whose process is not (a crash, a glusterd restart): start it again.
-  if (offline.some((n) => isReady(ctx.node(n)))) await ctx.cli.start(name, true).catch((err) => ctx.log.debug('volume start force failed', { volume: name, error: String(err) }));
+  if (status && offline.some((n) => isReady(ctx.node(n)))) await ctx.cli.start(name, true).catch((err) => ctx.log.debug('volume start force failed', { volume: name, error: String(err) }));
   const health: VolumeHealth = {
     online: bricks.length - offline.length, total: bricks.length, offline,
     pendingHeal: await pendingHeal(mine.path), checkedAt: new Date().toISOString(),

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { KubeObject } from '../../apis/object.ts';
+import { REPLICATED_PROVISIONER } from '../../apis/volumes/replicated.ts';
+import { ANN_BRICKS, ANN_BRICK_REMOVED_PREFIX, ANN_HEALTH, ANN_VOLUME_STATE, type Brick } from '../../apis/volumes/replicated-volume.ts';
+import { createLogger } from '../../util/log.ts';
+import type { BrickStatus, GlusterCli, VolumeInfo } from './gluster-cli.ts';
+import { VOLUME_OPTIONS, volumeChores, type ChoreContext } from './volume-chores.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'berth-chores-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const V = 'pvc-1';
+const brick = (n: number): Brick => ({ node: `n${n}`, address: `10.0.0.${n}`, path: join(root, `n${n}`, V, 'brick') });
+const bricks = [brick(1), brick(2), brick(3)];
+
+/** A gluster that keeps one volume in memory and records every mutating call. */
+class FakeGluster implements GlusterCli {
+  calls: string[] = [];
+  vol?: VolumeInfo;
+  offline = new Set<string>();
+  async probe() {}
+  async peers() { return []; }
+  async info() { return this.vol && { ...this.vol }; }
+  async create(v: string, r: number, b: string[]) { this.calls.push(`create ${v} ${r} ${b.length}`); this.vol = { name: v, status: 'Created', bricks: b }; }
+  async set(v: string, k: string, val: string) { this.calls.push(`set ${k}=${val}`); }
+  async start(v: string, force = false) { this.calls.push(`start${force ? ' force' : ''}`); this.vol!.status = 'Started'; }
+  async stop() { this.calls.push('stop'); this.vol!.status = 'Stopped'; }
+  async delete() { this.calls.push('delete'); this.vol = undefined; }
+  async status(): Promise<BrickStatus[]> { return this.vol!.bricks.map((name) => ({ name, online: !this.offline.has(name.split(':')[0]), port: 50000 })); }
+  async heal() { this.calls.push('heal'); }
+}
+
+function setup(me: string, ready: Record<string, boolean> = {}) {
+  const cli = new FakeGluster();
+  const annotations: Record<string, string | null>[] = [];
+  const ctx: ChoreContext = {
+    cli, nodeName: me, brickRoot: join(root, me), log: createLogger({ level: 'error' }),
+    node: (name) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready[name] === false ? 'False' : 'True' }] } }),
+    annotate: async (_pv, a) => void annotations.push(a),
+  };
+  return { cli, ctx, annotations };
+}
+const pv = (ann: Record<string, string> = {}, phase = 'Bound'): KubeObject => ({
+  apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: V, annotations: { [ANN_BRICKS]: JSON.stringify(bricks), ...ann } },
+  spec: { persistentVolumeReclaimPolicy: 'Delete', csi: { driver: REPLICATED_PROVISIONER, volumeHandle: V } }, status: { phase },
+});
+
+test('the first Ready brick node creates, configures and starts the volume once, then says Ready; the others only make their brick dir', async () => {
+  const other = setup('n2');
+  await volumeChores(other.ctx, pv());
+  assert.deepEqual(other.cli.calls, []);
+  assert.ok(existsSync(join(root, 'n2', V)));
+  const lead = setup('n1');
+  await volumeChores(lead.ctx, pv());
+  assert.deepEqual(lead.cli.calls, [`create ${V} 3 3`, ...VOLUME_OPTIONS.map(([k, v]) => `set ${k}=${v}`), 'start']);
+  assert.deepEqual(lead.annotations.at(-1), { [ANN_VOLUME_STATE]: 'Ready' });
+  // Lost the annotation write: the next pass finds the volume and does not create it again.
+  lead.cli.calls = [];
+  await volumeChores(lead.ctx, pv());
+  assert.ok(!lead.cli.calls.some((c) => c.startsWith('create') || c === 'start'));
+});
+
+test('node n1 down: n2 runs the chores; health names the offline brick, healed it is written again', async () => {
+  const s = setup('n2', { n1: false });
+  s.cli.vol = { name: V, status: 'Started', bricks: bricks.map((b) => `${b.address}:${b.path}`) };
+  s.cli.offline.add('10.0.0.1');
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }));
+  const h = JSON.parse(s.annotations.at(-1)![ANN_HEALTH]!);
+  assert.deepEqual([h.online, h.total, h.offline], [2, 3, ['n1']]);
+  assert.ok(!s.cli.calls.includes('start force'), 'a brick of a node that is down is not restarted');
+  s.annotations.length = 0;
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready', [ANN_HEALTH]: JSON.stringify(h) }));
+  assert.equal(s.annotations.length, 0, 'unchanged health is not written again');
+});
+
+test('released under Delete: the chore node stops and deletes it; then each brick node removes its own brick directory', async () => {
+  const lead = setup('n1');
+  lead.cli.vol = { name: V, status: 'Started', bricks: [] };
+  await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }, 'Released'));
+  assert.deepEqual(lead.cli.calls, ['stop', 'delete']);
+  assert.deepEqual(lead.annotations.at(-1), { [ANN_VOLUME_STATE]: 'Deleted' });
+  const other = setup('n3');
+  mkdirSync(join(root, 'n3', V, 'brick'), { recursive: true });
+  await volumeChores(other.ctx, pv({ [ANN_VOLUME_STATE]: 'Deleted' }, 'Released'));
+  assert.ok(!existsSync(join(root, 'n3', V)));
+  assert.deepEqual(other.annotations.at(-1), { [ANN_BRICK_REMOVED_PREFIX + 'n3']: 'true' });
+});
+
+test('a brick path outside the node brick directory is refused, not removed', async () => {
+  const s = setup('n1');
+  const evil = [{ node: 'n1', address: '10.0.0.1', path: '/etc/brick' }, brick(2), brick(3)];
+  await volumeChores(s.ctx, { ...pv({ [ANN_VOLUME_STATE]: 'Deleted' }, 'Released'), metadata: { name: V, annotations: { [ANN_BRICKS]: JSON.stringify(evil), [ANN_VOLUME_STATE]: 'Deleted' } } });
+  assert.match(String(s.annotations.at(-1)!['storage.berth.dev/engine-error']), /refusing brick \/etc\/brick/);
+});
