@@ -121,7 +121,10 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await signIn(page, adminToken);
     await page.goto(`${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
     const row = page.locator('[data-testid=row][data-name=doomed]');
-    await row.waitFor({ timeout: 30_000 });
+    await row.waitFor({ timeout: 30_000 }).catch(async (err) => {
+      await shot(page, 'failure-table');
+      throw new Error(`${err.message}\npage: ${(await page.locator('main').textContent())?.slice(0, 2000)}`);
+    });
     assert.ok(await page.locator('[data-testid=row]').count() >= 4);
     await shot(page, 'table');
     await row.getByTestId('delete').click();

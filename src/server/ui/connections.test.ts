@@ -22,6 +22,12 @@ test('client pod → Service → server pod, named; outside addresses; host-only
   ]);
 });
 
+test('the node gateway (first address of its pod range) is the node', () => {
+  const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { podCIDR: '10.42.0.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '198.18.0.2' }] } } as KubeObject;
+  const c = aggregateConnections([{ node: 'n1', edges: [{ proto: 'tcp', client: '10.42.0.1', server: '10.42.0.9:8080', open: 0, connectionsPerSecond: 1, lastActive: 1 }] }], [pod('s', '10.42.0.9')], [], [node]);
+  assert.deepEqual(c[0].from, { kind: 'Node', name: 'n1' });
+});
+
 test('the same connection reported by the client\'s and the server\'s node is one edge', () => {
   const e = { proto: 'tcp', client: '10.42.1.5', server: '10.42.2.9:8080', open: 1, connectionsPerSecond: 2, lastActive: 1 };
   const c = aggregateConnections([{ node: 'a', edges: [e] }, { node: 'b', edges: [{ ...e, connectionsPerSecond: 3 }] }], [pod('c', '10.42.1.5'), pod('s', '10.42.2.9')], []);

@@ -14,6 +14,7 @@ import { forbidden } from '../../auth/forbidden.ts';
 import type { ApiRequest } from '../../api/handler-chain.ts';
 import type { Route } from '../../api/route-table.ts';
 import { agentUrlOf } from '../../api/handlers/pod-streams.ts';
+import { nthAddress } from '../../apis/cidr.ts';
 import type { AgentTls } from '../../api/proxy/pod-stream-proxy.ts';
 
 /** What an agent reports (src/agent/traffic/traffic-source.ts). */
@@ -44,7 +45,11 @@ const portOf = (hostPort: string) => Number(/:(\d+)$/.exec(hostPort)?.[1] ?? 0);
 /** Names the ends of every agent's edges; merges the same edge reported by two nodes; drops edges touching no pod or Service. */
 export function aggregateConnections(reports: readonly AgentTrafficReport[], pods: readonly KubeObject[], services: readonly KubeObject[], nodes: readonly KubeObject[] = []): Connection[] {
   const byIp = new Map<string, Endpoint>();
-  for (const n of nodes) for (const a of (n.status?.addresses ?? []) as { type: string; address: string }[]) if (a.type === 'InternalIP') byIp.set(a.address, { kind: 'Node', name: n.metadata.name! });
+  for (const n of nodes) {
+    for (const a of (n.status?.addresses ?? []) as { type: string; address: string }[]) if (a.type === 'InternalIP') byIp.set(a.address, { kind: 'Node', name: n.metadata.name! });
+    // The pod range's gateway is the node itself (its bridge): probes and host processes talk from it.
+    try { if (n.spec?.podCIDR) byIp.set(nthAddress(n.spec.podCIDR, 1), { kind: 'Node', name: n.metadata.name! }); } catch { /* an IPv6 or odd range: not named */ }
+  }
   for (const p of pods) {
     if (p.spec?.hostNetwork || p.metadata.deletionTimestamp && !p.status?.podIP) continue;
     for (const ip of [p.status?.podIP, ...((p.status?.podIPs ?? []) as { ip: string }[]).map((x) => x.ip)]) {

@@ -27,7 +27,7 @@ interface LayoutSupervisor { start(): void; stop(): void; kill(): void; isRunnin
 const FA2Layout = ((fa2Worker as unknown as { default?: unknown }).default ?? fa2Worker) as new (graph: DirectedGraph, params: object) => LayoutSupervisor;
 
 function nodeAttrs(n: MapNode) {
-  const size = n.kind === 'Group' ? 6 + Math.min(14, Math.sqrt(n.members ?? 1) * 2) : n.kind === 'Node' ? 9 : n.failing ? 7 : n.kind === 'Pod' ? 4 : 6;
+  const size = n.kind === 'Group' ? 4 + Math.min(10, Math.sqrt(n.members ?? 1) * 1.5) : n.kind === 'Node' ? 7 : n.failing ? 5 : n.kind === 'Pod' ? 3 : 4;
   return { label: n.label, size, color: n.failing ? '#d92d20' : COLORS[n.kind], kind: n.kind, forceLabel: !!n.failing || n.kind === 'Node' || n.kind === 'Service' };
 }
 
@@ -71,7 +71,7 @@ export function MapView({ route }: { route: Route }) {
     const graph = new DirectedGraph();
     const sigma = new Sigma(graph, container.current!);
     sigma.on('clickNode', ({ node }) => handlers.current.click(node));
-    const layout = new FA2Layout(graph, { settings: { gravity: 1, scalingRatio: 4, barnesHutOptimize: true, slowDown: 5 } });
+    const layout = new FA2Layout(graph, { settings: { gravity: 3, strongGravityMode: true, scalingRatio: 6, barnesHutOptimize: true, slowDown: 5 } });
     state.current = { graph, sigma, layout };
     (window as unknown as { berthMap?: unknown }).berthMap = { graph, sigma };
     return () => { layout.kill(); sigma.kill(); state.current = undefined; };
