@@ -50,6 +50,13 @@ export interface ListOptions {
   continue?: string;
   resourceVersion?: string;
   resourceVersionMatch?: string;
+  /**
+   * Full lists (no limit) only: the objects are handed over chunk by chunk (STREAM_CHUNK rows read
+   * at one revision) instead of the result holding them all, so a list of any size is never whole in
+   * memory. The first call (possibly with no items) comes after the first read succeeded: errors
+   * before it (bad resourceVersion, compacted) are still plain errors. Awaited: backpressure.
+   */
+  stream?: (items: KubeObject[], resourceVersion: string) => void | Promise<void>;
 }
 
 export interface ListResult {
@@ -69,6 +76,8 @@ export const MAX_NAME_BYTES = 4096;
 
 /** Rows one backend read of a limited list returns at most. */
 const MAX_CHUNK = 10_000;
+/** Rows per read of a streamed list: small enough to hold, large enough that the reads stay few. */
+const STREAM_CHUNK = 500;
 
 /** Continue tokens carry the list's revision and the last key returned. */
 interface ContinueToken { v: 1; rv: number; start: string }
@@ -230,7 +239,8 @@ export class ResourceStore {
     const items: KubeObject[] = [];
     // Read in chunks until `limit` objects pass the filter (or the prefix is exhausted); a chunk is
     // at most MAX_CHUNK rows, so a huge limit (any int64 is valid) never reaches the store as is.
-    const chunk = limit ? Math.min(Math.max(limit, 100), MAX_CHUNK) : 0;
+    const stream = limit ? undefined : opts.stream;
+    const chunk = limit ? Math.min(Math.max(limit, 100), MAX_CHUNK) : stream ? STREAM_CHUNK : 0;
     let listRevision = revision;
     let lastKey: string | undefined;
     let more = false;
@@ -238,16 +248,18 @@ export class ResourceStore {
       for (;;) {
         const res = await this.backend.list(prefix, { revision: listRevision || undefined, after, limit: chunk });
         listRevision = res.revision;
+        const batch: KubeObject[] = stream ? [] : items;
         for (let i = 0; i < res.items.length; i++) {
           const obj = this.fromStorage(decodeObject(res.items[i]));
           if (opts.filter && !opts.filter.matches(obj)) continue;
-          items.push(obj);
+          batch.push(obj);
           if (limit && items.length === limit) {
             lastKey = res.items[i].key;
             more = i < res.items.length - 1 || res.more;
             break;
           }
         }
+        if (stream) await stream(batch, String(listRevision));
         if (lastKey !== undefined || !res.more || res.items.length === 0) break;
         after = res.items[res.items.length - 1].key;
       }
