@@ -6,6 +6,7 @@ import { tableVersion, toTable, wantsTable } from '../table.ts';
 import { makeFilter } from '../../registry/object-filter.ts';
 import { watchResource, type ApiWatchEvent } from '../../registry/store-watch.ts';
 import { openWatchStream } from '../watch-stream.ts';
+import { streamList } from '../list-stream.ts';
 import { includeObject, intParam, replyObject, type HandlerContext } from './context.ts';
 import type { KubeObject } from '../../apis/object.ts';
 
@@ -18,6 +19,13 @@ export async function handleGet(ctx: HandlerContext): Promise<void> {
 export async function handleList(ctx: HandlerContext): Promise<void> {
   const { info, store, query, req } = ctx;
   const filter = makeFilter(store.type, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
+  if (!wantsTable(req.headers.accept) && !intParam(query, 'limit') && !query.get('continue')) {
+    // A full list as JSON streams: never the whole body in memory (list-stream.ts).
+    await streamList(ctx.res, store, info.namespace, {
+      filter, resourceVersion: query.get('resourceVersion') ?? undefined, resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
+    });
+    return;
+  }
   const result = await store.list(info.namespace, {
     filter,
     limit: intParam(query, 'limit'),

@@ -1,0 +1,46 @@
+/**
+ * A full list answered as a stream (kube-apiserver 1.33's streaming JSON list encoder does the same):
+ * the List's head with its resourceVersion, then the items chunk by chunk as the store reads them at
+ * one revision, then the tail — so the server never holds the whole body (nor all the objects) of a
+ * list of 150,000 pods. A client that stops reading stops the reads (backpressure); one that goes
+ * away ends the list. An error after the head cuts the response (the client sees a broken body), as
+ * a Status can no longer be sent.
+ */
+import type { ServerResponse } from 'node:http';
+import type { KubeObject } from '../apis/object.ts';
+import type { ListOptions, ResourceStore } from '../registry/resource-store.ts';
+
+/** Resolves once `res` can take more, rejects when the client went away. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => { res.off('drain', done); res.off('close', gone); resolve(); };
+    const gone = (): void => { res.off('drain', done); res.off('close', gone); reject(new Error('the client went away during the list')); };
+    res.on('drain', done);
+    res.on('close', gone);
+  });
+}
+
+/** Lists `store` (no limit) straight into `res` as a `<Kind>List`. */
+export async function streamList(res: ServerResponse, store: ResourceStore, namespace: string | undefined, opts: Omit<ListOptions, 'stream' | 'limit' | 'continue'>): Promise<void> {
+  let first = true;
+  let started = false;
+  await store.list(namespace, {
+    ...opts,
+    stream: async (items: KubeObject[], resourceVersion: string) => {
+      let out = '';
+      if (!started) {
+        started = true;
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        out = `{"kind":${JSON.stringify(`${store.type.info.kind}List`)},"apiVersion":${JSON.stringify(store.apiVersion)},`
+          + `"metadata":{"resourceVersion":${JSON.stringify(resourceVersion)}},"items":[`;
+      }
+      for (const item of items) {
+        out += (first ? '' : ',') + JSON.stringify(item);
+        first = false;
+      }
+      if (res.destroyed) throw new Error('the client went away during the list');
+      if (!res.write(out)) await drained(res);
+    },
+  });
+  res.end(']}');
+}
