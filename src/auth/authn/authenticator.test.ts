@@ -6,7 +6,7 @@ import tls, { TLSSocket } from 'node:tls';
 import { ApiError } from '../../errors/index.ts';
 import { createCA, issueCertificate } from '../../pki/certificates.ts';
 import type { UserInfo } from '../attributes.ts';
-import { ANONYMOUS_PATHS, isAnonymousPath, requestAuthenticator, type TokenAuthenticator } from './authenticator.ts';
+import { ANONYMOUS_PATHS, bearerToken, isAnonymousPath, requestAuthenticator, type TokenAuthenticator } from './authenticator.ts';
 
 const ca = await createCA('test-ca');
 const serving = await issueCertificate(ca, { commonName: 'server', ipAddresses: ['127.0.0.1'], usage: 'server', validityDays: 1 });
@@ -82,6 +82,15 @@ test('without credentials only the health and version paths are anonymous', asyn
       assert.equal(r.body.kind, 'Status');
     }
   });
+});
+
+test('a websocket upgrade may carry its bearer token as a subprotocol, which is then taken out of the offer', () => {
+  const token = 'abc.def-ghi';
+  const req = { headers: { upgrade: 'websocket', 'sec-websocket-protocol': `v5.channel.k8s.io, base64url.bearer.authorization.k8s.io.${Buffer.from(token).toString('base64url')}` } } as unknown as import('node:http').IncomingMessage;
+  assert.equal(bearerToken(req), token);
+  assert.equal(req.headers['sec-websocket-protocol'], 'v5.channel.k8s.io');
+  const plain = { headers: { 'sec-websocket-protocol': 'base64url.bearer.authorization.k8s.io.eA' } } as unknown as import('node:http').IncomingMessage;
+  assert.equal(bearerToken(plain), undefined, 'not an upgrade: no token from it');
 });
 
 test('the web UI\'s static shell is anonymous, and nothing beside it', () => {

@@ -113,10 +113,32 @@ function peerCertificateUser(socket: TLSSocket): { user: UserInfo; notAfter: num
   return { user: authenticated({ name, groups }), notAfter: Date.parse(cert.valid_to) };
 }
 
-/** The bearer token of a request (`Authorization: Bearer …`), if any. */
+/** kube-apiserver's websocket token protocol: browsers cannot set headers on a WebSocket. */
+const WS_TOKEN_PROTOCOL = 'base64url.bearer.authorization.k8s.io.';
+
+/**
+ * A bearer token a websocket upgrade carries as the subprotocol `base64url.bearer.authorization.k8s.io.<token>`
+ * (Kubernetes' request/websocket authenticator), taken out of the offered protocols so it is never
+ * proxied on (to a node agent).
+ */
+function websocketToken(req: IncomingMessage): string | undefined {
+  const offered = req.headers['sec-websocket-protocol'];
+  if (!offered || req.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
+  const protocols = offered.split(',').map((p) => p.trim());
+  const tokenProtocol = protocols.find((p) => p.startsWith(WS_TOKEN_PROTOCOL));
+  if (!tokenProtocol) return undefined;
+  const rest = protocols.filter((p) => !p.startsWith(WS_TOKEN_PROTOCOL));
+  if (rest.length) req.headers['sec-websocket-protocol'] = rest.join(', ');
+  else delete req.headers['sec-websocket-protocol'];
+  const token = Buffer.from(tokenProtocol.slice(WS_TOKEN_PROTOCOL.length), 'base64url').toString('utf8');
+  if (!token || /\s/.test(token)) throw unauthorized();
+  return token;
+}
+
+/** The bearer token of a request (`Authorization: Bearer …`, or a websocket's token subprotocol), if any. */
 export function bearerToken(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
-  if (!h) return undefined;
+  if (!h) return websocketToken(req);
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
   if (!m) throw unauthorized();
   return m[1];
