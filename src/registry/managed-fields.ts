@@ -62,13 +62,31 @@ function trackedSubresource(sub: string | undefined): string | undefined {
   return sub === undefined || sub === 'raw' ? undefined : sub;
 }
 
+/**
+ * The object as it will be stored, defaults filled: upstream decodes a request with its defaults, so
+ * the writer of an Update owns the defaulted fields too (`kubectl create deployment` owns
+ * `.spec.progressDeadlineSeconds`). A copy: the store defaults the object itself later, after admission.
+ */
+function withDefaults(store: ResourceStore, obj: KubeObject, subresource: string | undefined): KubeObject {
+  const defaults = store.type.strategy.defaults;
+  if (!defaults || subresource) return obj;
+  const copy = structuredClone(obj);
+  try {
+    defaults(copy);
+    return copy;
+  } catch {
+    // A body defaults cannot handle fails validation later, with a field path.
+    return obj;
+  }
+}
+
 /** Sets `next`'s managedFields for an Update by `manager` over `old` (undefined on create). */
 export function stampUpdate(store: ResourceStore, old: KubeObject | undefined, next: KubeObject, manager: string | undefined, subresource: string | undefined): void {
   const sub = trackedSubresource(subresource);
   const ctx = contextFor(store, sub, [old, next]);
   let entries: unknown[] | undefined;
   try {
-    entries = trackUpdate(old, next, manager ?? DEFAULT_MANAGER, ctx);
+    entries = trackUpdate(old, withDefaults(store, next, sub), manager ?? DEFAULT_MANAGER, ctx);
   } catch (err) {
     // An object the schema cannot walk (e.g. an associative-list item without its key) is refused by
     // validation, which names the field; ownership is not what should fail the write.

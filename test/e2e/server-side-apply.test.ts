@@ -159,9 +159,21 @@ describe('server-side apply (kubectl against berth server)', () => {
     assert.equal((await k(['get', 'deployment', 'dry', '-n', 'ssa'])).code, 1, 'dry run stored nothing');
     const made = await apply('dry', '', body, 'fieldManager=tool');
     assert.equal(made.status, 201);
-    const again = await apply('dry', '', body, 'fieldManager=tool');
+    // A no-op apply writes nothing (a ConfigMap: no controller writes it in between).
+    const cmApply = () => server.request('PATCH', '/api/v1/namespaces/ssa/configmaps/applied?fieldManager=tool', {
+      body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  k: v\n', headers: { 'content-type': 'application/apply-patch+yaml' },
+    });
+    const first = await cmApply();
+    assert.equal(first.status, 201, first.body.toString());
+    const again = await cmApply();
     assert.equal(again.status, 200);
-    assert.equal(again.json.metadata.resourceVersion, made.json.metadata.resourceVersion, 'a no-op apply writes nothing');
+    assert.equal(again.json.metadata.resourceVersion, first.json.metadata.resourceVersion, 'a no-op apply writes nothing');
+    // kubectl create owns what it sent and the defaults the server filled, as upstream.
+    await ok(['create', 'deployment', 'created', '-n', 'ssa', '--image', 'registry.local/web:1']);
+    const created = (await get('created')).metadata.managedFields.find((e: any) => e.manager === 'kubectl-create');
+    assert.equal(created.operation, 'Update');
+    assert.deepEqual(created.fieldsV1['f:spec']['f:progressDeadlineSeconds'], {});
+    assert.deepEqual(created.fieldsV1['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"web"}']['f:imagePullPolicy'], {});
     await ok(['create', 'configmap', 'cm', '-n', 'ssa', '--from-literal', 'a=b']);
     const cm = JSON.parse(await ok(['get', 'configmap', 'cm', '-n', 'ssa', '-o', 'json', '--show-managed-fields']));
     assert.deepEqual(cm.metadata.managedFields.map((e: any) => [e.manager, e.operation]), [['kubectl-create', 'Update']]);
