@@ -1,6 +1,7 @@
 /**
  * Applies a PATCH request body by its content type: JSON patch, merge patch or strategic merge
- * patch. Server-side apply (`application/apply-patch+yaml`) is not supported yet.
+ * patch. Server-side apply (`application/apply-patch+yaml`) is no patch of this kind: it merges by
+ * field ownership (src/apis/merge, wired in by the registry's managed-fields.ts), so it is refused here.
  */
 import { definitionNameFor } from '../openapi/definitions.ts';
 import { applyJsonPatch } from './json-patch.ts';
@@ -39,7 +40,7 @@ export function applyPatch(contentType: string, original: object, patchBody: unk
       return applyStrategicMergePatch(original, patchBody, defName);
     }
     case APPLY_PATCH:
-      throw new PatchError('server-side apply (application/apply-patch+yaml) is not supported yet', 415);
+      throw new PatchError('server-side apply (application/apply-patch+yaml) goes through the field manager, not applyPatch', 415);
     default:
       throw new PatchError(`unsupported patch content type "${contentType}"`, 415);
   }
