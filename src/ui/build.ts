@@ -28,7 +28,9 @@ export async function buildUi(outDir: string, opts: { minify?: boolean } = {}): 
     logLevel: 'warning',
   });
   for (const f of ['index.html', 'style.css']) copyFileSync(join(HERE, f), join(outDir, f));
-  return ['app.js', 'index.html', 'style.css'].map((f) => join(outDir, f));
+  // xterm.js's own style sheet, from the package (no CDN).
+  copyFileSync(fileURLToPath(import.meta.resolve('@xterm/xterm/css/xterm.css')), join(outDir, 'xterm.css'));
+  return ['app.js', 'index.html', 'style.css', 'xterm.css'].map((f) => join(outDir, f));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

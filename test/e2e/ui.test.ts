@@ -184,6 +184,22 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await page.close();
   });
 
+  test('exec terminal (xterm.js over the exec websocket, token as subprotocol): ls in a process pod', async () => {
+    const page = await ctx.newPage();
+    await signIn(page, adminToken);
+    await page.goto(`${b.url}/ui/#/r/core/v1/pods/${NS}/fine?tab=exec`);
+    await page.getByTestId('exec-start').click();
+    await page.waitForFunction(() => /connected/.test(document.querySelector('[data-testid=exec-status]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('ls / ; echo marker-$((6*7))\n');
+    await page.waitForFunction(() => {
+      const t = document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '';
+      return t.includes('marker-42') && t.includes('usr');
+    }, undefined, { timeout: 15_000 });
+    await shot(page, 'details-exec');
+    await page.close();
+  });
+
   test('a view-only user sees no edit or delete controls, and a crafted delete is 403', async () => {
     const page = await ctx.newPage();
     await signIn(page, viewerToken);
@@ -196,6 +212,11 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await sleep(500);
     assert.equal(await page.getByTestId('edit').count(), 0, 'no edit');
     assert.equal(await page.getByTestId('delete').count(), 0, 'no delete');
+    await page.goto(`${b.url}/ui/#/r/core/v1/pods/${NS}/fine`);
+    await page.getByTestId('yaml').waitFor();
+    await sleep(500);
+    assert.equal(await page.getByTestId('tab-exec').count(), 0, 'no exec');
+    assert.equal(await page.getByTestId('delete').count(), 0, 'no delete of the pod');
     const status = await page.evaluate(async ([ns, token]) => (await fetch(`/api/v1/namespaces/${ns}/pods/fine`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } })).status, [NS, viewerToken]);
     assert.equal(status, 403);
     assertOk(await k(['get', 'pod', 'fine', '-n', NS]), 'still there');

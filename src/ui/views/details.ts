@@ -13,6 +13,7 @@ import { detailsHref, groupOf, setQuery, type Route } from '../router.ts';
 import { useStream } from '../use-stream.ts';
 import { OutageBanner } from './outage-banner.ts';
 import { Logs } from './logs.ts';
+import { ExecTerminal } from './terminal.ts';
 import type { Obj } from '../object-store.ts';
 
 const toYaml = (o: unknown) => YAML.stringify(o, { lineWidth: 0 });
@@ -93,10 +94,13 @@ export function Details({ route, types }: { route: Route; types: ResourceType[] 
 function DetailsOf({ t, namespace, name, tab }: { t: ResourceType; namespace?: string; name: string; tab: string }) {
   const stream = useStream([{ id: 'obj', group: t.group, version: t.version, resource: t.resource, namespace, fieldSelector: `metadata.name=${name}` }]);
   const obj = stream.store('obj').list()[0];
-  const [perms, setPerms] = useState({ edit: false, del: false });
-  useEffect(() => { void Promise.all([can('update', t, namespace), can('delete', t, namespace)]).then(([edit, del]) => setPerms({ edit, del })); }, [t.group, t.resource, namespace]);
+  const [perms, setPerms] = useState({ edit: false, del: false, exec: false });
+  useEffect(() => {
+    void Promise.all([can('update', t, namespace), can('delete', t, namespace), t.resource === 'pods' ? can('create', t, namespace, 'exec') : Promise.resolve(false)])
+      .then(([edit, del, exec]) => setPerms({ edit, del, exec }));
+  }, [t.group, t.resource, namespace]);
   const hasLogs = ['pods', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs'].includes(t.resource);
-  const tabs = ['yaml', 'events', 'conditions', ...(hasLogs ? ['logs'] : [])];
+  const tabs = ['yaml', 'events', 'conditions', ...(hasLogs ? ['logs'] : []), ...(perms.exec ? ['exec'] : [])];
   const [deleted, setDeleted] = useState('');
   return h('div', { class: 'details' },
     h(OutageBanner, { stream }),
@@ -110,5 +114,6 @@ function DetailsOf({ t, namespace, name, tab }: { t: ResourceType; namespace?: s
       : tab === 'events' ? h(Events, { obj })
       : tab === 'conditions' ? h(Conditions, { obj })
       : tab === 'logs' ? h(Logs, { t, obj })
+      : tab === 'exec' && perms.exec ? h(ExecTerminal, { pod: obj })
       : h(YamlTab, { t, obj, canEdit: perms.edit }));
 }
