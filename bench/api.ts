@@ -3,6 +3,9 @@
  * next to the raw store doing the same operations in the same run.
  *   (a) creates at a fixed offered load (open loop, latency from the scheduled send time);
  *   (b) creates, gets and `?limit=100` lists at maximum (closed loop, N concurrent clients).
+ * On SQLite, a second table weighs the group commit: Berth (synchronous=FULL) at several group
+ * windows and with NORMAL, next to raw better-sqlite3 inserts with FULL (one transaction per insert,
+ * and batched per event-loop turn) and with NORMAL, all in the same run.
  */
 import { Etcd3 } from 'etcd3';
 import { startEtcd } from '../test/support/etcd.ts';
@@ -19,6 +22,10 @@ const LIST_MS = QUICK ? 2000 : 5000;
 const CONCURRENCY = 32;
 const MAX_OPS = 500_000;
 const TARGET_P99: Record<string, number> = { sqlite: 20, etcd: 50 };
+/** Group windows (µs) tried besides the default, each on a fresh server. */
+const WINDOWS = (process.env.BENCH_API_WINDOWS ?? '250,1000').split(',').filter(Boolean).map(Number);
+/** Berth's max creates/s with synchronous=NORMAL and one transaction per write (the last stop's figure). */
+const PREVIOUS_NORMAL = 2843;
 
 /** The operations a phase needs, implemented by Berth (HTTP) or by the raw store. */
 interface Target {
@@ -102,27 +109,80 @@ function report(store: string, peerName: string, b: PhaseResults, p: PhaseResult
   return pass;
 }
 
-async function sqliteRun(): Promise<boolean> {
-  const server = await startBerth({ store: 'sqlite' });
+/** A server started with extra environment (the SQLite knobs of src/storage/index.ts). */
+async function startWithEnv(env: Record<string, string>): Promise<BerthChild> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
   try {
-    const value = await storedValue(server);
-    const berth = await phases(berthTarget(server), 'warm');
-    const peer = openSqlitePeer();
-    const prefix = '/peer/configmaps/default/';
-    let p: PhaseResults;
-    try {
-      p = await phases({
-        create: (name) => peer.create(prefix + name, value(name)),
-        get: (name) => { const v = peer.get(prefix + name); if (v === undefined) throw new Error(`missing ${name}`); JSON.parse(v); },
-        list: () => { for (const r of peer.list(prefix, 100)) JSON.parse(r.value ?? ''); },
-      }, 'warm');
-    } finally {
-      peer.close();
-    }
-    return report('sqlite', 'better-sqlite3 kine table, WAL, synchronous=NORMAL, in-process', berth, p);
+    return await startBerth({ store: 'sqlite', readyTimeoutMs: 60_000 });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+}
+
+/** Only the two create phases (open loop at RATE, closed loop at max) for one more configuration. */
+async function createPhases(t: Pick<Target, 'create'>): Promise<Pick<PhaseResults, 'open' | 'create'>> {
+  await closedLoop({ concurrency: 8, durationMs: 2000, maxOps: 500, op: (i) => t.create(`warm-${i}`) });
+  const open = await openLoop({ rate: RATE, durationMs: OPEN_MS, op: (i) => t.create(`open-${i}`) });
+  const create = await closedLoop({ concurrency: CONCURRENCY, durationMs: MAX_MS, maxOps: MAX_OPS, op: (i) => t.create(`max-${i}`) });
+  return { open, create };
+}
+
+async function berthCreates(env: Record<string, string>): Promise<Pick<PhaseResults, 'open' | 'create'>> {
+  const server = await startWithEnv(env);
+  try {
+    return await createPhases(berthTarget(server));
   } finally {
     await server.stop();
   }
+}
+
+function rawCreates(opts: Parameters<typeof openSqlitePeer>[0], value: (name: string) => string): Promise<Pick<PhaseResults, 'open' | 'create'>> {
+  const peer = openSqlitePeer(opts);
+  return createPhases({ create: (name) => peer.create(`/peer/configmaps/default/${name}`, value(name)) }).finally(() => peer.close());
+}
+
+async function sqliteRun(): Promise<boolean> {
+  const server = await startBerth({ store: 'sqlite', readyTimeoutMs: 60_000 });
+  let value: (name: string) => string;
+  let berth: PhaseResults;
+  try {
+    value = await storedValue(server);
+    berth = await phases(berthTarget(server), 'warm');
+  } finally {
+    await server.stop();
+  }
+  // The main peer: the same work, FULL, batched per loop turn — what Berth's store does, minus Berth.
+  const peer = openSqlitePeer({ synchronous: 'FULL', batched: true });
+  const prefix = '/peer/configmaps/default/';
+  let p: PhaseResults;
+  try {
+    p = await phases({
+      create: (name) => peer.create(prefix + name, value(name)),
+      get: (name) => { const v = peer.get(prefix + name); if (v === undefined) throw new Error(`missing ${name}`); JSON.parse(v); },
+      list: () => { for (const r of peer.list(prefix, 100)) JSON.parse(r.value ?? ''); },
+    }, 'warm');
+  } finally {
+    peer.close();
+  }
+  const pass = report('sqlite', 'better-sqlite3 kine table, WAL, synchronous=FULL, batched per loop turn, in-process', berth, p);
+
+  const rows: Array<[string, Pick<PhaseResults, 'open' | 'create'>]> = [['Berth FULL, group commit (default: 1 loop turn)', berth]];
+  for (const w of WINDOWS) rows.push([`Berth FULL, group window ${w} µs`, await berthCreates({ BERTH_SQLITE_GROUP_WINDOW_US: String(w) })]);
+  rows.push(['Berth NORMAL, group commit', await berthCreates({ BERTH_SQLITE_SYNCHRONOUS: 'NORMAL' })]);
+  rows.push(['raw FULL, batched per loop turn', p]);
+  rows.push(['raw FULL, one txn per insert', await rawCreates({ synchronous: 'FULL' }, value)]);
+  rows.push(['raw NORMAL, one txn per insert', await rawCreates({ synchronous: 'NORMAL' }, value)]);
+  printTable(
+    `api — SQLite group commit: creates @${RATE}/s open loop and at max (${CONCURRENCY} clients); latencies in ms`,
+    ['configuration', `p50 @${RATE}/s`, `p99 @${RATE}/s`, 'err', 'max creates/s', 'max p99'],
+    rows.map(([name, r]) => [name, f(r.open.p50, 2), f(r.open.p99, 2), String(r.open.errors + r.open.unfinished), f(r.create.opsPerSec, 0), f(r.create.p99, 2)]),
+    [
+      `previous figure: Berth NORMAL, one transaction per write: ${PREVIOUS_NORMAL} creates/s max (last stop)`,
+      `Berth FULL + group commit: ${f(berth.create.opsPerSec, 0)} creates/s max = ${f(berth.create.opsPerSec / PREVIOUS_NORMAL, 2)}x the previous NORMAL figure`,
+    ],
+  );
+  return pass;
 }
 
 async function etcdRun(): Promise<boolean> {
@@ -150,7 +210,9 @@ async function etcdRun(): Promise<boolean> {
 }
 
 export async function run(): Promise<boolean> {
-  const a = await sqliteRun();
-  const b = await etcdRun();
+  // BENCH_API_STORES=sqlite (or etcd) runs one store only.
+  const stores = (process.env.BENCH_API_STORES ?? 'sqlite,etcd').split(',');
+  const a = stores.includes('sqlite') ? await sqliteRun() : true;
+  const b = stores.includes('etcd') ? await etcdRun() : true;
   return a && b;
 }

@@ -1,9 +1,12 @@
 /**
- * `list`: 10,000 pods in namespace `x`, then full (unpaged) lists as JSON and as a Table; p50 time,
- * response size, and the server's RSS. Peer: the raw SQLite read of the same rows from Berth's own
- * state.db (read-only, WAL lets it read alongside the server) in the bench process.
+ * `list`: 10,000 pods (BENCH_LIST_PODS) in namespace `x`, then full (unpaged) lists as JSON and as a
+ * Table; p50 time, response size, and the server's RSS. Peer: the raw SQLite read of the same rows
+ * from Berth's own state.db (read-only, WAL lets it read alongside the server) in the bench process.
+ * Streaming: the server's peak RSS during one list (VmHWM reset through /proc/PID/clear_refs just
+ * before) minus its RSS before, next to the body size — a JSON list streams, a Table list does not.
  */
 import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBerth } from './lib/server.ts';
 import { closedLoop, keepAliveAgent, request } from './lib/load.ts';
@@ -11,7 +14,7 @@ import { memOf } from './lib/proc.ts';
 import { f, median, printTable } from './lib/stats.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const PODS = QUICK ? 2000 : 10_000;
+const PODS = Number(process.env.BENCH_LIST_PODS) || (QUICK ? 2000 : 10_000);
 const REPEAT = 5;
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 
@@ -35,6 +38,14 @@ async function timeN(fn: () => Promise<{ bytes: number; items: number }>): Promi
   return { ms, ...last };
 }
 
+/** The server's RSS growth (MB) at its peak during `fn`, and what `fn` returned. */
+async function peakGrowth<T>(pid: number, fn: () => Promise<T>): Promise<{ growthMb: number; value: T }> {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5'); // resets VmHWM to the current RSS
+  const before = memOf(pid).rssMb;
+  const value = await fn();
+  return { growthMb: memOf(pid).hwmMb - before, value };
+}
+
 export async function run(): Promise<boolean> {
   const server = await startBerth({ store: 'sqlite' });
   const agent = keepAliveAgent(64, server.tls);
@@ -43,7 +54,7 @@ export async function run(): Promise<boolean> {
     const base = `${server.url}/api/v1/namespaces/x/pods`;
     const memStart = memOf(server.pid);
     const created = await closedLoop({
-      concurrency: 32, durationMs: 180_000, maxOps: PODS,
+      concurrency: 32, durationMs: 1_800_000, maxOps: PODS,
       op: (i) => request(agent, 'POST', base, pod(`pod-${String(i).padStart(5, '0')}`)),
     });
     if (created.ok !== PODS) throw new Error(`created ${created.ok}/${PODS} pods: ${created.firstError}`);
@@ -61,6 +72,10 @@ export async function run(): Promise<boolean> {
       return { bytes: res.body.length, items };
     });
     const memTable = memOf(server.pid);
+    // One list each with the server's peak RSS watched (the body is held by the client, in this process).
+    const sized = (headers: Record<string, string>) => async () => (await request(agent, 'GET', base, undefined, headers, 300_000)).body.length;
+    const peakJson = await peakGrowth(server.pid, sized({}));
+    const peakTable = await peakGrowth(server.pid, sized({ accept: TABLE }));
 
     // Peer: the same latest-rows-by-prefix SELECT on Berth's own file, and that plus building the body.
     const db = new Database(path.join(server.dataDir, 'state.db'), { readonly: true, fileMustExist: true });
@@ -96,9 +111,10 @@ export async function run(): Promise<boolean> {
         r('peer: SELECT + parse + stringify list', peerBuild, '(bench process)'),
       ],
       [`created ${PODS} pods with 32 clients: ${f(created.opsPerSec, 0)} pods/s, p50 ${f(created.p50, 1)} ms, p99 ${f(created.p99, 1)} ms`,
-       `Berth JSON list is ${f(median(json.ms) / median(peerSelect.ms), 1)}x the raw SELECT, ${f(median(json.ms) / median(peerBuild.ms), 1)}x SELECT+JSON build; no target set`],
+       `Berth JSON list is ${f(median(json.ms) / median(peerSelect.ms), 1)}x the raw SELECT, ${f(median(json.ms) / median(peerBuild.ms), 1)}x SELECT+JSON build; no target set`,
+       `streaming: server peak RSS growth during one list — JSON (streamed) +${f(peakJson.growthMb, 1)} MB for a ${mb(peakJson.value)} body; Table (built whole) +${f(peakTable.growthMb, 1)} MB for ${mb(peakTable.value)}; target: JSON growth < body size → ${peakJson.growthMb * 1048576 < peakJson.value ? 'PASS' : 'FAIL'}`],
     );
-    return true;
+    return peakJson.growthMb * 1048576 < peakJson.value;
   } finally {
     agent.destroy();
     await server.stop();

@@ -1,20 +1,22 @@
 /**
- * The raw-SQLite peer: the same kine-style log table, opened with the same pragmas (WAL,
- * synchronous=NORMAL — the schema module of Berth's backend is reused so the two cannot drift), and
- * the same statements Berth's backend runs per operation, called directly with better-sqlite3.
+ * The raw-SQLite peer: the same kine-style log table, opened with the same pragmas (WAL, and the
+ * `synchronous` level asked for — the schema module of Berth's backend is reused so the two cannot
+ * drift), and the same statements Berth's backend runs per operation, called directly with
+ * better-sqlite3. `batched`: creates issued in one turn of the event loop share one transaction
+ * (the least a group commit can be: a queue flushed on setImmediate), so one fsync covers them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { openDatabase } from '../../src/storage/sqlite/schema.ts';
+import { openDatabase, type Synchronous } from '../../src/storage/sqlite/schema.ts';
 
 interface Row { id: number; name: string; deleted: number; created: number; create_revision: number; value: string | null }
 
 export interface SqlitePeer {
   db: Database.Database;
-  /** create: IMMEDIATE transaction (latest row of the key, current revision, INSERT). */
-  create(key: string, value: string): number;
+  /** create: IMMEDIATE transaction (latest row of the key, current revision, INSERT); batched: a promise. */
+  create(key: string, value: string): number | Promise<number>;
   /** The latest value of a key. */
   get(key: string): string | undefined;
   /** The latest live rows of keys under `prefix`, in key order, at most `limit` (0: all). */
@@ -22,9 +24,14 @@ export interface SqlitePeer {
   close(): void;
 }
 
-export function openSqlitePeer(): SqlitePeer {
+export interface SqlitePeerOptions {
+  synchronous?: Synchronous;
+  batched?: boolean;
+}
+
+export function openSqlitePeer(opts: SqlitePeerOptions = {}): SqlitePeer {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-peer-'));
-  const db = openDatabase(path.join(dir, 'state.db'));
+  const db = openDatabase(path.join(dir, 'state.db'), opts.synchronous ?? 'NORMAL');
   const latest = db.prepare('SELECT * FROM log WHERE name = ? ORDER BY id DESC LIMIT 1');
   const seq = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`);
   const insert = db.prepare(`INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value, old_value)
@@ -39,11 +46,25 @@ export function openSqlitePeer(): SqlitePeer {
     insert.run(id, key, id, prev?.id ?? 0, value);
     return id;
   });
+  let queue: Array<{ key: string; value: string; resolve(id: number): void; reject(e: unknown): void }> = [];
+  const createMany = db.transaction((group: typeof queue) => group.map((w) => createTx(w.key, w.value)));
+  const flush = () => {
+    const group = queue;
+    queue = [];
+    try {
+      createMany.immediate(group).forEach((id, i) => group[i].resolve(id));
+    } catch (err) {
+      for (const w of group) w.reject(err);
+    }
+  };
+  const batchedCreate = (key: string, value: string) => new Promise<number>((resolve, reject) => {
+    if (queue.push({ key, value, resolve, reject }) === 1) setImmediate(flush);
+  });
   // Keys are ASCII here, so bumping the last character gives the prefix's exclusive end.
   const end = (p: string) => p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
   return {
     db,
-    create: (key, value) => createTx.immediate(key, value),
+    create: opts.batched ? batchedCreate : (key, value) => createTx.immediate(key, value),
     get: (key) => {
       const r = latest.get(key) as Row | undefined;
       return r && !r.deleted ? r.value ?? '' : undefined;
