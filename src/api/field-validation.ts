@@ -39,7 +39,7 @@ function removePath(obj: unknown, path: string): void {
 /**
  * Checks and prunes `obj` in place; returns warnings to send. `kind`/`apiVersion` are the endpoint's.
  */
-export function checkFields(obj: KubeObject, apiVersion: string, kind: string, mode: FieldValidation): string[] {
+export function checkFields(obj: KubeObject, apiVersion: string, kind: string, mode: FieldValidation, unknownFields?: (obj: KubeObject) => string[]): string[] {
   const typeErrs = validateTypes(apiVersion, kind, obj);
   if (typeErrs.length) {
     const version = apiVersion.split('/').pop();
@@ -47,7 +47,8 @@ export function checkFields(obj: KubeObject, apiVersion: string, kind: string, m
       typeErrs.map((e) => ({ reason: 'FieldValueTypeInvalid', message: e.message, field: e.field })));
   }
   zeroNullItems(apiVersion, kind, obj);
-  const unknown = findUnknownFields(apiVersion, kind, obj);
+  // A kind with a schema of its own (a custom resource's) says itself what it does not know.
+  const unknown = unknownFields ? unknownFields(obj) : findUnknownFields(apiVersion, kind, obj);
   if (!unknown.length) return [];
   if (mode === 'Strict') {
     throw errors.badRequest(`strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,

@@ -62,6 +62,11 @@ export interface Strategy {
    * (a custom resource's specReplicasPath, statusReplicasPath and labelSelectorPath).
    */
   scale?: ScaleMapping;
+  /**
+   * The paths of `obj`'s fields the kind does not know, for `fieldValidation` (Strict refuses them,
+   * Warn reports them), when the kind's schema is not among the built-in OpenAPI definitions (custom resources).
+   */
+  unknownFields?(obj: KubeObject): string[];
   /** Fields beyond metadata.name / metadata.namespace that `fieldSelector` may name. */
   fieldSelectors?: Record<string, FieldGetter>;
 }

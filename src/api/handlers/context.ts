@@ -67,7 +67,8 @@ export async function readObject(ctx: HandlerContext, expectKind = ctx.store.typ
   obj.kind = expectKind;
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
   const mode = parseFieldValidation(ctx.query.get('fieldValidation'));
-  const warnings = checkFields(obj, expectApiVersion, expectKind, mode);
+  const own = expectKind === ctx.store.type.info.kind ? ctx.store.type.strategy.unknownFields : undefined;
+  const warnings = checkFields(obj, expectApiVersion, expectKind, mode, own);
   // Unknown protobuf field numbers are dropped in every mode (as upstream drops them); Ignore hides the warning.
   const all = mode === 'Ignore' ? warnings : [...dropped, ...warnings];
   addWarnings(ctx.res, all);

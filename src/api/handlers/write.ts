@@ -89,7 +89,7 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
   const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
     const patched = patchObject(current, patch.type, patch.body, store.apiVersion, store.type.info.kind);
     // Set before the write: the warnings of the attempt that is stored.
-    fieldWarnings = checkFields(patched, store.apiVersion, store.type.info.kind, mode);
+    fieldWarnings = checkFields(patched, store.apiVersion, store.type.info.kind, mode, store.type.strategy.unknownFields);
     addWarnings(ctx.res, fieldWarnings);
     return patched;
   }, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx) });
@@ -154,7 +154,7 @@ async function handleApply(ctx: HandlerContext, body: unknown, force: boolean): 
   if (config.metadata.name !== undefined && config.metadata.name !== info.name) {
     throw errors.badRequest(`the name of the object (${String(config.metadata.name)}) does not match the name on the URL (${info.name})`);
   }
-  const fieldWarnings = checkFields(config, store.apiVersion, store.type.info.kind, mode);
+  const fieldWarnings = checkFields(config, store.apiVersion, store.type.info.kind, mode, store.type.strategy.unknownFields);
   addWarnings(ctx.res, fieldWarnings);
   const admission: string[] = [];
   const opts = { dryRun, user: ctx.user, warnings: admission, subresource: sub, fieldManager: manager, applied: true };

@@ -97,6 +97,7 @@ function typeFor(crd: Crd, v: CrdVersion): CustomResourceType {
   };
   const strategy: Strategy = {
     defaults: (obj) => prepareIncoming(schema, obj),
+    unknownFields: (obj) => prune(schema, structuredClone(obj)),
     validate: (obj, ctx) => validateAgainst(schema, body, obj, ctx),
     table: printerTable(v),
     scale: scaleMapping(v),
