@@ -23,6 +23,8 @@ import { RateLimitedQueue } from '../../client/work-queue.ts';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../../registry/finalizers.ts';
 import type { Logger } from '../../util/log.ts';
 import { everyResource, refOf } from '../every-resource.ts';
+import { CRDS } from '../crd/crd-controller.ts';
+import { customKindOf } from '../crd/custom-kinds.ts';
 import { deleteDependent, removeFinalizer, removeOwnerReferences } from './operations.ts';
 import { blockingDependents, decideForDependent, deletingWith, ownerUids, type OwnerState } from './owner-policy.ts';
 
@@ -45,16 +47,30 @@ export class GarbageCollector implements Reconciler {
   /** By `group|Kind`: owner references name a kind, not a resource. */
   private readonly byKind = new Map<string, Kind>();
 
-  constructor(private readonly client: Client, factory: InformerFactory, resources: readonly ResourceInfo[], private readonly log?: Logger) {
+  constructor(private readonly client: Client, private readonly factory: InformerFactory, resources: readonly ResourceInfo[], private readonly log?: Logger) {
     for (const info of resources) {
       const kind: Kind = { info, ref: refOf(info) };
       this.byResource.set(`${info.group}|${info.plural}`, kind);
       // Two resources of one kind (core and events.k8s.io Events) share the first.
       if (!this.byKind.has(`${info.group}|${info.kind}`)) this.byKind.set(`${info.group}|${info.kind}`, kind);
     }
-    for (const info of everyResource(resources)) {
-      const kind = this.byResource.get(`${info.group}|${info.plural}`)!;
-      kind.informer = factory.forResource(kind.ref);
+    for (const info of everyResource(resources)) this.watch(this.byResource.get(`${info.group}|${info.plural}`)!);
+    // Custom resources join as their CRDs are Established (upstream re-reads discovery for the same).
+    const crds = this.byResource.get(`${CRDS.group}|${CRDS.resource}`)?.informer;
+    const addCustom = (crd: KubeObject) => {
+      const info = customKindOf(crd);
+      if (!info || this.byResource.has(`${info.group}|${info.plural}`)) return;
+      const kind: Kind = { info, ref: refOf(info) };
+      this.byResource.set(`${info.group}|${info.plural}`, kind);
+      this.byKind.set(`${info.group}|${info.kind}`, kind);
+      this.watch(kind);
+    };
+    crds?.addHandlers({ add: addCustom, update: (_old, crd) => addCustom(crd) });
+  }
+
+  /** The informer of one kind, with the owner index and the handlers that queue GC work. */
+  private watch(kind: Kind): void {
+      kind.informer = this.factory.forResource(kind.ref);
       kind.informer.addIndex(OWNER_UID_INDEX, ownerUids);
       kind.informer.addHandlers({
         add: (obj) => { if (hasGcWork(obj)) this.enqueue(kind, obj); },
@@ -76,7 +92,6 @@ export class GarbageCollector implements Reconciler {
           this.enqueueOwners(obj, obj.metadata.ownerReferences ?? []);
         },
       });
-    }
   }
 
   /** Starts `workers` reconcile loops. */

@@ -21,6 +21,8 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import { everyResource, refOf } from '../every-resource.ts';
+import { CRDS } from '../crd/crd-controller.ts';
+import { customKindOf } from '../crd/custom-kinds.ts';
 import { NAMESPACE_FINALIZER, type FinalizeNamespace } from './namespace-finalize.ts';
 
 /** Options for {@link NamespaceController}. */
@@ -71,7 +73,7 @@ export class NamespaceController implements Reconciler {
    */
   private async deleteContents(namespace: string): Promise<number> {
     let left = 0;
-    for (const ref of this.contents) {
+    for (const ref of [...this.contents, ...await this.customContents()]) {
       const { items } = await this.client.list(ref, namespace);
       if (!items.length) continue;
       for (const obj of items) {
@@ -87,6 +89,12 @@ export class NamespaceController implements Reconciler {
       left += (await this.client.list(ref, namespace)).items.length;
     }
     return left;
+  }
+
+  /** Namespaced custom resources, their CRDs read from the API (as upstream re-reads discovery). */
+  private async customContents(): Promise<ResourceRef[]> {
+    const { items } = await this.client.list(CRDS, undefined);
+    return items.map(customKindOf).filter((i): i is ResourceInfo => !!i && i.namespaced).map(refOf);
   }
 
   private terminating(namespace: string | undefined): boolean {
