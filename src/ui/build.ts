@@ -30,7 +30,8 @@ export async function buildUi(outDir: string, opts: { minify?: boolean } = {}): 
   for (const f of ['index.html', 'style.css']) copyFileSync(join(HERE, f), join(outDir, f));
   // xterm.js's own style sheet, from the package (no CDN).
   copyFileSync(fileURLToPath(import.meta.resolve('@xterm/xterm/css/xterm.css')), join(outDir, 'xterm.css'));
-  return ['app.js', 'index.html', 'style.css', 'xterm.css'].map((f) => join(outDir, f));
+  copyFileSync(join(dirname(fileURLToPath(import.meta.resolve('uplot'))), 'uPlot.min.css'), join(outDir, 'uplot.css'));
+  return ['app.js', 'index.html', 'style.css', 'xterm.css', 'uplot.css'].map((f) => join(outDir, f));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

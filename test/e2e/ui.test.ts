@@ -200,6 +200,16 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await page.close();
   });
 
+  test('metrics chart of a pod from the agent\'s history (uPlot)', async () => {
+    const page = await ctx.newPage();
+    await signIn(page, adminToken);
+    await page.goto(`${b.url}/ui/#/r/core/v1/pods/${NS}/fine?tab=metrics`);
+    await page.waitForFunction(() => Number(/^(\d+) samples/.exec(document.querySelector('[data-testid=metrics-count]')?.textContent ?? '')?.[1] ?? 0) >= 2, undefined, { timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid=metrics-chart] canvas').count() > 0, true, 'a uPlot canvas');
+    await shot(page, 'details-metrics');
+    await page.close();
+  });
+
   test('a view-only user sees no edit or delete controls, and a crafted delete is 403', async () => {
     const page = await ctx.newPage();
     await signIn(page, viewerToken);

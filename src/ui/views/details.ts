@@ -14,6 +14,7 @@ import { useStream } from '../use-stream.ts';
 import { OutageBanner } from './outage-banner.ts';
 import { Logs } from './logs.ts';
 import { ExecTerminal } from './terminal.ts';
+import { MetricsChart } from './metrics-chart.ts';
 import type { Obj } from '../object-store.ts';
 
 const toYaml = (o: unknown) => YAML.stringify(o, { lineWidth: 0 });
@@ -94,13 +95,15 @@ export function Details({ route, types }: { route: Route; types: ResourceType[] 
 function DetailsOf({ t, namespace, name, tab }: { t: ResourceType; namespace?: string; name: string; tab: string }) {
   const stream = useStream([{ id: 'obj', group: t.group, version: t.version, resource: t.resource, namespace, fieldSelector: `metadata.name=${name}` }]);
   const obj = stream.store('obj').list()[0];
-  const [perms, setPerms] = useState({ edit: false, del: false, exec: false });
+  const [perms, setPerms] = useState({ edit: false, del: false, exec: false, metrics: false });
   useEffect(() => {
-    void Promise.all([can('update', t, namespace), can('delete', t, namespace), t.resource === 'pods' ? can('create', t, namespace, 'exec') : Promise.resolve(false)])
-      .then(([edit, del, exec]) => setPerms({ edit, del, exec }));
+    const charted = t.resource === 'pods' || t.resource === 'nodes';
+    void Promise.all([can('update', t, namespace), can('delete', t, namespace), t.resource === 'pods' ? can('create', t, namespace, 'exec') : Promise.resolve(false),
+      charted ? can('get', { group: '', resource: 'nodes' }, undefined, 'proxy') : Promise.resolve(false)])
+      .then(([edit, del, exec, metrics]) => setPerms({ edit, del, exec, metrics }));
   }, [t.group, t.resource, namespace]);
   const hasLogs = ['pods', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs'].includes(t.resource);
-  const tabs = ['yaml', 'events', 'conditions', ...(hasLogs ? ['logs'] : []), ...(perms.exec ? ['exec'] : [])];
+  const tabs = ['yaml', 'events', 'conditions', ...(hasLogs ? ['logs'] : []), ...(perms.exec ? ['exec'] : []), ...(perms.metrics ? ['metrics'] : [])];
   const [deleted, setDeleted] = useState('');
   return h('div', { class: 'details' },
     h(OutageBanner, { stream }),
@@ -115,5 +118,6 @@ function DetailsOf({ t, namespace, name, tab }: { t: ResourceType; namespace?: s
       : tab === 'conditions' ? h(Conditions, { obj })
       : tab === 'logs' ? h(Logs, { t, obj })
       : tab === 'exec' && perms.exec ? h(ExecTerminal, { pod: obj })
+      : tab === 'metrics' && perms.metrics ? (t.resource === 'nodes' ? h(MetricsChart, { node: name }) : obj.spec?.nodeName ? h(MetricsChart, { node: obj.spec.nodeName, namespace, pod: name }) : h('p', null, 'Not scheduled: no metrics.'))
       : h(YamlTab, { t, obj, canEdit: perms.edit }));
 }
