@@ -8,6 +8,7 @@ import { errors } from '../errors/index.ts';
 import { RESOURCES } from '../apis/resources.ts';
 import { buildDiscovery, versionInfo } from './discovery.ts';
 import { METRICS_RESOURCES } from './metrics-api/metrics-api.ts';
+import { CONVERTED_RESOURCES } from './handlers/converted-version.ts';
 import { sendJson } from './http-util.ts';
 import { buildOpenApiV2, buildOpenApiV3Index, openApiV3Serialized } from './openapi/documents.ts';
 import type { RouteTable } from './route-table.ts';

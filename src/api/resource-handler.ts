@@ -18,6 +18,7 @@ import type { AgentTls } from './proxy/pod-stream-proxy.ts';
 import type { ResourceStore } from '../registry/resource-store.ts';
 import { verbsOf } from './discovery.ts';
 import { handleNodeProxy } from './handlers/node-proxy.ts';
+import { conversionFor, serveConverted } from './handlers/converted-version.ts';
 import { METRICS_GROUP, serveMetricsApi } from './metrics-api/metrics-api.ts';
 import { SummaryReader } from './metrics-api/node-summaries.ts';
 
@@ -44,6 +45,12 @@ export async function serveResource(opts: ResourceHandlerOptions, r: ApiRequest 
     let summaries = summaryReaders.get(opts);
     if (!summaries) summaryReaders.set(opts, (summaries = new SummaryReader({ tls: () => opts.agentTls?.() })));
     return serveMetricsApi({ registry: opts.registry, summaries }, info, r.target.query, req.headers.accept, res);
+  }
+  const conversion = conversionFor(info);
+  if (conversion) {
+    const stored = opts.registry.store(info.group, info.resource)!;
+    if (stored.type.info.namespaced && !info.namespace && info.name) throw errors.notFound(info.group, info.resource, info.name);
+    return serveConverted({ req, res, query: r.target.query, info, store: stored, registry: opts.registry, user: r.user, bookmarkIntervalMs: opts.bookmarkIntervalMs, agentTls: opts.agentTls }, conversion);
   }
   const store = storeFor(opts.registry, info);
   const ctx: HandlerContext = { req, res, query: r.target.query, info, store, registry: opts.registry, user: r.user, bookmarkIntervalMs: opts.bookmarkIntervalMs, agentTls: opts.agentTls };
