@@ -18,6 +18,7 @@ import { ApiError, errors } from '../errors/index.ts';
 import type { Logger } from '../util/log.ts';
 import { parseRequestTarget, type RequestTarget } from './request-target.ts';
 import { parseRequestInfo, type RequestInfo } from './request-info.ts';
+import { observeRequest } from './request-metrics.ts';
 import { forbidden, requestAttributes, type Authenticator, type Authorizer, type RequestAttributes, type UserInfo } from './access.ts';
 import { RouteTable } from './route-table.ts';
 import { sendError, writeUpgradeError } from './http-util.ts';
@@ -81,10 +82,12 @@ export function buildHandlerChain(opts: HandlerChainOptions): HandlerChain {
   return {
     async serve(req, res) {
       let release: (() => void) | undefined;
+      const startedAt = performance.now();
       try {
         const admitted = await admit(req);
         release = admitted.release;
         const { r } = admitted;
+        observeRequest(req, res, r.info, startedAt, r.target.query);
         if (release) res.once('close', release);
         const path = r.target.path;
         const exact = opts.routes.exactMatch(path);
