@@ -22,6 +22,8 @@ import { ensureRuntimeClasses } from '../agent/node/runtime-classes.ts';
 import { BERTH_VERSION } from '../version.ts';
 import { LocalClient } from '../client/local-client.ts';
 import { startControlLoops } from './control-loops.ts';
+import { metricsRoute } from './metrics-route.ts';
+import { countStoredObjects, instrumentBackend } from '../storage/storage-metrics.ts';
 import type { Logger } from '../util/log.ts';
 import { AllocationStore } from '../registry/allocation/allocation-store.ts';
 import { ServiceAllocator } from '../registry/allocation/service-allocator.ts';
@@ -135,10 +137,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Every server on one store shares its CA and ServiceAccount key (cluster-pki-share.ts).
   let pki = await ensureSharedClusterPki(store, pkiOptions, log);
   if (pki.renewed.length) log.info('certificates issued', { certificates: pki.renewed, ca: pki.caPin });
-  const backend = encryption ? encryptingBackend(store, encryption) : store;
+  // Store latency (etcd_request_duration_seconds) is timed on every call, encrypted or not.
+  const backend = instrumentBackend(encryption ? encryptingBackend(store, encryption) : store);
   log.info('store open', { store: opts.store.startsWith('etcd') ? opts.store : join(opts.dataDir, 'state.db') });
   if (encryption) log.info('encryption at rest', { resources: encryption.rules.map((r) => `${r.resources.join(',')}: ${r.transformer.writer}`) });
   const registry = new Registry(backend, resourceTypes());
+  const stopCounting = countStoredObjects(backend, () => registry.types.map((t) => ({ resource: t.info.group ? `${t.info.plural}.${t.info.group}` : t.info.plural, prefix: `/registry/${t.info.group || 'core'}/${t.info.plural}/` })));
   // Every server serves the custom resources of Established CRDs (each watches the CRDs itself).
   const customResources = serveCustomResources(registry, log.child({ component: 'crd-serving' }));
   const serviceAllocator = new ServiceAllocator(new AllocationStore(backend), {
@@ -157,7 +161,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let ready = false;
   const ui = uiServing(systemClient, security.authorizer, () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }));
   const http = createApiServer({
-    staticAssets: ui.staticAssets, routes: ui.routes,
+    staticAssets: ui.staticAssets, routes: [...ui.routes, metricsRoute()],
     registry, version: BERTH_VERSION, ready: () => ready, bookmarkIntervalMs: opts.bookmarkIntervalMs, log: log.child({ component: 'api-server' }),
     ...(opts.insecureForBenchmark
       ? { authenticate: () => BENCHMARK_USER }
@@ -237,6 +241,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         for (const l of extraListeners) l.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        stopCounting();
         await backend.close();
       })();
       return stopping;
