@@ -69,6 +69,9 @@ test('Update: managedFields sent by the client replace the stored ones (how kube
   next.metadata.managedFields = [{ manager: 'kubectl', operation: 'Apply', apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }];
   const out = trackUpdate(live, next, 'kubectl', ctx()) as any[];
   assert.deepEqual(out.map((x) => `${x.manager}/${x.operation}`), ['kubectl/Apply']);
+  // [{}] clears them: only what this write changes is recorded (here nothing).
+  next.metadata.managedFields = [{}];
+  assert.deepEqual(trackUpdate(live, next, 'kubectl', ctx()), []);
   // Undecodable ones are ignored: the stored ones stay.
   next.metadata.managedFields = [{ manager: 'x', operation: 'Bogus' }];
   assert.deepEqual((trackUpdate(live, next, 'kubectl', ctx()) as any[]).map((x) => x.manager), ['kubectl-client-side-apply']);

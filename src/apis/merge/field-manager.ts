@@ -53,19 +53,27 @@ function decodeOrEmpty(entries: unknown): Managed {
 }
 
 /**
+ * What managedFields a client sent on an update mean: `[{}]` clears them (documented upstream);
+ * entries that decode replace the stored ones; undecodable ones are ignored (undefined), as upstream
+ * ignores them, keeping the live ones.
+ */
+function sentManagedFields(sent: unknown[]): Managed | undefined {
+  if (sent.every((e) => typeof e === 'object' && e !== null && !Array.isArray(e) && Object.keys(e).length === 0)) return decodeManagedFields(undefined);
+  try {
+    return decodeManagedFields(sent);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * managedFields for an Update by `manager` from `live` (undefined on create) to `next`. Entries in
  * `next` that differ from the live ones and decode are taken as the client's (main resource only).
  */
 export function trackUpdate(live: KubeObject | undefined, next: KubeObject, manager: string, ctx: TrackContext): unknown[] {
   let managed = decodeOrEmpty(live?.metadata?.managedFields);
   const sent = next.metadata?.managedFields;
-  if (!ctx.subresource && Array.isArray(sent) && sent.length) {
-    try {
-      managed = decodeManagedFields(sent);
-    } catch {
-      // Undecodable managedFields from a client are ignored, as upstream does, keeping the live ones.
-    }
-  }
+  if (!ctx.subresource && Array.isArray(sent) && sent.length) managed = sentManagedFields(sent) ?? managed;
   const id = managerIdentifier({ manager, operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource });
   const liveJson = withoutManagedFields(live);
   const nextJson = withoutManagedFields(next);
