@@ -39,3 +39,12 @@ test('workloads short of ready replicas', () => {
   assert.equal(workloadProblem('Deployment', d)?.message, '1/3 ready: Deployment does not have minimum availability.');
   assert.equal(workloadProblem('Deployment', { ...d, status: { readyReplicas: 3 } }), undefined);
 });
+
+test('stateful members: not moved off a lost node (condition), moved (the fencing controller\'s event, recent)', () => {
+  const stuck = pod('db-0', { phase: 'Running', conditions: [{ type: 'MemberNotMoved', status: 'True', reason: 'NodeNotFenced', message: 'stays on node-2: its fence was not confirmed' }] });
+  assert.equal(podProblem(stuck)?.reason, 'NodeNotFenced');
+  const moved = pod('db-1', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] });
+  const events = [ev('db-1', 'MemberMoved', 'Member app/db-1 moved from lost node node-2 to node-3', new Date().toISOString(), 'Normal')];
+  const p = podProblems([moved], events)[0];
+  assert.equal(`${p.reason} ${p.severity}`, 'MemberMoved 3');
+});

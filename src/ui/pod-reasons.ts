@@ -30,7 +30,8 @@ const oneLine = (s: unknown) => String(s ?? '').replace(/\s+/g, ' ').trim();
 export function warningsByObject(events: readonly Obj[]): Map<string, Obj[]> {
   const out = new Map<string, Obj[]>();
   for (const e of events) {
-    if ((e as any).type !== 'Warning') continue;
+    // Warnings, and the fencing controller's account of a stateful member moved off a lost node.
+    if ((e as any).type !== 'Warning' && (e as any).reason !== 'MemberMoved') continue;
     const io = (e as any).involvedObject ?? (e as any).regarding ?? {};
     const k = `${io.kind}/${io.namespace ?? ''}/${io.name}`;
     (out.get(k) ?? out.set(k, []).get(k)!).push(e);
@@ -60,6 +61,9 @@ export function podProblem(pod: Obj, warnings: readonly Obj[] = []): Problem | u
       return { ...base, reason: w.reason, message: oneLine([`container ${cs.name}`, exit, w.message].filter(Boolean).join(': ')), severity: 0, container: crash ? cs.name : undefined };
     }
   }
+  // A stateful member the fencing controller could not move off a lost node (src/controllers/fencing).
+  const notMoved = (st.conditions ?? []).find((c: any) => c.type === 'MemberNotMoved' && c.status === 'True');
+  if (notMoved) return { ...base, reason: notMoved.reason ?? 'MemberNotMoved', message: oneLine(notMoved.message), severity: 1 };
   const scheduled = (st.conditions ?? []).find((c: any) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False') {
     const ev = [...warnings].reverse().find((e) => (e as any).reason === 'FailedScheduling');
@@ -72,7 +76,7 @@ export function podProblem(pod: Obj, warnings: readonly Obj[] = []): Problem | u
   }
   // Stateful members fenced or moved off a lost node: the controllers say so in Warning events.
   if (latest && /fenc|moved|replac|evict/i.test(`${latest.reason} ${latest.message}`) && Date.now() - eventTime(latest) < 10 * 60_000) {
-    return { ...base, reason: latest.reason, message: oneLine(latest.message), severity: 2 };
+    return { ...base, reason: latest.reason, message: oneLine(latest.message), severity: latest.type === 'Warning' ? 2 : 3 };
   }
   return undefined;
 }
