@@ -1,0 +1,218 @@
+/**
+ * End to end: replicated volumes on `berth lab up --nodes 4 --storage` — four real agents, each
+ * running its own real glusterd, real FUSE mounts, kubectl over TLS.
+ *
+ *   a claim of class replicated   Bound to a PV with three bricks on three distinct nodes; the
+ *                                 gluster volume exists (replica 3, quorum options) and is started
+ *   data follows the pod          a process pod writes and fsyncs 200 files; deleted, a pod pinned
+ *                                 on another node reads every one back
+ *   two storage nodes             (two unlabelled) a new claim stays Pending with the reason; a
+ *                                 third storage node again: it binds
+ *   a brick node killed           a pod elsewhere keeps writing (2 of 3); the PV says degraded and
+ *                                 VolumeDegraded; restarted: VolumeHealed, its stale brick healed to
+ *                                 the others' content
+ *   glusterd killed -9            (and its brick) started again by the agent; the brick back online
+ *   deleting the claim            removes the gluster volume and every brick directory, then the PV
+ *   down                          no glusterd, brick, self-heal daemon or FUSE mount of the lab left
+ *
+ * Serial (machine lock: bridges, namespaces, cgroups, FUSE); needs root.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseStatus } from '../../src/agent/storage/gluster-cli.ts';
+import { startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
+import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+interface Brick { node: string; address: string; path: string }
+
+/** Processes whose command line mentions `needle` (glusterd, bricks, self-heal daemons, FUSE clients of the lab). */
+function processesWith(needle: string): string[] {
+  const out: string[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle) && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'))) out.push(`${p} ${cmd}`);
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+function sha(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
+  let lab: TestLab;
+  let pvName = '';
+  let bricks: Brick[] = [];
+  const k = async (args: string[], input?: string) => assertOk(await lab.kubectl(args, input), args.join(' '));
+  const json = async (args: string[]) => parseJson<any>(await k([...args, '-o', 'json']), args.join(' '));
+  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
+      await sleep(500);
+    }
+    const objects = await lab.kubectl(['get', 'nodes,pv,pvc,pods', '-o', 'wide']).then((r) => r.stdout + r.stderr, (e) => String(e));
+    const events = await lab.kubectl(['get', 'events', '-A']).then((r) => r.stdout.split('\n').slice(-25).join('\n'), () => '');
+    const logs = lab.state().nodes.map((n) => `--- ${n.name}\n${lab.logTail(n.name, 8)}`).join('\n');
+    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${objects}\n${events}\n${logs}`);
+  }
+  const node = (name: string) => lab.state().nodes.find((n) => n.name === name)!;
+  /** The gluster CLI against `name`'s glusterd, from its namespace. */
+  const gluster = (name: string, ...args: string[]) => execFileSync('nsenter', [`--net=/run/netns/${node(name).netns}`, 'gluster',
+    `--glusterd-sock=${path.join(node(name).dataDir, 'replicated', 'glusterd', 'run', 'glusterd.socket')}`, '--mode=script', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const pvMessage = async () => (await json(['get', 'pv', pvName])).status?.message ?? '';
+  const events = async (reason: string) => (await json(['get', 'events', '-A', '--field-selector', `reason=${reason}`])).items as any[];
+  const podPhase = async (name: string) => (await json(['get', 'pod', name])).status?.phase;
+  const podOn = (name: string, nodeName: string, script: string, claim = 'data', restartPolicy = 'Never') => JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name },
+    spec: {
+      nodeName, restartPolicy, terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'c', image: 'host', command: ['python3', '-c', script], volumeMounts: [{ name: 'd', mountPath: '/data' }] }],
+      volumes: [{ name: 'd', persistentVolumeClaim: { claimName: claim } }],
+    },
+  });
+  const claim = (name: string) => JSON.stringify({
+    apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name },
+    spec: { storageClassName: 'replicated', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  });
+
+  before(async () => {
+    lab = await startLab({ nodes: 4, storage: true });
+  });
+  after(async () => {
+    const dir = lab?.dataDir;
+    await lab?.down();
+    if (dir) {
+      // Nothing of the lab's storage outlives it: no daemon, brick, heal daemon or FUSE client, no mount.
+      assert.deepEqual(processesWith(dir), []);
+      assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'a mount under the lab is left');
+    }
+  });
+
+  test('every node is a storage node running its own glusterd, in one trusted pool', async () => {
+    // Each agent labels its Node once its storage part starts (after the Node is Ready, where lab up returns).
+    await waitFor('4 storage nodes', async () => ((await json(['get', 'nodes'])).items as any[]).filter((n) => n.metadata.labels?.['storage.berth.dev/node'] === 'true').length === 4);
+    await waitFor('one pool of 4', async () => {
+      const out = gluster('node-1', 'pool', 'list');
+      return (out.match(/Connected/g) ?? []).length === 4;
+    });
+    for (const n of lab.state().nodes) assert.equal(processesWith(path.join(n.dataDir, 'replicated', 'glusterd', 'glusterd.vol')).length, 1, `${n.name}: one glusterd`);
+  });
+
+  test('a claim of class replicated binds to a PV with three bricks on three distinct nodes; the gluster volume is started with quorum', async () => {
+    await k(['apply', '-f', '-'], claim('data'));
+    const pvc = await waitFor('data Bound', async () => { const c = await json(['get', 'pvc', 'data']); return c.status?.phase === 'Bound' && c; });
+    pvName = pvc.spec.volumeName;
+    const pv = await json(['get', 'pv', pvName]);
+    assert.equal(pv.spec.csi.driver, 'berth.dev/replicated');
+    bricks = JSON.parse(pv.metadata.annotations['storage.berth.dev/bricks']);
+    assert.equal(new Set(bricks.map((b) => b.node)).size, 3);
+    for (const b of bricks) assert.equal(b.address, node(b.node).address);
+    await waitFor('volume Ready', async () => (await json(['get', 'pv', pvName])).metadata.annotations['storage.berth.dev/volume-state'] === 'Ready');
+    const info = gluster(bricks[0].node, 'volume', 'info', pvName);
+    assert.match(info, /Status: Started/);
+    assert.match(info, /Number of Bricks: 1 x 3 = 3/);
+    for (const opt of [/cluster\.quorum-type: auto/, /cluster\.server-quorum-type: server/, /network\.ping-timeout: 5/, /client\.tcp-user-timeout: 5/]) assert.match(info, opt);
+  });
+
+  test('a pod writes and fsyncs files; run pinned on another node, the data is there', async () => {
+    const first = bricks[0].node;
+    const other = lab.state().nodes.map((n) => n.name).find((n) => !bricks.some((b) => b.node === n))!;
+    await k(['apply', '-f', '-'], podOn('writer', first, [
+      'import os',
+      'for i in range(200):',
+      '  fd = os.open("/data/f%03d" % i, os.O_CREAT | os.O_WRONLY | os.O_TRUNC)',
+      '  os.write(fd, (("%d " % i) * 500).encode()); os.fsync(fd); os.close(fd)',
+      'print("wrote", len(os.listdir("/data")))',
+    ].join('\n')));
+    await waitFor('writer Succeeded', async () => (await podPhase('writer')) === 'Succeeded');
+    assert.match(await k(['logs', 'writer']), /wrote 200/);
+    await k(['delete', 'pod', 'writer', '--wait=true']);
+    await k(['apply', '-f', '-'], podOn('reader', other, [
+      'import os',
+      'bad = [n for n in range(200) if open("/data/f%03d" % n).read() != ("%d " % n) * 500]',
+      'print("files", len(os.listdir("/data")), "bad", len(bad))',
+    ].join('\n')));
+    await waitFor('reader Succeeded', async () => (await podPhase('reader')) === 'Succeeded');
+    assert.match(await k(['logs', 'reader']), /files 200 bad 0/);
+    await k(['delete', 'pod', 'reader', '--wait=true']);
+  });
+
+  test('with two storage nodes a new claim stays Pending with the reason; a third one back: it binds', async () => {
+    const spare = lab.state().nodes.map((n) => n.name).filter((n) => n !== 'node-1' && n !== 'node-2');
+    for (const n of spare) await k(['label', 'node', n, 'storage.berth.dev/node-']);
+    await k(['apply', '-f', '-'], claim('waiting'));
+    const why = await waitFor('ProvisioningFailed', async () => (await json(['get', 'events', '--field-selector', 'involvedObject.name=waiting,reason=ProvisioningFailed'])).items[0]);
+    assert.match(why.message, /waiting for 3 storage nodes to place 3 replicas on distinct nodes: 2 available \(node-1, node-2\)/);
+    await sleep(2000);
+    assert.equal((await json(['get', 'pvc', 'waiting'])).status.phase, 'Pending');
+    assert.match(await k(['describe', 'pvc', 'waiting']), /ProvisioningFailed.*waiting for 3 storage nodes/);
+    for (const n of spare) await k(['label', 'node', n, 'storage.berth.dev/node=true']);
+    await waitFor('waiting Bound', async () => (await json(['get', 'pvc', 'waiting'])).status?.phase === 'Bound');
+    await k(['delete', 'pvc', 'waiting', '--wait=true']);
+  });
+
+  test('a brick node killed: writes go on (2 of 3), the PV is degraded; back, its stale brick is healed (VolumeHealed)', async () => {
+    const victim = bricks[1].node;
+    const writerNode = lab.state().nodes.map((n) => n.name).find((n) => n !== victim)!;
+    await k(['apply', '-f', '-'], podOn('ticker', writerNode, [
+      'import os, time',
+      'i = 0',
+      'while True:',
+      '  fd = os.open("/data/ticks", os.O_CREAT | os.O_WRONLY | os.O_APPEND)',
+      '  os.write(fd, b"%d\\n" % i); os.fsync(fd); os.close(fd)',
+      '  print(i, flush=True); i += 1; time.sleep(0.1)',
+    ].join('\n'), 'data', 'Always'));
+    const ticks = async () => Number((await k(['logs', 'ticker', '--tail=1'])).trim() || -1);
+    await waitFor('ticker writing', async () => (await ticks()) > 10);
+    await lab.run(['kill', victim]);
+    const atKill = await ticks();
+    await waitFor('PV degraded', async () => /^degraded: 2 of 3 replicas online; offline: /.test(await pvMessage()), 60_000);
+    assert.match(await pvMessage(), new RegExp(`offline: ${victim}`));
+    assert.ok((await events('VolumeDegraded')).some((e) => e.involvedObject.name === pvName));
+    // Still writable with one brick gone: the ticks go on (each one fsynced on the two others).
+    const degraded = await ticks();
+    await waitFor('writes after the kill', async () => (await ticks()) > degraded + 20, 60_000);
+    assert.equal(await podPhase('ticker'), 'Running');
+    assert.ok(degraded > atKill, 'ticks went on during the first seconds after the kill');
+    await lab.run(['restart', victim]);
+    await waitFor('VolumeHealed', async () => (await events('VolumeHealed')).some((e) => e.involvedObject.name === pvName), 180_000);
+    assert.match(await pvMessage(), /^healthy: 3 of 3 replicas online/);
+    await k(['delete', 'pod', 'ticker', '--wait=true']);
+    // The brick that missed writes holds what the others hold (healed from them, not trusted).
+    await waitFor('bricks equal', async () => {
+      const sums = bricks.map((b) => sha(path.join(b.path, 'ticks')));
+      return sums.every((s) => s === sums[0]);
+    }, 60_000);
+  });
+
+  test('glusterd and its brick killed -9: the agent starts glusterd again and the brick comes back', async () => {
+    const victim = bricks[2];
+    const volfile = path.join(node(victim.node).dataDir, 'replicated', 'glusterd', 'glusterd.vol');
+    const before = [...processesWith(volfile), ...processesWith(victim.path)].map((l) => Number(l.split(' ')[0]));
+    assert.equal(before.length, 2, 'glusterd and the brick process');
+    for (const pid of before) process.kill(pid, 'SIGKILL');
+    await waitFor('glusterd running again', async () => processesWith(volfile).length === 1 && !before.includes(Number(processesWith(volfile)[0].split(' ')[0])), 60_000);
+    await waitFor('brick online again', async () => {
+      const status = parseStatus(gluster(bricks[0].node, 'volume', 'status', pvName, '--xml'));
+      return status.find((b) => b.name === `${victim.address}:${victim.path}`)?.online;
+    }, 120_000);
+    await waitFor('healthy', async () => /^healthy/.test(await pvMessage()), 60_000);
+  });
+
+  test('deleting the claim removes the gluster volume, its bricks and then the PV', async () => {
+    await k(['delete', 'pvc', 'data', '--wait=true']);
+    await waitFor('PV gone', async () => !(await lab.kubectl(['get', 'pv', pvName])).stdout.includes(pvName));
+    assert.ok(!gluster('node-1', 'volume', 'list').includes(pvName), 'the gluster volume is gone');
+    for (const b of bricks) assert.ok(!existsSync(path.dirname(b.path)), `${b.node}: ${path.dirname(b.path)} removed`);
+  });
+});
