@@ -73,7 +73,7 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   const nodes = o.informers.forResource(R.nodes);
   const volumes = o.informers.forResource(R.persistentvolumes);
   const ctx: ChoreContext = {
-    cli, nodeName: o.nodeName, brickRoot, log,
+    cli, nodeName: o.nodeName, brickRoot, log, lastHealth: new Map(),
     node: (name) => nodes.get(name),
     annotate: async (pv, annotations) => void (await o.client.patch(R.persistentvolumes, undefined, pv, 'merge', { metadata: { annotations } })),
   };

@@ -34,6 +34,9 @@ export const VOLUME_OPTIONS: readonly [string, string][] = [
   ['cluster.heal-timeout', '10'],
 ];
 
+/** Health is read at most this often per volume: `volume status` takes the volume's cluster-wide lock. */
+export const HEALTH_EVERY_MS = 5_000;
+
 export interface ChoreContext {
   cli: GlusterCli;
   nodeName: string;
@@ -43,6 +46,8 @@ export interface ChoreContext {
   /** Merge-patches the PV's annotations (null removes one). */
   annotate(pv: string, annotations: Record<string, string | null>): Promise<void>;
   log: Logger;
+  /** When each volume's health was last read (ms), kept across passes. */
+  lastHealth?: Map<string, number>;
 }
 
 const brickArg = (b: Brick) => `${b.address}:${b.path}`;
@@ -81,7 +86,10 @@ export async function volumeChores(ctx: ChoreContext, pv: KubeObject): Promise<v
     if (ann[ANN_VOLUME_STATE] !== 'Ready') await fs.mkdir(ownDir(ctx, mine, name), { recursive: true });
     if (!leader) return;
     if (ann[ANN_VOLUME_STATE] !== 'Ready') await createVolume(ctx, pv, name, bricks);
-    else await watchHealth(ctx, pv, name, bricks, mine);
+    else if (Date.now() - (ctx.lastHealth?.get(name) ?? 0) >= HEALTH_EVERY_MS) {
+      ctx.lastHealth?.set(name, Date.now());
+      await watchHealth(ctx, pv, name, bricks, mine);
+    }
     if (ann[ANN_ENGINE_ERROR]) await ctx.annotate(pv.metadata.name!, { [ANN_ENGINE_ERROR]: null });
   } catch (err) {
     const message = (err as Error).message;

@@ -22,7 +22,7 @@ export function brickLoad(volumes: readonly KubeObject[]): (node: string) => num
 
 /** The Pending reason when too few nodes fit. */
 export function tooFewNodesMessage(nodes: readonly KubeObject[], replicas: number): string {
-  const storage = storageNodes(nodes);
+  const storage = storageNodes(nodes).sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
   const fit = storage.filter((n) => !unfitReason(n)).map((n) => n.metadata.name);
   const unfit = storage.filter((n) => unfitReason(n)).map((n) => `${n.metadata.name} (${unfitReason(n)})`);
   return `waiting for ${replicas} storage nodes to place ${replicas} replicas on distinct nodes: ${fit.length} available${fit.length ? ` (${fit.join(', ')})` : ''}`
