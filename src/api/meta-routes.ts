@@ -29,7 +29,7 @@ export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteT
   let built: { generation: number; discovery: ReturnType<typeof buildDiscovery> } | undefined;
   const current = () => {
     const generation = opts.registry?.generation ?? 0;
-    if (built?.generation !== generation) built = { generation, discovery: buildDiscovery([...RESOURCES, ...METRICS_RESOURCES, ...customResourceInfos(opts.registry)]) };
+    if (built?.generation !== generation) built = { generation, discovery: buildDiscovery([...RESOURCES, ...METRICS_RESOURCES, ...CONVERTED_RESOURCES, ...customResourceInfos(opts.registry)]) };
     return built.discovery;
   };
   const version = versionInfo(opts.version);
