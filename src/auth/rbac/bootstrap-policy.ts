@@ -128,6 +128,9 @@ function clusterRoles(): KubeObject[] {
     ], { labels: { [AGGREGATE_TO.admin]: 'true' } }),
     clusterRole('system:aggregate-to-edit', aggregateToEdit(), { labels: { [AGGREGATE_TO.edit]: 'true' } }),
     clusterRole('system:aggregate-to-view', aggregateToView(), { labels: { [AGGREGATE_TO.view]: 'true' } }),
+    // metrics-server's role (Berth serves metrics.k8s.io itself): admin, edit and view read `kubectl top`.
+    clusterRole('system:aggregated-metrics-reader', [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])],
+      { labels: { [AGGREGATE_TO.view]: 'true', [AGGREGATE_TO.edit]: 'true', [AGGREGATE_TO.admin]: 'true' } }),
     clusterRole('system:node', nodeRules()),
     clusterRole('system:node-problem-detector', [rule(['get'], [CORE], ['nodes']), rule(['patch'], [CORE], ['nodes/status']), eventsRule()]),
     clusterRole('system:kubelet-api-admin', [
