@@ -70,7 +70,8 @@ export class RunnablePods implements PodInformer {
 /**
  * On re-connecting (the first Lease renewal after failures): reads the pods bound here from the API
  * itself — the informer may still be re-listing — and stops every worker whose pod is gone, bound
- * elsewhere or fenced here, waiting (bounded) for their containers to stop. Throws when the API
+ * elsewhere or fenced here, waiting up to 3 s for their containers to stop (the Lease loop waits on
+ * this, and the next renewal must come within the grace). Throws when the API
  * cannot be read: the caller then keeps the heartbeat stale, so the shims keep fencing.
  */
 export async function sweepMovedPods<W extends TableWorker>(o: { client: Client; nodeName: string; workers: WorkerTable<W>; log: Logger; waitMs?: number }): Promise<number> {
@@ -84,7 +85,7 @@ export async function sweepMovedPods<W extends TableWorker>(o: { client: Client;
     stopped.push(w);
   }
   let t: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(stopped.map((w) => w.done)), new Promise((r) => { t = setTimeout(r, o.waitMs ?? 10_000); })]);
+  await Promise.race([Promise.all(stopped.map((w) => w.done)), new Promise((r) => { t = setTimeout(r, o.waitMs ?? 3000); })]);
   clearTimeout(t);
   return stopped.length;
 }
