@@ -69,7 +69,12 @@ export async function webhookTarget(webhook: Rec, resolve: ServiceResolver): Pro
 /** POSTs `review` and returns the checked response; throws with the reason on any failure. */
 export async function callWebhook(webhook: Rec, review: Rec, resolve: ServiceResolver): Promise<AdmissionResponse> {
   const timeoutMs = (webhook.timeoutSeconds ?? 10) * 1000;
-  const target = await webhookTarget(webhook, resolve);
+  const target = await webhookTarget(webhook, resolve).catch((err: Error) => {
+    // Said as a failed call to the Service's URL, as upstream says an unresolvable Service.
+    const cc = webhook.clientConfig ?? {};
+    const url = cc.url ?? `https://${cc.service?.name}.${cc.service?.namespace}.svc:${cc.service?.port ?? 443}${cc.service?.path ?? '/'}`;
+    throw new Error(`failed to call webhook: Post "${url}?timeout=${webhook.timeoutSeconds ?? 10}s": ${err.message}`);
+  });
   target.url.searchParams.set('timeout', `${webhook.timeoutSeconds ?? 10}s`);
   const ca = webhook.clientConfig?.caBundle ? Buffer.from(webhook.clientConfig.caBundle, 'base64').toString('utf8') : undefined;
   const body = JSON.stringify(review);
