@@ -22,6 +22,7 @@ import { decodedKinds, isSpecialMessage, messageSchema, type FieldSpec } from '.
 const withoutDefinition: Record<string, string> = {
   'v1/PodTemplate': 'its spec is PodTemplateSpec, walked through the workload kinds',
   'policy/v1beta1/Eviction': 'the same message as policy/v1 Eviction, which is walked',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'served converted from the stored autoscaling/v2 kind (api/handlers/converted-version.ts); Berth publishes no v1 definition',
 };
 
 /** A message's fields by JSON name, inline (embedded) messages' fields merged in. */

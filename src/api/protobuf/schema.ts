@@ -133,7 +133,7 @@ const kindTable: Record<string, Record<string, string>> = {
   'batch/v1': { Job: 'Job', CronJob: 'CronJob' },
   'policy/v1': { Eviction: 'Eviction', PodDisruptionBudget: 'PodDisruptionBudget' },
   'policy/v1beta1': { Eviction: 'Eviction' },
-  'autoscaling/v1': { Scale: 'Scale' },
+  'autoscaling/v1': { Scale: 'Scale', HorizontalPodAutoscaler: 'HorizontalPodAutoscaler' },
   'certificates.k8s.io/v1': { CertificateSigningRequest: 'CertificateSigningRequest' },
   'rbac.authorization.k8s.io/v1': { Role: 'Role', ClusterRole: 'ClusterRole', RoleBinding: 'RoleBinding', ClusterRoleBinding: 'ClusterRoleBinding' },
   'authorization.k8s.io/v1': { SelfSubjectAccessReview: 'SelfSubjectAccessReview', SelfSubjectRulesReview: 'SelfSubjectRulesReview' },
