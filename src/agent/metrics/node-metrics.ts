@@ -39,7 +39,10 @@ export interface NodeMetricsOptions {
   /** Instrumented in place: its `pull` is counted and timed. */
   images?: { pull: (...args: never[]) => Promise<unknown> };
   log: Logger;
-  /** Sampling interval (default 10 s); 0 turns sampling off (the endpoints then report nothing). */
+  /**
+   * Sampling interval (default: env BERTH_METRICS_INTERVAL_MS, else 10 s); 0 turns sampling off (the
+   * endpoints then report nothing) — the benchmark compares the two.
+   */
   intervalMs?: number;
   historyMs?: number;
 }
@@ -77,6 +80,8 @@ export function podRefs(workers: Iterable<SampledWorker>, cgroupRoot: string): P
 
 export function startNodeMetrics(opts: NodeMetricsOptions): NodeMetrics {
   const startTime = Date.now();
+  const fromEnv = process.env.BERTH_METRICS_INTERVAL_MS;
+  const intervalMs = opts.intervalMs ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : 10_000);
   const metrics = new AgentMetrics();
   if (opts.drivers) for (const [k, d] of opts.drivers) opts.drivers.set(k, metrics.instrumentDriver(d));
   if (opts.images) {
@@ -84,11 +89,11 @@ export function startNodeMetrics(opts: NodeMetricsOptions): NodeMetrics {
     images.pull = metrics.instrumentPull(images.pull.bind(images)) as typeof images.pull;
   }
   const sampler = new MetricsSampler({
-    layout: opts.layout, dataDir: opts.dataDir, intervalMs: opts.intervalMs || 10_000, historyMs: opts.historyMs,
+    layout: opts.layout, dataDir: opts.dataDir, intervalMs: intervalMs || 10_000, historyMs: opts.historyMs,
     pods: () => podRefs(opts.workers, opts.cgroupRoot),
     onError: (err) => opts.log.warn('metrics sampling failed', { error: err.message }),
   });
-  if (opts.intervalMs !== 0) sampler.start();
+  if (intervalMs !== 0) sampler.start();
   const text = (body: string) => ({ contentType: TEXT_CONTENT_TYPE, body });
   const json = (body: object) => ({ contentType: 'application/json', body: JSON.stringify(body) });
   const cores = cpus().length;
