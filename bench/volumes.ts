@@ -28,6 +28,7 @@ import { promisify } from 'node:util';
 import { buildBusyboxLayout } from '../src/agent/runtime/runc/runc.fixture.ts';
 import { keepAliveAgent, request, streamGet, type TlsCredentials } from './lib/load.ts';
 import { REPO_ROOT, sleep, startBerth } from './lib/server.ts';
+import { FS_TOOL, parseFs } from './lib/fs-tool.ts';
 import { f, median, pct, printTable, sortNum } from './lib/stats.ts';
 import { nowMs, startUp, type UpCluster } from './lib/up.ts';
 
@@ -42,37 +43,6 @@ const IMAGE = 'bench.local/busybox:v1';
 const BERTH = join(REPO_ROOT, 'bin', 'berth');
 const execAsync = promisify(execFile);
 
-/**
- * The measurement, identical on every side: argv = directory, rounds, MiB. Prints one JSON line. A
- * sync() (untimed) before each phase and after the last unlink, so no phase pays for flushing dirty
- * data of an earlier one (an ext4 journal commit for one fsync may carry other files' data along).
- */
-const FS_TOOL = `
-import json, os, sys, time
-d, rounds, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-st = os.stat(d)
-p = os.path.join(d, 'bench-%d.bin' % os.getpid())
-os.sync()
-fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-page, lat = b'\\xa5' * 4096, []
-for _ in range(rounds):
-    t = time.perf_counter_ns(); os.write(fd, page); os.fsync(fd); lat.append((time.perf_counter_ns() - t) // 1000)
-os.close(fd); os.unlink(p)
-os.sync()
-chunk = b'\\x5a' * (1 << 20)
-fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-t = time.perf_counter_ns()
-for _ in range(mib): os.write(fd, chunk)
-os.fsync(fd)
-seq = time.perf_counter_ns() - t
-os.close(fd); os.unlink(p)
-os.sync()
-print(json.dumps({'dev': st.st_dev, 'ino': st.st_ino, 'latUs': lat, 'seqMiBs': mib / (seq / 1e9)}))
-`;
-
-interface FsResult { dev: number; ino: number; latUs: number[]; seqMiBs: number }
-
-const parseFs = (out: string): FsResult => JSON.parse(out.trim().split('\n').at(-1)!) as FsResult;
 
 /** Pods of a namespace as one watch sees them: first sighting and first Ready, on nowMs(). */
 class PodTimes {
