@@ -53,7 +53,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     assert.equal(process.getuid?.(), 0, 'the UI suite runs berth up: it needs root');
     await buildUi(path.join(ROOT, 'dist', 'ui'));
     mkdirSync(SHOTS, { recursive: true });
-    b = await startBerth({ command: 'up', extraArgs: ['--cluster-cidr', CLUSTER_CIDR, '--pod-cidr', POD_CIDR, '--service-cidr', SERVICE_CIDR, '--bridge', BRIDGE, '--node-name', 'ui-node', '--dns-upstream', '127.0.0.1:9'] });
+    b = await startBerth({ command: 'up', extraArgs: ['--cluster-cidr', CLUSTER_CIDR, '--pod-cidr', POD_CIDR, '--service-cidr', SERVICE_CIDR, '--bridge', BRIDGE, '--node-name', 'ui-node', '--dns-upstream', '127.0.0.1:9'], readyTimeoutMs: 120_000 });
     assertOk(await k(['create', 'namespace', NS]), 'namespace');
     for (const [sa, role] of [['ui-admin', 'cluster-admin'], ['ui-viewer', 'view']]) {
       assertOk(await k(['create', 'serviceaccount', sa, '-n', NS]), sa);
