@@ -12,6 +12,8 @@
  *                                 VolumeDegraded; restarted: VolumeHealed, its stale brick healed to
  *                                 the others' content
  *   glusterd killed -9            (and its brick) started again by the agent; the brick back online
+ *   a brick node stays down       its replica is rebuilt on the spare node (ReplicaMoved, replace-brick
+ *                                 + full heal), the data there; back, the node drops its stale copy
  *   deleting the claim            removes the gluster volume and every brick directory, then the PV
  *   down                          no glusterd, brick, self-heal daemon or FUSE mount of the lab left
  *
@@ -207,6 +209,26 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
       return status.find((b) => b.name === `${victim.address}:${victim.path}`)?.online;
     }, 120_000);
     await waitFor('healthy', async () => /^healthy/.test(await pvMessage()), 60_000);
+  });
+
+  test('a brick node that stays down: its replica is rebuilt on the spare storage node (ReplicaMoved), the data copied there', async () => {
+    const victim = bricks[0];
+    const spare = lab.state().nodes.map((n) => n.name).find((n) => !bricks.some((b) => b.node === n))!;
+    await lab.run(['kill', victim.node]);
+    // NotReady after the grace (8 s), moved 30 s later (REBUILD_AFTER_MS), then a full heal.
+    const moved = await waitFor('ReplicaMoved', async () => (await events('ReplicaMoved')).find((e) => e.involvedObject.name === pvName), 120_000);
+    assert.match(moved.message, new RegExp(`moves from ${victim.node} to ${spare}`));
+    const now: Brick[] = JSON.parse((await json(['get', 'pv', pvName])).metadata.annotations['storage.berth.dev/bricks']);
+    assert.deepEqual(now.map((b) => b.node).sort(), [...bricks.slice(1).map((b) => b.node), spare].sort());
+    const fresh = now.find((b) => b.node === spare)!;
+    await waitFor('the new brick in the volume', async () => gluster(now[0].node, 'volume', 'info', pvName).includes(`${fresh.address}:${fresh.path}`));
+    await waitFor('data copied to the new brick', async () => existsSync(path.join(fresh.path, 'f199')) && existsSync(path.join(fresh.path, 'ticks'))
+      && sha(path.join(fresh.path, 'ticks')) === sha(path.join(now.find((b) => b.node !== spare)!.path, 'ticks')), 120_000);
+    await waitFor('healthy again', async () => /^healthy: 3 of 3/.test(await pvMessage()), 120_000);
+    // Back, the old node holds no brick of the volume: its stale copy goes.
+    await lab.run(['restart', victim.node]);
+    await waitFor('stale brick removed', async () => !existsSync(path.dirname(victim.path)), 120_000);
+    bricks = now;
   });
 
   test('deleting the claim removes the gluster volume, its bricks and then the PV', async () => {

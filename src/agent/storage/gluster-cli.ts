@@ -37,6 +37,8 @@ export interface GlusterCli {
   status(volume: string): Promise<BrickStatus[]>;
   /** Starts a full self-heal crawl. */
   heal(volume: string): Promise<void>;
+  /** Swaps a brick for a new, empty one (its copy is rebuilt by heal). */
+  replaceBrick(volume: string, from: string, to: string): Promise<void>;
 }
 
 /** A CLI failure, with gluster's own words. */
@@ -133,5 +135,8 @@ export class GlusterCommand implements GlusterCli {
   }
   async heal(volume: string) {
     await this.run(['volume', 'heal', volume, 'full']);
+  }
+  async replaceBrick(volume: string, from: string, to: string) {
+    await this.run(['volume', 'replace-brick', volume, from, to, 'commit', 'force']);
   }
 }

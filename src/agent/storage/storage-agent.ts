@@ -115,6 +115,23 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
     // Fences first: a fence must hold before anything else waits on this pass.
     await syncFences().catch((err) => log.warn('storage fence failed', { error: (err as Error).message }));
     for (const pv of mine()) await volumeChores(ctx, pv);
+    await dropReplacedBricks();
+  }
+
+  /**
+   * A brick directory of a volume this node no longer holds a brick of (its replica moved while the
+   * node was away) is a stale copy nothing reads: removed once the engine confirms it is not a brick.
+   */
+  async function dropReplacedBricks(): Promise<void> {
+    const dirs = await fs.readdir(brickRoot).catch(() => [] as string[]);
+    for (const pv of volumes.list()) {
+      const name = engineVolumeName(pv);
+      if (!isReplicatedVolume(pv) || !dirs.includes(name) || bricksOf(pv).some((b) => b.node === o.nodeName)) continue;
+      const info = await cli.info(name).catch(() => undefined);
+      if (!info || info.bricks.some((b) => b.startsWith(`${o.hostIP}:`))) continue;
+      await fs.rm(join(brickRoot, name), { recursive: true, force: true });
+      log.info('stale brick removed (its replica moved to another node)', { volume: name });
+    }
   }
 
   // One pass at a time; a request during a pass runs one more after it.

@@ -31,6 +31,7 @@ class FakeGluster implements GlusterCli {
   async delete() { this.calls.push('delete'); this.vol = undefined; }
   async status(): Promise<BrickStatus[]> { return this.vol!.bricks.map((name) => ({ name, online: !this.offline.has(name.split(':')[0]), port: 50000 })); }
   async heal() { this.calls.push('heal'); }
+  async replaceBrick(v: string, from: string, to: string) { this.calls.push(`replace ${from.split(':')[0]} ${to.split(':')[0]}`); this.vol!.bricks = this.vol!.bricks.map((b) => (b === from ? to : b)); }
 }
 
 function setup(me: string, ready: Record<string, boolean> = {}) {
@@ -94,4 +95,20 @@ test('a brick path outside the node brick directory is refused, not removed', as
   const evil = [{ node: 'n1', address: '10.0.0.1', path: '/etc/brick' }, brick(2), brick(3)];
   await volumeChores(s.ctx, { ...pv({ [ANN_VOLUME_STATE]: 'Deleted' }, 'Released'), metadata: { name: V, annotations: { [ANN_BRICKS]: JSON.stringify(evil), [ANN_VOLUME_STATE]: 'Deleted' } } });
   assert.match(String(s.annotations.at(-1)!['storage.berth.dev/engine-error']), /refusing brick \/etc\/brick/);
+});
+
+test('a replica moved: the new node makes its brick directory; the chore node swaps the brick once, heals, and clears the request', async () => {
+  const moved = [brick(1), brick(2), brick(4)];
+  const ann = { [ANN_VOLUME_STATE]: 'Ready', [ANN_BRICKS]: JSON.stringify(moved), 'storage.berth.dev/replace': JSON.stringify({ from: brick(3), to: brick(4) }) };
+  const fresh = setup('n4');
+  await volumeChores(fresh.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
+  assert.ok(existsSync(join(root, 'n4', V)));
+  const lead = setup('n1');
+  lead.cli.vol = { name: V, status: 'Started', bricks: bricks.map((b) => `${b.address}:${b.path}`) };
+  await volumeChores(lead.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
+  assert.deepEqual(lead.cli.calls, ['replace 10.0.0.3 10.0.0.4', 'heal']);
+  assert.deepEqual(lead.annotations.at(-1), { 'storage.berth.dev/replace': null });
+  lead.cli.calls = [];
+  await volumeChores(lead.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
+  assert.ok(!lead.cli.calls.some((c) => c.startsWith('replace')), 'not swapped twice');
 });

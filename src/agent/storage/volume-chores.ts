@@ -7,6 +7,8 @@
  *   live volume, not Ready: create (replica 3, the PV's bricks) ─▶ options ─▶ start ─▶ volume-state=Ready
  *   Ready: brick status + entries waiting for heal ─▶ storage.berth.dev/health (written when it changes);
  *          a brick offline on a Ready node is started again; a brick back online is healed (index heal)
+ *   ANN_REPLACE (a replica lost with its node): the new brick node makes its directory; the chore node
+ *          runs replace-brick and a full heal ─▶ ANN_REPLACE removed
  *   released under Delete: stop + delete ─▶ volume-state=Deleted; then every brick node removes its
  *          own brick directory ─▶ brick-removed.<node>
  */
@@ -14,7 +16,7 @@ import { promises as fs } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { KubeObject } from '../../apis/object.ts';
 import {
-  ANN_BRICK_REMOVED_PREFIX, ANN_ENGINE_ERROR, ANN_HEALTH, ANN_VOLUME_STATE, bricksOf, engineVolumeName, healthOf,
+  ANN_BRICK_REMOVED_PREFIX, ANN_ENGINE_ERROR, ANN_HEALTH, ANN_REPLACE, ANN_VOLUME_STATE, bricksOf, engineVolumeName, healthOf,
   type Brick, type VolumeHealth,
 } from '../../apis/volumes/replicated-volume.ts';
 import type { Logger } from '../../util/log.ts';
@@ -82,10 +84,12 @@ export async function volumeChores(ctx: ChoreContext, pv: KubeObject): Promise<v
       else if (ann[ANN_VOLUME_STATE] === 'Deleted' && ann[ANN_BRICK_REMOVED_PREFIX + ctx.nodeName] !== 'true') await removeBrick(ctx, pv, mine, name);
       return;
     }
+    const replace = replaceOf(pv);
     // Every brick node makes its brick's parent (glusterd makes only the last level, on each node).
-    if (ann[ANN_VOLUME_STATE] !== 'Ready') await fs.mkdir(ownDir(ctx, mine, name), { recursive: true });
+    if (ann[ANN_VOLUME_STATE] !== 'Ready' || replace?.to.node === ctx.nodeName) await fs.mkdir(ownDir(ctx, mine, name), { recursive: true });
     if (!leader) return;
     if (ann[ANN_VOLUME_STATE] !== 'Ready') await createVolume(ctx, pv, name, bricks);
+    else if (replace) await replaceBrick(ctx, pv, name, replace);
     else if (Date.now() - (ctx.lastHealth?.get(name) ?? 0) >= HEALTH_EVERY_MS) {
       ctx.lastHealth?.set(name, Date.now());
       await watchHealth(ctx, pv, name, bricks, mine);
@@ -132,6 +136,28 @@ async function watchHealth(ctx: ChoreContext, pv: KubeObject, name: string, bric
   // Every brick back with writes still to copy: heal now rather than at the next crawl.
   if (!offline.length && health.pendingHeal && before?.offline.length) await ctx.cli.heal(name).catch(() => {});
   await ctx.annotate(pv.metadata.name!, { [ANN_HEALTH]: JSON.stringify(health) });
+}
+
+/** The replica swap a PV asks for, if any. */
+function replaceOf(pv: KubeObject): { from: Brick; to: Brick } | undefined {
+  try {
+    const r = JSON.parse(pv.metadata.annotations?.[ANN_REPLACE] ?? '');
+    return r?.from?.path && r?.to?.path ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** replace-brick (when the engine still has the old one), a full heal onto the new one, then done. */
+async function replaceBrick(ctx: ChoreContext, pv: KubeObject, name: string, r: { from: Brick; to: Brick }): Promise<void> {
+  const info = await ctx.cli.info(name);
+  if (info?.bricks.includes(brickArg(r.from))) {
+    await ctx.cli.replaceBrick(name, brickArg(r.from), brickArg(r.to));
+    ctx.log.info('replica moved', { volume: name, from: brickArg(r.from), to: brickArg(r.to) });
+  }
+  await ctx.cli.heal(name).catch((err) => ctx.log.debug('full heal not started', { volume: name, error: String(err) }));
+  ctx.lastHealth?.delete(name);
+  await ctx.annotate(pv.metadata.name!, { [ANN_REPLACE]: null });
 }
 
 async function deleteVolume(ctx: ChoreContext, pv: KubeObject, name: string): Promise<void> {

@@ -8,6 +8,7 @@
  *   first live brick node: creates + starts the engine volume ─▶ ANN_VOLUME_STATE=Ready; health ─▶ ANN_HEALTH
  *   released (Delete): that node deletes the engine volume ─▶ ANN_VOLUME_STATE=Deleted
  *   every brick node: removes its brick directory ─▶ ANN_BRICK_REMOVED_PREFIX+node ─▶ provisioner deletes the PV
+ *   a brick's node lost: provisioner names a new brick + ANN_REPLACE ─▶ chore node: replace-brick, full heal ─▶ ANN_REPLACE removed
  */
 import type { KubeObject } from '../object.ts';
 import { REPLICATED_PROVISIONER } from './replicated.ts';
@@ -22,6 +23,11 @@ export const ANN_HEALTH = 'storage.berth.dev/health';
 export const ANN_BRICK_REMOVED_PREFIX = 'storage.berth.dev/brick-removed.';
 /** On a replicated PV: why the engine refused a step (the last error, for events and `describe`). */
 export const ANN_ENGINE_ERROR = 'storage.berth.dev/engine-error';
+/**
+ * On a replicated PV: JSON `{from, to}` ({@link Brick}s) while a replica lost with its node is being
+ * moved — the bricks already name `to`; the chore node swaps them in the engine, then removes this.
+ */
+export const ANN_REPLACE = 'storage.berth.dev/replace';
 /** On a storage Node: the directory its bricks live in (its agent creates it). */
 export const ANN_BRICK_DIR = 'storage.berth.dev/brick-dir';
 

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import type { KubeObject } from '../../apis/object.ts';
 import { REPLICATED_PROVISIONER, STORAGE_NODE_LABEL } from '../../apis/volumes/replicated.ts';
 import {
-  ANN_BRICK_DIR, ANN_BRICK_REMOVED_PREFIX, ANN_HEALTH, ANN_VOLUME_STATE, bricksOf, engineVolumeName, isReplicatedVolume,
+  ANN_BRICK_DIR, ANN_BRICK_REMOVED_PREFIX, ANN_HEALTH, ANN_REPLACE, ANN_VOLUME_STATE, bricksOf, engineVolumeName, isReplicatedVolume,
 } from '../../apis/volumes/replicated-volume.ts';
 import { R } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
@@ -91,13 +91,32 @@ test('a degraded report becomes the status message and one VolumeDegraded event 
   assert.equal((await events(pvName)).filter((e) => e.startsWith('VolumeDegraded')).length, 1);
 });
 
+test('a replica whose node has not been Ready for the rebuild wait moves to a spare storage node (ReplicaMoved)', async () => {
+  const pvName = (await bound('data')).spec.volumeName;
+  await storageNode('s-4');
+  const lost = bricksOf(await c().get(R.persistentvolumes, undefined, pvName))[1];
+  const n = await c().get(R.nodes, undefined, lost.node);
+  await c().update(R.nodes, undefined, { ...n, status: { ...n.status, conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', lastTransitionTime: new Date(Date.now() - 60_000).toISOString() }] } }, 'status');
+  const pv = await waitFor(async () => { const x = await c().get(R.persistentvolumes, undefined, pvName); return x.metadata.annotations?.[ANN_REPLACE] ? x : undefined; }, 'replace requested');
+  const { from, to } = JSON.parse(pv.metadata.annotations![ANN_REPLACE]);
+  assert.equal(from.node, lost.node);
+  assert.equal(to.node, 's-4');
+  assert.deepEqual(bricksOf(pv).map((b) => b.node).sort(), ['s-1', 's-2', 's-3', 's-4'].filter((x) => x !== lost.node));
+  await hasEvent(pvName, new RegExp(`ReplicaMoved: replica of ${pvName} moves from ${lost.node} to s-4 \\(${lost.node} is not Ready\\)`));
+  // The storage nodes did it: no second move while the first one stands.
+  await annotate(pvName, { [ANN_REPLACE]: null });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await c().get(R.persistentvolumes, undefined, pvName)).metadata.annotations?.[ANN_REPLACE], undefined);
+});
+
 test('a released Delete volume goes once the engine volume is deleted and every live brick node removed its brick', async () => {
   const pvName = (await bound('data')).spec.volumeName;
   await c().delete(R.persistentvolumeclaims, 'default', 'data');
   await waitFor(async () => (await c().get(R.persistentvolumes, undefined, pvName)).status?.phase === 'Released' || undefined, 'Released');
-  await annotate(pvName, { [ANN_VOLUME_STATE]: 'Deleted', [ANN_BRICK_REMOVED_PREFIX + 's-1']: 'true', [ANN_BRICK_REMOVED_PREFIX + 's-2']: 'true' });
+  const holders = bricksOf(await c().get(R.persistentvolumes, undefined, pvName)).map((b) => b.node);
+  await annotate(pvName, { [ANN_VOLUME_STATE]: 'Deleted', ...Object.fromEntries(holders.slice(0, 2).map((n) => [ANN_BRICK_REMOVED_PREFIX + n, 'true'])) });
   await new Promise((r) => setTimeout(r, 300));
-  assert.ok(await c().get(R.persistentvolumes, undefined, pvName), 'still waits for s-3');
-  await annotate(pvName, { [ANN_BRICK_REMOVED_PREFIX + 's-3']: 'true' });
+  assert.ok(await c().get(R.persistentvolumes, undefined, pvName), `still waits for ${holders[2]}`);
+  await annotate(pvName, { [ANN_BRICK_REMOVED_PREFIX + holders[2]]: 'true' });
   await waitFor(async () => { try { await c().get(R.persistentvolumes, undefined, pvName); return undefined; } catch (err) { return isNotFound(err) || undefined; } }, 'PV deleted');
 });

@@ -9,6 +9,7 @@
  *
  *   PVC events ─▶ claim queue ─▶ provisionClaim (unbound claims of a replicated class)
  *   PV events ─▶ volume queue ─▶ syncHealth (events, status message) · syncDeletion (released, Delete)
+ *                                · rebuild-replica.ts (a replica whose node is lost moves to a spare storage node)
  *   Node / StorageClass events ─▶ the claims still waiting for storage nodes
  */
 import type { KubeObject } from '../../apis/object.ts';
@@ -26,6 +27,7 @@ import { STORAGE_CLASSES } from '../persistentvolume/pv-controller.ts';
 import { glusterEngine } from './gluster-engine.ts';
 import { unfitReason } from './placement.ts';
 import { provisionClaim } from './provision-claim.ts';
+import { planRebuild, REBUILD_AFTER_MS, startRebuild } from './rebuild-replica.ts';
 import type { ReplicatedContext } from './replicated-context.ts';
 import type { VolumeEngine } from './volume-engine.ts';
 import { syncDeletion, syncHealth } from './volume-lifecycle.ts';
@@ -35,8 +37,10 @@ export class ReplicatedProvisioner {
   readonly claimQueue = new RateLimitedQueue();
   readonly volumeQueue = new RateLimitedQueue();
   private readonly ctx: ReplicatedContext;
+  private readonly rebuildAfterMs: number;
 
-  constructor(client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { recorder?: SharedEventRecorder; engine?: VolumeEngine } = {}) {
+  constructor(client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { recorder?: SharedEventRecorder; engine?: VolumeEngine; rebuildAfterMs?: number } = {}) {
+    this.rebuildAfterMs = opts.rebuildAfterMs ?? REBUILD_AFTER_MS;
     this.ctx = {
       client,
       engine: opts.engine ?? glusterEngine,
@@ -53,7 +57,8 @@ export class ReplicatedProvisioner {
     classes.addHandlers({ add: pending, update: pending });
     // A storage node becoming usable (or not) may unblock waiting claims and released volumes.
     const relevant = (n: KubeObject) => `${n.metadata.labels?.[STORAGE_NODE_LABEL]}|${unfitReason(n)}`;
-    const released = () => { for (const v of volumes.list()) if (v.metadata.annotations?.[ANN_PROVISIONED_BY] === REPLICATED_PROVISIONER && v.status?.phase !== 'Bound') this.volumeQueue.add(v.metadata.name!); };
+    // Released volumes may finish deleting; bound ones may need a replica rebuilt.
+    const released = () => { for (const v of volumes.list()) if (v.metadata.annotations?.[ANN_PROVISIONED_BY] === REPLICATED_PROVISIONER) this.volumeQueue.add(v.metadata.name!); };
     nodes.addHandlers({
       add: pending,
       update: (o, n) => { if (relevant(o) !== relevant(n)) { pending(); released(); } },
@@ -79,6 +84,9 @@ export class ReplicatedProvisioner {
     if (!pv) return;
     await syncHealth(this.ctx, pv);
     await syncDeletion(this.ctx, pv);
+    const plan = planRebuild(this.ctx, pv, this.rebuildAfterMs);
+    if (plan && 'retryInMs' in plan) this.volumeQueue.addAfter(name, plan.retryInMs + 100);
+    else if (plan) await startRebuild(this.ctx, pv, plan.from, plan.to);
   }
 
   private classOf(claim: KubeObject): KubeObject | undefined {
