@@ -104,7 +104,22 @@ function fetchTraffic(agentUrl: string, tls: AgentTls | undefined, timeoutMs = 3
 
 const ALL_NAMESPACES = ['pods', 'services'] as const;
 
+const CACHE_MS = 1500;
+
 export function connectionsRoute(client: LocalClient, authorizer: Authorizer, agentTls: () => AgentTls | undefined): Route {
+  let answer: { at: number; body: Promise<string> } | undefined;
+  const build = async (): Promise<string> => {
+    const ref = (resource: string) => ({ group: '', version: 'v1', resource });
+    const [pods, services, nodes] = await Promise.all([client.list(ref('pods'), undefined), client.list(ref('services'), undefined), client.list(ref('nodes'), undefined)]);
+    const tls = agentTls();
+    const errs: string[] = [];
+    const reports = (await Promise.all(nodes.items.map(async (n) => {
+      const url = agentUrlOf(n);
+      if (!url) return undefined;
+      return fetchTraffic(url, tls).catch((err) => { errs.push(`${n.metadata.name}: ${(err as Error).message}`); return undefined; });
+    }))).filter((x): x is AgentTrafficReport => !!x);
+    return JSON.stringify({ connections: aggregateConnections(reports, pods.items, services.items, nodes.items), nodes: reports.map((x) => x.node), errors: errs });
+  };
   return {
     path: '/ui/connections',
     async handle(r: ApiRequest, res: ServerResponse) {
@@ -113,16 +128,13 @@ export function connectionsRoute(client: LocalClient, authorizer: Authorizer, ag
         const a = { user: r.user, verb: 'list', isResourceRequest: true, path: `/api/v1/${resource}`, apiGroup: '', apiVersion: 'v1', resource, subresource: '', namespace: '', name: '' };
         if (await authorizer.authorize(a) !== 'allow') throw forbidden(a);
       }
-      const ref = (resource: string) => ({ group: '', version: 'v1', resource });
-      const [pods, services, nodes] = await Promise.all([client.list(ref('pods'), undefined), client.list(ref('services'), undefined), client.list(ref('nodes'), undefined)]);
-      const tls = agentTls();
-      const errs: string[] = [];
-      const reports = (await Promise.all(nodes.items.map(async (n) => {
-        const url = agentUrlOf(n);
-        if (!url) return undefined;
-        return fetchTraffic(url, tls).catch((err) => { errs.push(`${n.metadata.name}: ${(err as Error).message}`); return undefined; });
-      }))).filter((x): x is AgentTrafficReport => !!x);
-      const body = JSON.stringify({ connections: aggregateConnections(reports, pods.items, services.items, nodes.items), nodes: reports.map((x) => x.node), errors: errs });
+      // Every open map asks every 2 s (the agents sample as often): the answer — lists of 30k pods
+      // take ~0.5 s — is shared by every caller for CACHE_MS.
+      if (!answer || Date.now() - answer.at > CACHE_MS) {
+        answer = { at: Date.now(), body: build() };
+        answer.body.catch(() => { answer = undefined; });
+      }
+      const body = await answer.body;
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     },
