@@ -1,5 +1,5 @@
 /**
- * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc, runc-pods, pull, port-forward, fuzz, authz, api-security, volumes, node-loss, pod-network, failover, ssa, ui,
+ * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, dns, proxy, runc, runc-pods, pull, port-forward, fuzz, authz, api-security, volumes, node-loss, pod-network, failover, ssa, crd, ui,
  * metrics, footprint, all.
  * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
  */
@@ -26,6 +26,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   'pod-network': () => import('./pod-network.ts'),
   failover: () => import('./failover.ts'),
   ssa: () => import('./ssa.ts'),
+  crd: () => import('./crd.ts'),
   ui: () => import('./ui.ts'),
   metrics: () => import('./metrics.ts'),
 };
