@@ -196,6 +196,53 @@ describe('server-side apply (kubectl against berth server)', () => {
     assert.deepEqual(e.fieldsV1, { 'f:status': { 'f:observedGeneration': {} } });
   });
 
+  it('a custom resource merges by its CRD schema: list-map items keyed by their keys, each manager owning its own', T, async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+      metadata: { name: 'gateways.ssa.example.com' },
+      spec: {
+        group: 'ssa.example.com', scope: 'Namespaced',
+        names: { plural: 'gateways', singular: 'gateway', kind: 'Gateway', listKind: 'GatewayList' },
+        versions: [{
+          name: 'v1', served: true, storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: {
+            listeners: {
+              type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'],
+              items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, port: { type: 'integer' }, hostname: { type: 'string' } } },
+            },
+            addresses: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
+          } } } } },
+        }],
+      },
+    };
+    await ok(['apply', '--server-side', '-f', '-'], JSON.stringify(crd));
+    await ok(['wait', '--for', 'condition=Established', 'crd/gateways.ssa.example.com', '--timeout', '30s']);
+    const gw = (manager: string, listeners: object[], addresses: string[]) => k(['apply', '--server-side', '--field-manager', manager, '-f', '-'],
+      JSON.stringify({ apiVersion: 'ssa.example.com/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: 'ssa' }, spec: { listeners, addresses } }));
+    // The CRD's discovery may take a moment to reach kubectl's cache: retry the first apply.
+    for (let i = 0; ; i++) {
+      const r = await gw('team-a', [{ name: 'http', port: 80 }], ['10.0.0.1']);
+      if (r.code === 0) break;
+      if (i > 20) assert.fail(r.stderr);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    assert.equal((await gw('team-b', [{ name: 'https', port: 443 }], ['10.0.0.2'])).code, 0);
+    const obj = JSON.parse(await ok(['get', 'gateways.ssa.example.com', 'gw', '-n', 'ssa', '-o', 'json', '--show-managed-fields']));
+    assert.deepEqual(obj.spec.listeners, [{ name: 'http', port: 80 }, { name: 'https', port: 443 }]);
+    assert.deepEqual(obj.spec.addresses, ['10.0.0.1', '10.0.0.2']);
+    const b = obj.metadata.managedFields.find((e: any) => e.manager === 'team-b');
+    assert.deepEqual(b.fieldsV1['f:spec']['f:listeners'], { 'k:{"name":"https"}': { '.': {}, 'f:name': {}, 'f:port': {} } });
+    assert.deepEqual(b.fieldsV1['f:spec']['f:addresses'], { 'v:"10.0.0.2"': {} });
+    // team-b changing team-a's listener port conflicts, naming the item by its key.
+    const r = await gw('team-b', [{ name: 'http', port: 8080 }, { name: 'https', port: 443 }], ['10.0.0.2']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /conflict with "team-a": \.spec\.listeners\[name="http"\]\.port/);
+    // team-a dropping its listener removes it; team-b's stays.
+    assert.equal((await gw('team-a', [], ['10.0.0.1'])).code, 0);
+    const after = JSON.parse(await ok(['get', 'gateways.ssa.example.com', 'gw', '-n', 'ssa', '-o', 'json']));
+    assert.deepEqual(after.spec.listeners, [{ name: 'https', port: 443 }]);
+  });
+
   it('bad apply bodies get a clear 4xx and write nothing', T, async () => {
     const before = (await get('web')).metadata.resourceVersion;
     const cases: [string, string, number, RegExp][] = [
