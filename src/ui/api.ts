@@ -29,7 +29,15 @@ export async function api(path: string, init: RequestInit & { json?: unknown; co
     headers.set('Content-Type', init.contentType ?? 'application/json');
     body = JSON.stringify(init.json);
   }
-  const res = await fetch(path, { ...init, headers, body });
+  let res: Response;
+  try {
+    res = await fetch(path, { ...init, headers, body });
+  } catch (err) {
+    // A read cut by a network change (Chromium aborts requests when interfaces change) is tried once more.
+    if ((init.method ?? 'GET') !== 'GET' || init.signal?.aborted) throw err;
+    await new Promise((r) => setTimeout(r, 300));
+    res = await fetch(path, { ...init, headers, body });
+  }
   if (res.status === 401) for (const f of onUnauthorized) f();
   if (!res.ok) {
     const text = await res.text();

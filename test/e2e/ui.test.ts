@@ -42,8 +42,21 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
   const apply = async (obj: object) => assertOk(await k(['apply', '-f', '-'], JSON.stringify(obj)), `apply ${JSON.stringify(obj).slice(0, 80)}`);
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 
+  /**
+   * page.goto, again after net::ERR_NETWORK_CHANGED: Chromium aborts navigations when the host's
+   * interfaces change — and this machine's suites add and remove veths and bridges all the time.
+   */
+  async function goto(page: Page, url: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      try { await page.goto(url); return; } catch (err) {
+        if (i >= 4 || !/ERR_NETWORK_CHANGED/.test(String(err))) throw err;
+        await sleep(500);
+      }
+    }
+  }
+
   async function signIn(page: Page, token: string): Promise<void> {
-    await page.goto(`${b.url}/ui/`);
+    await goto(page, `${b.url}/ui/`);
     await page.getByTestId('token').fill(token);
     await page.getByTestId('login').click();
     await page.getByTestId('user').waitFor({ timeout: 15_000 });
@@ -87,7 +100,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     const stream = await b.request('GET', `/ui/stream?w=${encodeURIComponent(JSON.stringify({ id: 'p', version: 'v1', resource: 'pods' }))}`, { anonymous: true });
     assert.equal(stream.status, 401);
     const page = await ctx.newPage();
-    await page.goto(`${b.url}/ui/`);
+    await goto(page, `${b.url}/ui/`);
     await page.getByTestId('token').waitFor();
     await page.getByTestId('token').fill('not-a-token');
     await page.getByTestId('login').click();
@@ -119,7 +132,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await apply(podSpec('doomed', { command: ['sleep', '3600'] }));
     const page = await ctx.newPage();
     await signIn(page, adminToken);
-    await page.goto(`${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
+    await goto(page, `${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
     const row = page.locator('[data-testid=row][data-name=doomed]');
     await row.waitFor({ timeout: 30_000 }).catch(async (err) => {
       await shot(page, 'failure-table');
@@ -139,7 +152,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: NS }, data: { mode: 'a' } });
     const page = await ctx.newPage();
     await signIn(page, adminToken);
-    await page.goto(`${b.url}/ui/#/r/core/v1/configmaps/${NS}/settings`);
+    await goto(page, `${b.url}/ui/#/r/core/v1/configmaps/${NS}/settings`);
     await page.getByTestId('edit').click();
     const editor = page.getByTestId('yaml-editor');
     await editor.fill((await editor.inputValue()).replace('mode: a', 'mode: from-ui'));
@@ -152,7 +165,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     assertOk(await k(['patch', 'configmap', 'settings', '-n', NS, '--type=merge', '-p', '{"data":{"mode":"from-kubectl"}}']), 'patch');
     await page.getByTestId('apply').click();
     await page.getByTestId('msg-conflict').waitFor({ timeout: 10_000 });
-    assert.match((await page.getByTestId('diff-view').textContent())!, /from-kubectl/);
+    await page.waitForFunction(() => /from-kubectl/.test(document.querySelector('[data-testid=diff-view]')?.textContent ?? ''), undefined, { timeout: 10_000 });
     assert.equal(assertOk(await k(['get', 'configmap', 'settings', '-n', NS, '-o', 'jsonpath={.data.mode}']), 'get'), 'from-kubectl', 'not overwritten');
     await shot(page, 'details-conflict');
     await page.close();
@@ -171,7 +184,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     assert.equal(pods.length, 3);
     const page = await ctx.newPage();
     await signIn(page, adminToken);
-    await page.goto(`${b.url}/ui/#/r/apps/v1/deployments/${NS}/talker?tab=logs`);
+    await goto(page, `${b.url}/ui/#/r/apps/v1/deployments/${NS}/talker?tab=logs`);
     await page.waitForFunction((names) => {
       const t = document.querySelector('[data-testid=log-lines]')?.textContent ?? '';
       return names.every((n: string) => t.includes(`from ${n}`));
@@ -187,7 +200,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
   test('exec terminal (xterm.js over the exec websocket, token as subprotocol): ls in a process pod', async () => {
     const page = await ctx.newPage();
     await signIn(page, adminToken);
-    await page.goto(`${b.url}/ui/#/r/core/v1/pods/${NS}/fine?tab=exec`);
+    await goto(page, `${b.url}/ui/#/r/core/v1/pods/${NS}/fine?tab=exec`);
     await page.getByTestId('exec-start').click();
     await page.waitForFunction(() => /connected/.test(document.querySelector('[data-testid=exec-status]')?.textContent ?? ''), undefined, { timeout: 15_000 });
     await page.locator('.xterm-helper-textarea').focus();
@@ -203,7 +216,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
   test('metrics chart of a pod from the agent\'s history (uPlot)', async () => {
     const page = await ctx.newPage();
     await signIn(page, adminToken);
-    await page.goto(`${b.url}/ui/#/r/core/v1/pods/${NS}/fine?tab=metrics`);
+    await goto(page, `${b.url}/ui/#/r/core/v1/pods/${NS}/fine?tab=metrics`);
     await page.waitForFunction(() => Number(/^(\d+) samples/.exec(document.querySelector('[data-testid=metrics-count]')?.textContent ?? '')?.[1] ?? 0) >= 2, undefined, { timeout: 60_000 });
     assert.equal(await page.locator('[data-testid=metrics-chart] canvas').count() > 0, true, 'a uPlot canvas');
     await shot(page, 'details-metrics');
@@ -213,16 +226,16 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
   test('a view-only user sees no edit or delete controls, and a crafted delete is 403', async () => {
     const page = await ctx.newPage();
     await signIn(page, viewerToken);
-    await page.goto(`${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
+    await goto(page, `${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
     await page.locator('[data-testid=row][data-name=fine]').waitFor({ timeout: 30_000 });
     await sleep(500); // the access reviews have answered
     assert.equal(await page.getByTestId('delete').count(), 0, 'no delete buttons');
-    await page.goto(`${b.url}/ui/#/r/core/v1/configmaps/${NS}/settings`);
+    await goto(page, `${b.url}/ui/#/r/core/v1/configmaps/${NS}/settings`);
     await page.getByTestId('yaml').waitFor();
     await sleep(500);
     assert.equal(await page.getByTestId('edit').count(), 0, 'no edit');
     assert.equal(await page.getByTestId('delete').count(), 0, 'no delete');
-    await page.goto(`${b.url}/ui/#/r/core/v1/pods/${NS}/fine`);
+    await goto(page, `${b.url}/ui/#/r/core/v1/pods/${NS}/fine`);
     await page.getByTestId('yaml').waitFor();
     await sleep(500);
     assert.equal(await page.getByTestId('tab-exec').count(), 0, 'no exec');
@@ -245,7 +258,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     const clusterIP = assertOk(await k(['get', 'service', 'echo', '-n', NS, '-o', 'jsonpath={.spec.clusterIP}']), 'ip').trim();
     const page = await ctx.newPage();
     await signIn(page, adminToken);
-    await page.goto(`${b.url}/ui/#/map?group=none`);
+    await goto(page, `${b.url}/ui/#/map?group=none`);
     await page.getByTestId('map-canvas').waitFor();
     await apply(podSpec('client', { command: ['python3', '-c', `import time, urllib.request\nwhile True:\n    try: urllib.request.urlopen('http://${clusterIP}/', timeout=2).read()\n    except Exception as e: print(e, flush=True)\n    time.sleep(1)`] }));
     assertOk(await k(['wait', '--for=condition=Ready', 'pod/client', '-n', NS, '--timeout=60s']), 'client ready');
@@ -268,7 +281,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
   test('the server stops for 15 s: the UI shows the outage, then catches up without duplicate rows', async () => {
     const page = await ctx.newPage();
     await signIn(page, adminToken);
-    await page.goto(`${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
+    await goto(page, `${b.url}/ui/#/t/core/v1/pods?ns=${NS}`);
     await page.getByTestId('conn-live').waitFor({ timeout: 30_000 });
     await page.locator('[data-testid=row][data-name=fine]').waitFor();
     await b.stop();

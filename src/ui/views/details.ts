@@ -48,7 +48,7 @@ function YamlTab({ t, obj, canEdit }: { t: ResourceType; obj: Obj; canEdit: bool
       if (f.code === 409) {
         const latest = await apiJson(url).catch(() => undefined);
         setMsg({ kind: 'conflict', text: `Conflict: ${t.kind} ${obj.metadata.name} was changed by someone else since you started editing (resourceVersion ${base!.metadata.resourceVersion} → ${latest?.metadata?.resourceVersion ?? '?'}). Nothing was applied. Their change:` });
-        if (latest) setDiff(changedHunks(lineDiff(toYaml(stripForEdit(base!)), toYaml(stripForEdit(latest)))).map((d) => d.op + ' ' + d.text));
+        setDiff(latest ? changedHunks(lineDiff(toYaml(stripForEdit(base!)), toYaml(stripForEdit(latest)))).map((d) => d.op + ' ' + d.text) : undefined);
       } else setMsg({ kind: 'err', text: `${f.code ?? ''} ${f.message}` });
     }
   };
