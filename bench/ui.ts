@@ -55,7 +55,7 @@ const PAGE_PROBE = `
 
 export async function run(): Promise<boolean> {
   await buildUi(path.join(REPO_ROOT, 'dist', 'ui'));
-  const server = await startBerth({ store: 'sqlite', readyTimeoutMs: 30_000 });
+  const server = await startBerth({ store: 'sqlite', readyTimeoutMs: 90_000 });
   const agent = keepAliveAgent(64, server.tls);
   const api = (method: string, p: string, body?: object, headers?: Record<string, string>) => request(agent, method, `${server.url}${p}`, body === undefined ? undefined : JSON.stringify(body), headers, 60_000);
   let sim: ReturnType<typeof startSim> | undefined;
