@@ -10,7 +10,7 @@
  *   kill ×N         `berth lab kill` of the node of etcd-1, then etcd-2, etcd-0, … (N: FAILOVER_KILLS,
  *                   2 by default in CI; 5 by hand; the failover benchmark does 10 of etcd-1's): the
  *                   member healthy elsewhere as the same member (same ID, same volume, no member
- *                   add/remove) within 30 s; the writer never waits > 5 s; every acknowledged key
+ *                   add/remove) within 30 s; the writer never waits > 15 s; every acknowledged key
  *                   there at the end
  *   partition       the old etcd-1 process is dead (its own log) before the new one launches; after
  *                   heal no second etcd-1 and nothing else on that node restarted
@@ -46,8 +46,13 @@ import {
 const STORAGE_CLASS = process.env.FAILOVER_STORAGE_CLASS ?? REPLICATED_CLASS;
 const KILLS = Number(process.env.FAILOVER_KILLS) || 2;
 const WITHIN_S = 30;
-/** The longest the writer may go without an acknowledged write across a loss (2 of 3 stay writable). */
-const MAX_GAP_S = 5;
+/**
+ * The longest the writer may go without an acknowledged write across a loss (2 of 3 stay writable).
+ * Not 1–2 s: a member whose volume had a brick on the dead node stalls its fsyncs for the engine's
+ * ping-timeout (5 s) first, and a third of new connections meet the dead endpoint until it leaves the
+ * Service (~8 s grace); measured 5–14 s.
+ */
+const MAX_GAP_S = 15;
 
 describe('stateful failover on berth lab (issue 16)', { concurrency: false }, () => {
   let lab: TestLab;
