@@ -16,17 +16,24 @@ function setup(windowUs = 0, maxBatch?: number) {
 }
 
 describe('group commit', () => {
-  it('commits writes of one turn in one transaction, in submission order', async () => {
+  it('commits the first write of an idle store at once and the rest of the turn in one transaction, in order', async () => {
     const { insert, committer, rows, commits } = setup();
-    const done = await Promise.all(['a', 'b', 'c', 'd'].map((v) => committer.submit(() => Number(insert.run(v).lastInsertRowid))));
+    const first = committer.submit(() => Number(insert.run('a').lastInsertRowid));
+    // Committed before submit returned: the store was idle.
+    assert.deepEqual(rows(), ['a']);
+    const done = await Promise.all([first, ...['b', 'c', 'd'].map((v) => committer.submit(() => Number(insert.run(v).lastInsertRowid)))]);
     assert.deepEqual(done, [1, 2, 3, 4]);
     assert.deepEqual(rows(), ['a', 'b', 'c', 'd']);
-    assert.equal(commits(), 1);
-    assert.deepEqual(committer.stats, { groups: 1, writes: 4, largest: 4 });
+    assert.equal(commits(), 2);
+    assert.deepEqual(committer.stats, { groups: 2, writes: 4, largest: 3 });
+    // A later turn, idle again: at once.
+    await new Promise((r) => setImmediate(r));
+    void committer.submit(() => insert.run('e'));
+    assert.deepEqual(rows(), ['a', 'b', 'c', 'd', 'e']);
   });
 
   it('a write failing with its own error fails alone; the rest of the group commits', async () => {
-    const { insert, committer, rows } = setup();
+    const { insert, committer, rows } = setup(1); // a window: every write waits for the group
     const results = await Promise.allSettled([
       committer.submit(() => insert.run('a')),
       committer.submit(() => { throw new OwnError('precondition'); }),
@@ -38,7 +45,7 @@ describe('group commit', () => {
   });
 
   it('an error of the transaction fails every write of the group and rolls all back; the next group commits', async () => {
-    const { insert, committer, rows } = setup();
+    const { insert, committer, rows } = setup(1);
     const results = await Promise.allSettled([
       committer.submit(() => insert.run('a')),
       committer.submit(() => insert.run('a')), // UNIQUE: not an own error here, so the group's

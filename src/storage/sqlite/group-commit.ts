@@ -43,6 +43,8 @@ interface PendingWrite {
 export class GroupCommitter {
   private queue: PendingWrite[] = [];
   private scheduled = false;
+  /** A write committed alone in this turn of the event loop: the next ones wait for a group. */
+  private turnBusy = false;
   private readonly windowNs: bigint;
   private readonly maxBatch: number;
   /** Groups committed and writes in them, for tests and benchmarks. */
@@ -58,10 +60,22 @@ export class GroupCommitter {
     this.maxBatch = Math.max(1, opts.maxBatch ?? DEFAULT_MAX_BATCH);
   }
 
-  /** Queues `run` (the body of one write: checks, then inserts) for the next group. */
+  /**
+   * Queues `run` (the body of one write: checks, then inserts) for the next group. A write arriving
+   * when the store is idle — nothing queued, no commit yet in this turn of the event loop — commits
+   * at once, alone, as before group commit (its watchers hear it before the caller goes on); the
+   * writes that follow it in the same turn, or arrive while a group is open, form the next group.
+   * So a quiet store keeps its one-write-at-a-time behaviour and a busy one batches.
+   */
   submit<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (this.windowNs === 0n && !this.scheduled && !this.turnBusy && this.queue.length === 1) {
+        this.turnBusy = true;
+        setImmediate(() => { this.turnBusy = false; });
+        this.commitGroup();
+        return;
+      }
       this.schedule();
     });
   }

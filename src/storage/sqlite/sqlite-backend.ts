@@ -209,7 +209,9 @@ class SqliteStore implements SqliteBackend {
     this.hub.setCompacted(this.compacted());
     if (rows.length === 0) return;
     this.polled = rows[rows.length - 1].id;
-    this.hub.publish(rows.map(rowToEvent));
+    // One publish per row: every watcher gets a write before any watcher gets the next one, as when
+    // each write committed alone (the PV controller's tests depend on that cross-watch interleaving).
+    for (const row of rows) this.hub.publish([rowToEvent(row)]);
   }
 
   private async history(prefix: string, after: number, upTo: number): Promise<WatchEvent[]> {
