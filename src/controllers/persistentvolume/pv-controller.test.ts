@@ -49,6 +49,8 @@ const hasEvent = (name: string, re: RegExp) => waitFor(async () => (await events
 test('an Immediate claim binds the smallest matching Available volume; both get the binding annotations and phases', async () => {
   await c().create(R.persistentvolumes, undefined, pv('big', '10Gi'));
   await c().create(R.persistentvolumes, undefined, pv('fit', '2Gi'));
+  // Only Available volumes are matched (as upstream): the claim must not race fit's first sync.
+  await waitFor(async () => (await getPv('fit')).status?.phase === 'Available' && (await getPv('big')).status?.phase === 'Available', 'volumes Available');
   await c().create(R.persistentvolumeclaims, 'default', pvc('data', '1Gi'));
   const claim = await waitFor(async () => { const x = await getPvc('data'); return x.status?.phase === 'Bound' ? x : undefined; }, 'data Bound');
   assert.equal(claim.spec.volumeName, 'fit');
