@@ -28,6 +28,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   ssa: () => import('./ssa.ts'),
   crd: () => import('./crd.ts'),
   ui: () => import('./ui.ts'),
+  replicated: () => import('./replicated.ts'),
   metrics: () => import('./metrics.ts'),
 };
 
