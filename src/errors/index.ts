@@ -106,7 +106,7 @@ export const errors = {
   forbidden: (group: string, plural: string, name: string, why: string) =>
     new ApiError('BERTH_FORBIDDEN', `${qualified(group, plural)} "${name}" is forbidden: ${why}`, { name, group: group || undefined, kind: plural }),
   methodNotAllowed: (message: string) => new ApiError('BERTH_METHOD_NOT_ALLOWED', message),
-  unsupportedMediaType: (type: string) => new ApiError('BERTH_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${type})`),
+  unsupportedMediaType: (type: string) => new ApiError('BERTH_UNSUPPORTED_MEDIA_TYPE', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${type})`),
   /** 413 in kube-apiserver's words (LimitedReadBody). */
   tooLarge: (limit: number) => new ApiError('BERTH_TOO_LARGE', `Request entity too large: limit is ${limit}`),
   internal: (message: string) => new ApiError('BERTH_INTERNAL', `Internal error occurred: ${message}`),
