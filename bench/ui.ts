@@ -73,6 +73,7 @@ export async function run(): Promise<boolean> {
     await ctx.addInitScript(`sessionStorage.setItem('berth.token', ${JSON.stringify(token)});${PAGE_PROBE}`);
     let have = 0;
     const growTo = async (n: number) => {
+      if (n <= have) return;
       const t0 = performance.now();
       const r = await closedLoop({ concurrency: 32, durationMs: 600_000, maxOps: n - have, op: (i) => request(agent, 'POST', `${server.url}/api/v1/namespaces/${NS}/pods`, podJson(have + i)) });
       if (r.errors) throw new Error(`creating pods: ${r.errors} errors`);
@@ -134,8 +135,8 @@ export async function run(): Promise<boolean> {
       await sleep(2000);
       const upd = await longSince(page, t);
       const maxUpd = Math.max(0, ...upd);
-      if (n === 30_000 && (firstRow >= 2 || dom >= 200 || maxUpd > 200)) pass = false;
-      tableRows.push([String(n), f(firstRow, 2), String(dom), f(loadLong, 0), String(upd.length), f(maxUpd, 0)]);
+      if (have >= 30_000 && (firstRow >= 2 || dom >= 200 || maxUpd > 200)) pass = false;
+      tableRows.push([String(have), f(firstRow, 2), String(dom), f(loadLong, 0), String(upd.length), f(maxUpd, 0)]);
       await page.close();
     }
     printTable('pods table (one namespace holding every pod)', ['pods', 'first row s', 'rows in DOM', 'longest task loading ms', 'long tasks, 100 changes', 'longest ms'], tableRows);

@@ -83,14 +83,16 @@ export function MapView({ route }: { route: Route }) {
     let structural = false;
     const want = new Set(map.nodes.map((n) => n.id));
     graph.forEachNode((id: string) => { if (!want.has(id)) { graph.dropNode(id); structural = true; } });
+    // Only what changed is written: every write makes sigma re-index the element.
+    const differs = (cur: Record<string, unknown>, next: Record<string, unknown>) => Object.keys(next).some((k) => cur[k] !== next[k]);
     for (const n of map.nodes) {
-      if (graph.hasNode(n.id)) graph.mergeNodeAttributes(n.id, nodeAttrs(n));
+      if (graph.hasNode(n.id)) { const a = nodeAttrs(n); if (differs(graph.getNodeAttributes(n.id), a)) graph.mergeNodeAttributes(n.id, a); }
       else { graph.addNode(n.id, { ...nodeAttrs(n), x: Math.random() * 100, y: Math.random() * 100 }); structural = true; }
     }
     const wantE = new Set(map.edges.map((e) => e.id));
     graph.forEachEdge((id: string) => { if (!wantE.has(id)) { graph.dropEdge(id); structural = true; } });
     for (const e of map.edges) {
-      if (graph.hasEdge(e.id)) graph.mergeEdgeAttributes(e.id, edgeAttrs(e));
+      if (graph.hasEdge(e.id)) { const a = edgeAttrs(e); if (differs(graph.getEdgeAttributes(e.id), a)) graph.mergeEdgeAttributes(e.id, a); }
       else { graph.addDirectedEdgeWithKey(e.id, e.source, e.target, edgeAttrs(e)); structural = true; }
     }
     if (structural) {
