@@ -106,3 +106,21 @@ test('Apply by kubectl over a client-side-applied object: values equal to last-a
   // …and another manager name gets no such bridge.
   assert.throws(() => applyObject(csa, dep(3), 'other', false, ctx()), ConflictsError);
 });
+
+test('Update entries are capped at 10: the oldest fold into one ancient-changes entry per apiVersion', () => {
+  let obj: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: {} };
+  const cm = { type: typeForKind('v1', 'ConfigMap'), apiVersion: 'v1' };
+  for (let i = 0; i < 12; i++) {
+    const next = structuredClone(obj);
+    next.data[`k${i}`] = String(i);
+    next.metadata.managedFields = trackUpdate(obj, next, `writer-${String(i).padStart(2, '0')}`, { ...cm, now: () => `2026-12-06T10:00:${String(i).padStart(2, '0')}Z` });
+    obj = next;
+  }
+  const entries = obj.metadata.managedFields as any[];
+  assert.equal(entries.length, 10);
+  const ancient = entries.find((e) => e.manager === 'ancient-changes');
+  // writer-00 opens the bucket, writer-01 and writer-02 fold into it: 12 - 2 = 10 entries.
+  assert.deepEqual(ancient.fieldsV1, { 'f:data': { 'f:k0': {}, 'f:k1': {}, 'f:k2': {} } });
+  assert.equal(ancient.time, '2026-12-06T10:00:02Z', 'the time of the last one folded in');
+  assert.deepEqual(entries.map((e) => e.manager), ['ancient-changes', ...Array.from({ length: 9 }, (_, i) => `writer-${String(i + 3).padStart(2, '0')}`)]);
+});

@@ -14,7 +14,7 @@ import type { KubeObject } from '../object.ts';
 import { rfc3339 } from '../time.ts';
 import { compareValues } from './compare.ts';
 import { FieldSet } from './field-set.ts';
-import { decodeManagedFields, encodeManagedFields, managerIdentifier, STRIPPED, stripMeta, type Managed } from './managed-fields.ts';
+import { capUpdateManagers, decodeManagedFields, encodeManagedFields, managerIdentifier, STRIPPED, stripMeta, type Managed } from './managed-fields.ts';
 import type { Json } from './path.ts';
 import type { MergeType } from './schema.ts';
 import { toFieldSet } from './to-field-set.ts';
@@ -84,7 +84,7 @@ export function trackUpdate(live: KubeObject | undefined, next: KubeObject, mana
   let changed = update.changed;
   if (ctx.ignored) changed = changed.recursiveDifference(ctx.ignored);
   if (managers.has(id) && !changed.difference(STRIPPED).empty()) times.set(id, (ctx.now ?? rfc3339)());
-  return encodeManagedFields({ managers, times });
+  return encodeManagedFields(capUpdateManagers({ managers, times }));
 }
 
 export interface ApplyResult {

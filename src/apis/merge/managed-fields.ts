@@ -134,3 +134,41 @@ export function stripMeta(managers: Managers): Managers {
   }
   return out;
 }
+
+/** How many Update entries an object keeps before the oldest are folded together (upstream's default). */
+export const MAX_UPDATE_MANAGERS = 10;
+
+/**
+ * Folds the oldest Update entries into one `ancient-changes` entry per apiVersion until at most
+ * `max` Update entries remain: a bucket starts with the second-oldest entry of a version and takes
+ * the time of the last one folded in. Upstream: capmanagers.go.
+ */
+export function capUpdateManagers(m: Managed, max = MAX_UPDATE_MANAGERS): Managed {
+  const updaters = [...m.managers].filter(([, vs]) => !vs.applied).map(([id]) => id);
+  if (updaters.length <= max) return m;
+  const secs = (id: string) => { const t = m.times.get(id); return t ? Math.floor(Date.parse(t) / 1000) : 0; };
+  updaters.sort((a, b) => secs(a) - secs(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const managers: Managers = new Map(m.managers);
+  const times = new Map(m.times);
+  const firstOfVersion = new Map<string, string>();
+  let length = updaters.length;
+  for (let i = 0; i < updaters.length && length > max; i++) {
+    const id = updaters[i];
+    const vs = managers.get(id)!;
+    const bucket = managerIdentifier({ manager: 'ancient-changes', operation: 'Update', apiVersion: vs.apiVersion });
+    const first = firstOfVersion.get(vs.apiVersion);
+    if (first === undefined) {
+      firstOfVersion.set(vs.apiVersion, id);
+      continue;
+    }
+    if (!managers.has(bucket)) {
+      managers.set(bucket, managers.get(first)!);
+      managers.delete(first);
+    }
+    managers.set(bucket, { set: vs.set.union(managers.get(bucket)!.set), apiVersion: vs.apiVersion, applied: false });
+    managers.delete(id);
+    times.set(bucket, m.times.get(id));
+    length--;
+  }
+  return { managers, times };
+}
