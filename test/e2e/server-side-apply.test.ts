@@ -181,7 +181,11 @@ describe('server-side apply (kubectl against berth server)', () => {
   });
 
   it('applies to the status subresource record subresource "status" and change only status', T, async () => {
-    // The deployment controller owns status.observedGeneration: without force, a conflict naming it.
+    // The deployment controller owns status.observedGeneration (once it has written status): without force, a conflict naming it.
+    for (let i = 0; !(await get('web')).metadata.managedFields.some((e: any) => e.manager === 'berth' && e.subresource === 'status'); i++) {
+      assert.ok(i < 60, 'the deployment controller never wrote status');
+      await new Promise((res) => setTimeout(res, 500));
+    }
     const conflict = await apply('web', '/status', JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, status: { observedGeneration: 42 } }), 'fieldManager=status-writer');
     assert.equal(conflict.status, 409, conflict.body.toString());
     assert.match(conflict.json.message, /conflict with "berth" with subresource "status" using apps\/v1: \.status\.observedGeneration/);
