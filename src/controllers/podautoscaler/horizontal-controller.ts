@@ -91,6 +91,8 @@ export class HorizontalController implements Reconciler {
   readonly name = 'horizontal-pod-autoscaler';
   readonly queue = new RateLimitedQueue();
   private readonly histories = new Map<string, ScalingHistory>();
+  /** The pending resync of each HPA: one per key (its own status writes re-queue it too, and must not add more). */
+  private readonly resyncs = new Map<string, NodeJS.Timeout>();
   private readonly clock: Clock;
   private readonly events: ControllerEvents;
   private readonly syncPeriodMs: number;
@@ -100,11 +102,26 @@ export class HorizontalController implements Reconciler {
     this.syncPeriodMs = opts.syncPeriodMs ?? SYNC_PERIOD_MS;
     this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     const handlers = enqueueHandlers(this.queue);
-    factory.forResource(HPAS).addHandlers({ ...handlers, delete: (o) => { this.histories.delete(keyOf(o)); handlers.delete?.(o); } });
+    factory.forResource(HPAS).addHandlers({ ...handlers, delete: (o) => { this.forget(keyOf(o)); handlers.delete?.(o); } });
   }
 
   run(workers = 1): RunningController {
-    return runController(this, this.queue, { workers, log: this.log });
+    const running = runController(this, this.queue, { workers, log: this.log });
+    return { stop: async () => { for (const k of [...this.resyncs.keys()]) this.forget(k); await running.stop(); } };
+  }
+
+  private forget(key: string): void {
+    this.histories.delete(key);
+    clearTimeout(this.resyncs.get(key));
+    this.resyncs.delete(key);
+  }
+
+  /** Looks at the HPA again after the sync period, unless that is already due. */
+  private scheduleResync(key: string): void {
+    if (this.resyncs.has(key)) return;
+    const t = setTimeout(() => { this.resyncs.delete(key); this.queue.add(key); }, this.syncPeriodMs);
+    t.unref();
+    this.resyncs.set(key, t);
   }
 
   async reconcile(key: ObjectKey): Promise<void> {
@@ -113,12 +130,12 @@ export class HorizontalController implements Reconciler {
     try {
       hpa = await this.client.get(HPAS, namespace, name);
     } catch (err) {
-      if (isNotFound(err)) { this.histories.delete(key); return; }
+      if (isNotFound(err)) { this.forget(key); return; }
       throw err;
     }
     if (hpa.metadata.deletionTimestamp) return;
     // Every HPA is looked at again after the sync period, whatever happens now.
-    this.queue.addAfter(key, this.syncPeriodMs);
+    this.scheduleResync(key);
     await this.sync(key, hpa);
   }
 
