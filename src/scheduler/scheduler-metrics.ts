@@ -37,3 +37,10 @@ export function observeAttempt(result: 'scheduled' | 'unschedulable' | 'error', 
   attempts.inc({ result, profile: PROFILE });
   attemptDuration.observe({ result, profile: PROFILE }, (performance.now() - startedAt) / 1000);
 }
+
+const droppedEvents = new Counter({ name: 'scheduler_events_dropped_total', help: 'Scheduled events dropped because the event queue was full (client-go drops when its broadcaster queue is full).', registers });
+
+/** One event dropped by the scheduler's full event queue. */
+export function observeDroppedEvent(): void {
+  droppedEvents.inc();
+}

@@ -22,6 +22,7 @@ import { SchedulingQueue, type QueueOptions } from './queue.ts';
 import { Snapshot } from './snapshot.ts';
 import { VolumeBinder, VolumeBindingError } from './plugins/volume-binding/volume-binder.ts';
 import { observeAttempt, registerSchedulingQueue } from './scheduler-metrics.ts';
+import { ScheduledEvents } from './scheduled-events.ts';
 import { rfc3339 } from '../apis/time.ts';
 
 /** Scheduler options; all optional. */
@@ -34,6 +35,8 @@ export interface SchedulerOptions extends QueueOptions {
   maxInFlightBinds?: number;
   /** Minimum interval between writes of one aggregated event (default 10 s). */
   eventIntervalMs?: number;
+  /** `Scheduled` events waiting at most; more are dropped, as client-go's broadcaster (default 1,000). */
+  maxQueuedEvents?: number;
   /** How long PreBind waits for a pod's claims to be bound (default 600 s, as kube-scheduler). */
   bindTimeoutMs?: number;
   /**
@@ -70,6 +73,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
   const queue = new SchedulingQueue(opts);
   const pipeline = new Pipeline(buildProfile(opts.profile), { percentageOfNodesToScore: opts.percentageOfNodesToScore });
   const events = schedulerEvents(client, log, opts.eventIntervalMs);
+  const scheduledEvents = new ScheduledEvents(events, log, { maxQueued: opts.maxQueuedEvents });
   const sync = new ClusterSync(snapshot, queue, opts.schedulerName ?? 'default-scheduler', (pod) => events.forget(pod.metadata.uid ?? ''));
   const maxInFlight = opts.maxInFlightBinds ?? 256;
   const writes = new Set<Promise<unknown>>();
@@ -107,7 +111,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       }, 'binding');
       queue.done(info.key);
       events.forget(uid);
-      void events.recordOnce(info.pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+      scheduledEvents.scheduled(info.pod, nodeName);
     } catch (err) {
       if (sync.assumed.get(info.key) === nodeName) {
         sync.assumed.delete(info.key);
@@ -192,6 +196,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       if (!opts.factory) factory.stop();
       await running;
       await Promise.allSettled([...writes]);
+      await scheduledEvents.close();
       await events.close();
     },
   };
