@@ -66,8 +66,10 @@ export class ClusterSync {
       this.queue.delete(key);
       const wasAssumed = this.assumed.delete(key);
       const existing = this.snap.nodeOfPod(key)?.pods.get(key);
-      if (existing && !wasAssumed && this.snap.podNode.get(key) === nodeName && sameLabels(existing.pod, pod)) {
-        existing.pod = pod; // status-only change: keep the parsed info
+      // A status-only change, or our own binding confirmed where we assumed it: the parsed info
+      // (requests, ports, affinity) cannot have changed, so keep it rather than parse the pod again.
+      if (existing && this.snap.podNode.get(key) === nodeName && sameLabels(existing.pod, pod)) {
+        existing.pod = pod;
         return;
       }
       this.snap.addPod(podInfoOf(pod), nodeName);
