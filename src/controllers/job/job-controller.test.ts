@@ -58,7 +58,9 @@ test('completions and parallelism: at most 2 active, completes after 3 successes
   const all = (await env.client.list(R.pods, 'default', { labelSelector: sel('pi') })).items;
   assert.equal(all.length, 3);
   assert.ok(all.every((p) => !(p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking')));
-  const events = (await env.client.list(R.events, 'default')).items.filter((e) => e.involvedObject?.name === 'pi').map((e) => e.reason);
+  // Events are recorded after the status write they follow (as upstream's recorder): wait for them.
+  const reasonsOf = async (name: string) => (await env.client.list(R.events, 'default')).items.filter((e) => e.involvedObject?.name === name).map((e) => e.reason as string);
+  const events = await waitFor(async () => { const r = await reasonsOf('pi'); return r.includes('SuccessfulCreate') && r.includes('Completed') && r; }, 'SuccessfulCreate and Completed events');
   assert.ok(events.includes('SuccessfulCreate') && events.includes('Completed'), events.join());
 });
 
@@ -73,7 +75,7 @@ test('backoffLimit: failures are retried with back-off, then the Job fails', asy
   assert.equal(cond(j, 'Failed').reason, 'BackoffLimitExceeded');
   assert.equal(cond(j, 'FailureTarget')?.status, 'True');
   assert.equal((await running('flaky')).length, 0);
-  const events = (await env.client.list(R.events, 'default')).items.filter((e) => e.involvedObject?.name === 'flaky').map((e) => e.reason);
+  const events = await waitFor(async () => { const r = (await env.client.list(R.events, 'default')).items.filter((e) => e.involvedObject?.name === 'flaky').map((e) => e.reason as string); return r.includes('BackoffLimitExceeded') && r; }, 'BackoffLimitExceeded event');
   assert.ok(events.includes('BackoffLimitExceeded'));
 });
 
