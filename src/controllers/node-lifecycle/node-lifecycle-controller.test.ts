@@ -90,7 +90,8 @@ test('a silent node goes Unknown and unreachable; pods are evicted per toleratio
   ctl.queue.add('w1');
   await waitFor(() => gone('short'), 'short-toleration pod evicted');
   assert.equal(await gone('sts-0'), false, 'StatefulSet pods are not evicted');
-  const reasons = (await env.client.list(R.events, 'default')).items.map((e) => e.reason);
+  // Events are recorded after the writes they follow: wait for them.
+  const reasons = await waitFor(async () => { const r = (await env.client.list(R.events, 'default')).items.map((e) => e.reason as string); return r.includes('TaintManagerEviction') && r.includes('NodeNotReady') && r; }, 'TaintManagerEviction and NodeNotReady events');
   assert.ok(reasons.includes('TaintManagerEviction') && reasons.includes('NodeNotReady'), reasons.join());
   assert.equal(await gone('defaulted'), false, 'within its 30 s');
   clock.advance(30_000);
