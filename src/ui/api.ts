@@ -23,7 +23,9 @@ export const onUnauthorized = new Set<() => void>();
 
 export async function api(path: string, init: RequestInit & { json?: unknown; contentType?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
-  headers.set('Authorization', `Bearer ${token.get()}`);
+  // Without a token of its own the page relies on what the browser sends (a header a test driver
+  // adds to every request, as the interface promises): no empty one to override it.
+  if (token.get()) headers.set('Authorization', `Bearer ${token.get()}`);
   let body = init.body;
   if (init.json !== undefined) {
     headers.set('Content-Type', init.contentType ?? 'application/json');

@@ -73,7 +73,7 @@ export class WatchStream {
     while (!this.stopped) {
       this.abort = new AbortController();
       try {
-        const res = await fetch(this.url(), { headers: { Authorization: `Bearer ${token.get()}` }, signal: this.abort.signal });
+        const res = await fetch(this.url(), { headers: token.get() ? { Authorization: `Bearer ${token.get()}` } : {}, signal: this.abort.signal });
         if (res.status === 401) { for (const f of onUnauthorized) f(); return; }
         if (!res.ok || !res.body) throw new Error(`stream: HTTP ${res.status}`);
         await this.read(res.body);

@@ -128,6 +128,17 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await page.close();
   });
 
+  test('signed in by a header alone (a test driver\'s Authorization: Bearer): the first page lists failing pods with their reasons', async () => {
+    const page = await ctx.newPage();
+    await page.setExtraHTTPHeaders({ Authorization: `Bearer ${adminToken}` });
+    await goto(page, `${b.url}/ui/`);
+    const crash = page.locator('[data-testid=problem][data-name=crasher]');
+    await crash.waitFor({ timeout: 30_000 });
+    assert.match((await crash.textContent())!, /CrashLoopBackOff/);
+    assert.match((await page.locator('[data-testid=problem][data-name=bad-image]').textContent())!, /ErrImagePull|ImagePullBackOff/);
+    await page.close();
+  });
+
   test('a live pods table: deleting a pod from the UI removes its row', async () => {
     await apply(podSpec('doomed', { command: ['sleep', '3600'] }));
     const page = await ctx.newPage();

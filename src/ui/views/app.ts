@@ -19,8 +19,8 @@ export function App() {
   useEffect(() => {
     const out = () => { token.clear(); setUser(undefined); };
     onUnauthorized.add(out);
-    if (token.get()) whoami().then(setUser, () => token.clear()).finally(() => setChecked(true));
-    else setChecked(true);
+    // With no token kept, the browser may still be signed in by a header it sends on every request.
+    whoami().then(setUser, () => token.clear()).finally(() => setChecked(true));
     return () => { onUnauthorized.delete(out); };
   }, []);
   useEffect(() => { if (user) discover().then(setTypes, () => {}); }, [user]);

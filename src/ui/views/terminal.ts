@@ -25,7 +25,7 @@ export function ExecTerminal({ pod }: { pod: Obj }) {
     term.open(el.current);
     fit.fit();
     const url = execUrl(location.origin, pod.metadata.namespace ?? '', pod.metadata.name, container, command.split(/\s+/).filter(Boolean));
-    const ws = new WebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io', tokenProtocol(token.get())]);
+    const ws = new WebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io', ...(token.get() ? [tokenProtocol(token.get())] : [])]);
     ws.binaryType = 'arraybuffer';
     setStatus('connecting…');
     const dec = new TextDecoder();
