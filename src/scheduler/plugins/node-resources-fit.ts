@@ -55,6 +55,9 @@ function resourceScore(strategy: ScoringStrategy, requested: number, alloc: numb
   return Math.floor(((alloc - requested) * MAX_NODE_SCORE) / alloc);
 }
 
+/** A full node with room otherwise: the common rejection while nodes fill up, shared, not built per node. */
+const TOO_MANY_PODS_FAILURE = failure(NAME, TOO_MANY_PODS, false);
+
 /** Filter on free resources; score cpu and memory (weight 1 each) by the chosen strategy. */
 export function nodeResourcesFit(args: NodeResourcesFitArgs = {}): Plugin {
   const strategy = args.scoringStrategy ?? 'LeastAllocated';
@@ -65,8 +68,9 @@ export function nodeResourcesFit(args: NodeResourcesFitArgs = {}): Plugin {
       const r = pod.requests;
       const a = node.allocatable;
       const u = node.requested;
-      if (node.pods.size < node.allowedPods && r.milliCPU <= a.milliCPU - u.milliCPU && r.memory <= a.memory - u.memory
-        && r.ephemeralStorage <= a.ephemeralStorage - u.ephemeralStorage && !r.scalar) return null;
+      const room = r.milliCPU <= a.milliCPU - u.milliCPU && r.memory <= a.memory - u.memory
+        && r.ephemeralStorage <= a.ephemeralStorage - u.ephemeralStorage && !r.scalar;
+      if (room) return node.pods.size < node.allowedPods ? null : TOO_MANY_PODS_FAILURE;
       const s = shortfalls(pod, node);
       if (s.length === 0) return null;
       return failure(NAME, s.map((x) => x.reason), s.some((x) => x.unresolvable));
