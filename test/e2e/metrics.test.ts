@@ -100,6 +100,14 @@ describe('resource metrics, HPA and Prometheus metrics with berth up', { concurr
     const idle = top.find((row) => row[1] === 'idle')!;
     assert.ok(Number(idle[2].replace(/m$/, '')) < 50, `sleep uses next to no CPU (${idle[2]})`);
     assert.match(idle[3], /^\d+Mi$/);
+    // Memory: a pod holding 64 MiB shows its working set (the idle ones stay under 1 Mi).
+    assertOk(await k(['run', 'mem', '--image=host', '--restart=Never', '--command', '--', '/usr/bin/python3', '-c', 'import time; x = bytes([1]) * (64 << 20); time.sleep(3600)']), 'mem pod');
+    const memMi = await waitFor('the mem pod in kubectl top', async () => {
+      const r = await k(['top', 'pod', 'mem', '--no-headers']);
+      const m = /^mem\s+\d+m\s+(\d+)Mi/m.exec(r.stdout);
+      return m && Number(m[1]) >= 60 ? Number(m[1]) : undefined;
+    }, 60_000, 2000);
+    assert.ok(memMi >= 60 && memMi <= 100, `64 MiB held → ${memMi}Mi working set`);
     const containers = assertOk(await k(['top', 'pod', 'hog', '--containers', '--no-headers']), 'top --containers');
     assert.match(containers, /^hog\s+hog\s+\d+m\s+\d+Mi/m);
     // The API objects themselves, through the typed endpoint and a label selector.
@@ -109,7 +117,7 @@ describe('resource metrics, HPA and Prometheus metrics with berth up', { concurr
     assert.equal(pm.items[0].window, '10s');
     assert.match(assertOk(await k(['get', 'podmetrics', 'hog']), 'get podmetrics table'), /hog\s+\d+n\s+\d+Ki\s+10s/);
     execFileSync('touch', ['/tmp/berth-metrics-hog.stop']);
-    assertOk(await k(['delete', 'pod', 'hog', 'idle', '--grace-period=1']), 'delete pods');
+    assertOk(await k(['delete', 'pod', 'hog', 'idle', 'mem', '--grace-period=1']), 'delete pods');
   });
 
   test('an HPA scales a Deployment of CPU-burning pods from 1 to its maximum and back down after the load stops, with events', async () => {
