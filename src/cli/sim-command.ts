@@ -20,6 +20,9 @@ interface SimFlags {
   taint: string[];
   label: string[];
   concurrency: string;
+  leaseInterval: string;
+  leaseDuration: string;
+  statusInterval: string;
   deleteNodesOnExit?: boolean;
 }
 
@@ -43,6 +46,9 @@ export function simCommand(): Command {
     .option('--taint <key=value:Effect>', 'taint the nodes get when created (repeatable)', collect, [])
     .option('--label <k=v>', 'extra node label (repeatable)', collect, [])
     .option('--concurrency <n>', 'API requests in flight at most', '50')
+    .option('--lease-interval <seconds>', 'Lease renewal period; past 2 s give `berth server --node-monitor-grace-period` at least 4× it (Kubernetes: 10 s renewals, 40 s grace)', '2')
+    .option('--lease-duration <seconds>', "the Lease's spec.leaseDurationSeconds (default: 5× the renewal period, at least 10)")
+    .option('--status-interval <seconds>', 'node status heartbeat period (the kubelet reports an unchanged status every 5 min; the Lease is the heartbeat)', '300')
     .option('--delete-nodes-on-exit', 'delete the Nodes when stopping (default: leave them to go NotReady)')
     .action(async (o: SimFlags) => {
       const log = createLogger();
@@ -58,6 +64,7 @@ export function simCommand(): Command {
           taints: o.taint.map(cfgMod.parseTaint),
           labels: Object.fromEntries(o.label.map(cfgMod.parseLabel)),
           deleteNodesOnExit: o.deleteNodesOnExit === true,
+          ...cfgMod.parseLeaseTiming(o.leaseInterval, o.leaseDuration, o.statusInterval),
         };
       } catch (err) {
         log.error((err as Error).message);

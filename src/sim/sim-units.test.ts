@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { indexWidth, parseLabel, parseTaint, simNodeName, validatePrefix } from './sim-config.ts';
+import { indexWidth, parseLabel, parseLeaseTiming, parseTaint, simNodeName, validatePrefix } from './sim-config.ts';
 import { PodIpPool, simNodeIP, simPodCIDR } from './pod-ip-pool.ts';
 import { SpreadTicker } from './spread-ticker.ts';
 import { Limiter } from './limiter.ts';
@@ -23,6 +23,14 @@ describe('sim config', () => {
     assert.throws(() => parseTaint('nocolon'));
     assert.deepEqual(parseLabel('zone=a=b'), ['zone', 'a=b']);
     assert.throws(() => parseLabel('=x'));
+  });
+  it('parses the lease timing: duration 5 periods (≥ 10 s) unless given, longer than the period', () => {
+    assert.deepEqual(parseLeaseTiming('2', undefined, '300'), { leaseIntervalMs: 2000, leaseDurationSeconds: 10, statusIntervalMs: 300_000 });
+    assert.deepEqual(parseLeaseTiming('10', undefined, '60'), { leaseIntervalMs: 10_000, leaseDurationSeconds: 50, statusIntervalMs: 60_000 });
+    assert.deepEqual(parseLeaseTiming('0.5', '40', '1'), { leaseIntervalMs: 500, leaseDurationSeconds: 40, statusIntervalMs: 1000 });
+    assert.throws(() => parseLeaseTiming('10', '10', '60'), /must exceed/);
+    assert.throws(() => parseLeaseTiming('0', undefined, '60'), /--lease-interval/);
+    assert.throws(() => parseLeaseTiming('2', undefined, 'x'), /--status-interval/);
   });
 });
 

@@ -4,7 +4,7 @@
  *
  *   register (≤ concurrency in flight) ─▶ Node + Lease
  *   SpreadTicker(2 s)  ─▶ renew Lease      (merge patch of renewTime, 1/N of the fleet per step)
- *   SpreadTicker(60 s) ─▶ heartbeat status (merge patch of the conditions; re-registers lost nodes)
+ *   SpreadTicker(5 min) ─▶ heartbeat status (merge patch of the conditions; re-registers lost nodes)
  *   one pod informer   ─▶ Running+Ready / delete on deletionTimestamp (pod-syncer.ts)
  *
  * Every write goes through one {@link Limiter}. Stopping ends the renewals (the Nodes stay, and go
