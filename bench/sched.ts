@@ -69,6 +69,17 @@ function middleRate(times: number[]): number {
   return (0.8 * times.length) / ((b - a) / 1000);
 }
 
+/** The scheduler's attempt and dropped-event counters from the server's /metrics. */
+async function schedulerCounters(agent: ReturnType<typeof keepAliveAgent>, url: string): Promise<{ scheduled: number; unschedulable: number; dropped: number }> {
+  const text = (await request(agent, 'GET', `${url}/metrics`)).body.toString();
+  const sum = (re: RegExp) => text.split('\n').filter((l) => re.test(l)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+  return {
+    scheduled: sum(/^scheduler_schedule_attempts_total\{[^}]*result="scheduled"/),
+    unschedulable: sum(/^scheduler_schedule_attempts_total\{[^}]*result="unschedulable"/),
+    dropped: sum(/^scheduler_events_dropped_total/),
+  };
+}
+
 export async function run(): Promise<boolean> {
   const server = await startBerth({ store: 'sqlite', readyTimeoutMs: 30_000 });
   const agent = keepAliveAgent(128, server.tls);
@@ -110,6 +121,12 @@ export async function run(): Promise<boolean> {
     // Printed now too: a later phase that fails (a loaded machine) must not take these figures with it.
     console.log(`phase 1: ${PODS} pods bound, steady ${f(steady, 0)} pods/s, first to last ${f(whole, 0)} pods/s; `
       + `server CPU ${f(serverCpuS)} s, sim CPU ${f(simCpuS)} s`);
+    // Where the attempts went: failed ones (nodes still registering) cost a status write each.
+    const counters = await schedulerCounters(agent, server.url).catch((err) => console.log(`  /metrics not read: ${err}`));
+    if (counters) {
+      console.log(`  scheduler: ${counters.scheduled} scheduled, ${counters.unschedulable} unschedulable attempts; `
+        + `${counters.dropped} Scheduled events dropped (queue full)`);
+    }
 
     // Phase 2: a Deployment to available (the simulated nodes mark its pods Running and Ready).
     for (;;) {
