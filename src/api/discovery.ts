@@ -18,7 +18,7 @@ export function verbsOf(r: Pick<ResourceInfo, 'group' | 'plural' | 'verbs'>): re
 }
 
 /** What each subresource is, as Kubernetes' discovery lists it. */
-const SUBRESOURCES: Record<Subresource, { kind?: string; group?: string; version?: string; verbs: string[] }> = {
+export const SUBRESOURCES: Record<Subresource, { kind?: string; group?: string; version?: string; verbs: string[] }> = {
   status: { verbs: ['get', 'patch', 'update'] },
   scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
   binding: { kind: 'Binding', verbs: ['create'] },

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from '../errors/index.ts';
 import { RESOURCES } from '../apis/resources.ts';
 import { buildDiscovery, versionInfo } from './discovery.ts';
+import { buildAggregatedDiscovery, negotiateAggregated, sendAggregated, type AggregatedDiscovery } from './aggregated-discovery.ts';
 import { METRICS_RESOURCES } from './metrics-api/metrics-api.ts';
 import { CONVERTED_RESOURCES } from './handlers/converted-version.ts';
 import { sendJson } from './http-util.ts';
@@ -22,15 +23,34 @@ export interface MetaRouteOptions {
   ready?: () => boolean;
   /** Custom resources come and go with their CRDs: discovery and OpenAPI follow the Registry's generation. */
   registry?: Registry;
+  /**
+   * Serve aggregated discovery (apidiscovery.k8s.io/v2) to clients that ask for it; default on, as
+   * in Kubernetes 1.30+. Off (or BERTH_AGGREGATED_DISCOVERY=0) leaves only the legacy documents —
+   * the peer of the discovery benchmark.
+   */
+  aggregatedDiscovery?: boolean;
 }
 
 export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteTable {
   // metrics.k8s.io is served without a store (metrics-api/), so it is not among RESOURCES.
-  let built: { generation: number; discovery: ReturnType<typeof buildDiscovery> } | undefined;
+  let built: { generation: number; discovery: ReturnType<typeof buildDiscovery>; aggregated?: AggregatedDiscovery } | undefined;
+  const allResources = () => [...RESOURCES, ...METRICS_RESOURCES, ...CONVERTED_RESOURCES, ...customResourceInfos(opts.registry)];
   const current = () => {
     const generation = opts.registry?.generation ?? 0;
-    if (built?.generation !== generation) built = { generation, discovery: buildDiscovery([...RESOURCES, ...METRICS_RESOURCES, ...CONVERTED_RESOURCES, ...customResourceInfos(opts.registry)]) };
+    if (built?.generation !== generation) built = { generation, discovery: buildDiscovery(allResources()) };
     return built.discovery;
+  };
+  // Built on first ask and again after a CRD changes the registry's generation, like the legacy documents.
+  const aggregated = () => {
+    current();
+    return (built!.aggregated ??= buildAggregatedDiscovery(allResources()));
+  };
+  const aggregatedOn = opts.aggregatedDiscovery ?? process.env.BERTH_AGGREGATED_DISCOVERY !== '0';
+  const root = (which: 'api' | 'apis') => (r: { req: IncomingMessage }, res: ServerResponse) => {
+    const v = aggregatedOn ? negotiateAggregated(r.req.headers.accept) : undefined;
+    if (v) return sendAggregated(r.req, res, v, aggregated()[which][v]);
+    res.setHeader('Vary', 'Accept');
+    sendJson(res, 200, current()[which]);
   };
   const version = versionInfo(opts.version);
   return table
@@ -38,8 +58,8 @@ export function addMetaRoutes(table: RouteTable, opts: MetaRouteOptions): RouteT
     .add({ path: '/healthz', handle: (_r, res) => sendText(res, 200, 'ok') })
     .add({ path: '/livez', handle: (_r, res) => sendText(res, 200, 'ok') })
     .add({ path: '/readyz', handle: (_r, res) => (opts.ready?.() === false ? sendText(res, 503, 'not ready') : sendText(res, 200, 'ok')) })
-    .add({ path: '/api', handle: (_r, res) => sendJson(res, 200, current().api) })
-    .add({ path: '/apis', handle: (_r, res) => sendJson(res, 200, current().apis) })
+    .add({ path: '/api', handle: root('api') })
+    .add({ path: '/apis', handle: root('apis') })
     // `/api/v1`, `/apis/<group>` and `/apis/<group>/<version>`; longer paths are resource requests.
     .add({
       path: '/api/',
