@@ -47,6 +47,16 @@ function startSim(kubeconfig: string): { pid: number; stop(): Promise<void> } {
   return { pid: sim.pid!, async stop() { sim.kill('SIGTERM'); await exited; } };
 }
 
+/** page.goto, again after net::ERR_NETWORK_CHANGED (Chromium aborts navigations when this machine's other suites add or remove interfaces). */
+async function goto(page: Page, url: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try { await page.goto(url); return; } catch (err) {
+      if (i >= 4 || !/ERR_NETWORK_CHANGED/.test(String(err))) throw err;
+      await sleep(500);
+    }
+  }
+}
+
 /** Collects long tasks and frame deltas from the start of every page. */
 const PAGE_PROBE = `
   window.__long = [];
@@ -96,7 +106,7 @@ export async function run(): Promise<boolean> {
     for (const n of MAP_SIZES) {
       await growTo(n);
       const page = await ctx.newPage();
-      await page.goto(`${server.url}/ui/#/map?group=none`);
+      await goto(page, `${server.url}/ui/#/map?group=none`);
       await page.waitForFunction((want) => Number(/^(\d+) nodes/.exec(document.querySelector('[data-testid=map-count]')?.textContent ?? '')?.[1] ?? 0) >= want, n, { timeout: 120_000 });
       await sleep(7000); // the layout's first run
       const t = await page.evaluate(() => performance.now());
@@ -124,7 +134,7 @@ export async function run(): Promise<boolean> {
       await growTo(n);
       const page = await ctx.newPage();
       const t0 = Date.now();
-      await page.goto(`${server.url}/ui/#/t/core/v1/pods?ns=${NS}`);
+      await goto(page, `${server.url}/ui/#/t/core/v1/pods?ns=${NS}`);
       await page.locator('[data-testid=row]').first().waitFor({ timeout: 120_000 });
       const firstRow = (Date.now() - t0) / 1000;
       await page.waitForFunction((want) => (document.querySelector('[data-testid=row-count]')?.textContent ?? '').startsWith(String(want)), n, { timeout: 120_000 }).catch(() => {});
@@ -154,7 +164,7 @@ export async function run(): Promise<boolean> {
     const pages: Page[] = [];
     for (let i = 0; i < 10; i++) {
       const p = await ctx.newPage();
-      await p.goto(`${server.url}/ui/#/t/core/v1/pods`);
+      await goto(p, `${server.url}/ui/#/t/core/v1/pods`);
       await p.locator('[data-testid=row]').first().waitFor({ timeout: 180_000 });
       pages.push(p);
     }
