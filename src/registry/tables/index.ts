@@ -16,6 +16,7 @@ import {
 import { configMapTable, secretFieldSelectors, secretTable, serviceAccountTable } from './config.ts';
 import { eventFieldSelectors, eventsV1FieldSelectors, eventsV1Table, eventTable } from './events.ts';
 import { webhookConfigurationTable } from './admissionregistration.ts';
+import { defaultTable } from './default-table.ts';
 import { endpointSliceTable, endpointsTable, ingressClassTable, ingressTable, serviceTable } from './network.ts';
 import { podFieldSelectors, podTable } from './pods.ts';
 import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } from './storage.ts';
@@ -43,6 +44,7 @@ export const TABLES: Record<string, TableConvertor> = {
   'networking.k8s.io/ingresses': ingressTable,
   'networking.k8s.io/ingressclasses': ingressClassTable,
   'admissionregistration.k8s.io/mutatingwebhookconfigurations': webhookConfigurationTable,
+  'apiextensions.k8s.io/customresourcedefinitions': defaultTable,
   'admissionregistration.k8s.io/validatingwebhookconfigurations': webhookConfigurationTable,
   'apps/statefulsets': statefulSetTable,
   'apps/daemonsets': daemonSetTable,

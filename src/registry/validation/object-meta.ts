@@ -57,8 +57,11 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   'networking.k8s.io/ingresses': 'subdomain',
   'networking.k8s.io/ingressclasses': 'subdomain',
   'admissionregistration.k8s.io/mutatingwebhookconfigurations': 'subdomain',
+  // A CRD's name must also be <plural>.<group>, which its own validation checks.
+  'apiextensions.k8s.io/customresourcedefinitions': 'subdomain',
   'admissionregistration.k8s.io/validatingwebhookconfigurations': 'subdomain',
   'policy/poddisruptionbudgets': 'subdomain',
+  'autoscaling/horizontalpodautoscalers': 'subdomain',
   // events.k8s.io/v1 creates get strict ObjectMeta validation.
   'events.k8s.io/events': 'subdomain',
   // ValidateCertificateRequestName: "We don't care what you call your certificate requests" (one path segment still).
