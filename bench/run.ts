@@ -1,6 +1,6 @@
 /**
  * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, scale, dns, proxy, runc, runc-pods, pull, port-forward, fuzz, authz, api-security, volumes, node-loss, pod-network, failover, ssa, crd, ui,
- * metrics, footprint, all.
+ * metrics, discovery, footprint, all.
  * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
  */
 const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
@@ -31,6 +31,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   ui: () => import('./ui.ts'),
   replicated: () => import('./replicated.ts'),
   metrics: () => import('./metrics.ts'),
+  discovery: () => import('./discovery.ts'),
 };
 
 const name = process.argv[2] ?? '';
