@@ -58,6 +58,8 @@ describe('scheduler end to end', () => {
     assert.ok(node === 'n1' || node === 'n2', node);
     const p = await pod('fits');
     assert.equal(p.status.conditions.find((c: any) => c.type === 'PodScheduled')?.status, 'True');
+    // As upstream's BindingREST, the binding records no field manager: nothing owns spec.nodeName.
+    assert.ok(!(p.metadata.managedFields ?? []).some((m: any) => JSON.stringify(m.fieldsV1 ?? {}).includes('f:nodeName')), JSON.stringify(p.metadata.managedFields));
     const ev = await waitFor('Scheduled event', async () => (await eventsOf('fits', 'Scheduled'))[0]);
     assert.equal(ev.message, `Successfully assigned default/fits to ${node}`);
     // What kubectl describe finds the event by (involvedObject) and shows in its From column (source).
