@@ -99,8 +99,10 @@ export class Pipeline {
       const node = nodes[(start + evaluated) % n];
       let failed: Failure | null = null;
       for (let f = 0; f < filters.length && !failed; f++) failed = filters[f].filter!(pod, node, state);
-      if (failed) (failures ??= []).push(failed);
-      else feasible.push(node);
+      // Failures only matter when no node fits: once one does, stop keeping them (nodes filling up
+      // would otherwise cost an array slot per full node per pod).
+      if (!failed) feasible.push(node);
+      else if (feasible.length === 0) (failures ??= []).push(failed);
     }
     this.nextStart = (start + evaluated) % n;
 
