@@ -19,7 +19,7 @@ const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDi
 const KUBECTL_ACCEPT = `${AGGREGATED_V2},application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json`;
 
 /** The paths (without query) of every request kubectl logged at -v=6, in order. */
-export function requestedPaths(stderr: string): { method: string; path: string; status: number }[] {
+function requestedPaths(stderr: string): { method: string; path: string; status: number }[] {
   const out: { method: string; path: string; status: number }[] = [];
   for (const m of stderr.matchAll(/\] (GET|POST|PUT|PATCH|DELETE|HEAD) (https?:\/\/\S+) (\d{3})/g)) {
     out.push({ method: m[1], path: new URL(m[2]).pathname, status: Number(m[3]) });
