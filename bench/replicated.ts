@@ -72,7 +72,8 @@ export async function run(): Promise<boolean> {
       await k(['apply', '-f', '-'], JSON.stringify({
         apiVersion: 'v1', kind: 'Pod', metadata: { name },
         spec: {
-          nodeName: 'node-1', restartPolicy: 'Never', terminationGracePeriodSeconds: 1,
+          // Scheduled (not nodeName): a local-path claim is provisioned on the node the scheduler picks.
+          nodeSelector: { 'kubernetes.io/hostname': 'node-1' }, restartPolicy: 'Never', terminationGracePeriodSeconds: 1,
           containers: [{ name: 'c', image: 'host', command: ['python3', '-c', FS_TOOL, '/data', String(ROUNDS), String(MIB)], volumeMounts: [{ name: 'd', mountPath: '/data' }] }],
           volumes: [{ name: 'd', persistentVolumeClaim: { claimName } }],
         },
