@@ -202,7 +202,7 @@ describe('durability under simulated power loss (sqlite)', () => {
   after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
 
   /** Runs a create storm on a server with the shim, cuts the power, restarts; returns acknowledged and lost creates. */
-  async function powerCut(synchronous: 'FULL' | 'NORMAL', t: { diagnostic(msg: string): void }): Promise<{ acked: number; lost: string[] }> {
+  async function powerCut(synchronous: 'FULL' | 'NORMAL', t: { diagnostic(msg: string): void }, target = 3000): Promise<{ acked: number; lost: string[] }> {
     const dataDir = mkdtempSync(path.join(work, `data-${synchronous}-`));
     const env = { LD_PRELOAD: shim, POWERLOSS_DIR: dataDir, BERTH_SQLITE_SYNCHRONOUS: synchronous };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
@@ -222,7 +222,7 @@ describe('durability under simulated power loss (sqlite)', () => {
       const deadline = Date.now() + 60_000;
       // Long enough for SQLite to checkpoint the WAL at least once (1,000 pages), so NORMAL has
       // synced history to fall back to, and writes after it that were never synced.
-      while (storm.acked.length < 3000 && Date.now() < deadline) await sleep(10);
+      while (storm.acked.length < target && Date.now() < deadline) await sleep(10);
       await sleep(Math.random() * 20);
       await server.kill9();
       await storm.stop();
@@ -252,10 +252,17 @@ describe('durability under simulated power loss (sqlite)', () => {
     assert.deepEqual(lost.slice(0, 20), [], `${lost.length} of ${acked} acknowledged creates lost`);
   });
 
-  it('synchronous=NORMAL: acknowledged creates are lost (the simulation can see a loss)', { timeout: 240_000 }, async (t) => {
-    const { acked, lost } = await powerCut('NORMAL', t);
-    assert.ok(acked > 500, `only ${acked} creates acknowledged`);
-    assert.ok(lost.length > 0, `NORMAL lost none of ${acked} acknowledged creates in this run`);
+  it('synchronous=NORMAL: acknowledged creates are lost (the simulation can see a loss)', { timeout: 600_000 }, async (t) => {
+    // NORMAL loses what came after the WAL's last sync (a checkpoint); a cut that lands just after
+    // one loses nothing (seen once in CI: 0 of 3,037). Up to three cuts at different points.
+    const tried: string[] = [];
+    for (const target of [3000, 2300, 3700]) {
+      const { acked, lost } = await powerCut('NORMAL', t, target);
+      assert.ok(acked > 500, `only ${acked} creates acknowledged`);
+      tried.push(`${lost.length} of ${acked}`);
+      if (lost.length > 0) return;
+    }
+    assert.fail(`NORMAL lost no acknowledged create in three power cuts (${tried.join(', ')} lost)`);
   });
 });
 
