@@ -7,6 +7,7 @@
  */
 import type { KubeObject } from '../../apis/object.ts';
 import { isObject } from '../../apis/object.ts';
+import { labelSelectorToString } from '../../apis/selectors/label-selector-spec.ts';
 import type { Strategy } from '../types.ts';
 import { fieldError, type FieldError } from '../../apis/field-errors.ts';
 import { validateLabels } from '../validation/label-selector.ts';
@@ -61,7 +62,7 @@ export const replicationControllerStrategy: Strategy = {
   scale: {
     read: (obj) => ({
       replicas: obj.spec?.replicas ?? 0, statusReplicas: obj.status?.replicas ?? 0,
-      selector: Object.entries((isMap(obj.spec?.selector) ? obj.spec.selector : {}) as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join(','),
+      selector: labelSelectorToString({ matchLabels: isMap(obj.spec?.selector) ? obj.spec.selector : {} }),
     }),
     write: (obj, replicas) => { obj.spec = { ...(obj.spec ?? {}), replicas }; },
   },

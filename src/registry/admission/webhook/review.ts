@@ -53,16 +53,23 @@ export function admissionReview(req: AdmissionRequest, uid = randomUUID()): Rec 
   };
 }
 
+/**
+ * The URL a webhook is called at: its own, or its Service's `https://<name>.<ns>.svc:<port><path>`
+ * — as text, since errors name the port even when it is 443 (as upstream's do; URL drops it).
+ */
+function webhookUrl(webhook: Rec): string {
+  const cc = webhook.clientConfig ?? {};
+  if (cc.url) return cc.url;
+  const svc = cc.service ?? {};
+  return `https://${svc.name}.${svc.namespace}.svc:${svc.port ?? 443}${svc.path ?? '/'}`;
+}
+
 /** Where to POST: the URL, or the Service's endpoint with its path. */
 export async function webhookTarget(webhook: Rec, resolve: ServiceResolver): Promise<{ url: URL; serverName: string; host: string; port: number }> {
-  const cc = webhook.clientConfig ?? {};
-  if (cc.url) {
-    const url = new URL(cc.url);
-    return { url, serverName: url.hostname, host: url.hostname, port: Number(url.port || 443) };
-  }
-  const svc = cc.service;
+  const url = new URL(webhookUrl(webhook));
+  const svc = webhook.clientConfig?.service;
+  if (!svc) return { url, serverName: url.hostname, host: url.hostname, port: Number(url.port || 443) };
   const ep = await resolve(svc.namespace, svc.name, svc.port ?? 443);
-  const url = new URL(`https://${svc.name}.${svc.namespace}.svc:${svc.port ?? 443}${svc.path ?? '/'}`);
   return { url, serverName: ep.serverName, host: ep.host, port: ep.port };
 }
 
@@ -71,9 +78,7 @@ export async function callWebhook(webhook: Rec, review: Rec, resolve: ServiceRes
   const timeoutMs = (webhook.timeoutSeconds ?? 10) * 1000;
   const target = await webhookTarget(webhook, resolve).catch((err: Error) => {
     // Said as a failed call to the Service's URL, as upstream says an unresolvable Service.
-    const cc = webhook.clientConfig ?? {};
-    const url = cc.url ?? `https://${cc.service?.name}.${cc.service?.namespace}.svc:${cc.service?.port ?? 443}${cc.service?.path ?? '/'}`;
-    throw new Error(`failed to call webhook: Post "${url}?timeout=${webhook.timeoutSeconds ?? 10}s": ${err.message}`);
+    throw new Error(`failed to call webhook: Post "${webhookUrl(webhook)}?timeout=${webhook.timeoutSeconds ?? 10}s": ${err.message}`);
   });
   target.url.searchParams.set('timeout', `${webhook.timeoutSeconds ?? 10}s`);
   const ca = webhook.clientConfig?.caBundle ? Buffer.from(webhook.clientConfig.caBundle, 'base64').toString('utf8') : undefined;
