@@ -78,7 +78,7 @@ describe('etcd backend on a 3-member cluster', () => {
         }
         // The watch got this round's writes although one member is gone (it may have been the one
         // the watch streamed from).
-        await w.until((c) => c.events.length >= acked.length);
+        await w.until((c) => c.events.length >= acked.length, 20_000);
         await member.restart();
       }
       w.watch.close();
