@@ -19,7 +19,8 @@ import type { ScaleMapping } from '../../registry/types.ts';
 
 const STREAMING = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
-function toScale(obj: KubeObject, mapping?: ScaleMapping): KubeObject {
+/** The autoscaling/v1 Scale an object shows through its kind's scale mapping (spec.replicas, status.replicas, spec.selector by default). */
+export function toScale(obj: KubeObject, mapping?: ScaleMapping): KubeObject {
   const m = obj.metadata;
   const v = mapping?.read(obj) ?? { replicas: obj.spec?.replicas ?? 0, statusReplicas: obj.status?.replicas ?? 0, selector: labelSelectorToString(obj.spec?.selector) };
   return {
@@ -28,6 +29,12 @@ function toScale(obj: KubeObject, mapping?: ScaleMapping): KubeObject {
     spec: { replicas: v.replicas },
     status: { replicas: v.statusReplicas, selector: v.selector },
   };
+}
+
+/** Writes a Scale's replicas onto the object where its kind's scale mapping keeps them. */
+export function setScaleReplicas(obj: KubeObject, replicas: number, mapping?: ScaleMapping): void {
+  if (mapping) mapping.write(obj, replicas);
+  else obj.spec = { ...(obj.spec ?? {}), replicas };
 }
 
 function checkReplicas(ctx: HandlerContext, scale: KubeObject): number {
@@ -59,9 +66,7 @@ async function handleScale(ctx: HandlerContext): Promise<void> {
       const t = patchType === 'application/strategic-merge-patch+json' ? 'application/merge-patch+json' : patchType;
       next = patchObject(scale, t, body, 'autoscaling/v1', 'Scale');
     } else next = body as KubeObject;
-    const replicas = checkReplicas(ctx, next);
-    if (mapping) mapping.write(current, replicas);
-    else current.spec = { ...(current.spec ?? {}), replicas };
+    setScaleReplicas(current, checkReplicas(ctx, next), mapping);
     if (next.metadata?.resourceVersion) current.metadata.resourceVersion = next.metadata.resourceVersion;
     return current;
   }, { dryRun, user: ctx.user, fieldManager: fieldManagerOf(ctx), managerSubresource: 'scale' });
