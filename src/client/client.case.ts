@@ -76,6 +76,18 @@ export function runClientSuite(name: string, make: () => Promise<ClientFixture>)
       await rejectsWith(c.get(R.configmaps, ns, 'nope'), isNotFound, 'NotFound');
     });
 
+    it('pages a limited list with continue, every page at the first page\'s revision', async () => {
+      for (const n of ['page-a', 'page-b', 'page-c']) await c.create(R.configmaps, ns, cm(n, { paged: 'yes' }));
+      const first = await c.list(R.configmaps, ns, { labelSelector: 'paged=yes', limit: 2 });
+      assert.equal(first.items.length, 2);
+      assert.ok(first.continue, 'a continue token');
+      await c.create(R.configmaps, ns, cm('page-d', { paged: 'yes' }));
+      const rest = await c.list(R.configmaps, ns, { labelSelector: 'paged=yes', limit: 2, continue: first.continue });
+      assert.deepEqual([...first.items, ...rest.items].map((o) => o.metadata.name), ['page-a', 'page-b', 'page-c']);
+      assert.equal(rest.continue, undefined);
+      assert.equal(rest.resourceVersion, first.resourceVersion);
+    });
+
     it('leaves the caller\'s object untouched on create', async () => {
       const obj = cm('untouched', { app: 'u' });
       const before = structuredClone(obj);

@@ -17,6 +17,8 @@ export interface ListOptions {
   fieldSelector?: string;
   resourceVersion?: string;
   limit?: number;
+  /** The token of the previous page (with `limit`): the next page of the same list, at its revision. */
+  continue?: string;
 }
 
 export interface WatchOptions extends ListOptions {
@@ -41,6 +43,8 @@ export interface ClientWatch {
 export interface ObjectList {
   items: KubeObject[];
   resourceVersion: string;
+  /** Set when a limited list has more: pass it as `continue` for the next page. */
+  continue?: string;
 }
 
 export type PatchType = 'merge' | 'strategic' | 'json';

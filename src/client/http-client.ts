@@ -212,9 +212,9 @@ export class HttpClient implements Client {
   }
 
   async list(ref: ResourceRef, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {
-    const q = query({ labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, resourceVersion: opts.resourceVersion, limit: opts.limit });
+    const q = query({ labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, resourceVersion: opts.resourceVersion, limit: opts.limit, continue: opts.continue });
     const list = await this.call('GET', resourcePath(ref, namespace) + q);
-    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '', ...(list.metadata?.continue ? { continue: list.metadata.continue } : {}) };
   }
 
   /** Resolves once the server accepted the watch (200); rejects with the Status otherwise. */

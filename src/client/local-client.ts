@@ -75,8 +75,8 @@ export class LocalClient implements Client {
     const store = this.store(ref);
     await this.authorize('list', ref, namespace, '', '', opts.fieldSelector);
     const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
-    const res = await store.list(namespace, { filter, limit: opts.limit, resourceVersion: opts.resourceVersion });
-    return { items: res.items, resourceVersion: res.resourceVersion };
+    const res = await store.list(namespace, { filter, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion });
+    return { items: res.items, resourceVersion: res.resourceVersion, ...(res.continue ? { continue: res.continue } : {}) };
   }
 
   /**
