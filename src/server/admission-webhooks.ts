@@ -6,10 +6,9 @@
  * upstream's `--enable-aggregator-routing` choice, since a server need not run the service proxy —
  * while its certificate is checked for `<service>.<namespace>.svc`.
  */
-import type { KubeObject } from '../apis/object.ts';
 import type { InformerFactory } from '../client/informer-factory.ts';
 import type { ResourceRef } from '../client/client.ts';
-import { ApiError } from '../errors/index.ts';
+import { orUndefined } from '../errors/not-found.ts';
 import type { AdmissionPlugin } from '../registry/admission/admission.ts';
 import type { ServiceResolver } from '../registry/admission/webhook/review.ts';
 import { ADMISSION_REGISTRATION_GROUP, mutatingWebhookAdmission, validatingWebhookAdmission } from '../registry/admission/webhook/webhook-admission.ts';
@@ -18,15 +17,6 @@ import type { Logger } from '../util/log.ts';
 
 const MUTATING: ResourceRef = { group: ADMISSION_REGISTRATION_GROUP, version: 'v1', resource: 'mutatingwebhookconfigurations' };
 const VALIDATING: ResourceRef = { group: ADMISSION_REGISTRATION_GROUP, version: 'v1', resource: 'validatingwebhookconfigurations' };
-
-async function orUndefined(read: Promise<KubeObject>): Promise<KubeObject | undefined> {
-  try {
-    return await read;
-  } catch (err) {
-    if (err instanceof ApiError && err.reason === 'NotFound') return undefined;
-    throw err;
-  }
-}
 
 /** A Service port → one ready endpoint of it, from the Service and its EndpointSlices in the store. */
 export function endpointResolver(registry: Registry): ServiceResolver {
