@@ -33,8 +33,8 @@ rc=$?
 exec 9>/tmp/berth-e2e.lock
 flock 9
 run_tests 1 .cache/test-results-serial.tap "${serial[@]}"
+rc2=$? # before the unlock: its own status would hide a failed serial suite
 flock -u 9
-rc2=$?
 set -e
 [ "$rc" -eq 0 ] && rc=$rc2
 sum() { grep -hE "^# $1 " .cache/test-results.tap .cache/test-results-serial.tap | awk '{n += $3} END {print n + 0}'; }
