@@ -6,13 +6,13 @@
  * current/desired replicas, current metrics, the AbleToScale, ScalingActive and ScalingLimited
  * conditions — with SuccessfulRescale / Failed… events as upstream words them.
  *
- * The target's scale is read and written on the target object (spec.replicas, status.replicas,
- * spec.selector: what its scale subresource shows), for any served kind with a `scale` subresource.
+ * The target's scale is read and written through its scale subresource (scale-client.ts): any
+ * served kind with one — Deployments, ReplicaSets, StatefulSets, ReplicationControllers, custom
+ * resources whose CRD declares `subresources.scale` — and the pods are those of the Scale's
+ * status.selector, as upstream.
  */
 import type { KubeObject } from '../../apis/object.ts';
 import { parseQuantity } from '../../apis/quantity.ts';
-import type { ResourceInfo } from '../../apis/resources.ts';
-import { labelSelectorToString } from '../../apis/selectors/label-selector-spec.ts';
 import { rfc3339 } from '../../apis/time.ts';
 import { R, type Client, type ResourceRef } from '../../client/client.ts';
 import { enqueueHandlers, runController, type RunningController } from '../../client/controller.ts';
@@ -25,6 +25,7 @@ import { controllerEvents, type ControllerEvents, type SharedEventRecorder } fro
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import { emptyHistory, normalizeReplicas, recordScale, type Behavior, type ScalingHistory } from './behavior.ts';
 import { calcResourceReplicas, type CalcPod, type PodMetric } from './replica-calculator.ts';
+import type { ScaleClient } from './scale-client.ts';
 
 export const HPAS: ResourceRef = { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' };
 const COMPONENT = 'horizontal-pod-autoscaler';
@@ -36,8 +37,8 @@ export type PodMetricsSource = (namespace: string, labelSelector: string) => Pro
 
 export interface HorizontalControllerOptions {
   metrics: PodMetricsSource;
-  /** The served resources: which kinds have a scale subresource. */
-  resources: readonly ResourceInfo[];
+  /** The targets' scale subresource (scale-client.ts registryScales). */
+  scales: ScaleClient;
   clock?: Clock;
   recorder?: SharedEventRecorder;
   syncPeriodMs?: number;
@@ -141,10 +142,11 @@ export class HorizontalController implements Reconciler {
 
   private targetRef(hpa: KubeObject): ResourceRef {
     const ref: Rec = hpa.spec?.scaleTargetRef ?? {};
-    const group = typeof ref.apiVersion === 'string' && ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
-    const info = this.opts.resources.find((r) => r.kind === ref.kind && r.group === group && r.subresources?.includes('scale'));
-    if (!info) throw new ScaleError('FailedGetScale', `the HPA controller was unable to get the target's current scale: no matches for kind "${ref.kind}" in group "${group}"`);
-    return { group: info.group, version: info.version, resource: info.plural };
+    const apiVersion = typeof ref.apiVersion === 'string' ? ref.apiVersion : '';
+    const resolved = this.opts.scales.resolve(apiVersion, ref.kind);
+    const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+    if (!resolved) throw new ScaleError('FailedGetScale', `the HPA controller was unable to get the target's current scale: no matches for kind "${ref.kind}" in group "${group}"`);
+    return resolved;
   }
 
   private async sync(key: string, hpa: KubeObject): Promise<void> {
@@ -160,11 +162,11 @@ export class HorizontalController implements Reconciler {
       if (JSON.stringify(status) === before) return;
       await this.client.update(HPAS, ns, { ...hpa, status }, 'status');
     };
-    let target: KubeObject;
+    let scale: KubeObject;
     let ref: ResourceRef;
     try {
       ref = this.targetRef(hpa);
-      target = await this.client.get(ref, ns, spec.scaleTargetRef?.name);
+      scale = await this.opts.scales.get(ref, ns, spec.scaleTargetRef?.name);
     } catch (err) {
       const message = err instanceof ScaleError ? err.message : `the HPA controller was unable to get the target's current scale: ${(err as Error).message}`;
       conditions.push({ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message });
@@ -172,8 +174,8 @@ export class HorizontalController implements Reconciler {
       await setStatus();
       return;
     }
-    const current: number = target.spec?.replicas ?? 0;
-    status.currentReplicas = target.status?.replicas ?? 0;
+    const current: number = scale.spec?.replicas ?? 0;
+    status.currentReplicas = scale.status?.replicas ?? 0;
     const minReplicas: number = spec.minReplicas ?? 1;
     const maxReplicas: number = spec.maxReplicas;
     let desired = current;
@@ -191,7 +193,7 @@ export class HorizontalController implements Reconciler {
       desired = minReplicas;
       reason = 'Current number of replicas below Spec.MinReplicas';
     } else {
-      const computed = await this.computeReplicas(hpa, target, current, now, status);
+      const computed = await this.computeReplicas(hpa, scale.status?.selector ?? '', current, now, status);
       if (computed.error) {
         metricsOk = false;
         conditions.push({ type: 'ScalingActive', status: 'False', reason: computed.error.reason, message: computed.error.message });
@@ -212,7 +214,8 @@ export class HorizontalController implements Reconciler {
       return;
     }
     try {
-      await this.client.patch(ref, ns, target.metadata.name!, 'merge', { spec: { replicas: desired } });
+      // As upstream: the Scale as read, resourceVersion included — a target changed meanwhile is a conflict, retried.
+      await this.opts.scales.update(ref, ns, { ...scale, spec: { ...scale.spec, replicas: desired } });
     } catch (err) {
       const message = `New size: ${desired}; reason: ${reason}; error: ${(err as Error).message}`;
       void this.events.event(hpa, 'Warning', 'FailedRescale', message);
@@ -229,8 +232,7 @@ export class HorizontalController implements Reconciler {
   }
 
   /** The largest replica count the metrics ask for, with status.currentMetrics; or the error of the last failing metric. */
-  private async computeReplicas(hpa: KubeObject, target: KubeObject, current: number, now: number, status: Rec): Promise<{ replicas: number; metricName: string; error?: undefined } | { error: { reason: string; message: string } }> {
-    const selector = labelSelectorToString(target.spec?.selector);
+  private async computeReplicas(hpa: KubeObject, selector: string, current: number, now: number, status: Rec): Promise<{ replicas: number; metricName: string; error?: undefined } | { error: { reason: string; message: string } }> {
     if (!selector) return { error: { reason: 'InvalidSelector', message: 'the HPA target\'s scale is missing a selector' } };
     const ns = hpa.metadata.namespace!;
     let best: { replicas: number; metricName: string } | undefined;
