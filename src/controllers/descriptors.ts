@@ -39,6 +39,7 @@ import { HELPER_POD_SCOPE, LocalPathProvisioner } from './local-path/local-path-
 import { ReplicatedProvisioner } from './replicated/replicated-provisioner.ts';
 import { HPAS, HorizontalController } from './podautoscaler/horizontal-controller.ts';
 import { registryPodMetrics } from './podautoscaler/pod-metrics.ts';
+import { registryScales } from './podautoscaler/scale-client.ts';
 
 /** The controllers, in start order (the API's own first). */
 export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
@@ -63,7 +64,7 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
     // kube-controller-manager's "horizontalpodautoscaling": metrics from metrics.k8s.io, in-process.
     name: 'horizontal-pod-autoscaler', watches: [{ ref: HPAS }], workers: 2,
     build: (ctx, log) => new HorizontalController(ctx.client, ctx.factory, log, {
-      metrics: registryPodMetrics(ctx.registry, ctx.settings.agentTls), resources: ctx.resources, recorder: ctx.recorder,
+      metrics: registryPodMetrics(ctx.registry, ctx.settings.agentTls), scales: registryScales(ctx.registry, ctx.client), recorder: ctx.recorder,
     }),
   },
   {
