@@ -62,9 +62,6 @@ export const CONTROLLER_RULES: Readonly<Record<string, PolicyRule[]>> = {
     rule(READ, ['autoscaling'], ['horizontalpodautoscalers']),
     rule(['update'], ['autoscaling'], ['horizontalpodautoscalers/status']),
     rule(['get', 'update'], ['*'], ['*/scale']),
-    // Berth's controller reads and patches the target itself (spec.replicas) instead of its scale.
-    rule(['get', 'patch'], [APPS], ['deployments', 'replicasets', 'statefulsets']),
-    rule(['get', 'patch'], [CORE], ['replicationcontrollers']),
     rule(['list'], [CORE], ['pods']),
     rule(['list'], ['metrics.k8s.io'], ['pods']),
     rule(['get', 'list'], ['custom.metrics.k8s.io'], ['*']),
