@@ -5,7 +5,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import type { ContainerHandle, ExitResult, RuntimeDriver } from '../runtime/driver.ts';
 import { rfc3339 } from '../../apis/time.ts';
 import type { ContainerProbes } from '../pod/probe-worker.ts';
-import { terminatedReason, type ContainerObservation, type ContainerState } from '../pod/pod-status.ts';
+import { Reasons, terminatedReason, type ContainerObservation, type ContainerState } from '../pod/pod-status.ts';
 import { execCapture } from './exec-capture.ts';
 
 export interface Instance {
@@ -32,6 +32,11 @@ export interface Instance {
   lastTerminated?: ContainerState;
 }
 
+/** A container not started yet: ContainerCreating, or PodInitializing while the pod has init containers to run. */
+export function newInstance(pod: KubeObject, spec: Record<string, any>, init: boolean): Instance {
+  const reason = init || !pod.spec?.initContainers?.length ? Reasons.ContainerCreating : Reasons.PodInitializing;
+  return { name: spec.name, init, spec, restartCount: 0, everStarted: false, running: false, starting: false, state: { waiting: { reason } } };
+}
 
 /** What the status computation needs to know about the container. */
 export function observeInstance(inst: Instance): ContainerObservation {

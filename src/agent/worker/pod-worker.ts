@@ -16,13 +16,13 @@ import { isNotFound } from '../../client/errors.ts';
 import type { ContainerHandle, RuntimeDriver } from '../runtime/driver.ts';
 import type { VolumeContext } from '../pod/volumes.ts';
 import { computePodStatus, statusEqual, Reasons } from '../pod/pod-status.ts';
-import { formatDelay } from '../pod/backoff.ts';
+import { backoffKey, crashLoopDelay } from './crash-loop.ts';
 import { containerFieldPath } from '../pod/container-field-path.ts';
 import { containerLogPath } from '../streams/log-file.ts';
 import { SandboxNetworkError, type SandboxInfo } from './container-spec.ts';
 import { prepareContainer } from './container-start.ts';
 import { DEFAULT_CGROUP_ROOT, type WorkerDeps } from './worker-deps.ts';
-import { adoptCompletedInits, adoptRunning, markExited, observeInstance, runPreStop, type Instance } from './instance.ts';
+import { adoptCompletedInits, adoptRunning, markExited, newInstance, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
 import { PodVolumes } from './pod-volumes.ts';
@@ -58,13 +58,9 @@ export class PodWorker {
     this.pod = pod;
     this.uid = pod.metadata.uid!;
     this.done = new Promise((r) => { this.resolveDone = r; });
-    const mk = (c: Record<string, any>, init: boolean): Instance => ({
-      name: c.name, init, spec: c, restartCount: 0, everStarted: false, running: false, starting: false,
-      state: { waiting: { reason: init ? Reasons.ContainerCreating : (pod.spec?.initContainers?.length ? Reasons.PodInitializing : Reasons.ContainerCreating) } },
-    });
     this.instances = [
-      ...(pod.spec?.initContainers ?? []).map((c: Record<string, any>) => mk(c, true)),
-      ...(pod.spec?.containers ?? []).map((c: Record<string, any>) => mk(c, false)),
+      ...(pod.spec?.initContainers ?? []).map((c: Record<string, any>) => newInstance(pod, c, true)),
+      ...(pod.spec?.containers ?? []).map((c: Record<string, any>) => newInstance(pod, c, false)),
     ];
     if (pod.status?.startTime) this.startTime = pod.status.startTime;
     const worker = this;
@@ -207,23 +203,10 @@ export class PodWorker {
     await this.pushStatus();
   }
 
-  private backoffKey(inst: Instance): string {
-    return `${this.uid}/${inst.name}`;
-  }
-
   /** True (and the status says CrashLoopBackOff) while the container must wait to restart. */
   private inBackoff(inst: Instance): boolean {
-    const key = this.backoffKey(inst);
-    if (!this.deps.backoff.inBackoff(key)) return false;
-    const until = this.deps.backoff.nextStartAllowedAt(key)!;
-    const delay = Math.max(0, until.getTime() - Date.now());
-    const secs = Math.max(1, Math.round(delay / 1000));
-    const message = `back-off ${formatDelay(secs)} restarting failed container=${inst.name} pod=${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`;
-    if (!('waiting' in inst.state) || inst.state.waiting.reason !== Reasons.CrashLoopBackOff) {
-      if (inst.lastTerminated) inst.lastState = inst.lastTerminated;
-      inst.state = { waiting: { reason: Reasons.CrashLoopBackOff, message } };
-      void this.deps.recorder.event(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container ' + inst.name + ' in pod ' + this.pod.metadata.name + '_' + this.pod.metadata.namespace + '(' + this.uid + ')', { fieldPath: containerFieldPath(this.pod, inst.name) });
-    }
+    const delay = crashLoopDelay(this.pod, inst, this.deps);
+    if (delay === undefined) return false;
     this.schedule(delay + 10);
     return true;
   }
@@ -320,7 +303,7 @@ export class PodWorker {
   private failStart(inst: Instance, reason: string, message: string): void {
     inst.state = { waiting: { reason, message } };
     void this.deps.recorder.event(this.pod, 'Warning', 'Failed', `Error: ${message}`, { fieldPath: containerFieldPath(this.pod, inst.name) });
-    this.deps.backoff.recordExit(this.backoffKey(inst), new Date());
+    this.deps.backoff.recordExit(backoffKey(this.uid, inst.name), new Date());
     this.schedule(RETRY_MS);
   }
 
@@ -336,7 +319,7 @@ export class PodWorker {
     driver.wait(id).then(async (exit) => {
       if (inst.id !== id) return;
       markExited(inst, exit);
-      this.deps.backoff.recordExit(this.backoffKey(inst), exit.finishedAt, inst.startedAt);
+      this.deps.backoff.recordExit(backoffKey(this.uid, inst.name), exit.finishedAt, inst.startedAt);
       // The instance's runtime state goes; its log file stays for `kubectl logs --previous`.
       await driver.destroy(id).catch((err) => this.deps.log.warn('destroy failed', { id, error: String(err) }));
       this.schedule();
