@@ -45,7 +45,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -55,6 +54,7 @@
 #include "cri-log.h"
 #include "fence.h"
 #include "procs.h"
+#include "tty.h"
 
 #define NATIVE "berth-native-chain"
 
@@ -72,7 +72,6 @@ static void die(const char *fmt, ...) {
   va_end(ap);
   exit(1);
 }
-
 
 static long long now_ms(void) {
   struct timeval tv;
@@ -95,9 +94,6 @@ static void write_all(int fd, const char *p, size_t n) {
     n -= (size_t)w;
   }
 }
-
-
-
 
 /* ---- small helpers of the parent ---- */
 
@@ -192,12 +188,7 @@ int main(int argc, char **argv) {
   int tty = (e = getenv("BERTH_TTY")) && !strcmp(e, "1");
   int master = -1;
   char slave[64] = "";
-  if (tty) {
-    master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, slave, sizeof slave) != 0) die("pseudo-terminal: %s", strerror(errno));
-    struct winsize ws = {.ws_row = 24, .ws_col = 80};
-    ioctl(master, TIOCSWINSZ, &ws);
-  }
+  if (tty && (master = tty_open(slave, sizeof slave)) < 0) die("pseudo-terminal: %s", strerror(errno));
 
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
@@ -254,11 +245,7 @@ int main(int argc, char **argv) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (g_stdin_hold >= 0) close(g_stdin_hold);
     if (tty) {
-      /* A session of its own with the terminal as its controlling one, on 0, 1 and 2. */
-      int t = setsid() < 0 ? -1 : open(slave, O_RDWR);
-      if (t < 0 || ioctl(t, TIOCSCTTY, 0) != 0) child_fail(125, "terminal %s: %s", slave, strerror(errno));
-      if (dup2(t, 0) < 0 || dup2(t, 1) < 0 || dup2(t, 2) < 0) _exit(125);
-      if (t > 2) close(t);
+      tty_attach(slave);
     } else {
       int in = has_fifo ? open(stdin_fifo, stdin_once ? O_RDONLY : O_RDWR) : open("/dev/null", O_RDONLY);
       if (in < 0) child_fail(125, "stdin %s: %s", has_fifo ? stdin_fifo : "/dev/null", strerror(errno));
@@ -360,25 +347,8 @@ int main(int argc, char **argv) {
     if (r < 0 && errno != EINTR) break;
     for (int j = 0; r > 0 && j < n; j++) {
       if (!pf[j].revents) continue;
-      if (pf[j].fd == in_fd) {
-        char buf[4096];
-        ssize_t got = read(in_fd, buf, sizeof buf);
-        if (got > 0) write_all(master, buf, (size_t)got); /* typed into the terminal */
-        continue;
-      }
-      if (pf[j].fd == rz_fd) {
-        char buf[256];
-        ssize_t got = read(rz_fd, buf, sizeof buf - 1);
-        if (got <= 0) continue;
-        buf[got] = 0;
-        unsigned cols, rows;
-        for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-          if (sscanf(line, "%u %u", &cols, &rows) != 2) continue;
-          struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
-          ioctl(master, TIOCSWINSZ, &ws); /* the kernel sends SIGWINCH to the foreground group */
-        }
-        continue;
-      }
+      if (pf[j].fd == in_fd) { tty_type(in_fd, master); continue; }
+      if (pf[j].fd == rz_fd) { tty_resize(rz_fd, master); continue; }
       if (pf[j].fd == g_sigpipe[0]) {
         char drain[64];
         while (read(g_sigpipe[0], drain, sizeof drain) > 0) {}
