@@ -74,7 +74,7 @@ describe('list resourceVersion semantics with the watch cache', () => {
     // A write between pages does not show: the pages are the collection at the first page's revision.
     await configmaps.create('default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-00a' } });
     const seen = names(first.items);
-    let cont = first.continue;
+    let cont: string | undefined = first.continue;
     while (cont) {
       const { value: page, reads: r } = await storeListsOf(() => configmaps.list('default', { limit: 5, continue: cont }));
       assert.equal(r, 0, 'a continue page read the store');
