@@ -15,7 +15,8 @@ const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+):\d+$/;
 /**
  * SQLite knobs for measurements and the power-loss test, from the environment (not flags: nobody
  * should run a cluster with them): BERTH_SQLITE_SYNCHRONOUS=NORMAL gives up power-loss durability;
- * BERTH_SQLITE_GROUP_WINDOW_US keeps each commit group open that long (default: one loop turn).
+ * BERTH_SQLITE_GROUP_WINDOW_US keeps each commit group open that long (default: one loop turn);
+ * BERTH_SQLITE_WAL_SYNC=inline makes FULL fsync inside COMMIT, on the event loop (default: async).
  */
 export function sqliteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SqliteBackendOptions {
   const opts: SqliteBackendOptions = {};
@@ -28,6 +29,11 @@ export function sqliteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Sqli
   if (window !== undefined && window !== '') {
     if (!/^\d+$/.test(window)) throw new Error(`BERTH_SQLITE_GROUP_WINDOW_US must be a number of microseconds, not "${window}"`);
     opts.groupCommit = { windowUs: Number(window) };
+  }
+  const walSync = env.BERTH_SQLITE_WAL_SYNC;
+  if (walSync !== undefined && walSync !== '') {
+    if (walSync !== 'async' && walSync !== 'inline') throw new Error(`BERTH_SQLITE_WAL_SYNC must be async or inline, not "${walSync}"`);
+    opts.walSync = walSync;
   }
   return opts;
 }
