@@ -76,4 +76,45 @@ describe('group commit', () => {
     committer.flushNow();
     assert.deepEqual(rows(), ['now']);
   });
+
+  it('with a Durability, acknowledges a group only after its sync, in commit order, and reports what is durable meanwhile', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const count = () => (db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+    const syncs: Array<() => void> = [];
+    const order: string[] = [];
+    const committer = new GroupCommitter(db, () => undefined, () => order.push(`after-commit ${count()}`), {}, {
+      mark: count,
+      sync: () => new Promise<void>((resolve) => syncs.push(resolve)),
+    });
+    const a = committer.submit(() => insert.run('a')).then(() => order.push('a acked'));
+    assert.equal(count(), 1, 'committed at once');
+    assert.equal(committer.durableMark(), 0, 'but not durable');
+    const b = committer.submit(() => insert.run('b')).then(() => order.push('b acked'));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(count(), 2);
+    assert.equal(syncs.length, 2);
+    assert.deepEqual(order, []);
+    syncs[0]();
+    await a;
+    assert.equal(committer.durableMark(), 1, 'the first group is durable, the second not yet');
+    syncs[1]();
+    await b;
+    assert.equal(committer.durableMark(), undefined);
+    assert.equal(committer.whenSynced(), undefined);
+    assert.deepEqual(order, ['after-commit 2', 'a acked', 'after-commit 2', 'b acked']);
+  });
+
+  it('a failed sync fails its group and refuses every later write', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const committer = new GroupCommitter(db, () => undefined, () => {}, {}, {
+      mark: () => 0,
+      sync: () => Promise.reject(new Error('EIO: i/o error, fdatasync')),
+    });
+    await assert.rejects(committer.submit(() => insert.run('a')), /could not make its writes durable \(EIO/);
+    await assert.rejects(committer.submit(() => insert.run('b')), /refused until the server restarts/);
+  });
 });

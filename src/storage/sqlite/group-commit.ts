@@ -11,6 +11,10 @@
  * take in more requests: the group closes after `windowUs` (0: the writes of the current turn, on the
  * next setImmediate). While a group's fsync runs the loop is blocked and new requests pile up in the
  * sockets, so under load the next group grows by itself.
+ *
+ * With a `Durability` (the backend's WAL sync off the loop, wal-sync.ts) a group's writes are
+ * acknowledged, and `afterCommit` runs, only once the sync that covers its commit has finished; the
+ * loop meanwhile goes on committing further groups, which share the next sync.
  */
 import type Database from 'better-sqlite3';
 
@@ -25,6 +29,14 @@ export interface GroupCommitOptions {
 /** Default window, chosen by `bench api` (see bench/README.md, "Group commit"). */
 export const DEFAULT_WINDOW_US = 0;
 const DEFAULT_MAX_BATCH = 1000;
+
+/** How a committed group is made durable before it is acknowledged (none: it is when COMMIT returns). */
+export interface Durability {
+  /** A mark of what has been committed so far (the backend: its revision); see durableMark. */
+  mark(): number;
+  /** Resolves once everything committed so far is on disk. */
+  sync(): Promise<void>;
+}
 
 interface PendingWrite {
   run(): unknown;
@@ -49,12 +61,21 @@ export class GroupCommitter {
   private readonly maxBatch: number;
   /** Groups committed and writes in them, for tests and benchmarks. */
   readonly stats = { groups: 0, writes: 0, largest: 0 };
+  /** Groups committed whose sync has not finished yet. */
+  private unsynced = 0;
+  /** The mark up to which everything is durable, while some group is not. */
+  private synced = 0;
+  /** Settles when the last committed group's sync has finished (never rejects). */
+  private lastSynced: Promise<void> = Promise.resolve();
+  /** A sync failed: nothing committed after the last good one can be called durable, so no write is taken any more. */
+  private failed: Error | undefined;
 
   constructor(
     private readonly db: Database.Database,
     private readonly ownError: (err: unknown) => Error | undefined,
     private readonly afterCommit: () => void,
     opts: GroupCommitOptions = {},
+    private readonly durability?: Durability,
   ) {
     this.windowNs = BigInt(Math.max(0, Math.round((opts.windowUs ?? DEFAULT_WINDOW_US) * 1000)));
     this.maxBatch = Math.max(1, opts.maxBatch ?? DEFAULT_MAX_BATCH);
@@ -68,6 +89,7 @@ export class GroupCommitter {
    * So a quiet store keeps its one-write-at-a-time behaviour and a busy one batches.
    */
   submit<T>(run: () => T): Promise<T> {
+    if (this.failed) return Promise.reject(this.failed);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
       if (this.windowNs === 0n && !this.scheduled && !this.turnBusy && this.queue.length === 1) {
@@ -78,6 +100,19 @@ export class GroupCommitter {
       }
       this.schedule();
     });
+  }
+
+  /**
+   * While a committed group is not yet durable: a promise settled once every group committed so far
+   * is (reads that would see such a group's rows wait for it). Undefined when none is pending.
+   */
+  whenSynced(): Promise<void> | undefined {
+    return this.unsynced > 0 ? this.lastSynced : undefined;
+  }
+
+  /** While a committed group is not yet durable, the mark up to which everything is; else undefined. */
+  durableMark(): number | undefined {
+    return this.unsynced > 0 ? this.synced : undefined;
   }
 
   /** Commits everything queued now (used on close, so no accepted write is dropped). */
@@ -107,6 +142,8 @@ export class GroupCommitter {
   private commitGroup(): void {
     const group = this.queue.splice(0, this.maxBatch);
     if (group.length === 0) return;
+    // Nothing pending: all committed so far is durable (what this group commits will not be, for a while).
+    if (this.durability && this.unsynced === 0) this.synced = this.durability.mark();
     try {
       this.db.transaction(() => {
         for (const w of group) {
@@ -127,6 +164,25 @@ export class GroupCommitter {
     this.stats.groups++;
     this.stats.writes += group.length;
     if (group.length > this.stats.largest) this.stats.largest = group.length;
+    if (!this.durability) {
+      this.acknowledge(group);
+      return;
+    }
+    const mark = this.durability.mark();
+    this.unsynced++;
+    // Syncs finish in the order they were asked for, so groups are acknowledged in commit order.
+    this.lastSynced = this.durability.sync().then(() => {
+      this.unsynced--;
+      this.synced = mark;
+      this.acknowledge(group);
+    }, (err: unknown) => {
+      this.unsynced--;
+      this.failed ??= new Error(`the store could not make its writes durable (${(err as Error).message}); writes are refused until the server restarts`);
+      for (const w of group) w.reject(this.failed);
+    });
+  }
+
+  private acknowledge(group: PendingWrite[]): void {
     try {
       this.afterCommit();
     } finally {

@@ -1,8 +1,10 @@
 /**
  * The SQLite backend, after kine: an append-only log table whose row id is the revision. Writes are
  * group-committed (group-commit.ts): those arriving together share one IMMEDIATE transaction and one
- * fsync; after each group the poller reads the new rows and feeds the watch hub in revision order,
- * and a timer poll picks up rows written by other processes.
+ * fsync, which runs off the event loop (wal-sync.ts); once it has, the poller reads the group's rows
+ * and feeds the watch hub in revision order, then the writes are acknowledged. A timer poll picks up
+ * rows written by other processes. Readers see only durable rows: a read that would see a row whose
+ * sync is still running waits for it.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -13,6 +15,7 @@ import { pageStart, prefixEndString } from '../key-range.ts';
 import { WatchHub } from '../watch-hub.ts';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
 import { openDatabase, type LogRow, type Synchronous } from './schema.ts';
+import { WalSync } from './wal-sync.ts';
 
 /** Options of the SQLite backend. */
 export interface SqliteBackendOptions {
@@ -20,16 +23,22 @@ export interface SqliteBackendOptions {
   progressIntervalMs?: number;
   /** How often to look for rows written by another process (ms). Default 1000. */
   pollIntervalMs?: number;
-  /** SQLite's `synchronous` pragma. Default FULL: every commit is fsynced before it is acknowledged. */
+  /** Durability. Default FULL: every commit is fsynced before it is acknowledged; NORMAL: only at checkpoints. */
   synchronous?: Synchronous;
+  /**
+   * How FULL syncs: 'async' (default) fdatasyncs the WAL on the thread pool after the commit and
+   * acknowledges then (the loop goes on meanwhile); 'inline' is SQLite's own FULL, an fsync inside
+   * COMMIT that blocks the loop (kept for measurements).
+   */
+  walSync?: 'async' | 'inline';
   /** Group commit tuning (window, group size). */
   groupCommit?: GroupCommitOptions;
 }
 
 /** The SQLite backend with its group commit counters. */
 export interface SqliteBackend extends Backend {
-  /** Groups committed, writes in them and the largest group so far. */
-  groupStats(): { groups: number; writes: number; largest: number };
+  /** Groups committed, writes in them, the largest group so far and the WAL syncs run off the loop. */
+  groupStats(): { groups: number; writes: number; largest: number; syncs: number };
   /** Watches open on this backend's hub. */
   watchCount(): number;
 }
@@ -68,12 +77,21 @@ class SqliteStore implements SqliteBackend {
   /** Highest revision handed to the hub. */
   private polled: number;
   private closed = false;
+  /** close() has begun: no new write is taken. */
+  private closing = false;
+  /** Off-loop WAL sync (synchronous FULL, walSync async); undefined when commits are durable as they return or never synced. */
+  private readonly walSync: WalSync | undefined;
   private readonly stmt: Record<string, Database.Statement>;
   private readonly cache = new Map<string, Database.Statement>();
   private readonly committer: GroupCommitter;
 
   constructor(file: string, opts: SqliteBackendOptions) {
-    this.db = openDatabase(file, opts.synchronous ?? 'FULL');
+    const synchronous = opts.synchronous ?? 'FULL';
+    const offLoop = synchronous === 'FULL' && (opts.walSync ?? 'async') === 'async' && file !== ':memory:';
+    // Off-loop FULL: SQLite commits as NORMAL (no fsync in COMMIT) and WalSync makes each group
+    // durable before it is acknowledged; see wal-sync.ts for why that is FULL's durability.
+    this.db = openDatabase(file, offLoop ? 'NORMAL' : synchronous);
+    this.walSync = offLoop ? new WalSync(`${file}-wal`) : undefined;
     const prepare = (sql: string) => this.db.prepare(sql);
     this.stmt = {
       seq: prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`),
@@ -82,7 +100,7 @@ class SqliteStore implements SqliteBackend {
       latest: prepare(LATEST_SQL),
       at: prepare(AT_SQL),
       insert: prepare(INSERT_SQL),
-      since: prepare('SELECT * FROM log WHERE id > ? ORDER BY id'),
+      since: prepare('SELECT * FROM log WHERE id > ? AND id <= ? ORDER BY id'),
       compact: prepare(`DELETE FROM log WHERE id <= @rev AND (deleted = 1 OR id <
         (SELECT MAX(l2.id) FROM log AS l2 WHERE l2.name = log.name AND l2.id <= @rev))`),
     };
@@ -95,13 +113,19 @@ class SqliteStore implements SqliteBackend {
     this.hub.setCompacted(this.compacted());
     // A precondition that fails (exists, not found, conflict) is that write's own error; anything
     // else SQLite throws mid-group (disk full, I/O error) fails the whole group's transaction.
-    this.committer = new GroupCommitter(this.db, (err) => err instanceof StorageError ? err : undefined, () => this.poll(), opts.groupCommit);
+    const walSync = this.walSync;
+    this.committer = new GroupCommitter(
+      this.db, (err) => err instanceof StorageError ? err : undefined,
+      () => this.poll(),
+      opts.groupCommit,
+      walSync && { mark: () => this.current(), sync: () => walSync.sync() },
+    );
     this.pollTimer = setInterval(() => this.poll(), opts.pollIntervalMs ?? 1000);
     this.pollTimer.unref();
   }
 
   async currentRevision(): Promise<number> {
-    return this.current();
+    return this.visible();
   }
 
   async compactedRevision(): Promise<number> {
@@ -145,13 +169,21 @@ class SqliteStore implements SqliteBackend {
   }
 
   async get(key: string, revision?: number): Promise<KeyValue | undefined> {
-    const row = revision ? this.stmt.at.get(key, this.readable(revision)) as LogRow | undefined
+    let row = revision ? this.stmt.at.get(key, this.readable(revision)) as LogRow | undefined
       : this.stmt.latest.get(key) as LogRow | undefined;
+    const synced = this.committer.whenSynced();
+    if (synced && row && row.id > this.visible()) {
+      // This key's latest row is committed but not yet on disk: wait for its sync rather than answer
+      // with the older row (a read-modify-write would only conflict with the newer one, again and again).
+      await synced;
+      const bound = this.visible();
+      row = this.stmt.at.get(key, revision ? Math.min(revision, bound) : bound) as LogRow | undefined;
+    }
     return row && !row.deleted ? rowToKv(row) : undefined;
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    const rev = options.revision ? this.readable(options.revision) : this.current();
+    const rev = options.revision ? this.readable(options.revision) : this.visible();
     const limit = options.limit && options.limit > 0 ? options.limit : 0;
     const hi = prefixEndString(prefix);
     // A page (limit) walks the (name, id) index in key order and stops after `limit` live keys, so
@@ -172,7 +204,7 @@ class SqliteStore implements SqliteBackend {
   async count(prefix: string): Promise<number> {
     const hi = prefixEndString(prefix);
     const sql = `SELECT COUNT(*) AS n FROM log AS l JOIN (${this.rangeSql(hi)}) AS m ON l.id = m.mid WHERE l.deleted = 0`;
-    const row = this.prepared(sql).get({ lo: prefix, ...(hi === undefined ? {} : { hi }), rev: this.current() }) as { n: number };
+    const row = this.prepared(sql).get({ lo: prefix, ...(hi === undefined ? {} : { hi }), rev: this.visible() }) as { n: number };
     return row.n;
   }
 
@@ -193,19 +225,21 @@ class SqliteStore implements SqliteBackend {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    // Writes already accepted are committed, not dropped.
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    // Writes already accepted are committed, not dropped, and acknowledged once synced.
     this.committer.flushNow();
+    await this.committer.whenSynced();
     this.closed = true;
     clearInterval(this.pollTimer);
     this.hub.close();
     this.db.close();
   }
 
-  /** Reads rows newer than the last poll and publishes them; cheap when there are none. */
+  /** Reads durable rows newer than the last poll and publishes them; cheap when there are none. */
   private poll(): void {
     if (this.closed) return;
-    const rows = this.stmt.since.all(this.polled) as LogRow[];
+    const rows = this.stmt.since.all(this.polled, this.visible()) as LogRow[];
     this.hub.setCompacted(this.compacted());
     if (rows.length === 0) return;
     this.polled = rows[rows.length - 1].id;
@@ -228,7 +262,7 @@ class SqliteStore implements SqliteBackend {
    * writes queued before it, so its checks see their rows.
    */
   private write<T>(key: string, fn: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (this.closed || this.closing) return Promise.reject(new Error('store is closed'));
     return this.committer.submit(() => {
       try {
         return fn();
@@ -253,8 +287,8 @@ class SqliteStore implements SqliteBackend {
   }
 
   /** Group commit counters (groups, writes, largest group), for tests and benchmarks. */
-  groupStats(): { groups: number; writes: number; largest: number } {
-    return { ...this.committer.stats };
+  groupStats(): { groups: number; writes: number; largest: number; syncs: number } {
+    return { ...this.committer.stats, syncs: this.walSync?.syncs ?? 0 };
   }
 
   private insert(row: LogRow): void {
@@ -266,6 +300,11 @@ class SqliteStore implements SqliteBackend {
     const latest = this.stmt.latest.get(key) as LogRow | undefined;
     if (!latest || latest.deleted) throw new NotFoundError(key);
     return latest;
+  }
+
+  /** The newest revision readers may see: all of them, but while a group's sync runs, only what is durable. */
+  private visible(): number {
+    return this.committer.durableMark() ?? this.current();
   }
 
   private current(): number {
@@ -282,7 +321,7 @@ class SqliteStore implements SqliteBackend {
   private readable(revision: number): number {
     const compacted = this.compacted();
     if (revision < compacted) throw new CompactedError(revision, compacted);
-    const current = this.current();
+    const current = this.visible();
     if (revision > current) throw new FutureRevisionError(revision, current);
     return revision;
   }

@@ -63,12 +63,40 @@ describe('sqlite backend', () => {
     }
   });
 
+  it('acknowledges a write once its WAL sync is done; reads meanwhile see only durable rows', async () => {
+    const dir = tempDir();
+    const backend = openSqliteBackend(join(dir, 'state.db'));
+    try {
+      const before = await backend.create('/d/a', '1');
+      const acked = backend.create('/d/b', '2');
+      // Committed (the store was idle) but its sync has only begun: lists and revisions stop before it.
+      const listed = await backend.list('/d/');
+      assert.deepEqual(listed.items.map((kv) => kv.key), ['/d/a']);
+      assert.equal(listed.revision, before);
+      // A read of the key itself waits for the sync rather than answer without it.
+      assert.equal((await backend.get('/d/b'))?.value, '2');
+      assert.equal(await acked, before + 1);
+      assert.equal(await backend.currentRevision(), before + 1);
+      assert.ok(backend.groupStats().syncs >= 2, JSON.stringify(backend.groupStats()));
+    } finally {
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('lists 10,000 keys quickly', async () => {
     const dir = tempDir();
     const backend = openSqliteBackend(join(dir, 'state.db'));
     try {
-      for (let i = 0; i < 10_000; i++) await backend.create(`/big/k${String(i).padStart(5, '0')}`, 'x'.repeat(100));
-      for (let i = 0; i < 2_000; i++) await backend.update(`/big/k${String(i).padStart(5, '0')}`, 'y', 1 + i);
+      // Written 500 at a time (group commit: one sync per group, not one per key).
+      const key = (i: number) => `/big/k${String(i).padStart(5, '0')}`;
+      const revs: number[] = [];
+      for (let i = 0; i < 10_000; i += 500) {
+        revs.push(...await Promise.all(Array.from({ length: 500 }, (_, j) => backend.create(key(i + j), 'x'.repeat(100)))));
+      }
+      for (let i = 0; i < 2_000; i += 500) {
+        await Promise.all(Array.from({ length: 500 }, (_, j) => backend.update(key(i + j), 'y', revs[i + j])));
+      }
       const started = performance.now();
       const all = await backend.list('/big/');
       const elapsed = performance.now() - started;
