@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { openStore, startCompactor } from '../storage/index.ts';
+import { WatchCache } from '../storage/watch-cache/watch-cache.ts';
 import type { Backend } from '../storage/backend.ts';
 import { Registry } from '../registry/registry.ts';
 import { serveCustomResources } from '../registry/apiextensions/crd-serving.ts';
@@ -80,6 +81,8 @@ export interface ServerOptions {
    * the host's address when that is a wildcard.
    */
   advertiseAddress?: string;
+  /** Lists from memory (storage/watch-cache), kube-apiserver's `--watch-cache`; default on. */
+  watchCache?: boolean;
   /** An EncryptionConfiguration file: the resources it names are encrypted at rest (`--encryption-provider-config`). */
   encryptionProviderConfig?: string;
   /** Node IPAM: the pod range each Node gets a part of (`--cluster-cidr`), and the part's prefix length (`--node-cidr-mask-size`, 24). */
@@ -138,7 +141,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let pki = await ensureSharedClusterPki(store, pkiOptions, log);
   if (pki.renewed.length) log.info('certificates issued', { certificates: pki.renewed, ca: pki.caPin });
   // Store latency (etcd_request_duration_seconds) is timed on every call, encrypted or not.
-  const backend = instrumentBackend(encryption ? encryptingBackend(store, encryption) : store);
+  const listed = opts.watchCache === false ? store : new WatchCache(store, { log: log.child({ component: 'watch-cache' }) });
+  const backend = instrumentBackend(encryption ? encryptingBackend(listed, encryption) : listed);
   log.info('store open', { store: opts.store.startsWith('etcd') ? opts.store : join(opts.dataDir, 'state.db') });
   if (encryption) log.info('encryption at rest', { resources: encryption.rules.map((r) => `${r.resources.join(',')}: ${r.transformer.writer}`) });
   const registry = new Registry(backend, resourceTypes());
