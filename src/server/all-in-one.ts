@@ -28,6 +28,8 @@ export interface AllInOneOptions {
   host: string;
   port: number;
   store: string;
+  /** Lists from memory (`--watch-cache`, default on). */
+  watchCache?: boolean;
   log: Logger;
   nodeName?: string;
   clusterCidr: string;
@@ -80,7 +82,7 @@ export async function startAllInOne(opts: AllInOneOptions): Promise<AllInOne> {
   // agents reach too (the server's default for a wildcard is the host's address).
   const gateway = nthAddress(opts.podCidr, 1);
   const loopbackOnly = opts.host === 'localhost' || opts.host.startsWith('127.') || opts.host === '::1';
-  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: [...(opts.tlsSans ?? []), gateway], encryptionProviderConfig: opts.encryptionProviderConfig, advertiseAddress: loopbackOnly ? gateway : undefined });
+  const server = await startServer({ dataDir: opts.dataDir, host: opts.host, port: opts.port, store: opts.store, watchCache: opts.watchCache, log: opts.log, controllers: true, serviceCidr: opts.serviceCidr, nodePortRange: opts.nodePortRange, tlsSans: [...(opts.tlsSans ?? []), gateway], encryptionProviderConfig: opts.encryptionProviderConfig, advertiseAddress: loopbackOnly ? gateway : undefined });
   opts.progress(`API server on ${server.url}`);
   // Berth itself, for the kube-dns Service it owns; each component below acts as its own user,
   // authorized like a request (least privilege): the agent as its node, the proxy as kube-proxy.
