@@ -1,6 +1,7 @@
 /** Default paths and addresses shared by the sub-commands. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { InvalidArgumentError } from 'commander';
 
 /** `/var/lib/berth` for root, `~/.local/share/berth` otherwise. */
 export function defaultDataDir(): string {
@@ -17,4 +18,11 @@ export function parseListen(value: string): { host: string; port: number } {
   const port = Number(m[3]);
   if (port > 65535) throw new Error(`--listen port out of range: ${port}`);
   return { host: m[1] ?? m[2], port };
+}
+
+/** A `--flag=true|false` value, as kube-apiserver's boolean flags take them (`--watch-cache=false`). */
+export function parseBoolFlag(value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InvalidArgumentError('expected true or false');
 }
