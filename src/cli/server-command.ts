@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { createLogger } from '../util/log.ts';
 import { handleStopSignals } from './stop-signals.ts';
-import { defaultDataDir, DEFAULT_LISTEN, parseListen } from './defaults.ts';
+import { defaultDataDir, DEFAULT_LISTEN, parseListen, parseBoolFlag } from './defaults.ts';
 import { validateNodeGracePeriod } from '../controllers/node-lifecycle/node-lease-timing.ts';
 
 export function serverCommand(): Command {
@@ -22,8 +22,9 @@ export function serverCommand(): Command {
     .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds for node.kubernetes.io/not-ready given to pods without one (DefaultTolerationSeconds admission; Kubernetes: 300)', '30')
     .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds for node.kubernetes.io/unreachable given to pods without one (Kubernetes: 300)', '30')
     .option('--tls-san <name...>', 'more host names or IP addresses for the serving certificate (repeatable)')
+    .option('--watch-cache <true|false>', 'serve lists from memory (a watch cache in front of the store)', parseBoolFlag, true)
     .option('--encryption-provider-config <file>', 'an EncryptionConfiguration: the resources it names (e.g. secrets) are encrypted at rest')
-    .action(async (o: { dataDir: string; listen: string; store: string; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; tlsSan?: string[]; encryptionProviderConfig?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
+    .action(async (o: { dataDir: string; listen: string; store: string; watchCache: boolean; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; tlsSan?: string[]; encryptionProviderConfig?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
       const log = createLogger();
       let listen;
       try {
@@ -38,7 +39,7 @@ export function serverCommand(): Command {
       const signals = handleStopSignals(log, 'stopping');
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, clusterCidr: o.clusterCidr, nodeCidrMaskSize: Number(o.nodeCidrMaskSize), clusterDns: { upstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean) } });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, watchCache: o.watchCache, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, clusterCidr: o.clusterCidr, nodeCidrMaskSize: Number(o.nodeCidrMaskSize), clusterDns: { upstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean) } });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);
