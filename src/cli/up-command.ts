@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { createLogger } from '../util/log.ts';
 import { handleStopSignals } from './stop-signals.ts';
-import { defaultDataDir, DEFAULT_LISTEN, parseListen } from './defaults.ts';
+import { defaultDataDir, DEFAULT_LISTEN, parseListen, parseBoolFlag } from './defaults.ts';
 import { addRuntimeOptions, driverSettings } from './runtime-flags.ts';
 
 export function upCommand(): Command {
@@ -20,13 +20,14 @@ export function upCommand(): Command {
     .option('--bridge <name>', "Berth's bridge on this host (one per cluster on a machine)", 'berth0')
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
     .option('--tls-san <name...>', 'more host names or IP addresses for the serving certificate (repeatable)')
+    .option('--watch-cache <true|false>', 'serve lists from memory (a watch cache in front of the store)', parseBoolFlag, true)
     .option('--encryption-provider-config <file>', 'an EncryptionConfiguration: the resources it names (e.g. secrets) are encrypted at rest')
     .option('--dns-upstream <addrs>', "comma-separated ip[:port] resolvers for names outside the cluster (default: the host's resolv.conf)");
   addRuntimeOptions(cmd);
   return cmd
     .option('--default-registry <host>', 'registry for short image names such as busybox:1.36', 'docker.io')
     .option('--insecure-registry <host:port...>', 'registries reached over plain HTTP (loopback ones always are)')
-    .action(async (o: { dataDir: string; listen: string; store: string; nodeName?: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; serviceNodePortRange: string; dnsUpstream?: string; defaultRuntimeClass?: string; defaultRegistry: string; insecureRegistry?: string[]; tlsSan?: string[]; encryptionProviderConfig?: string }) => {
+    .action(async (o: { dataDir: string; listen: string; store: string; watchCache: boolean; nodeName?: string; clusterCidr: string; podCidr: string; serviceCidr: string; bridge: string; serviceNodePortRange: string; dnsUpstream?: string; defaultRuntimeClass?: string; defaultRegistry: string; insecureRegistry?: string[]; tlsSan?: string[]; encryptionProviderConfig?: string }) => {
       const log = createLogger();
       const t0 = performance.now();
       const say = (s: string) => process.stdout.write(`  ${String(Math.round(performance.now() - t0)).padStart(5)} ms  ${s}\n`);
@@ -37,7 +38,7 @@ export function upCommand(): Command {
       let cluster;
       try {
         cluster = await (await import('../server/all-in-one.ts')).startAllInOne({
-          dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, log, nodeName: o.nodeName,
+          dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, watchCache: o.watchCache, log, nodeName: o.nodeName,
           clusterCidr: o.clusterCidr, podCidr: o.podCidr, serviceCidr: o.serviceCidr, bridgeName: o.bridge, nodePortRange: o.serviceNodePortRange, defaultRuntimeClass: o.defaultRuntimeClass,
           tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, drivers: driverSettings(o), images: { defaultRegistry: o.defaultRegistry, insecureRegistries: o.insecureRegistry },
           dnsUpstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean),
