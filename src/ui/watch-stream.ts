@@ -90,21 +90,27 @@ export class WatchStream {
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {
     const reader = body.getReader();
     const decoder = new TextDecoder();
-    let buf = '';
+    // A line's parts so far: only each new chunk is searched for the end of a line (appending to
+    // one string and searching it whole was quadratic in a large LIST page).
+    let parts: string[] = [];
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      buf += decoder.decode(value, { stream: true });
+      const chunk = decoder.decode(value, { stream: true });
+      let from = 0;
       let nl: number;
       let any = false;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
+      while ((nl = chunk.indexOf('\n', from)) >= 0) {
+        parts.push(chunk.slice(from, nl));
+        from = nl + 1;
+        const line = parts.length === 1 ? parts[0] : parts.join('');
+        parts = [];
         if (!line) continue;
         const m = JSON.parse(line) as StreamMessage;
         if (this.state !== 'live') { this.state = 'live'; this.retryMs = 500; any = true; }
         if (m.type !== 'PING' && this.stores.get(m.id)?.apply(m)) any = true;
       }
+      if (from < chunk.length) parts.push(chunk.slice(from));
       if (any) this.changed();
     }
   }

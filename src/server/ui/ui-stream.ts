@@ -10,6 +10,11 @@
  *
  * With a resourceVersion the watch resumes after it (a reconnect); a 410 Gone relists and sends a
  * fresh LIST, which replaces what the browser holds, so a reconnect never duplicates rows.
+ *
+ * A LIST goes out in pages read with limit/continue at one revision (`"page":N`, `"more":true` on
+ * all but the last): a small first page, so the browser shows rows before the rest is read, then
+ * larger ones, each written only once the previous one left (backpressure) — 30,000 pods were one
+ * 30 MB line that took the server a second to read and the browser a long task to parse.
  */
 import type { ServerResponse } from 'node:http';
 import type { KubeObject } from '../../apis/object.ts';
@@ -30,6 +35,10 @@ export interface StreamWatch extends ResourceRef {
 /** At most this many watches on one stream: a view needs a handful. */
 export const MAX_WATCHES_PER_STREAM = 16;
 const PING_MS = 15_000;
+/** The first page of a LIST: enough to fill a screen. */
+export const FIRST_PAGE = 100;
+/** Later pages: large enough that the reads stay few, small enough to parse within a frame. */
+export const PAGE = 500;
 
 /** The watches of a request's query, validated; a 400 for anything malformed. */
 export function parseStreamWatches(values: readonly string[]): StreamWatch[] {
@@ -68,14 +77,14 @@ function slim(o: KubeObject): KubeObject {
  * Runs one watch until `closed()`: list (unless resuming) → watch → on 410 relist. Messages go to
  * `send`. Ends with an ERROR message when the user may not list or watch it.
  */
-async function runWatch(client: Client, w: StreamWatch, send: (m: object) => void, closed: () => boolean, track: (h: ClientWatch | undefined) => void): Promise<void> {
+async function runWatch(client: Client, w: StreamWatch, send: Send, closed: () => boolean, track: (h: ClientWatch | undefined) => void): Promise<void> {
   let rv = w.resourceVersion;
   const opts = { labelSelector: w.labelSelector, fieldSelector: w.fieldSelector };
   while (!closed()) {
     if (!rv) {
-      const list = await client.list(w, w.namespace, opts);
-      rv = list.resourceVersion;
-      send({ id: w.id, type: 'LIST', items: list.items.map(slim), resourceVersion: rv });
+      rv = await listInPages(client, w, send, closed);
+      if (rv === undefined) continue;
+      if (closed()) return;
     }
     let gone = false;
     let failed = false;
@@ -102,6 +111,31 @@ async function runWatch(client: Client, w: StreamWatch, send: (m: object) => voi
   }
 }
 
+/** Writes one message; resolves once the response can take more (backpressure). */
+type Send = (m: object) => void | Promise<void>;
+
+/**
+ * Sends one LIST in pages; returns its resourceVersion, or undefined when a continue token expired
+ * mid-list (410: compacted) and the list must start over.
+ */
+export async function listInPages(client: Client, w: StreamWatch, send: Send, closed: () => boolean): Promise<string | undefined> {
+  let cont: string | undefined;
+  let rv = '';
+  for (let page = 0; page === 0 || (cont && !closed()); page++) {
+    let list;
+    try {
+      list = await client.list(w, w.namespace, { labelSelector: w.labelSelector, fieldSelector: w.fieldSelector, limit: page === 0 ? FIRST_PAGE : PAGE, continue: cont });
+    } catch (err) {
+      if (page > 0 && err instanceof ApiError && err.http === 410) return undefined;
+      throw err;
+    }
+    cont = list.continue;
+    rv = list.resourceVersion;
+    await send({ id: w.id, type: 'LIST', items: list.items.map(slim), resourceVersion: rv, page, ...(cont ? { more: true } : {}) });
+  }
+  return rv;
+}
+
 /** The route: `clientFor` gives a Client acting as the request's user. */
 export function uiStreamRoute(clientFor: (r: ApiRequest) => Client): Route {
   return {
@@ -114,7 +148,14 @@ export function uiStreamRoute(clientFor: (r: ApiRequest) => Client): Route {
       let closed = false;
       const handles = new Map<string, ClientWatch>();
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
-      const send = (m: object) => { if (!closed) res.write(JSON.stringify(m) + '\n'); };
+      const send: Send = (m) => {
+        if (closed || res.write(JSON.stringify(m) + '\n')) return;
+        return new Promise<void>((resolve) => {
+          const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      };
       const ping = setInterval(() => send({ type: 'PING' }), PING_MS);
       const finished = new Promise<void>((resolve) => res.once('close', () => {
         closed = true;

@@ -7,7 +7,8 @@ import { h } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, can, resourceUrl, type ResourceType } from '../api.ts';
 import { keyOf, type Obj } from '../object-store.ts';
-import { columnsFor, viewportWindow, visibleRows, age } from '../table-model.ts';
+import { columnsFor, viewportWindow, age } from '../table-model.ts';
+import { RowIndex } from '../row-index.ts';
 import { detailsHref, groupOf, setQuery, type Route } from '../router.ts';
 import { useStream } from '../use-stream.ts';
 import { OutageBanner } from './outage-banner.ts';
@@ -50,7 +51,10 @@ function TableOf({ t, route }: { t: ResourceType; route: Route }) {
   const stream = useStream([{ id: 'rows', group: t.group, version: t.version, resource: t.resource, namespace: t.namespaced ? ns || undefined : undefined, labelSelector: labelSelector || undefined, fieldSelector: fieldSelector || undefined }]);
   const store = stream.store('rows');
   const columns = useMemo(() => columnsFor(t.resource, t.namespaced), [t.resource, t.namespaced]);
-  const rows = useMemo(() => visibleRows(store.list(), columns, { sortBy: sort, descending: desc, filter }), [store.version, sort, desc, filter, columns]);
+  // Kept sorted as events arrive (row-index.ts); re-made only when the sort changes.
+  const index = useMemo(() => new RowIndex(store, columns, sort, desc), [store, columns, sort, desc]);
+  useEffect(() => () => index.close(), [index]);
+  const rows = index.entriesFor(filter);
   const [canDelete, setCanDelete] = useState(false);
   useEffect(() => { void can('delete', t, ns || undefined).then(setCanDelete); }, [t.group, t.resource, ns]);
   const scroller = useRef<HTMLDivElement>(null);
@@ -72,7 +76,7 @@ function TableOf({ t, route }: { t: ResourceType; route: Route }) {
   return h('div', { class: 'table-view' },
     h(OutageBanner, { stream }),
     h('div', { class: 'toolbar' },
-      h('h2', null, `${t.kind} `, h('span', { class: 'count', 'data-testid': 'row-count' }, `${rows.length}${rows.length !== store.size ? ` of ${store.size}` : ''}`)),
+      h('h2', null, `${t.kind} `, h('span', { class: 'count', 'data-testid': 'row-count' }, `${rows.length}${rows.length !== index.size ? ` of ${index.size}` : ''}`)),
       t.namespaced ? input('ns', ns, 'namespace (all)') : null,
       input('l', labelSelector, 'label selector, e.g. app=web'),
       input('f', fieldSelector, 'field selector, e.g. status.phase=Running'),
@@ -85,7 +89,7 @@ function TableOf({ t, route }: { t: ResourceType; route: Route }) {
       }, c.title, sort === c.title ? (desc ? ' ▼' : ' ▲') : '')), canDelete ? h('div', { class: 'th' }, '') : null),
     h('div', { class: 'grid-body', ref: scroller, 'data-testid': 'table-body' },
       h('div', { style: { height: `${rows.length * ROW_HEIGHT}px`, position: 'relative' } },
-        rows.slice(win.start, win.end).map((o, i) => h('div', {
+        rows.slice(win.start, win.end).map(({ o }, i) => h('div', {
           key: keyOf(o), class: 'tr', 'data-testid': 'row', 'data-name': o.metadata.name,
           style: { top: `${(win.start + i) * ROW_HEIGHT}px`, height: `${ROW_HEIGHT}px`, gridTemplateColumns: gridCols },
         },
