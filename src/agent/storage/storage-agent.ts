@@ -11,11 +11,11 @@
  * policy, and the agent already holds a node credential the API lets read and annotate PVs
  * (berth:storage-node); a crashed glusterd is started again by the next pass.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../apis/object.ts';
 import { ANN_FENCE, ANN_FENCE_ACK_PREFIX, STORAGE_NODE_LABEL } from '../../apis/volumes/replicated.ts';
-import { ANN_BRICK_DIR, bricksOf, engineVolumeName, isReplicatedVolume } from '../../apis/volumes/replicated-volume.ts';
+import { ANN_BRICK_DIR, bricksOf, engineVolumeName, isReplicatedVolume, type Brick } from '../../apis/volumes/replicated-volume.ts';
 import { R, type Client } from '../../client/client.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import type { Logger } from '../../util/log.ts';
@@ -58,6 +58,23 @@ export function fenceOf(pv: KubeObject): { node: string; generation: number } | 
   }
 }
 
+/**
+ * The port glusterd gave this node's brick, from glusterd's own store on this machine
+ * (`<workdir>/vols/<volume>/bricks/<address>:<path, / as ->`, `listen-port=`); undefined while the
+ * brick is offline or unknown. Read locally, not by `volume status`: that takes the volume's
+ * cluster-wide lock, which hangs for the ping-timeout while a peer is cut off — exactly when a
+ * fence is wanted (a partition measured a 5.8 s late ack).
+ */
+export function localBrickPort(workdir: string, volume: string, brick: Brick): number | undefined {
+  try {
+    const store = readFileSync(join(workdir, 'vols', volume, 'bricks', `${brick.address}:${brick.path.replaceAll('/', '-')}`), 'utf8');
+    const port = Number(/^listen-port=(\d+)$/m.exec(store)?.[1]);
+    return port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startStorageAgent(o: StorageAgentOptions): Promise<RunningStorageAgent> {
   const root = join(o.dataDir, 'replicated');
   const brickRoot = join(root, 'bricks');
@@ -80,10 +97,10 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   const mine = () => volumes.list().filter((pv) => isReplicatedVolume(pv) && bricksOf(pv).some((b) => b.node === o.nodeName));
   let lastPoolProblem = '';
 
+  const workdir = glusterdPaths(join(root, 'glusterd')).workdir;
   async function syncFences(): Promise<void> {
     const rules: FenceRule[] = [];
     const acks: [KubeObject, number][] = [];
-    let statusByVolume: Map<string, number | undefined> | undefined;
     for (const pv of mine()) {
       const f = fenceOf(pv);
       if (!f || f.node === o.nodeName) continue;
@@ -92,11 +109,10 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
         log.warn('fence names a node whose address is unknown', { volume: pv.metadata.name, node: f.node });
         continue;
       }
-      statusByVolume ??= new Map();
       const name = engineVolumeName(pv);
-      const mineArg = bricksOf(pv).filter((b) => b.node === o.nodeName).map((b) => `${b.address}:${b.path}`);
-      const port = await cli.status(name).then((s) => s.find((b) => mineArg.includes(b.name))?.port, () => undefined);
-      rules.push({ volume: name, from, port });
+      const ports = bricksOf(pv).filter((b) => b.node === o.nodeName).map((b) => localBrickPort(workdir, name, b));
+      // A brick whose port is unknown (offline, restarting on a new port): every brick port.
+      for (const port of ports.includes(undefined) || !ports.length ? [undefined] : ports) rules.push({ volume: name, from, port });
       if (pv.metadata.annotations?.[ANN_FENCE_ACK_PREFIX + o.nodeName] !== String(f.generation)) acks.push([pv, f.generation]);
     }
     await fence.sync(rules);
@@ -112,8 +128,7 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
     const p = problems.join('; ');
     if (p && p !== lastPoolProblem) log.warn('joining the storage pool', { problems: p });
     lastPoolProblem = p;
-    // Fences first: a fence must hold before anything else waits on this pass.
-    await syncFences().catch((err) => log.warn('storage fence failed', { error: (err as Error).message }));
+    await fencePass();
     for (const pv of mine()) await volumeChores(ctx, pv);
     await dropReplacedBricks();
   }
@@ -133,6 +148,24 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
       log.info('stale brick removed (its replica moved to another node)', { volume: name });
     }
   }
+
+  /**
+   * Fences have their own serialized loop, run on every PV change without waiting for the chores:
+   * a chore's gluster call can hang for the ping-timeout on the very peer being fenced, and the
+   * fencing controller moves the member only once this node's ack is written.
+   */
+  let fencing: Promise<void> | undefined;
+  let fenceAgain = false;
+  const fencePass = (): Promise<void> => {
+    if (fencing) { fenceAgain = true; return fencing; }
+    fencing = (async () => {
+      do {
+        fenceAgain = false;
+        await syncFences().catch((err) => log.warn('storage fence failed', { error: (err as Error).message }));
+      } while (fenceAgain && !stopped);
+    })().finally(() => { fencing = undefined; });
+    return fencing;
+  };
 
   // One pass at a time; a request during a pass runs one more after it.
   let running: Promise<void> | undefined;
@@ -155,6 +188,9 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   };
   nodes.addHandlers({ add: soon, update: soon, delete: soon });
   volumes.addHandlers({ add: soon, update: soon, delete: soon });
+  // A fence (or its lifting) is applied at once, whatever pass is under way.
+  const fenceSoon = (pv: KubeObject) => { if (!stopped && isReplicatedVolume(pv) && bricksOf(pv).some((b) => b.node === o.nodeName)) void fencePass(); };
+  volumes.addHandlers({ add: fenceSoon, update: (_old, pv) => fenceSoon(pv), delete: fenceSoon });
   await Promise.all([nodes.synced(), volumes.synced()]);
   const timer = setInterval(() => void pass(), o.intervalMs ?? 3000);
   timer.unref();
