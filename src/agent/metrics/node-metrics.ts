@@ -17,6 +17,7 @@ import { AgentMetrics } from './agent-metrics.ts';
 import { cadvisorText } from './cadvisor-metrics.ts';
 import { TEXT_CONTENT_TYPE } from './prom-text.ts';
 import { resourceMetricsText } from './resource-metrics.ts';
+import { cgroupPids } from './cgroup-stats.ts';
 import { MetricsSampler, type PodRef } from './sampler.ts';
 import { statsHistory, statsSummary } from './stats-summary.ts';
 
@@ -58,6 +59,8 @@ export interface NodeMetrics {
   watchPods(pods: PodEvents): void;
   sampler: MetricsSampler;
   metrics: AgentMetrics;
+  /** This node's host-network pods with the pids of their running containers (the traffic source names their sockets). */
+  hostNetworkPods(): { namespace: string; name: string; pids: number[] }[];
   stop(): void;
 }
 
@@ -114,5 +117,9 @@ export function startNodeMetrics(opts: NodeMetricsOptions): NodeMetrics {
     update: (_, p) => metrics.observePod(p),
     delete: (p) => { if (p.metadata.uid) metrics.forgetPod(p.metadata.uid); },
   });
-  return { source, sampler, metrics, watchPods, stop: () => sampler.stop() };
+  const hostNetworkPods = () => podRefs(opts.workers, opts.cgroupRoot).filter((p) => p.hostNetwork).map((p) => ({
+    namespace: p.namespace, name: p.name,
+    pids: p.containers.flatMap((c) => (c.running && c.id ? cgroupPids(opts.layout, `${p.cgroupPath}/${c.id}`) : [])),
+  }));
+  return { source, sampler, metrics, watchPods, hostNetworkPods, stop: () => sampler.stop() };
 }

@@ -1,10 +1,12 @@
 /**
  * The agent's traffic endpoint (`GET /traffic` on its HTTPS server, authorized as nodes/proxy like
  * the kubelet's other paths; the API server reads it through the node proxy): samples the host's
- * conntrack table every SAMPLE_MS into a TrafficTracker and answers with the edges seen now.
+ * conntrack table every SAMPLE_MS into a TrafficTracker — with the sockets of the node's
+ * host-network pods (pod-sockets.ts) to name them — and answers with the edges seen now.
  */
 import type { Logger } from '../../util/log.ts';
 import { readConntrack, type Flow } from './conntrack.ts';
+import { readSocketOwners, type HostNetworkPod, type SocketOwners } from './pod-sockets.ts';
 import { TrafficTracker, type TrafficEdge } from './traffic-tracker.ts';
 
 /** Short enough that a new edge shows within 10 s end to end (sample + the UI's read). */
@@ -23,7 +25,22 @@ export interface TrafficSource {
   stop(): void;
 }
 
-export function startTrafficSource(node: string, log: Logger, read: () => Promise<Flow[]> = () => readConntrack(), intervalMs = SAMPLE_MS): TrafficSource {
+export interface TrafficSourceOptions {
+  /** The table (default /proc/net/nf_conntrack). */
+  read?: () => Promise<Flow[]>;
+  /** This node's host-network pods with their pids (the agent's pod workers); none by default. */
+  hostNetworkPods?: () => HostNetworkPod[];
+  /** Who owns their sockets (default: from /proc). */
+  owners?: (pods: HostNetworkPod[]) => Promise<SocketOwners>;
+  /** Default: env BERTH_TRAFFIC_INTERVAL_MS, else SAMPLE_MS; 0 turns tracking off (no edges) — the benchmark compares the two. */
+  intervalMs?: number;
+}
+
+export function startTrafficSource(node: string, log: Logger, opts: TrafficSourceOptions = {}): TrafficSource {
+  const read = opts.read ?? (() => readConntrack());
+  const owners = opts.owners ?? ((pods) => readSocketOwners(pods));
+  const fromEnv = process.env.BERTH_TRAFFIC_INTERVAL_MS;
+  const intervalMs = opts.intervalMs ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : SAMPLE_MS);
   const tracker = new TrafficTracker();
   let sampledAt = new Date(0);
   let bytes = false;
@@ -35,7 +52,8 @@ export function startTrafficSource(node: string, log: Logger, read: () => Promis
     try {
       const flows = await read();
       bytes = flows.some((f) => f.bytes !== undefined);
-      tracker.observe(flows);
+      const hostPods = opts.hostNetworkPods?.() ?? [];
+      tracker.observe(flows, Date.now(), hostPods.length ? await owners(hostPods) : undefined);
       sampledAt = new Date();
     } catch (err) {
       // No conntrack module loaded yet (no NAT rule on this host) is normal: no edges.
@@ -45,6 +63,7 @@ export function startTrafficSource(node: string, log: Logger, read: () => Promis
       busy = false;
     }
   };
+  if (!intervalMs) return { report: () => ({ node, sampledAt: sampledAt.toISOString(), bytes, edges: [] }), stop: () => {} };
   void sample();
   const timer = setInterval(() => void sample(), intervalMs);
   timer.unref();

@@ -5,8 +5,12 @@
  * bytes per second (when the kernel counts bytes). An edge is active while it has an established
  * connection or new ones; it is dropped FADE_MS after its last activity — closed connections
  * (TIME_WAIT lingers two minutes in the table) are not activity.
+ *
+ * Host-network pods share the node's address: with the owners of their sockets (pod-sockets.ts) an
+ * edge names the pod at either end (clientPod, serverPod); a connection from a pod to itself is no edge.
  */
 import type { Flow } from './conntrack.ts';
+import type { PodOwner, SocketOwners } from './pod-sockets.ts';
 
 /** One edge as the agent reports it (GET /traffic). */
 export interface TrafficEdge {
@@ -16,6 +20,10 @@ export interface TrafficEdge {
   service?: string;
   /** `ip:port` that answered. */
   server: string;
+  /** The host-network pod that opened the connection (its address is the node's). */
+  clientPod?: PodOwner;
+  /** The host-network pod that answered (listens on the server's port). */
+  serverPod?: PodOwner;
   /** Connections in the table now that are established (or, for UDP, live). */
   open: number;
   /** New connections per second over the last RATE_WINDOW_MS. */
@@ -47,8 +55,8 @@ export class TrafficTracker {
   private lastSample = -1;
   private first = true;
 
-  /** Feeds one sample of the table taken at `now`. */
-  observe(flows: readonly Flow[], now = Date.now()): void {
+  /** Feeds one sample of the table taken at `now`; `owners` names host-network pods' ends. */
+  observe(flows: readonly Flow[], now = Date.now(), owners?: SocketOwners): void {
     const next = new Map<string, number>();
     const touched = new Map<string, { open: number; bytes: number; counted: boolean }>();
     for (const f of flows) {
@@ -56,7 +64,12 @@ export class TrafficTracker {
       const k = flowKey(f);
       next.set(k, f.bytes ?? 0);
       const dnat = f.reply.src !== f.orig.dst || f.reply.sport !== f.orig.dport;
-      const edgeKey = `${f.proto} ${f.orig.src} ${dnat ? `${f.orig.dst}:${f.orig.dport}` : ''} ${f.reply.src}:${f.reply.sport}`;
+      const clientPod = owners?.client(f.proto, f.orig.src, f.orig.sport);
+      const serverPod = owners?.server(f.proto, f.reply.src, f.reply.sport);
+      // Inside one pod (a host-network pod calling itself through the node's address): no edge.
+      if (clientPod && serverPod && clientPod.namespace === serverPod.namespace && clientPod.name === serverPod.name) continue;
+      const podKey = (p?: PodOwner) => (p ? `${p.namespace}/${p.name}` : '');
+      const edgeKey = `${f.proto} ${f.orig.src} ${podKey(clientPod)} ${dnat ? `${f.orig.dst}:${f.orig.dport}` : ''} ${f.reply.src}:${f.reply.sport} ${podKey(serverPod)}`;
       let st = this.edges.get(edgeKey);
       const isNew = !this.seen.has(k);
       const active = ACTIVE_STATES.has(f.state);
@@ -64,7 +77,13 @@ export class TrafficTracker {
         // Connections already closed when first seen (before the agent started) make no edge.
         if (!active && !isNew) continue;
         if (!active && this.first) continue;
-        st = { edge: { proto: f.proto, client: f.orig.src, ...(dnat ? { service: `${f.orig.dst}:${f.orig.dport}` } : {}), server: `${f.reply.src}:${f.reply.sport}`, open: 0, connectionsPerSecond: 0, lastActive: now }, starts: [] };
+        st = {
+          edge: {
+            proto: f.proto, client: f.orig.src, ...(clientPod ? { clientPod } : {}), ...(dnat ? { service: `${f.orig.dst}:${f.orig.dport}` } : {}),
+            server: `${f.reply.src}:${f.reply.sport}`, ...(serverPod ? { serverPod } : {}), open: 0, connectionsPerSecond: 0, lastActive: now,
+          },
+          starts: [],
+        };
         this.edges.set(edgeKey, st);
       }
       const t = touched.get(edgeKey) ?? { open: 0, bytes: 0, counted: false };
