@@ -17,10 +17,12 @@ import { agentUrlOf } from '../../api/handlers/pod-streams.ts';
 import { nthAddress } from '../../apis/cidr.ts';
 import type { AgentTls } from '../../api/proxy/pod-stream-proxy.ts';
 
-/** What an agent reports (src/agent/traffic/traffic-source.ts). */
+type PodRef = { namespace: string; name: string };
+
+/** What an agent reports (src/agent/traffic/traffic-source.ts); clientPod/serverPod name host-network pods, whose address is the node's. */
 export interface AgentTrafficReport {
   node: string;
-  edges: { proto: string; client: string; service?: string; server: string; open: number; connectionsPerSecond: number; bytesPerSecond?: number; lastActive: number }[];
+  edges: { proto: string; client: string; clientPod?: PodRef; service?: string; server: string; serverPod?: PodRef; open: number; connectionsPerSecond: number; bytesPerSecond?: number; lastActive: number }[];
 }
 
 export type Endpoint = { kind: 'Pod' | 'Service'; namespace: string; name: string } | { kind: 'Outside'; ip: string } | { kind: 'Node'; name: string };
@@ -62,8 +64,8 @@ export function aggregateConnections(reports: readonly AgentTrafficReport[], pod
   const out = new Map<string, Connection>();
   for (const r of reports) {
     for (const e of r.edges) {
-      const from = name(e.client);
-      const to = name(ipOf(e.server));
+      const from: Endpoint = e.clientPod ? { kind: 'Pod', ...e.clientPod } : name(e.client);
+      const to: Endpoint = e.serverPod ? { kind: 'Pod', ...e.serverPod } : name(ipOf(e.server));
       const via = e.service ? { ...(svcByIp.get(ipOf(e.service)) ?? { kind: 'Outside' as const, ip: ipOf(e.service) }), port: portOf(e.service) } : undefined;
       const touches = [from, to, via].some((x) => x && (x.kind === 'Pod' || x.kind === 'Service'));
       if (!touches) continue;
