@@ -23,18 +23,22 @@ export interface ApiWatchEvent {
  * One change reaches every watcher of its resource: decode and serialize it once, not per watcher.
  * Objects in the cache are shared, so nothing downstream may mutate them.
  */
-interface Decoded { obj: KubeObject; raw?: string; prev?: KubeObject; prevRaw?: string }
+interface Decoded { obj: KubeObject; raw?: string; prev?: KubeObject }
 const decodedEvents = new WeakMap<WatchEvent, Decoded>();
 
 function decoded(e: WatchEvent): Decoded {
   let d = decodedEvents.get(e);
   if (!d) {
-    d = e.type === 'delete'
-      ? { obj: decodeObject(e.prevKv ?? e.kv, e.revision) }
-      : { obj: decodeObject(e.kv), prev: e.prevKv ? decodeObject(e.prevKv) : undefined };
+    d = { obj: e.type === 'delete' ? decodeObject(e.prevKv ?? e.kv, e.revision) : decodeObject(e.kv) };
     decodedEvents.set(e, d);
   }
   return d;
+}
+
+/** The object before an update: only a filtered watch needs it (did it match before?), so decoded on demand. */
+function previous(e: WatchEvent, d: Decoded): KubeObject | undefined {
+  if (e.type !== 'update' || !e.prevKv) return undefined;
+  return (d.prev ??= decodeObject(e.prevKv));
 }
 
 function rawOf(d: Decoded): string {
@@ -128,13 +132,17 @@ function bookmark(store: ResourceStore, revision: number, initialEnd: boolean): 
 function convert(e: WatchEvent, match: ((o: KubeObject) => boolean) | undefined, store: ResourceStore): ApiWatchEvent | undefined {
   let d = decoded(e);
   // A custom resource's version (apiVersion, defaults) is this store's own: not shared with other versions' watchers.
-  if (store.readTransform) d = { obj: store.fromStorage(structuredClone(d.obj)), prev: d.prev && store.fromStorage(structuredClone(d.prev)) };
+  if (store.readTransform) {
+    const prev = match ? previous(e, d) : undefined;
+    d = { obj: store.fromStorage(structuredClone(d.obj)), prev: prev && store.fromStorage(structuredClone(prev)) };
+  }
   const out = (type: WatchEventType): ApiWatchEvent => ({ type, object: d.obj, raw: rawOf(d) });
   if (e.type === 'delete') return !match || match(d.obj) ? out('DELETED') : undefined;
   if (!match) return out(e.type === 'create' ? 'ADDED' : 'MODIFIED');
   const now = match(d.obj);
   if (e.type === 'create') return now ? out('ADDED') : undefined;
-  const before = d.prev ? match(d.prev) : false;
+  const prev = store.readTransform ? d.prev : previous(e, d);
+  const before = prev ? match(prev) : false;
   if (now && before) return out('MODIFIED');
   if (now) return out('ADDED');
   if (before) return out('DELETED');
