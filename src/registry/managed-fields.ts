@@ -80,13 +80,34 @@ function withDefaults(store: ResourceStore, obj: KubeObject, subresource: string
   }
 }
 
+/**
+ * The part of an object an endpoint's write can own: a status write only `status` (with the
+ * managedFields, which say who owns the rest); a main-resource write of a kind with a status
+ * subresource everything but `status`. What is left out is the same on both sides of the comparison
+ * and reset by the endpoint anyway (the context's ignored fields), so the outcome is the same — but a
+ * pod's status patch no longer walks its whole spec, nor a spec update its status.
+ */
+function ownable(store: ResourceStore, obj: KubeObject | undefined, sub: string | undefined): KubeObject | undefined {
+  if (!obj) return obj;
+  if (sub === 'status') {
+    const part: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { managedFields: obj.metadata?.managedFields } };
+    if (obj.status !== undefined) part.status = obj.status;
+    return part;
+  }
+  if (sub === undefined && store.type.info.subresources?.includes('status') && obj.status !== undefined) {
+    const { status: _status, ...rest } = obj;
+    return rest as KubeObject;
+  }
+  return obj;
+}
+
 /** Sets `next`'s managedFields for an Update by `manager` over `old` (undefined on create). */
 export function stampUpdate(store: ResourceStore, old: KubeObject | undefined, next: KubeObject, manager: string | undefined, subresource: string | undefined): void {
   const sub = trackedSubresource(subresource);
   const ctx = contextFor(store, sub, [old, next]);
   let entries: unknown[] | undefined;
   try {
-    entries = trackUpdate(old, withDefaults(store, next, sub), manager ?? DEFAULT_MANAGER, ctx);
+    entries = trackUpdate(ownable(store, old, sub), withDefaults(store, ownable(store, next, sub)!, sub), manager ?? DEFAULT_MANAGER, ctx);
   } catch (err) {
     // An object the schema cannot walk (e.g. an associative-list item without its key) is refused by
     // validation, which names the field; ownership is not what should fail the write.
