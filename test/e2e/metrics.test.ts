@@ -3,7 +3,8 @@
  * `kubectl top nodes|pods [--containers]` from metrics.k8s.io (aggregated from the agent's sampler),
  * a CPU-burning process pod ranking first, the HorizontalPodAutoscaler scaling a Deployment of
  * CPU-burning pods up to its limit and back down with events, and `/metrics` of the server and of
- * the agent (through the node proxy) parsed by a strict Prometheus text-format parser. Needs root.
+ * the agent (through the node proxy) parsed by a strict Prometheus text-format parser, and observed
+ * connections of host-network pods named by pod in the UI's /ui/connections. Needs root.
  *
  * Networks: pods 10.74.0.0/24, services 10.75.0.0/16, bridge `berthmet0`, all removed at the end.
  */
@@ -235,5 +236,35 @@ describe('resource metrics, HPA and Prometheus metrics with berth up', { concurr
     assert.ok(summary.pods.some((p: any) => p.podRef.name === 'probe' && p.containers[0].memory.workingSetBytes >= 0));
     const history = parseJson<any>(assertOk(await k(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/stats/history?namespace=default&pod=probe`]), 'history'), 'history');
     assert.ok(history.pods['default/probe'].length >= 1, 'the pod has a history for charts');
+  });
+  test('observed connections of host-network pods: a pod calling a host-network server, and a host-network client holding a connection to a pod, are named by pod (/ui/connections)', async () => {
+    const pod = (name: string, command: string[], hostNetwork = false) => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { suite: 'traffic' } },
+      spec: { terminationGracePeriodSeconds: 1, ...(hostNetwork ? { hostNetwork: true } : {}), containers: [{ name, image: 'host', command }] },
+    });
+    const py = (code: string) => ['/usr/bin/python3', '-c', code];
+    // The server in the pod's own namespace and the host-network one both answer HTTP.
+    assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      pod('tsrv', ['/usr/bin/python3', '-m', 'http.server', '8080']),
+      pod('hostweb', ['/usr/bin/python3', '-m', 'http.server', '18089', '--bind', '0.0.0.0'], true),
+    ] })), 'servers');
+    assertOk(await k(['wait', '--for=condition=Ready', 'pod/tsrv', 'pod/hostweb', '--timeout=60s']), 'servers ready');
+    const tsrvIp = assertOk(await k(['get', 'pod', 'tsrv', '-o', 'jsonpath={.status.podIP}']), 'tsrv ip').trim();
+    // The node's address on the pod bridge: where a pod reaches a host-network server.
+    const gateway = POD_CIDR.replace(/\.0\/24$/, '.1');
+    assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      pod('tcaller', py(`import time, urllib.request\nwhile True:\n  try: urllib.request.urlopen('http://${gateway}:18089/', timeout=2).read()\n  except Exception as e: print(e, flush=True)\n  time.sleep(1)`)),
+      pod('hostcaller', py(`import socket, time\ns = socket.create_connection(('${tsrvIp}', 8080))\ntime.sleep(3600)`), true),
+    ] })), 'clients');
+    const started = Date.now();
+    const named = (e: any) => e.kind === 'Pod' ? e.name : e.kind === 'Node' ? `node:${e.name}` : e.ip;
+    const edges = await waitFor('both host-network edges in /ui/connections', async () => {
+      const r = await b.request('GET', '/ui/connections');
+      if (r.status !== 200) return undefined;
+      const list = (JSON.parse(r.body.toString('utf8')).connections as any[]).map((c) => `${named(c.from)} -> ${named(c.to)}:${c.port}`);
+      return list.includes('tcaller -> hostweb:18089') && list.includes('hostcaller -> tsrv:8080') ? list : undefined;
+    }, 60_000, 2000);
+    console.log(`host-network edges after ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(edges)}`);
+    assertOk(await k(['delete', 'pods', '-l', 'suite=traffic', '--grace-period=1']), 'delete traffic pods');
   });
 });
