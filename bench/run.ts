@@ -1,5 +1,5 @@
 /**
- * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, scale, dns, proxy, runc, runc-pods, pull, port-forward, fuzz, authz, api-security, volumes, node-loss, pod-network, failover, ssa, crd, ui,
+ * Control-plane benchmarks: `npm run bench -- NAME` with NAME one of api, watch, list, idle, pods, pm2, sched, sched-inproc, scale, dns, proxy, runc, runc-pods, pull, port-forward, fuzz, authz, api-security, volumes, node-loss, pod-network, failover, ssa, crd, ui,
  * metrics, discovery, footprint, all.
  * Exit status 0 when every target is met, 1 when one is missed, 2 on a crash or a bad name.
  */
@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   pm2: () => import('./pm2.ts'),
   footprint: () => import('./footprint.ts'),
   sched: () => import('./sched.ts'),
+  'sched-inproc': () => import('./sched-inproc.ts'),
   scale: () => import('./scale.ts'),
   dns: () => import('./dns.ts'),
   proxy: () => import('./proxy-sync.ts'),
