@@ -49,7 +49,8 @@ describe('sqlite backend', () => {
     const file = join(dir, 'state.db');
     const backend = openSqliteBackend(file);
     try {
-      // synchronous is a per-connection setting: check what the backend's opener sets (2 = FULL).
+      // The opener's own default is SQLite's FULL (2); the backend commits as NORMAL and syncs the WAL
+      // itself, off the loop, at least once per acknowledged group (wal-sync.ts).
       const probe = openDatabase(join(dir, 'probe.db'));
       assert.equal(probe.pragma('synchronous', { simple: true }), 2);
       probe.close();
@@ -57,6 +58,7 @@ describe('sqlite backend', () => {
       const stats = backend.groupStats();
       assert.equal(stats.writes, 100);
       assert.ok(stats.groups < 10 && stats.largest >= 50, JSON.stringify(stats));
+      assert.ok(stats.syncs >= 1 && stats.syncs <= stats.groups, JSON.stringify(stats));
     } finally {
       await backend.close();
       rmSync(dir, { recursive: true, force: true });
