@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Flow } from './conntrack.ts';
-import { canonicalIp, parseSocketTable, readSocketOwners } from './pod-sockets.ts';
+import { canonicalIp, parseSocketTable, readSocketOwners, SocketOwnerReader } from './pod-sockets.ts';
 import { TrafficTracker } from './traffic-tracker.ts';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
@@ -59,7 +59,7 @@ test('/proc/net/tcp{,6} and udp lines: addresses in host byte order, IPv4-mapped
 test('host-network pods: connections named by the owner of their sockets; a pod calling itself is no edge; other processes and other hosts\' ports are no pod\'s', async () => {
   const root = captured();
   try {
-    const owners = await readSocketOwners([
+    const owners = readSocketOwners([
       { namespace: 'default', name: 'web', pids: [4001] },
       { namespace: 'ops', name: 'client', pids: [4002, 4999] },
     ], { procRoot: root, localIps: new Set(['10.0.0.5', '127.0.0.1']) });
@@ -97,8 +97,31 @@ test('host-network pods: connections named by the owner of their sockets; a pod 
 test('no host-network pod, or pods without sockets: no owners, nothing read', async () => {
   const root = captured();
   try {
-    assert.equal((await readSocketOwners([], { procRoot: root })).size, 0);
-    assert.equal((await readSocketOwners([{ namespace: 'default', name: 'gone', pids: [4999] }], { procRoot: root })).size, 0);
+    assert.equal((readSocketOwners([], { procRoot: root })).size, 0);
+    assert.equal((readSocketOwners([{ namespace: 'default', name: 'gone', pids: [4999] }], { procRoot: root })).size, 0);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the reader walks descriptors every rescanEvery reads, or at once when the pods\' pids change; the tables every read', () => {
+  const root = captured();
+  try {
+    const reader = new SocketOwnerReader({ procRoot: root, localIps: new Set(['10.0.0.5']), rescanEvery: 3 });
+    const pods = [{ namespace: 'default', name: 'web', pids: [4001] }];
+    assert.ok(reader.read(pods).server('tcp', '10.0.0.5', 8080), 'first read walks');
+    // web opens a connection: its socket is in the table at once, its descriptor seen at the next walk.
+    symlinkSync('socket:[5006]', join(root, '4001', 'fd', '50'));
+    writeFileSync(join(root, '4001', 'net', 'tcp'), [HEADER, line(0, '00000000:1F90', '00000000:0000', '0A', 5001), line(1, '0500000A:B000', '0900000A:0050', '01', 5006), ''].join('\n'));
+    assert.equal(reader.read(pods).client('tcp', '10.0.0.5', 0xb000), undefined, 'cached descriptors');
+    assert.equal(reader.read(pods).client('tcp', '10.0.0.5', 0xb000), undefined);
+    assert.deepEqual(reader.read(pods).client('tcp', '10.0.0.5', 0xb000), { namespace: 'default', name: 'web' }, 'the read after two cached ones walks again');
+    // The listening socket closes: gone from the table, gone at once, without a walk.
+    writeFileSync(join(root, '4001', 'net', 'tcp'), [HEADER, ''].join('\n'));
+    assert.equal(reader.read(pods).server('tcp', '10.0.0.5', 8080), undefined);
+    // Another pod's pids: walked at once (by count this read would not walk).
+    writeFileSync(join(root, '4001', 'net', 'tcp'), [HEADER, line(0, '0500000A:A028', '14002B0A:0050', '01', 5002), ''].join('\n'));
+    assert.deepEqual(reader.read([...pods, { namespace: 'ops', name: 'client', pids: [4002] }]).client('tcp', '10.0.0.5', 41000), { namespace: 'ops', name: 'client' });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

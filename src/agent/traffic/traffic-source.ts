@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../util/log.ts';
 import { readConntrack, type Flow } from './conntrack.ts';
-import { readSocketOwners, type HostNetworkPod, type SocketOwners } from './pod-sockets.ts';
+import { SocketOwnerReader, type HostNetworkPod, type SocketOwners } from './pod-sockets.ts';
 import { TrafficTracker, type TrafficEdge } from './traffic-tracker.ts';
 
 /** Short enough that a new edge shows within 10 s end to end (sample + the UI's read). */
@@ -30,15 +30,16 @@ export interface TrafficSourceOptions {
   read?: () => Promise<Flow[]>;
   /** This node's host-network pods with their pids (the agent's pod workers); none by default. */
   hostNetworkPods?: () => HostNetworkPod[];
-  /** Who owns their sockets (default: from /proc). */
-  owners?: (pods: HostNetworkPod[]) => Promise<SocketOwners>;
+  /** Who owns their sockets (default: from /proc, pod-sockets.ts). */
+  owners?: (pods: HostNetworkPod[]) => SocketOwners | Promise<SocketOwners>;
   /** Default: env BERTH_TRAFFIC_INTERVAL_MS, else SAMPLE_MS; 0 turns tracking off (no edges) — the benchmark compares the two. */
   intervalMs?: number;
 }
 
 export function startTrafficSource(node: string, log: Logger, opts: TrafficSourceOptions = {}): TrafficSource {
   const read = opts.read ?? (() => readConntrack());
-  const owners = opts.owners ?? ((pods) => readSocketOwners(pods));
+  const reader = new SocketOwnerReader();
+  const owners = opts.owners ?? ((pods) => reader.read(pods));
   const fromEnv = process.env.BERTH_TRAFFIC_INTERVAL_MS;
   const intervalMs = opts.intervalMs ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : SAMPLE_MS);
   const tracker = new TrafficTracker();
