@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { KubeObject } from '../../apis/object.ts';
 import { ANN_BRICKS, ANN_ENGINE_ERROR, ANN_VOLUME_STATE } from '../../apis/volumes/replicated-volume.ts';
-import { glusterMountArgs, isMountPoint, mountReplicatedVolume } from './replicated-mount.ts';
+import { glusterMountArgs, isMountPoint, mountReplicatedVolume, volfileServers } from './replicated-mount.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'berth-rmount-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -27,9 +27,16 @@ test('a volume its storage nodes have not made is refused with the reason; a mad
   const mount = async (args: string[]) => void calls.push(args);
   await assert.rejects(mountReplicatedVolume(pv({ [ANN_ENGINE_ERROR]: 'peer down' }), join(root, 'a'), false, mount), /replicated volume pvc-1 is not ready: its storage nodes have not made it yet \(peer down\)/);
   assert.equal(calls.length, 0);
-  await mountReplicatedVolume(pv({ [ANN_VOLUME_STATE]: 'Ready' }), join(root, 'a'), false, mount);
+  await mountReplicatedVolume(pv({ [ANN_VOLUME_STATE]: 'Ready' }), join(root, 'a'), false, mount, async (a) => a !== '198.18.0.11');
   assert.equal(calls.length, 1);
   assert.equal(calls[0].at(-1), join(root, 'a'));
+  assert.equal(calls[0].at(-2), '198.18.0.12:/pvc-1', 'a brick node that answers serves the layout');
+});
+
+test('volfile servers that answer come first, the PV\'s order kept within each group', async () => {
+  assert.deepEqual(await volfileServers(pv({}), async (a) => a !== '198.18.0.11'), ['198.18.0.12', '198.18.0.13', '198.18.0.11']);
+  assert.deepEqual(await volfileServers(pv({}), async () => false), ['198.18.0.11', '198.18.0.12', '198.18.0.13']);
+  assert.match(glusterMountArgs(pv({}), '/p/vol', false, ['198.18.0.13', '198.18.0.11'])[3], /^backup-volfile-servers=198.18.0.11,/);
 });
 
 test('mount points are read from mountinfo, escapes decoded', () => {
