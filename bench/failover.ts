@@ -11,7 +11,8 @@
  *   - Running      a new etcd-1 pod Running on another node (polled)
  *   - healthy      that pod answers as the SAME etcd member (same member ID, 3 members) with /health true
  * and the writer's longest wait for an acknowledged write across the loss; then `berth lab restart`
- * of the node and a healthy 3-member cluster before the next kill. At the end every acknowledged key
+ * of the node, a healthy 3-member cluster and the volumes whole again (bricks online, healed) before
+ * the next kill. At the end every acknowledged key
  * must be readable.
  *
  * The peer is Kubernetes' documented behaviour for the same failure (kubernetes.io, Concepts →
@@ -84,6 +85,8 @@ export async function run(): Promise<boolean> {
         + `Running ${f(r.times.running ?? NaN)} s, healthy ${f(r.times.healthy ?? NaN)} s; writer's longest wait ${f(gap)} s`);
       await lab.run(['restart', r.old.node]);
       await until('a healthy 3-member etcd again', () => healthyCluster(view), 120_000);
+      // Replica 3 survives one loss at a time: the next kill waits for the volumes to be whole (bricks back, healed).
+      if (storageClass === REPLICATED_CLASS) await until('the replicated volumes whole again', async () => !(await view.storageUnsettled()), 120_000, 1000);
     }
     await writer.stop();
     const present = await writer.keysPresent();

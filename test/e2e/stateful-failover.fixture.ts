@@ -8,12 +8,13 @@
  * would) and records every acknowledged key; and reading members' state from inside the lab.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpClient } from '../../src/client/http-client.ts';
 import { R } from '../../src/client/client.ts';
 import type { TestLab } from '../../src/lab/lab.fixture.ts';
+import { ANN_REPLACE, ANN_VOLUME_STATE, bricksOf, healthOf, isReplicatedVolume } from '../../src/apis/volumes/replicated-volume.ts';
 
 export const WRAPPER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'member-wrapper.py');
 export const ETCD = '/usr/bin/etcd';
@@ -85,29 +86,43 @@ export function etcdObjects(o: EtcdSetOptions): object[] {
 }
 
 /** One line of a member's life log. */
-export interface LifeRecord { ns: bigint; ms: number; event: 'launch' | 'start' | 'alive' | 'signal' | 'exit'; member: string; node: string; wrapperPid: number; childPid: number; extra: string }
+export interface LifeRecord { ns: bigint; ms: number; event: 'launch' | 'start' | 'alive' | 'signal' | 'exit'; member: string; node: string; wrapperPid: number; childPid: number; life: string; extra: string }
 
 export function readLifeLog(file: string): LifeRecord[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => {
-    const [ns, event, member, node, wp, cp, extra = ''] = l.split(' ');
-    return { ns: BigInt(ns), ms: Number(BigInt(ns) / 1_000_000n), event: event as LifeRecord['event'], member, node, wrapperPid: Number(wp), childPid: Number(cp), extra };
+    const [ns, event, member, node, wp, cp, life, extra = ''] = l.split(' ');
+    return { ns: BigInt(ns), ms: Number(BigInt(ns) / 1_000_000n), event: event as LifeRecord['event'], member, node, wrapperPid: Number(wp), childPid: Number(cp), life, extra };
   });
 }
 
-/** Each incarnation (wrapper pid + node) of a member, in launch order, with its first and last record. */
-export interface Incarnation { node: string; wrapperPid: number; childPid: number; launchMs: number; lastMs: number; exited: boolean }
+/**
+ * Each incarnation of a member (its life id: the pids are its pod's pid namespace's, the same in
+ * every copy), in launch order, with its first and last record.
+ */
+export interface Incarnation { node: string; life: string; wrapperPid: number; childPid: number; launchMs: number; lastMs: number; exited: boolean }
 export function incarnations(records: LifeRecord[]): Incarnation[] {
   const by = new Map<string, Incarnation>();
   for (const r of records) {
-    const key = `${r.node}/${r.wrapperPid}`;
+    const key = r.life;
     let inc = by.get(key);
-    if (!inc) { inc = { node: r.node, wrapperPid: r.wrapperPid, childPid: r.childPid, launchMs: r.ms, lastMs: r.ms, exited: false }; by.set(key, inc); }
+    if (!inc) { inc = { node: r.node, life: r.life, wrapperPid: r.wrapperPid, childPid: r.childPid, launchMs: r.ms, lastMs: r.ms, exited: false }; by.set(key, inc); }
     inc.childPid ||= r.childPid;
     inc.lastMs = Math.max(inc.lastMs, r.ms);
     if (r.event === 'exit') inc.exited = true;
   }
   return [...by.values()].sort((a, b) => a.launchMs - b.launchMs);
+}
+
+/** Host pids of the processes of incarnation `life` (the wrapper and what it runs: BERTH_MEMBER_LIFE in their environment). */
+export function hostPidsOfLife(life: string): number[] {
+  const needle = Buffer.from(`BERTH_MEMBER_LIFE=${life}\0`);
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try { if (readFileSync(`/proc/${p}/environ`).includes(needle)) pids.push(Number(p)); } catch { /* gone, or a kernel thread */ }
+  }
+  return pids;
 }
 
 /** A member as the API has it. */
@@ -148,6 +163,33 @@ export class ClusterView {
   }
 
   addresses(): string[] { return this.lab.state().nodes.map((n) => n.address); }
+
+  /**
+   * Why the replicated volumes are not yet whole again (undefined once they are): a replica move
+   * under way, a brick offline, or writes a brick missed not yet healed onto it. Replica 3 keeps a
+   * quorum through one loss at a time: a member's next loss waits for this, as an operator waits for
+   * `gluster volume heal info` to be empty. Heals are read from the bricks' own indices
+   * (.glusterfs/indices/xattrop; the lab's bricks are on this machine): an entry on every brick is a
+   * write in flight (each brick marks it), one on some bricks only blames a brick that missed writes.
+   */
+  async storageUnsettled(): Promise<string | undefined> {
+    const pvs = (await this.api.list(R.persistentvolumes, undefined)).items.filter((pv: any) => isReplicatedVolume(pv) && pv.metadata.annotations?.[ANN_VOLUME_STATE] === 'Ready' && pv.status?.phase === 'Bound');
+    for (const pv of pvs) {
+      const name = pv.metadata.name;
+      if (pv.metadata.annotations?.[ANN_REPLACE]) return `${name}: a replica is moving`;
+      const h = healthOf(pv);
+      if (!h || h.online !== h.total) return `${name}: ${h?.online ?? '?'}/${h?.total ?? '?'} bricks online`;
+      const indices = bricksOf(pv).map((b) => {
+        const dir = path.join(b.path, '.glusterfs', 'indices', 'xattrop');
+        return { node: b.node, entries: new Set(existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith('xattrop-')) : []) };
+      });
+      for (const { node, entries } of indices) {
+        const blaming = [...entries].filter((e) => !indices.every((i) => i.entries.has(e)));
+        if (blaming.length) return `${name}: ${blaming.length} entries on ${node}'s brick to heal onto another`;
+      }
+    }
+    return undefined;
+  }
 }
 
 /** `curl` run inside a lab node's network namespace (where pod IPs are routed); undefined on failure. */
