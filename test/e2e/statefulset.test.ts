@@ -7,6 +7,10 @@
  * rollout undo/history/status/restart, OnDelete; the same set as runc pods from a local registry; the
  * Kubernetes documentation's `web` example with its image swapped for a local one; bad input. Needs root.
  *
+ * The same cluster also runs the CronJob-on-a-real-clock case (cronjob-clock.fixture.ts): started
+ * once the node is Ready, checked after the StatefulSet cases, whose minutes fill its wait for two
+ * minute boundaries (as its own suite it held the machine lock ~100 s doing nothing).
+ *
  * Networks: pods 10.66.0.0/24, services 10.67.0.0/16, bridge `berthsts0`, all removed at the end.
  * DNS: the cluster DNS forwards to a dnsmasq on loopback this suite starts; no test asks the machine's.
  */
@@ -22,6 +26,7 @@ import { startRegistry, type TestRegistry } from '../../src/agent/images/test-re
 import { freePort, startBerth, type BerthServer } from '../support/berth-server.ts';
 import { assertFails, assertOk, parseJson } from '../support/kubectl-assert.ts';
 import { waitFor as waitUntil } from '../support/wait.ts';
+import { startCronJobClock, type CronJobClock } from './cronjob-clock.fixture.ts';
 
 const BRIDGE = 'berthsts0';
 const NODE = 'sts-node';
@@ -71,6 +76,7 @@ describe('StatefulSets with local-path volumes on berth up', { concurrency: fals
   let reg: TestRegistry;
   let image: string;
   let webImage: string;
+  let cron: CronJobClock;
   const k = async (args: string[], input?: string) => b.kubectl(args, { input, timeoutMs: 90_000 });
   const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false | null>, ms = 120_000) => waitUntil(what, fn, ms, () => b.logs().slice(-3000));
   const apply = async (...objs: object[]) => assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs })), 'apply');
@@ -149,6 +155,7 @@ describe('StatefulSets with local-path volumes on berth up', { concurrency: fals
         '--default-runtime-class', 'runc'],
     });
     await waitFor('node Ready', async () => (await k(['get', 'node', NODE])).stdout.includes(' Ready'));
+    cron = await startCronJobClock(k, { nodeName: NODE });
     await apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'client' }, spec: { runtimeClassName: 'process', restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'host', command: ['sleep', '3600'] }] } });
     assertOk(await k(['wait', '--for=condition=Ready', 'pod/client', '--timeout=60s']), 'client ready');
   });
@@ -157,6 +164,7 @@ describe('StatefulSets with local-path volumes on berth up', { concurrency: fals
     if (b) {
       await k(['delete', 'statefulsets,pods,services', '--all', '--all-namespaces', '--grace-period=1', '--wait=true']).catch(() => {});
       await k(['delete', 'pvc', '--all', '--all-namespaces', '--wait=true']).catch(() => {});
+      await k(['delete', 'namespace', 'cron', '--ignore-not-found', '--wait=true', '--timeout=60s']).catch(() => {});
       await b.cleanup();
     }
     // A pod still running when berth stops keeps its namespace (the next start would adopt it): this
@@ -435,6 +443,8 @@ spec:
     assertOk(await k(['delete', 'statefulset', 'imm', '--wait=true']), 'delete imm');
     assertOk(await k(['delete', 'pvc', 'data-imm-0', '--wait=true']), 'delete its claim');
   });
+
+  test('CronJob on a real clock: every minute a Job; finished ones kept to the history limit', () => cron.verify());
 
   test('deleting every set, pod and claim leaves no pod network namespace, veth, mount or volume directory', async () => {
     for (const ns of ['default', 'docs']) assertOk(await k(['delete', 'statefulsets,pods', '--all', '-n', ns, '--wait=true']), `delete in ${ns}`);
