@@ -230,6 +230,7 @@ class SqliteStore implements SqliteBackend {
     // Writes already accepted are committed, not dropped, and acknowledged once synced.
     this.committer.flushNow();
     await this.committer.whenSynced();
+    this.walSync?.close();
     this.closed = true;
     clearInterval(this.pollTimer);
     this.hub.close();

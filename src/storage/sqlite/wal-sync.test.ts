@@ -19,6 +19,7 @@ describe('WalSync', () => {
       await sync.sync();
       assert.equal(sync.syncs, 3);
       sync.syncNow();
+      sync.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

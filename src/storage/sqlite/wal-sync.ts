@@ -24,6 +24,12 @@ export class WalSync {
   private queued: Waiter[] = [];
   /** Syncs run, for tests and benchmarks. */
   syncs = 0;
+  /**
+   * The WAL, opened at the first sync and kept: SQLite deletes the WAL only when its last connection
+   * closes, and the backend's connection stays open until close(), so this stays the WAL's inode.
+   */
+  private fd: number | undefined;
+  private closeWhenIdle = false;
 
   constructor(private readonly path: string) {}
 
@@ -56,11 +62,22 @@ export class WalSync {
     this.syncs++;
     const batch = this.current;
     this.current = [];
-    // Opened for each sync: a WAL deleted and recreated meanwhile is still the one synced.
-    open(this.path, 'r', (openErr, fd) => {
-      if (openErr) return this.finish(batch, openErr);
-      fdatasync(fd, (syncErr) => close(fd, (closeErr) => this.finish(batch, syncErr ?? closeErr ?? null)));
+    const sync = (fd: number) => fdatasync(fd, (err) => this.finish(batch, err));
+    if (this.fd !== undefined) return sync(this.fd);
+    open(this.path, 'r', (err, fd) => {
+      if (err) return this.finish(batch, err);
+      this.fd = fd;
+      sync(fd);
     });
+  }
+
+  /** Closes the WAL's descriptor (the backend's close, after the last sync). */
+  close(): void {
+    this.closeWhenIdle = true;
+    if (this.fd === undefined || this.running) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    close(fd, () => {});
   }
 
   private finish(batch: Waiter[], err: Error | null): void {
@@ -69,6 +86,8 @@ export class WalSync {
       this.current = this.queued;
       this.queued = [];
       this.run();
+    } else if (this.closeWhenIdle) {
+      this.close();
     }
     for (const w of batch) if (err) w.reject(err); else w.resolve();
   }
