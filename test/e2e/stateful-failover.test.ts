@@ -53,12 +53,6 @@ const WITHIN_S = 30;
  * Service (~8 s grace); measured 5–14 s.
  */
 const MAX_GAP_S = 15;
-/**
- * Cases not yet seen green end to end (2026-12-06, the parts landed just before the deadline): they
- * run and report in full, but a failure does not fail CI until they have passed once. Remove each
- * mark when it passes. The kill loop: same member healthy in 26.5 s, but the writer waited 21.0 s.
- */
-const NOT_YET_GREEN = { todo: 'issue 16: not yet seen green end to end (see the report of 2026-12-06)' };
 
 describe('stateful failover on berth lab (issue 16)', { concurrency: false }, () => {
   let lab: TestLab;
@@ -188,7 +182,7 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     process.stdout.write(`# baseline: cluster ${formed.clusterId} of ${[...formed.ids].map(([n, id]) => `${n}=${id}@${formed.pods.find((p) => p.name === n)!.node}`).join(' ')} formed in ${formedS.toFixed(1)} s; ${await noAckedKeyLost()}\n`);
   });
 
-  test(`kill a member's node ${KILLS} times (etcd-1 first, then etcd-2, etcd-0, …): the same member healthy elsewhere within ${WITHIN_S} s each time, writable throughout, no acknowledged key lost`, NOT_YET_GREEN, async () => {
+  test(`kill a member's node ${KILLS} times (etcd-1 first, then etcd-2, etcd-0, …): the same member healthy elsewhere within ${WITHIN_S} s each time, writable throughout, no acknowledged key lost`, async () => {
     // One member moves to the one free node; killing the node of each member in turn makes every node a victim.
     const victims: string[] = [];
     const misses: string[] = [];
@@ -208,7 +202,7 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     process.stdout.write(`# after ${KILLS} kills (${victims.join(', ')}): ${await noAckedKeyLost()}\n`);
   });
 
-  test('partition etcd-1\'s node: the old process is dead before the new one launches (their own logs); after heal, one etcd-1 and nothing else restarted', NOT_YET_GREEN, async () => {
+  test('partition etcd-1\'s node: the old process is dead before the new one launches (their own logs); after heal, one etcd-1 and nothing else restarted', async () => {
     const before = (await view.members(DB)).find((p) => p.name === 'etcd-1')!;
     // Something stateless on the same node, tolerating the node's loss: it must live through it all.
     assertOk(await lab.kubectl(['run', 'canary', '-n', DB, '--image=host', '--restart=Never', `--overrides=${JSON.stringify({ spec: {
@@ -248,7 +242,7 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     process.stdout.write(`# partition: after heal one etcd-1 (on ${r.now.node}); ${await noAckedKeyLost()}\n`);
   });
 
-  test('agent crash (kill -9 of the agent only, not restarted): etcd-1 fenced and moved; the agent started again leaves exactly one etcd-1', NOT_YET_GREEN, async () => {
+  test('agent crash (kill -9 of the agent only, not restarted): etcd-1 fenced and moved; the agent started again leaves exactly one etcd-1', async () => {
     const volume = (await claimVolume(DB, 'data-etcd-1')).spec.volumeName;
     const crashed = (await view.members(DB)).find((p) => p.name === 'etcd-1' && !p.deleting)!.node;
     const r = await loseMemberNode(view, DB, 'etcd-1', 'agent').catch(async (err) => { await agentBack(); throw err; });
@@ -283,7 +277,7 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     }
   });
 
-  test('single writer (SQLite, synchronous=FULL) as a 1-replica StatefulSet: its node killed, it runs elsewhere within 30 s with every acknowledged row', NOT_YET_GREEN, async () => {
+  test('single writer (SQLite, synchronous=FULL) as a 1-replica StatefulSet: its node killed, it runs elsewhere within 30 s with every acknowledged row', async () => {
     const ns = 'app';
     assertOk(await lab.kubectl(['create', 'namespace', ns]), 'namespace');
     const acks = path.join(logDir, 'app-acks.log');
@@ -346,7 +340,7 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     await restore(first.node);
   });
 
-  test('rolling update and scale of a replicated StatefulSet keep each member\'s data', NOT_YET_GREEN, async () => {
+  test('rolling update and scale of a replicated StatefulSet keep each member\'s data', async () => {
     const ns = 'ru';
     assertOk(await lab.kubectl(['create', 'namespace', ns]), 'namespace');
     await apply(kvObjects(ns, 'kv', STORAGE_CLASS, 2));
