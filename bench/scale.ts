@@ -12,6 +12,9 @@
  *      SLOs (p99 ≤ 1 s for single-object mutations, ≤ 30 s for cluster-scope lists).
  *   4. Server peak RSS (VmHWM); then a cold restart (SIGTERM, start on the same data dir): spawn →
  *      /readyz `ok`, with every pod in the store and the sim still running.
+ * BENCH_SCALE_WATCH_CACHE=both (the default) runs 3 and 4 twice on the same pods: the server as filled
+ * (`--watch-cache=false`), then restarted with the cache on (restart timed) and churned again, then
+ * restarted with it off (timed); `on` or `off` runs one mode throughout.
  * Everything over TLS with the kubeconfig the server writes. The machine's load average is printed
  * beside the figures (others' work shares the 2 cores).
  */
@@ -28,6 +31,7 @@ const NODES = Number(process.env.BENCH_SCALE_NODES ?? 5000);
 const PODS = Number(process.env.BENCH_SCALE_PODS ?? 150_000);
 const FILL_S = Number(process.env.BENCH_SCALE_FILL_S ?? 1800);
 const CHURN_S = Number(process.env.BENCH_SCALE_CHURN_S ?? 120);
+const CACHE_MODE = process.env.BENCH_SCALE_WATCH_CACHE ?? 'both';
 const CHURN_RATE = 100;
 const LEASE_S = 10;
 const GRACE_S = 40;
@@ -59,10 +63,10 @@ async function terminate(p: Proc, killAfterMs = 20_000): Promise<void> {
 }
 
 /** Starts `berth server` on `dataDir` and times spawn → /readyz `ok` (polled every 50 ms, 1 s timeout each). */
-async function startServer(dataDir: string, port: number, timeoutMs: number): Promise<{ proc: Proc; readyMs: number; tls: TlsCredentials }> {
+async function startServer(dataDir: string, port: number, timeoutMs: number, watchCache: boolean): Promise<{ proc: Proc; readyMs: number; tls: TlsCredentials }> {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const t0 = performance.now();
-  const proc = launch(['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--node-monitor-grace-period', String(GRACE_S)], nodeArgs);
+  const proc = launch(['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--node-monitor-grace-period', String(GRACE_S), `--watch-cache=${watchCache}`], nodeArgs);
   const kubeconfig = path.join(dataDir, 'kubeconfig');
   let agent: ReturnType<typeof keepAliveAgent> | undefined;
   try {
@@ -115,11 +119,88 @@ function deploymentJson(name: string, replicas: number): string {
 
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' / ');
 
+interface ChurnResult {
+  cache: boolean;
+  churn: Awaited<ReturnType<typeof openLoop>>;
+  podList: number[];
+  nodeList: number[];
+  listErrors: number;
+  readyz: number[];
+  serverCpuS: number;
+  simCpuS: number;
+  sockets: number;
+  readyNodes: number;
+  mem: ReturnType<typeof memOf>;
+  load: string;
+  ok: boolean;
+  restart?: { into: boolean; readyS: number; rssMb: number };
+}
+
+/**
+ * 3. Churn: 100 creates/s + 100 deletes/s of bare pods (500 live, names from `base`), cluster-scope
+ * lists back to back and /readyz every second meanwhile.
+ */
+async function churnPhase(url: string, server: { proc: Proc; tls: TlsCredentials }, agent: ReturnType<typeof keepAliveAgent>, sim: Proc, base: number, cache: boolean): Promise<ChurnResult> {
+  const LIVE = 500;
+  const warm = await closedLoop({ concurrency: 16, durationMs: 120_000, maxOps: LIVE, op: (i) => request(agent, 'POST', `${url}/api/v1/namespaces/churn/pods`, podJson(`c-${base + i}`)) });
+  if (warm.ok !== LIVE) throw new Error(`churn warm-up: ${warm.ok}/${LIVE}: ${warm.firstError}`);
+  const serverCpu0 = cpuTicksOf(server.proc.child.pid!);
+  const simCpu0 = cpuTicksOf(sim.child.pid!);
+  const listAgent = keepAliveAgent(2, server.tls);
+  const lists: Record<string, number[]> = { pods: [], nodes: [] };
+  let listErrors = 0;
+  let churning = true;
+  const lister = (async () => {
+    while (churning) {
+      for (const what of ['pods', 'nodes'] as const) {
+        const t = performance.now();
+        try {
+          await request(listAgent, 'GET', `${url}/api/v1/${what}`, undefined, {}, 120_000);
+          lists[what]!.push(performance.now() - t);
+        } catch { listErrors++; }
+        if (!churning) break;
+      }
+    }
+  })();
+  const readyz: number[] = [];
+  const prober = (async () => {
+    while (churning) {
+      const t = performance.now();
+      try { await request(listAgent, 'GET', `${url}/readyz`, undefined, {}, 30_000); readyz.push(performance.now() - t); } catch { readyz.push(30_000); }
+      await sleep(1000);
+    }
+  })();
+  const churn = await openLoop({
+    rate: 2 * CHURN_RATE, durationMs: CHURN_S * 1000, drainMs: 30_000,
+    op: (i) => i % 2 === 0
+      ? request(agent, 'POST', `${url}/api/v1/namespaces/churn/pods`, podJson(`c-${base + LIVE + i / 2}`))
+      : request(agent, 'DELETE', `${url}/api/v1/namespaces/churn/pods/c-${base + (i - 1) / 2}`),
+  });
+  churning = false;
+  await Promise.all([lister, prober]);
+  listAgent.destroy();
+  const serverCpuS = (cpuTicksOf(server.proc.child.pid!) - serverCpu0) / CLOCK_TICKS_PER_S;
+  const simCpuS = (cpuTicksOf(sim.child.pid!) - simCpu0) / CLOCK_TICKS_PER_S;
+  const sockets = socketsOf(server.proc.child.pid!);
+  const nodes = (JSON.parse((await request(agent, 'GET', `${url}/api/v1/nodes`, undefined, {}, 120_000)).body.toString()) as { items: any[] }).items;
+  const readyNodes = nodes.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+  const mem = memOf(server.proc.child.pid!);
+  // The live churn pods go, so the next mode starts from the same population.
+  const left = (JSON.parse((await request(agent, 'GET', `${url}/api/v1/namespaces/churn/pods`, undefined, {}, 120_000)).body.toString()) as { items: any[] }).items;
+  await closedLoop({ concurrency: 16, durationMs: 120_000, maxOps: left.length, op: (i) => request(agent, 'DELETE', `${url}/api/v1/namespaces/churn/pods/${left[i]!.metadata.name}`) });
+  const podList = sortNum(lists.pods!), nodeList = sortNum(lists.nodes!), rz = sortNum(readyz);
+  console.log(`phase 3 (watch cache ${cache ? 'on' : 'off'}): churn p99 ${f(churn.p99, 0)} ms (${churn.ok} ok, ${churn.errors} errors, ${churn.unfinished} unfinished); `
+    + `list pods p99 ${f(pct(podList, 99), 0)} ms (${podList.length}), nodes p99 ${f(pct(nodeList, 99), 0)} ms; RSS ${f(mem.rssMb, 0)} MB (peak ${f(mem.hwmMb, 0)}); load ${load()}`);
+  const ok = churn.p99 <= 1000 && churn.errors === 0 && churn.unfinished === 0
+    && podList.length > 0 && pct(podList, 99) <= 30_000 && pct(nodeList, 99) <= 30_000 && listErrors === 0;
+  return { cache, churn, podList, nodeList, listErrors, readyz: rz, serverCpuS, simCpuS, sockets, readyNodes, mem, load: load(), ok };
+}
+
 export async function run(): Promise<boolean> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-scale-'));
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
-  let server = await startServer(dataDir, port, 60_000);
+  let server = await startServer(dataDir, port, 60_000, CACHE_MODE === 'on');
   let agent = keepAliveAgent(64, server.tls);
   let sim: Proc | undefined;
   const notes: string[] = [];
@@ -172,81 +253,44 @@ export async function run(): Promise<boolean> {
     console.log(`phase 2: ${available}/${PODS} pods available in ${f(fillS)} s (${deployments.length} Deployments); ${ready1}/${NODES} nodes Ready; RSS ${f(memFill.rssMb, 0)} MB, load ${load()}`);
     if (available < PODS) notes.push(`creation did NOT complete: ${available}/${PODS} available when the ${FILL_S} s fill budget ran out`);
 
-    // 3. Churn: 100 creates/s + 100 deletes/s of bare pods (500 live), lists back to back meanwhile.
+    // 3 and 4, once per watch cache mode: churn with lists, then a cold restart into the next mode.
+    const modes = CACHE_MODE === 'both' ? [false, true] : [CACHE_MODE !== 'off'];
     const LIVE = 500;
-    const warm = await closedLoop({ concurrency: 16, durationMs: 120_000, maxOps: LIVE, op: (i) => request(agent, 'POST', `${url}/api/v1/namespaces/churn/pods`, podJson(`c-${i}`)) });
-    if (warm.ok !== LIVE) throw new Error(`churn warm-up: ${warm.ok}/${LIVE}: ${warm.firstError}`);
-    const serverCpu0 = cpuTicksOf(server.proc.child.pid!);
-    const simCpu0 = cpuTicksOf(sim.child.pid!);
-    const listAgent = keepAliveAgent(2, server.tls);
-    const lists: Record<string, number[]> = { pods: [], nodes: [] };
-    let listErrors = 0;
-    let churning = true;
-    const lister = (async () => {
-      while (churning) {
-        for (const what of ['pods', 'nodes'] as const) {
-          const t = performance.now();
-          try {
-            await request(listAgent, 'GET', `${url}/api/v1/${what}`, undefined, {}, 120_000);
-            lists[what]!.push(performance.now() - t);
-          } catch { listErrors++; }
-          if (!churning) break;
-        }
-      }
-    })();
-    const readyz: number[] = [];
-    const prober = (async () => {
-      while (churning) {
-        const t = performance.now();
-        try { await request(listAgent, 'GET', `${url}/readyz`, undefined, {}, 30_000); readyz.push(performance.now() - t); } catch { readyz.push(30_000); }
-        await sleep(1000);
-      }
-    })();
-    const churn = await openLoop({
-      rate: 2 * CHURN_RATE, durationMs: CHURN_S * 1000, drainMs: 30_000,
-      op: (i) => i % 2 === 0
-        ? request(agent, 'POST', `${url}/api/v1/namespaces/churn/pods`, podJson(`c-${LIVE + i / 2}`))
-        : request(agent, 'DELETE', `${url}/api/v1/namespaces/churn/pods/c-${(i - 1) / 2}`),
-    });
-    churning = false;
-    await Promise.all([lister, prober]);
-    listAgent.destroy();
-    const serverCpuS = (cpuTicksOf(server.proc.child.pid!) - serverCpu0) / CLOCK_TICKS_PER_S;
-    const simCpuS = (cpuTicksOf(sim.child.pid!) - simCpu0) / CLOCK_TICKS_PER_S;
-    const sockets = socketsOf(server.proc.child.pid!);
-    const ready2 = await readyNodes();
-    const memPeak = memOf(server.proc.child.pid!);
-    const loadChurn = load();
-    const podList = sortNum(lists.pods!), nodeList = sortNum(lists.nodes!), rz = sortNum(readyz);
-    console.log(`phase 3: churn p99 ${f(churn.p99, 0)} ms (${churn.ok} ok, ${churn.errors} errors, ${churn.unfinished} unfinished); `
-      + `list pods p99 ${f(pct(podList, 99), 0)} ms (${podList.length}), nodes p99 ${f(pct(nodeList, 99), 0)} ms; load ${loadChurn}`);
+    const results: ChurnResult[] = [];
+    for (let m = 0; m < modes.length; m++) {
+      const r = await churnPhase(url, server, agent, sim, m * (LIVE + CHURN_RATE * CHURN_S + 1000), modes[m]!);
+      // 4. Cold restart on the same store (the sim keeps running, as a cluster's nodes would), into the
+      // next mode — after the last, into the first again, so every mode's restart is timed once.
+      const next = modes[(m + 1) % modes.length]!;
+      agent.destroy();
+      await terminate(server.proc);
+      server = await startServer(dataDir, port, 900_000, next);
+      agent = keepAliveAgent(64, server.tls);
+      r.restart = { into: next, readyS: server.readyMs / 1000, rssMb: memOf(server.proc.child.pid!).rssMb };
+      console.log(`phase 4: cold restart with the watch cache ${next ? 'on' : 'off'}: Ready in ${f(r.restart.readyS)} s, RSS ${f(r.restart.rssMb, 0)} MB`);
+      results.push(r);
+    }
 
-    // 4. Cold restart on the same store (the sim keeps running, as a cluster's nodes would).
-    agent.destroy();
-    await terminate(server.proc);
-    server = await startServer(dataDir, port, 900_000);
-    agent = keepAliveAgent(64, server.tls);
-    const memRestart = memOf(server.proc.child.pid!);
-    console.log(`phase 4: cold restart Ready in ${f(server.readyMs / 1000)} s, RSS ${f(memRestart.rssMb, 0)} MB`);
-
-    const mutOk = churn.p99 <= 1000 && churn.errors === 0 && churn.unfinished === 0;
-    const listOk = podList.length > 0 && pct(podList, 99) <= 30_000 && pct(nodeList, 99) <= 30_000 && listErrors === 0;
-    printTable(`scale — berth server + berth sim (${NODES} nodes, lease ${LEASE_S} s / grace ${GRACE_S} s), SQLite; load avg 1/5/15 min during churn: ${loadChurn}`, ['measure', 'Berth', 'Kubernetes SLO / anchor'], [
-      [`${NODES} hollow nodes registered`, `${f(registeredS)} s`, 'Kubernetes limit: 5,000 nodes'],
-      ['  nodes Ready after registration / after fill / after churn', `${ready0} / ${ready1} / ${ready2}`, ''],
-      [`pods available (${deployments.length} Deployments of ${SIZES.join('/')})`, `${available} of ${PODS} in ${f(fillS)} s`, 'Kubernetes limit: 150,000 pods'],
-      [`churn ${CHURN_RATE} creates/s + ${CHURN_RATE} deletes/s for ${CHURN_S} s: mutating p50 / p99 / max`, `${f(churn.p50, 0)} / ${f(churn.p99, 0)} / ${f(churn.max, 0)} ms`, 'p99 ≤ 1 s'],
-      ['  mutating calls ok / errors / unfinished', `${churn.ok} / ${churn.errors} / ${churn.unfinished}`, ''],
-      ['cluster-scope list of all pods: p50 / p99 (count)', `${f(pct(podList, 50), 0)} / ${f(pct(podList, 99), 0)} ms (${podList.length})`, 'p99 ≤ 30 s'],
-      ['cluster-scope list of all nodes: p50 / p99 (count)', `${f(pct(nodeList, 50), 0)} / ${f(pct(nodeList, 99), 0)} ms (${nodeList.length})`, 'p99 ≤ 30 s'],
-      ['  list errors', String(listErrors), ''],
-      ['/readyz during churn: p50 / max', `${f(pct(rz, 50), 0)} / ${f(rz[rz.length - 1] ?? NaN, 0)} ms`, ''],
-      ['server / sim CPU during churn', `${f(serverCpuS)} / ${f(simCpuS)} s of ${CHURN_S} s`, ''],
-      ['server open sockets after churn', String(sockets), 'last stop: 590 (sim without pooling)'],
-      ['server RSS after fill / now (peak)', `${f(memFill.rssMb, 0)} / ${f(memPeak.rssMb, 0)} MB (${f(memPeak.hwmMb, 0)} MB)`, 'budget ≤ 4 GB (issue 19)'],
-      ['cold restart with every pod in the store: spawn → Ready', `${f(server.readyMs / 1000)} s (RSS ${f(memRestart.rssMb, 0)} MB)`, ''],
-    ], notes);
-    return available >= PODS && mutOk && listOk;
+    const col = (r: ChurnResult) => `Berth, watch cache ${r.cache ? 'on' : 'off'}`;
+    const per = (fn: (r: ChurnResult) => string) => results.map(fn);
+    const restartOf = (cache: boolean) => results.find((r) => r.restart!.into === cache)!.restart!;
+    printTable(`scale — berth server + berth sim (${NODES} nodes, lease ${LEASE_S} s / grace ${GRACE_S} s), SQLite; load avg 1/5/15 min during churn: ${results.map((r) => r.load).join(' | ')}`, ['measure', ...results.map(col), 'Kubernetes SLO / anchor'], [
+      [`${NODES} hollow nodes registered`, ...per(() => `${f(registeredS)} s`), 'Kubernetes limit: 5,000 nodes'],
+      ['  nodes Ready after registration / after fill / after churn', ...per((r) => `${ready0} / ${ready1} / ${r.readyNodes}`), ''],
+      [`pods available (${deployments.length} Deployments of ${SIZES.join('/')})`, ...per(() => `${available} of ${PODS} in ${f(fillS)} s`), 'Kubernetes limit: 150,000 pods'],
+      [`churn ${CHURN_RATE} creates/s + ${CHURN_RATE} deletes/s for ${CHURN_S} s: mutating p50 / p99 / max`, ...per((r) => `${f(r.churn.p50, 0)} / ${f(r.churn.p99, 0)} / ${f(r.churn.max, 0)} ms`), 'p99 ≤ 1 s'],
+      ['  mutating calls ok / errors / unfinished', ...per((r) => `${r.churn.ok} / ${r.churn.errors} / ${r.churn.unfinished}`), ''],
+      ['cluster-scope list of all pods: p50 / p99 (count)', ...per((r) => `${f(pct(r.podList, 50), 0)} / ${f(pct(r.podList, 99), 0)} ms (${r.podList.length})`), 'p99 ≤ 30 s'],
+      ['cluster-scope list of all nodes: p50 / p99 (count)', ...per((r) => `${f(pct(r.nodeList, 50), 0)} / ${f(pct(r.nodeList, 99), 0)} ms (${r.nodeList.length})`), 'p99 ≤ 30 s'],
+      ['  list errors', ...per((r) => String(r.listErrors)), ''],
+      ['/readyz during churn: p50 / max', ...per((r) => `${f(pct(r.readyz, 50), 0)} / ${f(r.readyz[r.readyz.length - 1] ?? NaN, 0)} ms`), ''],
+      ['server / sim CPU during churn', ...per((r) => `${f(r.serverCpuS)} / ${f(r.simCpuS)} s of ${CHURN_S} s`), ''],
+      ['server open sockets after churn', ...per((r) => String(r.sockets)), 'last stop: 590 (sim without pooling)'],
+      ['server RSS after fill', ...per(() => `${f(memFill.rssMb, 0)} MB`), ''],
+      ['server RSS after churn (peak of this server process)', ...per((r) => `${f(r.mem.rssMb, 0)} MB (${f(r.mem.hwmMb, 0)} MB)`), 'budget ≤ 4 GB (issue 19)'],
+      ['cold restart with every pod in the store: spawn → Ready', ...per((r) => { const x = restartOf(r.cache); return `${f(x.readyS)} s (RSS ${f(x.rssMb, 0)} MB)`; }), ''],
+    ], [...notes, ...(modes.length > 1 ? ['the cache-off server is the one that was filled (its peak includes the fill); the cache-on one started on the filled store'] : [])]);
+    return available >= PODS && results.every((r) => r.ok);
   } finally {
     if (sim) await terminate(sim, 10_000);
     agent.destroy();
