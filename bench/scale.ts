@@ -133,6 +133,8 @@ interface ChurnResult {
   mem: ReturnType<typeof memOf>;
   load: string;
   ok: boolean;
+  /** Store lists answered from the watch cache / by the store / consistent reads handed to the store. */
+  sources: string;
   restart?: { into: boolean; readyS: number; rssMb: number };
 }
 
@@ -185,6 +187,10 @@ async function churnPhase(url: string, server: { proc: Proc; tls: TlsCredentials
   const nodes = (JSON.parse((await request(agent, 'GET', `${url}/api/v1/nodes`, undefined, {}, 120_000)).body.toString()) as { items: any[] }).items;
   const readyNodes = nodes.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
   const mem = memOf(server.proc.child.pid!);
+  // Where the lists were answered (the server's own counters since it started).
+  const metrics = (await request(agent, 'GET', `${url}/metrics`, undefined, {}, 30_000)).body.toString();
+  const counter = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? 0);
+  const sources = `${counter(/^apiserver_cache_list_total\{source="cache"\} (\d+)/m)} / ${counter(/^apiserver_cache_list_total\{source="store"\} (\d+)/m)} / ${counter(/^apiserver_watch_cache_consistent_read_total\{fallback="true"\} (\d+)/m)}`;
   // The live churn pods go, so the next mode starts from the same population.
   const left = (JSON.parse((await request(agent, 'GET', `${url}/api/v1/namespaces/churn/pods`, undefined, {}, 120_000)).body.toString()) as { items: any[] }).items;
   await closedLoop({ concurrency: 16, durationMs: 120_000, maxOps: left.length, op: (i) => request(agent, 'DELETE', `${url}/api/v1/namespaces/churn/pods/${left[i]!.metadata.name}`) });
@@ -193,7 +199,7 @@ async function churnPhase(url: string, server: { proc: Proc; tls: TlsCredentials
     + `list pods p99 ${f(pct(podList, 99), 0)} ms (${podList.length}), nodes p99 ${f(pct(nodeList, 99), 0)} ms; RSS ${f(mem.rssMb, 0)} MB (peak ${f(mem.hwmMb, 0)}); load ${load()}`);
   const ok = churn.p99 <= 1000 && churn.errors === 0 && churn.unfinished === 0
     && podList.length > 0 && pct(podList, 99) <= 30_000 && pct(nodeList, 99) <= 30_000 && listErrors === 0;
-  return { cache, churn, podList, nodeList, listErrors, readyz: rz, serverCpuS, simCpuS, sockets, readyNodes, mem, load: load(), ok };
+  return { cache, churn, podList, nodeList, listErrors, readyz: rz, serverCpuS, simCpuS, sockets, readyNodes, mem, load: load(), ok, sources };
 }
 
 export async function run(): Promise<boolean> {
@@ -283,6 +289,7 @@ export async function run(): Promise<boolean> {
       ['cluster-scope list of all pods: p50 / p99 (count)', ...per((r) => `${f(pct(r.podList, 50), 0)} / ${f(pct(r.podList, 99), 0)} ms (${r.podList.length})`), 'p99 ≤ 30 s'],
       ['cluster-scope list of all nodes: p50 / p99 (count)', ...per((r) => `${f(pct(r.nodeList, 50), 0)} / ${f(pct(r.nodeList, 99), 0)} ms (${r.nodeList.length})`), 'p99 ≤ 30 s'],
       ['  list errors', ...per((r) => String(r.listErrors)), ''],
+      ['  store lists from the cache / from the store / consistent-read fallbacks (server total)', ...per((r) => r.cache ? r.sources : 'cache off'), ''],
       ['/readyz during churn: p50 / max', ...per((r) => `${f(pct(r.readyz, 50), 0)} / ${f(r.readyz[r.readyz.length - 1] ?? NaN, 0)} ms`), ''],
       ['server / sim CPU during churn', ...per((r) => `${f(r.serverCpuS)} / ${f(r.simCpuS)} s of ${CHURN_S} s`), ''],
       ['server open sockets after churn', ...per((r) => String(r.sockets)), 'last stop: 590 (sim without pooling)'],
