@@ -12,7 +12,7 @@ echo "== tests"
 # Node 20's runner does not expand globs itself: list the files here.
 # Suites that run a whole `berth up` (real pods, nftables, DNS) run one at a time after the rest:
 # two of them side by side with the other suites overload a 2-core machine into timeouts.
-serial_re='^test/e2e/(node-agent|services|cronjob-clock|runc-pods|drain|in-cluster|join|local-path|statefulset|lab|ha-cluster|lab-node-loss|multi-node-network|metrics|ui|fencing|fencing-replicated|replicated-volumes|admission-webhooks|ecosystem|stateful-failover)\.test\.ts$'
+serial_re='^test/e2e/(node-agent|services|runc-pods|drain|in-cluster|join|local-path|statefulset|lab|ha-cluster|lab-node-loss|multi-node-network|metrics|ui|fencing|fencing-replicated|replicated-volumes|admission-webhooks|ecosystem|stateful-failover)\.test\.ts$'
 mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort | grep -Ev "$serial_re")
 mapfile -t serial < <(find test/e2e -name '*.test.ts' | sort | grep -E "$serial_re")
 mkdir -p .cache
