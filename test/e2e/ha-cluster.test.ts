@@ -139,7 +139,8 @@ describe('HA: three servers on a 3-member etcd', { concurrency: false }, () => {
     await waitFor('2 pods of the Deployment before the kill', async () => (await pods()) === 2, 30_000);
 
     const load = writeLoad(loadClient, 'w', 100);
-    await sleep(5000);
+    // Writes acknowledged and in flight when the leader dies (2 s at 100/s: ~200 before the kill).
+    await waitFor('writes acknowledged before the kill', async () => load.acked.length >= 150, 20_000);
     const ackedBeforeKill = load.acked.length;
     const killedAt = Date.now();
     await leader.kill9();
@@ -192,7 +193,7 @@ describe('HA: three servers on a 3-member etcd', { concurrency: false }, () => {
     let watchEnded = false;
     void watch.done.then(() => { watchEnded = true; });
     const load = writeLoad(c, 'e', 100);
-    await sleep(3000);
+    await waitFor('writes acknowledged before the kill', async () => load.acked.length >= 100, 20_000);
     const killedAt = Date.now();
     await etcd.members[leaderIdx].kill9();
     await sleep(10_000);
