@@ -11,7 +11,8 @@
  *                   2 by default in CI; 5 by hand; the failover benchmark does 10 of etcd-1's): the
  *                   member healthy elsewhere as the same member (same ID, same volume, no member
  *                   add/remove) within 30 s; the writer never waits > 15 s; every acknowledged key
- *                   there at the end
+ *                   there at the end; each next loss once the node is back and its volumes whole
+ *                   (replica 3 keeps a quorum through one loss at a time)
  *   partition       the old etcd-1 process is dead (its own log) before the new one launches; after
  *                   heal no second etcd-1 and nothing else on that node restarted
  *   agent crash     kill -9 of the agent only: fenced and moved; the agent started again later
@@ -318,8 +319,10 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     const claimUid = (await claimVolume(ns, 'data-kv-0')).metadata.uid;
     const lostAt = Date.now();
     await lab.run(['kill', first.node]);
-    // Past the grace, the default 30 s toleration and a fence: a local volume must keep it where its data is.
-    await sleep(50_000);
+    // Past the point where a member is moved (the fencing controller says so, ~16 s) and the default
+    // 30 s unreachable toleration: a local volume must keep it where its data is.
+    await waitFor('the fencing controller\'s word on kv-0', async () => (await view.events(ns)).some((e) => e.reason === 'MemberNotMoved' && Date.parse(e.at) >= lostAt - 1000), 60_000, 500);
+    await sleep(Math.max(0, lostAt + 35_000 - Date.now()));
     const pods = await view.members(ns, 'kv');
     assert.ok(!pods.some((p) => p.node && p.node !== first.node), `kv-0 did not move: ${JSON.stringify(pods)}`);
     const reasons = (await view.events(ns)).filter((e) => Date.parse(e.at) >= lostAt - 1000 && /Pod\/kv-0|StatefulSet\/kv/.test(e.object));
