@@ -17,7 +17,7 @@ import { cgroupPids } from '../src/agent/metrics/cgroup-stats.ts';
 import { MetricsSampler, type PodRef } from '../src/agent/metrics/sampler.ts';
 import { readConntrack } from '../src/agent/traffic/conntrack.ts';
 import { SocketOwnerReader } from '../src/agent/traffic/pod-sockets.ts';
-import { SAMPLE_MS } from '../src/agent/traffic/traffic-source.ts';
+import { nextSampleDelay, SAMPLE_MS } from '../src/agent/traffic/traffic-source.ts';
 import { TrafficTracker } from '../src/agent/traffic/traffic-tracker.ts';
 import { hostCgroupLayout } from '../src/agent/runtime/cgroups/index.ts';
 import { createPods, PodWatch, startUp } from './lib/up.ts';
@@ -116,14 +116,16 @@ export async function run(): Promise<boolean> {
   const perSample = on.sampler ? pct(on.sampler, 50) : NaN;
   const samplerPct = perSample / 10_000 * 100;
   const perTraffic = on.traffic ? pct(on.traffic, 50) : NaN;
-  const trafficPct = perTraffic / SAMPLE_MS * 100;
+  // The agent samples again after nextSampleDelay of a sample's cost (2 s, longer for large tables).
+  const trafficEvery = nextSampleDelay(perTraffic);
+  const trafficPct = perTraffic / trafficEvery * 100;
   const pass = dCpu <= TARGET_CPU_PCT && dMem <= TARGET_MEM_MB;
   printTable(`metrics — berth up with ${N} process pods (sleep), ${WINDOW_S} s window after ${SETTLE_S} s settling, each mode on a fresh cluster`,
     ['measure', 'sampling + tracking off', 'on (10 s / 2 s)', 'difference', 'target'], [
       ['berth up process CPU (% of one core)', f(off.cpuPct, 2), f(on.cpuPct, 2), f(dCpu, 2), `≤ ${TARGET_CPU_PCT}`],
       ['berth up process RSS (MB, median of the window)', f(off.rssMb, 1), f(on.rssMb, 1), f(dMem, 1), `≤ ${TARGET_MEM_MB}`],
       [`one metrics sample of ${N} pods, in-process (CPU ms, p50 / p99 of 30)`, '', `${f(perSample, 2)} / ${f(on.sampler ? pct(on.sampler, 99) : NaN, 2)}`, `= ${f(samplerPct, 3)} % of a core at one sample per 10 s`, ''],
-      [`one traffic sample: ${on.flows} conntrack flows + sockets of ${N} pods (CPU ms, p50 / p99 of 30)`, '', `${f(perTraffic, 2)} / ${f(on.traffic ? pct(on.traffic, 99) : NaN, 2)}`, `= ${f(trafficPct, 3)} % of a core at one sample per 2 s`, ''],
+      [`one traffic sample: ${on.flows} conntrack flows + sockets of ${N} pods (CPU ms, p50 / p99 of 30)`, '', `${f(perTraffic, 2)} / ${f(on.traffic ? pct(on.traffic, 99) : NaN, 2)}`, `= ${f(trafficPct, 3)} % of a core at one sample per ${f(trafficEvery / 1000, 1)} s`, ''],
       ['both parts alone (% of one core)', '', '', f(samplerPct + trafficPct, 3), `≤ ${TARGET_CPU_PCT}`],
     ], [
       'peer: no cAdvisor here to run; the issue\'s anchor: Weave Scope\'s probe used 17–50 % CPU at 2,700 pods',

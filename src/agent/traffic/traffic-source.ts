@@ -1,7 +1,7 @@
 /**
  * The agent's traffic endpoint (`GET /traffic` on its HTTPS server, authorized as nodes/proxy like
  * the kubelet's other paths; the API server reads it through the node proxy): samples the host's
- * conntrack table every SAMPLE_MS into a TrafficTracker — with the sockets of the node's
+ * conntrack table every SAMPLE_MS (longer when the table is large: nextSampleDelay) into a TrafficTracker — with the sockets of the node's
  * host-network pods (pod-sockets.ts) to name them — and answers with the edges seen now.
  */
 import type { Logger } from '../../util/log.ts';
@@ -11,6 +11,19 @@ import { TrafficTracker, type TrafficEdge } from './traffic-tracker.ts';
 
 /** Short enough that a new edge shows within 10 s end to end (sample + the UI's read). */
 export const SAMPLE_MS = 2000;
+/** A sample may take at most this share of one core: a larger table is sampled less often… */
+export const CPU_SHARE = 0.01;
+/** …but never less often than this, so an edge still shows within 10 s. */
+export const MAX_SAMPLE_MS = 8000;
+
+/**
+ * When to sample next after one that took `tookMs`: every `baseMs`, stretched so sampling stays
+ * within CPU_SHARE of a core (cAdvisor stretches its housekeeping the same way), up to MAX_SAMPLE_MS.
+ * Wall time is taken for the cost: on a busy machine it overstates it, so the agent backs off more.
+ */
+export function nextSampleDelay(tookMs: number, baseMs = SAMPLE_MS): number {
+  return Math.round(Math.min(Math.max(baseMs, tookMs / CPU_SHARE), Math.max(baseMs, MAX_SAMPLE_MS)));
+}
 
 export interface TrafficReport {
   node: string;
@@ -46,10 +59,10 @@ export function startTrafficSource(node: string, log: Logger, opts: TrafficSourc
   let sampledAt = new Date(0);
   let bytes = false;
   let warned = false;
-  let busy = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
   const sample = async () => {
-    if (busy) return;
-    busy = true;
+    const t0 = performance.now();
     try {
       const flows = await read();
       bytes = flows.some((f) => f.bytes !== undefined);
@@ -61,15 +74,16 @@ export function startTrafficSource(node: string, log: Logger, opts: TrafficSourc
       if (!warned) log.info('traffic: conntrack table not readable', { error: String(err) });
       warned = true;
     } finally {
-      busy = false;
+      if (!stopped) {
+        timer = setTimeout(() => void sample(), nextSampleDelay(performance.now() - t0, intervalMs));
+        timer.unref();
+      }
     }
   };
   if (!intervalMs) return { report: () => ({ node, sampledAt: sampledAt.toISOString(), bytes, edges: [] }), stop: () => {} };
   void sample();
-  const timer = setInterval(() => void sample(), intervalMs);
-  timer.unref();
   return {
     report: () => ({ node, sampledAt: sampledAt.toISOString(), bytes, edges: tracker.edgesNow() }),
-    stop: () => clearInterval(timer),
+    stop: () => { stopped = true; clearTimeout(timer); },
   };
 }

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger } from '../../util/log.ts';
+import type { Flow } from './conntrack.ts';
+import { MAX_SAMPLE_MS, nextSampleDelay, SAMPLE_MS, startTrafficSource } from './traffic-source.ts';
+
+test('sampling stretches with the cost of a sample (≤ 1 % of a core), between SAMPLE_MS and MAX_SAMPLE_MS', () => {
+  assert.equal(nextSampleDelay(5), SAMPLE_MS, 'a small table: every 2 s');
+  assert.equal(nextSampleDelay(47), 4700, 'the 4,974-flow table of bench metrics: 47 ms every 4.7 s');
+  assert.equal(nextSampleDelay(500), MAX_SAMPLE_MS, 'never so rare that an edge takes over 10 s');
+  assert.equal(nextSampleDelay(1, 20_000), 20_000, 'a longer base interval is kept');
+});
+
+test('the source samples again after each sample, names host-network pods through owners, and stops; interval 0 reads nothing', async () => {
+  const flow: Flow = { proto: 'tcp', state: 'ESTABLISHED', orig: { src: '10.42.0.5', dst: '10.42.0.7', sport: 5000, dport: 80 }, reply: { src: '10.42.0.7', dst: '10.42.0.5', sport: 80, dport: 5000 } };
+  let reads = 0;
+  const log = createLogger({ level: 'error' });
+  const src = startTrafficSource('n1', log, { read: async () => { reads++; return [flow]; }, intervalMs: 20 });
+  await new Promise((r) => setTimeout(r, 200));
+  src.stop();
+  const after = reads;
+  assert.ok(after >= 3, `sampled ${after} times`);
+  assert.equal(src.report().edges.length, 1);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(reads, after, 'no sample after stop');
+  let offReads = 0;
+  const off = startTrafficSource('n1', log, { read: async () => { offReads++; return [flow]; }, intervalMs: 0 });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(offReads, 0);
+  assert.deepEqual(off.report().edges, []);
+});
