@@ -46,7 +46,7 @@ before(async () => {
   cache = new WatchCache(counting(openSqliteBackend(join(dir, 'state.db'))));
   await cache.whenReady();
   const registry = new Registry(cache, resourceTypes());
-  await registry.store('', 'namespaces')!.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  for (const name of ['default', 'other']) await registry.store('', 'namespaces')!.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   configmaps = registry.store('', 'configmaps')!;
   for (let i = 0; i < 12; i++) {
     await configmaps.create('default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${String(i).padStart(2, '0')}`, labels: { even: String(i % 2 === 0) } } });
@@ -66,23 +66,44 @@ describe('list resourceVersion semantics with the watch cache', () => {
     await configmaps.remove('default', 'cm-new', Number(made.metadata.resourceVersion));
   });
 
-  it('limit/continue page from memory at one resourceVersion', async () => {
+  it('limit/continue within one store chunk: the later pages are Exact reads, answered by the store at the same resourceVersion', async () => {
     const { value: first, reads } = await storeListsOf(() => configmaps.list('default', { limit: 5 }));
     assert.equal(reads, 0);
     assert.equal(first.items.length, 5);
-    assert.ok(first.continue);
-    // A write between pages does not show: the pages are the collection at the first page's revision.
+    // Pages of 5 read the store in chunks of 100: the first chunk holds all 12, so the cache keeps
+    // no snapshot, and the pages after the first are Exact reads that the store answers.
     await configmaps.create('default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-00a' } });
-    const seen = names(first.items);
     let cont: string | undefined = first.continue;
+    const seen = names(first.items);
     while (cont) {
-      const { value: page, reads: r } = await storeListsOf(() => configmaps.list('default', { limit: 5, continue: cont }));
-      assert.equal(r, 0, 'a continue page read the store');
+      const page = await configmaps.list('default', { limit: 5, continue: cont });
       assert.equal(page.resourceVersion, first.resourceVersion);
       seen.push(...names(page.items));
       cont = page.continue;
     }
     assert.deepEqual(seen, Array.from({ length: 12 }, (_, i) => `cm-${String(i).padStart(2, '0')}`));
+  });
+
+  it('limit/continue over more than one store chunk pages from memory at one resourceVersion', async () => {
+    for (let i = 0; i < 240; i += 40) {
+      await Promise.all(Array.from({ length: 40 }, (_, j) => configmaps.create('other', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `x-${String(i + j).padStart(3, '0')}` } })));
+    }
+    const { value: first, reads } = await storeListsOf(() => configmaps.list('other', { limit: 100 }));
+    assert.equal(reads, 0);
+    assert.equal(first.items.length, 100);
+    assert.ok(first.continue);
+    // A write between pages does not show: the pages are the collection at the first page's revision.
+    await configmaps.create('other', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x-000a' } });
+    const seen = names(first.items);
+    let cont: string | undefined = first.continue;
+    while (cont) {
+      const { value: page, reads: r } = await storeListsOf(() => configmaps.list('other', { limit: 100, continue: cont }));
+      assert.equal(r, 0, 'a continue page read the store');
+      assert.equal(page.resourceVersion, first.resourceVersion);
+      seen.push(...names(page.items));
+      cont = page.continue;
+    }
+    assert.deepEqual(seen, Array.from({ length: 240 }, (_, i) => `x-${String(i).padStart(3, '0')}`));
   });
 
   it('a streamed full list is read chunk by chunk from memory', async () => {

@@ -7,7 +7,7 @@
  *   consistent read from the cache: ask the store for its current revision, wait until the cache's
  *   watch has reached it, answer from memory. A cache that does not catch up within
  *   `freshnessTimeoutMs` (upstream: 3 s) hands the list to the store (upstream's fallback).
- * - A list read with a `limit` keeps its snapshot (an array of references to the immutable
+ * - A list cut short by `limit` keeps its snapshot (an array of references to the immutable
  *   KeyValues), so the next pages at that revision — the registry's streamed chunks and clients'
  *   continue tokens — come from memory too, consistent with the first.
  * - A list at a past revision with no snapshot (Exact, an expired continue) goes to the store, which
@@ -31,7 +31,7 @@ export interface WatchCacheOptions {
   uncached?: string[];
   /** How long a consistent read waits for the cache to reach the store's revision (default 3,000 ms). */
   freshnessTimeoutMs?: number;
-  /** How long an unused list snapshot is kept for its next page (default 60 s). */
+  /** How long an unused list snapshot is kept for its next page (default 60 s); one whose last page was read goes at once. */
   snapshotTtlMs?: number;
   /** At most this many snapshots are kept; the least recently used goes first (default 32). */
   maxSnapshots?: number;
@@ -221,9 +221,10 @@ export class WatchCache implements Backend {
     const start = options.after === undefined ? 0 : indexAfter(items, options.after);
     const end = options.limit && options.limit > 0 ? Math.min(items.length, start + options.limit) : items.length;
     const more = end < items.length;
-    // A limited read may be followed by the next page at its revision even when it was not cut
-    // short here: the registry cuts pages by its own limit and filter, and hands out continue tokens.
-    if (options.limit) this.keepSnapshot(prefix, revision, items);
+    // Kept only while a paging is under way: a snapshot holds the values of its revision alive (nodes
+    // and pods that changed since), so one that served its last page goes at once.
+    if (more) this.keepSnapshot(prefix, revision, items);
+    else this.snapshots.delete(`${revision} ${prefix}`);
     return { items: start === 0 && end === items.length ? items : items.slice(start, end), revision, more };
   }
 
