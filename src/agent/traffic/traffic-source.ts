@@ -11,8 +11,11 @@ import { TrafficTracker, type TrafficEdge } from './traffic-tracker.ts';
 
 /** Short enough that a new edge shows within 10 s end to end (sample + the UI's read). */
 export const SAMPLE_MS = 2000;
-/** A sample may take at most this share of one core: a larger table is sampled less often… */
-export const CPU_SHARE = 0.01;
+/**
+ * A sample may take at most this share of one core — with the metrics sampler's ~0.25 % (bench
+ * `metrics`), the agent's 1 % budget for both: a larger table is sampled less often…
+ */
+export const CPU_SHARE = 0.0075;
 /** …but never less often than this, so an edge still shows within 10 s. */
 export const MAX_SAMPLE_MS = 8000;
 
