@@ -14,6 +14,9 @@
  *   glusterd killed -9            (and its brick) started again by the agent; the brick back online
  *   a brick node stays down       its replica is rebuilt on the spare node (ReplicaMoved, replace-brick
  *                                 + full heal), the data there; back, the node drops its stale copy
+ *   a brick disk full             (a claim whose bricks are 32 MiB filesystems) a pod's write fails
+ *                                 with ENOSPC; the PV names the full bricks, VolumeDegraded; space
+ *                                 freed: healthy again
  *   deleting the claim            removes the gluster volume and every brick directory, then the PV
  *   down                          no glusterd, brick, self-heal daemon or FUSE mount of the lab left
  *
@@ -23,7 +26,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseStatus } from '../../src/agent/storage/gluster-cli.ts';
 import { startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
@@ -87,10 +90,19 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
     spec: { storageClassName: 'replicated', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
   });
 
+  /** The disk-full case's small brick filesystems, unmounted (lazily: a brick may still hold a file) at its end or before the lab goes. */
+  const smallMounts: string[] = [];
+  const unmountSmall = () => {
+    for (const dir of smallMounts.splice(0)) {
+      try { execFileSync('umount', ['-l', dir]); } catch { /* not mounted */ }
+    }
+  };
+
   before(async () => {
     lab = await startLab({ nodes: 4, storage: true });
   });
   after(async () => {
+    unmountSmall();
     const dir = lab?.dataDir;
     await lab?.down();
     if (dir) {
@@ -229,6 +241,63 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
     await lab.run(['restart', victim.node]);
     await waitFor('stale brick removed', async () => !existsSync(path.dirname(victim.path)), 120_000);
     bricks = now;
+  });
+
+  test('a brick disk full: writes fail cleanly in the pod, the PV names the full bricks (VolumeDegraded); space freed, healthy again', async () => {
+    // The claim waits while only two nodes offer storage, so the bricks' directories on the three that
+    // will hold them can first become small filesystems (32 MiB tmpfs) — the lab's disk is the machine's.
+    const [third, fourth] = ['node-3', 'node-4'];
+    for (const n of [third, fourth]) await k(['label', 'node', n, 'storage.berth.dev/node-']);
+    await k(['apply', '-f', '-'], claim('small'));
+    const vol = `pvc-${(await json(['get', 'pvc', 'small'])).metadata.uid}`;
+    for (const n of ['node-1', 'node-2', third]) {
+      const dir = path.join(node(n).dataDir, 'replicated', 'bricks', vol);
+      mkdirSync(dir, { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'berth-e2e-brick', dir]);
+      smallMounts.push(dir);
+    }
+    await k(['label', 'node', third, 'storage.berth.dev/node=true']);
+    await waitFor('small Bound', async () => (await json(['get', 'pvc', 'small'])).status?.phase === 'Bound');
+    await k(['label', 'node', fourth, 'storage.berth.dev/node=true']);
+    const placed: Brick[] = JSON.parse((await json(['get', 'pv', vol])).metadata.annotations['storage.berth.dev/bricks']);
+    assert.deepEqual(placed.map((b) => b.node).sort(), ['node-1', 'node-2', third]);
+    await waitFor('small volume Ready', async () => (await json(['get', 'pv', vol])).metadata.annotations['storage.berth.dev/volume-state'] === 'Ready');
+    await k(['apply', '-f', '-'], podOn('filler', fourth, [
+      'import errno, os',
+      'fd = os.open("/data/big", os.O_CREAT | os.O_WRONLY)',
+      'n = 0',
+      'try:',
+      '  while n < 256:',
+      '    os.write(fd, b"x" * 1048576); os.fsync(fd); n += 1',
+      '  print("no error after", n, "MiB")',
+      'except OSError as e:',
+      '  print("write failed after", n, "MiB:", errno.errorcode.get(e.errno, e.errno), e.strerror)',
+    ].join('\n'), 'small'));
+    await waitFor('filler done', async () => ['Succeeded', 'Failed'].includes(await podPhase('filler')));
+    const said = await k(['logs', 'filler']);
+    assert.match(said, /write failed after \d+ MiB: ENOSPC/, 'a full volume fails the write with ENOSPC, the pod goes on');
+    assert.equal(await podPhase('filler'), 'Succeeded');
+    const full = await waitFor('the PV names the full bricks', async () => {
+      const m = (await json(['get', 'pv', vol])).status?.message ?? '';
+      return /brick disk full on /.test(m) && m;
+    }, 60_000);
+    assert.match(full, /^degraded: /);
+    const degraded = await waitFor('VolumeDegraded for the full disk', async () => (await events('VolumeDegraded')).find((e) => e.involvedObject.name === vol && /brick disk full/.test(e.message)), 60_000);
+    process.stdout.write(`# disk full: ${said.trim()}; PV: ${full}; event: ${degraded.message}\n`);
+    await k(['delete', 'pod', 'filler', '--wait=true']);
+    await k(['apply', '-f', '-'], podOn('freer', fourth, 'import os; os.remove("/data/big"); print("freed")', 'small'));
+    await waitFor('freer Succeeded', async () => (await podPhase('freer')) === 'Succeeded');
+    await waitFor('small healthy again', async () => /^healthy: 3 of 3/.test((await json(['get', 'pv', vol])).status?.message ?? ''), 120_000);
+    await k(['delete', 'pod', 'freer', '--wait=true']);
+    // Deleted: once the engine volume is gone (its bricks stopped), the small filesystems go and the
+    // agents remove the brick directories as for any volume.
+    await k(['delete', 'pvc', 'small', '--wait=false']);
+    await waitFor('small engine volume deleted', async () => {
+      const r = await lab.kubectl(['get', 'pv', vol, '-o', 'json']);
+      return !r.stdout.includes(vol) || JSON.parse(r.stdout).metadata.annotations?.['storage.berth.dev/volume-state'] === 'Deleted';
+    });
+    unmountSmall();
+    await waitFor('small PV gone', async () => !(await lab.kubectl(['get', 'pv', vol])).stdout.includes(vol));
   });
 
   test('deleting the claim removes the gluster volume, its bricks and then the PV', async () => {

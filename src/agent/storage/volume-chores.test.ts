@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { KubeObject } from '../../apis/object.ts';
 import { REPLICATED_PROVISIONER } from '../../apis/volumes/replicated.ts';
-import { ANN_BRICKS, ANN_BRICK_REMOVED_PREFIX, ANN_HEALTH, ANN_VOLUME_STATE, type Brick } from '../../apis/volumes/replicated-volume.ts';
+import { ANN_BRICKS, ANN_BRICK_FULL_PREFIX, ANN_BRICK_REMOVED_PREFIX, ANN_HEALTH, ANN_VOLUME_STATE, type Brick } from '../../apis/volumes/replicated-volume.ts';
 import { createLogger } from '../../util/log.ts';
 import type { BrickStatus, GlusterCli, VolumeInfo } from './gluster-cli.ts';
-import { VOLUME_OPTIONS, volumeChores, type ChoreContext } from './volume-chores.ts';
+import { brickSpace, VOLUME_OPTIONS, volumeChores, type ChoreContext } from './volume-chores.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'berth-chores-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -111,4 +111,28 @@ test('a replica moved: the new node makes its brick directory; the chore node sw
   lead.cli.calls = [];
   await volumeChores(lead.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
   assert.ok(!lead.cli.calls.some((c) => c.startsWith('replace')), 'not swapped twice');
+});
+
+test('each brick node says when its brick filesystem is full, once, and takes it back when space returns', async () => {
+  const s = setup('n3'); // not the chore node: only a brick's own node sees its filesystem
+  let space = { free: 512 * 1024, total: 64 * 1048576 };
+  s.ctx.brickSpace = async (path) => (path === brick(3).path ? space : undefined);
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }));
+  assert.deepEqual(s.annotations, [{ [`${ANN_BRICK_FULL_PREFIX}n3`]: JSON.stringify(space) }]);
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready', [`${ANN_BRICK_FULL_PREFIX}n3`]: JSON.stringify(space) }));
+  assert.equal(s.annotations.length, 1, 'still full: not written again');
+  space = { free: 32 * 1048576, total: 64 * 1048576 };
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready', [`${ANN_BRICK_FULL_PREFIX}n3`]: '{}' }));
+  assert.deepEqual(s.annotations.at(-1), { [`${ANN_BRICK_FULL_PREFIX}n3`]: null });
+  s.annotations.length = 0;
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }));
+  assert.deepEqual(s.annotations, [], 'space enough, nothing told: nothing written');
+  await volumeChores(s.ctx, pv());
+  assert.deepEqual(s.annotations, [], 'a volume not Ready yet is not measured');
+});
+
+test('brickSpace measures a real filesystem', async () => {
+  const space = await brickSpace(root);
+  assert.ok(space && space.total > 0 && space.free >= 0 && space.free <= space.total, JSON.stringify(space));
+  assert.equal(await brickSpace(join(root, 'missing')), undefined);
 });

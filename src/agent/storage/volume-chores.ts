@@ -9,6 +9,8 @@
  *          a brick offline on a Ready node is started again; a brick back online is healed (index heal)
  *   ANN_REPLACE (a replica lost with its node): the new brick node makes its directory; the chore node
  *          runs replace-brick and a full heal ─▶ ANN_REPLACE removed
+ *   Ready, on every brick node: its brick's filesystem (statfs) full ─▶ storage.berth.dev/brick-full.<node>
+ *          (removed when space returns)
  *   released under Delete: stop + delete ─▶ volume-state=Deleted; then every brick node removes its
  *          own brick directory ─▶ brick-removed.<node>
  */
@@ -16,8 +18,8 @@ import { promises as fs } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { KubeObject } from '../../apis/object.ts';
 import {
-  ANN_BRICK_REMOVED_PREFIX, ANN_ENGINE_ERROR, ANN_HEALTH, ANN_REPLACE, ANN_VOLUME_STATE, bricksOf, engineVolumeName, healthOf,
-  type Brick, type VolumeHealth,
+  ANN_BRICK_FULL_PREFIX, ANN_BRICK_REMOVED_PREFIX, ANN_ENGINE_ERROR, ANN_HEALTH, ANN_REPLACE, ANN_VOLUME_STATE, bricksOf, engineVolumeName,
+  healthOf, isBrickFull, type Brick, type BrickSpace, type VolumeHealth,
 } from '../../apis/volumes/replicated-volume.ts';
 import type { Logger } from '../../util/log.ts';
 import type { GlusterCli } from './gluster-cli.ts';
@@ -54,6 +56,8 @@ export interface ChoreContext {
   log: Logger;
   /** When each volume's health was last read (ms), kept across passes. */
   lastHealth?: Map<string, number>;
+  /** Measures a brick's filesystem (tests fake it); default statfs. */
+  brickSpace?: (path: string) => Promise<BrickSpace | undefined>;
 }
 
 const brickArg = (b: Brick) => `${b.address}:${b.path}`;
@@ -91,6 +95,7 @@ export async function volumeChores(ctx: ChoreContext, pv: KubeObject): Promise<v
     const replace = replaceOf(pv);
     // Every brick node makes its brick's parent (glusterd makes only the last level, on each node).
     if (ann[ANN_VOLUME_STATE] !== 'Ready' || replace?.to.node === ctx.nodeName) await fs.mkdir(ownDir(ctx, mine, name), { recursive: true });
+    if (ann[ANN_VOLUME_STATE] === 'Ready') await watchSpace(ctx, pv, mine);
     if (!leader) return;
     if (ann[ANN_VOLUME_STATE] !== 'Ready') await createVolume(ctx, pv, name, bricks);
     else if (replace) await replaceBrick(ctx, pv, name, replace);
@@ -140,6 +145,27 @@ async function watchHealth(ctx: ChoreContext, pv: KubeObject, name: string, bric
   // Every brick back with writes still to copy: heal now rather than at the next crawl.
   if (!offline.length && health.pendingHeal && before?.offline.length) await ctx.cli.heal(name).catch(() => {});
   await ctx.annotate(pv.metadata.name!, { [ANN_HEALTH]: JSON.stringify(health) });
+}
+
+/** This node's brick filesystem, or undefined when it cannot be measured (not made yet). */
+export async function brickSpace(path: string): Promise<BrickSpace | undefined> {
+  const s = await fs.statfs(path).catch(() => undefined);
+  return s && { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
+}
+
+/**
+ * Only a brick's own node sees its filesystem, so each brick node tells the PV when its brick is
+ * full and when it is not any more (writes only on a change: a statfs per pass costs nothing).
+ */
+async function watchSpace(ctx: ChoreContext, pv: KubeObject, mine: Brick): Promise<void> {
+  const space = await (ctx.brickSpace ?? brickSpace)(mine.path);
+  if (!space) return;
+  const key = ANN_BRICK_FULL_PREFIX + ctx.nodeName;
+  const told = pv.metadata.annotations?.[key] !== undefined;
+  const full = isBrickFull(space);
+  if (full === told) return;
+  if (full) ctx.log.warn('brick filesystem full', { volume: engineVolumeName(pv), free: space.free, total: space.total });
+  await ctx.annotate(pv.metadata.name!, { [key]: full ? JSON.stringify(space) : null });
 }
 
 /** The replica swap a PV asks for, if any. */

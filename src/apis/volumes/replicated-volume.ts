@@ -21,6 +21,11 @@ export const ANN_VOLUME_STATE = 'storage.berth.dev/volume-state';
 export const ANN_HEALTH = 'storage.berth.dev/health';
 /** On a replicated PV: `<prefix><node>` = "true" once that node removed its brick directory. */
 export const ANN_BRICK_REMOVED_PREFIX = 'storage.berth.dev/brick-removed.';
+/**
+ * On a replicated PV: `<prefix><node>` = JSON {@link BrickSpace} while that node's brick filesystem
+ * is full (written and removed by the node itself, which alone can see its brick's filesystem).
+ */
+export const ANN_BRICK_FULL_PREFIX = 'storage.berth.dev/brick-full.';
 /** On a replicated PV: why the engine refused a step (the last error, for events and `describe`). */
 export const ANN_ENGINE_ERROR = 'storage.berth.dev/engine-error';
 /**
@@ -81,6 +86,36 @@ export function healthOf(pv: KubeObject): VolumeHealth | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A brick's filesystem, as its node measured it (bytes). */
+export interface BrickSpace {
+  free: number;
+  total: number;
+}
+
+/**
+ * Full: less than 2 % of the brick's filesystem free — twice the engine's reserve (gluster's
+ * `storage.reserve`, 1 % by default, below which a brick refuses writes with ENOSPC), so the PV says
+ * so from the moment writes start to fail, and a little before.
+ */
+export function isBrickFull(space: BrickSpace): boolean {
+  return space.total > 0 && space.free < space.total * 0.02;
+}
+
+/** The PV's bricks whose filesystem is full, by node. */
+export function fullBricksOf(pv: KubeObject): Array<BrickSpace & { node: string }> {
+  const out: Array<BrickSpace & { node: string }> = [];
+  for (const [k, v] of Object.entries(pv.metadata.annotations ?? {})) {
+    if (!k.startsWith(ANN_BRICK_FULL_PREFIX)) continue;
+    try {
+      const s = JSON.parse(v);
+      if (typeof s?.free === 'number' && typeof s?.total === 'number') out.push({ node: k.slice(ANN_BRICK_FULL_PREFIX.length), free: s.free, total: s.total });
+    } catch {
+      // Malformed: not ours to judge.
+    }
+  }
+  return out.sort((a, b) => a.node.localeCompare(b.node));
 }
 
 /** Healthy: every brick online and nothing left to heal. */

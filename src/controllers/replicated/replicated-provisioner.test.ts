@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import type { KubeObject } from '../../apis/object.ts';
 import { REPLICATED_PROVISIONER, STORAGE_NODE_LABEL } from '../../apis/volumes/replicated.ts';
 import {
-  ANN_BRICK_DIR, ANN_BRICK_REMOVED_PREFIX, ANN_HEALTH, ANN_REPLACE, ANN_VOLUME_STATE, bricksOf, engineVolumeName, isReplicatedVolume,
+  ANN_BRICK_DIR, ANN_BRICK_FULL_PREFIX, ANN_BRICK_REMOVED_PREFIX, ANN_HEALTH, ANN_REPLACE, ANN_VOLUME_STATE, bricksOf, engineVolumeName, isReplicatedVolume,
 } from '../../apis/volumes/replicated-volume.ts';
 import { R } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
@@ -89,6 +89,23 @@ test('a degraded report becomes the status message and one VolumeDegraded event 
   await hasEvent(pvName, /VolumeHealed: volume pvc-.* is whole again: healthy: 3 of 3 replicas online/);
   await hasEvent('data', /VolumeHealed/);
   assert.equal((await events(pvName)).filter((e) => e.startsWith('VolumeDegraded')).length, 1);
+});
+
+test('a brick whose filesystem is full makes the volume Degraded with the node and its space; space back, Healed', async () => {
+  const pvName = (await bound('data')).spec.volumeName;
+  await annotate(pvName, { [ANN_HEALTH]: JSON.stringify({ online: 3, total: 3, offline: [], pendingHeal: 0, checkedAt: new Date().toISOString() }) });
+  // The same Healed message as an earlier case's is aggregated into that event: count it.
+  const healedCount = async () => (await c().list(R.events, undefined, { fieldSelector: `involvedObject.name=${pvName}` })).items
+    .filter((e) => e.reason === 'VolumeHealed').reduce((n, e) => n + (e.count ?? 1), 0);
+  const healed = await healedCount();
+  await annotate(pvName, { [`${ANN_BRICK_FULL_PREFIX}s-1`]: JSON.stringify({ free: 524288, total: 67108864 }) });
+  const pv = await waitFor(async () => { const x = await c().get(R.persistentvolumes, undefined, pvName); return /full/.test(x.status?.message ?? '') ? x : undefined; }, 'full message');
+  assert.equal(pv.status.message, 'degraded: 3 of 3 replicas online; brick disk full on s-1 (0.5 MiB free of 64.0 MiB)');
+  await hasEvent(pvName, /VolumeDegraded: volume pvc-.* is degraded: .*brick disk full on s-1/);
+  await hasEvent('data', /VolumeDegraded: .*brick disk full on s-1/);
+  await annotate(pvName, { [`${ANN_BRICK_FULL_PREFIX}s-1`]: null });
+  await waitFor(async () => (await healedCount()) > healed || undefined, 'healed again');
+  assert.match((await c().get(R.persistentvolumes, undefined, pvName)).status.message, /^healthy: 3 of 3/);
 });
 
 test('a replica whose node has not been Ready for the rebuild wait moves to a spare storage node (ReplicaMoved)', async () => {

@@ -4,11 +4,12 @@
  * claim, once per change: the last state told is kept on the PV, so a restart does not repeat it),
  * and its end — a released volume under reclaim policy Delete goes once the engine volume is deleted
  * (ANN_VOLUME_STATE=Deleted, by a brick node) and every brick node that is up removed its brick.
- * A brick node that is down keeps its brick directory: it is named in a warning.
+ * A brick node that is down keeps its brick directory: it is named in a warning. A brick whose
+ * filesystem is full (ANN_BRICK_FULL_PREFIX, from its own node) makes the volume Degraded too.
  */
 import type { KubeObject } from '../../apis/object.ts';
 import {
-  ANN_BRICK_REMOVED_PREFIX, ANN_VOLUME_STATE, bricksOf, healthOf, isHealthy, isReplicatedVolume, type VolumeHealth,
+  ANN_BRICK_REMOVED_PREFIX, ANN_VOLUME_STATE, bricksOf, fullBricksOf, healthOf, isHealthy, isReplicatedVolume, type BrickSpace, type VolumeHealth,
 } from '../../apis/volumes/replicated-volume.ts';
 import { R } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
@@ -18,21 +19,26 @@ import { emit, type ReplicatedContext } from './replicated-context.ts';
 /** On a replicated PV: the health last told by events (`Degraded` | `Healthy`), the provisioner's own. */
 export const ANN_HEALTH_REPORTED = 'storage.berth.dev/health-reported';
 
-/** The PV status message for a health report. */
-export function healthMessage(h: VolumeHealth): string {
-  if (isHealthy(h)) return `healthy: ${h.online} of ${h.total} replicas online, nothing to heal`;
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+/** The PV status message for a health report and the bricks whose filesystem is full. */
+export function healthMessage(h: VolumeHealth, full: Array<BrickSpace & { node: string }> = []): string {
+  if (isHealthy(h) && !full.length) return `healthy: ${h.online} of ${h.total} replicas online, nothing to heal`;
   const parts = [`${h.online} of ${h.total} replicas online`];
   if (h.offline.length) parts.push(`offline: ${h.offline.join(', ')}`);
   if (h.pendingHeal) parts.push(`${h.pendingHeal} entries to heal`);
+  // Writes fail with ENOSPC in the pod once a quorum of bricks is full; one full brick misses writes.
+  if (full.length) parts.push(`brick disk full on ${full.map((b) => `${b.node} (${mib(b.free)} free of ${mib(b.total)})`).join(', ')}`);
   return `degraded: ${parts.join('; ')}`;
 }
 
 export async function syncHealth(ctx: ReplicatedContext, pv: KubeObject): Promise<void> {
   const h = healthOf(pv);
   if (!h || pv.metadata.deletionTimestamp) return;
-  const state = isHealthy(h) ? 'Healthy' : 'Degraded';
+  const full = fullBricksOf(pv);
+  const state = isHealthy(h) && !full.length ? 'Healthy' : 'Degraded';
   const told = pv.metadata.annotations?.[ANN_HEALTH_REPORTED];
-  const message = healthMessage(h);
+  const message = healthMessage(h, full);
   if (pv.status?.message !== message) {
     await ctx.client.update(R.persistentvolumes, undefined, { ...pv, status: { ...(pv.status ?? {}), message } }, 'status').catch((err) => {
       if (!isNotFound(err)) throw err;
