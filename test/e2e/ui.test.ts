@@ -1,8 +1,8 @@
 /**
  * End to end: the built-in web UI (src/ui) in a real browser — playwright-core driving Debian's
  * Chromium, headless — against `berth up` over its TLS, signed in with ServiceAccount tokens as a
- * person would. Process pods plus one runc pod whose image cannot be pulled (a closed loopback
- * port: nothing leaves the machine). Screenshots go to .cache/ui-screenshots (not committed).
+ * person would. Process pods, one runc pod whose image cannot be pulled (a closed loopback port:
+ * nothing leaves the machine) and one runc pod of a busybox image imported from an OCI layout. Screenshots go to .cache/ui-screenshots (not committed).
  * Needs root; pod networks 10.58.0.0/16 on their own bridge, removed at the end.
  */
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +16,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { assertOk } from '../support/kubectl-assert.ts';
 import { buildUi } from '../../src/ui/build.ts';
+import { buildBusyboxLayout } from '../../src/agent/runtime/runc/runc.fixture.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHOTS = path.join(ROOT, '.cache', 'ui-screenshots');
@@ -221,20 +222,43 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await page.close();
   });
 
-  test('exec terminal (xterm.js over the exec websocket, token as subprotocol): ls in a process pod', async () => {
+  /** Opens the pod's exec tab, types `ls /` and an arithmetic marker, waits for both in the terminal. */
+  async function execLs(pod: string, shotName: string): Promise<void> {
     const page = await ctx.newPage();
     await signIn(page, adminToken);
-    await goto(page, `${b.url}/ui/#/r/core/v1/pods/${NS}/fine?tab=exec`);
+    await goto(page, `${b.url}/ui/#/r/core/v1/pods/${NS}/${pod}?tab=exec`);
     await page.getByTestId('exec-start').click();
     await page.waitForFunction(() => /connected/.test(document.querySelector('[data-testid=exec-status]')?.textContent ?? ''), undefined, { timeout: 15_000 });
     await page.locator('.xterm-helper-textarea').focus();
     await page.keyboard.type('ls / ; echo marker-$((6*7))\n');
     await page.waitForFunction(() => {
       const t = document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '';
-      return t.includes('marker-42') && t.includes('usr');
+      return t.includes('marker-42') && t.includes('bin');
     }, undefined, { timeout: 15_000 });
-    await shot(page, 'details-exec');
+    await shot(page, shotName);
     await page.close();
+  }
+
+  test('exec terminal (xterm.js over the exec websocket, token as subprotocol): ls in a process pod', async () => {
+    await execLs('fine', 'details-exec');
+  });
+
+  test('exec terminal: ls in a runc pod (busybox imported as an OCI layout)', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'berth-ui-oci-'));
+    try {
+      const layout = await buildBusyboxLayout(work);
+      execFileSync(path.join(ROOT, 'bin', 'berth'), ['image', 'import', '--data-dir', b.dataDir, '--repository', 'layout.local/busybox', layout]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    await apply(podSpec('in-runc', { image: 'layout.local/busybox:v1', imagePullPolicy: 'Never', command: ['sleep', '3600'] }));
+    const running = async () => (await k(['get', 'pod', 'in-runc', '-n', NS, '-o', 'jsonpath={.status.phase}'])).stdout === 'Running';
+    const deadline = Date.now() + 60_000;
+    while (!(await running())) {
+      assert.ok(Date.now() < deadline, 'in-runc Running within 60 s');
+      await sleep(500);
+    }
+    await execLs('in-runc', 'details-exec-runc');
   });
 
   test('metrics chart of a pod from the agent\'s history (uPlot)', async () => {
