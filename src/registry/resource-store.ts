@@ -8,6 +8,7 @@ import type { Backend, KeyValue } from '../storage/backend.ts';
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, FutureRevisionError } from '../storage/backend.ts';
 import type { KubeObject } from '../apis/object.ts';
 import { errors, ApiError } from '../errors/index.ts';
+import { decodeContinue, encodeContinue } from './continue-token.ts';
 import type { ResourceType } from './types.ts';
 import type { UserInfo } from '../auth/attributes.ts';
 import { AdmissionChain, SYSTEM_USER } from './admission/admission.ts';
@@ -78,21 +79,6 @@ export const MAX_NAME_BYTES = 4096;
 const MAX_CHUNK = 10_000;
 /** Rows per read of a streamed list: small enough to hold, large enough that the reads stay few. */
 const STREAM_CHUNK = 500;
-
-/** Continue tokens carry the list's revision and the last key returned. */
-interface ContinueToken { v: 1; rv: number; start: string }
-
-function encodeContinue(t: ContinueToken): string {
-  return Buffer.from(JSON.stringify(t)).toString('base64url');
-}
-
-function decodeContinue(s: string): ContinueToken {
-  try {
-    const t = JSON.parse(Buffer.from(s, 'base64url').toString()) as ContinueToken;
-    if (t.v === 1 && typeof t.rv === 'number' && typeof t.start === 'string') return t;
-  } catch { /* fall through */ }
-  throw errors.badRequest('continue key is not valid: invalid continue token');
-}
 
 /** Maps storage errors to API errors for one object. */
 export function storageToApi(err: unknown, group: string, plural: string, name: string): unknown {
