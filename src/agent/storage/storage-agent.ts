@@ -149,38 +149,30 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
     }
   }
 
+  let stopped = false;
+  /** `run` one call at a time; a call during a run asks for one more run after it. */
+  const serialized = (run: () => Promise<void>, what: string) => {
+    let running: Promise<void> | undefined;
+    let again = false;
+    return (): Promise<void> => {
+      if (running) { again = true; return running; }
+      running = (async () => {
+        do {
+          again = false;
+          await run().catch((err) => log.warn(`${what} failed`, { error: (err as Error).message }));
+        } while (again && !stopped);
+      })().finally(() => { running = undefined; });
+      return running;
+    };
+  };
   /**
    * Fences have their own serialized loop, run on every PV change without waiting for the chores:
    * a chore's gluster call can hang for the ping-timeout on the very peer being fenced, and the
    * fencing controller moves the member only once this node's ack is written.
    */
-  let fencing: Promise<void> | undefined;
-  let fenceAgain = false;
-  const fencePass = (): Promise<void> => {
-    if (fencing) { fenceAgain = true; return fencing; }
-    fencing = (async () => {
-      do {
-        fenceAgain = false;
-        await syncFences().catch((err) => log.warn('storage fence failed', { error: (err as Error).message }));
-      } while (fenceAgain && !stopped);
-    })().finally(() => { fencing = undefined; });
-    return fencing;
-  };
-
+  const fencePass = serialized(syncFences, 'storage fence');
   // One pass at a time; a request during a pass runs one more after it.
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
-  const pass = (): Promise<void> => {
-    if (running) { again = true; return running; }
-    running = (async () => {
-      do {
-        again = false;
-        await passOnce().catch((err) => log.warn('storage pass failed', { error: (err as Error).message }));
-      } while (again && !stopped);
-    })().finally(() => { running = undefined; });
-    return running;
-  };
+  const pass = serialized(passOnce, 'storage pass');
   let debounce: NodeJS.Timeout | undefined;
   const soon = () => {
     if (stopped || debounce) return;
