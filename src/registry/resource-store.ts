@@ -8,7 +8,7 @@ import type { Backend, KeyValue } from '../storage/backend.ts';
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, FutureRevisionError } from '../storage/backend.ts';
 import type { KubeObject } from '../apis/object.ts';
 import { errors, ApiError } from '../errors/index.ts';
-import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { listObjects } from './list-reader.ts';
 import type { ResourceType } from './types.ts';
 import type { UserInfo } from '../auth/attributes.ts';
 import { AdmissionChain, SYSTEM_USER } from './admission/admission.ts';
@@ -74,11 +74,6 @@ export interface ListResult {
  * Kubernetes' 1 MiB one does not need.
  */
 export const MAX_NAME_BYTES = 4096;
-
-/** Rows one backend read of a limited list returns at most. */
-const MAX_CHUNK = 10_000;
-/** Rows per read of a streamed list: small enough to hold, large enough that the reads stay few. */
-const STREAM_CHUNK = 500;
 
 /** Maps storage errors to API errors for one object. */
 export function storageToApi(err: unknown, group: string, plural: string, name: string): unknown {
@@ -195,69 +190,9 @@ export class ResourceStore {
     return (await this.read(namespace, name)).obj;
   }
 
-  async list(namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
-    const prefix = this.prefix(namespace);
-    let revision = 0;
-    let after: string | undefined;
-    if (opts.continue) {
-      const t = decodeContinue(opts.continue);
-      if (!t.start.startsWith(prefix)) throw errors.badRequest('continue key is not valid: it does not belong to this list');
-      revision = t.rv;
-      after = t.start;
-    } else {
-      const rv = parseResourceVersion(opts.resourceVersion);
-      const match = opts.resourceVersionMatch ?? '';
-      if (match && !['Exact', 'NotOlderThan'].includes(match)) {
-        throw errors.invalid('meta.k8s.io', 'ListOptions', '', [{ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', message: `Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"` }]);
-      }
-      if (match && opts.resourceVersion === undefined) {
-        throw errors.invalid('meta.k8s.io', 'ListOptions', '', [{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
-      }
-      if (match === 'Exact') {
-        if (rv === 0) throw errors.invalid('meta.k8s.io', 'ListOptions', '', [{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"' }]);
-        revision = rv;
-      } else if (rv > 0) {
-        const current = await this.backend.currentRevision();
-        if (rv > current) throw errors.rvTooLarge(rv, current);
-      }
-    }
-    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
-    const items: KubeObject[] = [];
-    // Read in chunks until `limit` objects pass the filter (or the prefix is exhausted); a chunk is
-    // at most MAX_CHUNK rows, so a huge limit (any int64 is valid) never reaches the store as is.
-    const stream = limit ? undefined : opts.stream;
-    const chunk = limit ? Math.min(Math.max(limit, 100), MAX_CHUNK) : stream ? STREAM_CHUNK : 0;
-    let listRevision = revision;
-    let lastKey: string | undefined;
-    let more = false;
-    try {
-      for (;;) {
-        const res = await this.backend.list(prefix, { revision: listRevision || undefined, after, limit: chunk });
-        listRevision = res.revision;
-        const batch: KubeObject[] = stream ? [] : items;
-        for (let i = 0; i < res.items.length; i++) {
-          const obj = this.fromStorage(decodeObject(res.items[i]));
-          if (opts.filter && !opts.filter.matches(obj)) continue;
-          batch.push(obj);
-          if (limit && items.length === limit) {
-            lastKey = res.items[i].key;
-            more = i < res.items.length - 1 || res.more;
-            break;
-          }
-        }
-        if (stream) await stream(batch, String(listRevision));
-        if (lastKey !== undefined || !res.more || res.items.length === 0) break;
-        after = res.items[res.items.length - 1].key;
-      }
-    } catch (err) {
-      if (err instanceof CompactedError && opts.continue) {
-        throw errors.gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
-      }
-      throw storageToApi(err, this.group, this.plural, '');
-    }
-    const result: ListResult = { items, resourceVersion: String(listRevision) };
-    if (more && lastKey !== undefined) result.continue = encodeContinue({ v: 1, rv: listRevision, start: lastKey });
-    return result;
+  /** A list (limited, continued or streamed) at one revision: list-reader.ts. */
+  list(namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    return listObjects(this, namespace, opts);
   }
 
   async create(namespace: string | undefined, obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
