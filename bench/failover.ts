@@ -29,7 +29,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { REPLICATED_CLASS } from '../src/apis/volumes/replicated.ts';
 import { startLab, type TestLab } from '../src/lab/lab.fixture.ts';
-import { ClusterView, EtcdWriter, etcdObjects, etcdStatus, loseMemberNode, type RecoveryTimes } from '../test/e2e/stateful-failover.fixture.ts';
+import { ClusterView, etcdObjects, loseMemberNode, type RecoveryTimes } from '../test/e2e/stateful-failover.fixture.ts';
+import { EtcdWriter, etcdStatus } from '../test/e2e/etcd-client.fixture.ts';
 import { f, pct, printTable, sleep, sortNum } from './lib/stats.ts';
 
 const NS = 'bench';

@@ -39,9 +39,10 @@ import { startAgentProcess } from '../../src/lab/lab-start.ts';
 import { writeState } from '../../src/lab/lab-state.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 import {
-  ClusterView, EtcdWriter, curlIn, etcdObjects, etcdStatus, hostPidsOfLife, incarnations, kvObjects, loseMemberNode, readLifeLog, sleep, sqliteObjects,
+  ClusterView, etcdObjects, hostPidsOfLife, incarnations, kvObjects, loseMemberNode, readLifeLog, sleep, sqliteObjects,
   type MemberPod, type Recovery,
 } from './stateful-failover.fixture.ts';
+import { EtcdWriter, curlIn, etcdStatus } from './etcd-client.fixture.ts';
 
 /** The class the etcd members use; `local-path` only to try the harness without the storage engine. */
 const STORAGE_CLASS = process.env.FAILOVER_STORAGE_CLASS ?? REPLICATED_CLASS;
