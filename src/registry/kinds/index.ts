@@ -30,6 +30,7 @@ import { cronJobStrategy } from './cronjob.ts';
 import { leaseStrategy } from './lease.ts';
 import { runtimeclassStrategy } from './runtimeclass.ts';
 import { storageclassStrategy } from './storageclass.ts';
+import { priorityClassStrategy } from './priority-class.ts';
 import { endpointSliceStrategy } from './endpointslice.ts';
 import { podDisruptionBudgetStrategy } from './poddisruptionbudget.ts';
 import { horizontalPodAutoscalerStrategy } from './horizontalpodautoscaler.ts';
@@ -65,6 +66,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'coordination.k8s.io/leases': leaseStrategy,
   'node.k8s.io/runtimeclasses': runtimeclassStrategy,
   'storage.k8s.io/storageclasses': storageclassStrategy,
+  'scheduling.k8s.io/priorityclasses': priorityClassStrategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'policy/poddisruptionbudgets': podDisruptionBudgetStrategy,
   'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerStrategy,
