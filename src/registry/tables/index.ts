@@ -23,6 +23,7 @@ import { persistentVolumeClaimTable, persistentVolumeTable, storageClassTable } 
 import { certificateSigningRequestFieldSelectors, certificateSigningRequestTable } from './certificates.ts';
 import { roleBindingTable, roleTable } from './rbac.ts';
 import { podDisruptionBudgetTable } from './policy.ts';
+import { priorityClassTable } from './scheduling.ts';
 import { horizontalPodAutoscalerTable } from './autoscaling.ts';
 
 /** Table convertor per resource, keyed `<group>/<plural>`. */
@@ -54,6 +55,7 @@ export const TABLES: Record<string, TableConvertor> = {
   'coordination.k8s.io/leases': leaseTable,
   'node.k8s.io/runtimeclasses': runtimeClassTable,
   'storage.k8s.io/storageclasses': storageClassTable,
+  'scheduling.k8s.io/priorityclasses': priorityClassTable,
   'discovery.k8s.io/endpointslices': endpointSliceTable,
   'policy/poddisruptionbudgets': podDisruptionBudgetTable,
   'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerTable,
