@@ -27,47 +27,12 @@ import { freePort, startBerth, type BerthServer } from '../support/berth-server.
 import { assertFails, assertOk, parseJson } from '../support/kubectl-assert.ts';
 import { waitFor as waitUntil } from '../support/wait.ts';
 import { startCronJobClock, type CronJobClock } from './cronjob-clock.fixture.ts';
+import { allReady, createdInOrder, docsExample, headless, kvSet, type Member } from './statefulset.fixture.ts';
 
 const BRIDGE = 'berthsts0';
 const NODE = 'sts-node';
 const DNS_IP = '10.67.0.10';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Member = { name: string; ready: boolean; deleting: boolean; uid: string; revision: string };
-
-/** A process-pod member: writes its ordinal and a start line to its volume, serves the volume over HTTP. */
-function kvSet(name: string, spec: Record<string, unknown> = {}, env: Record<string, string> = {}) {
-  return {
-    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name },
-    spec: {
-      serviceName: name, replicas: 3, selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          runtimeClassName: 'process', terminationGracePeriodSeconds: 1,
-          containers: [{
-            name: 'kv', image: 'host',
-            command: ['sh', '-c', 'echo "$ORDINAL" > /data/ordinal; echo "start $(date +%s%N) $VERSION" >> /data/starts; exec python3 -m http.server 8080 --directory /data'],
-            env: [
-              { name: 'ORDINAL', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
-              ...Object.entries({ VERSION: 'v1', ...env }).map(([n, value]) => ({ name: n, value })),
-            ],
-            ports: [{ name: 'http', containerPort: 8080 }],
-            readinessProbe: { httpGet: { path: '/ordinal', port: 8080 }, periodSeconds: 1 },
-            volumeMounts: [{ name: 'data', mountPath: '/data' }],
-          }],
-        },
-      },
-      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } } } }],
-      ...spec,
-    },
-  };
-}
-
-const headless = (name: string, port = 8080) => ({
-  apiVersion: 'v1', kind: 'Service', metadata: { name },
-  spec: { clusterIP: 'None', selector: { app: name }, ports: [{ name: 'http', port }] },
-});
 
 describe('StatefulSets with local-path volumes on berth up', { concurrency: false }, () => {
   let b: BerthServer;
@@ -107,25 +72,6 @@ describe('StatefulSets with local-path volumes on berth up', { concurrency: fals
       await sleep(100);
     }
   }
-  const allReady = (names: string[]) => (m: Member[]) => names.every((n) => m.some((x) => x.name === n && x.ready && !x.deleting)) && m.length === names.length;
-  /**
-   * OrderedReady creation: when a member (a pod uid) first shows up, every lower member is Ready. A lower
-   * member's readiness flapping later is no breach: Kubernetes then only holds back further creations.
-   */
-  const createdInOrder = (app: string) => {
-    const known = new Set<string>();
-    return (m: Member[]) => {
-      for (const x of m) {
-        if (known.has(x.uid)) continue;
-        known.add(x.uid);
-        const i = Number(x.name.slice(app.length + 1));
-        for (let j = 0; j < i; j++) {
-          if (!m.find((y) => y.name === `${app}-${j}`)?.ready) return `${x.name} appeared while ${app}-${j} was not Ready`;
-        }
-      }
-      return undefined;
-    };
-  };
   const ordinalOverHttp = async (host: string) => inClient(`curl -s --max-time 3 http://${host}:8080/ordinal`);
   /** The member's name answers with its ordinal, once its DNS record follows a new pod IP (an EndpointSlice update away). */
   const expectOrdinal = (host: string, i: number) => waitFor(`${host} answers ${i}`, async () => (await ordinalOverHttp(host)) === String(i), 30_000);
@@ -341,58 +287,7 @@ describe('StatefulSets with local-path volumes on berth up', { concurrency: fals
   test('the StatefulSet example of the Kubernetes documentation (image swapped) reaches Ready with one bound claim per member', async () => {
     assertOk(await k(['create', 'namespace', 'docs']), 'namespace');
     assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'my-storage-class' }, provisioner: 'berth.dev/local-path', volumeBindingMode: 'WaitForFirstConsumer' })), 'class');
-    // https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#components — only the image differs.
-    const manifest = `apiVersion: v1
-kind: Service
-metadata:
-  name: nginx
-  labels:
-    app: nginx
-spec:
-  ports:
-  - port: 80
-    name: web
-  clusterIP: None
-  selector:
-    app: nginx
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels:
-      app: nginx # has to match .spec.template.metadata.labels
-  serviceName: "nginx"
-  replicas: 3 # by default is 1
-  minReadySeconds: 10 # by default is 0
-  template:
-    metadata:
-      labels:
-        app: nginx # has to match .spec.selector.matchLabels
-    spec:
-      terminationGracePeriodSeconds: 10
-      containers:
-      - name: nginx
-        image: ${webImage}
-        ports:
-        - containerPort: 80
-          name: web
-        volumeMounts:
-        - name: www
-          mountPath: /usr/share/nginx/html
-  volumeClaimTemplates:
-  - metadata:
-      name: www
-    spec:
-      accessModes: [ "ReadWriteOnce" ]
-      storageClassName: "my-storage-class"
-      resources:
-        requests:
-          storage: 1Gi
-`;
-    assertOk(await k(['apply', '-n', 'docs', '-f', '-'], manifest), 'apply the example');
+    assertOk(await k(['apply', '-n', 'docs', '-f', '-'], docsExample(webImage)), 'apply the example');
     await waitFor('3 available members', async () => (await get('statefulset', 'web', 'docs')).status?.availableReplicas === 3, 240_000);
     const claims = parseJson<any>(assertOk(await k(['get', 'pvc', '-n', 'docs', '-o', 'json']), 'claims'), 'claims').items;
     assert.deepEqual(claims.map((c: any) => [c.metadata.name, c.status.phase, c.spec.storageClassName]).sort(),
