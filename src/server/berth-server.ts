@@ -50,6 +50,7 @@ import { CidrSet } from '../controllers/node-ipam/cidr-set.ts';
 import { DEFAULT_NODE_CIDR_MASK_SIZE } from '../controllers/node-ipam/node-ipam-controller.ts';
 import { DNS_USER } from './dns-service.ts';
 import { uiServing } from './ui/ui-serving.ts';
+import { ensureSystemPriorityClasses, priorityClassAdmission } from './priority-classes.ts';
 
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
 
@@ -161,7 +162,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const security = buildSecurity(securityContext);
   const defaultTolerations = defaultTolerationSecondsAdmission({ notReadySeconds: opts.defaultTolerationSeconds?.notReady, unreachableSeconds: opts.defaultTolerationSeconds?.unreachable });
   // Admission webhooks run after Berth's own plugins of each phase, as upstream's are ordered last.
-  registry.admission = security.admission.with(defaultTolerations, ...admissionWebhooks(registry, securityContext.informers, log.child({ component: 'admission-webhooks' })));
+  registry.admission = security.admission.with(priorityClassAdmission(registry, securityContext.informers), defaultTolerations, ...admissionWebhooks(registry, securityContext.informers, log.child({ component: 'admission-webhooks' })));
   let ready = false;
   const ui = uiServing(systemClient, security.authorizer, () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }));
   const http = createApiServer({
@@ -184,6 +185,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // The RuntimeClasses of Berth's runtimes are the server's to make: a node's credential may only read them.
   await ensureRuntimeClasses(systemClient);
   await ensureDefaultStorageClass(registry);
+  await ensureSystemPriorityClasses(registry, log);
   await security.start();
   const systemNamespaces = keepSystemNamespaces(registry, log);
   const compactor = startCompactor(backend, {});
