@@ -4,11 +4,13 @@
  * one revision, then the tail — so the server never holds the whole body (nor all the objects) of a
  * list of 150,000 pods. A client that stops reading stops the reads (backpressure); one that goes
  * away ends the list. An error after the head cuts the response (the client sees a broken body), as
- * a Status can no longer be sent.
+ * a Status can no longer be sent. Items come as JSON text (list-reader.ts listJson: the stored bytes
+ * with their resourceVersion where nothing changes them on read), not as objects to stringify.
  */
 import type { ServerResponse } from 'node:http';
-import type { KubeObject } from '../apis/object.ts';
+import { sendJson } from './http-util.ts';
 import type { ListOptions, ResourceStore } from '../registry/resource-store.ts';
+import { listJson } from '../registry/list-reader.ts';
 
 /** Resolves once `res` can take more, rejects when the client went away. */
 function drained(res: ServerResponse): Promise<void> {
@@ -24,9 +26,9 @@ function drained(res: ServerResponse): Promise<void> {
 export async function streamList(res: ServerResponse, store: ResourceStore, namespace: string | undefined, opts: Omit<ListOptions, 'stream' | 'limit' | 'continue'>): Promise<void> {
   let first = true;
   let started = false;
-  await store.list(namespace, {
+  await listJson(store, namespace, {
     ...opts,
-    stream: async (items: KubeObject[], resourceVersion: string) => {
+    stream: async (items: string[], resourceVersion: string) => {
       let out = '';
       if (!started) {
         started = true;
@@ -34,8 +36,8 @@ export async function streamList(res: ServerResponse, store: ResourceStore, name
         out = `{"kind":${JSON.stringify(`${store.type.info.kind}List`)},"apiVersion":${JSON.stringify(store.apiVersion)},`
           + `"metadata":{"resourceVersion":${JSON.stringify(resourceVersion)}},"items":[`;
       }
-      for (const item of items) {
-        out += (first ? '' : ',') + JSON.stringify(item);
+      if (items.length) {
+        out += (first ? '' : ',') + items.join(',');
         first = false;
       }
       if (res.destroyed) throw new Error('the client went away during the list');
@@ -43,4 +45,14 @@ export async function streamList(res: ServerResponse, store: ResourceStore, name
     },
   });
   res.end(']}');
+}
+
+/**
+ * A limited (or continued) list as one JSON body — `{kind, apiVersion, metadata: {resourceVersion,
+ * continue?}, items}`, what sendJson of the List object gives — from the items' JSON text.
+ */
+export async function sendListPage(res: ServerResponse, store: ResourceStore, namespace: string | undefined, opts: Omit<ListOptions, 'stream'>): Promise<void> {
+  const result = await listJson(store, namespace, opts);
+  const metadata = `{"resourceVersion":${JSON.stringify(result.resourceVersion)}${result.continue ? `,"continue":${JSON.stringify(result.continue)}` : ''}}`;
+  sendJson(res, 200, `{"kind":${JSON.stringify(`${store.type.info.kind}List`)},"apiVersion":${JSON.stringify(store.apiVersion)},"metadata":${metadata},"items":[${result.items.join(',')}]}`);
 }

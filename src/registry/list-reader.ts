@@ -1,13 +1,14 @@
 /**
  * Lists of a resource at one revision — limited (limit/continue), full, or streamed chunk by chunk —
  * with Kubernetes' resourceVersion / resourceVersionMatch rules (the list half of upstream's
- * genericregistry.Store and storage.GetList). The ResourceStore's list() calls this.
+ * genericregistry.Store and storage.GetList). The ResourceStore's list() calls this for objects; the
+ * HTTP list calls listJson for JSON text.
  */
-import { CompactedError } from '../storage/backend.ts';
+import { CompactedError, type KeyValue } from '../storage/backend.ts';
 import type { KubeObject } from '../apis/object.ts';
 import { errors } from '../errors/index.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
-import { decodeObject } from './object-codec.ts';
+import { decodeObject, encodedWithResourceVersion } from './object-codec.ts';
 import { parseResourceVersion, storageToApi, type ListOptions, type ListResult, type ResourceStore } from './resource-store.ts';
 
 /** Rows one backend read of a limited list returns at most. */
@@ -15,7 +16,48 @@ const MAX_CHUNK = 10_000;
 /** Rows per read of a streamed list: small enough to hold, large enough that the reads stay few. */
 const STREAM_CHUNK = 500;
 
-export async function listObjects(store: ResourceStore, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+/**
+ * One item of a list from its stored row, or undefined when the list's filter leaves it out. Objects
+ * for the registry's callers (the in-process client); JSON text for the HTTP list (listJson).
+ */
+type ItemReader<T> = (kv: KeyValue) => T | undefined;
+
+/** Options of a list whose items are `T`: ListOptions with the stream typed alike. */
+type ItemListOptions<T> = Omit<ListOptions, 'stream'> & { stream?: (items: T[], resourceVersion: string) => void | Promise<void> };
+
+export interface JsonListResult { items: string[]; resourceVersion: string; continue?: string }
+
+export function listObjects(store: ResourceStore, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+  const filter = opts.filter;
+  return listItems<KubeObject>(store, namespace, opts, (kv) => {
+    const obj = store.fromStorage(decodeObject(kv));
+    return filter && !filter.matches(obj) ? undefined : obj;
+  });
+}
+
+/**
+ * The same list with each item as its JSON text — what `JSON.stringify` of listObjects' item gives —
+ * for the HTTP list, which sends JSON: where nothing changes an object on read (no readTransform: a
+ * custom resource's apiVersion and schema defaults), the stored bytes with the resourceVersion spliced
+ * in (encodedWithResourceVersion), so a list does not parse and re-stringify every object. A filter
+ * still needs the object to match, but not its re-encoding. Anything the splice cannot vouch for is
+ * decoded and encoded as before.
+ */
+export function listJson(store: ResourceStore, namespace: string | undefined, opts: ItemListOptions<string> = {}): Promise<JsonListResult> {
+  const filter = opts.filter;
+  const spliced = !store.readTransform;
+  return listItems<string>(store, namespace, opts, (kv) => {
+    if (spliced && !filter) {
+      const json = encodedWithResourceVersion(kv.value, kv.modRevision);
+      if (json !== undefined) return json;
+    }
+    const obj = store.fromStorage(decodeObject(kv));
+    if (filter && !filter.matches(obj)) return undefined;
+    return (spliced && filter && encodedWithResourceVersion(kv.value, kv.modRevision)) || JSON.stringify(obj);
+  });
+}
+
+async function listItems<T>(store: ResourceStore, namespace: string | undefined, opts: ItemListOptions<T>, read: ItemReader<T>): Promise<{ items: T[]; resourceVersion: string; continue?: string }> {
   const prefix = store.prefix(namespace);
   let revision = 0;
   let after: string | undefined;
@@ -42,7 +84,7 @@ export async function listObjects(store: ResourceStore, namespace: string | unde
     }
   }
   const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
-  const items: KubeObject[] = [];
+  const items: T[] = [];
   // Read in chunks until `limit` objects pass the filter (or the prefix is exhausted); a chunk is
   // at most MAX_CHUNK rows, so a huge limit (any int64 is valid) never reaches the store as is.
   const stream = limit ? undefined : opts.stream;
@@ -54,11 +96,11 @@ export async function listObjects(store: ResourceStore, namespace: string | unde
     for (;;) {
       const res = await store.backend.list(prefix, { revision: listRevision || undefined, after, limit: chunk });
       listRevision = res.revision;
-      const batch: KubeObject[] = stream ? [] : items;
+      const batch: T[] = stream ? [] : items;
       for (let i = 0; i < res.items.length; i++) {
-        const obj = store.fromStorage(decodeObject(res.items[i]));
-        if (opts.filter && !opts.filter.matches(obj)) continue;
-        batch.push(obj);
+        const item = read(res.items[i]);
+        if (item === undefined) continue;
+        batch.push(item);
         if (limit && items.length === limit) {
           lastKey = res.items[i].key;
           more = i < res.items.length - 1 || res.more;
@@ -75,7 +117,7 @@ export async function listObjects(store: ResourceStore, namespace: string | unde
     }
     throw storageToApi(err, store.group, store.plural, '');
   }
-  const result: ListResult = { items, resourceVersion: String(listRevision) };
+  const result: { items: T[]; resourceVersion: string; continue?: string } = { items, resourceVersion: String(listRevision) };
   if (more && lastKey !== undefined) result.continue = encodeContinue({ v: 1, rv: listRevision, start: lastKey });
   return result;
 }

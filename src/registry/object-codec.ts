@@ -34,6 +34,106 @@ export function decodeObject(kv: KeyValue, revision = kv.modRevision): KubeObjec
   return obj;
 }
 
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COLON = 58;
+const COMMA = 44;
+const OPEN_OBJECT = 123;
+const CLOSE_OBJECT = 125;
+const OPEN_ARRAY = 91;
+const CLOSE_ARRAY = 93;
+
+/** Index just past the string starting at `i` (a quote), or -1. */
+function skipString(s: string, i: number): number {
+  let from = i + 1;
+  for (;;) {
+    const q = s.indexOf('"', from);
+    if (q < 0) return -1;
+    // A quote is escaped when an odd number of backslashes stands before it.
+    let k = q - 1;
+    while (s.charCodeAt(k) === BACKSLASH) k--;
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    from = q + 1;
+  }
+}
+
+/** Index just past the JSON value starting at `i`, or -1 when it does not end. */
+function skipValue(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === QUOTE) return skipString(s, i);
+  if (c !== OPEN_OBJECT && c !== OPEN_ARRAY) {
+    // A number, true, false or null: up to the delimiter that follows it.
+    let j = i;
+    for (; j < s.length; j++) {
+      const d = s.charCodeAt(j);
+      if (d === COMMA || d === CLOSE_OBJECT || d === CLOSE_ARRAY) return j;
+    }
+    return -1;
+  }
+  let depth = 0;
+  for (let j = i; j < s.length;) {
+    const d = s.charCodeAt(j);
+    if (d === QUOTE) {
+      j = skipString(s, j);
+      if (j < 0) return -1;
+      continue;
+    }
+    if (d === OPEN_OBJECT || d === OPEN_ARRAY) depth++;
+    else if ((d === CLOSE_OBJECT || d === CLOSE_ARRAY) && --depth === 0) return j + 1;
+    j++;
+  }
+  return -1;
+}
+
+/** True when the key string at `i` (its opening quote) is exactly `"<name>"`. */
+function keyIs(s: string, i: number, end: number, name: string): boolean {
+  return end - i === name.length + 2 && s.startsWith(name, i + 1);
+}
+
+/**
+ * A stored value as the list's JSON item: exactly `JSON.stringify(decodeObject(kv, revision))`
+ * without parsing it — `"resourceVersion":"<revision>"` spliced in as the last key of the top-level
+ * `metadata`, where decodeObject's assignment puts it (values are stored without one). Stored values
+ * are encodeObject's JSON.stringify output, which JSON.parse + JSON.stringify reproduce byte for byte
+ * (no whitespace, canonical escapes and numbers, integer-like keys already first). Undefined — the
+ * caller decodes and encodes — whenever that cannot be shown on the way: not an object (an encrypted
+ * value), no `metadata` object among the top-level keys before it, a stored resourceVersion, any
+ * character out of place.
+ */
+export function encodedWithResourceVersion(value: string, revision: number): string | undefined {
+  if (value.charCodeAt(0) !== OPEN_OBJECT || value.charCodeAt(value.length - 1) !== CLOSE_OBJECT) return undefined;
+  let i = 1;
+  for (;;) {
+    if (value.charCodeAt(i) !== QUOTE) return undefined;
+    const keyEnd = skipString(value, i);
+    if (keyEnd < 0 || value.charCodeAt(keyEnd) !== COLON) return undefined;
+    if (keyIs(value, i, keyEnd, 'metadata')) return spliceIntoMetadata(value, keyEnd + 1, revision);
+    const end = skipValue(value, keyEnd + 1);
+    if (end < 0 || value.charCodeAt(end) !== COMMA) return undefined;
+    i = end + 1;
+  }
+}
+
+function spliceIntoMetadata(value: string, start: number, revision: number): string | undefined {
+  if (value.charCodeAt(start) !== OPEN_OBJECT) return undefined;
+  const field = `"resourceVersion":"${revision}"`;
+  let i = start + 1;
+  if (value.charCodeAt(i) === CLOSE_OBJECT) return `${value.slice(0, i)}${field}${value.slice(i)}`;
+  for (;;) {
+    if (value.charCodeAt(i) !== QUOTE) return undefined;
+    const keyEnd = skipString(value, i);
+    if (keyEnd < 0 || value.charCodeAt(keyEnd) !== COLON) return undefined;
+    // decodeObject would overwrite a stored one in its place: not worth a second splice.
+    if (keyIs(value, i, keyEnd, 'resourceVersion')) return undefined;
+    const end = skipValue(value, keyEnd + 1);
+    if (end < 0) return undefined;
+    const c = value.charCodeAt(end);
+    if (c === CLOSE_OBJECT) return `${value.slice(0, end)},${field}${value.slice(end)}`;
+    if (c !== COMMA) return undefined;
+    i = end + 1;
+  }
+}
+
 /** Storage key: `/registry/<group|core>/<plural>/[<namespace>/]<name>`. */
 export function storageKey(group: string, plural: string, namespace: string | undefined, name: string): string {
   return `${storagePrefix(group, plural, namespace)}${name}`;
