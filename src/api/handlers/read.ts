@@ -6,7 +6,7 @@ import { tableVersion, toTable, wantsTable } from '../table.ts';
 import { makeFilter } from '../../registry/object-filter.ts';
 import { watchResource, type ApiWatchEvent } from '../../registry/store-watch.ts';
 import { openWatchStream } from '../watch-stream.ts';
-import { streamList } from '../list-stream.ts';
+import { sendListPage, streamList } from '../list-stream.ts';
 import { includeObject, intParam, replyObject, type HandlerContext } from './context.ts';
 import type { KubeObject } from '../../apis/object.ts';
 
@@ -26,23 +26,20 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
     });
     return;
   }
-  const result = await store.list(info.namespace, {
+  const listOpts = {
     filter,
     limit: intParam(query, 'limit'),
     continue: query.get('continue') ?? undefined,
     resourceVersion: query.get('resourceVersion') ?? undefined,
     resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
-  });
-  if (wantsTable(req.headers.accept)) {
-    sendJson(ctx.res, 200, toTable(result.items, {
-      convertor: store.type.strategy.table, include: includeObject(query), apiVersion: tableVersion(req.headers.accept),
-      resourceVersion: result.resourceVersion, continue: result.continue,
-    }));
-    return;
-  }
-  const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
-  if (result.continue) metadata.continue = result.continue;
-  sendJson(ctx.res, 200, { kind: `${store.type.info.kind}List`, apiVersion: store.apiVersion, metadata, items: result.items });
+  };
+  // JSON pages from the items' JSON text (the stored bytes where possible: list-stream.ts).
+  if (!wantsTable(req.headers.accept)) return sendListPage(ctx.res, store, info.namespace, listOpts);
+  const result = await store.list(info.namespace, listOpts);
+  sendJson(ctx.res, 200, toTable(result.items, {
+    convertor: store.type.strategy.table, include: includeObject(query), apiVersion: tableVersion(req.headers.accept),
+    resourceVersion: result.resourceVersion, continue: result.continue,
+  }));
 }
 
 export async function handleWatch(ctx: HandlerContext): Promise<void> {
