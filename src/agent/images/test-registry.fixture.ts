@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createServer as netServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { buildImage, push } from './test-image.fixture.ts';
 
 /** A running registry. */
 export interface TestRegistry {
@@ -130,4 +131,29 @@ export async function startAuthProxy(upstream: string, mode: 'none' | 'basic' | 
         server.close(() => r());
       }),
   };
+}
+
+/**
+ * The image tests' registry (image-service.test.ts, image-auth.test.ts): `test/app:v1` — a file
+ * layer over busybox, then a raw layer with whiteouts and an opaque dir, a config with entrypoint,
+ * env, workdir and user — and `test/corrupt:corrupt`, built under `tmp` and pushed to a fresh
+ * loopback registry.
+ */
+export async function startAppRegistry(tmp: string): Promise<{ layout: string; reg: TestRegistry }> {
+  const layout = join(tmp, 'layout');
+  await buildImage(
+    layout,
+    'v1',
+    { 'etc/hello.txt': 'hello\n', 'etc/gone.txt': 'bye\n', 'opt/data/a.txt': 'a', 'opt/data/b.txt': 'b' },
+    {
+      busybox: true,
+      rawLayer: { 'etc/.wh.gone.txt': '', 'etc/new.txt': 'new\n', 'opt/data/.wh..wh..opq': '', 'opt/data/c.txt': 'c' },
+      config: ['--config.entrypoint', '/bin/sh', '--config.cmd', '-c', '--config.cmd', 'echo hi', '--config.env', 'FOO=bar', '--config.workingdir', '/opt', '--config.user', '1000:1000'],
+    },
+  );
+  await buildImage(layout, 'corrupt', { 'data.bin': 'unique content for the corrupt image test '.repeat(100) });
+  const reg = await startRegistry(join(tmp, 'registry'));
+  await push(layout, 'v1', reg.host, 'test/app');
+  await push(layout, 'corrupt', reg.host, 'test/corrupt');
+  return { layout, reg };
 }
