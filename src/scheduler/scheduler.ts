@@ -3,7 +3,9 @@
  * pop a pod → run the filter/score Pipeline → assume it on the chosen node (so the next pod sees
  * it) → bind through pods/binding in the background (undo and back off on failure). A pod that
  * fits nowhere gets PodScheduled=False/Unschedulable with Kubernetes' message and an aggregated
- * FailedScheduling event, and waits for a relevant cluster event (or the 60 s flush).
+ * FailedScheduling event, and waits for a relevant cluster event (or the 60 s flush) — after
+ * preemption (preemption-executor.ts) has nominated it to a node and evicted pods of lower priority
+ * there, when it can.
  */
 import { setImmediate as yieldToIO } from 'node:timers/promises';
 import type { KubeObject } from '../apis/object.ts';
@@ -24,6 +26,10 @@ import { VolumeBinder, VolumeBindingError } from './plugins/volume-binding/volum
 import { observeAttempt, registerSchedulingQueue } from './scheduler-metrics.ts';
 import { ScheduledEvents } from './scheduled-events.ts';
 import { rfc3339 } from '../apis/time.ts';
+import { Preemption } from './preemption-executor.ts';
+import { nominatedPodsFilter } from './preemption-nominated.ts';
+
+const PDBS = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' };
 
 /** Scheduler options; all optional. */
 export interface SchedulerOptions extends QueueOptions {
@@ -71,10 +77,20 @@ export interface RunningScheduler {
 export async function startScheduler(client: Client, log: Logger, opts: SchedulerOptions = {}): Promise<RunningScheduler> {
   const snapshot = new Snapshot();
   const queue = new SchedulingQueue(opts);
-  const pipeline = new Pipeline(buildProfile(opts.profile), { percentageOfNodesToScore: opts.percentageOfNodesToScore });
   const events = schedulerEvents(client, log, opts.eventIntervalMs);
+  const factory = opts.factory ?? new InformerFactory(client, { log });
+  // Budgets are read only when a pod preempts; the informer keeps them at hand.
+  const budgets = factory.forResource(PDBS);
+  const preemption = new Preemption(client, events, log, { schedulerName: opts.schedulerName ?? 'default-scheduler', budgets: () => budgets.list() });
+  const profile = buildProfile(opts.profile);
+  // Room kept for nominated pods: skipped at the cost of one call while nobody is nominated.
+  profile.filters.push(nominatedPodsFilter(preemption.nominator, (key) => snapshot.podNode.has(key)));
+  const pipeline = new Pipeline(profile, { percentageOfNodesToScore: opts.percentageOfNodesToScore });
   const scheduledEvents = new ScheduledEvents(events, log, { maxQueued: opts.maxQueuedEvents });
-  const sync = new ClusterSync(snapshot, queue, opts.schedulerName ?? 'default-scheduler', (pod) => events.forget(pod.metadata.uid ?? ''));
+  const sync = new ClusterSync(snapshot, queue, opts.schedulerName ?? 'default-scheduler', (pod) => {
+    events.forget(pod.metadata.uid ?? '');
+    preemption.forget(`${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`);
+  });
   const maxInFlight = opts.maxInFlightBinds ?? 256;
   const writes = new Set<Promise<unknown>>();
   let stopped = false;
@@ -88,7 +104,6 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
     });
   };
 
-  const factory = opts.factory ?? new InformerFactory(client, { log });
   const nodes = factory.forResource(R.nodes);
   const pods = factory.forResource(R.pods);
   nodes.addHandlers(sync.nodeHandlers);
@@ -97,6 +112,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
   const volumes = new VolumeBinder(client, factory, () => queue.moveOnEvent('VolumeChange'), { bindTimeoutMs: opts.bindTimeoutMs });
   nodes.start();
   pods.start();
+  budgets.start();
   volumes.start();
   await Promise.all([nodes.synced(), pods.synced(), volumes.synced()]);
 
@@ -131,15 +147,18 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
   }
   const retryEntry = new Map<string, Parameters<SchedulingQueue['addBackoff']>[0]>();
 
-  async function recordUnschedulable(info: PodInfo, message: string): Promise<void> {
+  /** `nominate`: a node to nominate the pod to, null to clear its nomination, undefined to leave it. */
+  async function recordUnschedulable(info: PodInfo, message: string, nominate?: string | null): Promise<void> {
     const current = (info.pod.status?.conditions ?? []).find((c: { type: string }) => c.type === 'PodScheduled');
-    if (!(current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message)) {
+    const nominationChanges = nominate !== undefined && (info.pod.status?.nominatedNodeName ?? null) !== nominate;
+    if (nominationChanges || !(current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message)) {
       const condition = {
         type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null,
         lastTransitionTime: current?.status === 'False' && current.lastTransitionTime ? current.lastTransitionTime : rfc3339(),
       };
       try {
-        await client.patch(R.pods, info.namespace, info.name, 'strategic', { status: { conditions: [condition] } }, 'status');
+        const status = nominationChanges ? { conditions: [condition], nominatedNodeName: nominate } : { conditions: [condition] };
+        await client.patch(R.pods, info.namespace, info.name, 'strategic', { status }, 'status');
       } catch (err) {
         if (!isNotFound(err)) log.debug('PodScheduled condition not written', { pod: info.key, error: String(err) });
       }
@@ -159,12 +178,16 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       // The attempt ends with the decision; binding goes on in the background, as upstream's binding cycle.
       observeAttempt(result.node ? 'scheduled' : 'unschedulable', startedAt);
       if (!result.node) {
-        const message = fitErrorMessage(result.diagnosis!, info);
+        // PostFilter: preemption, in memory; its API writes go on in the background.
+        const post = preemption.postFilter(info, snapshot, pipeline.profile.filters);
+        const message = fitErrorMessage(result.diagnosis!, info, post.message);
         log.debug('pod unschedulable', { pod: info.key, message });
         queue.addUnschedulable(q, result.diagnosis!.plugins);
-        track(recordUnschedulable(info, message));
+        track(recordUnschedulable(info, message, post.nominate));
+        if (post.run) track(post.run());
       } else {
         const nodeName = result.node.name;
+        preemption.forget(info.key);
         snapshot.addPod(info, nodeName);
         sync.assumed.set(info.key, nodeName);
         retryEntry.set(info.key, q);
