@@ -97,9 +97,9 @@ async function measure(on: boolean): Promise<Run> {
     const reader = new SocketOwnerReader();
     let flows = 0;
     const trafficMs = await cpuMs(async () => {
-      const table = await readConntrack();
-      flows = table.length;
-      tracker.observe(table, Date.now(), reader.read(hostPods));
+      tracker.begin(Date.now(), reader.read(hostPods));
+      flows = (await readConntrack((f) => tracker.add(f))).entries;
+      tracker.end();
     });
     return { cpuPct, rssMb, sampler: samplerMs, traffic: trafficMs, flows };
   } finally {

@@ -15,7 +15,7 @@ test('the source samples again after each sample, names host-network pods throug
   const flow: Flow = { proto: 'tcp', state: 'ESTABLISHED', orig: { src: '10.42.0.5', dst: '10.42.0.7', sport: 5000, dport: 80 }, reply: { src: '10.42.0.7', dst: '10.42.0.5', sport: 80, dport: 5000 } };
   let reads = 0;
   const log = createLogger({ level: 'error' });
-  const src = startTrafficSource('n1', log, { read: async () => { reads++; return [flow]; }, intervalMs: 20 });
+  const src = startTrafficSource('n1', log, { read: async (visit) => { reads++; visit(flow); return { busyMs: 0 }; }, intervalMs: 20 });
   await new Promise((r) => setTimeout(r, 200));
   src.stop();
   const after = reads;
@@ -24,7 +24,7 @@ test('the source samples again after each sample, names host-network pods throug
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(reads, after, 'no sample after stop');
   let offReads = 0;
-  const off = startTrafficSource('n1', log, { read: async () => { offReads++; return [flow]; }, intervalMs: 0 });
+  const off = startTrafficSource('n1', log, { read: async (visit) => { offReads++; visit(flow); return { busyMs: 0 }; }, intervalMs: 0 });
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(offReads, 0);
   assert.deepEqual(off.report().edges, []);

@@ -5,7 +5,7 @@
  * host-network pods (pod-sockets.ts) to name them — and answers with the edges seen now.
  */
 import type { Logger } from '../../util/log.ts';
-import { readConntrack, type Flow } from './conntrack.ts';
+import { readConntrack, type FlowVisitor, type TableRead } from './conntrack.ts';
 import { SocketOwnerReader, type HostNetworkPod, type SocketOwners } from './pod-sockets.ts';
 import { TrafficTracker, type TrafficEdge } from './traffic-tracker.ts';
 
@@ -42,8 +42,8 @@ export interface TrafficSource {
 }
 
 export interface TrafficSourceOptions {
-  /** The table (default /proc/net/nf_conntrack). */
-  read?: () => Promise<Flow[]>;
+  /** Streams the table's flows to the visitor (default /proc/net/nf_conntrack, readConntrack). */
+  read?: (visit: FlowVisitor) => Promise<Partial<TableRead>>;
   /** This node's host-network pods with their pids (the agent's pod workers); none by default. */
   hostNetworkPods?: () => HostNetworkPod[];
   /** Who owns their sockets (default: from /proc, pod-sockets.ts). */
@@ -53,12 +53,13 @@ export interface TrafficSourceOptions {
 }
 
 export function startTrafficSource(node: string, log: Logger, opts: TrafficSourceOptions = {}): TrafficSource {
-  const read = opts.read ?? (() => readConntrack());
+  const read = opts.read ?? ((visit: FlowVisitor) => readConntrack(visit));
   const reader = new SocketOwnerReader();
   const owners = opts.owners ?? ((pods) => reader.read(pods));
   const fromEnv = process.env.BERTH_TRAFFIC_INTERVAL_MS;
   const intervalMs = opts.intervalMs ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : SAMPLE_MS);
   const tracker = new TrafficTracker();
+  const add: FlowVisitor = (f) => tracker.add(f);
   let sampledAt = new Date(0);
   let bytes = false;
   let warned = false;
@@ -66,11 +67,18 @@ export function startTrafficSource(node: string, log: Logger, opts: TrafficSourc
   let stopped = false;
   const sample = async () => {
     const t0 = performance.now();
+    // The sample's own time: the table's reads and parsing without the event loop's turns between them.
+    let costMs: number | undefined;
     try {
-      const flows = await read();
-      bytes = flows.some((f) => f.bytes !== undefined);
       const hostPods = opts.hostNetworkPods?.() ?? [];
-      tracker.observe(flows, Date.now(), hostPods.length ? await owners(hostPods) : undefined);
+      const o = hostPods.length ? await owners(hostPods) : undefined;
+      const t1 = performance.now();
+      tracker.begin(Date.now(), o);
+      const r = await read(add);
+      const t2 = performance.now();
+      tracker.end();
+      bytes = r.bytes ?? false;
+      if (r.busyMs !== undefined) costMs = (t1 - t0) + r.busyMs + (performance.now() - t2);
       sampledAt = new Date();
     } catch (err) {
       // No conntrack module loaded yet (no NAT rule on this host) is normal: no edges.
@@ -78,7 +86,7 @@ export function startTrafficSource(node: string, log: Logger, opts: TrafficSourc
       warned = true;
     } finally {
       if (!stopped) {
-        timer = setTimeout(() => void sample(), nextSampleDelay(performance.now() - t0, intervalMs));
+        timer = setTimeout(() => void sample(), nextSampleDelay(costMs ?? performance.now() - t0, intervalMs));
         timer.unref();
       }
     }

@@ -50,3 +50,19 @@ test('byte rates when the kernel counts bytes', () => {
   t.observe([f(3000)], 2000);
   assert.equal(t.edgesNow()[0].bytesPerSecond, 1000);
 });
+
+test('a sample fed flow by flow through one reused object keeps nothing of that object', () => {
+  const t = new TrafficTracker();
+  const reused: Flow = viaService(0);
+  const feed = (now: number, ports: number[]) => {
+    t.begin(now);
+    for (const p of ports) { Object.assign(reused, viaService(p)); t.add(reused); }
+    t.end();
+  };
+  feed(0, []);
+  feed(1000, [42001, 42002]);
+  Object.assign(reused, { proto: 'udp', orig: { src: '1.1.1.1', dst: '2.2.2.2', sport: 1, dport: 2 }, reply: { src: '2.2.2.2', dst: '1.1.1.1', sport: 2, dport: 1 } });
+  const [e] = t.edgesNow();
+  assert.deepEqual({ proto: e.proto, client: e.client, service: e.service, server: e.server, open: e.open }, { proto: 'tcp', client: '10.42.0.5', service: '10.43.0.20:80', server: '10.42.0.9:8080', open: 2 });
+  assert.equal(e.connectionsPerSecond, 0.2);
+});

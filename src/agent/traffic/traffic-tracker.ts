@@ -37,78 +37,105 @@ export interface TrafficEdge {
 export const FADE_MS = 30_000;
 export const RATE_WINDOW_MS = 10_000;
 
-const LOOPBACK = /^(127\.|::1$)/;
+/** 127.0.0.0/8 and ::1, also as the /proc file writes it in full. */
+const LOOPBACK = /^(127\.|::1$|(0000:){7}0001$)/;
 const flowKey = (f: Flow) => `${f.proto} ${f.orig.src}:${f.orig.sport} ${f.orig.dst}:${f.orig.dport}`;
 const ACTIVE_STATES = new Set(['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV']);
+const podKey = (p?: PodOwner) => (p ? `${p.namespace}/${p.name}` : '');
 
 interface EdgeState {
   edge: TrafficEdge;
   /** Times (ms) new connections were first seen, within the rate window. */
   starts: number[];
   bytes?: number;
+  /** This sample's figures (reset by begin). */
+  open: number;
+  sampleBytes: number;
+  counted: boolean;
+  touched: boolean;
 }
 
 export class TrafficTracker {
-  /** Flows of the last sample: key → bytes (or 0). */
+  /** Flows of the last sample and of the one being read: key → bytes (or 0); swapped, never reallocated. */
   private seen = new Map<string, number>();
+  private next = new Map<string, number>();
   private readonly edges = new Map<string, EdgeState>();
   private lastSample = -1;
   private first = true;
+  private now = 0;
+  private owners?: SocketOwners;
 
   /** Feeds one sample of the table taken at `now`; `owners` names host-network pods' ends. */
-  observe(flows: readonly Flow[], now = Date.now(), owners?: SocketOwners): void {
-    const next = new Map<string, number>();
-    const touched = new Map<string, { open: number; bytes: number; counted: boolean }>();
-    for (const f of flows) {
-      if (LOOPBACK.test(f.orig.src) || LOOPBACK.test(f.orig.dst)) continue;
-      const k = flowKey(f);
-      next.set(k, f.bytes ?? 0);
-      const dnat = f.reply.src !== f.orig.dst || f.reply.sport !== f.orig.dport;
-      const clientPod = owners?.client(f.proto, f.orig.src, f.orig.sport);
-      const serverPod = owners?.server(f.proto, f.reply.src, f.reply.sport);
-      // Inside one pod (a host-network pod calling itself through the node's address): no edge.
-      if (clientPod && serverPod && clientPod.namespace === serverPod.namespace && clientPod.name === serverPod.name) continue;
-      const podKey = (p?: PodOwner) => (p ? `${p.namespace}/${p.name}` : '');
-      const edgeKey = `${f.proto} ${f.orig.src} ${podKey(clientPod)} ${dnat ? `${f.orig.dst}:${f.orig.dport}` : ''} ${f.reply.src}:${f.reply.sport} ${podKey(serverPod)}`;
-      let st = this.edges.get(edgeKey);
-      const isNew = !this.seen.has(k);
-      const active = ACTIVE_STATES.has(f.state);
-      if (!st) {
-        // Connections already closed when first seen (before the agent started) make no edge.
-        if (!active && !isNew) continue;
-        if (!active && this.first) continue;
-        st = {
-          edge: {
-            proto: f.proto, client: f.orig.src, ...(clientPod ? { clientPod } : {}), ...(dnat ? { service: `${f.orig.dst}:${f.orig.dport}` } : {}),
-            server: `${f.reply.src}:${f.reply.sport}`, ...(serverPod ? { serverPod } : {}), open: 0, connectionsPerSecond: 0, lastActive: now,
-          },
-          starts: [],
-        };
-        this.edges.set(edgeKey, st);
-      }
-      const t = touched.get(edgeKey) ?? { open: 0, bytes: 0, counted: false };
-      touched.set(edgeKey, t);
-      if (active) t.open++;
-      if (f.bytes !== undefined) { t.bytes += f.bytes; t.counted = true; }
-      if (isNew && !this.first) st.starts.push(now);
-      if (active || (isNew && !this.first)) st.edge.lastActive = now;
+  observe(flows: Iterable<Flow>, now = Date.now(), owners?: SocketOwners): void {
+    this.begin(now, owners);
+    for (const f of flows) this.add(f);
+    this.end();
+  }
+
+  /** Starts a sample taken at `now`: add() each of its flows, then end(). */
+  begin(now = Date.now(), owners?: SocketOwners): void {
+    this.now = now;
+    this.owners = owners;
+    this.next.clear();
+    for (const st of this.edges.values()) { st.open = 0; st.sampleBytes = 0; st.counted = false; st.touched = false; }
+  }
+
+  /** One flow of the sample (the object may be reused by the caller afterwards: nothing of it is kept but strings). */
+  add(f: Flow): void {
+    if (LOOPBACK.test(f.orig.src) || LOOPBACK.test(f.orig.dst)) return;
+    const now = this.now;
+    const owners = this.owners;
+    const k = flowKey(f);
+    this.next.set(k, f.bytes ?? 0);
+    const dnat = f.reply.src !== f.orig.dst || f.reply.sport !== f.orig.dport;
+    const clientPod = owners?.client(f.proto, f.orig.src, f.orig.sport);
+    const serverPod = owners?.server(f.proto, f.reply.src, f.reply.sport);
+    // Inside one pod (a host-network pod calling itself through the node's address): no edge.
+    if (clientPod && serverPod && clientPod.namespace === serverPod.namespace && clientPod.name === serverPod.name) return;
+    const edgeKey = `${f.proto} ${f.orig.src} ${podKey(clientPod)} ${dnat ? `${f.orig.dst}:${f.orig.dport}` : ''} ${f.reply.src}:${f.reply.sport} ${podKey(serverPod)}`;
+    let st = this.edges.get(edgeKey);
+    const isNew = !this.seen.has(k);
+    const active = ACTIVE_STATES.has(f.state);
+    if (!st) {
+      // Connections already closed when first seen (before the agent started) make no edge.
+      if (!active && !isNew) return;
+      if (!active && this.first) return;
+      st = {
+        edge: {
+          proto: f.proto, client: f.orig.src, ...(clientPod ? { clientPod } : {}), ...(dnat ? { service: `${f.orig.dst}:${f.orig.dport}` } : {}),
+          server: `${f.reply.src}:${f.reply.sport}`, ...(serverPod ? { serverPod } : {}), open: 0, connectionsPerSecond: 0, lastActive: now,
+        },
+        starts: [], open: 0, sampleBytes: 0, counted: false, touched: false,
+      };
+      this.edges.set(edgeKey, st);
     }
+    st.touched = true;
+    if (active) st.open++;
+    if (f.bytes !== undefined) { st.sampleBytes += f.bytes; st.counted = true; }
+    if (isNew && !this.first) st.starts.push(now);
+    if (active || (isNew && !this.first)) st.edge.lastActive = now;
+  }
+
+  /** Ends the sample: rates, fading. */
+  end(): void {
+    const now = this.now;
     const dt = this.lastSample >= 0 ? (now - this.lastSample) / 1000 : 0;
     for (const [k, st] of this.edges) {
-      const t = touched.get(k);
-      st.starts = st.starts.filter((s) => now - s <= RATE_WINDOW_MS);
-      st.edge.open = t?.open ?? 0;
+      while (st.starts.length && now - st.starts[0] > RATE_WINDOW_MS) st.starts.shift();
+      st.edge.open = st.touched ? st.open : 0;
       st.edge.connectionsPerSecond = Math.round((st.starts.length / (RATE_WINDOW_MS / 1000)) * 100) / 100;
-      if (t?.counted) {
-        if (st.bytes !== undefined && dt > 0 && t.bytes >= st.bytes) {
-          st.edge.bytesPerSecond = Math.round((t.bytes - st.bytes) / dt);
-          if (t.bytes > st.bytes) st.edge.lastActive = now;
+      if (st.counted) {
+        if (st.bytes !== undefined && dt > 0 && st.sampleBytes >= st.bytes) {
+          st.edge.bytesPerSecond = Math.round((st.sampleBytes - st.bytes) / dt);
+          if (st.sampleBytes > st.bytes) st.edge.lastActive = now;
         }
-        st.bytes = t.bytes;
+        st.bytes = st.sampleBytes;
       }
       if (now - st.edge.lastActive > FADE_MS) this.edges.delete(k);
     }
-    this.seen = next;
+    [this.seen, this.next] = [this.next, this.seen];
+    this.next.clear();
+    this.owners = undefined;
     this.lastSample = now;
     this.first = false;
   }
