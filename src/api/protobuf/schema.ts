@@ -20,6 +20,7 @@ import { networkingMessages } from './schema-networking.ts';
 import { policyMessages } from './schema-policy.ts';
 import { rbacMessages } from './schema-rbac.ts';
 import { authorizationMessages } from './schema-authorization.ts';
+import { schedulingMessages } from './schema-scheduling.ts';
 
 /** Scalar field types (protobuf int32/int64 are varints; double is 64-bit). */
 export type ScalarType = 'string' | 'int32' | 'int64' | 'bool' | 'bytes' | 'double';
@@ -97,7 +98,7 @@ const registry = new Map<string, MessageSchema>();
 const tableSets = [
   metaMessages, coreMessages, podMessages, podStatusMessages, volumeMessages, nodeMessages,
   appsMessages, batchMessages, policyMessages, autoscalingMessages, certificatesMessages,
-  rbacMessages, authorizationMessages, authenticationMessages, networkingMessages,
+  rbacMessages, authorizationMessages, authenticationMessages, networkingMessages, schedulingMessages,
 ];
 for (const tables of tableSets) {
   for (const [name, table] of Object.entries(tables)) {
@@ -138,6 +139,7 @@ const kindTable: Record<string, Record<string, string>> = {
   'rbac.authorization.k8s.io/v1': { Role: 'Role', ClusterRole: 'ClusterRole', RoleBinding: 'RoleBinding', ClusterRoleBinding: 'ClusterRoleBinding' },
   'authorization.k8s.io/v1': { SelfSubjectAccessReview: 'SelfSubjectAccessReview', SelfSubjectRulesReview: 'SelfSubjectRulesReview' },
   'authentication.k8s.io/v1': { TokenRequest: 'TokenRequest', TokenReview: 'TokenReview', SelfSubjectReview: 'SelfSubjectReview' },
+  'scheduling.k8s.io/v1': { PriorityClass: 'PriorityClass' },
 };
 
 /**
