@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cgroupPids, readCgroupStats } from './cgroup-stats.ts';
+import { cgroupPids, keyedValue, readCgroupStats } from './cgroup-stats.ts';
 import { CgroupTree } from './cgroup-tree.fixture.ts';
 
 for (const mode of ['v1', 'hybrid', 'v2'] as const) {
@@ -26,3 +26,14 @@ for (const mode of ['v1', 'hybrid', 'v2'] as const) {
     }
   });
 }
+
+test('keyedValue finds a whole key at a line start, not a longer key or one inside another', () => {
+  const stat = 'rss_huge 5\nrss 7\nmapped_file 1\ntotal_rss 9\ntotal_rss_huge 11\nhierarchical_memory_limit 9223372036854771712\n';
+  assert.equal(keyedValue(stat, 'rss'), 7);
+  assert.equal(keyedValue(stat, 'total_rss'), 9);
+  assert.equal(keyedValue(stat, 'rss_huge'), 5);
+  assert.equal(keyedValue(stat, 'file'), undefined);
+  assert.equal(keyedValue(stat, 'total_inactive_file'), undefined);
+  assert.equal(keyedValue('usage_usec 123\nuser_usec 100', 'usage_usec'), 123);
+  assert.equal(keyedValue('usage_usec \n', 'usage_usec'), undefined);
+});
