@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensurePm2, PM2_BIN } from './pm2.ts';
-import { CLOCK_TICKS_PER_S, cpuTicksOf, memOf } from './lib/proc.ts';
 import { f, printTable, sleep } from './lib/stats.ts';
-import { ancestors, cmdlineOf, createPods, pidsByCmdline, PodWatch, rssPssKb, startUp } from './lib/up.ts';
+import { createPods, PodWatch, startUp } from './lib/up.ts';
+import { ancestors, CLOCK_TICKS_PER_S, cmdlineOf, cpuTicksOf, memOf, pidsByCmdline, rssPssKb } from './lib/proc.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const PODS = QUICK ? 10 : 50;

@@ -19,7 +19,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './lib/server.ts';
-import { createPods, nowMs, pidsByCmdline, PodWatch, procStartMs, startUp, type UpCluster } from './lib/up.ts';
+import { createPods, nowMs, PodWatch, startUp, type UpCluster } from './lib/up.ts';
+import { pidsByCmdline, procStartMs } from './lib/proc.ts';
 import { f, median, printTable, sleep } from './lib/stats.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';

@@ -4,7 +4,8 @@
  * watch event showing phase Running with its container running (one watch on the namespace). Also
  * create-sent → the container's `sleep` process start (from /proc, 10 ms resolution).
  */
-import { createPods, nowMs, pidsByCmdline, PodWatch, procStartMs, startUp } from './lib/up.ts';
+import { createPods, nowMs, PodWatch, startUp } from './lib/up.ts';
+import { pidsByCmdline, procStartMs } from './lib/proc.ts';
 import { f, pct, printTable, sortNum } from './lib/stats.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';

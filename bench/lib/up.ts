@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { freePort, REPO_ROOT } from './server.ts';
 import { HttpStatusError, keepAliveAgent, kubeconfigCredentials, request, streamGet, type TlsCredentials } from './load.ts';
-import { CLOCK_TICKS_PER_S } from './proc.ts';
+import { CLOCK_TICKS_PER_S, pidsWhoseCmdlineHas } from './proc.ts';
 import { sleep } from './stats.ts';
 
 const BERTH_BIN = path.join(REPO_ROOT, 'bin', 'berth');
@@ -318,74 +318,6 @@ export class PodWatch {
 }
 
 // ---- /proc helpers ----
-
-function numericPids(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
-}
-
-export function cmdlineOf(pid: number): string {
-  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '); } catch { return ''; }
-}
-
-/**
- * pid of every process whose full cmdline equals one of `cmdlines`; with `under`, only descendants
- * of that pid (another cluster on the machine may run the same command lines).
- */
-export function pidsByCmdline(cmdlines: Set<string>, under?: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const pid of numericPids()) {
-    const c = cmdlineOf(pid);
-    if (cmdlines.has(c) && (under === undefined || descendsFrom(pid, under))) out.set(c, pid);
-  }
-  return out;
-}
-
-function descendsFrom(pid: number, root: number): boolean {
-  for (let p = ppidOf(pid), n = 0; p > 1 && n < 64; p = ppidOf(p), n++) if (p === root) return true;
-  return false;
-}
-
-function pidsWhoseCmdlineHas(s: string): number[] {
-  return numericPids().filter((p) => p !== process.pid && cmdlineOf(p).includes(s));
-}
-
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch { return undefined; }
-}
-
-/** Process start time on the nowMs() clock (10 ms resolution: clock ticks since boot). */
-export function procStartMs(pid: number): number {
-  const f = statFields(pid);
-  return f ? (Number(f[19]) / CLOCK_TICKS_PER_S) * 1000 : NaN;
-}
-
-export function ppidOf(pid: number): number {
-  const f = statFields(pid);
-  return f ? Number(f[1]) : 0;
-}
-
-/** Ancestors of pid (nearest first), stopping before any pid in `stopAt` or pid 1. */
-export function ancestors(pid: number, stopAt: Set<number>): number[] {
-  const out: number[] = [];
-  let p = ppidOf(pid);
-  while (p > 1 && !stopAt.has(p) && out.length < 32) { out.push(p); p = ppidOf(p); }
-  return out;
-}
-
-/** VmRSS and Pss (from smaps_rollup) of pid, kB (NaN if gone). */
-export function rssPssKb(pid: number): { rss: number; pss: number } {
-  const field = (text: string, name: string) => {
-    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
-    return m ? Number(m[1]) : NaN;
-  };
-  let rss = NaN, pss = NaN;
-  try { rss = field(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS'); } catch { /* gone */ }
-  try { pss = field(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss'); } catch { /* gone */ }
-  return { rss, pss };
-}
 
 /** Runs `create(name, i)` for every name with `concurrency` creators; returns each send time (nowMs). */
 export async function createEach(names: string[], create: (name: string, i: number) => Promise<unknown>, concurrency = 10): Promise<number[]> {
