@@ -19,7 +19,7 @@ import { InformerFactory } from '../client/informer-factory.ts';
 import { fitErrorMessage } from './fit-error.ts';
 import { Pipeline } from './pipeline.ts';
 import { buildProfile, type ProfileConfig } from './plugins/registry.ts';
-import type { PodInfo } from './pod-info.ts';
+import { podInfoOf, type PodInfo } from './pod-info.ts';
 import { SchedulingQueue, type QueueOptions } from './queue.ts';
 import { Snapshot } from './snapshot.ts';
 import { VolumeBinder, VolumeBindingError } from './plugins/volume-binding/volume-binder.ts';
@@ -114,7 +114,12 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
   pods.start();
   budgets.start();
   volumes.start();
-  await Promise.all([nodes.synced(), pods.synced(), volumes.synced()]);
+  await Promise.all([nodes.synced(), pods.synced(), volumes.synced(), budgets.synced()]);
+  // Nominations written by an earlier leader keep their room (upstream's nominator learns them from the informer).
+  for (const p of pods.list()) {
+    const nominated = p.status?.nominatedNodeName;
+    if (nominated && sync.responsibleFor(p)) preemption.nominator.set(podInfoOf(p), nominated);
+  }
 
   async function bind(info: PodInfo, nodeName: string): Promise<void> {
     const { namespace, name, uid } = info;
