@@ -1,8 +1,12 @@
 /**
  * `metrics`: what resource-metrics sampling and connection tracking cost the node agent with 100
- * process pods (`sleep`) on one `berth up` — the whole process's CPU and RSS over a 60 s window with
- * both off (BERTH_METRICS_INTERVAL_MS=0, BERTH_TRAFFIC_INTERVAL_MS=0) and on (sampling every 10 s,
- * conntrack every 2 s: the defaults), each on a fresh cluster in the same run; plus each part alone,
+ * process pods (`sleep`) on one `berth up` — the whole process's CPU (utime+stime) and RSS over a
+ * 60 s window with both off (BERTH_METRICS_INTERVAL_MS=0, BERTH_TRAFFIC_INTERVAL_MS=0) and on
+ * (sampling every 10 s, conntrack every 2 s: the defaults), interleaved off, on, off, on, each on a
+ * fresh cluster in the same run, with the load average around each window and, from a probe loaded
+ * into the process (--import), V8's young-generation size and the garbage collections in the window
+ * (an allocation rate above ~1 MB/s keeps V8 from shrinking the young generation: that, not live
+ * data, was the RSS difference); plus each part alone,
  * its CPU time in this process over the same 100 pods (the cost of one sample without the noise of a
  * whole control plane): the sampler over their cgroups, and one traffic sample — the host's whole
  * conntrack table read and tracked, and the sockets of all 100 pods' processes looked up as if every
@@ -11,7 +15,8 @@
  * Peer: none runs here (no cAdvisor binary); the issue's anchor — Weave Scope's probe at 17–50 %
  * CPU at 2,700 pods — is printed for scale.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { cgroupPids } from '../src/agent/metrics/cgroup-stats.ts';
 import { MetricsSampler, type PodRef } from '../src/agent/metrics/sampler.ts';
@@ -22,7 +27,7 @@ import { TrafficTracker } from '../src/agent/traffic/traffic-tracker.ts';
 import { hostCgroupLayout } from '../src/agent/runtime/cgroups/index.ts';
 import { createPods, PodWatch, startUp } from './lib/up.ts';
 import { CLOCK_TICKS_PER_S, cpuTicksOf, memOf } from './lib/proc.ts';
-import { f, pct, printTable, sleep, sortNum } from './lib/stats.ts';
+import { f, median, pct, printTable, sleep, sortNum } from './lib/stats.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const N = QUICK ? 20 : 100;
@@ -31,7 +36,67 @@ const SETTLE_S = 20;
 const TARGET_CPU_PCT = 1;
 const TARGET_MEM_MB = 20;
 
-interface Run { cpuPct: number; rssMb: number; sampler?: number[]; traffic?: number[]; flows?: number; }
+interface Heap {
+  /** Young generation committed (MB), median of the window's readings. */
+  newSpaceMb: number;
+  /** Old generation committed (MB), median. */
+  oldSpaceMb: number;
+  /** Scavenges and full collections in the window, and their pause time (ms). */
+  minor: number;
+  major: number;
+  gcMs: number;
+}
+
+interface Run {
+  on: boolean;
+  cpuPct: number;
+  rssMb: number;
+  load: [number, number];
+  heap?: Heap;
+  sampler?: number[];
+  traffic?: number[];
+  flows?: number;
+}
+
+/**
+ * Loaded into `berth up` with --import: every 5 s one line of V8's space sizes and the GC counts and
+ * pause times so far (perf_hooks gc entries) to BERTH_BENCH_PROBE_OUT. It reads; it changes nothing.
+ */
+const PROBE = `
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import { appendFileSync } from 'node:fs';
+const out = process.env.BERTH_BENCH_PROBE_OUT;
+if (out) {
+  const gc = { minor: 0, major: 0, ms: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+      else if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+      gc.ms += e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  setInterval(() => {
+    const sp = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+    appendFileSync(out, JSON.stringify({ t: Number(process.hrtime.bigint() / 1000000n), newSpace: sp.new_space, oldSpace: sp.old_space, ...gc }) + '\\n');
+  }, 5000).unref();
+}
+`;
+
+interface ProbeLine { t: number; newSpace: number; oldSpace: number; minor: number; major: number; ms: number }
+
+function heapOf(file: string, t0: number, t1: number): Heap | undefined {
+  let lines: ProbeLine[];
+  try { lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ProbeLine); } catch { return undefined; }
+  const before = lines.filter((l) => l.t <= t0).at(-1);
+  const inWin = lines.filter((l) => l.t > t0 && l.t <= t1);
+  const last = inWin.at(-1);
+  if (!before || !last) return undefined;
+  return {
+    newSpaceMb: median(inWin.map((l) => l.newSpace / 1048576)), oldSpaceMb: median(inWin.map((l) => l.oldSpace / 1048576)),
+    minor: last.minor - before.minor, major: last.major - before.major, gcMs: last.ms - before.ms,
+  };
+}
 
 /** The 100 pods' cgroups as the sampler sees them (ids from the cgroup tree). */
 function podRefsFromCgroups(root: string): PodRef[] {
@@ -63,11 +128,18 @@ async function cpuMs(fn: () => Promise<unknown> | unknown): Promise<number[]> {
   return sortNum(out);
 }
 
-async function measure(on: boolean): Promise<Run> {
+async function measure(on: boolean, parts: boolean, probeDir: string, n: number): Promise<Run> {
   const intervalMs = on ? 10_000 : 0;
   process.env.BERTH_METRICS_INTERVAL_MS = String(intervalMs);
   process.env.BERTH_TRAFFIC_INTERVAL_MS = on ? String(SAMPLE_MS) : '0';
-  const up = await startUp();
+  const probeOut = path.join(probeDir, `heap-${n}.jsonl`);
+  process.env.BERTH_BENCH_PROBE_OUT = probeOut;
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS;
+  process.env.BENCH_SERVER_NODE_ARGS = `${nodeArgs ?? ''} --import ${path.join(probeDir, 'heap-probe.mjs')}`;
+  let up;
+  try { up = await startUp(); } finally {
+    if (nodeArgs === undefined) delete process.env.BENCH_SERVER_NODE_ARGS; else process.env.BENCH_SERVER_NODE_ARGS = nodeArgs;
+  }
   let watch: PodWatch | undefined;
   try {
     watch = await PodWatch.open(up.url, up.tls);
@@ -76,6 +148,7 @@ async function measure(on: boolean): Promise<Run> {
     const w = watch;
     await w.until(() => names.every((n) => w.pods.get(n)?.firstRunningAt !== undefined), 120_000, `${N} pods Running`);
     await sleep(SETTLE_S * 1000);
+    const load0 = os.loadavg()[0];
     const t0 = performance.now();
     const c0 = cpuTicksOf(up.pid);
     // RSS every 5 s, the median reported: one reading lands anywhere in a GC cycle.
@@ -83,7 +156,11 @@ async function measure(on: boolean): Promise<Run> {
     for (let t = 0; t < WINDOW_S; t += 5) { await sleep(5000); rss.push(memOf(up.pid).rssMb); }
     const cpuPct = ((cpuTicksOf(up.pid) - c0) / CLOCK_TICKS_PER_S) / ((performance.now() - t0) / 1000) * 100;
     const rssMb = pct(sortNum(rss), 50);
-    if (!on) return { cpuPct, rssMb };
+    // The probe's clock is the process's monotonic one, as performance.now() + timeOrigin is not: hrtime here too.
+    const hr1 = Number(process.hrtime.bigint() / 1000000n);
+    const heap = heapOf(probeOut, hr1 - (performance.now() - t0), hr1);
+    const base: Run = { on, cpuPct, rssMb, load: [load0, os.loadavg()[0]], heap };
+    if (!parts) return base;
     // The sampler alone over the same pods, in this process: 30 samples.
     const refs = podRefsFromCgroups(up.dataDir);
     if (refs.length < N) console.log(`note: the sampler found ${refs.length} pod cgroups`);
@@ -101,7 +178,7 @@ async function measure(on: boolean): Promise<Run> {
       flows = (await readConntrack((f) => tracker.add(f))).entries;
       tracker.end();
     });
-    return { cpuPct, rssMb, sampler: samplerMs, traffic: trafficMs, flows };
+    return { ...base, sampler: samplerMs, traffic: trafficMs, flows };
   } finally {
     watch?.close();
     await up.stop();
@@ -109,10 +186,22 @@ async function measure(on: boolean): Promise<Run> {
 }
 
 export async function run(): Promise<boolean> {
-  const off = await measure(false);
-  const on = await measure(true);
-  const dCpu = on.cpuPct - off.cpuPct;
-  const dMem = on.rssMb - off.rssMb;
+  const probeDir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-metrics-'));
+  writeFileSync(path.join(probeDir, 'heap-probe.mjs'), PROBE);
+  // Interleaved, so a change in the machine's load falls on both modes; the parts alone once, in the last run.
+  const order = QUICK ? [false, true] : [false, true, false, true];
+  const runs: Run[] = [];
+  try {
+    for (const [i, on] of order.entries()) runs.push(await measure(on, i === order.length - 1, probeDir, i));
+  } finally {
+    rmSync(probeDir, { recursive: true, force: true });
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const offs = runs.filter((r) => !r.on);
+  const ons = runs.filter((r) => r.on);
+  const dCpu = mean(ons.map((r) => r.cpuPct)) - mean(offs.map((r) => r.cpuPct));
+  const dMem = mean(ons.map((r) => r.rssMb)) - mean(offs.map((r) => r.rssMb));
+  const on = runs[runs.length - 1];
   const perSample = on.sampler ? pct(on.sampler, 50) : NaN;
   const samplerPct = perSample / 10_000 * 100;
   const perTraffic = on.traffic ? pct(on.traffic, 50) : NaN;
@@ -120,17 +209,21 @@ export async function run(): Promise<boolean> {
   const trafficEvery = nextSampleDelay(perTraffic);
   const trafficPct = perTraffic / trafficEvery * 100;
   const pass = dCpu <= TARGET_CPU_PCT && dMem <= TARGET_MEM_MB;
-  printTable(`metrics — berth up with ${N} process pods (sleep), ${WINDOW_S} s window after ${SETTLE_S} s settling, each mode on a fresh cluster`,
-    ['measure', 'sampling + tracking off', 'on (10 s / 2 s)', 'difference', 'target'], [
-      ['berth up process CPU (% of one core)', f(off.cpuPct, 2), f(on.cpuPct, 2), f(dCpu, 2), `≤ ${TARGET_CPU_PCT}`],
-      ['berth up process RSS (MB, median of the window)', f(off.rssMb, 1), f(on.rssMb, 1), f(dMem, 1), `≤ ${TARGET_MEM_MB}`],
-      [`one metrics sample of ${N} pods, in-process (CPU ms, p50 / p99 of 30)`, '', `${f(perSample, 2)} / ${f(on.sampler ? pct(on.sampler, 99) : NaN, 2)}`, `= ${f(samplerPct, 3)} % of a core at one sample per 10 s`, ''],
-      [`one traffic sample: ${on.flows} conntrack flows + sockets of ${N} pods (CPU ms, p50 / p99 of 30)`, '', `${f(perTraffic, 2)} / ${f(on.traffic ? pct(on.traffic, 99) : NaN, 2)}`, `= ${f(trafficPct, 3)} % of a core at one sample per ${f(trafficEvery / 1000, 1)} s`, ''],
-      ['both parts alone (% of one core)', '', '', f(samplerPct + trafficPct, 3), `≤ ${TARGET_CPU_PCT}`],
-    ], [
-      'peer: no cAdvisor here to run; the issue\'s anchor: Weave Scope\'s probe used 17–50 % CPU at 2,700 pods',
-      'whole-process figures include the control plane\'s own noise (leases, status writes); the in-process line is the sampler alone',
-      `targets: ${pass ? 'PASS' : 'FAIL'}`,
-    ]);
+  const h = (r: Run, fn: (x: Heap) => string) => (r.heap ? fn(r.heap) : '?');
+  printTable(`metrics — berth up with ${N} process pods (sleep), ${WINDOW_S} s window after ${SETTLE_S} s settling, each run on a fresh cluster, off/on interleaved`,
+    ['run', 'sampling + tracking', 'CPU utime+stime (% of one core)', 'RSS (MB, median)', 'load avg (start → end)', 'V8 young gen (MB)', 'old gen (MB)', 'GCs minor / major (pause ms)'],
+    runs.map((r, i) => [String(i + 1), r.on ? 'on (10 s / 2 s)' : 'off', f(r.cpuPct, 2), f(r.rssMb, 1), `${f(r.load[0], 1)} → ${f(r.load[1], 1)}`,
+      h(r, (x) => f(x.newSpaceMb, 1)), h(r, (x) => f(x.oldSpaceMb, 1)), h(r, (x) => `${x.minor} / ${x.major} (${f(x.gcMs, 0)})`)]));
+  printTable('metrics — what sampling + tracking cost', ['measure', 'value', 'target'], [
+    ['whole process: CPU on − off (mean of the runs, points of one core)', f(dCpu, 2), `≤ ${TARGET_CPU_PCT}`],
+    ['whole process: RSS on − off (mean of the runs, MB)', f(dMem, 1), `≤ ${TARGET_MEM_MB}`],
+    [`one metrics sample of ${N} pods, in-process (CPU ms, p50 / p99 of 30)`, `${f(perSample, 2)} / ${f(on.sampler ? pct(on.sampler, 99) : NaN, 2)} = ${f(samplerPct, 3)} % of a core at one sample per 10 s`, ''],
+    [`one traffic sample: ${on.flows} conntrack entries + sockets of ${N} pods (CPU ms, p50 / p99 of 30)`, `${f(perTraffic, 2)} / ${f(on.traffic ? pct(on.traffic, 99) : NaN, 2)} = ${f(trafficPct, 3)} % of a core at one sample per ${f(trafficEvery / 1000, 1)} s`, ''],
+    ['both parts alone (% of one core)', f(samplerPct + trafficPct, 3), `≤ ${TARGET_CPU_PCT}`],
+  ], [
+    'peer: no cAdvisor here to run; the issue\'s anchor: Weave Scope\'s probe used 17–50 % CPU at 2,700 pods',
+    'whole-process figures include the control plane\'s own noise (leases, status writes); the in-process lines are the parts alone',
+    `targets: ${pass ? 'PASS' : 'FAIL'}`,
+  ]);
   return pass;
 }
