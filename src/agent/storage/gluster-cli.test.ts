@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseInfo, parsePool, parseStatus } from './gluster-cli.ts';
+import { parseInfo, parseList, parsePool, parseStatus } from './gluster-cli.ts';
 
 // Real answers of glusterfs 10.3 (Debian 12) on a 4-node lab, replica 3 on node-2..4.
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -29,4 +29,9 @@ test('pool list: the other members, not localhost', () => {
   const peers = parsePool(fixture('pool-list.xml'));
   assert.deepEqual(peers.map((p) => p.address).sort(), ['198.18.0.12', '198.18.0.13', '198.18.0.14']);
   assert.ok(peers.every((p) => p.connected));
+});
+
+test('volume list: the names this glusterd knows; none is an empty list', () => {
+  assert.deepEqual(parseList(fixture('volume-list.xml')), ['pvc-125f46bc-6d3f-40fc-b992-4f9955ebf20b', 'pvc-e1fafa3b-e917-4726-958f-151e1eb4d68d']);
+  assert.deepEqual(parseList('<cliOutput><opRet>0</opRet><volList><count>0</count></volList></cliOutput>'), []);
 });

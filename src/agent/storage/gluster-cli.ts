@@ -39,6 +39,11 @@ export interface GlusterCli {
   heal(volume: string): Promise<void>;
   /** Swaps a brick for a new, empty one (its copy is rebuilt by heal). */
   replaceBrick(volume: string, from: string, to: string): Promise<void>;
+  /**
+   * The volumes this node's glusterd knows (no cluster lock), or those of the pool member at
+   * `remoteHost` (`--remote-host`: glusterd answers read-only CLI calls over its management port).
+   */
+  list(remoteHost?: string): Promise<string[]>;
 }
 
 /** A CLI failure, with gluster's own words. */
@@ -73,6 +78,12 @@ export function parseStatus(xml: string): BrickStatus[] {
     });
 }
 
+/** Parses `volume list --xml`. */
+export function parseList(xml: string): string[] {
+  const list = all(xml, 'volList')[0] ?? '';
+  return all(list, 'volume').map(unescape);
+}
+
 /** Parses `pool list --xml`. */
 export function parsePool(xml: string): { address: string; connected: boolean }[] {
   return all(xml, 'peer').map((p) => ({ address: unescape(tag(p, 'hostname') ?? ''), connected: tag(p, 'connected') === '1' }))
@@ -83,9 +94,9 @@ export function parsePool(xml: string): { address: string; connected: boolean }[
 export class GlusterCommand implements GlusterCli {
   constructor(private readonly socket: string, private readonly timeoutMs = 60_000) {}
 
-  private run(args: string[]): Promise<string> {
+  private run(args: string[], remoteHost?: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile('gluster', [`--glusterd-sock=${this.socket}`, '--mode=script', ...args], { timeout: this.timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      execFile('gluster', [remoteHost ? `--remote-host=${remoteHost}` : `--glusterd-sock=${this.socket}`, '--mode=script', ...args], { timeout: this.timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
         if (err) {
           const xmlErr = tag(stdout, 'opErrstr');
           reject(new GlusterError(`gluster ${args.join(' ')}: ${(xmlErr || stderr || stdout || err.message).trim()}`));
@@ -95,8 +106,8 @@ export class GlusterCommand implements GlusterCli {
   }
 
   /** A read whose XML answer says whether it worked (`opRet` 0); it gives up after 15 s (a peer that stopped answering). */
-  private async xml(args: string[]): Promise<string> {
-    const out = await this.run(['--timeout=15', ...args, '--xml']);
+  private async xml(args: string[], remoteHost?: string): Promise<string> {
+    const out = await this.run(['--timeout=15', ...args, '--xml'], remoteHost);
     if (tag(out, 'opRet') !== '0') throw new GlusterError(`gluster ${args.join(' ')}: ${unescape(tag(out, 'opErrstr') ?? 'failed')}`);
     return out;
   }
@@ -138,5 +149,8 @@ export class GlusterCommand implements GlusterCli {
   }
   async replaceBrick(volume: string, from: string, to: string) {
     await this.run(['volume', 'replace-brick', volume, from, to, 'commit', 'force']);
+  }
+  async list(remoteHost?: string) {
+    return parseList(await this.xml(['volume', 'list'], remoteHost));
   }
 }

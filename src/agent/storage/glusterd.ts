@@ -80,6 +80,28 @@ export function runningPid(p: GlusterdPaths): number | undefined {
   return undefined;
 }
 
+/**
+ * Moves aside (to `<workdir>/vols-incomplete/`) every volume directory of the store without its
+ * `info` file, and returns their names. glusterd refuses to start at all with one ("Unable to
+ * restore volume"), and one is left when glusterd dies while importing a newer definition from a
+ * peer (the old `info` is unlinked before the new one is stored); moved aside, glusterd starts and
+ * its handshake imports the volume from the pool again. Kept, not deleted: it is evidence.
+ */
+export async function setAsideIncompleteVolumes(workdir: string): Promise<string[]> {
+  const vols = join(workdir, 'vols');
+  const names = await fs.readdir(vols).catch(() => [] as string[]);
+  const moved: string[] = [];
+  for (const name of names) {
+    const dir = join(vols, name);
+    if (!(await fs.stat(dir).then((st) => st.isDirectory(), () => false))) continue;
+    if (await fs.stat(join(dir, 'info')).then(() => true, () => false)) continue;
+    await fs.mkdir(join(workdir, 'vols-incomplete'), { recursive: true });
+    await fs.rename(dir, join(workdir, 'vols-incomplete', `${name}.${Date.now()}`));
+    moved.push(name);
+  }
+  return moved;
+}
+
 export class Glusterd {
   readonly paths: GlusterdPaths;
 
@@ -101,9 +123,29 @@ export class Glusterd {
     return this.starting;
   }
 
+  /**
+   * Stops this glusterd (SIGTERM: its bricks and self-heal daemon run on) and starts it again, so
+   * its handshake with the pool imports what it lacks (volume-import.ts).
+   */
+  async restart(why: string): Promise<void> {
+    if (this.starting) await this.starting.catch(() => {});
+    const pid = runningPid(this.paths);
+    if (pid) {
+      this.log.warn('restarting glusterd', { pid, why });
+      try { process.kill(pid, 'SIGTERM'); } catch { /* gone already */ }
+      for (let i = 0; i < 100 && runningPid(this.paths) === pid; i++) await new Promise((r) => setTimeout(r, 100));
+      if (runningPid(this.paths) === pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+    }
+    // Not counted as a crash by the next start.
+    this.seen = false;
+    await this.ensure();
+  }
+
   private async start(): Promise<boolean> {
     const p = this.paths;
     await fs.mkdir(p.workdir, { recursive: true });
+    const incomplete = await setAsideIncompleteVolumes(p.workdir);
+    if (incomplete.length) this.log.warn('volume definitions without their info file set aside: glusterd cannot start with them; its peers give them back', { volumes: incomplete, to: join(p.workdir, 'vols-incomplete') });
     await fs.mkdir(p.rundir, { recursive: true });
     await fs.writeFile(p.volfile, glusterdVolfile(p, this.address));
     await fs.rm(p.socket, { force: true });

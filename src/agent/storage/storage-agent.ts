@@ -24,6 +24,7 @@ import { GlusterCommand, type GlusterCli } from './gluster-cli.ts';
 import { Glusterd, glusterdPaths } from './glusterd.ts';
 import { joinPool, nodeIP } from './pool-membership.ts';
 import { volumeChores, type ChoreContext } from './volume-chores.ts';
+import { importMissingVolumes, type ImportState } from './volume-import.ts';
 
 export interface StorageAgentOptions {
   client: Client;
@@ -38,7 +39,7 @@ export interface StorageAgentOptions {
   intervalMs?: number;
   /** Tests: a fake CLI, daemon and fence table. */
   cli?: GlusterCli;
-  daemon?: { ensure(): Promise<boolean> };
+  daemon?: { ensure(): Promise<boolean>; restart(why: string): Promise<void> };
   fence?: FenceTable;
 }
 
@@ -96,6 +97,9 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   };
   const mine = () => volumes.list().filter((pv) => isReplicatedVolume(pv) && bricksOf(pv).some((b) => b.node === o.nodeName));
   let lastPoolProblem = '';
+  /** Volumes this glusterd lacks (volume-import.ts), and the last reason told for not importing them yet. */
+  const imports: ImportState = { missingSince: new Map() };
+  let lastImportProblem = '';
 
   const workdir = glusterdPaths(join(root, 'glusterd')).workdir;
   async function syncFences(): Promise<void> {
@@ -129,6 +133,14 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
     if (p && p !== lastPoolProblem) log.warn('joining the storage pool', { problems: p });
     lastPoolProblem = p;
     await fencePass();
+    // Before the chores: a volume this glusterd lacks makes the volume's every change refused cluster-wide.
+    const imported = await importMissingVolumes(cli, glusterd, log, volumes.list(), imports).catch((err) => {
+      log.debug('volume import check failed', { error: (err as Error).message }); // glusterd still starting: the next pass looks again
+      return { missing: [], waiting: undefined };
+    });
+    const waiting = imported.waiting ? `${imported.missing.join(', ')}: ${imported.waiting}` : '';
+    if (waiting && waiting !== lastImportProblem) log.warn('volumes this node\'s glusterd lacks are not imported yet', { problem: waiting });
+    lastImportProblem = waiting;
     for (const pv of mine()) await volumeChores(ctx, pv);
     await dropReplacedBricks();
   }

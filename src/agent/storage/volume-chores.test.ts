@@ -32,6 +32,7 @@ class FakeGluster implements GlusterCli {
   async status(): Promise<BrickStatus[]> { return this.vol!.bricks.map((name) => ({ name, online: !this.offline.has(name.split(':')[0]), port: 50000 })); }
   async heal() { this.calls.push('heal'); }
   async replaceBrick(v: string, from: string, to: string) { this.calls.push(`replace ${from.split(':')[0]} ${to.split(':')[0]}`); this.vol!.bricks = this.vol!.bricks.map((b) => (b === from ? to : b)); }
+  async list() { return this.vol ? [this.vol.name] : []; }
 }
 
 function setup(me: string, ready: Record<string, boolean> = {}) {
@@ -111,6 +112,15 @@ test('a replica moved: the new node makes its brick directory; the chore node sw
   lead.cli.calls = [];
   await volumeChores(lead.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
   assert.ok(!lead.cli.calls.some((c) => c.startsWith('replace')), 'not swapped twice');
+});
+
+test('a replica moved while the chore node\'s glusterd lacks the volume: nothing is swapped and the request stays', async () => {
+  const ann = { [ANN_VOLUME_STATE]: 'Ready', [ANN_BRICKS]: JSON.stringify([brick(1), brick(2), brick(4)]), 'storage.berth.dev/replace': JSON.stringify({ from: brick(3), to: brick(4) }) };
+  const lead = setup('n1');
+  await volumeChores(lead.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
+  assert.deepEqual(lead.cli.calls, []);
+  assert.ok(!lead.annotations.some((a) => 'storage.berth.dev/replace' in a), 'the swap is still asked for');
+  assert.match(String(lead.annotations.at(-1)?.['storage.berth.dev/engine-error']), /unknown to this node's glusterd/);
 });
 
 test('each brick node says when its brick filesystem is full, once, and takes it back when space returns', async () => {

@@ -181,7 +181,9 @@ function replaceOf(pv: KubeObject): { from: Brick; to: Brick } | undefined {
 /** replace-brick (when the engine still has the old one), a full heal onto the new one, then done. */
 async function replaceBrick(ctx: ChoreContext, pv: KubeObject, name: string, r: { from: Brick; to: Brick }): Promise<void> {
   const info = await ctx.cli.info(name);
-  if (info?.bricks.includes(brickArg(r.from))) {
+  // Unknown here is not "already swapped": this glusterd lost the volume (volume-sync.ts brings it back).
+  if (!info) throw new Error(`volume ${name} is unknown to this node's glusterd: the replica moves once it is synced from a peer`);
+  if (info.bricks.includes(brickArg(r.from))) {
     await ctx.cli.replaceBrick(name, brickArg(r.from), brickArg(r.to));
     ctx.log.info('replica moved', { volume: name, from: brickArg(r.from), to: brickArg(r.to) });
   }
