@@ -53,6 +53,7 @@ export const NAME_FORMAT: Record<string, NameFormat> = {
   'coordination.k8s.io/leases': 'subdomain',
   'node.k8s.io/runtimeclasses': 'subdomain',
   'storage.k8s.io/storageclasses': 'subdomain',
+  'scheduling.k8s.io/priorityclasses': 'subdomain',
   'discovery.k8s.io/endpointslices': 'subdomain',
   'networking.k8s.io/ingresses': 'subdomain',
   'networking.k8s.io/ingressclasses': 'subdomain',
