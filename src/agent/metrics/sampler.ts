@@ -13,6 +13,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupLayout } from '../runtime/cgroups/index.ts';
 import { cgroupPids, readCgroupStats, type CgroupStats } from './cgroup-stats.ts';
+import { HistoryRing } from './history-ring.ts';
 import { fsStatsOf, netStatsOfPid, nodeCpuNs, nodeMemory, type FsStats, type InterfaceStats, type NodeMemory } from './host-stats.ts';
 
 /** A container as the sampler needs to know it (from the pod worker's instance). */
@@ -130,8 +131,8 @@ export class MetricsSampler {
   private timer?: NodeJS.Timeout;
   /** Cumulative CPU of the previous sample, keyed by cgroup path ('' is the node). */
   private prevCpu = new Map<string, { ns: number; t: number }>();
-  private readonly podHistory = new Map<string, HistoryPoint[]>();
-  private readonly nodeHistory: HistoryPoint[] = [];
+  private readonly podHistory = new Map<string, HistoryRing>();
+  private readonly nodeHistory: HistoryRing;
   private readonly intervalMs: number;
   private readonly historyMs: number;
   private readonly now: () => number;
@@ -140,6 +141,12 @@ export class MetricsSampler {
     this.intervalMs = opts.intervalMs ?? 10_000;
     this.historyMs = opts.historyMs ?? 15 * 60_000;
     this.now = opts.now ?? Date.now;
+    this.nodeHistory = new HistoryRing(this.ringCapacity());
+  }
+
+  /** Points a history holds at the sampling interval, and one more. */
+  private ringCapacity(): number {
+    return Math.ceil(this.historyMs / this.intervalMs) + 1;
   }
 
   /** Samples at once, then every interval (unref'd: it never keeps the process alive). */
@@ -162,7 +169,7 @@ export class MetricsSampler {
 
   /** The node's points, or a pod's (`namespace/name`), oldest first. */
   history(podKey?: string): HistoryPoint[] {
-    return podKey ? [...(this.podHistory.get(podKey) ?? [])] : [...this.nodeHistory];
+    return podKey ? (this.podHistory.get(podKey)?.points() ?? []) : this.nodeHistory.points();
   }
 
   /** Every pod with a history. */
@@ -218,22 +225,17 @@ export class MetricsSampler {
 
   private record(t: number, node: NodeSample, pods: PodSample[]): void {
     const cutoff = t - this.historyMs;
-    const push = (ring: HistoryPoint[], p: HistoryPoint) => {
-      ring.push(p);
-      while (ring.length && ring[0].t < cutoff) ring.shift();
-    };
-    push(this.nodeHistory, { t, cpuNanoCores: node.usageNanoCores, memoryWorkingSetBytes: node.memory.workingSetBytes, rxBytes: node.network.rxBytes, txBytes: node.network.txBytes });
-    const live = new Set<string>();
+    this.nodeHistory.push({ t, cpuNanoCores: node.usageNanoCores, memoryWorkingSetBytes: node.memory.workingSetBytes, rxBytes: node.network.rxBytes, txBytes: node.network.txBytes }, cutoff);
     for (const p of pods) {
       const key = `${p.namespace}/${p.name}`;
-      live.add(key);
       let ring = this.podHistory.get(key);
-      if (!ring) this.podHistory.set(key, (ring = []));
-      push(ring, { t, cpuNanoCores: p.usageNanoCores, memoryWorkingSetBytes: p.memoryWorkingSetBytes, rxBytes: p.network?.rxBytes, txBytes: p.network?.txBytes });
+      if (!ring) this.podHistory.set(key, (ring = new HistoryRing(this.ringCapacity())));
+      ring.push({ t, cpuNanoCores: p.usageNanoCores, memoryWorkingSetBytes: p.memoryWorkingSetBytes, rxBytes: p.network?.rxBytes, txBytes: p.network?.txBytes }, cutoff);
     }
     // A pod that left keeps its history until it ages out (a chart of a deleted pod still loads).
     for (const [key, ring] of this.podHistory) {
-      if (!live.has(key) && (ring.length === 0 || ring[ring.length - 1].t < cutoff)) this.podHistory.delete(key);
+      if (ring.lastT < t) ring.prune(cutoff);
+      if (ring.length === 0) this.podHistory.delete(key);
     }
   }
 }
