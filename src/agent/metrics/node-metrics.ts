@@ -81,6 +81,10 @@ export function podRefs(workers: Iterable<SampledWorker>, cgroupRoot: string): P
   return out;
 }
 
+function* hostNetworkWorkers(workers: Iterable<SampledWorker>): Iterable<SampledWorker> {
+  for (const w of workers) if (w.pod.spec?.hostNetwork === true) yield w;
+}
+
 export function startNodeMetrics(opts: NodeMetricsOptions): NodeMetrics {
   const startTime = Date.now();
   const fromEnv = process.env.BERTH_METRICS_INTERVAL_MS;
@@ -117,7 +121,8 @@ export function startNodeMetrics(opts: NodeMetricsOptions): NodeMetrics {
     update: (_, p) => metrics.observePod(p),
     delete: (p) => { if (p.metadata.uid) metrics.forgetPod(p.metadata.uid); },
   });
-  const hostNetworkPods = () => podRefs(opts.workers, opts.cgroupRoot).filter((p) => p.hostNetwork).map((p) => ({
+  // Asked every traffic sample (2 s): only the host-network pods' workers are turned into refs.
+  const hostNetworkPods = () => podRefs(hostNetworkWorkers(opts.workers), opts.cgroupRoot).map((p) => ({
     namespace: p.namespace, name: p.name,
     pids: p.containers.flatMap((c) => (c.running && c.id ? cgroupPids(opts.layout, `${p.cgroupPath}/${c.id}`) : [])),
   }));
