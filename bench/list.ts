@@ -4,13 +4,15 @@
  * from Berth's own state.db (read-only, WAL lets it read alongside the server) in the bench process.
  * Streaming: the server's peak RSS during one list (VmHWM reset through /proc/PID/clear_refs just
  * before) minus its RSS before, next to the body size — a JSON list streams, a Table list does not.
+ * Also the same list paged (limit=500, as client-go's reflectors read), and the server's CPU per list.
  */
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startBerth } from './lib/server.ts';
 import { closedLoop, keepAliveAgent, request } from './lib/load.ts';
-import { memOf } from './lib/proc.ts';
+import { CLOCK_TICKS_PER_S, cpuTicksOf, memOf } from './lib/proc.ts';
 import { f, median, printTable } from './lib/stats.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -25,17 +27,20 @@ function pod(name: string): string {
   });
 }
 
-interface Timed { ms: number[]; bytes: number; items: number }
+/** Times in ms; `cpuMs`: the server's CPU per run (user + system, /proc ticks) when `pid` is given. */
+interface Timed { ms: number[]; bytes: number; items: number; cpuMs?: number }
 
-async function timeN(fn: () => Promise<{ bytes: number; items: number }>): Promise<Timed> {
+async function timeN(fn: () => Promise<{ bytes: number; items: number }>, pid?: number): Promise<Timed> {
   const ms: number[] = [];
   let last = { bytes: 0, items: 0 };
+  const ticks = pid === undefined ? 0 : cpuTicksOf(pid);
   for (let i = 0; i < REPEAT; i++) {
     const s = performance.now();
     last = await fn();
     ms.push(performance.now() - s);
   }
-  return { ms, ...last };
+  const cpuMs = pid === undefined ? undefined : ((cpuTicksOf(pid) - ticks) / CLOCK_TICKS_PER_S) * 1000 / REPEAT;
+  return { ms, ...last, cpuMs };
 }
 
 /** The server's RSS growth (MB) at its peak during `fn`, and what `fn` returned. */
@@ -64,13 +69,27 @@ export async function run(): Promise<boolean> {
       const res = await request(agent, 'GET', base, undefined, {}, 120_000);
       const items = (JSON.parse(res.body.toString()) as { items: unknown[] }).items.length;
       return { bytes: res.body.length, items };
-    });
+    }, server.pid);
     const memJson = memOf(server.pid);
+    // Paged as client-go's reflectors and kubectl page: limit=500 and continue to the end.
+    const paged = await timeN(async () => {
+      let cont = '';
+      let bytes = 0;
+      let items = 0;
+      do {
+        const res = await request(agent, 'GET', `${base}?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`, undefined, {}, 120_000);
+        const page = JSON.parse(res.body.toString()) as { items: unknown[]; metadata: { continue?: string } };
+        bytes += res.body.length;
+        items += page.items.length;
+        cont = page.metadata.continue ?? '';
+      } while (cont);
+      return { bytes, items };
+    }, server.pid);
     const table = await timeN(async () => {
       const res = await request(agent, 'GET', base, undefined, { accept: TABLE }, 120_000);
       const items = (JSON.parse(res.body.toString()) as { rows: unknown[] }).rows.length;
       return { bytes: res.body.length, items };
-    });
+    }, server.pid);
     const memTable = memOf(server.pid);
     // One list each with the server's peak RSS watched (the body is held by the client, in this process).
     const sized = (headers: Record<string, string>) => async () => (await request(agent, 'GET', base, undefined, headers, 300_000)).body.length;
@@ -99,13 +118,14 @@ export async function run(): Promise<boolean> {
     }
     const mb = (n: number) => `${f(n / 1e6, 2)} MB`;
     const fmtMem = (m: { rssMb: number; hwmMb: number }) => `${f(m.rssMb, 0)} / ${f(m.hwmMb, 0)}`;
-    const r = (name: string, t: Timed, mem: string) => [name, f(median(t.ms), 1), f(Math.max(...t.ms), 1), String(t.items), mb(t.bytes), mem];
-    printTable(`list — ${PODS} pods in one namespace, SQLite store (${REPEAT} runs each; ms)`,
-      ['read', 'p50 ms', 'max ms', 'items', 'size', 'server RSS/HWM MB after'],
+    const r = (name: string, t: Timed, mem: string) => [name, f(median(t.ms), 1), f(Math.max(...t.ms), 1), t.cpuMs === undefined ? '' : f(t.cpuMs, 0), String(t.items), mb(t.bytes), mem];
+    printTable(`list — ${PODS} pods in one namespace, SQLite store (${REPEAT} runs each; ms; load avg ${os.loadavg().map((l) => f(l, 1)).join(' / ')})`,
+      ['read', 'p50 ms', 'max ms', 'server CPU ms/list', 'items', 'size', 'server RSS/HWM MB after'],
       [
-        ['(before creating pods)', '', '', '', '', fmtMem(memStart)],
-        [`(after creating ${PODS} pods)`, '', '', '', '', fmtMem(memCreated)],
+        ['(before creating pods)', '', '', '', '', '', fmtMem(memStart)],
+        [`(after creating ${PODS} pods)`, '', '', '', '', '', fmtMem(memCreated)],
         r('Berth GET pods (JSON)', json, fmtMem(memJson)),
+        r('Berth GET pods (JSON, limit=500 pages)', paged, fmtMem(memOf(server.pid))),
         r('Berth GET pods (Table)', table, fmtMem(memTable)),
         r('peer: raw SELECT latest rows', peerSelect, '(bench process)'),
         r('peer: SELECT + parse + stringify list', peerBuild, '(bench process)'),
