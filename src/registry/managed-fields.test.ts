@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../apis/object.ts';
 import { ApiError } from '../errors/index.ts';
-import { applyToObject, stampUpdate } from './managed-fields.ts';
+import { applyToObject, stampUpdate, stampUpdateFullyForTest } from './managed-fields.ts';
 import type { ResourceStore } from './resource-store.ts';
 
 const schema = {
@@ -76,4 +76,71 @@ test('conflicts with several managers: grouped by sorted manager, one cause per 
 test('the main resource resets status: an apply of status there owns nothing of it', () => {
   const r = applyToObject(store, undefined, { ...widget({ size: 1 }), status: { ready: true } }, 'm', false).object;
   assert.equal((r.metadata.managedFields as any[])[0].fieldsV1['f:status'], undefined);
+});
+
+/** Built-in kinds by their OpenAPI definitions, as the registry's stores are. */
+const builtin = (apiVersion: string, kind: string, plural: string, subresources: string[] = []) => ({
+  apiVersion, group: apiVersion.includes('/') ? apiVersion.split('/')[0] : '',
+  type: { info: { group: apiVersion.includes('/') ? apiVersion.split('/')[0] : '', version: apiVersion.split('/').pop(), kind, plural, namespaced: true, subresources }, strategy: {} },
+}) as unknown as ResourceStore;
+const leases = builtin('coordination.k8s.io/v1', 'Lease', 'leases');
+const pods = builtin('v1', 'Pod', 'pods', ['status']);
+
+/**
+ * stampUpdate's shortcut (a write that moves no ownership keeps the stored entries, only its
+ * manager's time moves) against the full algebra, on writes that take it and writes that must not.
+ */
+test('managedFields: the shortcut for writes that move no ownership gives what the full algebra gives', () => {
+  const lease = (renewTime: string, extra: Record<string, unknown> = {}): KubeObject => ({
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+    metadata: { name: 'n1', namespace: 'kube-node-lease', uid: 'u1', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'n' }] },
+    spec: { holderIdentity: 'n1', leaseDurationSeconds: 40, renewTime, ...extra },
+  });
+  const created = lease('2026-01-01T00:00:00.000000Z');
+  stampUpdate(leases, undefined, created, 'sim', undefined);
+  // A second manager owning another field (holderIdentity would conflict): a "controller" adding transitions.
+  const withOther = lease('2026-01-01T00:00:00.000000Z', { leaseTransitions: 1 });
+  withOther.metadata.managedFields = created.metadata.managedFields;
+  stampUpdate(leases, created, withOther, 'controller', undefined);
+  // Shared ownership (two appliers of one value, or entries a client sent): an Update takes the field from the other.
+  const shared = structuredClone(withOther);
+  const simEntry = (shared.metadata.managedFields as any[]).find((e) => e.manager === 'sim');
+  shared.metadata.managedFields!.unshift({ manager: 'applier', operation: 'Apply', apiVersion: 'coordination.k8s.io/v1', time: simEntry.time, fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:renewTime': {} } } });
+  const pod: KubeObject = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u' },
+    spec: { containers: [{ name: 'c', image: 'i' }] },
+  };
+  stampUpdate(pods, undefined, pod, 'creator', undefined);
+  const podStatus = structuredClone(pod);
+  podStatus.status = { phase: 'Pending', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'False' }] };
+  stampUpdate(pods, pod, podStatus, 'kubelet', 'status');
+  const cases: [string, ResourceStore, KubeObject, (o: KubeObject) => void, string, string | undefined, boolean][] = [
+    ['renewal by the owner', leases, withOther, (o) => { o.spec.renewTime = '2026-01-01T00:00:10.000000Z'; }, 'sim', undefined, true],
+    ['nothing changed', leases, withOther, () => {}, 'sim', undefined, true],
+    ['a field another manager owns too', leases, shared, (o) => { o.spec.renewTime = '2026-01-01T00:00:10.000000Z'; }, 'sim', undefined, false],
+    ['renewal by another manager', leases, withOther, (o) => { o.spec.renewTime = '2026-01-01T00:00:10.000000Z'; }, 'other', undefined, false],
+    ['a field owned by another manager', leases, withOther, (o) => { o.spec.leaseTransitions = 2; }, 'sim', undefined, false],
+    ['a field added', leases, withOther, (o) => { o.spec.acquireTime = '2026-01-01T00:00:10.000000Z'; }, 'sim', undefined, false],
+    ['a field removed', leases, withOther, (o) => { delete o.spec.leaseDurationSeconds; }, 'sim', undefined, false],
+    ['a list changed', leases, withOther, (o) => { o.metadata.ownerReferences![0].name = 'x'; }, 'sim', undefined, false],
+    ['managedFields sent that differ', leases, withOther, (o) => { o.spec.renewTime = 'x'; o.metadata.managedFields = [o.metadata.managedFields![0]]; }, 'sim', undefined, false],
+    ['a status scalar by its owner', pods, podStatus, (o) => { o.status.podIP = '10.0.0.2'; }, 'kubelet', 'status', true],
+    ['a status scalar by the main resource', pods, podStatus, (o) => { o.status.podIP = '10.0.0.2'; }, 'kubelet', undefined, false],
+    ['a status list by its owner', pods, podStatus, (o) => { o.status.conditions[0].status = 'True'; }, 'kubelet', 'status', false],
+  ];
+  for (const [name, store, old, change, manager, sub, shortcut] of cases) {
+    for (let attempt = 0; ; attempt++) {
+      const fast = structuredClone(old);
+      change(fast);
+      const full = structuredClone(fast);
+      stampUpdateFullyForTest(store, old, full, manager, sub);
+      stampUpdate(store, old, fast, manager, sub);
+      // A second boundary between the two stamps moves a time: measure that case again.
+      if (attempt < 3 && JSON.stringify(fast.metadata.managedFields) !== JSON.stringify(full.metadata.managedFields)) continue;
+      assert.deepEqual(fast.metadata.managedFields, full.metadata.managedFields, name);
+      const kept = (fast.metadata.managedFields as any[]).some((e) => (old.metadata.managedFields as any[]).some((o) => o.fieldsV1 === e.fieldsV1));
+      assert.equal(kept, shortcut, `${name}: ${shortcut ? 'shortcut' : 'full algebra'} expected`);
+      break;
+    }
+  }
 });

@@ -9,7 +9,8 @@ import type { KubeObject } from '../apis/object.ts';
 import { FieldSet } from '../apis/merge/field-set.ts';
 import { applyObject, ConflictsError, trackUpdate, type ApplyResult, type TrackContext } from '../apis/merge/field-manager.ts';
 import { MergeError } from '../apis/merge/list-items.ts';
-import { printManager } from '../apis/merge/managed-fields.ts';
+import { printManager, sortManagedFields, type ManagedFieldsEntry } from '../apis/merge/managed-fields.ts';
+import { rfc3339 } from '../apis/time.ts';
 import { pathString } from '../apis/merge/path.ts';
 import { SchemaConverter, typeForKind, type MergeType } from '../apis/merge/schema.ts';
 import { definitionRef, loadDefinitions, type Schema } from '../apis/openapi/definitions.ts';
@@ -104,10 +105,22 @@ function ownable(store: ResourceStore, obj: KubeObject | undefined, sub: string 
 /** Sets `next`'s managedFields for an Update by `manager` over `old` (undefined on create). */
 export function stampUpdate(store: ResourceStore, old: KubeObject | undefined, next: KubeObject, manager: string | undefined, subresource: string | undefined): void {
   const sub = trackedSubresource(subresource);
+  const was = ownable(store, old, sub);
+  const now = withDefaults(store, ownable(store, next, sub)!, sub);
+  const quick = old && unchangedOwnership(store, was!, now, manager ?? DEFAULT_MANAGER, sub);
+  if (quick) {
+    next.metadata.managedFields = quick;
+    return;
+  }
+  stampUpdateFully(store, old, next, was, now, manager, sub);
+}
+
+/** The whole field-manager algebra (trackUpdate) for one Update; `was`/`now` are the ownable parts. */
+function stampUpdateFully(store: ResourceStore, old: KubeObject | undefined, next: KubeObject, was: KubeObject | undefined, now: KubeObject, manager: string | undefined, sub: string | undefined): void {
   const ctx = contextFor(store, sub, [old, next]);
   let entries: unknown[] | undefined;
   try {
-    entries = trackUpdate(ownable(store, old, sub), withDefaults(store, ownable(store, next, sub)!, sub), manager ?? DEFAULT_MANAGER, ctx);
+    entries = trackUpdate(was, now, manager ?? DEFAULT_MANAGER, ctx);
   } catch (err) {
     // An object the schema cannot walk (e.g. an associative-list item without its key) is refused by
     // validation, which names the field; ownership is not what should fail the write.
@@ -116,6 +129,135 @@ export function stampUpdate(store: ResourceStore, old: KubeObject | undefined, n
   }
   if (entries?.length) next.metadata.managedFields = entries;
   else delete next.metadata.managedFields;
+}
+
+/** `stampUpdate` without its shortcut: the reference the shortcut is tested against. */
+export function stampUpdateFullyForTest(store: ResourceStore, old: KubeObject | undefined, next: KubeObject, manager: string | undefined, subresource: string | undefined): void {
+  const sub = trackedSubresource(subresource);
+  stampUpdateFully(store, old, next, ownable(store, old, sub), withDefaults(store, ownable(store, next, sub)!, sub), manager, sub);
+}
+
+/** metadata fields the server sets: never owned, so never a change of ownership (STRIPPED). */
+const SERVER_META = new Set(['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion']);
+
+/**
+ * The common write that moves no ownership — a Lease renewal (spec.renewTime), a repeated status
+ * report — answered without decoding, diffing and encoding every manager's field set. It applies when
+ * the only differences between the two objects are scalar values changed in place (no field added
+ * or removed, no list changed: those need the schema) at paths `manager`'s own entry already holds
+ * and no other entry names, and the client sent no managedFields of its own. Then upstream's
+ * algebra leaves every set as it is and only moves this manager's time (managedFieldsUpdater), so
+ * the stored entries are kept, that time set and upstream's order restored. Undefined: take the full path.
+ */
+function unchangedOwnership(store: ResourceStore, was: KubeObject, now: KubeObject, manager: string, sub: string | undefined): unknown[] | undefined {
+  const entries = was.metadata?.managedFields as ManagedFieldsEntry[] | undefined;
+  if (!Array.isArray(entries) || entries.length === 0) return undefined;
+  const sent = now.metadata?.managedFields;
+  if (sent !== undefined && sent !== entries && !jsonEqual(sent, entries)) return undefined;
+  const apiVersion = store.apiVersion;
+  let own = -1;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (e.manager === manager && e.operation === 'Update' && e.apiVersion === apiVersion && e.subresource === sub) {
+      if (own >= 0) return undefined;
+      own = i;
+    }
+  }
+  if (own < 0 || typeof entries[own].time !== 'string' || !entries[own].fieldsV1) return undefined;
+  const changed: string[][] = [];
+  if (!scalarChanges(was, now, [], changed)) return undefined;
+  if (changed.length === 0) return entries;
+  for (const path of changed) {
+    if (!isMember(entries[own].fieldsV1!, path)) return undefined;
+    for (let i = 0; i < entries.length; i++) if (i !== own && reaches(entries[i].fieldsV1, path)) return undefined;
+  }
+  const out = entries.slice();
+  out[own] = { ...entries[own], time: rfc3339() };
+  return sortManagedFields(out);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Equality of two JSON values (what a decode produces: no undefined, no cycles). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k)) return false;
+    if (!jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/**
+ * Collects the paths (field names) of scalars whose value changed between `a` and `b`; false when
+ * anything else differs — a field added or removed, a list, a type, a null — which only the
+ * schema-aware comparison may judge. apiVersion, kind and the server's metadata are skipped.
+ */
+function scalarChanges(a: Record<string, unknown>, b: Record<string, unknown>, path: string[], out: string[][]): boolean {
+  const top = path.length === 0;
+  const meta = path.length === 1 && path[0] === 'metadata';
+  let na = 0;
+  for (const k in a) {
+    if (!Object.hasOwn(a, k)) continue;
+    if ((top && (k === 'apiVersion' || k === 'kind')) || (meta && SERVER_META.has(k))) continue;
+    na++;
+    if (!Object.hasOwn(b, k)) return false;
+    const x = a[k], y = b[k];
+    if (x === y) continue;
+    if (isPlainObject(x) && isPlainObject(y)) {
+      if (!scalarChanges(x, y, [...path, k], out)) return false;
+    } else if (x === null || y === null || typeof x === 'object' || typeof y === 'object' || typeof x !== typeof y) {
+      if (!jsonEqual(x, y)) return false;
+    } else {
+      out.push([...path, k]);
+    }
+  }
+  let nb = 0;
+  for (const k in b) {
+    if (!Object.hasOwn(b, k)) continue;
+    if ((top && (k === 'apiVersion' || k === 'kind')) || (meta && SERVER_META.has(k))) continue;
+    nb++;
+  }
+  return na === nb;
+}
+
+/** The node of `fieldsV1` at `path` (map fields only), or undefined. */
+function nodeAt(fields: unknown, path: string[]): Record<string, unknown> | undefined {
+  let node = fields;
+  for (const f of path) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[`f:${f}`];
+  }
+  return isPlainObject(node) ? node : undefined;
+}
+
+/** True when `path` is a member of the field set (an empty node, or one marked "."). */
+function isMember(fields: Record<string, unknown>, path: string[]): boolean {
+  const node = nodeAt(fields, path);
+  return node !== undefined && (Object.keys(node).length === 0 || Object.hasOwn(node, '.'));
+}
+
+/** True when the set names `path` or anything under it, or owns a prefix of it whole (conservative). */
+function reaches(fields: unknown, path: string[]): boolean {
+  let node = fields;
+  for (const f of path) {
+    if (!isPlainObject(node)) return false;
+    node = node[`f:${f}`];
+    if (node === undefined) return false;
+    if (isPlainObject(node) && Object.keys(node).length === 0) return true;
+  }
+  return true;
 }
 
 /**

@@ -104,6 +104,11 @@ export function encodeManagedFields(m: Managed): ManagedFieldsEntry[] {
     if (info.subresource) e.subresource = info.subresource;
     out.push(e);
   }
+  return sortManagedFields(out);
+}
+
+/** Sorts entries in place as upstream orders them: Apply before Update, then by time, manager, apiVersion, subresource. */
+export function sortManagedFields(out: ManagedFieldsEntry[]): ManagedFieldsEntry[] {
   const secs = (t?: string) => (t ? Math.floor(Date.parse(t) / 1000) : 0);
   const cmp = (a = '', b = '') => (a < b ? -1 : a > b ? 1 : 0);
   return out.sort((p, q) => cmp(p.operation, q.operation) || secs(p.time) - secs(q.time) || cmp(p.manager, q.manager)
