@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MetricsSampler, type PodRef } from './sampler.ts';
 import { CgroupTree, netDevText } from './cgroup-tree.fixture.ts';
 import { resourceMetricsText } from './resource-metrics.ts';
@@ -72,6 +74,27 @@ test('sampler: a pod whose cgroup is gone is left out; no snapshot yet reports a
   try {
     assert.equal(sampler.sampleOnce().pods.length, 0);
     assert.match(resourceMetricsText(undefined), /^resource_scrape_error 1$/m);
+  } finally {
+    tree.remove();
+  }
+});
+
+test('sampler: a container\'s log bytes follow its files as they grow, and a restart\'s new log file counts from its first sample', () => {
+  const { tree, sampler, pods } = setup('v2');
+  try {
+    const dir = join(tree.dir, 'pods', UID, 'main');
+    mkdirSync(dir, { recursive: true });
+    tree.set(`berth/pod-${UID}`, { cpuNs: 1e9, usage: 3e6, inactiveFile: 1e6 });
+    tree.set(`berth/pod-${UID}/${UID}_main_0`, { cpuNs: 1e9, usage: 3e6, inactiveFile: 1e6, pids: [4242] });
+    tree.set(`berth/pod-${UID}/${UID}_main_1`, { cpuNs: 1e9, usage: 3e6, inactiveFile: 1e6, pids: [4242] });
+    assert.equal(sampler.sampleOnce().pods[0].containers[0].logsBytes, 0, 'no log file yet');
+    writeFileSync(join(dir, '0.log'), 'x'.repeat(100));
+    assert.equal(sampler.sampleOnce().pods[0].containers[0].logsBytes, 100, 'a log file written after the first sample');
+    appendFileSync(join(dir, '0.log'), 'y'.repeat(50));
+    assert.equal(sampler.sampleOnce().pods[0].containers[0].logsBytes, 150);
+    writeFileSync(join(dir, '1.log'), 'z'.repeat(7));
+    pods[0].containers[0].id = `${UID}_main_1`;
+    assert.equal(sampler.sampleOnce().pods[0].containers[0].logsBytes, 157, 'restarted: the new file counts at once');
   } finally {
     tree.remove();
   }

@@ -115,16 +115,22 @@ function rate(nowNs: number, beforeNs: number | undefined, dtMs: number): number
   return Math.round(((nowNs - beforeNs) * 1000) / dtMs);
 }
 
-/** Sum of the sizes of the files directly in `dir` (a container's logs: `<restartCount>.log`). */
-function filesBytes(dir: string): number {
-  let total = 0;
+/** The files directly in `dir` (a container's logs: `<restartCount>.log`). */
+function filesIn(dir: string): string[] {
   try {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.isFile()) total += statSync(join(dir, e.name), { throwIfNoEntry: false })?.size ?? 0;
-    }
-  } catch { /* no logs yet */ }
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(dir, e.name));
+  } catch { return []; /* no logs yet */ }
+}
+
+/** Sum of the sizes of `files` (one gone meanwhile counts 0). */
+function filesBytes(files: readonly string[]): number {
+  let total = 0;
+  for (const f of files) total += statSync(f, { throwIfNoEntry: false })?.size ?? 0;
   return total;
 }
+
+/** Samples between two listings of a container's log directory (a new log file comes with a restart, i.e. a new container id). */
+const RELIST_EVERY = 6;
 
 export class MetricsSampler {
   private last?: Snapshot;
@@ -132,6 +138,9 @@ export class MetricsSampler {
   /** Cumulative CPU of the previous sample, keyed by cgroup path ('' is the node). */
   private prevCpu = new Map<string, { ns: number; t: number }>();
   private readonly podHistory = new Map<string, HistoryRing>();
+  /** A running container's log files, by its log directory: listed again when its id changes, when none were there, or every RELIST_EVERY samples. */
+  private readonly logFiles = new Map<string, { id: string; files: string[]; listed: number }>();
+  private samples = 0;
   private readonly nodeHistory: HistoryRing;
   private readonly intervalMs: number;
   private readonly historyMs: number;
@@ -207,7 +216,7 @@ export class MetricsSampler {
         pid ??= cgroupPids(layout, path)[0];
         containers.push({
           ...withRate(path, stats), name: c.name, id: c.id, image: c.image, runtime: c.runtime,
-          logsBytes: filesBytes(join(this.opts.dataDir, 'pods', ref.uid, c.name)),
+          logsBytes: filesBytes(this.logFilesOf(join(this.opts.dataDir, 'pods', ref.uid, c.name), c.id)),
         });
       }
       const ifaces = !ref.hostNetwork && pid !== undefined ? netStatsOfPid(pid, procRoot) : undefined;
@@ -217,10 +226,21 @@ export class MetricsSampler {
       });
     }
     for (const key of this.prevCpu.keys()) if (!seen.has(key)) this.prevCpu.delete(key);
+    for (const [dir, l] of this.logFiles) if (l.listed < this.samples - RELIST_EVERY) this.logFiles.delete(dir);
+    this.samples++;
     const windowMs = this.last ? time - this.last.time : 0;
     this.last = { time, windowMs, node, pods };
     this.record(time, node, pods);
     return this.last;
+  }
+
+  private logFilesOf(dir: string, id: string): string[] {
+    let l = this.logFiles.get(dir);
+    if (!l || l.id !== id || l.files.length === 0 || this.samples - l.listed >= RELIST_EVERY) {
+      l = { id, files: filesIn(dir), listed: this.samples };
+      this.logFiles.set(dir, l);
+    }
+    return l.files;
   }
 
   private record(t: number, node: NodeSample, pods: PodSample[]): void {
