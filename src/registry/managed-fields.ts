@@ -11,6 +11,7 @@ import { applyObject, ConflictsError, trackUpdate, type ApplyResult, type TrackC
 import { MergeError } from '../apis/merge/list-items.ts';
 import { printManager, sortManagedFields, type ManagedFieldsEntry } from '../apis/merge/managed-fields.ts';
 import { rfc3339 } from '../apis/time.ts';
+import { jsonEqual } from './json-equal.ts';
 import { pathString } from '../apis/merge/path.ts';
 import { SchemaConverter, typeForKind, type MergeType } from '../apis/merge/schema.ts';
 import { definitionRef, loadDefinitions, type Schema } from '../apis/openapi/definitions.ts';
@@ -178,25 +179,6 @@ function unchangedOwnership(store: ResourceStore, was: KubeObject, now: KubeObje
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Equality of two JSON values (what a decode produces: no undefined, no cycles). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (!Object.hasOwn(b, k)) return false;
-    if (!jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
 }
 
 /**

@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../apis/object.ts';
-import { isDeepStrictEqual } from 'node:util';
 import { errors } from '../errors/index.ts';
 import type { FieldError } from '../apis/field-errors.ts';
 import type { ResourceType } from './types.ts';
@@ -13,6 +12,7 @@ import { groupVersion } from '../apis/resources.ts';
 import { rfc3339 } from '../apis/time.ts';
 import type { UserInfo } from '../auth/attributes.ts';
 import { SYSTEM_USER } from './admission/admission.ts';
+import { jsonEqual } from './json-equal.ts';
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -90,8 +90,9 @@ export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObje
   if (own) {
     next = own.prepare(obj, structuredClone(old));
   } else if (subresource === 'status') {
-    // A status write changes status only (Kubernetes' status strategies reset everything else).
-    next = structuredClone(old);
+    // A status write changes status only (Kubernetes' status strategies reset everything else). The
+    // rest is shared with `old`, a decode of its own that nothing changes after the write.
+    next = { ...old, metadata: { ...old.metadata } };
     if (obj.status === undefined) delete next.status;
     else next.status = obj.status;
     // …and the managedFields the store stamped for it (registry/managed-fields.ts).
@@ -114,14 +115,14 @@ export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObje
     if (subresource !== 'raw') {
       if (hasStatus) {
         if (old.status === undefined) delete next.status;
-        else next.status = structuredClone(old.status);
+        else next.status = old.status;
       }
       strategy.defaults?.(next);
       strategy.prepareForUpdate?.(next, old);
     }
     if (info.generation) {
       m.generation = om.generation ?? 1;
-      if (!isDeepStrictEqual(specPart(next), specPart(old))) m.generation += 1;
+      if (!jsonEqual(specPart(next), specPart(old))) m.generation += 1;
     } else delete m.generation;
     // A deleting object may lose finalizers but not gain new ones.
     if (om.deletionTimestamp) {
@@ -133,7 +134,7 @@ export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObje
   }
   const a = { ...next, metadata: { ...next.metadata, resourceVersion: undefined } };
   const b = { ...old, metadata: { ...old.metadata, resourceVersion: undefined } };
-  if (isDeepStrictEqual(a, b)) return undefined;
+  if (jsonEqual(a, b)) return undefined;
   const errs: FieldError[] = [...validateObjectMetaUpdate(next.metadata, old.metadata)];
   if (own) errs.push(...own.validate(next, old, { old, warnings }));
   else if (subresource === 'status') errs.push(...(strategy.validateStatusUpdate?.(next, old) ?? []));

@@ -136,7 +136,9 @@ function convert(e: WatchEvent, match: ((o: KubeObject) => boolean) | undefined,
     const prev = match ? previous(e, d) : undefined;
     d = { obj: store.fromStorage(structuredClone(d.obj)), prev: prev && store.fromStorage(structuredClone(prev)) };
   }
-  const out = (type: WatchEventType): ApiWatchEvent => ({ type, object: d.obj, raw: rawOf(d) });
+  // `raw` on demand: in-process watchers (the controllers' informers) never serialize.
+  const shared = d;
+  const out = (type: WatchEventType): ApiWatchEvent => ({ type, object: shared.obj, get raw() { return rawOf(shared); } });
   if (e.type === 'delete') return !match || match(d.obj) ? out('DELETED') : undefined;
   if (!match) return out(e.type === 'create' ? 'ADDED' : 'MODIFIED');
   const now = match(d.obj);
