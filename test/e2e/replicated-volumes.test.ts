@@ -12,6 +12,8 @@
  *                                 VolumeDegraded; restarted: VolumeHealed, its stale brick healed to
  *                                 the others' content
  *   glusterd killed -9            (and its brick) started again by the agent; the brick back online
+ *   a torn glusterd store         (a volume's `info` gone, as when glusterd dies mid-import) the agent
+ *                                 sets the definition aside, glusterd starts, the pool gives it back
  *   a brick node stays down       its replica is rebuilt on the spare node (ReplicaMoved, replace-brick
  *                                 + full heal), the data there; back, the node drops its stale copy
  *   a brick disk full             (a claim whose bricks are 32 MiB filesystems) a pod's write fails
@@ -26,7 +28,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseStatus } from '../../src/agent/storage/gluster-cli.ts';
 import { startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
@@ -52,14 +54,6 @@ function sha(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-/**
- * Seen failing 2 of 6 runs (2026-12-06): after the glusterd-kill case, a node's restarted glusterd
- * no longer knows the volume ("Pre Validation failed on <its address>. volume: … does not exist"), so
- * replace-brick is refused until the case times out. It runs and reports; CI is not failed by it
- * until the cause (the restarted glusterd's volume import) is fixed and the mark removed.
- */
-const REBUILD_AFTER_GLUSTERD_RESTART = { todo: 'issue 16: replace-brick refused when a restarted glusterd lost the volume (2 of 6 runs)' };
-
 describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
   let lab: TestLab;
   let pvName = '';
@@ -82,6 +76,22 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
   /** The gluster CLI against `name`'s glusterd, from its namespace. */
   const gluster = (name: string, ...args: string[]) => execFileSync('nsenter', [`--net=/run/netns/${node(name).netns}`, 'gluster',
     `--glusterd-sock=${path.join(node(name).dataDir, 'replicated', 'glusterd', 'run', 'glusterd.socket')}`, '--mode=script', ...args], { encoding: 'utf8', timeout: 60_000 });
+  /**
+   * What each node's glusterd knows (its volume list, its store's volumes, the end of its log): what
+   * a failed case prints, since the lab and its logs are gone after it.
+   */
+  const engineReport = () => lab.state().nodes.map((n) => {
+    const dir = path.join(n.dataDir, 'replicated', 'glusterd');
+    let list: string;
+    try { list = gluster(n.name, 'volume', 'list').trim().replace(/\n/g, ' '); } catch (err) { list = `(${(err as Error).message.split('\n')[0]})`; }
+    const store = path.join(dir, 'state', 'vols');
+    // A volume directory without its `info` file is one glusterd cannot restore.
+    const vols = existsSync(store) ? readdirSync(store).map((v) => (existsSync(path.join(store, v, 'info')) ? v : `${v} (no info file)`)).join(' ') : '(no vols dir)';
+    let peers: string;
+    try { peers = gluster(n.name, 'peer', 'status').split('\n').filter((l) => /^(Hostname|State):/.test(l)).map((l) => l.replace(/^\w+: /, '')).join(' '); } catch (err) { peers = `(${(err as Error).message.split('\n')[0]})`; }
+    const log = existsSync(path.join(dir, 'glusterd.log')) ? readFileSync(path.join(dir, 'glusterd.log'), 'utf8').trimEnd().split('\n').slice(-15).join('\n') : '';
+    return `--- ${n.name} (${n.address}): volume list: ${list}; store: ${vols}; peers: ${peers}\n${log}`;
+  }).join('\n');
   const pvMessage = async () => (await json(['get', 'pv', pvName])).status?.message ?? '';
   const events = async (reason: string) => (await json(['get', 'events', '-A', '--field-selector', `reason=${reason}`])).items as any[];
   const podPhase = async (name: string) => (await json(['get', 'pod', name])).status?.phase;
@@ -231,6 +241,22 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
     await waitFor('healthy', async () => /^healthy/.test(await pvMessage()), 60_000);
   });
 
+  test('a glusterd whose store lost a volume\'s info file starts again and gets the volume back from the pool', async () => {
+    // The spare node: no brick of the volume, but like every member it must know it (the rebuild below uses it).
+    const spare = lab.state().nodes.map((n) => n.name).find((n) => !bricks.some((b) => b.node === n))!;
+    const dir = path.join(node(spare).dataDir, 'replicated', 'glusterd');
+    const volfile = path.join(dir, 'glusterd.vol');
+    const [pid] = processesWith(volfile).map((l) => Number(l.split(' ')[0]));
+    process.kill(pid, 'SIGKILL');
+    // What a glusterd killed between dropping a stale definition and storing the new one leaves.
+    rmSync(path.join(dir, 'state', 'vols', pvName, 'info'), { force: true });
+    await waitFor('glusterd running again', async () => processesWith(volfile).some((l) => Number(l.split(' ')[0]) !== pid), 60_000);
+    await waitFor('the volume known to it again', async () => gluster(spare, 'volume', 'list').split('\n').includes(pvName), 60_000);
+    assert.match(lab.logTail(spare, 200), /volume definitions without their info file set aside/);
+    assert.ok(existsSync(path.join(dir, 'state', 'vols', pvName, 'info')), 'the definition stored again');
+    assert.match(gluster(spare, 'volume', 'info', pvName), /Number of Bricks: 1 x 3 = 3/);
+  });
+
   test('a brick disk full: writes fail cleanly in the pod, the PV names the full bricks (VolumeDegraded); space freed, healthy again', async () => {
     // The claim waits while only two nodes offer storage, so the bricks' directories on the three that
     // will hold them can first become small filesystems (32 MiB tmpfs) — the lab's disk is the machine's.
@@ -288,14 +314,15 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
     await waitFor('small PV gone', async () => !(await lab.kubectl(['get', 'pv', vol])).stdout.includes(vol));
   });
 
-  test('a brick node that stays down: its replica is rebuilt on the spare storage node (ReplicaMoved), the data copied there', REBUILD_AFTER_GLUSTERD_RESTART, async () => {
+  test('a brick node that stays down: its replica is rebuilt on the spare storage node (ReplicaMoved), the data copied there', async () => {
     const victim = bricks[0];
     try {
       await staysDown(victim);
     } catch (err) {
       // The node comes back so the deletion case after this one still runs.
+      const report = engineReport();
       await lab.run(['restart', victim.node]).catch(() => {});
-      throw err;
+      throw new Error(`${(err as Error).message}\nglusterd on each node:\n${report}`);
     }
   });
 
