@@ -74,6 +74,8 @@ describe('priority and preemption', { concurrency: false }, () => {
     assertOk(await k(['apply', '-f', '-'], classes), 'apply classes');
     assertFails(await k(['create', 'priorityclass', 'too-high', '--value=1000000001']), 'a user value above 1e9',
       /maximum allowed value of a user defined priority is 1000000000/);
+    const described = assertOk(await k(['describe', 'priorityclass', 'batch-low']), 'describe');
+    for (const line of [/^Value:\s+10$/m, /^GlobalDefault:\s+false$/m, /^PreemptionPolicy:\s+PreemptLowerPriority$/m, /^Description:\s+fills idle capacity$/m]) assert.match(described, line);
     // kubectl's typed command sends protobuf: a zero value is kept, the pointer policy too.
     assertOk(await k(['create', 'priorityclass', 'zero', '--value=0', '--description=nothing special', '--preemption-policy=Never']), 'create priorityclass');
     const zero = parseJson<any>(assertOk(await k(['get', 'pc', 'zero', '-o', 'json']), 'pc zero'), 'pc zero');
