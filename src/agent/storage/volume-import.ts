@@ -28,8 +28,8 @@ import { ANN_VOLUME_STATE, bricksOf, engineVolumeName, isReplicatedVolume } from
 import type { Logger } from '../../util/log.ts';
 import type { GlusterCli } from './gluster-cli.ts';
 
-/** How long a volume is missing before anything is done: a restarted glusterd's handshake imports within seconds. */
-export const IMPORT_GRACE_MS = 6_000;
+/** How long a volume is missing before anything is done: a restarted glusterd's handshake imports within seconds, tens on a loaded machine. */
+export const IMPORT_GRACE_MS = 15_000;
 /** At most one restart this often for missing volumes. */
 export const RESTART_EVERY_MS = 60_000;
 
