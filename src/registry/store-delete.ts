@@ -68,7 +68,8 @@ export async function deleteObject(store: ResourceStore, namespace: string | und
     if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== m.resourceVersion) {
       throw errors.conflict(group, plural, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`);
     }
-    const next = structuredClone(obj);
+    // A fresh decode: the copy only needs metadata of its own (below, fields are assigned, never changed in place).
+    const next: KubeObject = { ...obj, metadata: { ...obj.metadata } };
     const nm = next.metadata;
     let changed = false;
     // Propagation policy: the GC finishes orphan/foreground deletions.

@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../apis/object.ts';
 import { CompactedError, type WatchEvent } from '../storage/backend.ts';
-import { decodeObject } from './object-codec.ts';
+import { decodeObject, encodedWithResourceVersion } from './object-codec.ts';
 import type { ObjectFilter } from './object-filter.ts';
 import { parseResourceVersion, type ResourceStore } from './resource-store.ts';
 import type { Status } from '../errors/index.ts';
@@ -23,13 +23,13 @@ export interface ApiWatchEvent {
  * One change reaches every watcher of its resource: decode and serialize it once, not per watcher.
  * Objects in the cache are shared, so nothing downstream may mutate them.
  */
-interface Decoded { obj: KubeObject; raw?: string; prev?: KubeObject }
+interface Decoded { obj: KubeObject; raw?: string; prev?: KubeObject; event?: WatchEvent }
 const decodedEvents = new WeakMap<WatchEvent, Decoded>();
 
 function decoded(e: WatchEvent): Decoded {
   let d = decodedEvents.get(e);
   if (!d) {
-    d = { obj: e.type === 'delete' ? decodeObject(e.prevKv ?? e.kv, e.revision) : decodeObject(e.kv) };
+    d = { obj: e.type === 'delete' ? decodeObject(e.prevKv ?? e.kv, e.revision) : decodeObject(e.kv), event: e };
     decodedEvents.set(e, d);
   }
   return d;
@@ -41,8 +41,12 @@ function previous(e: WatchEvent, d: Decoded): KubeObject | undefined {
   return (d.prev ??= decodeObject(e.prevKv));
 }
 
+/** The object's JSON: the stored bytes with the resourceVersion spliced in, when the splice can vouch for them. */
 function rawOf(d: Decoded): string {
-  return (d.raw ??= JSON.stringify(d.obj));
+  if (d.raw !== undefined) return d.raw;
+  const e = d.event;
+  const spliced = e && (e.type === 'delete' ? encodedWithResourceVersion((e.prevKv ?? e.kv).value, e.revision) : encodedWithResourceVersion(e.kv.value, e.kv.modRevision));
+  return (d.raw = spliced ?? JSON.stringify(d.obj));
 }
 
 export interface WatchParams {
