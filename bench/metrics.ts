@@ -41,6 +41,10 @@ interface Heap {
   newSpaceMb: number;
   /** Old generation committed (MB), median. */
   oldSpaceMb: number;
+  /** V8's whole heap committed, and the process's anonymous and file-backed resident memory (MB), medians. */
+  heapTotalMb: number;
+  rssAnonMb: number;
+  rssFileMb: number;
   /** Scavenges and full collections in the window, and their pause time (ms). */
   minor: number;
   major: number;
@@ -65,7 +69,7 @@ interface Run {
 const PROBE = `
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 const out = process.env.BERTH_BENCH_PROBE_OUT;
 if (out) {
   const gc = { minor: 0, major: 0, ms: 0 };
@@ -78,12 +82,15 @@ if (out) {
   }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
     const sp = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
-    appendFileSync(out, JSON.stringify({ t: Number(process.hrtime.bigint() / 1000000n), newSpace: sp.new_space, oldSpace: sp.old_space, ...gc }) + '\\n');
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (k) => Number(new RegExp('^' + k + ':\\\\s+(\\\\d+)', 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const m = process.memoryUsage();
+    appendFileSync(out, JSON.stringify({ t: Number(process.hrtime.bigint() / 1000000n), newSpace: sp.new_space, oldSpace: sp.old_space, heapTotal: m.heapTotal, external: m.external, rssAnon: kb('RssAnon'), rssFile: kb('RssFile'), ...gc }) + '\\n');
   }, 5000).unref();
 }
 `;
 
-interface ProbeLine { t: number; newSpace: number; oldSpace: number; minor: number; major: number; ms: number }
+interface ProbeLine { t: number; newSpace: number; oldSpace: number; heapTotal: number; rssAnon: number; rssFile: number; minor: number; major: number; ms: number }
 
 function heapOf(file: string, t0: number, t1: number): Heap | undefined {
   let lines: ProbeLine[];
@@ -94,6 +101,7 @@ function heapOf(file: string, t0: number, t1: number): Heap | undefined {
   if (!before || !last) return undefined;
   return {
     newSpaceMb: median(inWin.map((l) => l.newSpace / 1048576)), oldSpaceMb: median(inWin.map((l) => l.oldSpace / 1048576)),
+    heapTotalMb: median(inWin.map((l) => l.heapTotal / 1048576)), rssAnonMb: median(inWin.map((l) => l.rssAnon / 1048576)), rssFileMb: median(inWin.map((l) => l.rssFile / 1048576)),
     minor: last.minor - before.minor, major: last.major - before.major, gcMs: last.ms - before.ms,
   };
 }
@@ -211,9 +219,10 @@ export async function run(): Promise<boolean> {
   const pass = dCpu <= TARGET_CPU_PCT && dMem <= TARGET_MEM_MB;
   const h = (r: Run, fn: (x: Heap) => string) => (r.heap ? fn(r.heap) : '?');
   printTable(`metrics — berth up with ${N} process pods (sleep), ${WINDOW_S} s window after ${SETTLE_S} s settling, each run on a fresh cluster, off/on interleaved`,
-    ['run', 'sampling + tracking', 'CPU utime+stime (% of one core)', 'RSS (MB, median)', 'load avg (start → end)', 'V8 young gen (MB)', 'old gen (MB)', 'GCs minor / major (pause ms)'],
+    ['run', 'sampling + tracking', 'CPU utime+stime (% of one core)', 'RSS (MB, median)', 'load avg (start → end)', 'V8 young gen (MB)', 'old gen (MB)', 'whole V8 heap (MB)', 'RSS anon / file (MB)', 'GCs minor / major (pause ms)'],
     runs.map((r, i) => [String(i + 1), r.on ? 'on (10 s / 2 s)' : 'off', f(r.cpuPct, 2), f(r.rssMb, 1), `${f(r.load[0], 1)} → ${f(r.load[1], 1)}`,
-      h(r, (x) => f(x.newSpaceMb, 1)), h(r, (x) => f(x.oldSpaceMb, 1)), h(r, (x) => `${x.minor} / ${x.major} (${f(x.gcMs, 0)})`)]));
+      h(r, (x) => f(x.newSpaceMb, 1)), h(r, (x) => f(x.oldSpaceMb, 1)), h(r, (x) => f(x.heapTotalMb, 1)), h(r, (x) => `${f(x.rssAnonMb, 1)} / ${f(x.rssFileMb, 1)}`),
+      h(r, (x) => `${x.minor} / ${x.major} (${f(x.gcMs, 0)})`)]));
   printTable('metrics — what sampling + tracking cost', ['measure', 'value', 'target'], [
     ['whole process: CPU on − off (mean of the runs, points of one core)', f(dCpu, 2), `≤ ${TARGET_CPU_PCT}`],
     ['whole process: RSS on − off (mean of the runs, MB)', f(dMem, 1), `≤ ${TARGET_MEM_MB}`],
