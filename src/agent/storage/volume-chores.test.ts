@@ -22,7 +22,7 @@ class FakeGluster implements GlusterCli {
   vol?: VolumeInfo;
   offline = new Set<string>();
   async probe() {}
-  async peers() { return []; }
+  async peers() { return Object.keys(this.remote).map((address) => ({ address, connected: true })); }
   async info() { return this.vol && { ...this.vol }; }
   async create(v: string, r: number, b: string[]) { this.calls.push(`create ${v} ${r} ${b.length}`); this.vol = { name: v, status: 'Created', bricks: b }; }
   async set(v: string, k: string, val: string) { this.calls.push(`set ${k}=${val}`); }
@@ -32,7 +32,9 @@ class FakeGluster implements GlusterCli {
   async status(): Promise<BrickStatus[]> { return this.vol!.bricks.map((name) => ({ name, online: !this.offline.has(name.split(':')[0]), port: 50000 })); }
   async heal() { this.calls.push('heal'); }
   async replaceBrick(v: string, from: string, to: string) { this.calls.push(`replace ${from.split(':')[0]} ${to.split(':')[0]}`); this.vol!.bricks = this.vol!.bricks.map((b) => (b === from ? to : b)); }
-  async list() { return this.vol ? [this.vol.name] : []; }
+  /** What other members' glusterds list, by address (all connected). */
+  remote: Record<string, string[]> = {};
+  async list(remoteHost?: string) { return remoteHost ? this.remote[remoteHost] ?? [] : this.vol ? [this.vol.name] : []; }
 }
 
 function setup(me: string, ready: Record<string, boolean> = {}) {
@@ -89,6 +91,18 @@ test('released under Delete: the chore node stops and deletes it; then each bric
   await volumeChores(other.ctx, pv({ [ANN_VOLUME_STATE]: 'Deleted' }, 'Released'));
   assert.ok(!existsSync(join(root, 'n3', V)));
   assert.deepEqual(other.annotations.at(-1), { [ANN_BRICK_REMOVED_PREFIX + 'n3']: 'true' });
+});
+
+test('released while the chore node\'s glusterd lacks the volume a member holds: not told Deleted; held by none: Deleted', async () => {
+  const lead = setup('n1');
+  lead.cli.remote = { '10.0.0.2': [], '10.0.0.3': [V] };
+  await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }, 'Released'));
+  assert.deepEqual(lead.cli.calls, []);
+  assert.ok(!lead.annotations.some((a) => ANN_VOLUME_STATE in a), 'not Deleted while 10.0.0.3 holds it');
+  assert.match(String(lead.annotations.at(-1)?.['storage.berth.dev/engine-error']), /unknown to this node's glusterd but 10\.0\.0\.3 holds it/);
+  lead.cli.remote = { '10.0.0.2': [], '10.0.0.3': [] };
+  await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }, 'Released'));
+  assert.deepEqual(lead.annotations.at(-1), { [ANN_VOLUME_STATE]: 'Deleted' });
 });
 
 test('a brick path outside the node brick directory is refused, not removed', async () => {

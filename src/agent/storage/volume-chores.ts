@@ -24,6 +24,7 @@ import {
 import type { Logger } from '../../util/log.ts';
 import type { GlusterCli } from './gluster-cli.ts';
 import { isReady } from './pool-membership.ts';
+import { memberHolding } from './volume-import.ts';
 
 /**
  * Every volume's options: client-side quorum (a write needs 2 of 3 bricks: a minority side cannot
@@ -198,6 +199,10 @@ async function deleteVolume(ctx: ChoreContext, pv: KubeObject, name: string): Pr
     if (info.status === 'Started') await ctx.cli.stop(name);
     await ctx.cli.delete(name);
     ctx.log.info('replicated volume deleted', { volume: name });
+  } else {
+    // Unknown here is not "deleted" while a member holds it: it would stay in the pool with its bricks gone.
+    const holder = await memberHolding(ctx.cli, name, bricksOf(pv).map((b) => b.address));
+    if (holder) throw new Error(`volume ${name} is unknown to this node's glusterd but ${holder} holds it: deleted once it is imported here`);
   }
   await ctx.annotate(pv.metadata.name!, { [ANN_VOLUME_STATE]: 'Deleted' });
 }

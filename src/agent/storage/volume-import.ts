@@ -75,6 +75,14 @@ export function membersToAsk(volumes: readonly string[], wanted: ReadonlyMap<str
   return [...first, ...connected.filter((a) => !first.includes(a))];
 }
 
+/** The first connected member (asked in order) whose glusterd lists `volume`, if any. */
+export async function memberHolding(cli: GlusterCli, volume: string, first: readonly string[] = []): Promise<string | undefined> {
+  for (const member of membersToAsk([volume], new Map([[volume, [...first]]]), await cli.peers())) {
+    if ((await cli.list(member).catch(() => [] as string[])).includes(volume)) return member;
+  }
+  return undefined;
+}
+
 export interface ImportOutcome {
   /** The volumes this pass found missing past the grace. */
   missing: string[];
