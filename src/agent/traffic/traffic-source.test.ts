@@ -16,7 +16,8 @@ test('the source samples again after each sample, names host-network pods throug
   let reads = 0;
   const log = createLogger({ level: 'error' });
   const src = startTrafficSource('n1', log, { read: async (visit) => { reads++; visit(flow); return { busyMs: 0 }; }, intervalMs: 20 });
-  await new Promise((r) => setTimeout(r, 200));
+  // Until three samples were taken (a loaded machine may delay the timers: no fixed sleep).
+  for (let waited = 0; reads < 3 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   src.stop();
   const after = reads;
   assert.ok(after >= 3, `sampled ${after} times`);
