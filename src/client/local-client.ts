@@ -163,7 +163,7 @@ export class LocalClient implements Client {
     await this.authorize('patch', ref, namespace, name, subresource);
     return store.guaranteedUpdate(namespace, name,
       (current) => patchObject(current, PATCH_CONTENT_TYPES[type], patch, store.apiVersion, store.type.info.kind),
-      { subresource, user: this.user });
+      { subresource, user: this.user, pure: true });
   }
 
   async delete(ref: ResourceRef, namespace: string | undefined, name: string, opts: ClientDeleteOptions = {}): Promise<void> {

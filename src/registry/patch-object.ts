@@ -2,7 +2,8 @@
  * Applies a JSON / merge / strategic-merge patch to a stored object with the API's error mapping
  * (415 unsupported, 400 malformed, 422 cannot apply) — one place for the HTTP handlers and the
  * in-process client. `current` comes without resourceVersion, so only a patch that sets one makes it
- * a precondition.
+ * a precondition. `current` is never changed and the result shares nothing with it (every patch type
+ * patches a copy), which lets guaranteedUpdate hand it the stored object itself (`pure`).
  */
 import type { KubeObject } from '../apis/object.ts';
 import { applyPatch } from '../apis/patch/apply-patch.ts';

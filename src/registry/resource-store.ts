@@ -254,14 +254,16 @@ export class ResourceStore {
 
   /**
    * Read-modify-write with retries on conflict (patch, scale, binding, finalizers). `mutate` gets a
-   * fresh copy each attempt and returns the desired object.
+   * fresh copy each attempt and returns the desired object. With `pure` (patches: patch-object.ts
+   * copies what it patches) `mutate` leaves its argument alone and gets the stored object itself —
+   * one decode less per write.
    */
-  async guaranteedUpdate(namespace: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>, opts: WriteOptions & { subresource?: UpdateKind; precondition?: string } = {}): Promise<KubeObject> {
+  async guaranteedUpdate(namespace: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>, opts: WriteOptions & { subresource?: UpdateKind; precondition?: string; pure?: boolean } = {}): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
       const { obj: old, kv } = await this.read(namespace, name);
       if (opts.precondition && opts.precondition !== String(kv.modRevision)) throw errors.conflict(this.group, this.plural, name);
       // The mutable copy decoded again from the stored JSON: cheaper than structuredClone of the object.
-      const copy = this.fromStorage(decodeObject(kv));
+      const copy = opts.pure ? { ...old, metadata: { ...old.metadata } } : this.fromStorage(decodeObject(kv));
       delete copy.metadata.resourceVersion;
       const desired = await mutate(copy);
       // A resourceVersion in the desired object (e.g. from a patch) is a precondition.

@@ -92,7 +92,7 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     fieldWarnings = checkFields(patched, store.apiVersion, store.type.info.kind, mode, store.type.strategy.unknownFields);
     addWarnings(ctx.res, fieldWarnings);
     return patched;
-  }, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx) });
+  }, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx), pure: true });
   addAdmissionWarnings(ctx, fieldWarnings, admission);
   replyObject(ctx, 200, updated);
 }
