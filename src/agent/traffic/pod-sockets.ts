@@ -155,6 +155,8 @@ export interface ReadOwnersOptions {
  */
 export class SocketOwnerReader {
   private byInode = new Map<number, PodOwner>();
+  /** The namespace's addresses, taken again with the descriptors: getifaddrs over a node's hundred pod veths is not cheap every 2 s. */
+  private localIps: ReadonlySet<string> = new Set();
   private tablePid: number | undefined;
   private podsKey = '';
   private reads = 0;
@@ -167,6 +169,7 @@ export class SocketOwnerReader {
     if (key !== this.podsKey || this.reads % (this.opts.rescanEvery ?? 5) === 0) {
       this.podsKey = key;
       this.byInode = new Map();
+      this.localIps = this.opts.localIps ?? localAddresses();
       this.tablePid = undefined;
       for (const p of pods) {
         for (const pid of p.pids) {
@@ -187,7 +190,7 @@ export class SocketOwnerReader {
         if (owner) entries.push({ entry, owner });
       }
     }
-    return new SocketOwners(entries, this.opts.localIps ?? localAddresses());
+    return new SocketOwners(entries, this.localIps);
   }
 }
 
