@@ -36,3 +36,22 @@ export async function joinPool(cli: GlusterCli, me: string, nodes: readonly Kube
   }
   return problems;
 }
+
+/**
+ * Keeps, per pool member, since when it has been connected (a member that drops out is forgotten,
+ * so its return counts as new). Why: a glusterd that (re)joins imports the definitions it is behind
+ * on in a synctask that lets go of glusterd's big lock while it stops stale bricks, and a volume
+ * transaction arriving meanwhile (a `volume start force`) works on the half-replaced definition —
+ * "Failed to store volinfo", "volume inconsistency: brick count is 0" in its log — which can leave
+ * that member without the volume.
+ */
+export function trackConnections(since: Map<string, number>, peers: readonly { address: string; connected: boolean }[], now: number): void {
+  const connected = new Set(peers.filter((p) => p.connected).map((p) => p.address));
+  for (const a of [...since.keys()]) if (!connected.has(a)) since.delete(a);
+  for (const a of connected) if (!since.has(a)) since.set(a, now);
+}
+
+/** How long no member has (re)joined: Infinity with none connected. */
+export function settledForMs(since: ReadonlyMap<string, number>, now: number): number {
+  return since.size ? now - Math.max(...since.values()) : Infinity;
+}

@@ -22,7 +22,7 @@ import type { Logger } from '../../util/log.ts';
 import { FenceTable, type FenceRule } from './brick-fence.ts';
 import { GlusterCommand, type GlusterCli } from './gluster-cli.ts';
 import { Glusterd, glusterdPaths } from './glusterd.ts';
-import { joinPool, nodeIP } from './pool-membership.ts';
+import { joinPool, nodeIP, settledForMs, trackConnections } from './pool-membership.ts';
 import { volumeChores, type ChoreContext } from './volume-chores.ts';
 import { importMissingVolumes, type ImportState } from './volume-import.ts';
 
@@ -90,8 +90,11 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
 
   const nodes = o.informers.forResource(R.nodes);
   const volumes = o.informers.forResource(R.persistentvolumes);
+  /** Since when each pool member has been connected (pool-membership.ts: the chores wait while one rejoins). */
+  const connectedSince = new Map<string, number>();
   const ctx: ChoreContext = {
     cli, nodeName: o.nodeName, brickRoot, log, lastHealth: new Map(),
+    poolSettledMs: () => settledForMs(connectedSince, Date.now()),
     node: (name) => nodes.get(name),
     annotate: async (pv, annotations) => void (await o.client.patch(R.persistentvolumes, undefined, pv, 'merge', { metadata: { annotations } })),
   };
@@ -132,6 +135,13 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
     const p = problems.join('; ');
     if (p && p !== lastPoolProblem) log.warn('joining the storage pool', { problems: p });
     lastPoolProblem = p;
+    const peers = await cli.peers().catch(() => undefined);
+    if (peers) trackConnections(connectedSince, peers, Date.now());
+    else {
+      // This glusterd not answering (restarting): it rejoins too, and every member with it.
+      connectedSince.clear();
+      connectedSince.set('', Date.now());
+    }
     await fencePass();
     // Before the chores: a volume this glusterd lacks makes the volume's every change refused cluster-wide.
     const imported = await importMissingVolumes(cli, glusterd, log, volumes.list(), imports).catch((err) => {

@@ -8,7 +8,7 @@ import { REPLICATED_PROVISIONER } from '../../apis/volumes/replicated.ts';
 import { ANN_BRICKS, ANN_BRICK_FULL_PREFIX, ANN_BRICK_REMOVED_PREFIX, ANN_HEALTH, ANN_VOLUME_STATE, type Brick } from '../../apis/volumes/replicated-volume.ts';
 import { createLogger } from '../../util/log.ts';
 import type { BrickStatus, GlusterCli, VolumeInfo } from './gluster-cli.ts';
-import { brickSpace, VOLUME_OPTIONS, volumeChores, type ChoreContext } from './volume-chores.ts';
+import { brickSpace, POOL_SETTLE_MS, VOLUME_OPTIONS, volumeChores, type ChoreContext } from './volume-chores.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'berth-chores-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -78,6 +78,29 @@ test('node n1 down: n2 runs the chores; health names the offline brick, healed i
   s.annotations.length = 0;
   await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready', [ANN_HEALTH]: JSON.stringify(h) }));
   assert.equal(s.annotations.length, 0, 'unchanged health is not written again');
+});
+
+test('a brick offline on a Ready node is started again (start force) only once no pool member rejoined for POOL_SETTLE_MS; a replica swap waits too', async () => {
+  const s = setup('n1');
+  s.cli.vol = { name: V, status: 'Started', bricks: bricks.map((b) => `${b.address}:${b.path}`) };
+  s.cli.offline.add('10.0.0.3');
+  let settledMs = POOL_SETTLE_MS - 1;
+  s.ctx.poolSettledMs = () => settledMs;
+  s.ctx.lastHealth = new Map();
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }));
+  assert.ok(!s.cli.calls.includes('start force'), 'not while a member may be importing the volume');
+  settledMs = POOL_SETTLE_MS;
+  s.ctx.lastHealth.clear();
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }));
+  assert.ok(s.cli.calls.includes('start force'));
+  const ann = { [ANN_VOLUME_STATE]: 'Ready', [ANN_BRICKS]: JSON.stringify([brick(1), brick(2), brick(4)]), 'storage.berth.dev/replace': JSON.stringify({ from: brick(3), to: brick(4) }) };
+  s.cli.calls = [];
+  settledMs = 1000;
+  await volumeChores(s.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
+  assert.deepEqual(s.cli.calls, []);
+  settledMs = Infinity;
+  await volumeChores(s.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
+  assert.deepEqual(s.cli.calls, ['replace 10.0.0.3 10.0.0.4', 'heal']);
 });
 
 test('released under Delete: the chore node stops and deletes it; then each brick node removes its own brick directory', async () => {

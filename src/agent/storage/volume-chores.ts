@@ -43,6 +43,14 @@ export const VOLUME_OPTIONS: readonly [string, string][] = [
   ['cluster.heal-timeout', '10'],
 ];
 
+/**
+ * A volume transaction the chores start unasked (a brick's `start force`, a replica swap) waits
+ * until no pool member has (re)joined for this long: a rejoining glusterd imports the definitions
+ * it is behind on, and a transaction during that import can leave it without the volume
+ * (pool-membership.ts, trackConnections). A restarted glusterd starts its own bricks anyway.
+ */
+export const POOL_SETTLE_MS = 15_000;
+
 /** Health is read at most this often per volume: `volume status` takes the volume's cluster-wide lock. */
 export const HEALTH_EVERY_MS = 5_000;
 
@@ -57,6 +65,8 @@ export interface ChoreContext {
   log: Logger;
   /** When each volume's health was last read (ms), kept across passes. */
   lastHealth?: Map<string, number>;
+  /** How long no pool member has (re)joined (ms); default: settled. */
+  poolSettledMs?: () => number;
   /** Measures a brick's filesystem (tests fake it); default statfs. */
   brickSpace?: (path: string) => Promise<BrickSpace | undefined>;
 }
@@ -134,8 +144,11 @@ async function watchHealth(ctx: ChoreContext, pv: KubeObject, name: string, bric
   });
   const online = (b: Brick) => (status ? status.some((s) => s.name === brickArg(b) && s.online) : isReady(ctx.node(b.node)));
   const offline = bricks.filter((b) => !online(b)).map((b) => b.node);
-  // A brick whose node is up but whose process is not (a crash, a glusterd restart): start it again.
-  if (status && offline.some((n) => isReady(ctx.node(n)))) await ctx.cli.start(name, true).catch((err) => ctx.log.debug('volume start force failed', { volume: name, error: String(err) }));
+  // A brick whose node is up but whose process is not (a crash): start it again, once no member is mid-rejoin.
+  if (status && offline.some((n) => isReady(ctx.node(n)))) {
+    if (settled(ctx)) await ctx.cli.start(name, true).catch((err) => ctx.log.debug('volume start force failed', { volume: name, error: String(err) }));
+    else ctx.log.debug('volume start force waits: a pool member rejoined just now', { volume: name });
+  }
   const health: VolumeHealth = {
     online: bricks.length - offline.length, total: bricks.length, offline,
     pendingHeal: await pendingHeal(mine.path), checkedAt: new Date().toISOString(),
@@ -179,8 +192,11 @@ function replaceOf(pv: KubeObject): { from: Brick; to: Brick } | undefined {
   }
 }
 
+const settled = (ctx: ChoreContext) => (ctx.poolSettledMs?.() ?? Infinity) >= POOL_SETTLE_MS;
+
 /** replace-brick (when the engine still has the old one), a full heal onto the new one, then done. */
 async function replaceBrick(ctx: ChoreContext, pv: KubeObject, name: string, r: { from: Brick; to: Brick }): Promise<void> {
+  if (!settled(ctx)) return void ctx.log.debug('replica swap waits: a pool member rejoined just now', { volume: name });
   const info = await ctx.cli.info(name);
   // Unknown here is not "already swapped": this glusterd lost the volume (volume-sync.ts brings it back).
   if (!info) throw new Error(`volume ${name} is unknown to this node's glusterd: the replica moves once it is synced from a peer`);
