@@ -132,9 +132,10 @@ export function prepareUpdate(type: ResourceType, obj: KubeObject, old: KubeObje
       }
     }
   }
+  // What a write changes is mostly in spec or status: looked at first, before metadata's managedFields.
   const a = { ...next, metadata: { ...next.metadata, resourceVersion: undefined } };
   const b = { ...old, metadata: { ...old.metadata, resourceVersion: undefined } };
-  if (jsonEqual(a, b)) return undefined;
+  if (jsonEqual(next.status, old.status) && jsonEqual(next.spec, old.spec) && jsonEqual(a, b)) return undefined;
   const errs: FieldError[] = [...validateObjectMetaUpdate(next.metadata, old.metadata)];
   if (own) errs.push(...own.validate(next, old, { old, warnings }));
   else if (subresource === 'status') errs.push(...(strategy.validateStatusUpdate?.(next, old) ?? []));
