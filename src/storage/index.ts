@@ -16,7 +16,8 @@ const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+):\d+$/;
  * SQLite knobs for measurements and the power-loss test, from the environment (not flags: nobody
  * should run a cluster with them): BERTH_SQLITE_SYNCHRONOUS=NORMAL gives up power-loss durability;
  * BERTH_SQLITE_GROUP_WINDOW_US keeps each commit group open that long (default: one loop turn);
- * BERTH_SQLITE_WAL_SYNC=inline makes FULL fsync inside COMMIT, on the event loop (default: async).
+ * BERTH_SQLITE_WAL_SYNC=inline makes FULL fsync inside COMMIT, on the event loop (default: async);
+ * BERTH_SQLITE_CHECKPOINT=inline leaves WAL checkpoints to SQLite, inside COMMIT (default: worker).
  */
 export function sqliteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SqliteBackendOptions {
   const opts: SqliteBackendOptions = {};
@@ -34,6 +35,11 @@ export function sqliteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Sqli
   if (walSync !== undefined && walSync !== '') {
     if (walSync !== 'async' && walSync !== 'inline') throw new Error(`BERTH_SQLITE_WAL_SYNC must be async or inline, not "${walSync}"`);
     opts.walSync = walSync;
+  }
+  const checkpoint = env.BERTH_SQLITE_CHECKPOINT;
+  if (checkpoint !== undefined && checkpoint !== '') {
+    if (checkpoint !== 'worker' && checkpoint !== 'inline') throw new Error(`BERTH_SQLITE_CHECKPOINT must be worker or inline, not "${checkpoint}"`);
+    opts.checkpoint = checkpoint;
   }
   return opts;
 }

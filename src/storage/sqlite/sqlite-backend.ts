@@ -13,6 +13,7 @@ import {
 } from '../backend.ts';
 import { pageStart, prefixEndString } from '../key-range.ts';
 import { WatchHub } from '../watch-hub.ts';
+import { BACKSTOP_PAGES, Checkpointer, type CheckpointStats } from './checkpointer.ts';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
 import { openDatabase, type LogRow, type Synchronous } from './schema.ts';
 import { WalSync } from './wal-sync.ts';
@@ -33,12 +34,22 @@ export interface SqliteBackendOptions {
   walSync?: 'async' | 'inline';
   /** Group commit tuning (window, group size). */
   groupCommit?: GroupCommitOptions;
+  /**
+   * Who checkpoints the WAL: 'worker' (default) a worker thread, every `checkpointIntervalMs`
+   * (checkpointer.ts); 'inline' SQLite's auto-checkpoint inside the COMMIT that fills 1,000 pages, on
+   * the event loop (kept for measurements).
+   */
+  checkpoint?: 'worker' | 'inline';
+  /** How often the worker checkpoints (ms). Default 250. */
+  checkpointIntervalMs?: number;
 }
 
 /** The SQLite backend with its group commit counters. */
 export interface SqliteBackend extends Backend {
   /** Groups committed, writes in them, the largest group so far and the WAL syncs run off the loop. */
   groupStats(): { groups: number; writes: number; largest: number; syncs: number };
+  /** What the checkpoint worker did (undefined without one). */
+  checkpointStats(): CheckpointStats | undefined;
   /** Watches open on this backend's hub. */
   watchCount(): number;
 }
@@ -84,6 +95,7 @@ class SqliteStore implements SqliteBackend {
   private readonly stmt: Record<string, Database.Statement>;
   private readonly cache = new Map<string, Database.Statement>();
   private readonly committer: GroupCommitter;
+  private readonly checkpointer: Checkpointer | undefined;
 
   constructor(file: string, opts: SqliteBackendOptions) {
     const synchronous = opts.synchronous ?? 'FULL';
@@ -92,6 +104,11 @@ class SqliteStore implements SqliteBackend {
     // durable before it is acknowledged; see wal-sync.ts for why that is FULL's durability.
     this.db = openDatabase(file, offLoop ? 'NORMAL' : synchronous);
     this.walSync = offLoop ? new WalSync(`${file}-wal`) : undefined;
+    if (file !== ':memory:' && (opts.checkpoint ?? 'worker') === 'worker') {
+      // SQLite's own checkpoint stays as a backstop, far above what the worker lets the WAL reach.
+      this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      this.checkpointer = new Checkpointer(file, opts.checkpointIntervalMs ?? 250);
+    }
     const prepare = (sql: string) => this.db.prepare(sql);
     this.stmt = {
       seq: prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`),
@@ -231,6 +248,8 @@ class SqliteStore implements SqliteBackend {
     this.committer.flushNow();
     await this.committer.whenSynced();
     this.walSync?.close();
+    // The worker's connection goes first: closing the last connection checkpoints and removes the WAL.
+    await this.checkpointer?.stop();
     this.closed = true;
     clearInterval(this.pollTimer);
     this.hub.close();
@@ -290,6 +309,10 @@ class SqliteStore implements SqliteBackend {
   /** Group commit counters (groups, writes, largest group), for tests and benchmarks. */
   groupStats(): { groups: number; writes: number; largest: number; syncs: number } {
     return { ...this.committer.stats, syncs: this.walSync?.syncs ?? 0 };
+  }
+
+  checkpointStats(): CheckpointStats | undefined {
+    return this.checkpointer && { ...this.checkpointer.stats };
   }
 
   private insert(row: LogRow): void {
