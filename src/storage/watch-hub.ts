@@ -74,7 +74,10 @@ export class WatchHub {
     if (revision > this.compacted) this.compacted = revision;
   }
 
-  /** Feeds events (in revision order, all newer than anything published before) to the watchers. */
+  /**
+   * Feeds events (in revision order, all newer than anything published before) to the watchers. The
+   * array may be handed to several watchers: neither the caller nor a watcher may change it after.
+   */
   publish(events: WatchEvent[]): void {
     if (this.closed || events.length === 0) return;
     // A watcher callback may write, and a write publishes synchronously: queue nested batches so
@@ -94,9 +97,18 @@ export class WatchHub {
     for (const e of events) this.ring.push(e);
     this.lastRevision = Math.max(this.lastRevision, events[events.length - 1].revision);
     this.trimRing();
+    // Writes are published one at a time: such a batch goes to each of its watchers as it is, with no
+    // array per watcher (callbacks only read what they are handed).
+    const one = events.length === 1 ? events[0] : undefined;
     for (const sub of this.subscribers) {
-      const mine = events.filter((e) => e.revision > sub.cursor && e.kv.key.startsWith(sub.prefix));
-      if (mine.length === 0) continue;
+      let mine: WatchEvent[];
+      if (one) {
+        if (one.revision <= sub.cursor || !one.kv.key.startsWith(sub.prefix)) continue;
+        mine = events;
+      } else {
+        mine = events.filter((e) => e.revision > sub.cursor && e.kv.key.startsWith(sub.prefix));
+        if (mine.length === 0) continue;
+      }
       if (!sub.live) {
         sub.pending.push(...mine);
         continue;
