@@ -4,7 +4,8 @@
  *   (a) creates at a fixed offered load (open loop, latency from the scheduled send time);
  *   (b) creates, gets and `?limit=100` lists at maximum (closed loop, N concurrent clients).
  * On SQLite, a second table weighs the group commit: Berth (synchronous=FULL) with the WAL's fsync off
- * the event loop (the default) and inside COMMIT (SQLite's own FULL), at several group windows and with NORMAL, next to raw better-sqlite3 inserts with FULL (one transaction per insert,
+ * the event loop (the default), with SQLite's checkpoints inside COMMIT instead of on the checkpoint
+ * worker, and with the fsync inside COMMIT (SQLite's own FULL), at several group windows and with NORMAL, next to raw better-sqlite3 inserts with FULL (one transaction per insert,
  * and batched per event-loop turn) and with NORMAL, all in the same run.
  */
 import { Etcd3 } from 'etcd3';
@@ -168,6 +169,7 @@ async function sqliteRun(): Promise<boolean> {
   const pass = report('sqlite', 'better-sqlite3 kine table, WAL, synchronous=FULL, batched per loop turn, in-process', berth, p);
 
   const rows: Array<[string, Pick<PhaseResults, 'open' | 'create'>]> = [['Berth FULL, group commit (default: 1 loop turn), WAL fsync off the loop', berth]];
+  rows.push(['Berth FULL, WAL checkpoints inside COMMIT on the loop (before the worker)', await berthCreates({ BERTH_SQLITE_CHECKPOINT: 'inline' })]);
   rows.push(['Berth FULL, fsync inside COMMIT on the loop (before)', await berthCreates({ BERTH_SQLITE_WAL_SYNC: 'inline' })]);
   for (const w of WINDOWS) rows.push([`Berth FULL, group window ${w} µs`, await berthCreates({ BERTH_SQLITE_GROUP_WINDOW_US: String(w) })]);
   rows.push(['Berth NORMAL, group commit', await berthCreates({ BERTH_SQLITE_SYNCHRONOUS: 'NORMAL' })]);
