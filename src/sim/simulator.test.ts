@@ -123,6 +123,21 @@ describe('berth sim (hollow nodes) against a real server', () => {
     assert.ok(sim.stats.pods.deletes >= 1);
   });
 
+  it('a node marked Unknown (as after a late renewal) posts its Ready status at once, not at its next heartbeat', async () => {
+    // Heartbeats 10 minutes apart: only the node watch can bring the node back within the test.
+    const slow = startSimulator({ client, log, config: { nodes: 2, prefix: 'hb', leaseIntervalMs: 200, statusIntervalMs: 600_000, deleteNodesOnExit: true } });
+    try {
+      await slow.registered;
+      const name = slow.nodeNames[1];
+      const node = await client.get(R.nodes, undefined, name);
+      const unknown = node.status.conditions.map((c: { type: string }) => (c.type === 'Ready' ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown' } : c));
+      await client.patch(R.nodes, undefined, name, 'merge', { status: { conditions: unknown } }, 'status');
+      await waitFor(async () => (cond(await client.get(R.nodes, undefined, name), 'Ready')?.status === 'True' ? true : undefined), 'Ready again', 5000);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('stopping ends the lease renewals and keeps the nodes', async () => {
     await sim.stop();
     const before = (await client.get(R.leases, LEASE_NS, 'sim-0003')).spec.renewTime;

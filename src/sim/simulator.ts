@@ -1,11 +1,12 @@
 /**
  * kubemark-style hollow nodes: N fake node agents in one process over one Client (one HTTP keep-alive
- * agent). Per node it keeps a few fields, no timers and no watches:
+ * agent). Per node it keeps a few fields, no timers and no watches of its own:
  *
  *   register (≤ concurrency in flight) ─▶ Node + Lease
  *   SpreadTicker(2 s)  ─▶ renew Lease      (merge patch of renewTime, 1/N of the fleet per step)
  *   SpreadTicker(5 min) ─▶ heartbeat status (merge patch of the conditions; re-registers lost nodes)
  *   one pod informer   ─▶ Running+Ready / delete on deletionTimestamp (pod-syncer.ts)
+ *   one node informer  ─▶ a Node not Ready (marked Unknown after a late renewal) ─▶ heartbeat at once
  *
  * Every write goes through one {@link Limiter}. Stopping ends the renewals (the Nodes stay, and go
  * NotReady once their Leases expire) unless `deleteNodesOnExit`.
@@ -15,12 +16,20 @@ import { isAlreadyExists, isNotFound } from '../client/errors.ts';
 import { NODE_LEASE_NAMESPACE } from '../agent/node/node-registration.ts';
 import type { Logger } from '../util/log.ts';
 import { heartbeatPatch, hollowLease, hollowNode, hollowNodeLabels, hollowNodeStatus, leaseRenewPatch } from './hollow-node.ts';
+import { SIMULATED_LABEL } from '../apis/well-known.ts';
+import { SharedInformer } from '../client/informer.ts';
+import type { KubeObject } from '../apis/object.ts';
 import { Limiter } from './limiter.ts';
 import { PodIpPool, simNodeIP } from './pod-ip-pool.ts';
 import { startPodSyncer, type PodSyncer, type PodSyncStats } from './pod-syncer.ts';
 import { DEFAULT_SIM_CONFIG, simNodeName, type SimConfig } from './sim-config.ts';
 import { SpreadTicker } from './spread-ticker.ts';
 import { rfc3339 } from '../apis/time.ts';
+
+/** True when the Node's Ready condition is True. */
+function isReady(node: KubeObject): boolean {
+  return (node.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+}
 
 /** One hollow node: all the simulator keeps per node. */
 interface HollowNodeState {
@@ -159,6 +168,23 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
     }).finally(() => { n.busy = false; }));
   };
 
+  // A kubelet compares its Node with the status it would post every 10 s and posts at once when they
+  // differ — as after the node lifecycle controller marked it Unknown (a renewal that came late on a
+  // loaded machine). Hollow nodes watch their Nodes for that (one informer for the fleet); without it
+  // such a node stayed NotReady until its next heartbeat, 5 minutes later.
+  const nodeInformer = new SharedInformer(client, R.nodes, { labelSelector: `${SIMULATED_LABEL}=true`, log });
+  const heartbeatNow = visit('node heartbeat', heartbeat, true);
+  const recheck = (node: KubeObject): void => {
+    const n = byName.get(node.metadata.name ?? '');
+    if (!n?.uid || stopped || isReady(node)) return;
+    // A renewal in flight: look again once it is done (the Node does not change by itself meanwhile).
+    if (n.busy) { setTimeout(() => { const latest = nodeInformer.get(n.name); if (latest) recheck(latest); }, 500).unref(); return; }
+    n.since = rfc3339();
+    heartbeatNow(n.index);
+  };
+  nodeInformer.addHandlers({ add: recheck, update: (_old, node) => recheck(node) });
+  nodeInformer.start();
+
   const leaseTicker = new SpreadTicker({ periodMs: cfg.leaseIntervalMs, count: () => nodes.length, visit: visit('lease renewal', renewLease, true) });
   const statusTicker = new SpreadTicker({ periodMs: cfg.statusIntervalMs, count: () => nodes.length, visit: visit('node heartbeat', heartbeat, false) });
   // Renewals start at once: with thousands of nodes, early ones would expire before registration ends.
@@ -198,6 +224,7 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
       stopped = true;
       leaseTicker.stop();
       statusTicker.stop();
+      nodeInformer.stop();
       await pods.stop();
       await Promise.allSettled([...inFlight]);
       if (cfg.deleteNodesOnExit) {
