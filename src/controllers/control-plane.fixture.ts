@@ -90,15 +90,7 @@ export async function startControllerEnv<C extends RunnableController>(make: (en
 }
 
 /** Polls `fn` until it returns something other than undefined/false. */
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from '../util/wait.fixture.ts';
 
 /** Live pods (not deleting) matching a label selector. */
 export async function listPods(client: Client, namespace: string, labelSelector: string): Promise<KubeObject[]> {

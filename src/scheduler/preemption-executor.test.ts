@@ -14,19 +14,12 @@ import { startServer, type RunningServer } from '../server/berth-server.ts';
 import { createLogger } from '../util/log.ts';
 import { makeNode } from './cluster.fixture.ts';
 import { startScheduler, type RunningScheduler } from './scheduler.ts';
+import { waitFor as poll } from '../util/wait.fixture.ts';
 
 const PRIORITY_CLASSES = { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' };
 const PDBS = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' };
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> => poll(fn, what, ms, 50);
 
 describe('preemption through the API', () => {
   let dataDir: string;

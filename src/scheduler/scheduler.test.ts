@@ -11,18 +11,11 @@ import { startServer, type RunningServer } from '../server/berth-server.ts';
 import { createLogger } from '../util/log.ts';
 import { startScheduler, type RunningScheduler } from './scheduler.ts';
 import { makeNode, makePod } from './cluster.fixture.ts';
+import { waitFor as poll } from '../util/wait.fixture.ts';
 
 const ZONE = 'topology.kubernetes.io/zone';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> => poll(fn, what, ms, 50);
 
 describe('scheduler end to end', () => {
   let dataDir: string;

@@ -10,19 +10,12 @@ import { isNotFound } from '../client/errors.ts';
 import type { KubeObject } from '../apis/object.ts';
 import { createLogger } from '../util/log.ts';
 import { startSimulator, type Simulator } from './simulator.ts';
+import { waitFor as poll } from '../util/wait.fixture.ts';
+
+const waitFor = <T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> => poll(fn, what, timeoutMs, 25);
 
 const log = createLogger({ level: 'warn' });
 const LEASE_NS = 'kube-node-lease';
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cond = (o: KubeObject, type: string) => (o.status?.conditions ?? []).find((c: { type: string }) => c.type === type);

@@ -9,18 +9,9 @@ import { LocalClient } from '../../client/local-client.ts';
 import { R } from '../../client/client.ts';
 import { AGENT_INSTANCE_ANNOTATION, agentInstanceId, DuplicateNodeError, NODE_LEASE_NAMESPACE, registerNode } from './node-registration.ts';
 import { ensureRuntimeClasses } from './runtime-classes.ts';
+import { waitFor } from '../../util/wait.fixture.ts';
 
 const log = createLogger({ level: 'warn' });
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('node registration', () => {
   let dataDir: string;
