@@ -30,7 +30,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ANN_REPLACE_WITH_EMPTY_VOLUME, REPLICATED_CLASS } from '../../src/apis/volumes/replicated.ts';
@@ -285,7 +285,10 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     const acks = path.join(logDir, 'app-acks.log');
     await apply(sqliteObjects(ns, STORAGE_CLASS, acks));
     const first = await waitFor('app-0 Ready', async () => (await view.members(ns, 'app')).find((p) => p.ready && !p.deleting), 120_000);
-    await sleep(3_000);
+    // Enough acknowledged rows that a lost one would show; the writer's pace depends on the volume's
+    // load (36 rows in 3 s on a busy CI machine), so wait for the rows rather than for a time.
+    const ackedThere = () => existsSync(acks) ? readFileSync(acks, 'utf8').split('\n').filter((l) => l.endsWith(` app-0@${first.node}`)).length : 0;
+    await waitFor('60 rows acknowledged by app-0', async () => ackedThere() >= 60, 60_000, 200);
     const lostAt = Date.now();
     await lab.run(['kill', first.node]);
     try {
