@@ -33,6 +33,8 @@ export interface ControllerSettings {
   nodeCidrMaskSize?: number;
   /** The service range (node IPAM never hands out a part of it). */
   serviceCidr?: string;
+  /** Terminated pods the pod GC keeps (--terminated-pod-gc-threshold); default 12,500, ≤ 0 never by count. */
+  terminatedPodGcThreshold?: number;
   /** How to reach node agents (CA, kubelet-client certificate): the HPA controller reads their metrics. */
   agentTls?: () => AgentTls;
 }

@@ -38,6 +38,7 @@ import { PvProtectionController } from './volume-protection/pv-protection-contro
 import { HELPER_POD_SCOPE, LocalPathProvisioner } from './local-path/local-path-provisioner.ts';
 import { ReplicatedProvisioner } from './replicated/replicated-provisioner.ts';
 import { HPAS, HorizontalController } from './podautoscaler/horizontal-controller.ts';
+import { PodGcController } from './podgc/pod-gc-controller.ts';
 import { registryPodMetrics } from './podautoscaler/pod-metrics.ts';
 import { registryScales } from './podautoscaler/scale-client.ts';
 
@@ -120,6 +121,11 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   {
     name: 'node-lifecycle', watches: [{ ref: R.nodes }, { ref: R.leases, scope: { namespace: NODE_LEASE_NAMESPACE } }, { ref: R.pods }], workers: 2,
     build: (ctx, log) => new NodeLifecycleController(ctx.client, ctx.factory, log, { clock: ctx.settings.clock, gracePeriodSeconds: ctx.settings.nodeGracePeriodSeconds, recorder: ctx.recorder }),
+  },
+  {
+    // kube-controller-manager's "pod-garbage-collector": orphans of deleted nodes, terminated pods over the threshold.
+    name: 'pod-garbage-collector', watches: [{ ref: R.pods }, { ref: R.nodes }], workers: 1,
+    build: (ctx, log) => new PodGcController(ctx.client, ctx.factory, log, { terminatedPodThreshold: ctx.settings.terminatedPodGcThreshold }),
   },
   {
     // Issue 16: a lost node's stateful members fenced and moved (fencing/README.md).

@@ -43,6 +43,8 @@ export interface ControlLoopOptions {
   registry: Registry;
   /** Seconds without a Lease renewal before a node is NotReady (default 20). */
   nodeGracePeriodSeconds?: number;
+  /** Terminated pods the pod GC keeps (default 12,500). */
+  terminatedPodGcThreshold?: number;
   leaseDurationSeconds?: number;
   /** The client acting as `user` (authorized as that user); without it every loop uses the given client. */
   clientAs?: (user: UserInfo) => Client;
@@ -84,6 +86,7 @@ const ACCOUNTS: Record<string, string | null> = {
   tokencleaner: 'token-cleaner',
   replicationcontroller: 'replication-controller',
   'horizontal-pod-autoscaler': 'horizontal-pod-autoscaler',
+  'pod-garbage-collector': 'pod-garbage-collector',
 };
 
 /** The ServiceAccount-style account a controller acts as (`system:controller:<account>` is its role); null: the manager's own identity. */
@@ -107,7 +110,7 @@ type Stoppable = { stop(): Promise<void> };
 
 export async function startControlLoops(apiClient: Client, log: Logger, opts: ControlLoopOptions): Promise<ControlLoops> {
   const settings: ControllerSettings = {
-    nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, clusterSigning: opts.clusterSigning,
+    nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, terminatedPodGcThreshold: opts.terminatedPodGcThreshold, clusterSigning: opts.clusterSigning,
     clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr: opts.serviceCidr, agentTls: opts.agentTls,
   };
   const as = opts.clientAs;
