@@ -1,11 +1,14 @@
 /**
  * pods/binding and pods/eviction (the budget logic is pod-eviction.ts), and the type-meta check on
  * posted bodies: shared by the HTTP handlers (src/api/handlers) and the in-process client, so both
- * behave the same.
+ * behave the same. Upstream: pkg/registry/core/pod/storage (BindingREST, EvictionREST).
  */
 import type { KubeObject } from '../apis/object.ts';
 import { errors, type Status } from '../errors/index.ts';
-import type { ResourceStore, WriteOptions } from './resource-store.ts';
+import { storageToApi, type ResourceStore, type WriteOptions } from './resource-store.ts';
+import { ConflictError } from '../storage/backend.ts';
+import { SYSTEM_USER } from './admission/admission.ts';
+import { fieldError, type FieldError } from '../apis/field-errors.ts';
 import type { DeleteOptions } from './store-delete.ts';
 import { evictWithBudgets } from './pod-eviction.ts';
 import { rfc3339 } from '../apis/time.ts';
@@ -27,27 +30,76 @@ export function checkTypeMeta(obj: KubeObject, apiVersion: string, kind: string)
 }
 
 /**
- * POST pods/NAME/binding: sets spec.nodeName and the PodScheduled condition in one raw update;
- * 409 when the pod is deleting or already bound. Answers a 201 Success Status.
+ * POST pods/NAME/binding, as kube-apiserver's BindingREST: the Binding is admitted as a CREATE of
+ * pods/binding (not as an update of the pod: Pod Security and NodeRestriction leave bindings alone),
+ * then one raw read-modify-write of the stored pod sets spec.nodeName, merges the Binding's
+ * annotations and sets PodScheduled=True — no managedFields (upstream writes storage directly, so
+ * nodeName and PodScheduled have no owner, kubernetes#127508), no generic prepare/validate/compare of
+ * the whole pod: the hot path of scheduling pays one decode and one encode. 409 when the pod is
+ * deleting, already bound, or not the uid / resourceVersion the Binding names (its preconditions);
+ * a concurrent write of the pod is retried. Answers a 201 Success Status.
  */
 export async function bindPod(store: ResourceStore, namespace: string | undefined, name: string, binding: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
   if (typeof binding !== 'object' || binding === null) throw errors.badRequest('the request body must be a JSON object');
   checkTypeMeta(binding, 'v1', 'Binding');
-  const node = binding.target?.name;
-  if (!node) throw errors.invalid('', 'Binding', name, [{ type: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
-  // `applied`: managedFields stay as they were — upstream's BindingREST writes storage directly, so a
-  // binding records no field manager (nodeName and PodScheduled have no owner, kubernetes#127508),
-  // and it spares every binding a walk of the whole pod (the hot path of scheduling).
-  await store.guaranteedUpdate(namespace, name, (pod) => {
-    if (pod.metadata.deletionTimestamp) throw errors.conflict('', 'pods', name, 'pod is being deleted, cannot be assigned to a host');
+  if (binding.metadata?.name !== undefined && binding.metadata.name !== name) throw errors.badRequest('name in URL does not match name in Binding object');
+  const target = binding.target ?? {};
+  const causes: FieldError[] = [];
+  if (target.kind !== undefined && target.kind !== '' && target.kind !== 'Node') causes.push(fieldError.notSupported('target.kind', target.kind, ['Node', '<empty>']));
+  if (!target.name) causes.push(fieldError.required('target.name'));
+  if (causes.length) throw errors.invalid('', 'Binding', name, causes);
+  const node: string = target.name;
+  const review = {
+    operation: 'CREATE' as const, resource: store.type.info, subresource: 'binding', namespace: namespace ?? '', name,
+    user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings, object: binding,
+  };
+  await store.admission.admit(review);
+  await store.admission.validate(review);
+  const uid: string | undefined = binding.metadata?.uid || undefined;
+  const wantedRv: string | undefined = binding.metadata?.resourceVersion || undefined;
+  const annotations: Record<string, string> | undefined = binding.metadata?.annotations;
+  const key = store.key(namespace, name);
+  for (let attempt = 0; ; attempt++) {
+    // A fresh decode of the stored pod, ours to change in place.
+    const { obj: pod, kv } = await store.read(namespace, name);
+    if (uid !== undefined && pod.metadata.uid !== uid) {
+      throw errors.conflict('', 'pods', name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid ?? ''}`);
+    }
+    if (wantedRv !== undefined && wantedRv !== String(kv.modRevision)) {
+      throw errors.conflict('', 'pods', name, `Precondition failed: ResourceVersion in precondition: ${wantedRv}, ResourceVersion in object meta: ${kv.modRevision}`);
+    }
+    if (pod.metadata.deletionTimestamp) throw errors.conflict('', 'pods', name, `pod ${name} is being deleted, cannot be assigned to a host`);
     if (pod.spec?.nodeName) throw errors.conflict('', 'pods', name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
     pod.spec.nodeName = node;
-    const conditions = (pod.status?.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
-    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() });
-    pod.status = { ...(pod.status ?? {}), conditions };
-    return pod;
-  }, { ...opts, subresource: 'raw', applied: true });
-  return successStatus(201);
+    if (annotations && typeof annotations === 'object') pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
+    setPodScheduled(pod);
+    if (opts.dryRun) return successStatus(201);
+    try {
+      await store.backend.update(key, store.encode(pod), kv.modRevision);
+      return successStatus(201);
+    } catch (err) {
+      // Someone wrote the pod between the read and the write (a status patch): read it again.
+      if (err instanceof ConflictError && attempt < 20) continue;
+      throw storageToApi(err, '', 'pods', name);
+    }
+  }
+}
+
+/**
+ * PodScheduled=True, as podutil.UpdatePodCondition: the condition keeps its place in the list, and
+ * its lastTransitionTime moves only when its status changes.
+ */
+function setPodScheduled(pod: KubeObject): void {
+  const status = pod.status ?? (pod.status = {});
+  const conditions: Array<Record<string, unknown>> = Array.isArray(status.conditions) ? status.conditions : (status.conditions = []);
+  const i = conditions.findIndex((c) => c?.type === 'PodScheduled');
+  const old = i >= 0 ? conditions[i] : undefined;
+  const next = {
+    type: 'PodScheduled', status: 'True', lastProbeTime: null,
+    lastTransitionTime: old?.status === 'True' && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(),
+  };
+  if (i >= 0) conditions[i] = next;
+  else conditions.push(next);
 }
 
 /**
