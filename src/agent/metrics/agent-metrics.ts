@@ -24,6 +24,8 @@ export class AgentMetrics {
   readonly imagePulls: Counter<'result'>;
   readonly imagePullDuration: Histogram<string>;
   private readonly startedPods = new Set<string>();
+  /** Periodic samplers (metrics, traffic) by part: what they cost so far, read when scraped. */
+  private readonly samplers = new Map<string, () => { samples: number; cpuSeconds: number }>();
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -33,8 +35,23 @@ export class AgentMetrics {
     this.operationDuration = new Histogram({ name: 'kubelet_runtime_operations_duration_seconds', help: 'Duration in seconds of runtime operations. Broken down by operation type.', labelNames: ['operation_type'], buckets: OPERATION_BUCKETS, registers });
     this.imagePulls = new Counter({ name: 'kubelet_image_pulls_total', help: 'Image pulls by the agent, by result (success, failure).', labelNames: ['result'], registers });
     this.imagePullDuration = new Histogram({ name: 'kubelet_image_pull_duration_seconds', help: 'Duration in seconds of successful image pulls.', buckets: [0.1, 0.5, 1, 5, 10, 20, 30, 60, 120, 300, 600], registers });
+    // What sampling costs the node, in place (bench `metrics` reads it): cAdvisor's housekeeping, timed.
+    const samplers = this.samplers;
+    new Counter({
+      name: 'berth_agent_sampling_cpu_seconds_total', help: 'CPU time of the event loop spent in periodic samples (resource metrics, observed connections), by part.', labelNames: ['part'], registers,
+      collect() { this.reset(); for (const [part, cost] of samplers) this.inc({ part }, cost().cpuSeconds); },
+    });
+    new Counter({
+      name: 'berth_agent_samples_total', help: 'Periodic samples taken (resource metrics, observed connections), by part.', labelNames: ['part'], registers,
+      collect() { this.reset(); for (const [part, cost] of samplers) this.inc({ part }, cost().samples); },
+    });
     // Process metrics (CPU, memory, event loop) of the process the agent runs in.
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A periodic sampler whose cost (samples, CPU seconds so far) is exported as `part`. */
+  countSampler(part: string, cost: () => { samples: number; cpuSeconds: number }): void {
+    this.samplers.set(part, cost);
   }
 
   /** Times `fn` as a runtime operation. */

@@ -18,7 +18,10 @@ export interface CgroupStats {
   majorPageFaults: number;
 }
 
-function read(path: string): string | undefined {
+/** Reads a whole file, undefined when it does not exist (the sampler passes its KeptFiles' read). */
+export type FileReader = (path: string) => string | undefined;
+
+function readOnce(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch {
@@ -59,7 +62,7 @@ function workingSet(usage: number, inactiveFile: number): number {
  * The figures of the cgroup at `relPath` (relative to every hierarchy root), or undefined when it does
  * not exist (the container is gone, or not started yet).
  */
-export function readCgroupStats(layout: CgroupLayout, relPath: string): CgroupStats | undefined {
+export function readCgroupStats(layout: CgroupLayout, relPath: string, read: FileReader = readOnce): CgroupStats | undefined {
   const rel = relPath.replace(/^\/+/, '');
   if (layout.mode === 'v2') {
     const dir = join(layout.unifiedRoot!, rel);
@@ -96,7 +99,7 @@ export function readCgroupStats(layout: CgroupLayout, relPath: string): CgroupSt
 }
 
 /** The pids in the cgroup (any hierarchy that has a cgroup.procs), for finding a pod's network namespace. */
-export function cgroupPids(layout: CgroupLayout, relPath: string): number[] {
+export function cgroupPids(layout: CgroupLayout, relPath: string, read: FileReader = readOnce): number[] {
   const rel = relPath.replace(/^\/+/, '');
   const roots = layout.mode === 'v2' ? [layout.unifiedRoot!] : [layout.v1Roots.memory, layout.v1Roots.cpuacct, layout.v1Roots.pids].filter((r): r is string => !!r);
   for (const root of roots) {

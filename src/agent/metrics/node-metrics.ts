@@ -101,6 +101,7 @@ export function startNodeMetrics(opts: NodeMetricsOptions): NodeMetrics {
     onError: (err) => opts.log.warn('metrics sampling failed', { error: err.message }),
   });
   if (intervalMs !== 0) sampler.start();
+  metrics.countSampler('metrics', () => sampler.cost());
   const text = (body: string) => ({ contentType: TEXT_CONTENT_TYPE, body });
   const json = (body: object) => ({ contentType: 'application/json', body: JSON.stringify(body) });
   const cores = cpus().length;

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import type { CgroupLayout } from '../runtime/cgroups/index.ts';
 import { cgroupPids, readCgroupStats, type CgroupStats } from './cgroup-stats.ts';
 import { HistoryRing } from './history-ring.ts';
+import { KeptFiles } from './kept-files.ts';
+import { threadCpuMs } from './thread-cpu.ts';
 import { fsStatsOf, netStatsOfPid, nodeCpuNs, nodeMemory, type FsStats, type InterfaceStats, type NodeMemory } from './host-stats.ts';
 
 /** A container as the sampler needs to know it (from the pod worker's instance). */
@@ -141,6 +143,12 @@ export class MetricsSampler {
   /** A running container's log files, by its log directory: listed again when its id changes, when none were there, or every RELIST_EVERY samples. */
   private readonly logFiles = new Map<string, { id: string; files: string[]; listed: number }>();
   private samples = 0;
+  /** The cgroup files read every sample, through descriptors kept open. */
+  private readonly files = new KeptFiles();
+  private readonly read = (path: string) => this.files.read(path);
+  /** The event loop's CPU time spent in the timer's samples (ms), and their count. */
+  private costMs = 0;
+  private timed = 0;
   private readonly nodeHistory: HistoryRing;
   private readonly intervalMs: number;
   private readonly historyMs: number;
@@ -161,7 +169,10 @@ export class MetricsSampler {
   /** Samples at once, then every interval (unref'd: it never keeps the process alive). */
   start(): void {
     const tick = () => {
+      const t0 = threadCpuMs();
       try { this.sampleOnce(); } catch (err) { this.opts.onError?.(err as Error); }
+      this.costMs += threadCpuMs() - t0;
+      this.timed++;
     };
     tick();
     this.timer = setInterval(tick, this.intervalMs);
@@ -170,6 +181,12 @@ export class MetricsSampler {
 
   stop(): void {
     clearInterval(this.timer);
+    this.files.close();
+  }
+
+  /** What the periodic samples cost so far: their count and the event loop's CPU seconds in them (the agent's /metrics). */
+  cost(): { samples: number; cpuSeconds: number } {
+    return { samples: this.timed, cpuSeconds: this.costMs / 1000 };
   }
 
   latest(): Snapshot | undefined {
@@ -204,16 +221,16 @@ export class MetricsSampler {
     });
     const pods: PodSample[] = [];
     for (const ref of this.opts.pods()) {
-      const podStats = readCgroupStats(layout, ref.cgroupPath);
+      const podStats = readCgroupStats(layout, ref.cgroupPath, this.read);
       if (!podStats) continue;
       const containers: ContainerSample[] = [];
       let pid: number | undefined;
       for (const c of ref.containers) {
         if (!c.id || !c.running) continue;
         const path = `${ref.cgroupPath}/${c.id}`;
-        const stats = readCgroupStats(layout, path);
+        const stats = readCgroupStats(layout, path, this.read);
         if (!stats) continue;
-        pid ??= cgroupPids(layout, path)[0];
+        pid ??= cgroupPids(layout, path, this.read)[0];
         containers.push({
           ...withRate(path, stats), name: c.name, id: c.id, image: c.image, runtime: c.runtime,
           logsBytes: filesBytes(this.logFilesOf(join(this.opts.dataDir, 'pods', ref.uid, c.name), c.id)),
@@ -227,6 +244,7 @@ export class MetricsSampler {
     }
     for (const key of this.prevCpu.keys()) if (!seen.has(key)) this.prevCpu.delete(key);
     for (const [dir, l] of this.logFiles) if (l.listed < this.samples - RELIST_EVERY) this.logFiles.delete(dir);
+    this.files.sweep();
     this.samples++;
     const windowMs = this.last ? time - this.last.time : 0;
     this.last = { time, windowMs, node, pods };

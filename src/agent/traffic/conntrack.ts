@@ -13,6 +13,7 @@
  * parsing, was most of what tracking cost the agent (bench `metrics`).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { threadCpuMs } from '../metrics/thread-cpu.ts';
 
 export interface Tuple {
   src: string;
@@ -263,6 +264,8 @@ export interface TableRead {
   bytes: boolean;
   /** Milliseconds spent reading and parsing (and in the visitor), without the turns of the event loop between slices. */
   busyMs: number;
+  /** The same span's CPU time of this thread (ms): the kernel's formatting of the table and the parsing, what the machine's load does not inflate. */
+  cpuMs: number;
 }
 
 /**
@@ -275,7 +278,9 @@ export async function readConntrack(visit: FlowVisitor, file = '/proc/net/nf_con
   const sc = new ConntrackScanner(visit, { skipLoopback: true });
   const buf = (shared ??= Buffer.allocUnsafe(SLICE_BYTES));
   let busyMs = 0;
+  let cpuMs = 0;
   let t0 = performance.now();
+  let c0 = threadCpuMs();
   const fd = openSync(file, 'r');
   try {
     for (;;) {
@@ -288,13 +293,16 @@ export async function readConntrack(visit: FlowVisitor, file = '/proc/net/nf_con
       sc.push(buf, 0, filled);
       if (filled < buf.length) break;
       busyMs += performance.now() - t0;
+      cpuMs += threadCpuMs() - c0;
       await new Promise((r) => setImmediate(r));
       t0 = performance.now();
+      c0 = threadCpuMs();
     }
     sc.end();
   } finally {
     closeSync(fd);
   }
   busyMs += performance.now() - t0;
-  return { entries: sc.lines, flows: sc.flows, bytes: sc.counted, busyMs };
+  cpuMs += threadCpuMs() - c0;
+  return { entries: sc.lines, flows: sc.flows, bytes: sc.counted, busyMs, cpuMs };
 }

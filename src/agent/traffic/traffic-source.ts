@@ -5,6 +5,7 @@
  * host-network pods (pod-sockets.ts) to name them — and answers with the edges seen now.
  */
 import type { Logger } from '../../util/log.ts';
+import { threadCpuMs } from '../metrics/thread-cpu.ts';
 import { readConntrack, type FlowVisitor, type TableRead } from './conntrack.ts';
 import { SocketOwnerReader, type HostNetworkPod, type SocketOwners } from './pod-sockets.ts';
 import { TrafficTracker, type TrafficEdge } from './traffic-tracker.ts';
@@ -39,6 +40,8 @@ export interface TrafficReport {
 
 export interface TrafficSource {
   report(): TrafficReport;
+  /** What sampling cost so far: samples taken and the event loop's CPU seconds in them (the agent's /metrics). */
+  cost(): { samples: number; cpuSeconds: number };
   stop(): void;
 }
 
@@ -66,36 +69,44 @@ export function startTrafficSource(node: string, log: Logger, opts: TrafficSourc
   let warned = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let samples = 0;
+  let spentMs = 0;
   const sample = async () => {
     const t0 = performance.now();
-    // The sample's own time: the table's reads and parsing without the event loop's turns between them.
+    const c0 = threadCpuMs();
+    // The sample's own CPU time: the table's reads and parsing without the event loop's turns between them.
     let costMs: number | undefined;
     try {
       const hostPods = opts.hostNetworkPods?.() ?? [];
       const o = hostPods.length ? await owners(hostPods) : undefined;
-      const t1 = performance.now();
+      const c1 = threadCpuMs();
       tracker.begin(Date.now(), o);
       const r = await read(add);
-      const t2 = performance.now();
+      const c2 = threadCpuMs();
       tracker.end();
       bytes = r.bytes ?? false;
-      if (r.busyMs !== undefined) costMs = (t1 - t0) + r.busyMs + (performance.now() - t2);
+      const inRead = r.cpuMs ?? r.busyMs;
+      if (inRead !== undefined) costMs = (c1 - c0) + inRead + (threadCpuMs() - c2);
       sampledAt = new Date();
     } catch (err) {
       // No conntrack module loaded yet (no NAT rule on this host) is normal: no edges.
       if (!warned) log.info('traffic: conntrack table not readable', { error: String(err) });
       warned = true;
     } finally {
+      samples++;
+      spentMs += costMs ?? threadCpuMs() - c0;
       if (!stopped) {
         timer = setTimeout(() => void sample(), nextSampleDelay(costMs ?? performance.now() - t0, intervalMs));
         timer.unref();
       }
     }
   };
-  if (!intervalMs) return { report: () => ({ node, sampledAt: sampledAt.toISOString(), bytes, edges: [] }), stop: () => {} };
+  const cost = () => ({ samples, cpuSeconds: spentMs / 1000 });
+  if (!intervalMs) return { report: () => ({ node, sampledAt: sampledAt.toISOString(), bytes, edges: [] }), cost, stop: () => {} };
   void sample();
   return {
     report: () => ({ node, sampledAt: sampledAt.toISOString(), bytes, edges: tracker.edgesNow() }),
+    cost,
     stop: () => { stopped = true; clearTimeout(timer); },
   };
 }
