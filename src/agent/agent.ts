@@ -166,6 +166,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   // Observed connections for the UI's map (traffic/README.md), served as GET /traffic.
   const traffic = startTrafficSource(nodeName, log, { hostNetworkPods: () => nodeMetrics.hostNetworkPods() });
+  nodeMetrics.metrics.countSampler('traffic', () => traffic.cost());
   const server = await startAgentServer({
     host: opts.listen.host, port: opts.listen.port, resolver: new WorkerStreamResolver(workers, netnsPrefix),
     tls: { clientCA: opts.tls.clientCA, nodeName, authorize: subjectAccessReviewAuthorizer(client) }, metrics: nodeMetrics.source,
