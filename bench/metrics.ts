@@ -25,7 +25,8 @@ import { SocketOwnerReader } from '../src/agent/traffic/pod-sockets.ts';
 import { nextSampleDelay, SAMPLE_MS } from '../src/agent/traffic/traffic-source.ts';
 import { TrafficTracker } from '../src/agent/traffic/traffic-tracker.ts';
 import { hostCgroupLayout } from '../src/agent/runtime/cgroups/index.ts';
-import { createPods, PodWatch, startUp } from './lib/up.ts';
+import { createPods, NODE_NAME, PodWatch, startUp, type UpCluster } from './lib/up.ts';
+import { request } from './lib/load.ts';
 import { CLOCK_TICKS_PER_S, cpuTicksOf, memOf } from './lib/proc.ts';
 import { f, median, pct, printTable, sleep, sortNum } from './lib/stats.ts';
 
@@ -51,9 +52,39 @@ interface Heap {
   gcMs: number;
 }
 
+/** The process's CPU ticks by thread: the main thread (the event loop) and every other (V8's collectors and platform workers, the libuv pool). */
+function threadTicks(pid: number): { main: number; others: number } {
+  let main = 0, others = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const rest = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(rest[11]) + Number(rest[12]);
+      if (t === String(pid)) main += ticks; else others += ticks;
+    } catch { /* the thread ended */ }
+  }
+  return { main, others };
+}
+
+/** The agent's own account of its samples (berth_agent_sampling_cpu_seconds_total by part), through the node proxy as a Prometheus server scrapes it. */
+async function samplingCost(up: UpCluster): Promise<Record<string, { cpuS: number; n: number }>> {
+  const r = await request(up.agent, 'GET', `${up.url}/api/v1/nodes/${NODE_NAME}/proxy/metrics`);
+  const out: Record<string, { cpuS: number; n: number }> = {};
+  for (const m of r.body.toString().matchAll(/^berth_agent_(sampling_cpu_seconds|samples)_total\{part="(\w+)"\} (\S+)$/gm)) {
+    const e = (out[m[2]] ??= { cpuS: 0, n: 0 });
+    if (m[1] === 'samples') e.n = Number(m[3]); else e.cpuS = Number(m[3]);
+  }
+  return out;
+}
+
 interface Run {
   on: boolean;
   cpuPct: number;
+  /** The same window's CPU by thread (% of one core): the main thread, every other thread. */
+  mainPct: number;
+  othersPct: number;
+  /** The samples' own CPU on the event loop in the window, as the agent counts it (% of one core), and how many. */
+  inSitu: Record<string, { pct: number; n: number }>;
   rssMb: number;
   load: [number, number];
   heap?: Heap;
@@ -157,17 +188,27 @@ async function measure(on: boolean, parts: boolean, probeDir: string, n: number)
     await w.until(() => names.every((n) => w.pods.get(n)?.firstRunningAt !== undefined), 120_000, `${N} pods Running`);
     await sleep(SETTLE_S * 1000);
     const load0 = os.loadavg()[0];
+    // Asked in both modes, so the scrapes cost both the same.
+    const k0 = await samplingCost(up);
     const t0 = performance.now();
     const c0 = cpuTicksOf(up.pid);
+    const th0 = threadTicks(up.pid);
     // RSS every 5 s, the median reported: one reading lands anywhere in a GC cycle.
     const rss: number[] = [];
     for (let t = 0; t < WINDOW_S; t += 5) { await sleep(5000); rss.push(memOf(up.pid).rssMb); }
-    const cpuPct = ((cpuTicksOf(up.pid) - c0) / CLOCK_TICKS_PER_S) / ((performance.now() - t0) / 1000) * 100;
+    const secs = (performance.now() - t0) / 1000;
+    const cpuPct = ((cpuTicksOf(up.pid) - c0) / CLOCK_TICKS_PER_S) / secs * 100;
+    const th1 = threadTicks(up.pid);
+    const k1 = await samplingCost(up);
+    const inSitu: Run['inSitu'] = {};
+    for (const part of Object.keys(k1)) inSitu[part] = { pct: (k1[part].cpuS - (k0[part]?.cpuS ?? 0)) / secs * 100, n: k1[part].n - (k0[part]?.n ?? 0) };
+    const mainPct = (th1.main - th0.main) / CLOCK_TICKS_PER_S / secs * 100;
+    const othersPct = (th1.others - th0.others) / CLOCK_TICKS_PER_S / secs * 100;
     const rssMb = pct(sortNum(rss), 50);
     // The probe's clock is the process's monotonic one, as performance.now() + timeOrigin is not: hrtime here too.
     const hr1 = Number(process.hrtime.bigint() / 1000000n);
     const heap = heapOf(probeOut, hr1 - (performance.now() - t0), hr1);
-    const base: Run = { on, cpuPct, rssMb, load: [load0, os.loadavg()[0]], heap };
+    const base: Run = { on, cpuPct, mainPct, othersPct, inSitu, rssMb, load: [load0, os.loadavg()[0]], heap };
     if (!parts) return base;
     // The sampler alone over the same pods, in this process: 30 samples.
     const refs = podRefsFromCgroups(up.dataDir);
@@ -209,6 +250,10 @@ export async function run(): Promise<boolean> {
   const ons = runs.filter((r) => r.on);
   const dCpu = mean(ons.map((r) => r.cpuPct)) - mean(offs.map((r) => r.cpuPct));
   const dMem = mean(ons.map((r) => r.rssMb)) - mean(offs.map((r) => r.rssMb));
+  const dMain = mean(ons.map((r) => r.mainPct)) - mean(offs.map((r) => r.mainPct));
+  const dOthers = mean(ons.map((r) => r.othersPct)) - mean(offs.map((r) => r.othersPct));
+  const inSituMetrics = mean(ons.map((r) => r.inSitu.metrics?.pct ?? NaN));
+  const inSituTraffic = mean(ons.map((r) => r.inSitu.traffic?.pct ?? NaN));
   const on = runs[runs.length - 1];
   const perSample = on.sampler ? pct(on.sampler, 50) : NaN;
   const samplerPct = perSample / 10_000 * 100;
@@ -219,13 +264,17 @@ export async function run(): Promise<boolean> {
   const pass = dCpu <= TARGET_CPU_PCT && dMem <= TARGET_MEM_MB;
   const h = (r: Run, fn: (x: Heap) => string) => (r.heap ? fn(r.heap) : '?');
   printTable(`metrics — berth up with ${N} process pods (sleep), ${WINDOW_S} s window after ${SETTLE_S} s settling, each run on a fresh cluster, off/on interleaved`,
-    ['run', 'sampling + tracking', 'CPU utime+stime (% of one core)', 'RSS (MB, median)', 'load avg (start → end)', 'V8 young gen (MB)', 'old gen (MB)', 'whole V8 heap (MB)', 'RSS anon / file (MB)', 'GCs minor / major (pause ms)'],
-    runs.map((r, i) => [String(i + 1), r.on ? 'on (10 s / 2 s)' : 'off', f(r.cpuPct, 2), f(r.rssMb, 1), `${f(r.load[0], 1)} → ${f(r.load[1], 1)}`,
+    ['run', 'sampling + tracking', 'CPU utime+stime (% of one core)', 'main thread / other threads (%)', 'in the samples, as the agent counts: metrics / traffic (% , samples)', 'RSS (MB, median)', 'load avg (start → end)', 'V8 young gen (MB)', 'old gen (MB)', 'whole V8 heap (MB)', 'RSS anon / file (MB)', 'GCs minor / major (pause ms)'],
+    runs.map((r, i) => [String(i + 1), r.on ? 'on (10 s / 2 s)' : 'off', f(r.cpuPct, 2), `${f(r.mainPct, 2)} / ${f(r.othersPct, 2)}`,
+      r.on ? ['metrics', 'traffic'].map((p) => (r.inSitu[p] ? `${f(r.inSitu[p].pct, 3)} (${r.inSitu[p].n})` : '?')).join(' / ') : '', f(r.rssMb, 1), `${f(r.load[0], 1)} → ${f(r.load[1], 1)}`,
       h(r, (x) => f(x.newSpaceMb, 1)), h(r, (x) => f(x.oldSpaceMb, 1)), h(r, (x) => f(x.heapTotalMb, 1)), h(r, (x) => `${f(x.rssAnonMb, 1)} / ${f(x.rssFileMb, 1)}`),
       h(r, (x) => `${x.minor} / ${x.major} (${f(x.gcMs, 0)})`)]));
   printTable('metrics — what sampling + tracking cost', ['measure', 'value', 'target'], [
     ['whole process: CPU on − off (mean of the runs, points of one core)', f(dCpu, 2), `≤ ${TARGET_CPU_PCT}`],
     ['whole process: RSS on − off (mean of the runs, MB)', f(dMem, 1), `≤ ${TARGET_MEM_MB}`],
+    ['of the CPU difference: main thread / other threads (points)', `${f(dMain, 2)} / ${f(dOthers, 2)}`, ''],
+    ['the samples themselves on the main thread, in place (mean of the on runs: metrics + traffic, %)', `${f(inSituMetrics, 3)} + ${f(inSituTraffic, 3)} = ${f(inSituMetrics + inSituTraffic, 3)}`, ''],
+    ['main thread beyond the samples (collections on the loop, timers, scrapes: points)', f(dMain - inSituMetrics - inSituTraffic, 2), ''],
     [`one metrics sample of ${N} pods, in-process (CPU ms, p50 / p99 of 30)`, `${f(perSample, 2)} / ${f(on.sampler ? pct(on.sampler, 99) : NaN, 2)} = ${f(samplerPct, 3)} % of a core at one sample per 10 s`, ''],
     [`one traffic sample: ${on.flows} conntrack entries + sockets of ${N} pods (CPU ms, p50 / p99 of 30)`, `${f(perTraffic, 2)} / ${f(on.traffic ? pct(on.traffic, 99) : NaN, 2)} = ${f(trafficPct, 3)} % of a core at one sample per ${f(trafficEvery / 1000, 1)} s`, ''],
     ['both parts alone (% of one core)', f(samplerPct + trafficPct, 3), `≤ ${TARGET_CPU_PCT}`],
