@@ -9,7 +9,10 @@
  *
  * The same cluster also runs the CronJob-on-a-real-clock case (cronjob-clock.fixture.ts): started
  * once the node is Ready, checked after the StatefulSet cases, whose minutes fill its wait for two
- * minute boundaries (as its own suite it held the machine lock ~100 s doing nothing).
+ * minute boundaries (as its own suite it held the machine lock ~100 s doing nothing). The docs
+ * example is applied then too and checked in its case: its `minReadySeconds: 10` (as published)
+ * makes OrderedReady wait 10 s after each member is Ready before the next — 30 s of waiting that the
+ * other cases now fill instead of holding the lock idle.
  *
  * Networks: pods 10.66.0.0/24, services 10.67.0.0/16, bridge `berthsts0`, all removed at the end.
  * DNS: the cluster DNS forwards to a dnsmasq on loopback this suite starts; no test asks the machine's.
@@ -101,7 +104,11 @@ describe('StatefulSets with local-path volumes on berth up', { concurrency: fals
         '--default-runtime-class', 'runc'],
     });
     await waitFor('node Ready', async () => (await k(['get', 'node', NODE])).stdout.includes(' Ready'));
-    cron = await startCronJobClock(k, { nodeName: NODE });
+    cron = await startCronJobClock(k, { nodeName: NODE, kubeconfig: b.kubeconfig, cacheDir: b.cacheDir });
+    // The docs example's own namespace and class; the set is checked in its case below.
+    assertOk(await k(['create', 'namespace', 'docs']), 'namespace');
+    assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'my-storage-class' }, provisioner: 'berth.dev/local-path', volumeBindingMode: 'WaitForFirstConsumer' })), 'class');
+    assertOk(await k(['apply', '-n', 'docs', '-f', '-'], docsExample(webImage)), 'apply the example');
     await apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'client' }, spec: { runtimeClassName: 'process', restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'host', command: ['sleep', '3600'] }] } });
     assertOk(await k(['wait', '--for=condition=Ready', 'pod/client', '--timeout=60s']), 'client ready');
   });
@@ -285,9 +292,7 @@ describe('StatefulSets with local-path volumes on berth up', { concurrency: fals
   });
 
   test('the StatefulSet example of the Kubernetes documentation (image swapped) reaches Ready with one bound claim per member', async () => {
-    assertOk(await k(['create', 'namespace', 'docs']), 'namespace');
-    assertOk(await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'my-storage-class' }, provisioner: 'berth.dev/local-path', volumeBindingMode: 'WaitForFirstConsumer' })), 'class');
-    assertOk(await k(['apply', '-n', 'docs', '-f', '-'], docsExample(webImage)), 'apply the example');
+    // Applied in `before` (its minReadySeconds run meanwhile).
     await waitFor('3 available members', async () => (await get('statefulset', 'web', 'docs')).status?.availableReplicas === 3, 240_000);
     const claims = parseJson<any>(assertOk(await k(['get', 'pvc', '-n', 'docs', '-o', 'json']), 'claims'), 'claims').items;
     assert.deepEqual(claims.map((c: any) => [c.metadata.name, c.status.phase, c.spec.storageClassName]).sort(),
