@@ -13,18 +13,21 @@ import { TrafficTracker, type TrafficEdge } from './traffic-tracker.ts';
 /** Short enough that a new edge shows within 10 s end to end (sample + the UI's read). */
 export const SAMPLE_MS = 2000;
 /**
- * A sample may take at most this share of one core — with the metrics sampler's 0.25–0.3 % (bench
- * `metrics` at 100 pods) and the collections and timers both bring, the agent's 1 % budget: a larger
- * table is sampled less often (0.75 % left the whole process at 0.93–1.02 points in two runs)…
+ * A sample may take at most this share of one core: the agent's budget for metrics and tracking is
+ * 1 %, and the rest of it is the metrics sampler (0.1–0.2 % at 100 pods), the collections of both
+ * parts' garbage and the other threads (~0.2 point together, bench `metrics`, measured by thread).
+ * At 0.6 % the whole process paid 1.45 points more on a quiet machine; the cost is the kernel
+ * formatting the table (~2 µs an entry: 5,000 entries ≈ 10 ms of a 13 ms sample), so a larger table
+ * is read less often…
  */
-export const CPU_SHARE = 0.006;
-/** …but never less often than this, so an edge still shows within 10 s. */
+export const CPU_SHARE = 0.004;
+/** …but never less often than this, so an edge still shows within 10 s (the UI reads every 2 s). */
 export const MAX_SAMPLE_MS = 8000;
 
 /**
- * When to sample next after one that took `tookMs`: every `baseMs`, stretched so sampling stays
- * within CPU_SHARE of a core (cAdvisor stretches its housekeeping the same way), up to MAX_SAMPLE_MS.
- * Wall time is taken for the cost: on a busy machine it overstates it, so the agent backs off more.
+ * When to sample next after one that took `tookMs` of CPU: every `baseMs`, stretched so sampling
+ * stays within CPU_SHARE of a core (cAdvisor stretches its housekeeping the same way), up to
+ * MAX_SAMPLE_MS. The cost is the thread's CPU time, which the machine's load does not inflate.
  */
 export function nextSampleDelay(tookMs: number, baseMs = SAMPLE_MS): number {
   return Math.round(Math.min(Math.max(baseMs, tookMs / CPU_SHARE), Math.max(baseMs, MAX_SAMPLE_MS)));
