@@ -21,16 +21,26 @@ export interface ApiWatchEvent {
 
 /**
  * One change reaches every watcher of its resource: decode and serialize it once, not per watcher.
- * Objects in the cache are shared, so nothing downstream may mutate them.
+ * Objects in the memo are shared, so nothing downstream may mutate them.
+ *
+ * The memo holds the last DECODED_MEMO events, not one entry per live event: it was a WeakMap keyed
+ * by the event, and the store's watch hub keeps its ring of recent events (10,000–12,500) alive for
+ * watches that resume, so every ring event kept its decoded object, its previous one and its JSON
+ * too — 143 MB of a 370 MB heap at 10,000 pods (heap snapshot, bench/README.md scale). An event is
+ * fanned out to all its watchers in one synchronous pass, so a small memo still decodes it once; a
+ * watcher replaying older events decodes them again, for itself.
  */
 interface Decoded { obj: KubeObject; raw?: string; prev?: KubeObject; event?: WatchEvent }
-const decodedEvents = new WeakMap<WatchEvent, Decoded>();
+const DECODED_MEMO = 512;
+const decodedEvents = new Map<WatchEvent, Decoded>();
 
 function decoded(e: WatchEvent): Decoded {
   let d = decodedEvents.get(e);
   if (!d) {
     d = { obj: e.type === 'delete' ? decodeObject(e.prevKv ?? e.kv, e.revision) : decodeObject(e.kv), event: e };
     decodedEvents.set(e, d);
+    // Maps iterate in insertion order: the first key is the oldest.
+    if (decodedEvents.size > DECODED_MEMO) decodedEvents.delete(decodedEvents.keys().next().value!);
   }
   return d;
 }
