@@ -16,7 +16,7 @@ export interface HistorySource {
 export interface WatchHubOptions {
   /** How often each watcher hears `onProgress` (ms). Default 1000. */
   progressIntervalMs?: number;
-  /** How many recent events the ring keeps. Default 10,000. */
+  /** How many recent events the ring keeps (up to a quarter more between trims). Default 10,000. */
   ringSize?: number;
   /** Called before each progress tick so the backend can pick up writes it has not seen yet. */
   refresh?: () => void;
@@ -39,6 +39,8 @@ interface Subscriber {
 export class WatchHub {
   private readonly subscribers = new Set<Subscriber>();
   private ring: WatchEvent[] = [];
+  /** The newest event of each key in the ring: an update's previous value is that event's value. */
+  private latest = new Map<string, WatchEvent>();
   /** Every event with a revision above this one is in `ring`. */
   private ringStart: number;
   /** Every event up to this revision has been published. */
@@ -94,7 +96,10 @@ export class WatchHub {
   }
 
   private fanOut(events: WatchEvent[]): void {
-    for (const e of events) this.ring.push(e);
+    for (const e of events) {
+      this.shareValues(e);
+      this.ring.push(e);
+    }
     this.lastRevision = Math.max(this.lastRevision, events[events.length - 1].revision);
     this.trimRing();
     // Writes are published one at a time: such a batch goes to each of its watchers as it is, with no
@@ -129,6 +134,7 @@ export class WatchHub {
   restart(err: Error, revision: number): void {
     for (const sub of [...this.subscribers]) this.fail(sub, err);
     this.ring = [];
+    this.latest.clear();
     this.ringStart = revision;
     this.lastRevision = revision;
   }
@@ -152,6 +158,7 @@ export class WatchHub {
     for (const sub of this.subscribers) sub.closed = true;
     this.subscribers.clear();
     this.ring = [];
+    this.latest.clear();
   }
 
   /** Replays what the watcher missed, then flushes what arrived meanwhile and goes live. */
@@ -198,10 +205,30 @@ export class WatchHub {
     return this.ring.slice(lo);
   }
 
+  /**
+   * An update's or delete's previous value is, byte for byte, the value of the key's event before it;
+   * the store read it again (SQLite's old_value column, etcd's prev_kv), so the ring held each value
+   * twice. When that event is still in the ring, the new one points at its KeyValue instead.
+   */
+  private shareValues(e: WatchEvent): void {
+    const key = e.kv.key;
+    const before = this.latest.get(key);
+    this.latest.set(key, e);
+    const prev = e.prevKv;
+    if (!before || !prev || before.type === 'delete' || prev.modRevision !== before.kv.modRevision || prev.value !== before.kv.value) return;
+    e.prevKv = before.kv;
+    if (e.type === 'delete') e.kv = { ...e.kv, value: before.kv.value };
+  }
+
   private trimRing(): void {
-    // Trim in chunks so the cost is amortised O(1) per event.
-    if (this.ring.length <= this.ringSize * 2) return;
+    // Trim in chunks (a fifth of the ring) so the cost is amortised O(1) per event; the slack is what
+    // the ring holds above ringSize, each event with its values, so it is kept small.
+    if (this.ring.length <= this.ringSize + (this.ringSize >> 2)) return;
     const drop = this.ring.length - this.ringSize;
+    for (let i = 0; i < drop; i++) {
+      const e = this.ring[i];
+      if (this.latest.get(e.kv.key) === e) this.latest.delete(e.kv.key);
+    }
     this.ringStart = this.ring[drop - 1].revision;
     this.ring = this.ring.slice(drop);
   }
