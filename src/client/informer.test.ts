@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { R } from './client.ts';
 import { InformerFactory } from './informer-factory.ts';
+import { SharedInformer } from './informer.ts';
 import { RateLimitedQueue } from './work-queue.ts';
 import { enqueueHandlers, runController } from './controller.ts';
 import { startTestEnv, waitFor, type TestEnv } from '../controllers/control-plane.fixture.ts';
@@ -109,6 +110,33 @@ describe('informer, factory and controller loop', () => {
     await waitFor(() => b.length === 3, 'b sees all three');
     assert.deepEqual(a, ['rm1', 'rm2']);
     factory.stop();
+  });
+
+  it('caches objects without managedFields (listed and watched), the stored object keeps them, keepManagedFields opts out', async () => {
+    const { client } = env;
+    await client.create(R.configmaps, 'default', cm('mf-listed', { a: '1' }));
+    const trimmed = new SharedInformer(client, R.configmaps, { namespace: 'default' });
+    const kept = new SharedInformer(client, R.configmaps, { namespace: 'default', keepManagedFields: true });
+    const handed: KubeObject[] = [];
+    trimmed.addHandlers({ add: (o) => handed.push(o), update: (_o, n) => handed.push(n) });
+    trimmed.start();
+    kept.start();
+    await Promise.all([trimmed.synced(), kept.synced()]);
+    await client.create(R.configmaps, 'default', cm('mf-watched', { a: '1' }));
+    await client.patch(R.configmaps, 'default', 'mf-watched', 'merge', { data: { a: '2' } });
+    await waitFor(() => trimmed.get('default/mf-watched')?.data?.a === '2' && kept.get('default/mf-watched')?.data?.a === '2', 'watched');
+    for (const name of ['mf-listed', 'mf-watched']) {
+      const stored = await client.get(R.configmaps, 'default', name);
+      assert.ok(Array.isArray(stored.metadata.managedFields) && stored.metadata.managedFields.length > 0, `${name}: the store records managedFields`);
+      const cached = trimmed.get(`default/${name}`)!;
+      assert.equal(cached.metadata.managedFields, undefined, `${name}: trimmed in the cache`);
+      assert.equal(cached.metadata.resourceVersion, stored.metadata.resourceVersion);
+      assert.deepEqual(cached.data, stored.data);
+      assert.deepEqual(kept.get(`default/${name}`)!.metadata.managedFields, stored.metadata.managedFields, `${name}: kept when asked`);
+    }
+    assert.ok(handed.length >= 3 && handed.every((o) => o.metadata.managedFields === undefined), 'handlers get the trimmed objects');
+    trimmed.stop();
+    kept.stop();
   });
 
   it('runController reconciles keys, retries failures with back-off, and stops', async () => {

@@ -7,6 +7,11 @@
  *
  * Handlers run after the cache is updated, synchronously, and should only enqueue keys. Cached
  * objects are shared: callers must not mutate them (clone first).
+ *
+ * Cached objects leave out `metadata.managedFields` (unless `keepManagedFields`), as the informers of
+ * kube-controller-manager and kube-scheduler trim them (kubernetes#118455, #119556): no controller
+ * reads them, an update without them keeps the stored ones, and they were about a third of a pod's
+ * JSON and more of its decoded form.
  */
 import type { KubeObject } from '../apis/object.ts';
 import type { Logger } from '../util/log.ts';
@@ -24,6 +29,19 @@ export interface InformerOptions {
   log?: Logger;
   /** Longest pause between failed list/watch attempts; default 5 s. */
   maxBackoffMs?: number;
+  /** Cache objects with their managedFields (default: trimmed, see the file comment). */
+  keepManagedFields?: boolean;
+}
+
+/**
+ * The object without `metadata.managedFields`: a new top object and metadata, everything else shared
+ * with `obj` (which stays as it was: other watchers may hold it).
+ */
+export function withoutManagedFields(obj: KubeObject): KubeObject {
+  const m = obj?.metadata;
+  if (!m || m.managedFields === undefined) return obj;
+  const { managedFields: _, ...metadata } = m;
+  return { ...obj, metadata };
 }
 
 /** The name of the built-in index filing objects by namespace ('' for cluster-scoped). */
@@ -152,14 +170,14 @@ export class SharedInformer implements Informer {
     const list = await this.client.list(this.ref, namespace, { labelSelector, fieldSelector });
     if (this.stopped) return;
     this.listCount++;
-    this.replace(list.items);
+    this.replace(this.opts.keepManagedFields ? list.items : list.items.map(withoutManagedFields));
     this.lastResourceVersion = list.resourceVersion;
     this.resolveSynced();
     const w = await this.client.watch(this.ref, namespace,
       { resourceVersion: list.resourceVersion, labelSelector, fieldSelector, allowBookmarks: true },
       (ev) => {
         if (this.stopped) return;
-        const obj = ev.object;
+        const obj = ev.type === 'ERROR' || this.opts.keepManagedFields ? ev.object : withoutManagedFields(ev.object);
         switch (ev.type) {
           case 'ADDED':
           case 'MODIFIED':
