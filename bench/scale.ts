@@ -119,6 +119,12 @@ function deploymentJson(name: string, replicas: number): string {
 
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' / ');
 
+/** The server's V8 heap in use (MB, from its /metrics): what the objects take, without the garbage RSS also holds. */
+async function heapUsedMb(agent: ReturnType<typeof keepAliveAgent>, url: string): Promise<number> {
+  const metrics = (await request(agent, 'GET', `${url}/metrics`, undefined, {}, 60_000)).body.toString();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN) / 1e6;
+}
+
 interface ChurnResult {
   cache: boolean;
   churn: Awaited<ReturnType<typeof openLoop>>;
@@ -255,8 +261,9 @@ export async function run(): Promise<boolean> {
     }
     const fillS = (performance.now() - tFill) / 1000;
     const memFill = memOf(server.proc.child.pid!);
+    const heapFill = await heapUsedMb(agent, url);
     const ready1 = await readyNodes();
-    console.log(`phase 2: ${available}/${PODS} pods available in ${f(fillS)} s (${deployments.length} Deployments); ${ready1}/${NODES} nodes Ready; RSS ${f(memFill.rssMb, 0)} MB, load ${load()}`);
+    console.log(`phase 2: ${available}/${PODS} pods available in ${f(fillS)} s (${deployments.length} Deployments); ${ready1}/${NODES} nodes Ready; RSS ${f(memFill.rssMb, 0)} MB (V8 heap used ${f(heapFill, 0)} MB), load ${load()}`);
     if (available < PODS) notes.push(`creation did NOT complete: ${available}/${PODS} available when the ${FILL_S} s fill budget ran out`);
 
     // 3 and 4, once per watch cache mode: churn with lists, then a cold restart into the next mode.
@@ -293,7 +300,7 @@ export async function run(): Promise<boolean> {
       ['/readyz during churn: p50 / max', ...per((r) => `${f(pct(r.readyz, 50), 0)} / ${f(r.readyz[r.readyz.length - 1] ?? NaN, 0)} ms`), ''],
       ['server / sim CPU during churn', ...per((r) => `${f(r.serverCpuS)} / ${f(r.simCpuS)} s of ${CHURN_S} s`), ''],
       ['server open sockets after churn', ...per((r) => String(r.sockets)), 'last stop: 590 (sim without pooling)'],
-      ['server RSS after fill', ...per(() => `${f(memFill.rssMb, 0)} MB`), ''],
+      ['server RSS after fill (V8 heap in use)', ...per(() => `${f(memFill.rssMb, 0)} MB (${f(heapFill, 0)} MB)`), ''],
       ['server RSS after churn (peak of this server process)', ...per((r) => `${f(r.mem.rssMb, 0)} MB (${f(r.mem.hwmMb, 0)} MB)`), 'budget ≤ 4 GB (issue 19)'],
       ['cold restart with every pod in the store: spawn → Ready', ...per((r) => { const x = restartOf(r.cache); return `${f(x.readyS)} s (RSS ${f(x.rssMb, 0)} MB)`; }), ''],
     ], [...notes, ...(modes.length > 1 ? ['the cache-off server is the one that was filled (its peak includes the fill); the cache-on one started on the filled store'] : [])]);
