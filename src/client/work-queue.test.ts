@@ -50,6 +50,27 @@ test('addAfter delays the key', async () => {
   q.shutDown();
 });
 
+test('addAfter keeps one timer per key, at the earlier of its times (client-go waitingForQueue)', async () => {
+  const q = new RateLimitedQueue();
+  const pending = () => (q as unknown as { timers: Map<string, unknown> }).timers.size;
+  for (let i = 0; i < 100; i++) q.addAfter('later', 60_000 + i);
+  assert.equal(pending(), 1, 'repeated requeues of one key: one timer');
+  q.addAfter('k', 60_000);
+  q.addAfter('k', 20);
+  assert.equal(pending(), 2);
+  await sleep(80);
+  assert.equal(q.length, 1, 'the earlier time won');
+  assert.equal(await q.get(), 'k');
+  q.done('k');
+  assert.equal(pending(), 1, 'the later timer of k was dropped, only "later" waits');
+  q.addAfter('k', 20);
+  q.addAfter('k', 60_000);
+  await sleep(80);
+  assert.equal(q.length, 1, 'a later time does not postpone an earlier one');
+  q.shutDown();
+  assert.equal(pending(), 0);
+});
+
 test('per-key exponential back-off from 5 ms, capped at 1000 s, reset by forget', () => {
   const q = new RateLimitedQueue();
   assert.deepEqual([q.when('k'), q.when('k'), q.when('k'), q.when('k')], [5, 10, 20, 40]);
