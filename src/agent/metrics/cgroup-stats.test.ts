@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cgroupPids, keyedValue, readCgroupStats } from './cgroup-stats.ts';
+import { cgroupFiles, cgroupPids, firstPid, keyedValue, leadingNumber, readCgroupStats, statsOf } from './cgroup-stats.ts';
+import { KeptFiles } from './kept-files.ts';
 import { CgroupTree } from './cgroup-tree.fixture.ts';
 
 for (const mode of ['v1', 'hybrid', 'v2'] as const) {
@@ -21,6 +22,14 @@ for (const mode of ['v1', 'hybrid', 'v2'] as const) {
       assert.equal(readCgroupStats(tree.layout, 'berth/pod-a/c2')!.memoryWorkingSetBytes, 0);
       assert.equal(readCgroupStats(tree.layout, 'berth/pod-a/gone'), undefined);
       assert.deepEqual(cgroupPids(tree.layout, 'berth/pod-a/gone'), []);
+      // The sampler's way: paths joined once, bytes from one reused buffer, each file parsed before the next read.
+      const kept = new KeptFiles();
+      const files = cgroupFiles(tree.layout, 'berth/pod-a/c1');
+      assert.deepEqual(statsOf(files, (p) => kept.bytes(p)), s);
+      assert.equal(firstPid(files, (p) => kept.bytes(p)), 42);
+      assert.equal(firstPid(cgroupFiles(tree.layout, 'berth/pod-a/c2'), (p) => kept.bytes(p)), undefined, 'no process');
+      assert.equal(statsOf(cgroupFiles(tree.layout, 'berth/pod-a/gone'), (p) => kept.bytes(p)), undefined);
+      kept.close();
     } finally {
       tree.remove();
     }
@@ -36,4 +45,11 @@ test('keyedValue finds a whole key at a line start, not a longer key or one insi
   assert.equal(keyedValue(stat, 'total_inactive_file'), undefined);
   assert.equal(keyedValue('usage_usec 123\nuser_usec 100', 'usage_usec'), 123);
   assert.equal(keyedValue('usage_usec \n', 'usage_usec'), undefined);
+  // The same on bytes, as the sampler reads them.
+  const bytes = Buffer.from(stat, 'latin1');
+  assert.equal(keyedValue(bytes, 'rss'), 7);
+  assert.equal(keyedValue(bytes, 'total_rss'), 9);
+  assert.equal(keyedValue(bytes, 'file'), undefined);
+  assert.equal(leadingNumber(Buffer.from('  123456789012\n')), 123456789012);
+  assert.equal(leadingNumber('\n'), 0);
 });

@@ -12,7 +12,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupLayout } from '../runtime/cgroups/index.ts';
-import { cgroupPids, readCgroupStats, type CgroupStats } from './cgroup-stats.ts';
+import { cgroupFiles, firstPid, statsOf, type CgroupFiles, type CgroupStats } from './cgroup-stats.ts';
 import { HistoryRing } from './history-ring.ts';
 import { KeptFiles } from './kept-files.ts';
 import { threadCpuMs } from './thread-cpu.ts';
@@ -145,7 +145,9 @@ export class MetricsSampler {
   private samples = 0;
   /** The cgroup files read every sample, through descriptors kept open. */
   private readonly files = new KeptFiles();
-  private readonly read = (path: string) => this.files.read(path);
+  private readonly read = (path: string) => this.files.bytes(path);
+  /** Each cgroup's file paths (and a container's log directory), joined once: keyed by the cgroup's relative path, dropped with prevCpu's keys. */
+  private readonly paths = new Map<string, { files: CgroupFiles; logDir?: string }>();
   /** The event loop's CPU time spent in the timer's samples (ms), and their count. */
   private costMs = 0;
   private timed = 0;
@@ -210,8 +212,10 @@ export class MetricsSampler {
     const withRate = <T extends { cpuUsageNs: number }>(key: string, s: T): T & { usageNanoCores?: number } => {
       seen.add(key);
       const prev = this.prevCpu.get(key);
-      this.prevCpu.set(key, { ns: s.cpuUsageNs, t: time });
-      return { ...s, usageNanoCores: prev ? rate(s.cpuUsageNs, prev.ns, time - prev.t) : undefined };
+      const usageNanoCores = prev ? rate(s.cpuUsageNs, prev.ns, time - prev.t) : undefined;
+      // Updated in place: a new object per cgroup each sample lives 10 s, so it is promoted, and old-generation garbage brings full collections.
+      if (prev) { prev.ns = s.cpuUsageNs; prev.t = time; } else this.prevCpu.set(key, { ns: s.cpuUsageNs, t: time });
+      return { ...s, usageNanoCores };
     };
     const node = withRate('', {
       cpuUsageNs: nodeCpuNs(procRoot),
@@ -220,20 +224,26 @@ export class MetricsSampler {
       fs: fsStatsOf(this.opts.dataDir),
     });
     const pods: PodSample[] = [];
+    const pathsOf = (rel: string) => {
+      let p = this.paths.get(rel);
+      if (!p) this.paths.set(rel, (p = { files: cgroupFiles(layout, rel) }));
+      return p;
+    };
     for (const ref of this.opts.pods()) {
-      const podStats = readCgroupStats(layout, ref.cgroupPath, this.read);
+      const podStats = statsOf(pathsOf(ref.cgroupPath).files, this.read);
       if (!podStats) continue;
       const containers: ContainerSample[] = [];
       let pid: number | undefined;
       for (const c of ref.containers) {
         if (!c.id || !c.running) continue;
         const path = `${ref.cgroupPath}/${c.id}`;
-        const stats = readCgroupStats(layout, path, this.read);
+        const p = pathsOf(path);
+        const stats = statsOf(p.files, this.read);
         if (!stats) continue;
-        pid ??= cgroupPids(layout, path, this.read)[0];
+        pid ??= firstPid(p.files, this.read);
         containers.push({
           ...withRate(path, stats), name: c.name, id: c.id, image: c.image, runtime: c.runtime,
-          logsBytes: filesBytes(this.logFilesOf(join(this.opts.dataDir, 'pods', ref.uid, c.name), c.id)),
+          logsBytes: filesBytes(this.logFilesOf((p.logDir ??= join(this.opts.dataDir, 'pods', ref.uid, c.name)), c.id)),
         });
       }
       const ifaces = !ref.hostNetwork && pid !== undefined ? netStatsOfPid(pid, procRoot) : undefined;
@@ -243,6 +253,7 @@ export class MetricsSampler {
       });
     }
     for (const key of this.prevCpu.keys()) if (!seen.has(key)) this.prevCpu.delete(key);
+    for (const key of this.paths.keys()) if (!seen.has(key)) this.paths.delete(key);
     for (const [dir, l] of this.logFiles) if (l.listed < this.samples - RELIST_EVERY) this.logFiles.delete(dir);
     this.files.sweep();
     this.samples++;
