@@ -226,9 +226,10 @@ export function sqliteObjects(namespace: string, storageClass: string, acks: str
 /**
  * A StatefulSet `name` of python3 serving its volume on :8080: `/born` holds the first start's
  * member, node and time (written once, so a member that kept its volume keeps its birth line),
- * `/starts` one line per start with the template's VERSION.
+ * `/starts` one line per start with the template's VERSION. `preferNode`: a preferred (not
+ * required) node affinity, so a member goes there while it is Ready and anywhere else after.
  */
-export function kvObjects(namespace: string, name: string, storageClass: string, replicas: number, o: { annotations?: Record<string, string>; version?: string } = {}): object[] {
+export function kvObjects(namespace: string, name: string, storageClass: string, replicas: number, o: { annotations?: Record<string, string>; version?: string; preferNode?: string } = {}): object[] {
   return [
     { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { clusterIP: 'None', selector: { app: name }, ports: [{ name: 'http', port: 8080 }] } },
     {
@@ -239,6 +240,9 @@ export function kvObjects(namespace: string, name: string, storageClass: string,
           metadata: { labels: { app: name } },
           spec: {
             runtimeClassName: 'process', terminationGracePeriodSeconds: 2,
+            ...(o.preferNode ? { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [
+              { weight: 100, preference: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [o.preferNode] }] } },
+            ] } } } : {}),
             containers: [{
               name: 'kv', image: 'host',
               command: ['sh', '-c', '[ -s /data/born ] || echo "$POD_NAME $NODE_NAME $(date +%s%N)" > /data/born; echo "$(date +%s%N) $NODE_NAME $VERSION" >> /data/starts; exec python3 -m http.server 8080 --directory /data'],
