@@ -11,6 +11,7 @@ test('a /proc/net/nf_conntrack line through a Service: the reply comes from the 
     proto: 'tcp', state: 'TIME_WAIT',
     orig: { src: '10.42.0.5', dst: '10.43.12.7', sport: 40112, dport: 80 },
     reply: { src: '10.42.0.9', dst: '10.42.0.5', sport: 8080, dport: 40112 },
+    key: '10.42.0.5 dst=10.43.12.7 sport=40112 dport=80',
   });
 });
 
@@ -27,6 +28,7 @@ test('conntrack -L lines, UDP without a state, byte counters when accounting is 
   assert.equal(flows[0].proto, 'udp');
   assert.equal(flows[0].state, '');
   assert.equal(flows[0].bytes, 180);
+  assert.equal(flows[0].key, 'udp 10.42.0.5 dst=10.43.0.10 sport=5353 dport=53', 'the original tuple, its counters left out');
   assert.equal(flows[1].state, 'ESTABLISHED');
   assert.equal(flows[1].bytes, undefined);
 });

@@ -30,6 +30,8 @@ export interface Flow {
   reply: Tuple;
   /** Bytes both ways, when the kernel counts them (net.netfilter.nf_conntrack_acct=1). */
   bytes?: number;
+  /** The connection's identity (protocol and original tuple) as one string, when the scanner made it: the tracker's key, one slice of the line rather than a string built from the fields. */
+  key?: string;
 }
 
 /** Receives each flow; the object is reused for the next line: copy what you keep. */
@@ -106,7 +108,7 @@ export class ConntrackScanner {
   private carried = 0;
   /** Field offsets of the line being parsed: orig src, orig dst, reply src, reply dst (start, end). */
   private readonly at = new Int32Array(8);
-  private readonly flow: Flow = { proto: 'tcp', state: '', orig: { src: '', dst: '', sport: 0, dport: 0 }, reply: { src: '', dst: '', sport: 0, dport: 0 } };
+  private readonly flow: Flow = { proto: 'tcp', state: '', orig: { src: '', dst: '', sport: 0, dport: 0 }, reply: { src: '', dst: '', sport: 0, dport: 0 }, key: undefined };
   /** Lines parsed so far (the table's entries), flows handed to the visitor, and whether any carried byte counters. */
   lines = 0;
   flows = 0;
@@ -192,6 +194,7 @@ export class ConntrackScanner {
     at.fill(-1);
     let tuple = -1;
     let sport0 = NaN, dport0 = NaN, sport1 = NaN, dport1 = NaN;
+    let dport0End = -1;
     let bytes = -1;
     do {
       const ts = this.ts, te = this.te;
@@ -208,7 +211,7 @@ export class ConntrackScanner {
       } else if (k === Key.Sport) {
         if (tuple === 0) sport0 = decimal(b, eq + 1, te); else sport1 = decimal(b, eq + 1, te);
       } else if (k === Key.Dport) {
-        if (tuple === 0) dport0 = decimal(b, eq + 1, te); else dport1 = decimal(b, eq + 1, te);
+        if (tuple === 0) { dport0 = decimal(b, eq + 1, te); dport0End = te; } else dport1 = decimal(b, eq + 1, te);
       } else if (k === Key.Bytes) {
         const v = decimal(b, eq + 1, te);
         if (Number.isFinite(v)) bytes = (bytes < 0 ? 0 : bytes) + v;
@@ -225,12 +228,15 @@ export class ConntrackScanner {
     f.reply.src = b.toString('latin1', at[4], at[5]); f.reply.dst = b.toString('latin1', at[6], at[7]);
     f.reply.sport = sport1; f.reply.dport = dport1;
     if (bytes >= 0) { f.bytes = bytes; this.counted = true; } else delete f.bytes;
+    // The original tuple's text (`src=… dst=… sport=… dport=…`, counters after it left out: they move).
+    const tupleText = dport0End > at[0] ? b.toString('latin1', at[0], dport0End) : undefined;
+    f.key = tupleText === undefined ? undefined : proto === 'tcp' ? tupleText : `${proto} ${tupleText}`;
     this.flows++;
     this.visit(f);
   }
 }
 
-const copyFlow = (f: Flow): Flow => ({ proto: f.proto, state: f.state, orig: { ...f.orig }, reply: { ...f.reply }, ...(f.bytes !== undefined ? { bytes: f.bytes } : {}) });
+const copyFlow = (f: Flow): Flow => ({ proto: f.proto, state: f.state, orig: { ...f.orig }, reply: { ...f.reply }, ...(f.key !== undefined ? { key: f.key } : {}), ...(f.bytes !== undefined ? { bytes: f.bytes } : {}) });
 
 /** One line, as a new Flow; undefined for protocols without ports (ICMP) and anything unreadable. */
 export function parseConntrackLine(line: string): Flow | undefined {

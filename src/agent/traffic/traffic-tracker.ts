@@ -55,10 +55,16 @@ interface EdgeState {
   touched: boolean;
 }
 
+/** A connection across samples: its edge is looked up once, not rebuilt as a key every sample (that key, ~700 B of strings a flow a sample, was most of tracking's garbage). */
+interface FlowState {
+  edgeKey?: string;
+  edge?: EdgeState;
+}
+
 export class TrafficTracker {
-  /** Flows of the last sample and of the one being read: key → bytes (or 0); swapped, never reallocated. */
-  private seen = new Map<string, number>();
-  private next = new Map<string, number>();
+  /** Flows of the last sample and of the one being read, by key; swapped, never reallocated; a flow's state object is carried over. */
+  private seen = new Map<string, FlowState>();
+  private next = new Map<string, FlowState>();
   private readonly edges = new Map<string, EdgeState>();
   private lastSample = -1;
   private first = true;
@@ -85,29 +91,39 @@ export class TrafficTracker {
     if (LOOPBACK.test(f.orig.src) || LOOPBACK.test(f.orig.dst)) return;
     const now = this.now;
     const owners = this.owners;
-    const k = flowKey(f);
-    this.next.set(k, f.bytes ?? 0);
-    const dnat = f.reply.src !== f.orig.dst || f.reply.sport !== f.orig.dport;
-    const clientPod = owners?.client(f.proto, f.orig.src, f.orig.sport);
-    const serverPod = owners?.server(f.proto, f.reply.src, f.reply.sport);
-    // Inside one pod (a host-network pod calling itself through the node's address): no edge.
-    if (clientPod && serverPod && clientPod.namespace === serverPod.namespace && clientPod.name === serverPod.name) return;
-    const edgeKey = `${f.proto} ${f.orig.src} ${podKey(clientPod)} ${dnat ? `${f.orig.dst}:${f.orig.dport}` : ''} ${f.reply.src}:${f.reply.sport} ${podKey(serverPod)}`;
-    let st = this.edges.get(edgeKey);
-    const isNew = !this.seen.has(k);
+    const k = f.key ?? flowKey(f);
+    const prev = this.seen.get(k);
+    const isNew = prev === undefined;
+    const flow: FlowState = prev ?? {};
+    this.next.set(k, flow);
     const active = ACTIVE_STATES.has(f.state);
+    // A known flow keeps its edge while the edge lives — unless host-network pods are named this
+    // sample: an owner may have appeared since (a socket seen at the next walk of descriptors).
+    let st = !owners && flow.edge && flow.edgeKey !== undefined && this.edges.get(flow.edgeKey) === flow.edge ? flow.edge : undefined;
     if (!st) {
-      // Connections already closed when first seen (before the agent started) make no edge.
-      if (!active && !isNew) return;
-      if (!active && this.first) return;
-      st = {
-        edge: {
-          proto: f.proto, client: f.orig.src, ...(clientPod ? { clientPod } : {}), ...(dnat ? { service: `${f.orig.dst}:${f.orig.dport}` } : {}),
-          server: `${f.reply.src}:${f.reply.sport}`, ...(serverPod ? { serverPod } : {}), open: 0, connectionsPerSecond: 0, lastActive: now,
-        },
-        starts: [], open: 0, sampleBytes: 0, counted: false, touched: false,
-      };
-      this.edges.set(edgeKey, st);
+      const dnat = f.reply.src !== f.orig.dst || f.reply.sport !== f.orig.dport;
+      const clientPod = owners?.client(f.proto, f.orig.src, f.orig.sport);
+      const serverPod = owners?.server(f.proto, f.reply.src, f.reply.sport);
+      // Inside one pod (a host-network pod calling itself through the node's address): no edge.
+      if (clientPod && serverPod && clientPod.namespace === serverPod.namespace && clientPod.name === serverPod.name) return;
+      const edgeKey = `${f.proto} ${f.orig.src} ${podKey(clientPod)} ${dnat ? `${f.orig.dst}:${f.orig.dport}` : ''} ${f.reply.src}:${f.reply.sport} ${podKey(serverPod)}`;
+      st = this.edges.get(edgeKey);
+      if (!st) {
+        // Connections already closed when first seen (before the agent started) make no edge.
+        if (!active && !isNew) return;
+        if (!active && this.first) return;
+        st = {
+          edge: {
+            proto: f.proto, client: f.orig.src, ...(clientPod ? { clientPod } : {}), ...(dnat ? { service: `${f.orig.dst}:${f.orig.dport}` } : {}),
+            server: `${f.reply.src}:${f.reply.sport}`, ...(serverPod ? { serverPod } : {}), open: 0, connectionsPerSecond: 0, lastActive: now,
+          },
+          starts: [], open: 0, sampleBytes: 0, counted: false, touched: false,
+        };
+        this.edges.set(edgeKey, st);
+      }
+      // Only an edge found without owners is kept for the flow: with them it is looked up each sample.
+      flow.edgeKey = owners ? undefined : edgeKey;
+      flow.edge = owners ? undefined : st;
     }
     st.touched = true;
     if (active) st.open++;
