@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Flow } from './conntrack.ts';
+import { parseConntrack, type Flow } from './conntrack.ts';
 import { FADE_MS, TrafficTracker } from './traffic-tracker.ts';
 
 /** A connection from 10.42.0.5 to the Service 10.43.0.20:80, answered by the pod 10.42.0.9:8080. */
@@ -65,4 +65,24 @@ test('a sample fed flow by flow through one reused object keeps nothing of that 
   const [e] = t.edgesNow();
   assert.deepEqual({ proto: e.proto, client: e.client, service: e.service, server: e.server, open: e.open }, { proto: 'tcp', client: '10.42.0.5', service: '10.43.0.20:80', server: '10.42.0.9:8080', open: 2 });
   assert.equal(e.connectionsPerSecond, 0.2);
+});
+
+test('flows keyed by the scanner (one slice of the line): a known connection keeps its edge, a new one is counted, an edge gone is not revived by closed flows', () => {
+  const line = (sport: number, state: string) => `ipv4 2 tcp 6 117 ${state} src=10.42.0.5 dst=10.43.0.20 sport=${sport} dport=80 packets=${sport % 7} bytes=${sport} src=10.42.0.9 dst=10.42.0.5 sport=8080 dport=${sport} packets=1 bytes=1 [ASSURED] mark=0 use=2`;
+  const t = new TrafficTracker();
+  t.observe(parseConntrack(line(40001, 'ESTABLISHED')), 0);
+  assert.equal(t.edgesNow()[0].open, 1);
+  // The same connection (its counters moved: the key leaves them out), and a new one.
+  t.observe(parseConntrack([line(40001, 'ESTABLISHED').replace('bytes=40001', 'bytes=99999'), line(40002, 'TIME_WAIT')].join('\n')), 2000);
+  const [e] = t.edgesNow();
+  assert.equal(t.edgesNow().length, 1);
+  assert.equal(e.open, 1, 'the established one, not the closed one');
+  assert.equal(e.connectionsPerSecond, 0.1, 'one new connection in the 10 s window');
+  // Both closed; after the fade the edge goes and stays gone though the TIME_WAIT entries linger.
+  const closed = parseConntrack([line(40001, 'TIME_WAIT'), line(40002, 'TIME_WAIT')].join('\n'));
+  t.observe(closed, 4000);
+  t.observe(closed, 4000 + FADE_MS + 1000);
+  assert.deepEqual(t.edgesNow(), []);
+  t.observe(closed, 4000 + FADE_MS + 3000);
+  assert.deepEqual(t.edgesNow(), []);
 });
