@@ -282,8 +282,14 @@ const since = (t0: number, at: string | undefined) => (at ? (Date.parse(at) - t0
 export async function loseMemberNode(view: ClusterView, ns: string, member: string, how: LossKind, timeoutMs = 90_000): Promise<Recovery> {
   const old = (await view.members(ns)).find((p) => p.name === member && !p.deleting);
   if (!old?.ip) throw new Error(`${member} is not running`);
-  const st = await etcdStatus(view.netnsOf(old.node), old.ip);
-  if (!st?.healthy) throw new Error(`${member} is not a healthy etcd member before the loss: ${JSON.stringify(st)}`);
+  // A precondition, not a measurement: a member's /health can read false for a moment (it runs a
+  // quorum read) on a loaded machine right after the previous case, so it is given 30 s to be healthy.
+  let st = await etcdStatus(view.netnsOf(old.node), old.ip);
+  for (const until = Date.now() + 30_000; !st?.healthy && Date.now() < until;) {
+    await sleep(500);
+    st = await etcdStatus(view.netnsOf(old.node), old.ip);
+  }
+  if (!st?.healthy) throw new Error(`${member} is not a healthy etcd member before the loss (for 30 s): ${JSON.stringify(st)}`);
   const lostAt = Date.now();
   if (how === 'agent') {
     const agent = view.lab.state().nodes.find((n) => n.name === old.node)?.agent;
