@@ -7,7 +7,8 @@ import { CPU_SHARE, MAX_SAMPLE_MS, nextSampleDelay, SAMPLE_MS, startTrafficSourc
 test('sampling stretches with the cost of a sample (≤ 0.4 % of a core), between SAMPLE_MS and MAX_SAMPLE_MS', () => {
   assert.equal(CPU_SHARE, 0.004);
   assert.equal(nextSampleDelay(5), SAMPLE_MS, 'a small table: every 2 s');
-  assert.equal(nextSampleDelay(26), 6500, 'a 26 ms sample: every 6.5 s');
+  assert.equal(nextSampleDelay(20), 5000, 'a 20 ms sample: every 5 s');
+  assert.equal(MAX_SAMPLE_MS, 6000);
   assert.equal(nextSampleDelay(500), MAX_SAMPLE_MS, 'never so rare that an edge takes over 10 s');
   assert.equal(nextSampleDelay(1, 20_000), 20_000, 'a longer base interval is kept');
 });
