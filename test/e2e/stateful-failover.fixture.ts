@@ -226,10 +226,9 @@ export function sqliteObjects(namespace: string, storageClass: string, acks: str
 /**
  * A StatefulSet `name` of python3 serving its volume on :8080: `/born` holds the first start's
  * member, node and time (written once, so a member that kept its volume keeps its birth line),
- * `/starts` one line per start with the template's VERSION. `preferNode`: a preferred (not
- * required) node affinity, so a member goes there while it is Ready and anywhere else after.
+ * `/starts` one line per start with the template's VERSION.
  */
-export function kvObjects(namespace: string, name: string, storageClass: string, replicas: number, o: { annotations?: Record<string, string>; version?: string; preferNode?: string } = {}): object[] {
+export function kvObjects(namespace: string, name: string, storageClass: string, replicas: number, o: { annotations?: Record<string, string>; version?: string } = {}): object[] {
   return [
     { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { clusterIP: 'None', selector: { app: name }, ports: [{ name: 'http', port: 8080 }] } },
     {
@@ -240,9 +239,6 @@ export function kvObjects(namespace: string, name: string, storageClass: string,
           metadata: { labels: { app: name } },
           spec: {
             runtimeClassName: 'process', terminationGracePeriodSeconds: 2,
-            ...(o.preferNode ? { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [
-              { weight: 100, preference: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [o.preferNode] }] } },
-            ] } } } : {}),
             containers: [{
               name: 'kv', image: 'host',
               command: ['sh', '-c', '[ -s /data/born ] || echo "$POD_NAME $NODE_NAME $(date +%s%N)" > /data/born; echo "$(date +%s%N) $NODE_NAME $VERSION" >> /data/starts; exec python3 -m http.server 8080 --directory /data'],
@@ -282,14 +278,8 @@ const since = (t0: number, at: string | undefined) => (at ? (Date.parse(at) - t0
 export async function loseMemberNode(view: ClusterView, ns: string, member: string, how: LossKind, timeoutMs = 90_000): Promise<Recovery> {
   const old = (await view.members(ns)).find((p) => p.name === member && !p.deleting);
   if (!old?.ip) throw new Error(`${member} is not running`);
-  // A precondition, not a measurement: a member's /health can read false for a moment (it runs a
-  // quorum read) on a loaded machine right after the previous case, so it is given 30 s to be healthy.
-  let st = await etcdStatus(view.netnsOf(old.node), old.ip);
-  for (const until = Date.now() + 30_000; !st?.healthy && Date.now() < until;) {
-    await sleep(500);
-    st = await etcdStatus(view.netnsOf(old.node), old.ip);
-  }
-  if (!st?.healthy) throw new Error(`${member} is not a healthy etcd member before the loss (for 30 s): ${JSON.stringify(st)}`);
+  const st = await etcdStatus(view.netnsOf(old.node), old.ip);
+  if (!st?.healthy) throw new Error(`${member} is not a healthy etcd member before the loss: ${JSON.stringify(st)}`);
   const lostAt = Date.now();
   if (how === 'agent') {
     const agent = view.lab.state().nodes.find((n) => n.name === old.node)?.agent;
