@@ -357,30 +357,21 @@ export class PodWorker {
   private async cleanupRuntime(grace?: number): Promise<void> {
     if (this.runtimeCleaned) return;
     const graceMs = (grace ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
-    const t0 = performance.now();
-    const ms = () => Math.round(performance.now() - t0);
-    const took: Record<string, number> = {};
     await Promise.all(this.instances.filter((i) => i.running && i.driver && i.id).map(async (inst) => {
       inst.killing = true;
       inst.probes?.stop();
       void this.deps.recorder.event(this.pod, 'Normal', 'Killing', `Stopping container ${inst.name}`, { fieldPath: containerFieldPath(this.pod, inst.name) });
       await runPreStop(inst, graceMs);
       await inst.driver!.stop(inst.id!, graceMs).catch(() => {});
-      took[`stopped:${inst.name}`] = ms();
       await inst.driver!.destroy(inst.id!).catch(() => {});
-      took[`destroyed:${inst.name}`] = ms();
     }));
     if (!this.pod.spec?.hostNetwork) await this.deps.network.teardown(this.uid).catch((err) => this.deps.log.warn('network teardown failed', { pod: this.key, error: String(err) }));
-    took.network = ms();
     // Only the volumes go here: the container logs stay for `kubectl logs` of a finished pod (the pod dir goes on delete).
     await this.volumes.cleanup(join(this.podDir, 'volumes'));
-    took.volumes = ms();
     // The pod's parent cgroup (drivers create their containers below it) and what drivers keep per pod.
     await this.deps.runtime.cleanupPod(this.cgroupParent).catch((err) => this.deps.log.warn('cgroup cleanup failed', { pod: this.key, error: String(err) }));
-    took.cgroup = ms();
     this.deps.images?.forget(this.uid);
     this.runtimeCleaned = true;
-    this.deps.log.debug('pod runtime cleaned up (ms since the start of cleanup)', { pod: this.key, ...took });
   }
 
   /** Graceful termination, then the pod object goes (grace 0 with a uid precondition, as the kubelet). */
