@@ -198,12 +198,15 @@ describe('resource metrics, HPA and Prometheus metrics with berth up', { concurr
     assert.ok(history.pods['default/probe'].length >= 1, 'the pod has a history for charts');
   });
 
+  /** Waits until the HPA has set Deployment burn to `n` replicas. */
+  const burnReplicas = (what: string, n: number) => waitFor(what, async () => {
+    const d = parseJson<any>(assertOk(await k(['get', 'deployment', 'burn', '-o', 'json']), 'deployment'), 'deployment');
+    return d.spec.replicas === n;
+  }, 150_000, 2000);
+
   test('the HPA scales the Deployment from 1 to its maximum while the pods burn CPU', async () => {
     assert.ok(hpaMadeAt, 'the HPA was made');
-    await waitFor('3 replicas', async () => {
-      const d = parseJson<any>(assertOk(await k(['get', 'deployment', 'burn', '-o', 'json']), 'deployment'), 'deployment');
-      return d.spec.replicas === 3;
-    }, 150_000, 2000);
+    await burnReplicas('3 replicas', 3);
     console.log(`scaled up to 3 after ${((Date.now() - hpaMadeAt) / 1000).toFixed(1)} s (HPA made then; the connection and /metrics cases ran meanwhile)`);
     const table = assertOk(await k(['get', 'hpa', 'burn', '--no-headers']), 'get hpa table');
     assert.match(table, /^burn\s+Deployment\/burn\s+cpu: \d+%\/50%\s+1\s+3\s+\d+\s+\S+$/m);
@@ -274,10 +277,7 @@ describe('resource metrics, HPA and Prometheus metrics with berth up', { concurr
 
   test('the HPA scales the Deployment back down after the load stops, with events', async () => {
     assert.ok(loadStoppedAt, 'the load was stopped at the maximum');
-    await waitFor('back to 1 replica', async () => {
-      const d = parseJson<any>(assertOk(await k(['get', 'deployment', 'burn', '-o', 'json']), 'deployment'), 'deployment');
-      return d.spec.replicas === 1;
-    }, 150_000, 2000);
+    await burnReplicas('back to 1 replica', 1);
     console.log(`scaled down to 1 ${((Date.now() - loadStoppedAt) / 1000).toFixed(1)} s after the load stopped (the top case ran meanwhile)`);
     const events = parseJson<any>(assertOk(await k(['get', 'events', '--field-selector', 'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=burn', '-o', 'json']), 'events'), 'events');
     const rescales = events.items.filter((e: any) => e.reason === 'SuccessfulRescale').map((e: any) => e.message);
