@@ -178,10 +178,14 @@ describe('resource metrics, HPA and Prometheus metrics with berth up', { concurr
     assert.ok(ops.samples.some((x) => x.labels.operation_type === 'start_container' && x.value > 0), 'container starts counted');
     need(agent, 'kubelet_runtime_operations_duration_seconds', 'histogram');
     need(agent, 'kubelet_image_pulls_total', 'counter');
-    const cadvisor = parsePromText(assertOk(await k(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics/cadvisor`]), 'cadvisor'));
-    const cpu = need(cadvisor, 'container_cpu_usage_seconds_total', 'counter');
-    const mine = cpu.samples.find((x) => x.labels.pod === 'probe' && x.labels.container === 'probe');
-    assert.ok(mine, 'the probe pod\'s container is there');
+    // The agent samples every 10 s and this case may run within seconds of the suite's start: wait
+    // for the probe pod's first sample rather than assume one scrape holds it.
+    const { cadvisor, mine } = await waitFor('the probe pod\'s container in /metrics/cadvisor', async () => {
+      const cadvisor = parsePromText(assertOk(await k(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics/cadvisor`]), 'cadvisor'));
+      const cpu = need(cadvisor, 'container_cpu_usage_seconds_total', 'counter');
+      const mine = cpu.samples.find((x) => x.labels.pod === 'probe' && x.labels.container === 'probe');
+      return mine && { cadvisor, mine };
+    }, 30_000, 1000);
     for (const l of ['container', 'pod', 'namespace', 'image', 'name', 'id']) assert.ok(l in mine!.labels, `label ${l}`);
     assert.equal(mine!.labels.namespace, 'default');
     assert.equal(mine!.labels.image, 'host');
