@@ -35,6 +35,8 @@ export interface ControllerSettings {
   serviceCidr?: string;
   /** Terminated pods the pod GC keeps (--terminated-pod-gc-threshold); default 12,500, ≤ 0 never by count. */
   terminatedPodGcThreshold?: number;
+  /** Seconds a replica on a node that is not Ready waits before it is rebuilt elsewhere (--replica-rebuild-delay); default 30. */
+  replicaRebuildDelaySeconds?: number;
   /** How to reach node agents (CA, kubelet-client certificate): the HPA controller reads their metrics. */
   agentTls?: () => AgentTls;
 }
