@@ -108,7 +108,9 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   },
   {
     name: 'replicated-provisioner', watches: [{ ref: R.persistentvolumeclaims }, { ref: R.persistentvolumes }, { ref: R.nodes }, { ref: STORAGE_CLASSES }], workers: 1,
-    build: (ctx, log) => new ReplicatedProvisioner(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
+    build: (ctx, log) => new ReplicatedProvisioner(ctx.client, ctx.factory, log, {
+      recorder: ctx.recorder, rebuildAfterMs: ctx.settings.replicaRebuildDelaySeconds === undefined ? undefined : ctx.settings.replicaRebuildDelaySeconds * 1000,
+    }),
   },
   {
     name: 'job', watches: [{ ref: JOBS }, { ref: R.pods }], workers: 2,
