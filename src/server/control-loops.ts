@@ -45,6 +45,8 @@ export interface ControlLoopOptions {
   nodeGracePeriodSeconds?: number;
   /** Terminated pods the pod GC keeps (default 12,500). */
   terminatedPodGcThreshold?: number;
+  /** Seconds before a replica on a node that is not Ready is rebuilt elsewhere (default 30). */
+  replicaRebuildDelaySeconds?: number;
   leaseDurationSeconds?: number;
   /** The client acting as `user` (authorized as that user); without it every loop uses the given client. */
   clientAs?: (user: UserInfo) => Client;
@@ -110,7 +112,7 @@ type Stoppable = { stop(): Promise<void> };
 
 export async function startControlLoops(apiClient: Client, log: Logger, opts: ControlLoopOptions): Promise<ControlLoops> {
   const settings: ControllerSettings = {
-    nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, terminatedPodGcThreshold: opts.terminatedPodGcThreshold, clusterSigning: opts.clusterSigning,
+    nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, terminatedPodGcThreshold: opts.terminatedPodGcThreshold, replicaRebuildDelaySeconds: opts.replicaRebuildDelaySeconds, clusterSigning: opts.clusterSigning,
     clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr: opts.serviceCidr, agentTls: opts.agentTls,
   };
   const as = opts.clientAs;
