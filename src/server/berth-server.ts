@@ -70,6 +70,8 @@ export interface ServerOptions {
   nodeGracePeriodSeconds?: number;
   /** Terminated pods the pod GC keeps (--terminated-pod-gc-threshold; default 12,500). */
   terminatedPodGcThreshold?: number;
+  /** Seconds before a replica on a node that is not Ready is rebuilt elsewhere (--replica-rebuild-delay; default 30). */
+  replicaRebuildDelaySeconds?: number;
   /** tolerationSeconds DefaultTolerationSeconds admission gives pods for the not-ready / unreachable taints (default 30 each). */
   defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
   /** ClusterIP range (default 10.43.0.0/16). */
@@ -197,7 +199,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Each loop acts as its own user, authorized like a request (least privilege; control-loops.ts).
   const clientAs = (user: UserInfo) => systemClient.as({ user, authorizer: security.authorizer });
   const clusterSigning = { certFile: join(pki.dir, 'ca.crt'), keyFile: join(pki.dir, 'ca.key') };
-  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, terminatedPodGcThreshold: opts.terminatedPodGcThreshold, serviceAccountTokens, clientAs, clusterSigning, clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr, agentTls: () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }) });
+  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, terminatedPodGcThreshold: opts.terminatedPodGcThreshold, replicaRebuildDelaySeconds: opts.replicaRebuildDelaySeconds, serviceAccountTokens, clientAs, clusterSigning, clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr, agentTls: () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }) });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   const writeAdminKubeconfig = () => writeKubeconfig(kubeconfigPath, url, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   writeAdminKubeconfig();
