@@ -22,15 +22,17 @@ export function serverCommand(): Command {
     .option('--node-monitor-grace-period <seconds>', 'seconds without a node Lease renewal before the node is NotReady (at least two of the agents\' 2 s renewals)', '8')
     .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds for node.kubernetes.io/not-ready given to pods without one (DefaultTolerationSeconds admission; Kubernetes: 300)', '30')
     .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds for node.kubernetes.io/unreachable given to pods without one (Kubernetes: 300)', '30')
+    .option('--replica-rebuild-delay <seconds>', 'seconds a replicated volume\'s replica on a node that is not Ready waits before it is rebuilt on another storage node', '30')
     .option('--tls-san <name...>', 'more host names or IP addresses for the serving certificate (repeatable)')
     .option('--watch-cache <true|false>', 'serve lists from memory (a watch cache in front of the store)', parseBoolFlag, true)
     .option('--encryption-provider-config <file>', 'an EncryptionConfiguration: the resources it names (e.g. secrets) are encrypted at rest')
-    .action(async (o: { dataDir: string; listen: string; store: string; watchCache: boolean; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; terminatedPodGcThreshold: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; tlsSan?: string[]; encryptionProviderConfig?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
+    .action(async (o: { dataDir: string; listen: string; store: string; watchCache: boolean; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; terminatedPodGcThreshold: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; replicaRebuildDelay: string; tlsSan?: string[]; encryptionProviderConfig?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
       const log = createLogger();
       let listen;
       try {
         listen = parseListen(o.listen);
         validateNodeGracePeriod(Number(o.nodeMonitorGracePeriod));
+        if (!(Number(o.replicaRebuildDelay) >= 0)) throw new Error(`--replica-rebuild-delay must be a number of seconds ≥ 0, got ${o.replicaRebuildDelay}`);
       } catch (err) {
         log.error((err as Error).message);
         process.stderr.write(`berth server: ${(err as Error).message}\n`);
@@ -40,7 +42,7 @@ export function serverCommand(): Command {
       const signals = handleStopSignals(log, 'stopping');
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, watchCache: o.watchCache, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), terminatedPodGcThreshold: Number(o.terminatedPodGcThreshold), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, clusterCidr: o.clusterCidr, nodeCidrMaskSize: Number(o.nodeCidrMaskSize), clusterDns: { upstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean) } });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, watchCache: o.watchCache, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), terminatedPodGcThreshold: Number(o.terminatedPodGcThreshold), replicaRebuildDelaySeconds: Number(o.replicaRebuildDelay), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, clusterCidr: o.clusterCidr, nodeCidrMaskSize: Number(o.nodeCidrMaskSize), clusterDns: { upstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean) } });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);
