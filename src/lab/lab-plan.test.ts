@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LAB_ASSIGNS_POD_CIDRS, findNode, freeSubnetOctet, joinArgs, labId, planLab, serverArgs } from './lab-plan.ts';
+import { LAB_ASSIGNS_POD_CIDRS, SERVER_TIMER_FLAGS, findNode, freeSubnetOctet, joinArgs, labId, planLab, serverArgs } from './lab-plan.ts';
+import { serverCommand } from '../cli/server-command.ts';
 import { readState, withLabLock, writeState, type LabState } from './lab-state.ts';
 import { mountsUnder } from './host-teardown.ts';
 import { cgroupMounts } from './lab-cgroups.ts';
@@ -66,6 +67,18 @@ test("each host's join is the documented command line, in its own bridge, cgroup
   assert.equal(server[server.indexOf('--cluster-cidr') + 1], '10.244.0.0/16');
   assert.deepEqual(server.slice(0, 5), ['server', '--data-dir', '/tmp/lab/server', '--listen', '198.18.0.1:6443']);
   assert.equal(server[server.indexOf('--node-monitor-grace-period') + 1], '8');
+  assert.ok(!server.includes('--replica-rebuild-delay'), 'a timer not given: the server keeps its default');
+});
+
+test('each server timer a lab sets is a flag `berth server` takes', () => {
+  const plan = planLab('/tmp/lab', 1, 0);
+  const timers = { nodeMonitorGracePeriod: 6, defaultNotReadyTolerationSeconds: 11, defaultUnreachableTolerationSeconds: 12, replicaRebuildDelay: 4 };
+  const args = serverArgs(plan, timers);
+  const known = new Set(serverCommand().options.map((o) => o.long));
+  for (const [key, flag] of Object.entries(SERVER_TIMER_FLAGS)) {
+    assert.ok(known.has(flag), `berth server has ${flag}`);
+    assert.equal(args[args.indexOf(flag) + 1], String(timers[key as keyof typeof timers]), flag);
+  }
 });
 
 test('a node is named node-<i> or just i; another name lists the lab’s nodes', () => {

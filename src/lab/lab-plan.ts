@@ -137,9 +137,37 @@ export function joinArgs(lab: Pick<LabPlan, 'serverUrl' | 'clusterCidr' | 'servi
   ];
 }
 
-export interface ServerOptions {
-  dnsUpstream?: string;
+/**
+ * The server's timers a lab may set (seconds; unset: the server's default). Each is a `berth
+ * server` flag of the same name, as kube-controller-manager's and kube-apiserver's are: a test of
+ * a node's loss can wait less for what it observes without changing what is observed.
+ */
+export interface ServerTimers {
+  /** `--node-monitor-grace-period`: silence before a node is NotReady. */
   nodeMonitorGracePeriod?: number;
+  /** `--default-not-ready-toleration-seconds`: DefaultTolerationSeconds for the not-ready taint. */
+  defaultNotReadyTolerationSeconds?: number;
+  /** `--default-unreachable-toleration-seconds`: the same for the unreachable taint. */
+  defaultUnreachableTolerationSeconds?: number;
+  /** `--replica-rebuild-delay`: how long a replica on a node that is not Ready waits before it is rebuilt elsewhere. */
+  replicaRebuildDelay?: number;
+}
+
+/** Each timer's flag (the order of the command line). */
+export const SERVER_TIMER_FLAGS: { [K in keyof Required<ServerTimers>]: string } = {
+  nodeMonitorGracePeriod: '--node-monitor-grace-period',
+  defaultNotReadyTolerationSeconds: '--default-not-ready-toleration-seconds',
+  defaultUnreachableTolerationSeconds: '--default-unreachable-toleration-seconds',
+  replicaRebuildDelay: '--replica-rebuild-delay',
+};
+
+/** The flags of the timers that are set. */
+export function serverTimerArgs(t: ServerTimers): string[] {
+  return (Object.keys(SERVER_TIMER_FLAGS) as (keyof ServerTimers)[]).flatMap((k) => (t[k] !== undefined ? [SERVER_TIMER_FLAGS[k], String(t[k])] : []));
+}
+
+export interface ServerOptions extends ServerTimers {
+  dnsUpstream?: string;
 }
 
 /** `berth server …` for the lab's control plane. */
@@ -147,7 +175,7 @@ export function serverArgs(lab: LabPlan, o: ServerOptions): string[] {
   return [
     'server', '--data-dir', lab.serverDataDir, '--listen', `${lab.serverAddress}:${lab.serverPort}`,
     '--cluster-cidr', lab.clusterCidr, '--service-cidr', lab.serviceCidr,
-    ...(o.nodeMonitorGracePeriod !== undefined ? ['--node-monitor-grace-period', String(o.nodeMonitorGracePeriod)] : []),
+    ...serverTimerArgs(o),
     ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : []),
   ];
 }

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { joinArgs, serverArgs } from './lab-plan.ts';
+import { joinArgs, serverArgs, type ServerTimers } from './lab-plan.ts';
 import type { LabState, NodeState, ProcessRecord } from './lab-state.ts';
 import { isAlive, logTail, startDetached } from './lab-processes.ts';
 import { netnsPath } from './lab-network.ts';
@@ -35,9 +35,9 @@ export function joinTokenFile(state: Pick<LabState, 'serverDataDir'>): string {
  * Starts `berth server` and resolves once it serves (its kubeconfig is written when it is ready;
  * the server dir starts empty, so no earlier one is mistaken for it).
  */
-export async function startServerProcess(state: LabState, o: { nodeMonitorGracePeriod?: number }, timeoutMs = 60_000): Promise<ProcessRecord> {
+export async function startServerProcess(state: LabState, timers: ServerTimers, timeoutMs = 60_000): Promise<ProcessRecord> {
   if (existsSync(state.serverDataDir) && readdirSync(state.serverDataDir).length) throw new Error(`${state.serverDataDir} is not empty`);
-  const rec = await startDetached([berthExecutable(), ...serverArgs(state, { dnsUpstream: state.dnsUpstream, nodeMonitorGracePeriod: o.nodeMonitorGracePeriod })], {
+  const rec = await startDetached([berthExecutable(), ...serverArgs(state, { ...timers, dnsUpstream: state.dnsUpstream })], {
     log: join(state.dataDir, 'server.log'), pidFile: join(state.dataDir, 'server.pid'),
   });
   const deadline = Date.now() + timeoutMs;

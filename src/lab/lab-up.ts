@@ -7,7 +7,7 @@
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../util/log.ts';
-import { freeSubnetOctet, planLab, type Backend } from './lab-plan.ts';
+import { freeSubnetOctet, planLab, SERVER_TIMER_FLAGS, type Backend, type ServerTimers } from './lab-plan.ts';
 import { readState, writeState, type LabState } from './lab-state.ts';
 import { createBridge, createHost, machineAddresses } from './lab-network.ts';
 import { startAgentProcess, startServerProcess } from './lab-start.ts';
@@ -15,14 +15,13 @@ import { waitNodesReady } from './nodes-ready.ts';
 import { labDown } from './lab-down.ts';
 import { mountsUnder } from './host-teardown.ts';
 
-export interface LabUpOptions {
+export interface LabUpOptions extends ServerTimers {
   dataDir: string;
   nodes: number;
   backend?: Backend;
   dnsUpstream?: string;
   /** Every host runs a storage daemon (`berth join --storage`). */
   storage?: boolean;
-  nodeMonitorGracePeriod?: number;
   /** How long to wait for all Nodes Ready (default 120 s). */
   readyTimeoutMs?: number;
   log: Logger;
@@ -63,7 +62,8 @@ export async function labUp(o: LabUpOptions): Promise<LabState> {
       await createHost(node, state.bridge);
     }
     o.log.info('lab network made', { bridge: state.bridge, subnet: state.subnet, hosts: state.nodes.length });
-    state.server = await startServerProcess(state, { nodeMonitorGracePeriod: o.nodeMonitorGracePeriod });
+    const timers = Object.fromEntries(Object.keys(SERVER_TIMER_FLAGS).map((k) => [k, o[k as keyof ServerTimers]])) as ServerTimers;
+    state.server = await startServerProcess(state, timers);
     writeState(state);
     copyFileSync(join(state.serverDataDir, 'kubeconfig'), state.kubeconfig);
     o.log.info('server ready', { url: state.serverUrl, ms: Math.round(performance.now() - t0) });

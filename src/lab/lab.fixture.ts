@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubectl, type KubectlResult } from '../../test/support/kubectl.ts';
-import type { Backend } from './lab-plan.ts';
+import { serverTimerArgs, type Backend, type ServerTimers } from './lab-plan.ts';
 import type { LabState } from './lab-state.ts';
 
 const BERTH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'berth');
@@ -59,13 +59,13 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
-export interface StartLabOptions {
+/** Timers (ServerTimers) are passed to the lab's server: a suite may shorten what it waits on. */
+export interface StartLabOptions extends ServerTimers {
   nodes: number;
   backend?: Backend;
   storage?: boolean;
   /** Names the suite's dnsmasq answers: `{ 'upstream.test': '192.0.2.77' }`. */
   upstreamNames?: Record<string, string>;
-  nodeMonitorGracePeriod?: number;
 }
 
 export interface TestLab {
@@ -108,7 +108,7 @@ export async function startLab(o: StartLabOptions): Promise<TestLab> {
   };
   const up = await runLab(['up', '--nodes', String(o.nodes), '--data-dir', dataDir, '--dns-upstream', `127.0.0.1:${upstreamPort}`,
     ...(o.backend ? ['--backend', o.backend] : []), ...(o.storage ? ['--storage'] : []),
-    ...(o.nodeMonitorGracePeriod !== undefined ? ['--node-monitor-grace-period', String(o.nodeMonitorGracePeriod)] : [])]);
+    ...serverTimerArgs(o)]);
   if (up.code !== 0) {
     await down().catch(() => {});
     throw new Error(`berth lab up failed (exit ${up.code}):\n${up.out}`);
