@@ -19,6 +19,14 @@ async function guarded(what: string, fn: () => Promise<void>): Promise<void> {
   }
 }
 
+/** A timer flag's value (undefined: not given, the server's default). */
+function seconds(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${JSON.stringify(v)} is not a number of seconds`);
+  return n;
+}
+
 function upCommand(): Command {
   return new Command('up')
     .description('make a lab: N hosts (network namespaces on a private bridge) joined to a server; returns once every Node is Ready')
@@ -28,8 +36,11 @@ function upCommand(): Command {
     .option('--storage', 'every host runs a storage daemon (berth join --storage)')
     .option('--dns-upstream <ip[:port]>', "the cluster DNS's forwarder (berth server/join --dns-upstream)")
     .option('--node-monitor-grace-period <seconds>', "the server's grace before a silent node is NotReady")
+    .option('--default-not-ready-toleration-seconds <seconds>', "the server's default toleration of the not-ready taint")
+    .option('--default-unreachable-toleration-seconds <seconds>', "the server's default toleration of the unreachable taint")
+    .option('--replica-rebuild-delay <seconds>', "the server's wait before a replica on a node that is not Ready is rebuilt elsewhere")
     .option('--timeout <seconds>', 'how long to wait for the Nodes to be Ready', '120')
-    .action((o: { nodes: string; dataDir: string; backend?: 'host-gw' | 'vxlan'; storage?: boolean; dnsUpstream?: string; nodeMonitorGracePeriod?: string; timeout: string }) => guarded('up', async () => {
+    .action((o: { nodes: string; dataDir: string; backend?: 'host-gw' | 'vxlan'; storage?: boolean; dnsUpstream?: string; nodeMonitorGracePeriod?: string; defaultNotReadyTolerationSeconds?: string; defaultUnreachableTolerationSeconds?: string; replicaRebuildDelay?: string; timeout: string }) => guarded('up', async () => {
       const log = createLogger();
       const { assertRoot, labUp } = await import('../lab/lab-up.ts');
       const { withLabLock } = await import('../lab/lab-state.ts');
@@ -37,7 +48,8 @@ function upCommand(): Command {
       const t0 = performance.now();
       const state = await withLabLock(o.dataDir, () => labUp({
         dataDir: o.dataDir, nodes: Number(o.nodes), backend: o.backend, storage: o.storage, dnsUpstream: o.dnsUpstream,
-        nodeMonitorGracePeriod: o.nodeMonitorGracePeriod === undefined ? undefined : Number(o.nodeMonitorGracePeriod),
+        nodeMonitorGracePeriod: seconds(o.nodeMonitorGracePeriod), defaultNotReadyTolerationSeconds: seconds(o.defaultNotReadyTolerationSeconds),
+        defaultUnreachableTolerationSeconds: seconds(o.defaultUnreachableTolerationSeconds), replicaRebuildDelay: seconds(o.replicaRebuildDelay),
         readyTimeoutMs: Number(o.timeout) * 1000, log,
       }));
       process.stdout.write(`Lab ${state.id} is up: ${state.nodes.length} nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (server ${state.serverUrl}, hosts ${state.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}).\n`
