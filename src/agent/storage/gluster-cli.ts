@@ -22,11 +22,22 @@ export interface VolumeInfo {
   bricks: string[];
 }
 
+/** Another member of the pool as one glusterd sees it. */
+export interface PoolPeer {
+  address: string;
+  connected: boolean;
+  /** glusterd's peer state (`stateStr`): `Peer in Cluster`, `Peer Rejected`, `Accepted peer request`…; absent for a fake. */
+  state?: string;
+}
+
 export interface GlusterCli {
   /** Adds a node to the trusted pool (idempotent: a peer already there is success). */
   probe(address: string): Promise<void>;
-  /** The pool's other members' addresses and whether they are connected. */
-  peers(): Promise<{ address: string; connected: boolean }[]>;
+  /**
+   * The pool's other members as this node's glusterd sees them, or as the member at `remoteHost`
+   * sees its own (`pool list` is one of the read-only calls glusterd answers over its management port).
+   */
+  peers(remoteHost?: string): Promise<PoolPeer[]>;
   /** The volume, or undefined when there is none of that name. */
   info(volume: string): Promise<VolumeInfo | undefined>;
   create(volume: string, replica: number, bricks: string[]): Promise<void>;
@@ -85,9 +96,11 @@ export function parseList(xml: string): string[] {
 }
 
 /** Parses `pool list --xml`. */
-export function parsePool(xml: string): { address: string; connected: boolean }[] {
-  return all(xml, 'peer').map((p) => ({ address: unescape(tag(p, 'hostname') ?? ''), connected: tag(p, 'connected') === '1' }))
-    .filter((p) => p.address !== 'localhost');
+export function parsePool(xml: string): PoolPeer[] {
+  return all(xml, 'peer').map((p) => {
+    const state = tag(p, 'stateStr');
+    return { address: unescape(tag(p, 'hostname') ?? ''), connected: tag(p, 'connected') === '1', ...(state ? { state: unescape(state) } : {}) };
+  }).filter((p) => p.address !== 'localhost');
 }
 
 /** The real CLI against the glusterd listening on `socket`. */
@@ -115,8 +128,8 @@ export class GlusterCommand implements GlusterCli {
   async probe(address: string): Promise<void> {
     await this.run(['peer', 'probe', address]);
   }
-  async peers() {
-    return parsePool(await this.xml(['pool', 'list']));
+  async peers(remoteHost?: string) {
+    return parsePool(await this.xml(['pool', 'list'], remoteHost));
   }
   async info(volume: string) {
     try {

@@ -6,12 +6,16 @@
  * meeting. glusterd daemonizes: it, its bricks and its self-heal daemon outlive an agent restart
  * (the bricks keep serving; the next agent adopts the daemon by its pid file), and die with the
  * node (the lab's kill takes the node's cgroup, which they inherit). `ensure` (re)starts it when
- * it is not running — after a crash, the bricks of started volumes come back with it.
+ * it is not running — after a crash, the bricks of started volumes come back with it; `resetStore`
+ * empties its store but for its identity (a member its peers reject, peer-repair.ts).
  */
 import { spawn } from 'node:child_process';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../util/log.ts';
+
+/** The file of glusterd's store that holds its identity (UUID, op-version). */
+export const GLUSTERD_INFO = 'glusterd.info';
 
 /** Where one node's glusterd keeps everything. */
 export interface GlusterdPaths {
@@ -128,17 +132,38 @@ export class Glusterd {
    * its handshake with the pool imports what it lacks (volume-import.ts).
    */
   async restart(why: string): Promise<void> {
+    await this.stop(why, 'restarting glusterd');
+    await this.ensure();
+  }
+
+  /**
+   * Starts this glusterd again with an empty store but its identity (`glusterd.info`: its UUID,
+   * which the pool knows it by): what gluster's operators do to a member its peers reject
+   * (peer-repair.ts). The old store is kept aside (`<root>/state-rejected/`, the last one only).
+   */
+  async resetStore(why: string): Promise<void> {
+    await this.stop(why, 'resetting glusterd\'s store (its identity kept)');
+    const p = this.paths;
+    const aside = join(p.root, 'state-rejected');
+    await fs.rm(aside, { recursive: true, force: true });
+    await fs.mkdir(aside, { recursive: true });
+    for (const name of await fs.readdir(p.workdir).catch(() => [] as string[])) {
+      if (name !== GLUSTERD_INFO) await fs.rename(join(p.workdir, name), join(aside, name));
+    }
+    await this.ensure();
+  }
+
+  /** Stops this glusterd (SIGTERM: its bricks and self-heal daemon run on); the next start is no crash. */
+  private async stop(why: string, what: string): Promise<void> {
     if (this.starting) await this.starting.catch(() => {});
     const pid = runningPid(this.paths);
     if (pid) {
-      this.log.warn('restarting glusterd', { pid, why });
+      this.log.warn(what, { pid, why });
       try { process.kill(pid, 'SIGTERM'); } catch { /* gone already */ }
       for (let i = 0; i < 100 && runningPid(this.paths) === pid; i++) await new Promise((r) => setTimeout(r, 100));
       if (runningPid(this.paths) === pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
     }
-    // Not counted as a crash by the next start.
     this.seen = false;
-    await this.ensure();
   }
 
   private async start(): Promise<boolean> {

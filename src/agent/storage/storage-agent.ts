@@ -1,7 +1,8 @@
 /**
  * A storage node's agent part (`--storage`): this node's glusterd (glusterd.ts), its place in the
  * trusted pool (pool-membership.ts), the chores of the replicated volumes it holds bricks of
- * (volume-chores.ts) and their fences (brick-fence.ts). Announced on the Node as the label
+ * (volume-chores.ts) and their fences (brick-fence.ts); a member the pool rejects rejoins it
+ * (peer-repair.ts). Announced on the Node as the label
  * `storage.berth.dev/node=true` and the brick directory, which the provisioner places volumes by.
  *
  * One serialized pass does everything, run when a Node or PV changes and every few seconds (health
@@ -25,6 +26,7 @@ import { Glusterd, glusterdPaths } from './glusterd.ts';
 import { joinPool, nodeIP, settledForMs, trackConnections } from './pool-membership.ts';
 import { volumeChores, type ChoreContext } from './volume-chores.ts';
 import { importMissingVolumes, type ImportState } from './volume-import.ts';
+import { repairRejection, type RepairState } from './peer-repair.ts';
 
 export interface StorageAgentOptions {
   client: Client;
@@ -39,7 +41,7 @@ export interface StorageAgentOptions {
   intervalMs?: number;
   /** Tests: a fake CLI, daemon and fence table. */
   cli?: GlusterCli;
-  daemon?: { ensure(): Promise<boolean>; restart(why: string): Promise<void> };
+  daemon?: { ensure(): Promise<boolean>; restart(why: string): Promise<void>; resetStore(why: string): Promise<void> };
   fence?: FenceTable;
 }
 
@@ -103,6 +105,8 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   /** Volumes this glusterd lacks (volume-import.ts), and the last reason told for not importing them yet. */
   const imports: ImportState = { missingSince: new Map() };
   let lastImportProblem = '';
+  /** Whether the pool rejects this glusterd (peer-repair.ts). */
+  const rejection: RepairState = {};
 
   const workdir = glusterdPaths(join(root, 'glusterd')).workdir;
   async function syncFences(): Promise<void> {
@@ -143,6 +147,8 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
       connectedSince.set('', Date.now());
     }
     await fencePass();
+    // A member the pool rejects takes part in no volume transaction: put it back first.
+    await repairRejection(cli, glusterd, log, o.hostIP, rejection).catch((err) => log.debug('pool rejection check failed', { error: (err as Error).message }));
     // Before the chores: a volume this glusterd lacks makes the volume's every change refused cluster-wide.
     const imported = await importMissingVolumes(cli, glusterd, log, volumes.list(), imports).catch((err) => {
       log.debug('volume import check failed', { error: (err as Error).message }); // glusterd still starting: the next pass looks again

@@ -1,0 +1,108 @@
+/**
+ * A member the trusted pool rejects ("Peer Rejected"), put back in it the way gluster's operators do
+ * by hand (glusterdocs, "Resolving Peer Rejected": on the rejected node stop glusterd, clear its
+ * store but for glusterd.info, start it, probe a good peer, restart it). Kubernetes has no
+ * counterpart: its volume plugins leave the engine's own state to the engine.
+ *
+ * How a member gets there: at every handshake two glusterds compare each volume's definition by
+ * version and checksum (glusterd_compare_friend_volume); the same version with another checksum is
+ * a conflict neither side may settle, so each marks the other "Peer Rejected" — and stays so, over
+ * restarts. A glusterd that was down (or restarted) while its peers committed a change of a volume
+ * can come back with a definition of the same version but other content — seen on the lab after a
+ * node restarted while one of its replicas was being rebuilt elsewhere. A rejected member takes no
+ * part in any transaction: volume creation it leads fails ("… is not in 'Peer in Cluster' state"),
+ * and the volumes' changes it would have to pre-validate too.
+ *
+ * Which side repairs: the member whose connected peers all reject it, while one of them that
+ * rejects it is itself in the pool with others (its own `pool list`, asked over the management
+ * port) — the odd one out. The rest of the pool sees one rejected peer and does nothing. Two members
+ * alone that reject each other, or a pool split in halves, are left as they are (reported): nothing
+ * says which side holds the right definitions.
+ */
+import type { Logger } from '../../util/log.ts';
+import type { GlusterCli, PoolPeer } from './gluster-cli.ts';
+
+export const PEER_IN_CLUSTER = 'Peer in Cluster';
+const isRejected = (p: PoolPeer) => p.connected && /rejected/i.test(p.state ?? '');
+const inCluster = (p: PoolPeer) => p.connected && p.state === PEER_IN_CLUSTER;
+
+/** How long this member must be the rejected one before its store is reset (a handshake under way settles first). */
+export const REJECTED_GRACE_MS = 10_000;
+/** At most one reset this often. */
+export const REPAIR_EVERY_MS = 120_000;
+
+/**
+ * The member to rejoin the pool through when this one (`me`, its address) is the one the pool
+ * rejects; undefined otherwise. `mine`: this glusterd's peers; `theirs`: the peers of each member
+ * this one sees as rejected, as that member sees them (undefined: it did not answer).
+ */
+export function rejoinThrough(me: string, mine: readonly PoolPeer[], theirs: ReadonlyMap<string, readonly PoolPeer[] | undefined>): string | undefined {
+  if (mine.some(inCluster)) return undefined;
+  for (const peer of mine.filter(isRejected)) {
+    const view = theirs.get(peer.address);
+    if (!view) continue;
+    const rejectsMe = view.some((q) => q.address === me && isRejected(q));
+    const pooled = view.some((q) => q.address !== me && inCluster(q));
+    if (rejectsMe && pooled) return peer.address;
+  }
+  return undefined;
+}
+
+/** What is kept across passes. */
+export interface RepairState {
+  /** Since when this member has been the rejected one (ms). */
+  rejectedSince?: number;
+  lastRepair?: number;
+  /** The last pool problem reported (reported again only when it changes). */
+  lastReport?: string;
+}
+
+export interface RepairOutcome {
+  /** Members not in the pool as this glusterd sees them (`address: state`). */
+  problems: string[];
+  /** The member this one rejoined through, when it reset its store this pass. */
+  rejoinedThrough?: string;
+}
+
+/**
+ * One pass: this glusterd's view of the pool; when it is the member the pool rejects for
+ * REJECTED_GRACE_MS, its store is reset (identity kept), a good member probed and glusterd
+ * restarted, whose handshake then imports the pool's volumes and peers. At most once per
+ * REPAIR_EVERY_MS. A pool problem is logged once per change.
+ */
+export async function repairRejection(
+  cli: GlusterCli, daemon: { resetStore(why: string): Promise<void>; restart(why: string): Promise<void> }, log: Logger, me: string, state: RepairState, now = Date.now(),
+): Promise<RepairOutcome> {
+  const mine = await cli.peers();
+  const problems = mine.filter((p) => p.connected && p.state !== undefined && p.state !== PEER_IN_CLUSTER).map((p) => `${p.address}: ${p.state}`);
+  const report = problems.join(', ');
+  if (report !== state.lastReport) {
+    if (report) log.warn('storage pool members not in the pool as this glusterd sees them', { problems: report });
+    else if (state.lastReport) log.info('storage pool whole again as this glusterd sees it');
+    state.lastReport = report;
+  }
+  const theirs = new Map<string, PoolPeer[] | undefined>();
+  if (!mine.some(inCluster)) {
+    for (const p of mine.filter(isRejected)) theirs.set(p.address, await cli.peers(p.address).catch(() => undefined));
+  }
+  const via = rejoinThrough(me, mine, theirs);
+  if (!via) {
+    state.rejectedSince = undefined;
+    return { problems };
+  }
+  state.rejectedSince ??= now;
+  if (now - state.rejectedSince < REJECTED_GRACE_MS) return { problems };
+  if (state.lastRepair !== undefined && now - state.lastRepair < REPAIR_EVERY_MS) return { problems };
+  state.lastRepair = now;
+  state.rejectedSince = undefined;
+  log.warn('the storage pool rejects this glusterd (its volume definitions conflict with the pool\'s): resetting its store and rejoining', { via, problems: report });
+  await daemon.resetStore(`rejected by the pool; rejoining through ${via}`);
+  // The fresh glusterd may take a moment to answer its CLI socket.
+  let probeError: unknown;
+  for (let i = 0; i < 10; i++) {
+    try { await cli.probe(via); probeError = undefined; break; } catch (err) { probeError = err; await new Promise((r) => setTimeout(r, 1000)); }
+  }
+  if (probeError) log.warn('probing a pool member after the reset failed (the next passes probe again)', { via, error: (probeError as Error).message });
+  await daemon.restart(`rejoined the pool through ${via}: the handshake imports its volumes and peers`);
+  return { problems, rejoinedThrough: via };
+}
