@@ -1,0 +1,107 @@
+/**
+ * The Client contract over a MessagePort (PortClient ⇄ servePort onto the in-process client), plus
+ * what the port adds: Status across the port, watch events as the registry's JSON, and ends.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { startServer, type RunningServer } from '../server/berth-server.ts';
+import { createLogger } from '../util/log.ts';
+import { runClientSuite } from './client.case.ts';
+import { LocalClient } from './local-client.ts';
+import { PortClient } from './port-client.ts';
+import { servePort, type PortServer } from './port-server.ts';
+import { R, type Client, type ClientWatchEvent } from './client.ts';
+import { HttpStatusError, isNotFound } from './errors.ts';
+import type { UserInfo } from '../auth/attributes.ts';
+
+async function portOnto(serving: Client): Promise<{ client: PortClient; server: PortServer; close(): void }> {
+  const { port1, port2 } = new MessageChannel();
+  const server = servePort(port1, serving);
+  const client = new PortClient(port2);
+  return { client, server, close() { client.close(); server.close(); port2.close(); } };
+}
+
+async function startTestServer(): Promise<{ server: RunningServer; stop(): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'berth-port-client-'));
+  const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, store: 'sqlite', log: createLogger({ level: 'warn' }) });
+  return { server, async stop() { await server.stop(); await rm(dataDir, { recursive: true, force: true }); } };
+}
+
+runClientSuite('PortClient', async () => {
+  const s = await startTestServer();
+  const p = await portOnto(new LocalClient(s.server.registry));
+  return { client: p.client, async stop() { p.close(); await s.stop(); } };
+});
+
+describe('PortClient over the port', () => {
+  let s: Awaited<ReturnType<typeof startTestServer>>;
+  before(async () => { s = await startTestServer(); });
+  after(async () => { await s?.stop(); });
+
+  it('keeps the Status of an error: code, reason, message, details; and 403 for a user without the right', async () => {
+    const p = await portOnto(new LocalClient(s.server.registry));
+    try {
+      const err = await p.client.get(R.configmaps, 'default', 'missing').catch((e: unknown) => e);
+      assert.ok(err instanceof HttpStatusError);
+      assert.ok(isNotFound(err));
+      assert.equal(err.code, 404);
+      assert.equal(err.message, 'configmaps "missing" not found');
+      assert.deepEqual({ name: err.details?.name, kind: err.details?.kind }, { name: 'missing', kind: 'configmaps' });
+      const invalid = await p.client.create(R.configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name' } }).catch((e: unknown) => e) as HttpStatusError;
+      assert.equal(invalid.code, 422);
+      assert.equal(invalid.reason, 'Invalid');
+      assert.ok(invalid.details?.causes?.length, 'the field causes cross too');
+    } finally { p.close(); }
+    const nobody: UserInfo = { name: 'nobody', groups: ['system:authenticated'] };
+    const q = await portOnto(new LocalClient(s.server.registry).as({ user: nobody, authorizer: s.server.authorizer }));
+    try {
+      const err = await q.client.list(R.secrets, 'default').catch((e: unknown) => e) as HttpStatusError;
+      assert.equal(err.code, 403);
+      assert.equal(err.reason, 'Forbidden');
+      assert.match(err.message, /User "nobody" cannot list resource "secrets"/);
+    } finally { q.close(); }
+  });
+
+  it('sends watch events as the registry\'s JSON, decoded in the receiving thread into fresh objects', async () => {
+    const local = new LocalClient(s.server.registry);
+    const p = await portOnto(local);
+    try {
+      const sent: string[] = [];
+      // What the serving side handed the port: spy on the client it serves from.
+      const spying: Client = Object.assign(Object.create(local) as Client, {
+        watch: (...a: Parameters<Client['watch']>) => local.watch(a[0], a[1], a[2], (ev) => { sent.push((ev as { raw?: string }).raw ?? ''); a[3](ev); }),
+      });
+      const q = await portOnto(spying);
+      const start = await local.list(R.configmaps, 'default');
+      const got: ClientWatchEvent[] = [];
+      const w = await q.client.watch(R.configmaps, 'default', { resourceVersion: start.resourceVersion }, (ev) => got.push(ev));
+      const created = await local.create(R.configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched' }, data: { a: '1' } });
+      const deadline = Date.now() + 5000;
+      while (!got.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(got[0]?.type, 'ADDED');
+      assert.deepEqual(got[0]!.object, created);
+      assert.ok(sent[0]?.startsWith('{'), 'the registry\'s serialized bytes were sent');
+      assert.deepEqual(JSON.parse(sent[0]!), created);
+      assert.equal(q.server.watches, 1);
+      w.close();
+      await w.done;
+      const until = Date.now() + 5000;
+      while (q.server.watches && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(q.server.watches, 0, 'closing on the client ends the serving watch');
+      q.close();
+    } finally { p.close(); }
+  });
+
+  it('ends watches and fails calls in flight when the serving side closes', async () => {
+    const p = await portOnto(new LocalClient(s.server.registry));
+    const w = await p.client.watch(R.configmaps, 'default', {}, () => {});
+    p.server.close();
+    await w.done;
+    await assert.rejects(p.client.get(R.configmaps, 'default', 'x'), (e: HttpStatusError) => e.code === 500);
+    p.close();
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * The messages a `PortClient` (port-client.ts) and its server (port-server.ts) exchange over a
+ * MessagePort, and the outbox both use to send them. No upstream equivalent: client-go's place is
+ * HTTP; this is the same Client contract between two threads of one process.
+ *
+ * Requests carry their arguments as structured-clone values (refs, small bodies: bindings, events,
+ * status patches). Watch events carry the object's JSON text, not the object: the API server already
+ * has the stored bytes (store-watch.ts's `raw`), so the serving thread copies a string instead of
+ * walking the object graph, and the receiving thread decodes it.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Status } from '../errors/index.ts';
+import type { WatchEventType } from './client.ts';
+
+export type PortOp = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+
+/** Client → server. */
+export type ToServer =
+  | { id: number; op: PortOp; args: unknown[] }
+  | { unwatch: number };
+
+/** Server → client: a reply to request `id`, a watch event, or the end of a watch. */
+export type ToClient =
+  | { id: number; ok: true; value?: unknown }
+  | { id: number; ok: false; status: Status }
+  | { w: number; type: WatchEventType; json: string }
+  | { w: number; end: true };
+
+/**
+ * Queues messages and posts what one turn of the event loop queued as one array (setImmediate): a
+ * burst of bindings between the scheduler's yields, or the replies and watch events of one turn,
+ * cost one postMessage and one wake-up of the other thread instead of one each. The delay is the
+ * rest of the current turn.
+ */
+export class PortOutbox<T> {
+  private queued: T[] = [];
+  private closed = false;
+
+  constructor(private readonly port: MessagePort) {}
+
+  send(msg: T): void {
+    if (this.closed) return;
+    this.queued.push(msg);
+    if (this.queued.length === 1) setImmediate(() => this.flush());
+  }
+
+  /** Posts what is queued now. */
+  flush(): void {
+    if (!this.queued.length || this.closed) return;
+    const batch = this.queued;
+    this.queued = [];
+    this.port.postMessage(batch);
+  }
+
+  /** Drops what is queued; later sends are ignored. */
+  close(): void {
+    this.closed = true;
+    this.queued = [];
+  }
+}
+
+/** The Status of a failure that was not an API error (a bug, a broken port): 500 InternalError. */
+export function internalStatus(message: string): Status {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'InternalError', code: 500 };
+}
