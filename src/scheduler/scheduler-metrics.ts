@@ -2,9 +2,10 @@
  * The scheduler's Prometheus metrics (pkg/scheduler/metrics/metrics.go): attempts by result
  * (scheduled, unschedulable, error), the duration of each attempt, and the pending pods by queue
  * (active, backoff, unschedulable, gated) — one registry per process; the API server's /metrics
- * serves it.
+ * serves it. With the scheduler in a worker thread (scheduler-thread.ts) its metrics live in that
+ * thread's copy of this module: `mirrorSchedulerMetrics` makes this thread's metrics read them.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 export const schedulerRegistry = new Registry();
 
@@ -43,4 +44,39 @@ const droppedEvents = new Counter({ name: 'scheduler_events_dropped_total', help
 /** One event dropped by the scheduler's full event queue. */
 export function observeDroppedEvent(): void {
   droppedEvents.inc();
+}
+
+const threadRestarts = new Counter({ name: 'berth_scheduler_thread_restarts_total', help: 'Times the scheduler\'s worker thread ended unasked and was started again (a crash; see the server log).', registers });
+
+/** The scheduler's worker thread was restarted after a crash. */
+export function observeThreadRestart(): void {
+  threadRestarts.inc();
+}
+
+/** A registry's metrics as `getMetricsAsJSON` gives them. */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+/**
+ * Until the returned function is called, this thread's scheduler metrics (the ones /metrics serves)
+ * answer with the values `fetch` returns — the worker thread's registry — fetched once per scrape;
+ * a failed fetch (the worker restarting) shows this thread's own, idle values. The restart counter
+ * stays this thread's: the worker cannot count its own crashes.
+ */
+export function mirrorSchedulerMetrics(fetch: () => Promise<MetricsSnapshot>): () => void {
+  let inFlight: Promise<MetricsSnapshot | undefined> | undefined;
+  const snapshot = () => {
+    // One fetch serves every metric of one scrape (the registry asks each in turn).
+    inFlight ??= fetch().catch(() => undefined).finally(() => setTimeout(() => { inFlight = undefined; }, 100).unref());
+    return inFlight;
+  };
+  const patched: { get: () => Promise<unknown> }[] = [];
+  for (const metric of schedulerRegistry.getMetricsAsArray() as unknown as { name: string; get: () => Promise<unknown> }[]) {
+    if (metric.name === 'berth_scheduler_thread_restarts_total') continue;
+    const own = metric.get.bind(metric);
+    metric.get = async () => (await snapshot())?.find((m) => m.name === metric.name) ?? own();
+    patched.push(metric);
+  }
+  return () => {
+    for (const m of patched) delete (m as { get?: unknown }).get;
+  };
 }

@@ -1,0 +1,81 @@
+/**
+ * The scheduler on its worker thread against a real server (SQLite): it binds as
+ * system:kube-scheduler through the port, its metrics show in this thread's registry, a crash is
+ * logged and the thread restarted, and stop ends the thread.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { KubeObject } from '../apis/object.ts';
+import { R } from '../client/client.ts';
+import { LocalClient } from '../client/local-client.ts';
+import { SCHEDULER_USER } from '../server/control-loops.ts';
+import { startServer, type RunningServer } from '../server/berth-server.ts';
+import { createLogger } from '../util/log.ts';
+import { makeNode, makePod } from './cluster.fixture.ts';
+import { waitFor as poll } from '../util/wait.fixture.ts';
+import { schedulerRegistry } from './scheduler-metrics.ts';
+import { startSchedulerThread, type SchedulerThread } from './scheduler-thread.ts';
+
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> => poll(fn, what, ms, 50);
+
+describe('scheduler thread', () => {
+  let dataDir: string;
+  let server: RunningServer;
+  let client: LocalClient;
+  let thread: SchedulerThread;
+  const lines: { level: string; msg: string; error?: string }[] = [];
+
+  const create = (p: KubeObject) => client.create(R.pods, 'default', { ...p, metadata: { name: p.metadata.name, labels: p.metadata.labels } });
+  const boundNode = (name: string) => waitFor(`${name} bound`, async () => (await client.get(R.pods, 'default', name)).spec?.nodeName as string | undefined);
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'berth-scheduler-thread-'));
+    server = await startServer({ dataDir, host: '127.0.0.1', port: 0, store: 'sqlite', log: createLogger({ level: 'warn' }) });
+    client = new LocalClient(server.registry);
+    await client.create(R.nodes, undefined, makeNode('n1', { cpu: '4' }));
+    const log = createLogger({ level: 'info', format: 'json', write: (l) => lines.push(JSON.parse(l)) });
+    thread = await startSchedulerThread(client.as({ user: SCHEDULER_USER, authorizer: server.authorizer }), log,
+      { scheduler: { eventIntervalMs: 100, initialBackoffMs: 50, maxBackoffMs: 200 }, restartDelayMs: 100 });
+  });
+
+  after(async () => {
+    await thread?.stop();
+    await server?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('binds a pod with a Scheduled event written as the scheduler', async () => {
+    await create(makePod('one', { requests: { cpu: '1' } }));
+    assert.equal(await boundNode('one'), 'n1');
+    const ev = await waitFor('Scheduled event', async () => (await client.list(R.events, 'default')).items.find((e) => e.involvedObject?.name === 'one' && e.reason === 'Scheduled'));
+    assert.equal(ev.message, 'Successfully assigned default/one to n1');
+    assert.ok(lines.some((l) => l.msg === 'scheduler thread started'), 'its log lines reach this thread\'s logger');
+  });
+
+  it('shows the thread\'s counters in this thread\'s /metrics registry', async () => {
+    const text = await schedulerRegistry.metrics();
+    assert.match(text, /scheduler_schedule_attempts_total\{result="scheduled",profile="default-scheduler"\} [1-9]/);
+  });
+
+  it('reports the too-big pod as unschedulable through the port (status patch, FailedScheduling)', async () => {
+    await create(makePod('huge', { requests: { cpu: '64' } }));
+    const cond = await waitFor('PodScheduled=False', async () => (await client.get(R.pods, 'default', 'huge')).status?.conditions?.find((c: { type: string; status: string }) => c.type === 'PodScheduled' && c.status === 'False'));
+    assert.match(cond.message, /0\/1 nodes are available: 1 Insufficient cpu/);
+  });
+
+  it('logs a crash, restarts the thread, and the new one schedules', async () => {
+    await thread.crashForTest();
+    await waitFor('restart', async () => thread.restarts === 1);
+    const crash = lines.find((l) => l.msg === 'scheduler thread crashed; restarting');
+    assert.ok(crash, 'the crash is logged');
+    assert.equal(crash.level, 'error');
+    assert.match(crash.error ?? '', /crash requested/);
+    await thread.running();
+    await create(makePod('two', { requests: { cpu: '1' } }));
+    assert.equal(await boundNode('two'), 'n1');
+    assert.match(await schedulerRegistry.metrics(), /berth_scheduler_thread_restarts_total 1/);
+  });
+});

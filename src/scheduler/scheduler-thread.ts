@@ -1,0 +1,105 @@
+/**
+ * The scheduler on a worker thread of the API server's process, so its loop and informers run on
+ * the machine's second core instead of the API server's event loop. kube-scheduler is a process of
+ * its own that talks to kube-apiserver over HTTP; here the thread talks to this process's Registry
+ * through a PortClient, answered on the main thread by the client it is given (the in-process
+ * client as `system:kube-scheduler`, so it is authorized as before). Its metrics appear in the
+ * server's /metrics as before (mirrored from the thread), its log lines in the server's log.
+ *
+ * A crash of the thread is logged as an error, counted (`berth_scheduler_thread_restarts_total`)
+ * and the thread is started again after a back-off (1 s doubling to 5 min, reset after 10 min up),
+ * as the kubelet restarts a crashed kube-scheduler static pod (CrashLoopBackOff). Not /readyz: the
+ * API server still serves, and kube-apiserver's readiness does not include the scheduler either —
+ * failing it would take a working API out of its clients' rotation for a scheduler problem.
+ */
+import type { Client } from '../client/client.ts';
+import { PortWorker } from '../client/port-worker.ts';
+import type { Logger } from '../util/log.ts';
+import type { SchedulerOptions } from './scheduler.ts';
+import { mirrorSchedulerMetrics, observeThreadRestart, type MetricsSnapshot } from './scheduler-metrics.ts';
+
+/** The scheduler's options that cross to the thread (plain data: no factory, no clock). */
+export type ThreadSchedulerOptions = Omit<SchedulerOptions, 'factory' | 'now'>;
+
+export interface SchedulerThreadOptions {
+  scheduler?: ThreadSchedulerOptions;
+  /** First restart delay after a crash (default 1 s); doubles up to `maxRestartDelayMs` (5 min). */
+  restartDelayMs?: number;
+  maxRestartDelayMs?: number;
+}
+
+/** A scheduler running on its own thread. */
+export interface SchedulerThread {
+  stop(): Promise<void>;
+  /** Times it was restarted after a crash. */
+  readonly restarts: number;
+  /** Resolves once the current thread's scheduler runs (after a restart: the new one's). */
+  running(): Promise<void>;
+  /** For tests: makes the thread throw an uncaught error. */
+  crashForTest(): Promise<void>;
+}
+
+const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './scheduler-worker.ts' : './scheduler-worker.js', import.meta.url);
+/** Up this long, a thread's next crash starts the back-off again from the first delay (the kubelet's 10 min). */
+const STABLE_MS = 10 * 60_000;
+
+/** Starts the scheduler thread; resolves once its informers listed and its loop runs. */
+export async function startSchedulerThread(client: Client, log: Logger, opts: SchedulerThreadOptions = {}): Promise<SchedulerThread> {
+  const firstDelay = opts.restartDelayMs ?? 1000;
+  const maxDelay = opts.maxRestartDelayMs ?? 300_000;
+  let delay = firstDelay;
+  let stopped = false;
+  let restarts = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let current: PortWorker | undefined;
+  let starting: Promise<void> = Promise.resolve();
+  let unmirror: (() => void) | undefined;
+
+  const launch = (): Promise<void> => {
+    const startedAt = Date.now();
+    const w = new PortWorker({ entry: ENTRY, client, log, data: opts.scheduler ?? {}, onExit: (err) => crashed(w, err, startedAt) });
+    current = w;
+    return w.ready.then(() => {
+      unmirror ??= mirrorSchedulerMetrics(async () => (await current!.call('metrics')) as MetricsSnapshot);
+      log.info('scheduler thread started', { threadId: w.threadId });
+    });
+  };
+
+  const crashed = (w: PortWorker, err: Error, startedAt: number) => {
+    if (stopped || w !== current) return;
+    if (Date.now() - startedAt > STABLE_MS) delay = firstDelay;
+    restarts++;
+    observeThreadRestart();
+    log.error('scheduler thread crashed; restarting', { error: err.stack ?? err.message, restartInMs: delay, restarts });
+    const wait = delay;
+    delay = Math.min(delay * 2, maxDelay);
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (stopped) return;
+      starting = launch().catch((e: Error) => crashed(current!, e, Date.now()));
+    }, wait);
+  };
+
+  await launch();
+  return {
+    get restarts() { return restarts; },
+    running: async () => {
+      // A restart may be pending (timer) or starting: wait for the thread that then runs.
+      for (;;) {
+        const s = starting;
+        await s;
+        if (!timer && s === starting) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    crashForTest: async () => { await current?.call('crash'); },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      unmirror?.();
+      await starting.catch(() => {});
+      await current?.stop();
+    },
+  };
+}
