@@ -19,6 +19,10 @@
  * --use-service-account-credentials), bound to `system:controller:<account>`; the scheduler is
  * system:kube-scheduler. Every one is authorized like an HTTP client: a bug in one cannot do what its
  * role does not grant.
+ *
+ * With `schedulerThread` the scheduler runs on a worker thread of this process
+ * (scheduler/scheduler-thread.ts) with informers of its own, its requests answered here as
+ * system:kube-scheduler: the API server's event loop keeps its core, the scheduler takes the other.
  */
 import { hostname } from 'node:os';
 import type { UserInfo } from '../auth/attributes.ts';
@@ -34,6 +38,7 @@ import { CONTROLLER_DESCRIPTORS } from '../controllers/descriptors.ts';
 import { startControllers, type StartContext } from '../controllers/start-controllers.ts';
 import type { Registry } from '../registry/registry.ts';
 import { startScheduler } from '../scheduler/scheduler.ts';
+import { startSchedulerThread } from '../scheduler/scheduler-thread.ts';
 import type { Logger } from '../util/log.ts';
 
 export interface ControlLoopOptions {
@@ -60,6 +65,8 @@ export interface ControlLoopOptions {
   serviceCidr?: string;
   /** How controllers reach node agents (the HPA controller reads their metrics). */
   agentTls?: ControllerSettings['agentTls'];
+  /** The scheduler on a worker thread (its own informers) instead of this thread on the controllers' factory. */
+  schedulerThread?: boolean;
 }
 
 /** The controller manager's own identity: the Lease, the shared informers, the manager's events. */
@@ -134,7 +141,11 @@ export async function startControlLoops(apiClient: Client, log: Logger, opts: Co
     // One informer factory for the controllers and the scheduler: the leader keeps one pod cache, not two.
     const factory = new InformerFactory(client, { log });
     const running = await startControllers(CONTROLLER_DESCRIPTORS, { ...ctx, recorder, factory });
-    const scheduler = await startScheduler(as ? as(SCHEDULER_USER) : client, log.child({ component: 'scheduler' }), { factory });
+    const schedulerClient = as ? as(SCHEDULER_USER) : client;
+    const schedulerLog = log.child({ component: 'scheduler' });
+    const scheduler = opts.schedulerThread
+      ? await startSchedulerThread(schedulerClient, schedulerLog)
+      : await startScheduler(schedulerClient, schedulerLog, { factory });
     const controllers: Stoppable = { async stop() { await running.stop(); await recorder.close(); factory.stop(); } };
     return [scheduler, controllers];
   };
