@@ -88,6 +88,8 @@ export interface ServerOptions {
   advertiseAddress?: string;
   /** Lists from memory (storage/watch-cache), kube-apiserver's `--watch-cache`; default on. */
   watchCache?: boolean;
+  /** The scheduler on a worker thread of this process (`--scheduler-thread`, control-loops.ts). */
+  schedulerThread?: boolean;
   /** An EncryptionConfiguration file: the resources it names are encrypted at rest (`--encryption-provider-config`). */
   encryptionProviderConfig?: string;
   /** Node IPAM: the pod range each Node gets a part of (`--cluster-cidr`), and the part's prefix length (`--node-cidr-mask-size`, 24). */
@@ -199,7 +201,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Each loop acts as its own user, authorized like a request (least privilege; control-loops.ts).
   const clientAs = (user: UserInfo) => systemClient.as({ user, authorizer: security.authorizer });
   const clusterSigning = { certFile: join(pki.dir, 'ca.crt'), keyFile: join(pki.dir, 'ca.key') };
-  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, terminatedPodGcThreshold: opts.terminatedPodGcThreshold, replicaRebuildDelaySeconds: opts.replicaRebuildDelaySeconds, serviceAccountTokens, clientAs, clusterSigning, clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr, agentTls: () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }) });
+  const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, terminatedPodGcThreshold: opts.terminatedPodGcThreshold, replicaRebuildDelaySeconds: opts.replicaRebuildDelaySeconds, serviceAccountTokens, clientAs, clusterSigning, clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr, agentTls: () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }), schedulerThread: opts.schedulerThread });
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   const writeAdminKubeconfig = () => writeKubeconfig(kubeconfigPath, url, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   writeAdminKubeconfig();
