@@ -25,8 +25,9 @@ export function serverCommand(): Command {
     .option('--replica-rebuild-delay <seconds>', 'seconds a replicated volume\'s replica on a node that is not Ready waits before it is rebuilt on another storage node', '30')
     .option('--tls-san <name...>', 'more host names or IP addresses for the serving certificate (repeatable)')
     .option('--watch-cache <true|false>', 'serve lists from memory (a watch cache in front of the store)', parseBoolFlag, true)
+    .option('--scheduler-thread <true|false>', 'run the scheduler on a worker thread of this process (its own core and informers) instead of the API server\'s event loop', parseBoolFlag, false)
     .option('--encryption-provider-config <file>', 'an EncryptionConfiguration: the resources it names (e.g. secrets) are encrypted at rest')
-    .action(async (o: { dataDir: string; listen: string; store: string; watchCache: boolean; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; terminatedPodGcThreshold: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; replicaRebuildDelay: string; tlsSan?: string[]; encryptionProviderConfig?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
+    .action(async (o: { dataDir: string; listen: string; store: string; watchCache: boolean; schedulerThread: boolean; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; terminatedPodGcThreshold: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; replicaRebuildDelay: string; tlsSan?: string[]; encryptionProviderConfig?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
       const log = createLogger();
       let listen;
       try {
@@ -42,7 +43,7 @@ export function serverCommand(): Command {
       const signals = handleStopSignals(log, 'stopping');
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, watchCache: o.watchCache, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), terminatedPodGcThreshold: Number(o.terminatedPodGcThreshold), replicaRebuildDelaySeconds: Number(o.replicaRebuildDelay), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, clusterCidr: o.clusterCidr, nodeCidrMaskSize: Number(o.nodeCidrMaskSize), clusterDns: { upstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean) } });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, watchCache: o.watchCache, schedulerThread: o.schedulerThread, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), terminatedPodGcThreshold: Number(o.terminatedPodGcThreshold), replicaRebuildDelaySeconds: Number(o.replicaRebuildDelay), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, clusterCidr: o.clusterCidr, nodeCidrMaskSize: Number(o.nodeCidrMaskSize), clusterDns: { upstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean) } });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);
