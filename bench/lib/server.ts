@@ -41,6 +41,8 @@ export interface StartOptions {
   pollMs?: number;
   /** The script node runs instead of bin/berth (lib/berth-entry.ts: a compiled copy of the tree). */
   script?: string;
+  /** More `berth server` flags (e.g. `--scheduler-thread true`). */
+  args?: string[];
 }
 
 import { freePort, httpsRequest } from '../../test/support/berth-server.ts';
@@ -93,6 +95,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
   const kubeconfig = path.join(dataDir, 'kubeconfig');
   const args = ['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`];
   if (opts.store) args.push('--store', opts.store);
+  if (opts.args) args.push(...opts.args);
   let log = '';
   const started = performance.now();
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
