@@ -38,17 +38,20 @@ function removePath(obj: unknown, path: string): void {
 
 /**
  * Checks and prunes `obj` in place; returns warnings to send. `kind`/`apiVersion` are the endpoint's.
+ * `mergePatch`: `obj` is a stored object with this JSON merge patch applied, and only what the patch
+ * carried is checked — the rest is the stored object's, checked when it was written (a pod's
+ * status patch does not walk its spec). Custom resources' own schemas walk the whole object.
  */
-export function checkFields(obj: KubeObject, apiVersion: string, kind: string, mode: FieldValidation, unknownFields?: (obj: KubeObject) => string[]): string[] {
-  const typeErrs = validateTypes(apiVersion, kind, obj);
+export function checkFields(obj: KubeObject, apiVersion: string, kind: string, mode: FieldValidation, unknownFields?: (obj: KubeObject) => string[], mergePatch?: Record<string, unknown>): string[] {
+  const typeErrs = validateTypes(apiVersion, kind, obj, mergePatch);
   if (typeErrs.length) {
     const version = apiVersion.split('/').pop();
     throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${typeErrs.map((e) => `${e.field}: ${e.message}`).join(', ')}`,
       typeErrs.map((e) => ({ reason: 'FieldValueTypeInvalid', message: e.message, field: e.field })));
   }
-  zeroNullItems(apiVersion, kind, obj);
+  zeroNullItems(apiVersion, kind, obj, mergePatch);
   // A kind with a schema of its own (a custom resource's) says itself what it does not know.
-  const unknown = unknownFields ? unknownFields(obj) : findUnknownFields(apiVersion, kind, obj);
+  const unknown = unknownFields ? unknownFields(obj) : findUnknownFields(apiVersion, kind, obj, mergePatch);
   if (!unknown.length) return [];
   if (mode === 'Strict') {
     throw errors.badRequest(`strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,

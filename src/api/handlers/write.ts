@@ -5,7 +5,7 @@
  * patch.go with its applyPatcher).
  */
 import { ApiError, errors } from '../../errors/index.ts';
-import type { KubeObject } from '../../apis/object.ts';
+import { isObject, type KubeObject } from '../../apis/object.ts';
 import { checkApplyConfig, patchObject } from '../../registry/patch-object.ts';
 import { applyToObject } from '../../registry/managed-fields.ts';
 import { addWarnings, decodeBody, readBody, sendJson } from '../http-util.ts';
@@ -13,10 +13,11 @@ import { parseFieldValidation, checkFields } from '../field-validation.ts';
 import { isDryRun, readObject, replyObject, type HandlerContext } from './context.ts';
 
 export const APPLY_PATCH = 'application/apply-patch+yaml';
+const MERGE_PATCH = 'application/merge-patch+json';
 
 export const PATCH_TYPES = [
   'application/json-patch+json',
-  'application/merge-patch+json',
+  MERGE_PATCH,
   'application/strategic-merge-patch+json',
   APPLY_PATCH,
 ];
@@ -86,10 +87,12 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
   if (force) throw errors.badRequest('force flag can only be used with Apply');
   let fieldWarnings: string[] = [];
   const admission: string[] = [];
+  // A merge patch's result differs from the stored object only where the patch reaches: only that is checked.
+  const mergePatch = patch.type === MERGE_PATCH && isObject(patch.body) ? patch.body : undefined;
   const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
     const patched = patchObject(current, patch.type, patch.body, store.apiVersion, store.type.info.kind);
     // Set before the write: the warnings of the attempt that is stored.
-    fieldWarnings = checkFields(patched, store.apiVersion, store.type.info.kind, mode, store.type.strategy.unknownFields);
+    fieldWarnings = checkFields(patched, store.apiVersion, store.type.info.kind, mode, store.type.strategy.unknownFields, mergePatch);
     addWarnings(ctx.res, fieldWarnings);
     return patched;
   }, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx), pure: true });

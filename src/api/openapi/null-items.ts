@@ -7,6 +7,7 @@
  */
 import { isObject } from '../../apis/object.ts';
 import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
+import { patchBelow } from './unknown-fields.ts';
 
 /** The zero value Go gives a value of schema `s`; undefined when it cannot be told. */
 function zeroValue(s: Schema | undefined, defs: Definitions): unknown {
@@ -24,7 +25,8 @@ function zeroValue(s: Schema | undefined, defs: Definitions): unknown {
   }
 }
 
-function walk(value: unknown, schema: Schema | undefined, defs: Definitions): void {
+/** With `patch`: only the keys it carries (unknown-fields.ts, patchBelow). */
+function walk(value: unknown, schema: Schema | undefined, defs: Definitions, patch?: Record<string, unknown>): void {
   const { schema: s } = resolveSchema(schema, defs);
   if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
   if (Array.isArray(value) && s.items) {
@@ -38,20 +40,24 @@ function walk(value: unknown, schema: Schema | undefined, defs: Definitions): vo
   } else if (isObject(value) && s.type === 'object') {
     const map = isObject(s.additionalProperties) ? (s.additionalProperties as Schema) : undefined;
     for (const [k, v] of Object.entries(value)) {
+      if (patch && !Object.hasOwn(patch, k)) continue;
       const prop = s.properties?.[k] ?? map;
       if (!prop) continue;
       if (v === null && !s.properties?.[k] && map) {
         const zero = zeroValue(map, defs);
         if (zero !== undefined) value[k] = zero;
       }
-      walk(value[k], prop, defs);
+      walk(value[k], prop, defs, patch && patchBelow(patch, k));
     }
   }
 }
 
-/** Replaces null list items and map values in `obj` by their zero values, in place. */
-export function zeroNullItems(apiVersion: string, kind: string, obj: unknown): void {
+/**
+ * Replaces null list items and map values in `obj` by their zero values, in place. With `patch`,
+ * `obj` is a stored object with that JSON merge patch applied: only what the patch carried.
+ */
+export function zeroNullItems(apiVersion: string, kind: string, obj: unknown, patch?: Record<string, unknown>): void {
   const defs = loadDefinitions();
   const name = definitionNameFor(apiVersion, kind, defs);
-  if (name) walk(obj, defs[name], defs);
+  if (name) walk(obj, defs[name], defs, patch);
 }

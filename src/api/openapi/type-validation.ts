@@ -6,7 +6,7 @@
  */
 import { isObject } from '../../apis/object.ts';
 import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
-import { joinPath } from './unknown-fields.ts';
+import { joinPath, patchBelow } from './unknown-fields.ts';
 
 /** One wrong-typed value. */
 export interface FieldTypeError {
@@ -44,7 +44,11 @@ function expected(s: Schema): string {
   return s.type ?? 'any';
 }
 
-function walk(value: unknown, schema: Schema | undefined, path: string, defs: Definitions, out: FieldTypeError[]): void {
+/**
+ * With `patch` (a merge patch's object at this node) only the keys the patch carries are walked:
+ * every other value is the stored object's, which was checked when it was written.
+ */
+function walk(value: unknown, schema: Schema | undefined, path: string, defs: Definitions, out: FieldTypeError[], patch?: Record<string, unknown>): void {
   const { schema: s } = resolveSchema(schema, defs);
   if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
   if (!fits(value, s)) {
@@ -57,21 +61,24 @@ function walk(value: unknown, schema: Schema | undefined, path: string, defs: De
     value.forEach((v, i) => walk(v, s.items, `${path}[${i}]`, defs, out));
   } else if (isObject(value) && s.type === 'object') {
     for (const [k, v] of Object.entries(value)) {
+      if (patch && !Object.hasOwn(patch, k)) continue;
       const prop = s.properties?.[k] ?? (isObject(s.additionalProperties) ? (s.additionalProperties as Schema) : undefined);
-      if (prop) walk(v, prop, joinPath(path, k), defs, out);
+      if (prop) walk(v, prop, joinPath(path, k), defs, out, patch && patchBelow(patch, k));
     }
   }
 }
 
 /**
  * Values in `obj` whose JSON type does not match the schema of (`apiVersion`, `kind`); unknown
- * fields are ignored here (see findUnknownFields). Returns [] for kinds without a schema.
+ * fields are ignored here (see findUnknownFields). Returns [] for kinds without a schema. With
+ * `patch`, `obj` is a stored object with that JSON merge patch applied, and only what the patch
+ * carried is checked (see patchBelow).
  */
-export function validateTypes(apiVersion: string, kind: string, obj: unknown): FieldTypeError[] {
+export function validateTypes(apiVersion: string, kind: string, obj: unknown, patch?: Record<string, unknown>): FieldTypeError[] {
   const defs = loadDefinitions();
   const name = definitionNameFor(apiVersion, kind, defs);
   if (!name) return [];
   const out: FieldTypeError[] = [];
-  walk(obj, defs[name], '', defs, out);
+  walk(obj, defs[name], '', defs, out, patch);
   return out;
 }

@@ -12,7 +12,20 @@ export function joinPath(base: string, key: string): string {
   return base ? `${base}.${key}` : key;
 }
 
-function walk(value: unknown, schema: Schema | undefined, path: string, defs: Definitions, out: string[]): void {
+/**
+ * What a merge patch carries below its key `k`: its object there, whose keys alone are walked; or
+ * undefined, and the whole value is walked (a scalar or list replaces the stored value outright).
+ * The rest of a patched object is the stored object's, checked — pruned, typed, its nulls zeroed —
+ * when it was written, so it has nothing to report (RFC 7386: objects merge, anything else replaces,
+ * null deletes). Upstream decodes the whole patched object, whose unknown fields can only be those.
+ */
+export function patchBelow(patch: Record<string, unknown>, k: string): Record<string, unknown> | undefined {
+  const v = patch[k];
+  return isObject(v) ? v : undefined;
+}
+
+/** With `patch`: only the keys it carries (patchBelow). */
+function walk(value: unknown, schema: Schema | undefined, path: string, defs: Definitions, out: string[], patch?: Record<string, unknown>): void {
   const { schema: s } = resolveSchema(schema, defs);
   if (!s || s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string']) return;
   if (Array.isArray(value)) {
@@ -22,27 +35,32 @@ function walk(value: unknown, schema: Schema | undefined, path: string, defs: De
   if (!isObject(value) || s.type !== 'object') return;
   if (s.properties) {
     for (const [k, v] of Object.entries(value)) {
+      if (patch && !Object.hasOwn(patch, k)) continue;
       const prop = s.properties[k];
-      if (prop) walk(v, prop, joinPath(path, k), defs, out);
+      if (prop) walk(v, prop, joinPath(path, k), defs, out, patch && patchBelow(patch, k));
       else if (!isObject(s.additionalProperties)) out.push(joinPath(path, k));
     }
   } else if (isObject(s.additionalProperties)) {
     // A map (labels, data, resources.limits …): any key, values checked against the value schema.
-    for (const [k, v] of Object.entries(value)) walk(v, s.additionalProperties as Schema, joinPath(path, k), defs, out);
+    for (const [k, v] of Object.entries(value)) {
+      if (patch && !Object.hasOwn(patch, k)) continue;
+      walk(v, s.additionalProperties as Schema, joinPath(path, k), defs, out, patch && patchBelow(patch, k));
+    }
   }
 }
 
 /**
  * Paths of the fields in `obj` that the schema of (`apiVersion`, `kind`) does not know, in document
  * order. Maps, int-or-string and preserve-unknown-fields are respected. Returns [] for kinds without
- * a schema (nothing can be said about them).
+ * a schema (nothing can be said about them). With `patch`, `obj` is a stored object with that JSON
+ * merge patch applied: only what the patch carried is looked at (patchBelow), in the same order.
  */
-export function findUnknownFields(apiVersion: string, kind: string, obj: unknown): string[] {
+export function findUnknownFields(apiVersion: string, kind: string, obj: unknown, patch?: Record<string, unknown>): string[] {
   const defs = loadDefinitions();
   const name = definitionNameFor(apiVersion, kind, defs);
   if (!name) return [];
   const out: string[] = [];
-  walk(obj, defs[name], '', defs, out);
+  walk(obj, defs[name], '', defs, out, patch);
   return out;
 }
 
