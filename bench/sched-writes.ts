@@ -7,8 +7,9 @@
  * each (N, default 3,000) after 1,000 warm-up renewals; CPU from /proc ticks of the server alone.
  * Run directly (not in bench/run.ts): `node --import tsx bench/sched-writes.ts`; ROOT=<another tree>
  * measures that tree's server (an older commit checked out with `git worktree add`); PROFDIR=<dir> gives
- * the server --cpu-prof. Upstream has no equivalent figure; the peer is the older tree.
+ * the server --cpu-prof and writes DIR/phases.json, each phase's window on the profile's clock (µs). Upstream has no equivalent figure; the peer is the older tree.
  */
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 const ROOT = process.env.ROOT ?? fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 if (process.env.PROFDIR) process.env.BENCH_SERVER_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${process.env.PROFDIR}`;
@@ -23,9 +24,14 @@ const u = server.url;
 const par = async (n: number, f: (i: number) => Promise<unknown>) => { let i = 0; await Promise.all(Array.from({ length: 64 }, async () => { while (i < n) await f(i++); })); };
 const N = Number(process.env.N ?? 3000), L = 500;
 const out: string[] = [];
+// With PROFDIR, each phase's window on the monotonic clock (µs, the clock of the .cpuprofile's timestamps).
+const phases: { name: string; startUs: number; endUs: number }[] = [];
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 const measure = async (name: string, n: number, op: (i: number) => Promise<unknown>) => {
   const t0 = cpuTicksOf(server.pid);
+  const startUs = nowUs();
   await par(n, op);
+  phases.push({ name, startUs, endUs: nowUs() });
   out.push(`${name} ${((cpuTicksOf(server.pid) - t0) * 10000 / n).toFixed(0)} µs`);
 };
 try {
@@ -45,6 +51,7 @@ try {
   await measure('pod delete (graceful)', N, (i) => request(agent, 'DELETE', `${u}/api/v1/namespaces/w/pods/p-${i}`));
   await measure('pod delete (grace 0)', N, (i) => request(agent, 'DELETE', `${u}/api/v1/namespaces/w/pods/p-${i}`, JSON.stringify({ apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pods[i].metadata.uid } })));
   console.log(`${process.env.LABEL ?? ROOT}: server CPU per HTTP write: ${out.join('; ')}`);
+  if (process.env.PROFDIR) writeFileSync(`${process.env.PROFDIR}/phases.json`, JSON.stringify(phases));
 } finally {
   agent.destroy();
   await server.stop();
