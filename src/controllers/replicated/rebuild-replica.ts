@@ -14,7 +14,7 @@ import { placeReplicas, unfitReason } from './placement.ts';
 import { brickLoad } from './provision-claim.ts';
 import { emit, type ReplicatedContext } from './replicated-context.ts';
 
-/** Default wait before a replica on a node that is not Ready is rebuilt elsewhere. */
+/** Default wait before a replica on a node that is not Ready is rebuilt elsewhere (`berth server --replica-rebuild-delay`). */
 export const REBUILD_AFTER_MS = 30_000;
 
 /** Since when `node` has not been Ready (ms), or 0 when it is gone; undefined when it is Ready. */
