@@ -12,6 +12,8 @@ import { fieldError, type FieldError } from '../apis/field-errors.ts';
 import type { DeleteOptions } from './store-delete.ts';
 import { evictWithBudgets } from './pod-eviction.ts';
 import { rfc3339 } from '../apis/time.ts';
+import { readModifyWrite } from './read-modify-write.ts';
+import { offerWritten } from './store-watch.ts';
 
 /** A `Success` Status, as the API answers binding and eviction. */
 export function successStatus(code: number): KubeObject {
@@ -59,9 +61,11 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
   const wantedRv: string | undefined = binding.metadata?.resourceVersion || undefined;
   const annotations: Record<string, string> | undefined = binding.metadata?.annotations;
   const key = store.key(namespace, name);
-  for (let attempt = 0; ; attempt++) {
-    // A fresh decode of the stored pod, ours to change in place.
-    const { obj: pod, kv } = await store.read(namespace, name);
+  // Only JSON's own values (an in-process caller could pass others): then the pod is what a decode of its JSON gives.
+  const exact = !annotations || Object.values(annotations).every((v) => typeof v === 'string');
+  // The pod as the watch cache holds it, else as stored (read-modify-write.ts: a stale one costs a
+  // re-read, never a wrong 409): a fresh decode, ours to change in place.
+  return readModifyWrite(store, namespace, name, async ({ obj: pod, kv }) => {
     if (uid !== undefined && pod.metadata.uid !== uid) {
       throw errors.conflict('', 'pods', name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid ?? ''}`);
     }
@@ -74,15 +78,21 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
     if (annotations && typeof annotations === 'object') pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
     setPodScheduled(pod);
     if (opts.dryRun) return successStatus(201);
+    const value = store.encode(pod);
+    // The bound pod is dropped after the write: its watch event may take it instead of decoding the
+    // same JSON (a custom store's version transform would not give watchers this object: not offered).
+    if (exact && !store.readTransform && !store.storageApiVersion) offerWritten(key, value, pod);
     try {
-      await store.backend.update(key, store.encode(pod), kv.modRevision);
+      await store.backend.update(key, value, kv.modRevision);
       return successStatus(201);
     } catch (err) {
-      // Someone wrote the pod between the read and the write (a status patch): read it again.
-      if (err instanceof ConflictError && attempt < 20) continue;
-      throw storageToApi(err, '', 'pods', name);
+      throw err instanceof ConflictError ? err : storageToApi(err, '', 'pods', name);
     }
-  }
+  }, {
+    noCache: opts.dryRun,
+    // Someone wrote the pod between the read and the write (a status patch): read it again.
+    retry: (err, attempt) => err instanceof ConflictError && attempt < 20,
+  }).catch((err: unknown) => { throw err instanceof ConflictError ? storageToApi(err, '', 'pods', name) : err; });
 }
 
 /**

@@ -21,6 +21,7 @@ import { isValidPathSegmentName } from './validation/object-meta.ts';
 import type { Reservation, StoreHooks } from './store-hooks.ts';
 import { isStale } from './encryption/encrypting-backend.ts';
 import { stampUpdate } from './managed-fields.ts';
+import { readModifyWrite } from './read-modify-write.ts';
 
 export interface WriteOptions {
   /** `dryRun=All`: validate and return the result, store nothing. */
@@ -83,6 +84,11 @@ export function storageToApi(err: unknown, group: string, plural: string, name: 
   if (err instanceof CompactedError) return errors.gone(`The resourceVersion for the provided list is too old.`);
   if (err instanceof FutureRevisionError) return errors.rvTooLarge(err.requested, err.current);
   return err;
+}
+
+/** A 409 from the store's compare-and-swap (the object moved since it was read), not a failed precondition. */
+function isStoreConflict(err: unknown): boolean {
+  return err instanceof ApiError && err.reason === 'Conflict' && err.message.includes('has been modified');
 }
 
 /** Parses a resourceVersion parameter; '' and undefined mean "latest". */
@@ -238,44 +244,43 @@ export class ResourceStore {
    */
   async update(namespace: string | undefined, name: string, obj: KubeObject, opts: WriteOptions & { subresource?: UpdateKind } = {}): Promise<KubeObject> {
     const wanted = obj.metadata?.resourceVersion;
-    for (;;) {
-      const { obj: old, kv } = await this.read(namespace, name);
+    return readModifyWrite(this, namespace, name, async ({ obj: old, kv }) => {
       if (wanted && wanted !== String(kv.modRevision)) throw errors.conflict(this.group, this.plural, name);
       const candidate = wanted ? obj : structuredClone(obj);
-      try {
-        return await this.write(namespace, name, candidate, old, kv, opts);
-      } catch (err) {
-        // Unconditional updates retry on a race; conditional ones report it.
-        if (!wanted && err instanceof ApiError && err.reason === 'Conflict' && err.message.includes('has been modified')) continue;
-        throw err;
-      }
-    }
+      return this.write(namespace, name, candidate, old, kv, opts);
+    }, {
+      noCache: opts.dryRun,
+      unchanged: (result, state) => result === state.obj,
+      // Unconditional updates retry on a race; conditional ones report it.
+      retry: (err) => !wanted && isStoreConflict(err),
+    });
   }
 
   /**
    * Read-modify-write with retries on conflict (patch, scale, binding, finalizers). `mutate` gets a
    * fresh copy each attempt and returns the desired object. With `pure` (patches: patch-object.ts
    * copies what it patches) `mutate` leaves its argument alone and gets the stored object itself —
-   * one decode less per write.
+   * one decode less per write. The first attempt starts from the watch cache's value when it holds
+   * the key (read-modify-write.ts: a stale one costs a re-read from the store).
    */
   async guaranteedUpdate(namespace: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject | Promise<KubeObject>, opts: WriteOptions & { subresource?: UpdateKind; precondition?: string; pure?: boolean } = {}): Promise<KubeObject> {
-    for (let attempt = 0; ; attempt++) {
-      const { obj: old, kv } = await this.read(namespace, name);
+    // A resourceVersion in the desired object (e.g. from a patch) is a precondition: no retry then.
+    let preconditioned = false;
+    return readModifyWrite(this, namespace, name, async ({ obj: old, kv }) => {
       if (opts.precondition && opts.precondition !== String(kv.modRevision)) throw errors.conflict(this.group, this.plural, name);
       // The mutable copy decoded again from the stored JSON: cheaper than structuredClone of the object.
       const copy = opts.pure ? { ...old, metadata: { ...old.metadata } } : this.fromStorage(decodeObject(kv));
       delete copy.metadata.resourceVersion;
       const desired = await mutate(copy);
-      // A resourceVersion in the desired object (e.g. from a patch) is a precondition.
       const rv = desired.metadata?.resourceVersion;
+      preconditioned = !!rv;
       if (rv && rv !== String(kv.modRevision)) throw errors.conflict(this.group, this.plural, name);
-      try {
-        return await this.write(namespace, name, desired, old, kv, opts);
-      } catch (err) {
-        if (attempt < 20 && !rv && err instanceof ApiError && err.reason === 'Conflict' && err.message.includes('has been modified')) continue;
-        throw err;
-      }
-    }
+      return this.write(namespace, name, desired, old, kv, opts);
+    }, {
+      noCache: opts.dryRun,
+      unchanged: (result, state) => result === state.obj,
+      retry: (err, attempt) => attempt < 20 && !preconditioned && isStoreConflict(err),
+    });
   }
 
   /** Prepares and stores `next` over `old` (read at `kv`); removes the object once its finalizers are gone. */

@@ -79,6 +79,13 @@ export interface Backend {
   delete(key: string, expectedRevision?: number): Promise<{ revision: number; kv: KeyValue }>;
   /** The key's value at the latest (or given) revision, or undefined. */
   get(key: string, revision?: number): Promise<KeyValue | undefined>;
+  /**
+   * The key's value as a cache in front of the store (watch-cache/) last saw it — possibly older than
+   * the store's; undefined when no cache holds the key. Only where the store's compare-and-swap judges
+   * what is built on it (a read-modify-write: kube's GuaranteedUpdate with the cacher's
+   * `cachedExistingObject`); never the answer to a read. Backends without a cache leave it out.
+   */
+  cachedGet?(key: string): KeyValue | undefined;
   /** Keys starting with `prefix`, in key order. */
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
   /** Number of live keys starting with `prefix`. */

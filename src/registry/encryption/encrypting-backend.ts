@@ -77,6 +77,8 @@ export function encryptingBackend(inner: Backend, config: EncryptionConfig): Bac
       const kv = await inner.get(key, revision);
       return kv && read(kv);
     },
+    // The cache holds what the store holds: sealed values, opened here as for a get.
+    ...(inner.cachedGet ? { cachedGet(key: string) { const kv = inner.cachedGet!(key); return kv && read(kv); } } : {}),
     async list(prefix: string, options?: ListOptions): Promise<ListResult> {
       const res = await inner.list(prefix, options);
       return { ...res, items: res.items.map(read) };

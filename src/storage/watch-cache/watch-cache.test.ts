@@ -116,6 +116,18 @@ describe('watch cache', () => {
     assert.equal(lists.length, before + 2);
   });
 
+  it('cachedGet: the value its watch last delivered, for a read-modify-write; none for Events or unknown keys', async () => {
+    const r = await cache.create('/registry/core/pods/e/x', 'one');
+    // Writes are published before they are acknowledged: the cache has each one when its write returns.
+    assert.deepEqual(cache.cachedGet('/registry/core/pods/e/x'), { key: '/registry/core/pods/e/x', value: 'one', createRevision: r, modRevision: r });
+    const r2 = await cache.update('/registry/core/pods/e/x', 'two', r);
+    assert.equal(cache.cachedGet('/registry/core/pods/e/x')?.modRevision, r2);
+    await cache.delete('/registry/core/pods/e/x');
+    assert.equal(cache.cachedGet('/registry/core/pods/e/x'), undefined);
+    await cache.create('/registry/core/events/e/ev', 'ev');
+    assert.equal(cache.cachedGet('/registry/core/events/e/ev'), undefined, 'Events are not cached');
+  });
+
   it('hands a consistent read to the store when the cache cannot catch up in time', async () => {
     // A second writer on the same file: this cache hears it only at the next poll, not in 50 ms.
     const other = openSqliteBackend(join(dir, 'state.db'));

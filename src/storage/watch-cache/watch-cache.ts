@@ -14,6 +14,8 @@
  *   keeps history; below the compacted revision it fails there with CompactedError (410).
  * - Writes, gets and watches go to the store: writes must be compare-and-swap on the truth, a get is
  *   one indexed read, and the store's watch hub already serves watches from its ring of recent events.
+ *   A read-modify-write may start from the cached value (`cachedGet`, upstream's cachedExistingObject):
+ *   its compare-and-swap on the store still judges it.
  *
  * Values are kept as the store returned them (the encoded bytes), never decoded: one string per key.
  */
@@ -303,6 +305,16 @@ export class WatchCache implements Backend {
 
   get(key: string, revision?: number): Promise<KeyValue | undefined> {
     return this.inner.get(key, revision);
+  }
+
+  /**
+   * The key's value as the cache's watch last delivered it (the cacher's object that kube's
+   * GuaranteedUpdate starts from): maybe behind the store, so only for a read-modify-write whose
+   * compare-and-swap on the store judges it — a stale one costs that write a re-read, never an answer.
+   */
+  cachedGet(key: string): KeyValue | undefined {
+    if (!this.ready || !this.keyCached(key)) return undefined;
+    return this.index.get(key);
   }
 
   watch(prefix: string, options: WatchOptions): Watch {
