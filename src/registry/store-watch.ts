@@ -4,7 +4,7 @@
  * as DELETED, one that starts matching as ADDED), bookmarks, and 410 Expired for compacted revisions.
  */
 import type { KubeObject } from '../apis/object.ts';
-import { CompactedError, type WatchEvent } from '../storage/backend.ts';
+import { CompactedError, type KeyValue, type WatchEvent } from '../storage/backend.ts';
 import { decodeObject, encodedWithResourceVersion } from './object-codec.ts';
 import type { ObjectFilter } from './object-filter.ts';
 import { parseResourceVersion, type ResourceStore } from './resource-store.ts';
@@ -34,10 +34,39 @@ interface Decoded { obj: KubeObject; raw?: string; prev?: KubeObject; event?: Wa
 const DECODED_MEMO = 512;
 const decodedEvents = new Map<WatchEvent, Decoded>();
 
+/**
+ * Objects a write has just stored and will never change again (a binding's pod; a write whose caller
+ * only serializes the result), by key, with the JSON stored: the watch event of that write adopts the
+ * object instead of decoding the same JSON again. The stored bytes must be equal, so a write that lost
+ * its race, or was overtaken, is never taken for another; the oldest entries go past WRITTEN_MAX.
+ */
+const written = new Map<string, { value: string; obj: KubeObject }>();
+const WRITTEN_MAX = 256;
+
+/**
+ * Offers `obj`, stored as `value` (encodeObject's JSON, without resourceVersion) under `key`, to the
+ * watch event of its write. The caller hands it over: neither it nor anyone it returns the object to
+ * may change it after, since watchers share it (the event's resourceVersion is set on it).
+ */
+export function offerWritten(key: string, value: string, obj: KubeObject): void {
+  written.delete(key);
+  written.set(key, { value, obj });
+  if (written.size > WRITTEN_MAX) written.delete(written.keys().next().value!);
+}
+
+/** The object of a create or update event: the one its write offered when the bytes match, else decoded. */
+function objectOf(kv: KeyValue): KubeObject {
+  const w = written.get(kv.key);
+  if (w === undefined || w.value !== kv.value) return decodeObject(kv);
+  written.delete(kv.key);
+  w.obj.metadata.resourceVersion = String(kv.modRevision);
+  return w.obj;
+}
+
 function decoded(e: WatchEvent): Decoded {
   let d = decodedEvents.get(e);
   if (!d) {
-    d = { obj: e.type === 'delete' ? decodeObject(e.prevKv ?? e.kv, e.revision) : decodeObject(e.kv), event: e };
+    d = { obj: e.type === 'delete' ? decodeObject(e.prevKv ?? e.kv, e.revision) : objectOf(e.kv), event: e };
     decodedEvents.set(e, d);
     // Maps iterate in insertion order: the first key is the oldest.
     if (decodedEvents.size > DECODED_MEMO) decodedEvents.delete(decodedEvents.keys().next().value!);

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { KubeObject } from '../apis/object.ts';
+import { openStore } from '../storage/index.ts';
+import { resourceTypes } from './kinds/index.ts';
+import { decodeObject, encodeObject } from './object-codec.ts';
+import { bindPod } from './pod-subresources.ts';
+import { Registry } from './registry.ts';
+import type { ResourceStore } from './resource-store.ts';
+import { offerWritten, watchResource, type ApiWatchEvent } from './store-watch.ts';
+
+async function withPods(fn: (pods: ResourceStore, events: ApiWatchEvent[]) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-store-watch-'));
+  const backend = await openStore('sqlite', dir);
+  try {
+    const registry = new Registry(backend, resourceTypes());
+    await registry.store('', 'namespaces')!.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } });
+    const pods = registry.store('', 'pods')!;
+    const events: ApiWatchEvent[] = [];
+    const w = await watchResource(pods, 'a', { resourceVersion: String(await backend.currentRevision()) }, (e) => events.push(e), () => {});
+    try {
+      await fn(pods, events);
+    } finally {
+      w.close();
+    }
+  } finally {
+    await backend.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const pod = (name: string, extra: Record<string, unknown> = {}): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'a', uid: `uid-${name}`, ...extra }, spec: { containers: [{ name: 'c', image: 'host' }] } });
+
+test('the watch event of a write adopts the object the write offered when the stored bytes are the same', async () => {
+  await withPods(async (pods, events) => {
+    const obj = pod('p');
+    const value = encodeObject(obj);
+    offerWritten(pods.key('a', 'p'), value, obj);
+    const rev = await pods.backend.create(pods.key('a', 'p'), value);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(events.length, 1);
+    assert.equal(events[0].object, obj, 'no second decode');
+    assert.equal(obj.metadata.resourceVersion, String(rev), 'with the event\'s resourceVersion');
+    assert.equal(events[0].raw, JSON.stringify(decodeObject((await pods.backend.get(pods.key('a', 'p')))!)));
+  });
+});
+
+test('an offer whose bytes were not the ones stored (the write lost, or another overtook it) is never taken', async () => {
+  await withPods(async (pods, events) => {
+    const offered = pod('q', { labels: { from: 'offer' } });
+    offerWritten(pods.key('a', 'q'), encodeObject(offered), offered);
+    await pods.backend.create(pods.key('a', 'q'), encodeObject(pod('q', { labels: { from: 'store' } })));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(events.length, 1);
+    assert.notEqual(events[0].object, offered);
+    assert.deepEqual((events[0].object as KubeObject).metadata.labels, { from: 'store' });
+  });
+});
+
+test('a binding\'s pod reaches watchers as the stored JSON decodes, once, and is not the one the next binding builds', async () => {
+  await withPods(async (pods, events) => {
+    await pods.create('a', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'b' }, spec: { containers: [{ name: 'c', image: 'host' }] } });
+    await bindPod(pods, 'a', 'b', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'b', annotations: { k: 'v' } }, target: { kind: 'Node', name: 'n1' } });
+    await new Promise((r) => setImmediate(r));
+    const bound = events.at(-1)!;
+    assert.equal(bound.type, 'MODIFIED');
+    const stored = decodeObject((await pods.backend.get(pods.key('a', 'b')))!);
+    // Exactly what a decode of the stored value gives (no key a JSON round trip would drop or change).
+    assert.deepStrictEqual(bound.object, stored);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(bound.object)), bound.object);
+  });
+});
