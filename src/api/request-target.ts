@@ -16,17 +16,28 @@ export interface RequestTarget {
   rawPath: string;
 }
 
+/** `s` up to its first `#`. */
+function beforeFragment(s: string): string {
+  const i = s.indexOf('#');
+  return i < 0 ? s : s.slice(0, i);
+}
+
 export function parseRequestTarget(url: string | undefined): RequestTarget {
   const raw = url ?? '/';
   // An absolute-form target (`GET http://host/path`) is legal HTTP/1.1; only its path counts.
-  const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(raw);
+  const abs = raw.charCodeAt(0) === 47 /* '/' */ ? null : /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(raw);
   const rest = abs ? raw.slice(abs[0].length) : raw;
   const q = rest.indexOf('?');
-  const rawPath = (q < 0 ? rest : rest.slice(0, q)).split('#')[0] || '/';
-  const query = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1).split('#')[0]);
+  const rawPath = beforeFragment(q < 0 ? rest : rest.slice(0, q)) || '/';
+  const query = new URLSearchParams(q < 0 ? '' : beforeFragment(rest.slice(q + 1)));
   const segments: string[] = [];
   for (const s of rawPath.split('/')) {
     if (!s) continue;
+    // Only a segment with an escape needs decoding (~0.5 µs each, in a try, on every request otherwise).
+    if (!s.includes('%')) {
+      segments.push(s);
+      continue;
+    }
     try {
       segments.push(decodeURIComponent(s));
     } catch {
