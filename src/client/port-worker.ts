@@ -15,6 +15,7 @@
  * A crash (an uncaught error, an exit the main thread did not ask for) is reported through
  * `onExit` with the error; what to do then (restart) is the owner's choice.
  */
+import { writeFileSync } from 'node:fs';
 import { Worker, MessageChannel, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Client } from './client.ts';
 import { PortClient } from './port-client.ts';
@@ -45,6 +46,11 @@ export interface PortWorkerOptions {
   log: Logger;
   /** Structured-clone data for the worker (its options). */
   data?: unknown;
+  /**
+   * The thread's name (at most 15 characters): what `top -H`, `ps -L` and /proc/PID/task/TID/comm
+   * show for it (Linux), so its CPU can be told from the event loop's.
+   */
+  name?: string;
   /** The worker ended without being asked to (crash, or a failed start after ready). */
   onExit?(err: Error): void;
   /** How long stop() waits for the component to stop before terminating the thread (default 15 s). */
@@ -54,12 +60,12 @@ export interface PortWorkerOptions {
 /** The TypeScript loader's API, for a .ts entry: workers do not inherit the main thread's loader hooks. */
 const TSX_API = 'tsx/esm/api';
 
-function spawn(entry: URL, workerData: unknown, transferList: MessagePort[]): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData, transferList });
+function spawn(entry: URL, workerData: unknown, transferList: MessagePort[], name?: string): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData, transferList, name });
   const api = import.meta.resolve(TSX_API);
   const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`
     + '.catch((err) => { process.nextTick(() => { throw err; }); });';
-  return new Worker(code, { eval: true, workerData, transferList });
+  return new Worker(code, { eval: true, workerData, transferList, name });
 }
 
 /** The main thread's handle on one worker. */
@@ -76,7 +82,7 @@ export class PortWorker {
   constructor(private readonly opts: PortWorkerOptions) {
     const { port1, port2 } = new MessageChannel();
     this.server = servePort(port1, opts.client);
-    this.worker = spawn(opts.entry, { data: opts.data, port: port2 }, [port2]);
+    this.worker = spawn(opts.entry, { data: opts.data, port: port2, name: opts.name }, [port2], opts.name);
     let readyOk!: () => void;
     let readyFail!: (e: Error) => void;
     let started = false;
@@ -175,7 +181,11 @@ export function runPortWorker<D>(start: (ctx: { client: PortClient; log: Logger;
   if (isMainThread || !parentPort) throw new Error('runPortWorker runs in a worker thread');
   const control = parentPort;
   const post = (m: Control) => control.postMessage(m);
-  const { data, port } = workerData as { data: D; port: MessagePort };
+  const { data, port, name } = workerData as { data: D; port: MessagePort; name?: string };
+  if (name) {
+    // /proc/thread-self is the calling thread's: this worker's, not the process's main thread.
+    try { writeFileSync('/proc/thread-self/comm', name.slice(0, 15)); } catch { /* not Linux, or no /proc */ }
+  }
   const client = new PortClient(port);
   const log = portLogger(post);
   let component: PortWorkerComponent | undefined;

@@ -66,3 +66,31 @@ test('a failing write does not stop the queue', async () => {
   await q.close();
   assert.equal(names.length, 3);
 });
+
+test('by default 128 writes are in flight at once, so a group commit takes them together', async () => {
+  let inFlight = 0;
+  let most = 0;
+  let gate!: () => void;
+  const open = new Promise<void>((r) => (gate = r));
+  const recorder = new EventRecorder({
+    source: { component: 'default-scheduler' },
+    sink: {
+      create: async (_ns, ev) => {
+        most = Math.max(most, ++inFlight);
+        await open;
+        inFlight--;
+        return ev;
+      },
+      patch: async () => ({}),
+    },
+  });
+  const q = new ScheduledEvents(recorder, createLogger({ level: 'error' }));
+  for (let i = 0; i < 300; i++) q.scheduled(pod(`p${i}`), 'n');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(most, 128);
+  assert.equal(q.pending, 300 - 128);
+  gate();
+  await q.close();
+  assert.equal(q.dropped, 0);
+  assert.equal(inFlight, 0);
+});

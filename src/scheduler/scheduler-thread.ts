@@ -40,6 +40,8 @@ export interface SchedulerThread {
 }
 
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './scheduler-worker.ts' : './scheduler-worker.js', import.meta.url);
+/** The thread's name in /proc/PID/task/TID/comm (`top -H`), for telling its CPU from the API server's. */
+export const THREAD_NAME = 'berth-sched';
 /** Up this long, a thread's next crash starts the back-off again from the first delay (the kubelet's 10 min). */
 const STABLE_MS = 10 * 60_000;
 
@@ -57,7 +59,7 @@ export async function startSchedulerThread(client: Client, log: Logger, opts: Sc
 
   const launch = (): Promise<void> => {
     const startedAt = Date.now();
-    const w = new PortWorker({ entry: ENTRY, client, log, data: opts.scheduler ?? {}, onExit: (err) => crashed(w, err, startedAt) });
+    const w = new PortWorker({ entry: ENTRY, name: THREAD_NAME, client, log, data: opts.scheduler ?? {}, onExit: (err) => crashed(w, err, startedAt) });
     current = w;
     return w.ready.then(() => {
       unmirror ??= mirrorSchedulerMetrics(async () => (await current!.call('metrics')) as MetricsSnapshot);
