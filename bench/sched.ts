@@ -10,11 +10,19 @@
  * CPU: the server's and the simulator's utime+stime while the first pods are bound, per 1,000 pods —
  * steadier than the rate on a machine shared with other work, which stretches wall time, not CPU.
  *
+ * Threads: the server's CPU in phase 1 split by thread from /proc/PID/task — the main thread (the
+ * API server's event loop), the scheduler's thread when it has one (`berth-sched`, with
+ * BENCH_SCHED_SCHEDULER_THREAD=true → `--scheduler-thread true`), and the rest (V8's collectors,
+ * the libuv pool). BENCH_SCHED_ROOT=<another tree> runs that tree's bin/berth (server and sim) as
+ * the peer, with this file's measurements.
+ *
  * Peer: not run here (no kube-scheduler on this machine); the anchors are the published figures —
  * kube-scheduler ≈ 100–300 pods/s (scheduler_perf, 5,000 nodes), Nomad 1,500–3,750 containers/s
  * (C1M / C2M). Target: ≥ 3,750 pods/s in one process.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { startBerth, REPO_ROOT, sleep, type BerthChild } from './lib/server.ts';
 import { keepAliveAgent, request, closedLoop, streamGet } from './lib/load.ts';
@@ -26,6 +34,28 @@ const PODS = Number(process.env.BENCH_SCHED_PODS ?? 10_000);
 const REPLICAS = Number(process.env.BENCH_SCHED_REPLICAS ?? 1000);
 const TOTAL = Number(process.env.BENCH_SCHED_TOTAL ?? 30_000);
 const TARGET_PODS_PER_S = 3750;
+/** The tree whose bin/berth runs (server and simulator): this one, or a peer's checkout. */
+const ROOT = process.env.BENCH_SCHED_ROOT ? path.resolve(process.env.BENCH_SCHED_ROOT) : REPO_ROOT;
+const SCHEDULER_THREAD = process.env.BENCH_SCHED_SCHEDULER_THREAD;
+
+/** CPU ticks of a process by thread: the main thread (the event loop), the scheduler's thread, the rest. */
+function threadTicks(pid: number): { main: number; sched: number; others: number } {
+  const out = { main: 0, sched: 0, others: 0 };
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(rest[11]) + Number(rest[12]);
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (t === String(pid)) out.main += ticks;
+      else if (comm === 'berth-sched') out.sched += ticks;
+      else out.others += ticks;
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
+const load1 = () => f(loadavg()[0]!, 1);
 
 function podJson(name: string): string {
   return JSON.stringify({
@@ -54,7 +84,7 @@ function watchPods(server: BerthChild, ns: string, rv: string, onEvent: (type: s
 }
 
 function startSim(kubeconfig: string): { pid: number; stop(): Promise<void>; log(): string } {
-  const sim = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'berth'), 'sim', '--nodes', String(NODES), '--kubeconfig', kubeconfig, '--concurrency', '100'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const sim = spawn(process.execPath, [path.join(ROOT, 'bin', 'berth'), 'sim', '--nodes', String(NODES), '--kubeconfig', kubeconfig, '--concurrency', '100'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   sim.stdout!.on('data', (d) => { log = (log + d).slice(-8000); });
   sim.stderr!.on('data', (d) => { log = (log + d).slice(-8000); });
@@ -81,7 +111,12 @@ async function schedulerCounters(agent: ReturnType<typeof keepAliveAgent>, url: 
 }
 
 export async function run(): Promise<boolean> {
-  const server = await startBerth({ store: 'sqlite', readyTimeoutMs: 30_000 });
+  const server = await startBerth({
+    store: 'sqlite', readyTimeoutMs: 30_000,
+    ...(ROOT !== REPO_ROOT ? { script: path.join(ROOT, 'bin', 'berth') } : {}),
+    ...(SCHEDULER_THREAD ? { args: ['--scheduler-thread', SCHEDULER_THREAD] } : {}),
+  });
+  console.log(`server: ${ROOT === REPO_ROOT ? 'this tree' : ROOT}${SCHEDULER_THREAD ? `, --scheduler-thread ${SCHEDULER_THREAD}` : ''}`);
   const agent = keepAliveAgent(128, server.tls);
   const { kubeconfig } = server;
   let sim: ReturnType<typeof startSim> | undefined;
@@ -106,6 +141,8 @@ export async function run(): Promise<boolean> {
     // Then the nodes: the scheduler binds as they register.
     const tNodes = performance.now();
     const serverCpu0 = cpuTicksOf(server.pid);
+    const threads0 = threadTicks(server.pid);
+    const load0 = load1();
     sim = startSim(kubeconfig);
     const deadline = performance.now() + 300_000;
     while (boundAt.size < PODS && performance.now() < deadline) await sleep(50);
@@ -117,10 +154,13 @@ export async function run(): Promise<boolean> {
     const steady = middleRate(binds);
     const whole = PODS / ((lastBind - firstBind) / 1000);
     const serverCpuS = (cpuTicksOf(server.pid) - serverCpu0) / CLOCK_TICKS_PER_S;
+    const threads1 = threadTicks(server.pid);
+    const byThread = { main: (threads1.main - threads0.main) / CLOCK_TICKS_PER_S, sched: (threads1.sched - threads0.sched) / CLOCK_TICKS_PER_S, others: (threads1.others - threads0.others) / CLOCK_TICKS_PER_S };
     const simCpuS = cpuTicksOf(sim.pid) / CLOCK_TICKS_PER_S;
     // Printed now too: a later phase that fails (a loaded machine) must not take these figures with it.
     console.log(`phase 1: ${PODS} pods bound, steady ${f(steady, 0)} pods/s, first to last ${f(whole, 0)} pods/s; `
-      + `server CPU ${f(serverCpuS)} s, sim CPU ${f(simCpuS)} s`);
+      + `server CPU ${f(serverCpuS)} s (${f(serverCpuS / PODS * 1000, 3)} ms a pod: main thread ${f(byThread.main)} s, scheduler thread ${f(byThread.sched)} s, others ${f(byThread.others)} s), `
+      + `sim CPU ${f(simCpuS)} s; load average ${load0} → ${load1()}`);
     // Where the attempts went: failed ones (nodes still registering) cost a status write each.
     const counters = await schedulerCounters(agent, server.url).catch((err) => console.log(`  /metrics not read: ${err}`));
     if (counters) {
@@ -181,6 +221,7 @@ export async function run(): Promise<boolean> {
       [`${PODS} pending pods bound, steady rate (middle 80 %), pods/s`, f(steady, 0), 'kube-scheduler ≈ 100–300; Nomad 1,500–3,750 (published)'],
       ['  first to last bind, pods/s (nodes still registering at the start)', f(whole, 0), ''],
       [`  server CPU from sim start to ${PODS} bound (per 1,000 pods)`, `${f(serverCpuS)} s (${f(serverCpuS / PODS * 1000, 2)} s)`, ''],
+      ['  of it main thread / scheduler thread / other threads', `${f(byThread.main)} / ${f(byThread.sched)} / ${f(byThread.others)} s`, ''],
       [`  sim CPU, registration + Running of ${PODS} pods`, `${f(simCpuS)} s`, ''],
       ['pod creation over HTTP (64 clients), pods/s', f(createRate, 0), 'API SLO: p99 ≤ 1 s'],
       [`${NODES} nodes registered and Ready`, `${f(nodesMs / 1000)} s`, ''],
