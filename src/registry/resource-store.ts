@@ -23,6 +23,18 @@ import { isStale } from './encryption/encrypting-backend.ts';
 import { stampUpdate } from './managed-fields.ts';
 import { readModifyWrite } from './read-modify-write.ts';
 
+/**
+ * The JSON each object a create or update returned was stored as (without resourceVersion), so the
+ * API's response is spliced from it (object-codec's encodedWithResourceVersion) instead of encoded
+ * again. True while nobody changes the object after the write: the API handlers only serialize it.
+ */
+const storedValues = new WeakMap<KubeObject, string>();
+
+/** The stored JSON of an object a write of this store returned (see storedValues). */
+export function storedValueOf(obj: KubeObject): string | undefined {
+  return storedValues.get(obj);
+}
+
 export interface WriteOptions {
   /** `dryRun=All`: validate and return the result, store nothing. */
   dryRun?: boolean;
@@ -225,8 +237,10 @@ export class ResourceStore {
       const reservation = await this.hooks?.beforeCreate?.(next, !!opts.dryRun);
       if (opts.dryRun) return next;
       try {
-        const rev = await this.backend.create(this.key(namespace, next.metadata.name!), this.encode(next));
+        const value = this.encode(next);
+        const rev = await this.backend.create(this.key(namespace, next.metadata.name!), value);
         next.metadata.resourceVersion = String(rev);
+        if (!this.storageApiVersion) storedValues.set(next, value);
         await reservation?.commit();
         return next;
       } catch (err) {
@@ -314,8 +328,10 @@ export class ResourceStore {
     if (opts.subresource === undefined) reservation = await this.hooks?.beforeUpdate?.(prepared, old, !!opts.dryRun);
     if (opts.dryRun) return prepared;
     try {
-      const rev = await this.backend.update(key, this.encode(prepared), kv.modRevision);
+      const value = this.encode(prepared);
+      const rev = await this.backend.update(key, value, kv.modRevision);
       prepared.metadata.resourceVersion = String(rev);
+      if (!this.storageApiVersion) storedValues.set(prepared, value);
     } catch (err) {
       await reservation?.rollback();
       throw this.apiErr(err, name);
