@@ -1,7 +1,8 @@
 /**
  * The scheduler on its worker thread against a real server (SQLite): it binds as
  * system:kube-scheduler through the port, its metrics show in this thread's registry, a crash is
- * logged and the thread restarted, and stop ends the thread.
+ * logged and the thread restarted, and stop ends the thread. Then `berth server --scheduler-thread
+ * true` as users run it: it schedules, serves the thread's metrics, and stops on SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { makeNode, makePod } from './cluster.fixture.ts';
 import { waitFor as poll } from '../util/wait.fixture.ts';
 import { schedulerRegistry } from './scheduler-metrics.ts';
 import { startSchedulerThread, type SchedulerThread } from './scheduler-thread.ts';
+import { startBerth } from '../../test/support/berth-server.ts';
 
 const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> => poll(fn, what, ms, 50);
 
@@ -77,5 +79,27 @@ describe('scheduler thread', () => {
     await create(makePod('two', { requests: { cpu: '1' } }));
     assert.equal(await boundNode('two'), 'n1');
     assert.match(await schedulerRegistry.metrics(), /berth_scheduler_thread_restarts_total 1/);
+  });
+});
+
+describe('berth server --scheduler-thread true', () => {
+  it('schedules over TLS as kube-scheduler, serves its metrics, and stops cleanly on SIGTERM', async () => {
+    const server = await startBerth({ extraArgs: ['--scheduler-thread', 'true'] });
+    try {
+      assert.equal((await server.request('POST', '/api/v1/nodes', { body: makeNode('n1', { cpu: '4' }) })).status, 201);
+      const p = makePod('web', { requests: { cpu: '1' } });
+      assert.equal((await server.request('POST', '/api/v1/namespaces/default/pods', { body: { ...p, metadata: { name: 'web' } } })).status, 201);
+      await waitFor('web bound', async () => (await server.request('GET', '/api/v1/namespaces/default/pods/web')).json?.spec?.nodeName === 'n1');
+      const ev = await waitFor('Scheduled event', async () => (await server.request('GET', '/api/v1/namespaces/default/events')).json?.items?.find((e: KubeObject) => e.reason === 'Scheduled'));
+      assert.equal(ev.message, 'Successfully assigned default/web to n1');
+      const metrics = (await server.request('GET', '/metrics')).body.toString();
+      assert.match(metrics, /scheduler_schedule_attempts_total\{result="scheduled",profile="default-scheduler"\} 1/);
+      assert.match(server.logs(), /scheduler thread started/);
+      await server.stop();
+      assert.deepEqual(server.lastExit(), { code: 0, signal: null });
+      assert.doesNotMatch(server.logs(), /did not stop in time|scheduler thread crashed/);
+    } finally {
+      await server.cleanup();
+    }
   });
 });
