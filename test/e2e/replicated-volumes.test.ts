@@ -14,6 +14,8 @@
  *   glusterd killed -9            (and its brick) started again by the agent; the brick back online
  *   a torn glusterd store         (a volume's `info` gone, as when glusterd dies mid-import) the agent
  *                                 sets the definition aside, glusterd starts, the pool gives it back
+ *   a peer the pool rejects       (a volume definition of the pool's version, other content: "Peer
+ *                                 Rejected") its agent resets its store, it rejoins with the volume
  *   a brick node stays down       its replica is rebuilt on the spare node (ReplicaMoved, replace-brick
  *                                 + full heal), the data there; back, the node drops its stale copy
  *   a brick disk full             (a claim whose bricks are 32 MiB filesystems) a pod's write fails
@@ -28,13 +30,19 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseStatus } from '../../src/agent/storage/gluster-cli.ts';
+import { parsePool, parseStatus } from '../../src/agent/storage/gluster-cli.ts';
 import { startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The server's replica rebuild delay (default 30 s): shorter, so the stays-down case waits less for
+ * its rebuild; longer than the brick-node-killed case keeps its node NotReady (it must heal the old
+ * brick, not rebuild it: ~5–12 s from NotReady to Ready again here).
+ */
+const REBUILD_DELAY_S = 20;
 interface Brick { node: string; address: string; path: string }
 
 /** Processes whose command line mentions `needle` (glusterd, bricks, self-heal daemons, FUSE clients of the lab). */
@@ -117,7 +125,7 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
   };
 
   before(async () => {
-    lab = await startLab({ nodes: 4, storage: true });
+    lab = await startLab({ nodes: 4, storage: true, replicaRebuildDelay: REBUILD_DELAY_S });
   });
   after(async () => {
     unmountSmall();
@@ -219,6 +227,7 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
     await lab.run(['restart', victim]);
     await waitFor('VolumeHealed', async () => (await events('VolumeHealed')).some((e) => e.involvedObject.name === pvName), 180_000);
     assert.match(await pvMessage(), /^healthy: 3 of 3 replicas online/);
+    assert.deepEqual((await events('ReplicaMoved')).map((e) => e.message), [], `back within the ${REBUILD_DELAY_S} s rebuild delay: healed, not rebuilt`);
     await k(['delete', 'pod', 'ticker', '--wait=true']);
     // The brick that missed writes holds what the others hold (healed from them, not trusted).
     await waitFor('bricks equal', async () => {
@@ -255,6 +264,39 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
     assert.match(lab.logTail(spare, 200), /volume definitions without their info file set aside/);
     assert.ok(existsSync(path.join(dir, 'state', 'vols', pvName, 'info')), 'the definition stored again');
     assert.match(gluster(spare, 'volume', 'info', pvName), /Number of Bricks: 1 x 3 = 3/);
+  });
+
+  test('a glusterd the pool rejects (Peer Rejected: a volume definition of the same version, other content) is reset by its agent and rejoins', async () => {
+    const spare = lab.state().nodes.map((n) => n.name).find((n) => !bricks.some((b) => b.node === n))!;
+    const dir = path.join(node(spare).dataDir, 'replicated', 'glusterd');
+    const volfile = path.join(dir, 'glusterd.vol');
+    const vol = path.join(dir, 'state', 'vols', pvName);
+    const [pid] = processesWith(volfile).map((l) => Number(l.split(' ')[0]));
+    // Stopped first, so its agent (which restarts a dead glusterd) cannot start it before the store is changed.
+    process.kill(pid, 'SIGSTOP');
+    // What a glusterd that missed a change of the volume can come back with: the same version, other
+    // content — its definition and checksum no longer the pool's, which rejects it at the handshake.
+    appendFileSync(path.join(vol, 'info'), 'user.berth-e2e=conflicting\n');
+    writeFileSync(path.join(vol, 'cksum'), readFileSync(path.join(vol, 'cksum'), 'utf8').replace(/^info=(\d+)/m, (_, n) => `info=${(Number(n) + 1) % 2 ** 32}`));
+    const t0 = Date.now();
+    process.kill(pid, 'SIGKILL');
+    const address = node(spare).address;
+    const stateOf = (from: string) => parsePool(gluster(from, 'pool', 'list', '--xml')).find((p) => p.address === address)?.state;
+    const others = lab.state().nodes.map((n) => n.name).filter((n) => n !== spare);
+    await waitFor(`${spare} rejected by the pool`, async () => others.some((n) => /Rejected/.test(stateOf(n) ?? '')), 60_000);
+    const rejectedS = (Date.now() - t0) / 1000;
+    await waitFor(`${spare} back in the pool`, async () => {
+      for (const n of lab.state().nodes) {
+        const peers = parsePool(gluster(n.name, 'pool', 'list', '--xml'));
+        if (peers.length !== 3 || !peers.every((p) => p.connected && p.state === 'Peer in Cluster')) throw new Error(`${n.name}: ${JSON.stringify(peers)}`);
+      }
+      return true;
+    }, 120_000);
+    assert.match(lab.logTail(spare, 300), /the storage pool rejects this glusterd/);
+    await waitFor('the volume known to it again', async () => gluster(spare, 'volume', 'list').split('\n').includes(pvName), 60_000);
+    assert.doesNotMatch(readFileSync(path.join(vol, 'info'), 'utf8'), /berth-e2e/, 'the pool\'s definition, not the conflicting one');
+    assert.ok(existsSync(path.join(dir, 'state-rejected', 'vols', pvName, 'info')), 'the rejected store kept aside');
+    process.stdout.write(`# peer rejected: ${spare} rejected ${rejectedS.toFixed(1)} s after its restart, back in the pool ${((Date.now() - t0) / 1000).toFixed(1)} s after it\n`);
   });
 
   test('a brick disk full: writes fail cleanly in the pod, the PV names the full bricks (VolumeDegraded); space freed, healthy again', async () => {
@@ -329,7 +371,7 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
   async function staysDown(victim: Brick): Promise<void> {
     const spare = lab.state().nodes.map((n) => n.name).find((n) => !bricks.some((b) => b.node === n))!;
     await lab.run(['kill', victim.node]);
-    // NotReady after the grace (8 s), moved 30 s later (REBUILD_AFTER_MS), then a full heal.
+    // NotReady after the grace (8 s), moved REBUILD_DELAY_S later (the server's --replica-rebuild-delay), then a full heal.
     const moved = await waitFor('ReplicaMoved', async () => (await events('ReplicaMoved')).find((e) => e.involvedObject.name === pvName), 120_000);
     assert.match(moved.message, new RegExp(`moves from ${victim.node} to ${spare}`));
     const now: Brick[] = JSON.parse((await json(['get', 'pv', pvName])).metadata.annotations['storage.berth.dev/bricks']);
