@@ -58,6 +58,18 @@ describe('group commit', () => {
     assert.deepEqual(rows(), ['c']);
   });
 
+  it('tells the backend when a group rolled back (its revisions are taken again), never for a write\'s own error', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    let rollbacks = 0;
+    const committer = new GroupCommitter(db, (err) => err instanceof OwnError ? err : undefined, () => {}, { windowUs: 1 }, undefined, () => { rollbacks++; });
+    await Promise.allSettled([committer.submit(() => insert.run('a')), committer.submit(() => { throw new OwnError('mine'); })]);
+    assert.equal(rollbacks, 0);
+    await Promise.allSettled([committer.submit(() => insert.run('b')), committer.submit(() => insert.run('b'))]);
+    assert.equal(rollbacks, 1);
+  });
+
   it('caps a group at maxBatch and keeps a window open across turns', async () => {
     const { insert, committer, rows } = setup(2000, 3);
     const first = Array.from({ length: 7 }, (_, i) => committer.submit(() => insert.run(`x${i}`)));

@@ -82,6 +82,8 @@ export class GroupCommitter {
     private readonly afterCommit: () => void,
     opts: GroupCommitOptions = {},
     private readonly durability?: Durability,
+    /** Runs when a group's transaction was rolled back (none of its writes is stored). */
+    private readonly onRollback?: () => void,
   ) {
     this.windowNs = BigInt(Math.max(0, Math.round((opts.windowUs ?? DEFAULT_WINDOW_US) * 1000)));
     this.maxBatch = Math.max(1, opts.maxBatch ?? DEFAULT_MAX_BATCH);
@@ -164,6 +166,7 @@ export class GroupCommitter {
       }).immediate();
     } catch (err) {
       // Rolled back: no write of this group happened, each one hears why.
+      this.onRollback?.();
       for (const w of group) w.reject(err);
       return;
     }

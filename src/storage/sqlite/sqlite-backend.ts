@@ -59,8 +59,10 @@ export function openSqliteBackend(file: string, opts: SqliteBackendOptions = {})
   return new SqliteStore(file, opts);
 }
 
-const LATEST_SQL = 'SELECT * FROM log WHERE name = ? ORDER BY id DESC LIMIT 1';
-const AT_SQL = 'SELECT * FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1';
+// A key's row without old_value: no point read needs the previous value, and it is as big as the value.
+const KV_COLUMNS = 'id, name, created, deleted, create_revision, prev_revision, value';
+const LATEST_SQL = `SELECT ${KV_COLUMNS} FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`;
+const AT_SQL = `SELECT ${KV_COLUMNS} FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`;
 const INSERT_SQL = `INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value, old_value)
   VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @value, @old_value)`;
 
@@ -101,6 +103,12 @@ class SqliteStore implements SqliteBackend {
   private readonly checkpointer: Checkpointer | undefined;
   /** The compaction under way, if any. */
   private compacting: Promise<void> | undefined;
+  /**
+   * The watch events of this connection's committed rows not yet published, by revision: the poll
+   * that publishes them takes these instead of reading the rows (value and old_value) back. Rows of
+   * other processes are not here, and the poll then reads its range from the table.
+   */
+  private readonly written = new Map<number, WatchEvent>();
 
   constructor(file: string, opts: SqliteBackendOptions) {
     const synchronous = opts.synchronous ?? 'FULL';
@@ -140,9 +148,11 @@ class SqliteStore implements SqliteBackend {
     const walSync = this.walSync;
     this.committer = new GroupCommitter(
       this.db, (err) => err instanceof StorageError ? err : undefined,
-      () => this.poll(),
+      () => this.poll(false),
       opts.groupCommit,
       walSync && { mark: () => this.current(), sync: () => walSync.sync() },
+      // A group rolled back: its revisions were never stored and the next group takes them again.
+      () => this.written.clear(),
     );
     this.pollTimer = setInterval(() => this.poll(), opts.pollIntervalMs ?? 1000);
     this.pollTimer.unref();
@@ -279,20 +289,35 @@ class SqliteStore implements SqliteBackend {
     await this.checkpointer?.stop();
     this.closed = true;
     clearInterval(this.pollTimer);
+    this.written.clear();
     this.hub.close();
     this.db.close();
   }
 
-  /** Reads durable rows newer than the last poll and publishes them; cheap when there are none. */
-  private poll(): void {
+  /**
+   * Publishes the durable rows newer than the last poll; cheap when there are none. After a group
+   * commit (`timer` false) the rows are this connection's own, whose events it kept when it inserted
+   * them; the timer's poll also picks up other processes' rows and the compacted revision.
+   */
+  private poll(timer = true): void {
     if (this.closed) return;
-    const rows = this.stmt.since.all(this.polled, this.visible()) as LogRow[];
-    this.hub.setCompacted(this.compacted());
-    if (rows.length === 0) return;
-    this.polled = rows[rows.length - 1].id;
+    if (timer) this.hub.setCompacted(this.compacted());
+    const upTo = this.visible();
+    if (upTo <= this.polled) return;
+    let events: WatchEvent[] | undefined = [];
+    // Revisions are consecutive: when every one in the range is ours, no other row is in it.
+    for (let id = this.polled + 1; id <= upTo; id++) {
+      const e = this.written.get(id);
+      if (!e) { events = undefined; break; }
+      events.push(e);
+    }
+    events ??= (this.stmt.since.all(this.polled, upTo) as LogRow[]).map(rowToEvent);
+    for (let id = this.polled + 1; id <= upTo; id++) this.written.delete(id);
+    if (events.length === 0) return;
+    this.polled = events[events.length - 1].revision;
     // One publish per row: every watcher gets a write before any watcher gets the next one, as when
     // each write committed alone (the PV controller's tests depend on that cross-watch interleaving).
-    for (const row of rows) this.hub.publish([rowToEvent(row)]);
+    for (const e of events) this.hub.publish([e]);
   }
 
   private async history(prefix: string, after: number, upTo: number): Promise<WatchEvent[]> {
@@ -344,6 +369,7 @@ class SqliteStore implements SqliteBackend {
 
   private insert(row: LogRow): void {
     this.stmt.insert.run(row);
+    this.written.set(row.id, rowToEvent(row));
   }
 
   /** The latest row of a live key, or NotFoundError. */

@@ -44,6 +44,31 @@ describe('sqlite backend', () => {
     }
   });
 
+  it('a watcher hears its own handle\'s writes and another process\'s, interleaved on one key, each with its values', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'state.db');
+    const mine = openSqliteBackend(file, { pollIntervalMs: 20 });
+    const other = openSqliteBackend(file, { pollIntervalMs: 20 });
+    try {
+      const w = collect(mine, '/i/', 0);
+      let rev = await mine.create('/i/k', 'v0');
+      for (let i = 1; i <= 6; i++) {
+        const by = i % 2 ? other : mine;
+        // No wait in between: this handle's poll after its own commit finds the other's row before its own.
+        rev = await by.update('/i/k', `v${i}`, rev);
+      }
+      await w.until((c) => c.events.length >= 7);
+      w.watch.close();
+      assert.deepEqual(w.events.map((e) => e.kv.value), ['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6']);
+      assert.deepEqual(w.events.slice(1).map((e) => e.prevKv?.value), ['v0', 'v1', 'v2', 'v3', 'v4', 'v5']);
+      assert.deepEqual(w.events.map((e) => e.revision), [1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      await mine.close();
+      await other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fsyncs every commit by default and shares one transaction among concurrent writes', async () => {
     const dir = tempDir();
     const file = join(dir, 'state.db');
