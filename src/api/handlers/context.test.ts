@@ -23,6 +23,8 @@ test('a write answers with exactly the bytes JSON.stringify gives the stored obj
   const merge = await api.request('PATCH', '/api/v1/namespaces/default/pods/r1', { body: { metadata: { labels: { x: 'y' }, annotations: { note: 'ü' } } }, headers: { 'content-type': 'application/merge-patch+json' } });
   assert.equal(merge.status, 200);
   assert.equal(merge.body, await storedJson('r1'));
+  assert.equal(merge.json.metadata.annotations.note, 'ü');
+  assert.equal(merge.headers['content-length'], String(Buffer.byteLength(merge.body)), 'UTF-8 bytes counted');
 
   const status = await api.request('PATCH', '/api/v1/namespaces/default/pods/r1/status', { body: { status: { phase: 'Running', podIP: '10.0.0.9' } }, headers: { 'content-type': 'application/merge-patch+json' } });
   assert.equal(status.status, 200);
