@@ -7,14 +7,19 @@
  * the cluster's view of the members and a node's loss and recovery. Talking to etcd itself (its
  * status, the writer that records every acknowledged key) is etcd-client.fixture.ts.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpClient } from '../../src/client/http-client.ts';
 import { R } from '../../src/client/client.ts';
 import type { TestLab } from '../../src/lab/lab.fixture.ts';
 import { ANN_REPLACE, ANN_VOLUME_STATE, bricksOf, healthOf, isReplicatedVolume } from '../../src/apis/volumes/replicated-volume.ts';
+import { parsePool } from '../../src/agent/storage/gluster-cli.ts';
 import { etcdStatus } from './etcd-client.fixture.ts';
+
+const execFileP = promisify(execFile);
 
 export const WRAPPER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'member-wrapper.py');
 export const ETCD = '/usr/bin/etcd';
@@ -164,15 +169,20 @@ export class ClusterView {
 
   addresses(): string[] { return this.lab.state().nodes.map((n) => n.address); }
 
+  /** Why the storage pool is not whole as each node's glusterd sees it (poolUnsettledOf). */
+  poolUnsettled(): Promise<string | undefined> { return poolUnsettledOf(this.lab); }
+
   /**
-   * Why the replicated volumes are not yet whole again (undefined once they are): a replica move
-   * under way, a brick offline, or writes a brick missed not yet healed onto it. Replica 3 keeps a
+   * Why the replicated volumes are not yet whole again (undefined once they are): a storage node
+   * out of the pool (poolUnsettledOf), a replica move under way, a brick offline, or writes a brick missed not yet healed onto it. Replica 3 keeps a
    * quorum through one loss at a time: a member's next loss waits for this, as an operator waits for
    * `gluster volume heal info` to be empty. Heals are read from the bricks' own indices
    * (.glusterfs/indices/xattrop; the lab's bricks are on this machine): an entry on every brick is a
    * write in flight (each brick marks it), one on some bricks only blames a brick that missed writes.
    */
   async storageUnsettled(): Promise<string | undefined> {
+    const pool = await this.poolUnsettled();
+    if (pool) return pool;
     const pvs = (await this.api.list(R.persistentvolumes, undefined)).items.filter((pv: any) => isReplicatedVolume(pv) && pv.metadata.annotations?.[ANN_VOLUME_STATE] === 'Ready' && pv.status?.phase === 'Bound');
     for (const pv of pvs) {
       const name = pv.metadata.name;
@@ -190,6 +200,31 @@ export class ClusterView {
     }
     return undefined;
   }
+}
+
+/**
+ * Why the storage nodes' trusted pool is not whole (undefined once it is): as each node's glusterd
+ * sees it, every other storage node connected and "Peer in Cluster". A member the pool rejects
+ * ("Peer Rejected") leads no volume transaction and blocks every change it must pre-validate, while
+ * its bricks may all be online: a volume's health alone does not show it.
+ */
+async function poolUnsettledOf(lab: TestLab): Promise<string | undefined> {
+  const state = lab.state();
+  if (!state.storage) return undefined;
+  for (const n of state.nodes) {
+    const socket = path.join(n.dataDir, 'replicated', 'glusterd', 'run', 'glusterd.socket');
+    let peers;
+    try {
+      const { stdout } = await execFileP('gluster', [`--glusterd-sock=${socket}`, '--mode=script', '--timeout=15', 'pool', 'list', '--xml'], { timeout: 20_000 });
+      peers = parsePool(stdout);
+    } catch (err) {
+      return `${n.name}'s glusterd does not answer (${(err as Error).message.split('\n')[0]})`;
+    }
+    const others = state.nodes.filter((o) => o.name !== n.name).map((o) => o.address);
+    const out = others.map((a) => ({ a, p: peers.find((p) => p.address === a) })).filter(({ p }) => !p || !p.connected || p.state !== 'Peer in Cluster');
+    if (out.length) return `${n.name}'s glusterd sees ${out.map(({ a, p }) => `${a} ${!p ? 'not in its pool' : !p.connected ? 'disconnected' : p.state}`).join(', ')}`;
+  }
+  return undefined;
 }
 
 export const SQLITE_WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'sqlite-writer.py');
@@ -278,8 +313,15 @@ const since = (t0: number, at: string | undefined) => (at ? (Date.parse(at) - t0
 export async function loseMemberNode(view: ClusterView, ns: string, member: string, how: LossKind, timeoutMs = 90_000): Promise<Recovery> {
   const old = (await view.members(ns)).find((p) => p.name === member && !p.deleting);
   if (!old?.ip) throw new Error(`${member} is not running`);
-  const st = await etcdStatus(view.netnsOf(old.node), old.ip);
-  if (!st?.healthy) throw new Error(`${member} is not a healthy etcd member before the loss: ${JSON.stringify(st)}`);
+  // A precondition, not a measurement: a member's /health (a quorum read) can read false for a
+  // moment on a loaded machine right after the previous case — one sample failed a run here after
+  // formedCluster had seen all three healthy — so it is given 30 s to be healthy.
+  let st = await etcdStatus(view.netnsOf(old.node), old.ip);
+  for (const until = Date.now() + 30_000; !st?.healthy && Date.now() < until;) {
+    await sleep(500);
+    st = await etcdStatus(view.netnsOf(old.node), old.ip);
+  }
+  if (!st?.healthy) throw new Error(`${member} is not a healthy etcd member before the loss (for 30 s): ${JSON.stringify(st)}`);
   const lostAt = Date.now();
   if (how === 'agent') {
     const agent = view.lab.state().nodes.find((n) => n.name === old.node)?.agent;
