@@ -10,6 +10,7 @@ import { openStore } from '../storage/index.ts';
 import { WatchCache } from '../storage/watch-cache/watch-cache.ts';
 import { resourceTypes } from './kinds/index.ts';
 import { bindPod } from './pod-subresources.ts';
+import { deleteObject } from './store-delete.ts';
 import { patchObject } from './patch-object.ts';
 import { Registry } from './registry.ts';
 import type { ResourceStore } from './resource-store.ts';
@@ -180,4 +181,37 @@ test('with the real watch cache in front: concurrent patches of one key all land
     await cache.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('deletes start from the cache too: the store\'s object answers the preconditions, and a stale one is never removed blindly', async () => {
+  await withHarness(async ({ pods, cms, hold, gets }) => {
+    // Current in the cache: no store read.
+    await cms.create('a', cm({ a: '1' }));
+    await hold(cms.key('a', 'c'));
+    const before = gets();
+    assert.equal((await deleteObject(cms, 'a', 'c')).deleted, true);
+    assert.equal(gets(), before);
+    // Recreated under another uid while the cache kept the old one: the uid precondition is the store's.
+    const old = await pods.create('a', pod('p'));
+    await hold(pods.key('a', 'p'));
+    await pods.backend.delete(pods.key('a', 'p'));
+    const fresh = await pods.create('a', pod('p'));
+    const e = await refused(deleteObject(pods, 'a', 'p', { preconditions: { uid: old.metadata.uid } }));
+    assert.equal(e.http, 409);
+    assert.match(e.message, new RegExp(`UID in object meta: ${fresh.metadata.uid}`));
+    assert.equal((await deleteObject(pods, 'a', 'p', { preconditions: { uid: fresh.metadata.uid } })).deleted, true);
+  });
+});
+
+test('a graceful delete on a stale cached pod keeps the deletionTimestamp the store already has', async () => {
+  await withHarness(async ({ pods, hold }) => {
+    await pods.create('a', { ...pod('g'), spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'host' }] } });
+    await hold(pods.key('a', 'g'));
+    const first = await deleteObject(pods, 'a', 'g', { gracePeriodSeconds: 30 });
+    assert.equal(first.deleted, false);
+    // The cache still has the pod before its deletion: the same delete again changes nothing.
+    const again = await deleteObject(pods, 'a', 'g', { gracePeriodSeconds: 30 });
+    assert.equal(again.obj.metadata.deletionTimestamp, first.obj.metadata.deletionTimestamp);
+    assert.equal((await pods.get('a', 'g')).metadata.resourceVersion, first.obj.metadata.resourceVersion, 'not written again');
+  });
 });

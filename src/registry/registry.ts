@@ -9,6 +9,7 @@ import { ResourceStore } from './resource-store.ts';
 import type { ResourceType } from './types.ts';
 import { groupVersion } from '../apis/resources.ts';
 import { AdmissionChain } from './admission/admission.ts';
+import { readCached } from './read-modify-write.ts';
 
 /** Namespaces that may not be deleted (NamespaceLifecycle's immortalNamespaces). */
 export const IMMORTAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public'];
@@ -115,7 +116,9 @@ export class Registry {
     const ns = this.store('', 'namespaces');
     if (!ns) return;
     try {
-      const obj = await ns.get(undefined, namespace);
+      // As upstream's NamespaceLifecycle reads its informer: the watch cache's copy when it has one
+      // (it holds every acknowledged write of this server), else the store, whose 404 is the answer.
+      const obj = readCached(ns, undefined, namespace)?.obj ?? await ns.get(undefined, namespace);
       if (obj.metadata.deletionTimestamp || obj.status?.phase === 'Terminating') {
         throw new ApiError('BERTH_FORBIDDEN', `unable to create new content in namespace ${namespace} because it is being terminated`, {
           name: namespace, kind: 'namespaces',

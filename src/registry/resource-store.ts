@@ -99,7 +99,7 @@ export function storageToApi(err: unknown, group: string, plural: string, name: 
 }
 
 /** A 409 from the store's compare-and-swap (the object moved since it was read), not a failed precondition. */
-function isStoreConflict(err: unknown): boolean {
+export function isStoreConflict(err: unknown): boolean {
   return err instanceof ApiError && err.reason === 'Conflict' && err.message.includes('has been modified');
 }
 

@@ -9,7 +9,8 @@ import { errors } from '../errors/index.ts';
 import type { ResourceStore } from './resource-store.ts';
 import type { UserInfo } from '../auth/attributes.ts';
 import { SYSTEM_USER } from './admission/admission.ts';
-import { storageToApi } from './resource-store.ts';
+import { isStoreConflict, storageToApi } from './resource-store.ts';
+import { readModifyWrite } from './read-modify-write.ts';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, finalizersPending } from './finalizers.ts';
 import { rfc3339 } from '../apis/time.ts';
 
@@ -53,14 +54,21 @@ export async function deleteObject(store: ResourceStore, namespace: string | und
     throw errors.invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
   }
   if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) opts.gracePeriodSeconds = 1;
-  for (let attempt = 0; ; attempt++) {
-    const { obj, kv } = await store.read(namespace, name);
+  let admitted = false;
+  // Set by an attempt that leaves the object as it was (already deleting, same grace).
+  let unchanged = false;
+  // The object as the watch cache holds it, else as stored (read-modify-write.ts): a stale one costs a
+  // re-read — the delete's compare-and-swap refuses it, and a failed precondition is confirmed first.
+  return readModifyWrite(store, namespace, name, async ({ obj, kv }): Promise<DeleteResult> => {
+    unchanged = false;
     const m = obj.metadata;
-    if (attempt === 0) {
+    if (!admitted) {
       await store.admission.validate({
         operation: 'DELETE', resource: store.type.info, subresource: '', namespace: namespace ?? '', name,
         oldObject: obj, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun,
       });
+      // Once: a retry after a conflict is the same request (a refusal on a stale object is re-asked on the current one).
+      admitted = true;
     }
     if (opts.preconditions?.uid && opts.preconditions.uid !== m.uid) {
       throw errors.conflict(group, plural, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${m.uid}`);
@@ -102,25 +110,24 @@ export async function deleteObject(store: ResourceStore, namespace: string | und
         next.status = { ...(next.status ?? {}), phase: 'Terminating' };
         changed = true;
       }
+      unchanged = !changed;
       if (opts.dryRun || !changed) return { obj: next, deleted: false };
       try {
         const rev = await store.backend.update(kv.key, store.encode(next), kv.modRevision);
         nm.resourceVersion = String(rev);
         return { obj: next, deleted: false };
       } catch (err) {
-        const e = storageToApi(err, group, plural, name);
-        if (attempt < 10 && (e as Error & { reason?: string }).reason === 'Conflict') continue;
-        throw e;
+        throw storageToApi(err, group, plural, name);
       }
     }
     if (opts.dryRun) return { obj, deleted: true };
-    try {
-      const rev = await store.remove(namespace, name, kv.modRevision, obj);
-      obj.metadata.resourceVersion = String(rev);
-      return { obj, deleted: true };
-    } catch (err) {
-      if (attempt < 10 && (err as Error & { reason?: string }).reason === 'Conflict') continue;
-      throw err;
-    }
-  }
+    const rev = await store.remove(namespace, name, kv.modRevision, obj);
+    obj.metadata.resourceVersion = String(rev);
+    return { obj, deleted: true };
+  }, {
+    noCache: opts.dryRun,
+    unchanged: () => unchanged,
+    // The object moved between the read and the write: read it again.
+    retry: (err, attempt) => attempt < 10 && isStoreConflict(err),
+  });
 }
