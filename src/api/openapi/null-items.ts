@@ -6,12 +6,13 @@
  * crash on `null.includes`).
  */
 import { isObject } from '../../apis/object.ts';
-import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
+import { loadDefinitions, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
+import { definitionName, resolved } from './schema-lookup.ts';
 import { patchBelow } from './unknown-fields.ts';
 
 /** The zero value Go gives a value of schema `s`; undefined when it cannot be told. */
 function zeroValue(s: Schema | undefined, defs: Definitions): unknown {
-  const { schema } = resolveSchema(s, defs);
+  const schema = resolved(s, defs);
   if (!schema) return undefined;
   if (schema['x-kubernetes-int-or-string']) return 0;
   if (schema.format === 'quantity') return '0';
@@ -27,7 +28,7 @@ function zeroValue(s: Schema | undefined, defs: Definitions): unknown {
 
 /** With `patch`: only the keys it carries (unknown-fields.ts, patchBelow). */
 function walk(value: unknown, schema: Schema | undefined, defs: Definitions, patch?: Record<string, unknown>): void {
-  const { schema: s } = resolveSchema(schema, defs);
+  const s = resolved(schema, defs);
   if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
   if (Array.isArray(value) && s.items) {
     for (let i = 0; i < value.length; i++) {
@@ -58,6 +59,6 @@ function walk(value: unknown, schema: Schema | undefined, defs: Definitions, pat
  */
 export function zeroNullItems(apiVersion: string, kind: string, obj: unknown, patch?: Record<string, unknown>): void {
   const defs = loadDefinitions();
-  const name = definitionNameFor(apiVersion, kind, defs);
+  const name = definitionName(apiVersion, kind, defs);
   if (name) walk(obj, defs[name], defs, patch);
 }

@@ -5,7 +5,8 @@
  * `Invalid value: "string": spec.replicas in body must be of type integer: "string"`.
  */
 import { isObject } from '../../apis/object.ts';
-import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
+import { loadDefinitions, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
+import { definitionName, resolved } from './schema-lookup.ts';
 import { joinPath, patchBelow } from './unknown-fields.ts';
 
 /** One wrong-typed value. */
@@ -49,7 +50,7 @@ function expected(s: Schema): string {
  * every other value is the stored object's, which was checked when it was written.
  */
 function walk(value: unknown, schema: Schema | undefined, path: string, defs: Definitions, out: FieldTypeError[], patch?: Record<string, unknown>): void {
-  const { schema: s } = resolveSchema(schema, defs);
+  const s = resolved(schema, defs);
   if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
   if (!fits(value, s)) {
     const t = jsonType(value);
@@ -76,7 +77,7 @@ function walk(value: unknown, schema: Schema | undefined, path: string, defs: De
  */
 export function validateTypes(apiVersion: string, kind: string, obj: unknown, patch?: Record<string, unknown>): FieldTypeError[] {
   const defs = loadDefinitions();
-  const name = definitionNameFor(apiVersion, kind, defs);
+  const name = definitionName(apiVersion, kind, defs);
   if (!name) return [];
   const out: FieldTypeError[] = [];
   walk(obj, defs[name], '', defs, out, patch);

@@ -5,7 +5,8 @@
  * assembles the message `strict decoding error: unknown field "<path>"`.
  */
 import { isObject } from '../../apis/object.ts';
-import { definitionNameFor, loadDefinitions, resolveSchema, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
+import { loadDefinitions, type Definitions, type Schema } from '../../apis/openapi/definitions.ts';
+import { definitionName, resolved } from './schema-lookup.ts';
 
 /** Appends a property name to a path (`spec` + `replicas` → `spec.replicas`). */
 export function joinPath(base: string, key: string): string {
@@ -26,7 +27,7 @@ export function patchBelow(patch: Record<string, unknown>, k: string): Record<st
 
 /** With `patch`: only the keys it carries (patchBelow). */
 function walk(value: unknown, schema: Schema | undefined, path: string, defs: Definitions, out: string[], patch?: Record<string, unknown>): void {
-  const { schema: s } = resolveSchema(schema, defs);
+  const s = resolved(schema, defs);
   if (!s || s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string']) return;
   if (Array.isArray(value)) {
     if (s.type === 'array' && s.items) value.forEach((v, i) => walk(v, s.items, `${path}[${i}]`, defs, out));
@@ -57,7 +58,7 @@ function walk(value: unknown, schema: Schema | undefined, path: string, defs: De
  */
 export function findUnknownFields(apiVersion: string, kind: string, obj: unknown, patch?: Record<string, unknown>): string[] {
   const defs = loadDefinitions();
-  const name = definitionNameFor(apiVersion, kind, defs);
+  const name = definitionName(apiVersion, kind, defs);
   if (!name) return [];
   const out: string[] = [];
   walk(obj, defs[name], '', defs, out, patch);
