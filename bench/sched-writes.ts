@@ -52,7 +52,10 @@ const measure = async (name: string, n: number, op: (t: Target, i: number) => Pr
 try {
   for (const [label, tree] of PEER ? [[process.env.LABEL ?? ROOT, ROOT], [process.env.PEER_LABEL ?? PEER, PEER]] : [[process.env.LABEL ?? ROOT, ROOT]]) {
     const { startBerth } = await import(`${tree}/bench/lib/server.ts`);
-    const server = await startBerth({ store: 'sqlite', readyTimeoutMs: 30000 });
+    // The bench's nodes renew their Leases only in the first phase: a long grace keeps them Ready (with the
+    // default 8 s they went NotReady mid-run, and the node lifecycle controller's writes and deletions of
+    // their pods fell into the later phases — a 404 on a pod the bench was to delete, in a slow run).
+    const server = await startBerth({ store: 'sqlite', readyTimeoutMs: 30000, args: ['--node-monitor-grace-period', '3600'] });
     targets.push({ label, server, agent: keepAliveAgent(64, server.tls), url: server.url, pods: [], cpu: new Map() });
   }
   const renew = (t: Target, i: number) => request(t.agent, 'PATCH', `${t.url}/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n-${i % L}`, JSON.stringify({ spec: { holderIdentity: `n-${i % L}`, leaseDurationSeconds: 40, renewTime: rfc3339Micro(new Date()) } }), { 'content-type': 'application/merge-patch+json' });
