@@ -35,6 +35,11 @@ export function storedValueOf(obj: KubeObject): string | undefined {
   return storedValues.get(obj);
 }
 
+/** Records `value` as what `obj`, returned by a write of `store`, was stored as (store-delete.ts). */
+export function rememberStored(store: ResourceStore, obj: KubeObject, value: string): void {
+  if (!store.storageApiVersion) storedValues.set(obj, value);
+}
+
 export interface WriteOptions {
   /** `dryRun=All`: validate and return the result, store nothing. */
   dryRun?: boolean;
