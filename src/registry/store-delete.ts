@@ -9,7 +9,7 @@ import { errors } from '../errors/index.ts';
 import type { ResourceStore } from './resource-store.ts';
 import type { UserInfo } from '../auth/attributes.ts';
 import { SYSTEM_USER } from './admission/admission.ts';
-import { isStoreConflict, storageToApi } from './resource-store.ts';
+import { isStoreConflict, rememberStored, storageToApi } from './resource-store.ts';
 import { readModifyWrite } from './read-modify-write.ts';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, finalizersPending } from './finalizers.ts';
 import { rfc3339 } from '../apis/time.ts';
@@ -113,8 +113,10 @@ export async function deleteObject(store: ResourceStore, namespace: string | und
       unchanged = !changed;
       if (opts.dryRun || !changed) return { obj: next, deleted: false };
       try {
-        const rev = await store.backend.update(kv.key, store.encode(next), kv.modRevision);
+        const value = store.encode(next);
+        const rev = await store.backend.update(kv.key, value, kv.modRevision);
         nm.resourceVersion = String(rev);
+        rememberStored(store, next, value);
         return { obj: next, deleted: false };
       } catch (err) {
         throw storageToApi(err, group, plural, name);
