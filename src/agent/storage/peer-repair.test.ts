@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createLogger } from '../../util/log.ts';
 import { parsePool, type GlusterCli, type PoolPeer } from './gluster-cli.ts';
 import { Glusterd } from './glusterd.ts';
-import { PEER_IN_CLUSTER, REJECTED_GRACE_MS, REPAIR_EVERY_MS, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
+import { HALF_JOINED_MS, PEER_IN_CLUSTER, REJECTED_GRACE_MS, REPAIR_EVERY_MS, RESTARTS_AFTER_RESET, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
 
 const log = createLogger({ level: 'error' });
 const IN = PEER_IN_CLUSTER;
@@ -86,6 +86,34 @@ test('repair waits out the grace, then resets the store, probes the good member 
   v.set(me, [peer(1), peer(2), peer(3)]);
   assert.deepEqual(await repairRejection(cli, daemon, log, me, state, 10_000_000), { problems: [] });
   assert.equal(state.rejectedSince, undefined);
+});
+
+test('after a reset, a peer half-joined for a while gets this glusterd restarted again — a few times at most, and only after a reset', async () => {
+  const v = views();
+  const calls: string[] = [];
+  const daemon = { resetStore: async () => void calls.push('reset'), restart: async () => void calls.push('restart') };
+  const cli = fakeCli(v, []);
+  const state: RepairState = {};
+  await repairRejection(cli, daemon, log, me, state, 0);
+  await repairRejection(cli, daemon, log, me, state, REJECTED_GRACE_MS);
+  assert.deepEqual(calls, ['reset', 'restart']);
+  // Back in the pool but for one peer, stuck half-way (seen on the lab for minutes).
+  v.set(me, [peer(1), peer(2), peer(3, 'Sent and Received peer request')]);
+  let t = REJECTED_GRACE_MS + 1000;
+  await repairRejection(cli, daemon, log, me, state, t);
+  await repairRejection(cli, daemon, log, me, state, t + HALF_JOINED_MS - 1);
+  assert.deepEqual(calls, ['reset', 'restart'], 'not before it has been so for a while');
+  for (let i = 0; i < RESTARTS_AFTER_RESET + 2; i++) {
+    t += HALF_JOINED_MS;
+    await repairRejection(cli, daemon, log, me, state, t);
+    await repairRejection(cli, daemon, log, me, state, t + HALF_JOINED_MS);
+  }
+  assert.deepEqual(calls, ['reset', 'restart', ...Array(RESTARTS_AFTER_RESET).fill('restart')]);
+  // Without a reset before, a half-joined peer (a new member joining) is none of this code's business.
+  const fresh: string[] = [];
+  const other: RepairState = {};
+  for (const at of [0, HALF_JOINED_MS, 2 * HALF_JOINED_MS]) await repairRejection(cli, { resetStore: async () => void fresh.push('reset'), restart: async () => void fresh.push('restart') }, log, me, other, at);
+  assert.deepEqual(fresh, []);
 });
 
 test('a member of a healthy pool with one rejected peer never resets its own store', async () => {

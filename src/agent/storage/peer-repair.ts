@@ -13,6 +13,9 @@
  * part in any transaction: volume creation it leads fails ("… is not in 'Peer in Cluster' state"),
  * and the volumes' changes it would have to pre-validate too.
  *
+ * After the reset a peer can stay half-joined ("Sent and Received peer request") until this glusterd
+ * restarts once more, as the procedure warns: it is restarted again, a few times at most.
+ *
  * Which side repairs: the member whose connected peers all reject it, while one of them that
  * rejects it is itself in the pool with others (its own `pool list`, asked over the management
  * port) — the odd one out. The rest of the pool sees one rejected peer and does nothing. Two members
@@ -30,6 +33,15 @@ const inCluster = (p: PoolPeer) => p.connected && p.state === PEER_IN_CLUSTER;
 export const REJECTED_GRACE_MS = 10_000;
 /** At most one reset this often. */
 export const REPAIR_EVERY_MS = 120_000;
+/**
+ * After a reset, how long a peer may stay half-joined ("Sent and Received peer request", "Accepted
+ * peer request") before this glusterd restarts again — the procedure's last step, "you may need to
+ * restart glusterd another time or two" (seen on the lab: one peer stuck so for minutes) — how many
+ * such restarts, and for how long after the reset.
+ */
+export const HALF_JOINED_MS = 15_000;
+export const RESTARTS_AFTER_RESET = 3;
+export const AFTER_RESET_WATCH_MS = 300_000;
 
 /**
  * The member to rejoin the pool through when this one (`me`, its address) is the one the pool
@@ -53,6 +65,9 @@ export interface RepairState {
   /** Since when this member has been the rejected one (ms). */
   rejectedSince?: number;
   lastRepair?: number;
+  /** Since when a peer has been half-joined after the last reset, and the restarts made for that. */
+  halfJoinedSince?: number;
+  restartsAfterReset?: number;
   /** The last pool problem reported (reported again only when it changes). */
   lastReport?: string;
 }
@@ -81,6 +96,16 @@ export async function repairRejection(
     else if (state.lastReport) log.info('storage pool whole again as this glusterd sees it');
     state.lastReport = report;
   }
+  if (state.lastRepair !== undefined && now - state.lastRepair < AFTER_RESET_WATCH_MS) {
+    const halfJoined = mine.filter((p) => p.connected && p.state !== undefined && p.state !== PEER_IN_CLUSTER && !isRejected(p));
+    if (!halfJoined.length) state.halfJoinedSince = undefined;
+    else if (now - (state.halfJoinedSince ??= now) >= HALF_JOINED_MS && (state.restartsAfterReset ?? 0) < RESTARTS_AFTER_RESET) {
+      state.restartsAfterReset = (state.restartsAfterReset ?? 0) + 1;
+      state.halfJoinedSince = undefined;
+      await daemon.restart(`after its reset, ${halfJoined.map((p) => `${p.address} is "${p.state}"`).join(', ')} for ${HALF_JOINED_MS / 1000} s (restart ${state.restartsAfterReset} of ${RESTARTS_AFTER_RESET})`);
+      return { problems };
+    }
+  }
   const theirs = new Map<string, PoolPeer[] | undefined>();
   if (!mine.some(inCluster)) {
     for (const p of mine.filter(isRejected)) theirs.set(p.address, await cli.peers(p.address).catch(() => undefined));
@@ -95,6 +120,8 @@ export async function repairRejection(
   if (state.lastRepair !== undefined && now - state.lastRepair < REPAIR_EVERY_MS) return { problems };
   state.lastRepair = now;
   state.rejectedSince = undefined;
+  state.halfJoinedSince = undefined;
+  state.restartsAfterReset = 0;
   log.warn('the storage pool rejects this glusterd (its volume definitions conflict with the pool\'s): resetting its store and rejoining', { via, problems: report });
   await daemon.resetStore(`rejected by the pool; rejoining through ${via}`);
   // The fresh glusterd may take a moment to answer its CLI socket.
