@@ -39,6 +39,16 @@ export interface SchedulerThread {
   crashForTest(): Promise<void>;
 }
 
+/**
+ * Over the port a write's round trip holds a turn of each thread and a group commit, and replies
+ * come back in batches: with in-process's 256 bindings in flight the thread waited on them with
+ * the main thread idle half the time (bench sched, quiet machine: 865–1,071 pods/s, main thread
+ * 41–48 % busy); 1,024 keep it fed (1,533–2,072 pods/s). Scheduled events queue behind those
+ * bindings on the main thread, so their writers grow too (512: 38 % of them still dropped at
+ * 1,533 pods/s, 77 % with 128 — bench/README.md, sched).
+ */
+export const THREAD_DEFAULTS: ThreadSchedulerOptions = { maxInFlightBinds: 1024, scheduledEventWriters: 512 };
+
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './scheduler-worker.ts' : './scheduler-worker.js', import.meta.url);
 /** The thread's name in /proc/PID/task/TID/comm (`top -H`), for telling its CPU from the API server's. */
 export const THREAD_NAME = 'berth-sched';
@@ -59,7 +69,7 @@ export async function startSchedulerThread(client: Client, log: Logger, opts: Sc
 
   const launch = (): Promise<void> => {
     const startedAt = Date.now();
-    const w = new PortWorker({ entry: ENTRY, name: THREAD_NAME, client, log, data: opts.scheduler ?? {}, onExit: (err) => crashed(w, err, startedAt) });
+    const w = new PortWorker({ entry: ENTRY, name: THREAD_NAME, client, log, data: { ...THREAD_DEFAULTS, ...opts.scheduler }, onExit: (err) => crashed(w, err, startedAt) });
     current = w;
     return w.ready.then(() => {
       unmirror ??= mirrorSchedulerMetrics(async () => (await current!.call('metrics')) as MetricsSnapshot);

@@ -43,6 +43,8 @@ export interface SchedulerOptions extends QueueOptions {
   eventIntervalMs?: number;
   /** `Scheduled` events waiting at most; more are dropped, as client-go's broadcaster (default 1,000). */
   maxQueuedEvents?: number;
+  /** `Scheduled` event writes in flight at once (default 128, scheduled-events.ts). */
+  scheduledEventWriters?: number;
   /** How long PreBind waits for a pod's claims to be bound (default 600 s, as kube-scheduler). */
   bindTimeoutMs?: number;
   /**
@@ -86,7 +88,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
   // Room kept for nominated pods: skipped at the cost of one call while nobody is nominated.
   profile.filters.push(nominatedPodsFilter(preemption.nominator, (key) => snapshot.podNode.has(key)));
   const pipeline = new Pipeline(profile, { percentageOfNodesToScore: opts.percentageOfNodesToScore });
-  const scheduledEvents = new ScheduledEvents(events, log, { maxQueued: opts.maxQueuedEvents });
+  const scheduledEvents = new ScheduledEvents(events, log, { maxQueued: opts.maxQueuedEvents, writers: opts.scheduledEventWriters });
   const sync = new ClusterSync(snapshot, queue, opts.schedulerName ?? 'default-scheduler', (pod) => {
     events.forget(pod.metadata.uid ?? '');
     preemption.forget(`${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`);
