@@ -20,7 +20,7 @@
  * system:kube-scheduler. Every one is authorized like an HTTP client: a bug in one cannot do what its
  * role does not grant.
  *
- * With `schedulerThread` the scheduler runs on a worker thread of this process
+ * With `schedulerThread` (the default) the scheduler runs on a worker thread of this process
  * (scheduler/scheduler-thread.ts) with informers of its own, its requests answered here as
  * system:kube-scheduler: the API server's event loop keeps its core, the scheduler takes the other.
  */
@@ -65,7 +65,7 @@ export interface ControlLoopOptions {
   serviceCidr?: string;
   /** How controllers reach node agents (the HPA controller reads their metrics). */
   agentTls?: ControllerSettings['agentTls'];
-  /** The scheduler on a worker thread (its own informers) instead of this thread on the controllers' factory. */
+  /** The scheduler on a worker thread (its own informers; default) instead of this thread on the controllers' factory (false). */
   schedulerThread?: boolean;
 }
 
@@ -143,7 +143,7 @@ export async function startControlLoops(apiClient: Client, log: Logger, opts: Co
     const running = await startControllers(CONTROLLER_DESCRIPTORS, { ...ctx, recorder, factory });
     const schedulerClient = as ? as(SCHEDULER_USER) : client;
     const schedulerLog = log.child({ component: 'scheduler' });
-    const scheduler = opts.schedulerThread
+    const scheduler = (opts.schedulerThread ?? true)
       ? await startSchedulerThread(schedulerClient, schedulerLog)
       : await startScheduler(schedulerClient, schedulerLog, { factory });
     const controllers: Stoppable = { async stop() { await running.stop(); await recorder.close(); factory.stop(); } };
