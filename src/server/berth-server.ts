@@ -88,7 +88,7 @@ export interface ServerOptions {
   advertiseAddress?: string;
   /** Lists from memory (storage/watch-cache), kube-apiserver's `--watch-cache`; default on. */
   watchCache?: boolean;
-  /** The scheduler on a worker thread of this process (`--scheduler-thread`, control-loops.ts). */
+  /** The scheduler on a worker thread of this process (`--scheduler-thread`, control-loops.ts); default on. */
   schedulerThread?: boolean;
   /** An EncryptionConfiguration file: the resources it names are encrypted at rest (`--encryption-provider-config`). */
   encryptionProviderConfig?: string;
