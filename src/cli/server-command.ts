@@ -25,7 +25,7 @@ export function serverCommand(): Command {
     .option('--replica-rebuild-delay <seconds>', 'seconds a replicated volume\'s replica on a node that is not Ready waits before it is rebuilt on another storage node', '30')
     .option('--tls-san <name...>', 'more host names or IP addresses for the serving certificate (repeatable)')
     .option('--watch-cache <true|false>', 'serve lists from memory (a watch cache in front of the store)', parseBoolFlag, true)
-    .option('--scheduler-thread <true|false>', 'run the scheduler on a worker thread of this process (its own core and informers) instead of the API server\'s event loop', parseBoolFlag, false)
+    .option('--scheduler-thread <true|false>', 'run the scheduler on a worker thread of this process (its own core and informers); false: on the API server\'s event loop', parseBoolFlag, true)
     .option('--encryption-provider-config <file>', 'an EncryptionConfiguration: the resources it names (e.g. secrets) are encrypted at rest')
     .action(async (o: { dataDir: string; listen: string; store: string; watchCache: boolean; schedulerThread: boolean; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; terminatedPodGcThreshold: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; replicaRebuildDelay: string; tlsSan?: string[]; encryptionProviderConfig?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
       const log = createLogger();
