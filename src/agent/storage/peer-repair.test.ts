@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createLogger } from '../../util/log.ts';
 import { parsePool, type GlusterCli, type PoolPeer } from './gluster-cli.ts';
 import { Glusterd } from './glusterd.ts';
-import { HALF_JOINED_MS, PEER_IN_CLUSTER, REJECTED_GRACE_MS, REPAIR_EVERY_MS, RESTARTS_AFTER_RESET, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
+import { HALF_JOINED_MS, PEER_IN_CLUSTER, PROBES_PAUSED_MS, probesPaused, REJECTED_GRACE_MS, REPAIR_EVERY_MS, RESTARTS_AFTER_RESET, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
 
 const log = createLogger({ level: 'error' });
 const IN = PEER_IN_CLUSTER;
@@ -76,6 +76,9 @@ test('repair waits out the grace, then resets the store, probes the good member 
   assert.equal(r.rejoinedThrough, '10.0.0.1');
   assert.deepEqual(calls, ['reset', 'restart']);
   assert.deepEqual(probes, ['10.0.0.1']);
+  assert.ok(probesPaused(state, 1000 + REJECTED_GRACE_MS + 1), 'the pool comes back through 10.0.0.1: no other probe meanwhile');
+  assert.ok(!probesPaused(state, 1000 + REJECTED_GRACE_MS + PROBES_PAUSED_MS));
+  assert.ok(!probesPaused({}, 0), 'never reset: probes as usual');
   // Still rejected (the repair did not take): not again before the interval.
   await repairRejection(cli, daemon, log, me, state, 1000 + 2 * REJECTED_GRACE_MS + 1);
   assert.deepEqual(calls, ['reset', 'restart']);

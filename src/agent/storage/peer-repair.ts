@@ -60,6 +60,14 @@ export function rejoinThrough(me: string, mine: readonly PoolPeer[], theirs: Rea
   return undefined;
 }
 
+/** How long after a reset this node probes no one (storage-agent.ts): the pool comes back through the member it probed. */
+export const PROBES_PAUSED_MS = 60_000;
+
+/** Whether this node's pool probes wait (a reset within PROBES_PAUSED_MS). */
+export function probesPaused(state: RepairState, now = Date.now()): boolean {
+  return state.lastRepair !== undefined && now - state.lastRepair < PROBES_PAUSED_MS;
+}
+
 /** What is kept across passes. */
 export interface RepairState {
   /** Since when this member has been the rejected one (ms). */
