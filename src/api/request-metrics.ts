@@ -6,13 +6,13 @@
  * server's /metrics serves it with the others.
  *
  * The counter and the histogram are kept here per label set (a series, found by one string key) and
- * handed to prom-client's registry as metric objects it formats when scraped: prom-client's own
- * inc/observe validate and hash every label object on every call, ~15 µs a request (2–3 % of a
- * Lease renewal's server CPU over HTTPS, bench/sched-writes.ts). The exposition is prom-client's.
+ * formatted by prom-client only when scraped (util/prom-series.ts: prom-client's own inc/observe
+ * cost ~15 µs a request, 2–3 % of a Lease renewal's server CPU over HTTPS).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
 import type { RequestInfo } from './request-info.ts';
+import { HistogramSeries, histogramValues, registerFamily, type MetricValue } from '../util/prom-series.ts';
 
 export const apiServerRegistry = new Registry();
 
@@ -26,58 +26,19 @@ const BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2,
 interface Series {
   labels: Readonly<Record<string, string>>;
   codes: Map<number, number>;
-  /** Per bucket, not cumulative; the last slot counts what is above every bound. */
-  buckets: number[];
-  sum: number;
-  count: number;
+  latency: HistogramSeries;
 }
 
 const series = new Map<string, Series>();
 
-/** What prom-client's registry formats: a metric family, values with their own and shared labels. */
-interface MetricValue {
-  labels: Record<string, string | number>;
-  sharedLabels?: Readonly<Record<string, string>>;
-  value: number;
-  metricName?: string;
-}
-
-/** A metric prom-client's Registry can hold: its exposition comes from get() / getForPromString(). */
-function family(name: string, help: string, type: 'counter' | 'histogram', values: () => MetricValue[]) {
-  const data = () => ({ name, help, type, values: values(), aggregator: 'sum' as const });
-  return {
-    name, help, type, aggregator: 'sum' as const,
-    getForPromString: async () => data(),
-    // prom-client's get() has each value's labels in one object.
-    get: async () => {
-      const d = data();
-      return { ...d, values: d.values.map(({ sharedLabels, ...v }) => ({ ...v, labels: { ...sharedLabels, ...v.labels } })) };
-    },
-    reset: () => series.clear(),
-  };
-}
-
-const requestsFamily = family('apiserver_request_total', 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.', 'counter', () => {
+registerFamily(registers, 'apiserver_request_total', 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.', 'counter', () => {
   const out: MetricValue[] = [];
   for (const s of series.values()) for (const [code, n] of s.codes) out.push({ labels: { ...s.labels, code: String(code) }, value: n });
   return out;
-});
+}, () => series.clear());
 
-const durationFamily = family('apiserver_request_duration_seconds', 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.', 'histogram', () => {
-  const out: MetricValue[] = [];
-  const bucket = 'apiserver_request_duration_seconds_bucket';
-  for (const s of series.values()) {
-    if (s.count === 0) continue;
-    let acc = 0;
-    BUCKETS.forEach((le, i) => out.push({ labels: { le }, sharedLabels: s.labels, value: (acc += s.buckets[i]), metricName: bucket }));
-    out.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: bucket });
-    out.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: 'apiserver_request_duration_seconds_sum' });
-    out.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: 'apiserver_request_duration_seconds_count' });
-  }
-  return out;
-});
-
-for (const f of [requestsFamily, durationFamily]) apiServerRegistry.registerMetric(f as unknown as Parameters<Registry['registerMetric']>[0]);
+registerFamily(registers, 'apiserver_request_duration_seconds', 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.', 'histogram',
+  () => histogramValues('apiserver_request_duration_seconds', BUCKETS, [...series.values()].map((s) => s.latency)), () => series.clear());
 
 const STREAMS = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
@@ -103,10 +64,8 @@ function seriesOf(verb: string, dryRun: string, info: RequestInfo | undefined): 
   const key = `${verb} ${dryRun} ${group} ${version} ${resource} ${subresource} ${scope}`;
   let s = series.get(key);
   if (!s) {
-    s = {
-      labels: { verb, dry_run: dryRun, group, version, resource, subresource, scope, component: 'apiserver' },
-      codes: new Map(), buckets: new Array(BUCKETS.length + 1).fill(0), sum: 0, count: 0,
-    };
+    const labels = { verb, dry_run: dryRun, group, version, resource, subresource, scope, component: 'apiserver' };
+    s = { labels, codes: new Map(), latency: new HistogramSeries(labels, BUCKETS) };
     series.set(key, s);
   }
   return s;
@@ -129,11 +88,6 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse, info: 
       longRunning.dec(lrLabels);
       return;
     }
-    const seconds = (performance.now() - startedAt) / 1000;
-    let i = 0;
-    while (i < BUCKETS.length && seconds > BUCKETS[i]) i++;
-    s.buckets[i]++;
-    s.sum += seconds;
-    s.count++;
+    s.latency.observe((performance.now() - startedAt) / 1000);
   });
 }
