@@ -7,7 +7,7 @@
  * by the API server's authorizer first (403 as the API words it) and writes carry the user to
  * admission. Without one it is the API server itself (SYSTEM_USER), for Berth's own bootstrap work.
  */
-import type { KubeObject } from '../apis/object.ts';
+import { clone, type KubeObject } from '../apis/object.ts';
 import { ApiError, errors } from '../errors/index.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ResourceStore } from '../registry/resource-store.ts';
@@ -120,7 +120,7 @@ export class LocalClient implements Client {
 
   async create(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject> {
     const store = this.store(ref);
-    const body = structuredClone(obj);
+    const body = clone(obj);
     if (subresource) {
       const name = obj.metadata?.name;
       if (!name) throw errors.badRequest(`a name is required to create ${ref.resource}/${subresource}`);
@@ -152,7 +152,7 @@ export class LocalClient implements Client {
     const name = obj.metadata?.name;
     if (!name) throw errors.badRequest('the object to update has no name');
     await this.authorize('update', ref, namespace, name, subresource);
-    const body = structuredClone(obj);
+    const body = clone(obj);
     checkTypeMeta(body, store.apiVersion, store.type.info.kind);
     return store.update(namespace, name, body, { subresource, user: this.user });
   }

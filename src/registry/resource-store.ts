@@ -6,7 +6,7 @@
  */
 import type { Backend, KeyValue } from '../storage/backend.ts';
 import { CompactedError, ConflictError, KeyExistsError, NotFoundError, FutureRevisionError } from '../storage/backend.ts';
-import type { KubeObject } from '../apis/object.ts';
+import { clone, type KubeObject } from '../apis/object.ts';
 import { errors, ApiError } from '../errors/index.ts';
 import { listObjects } from './list-reader.ts';
 import type { ResourceType } from './types.ts';
@@ -231,7 +231,7 @@ export class ResourceStore {
     }
     const generated = !obj.metadata.name && !!obj.metadata.generateName;
     for (let attempt = 0; ; attempt++) {
-      const candidate = attempt === 0 ? obj : structuredClone(obj);
+      const candidate = attempt === 0 ? obj : clone(obj);
       if (generated) delete candidate.metadata.name;
       const review = { operation: 'CREATE' as const, resource: this.type.info, subresource: '', namespace: namespace ?? '', user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings };
       if (attempt === 0 && !opts.applied) stampUpdate(this, undefined, candidate, opts.fieldManager, undefined);
@@ -265,7 +265,7 @@ export class ResourceStore {
     const wanted = obj.metadata?.resourceVersion;
     return readModifyWrite(this, namespace, name, async ({ obj: old, kv }) => {
       if (wanted && wanted !== String(kv.modRevision)) throw errors.conflict(this.group, this.plural, name);
-      const candidate = wanted ? obj : structuredClone(obj);
+      const candidate = wanted ? obj : clone(obj);
       return this.write(namespace, name, candidate, old, kv, opts);
     }, {
       noCache: opts.dryRun,
@@ -319,7 +319,7 @@ export class ResourceStore {
     };
     await this.admission.admit({ ...review, object: next });
     // Unchanged, but read with an encryption key that no longer writes: stored again, re-encrypted (kube's stale reads).
-    const prepared = prepareUpdate(this.type, next, old, opts.subresource, opts.warnings) ?? (isStale(kv) ? structuredClone(old) : undefined);
+    const prepared = prepareUpdate(this.type, next, old, opts.subresource, opts.warnings) ?? (isStale(kv) ? clone(old) : undefined);
     if (!prepared) return old;
     await this.admission.validate({ ...review, object: prepared });
     const key = this.key(namespace, name);

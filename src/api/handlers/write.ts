@@ -5,7 +5,7 @@
  * patch.go with its applyPatcher).
  */
 import { ApiError, errors } from '../../errors/index.ts';
-import { isObject, type KubeObject } from '../../apis/object.ts';
+import { clone, isObject, type KubeObject } from '../../apis/object.ts';
 import { checkApplyConfig, patchObject } from '../../registry/patch-object.ts';
 import { applyToObject } from '../../registry/managed-fields.ts';
 import { addWarnings, decodeBody, readBody, sendJson } from '../http-util.ts';
@@ -128,7 +128,7 @@ export async function handleScaleApply(ctx: HandlerContext, body: unknown, toSca
     else config.spec = { replicas };
   }
   const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) =>
-    applyToObject(store, current, structuredClone(config), manager, force, 'scale').object as KubeObject,
+    applyToObject(store, current, clone(config), manager, force, 'scale').object as KubeObject,
   { dryRun: isDryRun(query), user: ctx.user, fieldManager: manager, applied: true });
   sendJson(ctx.res, 200, toScale(updated));
 }
@@ -164,7 +164,7 @@ async function handleApply(ctx: HandlerContext, body: unknown, force: boolean): 
   for (let attempt = 0; ; attempt++) {
     try {
       const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
-        return applyToObject(store, current, structuredClone(config), manager, force, sub).object as KubeObject;
+        return applyToObject(store, current, clone(config), manager, force, sub).object as KubeObject;
       }, opts);
       addAdmissionWarnings(ctx, fieldWarnings, admission);
       replyObject(ctx, 200, updated);
@@ -175,7 +175,7 @@ async function handleApply(ctx: HandlerContext, body: unknown, force: boolean): 
       if (config.metadata.resourceVersion) throw err;
     }
     try {
-      const obj = applyToObject(store, undefined, structuredClone(config), manager, force).object as KubeObject;
+      const obj = applyToObject(store, undefined, clone(config), manager, force).object as KubeObject;
       obj.metadata.name = info.name;
       const created = await store.create(info.namespace, obj, opts);
       addAdmissionWarnings(ctx, fieldWarnings, admission);

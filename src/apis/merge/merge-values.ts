@@ -7,24 +7,25 @@
 import { listItemElement, MergeError } from './list-items.ts';
 import { serializePathElement, type Json, type Path, type PathElement } from './path.ts';
 import { fieldType, isMap, resolve, type MergeType } from './schema.ts';
+import { clone } from '../object.ts';
 
 /** `rhs` (the configuration) merged over `lhs` (the live value). Neither input is changed. */
 export function mergeValues(lhs: Json | undefined, rhs: Json | undefined, type: MergeType, path: Path = []): Json | undefined {
-  if (rhs === undefined) return lhs === undefined ? undefined : structuredClone(lhs);
-  if (lhs === undefined) return structuredClone(rhs);
+  if (rhs === undefined) return lhs === undefined ? undefined : clone(lhs);
+  if (lhs === undefined) return clone(rhs);
   const tl = resolve(type, lhs);
   const tr = resolve(type, rhs);
   // Values of different shapes (only possible for untyped values): the configuration wins.
-  if (tl.kind !== tr.kind) return structuredClone(rhs);
+  if (tl.kind !== tr.kind) return clone(rhs);
   const t = tr;
-  if (t.kind === 'scalar' || t.kind === 'untyped') return structuredClone(rhs);
+  if (t.kind === 'scalar' || t.kind === 'untyped') return clone(rhs);
   if (t.kind === 'list') {
-    if (!Array.isArray(lhs) || !Array.isArray(rhs)) return structuredClone(rhs);
-    if (t.atomic || (lhs.length === 0 && rhs.length === 0)) return structuredClone(rhs);
+    if (!Array.isArray(lhs) || !Array.isArray(rhs)) return clone(rhs);
+    if (t.atomic || (lhs.length === 0 && rhs.length === 0)) return clone(rhs);
     return mergeLists(t, lhs, rhs, path);
   }
-  if (!isMap(lhs) || !isMap(rhs)) return structuredClone(rhs);
-  if (t.atomic || (Object.keys(lhs).length === 0 && Object.keys(rhs).length === 0)) return structuredClone(rhs);
+  if (!isMap(lhs) || !isMap(rhs)) return clone(rhs);
+  if (t.atomic || (Object.keys(lhs).length === 0 && Object.keys(rhs).length === 0)) return clone(rhs);
   const out: Record<string, Json> = {};
   for (const key of Object.keys(lhs)) {
     const merged = mergeValues(lhs[key], Object.hasOwn(rhs, key) ? rhs[key] : undefined, fieldType(t, key), [...path, { field: key }]);

@@ -3,7 +3,7 @@
  * RFC 6901 pointers (`~0` = `~`, `~1` = `/`, `-` = past the end of an array). The original is not
  * modified; on any failing operation nothing is applied.
  */
-import { isObject } from '../object.ts';
+import { clone, isObject } from '../object.ts';
 import { PatchError } from './patch-error.ts';
 
 /** One JSON Patch operation. */
@@ -106,19 +106,19 @@ function checkOperation(op: unknown, i: number): JsonPatchOperation {
 export function applyJsonPatch<T = unknown>(original: T, patch: unknown): T {
   if (!Array.isArray(patch)) throw new PatchError('json patch must be an array of operations', 400);
   const ops = patch.map(checkOperation);
-  let doc: unknown = structuredClone(original);
+  let doc: unknown = clone(original);
   for (const op of ops) {
     switch (op.op) {
-      case 'add': doc = add(doc, op.path, structuredClone(op.value)); break;
+      case 'add': doc = add(doc, op.path, clone(op.value)); break;
       case 'remove': doc = remove(doc, op.path); break;
-      case 'replace': doc = replace(doc, op.path, structuredClone(op.value)); break;
+      case 'replace': doc = replace(doc, op.path, clone(op.value)); break;
       case 'move': {
         if (op.path !== op.from && op.path.startsWith(op.from! + '/')) throw new PatchError(`cannot move "${op.from}" into its own child "${op.path}"`);
         const value = get(doc, op.from!);
         doc = add(remove(doc, op.from!), op.path, value);
         break;
       }
-      case 'copy': doc = add(doc, op.path, structuredClone(get(doc, op.from!))); break;
+      case 'copy': doc = add(doc, op.path, clone(get(doc, op.from!))); break;
       case 'test':
         if (!jsonEqual(get(doc, op.path), op.value)) throw new PatchError(`testing value ${op.path} failed: test failed`);
         break;

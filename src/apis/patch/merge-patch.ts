@@ -2,10 +2,10 @@
  * RFC 7386 JSON Merge Patch (`application/merge-patch+json`): objects merge recursively, `null`
  * deletes a key, anything else (arrays included) replaces.
  */
-import { isObject } from '../object.ts';
+import { clone, isObject } from '../object.ts';
 
 function merge(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return structuredClone(patch);
+  if (!isObject(patch)) return clone(patch);
   const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
@@ -16,5 +16,5 @@ function merge(target: unknown, patch: unknown): unknown {
 
 /** Applies a merge patch to `original` and returns the result; `original` is not modified. */
 export function applyMergePatch<T = unknown>(original: T, patch: unknown): T {
-  return merge(structuredClone(original), patch) as T;
+  return merge(clone(original), patch) as T;
 }

@@ -11,7 +11,7 @@
  * - `$setElementOrder/<field>: [...]` orders the merged list (server-only items keep their place).
  * Types are navigated with the OpenAPI definitions; merge keys come from merge-keys.ts.
  */
-import { isObject } from '../object.ts';
+import { clone, isObject } from '../object.ts';
 import { loadDefinitions, resolveSchema, type Definitions, type Schema } from '../openapi/definitions.ts';
 import { hasStrategy, patchMetaFor, type PatchMeta } from './merge-keys.ts';
 import { jsonEqual } from './json-patch.ts';
@@ -97,7 +97,7 @@ function mergeValue(original: unknown, patch: unknown, field: Field, defs: Defin
     return mergeMap(isObject(original) ? original : {}, patch, field.schema, defs);
   }
   if (Array.isArray(patch)) {
-    if (!hasStrategy(field.meta, 'merge')) return structuredClone(patch);
+    if (!hasStrategy(field.meta, 'merge')) return clone(patch);
     return mergeList(Array.isArray(original) ? original : [], patch, field.meta!.mergeKey, itemsOf(field.schema, defs), defs);
   }
   return patch;
@@ -170,6 +170,6 @@ function reorder(list: unknown[], order: unknown[], server: unknown[], mergeKey:
  */
 export function applyStrategicMergePatch<T extends object>(original: T, patch: object, defName: string, defs: Definitions = loadDefinitions()): T {
   if (!isObject(patch)) throw new PatchError('strategic merge patch must be a JSON object', 400);
-  const result = mergeMap(structuredClone(original) as JsonMap, patch, { $ref: `#/definitions/${defName}` }, defs);
+  const result = mergeMap(clone(original) as JsonMap, patch, { $ref: `#/definitions/${defName}` }, defs);
   return (result === DELETE ? {} : result) as T;
 }
