@@ -1,6 +1,7 @@
 /**
- * The Client contract, run against each implementation (local-client.test.ts, http-client.test.ts):
- * the same calls must give the same results and the same error reasons in-process and over HTTP.
+ * The Client contract, run against each implementation (local-client.test.ts, http-client.test.ts,
+ * port-client.test.ts): the same calls must give the same results and the same error reasons
+ * in-process, over HTTP and over a worker thread's MessagePort.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
