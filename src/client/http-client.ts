@@ -21,6 +21,7 @@ import { JsonLineParser } from './json-lines.ts';
 import { loadKubeconfig, type ClusterConnection } from './kubeconfig-load.ts';
 import { PATCH_CONTENT_TYPES } from './patch-types.ts';
 import { resourcePath } from './resource-path.ts';
+import { watchEnd } from './watch-end.ts';
 
 export { resourcePath };
 
@@ -229,16 +230,9 @@ export class HttpClient implements Client {
   private watchOnce(url: URL, path: string, onEvent: (ev: ClientWatchEvent) => void): Promise<ClientWatch> {
     return new Promise((resolve, reject) => {
       const req = this.open(url, 'GET', path, undefined, undefined, 0);
-      let finished = false;
-      let resolveDone!: () => void;
-      const done = new Promise<void>((r) => { resolveDone = r; });
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        req.destroy();
-        resolveDone();
-      };
-      req.on('error', (err) => { if (!finished) { finish(); reject(err); } });
+      const end = watchEnd(() => req.destroy());
+      const finish = end.finish;
+      req.on('error', (err) => { if (!end.finished) { finish(); reject(err); } });
       req.on('response', (res) => {
         if (res.statusCode !== 200) {
           const chunks: Buffer[] = [];
@@ -249,7 +243,7 @@ export class HttpClient implements Client {
         }
         const decoder = new StringDecoder('utf8');
         const parser = new JsonLineParser((v) => {
-          if (finished) return;
+          if (end.finished) return;
           try {
             onEvent(v as ClientWatchEvent);
           } catch {
@@ -270,7 +264,7 @@ export class HttpClient implements Client {
         });
         res.on('error', finish);
         res.on('close', finish);
-        resolve({ close: finish, done });
+        resolve({ close: finish, done: end.done });
       });
     });
   }

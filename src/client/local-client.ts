@@ -21,6 +21,7 @@ import { PATCH_CONTENT_TYPES } from './patch-types.ts';
 import type { Attributes, Authorizer, UserInfo } from '../auth/attributes.ts';
 import { forbidden } from '../auth/forbidden.ts';
 import { resourcePath } from './resource-path.ts';
+import { watchEnd } from './watch-end.ts';
 
 /** The delete options a Client accepts. */
 export type ClientDeleteOptions = Parameters<Client['delete']>[3];
@@ -87,18 +88,11 @@ export class LocalClient implements Client {
     const store = this.store(ref);
     await this.authorize('watch', ref, namespace, '', '', opts.fieldSelector);
     const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
-    let finished = false;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => { resolveDone = r; });
     let handle: WatchHandle | undefined;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      handle?.close();
-      resolveDone();
-    };
+    const end = watchEnd(() => handle?.close());
+    const finish = end.finish;
     const deliver = (ev: ClientWatchEvent) => {
-      if (finished) return;
+      if (end.finished) return;
       try {
         onEvent(ev);
       } catch {
@@ -109,13 +103,13 @@ export class LocalClient implements Client {
       handle = await watchResource(store, namespace, {
         filter, resourceVersion: opts.resourceVersion, allowBookmarks: opts.allowBookmarks,
       }, (ev) => deliver(ev as ClientWatchEvent), finish);
-      if (finished) handle.close();
+      if (end.finished) handle.close();
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       deliver({ type: 'ERROR', object: err.toStatus() as unknown as KubeObject });
       finish();
     }
-    return { close: finish, done };
+    return { close: finish, done: end.done };
   }
 
   async create(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject> {

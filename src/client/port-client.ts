@@ -13,6 +13,7 @@ import type { KubeObject } from '../apis/object.ts';
 import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, UpdateSubresource, WatchOptions } from './client.ts';
 import { HttpStatusError } from './errors.ts';
 import { internalStatus, PortOutbox, type PortOp, type ToClient, type ToServer } from './port-protocol.ts';
+import { watchEnd } from './watch-end.ts';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -82,19 +83,12 @@ export class PortClient implements Client {
 
   async watch(ref: ResourceRef, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: ClientWatchEvent) => void): Promise<ClientWatch> {
     const id = this.nextId++;
-    let finished = false;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => { resolveDone = r; });
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      this.watches.delete(id);
-      resolveDone();
-    };
+    const end = watchEnd(() => this.watches.delete(id));
+    const finish = end.finish;
     // Registered before the request: the initial events can come before the reply.
     this.watches.set(id, {
       onEvent: (ev) => {
-        if (finished) return;
+        if (end.finished) return;
         try {
           onEvent(ev);
         } catch {
@@ -110,9 +104,9 @@ export class PortClient implements Client {
       throw err;
     }
     return {
-      done,
+      done: end.done,
       close: () => {
-        if (finished) return;
+        if (end.finished) return;
         finish();
         this.out.send({ unwatch: id });
       },
