@@ -15,6 +15,7 @@ import { pageStart, prefixEndString } from '../key-range.ts';
 import { WatchHub } from '../watch-hub.ts';
 import { BACKSTOP_PAGES, Checkpointer, type CheckpointStats } from './checkpointer.ts';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
+import { AT_SQL, INSERT_SQL, LATEST_IN_RANGE, LATEST_SQL, rowToEvent, rowToKv } from './log-rows.ts';
 import { openDatabase, type LogRow, type Synchronous } from './schema.ts';
 import { WalSync } from './wal-sync.ts';
 
@@ -59,32 +60,8 @@ export function openSqliteBackend(file: string, opts: SqliteBackendOptions = {})
   return new SqliteStore(file, opts);
 }
 
-// A key's row without old_value: no point read needs the previous value, and it is as big as the value.
-const KV_COLUMNS = 'id, name, created, deleted, create_revision, prev_revision, value';
-const LATEST_SQL = `SELECT ${KV_COLUMNS} FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`;
-const AT_SQL = `SELECT ${KV_COLUMNS} FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`;
-const INSERT_SQL = `INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value, old_value)
-  VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @value, @old_value)`;
-
 /** Revisions compacted per transaction (kine's batch size). */
 const COMPACT_STEP = 1000;
-
-/** The latest row per key in a key range at a revision; `%HI%` is replaced by the optional upper bound. */
-const LATEST_IN_RANGE = `SELECT MAX(id) AS mid FROM log WHERE name >= @lo %HI% AND id <= @rev GROUP BY name`;
-
-function rowToKv(row: LogRow): KeyValue {
-  return { key: row.name, value: row.value ?? '', createRevision: row.create_revision, modRevision: row.id };
-}
-
-/** Turns a log row into the watch event it records. */
-export function rowToEvent(row: LogRow): WatchEvent {
-  if (row.created) return { type: 'create', kv: rowToKv(row), revision: row.id };
-  const prevKv: KeyValue = {
-    key: row.name, value: row.old_value ?? '', createRevision: row.create_revision, modRevision: row.prev_revision,
-  };
-  if (row.deleted) return { type: 'delete', kv: { ...prevKv, modRevision: row.id }, prevKv, revision: row.id };
-  return { type: 'update', kv: rowToKv(row), prevKv, revision: row.id };
-}
 
 class SqliteStore implements SqliteBackend {
   private readonly db: Database.Database;
