@@ -29,6 +29,29 @@ test('a client calling a Service once a second: one edge client → service → 
   assert.deepEqual(t.edgesNow(), []);
 });
 
+test('a TIME_WAIT flow a read skipped (the /proc walk shifts under churn) is not new when listed again: a gone client\'s edge still fades; one listed twice counts once', () => {
+  const t = new TrafficTracker();
+  t.observe([], 0);
+  const flows = Array.from({ length: 20 }, (_, i) => viaService(42000 + i, 'TIME_WAIT'));
+  t.observe(flows, 1000);
+  assert.equal(t.edgesNow().length, 1);
+  // The client is gone; its TIME_WAIT flows stay two minutes. Every sample, another one is skipped
+  // by the read and comes back in the next; one is listed twice.
+  for (let s = 2; s * 2000 < 1000 + FADE_MS + 4000; s++) {
+    const skipped = s % flows.length;
+    t.observe([...flows.filter((_, i) => i !== skipped), flows[(s + 1) % flows.length]], s * 2000);
+  }
+  assert.deepEqual(t.edgesNow(), [], 'the edge faded: no skipped-and-back flow counted as a new connection');
+  // A flow never seen before still counts as a new connection (after the absence window, a 4-tuple may come back as a new one).
+  t.observe([...flows, viaService(43000, 'TIME_WAIT')], 1000 + FADE_MS + 6000);
+  assert.equal(t.edgesNow().length, 1);
+  assert.equal(t.edgesNow()[0].open, 0);
+  const twice = new TrafficTracker();
+  twice.observe([], 0);
+  twice.observe([viaService(44000), viaService(44000)], 1000);
+  assert.equal(twice.edgesNow()[0].open, 1, 'a flow listed twice in one sample is one connection');
+});
+
 test('a long-lived connection keeps its edge; direct pod-to-pod traffic has no service; closed flows from before the start and loopback are ignored', () => {
   const t = new TrafficTracker();
   const direct: Flow = { proto: 'tcp', state: 'ESTABLISHED', orig: { src: '10.42.0.5', dst: '10.42.0.7', sport: 5000, dport: 5432 }, reply: { src: '10.42.0.7', dst: '10.42.0.5', sport: 5432, dport: 5000 } };

@@ -59,12 +59,24 @@ interface EdgeState {
 interface FlowState {
   edgeKey?: string;
   edge?: EdgeState;
+  /** The last sample (number) that listed it. */
+  sample: number;
 }
 
+/**
+ * Samples a flow may be missing from and still be the same connection when listed again. Reading
+ * /proc/net/nf_conntrack is not a snapshot: each read() restarts the kernel's walk at an entry
+ * count, so entries created or deleted meanwhile shift it and another entry is skipped (or listed
+ * twice). A TIME_WAIT flow skipped once and listed again looked new — activity — and kept a gone
+ * client's edge alive for up to its two minutes in the table. A 4-tuple is not reused that soon
+ * (the client's own TIME_WAIT holds it), so a flow seen within this many samples is not new.
+ */
+export const ABSENT_SAMPLES = 3;
+
 export class TrafficTracker {
-  /** Flows of the last sample and of the one being read, by key; swapped, never reallocated; a flow's state object is carried over. */
-  private seen = new Map<string, FlowState>();
-  private next = new Map<string, FlowState>();
+  /** Flows listed in the last ABSENT_SAMPLES samples, by key; a flow's state object is carried over. */
+  private readonly seen = new Map<string, FlowState>();
+  private sample = 0;
   private readonly edges = new Map<string, EdgeState>();
   private lastSample = -1;
   private first = true;
@@ -82,7 +94,7 @@ export class TrafficTracker {
   begin(now = Date.now(), owners?: SocketOwners): void {
     this.now = now;
     this.owners = owners;
-    this.next.clear();
+    this.sample++;
     for (const st of this.edges.values()) { st.open = 0; st.sampleBytes = 0; st.counted = false; st.touched = false; }
   }
 
@@ -93,9 +105,12 @@ export class TrafficTracker {
     const owners = this.owners;
     const k = f.key ?? flowKey(f);
     const prev = this.seen.get(k);
+    // Listed twice by one read (the walk shifted back): counted once.
+    if (prev?.sample === this.sample) return;
     const isNew = prev === undefined;
-    const flow: FlowState = prev ?? {};
-    this.next.set(k, flow);
+    const flow: FlowState = prev ?? { sample: 0 };
+    flow.sample = this.sample;
+    if (isNew) this.seen.set(k, flow);
     const active = ACTIVE_STATES.has(f.state);
     // A known flow keeps its edge while the edge lives — unless host-network pods are named this
     // sample: an owner may have appeared since (a socket seen at the next walk of descriptors).
@@ -149,8 +164,7 @@ export class TrafficTracker {
       }
       if (now - st.edge.lastActive > FADE_MS) this.edges.delete(k);
     }
-    [this.seen, this.next] = [this.next, this.seen];
-    this.next.clear();
+    for (const [k, flow] of this.seen) if (this.sample - flow.sample >= ABSENT_SAMPLES) this.seen.delete(k);
     this.owners = undefined;
     this.lastSample = now;
     this.first = false;
