@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../util/log.ts';
 import type { Client, ResourceRef } from './client.ts';
-import { SharedInformer } from './informer.ts';
+import { SharedInformer, type Transform } from './informer.ts';
 
 /** What narrows a shared informer; each distinct combination gets its own informer. */
 export interface InformerScope {
@@ -19,14 +19,19 @@ export class InformerFactory {
   private readonly informers = new Map<string, SharedInformer>();
   private started = false;
 
-  constructor(readonly client: Client, private readonly opts: { log?: Logger; resyncMs?: number } = {}) {}
+  constructor(readonly client: Client, private readonly opts: {
+    log?: Logger;
+    resyncMs?: number;
+    /** The transform of a resource's informers (client-go's factory WithTransform, per resource here); none: the managedFields trim. */
+    transform?: (ref: ResourceRef) => Transform | undefined;
+  } = {}) {}
 
   /** The shared informer for `ref` (created on first use). */
   forResource(ref: ResourceRef, scope: InformerScope = {}): SharedInformer {
     const id = [ref.group, ref.version, ref.resource, scope.namespace ?? '', scope.labelSelector ?? '', scope.fieldSelector ?? ''].join('|');
     let inf = this.informers.get(id);
     if (!inf) {
-      inf = new SharedInformer(this.client, ref, { ...scope, log: this.opts.log, resyncMs: this.opts.resyncMs });
+      inf = new SharedInformer(this.client, ref, { ...scope, log: this.opts.log, resyncMs: this.opts.resyncMs, transform: this.opts.transform?.(ref) });
       this.informers.set(id, inf);
       if (this.started) inf.start();
     }

@@ -11,11 +11,23 @@
  * Cached objects leave out `metadata.managedFields` (unless `keepManagedFields`), as the informers of
  * kube-controller-manager and kube-scheduler trim them (kubernetes#118455, #119556): no controller
  * reads them, an update without them keeps the stored ones, and they were about a third of a pod's
- * JSON and more of its decoded form.
+ * JSON and more of its decoded form. A `transform` (client-go's SetTransform) replaces that trim with
+ * the consumer's own view (the scheduler keeps only what it reads of pods and nodes).
+ *
+ * Lists are paged (`pageSize`, 500 by default, as client-go's reflector pages through its ListWatcher),
+ * each page transformed as it arrives: a full list of 30,000 pods is never held decoded in full at
+ * once beside its trimmed copy, nor crosses a thread in one message.
+ *
+ * Informers of one resource in one thread that cache the same form of object (same transform, or the
+ * same managedFields choice) share objects: an object listed or watched at the resourceVersion a peer
+ * already caches is taken from the peer, so the API server's informers of different identities (the
+ * node authorizer's and the controllers') hold one copy of each pod after a cold start — each used to
+ * decode and keep its own.
  */
 import type { KubeObject } from '../apis/object.ts';
 import type { Logger } from '../util/log.ts';
-import type { Client, ClientWatch, ResourceRef } from './client.ts';
+import type { Client, ClientWatch, ObjectList, ResourceRef } from './client.ts';
+import { isExpired } from './errors.ts';
 import { keyOf, type IndexFunc, type Informer, type InformerHandlers, type ObjectKey } from './controller-types.ts';
 
 /** What an informer lists and watches, and how. */
@@ -31,7 +43,22 @@ export interface InformerOptions {
   maxBackoffMs?: number;
   /** Cache objects with their managedFields (default: trimmed, see the file comment). */
   keepManagedFields?: boolean;
+  /**
+   * Applied to every listed and watched object (added, updated and deleted alike) before it is cached
+   * and handed to the handlers, instead of the managedFields trim — client-go's SetTransform. It must
+   * not change the object it is given (other watchers share it) and should be a module-level function:
+   * informers share objects only with peers of the same transform.
+   */
+  transform?: Transform;
+  /** Objects per list request (default 500, client-go's pager; 0: the whole list in one request). */
+  pageSize?: number;
 }
+
+/** An informer's view of the objects it caches (see InformerOptions.transform). */
+export type Transform = (obj: KubeObject) => KubeObject;
+
+/** client-go's pager.PageSize: what its reflector asks per page. */
+export const DEFAULT_PAGE_SIZE = 500;
 
 /**
  * The object without `metadata.managedFields`: a new top object and metadata, everything else shared
@@ -42,6 +69,23 @@ export function withoutManagedFields(obj: KubeObject): KubeObject {
   if (!m || m.managedFields === undefined) return obj;
   const { managedFields: _, ...metadata } = m;
   return { ...obj, metadata };
+}
+
+const KEEP: Transform = (obj) => obj;
+
+/**
+ * The informers of this thread, by resource and form of object (the transform function): peers whose
+ * cached objects another informer may take instead of keeping its own decoded copy.
+ */
+const peerGroups = new Map<string, Map<Transform, Set<SharedInformer>>>();
+
+function peersOf(ref: ResourceRef, form: Transform): Set<SharedInformer> {
+  const id = `${ref.group}/${ref.version}/${ref.resource}`;
+  let byForm = peerGroups.get(id);
+  if (!byForm) peerGroups.set(id, (byForm = new Map()));
+  let set = byForm.get(form);
+  if (!set) byForm.set(form, (set = new Set()));
+  return set;
 }
 
 /** The name of the built-in index filing objects by namespace ('' for cluster-scoped). */
@@ -69,15 +113,23 @@ export class SharedInformer implements Informer {
   lastResourceVersion = '';
   /** How many times the informer has listed (1 after the first sync); for tests and metrics. */
   listCount = 0;
+  /** Objects taken from a peer's cache instead of this informer's own copy (for tests and diagnostics). */
+  sharedFromPeers = 0;
+  /** What every listed or watched object goes through before it is cached. */
+  private readonly form: Transform;
+  private readonly peers: Set<SharedInformer>;
 
   constructor(private readonly client: Client, readonly ref: ResourceRef, private readonly opts: InformerOptions = {}) {
     this.addIndex(NAMESPACE_INDEX, (obj) => [obj.metadata.namespace ?? '']);
+    this.form = opts.transform ?? (opts.keepManagedFields ? KEEP : withoutManagedFields);
+    this.peers = peersOf(ref, this.form);
   }
 
   /** Starts the list/watch loop (once). */
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
+    this.peers.add(this);
     void this.run();
     if (this.opts.resyncMs && this.opts.resyncMs > 0) {
       this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncMs);
@@ -131,6 +183,7 @@ export class SharedInformer implements Informer {
 
   stop(): void {
     this.stopped = true;
+    this.peers.delete(this);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.watch?.close();
     this.wakeUp?.();
@@ -165,19 +218,65 @@ export class SharedInformer implements Informer {
     });
   }
 
+  /**
+   * The object as this informer caches it: a peer's cached object of the same key, uid and
+   * resourceVersion when there is one (the same stored bytes, so the same view), else `form(obj)`.
+   */
+  private prepare(obj: KubeObject): KubeObject {
+    const m = obj?.metadata;
+    if (m && this.peers.size > 1) {
+      const key = keyOf(obj);
+      for (const p of this.peers) {
+        if (p === this) continue;
+        const c = p.cache.get(key);
+        if (c && c.metadata.resourceVersion === m.resourceVersion && c.metadata.uid === m.uid) {
+          this.sharedFromPeers++;
+          return c;
+        }
+      }
+    }
+    return this.form(obj);
+  }
+
+  /**
+   * Lists page by page at one resourceVersion (the continue tokens carry it), preparing each page's
+   * objects as it arrives. A continue that expired (410: compacted, or the watch cache's snapshot gone)
+   * falls back to one full list, as client-go's pager does.
+   */
+  private async listAll(): Promise<{ items: KubeObject[]; resourceVersion: string } | undefined> {
+    const { namespace, labelSelector, fieldSelector } = this.opts;
+    const limit = this.opts.pageSize ?? DEFAULT_PAGE_SIZE;
+    const items: KubeObject[] = [];
+    let cont: string | undefined;
+    let page: ObjectList;
+    do {
+      try {
+        page = await this.client.list(this.ref, namespace, limit > 0 ? { labelSelector, fieldSelector, limit, continue: cont } : { labelSelector, fieldSelector });
+      } catch (err) {
+        if (!cont || !isExpired(err)) throw err;
+        items.length = 0;
+        page = await this.client.list(this.ref, namespace, { labelSelector, fieldSelector });
+      }
+      if (this.stopped) return undefined;
+      for (const o of page.items) items.push(this.prepare(o));
+      cont = page.continue;
+    } while (cont);
+    return { items, resourceVersion: page.resourceVersion };
+  }
+
   private async listAndWatch(): Promise<void> {
     const { namespace, labelSelector, fieldSelector } = this.opts;
-    const list = await this.client.list(this.ref, namespace, { labelSelector, fieldSelector });
-    if (this.stopped) return;
+    const list = await this.listAll();
+    if (!list || this.stopped) return;
     this.listCount++;
-    this.replace(this.opts.keepManagedFields ? list.items : list.items.map(withoutManagedFields));
+    this.replace(list.items);
     this.lastResourceVersion = list.resourceVersion;
     this.resolveSynced();
     const w = await this.client.watch(this.ref, namespace,
       { resourceVersion: list.resourceVersion, labelSelector, fieldSelector, allowBookmarks: true },
       (ev) => {
         if (this.stopped) return;
-        const obj = ev.type === 'ERROR' || this.opts.keepManagedFields ? ev.object : withoutManagedFields(ev.object);
+        const obj = ev.type === 'ERROR' || ev.type === 'BOOKMARK' ? ev.object : this.prepare(ev.object);
         switch (ev.type) {
           case 'ADDED':
           case 'MODIFIED':
