@@ -27,6 +27,11 @@ export interface EventPatch {
 export interface EventSink {
   create(namespace: string, event: KubeObject): Promise<unknown>;
   patch(namespace: string, name: string, patch: EventPatch): Promise<unknown>;
+  /**
+   * Creates many Events in one request (a PortClient's `createMany`): resolves with each one's
+   * error, if any. Without it a batch is that many `create`s.
+   */
+  createMany?(events: KubeObject[]): Promise<(Error | undefined)[]>;
 }
 
 /** How the correlator aggregates and paces writes. */
@@ -130,6 +135,13 @@ export class EventCorrelator {
     return this.track(this.create(event, event.count ?? 1, event.lastTimestamp));
   }
 
+  /** Creates Events that will not repeat, in one request when the sink takes batches. */
+  onceMany(events: KubeObject[]): Promise<void> {
+    if (this.closed || !events.length) return DONE;
+    if (!this.sink.createMany) return this.track(Promise.all(events.map((e) => this.create(e, e.count ?? 1, e.lastTimestamp))).then(() => undefined));
+    return this.track(this.createMany(events));
+  }
+
   /** Drops every series about the object `uid`, with their deferred writes (it is gone or done). */
   forget(uid: string): void {
     const keys = this.byUid.get(uid);
@@ -207,6 +219,21 @@ export class EventCorrelator {
       // Expired (events have a TTL) or deleted: create it again, as client-go does.
       if (isNotFound(err)) return this.create(s.event, count, lastTimestamp);
       this.log?.debug('event not updated', { event: `${namespace}/${name}`, reason: s.event.reason, error: String(err) });
+    }
+  }
+
+  private async createMany(events: KubeObject[]): Promise<void> {
+    let errs: (Error | undefined)[];
+    try {
+      errs = await this.sink.createMany!(events);
+    } catch (err) {
+      errs = events.map(() => err as Error);
+    }
+    for (let i = 0; i < events.length; i++) {
+      const err = errs[i];
+      if (!err) continue;
+      const e = events[i]!;
+      this.log?.debug('event not created', { event: `${e.metadata.namespace}/${e.metadata.name}`, reason: e.reason, error: String(err) });
     }
   }
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../apis/object.ts';
 import { errors } from '../errors/index.ts';
 import { createLogger } from '../util/log.ts';
-import { EventRecorder, type EventPatch, type EventSink } from './event-recorder.ts';
+import { EventRecorder, clientEventSink, type EventPatch, type EventSink } from './event-recorder.ts';
+import type { Client } from './client.ts';
 
 interface Write { verb: 'create' | 'patch'; namespace: string; name: string; body: any; at: number }
 
@@ -274,4 +275,46 @@ test('withSource shares the cache and writes with a recorder for another compone
   await manager.close();
   await job.event(pod, 'Normal', 'Other', 'm');
   assert.equal(sink.writes.length, 3, 'closing the manager\'s recorder closes them all');
+});
+
+test('recordOnceMany: one createMany of the sink when it takes batches, else a create each; failures logged, never thrown', async () => {
+  const other: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db', namespace: 'ns2', uid: 'u2' } };
+  const items = [
+    { obj: pod, type: 'Normal' as const, reason: 'Scheduled', message: 'Successfully assigned ns1/web to n1' },
+    { obj: other, type: 'Normal' as const, reason: 'Scheduled', message: 'Successfully assigned ns2/db to n2' },
+  ];
+  const batches: KubeObject[][] = [];
+  const batching = { ...memorySink(), createMany: async (events: KubeObject[]) => { batches.push(events); return [new Error('no'), undefined]; } };
+  const r = new EventRecorder({ sink: batching, source: { component: 'default-scheduler' }, log: createLogger({ level: 'error' }) });
+  await r.recordOnceMany(items);
+  assert.equal(batches.length, 1);
+  assert.equal(batching.writes.length, 0, 'no single create');
+  assert.deepEqual(batches[0]!.map((e) => [e.metadata.namespace, e.involvedObject.name, e.message, e.count]),
+    [['ns1', 'web', 'Successfully assigned ns1/web to n1', 1], ['ns2', 'db', 'Successfully assigned ns2/db to n2', 1]]);
+  assert.equal(r.size, 0, 'no series kept');
+  // A sink whose whole batch fails (a closed port) does not reject either.
+  const broken = { ...memorySink(), createMany: async () => { throw new Error('port closed'); } };
+  await new EventRecorder({ sink: broken, source: { component: 'default-scheduler' } }).recordOnceMany(items);
+
+  const plain = memorySink();
+  await new EventRecorder({ sink: plain, source: { component: 'default-scheduler' } }).recordOnceMany(items);
+  assert.deepEqual(plain.created().map((w) => [w.namespace, w.body.involvedObject.name]), [['ns1', 'web'], ['ns2', 'db']]);
+});
+
+test('clientEventSink batches through a client that has createMany (the PortClient), and only then', async () => {
+  const calls: string[] = [];
+  const base = {
+    create: async (_r: unknown, _ns: string | undefined, obj: KubeObject) => { calls.push(`create ${obj.metadata.name}`); return obj; },
+    patch: async () => ({}) as KubeObject,
+  } as unknown as Client;
+  const withMany = Object.assign(Object.create(base) as Client, {
+    createMany: async (ref: { resource: string }, items: { namespace: string | undefined; object: KubeObject }[]) => {
+      calls.push(`createMany ${ref.resource} ${items.map((i) => `${i.namespace}/${i.object.metadata.name}`).join(',')}`);
+      return items.map(() => undefined);
+    },
+  });
+  const ev: KubeObject = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: 'ns1' } };
+  await clientEventSink(withMany).createMany!([ev]);
+  assert.deepEqual(calls, ['createMany events ns1/e1']);
+  assert.equal(clientEventSink(base).createMany, undefined);
 });

@@ -40,12 +40,30 @@ export interface EventOptions {
   fieldPath?: string;
 }
 
-/** The sink onto a Client: create and merge-patch of core/v1 events. */
+/** One event of a {@link EventRecorder.recordOnceMany} batch. */
+export interface OnceEvent extends EventOptions {
+  obj: KubeObject;
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
+/** A Client that can create many objects in one request (the PortClient: one message across threads). */
+interface BatchCreator {
+  createMany(ref: typeof R.events, items: { namespace: string | undefined; object: KubeObject }[]): Promise<(Error | undefined)[]>;
+}
+
+/** The sink onto a Client: create and merge-patch of core/v1 events; batches of creates where the client takes them. */
 export function clientEventSink(client: Client): EventSink {
-  return {
+  const sink: EventSink = {
     create: (namespace, event) => client.create(R.events, namespace, event),
     patch: (namespace, name, patch) => client.patch(R.events, namespace, name, 'merge', patch),
   };
+  const batching = client as Client & Partial<BatchCreator>;
+  if (typeof batching.createMany === 'function') {
+    sink.createMany = (events) => batching.createMany!(R.events, events.map((object) => ({ namespace: object.metadata.namespace, object })));
+  }
+  return sink;
 }
 
 let lastNanos = 0n;
@@ -101,6 +119,12 @@ export class EventRecorder {
    */
   recordOnce(obj: KubeObject, type: EventType, reason: string, message: string, opts: EventOptions = {}): Promise<void> {
     return this.correlator.once(this.build(obj, type, reason, message, opts, this.opts.now?.() ?? new Date()));
+  }
+
+  /** {@link recordOnce} for many events, written in one request where the sink takes batches. */
+  recordOnceMany(items: OnceEvent[]): Promise<void> {
+    const now = this.opts.now?.() ?? new Date();
+    return this.correlator.onceMany(items.map((e) => this.build(e.obj, e.type, e.reason, e.message, e, now)));
   }
 
   /** Drops the aggregation state (and deferred writes) about the object with this uid. */

@@ -17,6 +17,8 @@ import { servePort, type PortServer } from './port-server.ts';
 import { R, type Client, type ClientWatchEvent } from './client.ts';
 import { HttpStatusError, isNotFound } from './errors.ts';
 import type { UserInfo } from '../auth/attributes.ts';
+import type { KubeObject } from '../apis/object.ts';
+import type { ToClient, ToServer } from './port-protocol.ts';
 
 async function portOnto(serving: Client): Promise<{ client: PortClient; server: PortServer; close(): void }> {
   const { port1, port2 } = new MessageChannel();
@@ -94,6 +96,63 @@ describe('PortClient over the port', () => {
       assert.equal(q.server.watches, 0, 'closing on the client ends the serving watch');
       q.close();
     } finally { p.close(); }
+  });
+
+  it('createMany: many creates in one request, one reply naming only the failures (each its Status)', async () => {
+    const local = new LocalClient(s.server.registry);
+    let creates = 0;
+    const counting: Client = Object.assign(Object.create(local) as Client, {
+      create: (...a: Parameters<Client['create']>) => { creates++; return local.create(...a); },
+    });
+    const { port1, port2 } = new MessageChannel();
+    // What crosses to the serving side: every request of every posted batch.
+    const requests: ToServer[] = [];
+    port1.on('message', (batch: ToServer[]) => { requests.push(...batch); });
+    const server = servePort(port1, counting);
+    const client = new PortClient(port2);
+    try {
+      const event = (name: string, ns = 'default'): KubeObject => ({
+        apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns },
+        involvedObject: { kind: 'Pod', namespace: ns, name: 'p' }, reason: 'Scheduled', message: name, type: 'Normal',
+      });
+      const items = Array.from({ length: 300 }, (_v, i) => ({ namespace: 'default', object: event(`batch-${i}`) }));
+      items[7] = { namespace: 'default', object: { ...event('nameless'), metadata: { namespace: 'default' } } };
+      items[8] = { namespace: 'default', object: event('batch-0') };
+      const results = await client.createMany(R.events, items);
+      assert.equal(results.length, 300);
+      assert.equal(requests.filter((r) => 'op' in r && r.op === 'createMany').length, 1, 'one request');
+      assert.equal(requests.filter((r) => 'op' in r && r.op === 'create').length, 0);
+      assert.equal(creates, 300, 'the serving side created each');
+      assert.equal(results[7]?.code, 422);
+      assert.equal(results[7]?.reason, 'Invalid');
+      // batch-0 twice in one batch: exactly one of the two creates wins, the other is 409.
+      const dup = [results[0], results[8]];
+      assert.equal(dup.filter((e) => e === undefined).length, 1);
+      assert.equal(dup.find((e) => e)?.code, 409);
+      assert.equal(results.filter((e) => e).length, 2);
+      const listed = await local.list(R.events, 'default');
+      const names = new Set(listed.items.map((e) => e.metadata.name));
+      for (let i = 0; i < 300; i++) if (i !== 7 && i !== 8) assert.ok(names.has(`batch-${i}`), `batch-${i} stored`);
+      // An empty batch asks nothing; malformed items get a 400 each, the good ones are created.
+      assert.deepEqual(await client.createMany(R.events, []), []);
+      const raw = await new Promise<ToClient>((resolve) => {
+        const { port1: a, port2: b } = new MessageChannel();
+        const srv = servePort(a, local);
+        b.on('message', (batch: ToClient[]) => { resolve(batch[0]!); srv.close(); b.close(); });
+        b.postMessage([{ id: 1, op: 'createMany', args: [R.events, ['nope', ['default', event('raw-ok')]]] }]);
+      });
+      assert.ok('ok' in raw && raw.ok);
+      const failures = (raw as { value: [number, { code: number; reason: string }][] }).value;
+      assert.deepEqual(failures.map(([i, st]) => [i, st.code, st.reason]), [[0, 400, 'BadRequest']]);
+      await local.get(R.events, 'default', 'raw-ok');
+    } finally { client.close(); server.close(); port2.close(); }
+  });
+
+  it('createMany on a closed client fails every item with the port\'s 500', async () => {
+    const p = await portOnto(new LocalClient(s.server.registry));
+    p.close();
+    const results = await p.client.createMany(R.events, [{ namespace: 'default', object: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'x' } } }]);
+    assert.equal(results[0]?.code, 500);
   });
 
   it('ends watches and fails calls in flight when the serving side closes', async () => {

@@ -12,7 +12,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { KubeObject } from '../apis/object.ts';
 import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, UpdateSubresource, WatchOptions } from './client.ts';
 import { HttpStatusError } from './errors.ts';
-import { internalStatus, PortOutbox, type PortOp, type ToClient, type ToServer } from './port-protocol.ts';
+import { internalStatus, PortOutbox, type CreateManyFailure, type CreateManyItem, type PortOp, type ToClient, type ToServer } from './port-protocol.ts';
 import { watchEnd } from './watch-end.ts';
 
 interface Pending {
@@ -115,6 +115,24 @@ export class PortClient implements Client {
 
   create(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: string): Promise<KubeObject> {
     return this.call('create', [ref, namespace, obj, subresource]);
+  }
+
+  /**
+   * Creates many objects of one resource in one request: the serving thread starts them all in one
+   * turn (one group commit) and answers once. Resolves with one entry per item: undefined when it
+   * was created, else its error (never rejects for an item's failure; a closed port fails them all).
+   */
+  async createMany(ref: ResourceRef, items: { namespace: string | undefined; object: KubeObject }[]): Promise<(HttpStatusError | undefined)[]> {
+    const results: (HttpStatusError | undefined)[] = new Array(items.length).fill(undefined);
+    if (!items.length) return results;
+    let failed: CreateManyFailure[];
+    try {
+      failed = await this.call<CreateManyFailure[]>('createMany', [ref, items.map((i): CreateManyItem => [i.namespace, i.object])]);
+    } catch (err) {
+      return results.fill(err as HttpStatusError);
+    }
+    for (const [i, status] of failed) results[i] = new HttpStatusError(status);
+    return results;
   }
 
   update(ref: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: UpdateSubresource): Promise<KubeObject> {

@@ -12,7 +12,15 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Status } from '../errors/index.ts';
 import type { WatchEventType } from './client.ts';
 
-export type PortOp = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+export type PortOp = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'createMany';
+
+/**
+ * `createMany`'s arguments: `[ref, items]`, each item `[namespace, object]`; its reply's value lists
+ * only the failures, as `[index, Status]`: the created objects are not sent back (the caller of a
+ * batch, the scheduler's Scheduled events, does not read them; each would be cloned on both threads).
+ */
+export type CreateManyItem = [namespace: string | undefined, object: unknown];
+export type CreateManyFailure = [index: number, status: Status];
 
 /** Client → server. */
 export type ToServer =

@@ -13,8 +13,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Client, ClientWatch, ClientWatchEvent, PatchType, ResourceRef, UpdateSubresource, WatchOptions } from './client.ts';
 import type { KubeObject } from '../apis/object.ts';
-import type { Status } from '../errors/index.ts';
-import { internalStatus, PortOutbox, type ToClient, type ToServer } from './port-protocol.ts';
+import { errors, type Status } from '../errors/index.ts';
+import { internalStatus, PortOutbox, type CreateManyFailure, type CreateManyItem, type ToClient, type ToServer } from './port-protocol.ts';
 
 /** A served port. */
 export interface PortServer {
@@ -42,6 +42,23 @@ export function servePort(port: MessagePort, client: Client): PortServer {
   const watches = new Map<number, ClientWatch>();
   let closed = false;
 
+  /**
+   * Every create of a batch starts in this turn, so the store's group commit takes them together;
+   * the reply, once all are settled, names only the failures.
+   */
+  const createMany = async (ref: ResourceRef, items: CreateManyItem[]): Promise<CreateManyFailure[]> => {
+    if (!Array.isArray(items)) throw errors.badRequest('createMany takes an array of [namespace, object] items');
+    const settled = await Promise.allSettled(items.map((item) => Array.isArray(item) && item.length === 2
+      ? client.create(ref, item[0] as string | undefined, item[1] as KubeObject)
+      : Promise.reject(errors.badRequest('a createMany item is [namespace, object]'))));
+    const failed: CreateManyFailure[] = [];
+    for (let i = 0; i < settled.length; i++) {
+      const r = settled[i]!;
+      if (r.status === 'rejected') failed.push([i, statusOf(r.reason)]);
+    }
+    return failed;
+  };
+
   const call = (op: string, a: unknown[]): Promise<unknown> => {
     const ref = a[0] as ResourceRef;
     const ns = a[1] as string | undefined;
@@ -52,6 +69,7 @@ export function servePort(port: MessagePort, client: Client): PortServer {
       case 'update': return client.update(ref, ns, a[2] as KubeObject, a[3] as UpdateSubresource | undefined);
       case 'patch': return client.patch(ref, ns, a[2] as string, a[3] as PatchType, a[4], a[5] as UpdateSubresource | undefined);
       case 'delete': return client.delete(ref, ns, a[2] as string, a[3] as Parameters<Client['delete']>[3]);
+      case 'createMany': return createMany(ref, a[1] as CreateManyItem[]);
       default: return Promise.reject(new Error(`unknown operation ${op}`));
     }
   };

@@ -39,15 +39,89 @@ test('queued events are all written, in order, with the upstream message', async
 test('a full queue drops further events instead of growing', async () => {
   const { recorder, written, release } = heldRecorder();
   const q = new ScheduledEvents(recorder, createLogger({ level: 'error' }), { maxQueued: 3, writers: 1 });
-  // The first is taken by the writer at once (held in the sink), three wait, the rest are dropped.
+  // One turn: three wait for its end (when the writer takes the first), the rest are dropped.
   for (let i = 0; i < 10; i++) q.scheduled(pod(`p${i}`), 'n');
   assert.equal(q.pending, 3);
-  assert.equal(q.dropped, 6);
+  assert.equal(q.dropped, 7);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(q.pending, 2, 'the writer took one at the end of the turn');
+  q.scheduled(pod('p10'), 'n');
+  assert.equal(q.pending, 3);
   release();
   await q.close();
-  assert.deepEqual(written.map((e) => e.involvedObject.name), ['p0', 'p1', 'p2', 'p3']);
+  assert.deepEqual(written.map((e) => e.involvedObject.name), ['p0', 'p1', 'p2', 'p10']);
   // Closed: later events are ignored, not queued.
   q.scheduled(pod('late'), 'n');
+  assert.equal(q.pending, 0);
+});
+
+/** A recorder whose sink takes batches (as over a PortClient), holding each until `release()`. */
+function batchRecorder() {
+  const batches: KubeObject[][] = [];
+  let singles = 0;
+  let gate!: () => void;
+  let open = new Promise<void>((r) => (gate = r));
+  const recorder = new EventRecorder({
+    source: { component: 'default-scheduler' },
+    sink: {
+      create: async (_ns, ev) => { singles++; return ev; },
+      patch: async () => ({}),
+      createMany: async (events) => {
+        batches.push(events);
+        await open;
+        // The third of every batch fails: the others are still written, the queue goes on.
+        return events.map((_e, i) => (i === 2 ? new Error('rejected') : undefined));
+      },
+    },
+  });
+  return { recorder, batches, singles: () => singles, release: () => { gate(); open = Promise.resolve(); } };
+}
+
+test('a turn\'s events go out as batches, one request each, full batches at once', async () => {
+  const { recorder, batches, singles, release } = batchRecorder();
+  const q = new ScheduledEvents(recorder, createLogger({ level: 'error' }), { maxQueued: 1000, writers: 4096, batch: 256 });
+  for (let i = 0; i < 600; i++) q.scheduled(pod(`p${i}`), 'n');
+  assert.deepEqual(batches.map((b) => b.length), [256, 256], 'two full batches left during the turn');
+  assert.equal(q.pending, 88);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(batches.map((b) => b.length), [256, 256, 88], 'the rest at the end of the turn');
+  assert.equal(q.requests, 3);
+  release();
+  await q.close();
+  assert.equal(singles(), 0, 'no event went as a request of its own');
+  assert.equal(q.dropped, 0);
+  const names = batches.flat().map((e) => e.involvedObject.name);
+  assert.equal(new Set(names).size, 600);
+  assert.equal(names[599], 'p599');
+  assert.equal(batches[0]![0]!.message, 'Successfully assigned ns/p0 to n');
+  assert.equal(batches[0]![0]!.reason, 'Scheduled');
+});
+
+test('a burst larger than the queue is not dropped while writes in flight have room', async () => {
+  // 3,000 bindings confirmed in one turn, writes slow (held): the old one-event-per-writer queue
+  // with 512 writers held 512 + 1,000 and dropped the rest; batches put them all in flight.
+  const { recorder, batches, release } = batchRecorder();
+  const q = new ScheduledEvents(recorder, createLogger({ level: 'error' }), { maxQueued: 1000, writers: 4096, batch: 256 });
+  for (let i = 0; i < 3000; i++) q.scheduled(pod(`p${i}`), 'n');
+  assert.equal(q.dropped, 0);
+  assert.equal(batches.length, 11, '11 full batches in flight before the turn ended');
+  release();
+  await q.close();
+  assert.equal(batches.flat().length, 3000);
+  assert.equal(q.requests, 12);
+});
+
+test('writes in flight are bounded in events, not requests', async () => {
+  const { recorder, batches, release } = batchRecorder();
+  const q = new ScheduledEvents(recorder, createLogger({ level: 'error' }), { maxQueued: 1000, writers: 300, batch: 256 });
+  for (let i = 0; i < 1000; i++) q.scheduled(pod(`p${i}`), 'n');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(batches.map((b) => b.length), [256, 44], '300 in flight');
+  assert.equal(q.pending, 700);
+  assert.equal(q.dropped, 0);
+  release();
+  await q.close();
+  assert.equal(batches.flat().length, 1000);
   assert.equal(q.pending, 0);
 });
 

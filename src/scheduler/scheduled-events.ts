@@ -1,18 +1,26 @@
 /**
- * The scheduler's `Scheduled` events, off the binding path: a bounded queue drained by many
- * writers, dropping what does not fit — as client-go's events broadcaster
+ * The scheduler's `Scheduled` events, off the binding path: a bounded queue in front of the
+ * recorder, drained in batches, dropping what does not fit — as client-go's events broadcaster
  * (tools/events/event_broadcaster.go: a 1,000-event queue, DropIfChannelFull). A burst of bindings
  * never waits on its events; the pods' PodScheduled condition, not the event, is the record that a
  * pod was placed.
  *
- * Why 128 writers: each create waits for its group commit's fsync (milliseconds), not for CPU, so
- * the queue drains at about writers ÷ commit latency. With 4 writers it drained a few hundred a
- * second and dropped 27–75 % of a 10,000-event burst at 1,000–3,000 a second; writes in flight are
- * what group commit batches into one fsync, so 128 keep up with 3,000 a second (0 dropped; 64
- * dropped up to 12 %) — measured on a real SQLite store under load 23–33 (bench/README.md, sched).
+ * client-go drops only when its queue's reader falls behind, and that reader never waits on a
+ * write: `recordToSink` starts a goroutine per event, so every Scheduled event is written (there
+ * is nothing to aggregate either: each is about another pod, and the correlator's series, spam
+ * filter and similar-event aggregation are all keyed per object). Here the writes in flight are
+ * bounded by `writers` (events, not requests) and the queue by `maxQueued`: a drop means both are
+ * full, i.e. the API server takes the events more slowly than the scheduler binds.
+ *
+ * Batches: what one turn of the event loop queued (or every `batch` events) goes to the recorder's
+ * `recordOnceMany` at once — over a PortClient one `createMany` request whose creates the API
+ * server starts in one turn (one group commit) and answers once, naming only failures; in-process,
+ * that many concurrent creates. Why writes in flight matter: each create waits for its group
+ * commit's fsync and, on the scheduler thread, behind the bindings on the port, so the queue drains
+ * at about writers ÷ latency (bench/README.md, sched).
  */
 import type { KubeObject } from '../apis/object.ts';
-import type { EventRecorder } from '../client/event-recorder.ts';
+import type { EventRecorder, OnceEvent } from '../client/event-recorder.ts';
 import type { Logger } from '../util/log.ts';
 import { observeDroppedEvent } from './scheduler-metrics.ts';
 
@@ -20,46 +28,50 @@ import { observeDroppedEvent } from './scheduler-metrics.ts';
 export interface ScheduledEventsOptions {
   /** Events waiting at most; more are dropped (default 1,000, client-go's maxQueuedEvents). */
   maxQueued?: number;
-  /** Writes in flight at once (default 128: see above). */
+  /** Events being written at once (default 128: see above). */
   writers?: number;
-}
-
-interface Pending {
-  pod: KubeObject;
-  message: string;
+  /** Events per write request at most (default 256). */
+  batch?: number;
 }
 
 /** Bounded, dropping queue of `Scheduled` events in front of an EventRecorder. */
 export class ScheduledEvents {
-  private readonly queue: Pending[] = [];
+  private readonly queue: OnceEvent[] = [];
   private head = 0;
-  private active = 0;
+  private inFlight = 0;
+  private pumpQueued = false;
   private closed = false;
   private idle: (() => void) | undefined;
   private readonly maxQueued: number;
   private readonly writers: number;
+  private readonly batch: number;
   /** Events dropped because the queue was full, since the start. */
   dropped = 0;
+  /** Write requests made (batches), since the start. */
+  requests = 0;
 
   constructor(private readonly recorder: EventRecorder, private readonly log: Logger, opts: ScheduledEventsOptions = {}) {
     this.maxQueued = opts.maxQueued ?? 1000;
-    this.writers = opts.writers ?? 128;
+    this.writers = Math.max(1, opts.writers ?? 128);
+    this.batch = Math.max(1, opts.batch ?? 256);
   }
 
   /** Queues `Successfully assigned ns/name to node`; drops it (counted) when the queue is full. */
   scheduled(pod: KubeObject, nodeName: string): void {
     if (this.closed) return;
-    if (this.queue.length - this.head >= this.maxQueued) {
+    if (this.pending >= this.maxQueued) {
       // Logged on the first and every 1,000th drop: the drops themselves come in bursts.
       if (this.dropped++ % 1000 === 0) this.log.info('event queue full; dropping Scheduled events', { dropped: this.dropped });
       observeDroppedEvent();
       return;
     }
     const m = pod.metadata;
-    this.queue.push({ pod, message: `Successfully assigned ${m.namespace}/${m.name} to ${nodeName}` });
-    if (this.active < this.writers) {
-      this.active++;
-      void this.drain();
+    this.queue.push({ obj: pod, type: 'Normal', reason: 'Scheduled', message: `Successfully assigned ${m.namespace}/${m.name} to ${nodeName}` });
+    // A full batch goes at once; the rest of a turn's events at its end, together.
+    if (this.pending >= this.batch) this.pump();
+    else if (!this.pumpQueued) {
+      this.pumpQueued = true;
+      setImmediate(() => { this.pumpQueued = false; this.pump(); });
     }
   }
 
@@ -71,25 +83,34 @@ export class ScheduledEvents {
   /** Stops taking events and waits until the queued ones are written. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.active === 0) return;
+    this.pump();
+    if (this.inFlight === 0 && this.pending === 0) return;
     await new Promise<void>((r) => (this.idle = r));
   }
 
-  private async drain(): Promise<void> {
-    while (this.head < this.queue.length) {
-      const next = this.queue[this.head]!;
-      this.queue[this.head++] = undefined as unknown as Pending;
-      // Compact once the consumed prefix dominates, so the array does not grow for ever.
+  /** Sends batches while there are events waiting and room in flight. */
+  private pump(): void {
+    while (this.pending > 0 && this.inFlight < this.writers) {
+      const n = Math.min(this.batch, this.writers - this.inFlight, this.pending);
+      const items = this.queue.slice(this.head, this.head + n);
+      this.head += n;
+      // Drop the consumed prefix once it dominates, so the array does not grow for ever.
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
-      try {
-        await this.recorder.recordOnce(next.pod, 'Normal', 'Scheduled', next.message);
-      } catch (err) {
-        this.log.debug('Scheduled event not written', { error: String(err) });
-      }
+      this.inFlight += n;
+      this.requests++;
+      const done = () => {
+        this.inFlight -= n;
+        this.pump();
+        if (this.inFlight === 0 && this.pending === 0) this.idle?.();
+      };
+      // Failed writes are logged by the correlator (at debug); a batch never stops the queue.
+      this.recorder.recordOnceMany(items).then(done, (err: unknown) => {
+        this.log.debug('Scheduled events not written', { error: String(err) });
+        done();
+      });
     }
-    if (--this.active === 0) this.idle?.();
   }
 }
