@@ -28,6 +28,7 @@ import { ScheduledEvents } from './scheduled-events.ts';
 import { rfc3339 } from '../apis/time.ts';
 import { Preemption } from './preemption-executor.ts';
 import { nominatedPodsFilter } from './preemption-nominated.ts';
+import { schedulerTransform } from './scheduler-view.ts';
 
 const PDBS = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' };
 
@@ -49,7 +50,8 @@ export interface SchedulerOptions extends QueueOptions {
   bindTimeoutMs?: number;
   /**
    * Shared informers (the controller manager's): the scheduler's node and pod caches are then the
-   * controllers' too. Default: a factory of its own, stopped with the scheduler.
+   * controllers' too. Default: a factory of its own, stopped with the scheduler, whose pods and nodes
+   * keep only what the scheduler reads (scheduler-view.ts).
    */
   factory?: InformerFactory;
 }
@@ -80,7 +82,8 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
   const snapshot = new Snapshot();
   const queue = new SchedulingQueue(opts);
   const events = schedulerEvents(client, log, opts.eventIntervalMs);
-  const factory = opts.factory ?? new InformerFactory(client, { log });
+  // A factory of its own (on its thread, always) keeps only what the scheduler reads of pods and nodes.
+  const factory = opts.factory ?? new InformerFactory(client, { log, transform: schedulerTransform });
   // Budgets are read only when a pod preempts; the informer keeps them at hand.
   const budgets = factory.forResource(PDBS);
   const preemption = new Preemption(client, events, log, { schedulerName: opts.schedulerName ?? 'default-scheduler', budgets: () => budgets.list() });
