@@ -5,6 +5,8 @@
  * serves it. With the scheduler in a worker thread (scheduler-thread.ts) its metrics live in that
  * thread's copy of this module: `mirrorSchedulerMetrics` makes this thread's metrics read them.
  */
+import { getHeapStatistics } from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
 import { Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 export const schedulerRegistry = new Registry();
@@ -45,6 +47,14 @@ const droppedEvents = new Counter({ name: 'scheduler_events_dropped_total', help
 export function observeDroppedEvent(): void {
   droppedEvents.inc();
 }
+
+// The scheduler thread's own V8 heap (its informers' pods and nodes, its snapshot): the API server's
+// nodejs_heap_* metrics are the main thread's only. Read in the thread whose registry is scraped (the
+// worker's, mirrored); 0 when the scheduler runs on the API server's event loop.
+new Gauge({
+  name: 'berth_scheduler_thread_heap_used_bytes', help: 'V8 heap in use on the scheduler\'s worker thread (0 when the scheduler runs on the main thread).', registers,
+  collect() { this.set(isMainThread ? 0 : getHeapStatistics().used_heap_size); },
+});
 
 const threadRestarts = new Counter({ name: 'berth_scheduler_thread_restarts_total', help: 'Times the scheduler\'s worker thread ended unasked and was started again (a crash; see the server log).', registers });
 

@@ -60,6 +60,9 @@ describe('scheduler thread', () => {
   it('shows the thread\'s counters in this thread\'s /metrics registry', async () => {
     const text = await schedulerRegistry.metrics();
     assert.match(text, /scheduler_schedule_attempts_total\{result="scheduled",profile="default-scheduler"\} [1-9]/);
+    // The thread's own heap (a few MB at least: its modules, informers and snapshot), read in the thread.
+    const heap = Number(/^berth_scheduler_thread_heap_used_bytes (\S+)/m.exec(text)?.[1]);
+    assert.ok(heap > 1e6, `scheduler thread heap ${heap}`);
   });
 
   it('reports the too-big pod as unschedulable through the port (status patch, FailedScheduling)', async () => {
