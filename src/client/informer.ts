@@ -219,20 +219,19 @@ export class SharedInformer implements Informer {
   }
 
   /**
-   * The object as this informer caches it: a peer's cached object of the same key, uid and
-   * resourceVersion when there is one (the same stored bytes, so the same view), else `form(obj)`.
+   * The object as this informer caches it: the cached object of the same key, uid and resourceVersion
+   * when this informer (a re-list) or a peer has one (the same stored bytes, so the same view), else
+   * `form(obj)`.
    */
   private prepare(obj: KubeObject): KubeObject {
     const m = obj?.metadata;
-    if (m && this.peers.size > 1) {
-      const key = keyOf(obj);
-      for (const p of this.peers) {
-        if (p === this) continue;
-        const c = p.cache.get(key);
-        if (c && c.metadata.resourceVersion === m.resourceVersion && c.metadata.uid === m.uid) {
-          this.sharedFromPeers++;
-          return c;
-        }
+    if (!m) return this.form(obj);
+    const key = keyOf(obj);
+    for (const p of this.peers) {
+      const c = p.cache.get(key);
+      if (c && c.metadata.resourceVersion === m.resourceVersion && c.metadata.uid === m.uid) {
+        if (p !== this) this.sharedFromPeers++;
+        return c;
       }
     }
     return this.form(obj);
