@@ -92,6 +92,11 @@ export class EventCorrelator {
     this.log = opts.log;
   }
 
+  /** Whether the sink writes a batch in one request (`createMany`). */
+  get batches(): boolean {
+    return typeof this.sink.createMany === 'function';
+  }
+
   /** Series remembered now. */
   get size(): number {
     return this.series.size;

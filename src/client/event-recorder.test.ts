@@ -286,6 +286,7 @@ test('recordOnceMany: one createMany of the sink when it takes batches, else a c
   const batches: KubeObject[][] = [];
   const batching = { ...memorySink(), createMany: async (events: KubeObject[]) => { batches.push(events); return [new Error('no'), undefined]; } };
   const r = new EventRecorder({ sink: batching, source: { component: 'default-scheduler' }, log: createLogger({ level: 'error' }) });
+  assert.equal(r.batches, true);
   await r.recordOnceMany(items);
   assert.equal(batches.length, 1);
   assert.equal(batching.writes.length, 0, 'no single create');
@@ -297,7 +298,9 @@ test('recordOnceMany: one createMany of the sink when it takes batches, else a c
   await new EventRecorder({ sink: broken, source: { component: 'default-scheduler' } }).recordOnceMany(items);
 
   const plain = memorySink();
-  await new EventRecorder({ sink: plain, source: { component: 'default-scheduler' } }).recordOnceMany(items);
+  const pr = new EventRecorder({ sink: plain, source: { component: 'default-scheduler' } });
+  assert.equal(pr.batches, false);
+  await pr.recordOnceMany(items);
   assert.deepEqual(plain.created().map((w) => [w.namespace, w.body.involvedObject.name]), [['ns1', 'web'], ['ns2', 'db']]);
 });
 

@@ -137,6 +137,11 @@ export class EventRecorder {
     return this.correlator.close();
   }
 
+  /** Whether {@link recordOnceMany} writes a batch in one request (else it is one create each). */
+  get batches(): boolean {
+    return this.correlator.batches;
+  }
+
   /** Series remembered (shared by every recorder of this correlator). */
   get size(): number {
     return this.correlator.size;

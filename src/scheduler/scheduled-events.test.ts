@@ -39,20 +39,31 @@ test('queued events are all written, in order, with the upstream message', async
 test('a full queue drops further events instead of growing', async () => {
   const { recorder, written, release } = heldRecorder();
   const q = new ScheduledEvents(recorder, createLogger({ level: 'error' }), { maxQueued: 3, writers: 1 });
-  // One turn: three wait for its end (when the writer takes the first), the rest are dropped.
+  // No batch request: the first is taken by the writer at once (held in the sink), three wait, the rest are dropped.
   for (let i = 0; i < 10; i++) q.scheduled(pod(`p${i}`), 'n');
   assert.equal(q.pending, 3);
-  assert.equal(q.dropped, 7);
-  await new Promise((r) => setImmediate(r));
-  assert.equal(q.pending, 2, 'the writer took one at the end of the turn');
-  q.scheduled(pod('p10'), 'n');
-  assert.equal(q.pending, 3);
+  assert.equal(q.dropped, 6);
   release();
   await q.close();
-  assert.deepEqual(written.map((e) => e.involvedObject.name), ['p0', 'p1', 'p2', 'p10']);
+  assert.deepEqual(written.map((e) => e.involvedObject.name), ['p0', 'p1', 'p2', 'p3']);
   // Closed: later events are ignored, not queued.
   q.scheduled(pod('late'), 'n');
   assert.equal(q.pending, 0);
+});
+
+test('with batch requests a turn\'s events wait for its end (a full queue still drops)', async () => {
+  const { recorder, batches, release } = batchRecorder();
+  const q = new ScheduledEvents(recorder, createLogger({ level: 'error' }), { maxQueued: 3, writers: 2 });
+  for (let i = 0; i < 10; i++) q.scheduled(pod(`p${i}`), 'n');
+  assert.equal(q.pending, 3);
+  assert.equal(q.dropped, 7);
+  assert.equal(batches.length, 0);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(batches.map((b) => b.map((e) => e.involvedObject.name)), [['p0', 'p1']], 'two writers: two events in flight');
+  q.scheduled(pod('p10'), 'n');
+  release();
+  await q.close();
+  assert.deepEqual(batches.map((b) => b.map((e) => e.involvedObject.name)), [['p0', 'p1'], ['p2', 'p10']]);
 });
 
 /** A recorder whose sink takes batches (as over a PortClient), holding each until `release()`. */

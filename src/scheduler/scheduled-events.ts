@@ -14,8 +14,9 @@
  *
  * Batches: what one turn of the event loop queued (or every `batch` events) goes to the recorder's
  * `recordOnceMany` at once — over a PortClient one `createMany` request whose creates the API
- * server starts in one turn (one group commit) and answers once, naming only failures; in-process,
- * that many concurrent creates. Why writes in flight matter: each create waits for its group
+ * server starts in one turn (one group commit) and answers once, naming only failures. In-process
+ * (no batch request) each event is its own write, taken at once while writers are free. Why writes
+ * in flight matter: each create waits for its group
  * commit's fsync and, on the scheduler thread, behind the bindings on the port, so the queue drains
  * at about writers ÷ latency (bench/README.md, sched).
  */
@@ -30,7 +31,10 @@ export interface ScheduledEventsOptions {
   maxQueued?: number;
   /** Events being written at once (default 128: see above). */
   writers?: number;
-  /** Events per write request at most (default 256). */
+  /**
+   * Events per write request at most (default 256 when the recorder writes a batch in one request;
+   * else 1, each writer awaiting its own create, so a slow create never holds back the others').
+   */
   batch?: number;
 }
 
@@ -53,7 +57,7 @@ export class ScheduledEvents {
   constructor(private readonly recorder: EventRecorder, private readonly log: Logger, opts: ScheduledEventsOptions = {}) {
     this.maxQueued = opts.maxQueued ?? 1000;
     this.writers = Math.max(1, opts.writers ?? 128);
-    this.batch = Math.max(1, opts.batch ?? 256);
+    this.batch = Math.max(1, opts.batch ?? (recorder.batches ? 256 : 1));
   }
 
   /** Queues `Successfully assigned ns/name to node`; drops it (counted) when the queue is full. */
