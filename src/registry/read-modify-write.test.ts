@@ -14,6 +14,9 @@ import { deleteObject } from './store-delete.ts';
 import { patchObject } from './patch-object.ts';
 import { Registry } from './registry.ts';
 import type { ResourceStore } from './resource-store.ts';
+import { decodeObject } from './object-codec.ts';
+import { readCached } from './read-modify-write.ts';
+import { decodedAt, watchResource, type ApiWatchEvent } from './store-watch.ts';
 
 /**
  * A store behind a "cache" the test controls: `hold(key)` freezes what cachedGet answers for a key
@@ -213,5 +216,32 @@ test('a graceful delete on a stale cached pod keeps the deletionTimestamp the st
     const again = await deleteObject(pods, 'a', 'g', { gracePeriodSeconds: 30 });
     assert.equal(again.obj.metadata.deletionTimestamp, first.obj.metadata.deletionTimestamp);
     assert.equal((await pods.get('a', 'g')).metadata.resourceVersion, first.obj.metadata.resourceVersion, 'not written again');
+  });
+});
+
+test('a cached start is a fresh copy of the object the key\'s watch event carried: equal to a decode, never the watchers\' own', async () => {
+  await withHarness(async ({ cms, hold }) => {
+    const events: ApiWatchEvent[] = [];
+    const w = await watchResource(cms, 'a', { resourceVersion: String(await cms.backend.currentRevision()) }, (e) => events.push(e), () => {});
+    try {
+      await cms.create('a', cm({ a: '1' }));
+      await new Promise((r) => setImmediate(r));
+      await hold(cms.key('a', 'c'));
+      const kv = cms.backend.cachedGet!(cms.key('a', 'c'))!;
+      assert.ok(decodedAt(kv), 'the watch event carried this value');
+      const state = readCached(cms, 'a', 'c')!;
+      assert.deepStrictEqual(state.obj, decodeObject(kv));
+      assert.notEqual(state.obj, events[0].object);
+      state.obj.data.a = 'changed';
+      assert.equal((events[0].object as KubeObject).data.a, '1', 'the watchers\' object is untouched');
+      // The store moved on: the cached (stale) value is still the one copied, and the write re-reads.
+      await cms.guaranteedUpdate('a', 'c', mergePatch(cms, { data: { b: '2' } }), { pure: true });
+      await new Promise((r) => setImmediate(r));
+      assert.deepStrictEqual(readCached(cms, 'a', 'c')!.obj, decodeObject(kv));
+      const out = await cms.guaranteedUpdate('a', 'c', mergePatch(cms, { data: { c: '3' } }), { pure: true });
+      assert.deepEqual(out.data, { a: '1', b: '2', c: '3' });
+    } finally {
+      w.close();
+    }
   });
 });

@@ -10,9 +10,10 @@
  *   attempt runs again on the store's value;
  * - an attempt that changes nothing is confirmed the same way before it is answered as a no-op.
  */
-import type { KubeObject } from '../apis/object.ts';
+import { clone, type KubeObject } from '../apis/object.ts';
 import type { KeyValue } from '../storage/backend.ts';
 import { decodeObject } from './object-codec.ts';
+import { decodedAt } from './store-watch.ts';
 import type { ResourceStore } from './resource-store.ts';
 
 /** An object as stored, with its store entry (its modRevision is what the write compares). */
@@ -30,10 +31,16 @@ export interface ReadModifyWriteOptions<T> {
   retry?: (err: unknown, attempt: number) => boolean;
 }
 
-/** The key's value as the watch cache holds it (maybe stale), decoded — a fresh object, the caller's to change. */
+/**
+ * The key's value as the watch cache holds it (maybe stale), decoded — a fresh object, the caller's
+ * to change: a copy of the object a watch event carried for that value when there is one (a plain
+ * copy is 2–3× cheaper than parsing the JSON again), else parsed.
+ */
 export function readCached(store: ResourceStore, namespace: string | undefined, name: string): StoredState | undefined {
   const kv = store.backend.cachedGet?.(store.key(namespace, name));
-  return kv && { obj: store.fromStorage(decodeObject(kv)), kv };
+  if (kv === undefined) return undefined;
+  const seen = decodedAt(kv);
+  return { obj: store.fromStorage(seen !== undefined ? clone(seen) : decodeObject(kv)), kv };
 }
 
 /**

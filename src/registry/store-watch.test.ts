@@ -10,7 +10,8 @@ import { decodeObject, encodeObject } from './object-codec.ts';
 import { bindPod } from './pod-subresources.ts';
 import { Registry } from './registry.ts';
 import type { ResourceStore } from './resource-store.ts';
-import { offerWritten, watchResource, type ApiWatchEvent } from './store-watch.ts';
+import { makeFilter } from './object-filter.ts';
+import { decodedAt, offerWritten, watchResource, type ApiWatchEvent } from './store-watch.ts';
 
 async function withPods(fn: (pods: ResourceStore, events: ApiWatchEvent[]) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-store-watch-'));
@@ -72,5 +73,30 @@ test('a binding\'s pod reaches watchers as the stored JSON decodes, once, and is
     // Exactly what a decode of the stored value gives (no key a JSON round trip would drop or change).
     assert.deepStrictEqual(bound.object, stored);
     assert.deepStrictEqual(JSON.parse(JSON.stringify(bound.object)), bound.object);
+  });
+});
+
+test('a filtered watch judges an update by the key\'s last event object, exactly as by decoding the previous value', async () => {
+  await withPods(async (pods) => {
+    const events: ApiWatchEvent[] = [];
+    const filter = makeFilter(pods.type, undefined, 'spec.nodeName!=');
+    const w = await watchResource(pods, 'a', { filter, resourceVersion: String(await pods.backend.currentRevision()) }, (e) => events.push(e), () => {});
+    try {
+      await pods.create('a', pod('f'));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(events.length, 0, 'pending: not in the filtered watch');
+      await bindPod(pods, 'a', 'f', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'f' }, target: { kind: 'Node', name: 'n1' } });
+      await new Promise((r) => setImmediate(r));
+      await pods.guaranteedUpdate('a', 'f', (cur) => ({ ...cur, status: { ...cur.status, phase: 'Running' } }), { subresource: 'status' });
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(events.map((e) => e.type), ['ADDED', 'MODIFIED'], 'bound: ADDED; a status write of the bound pod: MODIFIED');
+      // What the event carried for the stored value is what a decode gives; another revision or other bytes get nothing.
+      const kv = (await pods.backend.get(pods.key('a', 'f')))!;
+      assert.deepStrictEqual(decodedAt(kv), decodeObject(kv));
+      assert.equal(decodedAt({ ...kv, modRevision: kv.modRevision - 1 }), undefined);
+      assert.equal(decodedAt({ ...kv, value: kv.value.replace('Running', 'Pending') }), undefined, 'another store\'s value under the same key and revision');
+    } finally {
+      w.close();
+    }
   });
 });

@@ -63,6 +63,40 @@ function objectOf(kv: KeyValue): KubeObject {
   return w.obj;
 }
 
+/**
+ * The object the last event of each key carried (decoded or adopted; its resourceVersion is the
+ * revision it was stored at), the most recently changed LATEST_MAX keys: an update's previous value
+ * is most often the object its key's last event carried — the pending pod a binding replaced, the
+ * bound pod a kubelet's status patch replaced — so a filtered watch's "did it match before?" and a
+ * read-modify-write's starting point (read-modify-write.ts) need not parse that JSON again. The
+ * in-process informers hold these objects anyway; the map adds its entries only. Shared: never
+ * mutated (the same rule as the decode-once memo above).
+ */
+const latest = new Map<string, { kv: KeyValue; obj: KubeObject }>();
+const LATEST_MAX = 16_384;
+
+/**
+ * The object as stored at `kv` if a watch event carried it lately — equal to `decodeObject(kv)`,
+ * but shared, not to be changed. The stored bytes are compared too, not only the key and revision:
+ * two stores in one process (tests) may hold different values under one key at one revision.
+ */
+export function decodedAt(kv: KeyValue): KubeObject | undefined {
+  const l = latest.get(kv.key);
+  return l !== undefined && l.kv.modRevision === kv.modRevision && l.kv.value === kv.value ? l.obj : undefined;
+}
+
+function remember(e: WatchEvent, d: Decoded): void {
+  const key = e.kv.key;
+  const had = latest.get(key);
+  if (had !== undefined && had.kv.modRevision > e.kv.modRevision) return; // an older event replayed
+  if (e.type === 'delete') { latest.delete(key); return; }
+  // The previous value, while the key still maps to it: the event's own object replaces it below.
+  if (e.type === 'update' && e.prevKv) d.prev = decodedAt(e.prevKv);
+  latest.delete(key); // re-inserted last: the map's order is the order of change, oldest first
+  latest.set(key, { kv: e.kv, obj: d.obj });
+  if (latest.size > LATEST_MAX) latest.delete(latest.keys().next().value!);
+}
+
 function decoded(e: WatchEvent): Decoded {
   let d = decodedEvents.get(e);
   if (!d) {
@@ -70,6 +104,7 @@ function decoded(e: WatchEvent): Decoded {
     decodedEvents.set(e, d);
     // Maps iterate in insertion order: the first key is the oldest.
     if (decodedEvents.size > DECODED_MEMO) decodedEvents.delete(decodedEvents.keys().next().value!);
+    remember(e, d);
   }
   return d;
 }
