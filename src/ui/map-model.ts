@@ -61,7 +61,10 @@ export function endpointLabel(e: Endpoint): string {
   return e.kind === 'Outside' ? e.ip : e.kind === 'Node' ? `node ${e.name}` : `${e.namespace}/${e.name}`;
 }
 
-export function buildMap(input: MapInput, grouping: Grouping, expanded: ReadonlySet<string> = new Set()): { nodes: MapNode[]; edges: MapEdge[] } {
+/** The map: its nodes and edges. */
+export interface MapModel { nodes: MapNode[]; edges: MapEdge[] }
+
+export function buildMap(input: MapInput, grouping: Grouping, expanded: ReadonlySet<string> = new Set()): MapModel {
   const nodes = new Map<string, MapNode>();
   const edges = new Map<string, MapEdge>();
   const rsByKey = new Map(input.replicasets.map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, r]));

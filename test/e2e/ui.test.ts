@@ -159,6 +159,12 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
   let mapPage: Page | undefined;
   let clientGoneAt = 0;
   let echoClusterIP = '';
+  const mapReads: string[] = [];
+  const note = (line: string) => { mapReads.push(line); if (mapReads.length > 12) mapReads.shift(); };
+  const mapPageSays = async (page: Page) => {
+    const said = await page.evaluate(() => document.querySelector('.note')?.textContent ?? '').catch((e) => String(e));
+    return `page note: ${said}\nthe page's last reads of /ui/connections (s since it opened): ${mapReads.join('; ')}`;
+  };
 
   test('map: an edge client → Service → server pods appears within 10 s of traffic', async () => {
     await apply({
@@ -173,6 +179,12 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     echoClusterIP = clusterIP;
     const page = await ctx.newPage();
     mapPage = page;
+    // The page's reads of /ui/connections (every 2 s), the last few, for a case that fails: did they stop, fail or hang?
+    const t0 = Date.now();
+    page.on('request', (r) => { if (r.url().endsWith('/ui/connections')) note(`${((Date.now() - t0) / 1000).toFixed(1)}s asked`); });
+    page.on('requestfinished', (r) => { if (r.url().endsWith('/ui/connections')) void r.response().then((x) => note(`${((Date.now() - t0) / 1000).toFixed(1)}s ${x?.status()}`)); });
+    page.on('requestfailed', (r) => { if (r.url().endsWith('/ui/connections')) note(`${((Date.now() - t0) / 1000).toFixed(1)}s failed ${r.failure()?.errorText}`); });
+    page.on('pageerror', (e) => note(`${((Date.now() - t0) / 1000).toFixed(1)}s pageerror ${e.message}`));
     await signIn(page, adminToken);
     await goto(page, `${b.url}/ui/#/map?group=none`);
     await page.getByTestId('map-canvas').waitFor();
@@ -185,11 +197,13 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
         const listed = await page.locator('[data-testid=connection]').allTextContents().catch(() => []);
         const raw = await b.request('GET', '/ui/connections').then((r) => r.body.toString('utf8').slice(0, 3000), (e) => String(e));
         const logs = (await k(['logs', 'client', '-n', NS, '--tail=5'])).stdout;
-        throw new Error(`${(err as Error).message}\nlisted: ${JSON.stringify(listed)}\n/ui/connections: ${raw}\nclient log: ${logs}`);
+        throw new Error(`${(err as Error).message}\nlisted: ${JSON.stringify(listed)}\n${await mapPageSays(page)}\n/ui/connections: ${raw}\nclient log: ${logs}`);
       });
     const appeared = (Date.now() - started) / 1000;
     console.log(`map: edge client → echo → echo-server after ${appeared.toFixed(1)} s`);
     assert.ok(appeared <= 10, `the edge appeared after ${appeared} s`);
+    // The picture too: the graph sigma draws holds client → Service → pod (the list renders without it).
+    await page.waitForFunction(`(() => { const g = window.berthMap && window.berthMap.graph; return !!g && g.filterEdges((e, a) => a.kind === 'traffic').length >= 2; })()`, undefined, { timeout: 10_000 });
     await sleep(1500); // a layout step or two for the picture
     await shot(page, 'map');
     assertOk(await k(['delete', 'pod', 'client', '-n', NS, '--grace-period=1', '--wait=true']), 'delete client');
@@ -353,11 +367,10 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
         // aggregates, and the host's conntrack entries for the Service (a flow of the gone client kept active?).
         const page = mapPage!;
         const listed = await page.locator('[data-testid=connection]').allTextContents().catch(() => []);
-        const said = await page.evaluate(() => document.querySelector('.note')?.textContent ?? '').catch((e) => String(e));
         const raw = await b.request('GET', '/ui/connections').then((r) => r.body.toString('utf8').slice(0, 3000), (e) => String(e));
         let ct = '';
         try { ct = execFileSync('conntrack', ['-L', '-d', echoClusterIP], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).slice(0, 3000); } catch (e) { ct = String(e); }
-        throw new Error(`${(err as Error).message}\nlisted: ${JSON.stringify(listed)}\npage note: ${said}\n/ui/connections: ${raw}\nconntrack -d ${echoClusterIP}:\n${ct}`);
+        throw new Error(`${(err as Error).message}\nlisted: ${JSON.stringify(listed)}\n${await mapPageSays(page)}\n/ui/connections: ${raw}\nconntrack -d ${echoClusterIP}:\n${ct}`);
       });
     const faded = (goneAt - clientGoneAt) / 1000;
     console.log(`map: edge gone ${faded.toFixed(1)} s after the client was deleted (checked ${((Date.now() - clientGoneAt) / 1000).toFixed(1)} s after)`);

@@ -7,33 +7,21 @@
  */
 import { h } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DirectedGraph } from 'graphology';
+import type { MultiDirectedGraph } from 'graphology';
 import { Sigma } from 'sigma';
 import * as fa2Worker from 'graphology-layout-forceatlas2/worker.js';
 import { apiJson } from '../api.ts';
-import { buildMap, endpointLabel, type Connection, type Grouping, type MapEdge, type MapNode } from '../map-model.ts';
+import { buildMap, endpointLabel, type Connection, type Grouping } from '../map-model.ts';
+import { COLORS, EDGE_COLORS, newMapGraph, syncGraph } from '../map-graph.ts';
 import { detailsHref, setQuery, type Route } from '../router.ts';
 import { useStream } from '../use-stream.ts';
 import { OutageBanner } from './outage-banner.ts';
 
-const COLORS: Record<MapNode['kind'], string> = {
-  Node: '#475467', Pod: '#2d5bd7', Service: '#067647', Workload: '#7a5af8', PVC: '#b54708', Group: '#98a2b3', Outside: '#344054',
-};
-const EDGE_COLORS: Record<MapEdge['kind'], string> = { 'runs-on': '#e4e7ec', owns: '#d9d6fe', selects: '#abefc6', mounts: '#fedf89', traffic: '#f04438' };
 const LAYOUT_MS = 6000;
 
 /** The worker supervisor (a CommonJS default export: its typings and the bundle disagree on where it sits). */
 interface LayoutSupervisor { start(): void; stop(): void; kill(): void; isRunning(): boolean }
-const FA2Layout = ((fa2Worker as unknown as { default?: unknown }).default ?? fa2Worker) as new (graph: DirectedGraph, params: object) => LayoutSupervisor;
-
-function nodeAttrs(n: MapNode) {
-  const size = n.kind === 'Group' ? 4 + Math.min(10, Math.sqrt(n.members ?? 1) * 1.5) : n.kind === 'Node' ? 7 : n.failing ? 5 : n.kind === 'Pod' ? 3 : 4;
-  return { label: n.label, size, color: n.failing ? '#d92d20' : COLORS[n.kind], kind: n.kind, forceLabel: !!n.failing || n.kind === 'Node' || n.kind === 'Service' };
-}
-
-function edgeAttrs(e: MapEdge) {
-  return { color: EDGE_COLORS[e.kind], size: e.kind === 'traffic' ? 1.5 + Math.min(5, Math.log2(1 + (e.rate ?? 0) * 4)) : 0.6, kind: e.kind };
-}
+const FA2Layout = ((fa2Worker as unknown as { default?: unknown }).default ?? fa2Worker) as new (graph: MultiDirectedGraph, params: object) => LayoutSupervisor;
 
 export function MapView({ route }: { route: Route }) {
   const grouping = (route.query.get('group') as Grouping) || 'namespace';
@@ -60,7 +48,7 @@ export function MapView({ route }: { route: Route }) {
   }, grouping, expanded), [v('pods'), v('services'), v('nodes'), v('replicasets'), connections, grouping, expanded]);
 
   const container = useRef<HTMLDivElement>(null);
-  const state = useRef<{ graph: DirectedGraph; sigma: Sigma; layout: LayoutSupervisor; stopAt?: ReturnType<typeof setTimeout> } | undefined>(undefined);
+  const state = useRef<{ graph: MultiDirectedGraph; sigma: Sigma; layout: LayoutSupervisor; stopAt?: ReturnType<typeof setTimeout> } | undefined>(undefined);
   const handlers = useRef({ click: (_id: string) => {} });
   handlers.current.click = (id: string) => {
     const n = map.nodes.find((x) => x.id === id);
@@ -68,7 +56,7 @@ export function MapView({ route }: { route: Route }) {
     else if (n?.kind === 'Pod') { const [ns, name] = id.slice(4).split('/'); location.hash = detailsHref({ group: '', version: 'v1', resource: 'pods' }, ns, name); }
   };
   useEffect(() => {
-    const graph = new DirectedGraph();
+    const graph = newMapGraph();
     const sigma = new Sigma(graph, container.current!);
     sigma.on('clickNode', ({ node }) => handlers.current.click(node));
     const layout = new FA2Layout(graph, { settings: { gravity: 3, strongGravityMode: true, scalingRatio: 6, barnesHutOptimize: true, slowDown: 5 } });
@@ -79,22 +67,7 @@ export function MapView({ route }: { route: Route }) {
   useEffect(() => {
     const s = state.current;
     if (!s) return;
-    const { graph } = s;
-    let structural = false;
-    const want = new Set(map.nodes.map((n) => n.id));
-    graph.forEachNode((id: string) => { if (!want.has(id)) { graph.dropNode(id); structural = true; } });
-    // Only what changed is written: every write makes sigma re-index the element.
-    const differs = (cur: Record<string, unknown>, next: Record<string, unknown>) => Object.keys(next).some((k) => cur[k] !== next[k]);
-    for (const n of map.nodes) {
-      if (graph.hasNode(n.id)) { const a = nodeAttrs(n); if (differs(graph.getNodeAttributes(n.id), a)) graph.mergeNodeAttributes(n.id, a); }
-      else { graph.addNode(n.id, { ...nodeAttrs(n), x: Math.random() * 100, y: Math.random() * 100 }); structural = true; }
-    }
-    const wantE = new Set(map.edges.map((e) => e.id));
-    graph.forEachEdge((id: string) => { if (!wantE.has(id)) { graph.dropEdge(id); structural = true; } });
-    for (const e of map.edges) {
-      if (graph.hasEdge(e.id)) { const a = edgeAttrs(e); if (differs(graph.getEdgeAttributes(e.id), a)) graph.mergeEdgeAttributes(e.id, a); }
-      else { graph.addDirectedEdgeWithKey(e.id, e.source, e.target, edgeAttrs(e)); structural = true; }
-    }
+    const structural = syncGraph(s.graph, map);
     if (structural) {
       // The layout runs in its worker for a few seconds after each change, then rests.
       if (!s.layout.isRunning()) s.layout.start();
