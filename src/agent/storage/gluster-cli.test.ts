@@ -12,6 +12,8 @@ test('volume info: name, state and bricks in order', () => {
   assert.equal(info.status, 'Started');
   assert.deepEqual(info.bricks.map((b) => b.split(':')[0]), ['198.18.0.12', '198.18.0.13', '198.18.0.14']);
   assert.match(info.bricks[0], /^198\.18\.0\.12:\/tmp\/stg-lab\/node-2\/replicated\/bricks\/pvc-3128c352-f8df-4da6-a187-c6d3b162e7a2\/brick$/);
+  assert.equal(info.options?.['cluster.heal-timeout'], '10', 'the options set on it');
+  assert.equal(info.options?.['cluster.quorum-type'], 'auto');
   assert.equal(parseInfo('<cliOutput><opRet>-1</opRet><volInfo><volumes><count>0</count></volumes></volInfo></cliOutput>'), undefined);
 });
 

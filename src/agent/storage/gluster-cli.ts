@@ -20,6 +20,8 @@ export interface VolumeInfo {
   /** `Created`, `Started`, `Stopped`. */
   status: string;
   bricks: string[];
+  /** The options set on it (`volume set`), by key; absent for a fake. */
+  options?: Record<string, string>;
 }
 
 /** Another member of the pool as one glusterd sees it. */
@@ -46,8 +48,11 @@ export interface GlusterCli {
   stop(volume: string): Promise<void>;
   delete(volume: string): Promise<void>;
   status(volume: string): Promise<BrickStatus[]>;
-  /** Starts a full self-heal crawl. */
-  heal(volume: string): Promise<void>;
+  /**
+   * Starts a self-heal: of what the bricks' indices name (`index`: the writes a brick missed), or a
+   * crawl of the whole volume (`full`: a brick that is new and empty).
+   */
+  heal(volume: string, how: 'index' | 'full'): Promise<void>;
   /** Swaps a brick for a new, empty one (its copy is rebuilt by heal). */
   replaceBrick(volume: string, from: string, to: string): Promise<void>;
   /**
@@ -76,7 +81,8 @@ export function parseInfo(xml: string): VolumeInfo | undefined {
   const vol = all(xml, 'volume')[0];
   if (!vol) return undefined;
   const bricks = [...vol.matchAll(/<brick uuid="[^"]*">([^<]*)<name>/g)].map((m) => unescape(m[1]));
-  return { name: unescape(tag(vol, 'name') ?? ''), status: tag(vol, 'statusStr') ?? '', bricks };
+  const options = Object.fromEntries(all(all(vol, 'options')[0] ?? '', 'option').map((o) => [unescape(tag(o, 'name') ?? ''), unescape(tag(o, 'value') ?? '')]));
+  return { name: unescape(tag(vol, 'name') ?? ''), status: tag(vol, 'statusStr') ?? '', bricks, options };
 }
 
 /** Parses `volume status <v> --xml`: the bricks (not the self-heal daemons). */
@@ -157,8 +163,8 @@ export class GlusterCommand implements GlusterCli {
   async status(volume: string) {
     return parseStatus(await this.xml(['volume', 'status', volume]));
   }
-  async heal(volume: string) {
-    await this.run(['volume', 'heal', volume, 'full']);
+  async heal(volume: string, how: 'index' | 'full') {
+    await this.run(['volume', 'heal', volume, ...(how === 'full' ? ['full'] : [])]);
   }
   async replaceBrick(volume: string, from: string, to: string) {
     await this.run(['volume', 'replace-brick', volume, from, to, 'commit', 'force']);

@@ -95,7 +95,7 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   /** Since when each pool member has been connected (pool-membership.ts: the chores wait while one rejoins). */
   const connectedSince = new Map<string, number>();
   const ctx: ChoreContext = {
-    cli, nodeName: o.nodeName, brickRoot, log, lastHealth: new Map(),
+    cli, nodeName: o.nodeName, brickRoot, log, lastHealth: new Map(), optionsChecked: new Set(),
     poolSettledMs: () => settledForMs(connectedSince, Date.now()),
     node: (name) => nodes.get(name),
     annotate: async (pv, annotations) => void (await o.client.patch(R.persistentvolumes, undefined, pv, 'merge', { metadata: { annotations } })),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -30,7 +30,7 @@ class FakeGluster implements GlusterCli {
   async stop() { this.calls.push('stop'); this.vol!.status = 'Stopped'; }
   async delete() { this.calls.push('delete'); this.vol = undefined; }
   async status(): Promise<BrickStatus[]> { return this.vol!.bricks.map((name) => ({ name, online: !this.offline.has(name.split(':')[0]), port: 50000 })); }
-  async heal() { this.calls.push('heal'); }
+  async heal(_v: string, how: 'index' | 'full') { this.calls.push(`heal ${how}`); }
   async replaceBrick(v: string, from: string, to: string) { this.calls.push(`replace ${from.split(':')[0]} ${to.split(':')[0]}`); this.vol!.bricks = this.vol!.bricks.map((b) => (b === from ? to : b)); }
   /** What other members' glusterds list, by address (all connected). */
   remote: Record<string, string[]> = {};
@@ -80,6 +80,36 @@ test('node n1 down: n2 runs the chores; health names the offline brick, healed i
   assert.equal(s.annotations.length, 0, 'unchanged health is not written again');
 });
 
+test('a brick back online with writes it missed: an index heal at once (not a full crawl)', async () => {
+  const s = setup('n1');
+  s.cli.vol = { name: V, status: 'Started', bricks: bricks.map((b) => `${b.address}:${b.path}`) };
+  const index = join(brick(1).path, '.glusterfs', 'indices', 'xattrop');
+  mkdirSync(index, { recursive: true });
+  writeFileSync(join(index, '0f9c2b1e-4d1a-4c55-9d0e-2a7b6c1d3e4f'), '');
+  const degraded = { online: 2, total: 3, offline: ['n3'], pendingHeal: 1, checkedAt: '' };
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready', [ANN_HEALTH]: JSON.stringify(degraded) }));
+  assert.deepEqual(s.cli.calls, ['heal index']);
+  rmSync(join(brick(1).path, '.glusterfs'), { recursive: true });
+});
+
+test('a volume made with older options gets those that differ, once per agent run; none when they match', async () => {
+  const s = setup('n1');
+  const current = Object.fromEntries(VOLUME_OPTIONS);
+  s.cli.vol = { name: V, status: 'Started', bricks: bricks.map((b) => `${b.address}:${b.path}`), options: { ...current, 'cluster.self-heal-window-size': '8' } };
+  s.ctx.optionsChecked = new Set();
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }));
+  assert.deepEqual(s.cli.calls.filter((c) => c.startsWith('set')), ['set cluster.self-heal-window-size=32']);
+  s.cli.calls = [];
+  await volumeChores(s.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }));
+  assert.deepEqual(s.cli.calls.filter((c) => c.startsWith('set')), [], 'checked once');
+  const fresh = setup('n1');
+  fresh.cli.vol = { ...s.cli.vol, options: current };
+  fresh.ctx.optionsChecked = new Set();
+  await volumeChores(fresh.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }));
+  assert.deepEqual(fresh.cli.calls.filter((c) => c.startsWith('set')), [], 'no transaction when they match');
+  assert.ok(fresh.ctx.optionsChecked.has(V));
+});
+
 test('a brick offline on a Ready node is started again (start force) only once no pool member rejoined for POOL_SETTLE_MS; a replica swap waits too', async () => {
   const s = setup('n1');
   s.cli.vol = { name: V, status: 'Started', bricks: bricks.map((b) => `${b.address}:${b.path}`) };
@@ -100,7 +130,7 @@ test('a brick offline on a Ready node is started again (start force) only once n
   assert.deepEqual(s.cli.calls, []);
   settledMs = Infinity;
   await volumeChores(s.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
-  assert.deepEqual(s.cli.calls, ['replace 10.0.0.3 10.0.0.4', 'heal']);
+  assert.deepEqual(s.cli.calls, ['replace 10.0.0.3 10.0.0.4', 'heal full']);
 });
 
 test('released under Delete: the chore node stops and deletes it; then each brick node removes its own brick directory', async () => {
@@ -144,7 +174,7 @@ test('a replica moved: the new node makes its brick directory; the chore node sw
   const lead = setup('n1');
   lead.cli.vol = { name: V, status: 'Started', bricks: bricks.map((b) => `${b.address}:${b.path}`) };
   await volumeChores(lead.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
-  assert.deepEqual(lead.cli.calls, ['replace 10.0.0.3 10.0.0.4', 'heal']);
+  assert.deepEqual(lead.cli.calls, ['replace 10.0.0.3 10.0.0.4', 'heal full']);
   assert.deepEqual(lead.annotations.at(-1), { 'storage.berth.dev/replace': null });
   lead.cli.calls = [];
   await volumeChores(lead.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
