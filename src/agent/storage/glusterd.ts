@@ -7,7 +7,8 @@
  * (the bricks keep serving; the next agent adopts the daemon by its pid file), and die with the
  * node (the lab's kill takes the node's cgroup, which they inherit). `ensure` (re)starts it when
  * it is not running — after a crash, the bricks of started volumes come back with it; `resetStore`
- * empties its store but for its identity (a member its peers reject, peer-repair.ts).
+ * empties its store but for its identity (a member its peers reject, peer-repair.ts);
+ * `rejoinHalfJoined` restarts it with peers stuck half-way into the pool marked in it.
  */
 import { spawn } from 'node:child_process';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
@@ -106,6 +107,38 @@ export async function setAsideIncompleteVolumes(workdir: string): Promise<string
   return moved;
 }
 
+/**
+ * glusterd's friend states as its store keeps them (`peers/<uuid>`, `state=`; glusterd-sm.h): "Peer
+ * in Cluster" and "Sent and Received peer request" — the one with no way out but an answer to its own
+ * friend request (glusterd-sm.c: a reconnect does nothing in it), which a peer that restarted before
+ * answering never gives.
+ */
+export const PEER_STATE_BEFRIENDED = 3;
+export const PEER_STATE_REQ_SENT_RCVD = 5;
+
+/**
+ * Marks "Peer in Cluster" in the store (`<workdir>/peers/`) each peer at one of `addresses` that is
+ * stored "Sent and Received peer request"; returns their UUIDs. Only while glusterd is stopped (it
+ * rewrites the file on every state change). Its next connection to the peer then sends a friend
+ * request as to any member, which compares the volumes' definitions as ever: a peer whose definitions
+ * conflict comes out "Peer Rejected", not in.
+ */
+export async function befriendStuckPeers(workdir: string, addresses: readonly string[]): Promise<string[]> {
+  const dir = join(workdir, 'peers');
+  const changed: string[] = [];
+  for (const uuid of await fs.readdir(dir).catch(() => [] as string[])) {
+    const file = join(dir, uuid);
+    const text = await fs.readFile(file, 'utf8').catch(() => '');
+    const lines = text.split('\n');
+    const stuck = lines.includes(`state=${PEER_STATE_REQ_SENT_RCVD}`);
+    const named = lines.some((l) => /^hostname\d+=/.test(l) && addresses.includes(l.slice(l.indexOf('=') + 1)));
+    if (!stuck || !named) continue;
+    await fs.writeFile(file, lines.map((l) => (l === `state=${PEER_STATE_REQ_SENT_RCVD}` ? `state=${PEER_STATE_BEFRIENDED}` : l)).join('\n'));
+    changed.push(uuid);
+  }
+  return changed;
+}
+
 export class Glusterd {
   readonly paths: GlusterdPaths;
 
@@ -150,6 +183,18 @@ export class Glusterd {
     for (const name of await fs.readdir(p.workdir).catch(() => [] as string[])) {
       if (name !== GLUSTERD_INFO) await fs.rename(join(p.workdir, name), join(aside, name));
     }
+    await this.ensure();
+  }
+
+  /**
+   * Restarts this glusterd for peers left half-joined (peer-repair.ts): a reconnect settles most such
+   * states; those stored "Sent and Received peer request" are first marked in the pool
+   * (befriendStuckPeers), since no reconnect moves them.
+   */
+  async rejoinHalfJoined(addresses: readonly string[], why: string): Promise<void> {
+    await this.stop(why, 'restarting glusterd for peers left half-joined');
+    const marked = await befriendStuckPeers(this.paths.workdir, addresses);
+    if (marked.length) this.log.warn('peers stuck "Sent and Received peer request" marked in the pool: the handshake checks them again', { peers: marked });
     await this.ensure();
   }
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createLogger } from '../../util/log.ts';
 import { parsePool, type GlusterCli, type PoolPeer } from './gluster-cli.ts';
-import { Glusterd } from './glusterd.ts';
-import { HALF_JOINED_MS, PEER_IN_CLUSTER, PROBES_PAUSED_MS, probesPaused, REJECTED_GRACE_MS, REPAIR_EVERY_MS, RESTARTS_AFTER_RESET, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
+import { befriendStuckPeers, Glusterd } from './glusterd.ts';
+import { HALF_JOINED_EVERY_MS, HALF_JOINED_MS, PEER_IN_CLUSTER, PROBES_PAUSED_MS, probesPaused, REJECTED_GRACE_MS, REPAIR_EVERY_MS, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
 
 const log = createLogger({ level: 'error' });
 const IN = PEER_IN_CLUSTER;
@@ -53,6 +53,13 @@ test('pool list: a rejected peer\'s state as glusterd 10 reports it', () => {
   assert.equal(peers.filter((p) => p.state === IN).length, 2);
 });
 
+/** A daemon that records what is asked of it. */
+const fakeDaemon = (calls: string[]) => ({
+  resetStore: async () => void calls.push('reset'),
+  restart: async () => void calls.push('restart'),
+  rejoinHalfJoined: async (a: readonly string[]) => void calls.push(`rejoin ${a.join(' ')}`),
+});
+
 /** A CLI over `views` (this node is `me`); probes recorded. */
 function fakeCli(v: Map<string, PoolPeer[]>, probes: string[]): GlusterCli {
   const fail = () => { throw new Error('not in this test'); };
@@ -67,7 +74,7 @@ test('repair waits out the grace, then resets the store, probes the good member 
   const v = views();
   const probes: string[] = [];
   const calls: string[] = [];
-  const daemon = { resetStore: async () => void calls.push('reset'), restart: async () => void calls.push('restart') };
+  const daemon = fakeDaemon(calls);
   const cli = fakeCli(v, probes);
   const state: RepairState = {};
   assert.deepEqual(await repairRejection(cli, daemon, log, me, state, 1000), { problems: ['10.0.0.1: Peer Rejected', '10.0.0.2: Peer Rejected', '10.0.0.3: Peer Rejected'] });
@@ -91,37 +98,65 @@ test('repair waits out the grace, then resets the store, probes the good member 
   assert.equal(state.rejectedSince, undefined);
 });
 
-test('after a reset, a peer half-joined for a while gets this glusterd restarted again — a few times at most, and only after a reset', async () => {
+test('a member in the pool that sees a peer half-joined for a while restarts its glusterd for it, at most once per interval; one outside the pool does not', async () => {
   const v = views();
   const calls: string[] = [];
-  const daemon = { resetStore: async () => void calls.push('reset'), restart: async () => void calls.push('restart') };
   const cli = fakeCli(v, []);
   const state: RepairState = {};
-  await repairRejection(cli, daemon, log, me, state, 0);
-  await repairRejection(cli, daemon, log, me, state, REJECTED_GRACE_MS);
-  assert.deepEqual(calls, ['reset', 'restart']);
-  // Back in the pool but for one peer, stuck half-way (seen on the lab for minutes).
+  // In the pool but for one peer, stuck half-way (seen on the lab for minutes after a reset).
   v.set(me, [peer(1), peer(2), peer(3, 'Sent and Received peer request')]);
-  let t = REJECTED_GRACE_MS + 1000;
-  await repairRejection(cli, daemon, log, me, state, t);
-  await repairRejection(cli, daemon, log, me, state, t + HALF_JOINED_MS - 1);
-  assert.deepEqual(calls, ['reset', 'restart'], 'not before it has been so for a while');
-  for (let i = 0; i < RESTARTS_AFTER_RESET + 2; i++) {
-    t += HALF_JOINED_MS;
-    await repairRejection(cli, daemon, log, me, state, t);
-    await repairRejection(cli, daemon, log, me, state, t + HALF_JOINED_MS);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, 0);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS - 1);
+  assert.deepEqual(calls, [], 'not before it has been so for a while: a probe passes through these states');
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS);
+  assert.deepEqual(calls, ['rejoin 10.0.0.3']);
+  // Still so: not again before the interval.
+  for (const t of [2 * HALF_JOINED_MS, HALF_JOINED_EVERY_MS - 1]) await repairRejection(cli, fakeDaemon(calls), log, me, state, t);
+  assert.deepEqual(calls, ['rejoin 10.0.0.3']);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS + HALF_JOINED_EVERY_MS);
+  assert.deepEqual(calls, ['rejoin 10.0.0.3', 'rejoin 10.0.0.3']);
+  // Disconnected for a moment (the peer's own restart): the wait goes on, nothing is done meanwhile.
+  const stuck = peer(3, 'Sent and Received peer request');
+  v.set(me, [peer(1), peer(2), { ...stuck, connected: false }]);
+  const t = 3 * HALF_JOINED_EVERY_MS;
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS);
+  assert.equal(calls.length, 2, 'not while it is disconnected');
+  v.set(me, [peer(1), peer(2), stuck]);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS + 1);
+  assert.deepEqual(calls.at(-1), 'rejoin 10.0.0.3', 'connected again: the wait already served');
+  // Whole again: the wait starts afresh.
+  v.set(me, [peer(1), peer(2), peer(3)]);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, 10 * HALF_JOINED_EVERY_MS);
+  assert.equal(state.halfJoinedSince, undefined);
+  // A member that sees no one in the pool (a reset one mid-rejoin) leaves its half-joined peers be.
+  const alone: string[] = [];
+  v.set(me, [peer(1, 'Accepted peer request'), peer(2, 'Peer Rejected'), peer(3, 'Peer Rejected', false)]);
+  for (const t of [0, HALF_JOINED_MS, 2 * HALF_JOINED_EVERY_MS]) await repairRejection(cli, fakeDaemon(alone), log, me, {}, t);
+  assert.ok(!alone.some((c) => c.startsWith('rejoin')), JSON.stringify(alone));
+});
+
+test('befriendStuckPeers marks in the pool only the named peers stored "Sent and Received peer request"', async () => {
+  const workdir = mkdtempSync(join(tmpdir(), 'berth-glusterd-peers-'));
+  try {
+    const peers = join(workdir, 'peers');
+    mkdirSync(peers);
+    writeFileSync(join(peers, 'aaa'), 'uuid=aaa\nstate=5\nhostname1=10.0.0.3\n');
+    writeFileSync(join(peers, 'bbb'), 'uuid=bbb\nstate=5\nhostname1=10.0.0.2\n');
+    writeFileSync(join(peers, 'ccc'), 'uuid=ccc\nstate=4\nhostname1=10.0.0.1\n');
+    assert.deepEqual(await befriendStuckPeers(workdir, ['10.0.0.3', '10.0.0.1']), ['aaa']);
+    assert.equal(readFileSync(join(peers, 'aaa'), 'utf8'), 'uuid=aaa\nstate=3\nhostname1=10.0.0.3\n');
+    assert.match(readFileSync(join(peers, 'bbb'), 'utf8'), /^state=5$/m, 'a peer not named stays as it is');
+    assert.match(readFileSync(join(peers, 'ccc'), 'utf8'), /^state=4$/m, 'another half-joined state: a reconnect settles it');
+    assert.deepEqual(await befriendStuckPeers(join(workdir, 'none'), ['10.0.0.3']), []);
+  } finally {
+    rmSync(workdir, { recursive: true, force: true });
   }
-  assert.deepEqual(calls, ['reset', 'restart', ...Array(RESTARTS_AFTER_RESET).fill('restart')]);
-  // Without a reset before, a half-joined peer (a new member joining) is none of this code's business.
-  const fresh: string[] = [];
-  const other: RepairState = {};
-  for (const at of [0, HALF_JOINED_MS, 2 * HALF_JOINED_MS]) await repairRejection(cli, { resetStore: async () => void fresh.push('reset'), restart: async () => void fresh.push('restart') }, log, me, other, at);
-  assert.deepEqual(fresh, []);
 });
 
 test('a member of a healthy pool with one rejected peer never resets its own store', async () => {
   const calls: string[] = [];
-  const daemon = { resetStore: async () => void calls.push('reset'), restart: async () => void calls.push('restart') };
+  const daemon = fakeDaemon(calls);
   const v = views();
   v.set(me, v.get('10.0.0.1')!); // this node is 10.0.0.1's twin: in the pool
   const state: RepairState = {};

@@ -26,7 +26,7 @@ import { Glusterd, glusterdPaths } from './glusterd.ts';
 import { joinPool, nodeIP, settledForMs, trackConnections } from './pool-membership.ts';
 import { volumeChores, type ChoreContext } from './volume-chores.ts';
 import { importMissingVolumes, type ImportState } from './volume-import.ts';
-import { probesPaused, repairRejection, type RepairState } from './peer-repair.ts';
+import { probesPaused, repairRejection, type RepairDaemon, type RepairState } from './peer-repair.ts';
 
 export interface StorageAgentOptions {
   client: Client;
@@ -41,7 +41,7 @@ export interface StorageAgentOptions {
   intervalMs?: number;
   /** Tests: a fake CLI, daemon and fence table. */
   cli?: GlusterCli;
-  daemon?: { ensure(): Promise<boolean>; restart(why: string): Promise<void>; resetStore(why: string): Promise<void> };
+  daemon?: { ensure(): Promise<boolean> } & RepairDaemon;
   fence?: FenceTable;
 }
 
@@ -153,7 +153,9 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
     // A member the pool rejects takes part in no volume transaction: put it back first.
     await repairRejection(cli, glusterd, log, o.hostIP, rejection).catch((err) => log.debug('pool rejection check failed', { error: (err as Error).message }));
     // Before the chores: a volume this glusterd lacks makes the volume's every change refused cluster-wide.
-    const imported = await importMissingVolumes(cli, glusterd, log, volumes.list(), imports).catch((err) => {
+    // Not while a reset glusterd rejoins: its handshakes bring the volumes, and a restart then drops
+    // a friend request a member waits on — left "Sent and Received peer request" (seen on the lab).
+    const imported = probesPaused(rejection) ? { missing: [], waiting: undefined } : await importMissingVolumes(cli, glusterd, log, volumes.list(), imports).catch((err) => {
       log.debug('volume import check failed', { error: (err as Error).message }); // glusterd still starting: the next pass looks again
       return { missing: [], waiting: undefined };
     });
