@@ -147,7 +147,9 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await page.setExtraHTTPHeaders({ Authorization: `Bearer ${adminToken}` });
     await goto(page, `${b.url}/ui/`);
     const crash = page.locator('[data-testid=problem][data-name=crasher]');
-    await crash.waitFor({ timeout: 30_000 });
+    await crash.waitFor({ timeout: 30_000 }).catch(async (err) => {
+      throw new Error(`${(err as Error).message}\nthe page says: ${await page.evaluate(() => document.body.innerText).catch((e) => String(e))}`);
+    });
     assert.match((await crash.textContent())!, /CrashLoopBackOff/);
     assert.match((await page.locator('[data-testid=problem][data-name=bad-image]').textContent())!, /ErrImagePull|ImagePullBackOff/);
     await page.close();

@@ -8,6 +8,7 @@ import { Overview } from './overview.ts';
 import { Table } from './table.ts';
 import { Details } from './details.ts';
 import { MapView } from './map.ts';
+import { ViewBoundary } from './view-boundary.ts';
 
 const COMMON = ['pods', 'deployments', 'statefulsets', 'services', 'nodes', 'events', 'persistentvolumeclaims', 'configmaps'];
 
@@ -44,5 +45,5 @@ export function App() {
         }, h('option', { value: '' }, 'all kinds…'), [...types].sort((a, b) => a.resource.localeCompare(b.resource)).map((t) => h('option', { key: `${t.group}/${t.resource}`, value: tableHref(t) }, `${t.resource}${t.group ? `.${t.group}` : ''}`)))),
       h('span', { class: 'user', 'data-testid': 'user' }, user),
       h('button', { onClick: () => { token.clear(); setUser(undefined); } }, 'Sign out')),
-    h('main', null, view));
+    h('main', null, h(ViewBoundary, { route: location.hash }, view)));
 }
