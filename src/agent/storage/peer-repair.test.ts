@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createLogger } from '../../util/log.ts';
 import { parsePool, type GlusterCli, type PoolPeer } from './gluster-cli.ts';
 import { befriendStuckPeers, Glusterd } from './glusterd.ts';
-import { HALF_JOINED_EVERY_MS, HALF_JOINED_MS, PEER_IN_CLUSTER, PROBES_PAUSED_MS, probesPaused, REJECTED_GRACE_MS, REPAIR_EVERY_MS, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
+import { AFTER_RESET_MS, HALF_JOINED_EVERY_MS, HALF_JOINED_MS, PEER_IN_CLUSTER, PROBES_PAUSED_MS, probesPaused, REJECTED_GRACE_MS, REPAIR_EVERY_MS, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
 
 const log = createLogger({ level: 'error' });
 const IN = PEER_IN_CLUSTER;
@@ -134,6 +134,26 @@ test('a member in the pool that sees a peer half-joined for a while restarts its
   v.set(me, [peer(1, 'Accepted peer request'), peer(2, 'Peer Rejected'), peer(3, 'Peer Rejected', false)]);
   for (const t of [0, HALF_JOINED_MS, 2 * HALF_JOINED_EVERY_MS]) await repairRejection(cli, fakeDaemon(alone), log, me, {}, t);
   assert.ok(!alone.some((c) => c.startsWith('rejoin')), JSON.stringify(alone));
+});
+
+test('a reset member that knows only the peer it rejoined through, stuck half-way with it, repairs that too (it learns the others from that peer)', async () => {
+  const v = views();
+  const calls: string[] = [];
+  const cli = fakeCli(v, []);
+  const state: RepairState = {};
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, 0);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, REJECTED_GRACE_MS);
+  assert.deepEqual(calls, ['reset', 'restart']);
+  v.set(me, [peer(1, 'Sent and Received peer request')]);
+  const t = REJECTED_GRACE_MS + 2000;
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS);
+  assert.deepEqual(calls, ['reset', 'restart', 'rejoin 10.0.0.1']);
+  // Long after the reset, the same view is left alone (no one in the pool: not this member's to settle).
+  const later: string[] = [];
+  const old: RepairState = { lastRepair: 0 };
+  for (const at of [AFTER_RESET_MS, AFTER_RESET_MS + HALF_JOINED_MS]) await repairRejection(cli, fakeDaemon(later), log, me, old, at);
+  assert.deepEqual(later, []);
 });
 
 test('befriendStuckPeers marks in the pool only the named peers stored "Sent and Received peer request"', async () => {

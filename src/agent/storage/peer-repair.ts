@@ -45,6 +45,12 @@ export const REPAIR_EVERY_MS = 120_000;
  */
 export const HALF_JOINED_MS = 15_000;
 export const HALF_JOINED_EVERY_MS = 120_000;
+/**
+ * For this long after its reset a member repairs a half-joined peer although it sees no one in the
+ * pool yet: it learns the other members from the one it rejoined through, and that one's friend
+ * update never comes while the two are stuck half-way (seen on the lab: a minute lost so).
+ */
+export const AFTER_RESET_MS = 300_000;
 
 /**
  * The member to rejoin the pool through when this one (`me`, its address) is the one the pool
@@ -112,7 +118,8 @@ export async function repairRejection(cli: GlusterCli, daemon: RepairDaemon, log
     else if (state.lastReport) log.info('storage pool whole again as this glusterd sees it');
     state.lastReport = report;
   }
-  if (await repairHalfJoined(mine, daemon, state, now)) return { problems };
+  const afterReset = state.lastRepair !== undefined && now - state.lastRepair < AFTER_RESET_MS;
+  if (await repairHalfJoined(mine, daemon, state, now, afterReset)) return { problems };
   const theirs = new Map<string, PoolPeer[] | undefined>();
   if (!mine.some(inCluster)) {
     for (const p of mine.filter(isRejected)) theirs.set(p.address, await cli.peers(p.address).catch(() => undefined));
@@ -141,15 +148,16 @@ export async function repairRejection(cli: GlusterCli, daemon: RepairDaemon, log
 }
 
 /**
- * A member in the pool with others that has seen a connected peer half-joined for HALF_JOINED_MS
- * restarts its glusterd for it (`rejoinHalfJoined`), at most once per HALF_JOINED_EVERY_MS; true when
- * it did. A member outside the pool leaves it be: its own rejoin (above) is under way.
+ * A member in the pool with others (or reset within AFTER_RESET_MS) that has seen a connected peer
+ * half-joined for HALF_JOINED_MS restarts its glusterd for it (`rejoinHalfJoined`), at most once per
+ * HALF_JOINED_EVERY_MS; true when it did. A member outside the pool otherwise leaves it be: its own
+ * rejoin (above) is under way.
  */
-export async function repairHalfJoined(mine: readonly PoolPeer[], daemon: Pick<RepairDaemon, 'rejoinHalfJoined'>, state: RepairState, now: number): Promise<boolean> {
+export async function repairHalfJoined(mine: readonly PoolPeer[], daemon: Pick<RepairDaemon, 'rejoinHalfJoined'>, state: RepairState, now: number, afterReset = false): Promise<boolean> {
   // Disconnected ones count for the wait (the other side's own restart drops the connection for a
   // moment, and the state stays — seen on the lab); only connected ones are acted on.
   const stuck = mine.filter((p) => p.state !== undefined && p.state !== PEER_IN_CLUSTER && !/rejected/i.test(p.state));
-  if (!stuck.length || !mine.some(inCluster)) {
+  if (!stuck.length || !(afterReset || mine.some(inCluster))) {
     state.halfJoinedSince = undefined;
     return false;
   }
