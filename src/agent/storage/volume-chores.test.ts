@@ -136,6 +136,11 @@ test('a brick offline on a Ready node is started again (start force) only once n
 test('released under Delete: the chore node stops and deletes it; then each brick node removes its own brick directory', async () => {
   const lead = setup('n1');
   lead.cli.vol = { name: V, status: 'Started', bricks: [] };
+  let settledMs = POOL_SETTLE_MS - 1;
+  lead.ctx.poolSettledMs = () => settledMs;
+  await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }, 'Released'));
+  assert.deepEqual(lead.cli.calls, [], 'not while a member may be importing the volume');
+  settledMs = POOL_SETTLE_MS;
   await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }, 'Released'));
   assert.deepEqual(lead.cli.calls, ['stop', 'delete']);
   assert.deepEqual(lead.annotations.at(-1), { [ANN_VOLUME_STATE]: 'Deleted' });

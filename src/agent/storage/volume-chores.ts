@@ -237,6 +237,10 @@ async function replaceBrick(ctx: ChoreContext, pv: KubeObject, name: string, r: 
 }
 
 async function deleteVolume(ctx: ChoreContext, pv: KubeObject, name: string): Promise<void> {
+  // Not while a member rejoins: a stop committed everywhere but on a member mid-import left that one
+  // holding the volume "Started", and every delete after it failed its staging there ("Volume … has
+  // been started", seen on the lab 7 s after a restarted node's glusterd came up).
+  if (!settled(ctx)) return void ctx.log.debug('volume deletion waits: a pool member rejoined just now', { volume: name });
   const info = await ctx.cli.info(name);
   if (info) {
     if (info.status === 'Started') await ctx.cli.stop(name);
