@@ -16,7 +16,6 @@
  *                                 sets the definition aside, glusterd starts, the pool gives it back
  *   a peer the pool rejects       (a volume definition of the pool's version, other content: "Peer
  *                                 Rejected") its agent resets its store, it rejoins with the volume
- *                                 (opt-in, BERTH_E2E_PEER_REJECTED=1: not yet sturdy, see the case)
  *   a brick node stays down       its replica is rebuilt on the spare node (ReplicaMoved, replace-brick
  *                                 + full heal), the data there; back, the node drops its stale copy
  *   a brick disk full             (a claim whose bricks are 32 MiB filesystems) a pod's write fails
@@ -268,15 +267,12 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
   });
 
   /**
-   * Opt-in (BERTH_E2E_PEER_REJECTED=1), not in CI yet: it passed 1 of 4 runs here. The rejection and
-   * the reset work every time; what fails is the rejoin — a good member (node-1) is left "Sent and
-   * Received peer request" with the reset node while the others take it back, the reset node's volume
-   * import restarts its glusterd meanwhile, and a pool not whole fails the cases after this one
-   * (volume create: "not in 'Peer in Cluster' state").
+   * The rejection and the reset worked every time; the rejoin used to leave a member (the reset node,
+   * the one it rejoined through, or both) "Sent and Received peer request" with the other for good
+   * (passed 1 of 4 runs): each one's agent now restarts its glusterd with that state marked in the
+   * pool (peer-repair.ts), which is what this case waits for when it happens.
    */
-  test('a glusterd the pool rejects (Peer Rejected: a volume definition of the same version, other content) is reset by its agent and rejoins', {
-    skip: process.env.BERTH_E2E_PEER_REJECTED === '1' ? false : 'opt-in (BERTH_E2E_PEER_REJECTED=1): the rejoin after the reset passed 1 of 4 runs (a member left half-joined)',
-  }, async () => {
+  test('a glusterd the pool rejects (Peer Rejected: a volume definition of the same version, other content) is reset by its agent and rejoins', async () => {
     const spare = lab.state().nodes.map((n) => n.name).find((n) => !bricks.some((b) => b.node === n))!;
     const dir = path.join(node(spare).dataDir, 'replicated', 'glusterd');
     const volfile = path.join(dir, 'glusterd.vol');
@@ -301,12 +297,13 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
         if (peers.length !== 3 || !peers.every((p) => p.connected && p.state === 'Peer in Cluster')) throw new Error(`${n.name}: ${JSON.stringify(peers)}`);
       }
       return true;
-    }, 120_000);
+    }, 180_000);
     assert.match(lab.logTail(spare, 300), /the storage pool rejects this glusterd/);
     await waitFor('the volume known to it again', async () => gluster(spare, 'volume', 'list').split('\n').includes(pvName), 60_000);
     assert.doesNotMatch(readFileSync(path.join(vol, 'info'), 'utf8'), /berth-e2e/, 'the pool\'s definition, not the conflicting one');
     assert.ok(existsSync(path.join(dir, 'state-rejected', 'vols', pvName, 'info')), 'the rejected store kept aside');
-    process.stdout.write(`# peer rejected: ${spare} rejected ${rejectedS.toFixed(1)} s after its restart, back in the pool ${((Date.now() - t0) / 1000).toFixed(1)} s after it\n`);
+    const halfJoined = lab.state().nodes.filter((n) => /restarting glusterd for peers left half-joined/.test(lab.logTail(n.name, 400))).map((n) => n.name);
+    process.stdout.write(`# peer rejected: ${spare} rejected ${rejectedS.toFixed(1)} s after its restart, back in the pool ${((Date.now() - t0) / 1000).toFixed(1)} s after it (glusterd restarted for a half-joined peer on: ${halfJoined.join(', ') || 'none'})\n`);
   });
 
   test('a brick disk full: writes fail cleanly in the pod, the PV names the full bricks (VolumeDegraded); space freed, healthy again', async () => {
