@@ -43,9 +43,12 @@ export interface SchedulerThread {
  * Over the port a write's round trip holds a turn of each thread and a group commit, and replies
  * come back in batches: with in-process's 256 bindings in flight the thread waited on them with
  * the main thread idle half the time (bench sched, quiet machine: 865–1,071 pods/s, main thread
- * 41–48 % busy); 1,024 keep it fed (1,533–2,072 pods/s). Scheduled events queue behind those
- * bindings on the main thread, so their writers grow too (512: 38 % of them still dropped at
- * 1,533 pods/s, 77 % with 128 — bench/README.md, sched).
+ * 41–48 % busy); 1,024 keep it fed (1,533–2,072 pods/s). Scheduled events wait behind those
+ * bindings on the main thread: 512 in flight still dropped 36–41 % of them at 1,359–1,890 pods/s
+ * (77 % with 128). 4,096 in flight (in createMany batches of 256) dropped none, but bound 815–959
+ * pods/s at the same load (not measured apart: the events share the bindings' group commits and
+ * the main thread's turns, which was 32–40 % busy). Kept at 512
+ * until events get a lane that does not delay bindings (bench/README.md, sched, 2026-12-07).
  */
 export const THREAD_DEFAULTS: ThreadSchedulerOptions = { maxInFlightBinds: 1024, scheduledEventWriters: 512 };
 
