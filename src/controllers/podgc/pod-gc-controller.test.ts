@@ -87,7 +87,9 @@ test('terminating pods on a NotReady out-of-service node are force-deleted; on a
       await setStatus(c, name, { phase: 'Running' });
       await c.delete(R.pods, NS, name, { gracePeriodSeconds: 30 });
     }
-    assert.equal(await exists(c, 'on-off'), true, 'graceful delete of a bound pod waits');
+    // No check that on-off is still there now: the controller (every 100 ms) may already have force-deleted
+    // it while the other two were made (a race that failed this test under load). That a graceful delete
+    // of a bound pod waits is shown by on-on and on-down below.
     await waitFor(async () => !(await exists(c, 'on-off')), 'the pod on the out-of-service node deleted', 10_000);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await exists(c, 'on-on'), true, 'a Ready node finishes its pod itself');
