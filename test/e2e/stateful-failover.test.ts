@@ -204,8 +204,10 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     const formedS = (Date.now() - t0) / 1000;
     writer = new EtcdWriter(() => view.addresses(), await nodePortOf(DB, 'etcd-client'), '/failover/');
     writer.start();
-    await sleep(5_000);
-    assert.ok(writer.acked.length > 100, `only ${writer.acked.length} writes acknowledged in 5 s`);
+    // The cluster takes writes: 100 acknowledged (185–234 come in 5 s on a quiet lab; at load 10–21 once
+    // only 49 had, so the count is awaited, not timed — speed is a benchmark's business).
+    const w = writer;
+    await waitFor('100 writes acknowledged', async () => w.acked.length >= 100, 30_000);
     process.stdout.write(`# baseline: cluster ${formed.clusterId} of ${[...formed.ids].map(([n, id]) => `${n}=${id}@${formed.pods.find((p) => p.name === n)!.node}`).join(' ')} formed in ${formedS.toFixed(1)} s; ${await noAckedKeyLost()}\n`);
   });
 
