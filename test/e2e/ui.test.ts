@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { assertOk } from '../support/kubectl-assert.ts';
+import { gotoRetrying, openUi, signIn as signInAs } from '../support/ui-page.ts';
 import { buildUi } from '../../src/ui/build.ts';
 import { buildBusyboxLayout } from '../../src/agent/runtime/runc/runc.fixture.ts';
 
@@ -43,38 +44,8 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
   const apply = async (obj: object) => assertOk(await k(['apply', '-f', '-'], JSON.stringify(obj)), `apply ${JSON.stringify(obj).slice(0, 80)}`);
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 
-  /**
-   * page.goto, again after net::ERR_NETWORK_CHANGED: Chromium aborts navigations when the host's
-   * interfaces change — and this machine's suites add and remove veths and bridges all the time.
-   */
-  async function goto(page: Page, url: string): Promise<void> {
-    for (let i = 0; ; i++) {
-      try { await page.goto(url); return; } catch (err) {
-        if (i >= 4 || !/ERR_NETWORK_CHANGED/.test(String(err))) throw err;
-        await sleep(500);
-      }
-    }
-  }
-
-  async function signIn(page: Page, token: string): Promise<void> {
-    // What the page did, for a sign-in that does not come.
-    const seen: string[] = [];
-    page.on('pageerror', (e) => seen.push(`pageerror ${e.message}`));
-    page.on('requestfailed', (r) => seen.push(`failed ${r.method()} ${r.url().slice(b.url.length, b.url.length + 60)} ${r.failure()?.errorText}`));
-    page.on('request', (r) => seen.push(`request ${r.method()} ${r.url().slice(b.url.length, b.url.length + 60)}`));
-    page.on('response', (r) => seen.push(`response ${r.status()} ${r.url().slice(b.url.length, b.url.length + 60)}`));
-    await goto(page, `${b.url}/ui/`);
-    // Twice in this suite (under other suites' load) the sign-in page never came; what the page did
-    // is logged, and the page loaded once more (a subresource cut by a network change leaves it blank).
-    if (!await page.getByTestId('token').waitFor({ timeout: 15_000 }).then(() => true, () => false)) {
-      console.log(`sign-in page did not come; the page says: ${await page.evaluate(() => document.body.innerText).catch(() => '?')}\n${seen.join('\n')}`);
-      await goto(page, `${b.url}/ui/`);
-      await page.getByTestId('token').waitFor({ timeout: 30_000 });
-    }
-    await page.getByTestId('token').fill(token);
-    await page.getByTestId('login').click();
-    await page.getByTestId('user').waitFor({ timeout: 15_000 });
-  }
+  const goto = gotoRetrying;
+  const signIn = (page: Page, token: string) => signInAs(page, b.url, token);
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the UI suite runs berth up: it needs root');
@@ -145,7 +116,7 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
   test('signed in by a header alone (a test driver\'s Authorization: Bearer): the first page lists failing pods with their reasons', async () => {
     const page = await ctx.newPage();
     await page.setExtraHTTPHeaders({ Authorization: `Bearer ${adminToken}` });
-    await goto(page, `${b.url}/ui/`);
+    await openUi(page, `${b.url}/ui/`, 'user');
     const crash = page.locator('[data-testid=problem][data-name=crasher]');
     await crash.waitFor({ timeout: 30_000 }).catch(async (err) => {
       throw new Error(`${(err as Error).message}\nthe page says: ${await page.evaluate(() => document.body.innerText).catch((e) => String(e))}`);
