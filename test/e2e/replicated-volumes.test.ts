@@ -38,11 +38,11 @@ import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
- * The server's replica rebuild delay (default 30 s): shorter, so the stays-down case waits less for
- * its rebuild; longer than the brick-node-killed case keeps its node NotReady (it must heal the old
- * brick, not rebuild it: ~5–12 s from NotReady to Ready again here).
+ * The server's replica rebuild delay (the default): longer than the brick-node-killed case keeps its node
+ * NotReady, so it heals the old brick, not rebuilds it (~5–12 s NotReady on a quiet lab; with 20 s one CI
+ * run rebuilt, the node back too late under load, and the stays-down case found its spare taken).
  */
-const REBUILD_DELAY_S = 20;
+const REBUILD_DELAY_S = 30;
 interface Brick { node: string; address: string; path: string }
 
 /** Processes whose command line mentions `needle` (glusterd, bricks, self-heal daemons, FUSE clients of the lab). */
