@@ -331,6 +331,24 @@ describe('web UI in Chromium against berth up', { concurrency: false }, () => {
     await page.close();
   });
 
+  test('a view that throws shows what failed and "Try again" (the page does not freeze); trying again draws the map afresh', async () => {
+    const page = await ctx.newPage();
+    await signIn(page, adminToken);
+    await goto(page, `${b.url}/ui/#/map?group=none`);
+    await page.getByTestId('map-canvas').waitFor();
+    await page.waitForFunction('!!(window.berthMap && window.berthMap.graph)');
+    // The graph breaks as the old simple graph did: the next sync (the connections are read every 2 s) throws in the view's effect.
+    await page.evaluate(`(() => { window.berthMap.graph.hasNode = function injected() { throw new Error('injected graph failure'); }; })()`);
+    const said = await page.getByTestId('view-error').textContent({ timeout: 15_000 });
+    assert.match(said ?? '', /This view failed: injected graph failure/);
+    assert.equal(await page.getByTestId('map-canvas').count(), 0, 'the failed view is replaced, not left frozen');
+    await page.getByTestId('view-error').getByRole('button', { name: 'Try again' }).click();
+    await page.getByTestId('map-canvas').waitFor({ timeout: 10_000 });
+    await page.waitForFunction('!!(window.berthMap && window.berthMap.graph && window.berthMap.graph.hasNode.name !== "injected" && window.berthMap.graph.order > 0)', undefined, { timeout: 10_000 });
+    assert.equal(await page.getByTestId('view-error').count(), 0);
+    await page.close();
+  });
+
   test('map: the edge fades within 60 s after the client goes (watched by its page while the cases between ran)', async () => {
     assert.ok(mapPage && clientGoneAt, 'the map case left its page open');
     const goneAt = await mapPage.waitForFunction(() => (window as unknown as { edgeGoneAt?: number }).edgeGoneAt, undefined,
