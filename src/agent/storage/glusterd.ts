@@ -109,19 +109,30 @@ export async function setAsideIncompleteVolumes(workdir: string): Promise<string
 
 /**
  * glusterd's friend states as its store keeps them (`peers/<uuid>`, `state=`; glusterd-sm.h): "Peer
- * in Cluster" and "Sent and Received peer request" — the one with no way out but an answer to its own
- * friend request (glusterd-sm.c: a reconnect does nothing in it), which a peer that restarted before
- * answering never gives.
+ * in Cluster", and the two half-joined states with no way out once the step the peer owed is lost
+ * (glusterd-sm.c's state table):
+ * - "Sent and Received peer request" (5) leaves only on the answer to its own friend request, which a
+ *   peer that restarted before answering never gives; a reconnect does nothing in it.
+ * - "Peer is connected and Accepted" (10): this glusterd accepted the peer's friend request and
+ *   probes it back; only that probe's answer moves it on. A reconnect does nothing in it, and the
+ *   peer's own friend requests are not even answered — so the peer, which lists this member "Peer in
+ *   Cluster", never counts it up for server quorum again (its `quorum_contrib` is set up only by an
+ *   accepted friend request): on the lab a replace-brick led by that peer was refused ("Server quorum
+ *   not met") for minutes while one other member was down.
+ * A restart keeps either (the store has it), so neither passes by restarting glusterd alone.
  */
 export const PEER_STATE_BEFRIENDED = 3;
 export const PEER_STATE_REQ_SENT_RCVD = 5;
+export const PEER_STATE_CONNECTED_ACCEPTED = 10;
+const DEAD_END_STATES = [PEER_STATE_REQ_SENT_RCVD, PEER_STATE_CONNECTED_ACCEPTED].map((s) => `state=${s}`);
 
 /**
  * Marks "Peer in Cluster" in the store (`<workdir>/peers/`) each peer at one of `addresses` that is
- * stored "Sent and Received peer request"; returns their UUIDs. Only while glusterd is stopped (it
- * rewrites the file on every state change). Its next connection to the peer then sends a friend
- * request as to any member, which compares the volumes' definitions as ever: a peer whose definitions
- * conflict comes out "Peer Rejected", not in.
+ * stored in a dead-end half-joined state (above); returns their UUIDs. Only while glusterd is stopped
+ * (it rewrites the file on every state change). Its next connection to the peer then sends a friend
+ * request as to any member, which the peer checks as ever (the volumes' definitions compared: a peer
+ * whose definitions conflict comes out "Peer Rejected", not in), and whose answer counts the peer up
+ * for server quorum on both sides.
  */
 export async function befriendStuckPeers(workdir: string, addresses: readonly string[]): Promise<string[]> {
   const dir = join(workdir, 'peers');
@@ -130,10 +141,10 @@ export async function befriendStuckPeers(workdir: string, addresses: readonly st
     const file = join(dir, uuid);
     const text = await fs.readFile(file, 'utf8').catch(() => '');
     const lines = text.split('\n');
-    const stuck = lines.includes(`state=${PEER_STATE_REQ_SENT_RCVD}`);
+    const stuck = lines.some((l) => DEAD_END_STATES.includes(l));
     const named = lines.some((l) => /^hostname\d+=/.test(l) && addresses.includes(l.slice(l.indexOf('=') + 1)));
     if (!stuck || !named) continue;
-    await fs.writeFile(file, lines.map((l) => (l === `state=${PEER_STATE_REQ_SENT_RCVD}` ? `state=${PEER_STATE_BEFRIENDED}` : l)).join('\n'));
+    await fs.writeFile(file, lines.map((l) => (DEAD_END_STATES.includes(l) ? `state=${PEER_STATE_BEFRIENDED}` : l)).join('\n'));
     changed.push(uuid);
   }
   return changed;
@@ -188,13 +199,13 @@ export class Glusterd {
 
   /**
    * Restarts this glusterd for peers left half-joined (peer-repair.ts): a reconnect settles most such
-   * states; those stored "Sent and Received peer request" are first marked in the pool
-   * (befriendStuckPeers), since no reconnect moves them.
+   * states; those stored in a dead-end one ("Sent and Received peer request", "Peer is connected and
+   * Accepted") are first marked in the pool (befriendStuckPeers), since no reconnect moves them.
    */
   async rejoinHalfJoined(addresses: readonly string[], why: string): Promise<void> {
     await this.stop(why, 'restarting glusterd for peers left half-joined');
     const marked = await befriendStuckPeers(this.paths.workdir, addresses);
-    if (marked.length) this.log.warn('peers stuck "Sent and Received peer request" marked in the pool: the handshake checks them again', { peers: marked });
+    if (marked.length) this.log.warn('peers stuck half-joined ("Sent and Received peer request", "Peer is connected and Accepted") marked in the pool: the handshake checks them again', { peers: marked });
     await this.ensure();
   }
 

@@ -6,13 +6,15 @@ import { test } from 'node:test';
 import { createLogger } from '../../util/log.ts';
 import { parsePool, type GlusterCli, type PoolPeer } from './gluster-cli.ts';
 import { befriendStuckPeers, Glusterd } from './glusterd.ts';
-import { AFTER_RESET_MS, HALF_JOINED_EVERY_MS, HALF_JOINED_MS, PEER_IN_CLUSTER, PROBES_PAUSED_MS, probesPaused, REJECTED_GRACE_MS, REPAIR_EVERY_MS, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
+import { AFTER_RESET_MS, handshakeDone, HALF_JOINED_EVERY_MS, HALF_JOINED_MS, PEER_IN_CLUSTER, PROBES_PAUSED_MS, probesPaused, REJECTED_GRACE_MS, REPAIR_EVERY_MS, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
 
 const log = createLogger({ level: 'error' });
 const IN = PEER_IN_CLUSTER;
 const REJ = 'Peer Rejected';
 const peer = (n: number, state = IN, connected = true): PoolPeer => ({ address: `10.0.0.${n}`, connected, state });
 const me = '10.0.0.4';
+/** The probe's handshake is not waited for where a test does not look at it. */
+const noWait = { ms: 0, pollMs: 0 };
 
 /** A pool of 1–3 in cluster and 4, which they reject (and which rejects them). */
 const views = (): Map<string, PoolPeer[]> => new Map([
@@ -77,9 +79,9 @@ test('repair waits out the grace, then resets the store, probes the good member 
   const daemon = fakeDaemon(calls);
   const cli = fakeCli(v, probes);
   const state: RepairState = {};
-  assert.deepEqual(await repairRejection(cli, daemon, log, me, state, 1000), { problems: ['10.0.0.1: Peer Rejected', '10.0.0.2: Peer Rejected', '10.0.0.3: Peer Rejected'] });
+  assert.deepEqual(await repairRejection(cli, daemon, log, me, state, 1000, noWait), { problems: ['10.0.0.1: Peer Rejected', '10.0.0.2: Peer Rejected', '10.0.0.3: Peer Rejected'] });
   assert.deepEqual(calls, [], 'not at once: a handshake under way may settle it');
-  const r = await repairRejection(cli, daemon, log, me, state, 1000 + REJECTED_GRACE_MS);
+  const r = await repairRejection(cli, daemon, log, me, state, 1000 + REJECTED_GRACE_MS, noWait);
   assert.equal(r.rejoinedThrough, '10.0.0.1');
   assert.deepEqual(calls, ['reset', 'restart']);
   assert.deepEqual(probes, ['10.0.0.1']);
@@ -87,15 +89,40 @@ test('repair waits out the grace, then resets the store, probes the good member 
   assert.ok(!probesPaused(state, 1000 + REJECTED_GRACE_MS + PROBES_PAUSED_MS));
   assert.ok(!probesPaused({}, 0), 'never reset: probes as usual');
   // Still rejected (the repair did not take): not again before the interval.
-  await repairRejection(cli, daemon, log, me, state, 1000 + 2 * REJECTED_GRACE_MS + 1);
+  await repairRejection(cli, daemon, log, me, state, 1000 + 2 * REJECTED_GRACE_MS + 1, noWait);
   assert.deepEqual(calls, ['reset', 'restart']);
-  await repairRejection(cli, daemon, log, me, state, 1000 + REJECTED_GRACE_MS + REPAIR_EVERY_MS);
-  await repairRejection(cli, daemon, log, me, state, 1000 + 2 * REJECTED_GRACE_MS + REPAIR_EVERY_MS);
+  await repairRejection(cli, daemon, log, me, state, 1000 + REJECTED_GRACE_MS + REPAIR_EVERY_MS, noWait);
+  await repairRejection(cli, daemon, log, me, state, 1000 + 2 * REJECTED_GRACE_MS + REPAIR_EVERY_MS, noWait);
   assert.deepEqual(calls, ['reset', 'restart', 'reset', 'restart']);
   // Back in the pool: nothing to do, and the grace starts afresh on a later rejection.
   v.set(me, [peer(1), peer(2), peer(3)]);
-  assert.deepEqual(await repairRejection(cli, daemon, log, me, state, 10_000_000), { problems: [] });
+  assert.deepEqual(await repairRejection(cli, daemon, log, me, state, 10_000_000, noWait), { problems: [] });
   assert.equal(state.rejectedSince, undefined);
+});
+
+test('after the reset and probe, the restart waits until the probed member and this one list each other in the pool', async () => {
+  const v = views();
+  const calls: string[] = [];
+  let polls = 0;
+  const cli = fakeCli(v, []);
+  const peers = cli.peers;
+  // The probed member's reverse probe ends on the third look: only then may this glusterd restart.
+  cli.peers = async (remote?: string) => {
+    if (calls.includes('reset') && remote === '10.0.0.1' && ++polls === 3) {
+      v.set(me, [peer(1), peer(2, REJ), peer(3, REJ)]);
+      v.set('10.0.0.1', [peer(2), peer(3), peer(4)]);
+    }
+    return peers(remote);
+  };
+  const state: RepairState = {};
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, 0, { ms: 5000, pollMs: 1 });
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, REJECTED_GRACE_MS, { ms: 5000, pollMs: 1 });
+  assert.deepEqual(calls, ['reset', 'restart']);
+  // Its own view is read before the member's: the change made at the third look is seen at the fourth.
+  assert.equal(polls, 4, 'restarted once both sides list each other, not before');
+  // Never done: restarted all the same after the wait.
+  assert.equal(await handshakeDone(fakeCli(views(), []), me, '10.0.0.1', { ms: 20, pollMs: 5 }), false);
+  assert.equal(await handshakeDone(cli, me, '10.0.0.1', { ms: 0, pollMs: 0 }), true);
 });
 
 test('a member in the pool that sees a peer half-joined for a while restarts its glusterd for it, at most once per interval; one outside the pool does not', async () => {
@@ -105,34 +132,34 @@ test('a member in the pool that sees a peer half-joined for a while restarts its
   const state: RepairState = {};
   // In the pool but for one peer, stuck half-way (seen on the lab for minutes after a reset).
   v.set(me, [peer(1), peer(2), peer(3, 'Sent and Received peer request')]);
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, 0);
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS - 1);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, 0, noWait);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS - 1, noWait);
   assert.deepEqual(calls, [], 'not before it has been so for a while: a probe passes through these states');
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS, noWait);
   assert.deepEqual(calls, ['rejoin 10.0.0.3']);
   // Still so: not again before the interval.
-  for (const t of [2 * HALF_JOINED_MS, HALF_JOINED_EVERY_MS - 1]) await repairRejection(cli, fakeDaemon(calls), log, me, state, t);
+  for (const t of [2 * HALF_JOINED_MS, HALF_JOINED_EVERY_MS - 1]) await repairRejection(cli, fakeDaemon(calls), log, me, state, t, noWait);
   assert.deepEqual(calls, ['rejoin 10.0.0.3']);
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS + HALF_JOINED_EVERY_MS);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS + HALF_JOINED_EVERY_MS, noWait);
   assert.deepEqual(calls, ['rejoin 10.0.0.3', 'rejoin 10.0.0.3']);
   // Disconnected for a moment (the peer's own restart): the wait goes on, nothing is done meanwhile.
   const stuck = peer(3, 'Sent and Received peer request');
   v.set(me, [peer(1), peer(2), { ...stuck, connected: false }]);
   const t = 3 * HALF_JOINED_EVERY_MS;
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, t);
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t, noWait);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS, noWait);
   assert.equal(calls.length, 2, 'not while it is disconnected');
   v.set(me, [peer(1), peer(2), stuck]);
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS + 1);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS + 1, noWait);
   assert.deepEqual(calls.at(-1), 'rejoin 10.0.0.3', 'connected again: the wait already served');
   // Whole again: the wait starts afresh.
   v.set(me, [peer(1), peer(2), peer(3)]);
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, 10 * HALF_JOINED_EVERY_MS);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, 10 * HALF_JOINED_EVERY_MS, noWait);
   assert.equal(state.halfJoinedSince, undefined);
   // A member that sees no one in the pool (a reset one mid-rejoin) leaves its half-joined peers be.
   const alone: string[] = [];
   v.set(me, [peer(1, 'Accepted peer request'), peer(2, 'Peer Rejected'), peer(3, 'Peer Rejected', false)]);
-  for (const t of [0, HALF_JOINED_MS, 2 * HALF_JOINED_EVERY_MS]) await repairRejection(cli, fakeDaemon(alone), log, me, {}, t);
+  for (const t of [0, HALF_JOINED_MS, 2 * HALF_JOINED_EVERY_MS]) await repairRejection(cli, fakeDaemon(alone), log, me, {}, t, noWait);
   assert.ok(!alone.some((c) => c.startsWith('rejoin')), JSON.stringify(alone));
 });
 
@@ -141,22 +168,22 @@ test('a reset member that knows only the peer it rejoined through, stuck half-wa
   const calls: string[] = [];
   const cli = fakeCli(v, []);
   const state: RepairState = {};
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, 0);
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, REJECTED_GRACE_MS);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, 0, noWait);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, REJECTED_GRACE_MS, noWait);
   assert.deepEqual(calls, ['reset', 'restart']);
   v.set(me, [peer(1, 'Sent and Received peer request')]);
   const t = REJECTED_GRACE_MS + 2000;
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, t);
-  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t, noWait);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS, noWait);
   assert.deepEqual(calls, ['reset', 'restart', 'rejoin 10.0.0.1']);
   // Long after the reset, the same view is left alone (no one in the pool: not this member's to settle).
   const later: string[] = [];
   const old: RepairState = { lastRepair: 0 };
-  for (const at of [AFTER_RESET_MS, AFTER_RESET_MS + HALF_JOINED_MS]) await repairRejection(cli, fakeDaemon(later), log, me, old, at);
+  for (const at of [AFTER_RESET_MS, AFTER_RESET_MS + HALF_JOINED_MS]) await repairRejection(cli, fakeDaemon(later), log, me, old, at, noWait);
   assert.deepEqual(later, []);
 });
 
-test('befriendStuckPeers marks in the pool only the named peers stored "Sent and Received peer request"', async () => {
+test('befriendStuckPeers marks in the pool only the named peers stored in a dead-end half-joined state', async () => {
   const workdir = mkdtempSync(join(tmpdir(), 'berth-glusterd-peers-'));
   try {
     const peers = join(workdir, 'peers');
@@ -164,9 +191,14 @@ test('befriendStuckPeers marks in the pool only the named peers stored "Sent and
     writeFileSync(join(peers, 'aaa'), 'uuid=aaa\nstate=5\nhostname1=10.0.0.3\n');
     writeFileSync(join(peers, 'bbb'), 'uuid=bbb\nstate=5\nhostname1=10.0.0.2\n');
     writeFileSync(join(peers, 'ccc'), 'uuid=ccc\nstate=4\nhostname1=10.0.0.1\n');
-    assert.deepEqual(await befriendStuckPeers(workdir, ['10.0.0.3', '10.0.0.1']), ['aaa']);
+    // "Peer is connected and Accepted", as the CI run's member kept the spare node through two restarts.
+    writeFileSync(join(peers, 'ddd'), 'uuid=ddd\nstate=10\nhostname1=10.0.0.4\n');
+    writeFileSync(join(peers, 'eee'), 'uuid=eee\nstate=10\nhostname1=10.0.0.5\n');
+    assert.deepEqual((await befriendStuckPeers(workdir, ['10.0.0.3', '10.0.0.1', '10.0.0.4'])).sort(), ['aaa', 'ddd']);
     assert.equal(readFileSync(join(peers, 'aaa'), 'utf8'), 'uuid=aaa\nstate=3\nhostname1=10.0.0.3\n');
+    assert.equal(readFileSync(join(peers, 'ddd'), 'utf8'), 'uuid=ddd\nstate=3\nhostname1=10.0.0.4\n');
     assert.match(readFileSync(join(peers, 'bbb'), 'utf8'), /^state=5$/m, 'a peer not named stays as it is');
+    assert.match(readFileSync(join(peers, 'eee'), 'utf8'), /^state=10$/m, 'a peer not named stays as it is');
     assert.match(readFileSync(join(peers, 'ccc'), 'utf8'), /^state=4$/m, 'another half-joined state: a reconnect settles it');
     assert.deepEqual(await befriendStuckPeers(join(workdir, 'none'), ['10.0.0.3']), []);
   } finally {
@@ -180,7 +212,7 @@ test('a member of a healthy pool with one rejected peer never resets its own sto
   const v = views();
   v.set(me, v.get('10.0.0.1')!); // this node is 10.0.0.1's twin: in the pool
   const state: RepairState = {};
-  for (const t of [0, REJECTED_GRACE_MS, 10 * REPAIR_EVERY_MS]) await repairRejection(fakeCli(v, []), daemon, log, me, state, t);
+  for (const t of [0, REJECTED_GRACE_MS, 10 * REPAIR_EVERY_MS]) await repairRejection(fakeCli(v, []), daemon, log, me, state, t, noWait);
   assert.deepEqual(calls, []);
 });
 

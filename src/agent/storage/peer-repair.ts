@@ -98,9 +98,10 @@ export interface RepairOutcome {
 
 /**
  * One pass: this glusterd's view of the pool; when it is the member the pool rejects for
- * REJECTED_GRACE_MS, its store is reset (identity kept), a good member probed and glusterd
- * restarted, whose handshake then imports the pool's volumes and peers. At most once per
- * REPAIR_EVERY_MS. A pool problem is logged once per change.
+ * REJECTED_GRACE_MS, its store is reset (identity kept), a good member probed and — once the probe's
+ * handshake is over on both sides (HANDSHAKE_WAIT) — glusterd restarted, whose handshake then imports
+ * the pool's volumes and peers. At most once per REPAIR_EVERY_MS. A pool problem is logged once per
+ * change.
  */
 export interface RepairDaemon {
   resetStore(why: string): Promise<void>;
@@ -109,7 +110,29 @@ export interface RepairDaemon {
   rejoinHalfJoined(addresses: readonly string[], why: string): Promise<void>;
 }
 
-export async function repairRejection(cli: GlusterCli, daemon: RepairDaemon, log: Logger, me: string, state: RepairState, now = Date.now()): Promise<RepairOutcome> {
+/**
+ * How long, after the probe of a reset member, its restart waits for the probe's handshake to end
+ * (polled every `pollMs`). The probe returns once the member accepted this glusterd's friend request;
+ * the member then probes back ("Peer is connected and Accepted") and sends its own friend request
+ * ("Sent and Received peer request"), and a restart of this glusterd in between loses the answer it
+ * waits on: the member is left in that state for good (glusterd-sm.c), never counting this glusterd
+ * for server quorum (glusterd.ts). Seen on the lab and in CI right after a reset.
+ */
+export const HANDSHAKE_WAIT = { ms: 30_000, pollMs: 1000 };
+
+/** Whether `via` and this glusterd (`me`) list each other connected and "Peer in Cluster" within `wait.ms`. */
+export async function handshakeDone(cli: GlusterCli, me: string, via: string, wait = HANDSHAKE_WAIT): Promise<boolean> {
+  const deadline = Date.now() + wait.ms;
+  for (;;) {
+    const mine = await cli.peers().catch(() => [] as PoolPeer[]);
+    const theirs = await cli.peers(via).catch(() => [] as PoolPeer[]);
+    if (mine.some((p) => p.address === via && inCluster(p)) && theirs.some((p) => p.address === me && inCluster(p))) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, wait.pollMs));
+  }
+}
+
+export async function repairRejection(cli: GlusterCli, daemon: RepairDaemon, log: Logger, me: string, state: RepairState, now = Date.now(), wait = HANDSHAKE_WAIT): Promise<RepairOutcome> {
   const mine = await cli.peers();
   const problems = mine.filter((p) => p.connected && p.state !== undefined && p.state !== PEER_IN_CLUSTER).map((p) => `${p.address}: ${p.state}`);
   const report = problems.join(', ');
@@ -143,6 +166,7 @@ export async function repairRejection(cli: GlusterCli, daemon: RepairDaemon, log
     try { await cli.probe(via); probeError = undefined; break; } catch (err) { probeError = err; await new Promise((r) => setTimeout(r, 1000)); }
   }
   if (probeError) log.warn('probing a pool member after the reset failed (the next passes probe again)', { via, error: (probeError as Error).message });
+  else if (!(await handshakeDone(cli, me, via, wait))) log.warn('the member probed after the reset does not list this glusterd "Peer in Cluster" yet: restarting it all the same', { via, waitedMs: wait.ms });
   await daemon.restart(`rejoined the pool through ${via}: the handshake imports its volumes and peers`);
   return { problems, rejoinedThrough: via };
 }
