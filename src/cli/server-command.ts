@@ -1,6 +1,7 @@
 /**
  * `berth server`: runs the API server (and the control-plane controllers) until SIGTERM / SIGINT.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLogger } from '../util/log.ts';
 import { handleStopSignals } from './stop-signals.ts';
@@ -27,12 +28,15 @@ export function serverCommand(): Command {
     .option('--watch-cache <true|false>', 'serve lists from memory (a watch cache in front of the store)', parseBoolFlag, true)
     .option('--scheduler-thread <true|false>', 'run the scheduler on a worker thread of this process (its own core and informers); false: on the API server\'s event loop', parseBoolFlag, true)
     .option('--encryption-provider-config <file>', 'an EncryptionConfiguration: the resources it names (e.g. secrets) are encrypted at rest')
-    .action(async (o: { dataDir: string; listen: string; store: string; watchCache: boolean; schedulerThread: boolean; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; terminatedPodGcThreshold: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; replicaRebuildDelay: string; tlsSan?: string[]; encryptionProviderConfig?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
+    .option('--server-token-file <file>', "another server of the cluster joins: a copy of the first server's DATA/server-token (the cluster's CA key is sealed with it in the store)")
+    .action(async (o: { dataDir: string; listen: string; store: string; watchCache: boolean; schedulerThread: boolean; serviceCidr: string; serviceNodePortRange: string; nodeMonitorGracePeriod: string; terminatedPodGcThreshold: string; defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string; replicaRebuildDelay: string; tlsSan?: string[]; encryptionProviderConfig?: string; serverTokenFile?: string; clusterCidr: string; nodeCidrMaskSize: string; dnsUpstream?: string }) => {
       const log = createLogger();
       let listen;
+      let serverToken: string | undefined;
       try {
         listen = parseListen(o.listen);
         validateNodeGracePeriod(Number(o.nodeMonitorGracePeriod));
+        if (o.serverTokenFile) serverToken = readServerTokenFile(o.serverTokenFile);
         if (!(Number(o.replicaRebuildDelay) >= 0)) throw new Error(`--replica-rebuild-delay must be a number of seconds ≥ 0, got ${o.replicaRebuildDelay}`);
       } catch (err) {
         log.error((err as Error).message);
@@ -43,7 +47,7 @@ export function serverCommand(): Command {
       const signals = handleStopSignals(log, 'stopping');
       let server;
       try {
-        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, watchCache: o.watchCache, schedulerThread: o.schedulerThread, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), terminatedPodGcThreshold: Number(o.terminatedPodGcThreshold), replicaRebuildDelaySeconds: Number(o.replicaRebuildDelay), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, clusterCidr: o.clusterCidr, nodeCidrMaskSize: Number(o.nodeCidrMaskSize), clusterDns: { upstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean) } });
+        server = await (await import('../server/berth-server.ts')).startServer({ dataDir: o.dataDir, host: listen.host, port: listen.port, store: o.store, watchCache: o.watchCache, schedulerThread: o.schedulerThread, log, controllers: true, serviceCidr: o.serviceCidr, nodePortRange: o.serviceNodePortRange, nodeGracePeriodSeconds: Number(o.nodeMonitorGracePeriod), terminatedPodGcThreshold: Number(o.terminatedPodGcThreshold), replicaRebuildDelaySeconds: Number(o.replicaRebuildDelay), defaultTolerationSeconds: { notReady: Number(o.defaultNotReadyTolerationSeconds), unreachable: Number(o.defaultUnreachableTolerationSeconds) }, tlsSans: o.tlsSan, encryptionProviderConfig: o.encryptionProviderConfig, serverToken, clusterCidr: o.clusterCidr, nodeCidrMaskSize: Number(o.nodeCidrMaskSize), clusterDns: { upstreams: o.dnsUpstream?.split(',').map((x) => x.trim()).filter(Boolean) } });
       } catch (err) {
         log.error('cannot start', { error: (err as Error).message });
         process.exit(1);
@@ -53,4 +57,12 @@ export function serverCommand(): Command {
         + `join a node (as root on it, with a copy of the token file):\n  ${server.joinCommand}\n`);
       signals.started(() => server.stop());
     });
+}
+
+/** --server-token-file's token: the file's one line. */
+function readServerTokenFile(file: string): string {
+  let text;
+  try { text = readFileSync(file, 'utf8').trim(); } catch (err) { throw new Error(`cannot read --server-token-file: ${(err as Error).message}`); }
+  if (!text) throw new Error(`--server-token-file ${file} is empty`);
+  return text;
 }

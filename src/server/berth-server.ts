@@ -92,6 +92,11 @@ export interface ServerOptions {
   schedulerThread?: boolean;
   /** An EncryptionConfiguration file: the resources it names are encrypted at rest (`--encryption-provider-config`). */
   encryptionProviderConfig?: string;
+  /**
+   * The token the cluster's CA and ServiceAccount keys are sealed with in the store (--server-token-file;
+   * cluster-pki-seal.ts). Absent: DATA/server-token's, made by the first server of a cluster.
+   */
+  serverToken?: string;
   /** Node IPAM: the pod range each Node gets a part of (`--cluster-cidr`), and the part's prefix length (`--node-cidr-mask-size`, 24). */
   clusterCidr?: string;
   nodeCidrMaskSize?: number;
@@ -145,7 +150,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const encryption = opts.encryptionProviderConfig ? loadEncryptionConfig(opts.encryptionProviderConfig) : undefined;
   const store = await openStore(opts.store, opts.dataDir);
   // Every server on one store shares its CA and ServiceAccount key (cluster-pki-share.ts).
-  let pki = await ensureSharedClusterPki(store, pkiOptions, log);
+  let pki = await ensureSharedClusterPki(store, { ...pkiOptions, serverToken: opts.serverToken }, log);
   if (pki.renewed.length) log.info('certificates issued', { certificates: pki.renewed, ca: pki.caPin });
   // Store latency (etcd_request_duration_seconds) is timed on every call, encrypted or not.
   const listed = opts.watchCache === false ? store : new WatchCache(store, { log: log.child({ component: 'watch-cache' }) });

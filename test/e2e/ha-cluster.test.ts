@@ -15,6 +15,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { freePort, startBerth, type BerthServer } from '../support/berth-server.ts';
@@ -91,9 +92,11 @@ describe('HA: three servers on a 3-member etcd', { concurrency: false }, () => {
     const store = `etcd://${etcd.endpoints}`;
     // One port on three addresses, as three machines would have (the kubernetes Service has one target port).
     const port = await freePort();
-    // The first server creates the cluster CA; the other two take it from the store (started together).
+    // The first server creates the cluster CA; the other two take it from the store (started together),
+    // with a copy of its server token (the CA key is sealed with it there).
     servers.push(await startBerth({ command: 'server', store, host: ADDRESSES[0], port, extraArgs: NO_UPSTREAM }));
-    servers.push(...await Promise.all(ADDRESSES.slice(1).map((host) => startBerth({ command: 'server', store, host, port, extraArgs: NO_UPSTREAM }))));
+    const joinArgs = [...NO_UPSTREAM, '--server-token-file', path.join(servers[0].dataDir, 'server-token')];
+    servers.push(...await Promise.all(ADDRESSES.slice(1).map((host) => startBerth({ command: 'server', store, host, port, extraArgs: joinArgs }))));
     // One credential for all three: the first server's admin kubeconfig, every server's URL.
     const conn = loadKubeconfig(servers[0].kubeconfig);
     client = new HttpClient({ ...conn, servers: servers.map((s) => s.url) }, { timeoutMs: 20_000 });

@@ -1,10 +1,15 @@
 /**
  * End to end: two `berth server`s on one real etcd. Only the holder of the
  * `kube-system/berth-controller-manager` Lease runs controllers and the scheduler; killing it (SIGKILL,
- * no chance to release) hands the Lease and the work to the other within 15 s.
+ * no chance to release) hands the Lease and the work to the other within 15 s. The second server joins
+ * with a copy of the first one's server token (the cluster's CA key is sealed with it in etcd); a
+ * server without it is refused, saying so.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { startEtcd, type TestEtcd } from '../support/etcd.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
@@ -20,7 +25,7 @@ describe('two berth servers on one etcd', { concurrency: false }, () => {
   before(async () => {
     etcd = await startEtcd();
     a = await startBerth({ command: 'server', store: `etcd://${etcd.endpoint}` });
-    b = await startBerth({ command: 'server', store: `etcd://${etcd.endpoint}` });
+    b = await startBerth({ command: 'server', store: `etcd://${etcd.endpoint}`, extraArgs: ['--server-token-file', path.join(a.dataDir, 'server-token')] });
   });
   after(async () => {
     await a?.cleanup();
@@ -46,6 +51,20 @@ describe('two berth servers on one etcd', { concurrency: false }, () => {
   const deployment = (name: string) => JSON.stringify({
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
     spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'host', command: ['sleep', '1'] }] } } },
+  });
+
+  test('a server without the cluster\'s server token is refused: the CA key in etcd is sealed with it', async () => {
+    // Read as anyone with etcd's client port reads it (its JSON gateway).
+    const res = await fetch(`http://${etcd.endpoint}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/berth/cluster-pki').toString('base64') }) });
+    const stored = Buffer.from(((await res.json()) as { kvs?: { value: string }[] }).kvs?.[0]?.value ?? '', 'base64').toString('utf8');
+    assert.match(stored, /"sealed":/);
+    assert.doesNotMatch(stored, /PRIVATE KEY/, 'no private key in clear in etcd');
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-tokenless-'));
+    try {
+      await assert.rejects(startBerth({ command: 'server', store: `etcd://${etcd.endpoint}`, dataDir, readyTimeoutMs: 30_000 }), /sealed with its server token: give this server --server-token-file/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   test('exactly one server leads; killing it hands over within 15 s', async () => {
