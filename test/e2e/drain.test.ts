@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
 import { findKubectl } from '../support/kubectl.ts';
+import { waiter } from '../support/wait.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLUSTER_CIDR = '10.62.0.0/16';
@@ -40,15 +41,7 @@ describe('kubectl drain, cordon and uncordon with a PodDisruptionBudget (berth u
   const k = (args: string[], input?: string, timeoutMs = 60_000) => b.kubectl(args, { input, timeoutMs });
   const ok = async (args: string[], input?: string) => assertOk(await k(args, input), args.join(' '));
   const json = async (args: string[]) => parseJson<any>(await ok([...args, '-o', 'json']), args.join(' '));
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      await sleep(250);
-    }
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${b.logs().slice(-3000)}`);
-  }
+  const waitFor = waiter({ context: () => b.logs().slice(-3000) });
   const nodeReady = async (name: string) => (await json(['get', 'node', name])).status?.conditions?.find((c: any) => c.type === 'Ready')?.status === 'True';
   const members = async () => (await json(['get', 'pods', '-n', NS, '-l', 'app=web'])).items as any[];
   const isReady = (p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') === true;

@@ -11,23 +11,20 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('fencing a member with a replicated volume', { concurrency: false }, () => {
   let lab: TestLab;
   const k = (args: string[], input?: string) => lab.kubectl(args, input);
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      await sleep(everyMs);
-    }
-    const objects = await k(['get', 'nodes,pods,pvc,pv', '-o', 'wide']).then((r) => r.stdout + r.stderr, (err) => String(err));
-    const events = await k(['get', 'events', '--sort-by=.metadata.resourceVersion']).then((r) => r.stdout.split('\n').slice(-25).join('\n'), () => '');
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${objects}\n${events}\n--- server\n${lab.logTail('server', 20)}`);
-  }
+  const waitFor = waiter({
+    context: async () => {
+      const objects = await k(['get', 'nodes,pods,pvc,pv', '-o', 'wide']).then((r) => r.stdout + r.stderr, (err) => String(err));
+      const events = await k(['get', 'events', '--sort-by=.metadata.resourceVersion']).then((r) => r.stdout.split('\n').slice(-25).join('\n'), () => '');
+      return `${objects}\n${events}\n--- server\n${lab.logTail('server', 20)}`;
+    },
+  });
   const json = async (args: string[]) => { const r = await k([...args, '-o', 'json']); return r.code === 0 ? parseJson<any>(r.stdout, args.join(' ')) : undefined; };
   const runningOn = async (name: string, not?: string) => {
     const p = await json(['get', 'pod', name]);

@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pidsInCgroup, startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FENCE_AFTER_S = 5;
@@ -33,17 +34,14 @@ describe('fencing: lost stateful members are fenced and moved', { concurrency: f
   /** Nodes that were killed, partitioned or lost their agent: members there may restart. */
   const victims = new Set<string>();
   const k = async (args: string[], input?: string) => lab.kubectl(args, input);
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      await sleep(everyMs);
-    }
-    const objects = await k(['get', 'nodes,statefulsets,pods,pvc', '-o', 'wide']).then((r) => r.stdout + r.stderr, (err) => String(err));
-    const logs = lab.state().nodes.map((n) => `--- ${n.name}\n${lab.logTail(n.name, 10)}`).join('\n');
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${objects}\n${logs}\n--- server\n${lab.logTail('server', 20)}`);
-  }
+  const waitFor = waiter({
+    context: async () => {
+      const objects = await k(['get', 'nodes,statefulsets,pods,pvc', '-o', 'wide']).then((r) => r.stdout + r.stderr, (err) => String(err));
+      const logs = lab.state().nodes.map((n) => `--- ${n.name}\n${lab.logTail(n.name, 10)}`).join('\n');
+      return `${objects}\n${logs}\n--- server\n${lab.logTail('server', 20)}`;
+    },
+    everyMs: 200,
+  });
   const pod = async (name: string) => {
     const r = await k(['get', 'pod', name, '-o', 'json']);
     return r.code === 0 ? parseJson<any>(r.stdout, name) : undefined;

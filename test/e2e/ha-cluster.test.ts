@@ -20,6 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { freePort, startBerth, type BerthServer } from '../support/berth-server.ts';
 import { startEtcdCluster, type TestEtcdCluster } from '../support/etcd.ts';
+import { waiter } from '../support/wait.ts';
 import { HttpClient } from '../../src/client/http-client.ts';
 import { loadKubeconfig } from '../../src/client/kubeconfig-load.ts';
 import { R, type ClientWatch } from '../../src/client/client.ts';
@@ -67,15 +68,7 @@ describe('HA: three servers on a 3-member etcd', { concurrency: false }, () => {
   const servers: BerthServer[] = [];
   let client: HttpClient;
 
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${servers.map((s, i) => `--- server ${i} ---\n${s.logs().slice(-1500)}`).join('\n')}`);
-      await sleep(200);
-    }
-  }
+  const waitFor = waiter({ context: () => servers.map((s, i) => `--- server ${i} ---\n${s.logs().slice(-1500)}`).join('\n'), everyMs: 200 });
   const leaderOf = () => servers.filter((s) => s.lastExit() === undefined && s.logs().includes(LEADING));
   const endpointIPs = async (c: HttpClient) => {
     const ep = await c.get(R.endpoints, 'default', 'kubernetes');

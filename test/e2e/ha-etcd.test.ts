@@ -13,6 +13,7 @@ import path from 'node:path';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { startEtcd, type TestEtcd } from '../support/etcd.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LEADING = 'leading: starting controllers and scheduler';
@@ -37,15 +38,7 @@ describe('two berth servers on one etcd', { concurrency: false }, () => {
     const r = await s.kubectl(['get', 'lease', '-n', 'kube-system', 'berth-controller-manager', '-o', 'json']);
     return r.code === 0 ? parseJson<any>(r.stdout, 'lease').spec.holderIdentity as string : undefined;
   };
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn().catch(() => undefined);
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- a ---\n${a.logs().slice(-1500)}\n--- b ---\n${b.logs().slice(-1500)}`);
-      await sleep(100);
-    }
-  }
+  const waitFor = waiter({ context: () => `--- a ---\n${a.logs().slice(-1500)}\n--- b ---\n${b.logs().slice(-1500)}`, everyMs: 100 });
   const replicaSetsFor = async (s: BerthServer, deploy: string) =>
     parseJson<any>(assertOk(await s.kubectl(['get', 'replicasets', '-l', `app=${deploy}`, '-o', 'json']), 'rs'), 'rs').items.length;
   const deployment = (name: string) => JSON.stringify({

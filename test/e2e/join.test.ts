@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { kubectl } from '../support/kubectl.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 import { loadKubeconfig } from '../../src/client/kubeconfig-load.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -81,15 +82,7 @@ describe('berth join: a second node by join token, in a network namespace of its
     ...extra, '--node-name', NODE, '--data-dir', agentDir, '--listen', `${NODE_IP}:${AGENT_PORT}`,
     '--cluster-cidr', CLUSTER_CIDR, '--pod-cidr', POD_CIDR, '--service-cidr', SERVICE_CIDR, '--bridge', POD_BRIDGE,
   ];
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      await sleep(300);
-    }
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n--- agent ---\n${agent?.output().slice(-4000)}\n--- server ---\n${b.logs().slice(-3000)}`);
-  }
+  const waitFor = waiter({ context: () => `--- agent ---\n${agent?.output().slice(-4000)}\n--- server ---\n${b.logs().slice(-3000)}`, everyMs: 300 });
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'joining a node needs root (network namespaces, bridges, cgroups)');

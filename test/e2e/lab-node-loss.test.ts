@@ -28,6 +28,7 @@ import { pidsInCgroup, runLab as lab } from '../../src/lab/lab.fixture.ts';
 import { freePort } from '../support/berth-server.ts';
 import { kubectl, type KubectlResult } from '../support/kubectl.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = path.join(REPO, 'bin', 'berth');
@@ -46,17 +47,13 @@ describe('berth lab: node loss', { concurrency: false }, () => {
   let dnsmasq: ChildProcess | undefined;
   const k = (args: string[], input?: string): Promise<KubectlResult> => kubectl(args, { kubeconfig: path.join(dataDir, 'kubeconfig'), cacheDir: cache, input, timeoutMs: 60_000 });
   const tail = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trimEnd().split('\n').slice(-12).join('\n') : '(none)');
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      await sleep(everyMs);
-    }
-    const logs = state ? state.nodes.map((n) => `--- ${n.name}\n${tail(path.join(n.dataDir, 'agent.log'))}`).join('\n') : '';
-    const objects = await k(['get', 'nodes,deployments,replicasets,pods,endpoints', '-o', 'wide']).then((r) => r.stdout + r.stderr, (err) => String(err));
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${objects}\n${logs}\n--- server\n${tail(path.join(dataDir, 'server.log'))}`);
-  }
+  const waitFor = waiter({
+    context: async () => {
+      const logs = state ? state.nodes.map((n) => `--- ${n.name}\n${tail(path.join(n.dataDir, 'agent.log'))}`).join('\n') : '';
+      const objects = await k(['get', 'nodes,deployments,replicasets,pods,endpoints', '-o', 'wide']).then((r) => r.stdout + r.stderr, (err) => String(err));
+      return `${objects}\n${logs}\n--- server\n${tail(path.join(dataDir, 'server.log'))}`;
+    },
+  });
   const readyOf = async (name: string) => {
     const r = await k(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
     return r.code === 0 ? r.stdout.trim() : undefined;

@@ -20,6 +20,7 @@ import { buildBusyboxLayout } from '../../src/agent/runtime/runc/runc.fixture.ts
 import { pidsInCgroup, runLab, startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
 import type { LabState, NodeState, ProcessRecord } from '../../src/lab/lab-state.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 
 const BERTH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'berth');
 const LEAK_TABLE = `berth-lab-leak-${process.pid}`;
@@ -84,16 +85,9 @@ describe('berth lab: three hosts on one machine', { concurrency: false }, () => 
     return r.code === 0 ? r.stdout.trim() : undefined;
   };
   const reread = () => { state = t.state() as typeof state; };
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      await sleep(250);
-    }
-    const logs = state ? state.nodes.map((n) => `--- ${n.name}\n${t.logTail(n.name, 15)}`).join('\n') : '';
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${logs}\n--- server\n${t.logTail('server', 15)}`);
-  }
+  const waitFor = waiter({
+    context: () => `${state ? state.nodes.map((n) => `--- ${n.name}\n${t.logTail(n.name, 15)}`).join('\n') : ''}\n--- server\n${t.logTail('server', 15)}`,
+  });
   const podOn = (name: string, nodeName: string) => JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name },
     spec: {

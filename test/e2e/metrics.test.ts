@@ -15,6 +15,7 @@ import { rmSync } from 'node:fs';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { findKubectl } from '../support/kubectl.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 import { family, parsePromText, type PromFamily } from './prom-text.fixture.ts';
 
 const CLUSTER_CIDR = '10.74.0.0/16';
@@ -33,15 +34,7 @@ describe('resource metrics, HPA and Prometheus metrics with berth up', { concurr
   let b: BerthServer;
   const k = async (args: string[], input?: string) => b.kubectl(args, { input, timeoutMs: 60_000 });
 
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 1000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      await sleep(everyMs);
-    }
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${b.logs().slice(-3000)}`);
-  }
+  const waitFor = waiter({ context: () => b.logs().slice(-3000), everyMs: 1000 });
 
   before(async () => {
     rmSync('/tmp/berth-metrics-hog.stop', { force: true });

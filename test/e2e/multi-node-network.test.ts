@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { buildBusyboxLayout } from '../../src/agent/runtime/runc/runc.fixture.ts';
 import { startLab, type TestLab } from '../../src/lab/lab.fixture.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = path.join(REPO, 'bin', 'berth');
@@ -97,16 +98,9 @@ for (const backend of ['host-gw', 'vxlan'] as const) {
      */
     const get = (p: PodView, url: string) => `timeout 10 ${bb(p)}wget -q -O - ${url}`;
     const netnsOf = (node: string) => lab.state().nodes.find((n) => n.name === node)!.netns;
-    async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      let last: unknown;
-      while (Date.now() < deadline) {
-        try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-        await sleep(250);
-      }
-      const logs = lab ? lab.state().nodes.map((n) => `--- ${n.name}\n${lab.logTail(n.name, 12)}`).join('\n') : '';
-      throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${logs}\n--- server\n${lab?.logTail('server', 12)}`);
-    }
+    const waitFor = waiter({
+      context: () => `${lab ? lab.state().nodes.map((n) => `--- ${n.name}\n${lab.logTail(n.name, 12)}`).join('\n') : ''}\n--- server\n${lab?.logTail('server', 12)}`,
+    });
 
     before(async () => {
       assert.equal(process.getuid?.(), 0, 'a lab needs root');

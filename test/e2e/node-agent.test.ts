@@ -9,6 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 import { portForwardCase } from './port-forward.case.ts';
 
 const CLUSTER_CIDR = '10.46.0.0/16';
@@ -39,15 +40,7 @@ describe('node agent with berth up (process runtime)', { concurrency: false }, (
     uids.add(p.metadata.uid);
     return p;
   };
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      await sleep(250);
-    }
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${b.logs().slice(-3000)}`);
-  }
+  const waitFor = waiter({ context: () => b.logs().slice(-3000), timeoutMs: 30_000 });
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the node agent tests need root (network namespaces, cgroups, mounts)');

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { startBerth, freePort, type BerthServer } from '../support/berth-server.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 
 const CLUSTER_CIDR = '10.52.0.0/16';
 const POD_CIDR = '10.52.0.0/24';
@@ -59,15 +60,7 @@ describe('Services and cluster DNS with berth up', { concurrency: false }, () =>
   /** Runs a shell command in the `client` pod; returns stdout (exit code ignored unless `check`). */
   const inClient = async (script: string) => (await k(['exec', 'client', '--', 'sh', '-c', script])).stdout.trim();
 
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      await sleep(250);
-    }
-    throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})\n${b.logs().slice(-3000)}`);
-  }
+  const waitFor = waiter({ context: () => b.logs().slice(-3000) });
   const allEndpoints = async (svc: string) => {
     const slices = parseJson<any>(assertOk(await k(['get', 'endpointslices', '-l', `kubernetes.io/service-name=${svc}`, '-o', 'json']), 'slices'), 'slices');
     return slices.items.flatMap((s: any) => s.endpoints ?? []).length;

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { assertOk, parseJson } from '../support/kubectl-assert.ts';
+import { waiter } from '../support/wait.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,15 +33,7 @@ describe('node loss with berth sim', { concurrency: false }, () => {
     sims.push(child);
     return child;
   };
-  async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try { const v = await fn(); if (v) return v; last = v; } catch (err) { last = err; }
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${String(last)})\n${s.logs().slice(-2000)}`);
-      await sleep(200);
-    }
-  }
+  const waitFor = waiter({ context: () => s.logs().slice(-2000), everyMs: 200 });
   const pods = async (app: string) => (parseJson<any>(assertOk(await k(['get', 'pods', '-l', `app=${app}`, '-o', 'json']), 'pods'), 'pods').items as any[]);
   const nodes = async () => parseJson<any>(assertOk(await k(['get', 'nodes', '-o', 'json']), 'nodes'), 'nodes').items as any[];
   const ready = (n: any) => n.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
