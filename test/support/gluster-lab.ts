@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parsePool, type PoolPeer } from '../../src/agent/storage/gluster-cli.ts';
 import type { TestLab } from '../../src/lab/lab.fixture.ts';
@@ -54,6 +54,30 @@ export function poolWhole(lab: TestLab, members = lab.state().nodes.map((n) => n
     }
   }
   return true;
+}
+
+/**
+ * Stops node `name`'s glusterd (SIGSTOP: its agent starts a dead glusterd again, not a stopped one),
+ * sets the friend state its store keeps for the peer at `peerAddress` (`peers/<uuid>`, `state=`;
+ * glusterd-sm.h numbers them), and kills it (SIGKILL: no chance to write the store back), so its
+ * agent starts it with that state. Returns the killed pid.
+ */
+export function killGlusterdWithPeerState(lab: TestLab, name: string, peerAddress: string, state: number): number {
+  const n = lab.state().nodes.find((x) => x.name === name);
+  if (!n) throw new Error(`no lab node ${name}`);
+  const dir = path.join(n.dataDir, 'replicated', 'glusterd');
+  const [pid] = processesWith(path.join(dir, 'glusterd.vol')).map((l) => Number(l.split(' ')[0]));
+  if (!pid) throw new Error(`${name}: no glusterd running`);
+  process.kill(pid, 'SIGSTOP');
+  const peers = path.join(dir, 'state', 'peers');
+  const file = readdirSync(peers).map((f) => path.join(peers, f)).find((f) => readFileSync(f, 'utf8').split('\n').includes(`hostname1=${peerAddress}`));
+  if (!file) {
+    process.kill(pid, 'SIGCONT');
+    throw new Error(`${name}: no peer ${peerAddress} in its store`);
+  }
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^state=\d+$/m, `state=${state}`));
+  process.kill(pid, 'SIGKILL');
+  return pid;
 }
 
 /** What each node's glusterd knows: its volume list, its store's volumes, its peers, the end of its log. */
