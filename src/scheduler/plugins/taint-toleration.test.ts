@@ -27,3 +27,25 @@ test('TaintToleration score: PreferNoSchedule taints lower the score', () => {
   assert.equal(s.clean, 100);
   assert.equal(s.soft, 0);
 });
+
+test('TaintToleration score is skipped only when no feasible node has a PreferNoSchedule taint (it would rank none above another)', () => {
+  const plugin = taintToleration();
+  const snap = snapshotOf(nodes);
+  const pod = podInfoOf(makePod('p'));
+  const byName = (...names: string[]) => names.map((n) => snap.byName.get(n)!);
+  assert.equal(plugin.preScore!(pod, byName('clean', 'gpu', 'gone'), snap, new Map()), 'skip');
+  assert.equal(plugin.preScore!(pod, byName('clean', 'soft'), snap, new Map()), undefined);
+});
+
+test('TaintToleration filter: one failure per taint, the reason following a node update', () => {
+  const plugin = taintToleration();
+  const snap = snapshotOf([makeNode('a', { taints: [{ key: 'hold', value: '1', effect: 'NoSchedule' }] })]);
+  const node = snap.byName.get('a')!;
+  const first = plugin.filter!(podInfoOf(makePod('p1')), node, new Map());
+  assert.deepEqual(first?.reasons, ['node(s) had untolerated taint {hold: 1}']);
+  assert.equal(plugin.filter!(podInfoOf(makePod('p2')), node, new Map()), first);
+  snap.setNode(makeNode('a', { taints: [{ key: 'hold', value: '2', effect: 'NoExecute' }] }));
+  assert.deepEqual(plugin.filter!(podInfoOf(makePod('p3')), node, new Map())?.reasons, ['node(s) had untolerated taint {hold: 2}']);
+  snap.setNode(makeNode('a'));
+  assert.equal(plugin.filter!(podInfoOf(makePod('p4')), node, new Map()), null);
+});
