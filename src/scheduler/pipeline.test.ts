@@ -37,3 +37,21 @@ test('pipeline: LeastAllocated spreads equal pods over equal nodes', () => {
   }
   assert.deepEqual(snap.nodes.map((n) => n.pods.size), [2, 2, 2]);
 });
+
+test('pipeline: the nodes preemption might help are those with a resolvable failure, in snapshot order, wherever the round-robin started', () => {
+  const snap = snapshotOf([
+    makeNode('full-0', { cpu: '1' }), makeNode('tainted-1', { cpu: '8', taints: [{ key: 'x', effect: 'NoSchedule' }] }),
+    makeNode('full-2', { cpu: '1' }), makeNode('too-small-3', { cpu: '500m' }), makeNode('full-4', { cpu: '1' }),
+  ], ['full-0', 'full-2', 'full-4'].map((n, i): [ReturnType<typeof makePod>, string] => [makePod(`busy-${i}`, { requests: { cpu: '1' } }), n]));
+  const pipeline = new Pipeline();
+  for (let round = 0; round < 5; round++) {
+    // Below 100 nodes a cycle visits every node, so the next starts where this one did: start each elsewhere.
+    (pipeline as unknown as { nextStart: number }).nextStart = round;
+    const r = pipeline.schedule(podInfoOf(makePod(`p${round}`, { requests: { cpu: '1' } })), snap);
+    assert.equal(r.node, undefined);
+    // Insufficient cpu where pods take the room (resolvable); the taint and a request above allocatable are not.
+    assert.deepEqual(r.diagnosis!.potential.map((n) => n.name), ['full-0', 'full-2', 'full-4']);
+    assert.equal(r.diagnosis!.resolvable, 3);
+    assert.equal(r.diagnosis!.unresolvable, 2);
+  }
+});

@@ -20,6 +20,11 @@ export interface Diagnosis {
   resolvable: number;
   /** Plugins that rejected at least one node (for re-queueing on relevant events). */
   plugins: Set<string>;
+  /**
+   * Nodes whose filter failure preemption might fix (not unresolvable), in snapshot order: upstream's
+   * potential nodes (NodeToStatus.NodesForStatusCode(Unschedulable)), the only ones its dry run visits.
+   */
+  potential: NodeInfo[];
 }
 
 /** The outcome of one cycle. */
@@ -55,7 +60,7 @@ export function numFeasibleNodesToFind(numAllNodes: number, percentage = 0): num
 }
 
 function emptyDiagnosis(n: number): Diagnosis {
-  return { numAllNodes: n, reasons: new Map(), unresolvable: 0, resolvable: 0, plugins: new Set() };
+  return { numAllNodes: n, reasons: new Map(), unresolvable: 0, resolvable: 0, plugins: new Set(), potential: [] };
 }
 
 /** The filter → score pipeline over a snapshot. */
@@ -107,12 +112,21 @@ export class Pipeline {
     this.nextStart = (start + evaluated) % n;
 
     if (feasible.length === 0) {
+      // Every node was evaluated, failures[i] being node (start + i) % n's.
       const d = emptyDiagnosis(n);
-      for (const f of failures ?? []) {
+      const all = failures ?? [];
+      const wrap = n - start;
+      for (let i = 0; i < all.length; i++) {
+        const f = all[i];
         d.plugins.add(f.plugin);
         if (f.unresolvable) d.unresolvable++;
         else d.resolvable++;
         for (const r of f.reasons) d.reasons.set(r, (d.reasons.get(r) ?? 0) + 1);
+      }
+      // Snapshot order: the nodes before `start` (evaluated last) first.
+      if (d.resolvable) {
+        for (let i = wrap; i < all.length; i++) if (!all[i].unresolvable) d.potential.push(nodes[i - wrap]);
+        for (let i = 0; i < wrap && i < all.length; i++) if (!all[i].unresolvable) d.potential.push(nodes[start + i]);
       }
       return { diagnosis: d, evaluated, feasible: 0 };
     }
@@ -131,8 +145,14 @@ export class Pipeline {
     totals.fill(0, 0, count);
     for (const { plugin, weight } of this.profile.scores) {
       if (plugin.preScore?.(pod, feasible, snap, state) === 'skip') continue;
-      for (let i = 0; i < count; i++) scores[i] = plugin.score!(pod, feasible[i], state);
-      plugin.normalize?.(scores, count, state);
+      const score = plugin.score!;
+      if (!plugin.normalize) {
+        // Nothing to normalize: straight into the totals, one pass instead of two.
+        for (let i = 0; i < count; i++) totals[i] += weight * score(pod, feasible[i], state);
+        continue;
+      }
+      for (let i = 0; i < count; i++) scores[i] = score(pod, feasible[i], state);
+      plugin.normalize(scores, count, state);
       for (let i = 0; i < count; i++) totals[i] += weight * scores[i];
     }
     // Highest total wins; ties are broken uniformly at random (reservoir sampling).

@@ -14,6 +14,7 @@ import { isNotFound } from '../client/errors.ts';
 import type { EventRecorder } from '../client/event-recorder.ts';
 import type { Logger } from '../util/log.ts';
 import type { Plugin } from './framework.ts';
+import type { NodeInfo } from './node-info.ts';
 import type { PodInfo } from './pod-info.ts';
 import { budgetsOf, ineligibility, NOT_ELIGIBLE_TERMINATING, preempt, REASON_PREEMPTION_BY_SCHEDULER, type Candidate } from './preemption.ts';
 import { Nominator } from './preemption-nominated.ts';
@@ -44,13 +45,13 @@ export class Preemption {
   constructor(private readonly client: Client, private readonly events: EventRecorder, private readonly log: Logger,
     private readonly opts: PreemptionOptions) {}
 
-  /** The PostFilter for a pod that fits nowhere. */
-  postFilter(info: PodInfo, snap: Snapshot, filters: readonly Plugin[]): PostFilterResult {
+  /** The PostFilter for a pod that fits nowhere; `potential`: the nodes preemption might help (Diagnosis.potential). */
+  postFilter(info: PodInfo, snap: Snapshot, filters: readonly Plugin[], potential?: readonly NodeInfo[]): PostFilterResult {
     if (this.writing.has(info.key)) return { message: NOT_ELIGIBLE_TERMINATING };
     const nominated = this.nominator.nodeOf(info.key) ?? (info.pod.status?.nominatedNodeName || undefined);
     const why = ineligibility(info, snap, nominated);
     if (why) return { message: why };
-    const chosen = preempt(info, snap, filters, budgetsOf(this.opts.budgets()));
+    const chosen = preempt(info, snap, filters, potential?.length === 0 ? [] : budgetsOf(this.opts.budgets()), Math.random, potential);
     if (!chosen) {
       this.nominator.delete(info.key);
       return nominated ? { nominate: null } : {};

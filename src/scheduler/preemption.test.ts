@@ -132,3 +132,22 @@ test('queue: a high-priority pod back from backoff passes lower ones that waited
   assert.deepEqual([q.tryPop(), q.tryPop(), q.tryPop(), q.tryPop()].map((x) => x?.info.name), ['high', 'a', 'b', 'negative']);
   q.close();
 });
+
+test('preemption dry-runs only the nodes the filter phase found it might help, and none when no failure is resolvable', () => {
+  const snap = snapshotOf([
+    makeNode('tainted', { cpu: '4', taints: [{ key: 'x', effect: 'NoSchedule' }] }), makeNode('small', { cpu: '1' }), makeNode('n1', { cpu: '2' }),
+  ], [[pod('low-t', 10, '4'), 'tainted'], [pod('low-s', 10, '1'), 'small'], [pod('low-1', 10, '2'), 'n1']]);
+  const pipeline = new Pipeline();
+  const high = podInfoOf(pod('high', 100, '2'));
+  const d = pipeline.schedule(high, snap).diagnosis!;
+  // The tainted node (its victim would free room, but the taint stays) and the one too small either way are not potential.
+  assert.deepEqual(d.potential.map((n) => n.name), ['n1']);
+  assert.deepEqual(names(preempt(high, snap, filters, [], Math.random, d.potential)), { node: 'n1', victims: ['low-1'] });
+  assert.deepEqual(names(preempt(high, snap, filters, [])), { node: 'n1', victims: ['low-1'] });
+  // A pod that fits no node for a reason no eviction fixes: nothing to dry-run.
+  const huge = podInfoOf(pod('huge', 100, '8'));
+  const hd = pipeline.schedule(huge, snap).diagnosis!;
+  assert.deepEqual(hd.potential, []);
+  assert.equal(hd.unresolvable, 3);
+  assert.equal(preempt(huge, snap, filters, [], Math.random, hd.potential), undefined);
+});

@@ -165,23 +165,29 @@ export function candidatesToFind(n: number): number {
 
 /**
  * Dry-runs preemption over the nodes (from a random offset, as upstream spreads the work) until
- * enough candidates are found. Nodes whose failure no eviction can fix (taints, affinity, requests
- * above allocatable…) are passed over at the cost of one filter run.
+ * enough candidates are found. `potential`: the nodes the filter phase found preemption might help
+ * (Diagnosis.potential), as upstream's findCandidates takes them from the filter statuses — the
+ * count to find is then taken of them, and no filter runs again to tell them. Without it every node
+ * is visited and those whose failure no eviction can fix (taints, affinity, requests above
+ * allocatable…) are passed over at the cost of one filter run.
  */
-export function findCandidates(pod: PodInfo, snap: Snapshot, filters: readonly Plugin[], state: CycleState, budgets: readonly Budget[], random = Math.random): Candidate[] {
-  const nodes = snap.nodes;
+export function findCandidates(pod: PodInfo, snap: Snapshot, filters: readonly Plugin[], state: CycleState, budgets: readonly Budget[], random = Math.random,
+  potential?: readonly NodeInfo[]): Candidate[] {
+  const nodes = potential ?? snap.nodes;
   const n = nodes.length;
   const want = candidatesToFind(n);
   const offset = Math.floor(random() * n);
   const out: Candidate[] = [];
   for (let i = 0; i < n && out.length < want; i++) {
     const node = nodes[(offset + i) % n];
-    let unresolvable = false;
-    for (const f of filters) {
-      const failed = f.filter!(pod, node, state);
-      if (failed?.unresolvable) { unresolvable = true; break; }
+    if (!potential) {
+      let unresolvable = false;
+      for (const f of filters) {
+        const failed = f.filter!(pod, node, state);
+        if (failed?.unresolvable) { unresolvable = true; break; }
+      }
+      if (unresolvable) continue;
     }
-    if (unresolvable) continue;
     const c = selectVictimsOnNode(pod, node, filters, state, budgets);
     if (c) out.push(c);
   }
@@ -238,9 +244,15 @@ export function prepareFilters(pod: PodInfo, snap: Snapshot, filters: readonly P
   return { filters: run, state };
 }
 
-/** One preemption decision: the node and its victims, or none. */
-export function preempt(pod: PodInfo, snap: Snapshot, filters: readonly Plugin[], budgets: readonly Budget[], random = Math.random): Candidate | undefined {
+/**
+ * One preemption decision: the node and its victims, or none. `potential` as findCandidates': when
+ * the filter phase found no node preemption might help (every failure unresolvable — a fleet that
+ * is tainted, or a pod too big for any node) there is nothing to dry-run, as upstream.
+ */
+export function preempt(pod: PodInfo, snap: Snapshot, filters: readonly Plugin[], budgets: readonly Budget[], random = Math.random,
+  potential?: readonly NodeInfo[]): Candidate | undefined {
+  if (potential?.length === 0) return undefined;
   const prepared = prepareFilters(pod, snap, filters);
   if (!prepared) return undefined;
-  return pickOneNode(findCandidates(pod, snap, prepared.filters, prepared.state, budgets, random));
+  return pickOneNode(findCandidates(pod, snap, prepared.filters, prepared.state, budgets, random, potential));
 }

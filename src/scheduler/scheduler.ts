@@ -189,7 +189,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       observeAttempt(result.node ? 'scheduled' : 'unschedulable', startedAt);
       if (!result.node) {
         // PostFilter: preemption, in memory; its API writes go on in the background.
-        const post = preemption.postFilter(info, snapshot, pipeline.profile.filters);
+        const post = preemption.postFilter(info, snapshot, pipeline.profile.filters, result.diagnosis!.potential);
         const message = fitErrorMessage(result.diagnosis!, info, post.message);
         log.debug('pod unschedulable', { pod: info.key, message });
         queue.addUnschedulable(q, result.diagnosis!.plugins);
