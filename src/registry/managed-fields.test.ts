@@ -138,8 +138,72 @@ test('managedFields: the shortcut for writes that move no ownership gives what t
       // A second boundary between the two stamps moves a time: measure that case again.
       if (attempt < 3 && JSON.stringify(fast.metadata.managedFields) !== JSON.stringify(full.metadata.managedFields)) continue;
       assert.deepEqual(fast.metadata.managedFields, full.metadata.managedFields, name);
-      const kept = (fast.metadata.managedFields as any[]).some((e) => (old.metadata.managedFields as any[]).some((o) => o.fieldsV1 === e.fieldsV1));
+      // The shortcut keeps the writer's own field set as stored (only its time moves).
+      const own = (old.metadata.managedFields as any[]).find((o) => o.manager === manager && o.subresource === sub);
+      const kept = !!own && (fast.metadata.managedFields as any[]).some((e) => e.fieldsV1 === own.fieldsV1);
       assert.equal(kept, shortcut, `${name}: ${shortcut ? 'shortcut' : 'full algebra'} expected`);
+      break;
+    }
+  }
+});
+
+/**
+ * A status write keeps the entries that own nothing under status as stored (the creator's spec
+ * entry) and runs the algebra on the rest: the same entries, times and order as the full algebra.
+ */
+test('managedFields: a status write keeps entries that own no status as stored, as the full algebra would', () => {
+  const pod: KubeObject = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u', labels: { a: '1' } },
+    spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '10m' } } }], nodeName: 'n1' },
+  };
+  stampUpdate(pods, undefined, pod, 'creator', undefined);
+  const labelled = structuredClone(pod);
+  labelled.metadata.labels = { ...labelled.metadata.labels, b: '2' };
+  stampUpdate(pods, pod, labelled, 'labeller', undefined);
+  const scheduled = structuredClone(labelled);
+  scheduled.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] };
+  stampUpdate(pods, labelled, scheduled, 'scheduler', 'status');
+  const running = (o: KubeObject) => {
+    o.status = {
+      ...o.status, phase: 'Running', podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.1' }], startTime: '2026-01-01T00:00:00Z',
+      conditions: [{ type: 'Ready', status: 'True' }, ...o.status.conditions],
+      containerStatuses: [{ name: 'c', ready: true, state: { running: { startedAt: '2026-01-01T00:00:00Z' } } }],
+    };
+  };
+  const kubelet = structuredClone(scheduled);
+  running(kubelet);
+  stampUpdate(pods, scheduled, kubelet, 'kubelet', 'status');
+  const many = structuredClone(scheduled);
+  for (let i = 0; i < 8; i++) (many.metadata.managedFields as any[]).push({ manager: `m${i}`, operation: 'Update', apiVersion: 'v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:annotations': { [`f:k${i}`]: {} } } } });
+  const duplicate = structuredClone(scheduled);
+  duplicate.metadata.managedFields!.push(structuredClone(duplicate.metadata.managedFields![0]));
+  const odd = structuredClone(scheduled);
+  const first = (odd.metadata.managedFields as any[])[0];
+  (odd.metadata.managedFields as any[])[0] = { fieldsV1: first.fieldsV1, ...first };
+  const stripped = structuredClone(scheduled);
+  (stripped.metadata.managedFields as any[])[0].fieldsV1['f:metadata']['f:uid'] = {};
+  const cases: [string, KubeObject, (o: KubeObject) => void, string, boolean][] = [
+    ['a new status manager adds fields', scheduled, running, 'kubelet', true],
+    ['the status manager changes a list item and removes a field', kubelet, (o) => { o.status.conditions[0].status = 'False'; delete o.status.podIP; }, 'kubelet', true],
+    ['another manager takes a field', kubelet, (o) => { o.status.phase = 'Succeeded'; }, 'controller', true],
+    ['status removed whole', kubelet, (o) => { delete o.status; }, 'kubelet', true],
+    ['nothing changed, a new manager', kubelet, () => {}, 'other', true],
+    ['ten Update managers with the writer (the cap)', many, running, 'kubelet', false],
+    ['a duplicate entry', duplicate, running, 'kubelet', false],
+    ['an entry not as the algebra writes it', odd, running, 'kubelet', false],
+    ['an entry naming a server field', stripped, running, 'kubelet', false],
+  ];
+  for (const [name, old, change, manager, split] of cases) {
+    for (let attempt = 0; ; attempt++) {
+      const fast = structuredClone(old);
+      change(fast);
+      const full = structuredClone(fast);
+      stampUpdateFullyForTest(pods, old, full, manager, 'status');
+      stampUpdate(pods, old, fast, manager, 'status');
+      if (attempt < 3 && JSON.stringify(fast.metadata.managedFields) !== JSON.stringify(full.metadata.managedFields)) continue;
+      assert.deepEqual(fast.metadata.managedFields, full.metadata.managedFields, name);
+      const creator = (old.metadata.managedFields as any[]).find((e) => e.manager === 'creator');
+      assert.equal((fast.metadata.managedFields as any[]).includes(creator), split, `${name}: the creator's entry ${split ? 'kept as stored' : 'encoded again'}`);
       break;
     }
   }

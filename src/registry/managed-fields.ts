@@ -9,7 +9,7 @@ import type { KubeObject } from '../apis/object.ts';
 import { FieldSet } from '../apis/merge/field-set.ts';
 import { applyObject, ConflictsError, trackUpdate, type ApplyResult, type TrackContext } from '../apis/merge/field-manager.ts';
 import { MergeError } from '../apis/merge/list-items.ts';
-import { printManager, sortManagedFields, type ManagedFieldsEntry } from '../apis/merge/managed-fields.ts';
+import { managerIdentifier, MAX_UPDATE_MANAGERS, printManager, sortManagedFields, type ManagedFieldsEntry } from '../apis/merge/managed-fields.ts';
 import { rfc3339 } from '../apis/time.ts';
 import { jsonEqual } from './json-equal.ts';
 import { pathString } from '../apis/merge/path.ts';
@@ -22,6 +22,7 @@ import type { ResourceStore } from './resource-store.ts';
 export const DEFAULT_MANAGER = 'berth';
 
 const customTypes = new WeakMap<object, MergeType>();
+const builtinTypes = new WeakMap<ResourceStore, MergeType>();
 
 /**
  * The merge type of a store's kind: a custom resource's structural schema (its ResourceType carries
@@ -30,7 +31,12 @@ const customTypes = new WeakMap<object, MergeType>();
  */
 function mergeTypeOf(store: ResourceStore): { type: MergeType; custom: boolean } {
   const schema = (store.type as { schema?: Schema }).schema;
-  if (!schema || typeof schema !== 'object') return { type: typeForKind(store.apiVersion, store.type.info.kind), custom: false };
+  if (!schema || typeof schema !== 'object') {
+    // Looked up once per store: the definition's name was found again on every write (~2 % of a status patch).
+    let type = builtinTypes.get(store);
+    if (!type) builtinTypes.set(store, type = typeForKind(store.apiVersion, store.type.info.kind));
+    return { type, custom: false };
+  }
   let type = customTypes.get(schema);
   if (!type) {
     const root: Schema = {
@@ -45,6 +51,10 @@ function mergeTypeOf(store: ResourceStore): { type: MergeType; custom: boolean }
 
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
+/** The fields a status write ignores, by the objects' other top-level keys (apiVersion, kind, metadata, spec…). */
+const ignoredSets = new Map<string, FieldSet>();
+const STATUS_ONLY = FieldSet.of([{ field: 'status' }]);
+
 function contextFor(store: ResourceStore, subresource: string | undefined, objects: (KubeObject | undefined)[]): TrackContext {
   const { type, custom } = mergeTypeOf(store);
   let ignored: FieldSet | undefined;
@@ -52,9 +62,15 @@ function contextFor(store: ResourceStore, subresource: string | undefined, objec
     // Berth's status writes keep only status: nothing else is anyone's through /status.
     const keys = new Set<string>();
     for (const o of objects) for (const k of Object.keys(o ?? {})) if (k !== 'status') keys.add(k);
-    ignored = FieldSet.of(...[...keys].map((k) => [{ field: k }]));
+    const name = [...keys].join('\0');
+    ignored = ignoredSets.get(name);
+    if (!ignored) {
+      ignored = FieldSet.of(...[...keys].map((k) => [{ field: k }]));
+      // Read only by the algebra (recursiveDifference makes new sets): shared. The key lists seen are few.
+      if (ignoredSets.size < 64) ignoredSets.set(name, ignored);
+    }
   } else if (store.type.info.subresources?.includes('status')) {
-    ignored = FieldSet.of([{ field: 'status' }]);
+    ignored = STATUS_ONLY;
   }
   return { type, apiVersion: store.apiVersion, subresource, ignored, markStructs: custom };
 }
@@ -113,8 +129,79 @@ export function stampUpdate(store: ResourceStore, old: KubeObject | undefined, n
     next.metadata.managedFields = quick;
     return;
   }
+  if (sub === 'status' && was && statusWriteKeepingOthers(store, old, next, was, now, manager ?? DEFAULT_MANAGER)) return;
   stampUpdateFully(store, old, next, was, now, manager, sub);
 }
+
+/**
+ * A status write through the algebra with only the entries that own something under `status` (or
+ * are the writer's own): what a status write changes or removes is under `status`, so the others —
+ * typically the creator's, owning the whole spec — lose nothing and keep their time, and upstream's
+ * algebra would decode and encode them back to what is stored. They are kept as stored and the
+ * whole list sorted again; the rest is the full algebra. Not taken (false) when the stored entries
+ * are not as the algebra itself writes them, when one would be folded by the cap on Update managers,
+ * or when nothing would be kept.
+ */
+function statusWriteKeepingOthers(store: ResourceStore, old: KubeObject | undefined, next: KubeObject, was: KubeObject, now: KubeObject, manager: string): boolean {
+  const entries = was.metadata?.managedFields as unknown;
+  // One more entry may come: the cap (capUpdateManagers) must not fold anything.
+  if (!Array.isArray(entries) || entries.length + 1 > MAX_UPDATE_MANAGERS) return false;
+  const writer = managerIdentifier({ manager, operation: 'Update', apiVersion: store.apiVersion, subresource: 'status' });
+  const ids = new Set<string>();
+  const relevant: ManagedFieldsEntry[] = [];
+  const kept: ManagedFieldsEntry[] = [];
+  for (const e of entries as ManagedFieldsEntry[]) {
+    if (!isStoredEntry(e)) return false;
+    const id = managerIdentifier({ manager: e.manager ?? '', operation: e.operation!, apiVersion: e.apiVersion, subresource: e.subresource });
+    // A duplicate makes the algebra drop every entry (decodeManagedFields refuses the list): its call.
+    if (ids.has(id)) return false;
+    ids.add(id);
+    if (id === writer || Object.hasOwn(e.fieldsV1!, 'f:status')) relevant.push(e);
+    else kept.push(e);
+  }
+  if (kept.length === 0) return false;
+  const part = { ...was, metadata: { ...was.metadata, managedFields: relevant } };
+  const ctx = contextFor(store, 'status', [old, next]);
+  let tracked: unknown[];
+  try {
+    tracked = trackUpdate(part, now, manager, ctx);
+  } catch (err) {
+    if (!(err instanceof MergeError)) throw err;
+    return false;
+  }
+  next.metadata.managedFields = sortManagedFields([...(tracked as ManagedFieldsEntry[]), ...kept]);
+  return true;
+}
+
+/**
+ * An entry as the algebra writes it (encodeManagedFields): its fields in that order, an Update or
+ * Apply of FieldsV1 with a time that parses. Such an entry decodes, and encodes back to itself.
+ */
+function isStoredEntry(e: unknown): e is ManagedFieldsEntry {
+  if (!isPlainObject(e)) return false;
+  let i = 0;
+  for (const k in e) {
+    // Keys in encodeManagedFields' order, each at most once.
+    const at = ENTRY_KEYS.indexOf(k, i);
+    if (at < 0) return false;
+    i = at + 1;
+  }
+  const x = e as ManagedFieldsEntry;
+  if (x.operation !== 'Apply' && x.operation !== 'Update') return false;
+  if (x.fieldsType !== 'FieldsV1' || !isPlainObject(x.fieldsV1) || Object.keys(x.fieldsV1).length === 0) return false;
+  // Nothing the algebra strips (stripMeta): the server's fields are never owned.
+  const f = x.fieldsV1;
+  if (Object.hasOwn(f, 'f:apiVersion') || Object.hasOwn(f, 'f:kind') || Object.hasOwn(f, '.')) return false;
+  const meta = f['f:metadata'];
+  if (meta !== undefined) {
+    if (!isPlainObject(meta) || Object.keys(meta).length === 0 || Object.hasOwn(meta, '.')) return false;
+    for (const k of SERVER_META) if (Object.hasOwn(meta, `f:${k}`)) return false;
+  }
+  for (const k of ['manager', 'apiVersion', 'subresource', 'time'] as const) if (x[k] !== undefined && (typeof x[k] !== 'string' || x[k] === '')) return false;
+  return x.time === undefined || !Number.isNaN(Date.parse(x.time));
+}
+
+const ENTRY_KEYS = ['manager', 'operation', 'apiVersion', 'time', 'fieldsType', 'fieldsV1', 'subresource'];
 
 /** The whole field-manager algebra (trackUpdate) for one Update; `was`/`now` are the ownable parts. */
 function stampUpdateFully(store: ResourceStore, old: KubeObject | undefined, next: KubeObject, was: KubeObject | undefined, now: KubeObject, manager: string | undefined, sub: string | undefined): void {
