@@ -61,3 +61,16 @@ test('declines what it cannot vouch for: the caller decodes', () => {
     '',
   ]) assert.equal(encodedWithResourceVersion(value, 5), undefined, value);
 });
+
+test('isPlainJson: JSON\'s own values only, so a JSON round trip gives the value back as it is', async () => {
+  const { isPlainJson } = await import('./object-codec.ts');
+  for (const v of [null, 'a', 0, 1.5, true, [], {}, [1, 'x', null, { a: [true] }], Object.create(null), JSON.parse('{"__proto__":1}')]) {
+    assert.equal(isPlainJson(v), true, JSON.stringify(v));
+  }
+  const sparse: unknown[] = [1];
+  sparse[2] = 3;
+  class K { a = 1; }
+  for (const v of [undefined, { a: undefined }, [undefined], NaN, Infinity, -0, 1n, () => 1, new Date(0), sparse, new K(), { [Symbol('s')]: 1 }, { a: { b: new Map() } }]) {
+    assert.equal(isPlainJson(v), false, String(v));
+  }
+});

@@ -134,6 +134,37 @@ function spliceIntoMetadata(value: string, start: number, revision: number): str
   }
 }
 
+/**
+ * True when `v` is made of JSON's own values only — plain objects (own enumerable string keys), dense
+ * arrays, strings, finite numbers (not -0), booleans, null — so that JSON.parse(JSON.stringify(v))
+ * gives it back as it is (a key set to undefined, a Date or a NaN would not survive the round trip).
+ * A pod's walk costs ~2 µs where parsing its JSON costs ~14.
+ */
+export function isPlainJson(v: unknown, depth = 0): boolean {
+  if (v === null) return true;
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'object': {
+      if (depth > 1000) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!(i in v) || !isPlainJson(v[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      // for…in also walks inherited enumerable keys: none on a plain object's prototypes.
+      for (const k in v) if (!isPlainJson((v as Record<string, unknown>)[k], depth + 1)) return false;
+      return Object.getOwnPropertySymbols(v).length === 0;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Storage key: `/registry/<group|core>/<plural>/[<namespace>/]<name>`. */
 export function storageKey(group: string, plural: string, namespace: string | undefined, name: string): string {
   return `${storagePrefix(group, plural, namespace)}${name}`;

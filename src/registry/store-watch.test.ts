@@ -100,3 +100,32 @@ test('a filtered watch judges an update by the key\'s last event object, exactly
     }
   });
 });
+
+test('a handed-over write (the HTTP handlers\') reaches watchers as the object it returned, exactly what a decode gives; others are decoded', async () => {
+  await withPods(async (pods, events) => {
+    const created = await pods.create('a', pod('h', { labels: { a: '1' } }), { handOver: true, fieldManager: 'kubectl' });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(events.at(-1)!.object, created, 'the create\'s event carries the created object');
+    const patched = await pods.guaranteedUpdate('a', 'h', (cur) => ({ ...cur, status: { phase: 'Running', podIP: '10.0.0.1' } }), { subresource: 'status', handOver: true, fieldManager: 'kubelet' });
+    await new Promise((r) => setImmediate(r));
+    const ev = events.at(-1)!;
+    assert.equal(ev.object, patched, 'the status patch\'s event carries the patched object');
+    const stored = decodeObject((await pods.backend.get(pods.key('a', 'h')))!);
+    assert.deepStrictEqual(ev.object, stored);
+    assert.equal(ev.raw, JSON.stringify(stored));
+    // In-process writes may change what they get back: decoded for the watchers.
+    const inProcess = await pods.guaranteedUpdate('a', 'h', (cur) => ({ ...cur, status: { ...cur.status, podIP: '10.0.0.2' } }), { subresource: 'status' });
+    await new Promise((r) => setImmediate(r));
+    assert.notEqual(events.at(-1)!.object, inProcess);
+    assert.deepStrictEqual(events.at(-1)!.object, inProcess);
+    // A value a JSON round trip would not give back (a key set to undefined): decoded, so watchers never see it.
+    const odd = await pods.guaranteedUpdate('a', 'h', (cur) => ({ ...cur, status: { ...cur.status, podIP: '10.0.0.3', message: undefined } }), { subresource: 'status', handOver: true });
+    await new Promise((r) => setImmediate(r));
+    assert.notEqual(events.at(-1)!.object, odd);
+    assert.equal(Object.hasOwn((events.at(-1)!.object as KubeObject).status, 'message'), false);
+    // A dry run stores nothing and offers nothing.
+    await pods.guaranteedUpdate('a', 'h', (cur) => ({ ...cur, status: { ...cur.status, podIP: '10.0.0.4' } }), { subresource: 'status', handOver: true, dryRun: true });
+    await new Promise((r) => setImmediate(r));
+    assert.equal((events.at(-1)!.object as KubeObject).status.podIP, '10.0.0.3');
+  });
+});

@@ -44,12 +44,13 @@ function addAdmissionWarnings(ctx: HandlerContext, before: string[], admission: 
   if (admission.length) addWarnings(ctx.res, [...before, ...new Set(admission)]);
 }
 
+// Every write here hands its result over (WriteOptions.handOver): the response only serializes it.
 export async function handleCreate(ctx: HandlerContext): Promise<void> {
   if (ctx.info.name) throw errors.methodNotAllowed(`POST is not supported on ${ctx.info.resource}/${ctx.info.name}`);
   const dryRun = isDryRun(ctx.query);
   const { obj, warnings } = await readObject(ctx);
   const admission: string[] = [];
-  const created = await ctx.store.create(ctx.info.namespace, obj, { dryRun, user: ctx.user, warnings: admission, fieldManager: fieldManagerOf(ctx) });
+  const created = await ctx.store.create(ctx.info.namespace, obj, { dryRun, user: ctx.user, warnings: admission, fieldManager: fieldManagerOf(ctx), handOver: true });
   addAdmissionWarnings(ctx, warnings, admission);
   replyObject(ctx, 201, created);
 }
@@ -61,7 +62,7 @@ export async function handleUpdate(ctx: HandlerContext): Promise<void> {
   const dryRun = isDryRun(ctx.query);
   const { obj, warnings } = await readObject(ctx);
   const admission: string[] = [];
-  const updated = await store.update(info.namespace, info.name!, obj, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx) });
+  const updated = await store.update(info.namespace, info.name!, obj, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx), handOver: true });
   addAdmissionWarnings(ctx, warnings, admission);
   replyObject(ctx, 200, updated);
 }
@@ -95,7 +96,7 @@ export async function handlePatch(ctx: HandlerContext): Promise<void> {
     fieldWarnings = checkFields(patched, store.apiVersion, store.type.info.kind, mode, store.type.strategy.unknownFields, mergePatch);
     addWarnings(ctx.res, fieldWarnings);
     return patched;
-  }, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx), pure: true });
+  }, { dryRun, user: ctx.user, warnings: admission, subresource: sub as 'status' | undefined, fieldManager: fieldManagerOf(ctx), pure: true, handOver: true });
   addAdmissionWarnings(ctx, fieldWarnings, admission);
   replyObject(ctx, 200, updated);
 }
@@ -160,7 +161,7 @@ async function handleApply(ctx: HandlerContext, body: unknown, force: boolean): 
   const fieldWarnings = checkFields(config, store.apiVersion, store.type.info.kind, mode, store.type.strategy.unknownFields);
   addWarnings(ctx.res, fieldWarnings);
   const admission: string[] = [];
-  const opts = { dryRun, user: ctx.user, warnings: admission, subresource: sub, fieldManager: manager, applied: true };
+  const opts = { dryRun, user: ctx.user, warnings: admission, subresource: sub, fieldManager: manager, applied: true, handOver: true };
   for (let attempt = 0; ; attempt++) {
     try {
       const updated = await store.guaranteedUpdate(info.namespace, info.name!, (current) => {
