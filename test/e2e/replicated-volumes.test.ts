@@ -16,11 +16,11 @@
  *                                 sets the definition aside, glusterd starts, the pool gives it back
  *   a peer the pool rejects       (a volume definition of the pool's version, other content: "Peer
  *                                 Rejected") its agent resets its store, it rejoins with the volume
+ *   a member stuck half-joined    (a peer it holds "Peer is connected and Accepted", its store so) its
+ *                                 agent marks the peer in the pool and restarts it: the pool whole
  *   a brick disk full             (a claim whose bricks are 32 MiB filesystems) a pod's write fails
  *                                 with ENOSPC; the PV names the full bricks, VolumeDegraded; space
  *                                 freed: healthy again
- *   a member stuck half-joined    (a peer it holds "Peer is connected and Accepted", its store so) its
- *                                 agent marks the peer in the pool and restarts it: the pool whole
  *   a brick node stays down       its replica is rebuilt on the spare node (ReplicaMoved, replace-brick
  *                                 + full heal), the data there; back, the node drops its stale copy
  *   deleting the claim            removes the gluster volume and every brick directory, then the PV
@@ -268,6 +268,24 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
     process.stdout.write(`# peer rejected: ${spare} rejected ${rejectedS.toFixed(1)} s after its restart, back in the pool ${((Date.now() - t0) / 1000).toFixed(1)} s after it (glusterd restarted for a half-joined peer on: ${halfJoined.join(', ') || 'none'})\n`);
   });
 
+  /**
+   * The state CI's run on 2a7cf8d found a member in with the spare before the stays-down case: the
+   * member accepted the spare's friend request and probes it back, and the answer was lost. glusterd
+   * has no way out of it (a restart keeps it) and leaves the spare's friend requests unanswered, so
+   * the spare never counts the member for server quorum; its agent marks it in the pool and restarts it.
+   */
+  test('a member stuck seeing a peer "Peer is connected and Accepted" (its probe back lost) is repaired by its agent', async () => {
+    const [member, spare] = [bricks[1].node, lab.state().nodes.map((n) => n.name).find((n) => !bricks.some((b) => b.node === n))!];
+    const t0 = Date.now();
+    killGlusterdWithPeerState(lab, member, node(spare).address, 10);
+    const seen = () => parsePool(gluster(member, 'pool', 'list', '--xml')).find((p) => p.address === node(spare).address)?.state;
+    await waitFor(`${member} sees ${spare} "Peer is connected and Accepted"`, async () => seen() === 'Peer is connected and Accepted', 60_000);
+    await waitFor('the pool whole again', async () => poolWhole(lab), 180_000);
+    const since = (l: string) => { try { return Date.parse(JSON.parse(l).time) >= t0; } catch { return false; } };
+    assert.ok(lab.logTail(member, 400).split('\n').some((l) => /peers stuck half-joined .* marked in the pool/.test(l) && since(l)), `${member}'s agent marked the peer in the pool`);
+    process.stdout.write(`# connected and accepted: ${member} stuck with ${spare}; the pool whole again ${((Date.now() - t0) / 1000).toFixed(1)} s after its glusterd was killed\n`);
+  });
+
   test('a brick disk full: writes fail cleanly in the pod, the PV names the full bricks (VolumeDegraded); space freed, healthy again', async () => {
     // The claim waits while only two nodes offer storage, so the bricks' directories on the three that
     // will hold them can first become small filesystems (32 MiB tmpfs) — the lab's disk is the machine's.
@@ -323,24 +341,6 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
     });
     unmountSmall();
     await waitFor('small PV gone', async () => !(await lab.kubectl(['get', 'pv', vol])).stdout.includes(vol));
-  });
-
-  /**
-   * The state CI's run on 2a7cf8d found a member in with the spare before the stays-down case: the
-   * member accepted the spare's friend request and probes it back, and the answer was lost. glusterd
-   * has no way out of it (a restart keeps it) and leaves the spare's friend requests unanswered, so
-   * the spare never counts the member for server quorum; its agent marks it in the pool and restarts it.
-   */
-  test('a member stuck seeing a peer "Peer is connected and Accepted" (its probe back lost) is repaired by its agent', async () => {
-    const [member, spare] = [bricks[1].node, lab.state().nodes.map((n) => n.name).find((n) => !bricks.some((b) => b.node === n))!];
-    const t0 = Date.now();
-    killGlusterdWithPeerState(lab, member, node(spare).address, 10);
-    const seen = () => parsePool(gluster(member, 'pool', 'list', '--xml')).find((p) => p.address === node(spare).address)?.state;
-    await waitFor(`${member} sees ${spare} "Peer is connected and Accepted"`, async () => seen() === 'Peer is connected and Accepted', 60_000);
-    await waitFor('the pool whole again', async () => poolWhole(lab), 180_000);
-    const since = (l: string) => { try { return Date.parse(JSON.parse(l).time) >= t0; } catch { return false; } };
-    assert.ok(lab.logTail(member, 400).split('\n').some((l) => /peers stuck half-joined .* marked in the pool/.test(l) && since(l)), `${member}'s agent marked the peer in the pool`);
-    process.stdout.write(`# connected and accepted: ${member} stuck with ${spare}; the pool whole again ${((Date.now() - t0) / 1000).toFixed(1)} s after its glusterd was killed\n`);
   });
 
   test('a brick node that stays down: its replica is rebuilt on the spare storage node (ReplicaMoved), the data copied there', async () => {
