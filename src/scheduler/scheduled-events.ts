@@ -21,6 +21,7 @@
  * at about writers ÷ latency (bench/README.md, sched).
  */
 import type { KubeObject } from '../apis/object.ts';
+import type { Client } from '../client/client.ts';
 import type { EventRecorder, OnceEvent } from '../client/event-recorder.ts';
 import type { Logger } from '../util/log.ts';
 import { observeDroppedEvent } from './scheduler-metrics.ts';
@@ -117,4 +118,30 @@ export class ScheduledEvents {
       });
     }
   }
+}
+
+/**
+ * `client` with every successful pod binding also queueing that pod's Scheduled event in `events`:
+ * the client the scheduler thread's requests are answered from, on the API server's thread
+ * (scheduler-thread.ts). The event then costs no trip across the port and waits behind no binding
+ * still queued there: sent from the thread, in batches of 256 with 512 in flight, 27–29 % were
+ * dropped at 2,500 bindings a second (each event waited for its batch's round trip behind up to 1,024
+ * bindings in flight — by Little's law ~1,300 events a second at most), and 4,096 in flight slowed
+ * the bindings. The event names the pod by the Binding (name, namespace, uid): the pod's
+ * resourceVersion as the scheduler saw it, which upstream's reference carries, is not known here.
+ */
+export function recordingScheduled(client: Client, events: ScheduledEvents): Client {
+  // Everything else is the client's own, through the prototype: what the port server looks for on
+  // its client (batch creates, JSON lists) stays visible.
+  const wrapped = Object.create(client) as Client;
+  wrapped.create = async (ref, namespace, obj, subresource) => {
+    const created = await client.create(ref, namespace, obj, subresource);
+    const node = obj?.target?.name;
+    if (subresource === 'binding' && ref.group === '' && ref.resource === 'pods' && typeof node === 'string') {
+      const m = obj.metadata ?? {};
+      events.scheduled({ apiVersion: 'v1', kind: 'Pod', metadata: { name: m.name, namespace: namespace ?? m.namespace, ...(m.uid ? { uid: m.uid } : {}) } }, node);
+    }
+    return created;
+  };
+  return wrapped;
 }

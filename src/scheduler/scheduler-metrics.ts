@@ -67,10 +67,16 @@ export function observeThreadRestart(): void {
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /**
+ * Counted on the thread that serves /metrics, not mirrored: the thread's restarts (it cannot count
+ * its own crashes) and the dropped Scheduled events (recorded there, scheduled-events.ts recordingScheduled).
+ */
+const OWN_ON_MAIN_THREAD = new Set(['berth_scheduler_thread_restarts_total', 'scheduler_events_dropped_total']);
+
+/**
  * Until the returned function is called, this thread's scheduler metrics (the ones /metrics serves)
  * answer with the values `fetch` returns — the worker thread's registry — fetched once per scrape;
- * a failed fetch (the worker restarting) shows this thread's own, idle values. The restart counter
- * stays this thread's: the worker cannot count its own crashes.
+ * a failed fetch (the worker restarting) shows this thread's own, idle values. OWN_ON_MAIN_THREAD's
+ * stay this thread's.
  */
 export function mirrorSchedulerMetrics(fetch: () => Promise<MetricsSnapshot>): () => void {
   let inFlight: Promise<MetricsSnapshot | undefined> | undefined;
@@ -81,7 +87,7 @@ export function mirrorSchedulerMetrics(fetch: () => Promise<MetricsSnapshot>): (
   };
   const patched: { get: () => Promise<unknown> }[] = [];
   for (const metric of schedulerRegistry.getMetricsAsArray() as unknown as { name: string; get: () => Promise<unknown> }[]) {
-    if (metric.name === 'berth_scheduler_thread_restarts_total') continue;
+    if (OWN_ON_MAIN_THREAD.has(metric.name)) continue;
     const own = metric.get.bind(metric);
     metric.get = async () => (await snapshot())?.find((m) => m.name === metric.name) ?? own();
     patched.push(metric);

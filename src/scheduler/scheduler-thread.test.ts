@@ -19,6 +19,8 @@ import { makeNode, makePod } from './cluster.fixture.ts';
 import { waitFor as poll } from '../util/wait.fixture.ts';
 import { schedulerRegistry } from './scheduler-metrics.ts';
 import { startSchedulerThread, type SchedulerThread } from './scheduler-thread.ts';
+import { recordingScheduled, ScheduledEvents } from './scheduled-events.ts';
+import { schedulerEvents } from './scheduler.ts';
 import { startBerth } from '../../test/support/berth-server.ts';
 
 const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> => poll(fn, what, ms, 50);
@@ -54,7 +56,33 @@ describe('scheduler thread', () => {
     assert.equal(await boundNode('one'), 'n1');
     const ev = await waitFor('Scheduled event', async () => (await client.list(R.events, 'default')).items.find((e) => e.involvedObject?.name === 'one' && e.reason === 'Scheduled'));
     assert.equal(ev.message, 'Successfully assigned default/one to n1');
+    assert.equal(ev.source?.component, 'default-scheduler');
+    assert.equal(ev.involvedObject.uid, (await client.get(R.pods, 'default', 'one')).metadata.uid);
     assert.ok(lines.some((l) => l.msg === 'scheduler thread started'), 'its log lines reach this thread\'s logger');
+  });
+
+  it('records Scheduled on this thread for successful bindings only (the client the thread is served from)', async () => {
+    const log = createLogger({ level: 'error' });
+    const recorder = schedulerEvents(client, log);
+    const queue = new ScheduledEvents(recorder, log, { writers: 4 });
+    const served = recordingScheduled(client, queue);
+    // Nobody else binds it: another scheduler's pod.
+    const p = makePod('manual', { spec: { schedulerName: 'other-scheduler' } });
+    const uid = (await create(p)).metadata.uid;
+    const binding = (name: string, u?: string) => ({ apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: 'default', ...(u ? { uid: u } : {}) }, target: { apiVersion: 'v1', kind: 'Node', name: 'n1' } });
+    await served.create(R.pods, 'default', binding('manual', uid), 'binding');
+    await assert.rejects(served.create(R.pods, 'default', binding('ghost'), 'binding'), /not found/);
+    // Anything else goes through as it is, without an event: other creates, reads.
+    await served.create(R.configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' } });
+    assert.ok((await served.list(R.pods, 'default')).items.some((x) => x.metadata.name === 'manual'));
+    await queue.close();
+    await recorder.close();
+    const events = (await client.list(R.events, 'default')).items.filter((e) => e.reason === 'Scheduled');
+    const manual = events.filter((e) => e.involvedObject?.name === 'manual');
+    assert.equal(manual.length, 1);
+    assert.equal(manual[0]!.message, 'Successfully assigned default/manual to n1');
+    assert.equal(manual[0]!.involvedObject.uid, uid);
+    assert.equal(events.filter((e) => ['ghost', 'cm'].includes(e.involvedObject?.name)).length, 0);
   });
 
   it('shows the thread\'s counters in this thread\'s /metrics registry', async () => {

@@ -15,7 +15,8 @@
 import type { Client } from '../client/client.ts';
 import { PortWorker } from '../client/port-worker.ts';
 import type { Logger } from '../util/log.ts';
-import type { SchedulerOptions } from './scheduler.ts';
+import { schedulerEvents, type SchedulerOptions } from './scheduler.ts';
+import { recordingScheduled, ScheduledEvents } from './scheduled-events.ts';
 import { mirrorSchedulerMetrics, observeThreadRestart, type MetricsSnapshot } from './scheduler-metrics.ts';
 
 /** The scheduler's options that cross to the thread (plain data: no factory, no clock). */
@@ -43,14 +44,19 @@ export interface SchedulerThread {
  * Over the port a write's round trip holds a turn of each thread and a group commit, and replies
  * come back in batches: with in-process's 256 bindings in flight the thread waited on them with
  * the main thread idle half the time (bench sched, quiet machine: 865–1,071 pods/s, main thread
- * 41–48 % busy); 1,024 keep it fed (1,533–2,072 pods/s). Scheduled events wait behind those
- * bindings on the main thread: 512 in flight still dropped 36–41 % of them at 1,359–1,890 pods/s
- * (77 % with 128). 4,096 in flight (in createMany batches of 256) dropped none, but bound 815–959
- * pods/s at the same load (not measured apart: the events share the bindings' group commits and
- * the main thread's turns, which was 32–40 % busy). Kept at 512
- * until events get a lane that does not delay bindings (bench/README.md, sched, 2026-12-07).
+ * 41–48 % busy); 1,024 keep it fed (1,533–2,072 pods/s). Scheduled events are not the thread's:
+ * sent from it they waited behind those bindings (512 in flight dropped 36–41 % at 1,359–1,890 pods/s;
+ * 4,096 dropped none but bound 815–959 pods/s at the same load), so the API server's thread records
+ * them as the bindings succeed (recordingScheduled, scheduled-events.ts; bench/README.md, sched, 2026-12-07).
  */
-export const THREAD_DEFAULTS: ThreadSchedulerOptions = { maxInFlightBinds: 1024, scheduledEventWriters: 512 };
+export const THREAD_DEFAULTS: ThreadSchedulerOptions = { maxInFlightBinds: 1024, recordScheduled: false };
+
+/**
+ * `Scheduled` event writes in flight on the API server's thread, where the thread's bindings record
+ * them (scheduled-events.ts recordingScheduled): 512, as the thread had (in-process 128 dropped none
+ * at 3,000 a second; here up to 1,024 bindings share the store's group commits with them).
+ */
+const MAIN_THREAD_EVENT_WRITERS = 512;
 
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './scheduler-worker.ts' : './scheduler-worker.js', import.meta.url);
 /** The thread's name in /proc/PID/task/TID/comm (`top -H`), for telling its CPU from the API server's. */
@@ -69,10 +75,14 @@ export async function startSchedulerThread(client: Client, log: Logger, opts: Sc
   let current: PortWorker | undefined;
   let starting: Promise<void> = Promise.resolve();
   let unmirror: (() => void) | undefined;
+  // Scheduled events are recorded on this thread, as the thread's bindings succeed (see MAIN_THREAD_EVENT_WRITERS).
+  const events = schedulerEvents(client, log, opts.scheduler?.eventIntervalMs);
+  const scheduled = new ScheduledEvents(events, log, { maxQueued: opts.scheduler?.maxQueuedEvents, writers: opts.scheduler?.scheduledEventWriters ?? MAIN_THREAD_EVENT_WRITERS });
+  const served = recordingScheduled(client, scheduled);
 
   const launch = (): Promise<void> => {
     const startedAt = Date.now();
-    const w = new PortWorker({ entry: ENTRY, name: THREAD_NAME, client, log, data: { ...THREAD_DEFAULTS, ...opts.scheduler }, onExit: (err) => crashed(w, err, startedAt) });
+    const w = new PortWorker({ entry: ENTRY, name: THREAD_NAME, client: served, log, data: { ...THREAD_DEFAULTS, ...opts.scheduler }, onExit: (err) => crashed(w, err, startedAt) });
     current = w;
     return w.ready.then(() => {
       unmirror ??= mirrorSchedulerMetrics(async () => (await current!.call('metrics')) as MetricsSnapshot);
@@ -115,6 +125,9 @@ export async function startSchedulerThread(client: Client, log: Logger, opts: Sc
       unmirror?.();
       await starting.catch(() => {});
       await current?.stop();
+      // The thread's last bindings are answered: their events are queued here.
+      await scheduled.close();
+      await events.close();
     },
   };
 }

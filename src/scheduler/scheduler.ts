@@ -46,6 +46,11 @@ export interface SchedulerOptions extends QueueOptions {
   maxQueuedEvents?: number;
   /** `Scheduled` event writes in flight at once (default 128, scheduled-events.ts). */
   scheduledEventWriters?: number;
+  /**
+   * Whether this scheduler records `Scheduled` itself (default true). On its thread it does not: the
+   * API server's thread records it when the binding succeeds (scheduler-thread.ts).
+   */
+  recordScheduled?: boolean;
   /** How long PreBind waits for a pod's claims to be bound (default 600 s, as kube-scheduler). */
   bindTimeoutMs?: number;
   /**
@@ -61,7 +66,7 @@ export interface SchedulerOptions extends QueueOptions {
  * writes its FailedScheduling at most once per `intervalMs`; one series per pending pod, dropped
  * when the pod is bound or deleted, so the bound only guards against a leak.
  */
-function schedulerEvents(client: Client, log: Logger, intervalMs = 10_000): EventRecorder {
+export function schedulerEvents(client: Client, log: Logger, intervalMs = 10_000): EventRecorder {
   return new EventRecorder({
     sink: clientEventSink(client), log,
     source: { component: 'default-scheduler', instance: 'berth' },
@@ -137,7 +142,7 @@ export async function startScheduler(client: Client, log: Logger, opts: Schedule
       }, 'binding');
       queue.done(info.key);
       events.forget(uid);
-      scheduledEvents.scheduled(info.pod, nodeName);
+      if (opts.recordScheduled !== false) scheduledEvents.scheduled(info.pod, nodeName);
     } catch (err) {
       if (sync.assumed.get(info.key) === nodeName) {
         sync.assumed.delete(info.key);
