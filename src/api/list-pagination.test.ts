@@ -67,3 +67,27 @@ describe('list pagination under churn', () => {
     assert.notEqual(now.json.metadata.resourceVersion, rv, 'nothing changed after the first page');
   });
 });
+
+describe('remainingItemCount on a limited list', () => {
+  it('follows continue in the List and in a Table, in ListMeta\'s field order; left out with a selector', async () => {
+    const path = '/api/v1/namespaces/kube-public/configmaps';
+    for (let i = 0; i < 30; i++) {
+      const r = await api.request('POST', path, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `r-${String(i).padStart(2, '0')}` } } });
+      assert.equal(r.status, 201, r.body);
+    }
+    const total = (await api.request('GET', path)).json.items.length as number;
+    const page = await api.request('GET', `${path}?limit=7`);
+    assert.deepEqual(Object.keys(page.json.metadata), ['resourceVersion', 'continue', 'remainingItemCount']);
+    assert.equal(page.json.metadata.remainingItemCount, total - 7);
+    const next = await api.request('GET', `${path}?limit=7&continue=${encodeURIComponent(page.json.metadata.continue)}`);
+    assert.equal(next.json.metadata.remainingItemCount, total - 14);
+    const last = await api.request('GET', `${path}?limit=${total}`);
+    assert.deepEqual(Object.keys(last.json.metadata), ['resourceVersion'], 'no continue, no count');
+    const table = await api.request('GET', `${path}?limit=7`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+    assert.equal(table.json.kind, 'Table');
+    assert.equal(table.json.metadata.remainingItemCount, total - 7);
+    const selected = await api.request('GET', `${path}?limit=7&labelSelector=x!=y`);
+    assert.ok(selected.json.metadata.continue);
+    assert.equal(selected.json.metadata.remainingItemCount, undefined);
+  });
+});

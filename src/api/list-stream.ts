@@ -58,10 +58,11 @@ export async function streamList(res: ServerResponse, store: ResourceStore, name
 
 /**
  * A limited (or continued) list as one JSON body — `{kind, apiVersion, metadata: {resourceVersion,
- * continue?}, items}`, what sendJson of the List object gives — from the items' JSON text.
+ * continue?, remainingItemCount?}, items}`, what sendJson of the List object gives — from the items' JSON text.
  */
 export async function sendListPage(res: ServerResponse, store: ResourceStore, namespace: string | undefined, opts: Omit<ListOptions, 'stream'>): Promise<void> {
   const result = await listJson(store, namespace, opts);
-  const metadata = `{"resourceVersion":${JSON.stringify(result.resourceVersion)}${result.continue ? `,"continue":${JSON.stringify(result.continue)}` : ''}}`;
+  const metadata = `{"resourceVersion":${JSON.stringify(result.resourceVersion)}${result.continue ? `,"continue":${JSON.stringify(result.continue)}` : ''}`
+    + `${result.remainingItemCount !== undefined ? `,"remainingItemCount":${result.remainingItemCount}` : ''}}`;
   sendJson(res, 200, `{"kind":${JSON.stringify(`${store.type.info.kind}List`)},"apiVersion":${JSON.stringify(store.apiVersion)},"metadata":${metadata},"items":[${result.items.join(',')}]}`);
 }

@@ -43,6 +43,8 @@ export interface TableOptions {
   noHeaders?: boolean;
   resourceVersion?: string;
   continue?: string;
+  /** The list's remainingItemCount, which upstream's asTable copies from the list (ListMeta). */
+  remainingItemCount?: number;
 }
 
 export function toTable(objects: KubeObject[], opts: TableOptions): object {
@@ -55,8 +57,9 @@ export function toTable(objects: KubeObject[], opts: TableOptions): object {
     if (ro !== undefined) row.object = ro;
     return row;
   });
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string | number> = {};
   if (opts.resourceVersion) metadata.resourceVersion = opts.resourceVersion;
   if (opts.continue) metadata.continue = opts.continue;
+  if (opts.remainingItemCount !== undefined) metadata.remainingItemCount = opts.remainingItemCount;
   return { kind: 'Table', apiVersion: opts.apiVersion, metadata, columnDefinitions: columns, rows };
 }

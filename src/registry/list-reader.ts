@@ -25,7 +25,7 @@ type ItemReader<T> = (kv: KeyValue) => T | undefined;
 /** Options of a list whose items are `T`: ListOptions with the stream typed alike. */
 type ItemListOptions<T> = Omit<ListOptions, 'stream'> & { stream?: (items: T[], resourceVersion: string) => void | Promise<void> };
 
-export interface JsonListResult { items: string[]; resourceVersion: string; continue?: string }
+export interface JsonListResult { items: string[]; resourceVersion: string; continue?: string; remainingItemCount?: number }
 
 export function listObjects(store: ResourceStore, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
   const filter = opts.filter;
@@ -57,7 +57,7 @@ export function listJson(store: ResourceStore, namespace: string | undefined, op
   });
 }
 
-async function listItems<T>(store: ResourceStore, namespace: string | undefined, opts: ItemListOptions<T>, read: ItemReader<T>): Promise<{ items: T[]; resourceVersion: string; continue?: string }> {
+async function listItems<T>(store: ResourceStore, namespace: string | undefined, opts: ItemListOptions<T>, read: ItemReader<T>): Promise<{ items: T[]; resourceVersion: string; continue?: string; remainingItemCount?: number }> {
   const prefix = store.prefix(namespace);
   let revision = 0;
   let after: string | undefined;
@@ -92,6 +92,10 @@ async function listItems<T>(store: ResourceStore, namespace: string | undefined,
   let listRevision = revision;
   let lastKey: string | undefined;
   let more = false;
+  // Objects after the page, when known: the rows the page's chunk read past its end plus what the
+  // backend says follows the chunk. Only without a selector — the rest would have to be filtered to
+  // count (upstream too leaves remainingItemCount out for a non-empty predicate).
+  let remaining: number | undefined;
   try {
     for (;;) {
       const res = await store.backend.list(prefix, { revision: listRevision || undefined, after, limit: chunk });
@@ -104,6 +108,8 @@ async function listItems<T>(store: ResourceStore, namespace: string | undefined,
         if (limit && items.length === limit) {
           lastKey = res.items[i].key;
           more = i < res.items.length - 1 || res.more;
+          const after = res.more ? res.remaining : 0;
+          if (!opts.filter && after !== undefined) remaining = res.items.length - 1 - i + after;
           break;
         }
       }
@@ -117,7 +123,11 @@ async function listItems<T>(store: ResourceStore, namespace: string | undefined,
     }
     throw storageToApi(err, store.group, store.plural, '');
   }
-  const result: { items: T[]; resourceVersion: string; continue?: string } = { items, resourceVersion: String(listRevision) };
-  if (more && lastKey !== undefined) result.continue = encodeContinue({ v: 1, rv: listRevision, start: lastKey });
+  const result: { items: T[]; resourceVersion: string; continue?: string; remainingItemCount?: number } = { items, resourceVersion: String(listRevision) };
+  if (more && lastKey !== undefined) {
+    result.continue = encodeContinue({ v: 1, rv: listRevision, start: lastKey });
+    // Upstream sets it with `continue` only (etcd3 store and cacher GetList: count − limit, empty predicate).
+    if (remaining !== undefined) result.remainingItemCount = remaining;
+  }
   return result;
 }

@@ -13,6 +13,8 @@ import {
 export interface OpenedBackend {
   backend: Backend;
   cleanup(): Promise<void>;
+  /** The backend says how many keys follow a limited list's page (ListResult.remaining) — etcd, the watch cache. */
+  countsRemaining?: boolean;
 }
 
 /** What a test watch has seen so far. */
@@ -152,6 +154,8 @@ export function runBackendSuite(name: string, open: () => Promise<OpenedBackend>
         pages++;
         seen.push(...page.items.map((kv) => kv.key));
         assert.equal(page.revision, rev);
+        // What follows the page at its revision, where the backend says (the outside keys never count).
+        if (page.remaining !== undefined || opened.countsRemaining) assert.equal(page.remaining, 25 - seen.length, `remaining after page ${pages}`);
         if (!page.more) break;
         assert.equal(page.items.length, 10);
         afterKey = page.items[page.items.length - 1].key;

@@ -40,6 +40,12 @@ export interface ListResult {
   revision: number;
   /** True when `limit` cut the list short. */
   more: boolean;
+  /**
+   * How many keys under the prefix follow the last one returned, at the list's revision — when the
+   * backend knows it without more work (the watch cache's snapshot, etcd's range count); undefined
+   * otherwise (SQLite would count the rest of the range). Kubernetes' remainingItemCount comes from it.
+   */
+  remaining?: number;
 }
 
 export interface WatchOptions {

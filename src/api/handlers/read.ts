@@ -38,7 +38,7 @@ export async function handleList(ctx: HandlerContext): Promise<void> {
   const result = await store.list(info.namespace, listOpts);
   sendJson(ctx.res, 200, toTable(result.items, {
     convertor: store.type.strategy.table, include: includeObject(query), apiVersion: tableVersion(req.headers.accept),
-    resourceVersion: result.resourceVersion, continue: result.continue,
+    resourceVersion: result.resourceVersion, continue: result.continue, remainingItemCount: result.remainingItemCount,
   }));
 }
 

@@ -130,7 +130,8 @@ class EtcdBackend implements Backend {
       revision,
       limit: options.limit ?? 0,
     }, revision);
-    return { items: res.kvs.map(toKv), revision: revision || Number(res.header.revision), more: res.more };
+    // etcd counts the whole range at the revision, the keys past the limit included.
+    return { items: res.kvs.map(toKv), revision: revision || Number(res.header.revision), more: res.more, remaining: Math.max(0, Number(res.count) - res.kvs.length) };
   }
 
   async count(prefix: string): Promise<number> {

@@ -8,7 +8,7 @@ import { openEtcdBackend } from './index.ts';
 runBackendSuite('etcd', async () => {
   const etcd = await startEtcd();
   const backend = await openEtcdBackend([etcd.endpoint], { progressIntervalMs: 200 });
-  return { backend, cleanup: async () => { await backend.close(); await etcd.stop(); } };
+  return { backend, countsRemaining: true, cleanup: async () => { await backend.close(); await etcd.stop(); } };
 });
 
 describe('etcd backend', () => {

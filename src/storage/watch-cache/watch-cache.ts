@@ -227,7 +227,7 @@ export class WatchCache implements Backend {
     // and pods that changed since), so one that served its last page goes at once.
     if (more) this.keepSnapshot(prefix, revision, items);
     else this.snapshots.delete(`${revision} ${prefix}`);
-    return { items: start === 0 && end === items.length ? items : items.slice(start, end), revision, more };
+    return { items: start === 0 && end === items.length ? items : items.slice(start, end), revision, more, remaining: items.length - end };
   }
 
   /** The list under `prefix` as of `revision`, when memory still holds it. */
