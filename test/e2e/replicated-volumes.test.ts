@@ -349,7 +349,7 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
       await staysDown(victim);
     } catch (err) {
       // The node comes back so the deletion case after this one still runs.
-      const report = engineReport(lab);
+      const report = engineReport(lab, pvName);
       await lab.run(['restart', victim.node]).catch(() => {});
       throw new Error(`${(err as Error).message}\nglusterd on each node:\n${report}`);
     }

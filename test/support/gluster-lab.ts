@@ -80,9 +80,17 @@ export function killGlusterdWithPeerState(lab: TestLab, name: string, peerAddres
   return pid;
 }
 
-/** What each node's glusterd knows: its volume list, its store's volumes, its peers, the end of its log. */
-export function engineReport(lab: TestLab): string {
+/**
+ * What each node's glusterd knows: its volume list, its store's volumes, its peers, the end of its log;
+ * with `volume`, also what its self-heal daemon has left to heal on each brick (`heal info summary`:
+ * a brick it cannot reach says "Transport endpoint is not connected").
+ */
+export function engineReport(lab: TestLab, volume?: string): string {
   return lab.state().nodes.map((n) => {
+    let heal = '';
+    if (volume) {
+      try { heal = `\nheal info: ${glusterOn(lab, n.name, '--timeout=20', 'volume', 'heal', volume, 'info', 'summary').replace(/\s*\n\s*/g, ' ').trim()}`; } catch (err) { heal = `\nheal info: (${(err as Error).message.split('\n')[0]})`; }
+    }
     const dir = path.join(n.dataDir, 'replicated', 'glusterd');
     let list: string;
     try { list = glusterOn(lab, n.name, 'volume', 'list').trim().replace(/\n/g, ' '); } catch (err) { list = `(${(err as Error).message.split('\n')[0]})`; }
@@ -94,6 +102,6 @@ export function engineReport(lab: TestLab): string {
     const log = existsSync(path.join(dir, 'glusterd.log')) ? readFileSync(path.join(dir, 'glusterd.log'), 'utf8').trimEnd().split('\n').slice(-15).join('\n') : '';
     // The agent's own word on the pool (half-joined peers, restarts for them, rejoins).
     const agent = lab.logTail(n.name, 400).split('\n').filter((l) => /pool|half-joined|restarting glusterd|glusterd (was not running|started)/.test(l)).slice(-6).join('\n');
-    return `--- ${n.name} (${n.address}): volume list: ${list}; store: ${vols}; peers: ${peers}\n${log}\n${agent}`;
+    return `--- ${n.name} (${n.address}): volume list: ${list}; store: ${vols}; peers: ${peers}${heal}\n${log}\n${agent}`;
   }).join('\n');
 }
