@@ -12,6 +12,7 @@ import { ApiError, errors } from '../errors/index.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ResourceStore } from '../registry/resource-store.ts';
 import { makeFilter } from '../registry/object-filter.ts';
+import { listJson } from '../registry/list-reader.ts';
 import { deleteObject, type DeleteOptions } from '../registry/store-delete.ts';
 import { watchResource, type WatchHandle } from '../registry/store-watch.ts';
 import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, UpdateSubresource, WatchOptions } from './client.ts';
@@ -22,6 +23,7 @@ import type { Attributes, Authorizer, UserInfo } from '../auth/attributes.ts';
 import { forbidden } from '../auth/forbidden.ts';
 import { resourcePath } from './resource-path.ts';
 import { watchEnd } from './watch-end.ts';
+import type { JsonList, JsonLister } from './port-protocol.ts';
 
 /** The delete options a Client accepts. */
 export type ClientDeleteOptions = Parameters<Client['delete']>[3];
@@ -35,7 +37,7 @@ export interface LocalIdentity {
 }
 
 /** A Client over a Registry in the same process. */
-export class LocalClient implements Client {
+export class LocalClient implements Client, JsonLister {
   constructor(readonly registry: Registry, readonly identity?: LocalIdentity) {}
 
   /** The same registry as another user. */
@@ -78,6 +80,19 @@ export class LocalClient implements Client {
     const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
     const res = await store.list(namespace, { filter, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion });
     return { items: res.items, resourceVersion: res.resourceVersion, ...(res.continue ? { continue: res.continue } : {}) };
+  }
+
+  /**
+   * The same list with its items as one JSON array text, for a reader in another thread
+   * (port-server.ts): the stored bytes with the resourceVersion spliced in (list-reader.ts listJson,
+   * what the HTTP list sends), so this thread does not decode the objects nor clone them across.
+   */
+  async listJson(ref: ResourceRef, namespace: string | undefined, opts: ListOptions = {}): Promise<JsonList> {
+    const store = this.store(ref);
+    await this.authorize('list', ref, namespace, '', '', opts.fieldSelector);
+    const filter = makeFilter(store.type, opts.labelSelector, opts.fieldSelector);
+    const res = await listJson(store, namespace, { filter, limit: opts.limit, continue: opts.continue, resourceVersion: opts.resourceVersion });
+    return { itemsJson: `[${res.items.join(',')}]`, resourceVersion: res.resourceVersion, ...(res.continue ? { continue: res.continue } : {}) };
   }
 
   /**

@@ -98,6 +98,47 @@ describe('PortClient over the port', () => {
     } finally { p.close(); }
   });
 
+  it('sends lists as the registry\'s JSON text, decoded in the receiving thread; a Client without listJson still lists', async () => {
+    const local = new LocalClient(s.server.registry);
+    for (let i = 0; i < 5; i++) {
+      await local.create(R.configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `listed-${i}`, labels: { listed: i % 2 ? 'odd' : 'even' } }, data: { i: String(i) } });
+    }
+    let decodedLists = 0;
+    const spying = Object.assign(Object.create(local) as LocalClient, {
+      list: (...a: Parameters<Client['list']>) => { decodedLists++; return local.list(...a); },
+    });
+    const { port1, port2 } = new MessageChannel();
+    const replies: ToClient[] = [];
+    port2.on('message', (batch: ToClient[]) => { replies.push(...batch); });
+    const server = servePort(port1, spying);
+    const client = new PortClient(port2);
+    try {
+      const want = await local.list(R.configmaps, 'default', { labelSelector: 'listed' });
+      const got = await client.list(R.configmaps, 'default', { labelSelector: 'listed' });
+      assert.equal(decodedLists, 0, 'the serving side did not list objects');
+      const reply = replies.find((r) => 'ok' in r && r.ok && (r.value as { itemsJson?: unknown } | undefined)?.itemsJson !== undefined);
+      assert.ok(reply, 'the reply carried the items as JSON text');
+      assert.equal(got.items.length, 5);
+      assert.deepEqual(got, want);
+      // Paged and filtered: the same pages as the local client's, continue included.
+      const p1 = await client.list(R.configmaps, 'default', { labelSelector: 'listed=even', limit: 2 });
+      const l1 = await local.list(R.configmaps, 'default', { labelSelector: 'listed=even', limit: 2 });
+      assert.deepEqual(p1, l1);
+      assert.ok(p1.continue);
+      const p2 = await client.list(R.configmaps, 'default', { labelSelector: 'listed=even', limit: 2, continue: p1.continue });
+      assert.deepEqual(p2.items.map((o) => o.metadata.name), ['listed-4']);
+      assert.equal(p2.continue, undefined);
+      // A served Client that has only the Client methods answers with objects, as before.
+      const plain: Client = { get: local.get.bind(local), list: local.list.bind(local), watch: local.watch.bind(local), create: local.create.bind(local),
+        update: local.update.bind(local), patch: local.patch.bind(local), delete: local.delete.bind(local) };
+      const q = await portOnto(plain);
+      try { assert.deepEqual(await q.client.list(R.configmaps, 'default', { labelSelector: 'listed' }), want); } finally { q.close(); }
+      // Refused and bad requests keep their Status.
+      const bad = await client.list(R.configmaps, 'default', { labelSelector: '!!' }).catch((e: unknown) => e) as HttpStatusError;
+      assert.equal(bad.code, 400);
+    } finally { client.close(); server.close(); port2.close(); }
+  });
+
   it('createMany: many creates in one request, one reply naming only the failures (each its Status)', async () => {
     const local = new LocalClient(s.server.registry);
     let creates = 0;

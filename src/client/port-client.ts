@@ -12,7 +12,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { KubeObject } from '../apis/object.ts';
 import type { Client, ClientWatch, ClientWatchEvent, ListOptions, ObjectList, PatchType, ResourceRef, UpdateSubresource, WatchOptions } from './client.ts';
 import { HttpStatusError } from './errors.ts';
-import { internalStatus, PortOutbox, type CreateManyFailure, type CreateManyItem, type PortOp, type ToClient, type ToServer } from './port-protocol.ts';
+import { internalStatus, PortOutbox, type CreateManyFailure, type CreateManyItem, type JsonList, type PortOp, type ToClient, type ToServer } from './port-protocol.ts';
 import { watchEnd } from './watch-end.ts';
 
 interface Pending {
@@ -77,8 +77,13 @@ export class PortClient implements Client {
     return this.call('get', [ref, namespace, name]);
   }
 
-  list(ref: ResourceRef, namespace: string | undefined, opts?: ListOptions): Promise<ObjectList> {
-    return this.call('list', [ref, namespace, opts]);
+  /** A list; its items decoded here when the serving side sent them as JSON text (JsonList). */
+  async list(ref: ResourceRef, namespace: string | undefined, opts?: ListOptions): Promise<ObjectList> {
+    const res = await this.call<ObjectList | JsonList>('list', [ref, namespace, opts]);
+    if (!('itemsJson' in res)) return res;
+    const list: ObjectList = { items: JSON.parse(res.itemsJson) as KubeObject[], resourceVersion: res.resourceVersion };
+    if (res.continue) list.continue = res.continue;
+    return list;
   }
 
   async watch(ref: ResourceRef, namespace: string | undefined, opts: WatchOptions, onEvent: (ev: ClientWatchEvent) => void): Promise<ClientWatch> {

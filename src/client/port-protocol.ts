@@ -10,7 +10,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Status } from '../errors/index.ts';
-import type { WatchEventType } from './client.ts';
+import type { ListOptions, ResourceRef, WatchEventType } from './client.ts';
 
 export type PortOp = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'createMany';
 
@@ -21,6 +21,23 @@ export type PortOp = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 
  */
 export type CreateManyItem = [namespace: string | undefined, object: unknown];
 export type CreateManyFailure = [index: number, status: Status];
+
+/**
+ * A `list` reply as text: the items as one JSON array, decoded by the receiving thread. A served
+ * Client that can list stored bytes (the in-process one, `JsonLister`) answers in this form, so the
+ * API server's thread neither decodes a listed object nor clones its graph across the port — only a
+ * string is copied (the scheduler thread's list of every pod on a cold start).
+ */
+export interface JsonList {
+  itemsJson: string;
+  resourceVersion: string;
+  continue?: string;
+}
+
+/** A Client that can answer a list as JSON text (local-client.ts). */
+export interface JsonLister {
+  listJson(ref: ResourceRef, namespace: string | undefined, opts?: ListOptions): Promise<JsonList>;
+}
 
 /** Client → server. */
 export type ToServer =

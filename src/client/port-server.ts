@@ -14,7 +14,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Client, ClientWatch, ClientWatchEvent, PatchType, ResourceRef, UpdateSubresource, WatchOptions } from './client.ts';
 import type { KubeObject } from '../apis/object.ts';
 import { errors, type Status } from '../errors/index.ts';
-import { internalStatus, PortOutbox, type CreateManyFailure, type CreateManyItem, type ToClient, type ToServer } from './port-protocol.ts';
+import { internalStatus, PortOutbox, type CreateManyFailure, type CreateManyItem, type JsonLister, type ToClient, type ToServer } from './port-protocol.ts';
 
 /** A served port. */
 export interface PortServer {
@@ -39,6 +39,8 @@ function jsonOf(ev: ClientWatchEvent): string {
 /** Serves `port` from `client` until closed. */
 export function servePort(port: MessagePort, client: Client): PortServer {
   const out = new PortOutbox<ToClient>(port);
+  // Lists go as JSON text when the client has the stored bytes (port-protocol.ts JsonList).
+  const jsonLister = typeof (client as Partial<JsonLister>).listJson === 'function' ? client as Client & JsonLister : undefined;
   const watches = new Map<number, ClientWatch>();
   let closed = false;
 
@@ -64,7 +66,7 @@ export function servePort(port: MessagePort, client: Client): PortServer {
     const ns = a[1] as string | undefined;
     switch (op) {
       case 'get': return client.get(ref, ns, a[2] as string);
-      case 'list': return client.list(ref, ns, a[2] as Parameters<Client['list']>[2]);
+      case 'list': return jsonLister ? jsonLister.listJson(ref, ns, a[2] as Parameters<Client['list']>[2]) : client.list(ref, ns, a[2] as Parameters<Client['list']>[2]);
       case 'create': return client.create(ref, ns, a[2] as KubeObject, a[3] as string | undefined);
       case 'update': return client.update(ref, ns, a[2] as KubeObject, a[3] as UpdateSubresource | undefined);
       case 'patch': return client.patch(ref, ns, a[2] as string, a[3] as PatchType, a[4], a[5] as UpdateSubresource | undefined);
