@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createLogger } from '../../util/log.ts';
 import { parsePool, type GlusterCli, type PoolPeer } from './gluster-cli.ts';
 import { befriendStuckPeers, Glusterd } from './glusterd.ts';
-import { AFTER_RESET_MS, handshakeDone, HALF_JOINED_EVERY_MS, HALF_JOINED_MS, PEER_IN_CLUSTER, PROBES_PAUSED_MS, probesPaused, REJECTED_GRACE_MS, REPAIR_EVERY_MS, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
+import { AFTER_RESET_MS, handshakeDone, HALF_JOINED_EVERY_MS, HALF_JOINED_MS, HALF_JOINED_NEXT_MS, PEER_IN_CLUSTER, PROBES_PAUSED_MS, probesPaused, REJECTED_GRACE_MS, REPAIR_EVERY_MS, rejoinThrough, repairRejection, type RepairState } from './peer-repair.ts';
 
 const log = createLogger({ level: 'error' });
 const IN = PEER_IN_CLUSTER;
@@ -161,6 +161,32 @@ test('a member in the pool that sees a peer half-joined for a while restarts its
   v.set(me, [peer(1, 'Accepted peer request'), peer(2, 'Peer Rejected'), peer(3, 'Peer Rejected', false)]);
   for (const t of [0, HALF_JOINED_MS, 2 * HALF_JOINED_EVERY_MS]) await repairRejection(cli, fakeDaemon(alone), log, me, {}, t, noWait);
   assert.ok(!alone.some((c) => c.startsWith('rejoin')), JSON.stringify(alone));
+});
+
+test('a restart that moved a half-joined peer on to another state is followed by the next one sooner; the same state waits the interval', async () => {
+  const v = views();
+  const calls: string[] = [];
+  const cli = fakeCli(v, []);
+  const state: RepairState = {};
+  // As on the lab: "Accepted peer request" restarted, then both sides crossed into "Sent and Received peer request".
+  v.set(me, [peer(1), peer(2), peer(3, 'Accepted peer request')]);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, 0, noWait);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS, noWait);
+  assert.deepEqual(calls, ['rejoin 10.0.0.3']);
+  v.set(me, [peer(1), peer(2), peer(3, 'Sent and Received peer request')]);
+  const t = HALF_JOINED_MS + 1000;
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t, noWait);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, t + HALF_JOINED_MS, noWait);
+  assert.equal(calls.length, 1, `not before ${HALF_JOINED_NEXT_MS} ms after the last restart`);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, HALF_JOINED_MS + HALF_JOINED_NEXT_MS, noWait);
+  assert.deepEqual(calls, ['rejoin 10.0.0.3', 'rejoin 10.0.0.3'], 'another state: the next restart within a minute, not two');
+  // The same state again after that restart: the whole interval.
+  const u = HALF_JOINED_MS + HALF_JOINED_NEXT_MS;
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, u + 1000, noWait);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, u + HALF_JOINED_EVERY_MS - 1, noWait);
+  assert.equal(calls.length, 2);
+  await repairRejection(cli, fakeDaemon(calls), log, me, state, u + HALF_JOINED_EVERY_MS, noWait);
+  assert.equal(calls.length, 3);
 });
 
 test('a reset member that knows only the peer it rejoined through, stuck half-way with it, repairs that too (it learns the others from that peer)', async () => {

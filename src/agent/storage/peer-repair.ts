@@ -46,6 +46,13 @@ export const REPAIR_EVERY_MS = 120_000;
 export const HALF_JOINED_MS = 15_000;
 export const HALF_JOINED_EVERY_MS = 120_000;
 /**
+ * A restart that moved the peer on to another half-joined state (on the lab: "Accepted peer request"
+ * restarted, then both sides crossed friend requests into "Sent and Received peer request") may be
+ * followed by the next one this soon instead of HALF_JOINED_EVERY_MS: waiting out the two minutes
+ * kept the pool from being whole for 177 s after a reset, the replica moves it blocks with it.
+ */
+export const HALF_JOINED_NEXT_MS = 30_000;
+/**
  * For this long after its reset a member repairs a half-joined peer although it sees no one in the
  * pool yet: it learns the other members from the one it rejoined through, and that one's friend
  * update never comes while the two are stuck half-way (seen on the lab: a minute lost so).
@@ -85,6 +92,8 @@ export interface RepairState {
   /** Since when a peer has been half-joined, and the last restart for that. */
   halfJoinedSince?: number;
   lastHalfJoinedRepair?: number;
+  /** The half-joined peers (`address: state`) the last restart was for. */
+  lastHalfJoinedView?: string;
   /** The last pool problem reported (reported again only when it changes). */
   lastReport?: string;
 }
@@ -174,7 +183,8 @@ export async function repairRejection(cli: GlusterCli, daemon: RepairDaemon, log
 /**
  * A member in the pool with others (or reset within AFTER_RESET_MS) that has seen a connected peer
  * half-joined for HALF_JOINED_MS restarts its glusterd for it (`rejoinHalfJoined`), at most once per
- * HALF_JOINED_EVERY_MS; true when it did. A member outside the pool otherwise leaves it be: its own
+ * HALF_JOINED_EVERY_MS for the same view (HALF_JOINED_NEXT_MS when the last restart moved it on to
+ * another); true when it did. A member outside the pool otherwise leaves it be: its own
  * rejoin (above) is under way.
  */
 export async function repairHalfJoined(mine: readonly PoolPeer[], daemon: Pick<RepairDaemon, 'rejoinHalfJoined'>, state: RepairState, now: number, afterReset = false): Promise<boolean> {
@@ -187,8 +197,11 @@ export async function repairHalfJoined(mine: readonly PoolPeer[], daemon: Pick<R
   }
   const half = stuck.filter((p) => p.connected);
   if (now - (state.halfJoinedSince ??= now) < HALF_JOINED_MS || !half.length) return false;
-  if (state.lastHalfJoinedRepair !== undefined && now - state.lastHalfJoinedRepair < HALF_JOINED_EVERY_MS) return false;
+  const view = half.map((p) => `${p.address}: ${p.state}`).sort().join(', ');
+  const since = state.lastHalfJoinedRepair === undefined ? Infinity : now - state.lastHalfJoinedRepair;
+  if (since < (view === state.lastHalfJoinedView ? HALF_JOINED_EVERY_MS : HALF_JOINED_NEXT_MS)) return false;
   state.lastHalfJoinedRepair = now;
+  state.lastHalfJoinedView = view;
   state.halfJoinedSince = undefined;
   await daemon.rejoinHalfJoined(half.map((p) => p.address), `${half.map((p) => `${p.address} is "${p.state}"`).join(', ')} for ${HALF_JOINED_MS / 1000} s`);
   return true;
