@@ -87,6 +87,26 @@ test('the graph follows pods as they are bound, moved and deleted', () => {
   assert.deepEqual(g.size, { pods: 0, pvs: 0 });
 });
 
+test('a reference named twice by one pod counts once; two pods of one node count apart', () => {
+  const g = new NodeGraph();
+  const z = new NodeAuthorizer(g);
+  const readable = (name: string) => z.authorize(attrs(node('n1'), 'get', 'secrets', { namespace: 'app', name }));
+  const twice = { volumes: [{ name: 'v', secret: { secretName: 's' } }], containers: [{ name: 'c', image: 'host', envFrom: [{ secretRef: { name: 's' } }] }] };
+  const a = pod('app', 'a', 'n1', twice);
+  const b = pod('app', 'b', 'n1', twice);
+  g.setPod(a);
+  g.setPod(a); // a replayed event re-files, not adds
+  g.setPod(b);
+  g.deletePod(a);
+  assert.equal(readable('s'), 'allow', "b's reference stays");
+  g.deletePod(b);
+  assert.equal(readable('s'), 'no-opinion', 'a counted once: nothing is left after both go');
+  // A pod with no references at all is still the node's pod.
+  g.setPod(pod('app', 'bare', 'n1'));
+  assert.equal(z.authorize(attrs(node('n1'), 'get', 'pods', { namespace: 'app', name: 'bare' })), 'allow');
+  assert.deepEqual(g.size, { pods: 1, pvs: 0 });
+});
+
 test('pods: get its own, list/watch by spec.nodeName, status and deletes; nodes: its own', () => {
   const g = new NodeGraph();
   g.setPod(pod('app', 'mine', 'n1'));
