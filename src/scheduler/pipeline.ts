@@ -145,13 +145,12 @@ export class Pipeline {
     totals.fill(0, 0, count);
     for (const { plugin, weight } of this.profile.scores) {
       if (plugin.preScore?.(pod, feasible, snap, state) === 'skip') continue;
-      const score = plugin.score!;
       if (!plugin.normalize) {
         // Nothing to normalize: straight into the totals, one pass instead of two.
-        for (let i = 0; i < count; i++) totals[i] += weight * score(pod, feasible[i], state);
+        for (let i = 0; i < count; i++) totals[i] += weight * plugin.score!(pod, feasible[i], state);
         continue;
       }
-      for (let i = 0; i < count; i++) scores[i] = score(pod, feasible[i], state);
+      for (let i = 0; i < count; i++) scores[i] = plugin.score!(pod, feasible[i], state);
       plugin.normalize(scores, count, state);
       for (let i = 0; i < count; i++) totals[i] += weight * scores[i];
     }
