@@ -2,6 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,8 @@ describe('HttpClient with several servers', () => {
     etcd = await startEtcd();
     root = await mkdtemp(join(tmpdir(), 'berth-failover-'));
     a = await startServer({ dataDir: join(root, 'a'), host: '127.0.0.1', port: 0, store: `etcd://${etcd.endpoint}`, log });
-    b = await startServer({ dataDir: join(root, 'b'), host: '127.0.0.1', port: 0, store: `etcd://${etcd.endpoint}`, log });
+    // The second server of the cluster joins with the first one's server token (cluster-pki-seal.ts).
+    b = await startServer({ dataDir: join(root, 'b'), host: '127.0.0.1', port: 0, store: `etcd://${etcd.endpoint}`, log, serverToken: readFileSync(join(root, 'a', 'server-token'), 'utf8') });
   });
   after(async () => {
     await a?.stop();
@@ -105,7 +107,7 @@ describe('HttpClient with several servers', () => {
 
   it('a server that stops: its watch ends, the next request and watch go to the other server, which sees every write', async () => {
     // A third server to lose (A and B stay for the other tests' sake).
-    const c3 = await startServer({ dataDir: join(root, 'c3'), host: '127.0.0.1', port: 0, store: `etcd://${etcd.endpoint}`, log });
+    const c3 = await startServer({ dataDir: join(root, 'c3'), host: '127.0.0.1', port: 0, store: `etcd://${etcd.endpoint}`, log, serverToken: readFileSync(join(root, 'a', 'server-token'), 'utf8') });
     const c = clientFor([c3.url, b.url]);
     try {
       const list = await c.list(R.configmaps, 'default');
