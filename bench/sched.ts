@@ -50,6 +50,11 @@ const NODES_FIRST = process.env.BENCH_SCHED_NODES_FIRST !== '0';
 const LEASE_INTERVAL = Number(process.env.BENCH_SCHED_LEASE_INTERVAL ?? 2);
 /** The simulator's requests in flight (its --concurrency): Lease renewals and pod status writes share them. */
 const SIM_CONCURRENCY = Number(process.env.BENCH_SCHED_SIM_CONCURRENCY ?? 100);
+/**
+ * Node patches in flight while the taint is lifted (the release). The binding can only run ahead of
+ * the release by filling the nodes already free, so a slow release paces the steady rate.
+ */
+const RELEASE_CONCURRENCY = Number(process.env.BENCH_SCHED_RELEASE_CONCURRENCY ?? 32);
 /** How long the idle CPU rates are measured before the release (ms). */
 const IDLE_MS = 5000;
 const HOLD_TAINT = { key: 'bench.berth.dev/hold', value: 'true', effect: 'NoSchedule' };
@@ -145,7 +150,7 @@ export async function run(): Promise<boolean> {
       ...(LEASE_INTERVAL > 2 ? ['--node-monitor-grace-period', String(4 * LEASE_INTERVAL)] : []),
     ],
   });
-  console.log(`server: ${ROOT === REPO_ROOT ? 'this tree' : ROOT}${SCHEDULER_THREAD ? `, --scheduler-thread ${SCHEDULER_THREAD}` : ''}; Lease renewals every ${LEASE_INTERVAL} s; sim --concurrency ${SIM_CONCURRENCY}`);
+  console.log(`server: ${ROOT === REPO_ROOT ? 'this tree' : ROOT}${SCHEDULER_THREAD ? `, --scheduler-thread ${SCHEDULER_THREAD}` : ''}; Lease renewals every ${LEASE_INTERVAL} s; sim --concurrency ${SIM_CONCURRENCY}; release ${RELEASE_CONCURRENCY} node patches in flight`);
   const agent = keepAliveAgent(128, server.tls);
   const { kubeconfig } = server;
   let sim: ReturnType<typeof startSim> | undefined;
@@ -214,7 +219,7 @@ export async function run(): Promise<boolean> {
       simCpu0 = cpuTicksOf(sim!.pid);
       const { items } = await readyNodes(agent, server.url);
       release = closedLoop({
-        concurrency: 32, durationMs: 120_000, maxOps: items.length,
+        concurrency: RELEASE_CONCURRENCY, durationMs: 120_000, maxOps: items.length,
         op: (i) => {
           const node = items[i]!;
           const taints = (node.spec?.taints ?? []).filter((t: any) => t.key !== HOLD_TAINT.key);
