@@ -8,7 +8,8 @@
  * node (the lab's kill takes the node's cgroup, which they inherit). `ensure` (re)starts it when
  * it is not running — after a crash, the bricks of started volumes come back with it; `resetStore`
  * empties its store but for its identity (a member its peers reject, peer-repair.ts);
- * `rejoinHalfJoined` restarts it with peers stuck half-way into the pool marked in it.
+ * `rejoinHalfJoined` restarts it with peers stuck half-way into the pool marked in it; `dropVolumes`
+ * restarts it without volumes the cluster deleted.
  */
 import { spawn } from 'node:child_process';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
@@ -206,6 +207,36 @@ export class Glusterd {
     await this.stop(why, 'restarting glusterd for peers left half-joined');
     const marked = await befriendStuckPeers(this.paths.workdir, addresses);
     if (marked.length) this.log.warn('peers stuck half-joined ("Sent and Received peer request", "Peer is connected and Accepted") marked in the pool: the handshake checks them again', { peers: marked });
+    await this.ensure();
+  }
+
+  /**
+   * Drops volumes the cluster deleted from this member alone (orphan-volumes.ts: a member that missed
+   * the delete; a transaction cannot, its peers lack them): glusterd stopped, each definition set
+   * aside (`<workdir>/vols-dropped/<volume>.<ms>`, evidence), the volume's brick processes here
+   * stopped (their pid files, `<rundir>/vols/<volume>/`: a stopped glusterd leaves them running),
+   * glusterd started — its handshake with peers that lack them brings nothing back.
+   */
+  async dropVolumes(volumes: readonly string[], why: string): Promise<void> {
+    await this.stop(why, 'restarting glusterd without volumes the cluster deleted');
+    const p = this.paths;
+    for (const volume of volumes) {
+      if (!/^[\w.-]+$/.test(volume)) continue;
+      const dir = join(p.workdir, 'vols', volume);
+      if (await fs.stat(dir).then(() => true, () => false)) {
+        await fs.mkdir(join(p.workdir, 'vols-dropped'), { recursive: true });
+        await fs.rename(dir, join(p.workdir, 'vols-dropped', `${volume}.${Date.now()}`));
+      }
+      const pids = join(p.rundir, 'vols', volume);
+      for (const f of (await fs.readdir(pids).catch(() => [] as string[])).filter((x) => x.endsWith('.pid'))) {
+        const pid = Number((await fs.readFile(join(pids, f), 'utf8').catch(() => '')).trim());
+        // A stale pid file may name another process by now: only a brick process of this volume.
+        const cmd = pid > 1 ? await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
+        if (cmd.includes('glusterfsd') && cmd.includes(volume)) try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+      }
+      await fs.rm(pids, { recursive: true, force: true });
+    }
+    this.log.warn('volumes the cluster deleted dropped from this glusterd\'s store', { volumes, to: join(p.workdir, 'vols-dropped') });
     await this.ensure();
   }
 

@@ -27,6 +27,7 @@ import { joinPool, nodeIP, settledForMs, trackConnections } from './pool-members
 import { volumeChores, type ChoreContext } from './volume-chores.ts';
 import { importMissingVolumes, type ImportState } from './volume-import.ts';
 import { probesPaused, repairRejection, type RepairDaemon, type RepairState } from './peer-repair.ts';
+import { dropOrphanVolumes, rememberDeleted, type OrphanDaemon, type OrphanState } from './orphan-volumes.ts';
 
 export interface StorageAgentOptions {
   client: Client;
@@ -41,7 +42,7 @@ export interface StorageAgentOptions {
   intervalMs?: number;
   /** Tests: a fake CLI, daemon and fence table. */
   cli?: GlusterCli;
-  daemon?: { ensure(): Promise<boolean> } & RepairDaemon;
+  daemon?: { ensure(): Promise<boolean> } & RepairDaemon & OrphanDaemon;
   fence?: FenceTable;
 }
 
@@ -107,6 +108,12 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   let lastImportProblem = '';
   /** Whether the pool rejects this glusterd (peer-repair.ts). */
   const rejection: RepairState = {};
+  /** Deleted volumes this glusterd still holds (orphan-volumes.ts). */
+  const orphans: OrphanState = { since: new Map(), unclaimed: new Map() };
+  let lastOrphanWait = '';
+  /** Engine volumes whose PV went after its claim's deletion marked it Deleted. */
+  const deletedVolumes = new Set<string>();
+  const orphanCtx = { cli, daemon: glusterd, log, pvs: () => volumes.list(), deleted: deletedVolumes, settledMs: ctx.poolSettledMs! };
 
   const workdir = glusterdPaths(join(root, 'glusterd')).workdir;
   async function syncFences(): Promise<void> {
@@ -164,6 +171,17 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
     lastImportProblem = waiting;
     for (const pv of mine()) await volumeChores(ctx, pv);
     await dropReplacedBricks();
+    // A volume the cluster deleted that this glusterd still holds (it missed the delete): gone, or it
+    // comes back to every member at the next handshake. Not while a reset glusterd rejoins.
+    if (!probesPaused(rejection)) {
+      const step = await dropOrphanVolumes(orphanCtx, orphans).catch((err) => {
+        log.debug('deleted-volume check failed', { error: (err as Error).message });
+        return undefined;
+      });
+      const why = step?.kind === 'wait' ? step.why : '';
+      if (why && why !== lastOrphanWait) log.info('a deleted volume this glusterd holds waits', { why });
+      lastOrphanWait = why;
+    }
   }
 
   /**
@@ -213,6 +231,7 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   };
   nodes.addHandlers({ add: soon, update: soon, delete: soon });
   volumes.addHandlers({ add: soon, update: soon, delete: soon });
+  volumes.addHandlers({ delete: (pv) => rememberDeleted(deletedVolumes, pv) });
   // A fence (or its lifting) is applied at once, whatever pass is under way.
   const fenceSoon = (pv: KubeObject) => { if (!stopped && isReplicatedVolume(pv) && bricksOf(pv).some((b) => b.node === o.nodeName)) void fencePass(); };
   volumes.addHandlers({ add: fenceSoon, update: (_old, pv) => fenceSoon(pv), delete: fenceSoon });

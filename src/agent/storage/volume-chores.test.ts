@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { KubeObject } from '../../apis/object.ts';
 import { REPLICATED_PROVISIONER } from '../../apis/volumes/replicated.ts';
-import { ANN_BRICKS, ANN_BRICK_FULL_PREFIX, ANN_BRICK_REMOVED_PREFIX, ANN_HEALTH, ANN_VOLUME_STATE, type Brick } from '../../apis/volumes/replicated-volume.ts';
+import { ANN_BRICKS, ANN_BRICK_FULL_PREFIX, ANN_BRICK_REMOVED_PREFIX, ANN_ENGINE_ERROR, ANN_HEALTH, ANN_VOLUME_STATE, type Brick } from '../../apis/volumes/replicated-volume.ts';
 import { createLogger } from '../../util/log.ts';
 import type { BrickStatus, GlusterCli, VolumeInfo } from './gluster-cli.ts';
 import { brickSpace, POOL_SETTLE_MS, VOLUME_OPTIONS, volumeChores, type ChoreContext } from './volume-chores.ts';
@@ -22,7 +22,9 @@ class FakeGluster implements GlusterCli {
   vol?: VolumeInfo;
   offline = new Set<string>();
   async probe() {}
-  async peers() { return Object.keys(this.remote).map((address) => ({ address, connected: true })); }
+  /** A peer's state as this glusterd sees it, by address (default: none given, as older fakes). */
+  peerState: Record<string, string> = {};
+  async peers() { return Object.keys(this.remote).map((address) => ({ address, connected: true, ...(this.peerState[address] ? { state: this.peerState[address] } : {}) })); }
   async info() { return this.vol && { ...this.vol }; }
   async create(v: string, r: number, b: string[]) { this.calls.push(`create ${v} ${r} ${b.length}`); this.vol = { name: v, status: 'Created', bricks: b }; }
   async set(v: string, k: string, val: string) { this.calls.push(`set ${k}=${val}`); }
@@ -161,6 +163,39 @@ test('released while the chore node\'s glusterd lacks the volume a member holds:
   lead.cli.remote = { '10.0.0.2': [], '10.0.0.3': [] };
   await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }, 'Released'));
   assert.deepEqual(lead.annotations.at(-1), { [ANN_VOLUME_STATE]: 'Deleted' });
+});
+
+test('released: not deleted while a connected member is not "Peer in Cluster" here (the transaction would skip it)', async () => {
+  const lead = setup('n1');
+  lead.cli.vol = { name: V, status: 'Started', bricks: [] };
+  lead.cli.remote = { '10.0.0.2': [V], '10.0.0.3': [V] };
+  lead.cli.peerState = { '10.0.0.2': 'Peer in Cluster', '10.0.0.3': 'Accepted peer request' };
+  await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }, 'Released'));
+  assert.deepEqual(lead.cli.calls, []);
+  assert.match(String(lead.annotations.at(-1)?.[ANN_ENGINE_ERROR]), /10\.0\.0\.3 is "Accepted peer request"/);
+  lead.cli.peerState['10.0.0.3'] = 'Peer in Cluster';
+  await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Ready' }, 'Released'));
+  assert.deepEqual(lead.cli.calls, ['stop', 'delete']);
+});
+
+test('deleted: the chore node removes its brick (which lets the PV go) only once no connected member lists the volume', async () => {
+  const lead = setup('n1');
+  mkdirSync(join(root, 'n1', V, 'brick'), { recursive: true });
+  lead.cli.remote = { '10.0.0.2': [], '10.0.0.4': [V] };
+  await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Deleted' }, 'Released'));
+  assert.ok(existsSync(join(root, 'n1', V)), 'kept while 10.0.0.4 lists the volume');
+  assert.match(String(lead.annotations.at(-1)?.[ANN_ENGINE_ERROR]), /10\.0\.0\.4 still list it/);
+  // A brick node that is not the chore node does not wait: the PV waits on the chore node.
+  const other = setup('n2');
+  other.cli.remote = lead.cli.remote;
+  mkdirSync(join(root, 'n2', V, 'brick'), { recursive: true });
+  await volumeChores(other.ctx, pv({ [ANN_VOLUME_STATE]: 'Deleted' }, 'Released'));
+  assert.ok(!existsSync(join(root, 'n2', V)));
+  lead.cli.remote = { '10.0.0.2': [], '10.0.0.4': [] };
+  const err = lead.annotations.at(-1)![ANN_ENGINE_ERROR]!;
+  await volumeChores(lead.ctx, pv({ [ANN_VOLUME_STATE]: 'Deleted', [ANN_ENGINE_ERROR]: err }, 'Released'));
+  assert.ok(!existsSync(join(root, 'n1', V)));
+  assert.deepEqual(lead.annotations.slice(-2), [{ [ANN_ENGINE_ERROR]: null }, { [ANN_BRICK_REMOVED_PREFIX + 'n1']: 'true' }]);
 });
 
 test('a brick path outside the node brick directory is refused, not removed', async () => {

@@ -12,8 +12,10 @@
  *          runs replace-brick and a full heal ─▶ ANN_REPLACE removed
  *   Ready, on every brick node: its brick's filesystem (statfs) full ─▶ storage.berth.dev/brick-full.<node>
  *          (removed when space returns)
- *   released under Delete: stop + delete ─▶ volume-state=Deleted; then every brick node removes its
- *          own brick directory ─▶ brick-removed.<node>
+ *   released under Delete: every connected member "Peer in Cluster" ─▶ stop + delete ─▶ volume-state=Deleted;
+ *          then every brick node removes its own brick directory ─▶ brick-removed.<node> — the chore
+ *          node once no connected member lists the volume (one that missed the delete drops it itself,
+ *          orphan-volumes.ts), so the PV stays until the pool has forgotten it
  */
 import { promises as fs } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -24,6 +26,7 @@ import {
 } from '../../apis/volumes/replicated-volume.ts';
 import type { Logger } from '../../util/log.ts';
 import type { GlusterCli } from './gluster-cli.ts';
+import { PEER_IN_CLUSTER } from './peer-repair.ts';
 import { isReady } from './pool-membership.ts';
 import { memberHolding } from './volume-import.ts';
 
@@ -108,7 +111,14 @@ export async function volumeChores(ctx: ChoreContext, pv: KubeObject): Promise<v
   try {
     if (isDeleting(pv)) {
       if (leader && ann[ANN_VOLUME_STATE] !== 'Deleted') await deleteVolume(ctx, pv, name);
-      else if (ann[ANN_VOLUME_STATE] === 'Deleted' && ann[ANN_BRICK_REMOVED_PREFIX + ctx.nodeName] !== 'true') await removeBrick(ctx, pv, mine, name);
+      else if (ann[ANN_VOLUME_STATE] === 'Deleted' && ann[ANN_BRICK_REMOVED_PREFIX + ctx.nodeName] !== 'true') {
+        // The chore node's brick goes last, once no member lists the volume: the PV (which waits
+        // for it) stays while one does, as Kubernetes keeps a PV whose delete has not succeeded.
+        if (leader) await confirmForgotten(ctx, name);
+        // Before the removal, which lets the PV go: the error said why it stayed.
+        if (leader && ann[ANN_ENGINE_ERROR]) await ctx.annotate(pv.metadata.name!, { [ANN_ENGINE_ERROR]: null });
+        await removeBrick(ctx, pv, mine, name);
+      }
       return;
     }
     const replace = replaceOf(pv);
@@ -241,6 +251,10 @@ async function deleteVolume(ctx: ChoreContext, pv: KubeObject, name: string): Pr
   // holding the volume "Started", and every delete after it failed its staging there ("Volume … has
   // been started", seen on the lab 7 s after a restarted node's glusterd came up).
   if (!settled(ctx)) return void ctx.log.debug('volume deletion waits: a pool member rejoined just now', { volume: name });
+  // Nor while a connected member is not "Peer in Cluster" here: glusterd's transaction skips it
+  // without a word (gd_sync_task_begin), and it keeps the volume (seen in CI after a member rejoined).
+  const outside = (await ctx.cli.peers()).filter((p) => p.connected && p.state !== undefined && p.state !== PEER_IN_CLUSTER);
+  if (outside.length) throw new Error(`volume ${name} is deleted once every connected member is in the pool: ${outside.map((p) => `${p.address} is "${p.state}"`).join(', ')}`);
   const info = await ctx.cli.info(name);
   if (info) {
     if (info.status === 'Started') await ctx.cli.stop(name);
@@ -252,6 +266,21 @@ async function deleteVolume(ctx: ChoreContext, pv: KubeObject, name: string): Pr
     if (holder) throw new Error(`volume ${name} is unknown to this node's glusterd but ${holder} holds it: deleted once it is imported here`);
   }
   await ctx.annotate(pv.metadata.name!, { [ANN_VOLUME_STATE]: 'Deleted' });
+}
+
+/**
+ * Throws while a connected pool member still lists the deleted volume: one the delete transaction
+ * missed. Its own agent drops it (orphan-volumes.ts); a member that is down now does so when it is
+ * back, since it would give the volume back to the pool at its handshake.
+ */
+async function confirmForgotten(ctx: ChoreContext, name: string): Promise<void> {
+  const holders: string[] = [];
+  for (const p of (await ctx.cli.peers()).filter((x) => x.connected)) {
+    const list = await ctx.cli.list(p.address).catch(() => undefined);
+    if (!list) throw new Error(`volume ${name} is deleted; ${p.address} did not answer whether it still holds it`);
+    if (list.includes(name)) holders.push(p.address);
+  }
+  if (holders.length) throw new Error(`volume ${name} is deleted but ${holders.join(', ')} still list it (missed the delete): their agents drop it; the PV stays until then`);
 }
 
 /** `<brick root>/<volume>`, the brick's parent; refuses any other path (the PV is not trusted to name one). */
