@@ -23,6 +23,7 @@ interface SimFlags {
   leaseInterval: string;
   leaseDuration: string;
   statusInterval: string;
+  reportInterval: string;
   deleteNodesOnExit?: boolean;
 }
 
@@ -45,10 +46,11 @@ export function simCommand(): Command {
     .option('--ephemeral-storage <quantity>', 'ephemeral-storage capacity per node', '100Gi')
     .option('--taint <key=value:Effect>', 'taint the nodes get when created (repeatable)', collect, [])
     .option('--label <k=v>', 'extra node label (repeatable)', collect, [])
-    .option('--concurrency <n>', 'API requests in flight at most', '50')
+    .option('--concurrency <n>', 'API requests in flight at most per write lane (node writes: registration, Leases, heartbeats; pod writes: status, deletes — they wait while node writes queue)', '50')
     .option('--lease-interval <seconds>', 'Lease renewal period; past 2 s give `berth server --node-monitor-grace-period` at least 4× it (Kubernetes: 10 s renewals, 40 s grace)', '2')
     .option('--lease-duration <seconds>', "the Lease's spec.leaseDurationSeconds (default: 5× the renewal period, at least 10)")
     .option('--status-interval <seconds>', 'node status heartbeat period (the kubelet reports an unchanged status every 5 min; the Lease is the heartbeat)', '300')
+    .option('--report-interval <seconds>', 'print a line of Lease lateness, NotReady nodes and pods waiting for status this often (0: never)', '60')
     .option('--delete-nodes-on-exit', 'delete the Nodes when stopping (default: leave them to go NotReady)')
     .action(async (o: SimFlags) => {
       const log = createLogger();
@@ -73,27 +75,40 @@ export function simCommand(): Command {
       const kubeconfig = o.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config');
       const { HttpClient } = await import('../client/http-client.ts');
       const { startSimulator } = await import('../sim/simulator.ts');
-      let client;
+      let client, podClient;
       try {
+        // One client a lane, so pod status writes never hold the sockets Lease renewals need (+2: the informer's list and watch).
         client = HttpClient.fromKubeconfig(kubeconfig, undefined, { maxSockets: config.concurrency + 2 });
+        podClient = HttpClient.fromKubeconfig(kubeconfig, undefined, { maxSockets: config.concurrency + 2 });
       } catch (err) {
         log.error('cannot read kubeconfig', { kubeconfig, error: (err as Error).message });
         process.exit(1);
       }
       const t0 = performance.now();
       const step = config.nodes >= 5000 ? 1000 : config.nodes >= 1000 ? 500 : 0;
+      const reportS = Number(o.reportInterval);
+      if (!Number.isFinite(reportS) || reportS < 0) { log.error(`--report-interval must be a number of seconds ≥ 0, got "${o.reportInterval}"`); process.exit(2); }
       const sim = startSimulator({
-        client, config, log,
+        client, podClient, config, log,
         onRegistered: (done, total) => {
           if (step && done % step === 0 && done < total) process.stdout.write(`registered ${done}/${total} nodes…\n`);
         },
       });
       const shutdown = (signal: string) => {
         log.info(config.deleteNodesOnExit ? 'stopping; deleting the nodes' : 'stopping; the nodes stay and go NotReady when their leases expire', { signal });
-        sim.stop().then(() => { client.close(); process.exit(0); }, (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
+        sim.stop().then(() => { client.close(); podClient.close(); process.exit(0); }, (err) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
+      if (reportS > 0) {
+        const { simReport } = await import('../sim/sim-report.ts');
+        let last = performance.now();
+        setInterval(() => {
+          const now = performance.now();
+          process.stdout.write(`${simReport(sim.stats, (now - last) / 1000)}\n`);
+          last = now;
+        }, reportS * 1000).unref();
+      }
       await sim.registered;
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       const failed = sim.stats.registrationFailures ? ` (${sim.stats.registrationFailures} failed; retried by the heartbeat)` : '';

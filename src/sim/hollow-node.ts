@@ -70,6 +70,14 @@ export function hollowLease(name: string, nodeUid: string, durationSeconds: numb
   };
 }
 
+/**
+ * The Lease `lease` (as the server last returned it) renewed now: the object a kubelet's lease
+ * controller sends as an update, its resourceVersion the precondition.
+ */
+export function renewedLease(lease: KubeObject, name: string, durationSeconds: number, now = new Date()): KubeObject {
+  return { ...lease, spec: { ...lease.spec, holderIdentity: name, leaseDurationSeconds: durationSeconds, renewTime: rfc3339Micro(now) } };
+}
+
 /** Merge patch renewing a Lease. */
 export function leaseRenewPatch(name: string, durationSeconds: number, now = new Date()): unknown {
   return { spec: { holderIdentity: name, leaseDurationSeconds: durationSeconds, renewTime: rfc3339Micro(now) } };

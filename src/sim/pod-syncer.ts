@@ -4,9 +4,11 @@
  * is reported Running + Ready (through pods/status); a pod with a deletionTimestamp on a hollow node
  * is deleted with grace 0, as a kubelet does once its containers stopped. Informer events become
  * pod keys on a de-duplicating queue (several events for one pod → one write with the latest cached
- * object), drained by a few workers that share the simulator's {@link Limiter}. The informer re-lists
- * after a broken or expired watch, and a pod deleted meanwhile arrives as a delete (its address is
- * released).
+ * object), drained by as many workers as the pod write lane's {@link Limiter} lets through (that lane
+ * yields to the node lane's Lease renewals). The object is read from the cache again when the request
+ * goes out, so a status that waited for a slot is the latest one, and a pod deleted or changed
+ * meanwhile costs no write. The informer re-lists after a broken or expired watch, and a pod deleted
+ * meanwhile arrives as a delete (its address is released).
  */
 import type { KubeObject } from '../apis/object.ts';
 import { R, type Client } from '../client/client.ts';
@@ -19,6 +21,7 @@ import type { Limiter } from './limiter.ts';
 import type { PodIpPool } from './pod-ip-pool.ts';
 import { isRunningAndReady, isTerminal, runningPodStatus } from './running-pod-status.ts';
 import { rfc3339 } from '../apis/time.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
 
 /** A hollow node as the pod syncer sees it. */
 export interface PodSyncNode {
@@ -31,8 +34,9 @@ export interface PodSyncerOptions {
   /** The hollow node of this name, if it is one of ours. */
   node(name: string): PodSyncNode | undefined;
   ips: PodIpPool;
+  /** The pod write lane. */
   limiter: Limiter;
-  /** Queue workers (default 16); the limiter bounds requests overall. */
+  /** Queue workers (default: the limiter's max, so the lane is what bounds the writes in flight). */
   workers?: number;
   log?: Logger;
 }
@@ -44,6 +48,13 @@ export interface PodSyncStats {
   errors: number;
   /** Re-lists after the first (a watch that broke or expired). */
   readonly relists: number;
+  /** Pods of ours waiting for a status write or a delete (queued or in flight). */
+  readonly waiting: number;
+  /** How long the oldest of them has waited (ms; 0 when none). */
+  readonly oldestWaitingMs: number;
+  /** From a pod's first sight needing a status to its status written (ms): since start / since the last report. */
+  toRunning: LatencyHistogram;
+  toRunningWindow: LatencyHistogram;
 }
 
 export interface PodSyncer {
@@ -68,7 +79,20 @@ export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
   const queue = new RateLimitedQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
   // Only bound pods: pending ones (thousands, in a scheduling test) are none of a kubelet's business.
   const pods = new SharedInformer(client, R.pods, { fieldSelector: 'spec.nodeName!=', log });
-  const stats: PodSyncStats = { statusWrites: 0, deletes: 0, errors: 0, get relists() { return Math.max(0, pods.listCount - 1); } };
+  // When each pod of ours that needs a write was first seen needing it (insertion order = age order).
+  const since = new Map<string, number>();
+  const stats: PodSyncStats = {
+    statusWrites: 0, deletes: 0, errors: 0, get relists() { return Math.max(0, pods.listCount - 1); },
+    get waiting() { return since.size; },
+    get oldestWaitingMs() { for (const t of since.values()) return Date.now() - t; return 0; },
+    toRunning: new LatencyHistogram(), toRunningWindow: new LatencyHistogram(),
+  };
+  const settled = (key: string, wrote: 'status' | 'delete' | undefined) => {
+    const t = since.get(key);
+    if (t === undefined) return;
+    since.delete(key);
+    if (wrote === 'status') { stats.toRunning.record(Date.now() - t); stats.toRunningWindow.record(Date.now() - t); }
+  };
 
   /** The hollow node running `pod`, if it is one of ours. */
   const nodeOf = (pod: KubeObject) => (pod.spec?.nodeName ? opts.node(pod.spec.nodeName) : undefined);
@@ -76,14 +100,19 @@ export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
   const changed = (pod: KubeObject) => {
     const node = nodeOf(pod);
     if (!node) return;
-    if (actionFor(pod)) { queue.add(keyOf(pod)); return; }
+    if (actionFor(pod)) {
+      const key = keyOf(pod);
+      if (!since.has(key)) since.set(key, Date.now());
+      queue.add(key);
+      return;
+    }
     // Already running (e.g. from an earlier run): keep its address taken.
     if (pod.status?.podIP && !pod.spec?.hostNetwork) ips.allocate(node.index, pod.metadata.uid ?? '', pod.status.podIP);
   };
   pods.addHandlers({
     add: changed,
     update: (_old, pod) => changed(pod),
-    delete: (pod) => ips.release(pod.metadata.uid ?? ''),
+    delete: (pod) => { ips.release(pod.metadata.uid ?? ''); settled(keyOf(pod), undefined); },
   });
 
   const handle = async (key: string): Promise<void> => {
@@ -91,7 +120,7 @@ export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
     const pod = pods.get(key);
     const node = pod && nodeOf(pod);
     const action = pod && actionFor(pod);
-    if (!pod || !node || !action) return;
+    if (!pod || !node || !action) { settled(key, undefined); return; }
     const { namespace } = splitKey(key);
     const uid = pod.metadata.uid ?? '';
     try {
@@ -99,19 +128,32 @@ export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
         await limiter.run(() => client.delete(R.pods, namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid } }));
         ips.release(uid);
         stats.deletes++;
+        settled(key, 'delete');
       } else {
         const podIP = pod.spec?.hostNetwork ? node.hostIP : ips.allocate(node.index, uid, pod.status?.podIP);
         if (!podIP) {
           log?.warn('no pod address left on hollow node', { pod: key, node: pod.spec?.nodeName });
+          settled(key, undefined);
           return;
         }
-        const status = runningPodStatus(pod, node.hostIP, podIP, rfc3339());
-        await limiter.run(() => client.patch(R.pods, namespace, pod.metadata.name!, 'merge', { status }, 'status'));
-        stats.statusWrites++;
+        // The slot may come seconds later (the lane yields to Lease renewals): write the status of
+        // the pod as it is then, or nothing if it went, changed owner, or needs no status any more.
+        const wrote = await limiter.run(async () => {
+          const latest = pods.get(key);
+          if (!latest || latest.metadata.uid !== uid || actionFor(latest) !== 'status') return false;
+          const status = runningPodStatus(latest, node.hostIP, podIP, rfc3339());
+          await client.patch(R.pods, namespace, latest.metadata.name!, 'merge', { status }, 'status');
+          return true;
+        });
+        if (wrote) { stats.statusWrites++; settled(key, 'status'); } else {
+          // Not written: nothing is due any more, or a delete is (its informer event queued the key again).
+          const latest = pods.get(key);
+          if (!latest || !actionFor(latest)) settled(key, undefined);
+        }
       }
       queue.forget(key);
     } catch (err) {
-      if (isNotFound(err) || isConflict(err)) { queue.forget(key); return; } // gone, or another pod by that name
+      if (isNotFound(err) || isConflict(err)) { queue.forget(key); settled(key, undefined); return; } // gone, or another pod by that name
       stats.errors++;
       log?.warn(`pod ${action} failed; retrying`, { pod: key, error: (err as Error).message });
       queue.addRateLimited(key);
@@ -127,7 +169,7 @@ export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
   };
 
   pods.start();
-  const workers = Array.from({ length: opts.workers ?? 16 }, () => worker());
+  const workers = Array.from({ length: opts.workers ?? limiter.max }, () => worker());
 
   return {
     stats,

@@ -4,9 +4,11 @@ import { indexWidth, parseLabel, parseLeaseTiming, parseTaint, simNodeName, vali
 import { PodIpPool, simNodeIP, simPodCIDR } from './pod-ip-pool.ts';
 import { SpreadTicker } from './spread-ticker.ts';
 import { Limiter } from './limiter.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
 import { isRunningAndReady, runningPodStatus } from './running-pod-status.ts';
-import { heartbeatPatch, hollowNode } from './hollow-node.ts';
+import { heartbeatPatch, hollowLease, hollowNode, renewedLease } from './hollow-node.ts';
 import { DEFAULT_SIM_CONFIG } from './sim-config.ts';
+import type { KubeObject } from '../apis/object.ts';
 
 describe('sim config', () => {
   it('names nodes with a zero-padded index', () => {
@@ -83,6 +85,49 @@ describe('limiter', () => {
     assert.equal(peak, 3);
     await lim.idle();
   });
+  it('a lane that yields starts nothing while the other lane has tasks waiting', async () => {
+    const nodes = new Limiter(1);
+    const pods = new Limiter(4, nodes);
+    const order: string[] = [];
+    const gates: Array<() => void> = [];
+    const held = () => new Promise<void>((r) => gates.push(r));
+    // One node write in flight and one waiting: the node lane has a queue.
+    const n1 = nodes.run(async () => { order.push('n1'); await held(); });
+    const n2 = nodes.run(async () => { order.push('n2'); });
+    assert.equal(nodes.queued, 1);
+    const p1 = pods.run(async () => { order.push('p1'); });
+    await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(order, ['n1'], 'the pod write waits although its lane is free');
+    assert.equal(pods.queued, 1);
+    gates[0]!();
+    await Promise.all([n1, n2, p1]);
+    assert.deepEqual(order, ['n1', 'n2', 'p1'], 'it goes once the node lane has nothing waiting');
+    // With nothing waiting in the node lane, pod writes go at once beside node writes in flight.
+    const n3 = nodes.run(async () => { order.push('n3'); await held(); });
+    await pods.run(async () => { order.push('p2'); });
+    assert.deepEqual(order.slice(3), ['n3', 'p2']);
+    gates[1]!();
+    await n3;
+    await Promise.all([nodes.idle(), pods.idle()]);
+  });
+});
+
+describe('latency histogram', () => {
+  it('gives percentiles within 5 % and the exact maximum', () => {
+    const h = new LatencyHistogram();
+    assert.ok(Number.isNaN(h.percentile(99)));
+    for (let i = 1; i <= 1000; i++) h.record(i);
+    h.record(-5); // a clock step: counts as 0
+    assert.equal(h.count, 1001);
+    assert.equal(h.max, 1000);
+    for (const [p, want] of [[50, 500], [99, 990], [100, 1000]] as const) {
+      const got = h.percentile(p);
+      assert.ok(got >= want * 0.99 && got <= want * 1.06, `p${p}: ${got} for ${want}`);
+    }
+    h.reset();
+    assert.equal(h.count, 0);
+    assert.equal(h.max, 0);
+  });
 });
 
 describe('hollow objects', () => {
@@ -95,6 +140,16 @@ describe('hollow objects', () => {
     assert.equal(ready.status, 'True');
     assert.equal(ready.lastHeartbeatTime, '2025-01-01T00:05:00Z');
     assert.equal(ready.lastTransitionTime, '2025-01-01T00:00:00Z');
+  });
+  it('renews a Lease as the kubelet does: the last object returned, renewTime now, same resourceVersion', () => {
+    const lease: KubeObject = hollowLease('sim-0001', 'uid-n', 40, new Date('2025-01-01T00:00:00Z'));
+    lease.metadata = { ...lease.metadata, resourceVersion: '42', uid: 'uid-l' };
+    const renewed = renewedLease(lease, 'sim-0001', 40, new Date('2025-01-01T00:00:10Z'));
+    assert.equal(renewed.metadata.resourceVersion, '42');
+    assert.equal(renewed.metadata.uid, 'uid-l');
+    assert.equal(renewed.spec.renewTime, '2025-01-01T00:00:10.000000Z');
+    assert.equal(lease.spec.renewTime, '2025-01-01T00:00:00.000000Z', 'the kept object is not changed');
+    assert.deepEqual(renewed.metadata.ownerReferences, lease.metadata.ownerReferences);
   });
   it('reports a pod running and ready', () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', uid: 'u-1' }, spec: { containers: [{ name: 'a', image: 'x' }] }, status: { phase: 'Pending' } };

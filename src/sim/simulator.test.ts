@@ -71,6 +71,22 @@ describe('berth sim (hollow nodes) against a real server', () => {
     // Renewals and heartbeats are happening.
     const before = l0.spec.renewTime;
     await waitFor(async () => ((await client.get(R.leases, LEASE_NS, 'sim-0000')).spec.renewTime !== before ? true : undefined), 'a lease renewal');
+    // Each renewal is an update at the Lease's resourceVersion; none came late here.
+    await waitFor(async () => (sim.stats.leaseRenewals >= 40 ? true : undefined), 'renewals');
+    assert.ok(sim.stats.renewalLateness.count >= 40);
+    assert.ok(sim.stats.renewalLateness.max < 2000, `lateness max ${sim.stats.renewalLateness.max} ms`);
+    assert.ok(sim.stats.longestRenewalGapMs > 0 && sim.stats.longestRenewalGapMs < 2500, `gap ${sim.stats.longestRenewalGapMs} ms`);
+    const l1 = await client.get(R.leases, LEASE_NS, 'sim-0000');
+    assert.ok(Number(l1.metadata.resourceVersion) > Number(l0.metadata.resourceVersion));
+    assert.equal(sim.stats.notReady, 0);
+    // Someone else writes a Lease: the next update conflicts, the simulator reads it again and renews.
+    await client.patch(R.leases, LEASE_NS, 'sim-0001', 'merge', { metadata: { labels: { touched: 'yes' } } });
+    const touched = (await client.get(R.leases, LEASE_NS, 'sim-0001')).spec.renewTime;
+    await waitFor(async () => {
+      const l = await client.get(R.leases, LEASE_NS, 'sim-0001');
+      return l.spec.renewTime !== touched && l.metadata.labels?.touched === 'yes' ? true : undefined;
+    }, 'a renewal after a conflict');
+    assert.equal(sim.stats.errors, 0);
     const hb0 = cond(nodes[0], 'Ready').lastHeartbeatTime;
     await waitFor(async () => (sim.stats.heartbeats >= 20 ? true : undefined), 'heartbeats');
     const n0 = await client.get(R.nodes, undefined, nodes[0].metadata.name!);
@@ -106,6 +122,8 @@ describe('berth sim (hollow nodes) against a real server', () => {
       [['app', true, 'running'], ['side', true, 'running']]);
     assert.equal(running.status.initContainerStatuses[0].state.terminated.reason, 'Completed');
     const writes = sim.stats.pods.statusWrites;
+    // The write's response may reach the simulator just after the pod reads Running here.
+    await waitFor(async () => (sim.stats.pods.toRunning.count >= 1 && sim.stats.pods.waiting === 0 ? true : undefined), 'bound → Running measured, nothing waiting');
     await sleep(300);
     assert.equal(sim.stats.pods.statusWrites, writes, 'a Running pod is not written again');
 

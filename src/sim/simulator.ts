@@ -1,25 +1,31 @@
 /**
- * kubemark-style hollow nodes: N fake node agents in one process over one Client (one HTTP keep-alive
- * agent). Per node it keeps a few fields, no timers and no watches of its own:
+ * kubemark-style hollow nodes: N fake node agents in one process. Per node it keeps a few fields, no
+ * timers and no watches of its own:
  *
  *   register (≤ concurrency in flight) ─▶ Node + Lease
- *   SpreadTicker(2 s)  ─▶ renew Lease      (merge patch of renewTime, 1/N of the fleet per step)
+ *   SpreadTicker(2 s)  ─▶ renew Lease      (an update of the Lease at its resourceVersion, as the
+ *                                           kubelet's lease controller does; 1/N of the fleet per step)
  *   SpreadTicker(5 min) ─▶ heartbeat status (merge patch of the conditions; re-registers lost nodes)
  *   one pod informer   ─▶ Running+Ready / delete on deletionTimestamp (pod-syncer.ts)
  *   one node informer  ─▶ a Node not Ready (marked Unknown after a late renewal) ─▶ heartbeat at once
  *
- * Every write goes through one {@link Limiter}. Stopping ends the renewals (the Nodes stay, and go
- * NotReady once their Leases expire) unless `deleteNodesOnExit`.
+ * Two write lanes, each its own {@link Limiter} and, given `podClient`, its own HTTP keep-alive
+ * sockets (kubelets are separate processes with their own client; one lane for 5,000 of them let
+ * 500 renewals a second and the pods' status writes starve each other): node writes (registration,
+ * renewals, heartbeats) and pod writes (status, deletes); the pod lane starts nothing while node
+ * writes wait. Stopping ends the renewals (the Nodes stay, and go NotReady once their Leases expire)
+ * unless `deleteNodesOnExit`.
  */
 import { R, type Client } from '../client/client.ts';
-import { isAlreadyExists, isNotFound } from '../client/errors.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.ts';
 import { NODE_LEASE_NAMESPACE } from '../agent/node/node-registration.ts';
 import type { Logger } from '../util/log.ts';
-import { heartbeatPatch, hollowLease, hollowNode, hollowNodeLabels, hollowNodeStatus, leaseRenewPatch } from './hollow-node.ts';
+import { heartbeatPatch, hollowLease, hollowNode, hollowNodeLabels, hollowNodeStatus, renewedLease } from './hollow-node.ts';
 import { SIMULATED_LABEL } from '../apis/well-known.ts';
 import { SharedInformer } from '../client/informer.ts';
 import type { KubeObject } from '../apis/object.ts';
 import { Limiter } from './limiter.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
 import { PodIpPool, simNodeIP } from './pod-ip-pool.ts';
 import { startPodSyncer, type PodSyncer, type PodSyncStats } from './pod-syncer.ts';
 import { DEFAULT_SIM_CONFIG, simNodeName, type SimConfig } from './sim-config.ts';
@@ -41,10 +47,21 @@ interface HollowNodeState {
   since?: string;
   /** A lease renewal / heartbeat / registration is in flight. */
   busy: boolean;
+  /** The Lease as the server last returned it (its resourceVersion is the next update's precondition). */
+  lease?: KubeObject;
+  /** When the oldest renewal not yet done was due (ms); undefined when none is owed. */
+  renewDue?: number;
+  /** When the renewal that failed last was due (the next one's lateness counts from it). */
+  failedDue?: number;
+  /** When the last renewal completed (ms). */
+  renewedAt?: number;
 }
 
 export interface SimulatorOptions {
+  /** Node writes (registration, Lease renewals, heartbeats) and the node informer. */
   client: Client;
+  /** Pod writes and the pod informer (default: `client`); its own client keeps its own sockets. */
+  podClient?: Client;
   config: Partial<SimConfig> & { nodes: number };
   log?: Logger;
   /** Called after each registration; the CLI prints every 1,000. */
@@ -59,6 +76,15 @@ export interface SimStats {
   heartbeats: number;
   errors: number;
   pods: PodSyncStats;
+  /** How late each renewal completed against its schedule (ms): since start, and since the last report. */
+  renewalLateness: LatencyHistogram;
+  renewalLatenessWindow: LatencyHistogram;
+  /** The longest time between two completed renewals of one node (ms). */
+  longestRenewalGapMs: number;
+  /** Node writes in flight / waiting now. */
+  readonly nodeWrites: { running: number; queued: number };
+  /** Nodes of this fleet whose Ready condition is not True (the node informer's view). */
+  readonly notReady: number;
 }
 
 export interface Simulator {
@@ -76,7 +102,9 @@ export interface Simulator {
 export function startSimulator(opts: SimulatorOptions): Simulator {
   const cfg: SimConfig = { ...DEFAULT_SIM_CONFIG, ...opts.config, labels: { ...(opts.config.labels ?? {}) }, taints: [...(opts.config.taints ?? [])] };
   const { client, log } = opts;
+  const podClient = opts.podClient ?? client;
   const limiter = new Limiter(cfg.concurrency);
+  const podLimiter = new Limiter(cfg.concurrency, limiter);
   const ips = new PodIpPool();
   const nodes: HollowNodeState[] = [];
   const byName = new Map<string, HollowNodeState>();
@@ -85,7 +113,16 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
     nodes.push(n);
     byName.set(n.name, n);
   }
-  const stats: SimStats = { registered: 0, registrationFailures: 0, leaseRenewals: 0, heartbeats: 0, errors: 0, pods: undefined! };
+  const stats: SimStats = {
+    registered: 0, registrationFailures: 0, leaseRenewals: 0, heartbeats: 0, errors: 0, pods: undefined!,
+    renewalLateness: new LatencyHistogram(), renewalLatenessWindow: new LatencyHistogram(), longestRenewalGapMs: 0,
+    get nodeWrites() { return { running: limiter.running, queued: limiter.queued }; },
+    get notReady() {
+      let c = 0;
+      for (const node of nodeInformer.list()) if (!isReady(node)) c++;
+      return c;
+    },
+  };
   let stopped = false;
   const inFlight = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => { inFlight.add(p); void p.finally(() => inFlight.delete(p)); };
@@ -105,11 +142,12 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
     }
     const lease = hollowLease(n.name, uid!, cfg.leaseDurationSeconds);
     try {
-      await limiter.run(() => client.create(R.leases, NODE_LEASE_NAMESPACE, lease));
+      n.lease = await limiter.run(() => client.create(R.leases, NODE_LEASE_NAMESPACE, lease));
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      await limiter.run(() => client.patch(R.leases, NODE_LEASE_NAMESPACE, n.name, 'merge', { metadata: { ownerReferences: lease.metadata.ownerReferences }, spec: lease.spec }));
+      n.lease = await limiter.run(() => client.patch(R.leases, NODE_LEASE_NAMESPACE, n.name, 'merge', { metadata: { ownerReferences: lease.metadata.ownerReferences }, spec: lease.spec }));
     }
+    n.renewedAt = Date.now();
     if (!n.uid) stats.registered++;
     n.uid = uid;
     n.since = now;
@@ -131,17 +169,43 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
     }
   };
 
+  /**
+   * One renewal as the kubelet's lease controller makes it: an update of the Lease it last got back,
+   * renewTime now, at that resourceVersion (a conflict — someone else wrote it — reads it and tries
+   * once more). The object is built when the request goes out, so a renewal that waited for a slot
+   * still carries the time it is sent.
+   */
   const renewLease = async (n: HollowNodeState): Promise<void> => {
+    const due = Math.min(n.failedDue ?? Infinity, n.renewDue ?? Date.now());
+    n.renewDue = n.failedDue = undefined;
     try {
-      await limiter.run(() => client.patch(R.leases, NODE_LEASE_NAMESPACE, n.name, 'merge', leaseRenewPatch(n.name, cfg.leaseDurationSeconds)));
-      stats.leaseRenewals++;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          n.lease = await limiter.run(() => n.lease
+            ? client.update(R.leases, NODE_LEASE_NAMESPACE, renewedLease(n.lease, n.name, cfg.leaseDurationSeconds))
+            : client.get(R.leases, NODE_LEASE_NAMESPACE, n.name).then((l) => client.update(R.leases, NODE_LEASE_NAMESPACE, renewedLease(l, n.name, cfg.leaseDurationSeconds))));
+          break;
+        } catch (err) {
+          if (!isConflict(err) || attempt >= 1) throw err;
+          n.lease = undefined;
+        }
+      }
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      // Failed (not re-run at once: the next tick retries, or an owed renewal).
+      if (!isNotFound(err)) { n.failedDue = due; throw err; }
       // Lease (or Node, taking its Lease along) was deleted: register again.
       n.uid = undefined;
+      n.lease = undefined;
       stats.registered--;
       await register(n);
+      return;
     }
+    const now = Date.now();
+    stats.leaseRenewals++;
+    stats.renewalLateness.record(now - due);
+    stats.renewalLatenessWindow.record(now - due);
+    if (n.renewedAt !== undefined) stats.longestRenewalGapMs = Math.max(stats.longestRenewalGapMs, now - n.renewedAt);
+    n.renewedAt = now;
   };
 
   const heartbeat = async (n: HollowNodeState): Promise<void> => {
@@ -157,15 +221,24 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
     }
   };
 
-  /** Runs one per-node task unless one is in flight for that node already (coalescing). */
-  const visit = (what: string, fn: (n: HollowNodeState) => Promise<void>, needsUid: boolean) => (i: number) => {
-    const n = nodes[i];
-    if (stopped || n.busy || (needsUid && !n.uid)) return;
-    n.busy = true;
-    track(fn(n).catch((err) => {
-      stats.errors++;
-      log?.warn(`${what} failed`, { node: n.name, error: (err as Error).message });
-    }).finally(() => { n.busy = false; }));
+  /**
+   * Runs one per-node task unless one is in flight for that node already (coalescing); `again` says
+   * whether the node owes another run once this one is done.
+   */
+  const visit = (what: string, fn: (n: HollowNodeState) => Promise<void>, needsUid: boolean, again?: (n: HollowNodeState) => boolean) => {
+    const go = (i: number): void => {
+      const n = nodes[i];
+      if (stopped || n.busy || (needsUid && !n.uid)) return;
+      n.busy = true;
+      track(fn(n).catch((err) => {
+        stats.errors++;
+        log?.warn(`${what} failed`, { node: n.name, error: (err as Error).message });
+      }).finally(() => {
+        n.busy = false;
+        if (again?.(n)) go(i);
+      }));
+    };
+    return go;
   };
 
   // A kubelet compares its Node with the status it would post every 10 s and posts at once when they
@@ -185,13 +258,20 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
   nodeInformer.addHandlers({ add: recheck, update: (_old, node) => recheck(node) });
   nodeInformer.start();
 
-  const leaseTicker = new SpreadTicker({ periodMs: cfg.leaseIntervalMs, count: () => nodes.length, visit: visit('lease renewal', renewLease, true) });
+  // A renewal due while the previous one is still in flight is owed, not skipped: it goes as soon as
+  // that one is done (a kubelet renews again right after a slow renewal), and its lateness counts
+  // from when it was due.
+  const renewNow = visit('lease renewal', renewLease, true, (n) => n.renewDue !== undefined);
+  const leaseTicker = new SpreadTicker({
+    periodMs: cfg.leaseIntervalMs, count: () => nodes.length,
+    visit: (i) => { nodes[i].renewDue ??= Date.now(); renewNow(i); },
+  });
   const statusTicker = new SpreadTicker({ periodMs: cfg.statusIntervalMs, count: () => nodes.length, visit: visit('node heartbeat', heartbeat, false) });
   // Renewals start at once: with thousands of nodes, early ones would expire before registration ends.
   leaseTicker.start();
 
   const pods: PodSyncer = startPodSyncer({
-    client, ips, limiter, log,
+    client: podClient, ips, limiter: podLimiter, log,
     node: (name) => { const n = byName.get(name); return n ? { index: n.index, hostIP: simNodeIP(n.index) } : undefined; },
   });
   stats.pods = pods.stats;
