@@ -27,6 +27,7 @@ import { freePort, REPO_ROOT, sleep } from './lib/server.ts';
 import { keepAliveAgent, kubeconfigCredentials, openLoop, request, closedLoop, type TlsCredentials } from './lib/load.ts';
 import { CLOCK_TICKS_PER_S, cpuTicksOf, memOf } from './lib/proc.ts';
 import { f, pct, printTable, sortNum } from './lib/stats.ts';
+import { formatSample, sampleFleet, summarizeFleet, type FleetSample } from './scale-fleet.ts';
 
 const NODES = Number(process.env.BENCH_SCALE_NODES ?? 5000);
 const PODS = Number(process.env.BENCH_SCALE_PODS ?? 150_000);
@@ -37,6 +38,8 @@ const CHURN_RATE = 100;
 /** How long after a restart's Ready its memory is read again (the controllers and the scheduler list after Ready). */
 const RESTART_SETTLE_S = 45;
 const LEASE_S = 10;
+/** How often the fill samples the fleet's Leases and Nodes (two lists of 5,000 each). */
+const FLEET_SAMPLE_S = 30;
 const GRACE_S = 40;
 const SIZES = [1000, 500, 100, 50, 10];
 const BERTH = path.join(REPO_ROOT, 'bin', 'berth');
@@ -121,6 +124,12 @@ function deploymentJson(name: string, replicas: number): string {
 }
 
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' / ');
+
+/** The last `sim report:` line `berth sim` printed (see src/sim/sim-report.ts). */
+function lastSimReport(log: string): string | undefined {
+  const all = log.match(/^sim report: .*$/gm);
+  return all?.[all.length - 1];
+}
 
 /**
  * The server's V8 heap in use (MB, from its /metrics), the main thread's and the scheduler thread's
@@ -228,7 +237,7 @@ export async function run(): Promise<boolean> {
 
     // 1. The fleet.
     const tNodes = performance.now();
-    sim = launch(['sim', '--nodes', String(NODES), '--kubeconfig', path.join(dataDir, 'kubeconfig'), '--concurrency', '100', '--lease-interval', String(LEASE_S)]);
+    sim = launch(['sim', '--nodes', String(NODES), '--kubeconfig', path.join(dataDir, 'kubeconfig'), '--concurrency', '100', '--lease-interval', String(LEASE_S), '--report-interval', String(FLEET_SAMPLE_S)]);
     while (!/Berth sim ready/.test(sim.log())) {
       if (sim.child.exitCode !== null) throw new Error(`berth sim exited:\n${sim.log()}`);
       if (performance.now() - tNodes > 900_000) throw new Error(`sim not registered in 900 s:\n${sim.log()}`);
@@ -255,17 +264,34 @@ export async function run(): Promise<boolean> {
     }
     let available = 0;
     let lastPrint = 0;
+    let lastSample = -Infinity;
+    let simWaitingMax = 0;
+    // The fleet as the server sees it (Lease ages, NotReady nodes, status writes behind the binding).
+    const fleet: FleetSample[] = [];
     for (;;) {
       const res = await request(agent, 'GET', `${url}/apis/apps/v1/namespaces/scale/deployments`, undefined, {}, 120_000);
       available = (JSON.parse(res.body.toString()) as { items: any[] }).items.reduce((a, d) => a + (d.status?.availableReplicas ?? 0), 0);
       const elapsed = (performance.now() - tFill) / 1000;
       if (available >= PODS || elapsed > FILL_S) break;
+      if (elapsed - lastSample >= FLEET_SAMPLE_S) {
+        lastSample = elapsed;
+        try { fleet.push(await sampleFleet(agent, url, GRACE_S, elapsed, available)); } catch (err) { console.log(`  fleet sample failed: ${(err as Error).message}`); }
+      }
       if (elapsed - lastPrint >= 60) {
         lastPrint = elapsed;
-        console.log(`  ${available}/${PODS} available after ${f(elapsed, 0)} s; server RSS ${f(memOf(server.proc.child.pid!).rssMb, 0)} MB, load ${load()}`);
+        const s = fleet[fleet.length - 1];
+        console.log(`  ${available}/${PODS} available after ${f(elapsed, 0)} s; server RSS ${f(memOf(server.proc.child.pid!).rssMb, 0)} MB, load ${load()}${s ? `; ${formatSample(s)}` : ''}`);
+        const report = lastSimReport(sim.log());
+        if (report) console.log(`    ${report}`);
       }
+      simWaitingMax = Math.max(simWaitingMax, Number(/pods waiting (\d+)/.exec(lastSimReport(sim.log()) ?? '')?.[1] ?? 0));
       await sleep(2000);
     }
+    const fleetSummary = summarizeFleet(fleet);
+    // The simulator's own account of its Leases over the fill (its report since start).
+    const simReport = lastSimReport(sim.log()) ?? '';
+    const simLeases = /since start p99 (\d+) ms, max (\d+) ms; longest gap ([\d.]+) s/.exec(simReport);
+    const simSummary = simLeases ? `late p99 ${simLeases[1]} ms, max ${simLeases[2]} ms; longest gap ${simLeases[3]} s; pods waiting for status ≤ ${simWaitingMax}` : 'no sim report';
     const fillS = (performance.now() - tFill) / 1000;
     const memFill = memOf(server.proc.child.pid!);
     const heapFill = await heapUsedMb(agent, url);
@@ -305,6 +331,10 @@ export async function run(): Promise<boolean> {
       [`${NODES} hollow nodes registered`, ...per(() => `${f(registeredS)} s`), 'Kubernetes limit: 5,000 nodes'],
       ['  nodes Ready after registration / after fill / after churn', ...per((r) => `${ready0} / ${ready1} / ${r.readyNodes}`), ''],
       [`pods available (${deployments.length} Deployments of ${SIZES.join('/')})`, ...per(() => `${available} of ${PODS} in ${f(fillS)} s`), 'Kubernetes limit: 150,000 pods'],
+      [`  during fill, every ${FLEET_SAMPLE_S} s: Lease age (now − renewTime; on time ≤ ${LEASE_S} s, grace ${GRACE_S} s)`, ...per(() => fleetSummary.leases), ''],
+      ['  during fill: nodes not Ready', ...per(() => fleetSummary.notReady), '0'],
+      ['  during fill, the sim: Lease renewals completed late (vs their 10 s schedule)', ...per(() => simSummary), `gap < ${GRACE_S} s`],
+      ['  during fill: bound but not yet available (status writes behind)', ...per(() => fleetSummary.behind), ''],
       [`churn ${CHURN_RATE} creates/s + ${CHURN_RATE} deletes/s for ${CHURN_S} s: mutating p50 / p99 / max`, ...per((r) => `${f(r.churn.p50, 0)} / ${f(r.churn.p99, 0)} / ${f(r.churn.max, 0)} ms`), 'p99 ≤ 1 s'],
       ['  mutating calls ok / errors / unfinished', ...per((r) => `${r.churn.ok} / ${r.churn.errors} / ${r.churn.unfinished}`), ''],
       ['cluster-scope list of all pods: p50 / p99 (count)', ...per((r) => `${f(pct(r.podList, 50), 0)} / ${f(pct(r.podList, 99), 0)} ms (${r.podList.length})`), 'p99 ≤ 30 s'],
