@@ -110,6 +110,24 @@ describe('limiter', () => {
     await n3;
     await Promise.all([nodes.idle(), pods.idle()]);
   });
+  it('a lane that yields keeps its floor of tasks in flight', async () => {
+    const nodes = new Limiter(1);
+    const pods = new Limiter(4, nodes, 2);
+    let release!: () => void;
+    const n1 = nodes.run(() => new Promise<void>((r) => { release = r; }));
+    const n2 = nodes.run(async () => {});
+    let inFlight = 0, peak = 0;
+    const gate: Array<() => void> = [];
+    const ps = Array.from({ length: 4 }, () => pods.run(async () => { inFlight++; peak = Math.max(peak, inFlight); await new Promise<void>((r) => gate.push(r)); inFlight--; }));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(peak, 2, 'two pod writes go while a node write waits, not four');
+    release();
+    await n2;
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(inFlight, 4, 'all four once the node lane has nothing waiting');
+    for (const g of gate) g();
+    await Promise.all([n1, ...ps]);
+  });
 });
 
 describe('latency histogram', () => {

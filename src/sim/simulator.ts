@@ -55,6 +55,8 @@ interface HollowNodeState {
   failedDue?: number;
   /** When the last renewal completed (ms). */
   renewedAt?: number;
+  /** Its Node was seen not Ready: a status heartbeat is owed (goes right after a renewal in flight). */
+  heartbeatOwed?: boolean;
 }
 
 export interface SimulatorOptions {
@@ -104,7 +106,8 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
   const { client, log } = opts;
   const podClient = opts.podClient ?? client;
   const limiter = new Limiter(cfg.concurrency);
-  const podLimiter = new Limiter(cfg.concurrency, limiter);
+  // Pod writes yield to node writes, down to a tenth of their slots (see limiter.ts).
+  const podLimiter = new Limiter(cfg.concurrency, limiter, Math.ceil(cfg.concurrency / 10));
   const ips = new PodIpPool();
   const nodes: HollowNodeState[] = [];
   const byName = new Map<string, HollowNodeState>();
@@ -209,6 +212,11 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
   };
 
   const heartbeat = async (n: HollowNodeState): Promise<void> => {
+    if (n.heartbeatOwed) {
+      // Ready again from now (the node lifecycle controller marked it Unknown).
+      n.heartbeatOwed = false;
+      n.since = rfc3339();
+    }
     if (!n.uid) { await register(n); return; }
     try {
       await limiter.run(() => client.patch(R.nodes, undefined, n.name, 'merge', heartbeatPatch(n.name, n.index, n.since!), 'status'));
@@ -246,25 +254,27 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
   // loaded machine). Hollow nodes watch their Nodes for that (one informer for the fleet); without it
   // such a node stayed NotReady until its next heartbeat, 5 minutes later.
   const nodeInformer = new SharedInformer(client, R.nodes, { labelSelector: `${SIMULATED_LABEL}=true`, log });
-  const heartbeatNow = visit('node heartbeat', heartbeat, true);
   const recheck = (node: KubeObject): void => {
     const n = byName.get(node.metadata.name ?? '');
     if (!n?.uid || stopped || isReady(node)) return;
-    // A renewal in flight: look again once it is done (the Node does not change by itself meanwhile).
-    if (n.busy) { setTimeout(() => { const latest = nodeInformer.get(n.name); if (latest) recheck(latest); }, 500).unref(); return; }
-    n.since = rfc3339();
-    heartbeatNow(n.index);
+    // Owed; with a renewal in flight it goes right after it (one node's writes never overlap).
+    n.heartbeatOwed = true;
+    nodeWorkNow(n.index);
   };
   nodeInformer.addHandlers({ add: recheck, update: (_old, node) => recheck(node) });
   nodeInformer.start();
 
   // A renewal due while the previous one is still in flight is owed, not skipped: it goes as soon as
   // that one is done (a kubelet renews again right after a slow renewal), and its lateness counts
-  // from when it was due.
-  const renewNow = visit('lease renewal', renewLease, true, (n) => n.renewDue !== undefined);
+  // from when it was due. An owed heartbeat (the Node not Ready) follows the renewal.
+  const nodeWork = async (n: HollowNodeState): Promise<void> => {
+    if (n.renewDue !== undefined || !n.heartbeatOwed) await renewLease(n);
+    if (n.heartbeatOwed) await heartbeat(n);
+  };
+  const nodeWorkNow = visit('lease renewal', nodeWork, true, (n) => n.renewDue !== undefined || n.heartbeatOwed === true);
   const leaseTicker = new SpreadTicker({
     periodMs: cfg.leaseIntervalMs, count: () => nodes.length,
-    visit: (i) => { nodes[i].renewDue ??= Date.now(); renewNow(i); },
+    visit: (i) => { nodes[i].renewDue ??= Date.now(); nodeWorkNow(i); },
   });
   const statusTicker = new SpreadTicker({ periodMs: cfg.statusIntervalMs, count: () => nodes.length, visit: visit('node heartbeat', heartbeat, false) });
   // Renewals start at once: with thousands of nodes, early ones would expire before registration ends.
