@@ -90,9 +90,30 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
     }
   }, {
     noCache: opts.dryRun,
+    // From a watch event's shared pod: a copy of only what the binding changes (below). A deep copy
+    // of the whole pod was ~20 µs and ~4 KB of garbage a binding (bench sched's profile: 3 % of the
+    // API server's thread); the rest of the pod is shared with the cached object, which nobody changes.
+    copy: bindingCopy,
     // Someone wrote the pod between the read and the write (a status patch): read it again.
     retry: (err, attempt) => err instanceof ConflictError && attempt < 20,
   }).catch((err: unknown) => { throw err instanceof ConflictError ? storageToApi(err, '', 'pods', name) : err; });
+}
+
+/**
+ * A pod to bind made from a shared one: new metadata, spec, status and conditions list — what
+ * bindPod and setPodScheduled change or replace (nodeName, annotations, one condition) — the rest
+ * shared. Nothing below those is changed in place: annotations get a new object, a condition is
+ * replaced, not edited.
+ */
+function bindingCopy(shared: KubeObject): KubeObject {
+  const pod: KubeObject = { ...shared, metadata: { ...shared.metadata } };
+  if (shared.spec !== undefined && shared.spec !== null) pod.spec = { ...shared.spec };
+  if (shared.status !== undefined && shared.status !== null) {
+    const status = { ...shared.status };
+    if (Array.isArray(status.conditions)) status.conditions = status.conditions.slice();
+    pod.status = status;
+  }
+  return pod;
 }
 
 /**

@@ -245,3 +245,37 @@ test('a cached start is a fresh copy of the object the key\'s watch event carrie
     }
   });
 });
+
+test('a binding from the cached pod copies only what it changes: the watchers\' pod is untouched, the bound pod equals a decode', async () => {
+  await withHarness(async ({ pods, hold, gets }) => {
+    const events: ApiWatchEvent[] = [];
+    const w = await watchResource(pods, 'a', { resourceVersion: String(await pods.backend.currentRevision()) }, (e) => events.push(e), () => {});
+    try {
+      await pods.create('a', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'b', annotations: { keep: 'me' } }, spec: { containers: [{ name: 'c', image: 'host' }] } });
+      await pods.guaranteedUpdate('a', 'b', (p) => {
+        p.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }, { type: 'Other', status: 'True' }] };
+        return p;
+      }, { subresource: 'status', fieldManager: 'sched' });
+      await new Promise((r) => setImmediate(r));
+      await hold(pods.key('a', 'b'));
+      const kv = pods.backend.cachedGet!(pods.key('a', 'b'))!;
+      assert.ok(decodedAt(kv), 'the watch event carried this value');
+      const shared = events.at(-1)!.object as KubeObject;
+      const seen = events.length;
+      const before = JSON.stringify(shared);
+      const reads = gets();
+      await bindPod(pods, 'a', 'b', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'b', annotations: { added: 'yes' } }, target: { kind: 'Node', name: 'n1' } });
+      assert.equal(gets(), reads, 'started from the cache: no store read');
+      assert.equal(JSON.stringify(shared), before, 'the shared pod (and its conditions, spec, annotations) is not changed');
+      await new Promise((r) => setImmediate(r));
+      assert.equal(events.length, seen + 1);
+      const bound = events.at(-1)!.object as KubeObject;
+      assert.deepStrictEqual(bound, decodeObject((await pods.read('a', 'b')).kv), 'the watchers get what a decode of the stored pod gives');
+      assert.equal(bound.spec.nodeName, 'n1');
+      assert.deepEqual(bound.metadata.annotations, { keep: 'me', added: 'yes' });
+      assert.deepEqual(bound.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`), ['PodScheduled=True', 'Other=True']);
+    } finally {
+      w.close();
+    }
+  });
+});

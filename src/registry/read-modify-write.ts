@@ -25,6 +25,12 @@ export interface StoredState {
 export interface ReadModifyWriteOptions<T> {
   /** Start from the store, not the cache (dry runs: upstream's dry-run storage reads the store). */
   noCache?: boolean;
+  /**
+   * How to make the attempt's own object from the shared decoded one a watch event carried (default:
+   * a deep copy). A writer that changes only a few known parts may copy just the path to them and
+   * share the rest, which stays unchanged (see bindPod).
+   */
+  copy?: (shared: KubeObject) => KubeObject;
   /** Whether the attempt's result left the object as it was (then a cached start is confirmed first). */
   unchanged?: (result: T, state: StoredState) => boolean;
   /** Whether an error on a current value is worth another attempt on a fresh read (a store conflict). */
@@ -36,11 +42,11 @@ export interface ReadModifyWriteOptions<T> {
  * to change: a copy of the object a watch event carried for that value when there is one (a plain
  * copy is 2–3× cheaper than parsing the JSON again), else parsed.
  */
-export function readCached(store: ResourceStore, namespace: string | undefined, name: string): StoredState | undefined {
+export function readCached(store: ResourceStore, namespace: string | undefined, name: string, copy: (shared: KubeObject) => KubeObject = clone): StoredState | undefined {
   const kv = store.backend.cachedGet?.(store.key(namespace, name));
   if (kv === undefined) return undefined;
   const seen = decodedAt(kv);
-  return { obj: store.fromStorage(seen !== undefined ? clone(seen) : decodeObject(kv)), kv };
+  return { obj: store.fromStorage(seen !== undefined ? copy(seen) : decodeObject(kv)), kv };
 }
 
 /**
@@ -51,7 +57,7 @@ export async function readModifyWrite<T>(
   store: ResourceStore, namespace: string | undefined, name: string,
   attempt: (state: StoredState, n: number) => Promise<T>, opts: ReadModifyWriteOptions<T> = {},
 ): Promise<T> {
-  let state = opts.noCache ? undefined : readCached(store, namespace, name);
+  let state = opts.noCache ? undefined : readCached(store, namespace, name, opts.copy);
   let current = state === undefined;
   state ??= await store.read(namespace, name);
   for (let n = 0; ; n++) {
