@@ -208,3 +208,52 @@ test('managedFields: a status write keeps entries that own no status as stored, 
     }
   }
 });
+
+test('a create takes the entries of an earlier create of the same shape: equal to the full algebra but for the time, for random objects', () => {
+  const shapes = new Map<string, unknown>();
+  let hits = 0;
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const value = (depth: number): unknown => {
+    switch (rnd(depth > 2 ? 5 : 7)) {
+      case 0: return `v${rnd(3)}`;
+      case 1: return rnd(100);
+      case 2: return rnd(2) === 0;
+      case 3: return null;
+      case 4: return rnd(4) === 0 ? ['x', 'y'] : 's';
+      default: {
+        const o: Record<string, unknown> = {};
+        for (let i = rnd(3); i >= 0; i--) o[['a', 'b', 'size', 'tags', 'ready'][rnd(5)]!] = value(depth + 1);
+        return o;
+      }
+    }
+  };
+  const strip = (entries: any[] | undefined) => entries?.map(({ time: _t, ...rest }) => rest);
+  for (let i = 0; i < 400; i++) {
+    const spec = value(1);
+    const obj: KubeObject = { ...widget(typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? spec as Record<string, unknown> : { size: 1 }), ...(rnd(3) === 0 ? { status: { ready: true } } : {}) };
+    const key = JSON.stringify(obj, (_k, v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : Array.isArray(v) ? v : typeof v));
+    if (shapes.has(key)) hits++;
+    shapes.set(key, true);
+    const fast = structuredClone(obj);
+    const full = structuredClone(obj);
+    stampUpdate(store, undefined, fast, 'creator', undefined);
+    stampUpdateFullyForTest(store, undefined, full, 'creator', undefined);
+    assert.deepEqual(strip(fast.metadata.managedFields as any[]), strip(full.metadata.managedFields as any[]), JSON.stringify(obj));
+    assert.equal(fast.metadata.managedFields === undefined, full.metadata.managedFields === undefined);
+    if (fast.metadata.managedFields) assert.match((fast.metadata.managedFields as any[])[0].time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  }
+  assert.ok(hits > 100, `shapes repeated (${hits}): the cache was exercised`);
+});
+
+test('entries taken from an earlier create are the object\'s own: changing them leaves the next create alone', () => {
+  const a = widget({ size: 1, selector: { x: '1' } });
+  stampUpdate(store, undefined, a, 'shaper', undefined);
+  const b = widget({ size: 2, selector: { x: '2' } });
+  stampUpdate(store, undefined, b, 'shaper', undefined);
+  (b.metadata.managedFields as any[])[0].fieldsV1['f:spec']['f:bogus'] = {};
+  const c = widget({ size: 3, selector: { x: '3' } });
+  stampUpdate(store, undefined, c, 'shaper', undefined);
+  assert.deepEqual((c.metadata.managedFields as any[])[0].fieldsV1, (a.metadata.managedFields as any[])[0].fieldsV1);
+  assert.equal((c.metadata.managedFields as any[])[0].fieldsV1['f:spec']['f:bogus'], undefined);
+});
