@@ -205,3 +205,48 @@ describe('PortClient over the port', () => {
     p.close();
   });
 });
+
+describe('PortClient seats on the serving side', () => {
+  it('holds requests beyond its seats in order, answers all of them, and lets a watch through meanwhile', async () => {
+    let inProgress = 0;
+    let most = 0;
+    const started: string[] = [];
+    const gates: Array<() => void> = [];
+    const serving = {
+      create: (_ref: unknown, _ns: unknown, obj: KubeObject) => {
+        started.push(obj.metadata.name!);
+        inProgress++;
+        most = Math.max(most, inProgress);
+        return new Promise<KubeObject>((resolve) => gates.push(() => { inProgress--; resolve(obj); }));
+      },
+      watch: async () => ({ close() {}, done: new Promise<void>(() => {}) }),
+    } as unknown as Client;
+    const { port1, port2 } = new MessageChannel();
+    const server = servePort(port1, serving, 2);
+    const client = new PortClient(port2);
+    try {
+      const names = Array.from({ length: 6 }, (_, i) => `c${i}`);
+      const all = Promise.all(names.map((name) => client.create(R.configmaps, 'a', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } })));
+      while (started.length < 2) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(started, ['c0', 'c1'], 'two seats: the rest wait');
+      assert.equal(server.queued, 4);
+      // A watch takes no seat: it is set up while every seat is taken.
+      const w = await client.watch(R.configmaps, 'a', {}, () => {});
+      w.close();
+      while (gates.length) {
+        gates.shift()!();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const done = await all;
+      assert.deepEqual(done.map((o) => o.metadata.name), names);
+      assert.deepEqual(started, names, 'started in the order sent');
+      assert.equal(most, 2);
+      assert.equal(server.queued, 0);
+    } finally {
+      client.close();
+      server.close();
+      port2.close();
+    }
+  });
+});
