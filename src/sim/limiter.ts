@@ -2,11 +2,12 @@
  * A concurrency limiter: at most `max` async tasks run at once, the rest wait in FIFO order. The
  * simulator has one per write lane (node writes: registrations, Lease renewals, heartbeats; pod
  * writes: status, deletes), so 5,000 hollow nodes never put more than a lane's `max` requests on the
- * wire. A lane may yield to another (`yieldTo`): while the other has tasks waiting it keeps no more
- * than `floor` tasks in flight — the pod lane yields to the node lane, because a Lease renewal that
- * waits behind pod status writes makes its node NotReady and gets every pod on it evicted, while a
- * late status only delays one pod; the floor keeps the pods moving on a server too slow for all the
- * renewals (strictly second, they got no write at all in such a run: 1 status write in 4 minutes).
+ * wire. A lane may yield to another (`yieldTo`): while the other has tasks waiting (and `pressing()`
+ * says it matters) it keeps no more than `floor` tasks in flight — the pod lane yields to the node
+ * lane, because a Lease renewal that waits behind pod status writes makes its node NotReady and gets
+ * every pod on it evicted, while a late status only delays one pod; the floor keeps the pods moving
+ * on a server too slow for all the renewals (strictly second, they got no write at all in such a run:
+ * 1 status write in 4 minutes).
  */
 
 /** Runs async tasks with at most `max` in flight. */
@@ -19,7 +20,7 @@ export class Limiter {
   /** A wake-up is registered with `yieldTo` already. */
   private parked = false;
 
-  constructor(readonly max: number, private readonly yieldTo?: Limiter, private readonly floor = 0) {
+  constructor(readonly max: number, private readonly yieldTo?: Limiter, private readonly floor = 0, private readonly pressing: () => boolean = () => true) {
     if (!Number.isInteger(max) || max < 1) throw new Error(`concurrency must be a positive integer, got ${max}`);
   }
 
@@ -55,7 +56,7 @@ export class Limiter {
   }
 
   private mustYield(): boolean {
-    return this.active >= this.floor && (this.yieldTo?.queued ?? 0) > 0;
+    return this.active >= this.floor && (this.yieldTo?.queued ?? 0) > 0 && this.pressing();
   }
 
   /** Starts waiting tasks while slots are free; parks on the other lane while it has a queue. */

@@ -128,6 +128,29 @@ describe('limiter', () => {
     for (const g of gate) g();
     await Promise.all([n1, ...ps]);
   });
+  it('a lane yields only while the other lane says its queue presses', async () => {
+    const nodes = new Limiter(1);
+    let pressing = false;
+    const pods = new Limiter(4, nodes, 1, () => pressing);
+    let release!: () => void;
+    const n1 = nodes.run(() => new Promise<void>((r) => { release = r; }));
+    const n2 = nodes.run(async () => {});
+    let ran = 0;
+    await Promise.all([1, 2, 3].map(() => pods.run(async () => { ran++; })));
+    assert.equal(ran, 3, 'a queue that does not press holds nothing back');
+    pressing = true;
+    let inFlight = 0, peak = 0;
+    const gate: Array<() => void> = [];
+    const ps = Array.from({ length: 3 }, () => pods.run(async () => { inFlight++; peak = Math.max(peak, inFlight); await new Promise<void>((r) => gate.push(r)); inFlight--; }));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(peak, 1, 'down to the floor while it presses');
+    release();
+    await n2;
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(inFlight, 3);
+    for (const g of gate) g();
+    await Promise.all([n1, ...ps]);
+  });
 });
 
 describe('latency histogram', () => {

@@ -106,8 +106,16 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
   const { client, log } = opts;
   const podClient = opts.podClient ?? client;
   const limiter = new Limiter(cfg.concurrency);
-  // Pod writes yield to node writes, down to a tenth of their slots (see limiter.ts).
-  const podLimiter = new Limiter(cfg.concurrency, limiter, Math.ceil(cfg.concurrency / 10));
+  // Pod writes yield to node writes, down to a tenth of their slots (see limiter.ts), while some node
+  // is at risk: its last renewal more than two periods ago (the server's grace is ≥ 4). A renewal
+  // queue that only delays every node alike (a standing queue on a busy server: each node still
+  // renews every period, 15 s after its slot) is no reason to hold the pods back — it did, at
+  // 10 status writes in flight, for the whole of a 30,000-pod fill.
+  let atRiskUntil = 0;
+  const atRisk = (n: HollowNodeState, now: number) => {
+    if (n.renewedAt !== undefined && now - n.renewedAt > 2 * cfg.leaseIntervalMs) atRiskUntil = now + cfg.leaseIntervalMs;
+  };
+  const podLimiter = new Limiter(cfg.concurrency, limiter, Math.ceil(cfg.concurrency / 10), () => Date.now() < atRiskUntil);
   const ips = new PodIpPool();
   const nodes: HollowNodeState[] = [];
   const byName = new Map<string, HollowNodeState>();
@@ -208,6 +216,7 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
     stats.renewalLateness.record(now - due);
     stats.renewalLatenessWindow.record(now - due);
     if (n.renewedAt !== undefined) stats.longestRenewalGapMs = Math.max(stats.longestRenewalGapMs, now - n.renewedAt);
+    atRisk(n, now);
     n.renewedAt = now;
   };
 
@@ -274,7 +283,7 @@ export function startSimulator(opts: SimulatorOptions): Simulator {
   const nodeWorkNow = visit('lease renewal', nodeWork, true, (n) => n.renewDue !== undefined || n.heartbeatOwed === true);
   const leaseTicker = new SpreadTicker({
     periodMs: cfg.leaseIntervalMs, count: () => nodes.length,
-    visit: (i) => { nodes[i].renewDue ??= Date.now(); nodeWorkNow(i); },
+    visit: (i) => { const now = Date.now(); nodes[i].renewDue ??= now; atRisk(nodes[i], now); nodeWorkNow(i); },
   });
   const statusTicker = new SpreadTicker({ periodMs: cfg.statusIntervalMs, count: () => nodes.length, visit: visit('node heartbeat', heartbeat, false) });
   // Renewals start at once: with thousands of nodes, early ones would expire before registration ends.
