@@ -22,8 +22,6 @@ export interface PortServer {
   close(): void;
   /** Watches open now (for tests and diagnostics). */
   readonly watches: number;
-  /** Requests waiting for a seat (for tests and diagnostics). */
-  readonly queued: number;
 }
 
 function statusOf(err: unknown): Status {
@@ -38,20 +36,8 @@ function jsonOf(ev: ClientWatchEvent): string {
   return typeof raw === 'string' ? raw : JSON.stringify(ev.object);
 }
 
-/**
- * Requests of one port in progress on this thread at most; the rest wait here, in order. The
- * scheduler's thread keeps up to 1,024 bindings in flight (its replies cross two event loops, so it
- * needs that many to stay busy), and with all of them in progress every turn of this thread's loop
- * carried hundreds of their continuations: an HTTP request, needing a handful of turns, waited
- * 0.5 s (median) to 6.5 s (p99) — bench sched's node patches while the scheduler bound, which is
- * why lifting the hold taint from 1,000 nodes took longer than binding 10,000 pods. kube-apiserver
- * bounds each priority level's requests in progress the same way (API Priority and Fairness: seats
- * per level, the rest queued), so no one client's flood holds back the others'. Watches take no seat.
- */
-export const PORT_SEATS = 256;
-
 /** Serves `port` from `client` until closed. */
-export function servePort(port: MessagePort, client: Client, seats = PORT_SEATS): PortServer {
+export function servePort(port: MessagePort, client: Client): PortServer {
   const out = new PortOutbox<ToClient>(port);
   // Lists go as JSON text when the client has the stored bytes (port-protocol.ts JsonList).
   const jsonLister = typeof (client as Partial<JsonLister>).listJson === 'function' ? client as Client & JsonLister : undefined;
@@ -102,40 +88,17 @@ export function servePort(port: MessagePort, client: Client, seats = PORT_SEATS)
     });
   };
 
-  let busy = 0;
-  const waiting: Array<{ id: number; op: string; args: unknown[] }> = [];
-  let head = 0;
-  const start = (id: number, op: string, args: unknown[]): void => {
-    busy++;
-    call(op, args).then(
-      (value) => out.send(value === undefined ? { id, ok: true } : { id, ok: true, value }),
-      (err) => out.send({ id, ok: false, status: statusOf(err) }),
-    ).finally(() => {
-      busy--;
-      if (head < waiting.length && !closed) {
-        const next = waiting[head]!;
-        waiting[head++] = undefined!;
-        if (head === waiting.length) { waiting.length = 0; head = 0; }
-        start(next.id, next.op, next.args);
-      }
-    });
-  };
-
   const handle = (m: ToServer): void => {
     if ('unwatch' in m) {
       watches.get(m.unwatch)?.close();
       return;
     }
     const { id, op, args } = m;
-    if (op === 'watch') {
-      watch(id, args).then(
-        (value) => out.send(value === undefined ? { id, ok: true } : { id, ok: true, value }),
-        (err) => out.send({ id, ok: false, status: statusOf(err) }),
-      );
-      return;
-    }
-    if (busy < seats) start(id, op, args);
-    else waiting.push({ id, op, args });
+    const p = op === 'watch' ? watch(id, args) : call(op, args);
+    p.then(
+      (value) => out.send(value === undefined ? { id, ok: true } : { id, ok: true, value }),
+      (err) => out.send({ id, ok: false, status: statusOf(err) }),
+    );
   };
 
   port.on('message', (batch: ToServer[]) => {
@@ -143,7 +106,6 @@ export function servePort(port: MessagePort, client: Client, seats = PORT_SEATS)
   });
   return {
     get watches() { return watches.size; },
-    get queued() { return waiting.length - head; },
     close() {
       if (closed) return;
       closed = true;
