@@ -13,6 +13,8 @@ describe('openStore', () => {
       { synchronous: 'NORMAL', groupCommit: { windowUs: 250 } });
     assert.throws(() => sqliteOptionsFromEnv({ BERTH_SQLITE_SYNCHRONOUS: 'OFF' }), /FULL or NORMAL/);
     assert.throws(() => sqliteOptionsFromEnv({ BERTH_SQLITE_GROUP_WINDOW_US: '1ms' }), /microseconds/);
+    assert.deepEqual(sqliteOptionsFromEnv({ BERTH_SQLITE_GROUP_WINDOW_US: '0', BERTH_SQLITE_GROUP_MAX: '128' }), { groupCommit: { windowUs: 0, maxBatch: 128 } });
+    assert.throws(() => sqliteOptionsFromEnv({ BERTH_SQLITE_GROUP_MAX: '0' }), /positive number of writes/);
     assert.deepEqual(sqliteOptionsFromEnv({ BERTH_SQLITE_CHECKPOINT: 'inline' }), { checkpoint: 'inline' });
     assert.throws(() => sqliteOptionsFromEnv({ BERTH_SQLITE_CHECKPOINT: 'never' }), /worker or inline/);
   });

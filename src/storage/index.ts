@@ -16,6 +16,7 @@ const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+):\d+$/;
  * SQLite knobs for measurements and the power-loss test, from the environment (not flags: nobody
  * should run a cluster with them): BERTH_SQLITE_SYNCHRONOUS=NORMAL gives up power-loss durability;
  * BERTH_SQLITE_GROUP_WINDOW_US keeps each commit group open that long (default: one loop turn);
+ * BERTH_SQLITE_GROUP_MAX caps a group's writes (default 1,000);
  * BERTH_SQLITE_WAL_SYNC=inline makes FULL fsync inside COMMIT, on the event loop (default: async);
  * BERTH_SQLITE_CHECKPOINT=inline leaves WAL checkpoints to SQLite, inside COMMIT (default: worker).
  */
@@ -30,6 +31,11 @@ export function sqliteOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Sqli
   if (window !== undefined && window !== '') {
     if (!/^\d+$/.test(window)) throw new Error(`BERTH_SQLITE_GROUP_WINDOW_US must be a number of microseconds, not "${window}"`);
     opts.groupCommit = { windowUs: Number(window) };
+  }
+  const max = env.BERTH_SQLITE_GROUP_MAX;
+  if (max !== undefined && max !== '') {
+    if (!/^[1-9]\d*$/.test(max)) throw new Error(`BERTH_SQLITE_GROUP_MAX must be a positive number of writes, not "${max}"`);
+    opts.groupCommit = { ...opts.groupCommit, maxBatch: Number(max) };
   }
   const walSync = env.BERTH_SQLITE_WAL_SYNC;
   if (walSync !== undefined && walSync !== '') {
