@@ -35,6 +35,8 @@ const FILL_S = Number(process.env.BENCH_SCALE_FILL_S ?? 1800);
 const CHURN_S = Number(process.env.BENCH_SCALE_CHURN_S ?? 120);
 const CACHE_MODE = process.env.BENCH_SCALE_WATCH_CACHE ?? 'both';
 const CHURN_RATE = 100;
+/** `berth sim --concurrency`: requests in flight per write lane (node writes, pod writes). */
+const SIM_CONCURRENCY = Number(process.env.BENCH_SCALE_SIM_CONCURRENCY ?? 100);
 /** How long after a restart's Ready its memory is read again (the controllers and the scheduler list after Ready). */
 const RESTART_SETTLE_S = 45;
 const LEASE_S = 10;
@@ -237,7 +239,7 @@ export async function run(): Promise<boolean> {
 
     // 1. The fleet.
     const tNodes = performance.now();
-    sim = launch(['sim', '--nodes', String(NODES), '--kubeconfig', path.join(dataDir, 'kubeconfig'), '--concurrency', '100', '--lease-interval', String(LEASE_S), '--report-interval', String(FLEET_SAMPLE_S)]);
+    sim = launch(['sim', '--nodes', String(NODES), '--kubeconfig', path.join(dataDir, 'kubeconfig'), '--concurrency', String(SIM_CONCURRENCY), '--lease-interval', String(LEASE_S), '--report-interval', String(FLEET_SAMPLE_S)]);
     while (!/Berth sim ready/.test(sim.log())) {
       if (sim.child.exitCode !== null) throw new Error(`berth sim exited:\n${sim.log()}`);
       if (performance.now() - tNodes > 900_000) throw new Error(`sim not registered in 900 s:\n${sim.log()}`);
@@ -327,7 +329,7 @@ export async function run(): Promise<boolean> {
     const col = (r: ChurnResult) => `Berth, watch cache ${r.cache ? 'on' : 'off'}`;
     const per = (fn: (r: ChurnResult) => string) => results.map(fn);
     const restartOf = (cache: boolean) => results.find((r) => r.restart!.into === cache)!.restart!;
-    printTable(`scale — berth server + berth sim (${NODES} nodes, lease ${LEASE_S} s / grace ${GRACE_S} s), SQLite; load avg 1/5/15 min during churn: ${results.map((r) => r.load).join(' | ')}`, ['measure', ...results.map(col), 'Kubernetes SLO / anchor'], [
+    printTable(`scale — berth server + berth sim (${NODES} nodes, lease ${LEASE_S} s / grace ${GRACE_S} s, ${SIM_CONCURRENCY} writes in flight a lane), SQLite; load avg 1/5/15 min during churn: ${results.map((r) => r.load).join(' | ')}`, ['measure', ...results.map(col), 'Kubernetes SLO / anchor'], [
       [`${NODES} hollow nodes registered`, ...per(() => `${f(registeredS)} s`), 'Kubernetes limit: 5,000 nodes'],
       ['  nodes Ready after registration / after fill / after churn', ...per((r) => `${ready0} / ${ready1} / ${r.readyNodes}`), ''],
       [`pods available (${deployments.length} Deployments of ${SIZES.join('/')})`, ...per(() => `${available} of ${PODS} in ${f(fillS)} s`), 'Kubernetes limit: 150,000 pods'],
