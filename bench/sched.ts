@@ -55,8 +55,8 @@ const LEASE_INTERVAL = Number(process.env.BENCH_SCHED_LEASE_INTERVAL ?? 2);
 const SIM_CONCURRENCY = Number(process.env.BENCH_SCHED_SIM_CONCURRENCY ?? 100);
 /**
  * Node patches in flight while the taint is lifted (the release). The binding can only run ahead of
- * the release by filling the nodes already free; the release took 6.7–9.5 s on this machine while
- * binding (node patch latency p50 ~0.5 s, p99 6.5–11 s) whether 32 or 128 were in flight, so the
+ * the release by filling the nodes already free; the release took 6.7–14.6 s on this machine while
+ * binding (node patch latency p50 0.2–0.7 s, p99 1.4–11 s) whether 32 or 128 were in flight, so the
  * steady window starts once the last node is free when enough pods are left then (WINDOW below).
  */
 const RELEASE_CONCURRENCY = Number(process.env.BENCH_SCHED_RELEASE_CONCURRENCY ?? 32);
