@@ -2,7 +2,7 @@
  * Looking at a storage lab's GlusterFS from the machine (`berth lab up --storage`): each node's
  * glusterd through its own CLI socket inside the node's network namespace, its processes by command
  * line, its pool as every member sees it, and what a failed case prints of it (the lab and its logs
- * are gone after the suite).
+ * are gone after the suite); the claim and pod manifests the suite applies.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -105,3 +105,27 @@ export function engineReport(lab: TestLab, volume?: string): string {
     return `--- ${n.name} (${n.address}): volume list: ${list}; store: ${vols}; peers: ${peers}${heal}\n${log}\n${agent}`;
   }).join('\n');
 }
+
+/** node `name`'s glusterd pid (its agent keeps one running). */
+export function glusterdPid(lab: TestLab, name: string): number {
+  const n = lab.state().nodes.find((x) => x.name === name);
+  const [pid] = n ? processesWith(path.join(n.dataDir, 'replicated', 'glusterd', 'glusterd.vol')).map((l) => Number(l.split(' ')[0])) : [];
+  if (!pid) throw new Error(`${name}: no glusterd running`);
+  return pid;
+}
+
+/** A claim of class replicated. */
+export const claim = (name: string) => JSON.stringify({
+  apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name },
+  spec: { storageClassName: 'replicated', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+});
+
+/** A process pod pinned on `nodeName` running a python `script` with the claim mounted at /data. */
+export const podOn = (name: string, nodeName: string, script: string, claimName = 'data', restartPolicy = 'Never') => JSON.stringify({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name },
+  spec: {
+    nodeName, restartPolicy, terminationGracePeriodSeconds: 1,
+    containers: [{ name: 'c', image: 'host', command: ['python3', '-c', script], volumeMounts: [{ name: 'd', mountPath: '/data' }] }],
+    volumes: [{ name: 'd', persistentVolumeClaim: { claimName } }],
+  },
+});
