@@ -4,9 +4,20 @@
  * (Lease renewTime, events.k8s.io eventTime).
  */
 
+// The last second formatted: most calls stamp "now", many within one second (bench sched's profile
+// had formatting at 1.2 % of the API server's thread while binding).
+let lastSecond = NaN;
+let lastText = '';
+
 /** metav1.Time: RFC 3339 with seconds precision. */
 export function rfc3339(at: Date | number = Date.now()): string {
-  return new Date(at).toISOString().replace(/\.\d+Z$/, 'Z');
+  const ms = typeof at === 'number' ? at : at.getTime();
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastText = new Date(second * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    lastSecond = second;
+  }
+  return lastText;
 }
 
 /** metav1.MicroTime: RFC 3339 with microseconds (JavaScript clocks give milliseconds: 000 is appended). */
