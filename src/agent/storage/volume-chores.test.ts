@@ -221,6 +221,23 @@ test('a replica moved: the new node makes its brick directory; the chore node sw
   assert.ok(!lead.cli.calls.some((c) => c.startsWith('replace')), 'not swapped twice');
 });
 
+test('a replica swapped whose full heal is refused: the request stays and the heal is asked again, the swap not repeated', async () => {
+  const ann = { [ANN_VOLUME_STATE]: 'Ready', [ANN_BRICKS]: JSON.stringify([brick(1), brick(2), brick(4)]), 'storage.berth.dev/replace': JSON.stringify({ from: brick(3), to: brick(4) }) };
+  const lead = setup('n1');
+  lead.cli.vol = { name: V, status: 'Started', bricks: bricks.map((b) => `${b.address}:${b.path}`) };
+  let refuse = true;
+  lead.cli.heal = async (_v: string, how: 'index' | 'full') => { lead.cli.calls.push(`heal ${how}`); if (refuse) throw new Error('Self-heal daemon is not running'); };
+  await volumeChores(lead.ctx, { ...pv(), metadata: { name: V, annotations: ann } });
+  assert.deepEqual(lead.cli.calls, ['replace 10.0.0.3 10.0.0.4', 'heal full']);
+  assert.ok(!lead.annotations.some((a) => 'storage.berth.dev/replace' in a), 'the swap is still asked for');
+  assert.match(String(lead.annotations.at(-1)?.['storage.berth.dev/engine-error']), /full heal did not start \(retrying\): Self-heal daemon is not running/);
+  refuse = false;
+  lead.cli.calls = [];
+  await volumeChores(lead.ctx, { ...pv(), metadata: { name: V, annotations: { ...ann, 'storage.berth.dev/engine-error': 'x' } } });
+  assert.deepEqual(lead.cli.calls, ['heal full'], 'healed, not swapped again');
+  assert.ok(lead.annotations.some((a) => a['storage.berth.dev/replace'] === null), 'the request cleared');
+});
+
 test('a replica moved while the chore node\'s glusterd lacks the volume: nothing is swapped and the request stays', async () => {
   const ann = { [ANN_VOLUME_STATE]: 'Ready', [ANN_BRICKS]: JSON.stringify([brick(1), brick(2), brick(4)]), 'storage.berth.dev/replace': JSON.stringify({ from: brick(3), to: brick(4) }) };
   const lead = setup('n1');

@@ -241,10 +241,27 @@ async function replaceBrick(ctx: ChoreContext, pv: KubeObject, name: string, r: 
     await ctx.cli.replaceBrick(name, brickArg(r.from), brickArg(r.to));
     ctx.log.info('replica moved', { volume: name, from: brickArg(r.from), to: brickArg(r.to) });
   }
-  await ctx.cli.heal(name, 'full').catch((err) => ctx.log.debug('full heal not started', { volume: name, error: String(err) }));
+  try {
+    await ctx.cli.heal(name, 'full');
+    healFailingSince.delete(name);
+  } catch (err) {
+    // The request stays (the swap above is not repeated) and the next pass asks again: a heal
+    // refused just after the swap (the new node's self-heal daemon not up yet) left the new brick
+    // without data once. Bounded: after HEAL_RETRY_MS the swap is done and the health watch
+    // reports pending heals as for any brick.
+    const since = healFailingSince.get(name) ?? Date.now();
+    healFailingSince.set(name, since);
+    if (Date.now() - since < HEAL_RETRY_MS) throw new Error(`replica moved to ${brickArg(r.to)}; its full heal did not start (retrying): ${(err as Error).message}`);
+    healFailingSince.delete(name);
+    ctx.log.warn('full heal onto the new brick never started; the self-heal daemon\'s index heal is left to copy it', { volume: name, error: String(err) });
+  }
   ctx.lastHealth?.delete(name);
   await ctx.annotate(pv.metadata.name!, { [ANN_REPLACE]: null });
 }
+
+/** When each volume's post-swap full heal first failed (replaceBrick retries it for HEAL_RETRY_MS). */
+const healFailingSince = new Map<string, number>();
+export const HEAL_RETRY_MS = 120_000;
 
 async function deleteVolume(ctx: ChoreContext, pv: KubeObject, name: string): Promise<void> {
   // Not while a member rejoins: a stop committed everywhere but on a member mid-import left that one
