@@ -28,6 +28,7 @@ import { keepAliveAgent, kubeconfigCredentials, openLoop, request, closedLoop, t
 import { CLOCK_TICKS_PER_S, cpuTicksOf, memOf } from './lib/proc.ts';
 import { f, pct, printTable, sortNum } from './lib/stats.ts';
 import { formatSample, sampleFleet, summarizeFleet, type FleetSample } from './scale-fleet.ts';
+import { berthNodeFlags } from './lib/node-flags.ts';
 
 const NODES = Number(process.env.BENCH_SCALE_NODES ?? 5000);
 const PODS = Number(process.env.BENCH_SCALE_PODS ?? 150_000);
@@ -72,7 +73,7 @@ async function terminate(p: Proc, killAfterMs = 20_000): Promise<void> {
 
 /** Starts `berth server` on `dataDir` and times spawn → /readyz `ok` (polled every 50 ms, 1 s timeout each). */
 async function startServer(dataDir: string, port: number, timeoutMs: number, watchCache: boolean): Promise<{ proc: Proc; readyMs: number; tls: TlsCredentials }> {
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...berthNodeFlags(), ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const t0 = performance.now();
   const proc = launch(['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--node-monitor-grace-period', String(GRACE_S), `--watch-cache=${watchCache}`], nodeArgs);
   const kubeconfig = path.join(dataDir, 'kubeconfig');

@@ -51,6 +51,7 @@ import { kubeconfigCredentials, type TlsCredentials } from './load.ts';
 export { freePort };
 
 import { sleep } from './stats.ts';
+import { berthNodeFlags } from './node-flags.ts';
 export { sleep };
 
 /** One GET of /readyz (trusting the server's CA, once it exists); true iff it answered 200 `ok`. */
@@ -99,7 +100,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthChild> {
   let log = '';
   const started = performance.now();
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...berthNodeFlags(), ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, opts.script ?? BERTH_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const append = (d: Buffer) => { log = (log + d.toString()).slice(-64 * 1024); };

@@ -15,6 +15,7 @@ import { freePort, REPO_ROOT } from './server.ts';
 import { HttpStatusError, keepAliveAgent, kubeconfigCredentials, request, streamGet, type TlsCredentials } from './load.ts';
 import { CLOCK_TICKS_PER_S, pidsWhoseCmdlineHas } from './proc.ts';
 import { sleep } from './stats.ts';
+import { berthNodeFlags } from './node-flags.ts';
 
 const BERTH_BIN = path.join(REPO_ROOT, 'bin', 'berth');
 export const CLUSTER_CIDR = '10.48.0.0/16';
@@ -119,7 +120,7 @@ export async function startUp(): Promise<UpCluster> {
   const port = await freePort();
   const args = ['up', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--cluster-cidr', CLUSTER_CIDR,
     '--pod-cidr', POD_CIDR, '--service-cidr', SERVICE_CIDR, '--node-name', NODE_NAME];
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...berthNodeFlags(), ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, BERTH_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let log = '';
