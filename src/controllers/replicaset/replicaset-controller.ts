@@ -21,7 +21,7 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import {
-  APPS, CONTROLLER_UID_INDEX, Expectations, claimObjects, compareForDeletion, controllerRefOf, controllerUidIndex,
+  APPS, CONTROLLER_UID_INDEX, Expectations, ORPHAN_INDEX, claimCandidates, claimObjects, compareForDeletion, controllerRefOf, controllerUidIndex, orphanIndex,
   isPodActive, isPodAvailable, isPodReady, newControllerRef, podFromTemplate, selectorOf, controllerEvents,
   type ControllerEvents, type SharedEventRecorder,
 } from '../controller-utils.ts';
@@ -75,6 +75,7 @@ export class ReplicaSetController implements Reconciler {
     this.rsInformer = factory.forResource(this.kind.resource);
     this.podInformer = factory.forResource(R.pods);
     this.podInformer.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
+    this.podInformer.addIndex(ORPHAN_INDEX, orphanIndex);
     this.rsInformer.addHandlers(enqueueHandlers(this.queue));
     this.podInformer.addHandlers({
       add: (pod) => {
@@ -130,7 +131,7 @@ export class ReplicaSetController implements Reconciler {
     const rs = structuredClone(cached);
     const needsSync = this.expectations.satisfied(key);
     const selector = this.kind.selector(rs);
-    const candidates = this.podInformer.list(rs.metadata.namespace).filter(isPodActive);
+    const candidates = claimCandidates(this.podInformer, rs).filter(isPodActive);
     const ref = newControllerRef(rs, this.kind.apiVersion, this.kind.kind);
     const pods = await claimObjects(this.client, R.pods, rs, ref, selector, candidates, this.log);
     let manageError: unknown;
