@@ -98,3 +98,36 @@ test('PVC retention Delete: the claims are owned by the set (deleted with it by 
   }, 'claim owned by the set');
   assert.equal(pvc.metadata.ownerReferences?.[0].kind, 'StatefulSet');
 });
+
+test('claiming by index: a member-named orphan is adopted, a member-named pod of another controller is left alone, a member whose labels stop matching is released', async () => {
+  const podNamed = (name: string, owner?: { uid: string; name: string }): KubeObject => ({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      name, labels: { app: 'adopt' },
+      ...(owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: owner.name, uid: owner.uid, controller: true }] } : {}),
+    },
+    spec: { containers: [{ name: 'c', image: 'host', command: ['sleep', '1d'] }] },
+  });
+  await env.client.create(R.pods, 'default', podNamed('adopt-0'));
+  // Named as member 3 of a 1-member set: claimed, it would be deleted as surplus. Its controller
+  // exists (the garbage collector would delete a pod of a missing one).
+  const owner = await env.client.create(R.configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'other' } });
+  await env.client.create(R.pods, 'default', podNamed('adopt-3', { uid: owner.metadata.uid!, name: 'other' }));
+  await env.client.create(STATEFULSETS, 'default', sts('adopt', { replicas: 1, volumeClaimTemplates: [] }));
+  const set = await env.client.get(STATEFULSETS, 'default', 'adopt');
+  await waitFor(async () => (await env.client.get(R.pods, 'default', 'adopt-0')).metadata.ownerReferences?.some((r) => r.uid === set.metadata.uid), 'adopt-0 adopted');
+  // The adopted member has no revision label: the update replaces it (as upstream), so wait for the set to settle.
+  await waitFor(async () => { await purgeDeleting('adopt'); await readyAll('adopt'); return (await status('adopt')).readyReplicas === 1; }, 'one member ready');
+  const other = await env.client.get(R.pods, 'default', 'adopt-3');
+  assert.equal(other.metadata.deletionTimestamp, undefined, 'another controller\'s pod is not deleted');
+  assert.deepEqual(other.metadata.ownerReferences?.map((r) => r.uid), [owner.metadata.uid]);
+
+  await env.client.patch(R.pods, 'default', 'adopt-0', 'merge', { metadata: { labels: { app: 'gone' } } });
+  await waitFor(async () => !(await env.client.get(R.pods, 'default', 'adopt-0')).metadata.ownerReferences?.some((r) => r.uid === set.metadata.uid), 'adopt-0 released');
+  // The released pod holds the member's name: once it goes, the set makes its own adopt-0.
+  await env.client.delete(R.pods, 'default', 'adopt-0', { gracePeriodSeconds: 0 });
+  await waitFor(async () => {
+    const p = await env.client.get(R.pods, 'default', 'adopt-0').catch(() => undefined);
+    return p?.metadata.labels?.app === 'adopt' && p.metadata.ownerReferences?.some((r) => r.uid === set.metadata.uid);
+  }, 'adopt-0 made again by the set');
+});

@@ -19,8 +19,8 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import {
-  CONTROLLER_UID_INDEX, claimObjects, controllerEvents, controllerRefOf, controllerUidIndex, isPodAvailable, isPodReady,
-  newControllerRef, selectorOf, type SharedEventRecorder,
+  CONTROLLER_UID_INDEX, ORPHAN_INDEX, claimCandidates, claimObjects, controllerEvents, controllerRefOf, controllerUidIndex,
+  isPodAvailable, isPodReady, newControllerRef, orphanIndex, selectorOf, type SharedEventRecorder,
 } from '../controller-utils.ts';
 import { completeRollingUpdate, syncMembers, type MemberStatus } from './stateful-set-control.ts';
 import { StatefulPodControl } from './stateful-pod-control.ts';
@@ -53,8 +53,10 @@ export class StatefulSetController implements Reconciler {
     this.sets = factory.forResource(STATEFULSETS);
     this.pods = factory.forResource(R.pods);
     this.revisions = factory.forResource(CONTROLLER_REVISIONS);
-    this.pods.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
-    this.revisions.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
+    for (const informer of [this.pods, this.revisions]) {
+      informer.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
+      informer.addIndex(ORPHAN_INDEX, orphanIndex);
+    }
     this.sets.addHandlers(enqueueHandlers(this.queue));
     const toOwner = (obj: KubeObject): ObjectKey | undefined => {
       const ref = controllerRefOf(obj);
@@ -80,13 +82,14 @@ export class StatefulSetController implements Reconciler {
     const cached = this.sets.get(key);
     if (!cached) return;
     const set = structuredClone(cached);
-    const ns = set.metadata.namespace!;
     const ref = newControllerRef(set, 'apps/v1', 'StatefulSet');
     const selector = selectorOf(set);
+    // The set's own pods and revisions and its namespace's orphans, by index (claimCandidates, as
+    // upstream's FilterPodsByOwner): others' are never claimed, so a namespace walk found no more.
     // Only pods named as members (`<set>-<ordinal>`) are candidates, as isMemberOf.
-    const memberNamed = this.pods.list(ns).filter((p) => parentAndOrdinal(p).parent === set.metadata.name);
+    const memberNamed = claimCandidates(this.pods, set).filter((p) => parentAndOrdinal(p).parent === set.metadata.name);
     const pods = await claimObjects(this.client, R.pods, set, ref, selector, memberNamed, this.log);
-    const owned = await claimObjects(this.client, CONTROLLER_REVISIONS, set, ref, selector, this.revisions.list(ns), this.log);
+    const owned = await claimObjects(this.client, CONTROLLER_REVISIONS, set, ref, selector, claimCandidates(this.revisions, set), this.log);
     const { current, update, collisionCount } = await syncRevisions(this.client, set, owned, ref);
 
     let status: MemberStatus;
