@@ -154,3 +154,22 @@ test('a node that does not self-fence: members are not moved (the reason says ho
   const events = (await c().list(R.events, 'oos')).items.filter((e) => e.reason === 'MemberFenced');
   assert.match(events[0].message, /node.kubernetes.io\/out-of-service taint .*fence generation 1 recorded on the pod \(no replicated volume to block\)/);
 });
+
+test('a node Ready again lifts the fences naming it, found by index, and leaves another node\'s and a claim its pods still use', async () => {
+  const fence = (n: string) => ({ [ANN_FENCE]: JSON.stringify({ node: n, generation: 3 }) });
+  await volume('lift', 'mine', 'pv-mine', { hostPath: { path: '/tmp/x' } }, fence('w2'));
+  await volume('lift', 'theirs', 'pv-theirs', { hostPath: { path: '/tmp/y' } }, fence('w9'));
+  await volume('lift', 'used', 'pv-used', { hostPath: { path: '/tmp/z' } });
+  await member('lift', 'u', 0, 'w2', 'used');
+  // Fences set after the objects were cached: the index follows the updates.
+  for (const [claim, n] of [['mine', 'w2'], ['theirs', 'w9'], ['used', 'w2']]) {
+    await c().patch(R.persistentvolumeclaims, 'lift', claim, 'merge', { metadata: { annotations: fence(n) } });
+  }
+  await c().patch(R.persistentvolumes, undefined, 'pv-used', 'merge', { metadata: { annotations: fence('w2') } });
+  await node('w2', 'True', 5);
+  await waitFor(async () => fenceOf(await c().get(R.persistentvolumeclaims, 'lift', 'mine')) === undefined, 'w2\'s fence lifted from its claim');
+  await waitFor(async () => fenceOf(await c().get(R.persistentvolumes, undefined, 'pv-mine')) === undefined, 'and from its PV');
+  assert.equal(fenceOf(await c().get(R.persistentvolumeclaims, 'lift', 'theirs'))?.node, 'w9', 'another node\'s fence stays');
+  assert.equal(fenceOf(await c().get(R.persistentvolumes, undefined, 'pv-theirs'))?.node, 'w9');
+  assert.equal(fenceOf(await c().get(R.persistentvolumeclaims, 'lift', 'used'))?.node, 'w2', 'a claim a pod of w2 uses keeps its fence');
+});

@@ -25,13 +25,19 @@ import { isConflict, isNotFound } from '../../client/errors.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
-import { controllerEvents, controllerRefOf, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
+import { CONTROLLER_UID_INDEX, controllerEvents, controllerRefOf, controllerUidIndex, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import { STATEFULSETS } from '../statefulset/statefulset-controller.ts';
 import { claimNames, isMember, memberPlan, missingAcks, nextGeneration, nodeVerdict, type MemberVolume, type NodeVerdict } from './fencing-policy.ts';
 
 const COMPONENT = 'fencing-controller';
 const NODE_INDEX = 'spec.nodeName';
+/** PVCs and PVs by the node their fence names: a node Ready again lifts only those, not a walk of all. */
+const FENCE_NODE_INDEX = 'fenceNode';
+const fenceNodeIndex = (o: KubeObject): string[] => {
+  const node = parseFence(o.metadata.annotations?.[ANN_FENCE])?.node;
+  return node ? [node] : [];
+};
 /** On a member moved by this controller: JSON {from, to, generation, lostAt, fencedAt, movedAt, fences}. */
 export const ANN_MOVED_FROM = 'berth.dev/moved-from';
 /** The pod condition of a member left on its lost node (kubectl describe pod shows it). */
@@ -79,6 +85,9 @@ export class FencingController implements Reconciler {
     this.pvs = factory.forResource(R.persistentvolumes);
     this.sets = factory.forResource(STATEFULSETS);
     this.pods.addIndex(NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
+    this.pods.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
+    this.pvcs.addIndex(FENCE_NODE_INDEX, fenceNodeIndex);
+    this.pvs.addIndex(FENCE_NODE_INDEX, fenceNodeIndex);
     const node = (name: string | undefined) => name && this.queue.add(`node/${name}`);
     this.nodes.addHandlers({ add: (n) => node(n.metadata.name), update: (_o, n) => node(n.metadata.name) });
     const pod = (p: KubeObject) => {
@@ -90,7 +99,8 @@ export class FencingController implements Reconciler {
     // A StatefulSet's opt-in (replace with an empty volume) wakes the nodes of its members.
     this.sets.addHandlers({
       update: (_o, set) => {
-        for (const p of this.pods.list(set.metadata.namespace)) if (controllerRefOf(p)?.uid === set.metadata.uid) node(p.spec?.nodeName);
+        // Its members by controller UID: every status write of a set used to walk its namespace's pods.
+        for (const p of this.pods.byIndex(CONTROLLER_UID_INDEX, set.metadata.uid!)) if (p.metadata.namespace === set.metadata.namespace) node(p.spec?.nodeName);
       },
     });
     // An ack (or a fence) on a PV wakes the node it names.
@@ -229,8 +239,8 @@ export class FencingController implements Reconciler {
         void this.events.event(obj, 'Normal', 'FenceLifted', `Node ${nodeName} is Ready again and runs no pod using this claim: fence generation ${f.generation} lifted`);
       }
     };
-    for (const pvc of this.pvcs.list()) await lift(R.persistentvolumeclaims, pvc, `${pvc.metadata.namespace}/${pvc.metadata.name}`);
-    for (const pv of this.pvs.list()) {
+    for (const pvc of this.pvcs.byIndex(FENCE_NODE_INDEX, nodeName)) await lift(R.persistentvolumeclaims, pvc, `${pvc.metadata.namespace}/${pvc.metadata.name}`);
+    for (const pv of this.pvs.byIndex(FENCE_NODE_INDEX, nodeName)) {
       const ref = pv.spec?.claimRef;
       await lift(R.persistentvolumes, pv, ref ? `${ref.namespace}/${ref.name}` : undefined);
     }
