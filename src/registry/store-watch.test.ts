@@ -11,7 +11,7 @@ import { bindPod } from './pod-subresources.ts';
 import { Registry } from './registry.ts';
 import type { ResourceStore } from './resource-store.ts';
 import { makeFilter } from './object-filter.ts';
-import { decodedAt, offerWritten, watchResource, withdrawWritten, type ApiWatchEvent } from './store-watch.ts';
+import { decodedAt, offerWritten, watchResource, type ApiWatchEvent } from './store-watch.ts';
 
 async function withPods(fn: (pods: ResourceStore, events: ApiWatchEvent[]) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-store-watch-'));
@@ -130,42 +130,5 @@ test('a handed-over write (the HTTP handlers\') reaches watchers as the object i
     await pods.guaranteedUpdate('a', 'h', (cur) => ({ ...cur, status: { ...cur.status, podIP: '10.0.0.4' } }), { subresource: 'status', handOver: true, dryRun: true });
     await new Promise((r) => setImmediate(r));
     assert.equal((events.at(-1)!.object as KubeObject).status.podIP, '10.0.0.3');
-  });
-});
-
-test('a burst of bindings in flight at once (more than a commit group) reaches watchers as the objects written, none parsed again', async () => {
-  await withPods(async (pods, events) => {
-    const n = 1500;
-    await Promise.all(Array.from({ length: n }, (_, i) => pods.create('a', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `x${i}` }, spec: { containers: [{ name: 'c', image: 'host' }] } })));
-    const created = events.length;
-    // All started in one turn: every offer is made before any of their events is published.
-    await Promise.all(Array.from({ length: n }, (_, i) => bindPod(pods, 'a', `x${i}`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: `x${i}` }, target: { name: 'n1' } })));
-    await new Promise((r) => setImmediate(r));
-    const bound = events.slice(created);
-    assert.equal(bound.length, n);
-    // An adopted object is the binding's: it shares the pod's spec.containers with the cached pod the
-    // binding copied from (bindingCopy shares what it does not change); a parse makes new arrays.
-    const shared = bound.filter((e, i) => (e.object as KubeObject).spec.containers === (events[i]!.object as KubeObject).spec.containers);
-    assert.equal(shared.length, n, 'every bound pod adopted, none decoded again');
-  });
-});
-
-test('a failed write withdraws its offer; a withdrawal of other bytes leaves the offer there', async () => {
-  await withPods(async (pods, events) => {
-    const first = pod('w1');
-    const v1 = encodeObject(first);
-    offerWritten(pods.key('a', 'w1'), v1, first);
-    withdrawWritten(pods.key('a', 'w1'), v1);
-    await pods.backend.create(pods.key('a', 'w1'), v1);
-    const second = pod('w2');
-    const v2 = encodeObject(second);
-    offerWritten(pods.key('a', 'w2'), v2, second);
-    withdrawWritten(pods.key('a', 'w2'), encodeObject(pod('w2', { labels: { other: 'write' } })));
-    await pods.backend.create(pods.key('a', 'w2'), v2);
-    await new Promise((r) => setImmediate(r));
-    assert.equal(events.length, 2);
-    assert.notEqual(events[0]!.object, first, 'withdrawn: decoded');
-    assert.deepEqual((events[0]!.object as KubeObject).metadata.name, 'w1');
-    assert.equal(events[1]!.object, second, 'still offered: adopted');
   });
 });
