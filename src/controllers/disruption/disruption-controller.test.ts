@@ -65,6 +65,17 @@ test('maxUnavailable 1 over a 3-member StatefulSet: status, condition, and one e
   await waitFor(async () => { const s = await status('web'); return s.currentHealthy === 2 && s.disruptionsAllowed === 0; }, 'web-2 evicted');
 });
 
+test('pods by label index: a member relabelled out of the selector stops counting, and counts again when relabelled back', async () => {
+  await members('lab', 3);
+  await budget('lab', { minAvailable: 1, selector: { matchLabels: { app: 'lab' } } });
+  await waitFor(async () => (await status('lab')).expectedPods === 3, 'three pods counted');
+  await env.client.patch(R.pods, 'default', 'lab-2', 'merge', { metadata: { labels: { app: 'elsewhere' } } });
+  const s = await waitFor(async () => { const x = await status('lab'); return x.expectedPods === 2 && x; }, 'lab-2 not counted');
+  assert.equal(s.currentHealthy, 2);
+  await env.client.patch(R.pods, 'default', 'lab-2', 'merge', { metadata: { labels: { app: 'lab' } } });
+  await waitFor(async () => { const x = await status('lab'); return x.expectedPods === 3 && x.currentHealthy === 3; }, 'lab-2 counted again');
+});
+
 test('a spec change is observed (generation), and evictions wait for it', async () => {
   await members('api', 4);
   await budget('api', { minAvailable: '50%', selector: { matchLabels: { app: 'api' } } });

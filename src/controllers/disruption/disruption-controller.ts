@@ -6,7 +6,7 @@
  *
  *   PDB events ─────────────────┐
  *   pod events ─▶ PDBs selecting it (old and new labels) ─▶ queue ─▶ reconcile(ns/pdb)
- *                                                                    pods of the PDB (cache)
+ *                                                                    pods of the PDB (cache: label index)
  *                                                                    expected/desired (disruption-policy.ts,
  *                                                                      controllers' scales: controller-scales.ts)
  *                                                                    disruptedPods still pending ─▶ recheck when one expires
@@ -32,6 +32,7 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import { APPS, controllerEvents, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
+import { LABEL_INDEX, labelIndex, selectedBy } from '../label-index.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import { STATEFULSETS } from '../statefulset/statefulset-controller.ts';
 import { scaleFinder } from './controller-scales.ts';
@@ -50,6 +51,12 @@ export interface DisruptionControllerOptions {
   recorder?: SharedEventRecorder;
   /** The served resources, to tell an owner without scale from an unknown kind; default: the three workload kinds. */
   resources?: readonly ResourceInfo[];
+}
+
+/** The label pairs every pod a budget selects carries (its selector's matchLabels), for selectedBy. */
+function matchLabelsOf(pdb: KubeObject): Record<string, string> | undefined {
+  const m = pdb.spec?.selector?.matchLabels;
+  return m && typeof m === 'object' && !Array.isArray(m) ? m : undefined;
 }
 
 /** The budgets reconciler (keys `namespace/name` of PDBs); see the file comment. */
@@ -71,6 +78,7 @@ export class DisruptionController implements Reconciler {
     this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     this.pdbs = factory.forResource(PDBS);
     this.pods = factory.forResource(R.pods);
+    this.pods.addIndex(LABEL_INDEX, labelIndex);
     const caches = { replicasets: factory.forResource(APPS.replicasets), deployments: factory.forResource(APPS.deployments), statefulsets: factory.forResource(STATEFULSETS) };
     this.findScale = scaleFinder(caches, opts.resources ?? []);
     this.pdbs.addHandlers(enqueueHandlers(this.queue));
@@ -143,7 +151,8 @@ export class DisruptionController implements Reconciler {
 
   private async sync(key: ObjectKey, pdb: KubeObject): Promise<void> {
     const { namespace } = splitKey(key);
-    const pods = this.pods.list(namespace).filter((p) => budgetSelects(pdb, p));
+    // By the label index (the selector's matchLabels), not a walk of the namespace; budgetSelects decides.
+    const pods = selectedBy(this.pods, namespace ?? '', matchLabelsOf(pdb), (p) => budgetSelects(pdb, p));
     if (pods.length === 0) void this.events.event(pdb, 'Normal', 'NoPods', 'No matching pods found');
     let counts: ReturnType<typeof expectedPodCount>;
     try {

@@ -15,7 +15,7 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import { serviceEndpoints, serviceSelector, type PodEndpoint } from './endpoint-build.ts';
-import { podHandlers } from './service-pod-handlers.ts';
+import { indexPodsByLabel, podHandlers, servicePods } from './service-pod-handlers.ts';
 
 export const MAX_ENDPOINT_ADDRESSES = 1000;
 const OVER_CAPACITY = 'endpoints.kubernetes.io/over-capacity';
@@ -59,6 +59,7 @@ export class EndpointsController implements Reconciler {
     this.services = factory.forResource(R.services);
     this.pods = factory.forResource(R.pods);
     this.endpoints = factory.forResource(R.endpoints);
+    indexPodsByLabel(this.pods);
     this.services.addHandlers(enqueueHandlers(this.queue));
     this.pods.addHandlers(podHandlers(this.services, (k) => this.queue.add(k)));
     // Added: leftovers of Services deleted while no controller ran are found and removed.
@@ -80,7 +81,7 @@ export class EndpointsController implements Reconciler {
     }
     if (!serviceSelector(svc) || svc.metadata.deletionTimestamp) return;
     const includeTerminating = svc.spec?.publishNotReadyAddresses === true;
-    const { subsets, truncated } = buildSubsets(serviceEndpoints(svc, this.pods.list(namespace), includeTerminating));
+    const { subsets, truncated } = buildSubsets(serviceEndpoints(svc, servicePods(this.pods, svc), includeTerminating));
     const labels: Record<string, string> = { ...(svc.metadata.labels ?? {}) };
     if (svc.spec?.clusterIP === 'None') labels[HEADLESS_LABEL] = '';
     const current = this.endpoints.get(key);

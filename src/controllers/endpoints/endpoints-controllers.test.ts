@@ -99,6 +99,24 @@ describe('EndpointSlice and Endpoints controllers', () => {
     assert.equal(ep.metadata.labels['service.kubernetes.io/headless'], '');
   });
 
+  test('pods by label index: a pod relabelled from one Service\'s selector to another\'s leaves the first and joins the second', async () => {
+    await makePod('blue-1', { ip: '10.202.0.1', ready: true, labels: { app: 'blue', tier: 'x' } });
+    await makePod('blue-2', { ip: '10.202.0.2', ready: true, labels: { app: 'blue', tier: 'x' } });
+    await makePod('green-1', { ip: '10.202.0.3', ready: true, labels: { app: 'green', tier: 'x' } });
+    // Two pairs: the smaller bucket (app) is read, tier still filters.
+    for (const app of ['blue', 'green']) await client().create(R.services, NS, { apiVersion: 'v1', kind: 'Service', metadata: { name: app }, spec: { selector: { app, tier: 'x' }, ports: [{ port: 80 }] } });
+    await waitFor(async () => JSON.stringify(readyIps(await slicesOf('blue'))) === '["10.202.0.1","10.202.0.2"]', 'blue\'s two pods');
+    await waitFor(async () => JSON.stringify(readyIps(await slicesOf('green'))) === '["10.202.0.3"]', 'green\'s pod');
+    await client().patch(R.pods, NS, 'blue-2', 'merge', { metadata: { labels: { app: 'green' } } });
+    await waitFor(async () => JSON.stringify(readyIps(await slicesOf('blue'))) === '["10.202.0.1"]', 'blue-2 left blue\'s slice');
+    await waitFor(async () => JSON.stringify(readyIps(await slicesOf('green'))) === '["10.202.0.2","10.202.0.3"]', 'blue-2 joined green\'s slice');
+    await waitFor(async () => JSON.stringify((await endpointsOf('green'))?.subsets?.[0]?.addresses?.map((a: any) => a.ip)) === '["10.202.0.2","10.202.0.3"]', 'and green\'s Endpoints');
+    // A label that no longer fits the second pair drops it too.
+    await client().patch(R.pods, NS, 'blue-2', 'merge', { metadata: { labels: { tier: 'y' } } });
+    await waitFor(async () => JSON.stringify(readyIps(await slicesOf('green'))) === '["10.202.0.3"]', 'blue-2 out of green by tier');
+    await waitFor(async () => (await endpointsOf('green'))?.subsets?.[0]?.addresses?.length === 1, 'and out of green\'s Endpoints');
+  });
+
   test('250 pods spread over slices of at most 100', async () => {
     for (let i = 0; i < 250; i++) {
       await client().create(R.pods, NS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `many-${i}`, labels: { app: 'many' } }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'host' }] } });

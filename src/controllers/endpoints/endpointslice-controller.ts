@@ -20,7 +20,7 @@ import type { Logger } from '../../util/log.ts';
 import { newControllerRef } from '../controller-utils.ts';
 import { MANAGED_BY, serviceEndpoints, serviceSelector } from './endpoint-build.ts';
 import { planSlices, type SliceContent } from './slice-plan.ts';
-import { podHandlers } from './service-pod-handlers.ts';
+import { indexPodsByLabel, podHandlers, servicePods } from './service-pod-handlers.ts';
 import { MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from '../../apis/well-known.ts';
 
 /** The label selector of the slices this controller manages (its informer's scope). */
@@ -37,6 +37,7 @@ export class EndpointSliceController implements Reconciler {
     this.services = factory.forResource(R.services);
     this.pods = factory.forResource(R.pods);
     this.slices = factory.forResource(R.endpointslices, { labelSelector: SLICE_SELECTOR });
+    indexPodsByLabel(this.pods);
     this.slices.addIndex('service', (s) => [`${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL] ?? ''}`]);
     this.services.addHandlers(enqueueHandlers(this.queue));
     this.pods.addHandlers(podHandlers(this.services, (k) => this.queue.add(k)));
@@ -78,7 +79,7 @@ export class EndpointSliceController implements Reconciler {
       for (const s of existing) { await this.remove(s); w.set(s.metadata.name!, 0); }
       return;
     }
-    const desired = serviceEndpoints(svc, this.pods.list(namespace));
+    const desired = serviceEndpoints(svc, servicePods(this.pods, svc));
     const plan = planSlices(desired, existing, this.maxPerSlice);
     const track = (o: KubeObject) => w.set(o.metadata.name!, Number(o.metadata.resourceVersion));
     for (const c of plan.create) track(await this.client.create(R.endpointslices, namespace, this.sliceFor(svc, c)));

@@ -1,11 +1,28 @@
 /**
  * Informer wiring shared by the EndpointSlice and Endpoints controllers: a Service key is queued
- * when the Service changes, and when a pod it selects (before or after the change) changes.
+ * when the Service changes, and when a pod it selects (before or after the change) changes; a sync
+ * reads the pods a Service selects from the pod informer's label index (servicePods).
  */
 import type { KubeObject } from '../../apis/object.ts';
 import { keyOf, type InformerHandlers } from '../../client/controller-types.ts';
 import type { SharedInformer } from '../../client/informer.ts';
+import { LABEL_INDEX, labelIndex, selectedBy } from '../label-index.ts';
 import { selectorMatchesPod, serviceSelector } from './endpoint-build.ts';
+
+/** Registers what servicePods reads on the pod informer. */
+export function indexPodsByLabel(pods: SharedInformer): void {
+  pods.addIndex(LABEL_INDEX, labelIndex);
+}
+
+/**
+ * The pods of `svc`'s namespace its selector matches (none without a selector): the smallest label
+ * bucket of its selector, not the namespace — the same pods as upstream's namespace list.
+ */
+export function servicePods(pods: SharedInformer, svc: KubeObject): KubeObject[] {
+  const sel = serviceSelector(svc);
+  if (!sel) return [];
+  return selectedBy(pods, svc.metadata.namespace ?? '', sel, (p) => selectorMatchesPod(sel, p));
+}
 
 export function podHandlers(services: SharedInformer, enqueue: (key: string) => void): InformerHandlers {
   const servicesOf = (pod: KubeObject) => {
