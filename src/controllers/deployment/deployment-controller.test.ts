@@ -186,4 +186,24 @@ describe('Deployment controller', () => {
     assert.deepEqual([rss[0].spec.replicas, rss[1].spec.replicas], [8, 1]);
     assert.equal(rss[0].metadata.annotations?.['deployment.kubernetes.io/desired-replicas'], '8');
   });
+
+  it('claims ReplicaSets by index: a matching orphan adopted, another controller\'s left alone, one whose labels stop matching released', async () => {
+    const { client } = env;
+    const rs = (name: string, owner?: KubeObject): KubeObject => ({
+      apiVersion: 'apps/v1', kind: 'ReplicaSet',
+      metadata: { name, labels: { app: 'claim' }, ...(owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true }] } : {}) },
+      spec: { replicas: 0, selector: { matchLabels: { app: 'claim', v: name } }, template: { metadata: { labels: { app: 'claim', v: name } }, spec: { containers: [{ name: 'c', image: name }] } } },
+    });
+    // Its controller exists (the garbage collector would delete a ReplicaSet of a missing one).
+    const cm = await client.create(R.configmaps, NS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'claim-owner' } });
+    await client.create(APPS.replicasets, NS, rs('claim-orphan'));
+    await client.create(APPS.replicasets, NS, rs('claim-theirs', cm));
+    const d = await client.create(APPS.deployments, NS, deployment('claim', 1, 'c:1'));
+    const controllerOf = async (name: string) => controllerRefOf(await client.get(APPS.replicasets, NS, name))?.uid;
+    await waitFor(async () => (await controllerOf('claim-orphan')) === d.metadata.uid, 'the orphan adopted');
+    await waitFor(async () => (await rsOf('claim')).some((r) => r.metadata.name!.startsWith('claim-') && r.metadata.name !== 'claim-orphan' && r.metadata.name !== 'claim-theirs'), 'its own ReplicaSet');
+    assert.equal(await controllerOf('claim-theirs'), cm.metadata.uid, 'another controller\'s ReplicaSet is not claimed');
+    await client.patch(APPS.replicasets, NS, 'claim-orphan', 'merge', { metadata: { labels: { app: 'gone' } } });
+    await waitFor(async () => (await controllerOf('claim-orphan')) === undefined, 'released once its labels stop matching');
+  });
 });

@@ -13,7 +13,8 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import {
-  APPS, CONTROLLER_UID_INDEX, claimObjects, controllerRefOf, controllerUidIndex, newControllerRef, selectorOf, controllerEvents,
+  APPS, CONTROLLER_UID_INDEX, ORPHAN_INDEX, claimCandidates, claimObjects, controllerRefOf, controllerUidIndex, newControllerRef, orphanIndex,
+  selectorOf, controllerEvents,
   type ControllerEvents, type SharedEventRecorder,
 } from '../controller-utils.ts';
 import { DeploymentSync } from './deployment-sync.ts';
@@ -35,6 +36,8 @@ export class DeploymentController implements Reconciler {
     this.rsInformer = factory.forResource(APPS.replicasets);
     this.podInformer = factory.forResource(R.pods);
     this.podInformer.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
+    this.rsInformer.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
+    this.rsInformer.addIndex(ORPHAN_INDEX, orphanIndex);
     this.dInformer.addHandlers(enqueueHandlers(this.queue));
     this.rsInformer.addHandlers(enqueueHandlers(this.queue, (rs) => this.deploymentsFor(rs)));
     // Recreate waits for old pods to go: their deletion wakes the Deployment.
@@ -73,7 +76,8 @@ export class DeploymentController implements Reconciler {
       void this.events.event(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       return;
     }
-    const candidates = this.rsInformer.list(d.metadata.namespace);
+    // Its own ReplicaSets and its namespace's orphans (claimCandidates), not every ReplicaSet there.
+    const candidates = claimCandidates(this.rsInformer, d);
     const rsList = await claimObjects(this.client, APPS.replicasets, d, newControllerRef(d, 'apps/v1', 'Deployment'), selectorOf(d), candidates, this.log);
     await new DeploymentSync({
       client: this.client, rsInformer: this.rsInformer, podInformer: this.podInformer, log: this.log, events: this.events,
