@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../apis/object.ts';
-import { LABEL_INDEX, labelIndex, selectedBy } from './label-index.ts';
+import { LABEL_INDEX, SELECTOR_INDEX, labelIndex, selectedBy, selectorIndex, selectorsFor } from './label-index.ts';
 
 const pod = (ns: string, name: string, labels?: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, ...(labels ? { labels } : {}) } });
 
@@ -62,5 +62,33 @@ test('selectedBy agrees with a walk of the namespace for many random pods and se
     const ns = `ns${rnd(2)}`;
     const walk = objs.filter((o) => o.metadata.namespace === ns && matchAll(sel)(o));
     assert.deepEqual(new Set(selectedBy(inf, ns, sel, matchAll(sel))), new Set(walk), JSON.stringify({ ns, sel }));
+  }
+});
+
+test('selectorsFor: the selectors that may pick an object, found through its labels — each once, the same as matching every selector of the namespace', () => {
+  let seed = 11;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  // Selectors as Services: spec.selector, absent (selects nothing), or {} (here: every object).
+  const selectors: KubeObject[] = [];
+  for (let i = 0; i < 150; i++) {
+    const sel: Record<string, string> = {};
+    for (const k of ['app', 'tier', 'example.com/team']) if (rnd(2)) sel[k] = `v${rnd(3)}`;
+    selectors.push({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: `ns${rnd(2)}`, name: `s${i}` }, spec: rnd(10) ? { selector: sel } : {} });
+  }
+  const requiredOf = (s: KubeObject) => s.spec?.selector as Record<string, string> | undefined;
+  const fn = selectorIndex(requiredOf);
+  assert.deepEqual(fn({ metadata: { namespace: 'a' }, spec: { selector: { z: '1', b: '2' } } } as KubeObject), ['a/b=2'], 'the first pair by key');
+  assert.deepEqual(fn({ metadata: { namespace: 'a' }, spec: { selector: {} } } as KubeObject), ['a/*']);
+  assert.deepEqual(fn({ metadata: { namespace: 'a' }, spec: {} } as KubeObject), []);
+  const inf = { byIndex: (name: string, value: string) => { assert.equal(name, SELECTOR_INDEX); return selectors.filter((s) => fn(s).includes(value)); } };
+  for (let i = 0; i < 300; i++) {
+    const labels: Record<string, string> = {};
+    for (const k of ['app', 'tier', 'example.com/team', 'other']) if (rnd(4) > 0) labels[k] = `v${rnd(3)}`;
+    const p = pod(`ns${rnd(2)}`, `p${i}`, labels);
+    const matches = (s: KubeObject) => !!requiredOf(s) && matchAll(requiredOf(s)!)(p);
+    const walk = selectors.filter((s) => s.metadata.namespace === p.metadata.namespace && matches(s));
+    const found = selectorsFor(inf, p, matches);
+    assert.equal(found.length, new Set(found).size, 'each selector once');
+    assert.deepEqual(new Set(found), new Set(walk), JSON.stringify(labels));
   }
 });

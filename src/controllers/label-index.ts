@@ -48,3 +48,39 @@ export function selectedBy(informer: LabelIndexed, namespace: string, required: 
   }
   return (smallest ?? informer.list(namespace)).filter(matches);
 }
+
+/**
+ * The other way round: selectors (Services, PDBs) filed under one pair every object they select
+ * carries — the first of their equality pairs by key — so an object's events find the selectors
+ * that may pick it through its own labels, not by matching every selector of the namespace.
+ * Selectors without an equality pair are filed under the namespace's `*`, always looked at.
+ */
+export const SELECTOR_INDEX = 'selectorPair';
+
+/**
+ * An index function for SELECTOR_INDEX (one per kind, module-level: informers keep the first
+ * function registered under a name). `requiredOf` gives the equality pairs, or undefined for a
+ * selector that selects nothing (left out of the index).
+ */
+export function selectorIndex(requiredOf: (obj: KubeObject) => Record<string, string> | undefined): (obj: KubeObject) => string[] {
+  return (obj) => {
+    const required = requiredOf(obj);
+    if (!required) return [];
+    const ns = obj.metadata.namespace ?? '';
+    const keys = Object.keys(required).sort();
+    return [keys.length ? labelKey(ns, keys[0], required[keys[0]]) : `${ns}/*`];
+  };
+}
+
+/**
+ * The selectors of `obj`'s namespace that `matches` accepts for it, from SELECTOR_INDEX: those
+ * filed under one of its labels, and those without an equality pair. Each appears once.
+ */
+export function selectorsFor(informer: Pick<LabelIndexed, 'byIndex'>, obj: KubeObject, matches: (selector: KubeObject) => boolean): KubeObject[] {
+  const ns = obj.metadata.namespace ?? '';
+  const out: KubeObject[] = [];
+  const labels = obj.metadata.labels ?? {};
+  for (const k in labels) for (const s of informer.byIndex(SELECTOR_INDEX, labelKey(ns, k, labels[k]))) if (matches(s)) out.push(s);
+  for (const s of informer.byIndex(SELECTOR_INDEX, `${ns}/*`)) if (matches(s)) out.push(s);
+  return out;
+}

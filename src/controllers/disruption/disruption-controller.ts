@@ -32,7 +32,7 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import { APPS, controllerEvents, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
-import { LABEL_INDEX, labelIndex, selectedBy } from '../label-index.ts';
+import { LABEL_INDEX, SELECTOR_INDEX, labelIndex, selectedBy, selectorIndex, selectorsFor } from '../label-index.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import { STATEFULSETS } from '../statefulset/statefulset-controller.ts';
 import { scaleFinder } from './controller-scales.ts';
@@ -59,6 +59,9 @@ function matchLabelsOf(pdb: KubeObject): Record<string, string> | undefined {
   return m && typeof m === 'object' && !Array.isArray(m) ? m : undefined;
 }
 
+/** Budgets by one pair of their matchLabels; those without (`{}`, expressions only) under `*`. */
+const budgetSelectorIndex = selectorIndex((pdb) => matchLabelsOf(pdb) ?? {});
+
 /** The budgets reconciler (keys `namespace/name` of PDBs); see the file comment. */
 export class DisruptionController implements Reconciler {
   readonly name = 'disruption';
@@ -77,6 +80,7 @@ export class DisruptionController implements Reconciler {
     this.clock = opts.clock ?? realClock;
     this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     this.pdbs = factory.forResource(PDBS);
+    this.pdbs.addIndex(SELECTOR_INDEX, budgetSelectorIndex);
     this.pods = factory.forResource(R.pods);
     this.pods.addIndex(LABEL_INDEX, labelIndex);
     const caches = { replicasets: factory.forResource(APPS.replicasets), deployments: factory.forResource(APPS.deployments), statefulsets: factory.forResource(STATEFULSETS) };
@@ -103,7 +107,7 @@ export class DisruptionController implements Reconciler {
 
   /** The cached budgets that select `pod`. */
   private budgetsOf(pod: KubeObject): KubeObject[] {
-    return this.pdbs.list(pod.metadata.namespace).filter((pdb) => budgetSelects(pdb, pod));
+    return selectorsFor(this.pdbs, pod, (pdb) => budgetSelects(pdb, pod));
   }
 
   /** getPdbForPod's warning: the eviction subresource refuses pods with several budgets. */

@@ -6,7 +6,7 @@
 import type { KubeObject } from '../../apis/object.ts';
 import { keyOf, type InformerHandlers } from '../../client/controller-types.ts';
 import type { SharedInformer } from '../../client/informer.ts';
-import { LABEL_INDEX, labelIndex, selectedBy } from '../label-index.ts';
+import { LABEL_INDEX, SELECTOR_INDEX, labelIndex, selectedBy, selectorIndex, selectorsFor } from '../label-index.ts';
 import { selectorMatchesPod, serviceSelector } from './endpoint-build.ts';
 
 /** Registers what servicePods reads on the pod informer. */
@@ -24,12 +24,14 @@ export function servicePods(pods: SharedInformer, svc: KubeObject): KubeObject[]
   return selectedBy(pods, svc.metadata.namespace ?? '', sel, (p) => selectorMatchesPod(sel, p));
 }
 
+/** Services by one pair of their selector (selector-less ones select nothing: not filed). */
+const serviceSelectorIndex = selectorIndex(serviceSelector);
+
 export function podHandlers(services: SharedInformer, enqueue: (key: string) => void): InformerHandlers {
+  services.addIndex(SELECTOR_INDEX, serviceSelectorIndex);
+  // The Services that may select the pod, through its labels — not every Service of its namespace.
   const servicesOf = (pod: KubeObject) => {
-    for (const svc of services.list(pod.metadata.namespace)) {
-      const sel = serviceSelector(svc);
-      if (sel && selectorMatchesPod(sel, pod)) enqueue(keyOf(svc));
-    }
+    for (const svc of selectorsFor(services, pod, (s) => selectorMatchesPod(serviceSelector(s)!, pod))) enqueue(keyOf(svc));
   };
   return {
     add: servicesOf,
