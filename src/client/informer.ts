@@ -6,13 +6,15 @@
  * (add / update / delete handlers for the differences), so no change is missed.
  *
  * Handlers run after the cache is updated, synchronously, and should only enqueue keys. Cached
- * objects are shared: callers must not mutate them (clone first).
+ * objects are shared: callers must not mutate them (clone first) — a cached pod's parts are shared
+ * with other pods too.
  *
  * Cached objects leave out `metadata.managedFields` (unless `keepManagedFields`), as the informers of
  * kube-controller-manager and kube-scheduler trim them (kubernetes#118455, #119556): no controller
  * reads them, an update without them keeps the stored ones, and they were about a third of a pod's
  * JSON and more of its decoded form. A `transform` (client-go's SetTransform) replaces that trim with
- * the consumer's own view (the scheduler keeps only what it reads of pods and nodes).
+ * the consumer's own view (the scheduler keeps only what it reads of pods and nodes). Pods, trimmed,
+ * also share what they repeat of each other (`podForm`, object-intern.ts).
  *
  * Lists are paged (`pageSize`, 500 by default, as client-go's reflector pages through its ListWatcher),
  * each page transformed as it arrives: a full list of 30,000 pods is never held decoded in full at
@@ -29,6 +31,7 @@ import type { Logger } from '../util/log.ts';
 import type { Client, ClientWatch, ObjectList, ResourceRef } from './client.ts';
 import { isExpired } from './errors.ts';
 import { keyOf, type IndexFunc, type Informer, type InformerHandlers, type ObjectKey } from './controller-types.ts';
+import { internPod } from './object-intern.ts';
 
 /** What an informer lists and watches, and how. */
 export interface InformerOptions {
@@ -74,6 +77,14 @@ export function withoutManagedFields(obj: KubeObject): KubeObject {
 const KEEP: Transform = (obj) => obj;
 
 /**
+ * The default form of core/v1 pods: trimmed, and what pods repeat of each other shared with earlier
+ * pods (object-intern.ts) — what a cluster has 150,000 of, and every informer of the API server keeps.
+ */
+export const podForm: Transform = (obj) => internPod(withoutManagedFields(obj));
+
+const isCorePods = (ref: ResourceRef): boolean => ref.group === '' && ref.resource === 'pods';
+
+/**
  * The informers of this thread, by resource and form of object (the transform function): peers whose
  * cached objects another informer may take instead of keeping its own decoded copy.
  */
@@ -117,11 +128,14 @@ export class SharedInformer implements Informer {
   sharedFromPeers = 0;
   /** What every listed or watched object goes through before it is cached. */
   private readonly form: Transform;
+  /** What a deleted object goes through (handed to the handlers, never cached): no sharing for pods. */
+  private readonly goneForm: Transform;
   private readonly peers: Set<SharedInformer>;
 
   constructor(private readonly client: Client, readonly ref: ResourceRef, private readonly opts: InformerOptions = {}) {
     this.addIndex(NAMESPACE_INDEX, (obj) => [obj.metadata.namespace ?? '']);
-    this.form = opts.transform ?? (opts.keepManagedFields ? KEEP : withoutManagedFields);
+    this.form = opts.transform ?? (opts.keepManagedFields ? KEEP : isCorePods(ref) ? podForm : withoutManagedFields);
+    this.goneForm = this.form === podForm ? withoutManagedFields : this.form;
     this.peers = peersOf(ref, this.form);
   }
 
@@ -275,7 +289,7 @@ export class SharedInformer implements Informer {
       { resourceVersion: list.resourceVersion, labelSelector, fieldSelector, allowBookmarks: true },
       (ev) => {
         if (this.stopped) return;
-        const obj = ev.type === 'ERROR' || ev.type === 'BOOKMARK' ? ev.object : this.prepare(ev.object);
+        const obj = ev.type === 'ERROR' || ev.type === 'BOOKMARK' ? ev.object : ev.type === 'DELETED' ? this.goneForm(ev.object) : this.prepare(ev.object);
         switch (ev.type) {
           case 'ADDED':
           case 'MODIFIED':
