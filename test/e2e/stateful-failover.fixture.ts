@@ -130,6 +130,53 @@ export function hostPidsOfLife(life: string): number[] {
   return pids;
 }
 
+/**
+ * Every live process on this machine of a member's incarnations (BERTH_MEMBER_LIFE and POD_NAME in
+ * its environment), as `life@node pid command` — the lab's hosts share this machine's /proc.
+ */
+export function memberProcesses(member: string): string[] {
+  const out: string[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const env = readFileSync(`/proc/${p}/environ`, 'utf8').split('\0');
+      const life = env.find((e) => e.startsWith('BERTH_MEMBER_LIFE='))?.slice(18);
+      if (!life || !env.includes(`POD_NAME=${member}`)) continue;
+      const node = env.find((e) => e.startsWith('NODE_NAME='))?.slice(10) ?? '?';
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(0, 2).join(' ');
+      out.push(`${life}@${node} ${p} ${cmd}`);
+    } catch { /* gone, or a kernel thread */ }
+  }
+  return out;
+}
+
+/**
+ * What a failed loss needs to be explained (kept short): the member's container logs now and of
+ * its previous run (its own words on why it exits), and which of its processes live on this machine
+ * — an old copy still alive on the lost node would hold etcd's data-dir lock.
+ */
+export async function lossDiagnostics(view: ClusterView, ns: string, member: string): Promise<string> {
+  const logs = async (previous: boolean) => {
+    const r = await view.lab.kubectl(['logs', member, '-n', ns, '--tail=12', ...(previous ? ['--previous'] : [])], undefined, 15_000).catch((err) => ({ stdout: '', stderr: String(err) }));
+    // etcd logs JSON lines: the level and message are what say why; the rest is cut.
+    return (r.stdout + r.stderr).split('\n').filter(Boolean).map((l) => l.slice(0, 300)).join('\n  ');
+  };
+  // The agent's own lines on the member, from each node's log (where it starts, mounts, stops it).
+  const agents = view.lab.state().nodes.map((n) => {
+    const file = path.join(view.lab.state().dataDir, n.name, 'agent.log');
+    const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(member) && !/probe/i.test(l)).slice(-6) : [];
+    return lines.length ? `--- ${n.name}'s agent on ${member}:\n  ${lines.map((l) => l.slice(0, 300)).join('\n  ')}` : '';
+  }).filter(Boolean).join('\n');
+  // The volume's FUSE client on the member's node (replicated-mount.ts: log-level WARNING): a lock, a
+  // split-brain, a brick it cannot reach.
+  const pod = (await view.members(ns).catch(() => [])).find((p) => p.name === member && !p.deleting);
+  const fuseLog = pod && path.join(view.lab.state().dataDir, pod.node, 'pods', pod.uid, 'volumes', 'replicated', 'data.log');
+  const fuse = fuseLog && existsSync(fuseLog) ? readFileSync(fuseLog, 'utf8').split('\n').filter(Boolean).slice(-8).map((l) => l.slice(0, 300)).join('\n  ') : '(none)';
+  return `container logs (previous):\n  ${await logs(true)}\ncontainer logs (current):\n  ${await logs(false)}\n`
+    + `${member}'s processes (life@node pid command): ${JSON.stringify(memberProcesses(member))}\n${agents}\n`
+    + `--- ${member}'s volume client on ${pod?.node ?? '?'}:\n  ${fuse}`;
+}
+
 /** A member as the API has it. */
 export interface MemberPod { name: string; uid: string; node: string; ip: string; phase: string; ready: boolean; deleting: boolean; created: string }
 
@@ -355,7 +402,7 @@ export async function loseMemberNode(view: ClusterView, ns: string, member: stri
   if (!now) {
     const pods = await view.members(ns).catch((err) => String(err));
     throw Object.assign(new Error(`${member} (member ${st.memberId}) not healthy on another node within ${timeoutMs / 1000} s of the ${how} of ${old.node}: times ${JSON.stringify(times)}; pods ${JSON.stringify(pods)}; `
-      + `events ${JSON.stringify(events.filter((e) => Date.parse(e.at) >= lostAt - 1000).slice(-25))}`), { times });
+      + `events ${JSON.stringify(events.filter((e) => Date.parse(e.at) >= lostAt - 1000).slice(-25))}\n${await lossDiagnostics(view, ns, member)}`), { times });
   }
   return { old, now, memberId: st.memberId, lostAt, times, events };
 }
