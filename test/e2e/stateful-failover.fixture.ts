@@ -178,7 +178,7 @@ export async function lossDiagnostics(view: ClusterView, ns: string, member: str
 }
 
 /** A member as the API has it. */
-export interface MemberPod { name: string; uid: string; node: string; ip: string; phase: string; ready: boolean; deleting: boolean; created: string }
+export interface MemberPod { name: string; uid: string; node: string; ip: string; phase: string; ready: boolean; deleting: boolean; created: string; restarts: number }
 
 export class ClusterView {
   readonly api: HttpClient;
@@ -190,6 +190,8 @@ export class ClusterView {
       name: p.metadata.name, uid: p.metadata.uid, node: p.spec?.nodeName ?? '', ip: p.status?.podIP ?? '', phase: p.status?.phase ?? '',
       ready: (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
       deleting: !!p.metadata.deletionTimestamp, created: p.metadata.creationTimestamp,
+      // A member that crashed and came back within the bound passes: its restarts show the near miss.
+      restarts: (p.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0),
     })).sort((a: MemberPod, b: MemberPod) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   }
 

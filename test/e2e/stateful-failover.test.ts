@@ -172,7 +172,7 @@ describe('stateful failover on berth lab (issue 16)', { concurrency: false }, ()
     process.stdout.write(`# storage whole again ${((Date.now() - t0) / 1000).toFixed(1)} s after the node was Ready${on ? ` (waited on: ${on})` : ''}\n`);
   }
   const line = (r: Recovery) => `${r.old.node} → ${r.now.node}: NotReady ${r.times.notReady?.toFixed(1)} s, NodeLost ${r.times.nodeLost?.toFixed(1) ?? '-'} s, `
-    + `fenced ${r.times.fenced?.toFixed(1) ?? '-'} s, Running ${r.times.running?.toFixed(1)} s, healthy ${r.times.healthy?.toFixed(1)} s, writer's longest wait ${(writer!.longestGap(r.lostAt, r.lostAt + r.times.healthy! * 1000) / 1000).toFixed(1)} s`;
+    + `fenced ${r.times.fenced?.toFixed(1) ?? '-'} s, Running ${r.times.running?.toFixed(1)} s, healthy ${r.times.healthy?.toFixed(1)} s (restarts ${r.now.restarts}), writer's longest wait ${(writer!.longestGap(r.lostAt, r.lostAt + r.times.healthy! * 1000) / 1000).toFixed(1)} s`;
   /** The new etcd-1 is the same member: same ID, on the same volume; 3 members, none added or removed. */
   async function assertSameMember(r: Recovery, member: string, volumeBefore: string) {
     const s = await etcdStatus(view.netnsOf(r.now.node), r.now.ip);
