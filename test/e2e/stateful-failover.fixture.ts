@@ -157,9 +157,12 @@ export function memberProcesses(member: string): string[] {
  */
 export async function lossDiagnostics(view: ClusterView, ns: string, member: string): Promise<string> {
   const logs = async (previous: boolean) => {
-    const r = await view.lab.kubectl(['logs', member, '-n', ns, '--tail=12', ...(previous ? ['--previous'] : [])], undefined, 15_000).catch((err) => ({ stdout: '', stderr: String(err) }));
-    // etcd logs JSON lines: the level and message are what say why; the rest is cut.
-    return (r.stdout + r.stderr).split('\n').filter(Boolean).map((l) => l.slice(0, 300)).join('\n  ');
+    const r = await view.lab.kubectl(['logs', member, '-n', ns, '--tail=300', ...(previous ? ['--previous'] : [])], undefined, 15_000).catch((err) => ({ stdout: '', stderr: String(err) }));
+    const all = (r.stdout + r.stderr).split('\n').filter(Boolean);
+    // Why etcd stops is a critical/error/fatal line (capnslog's ` C | `, ` E | `, ` F | `) or a panic,
+    // which a Go stack trace after it would push out of a plain tail.
+    const why = all.slice(0, -6).filter((l) => / [CEF] \| |panic|fatal/i.test(l)).slice(-6);
+    return [...why, ...(why.length ? ['…'] : []), ...all.slice(-6)].map((l) => l.slice(0, 300)).join('\n  ');
   };
   // The agent's own lines on the member, from each node's log (where it starts, mounts, stops it).
   const agents = view.lab.state().nodes.map((n) => {
