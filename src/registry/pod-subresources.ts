@@ -13,7 +13,7 @@ import type { DeleteOptions } from './store-delete.ts';
 import { evictWithBudgets } from './pod-eviction.ts';
 import { rfc3339 } from '../apis/time.ts';
 import { readModifyWrite } from './read-modify-write.ts';
-import { offerWritten } from './store-watch.ts';
+import { offerWritten, withdrawWritten } from './store-watch.ts';
 
 /** A `Success` Status, as the API answers binding and eviction. */
 export function successStatus(code: number): KubeObject {
@@ -86,6 +86,7 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
       await store.backend.update(key, value, kv.modRevision);
       return successStatus(201);
     } catch (err) {
+      withdrawWritten(key, value);
       throw err instanceof ConflictError ? err : storageToApi(err, '', 'pods', name);
     }
   }, {

@@ -13,7 +13,7 @@ import type { ResourceType } from './types.ts';
 import type { UserInfo } from '../auth/attributes.ts';
 import { AdmissionChain, SYSTEM_USER } from './admission/admission.ts';
 import { decodeObject, encodeObject, isPlainJson, storageKey, storagePrefix } from './object-codec.ts';
-import { offerWritten } from './store-watch.ts';
+import { offerWritten, withdrawWritten } from './store-watch.ts';
 import { prepareCreate, prepareUpdate, validateCreateAsync, type UpdateKind } from './prepare.ts';
 import { groupVersion } from '../apis/resources.ts';
 import type { ObjectFilter } from './object-filter.ts';
@@ -249,16 +249,18 @@ export class ResourceStore {
       await this.admission.validate({ ...review, name: next.metadata.name!, object: next });
       const reservation = await this.hooks?.beforeCreate?.(next, !!opts.dryRun);
       if (opts.dryRun) return next;
+      let offered: [string, string] | undefined;
       try {
         const value = this.encode(next);
         const key = this.key(namespace, next.metadata.name!);
-        if (opts.handOver) this.offer(key, value, next);
+        if (opts.handOver) offered = this.offer(key, value, next);
         const rev = await this.backend.create(key, value);
         next.metadata.resourceVersion = String(rev);
         if (!this.storageApiVersion) storedValues.set(next, value);
         await reservation?.commit();
         return next;
       } catch (err) {
+        if (offered) withdrawWritten(...offered);
         await reservation?.rollback();
         // A generated name that collided: try another, as Kubernetes' generic store does.
         if (err instanceof KeyExistsError && generated && attempt < 8) continue;
@@ -342,13 +344,15 @@ export class ResourceStore {
     let reservation: Reservation | undefined;
     if (opts.subresource === undefined) reservation = await this.hooks?.beforeUpdate?.(prepared, old, !!opts.dryRun);
     if (opts.dryRun) return prepared;
+    let offered: [string, string] | undefined;
     try {
       const value = this.encode(prepared);
-      if (opts.handOver) this.offer(key, value, prepared);
+      if (opts.handOver) offered = this.offer(key, value, prepared);
       const rev = await this.backend.update(key, value, kv.modRevision);
       prepared.metadata.resourceVersion = String(rev);
       if (!this.storageApiVersion) storedValues.set(prepared, value);
     } catch (err) {
+      if (offered) withdrawWritten(...offered);
       await reservation?.rollback();
       throw this.apiErr(err, name);
     }
@@ -361,10 +365,12 @@ export class ResourceStore {
    * (store-watch.ts): only when a decode of `value` would give it back as it is — JSON's own values,
    * no version transform of a custom resource, no allocation hooks that still hold it after the write.
    * Saves every write's watch event a parse of the object (~14 µs for a running pod) and its garbage.
+   * Returns the offer (key, value), for a failed write to withdraw.
    */
-  private offer(key: string, value: string, obj: KubeObject): void {
-    if (this.readTransform || this.storageApiVersion || this.hooks) return;
-    if (isPlainJson(obj)) offerWritten(key, value, obj);
+  private offer(key: string, value: string, obj: KubeObject): [string, string] | undefined {
+    if (this.readTransform || this.storageApiVersion || this.hooks || !isPlainJson(obj)) return undefined;
+    offerWritten(key, value, obj);
+    return [key, value];
   }
 
   /**

@@ -11,7 +11,7 @@ import { bindPod } from './pod-subresources.ts';
 import { Registry } from './registry.ts';
 import type { ResourceStore } from './resource-store.ts';
 import { makeFilter } from './object-filter.ts';
-import { decodedAt, offerWritten, watchResource, type ApiWatchEvent } from './store-watch.ts';
+import { decodedAt, offerWritten, watchResource, withdrawWritten, type ApiWatchEvent } from './store-watch.ts';
 
 async function withPods(fn: (pods: ResourceStore, events: ApiWatchEvent[]) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-store-watch-'));
@@ -130,5 +130,38 @@ test('a handed-over write (the HTTP handlers\') reaches watchers as the object i
     await pods.guaranteedUpdate('a', 'h', (cur) => ({ ...cur, status: { ...cur.status, podIP: '10.0.0.4' } }), { subresource: 'status', handOver: true, dryRun: true });
     await new Promise((r) => setImmediate(r));
     assert.equal((events.at(-1)!.object as KubeObject).status.podIP, '10.0.0.3');
+  });
+});
+
+test('a burst of writes in flight at once (more than a commit group) reaches watchers as the objects offered, none parsed again', async () => {
+  await withPods(async (pods, events) => {
+    // As 1,024 bindings from the scheduler thread plus HTTP writes: every offer made before any event is published.
+    const objs = Array.from({ length: 1500 }, (_, i) => pod(`x${i}`));
+    const values = objs.map((o) => encodeObject(o));
+    objs.forEach((o, i) => offerWritten(pods.key('a', `x${i}`), values[i]!, o));
+    await Promise.all(objs.map((_, i) => pods.backend.create(pods.key('a', `x${i}`), values[i]!)));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(events.length, objs.length);
+    assert.equal(events.filter((e, i) => e.object === objs[i]).length, objs.length, 'every one adopted');
+  });
+});
+
+test('a failed write withdraws its offer; a withdrawal of other bytes leaves the offer there', async () => {
+  await withPods(async (pods, events) => {
+    const first = pod('w1');
+    const v1 = encodeObject(first);
+    offerWritten(pods.key('a', 'w1'), v1, first);
+    withdrawWritten(pods.key('a', 'w1'), v1);
+    await pods.backend.create(pods.key('a', 'w1'), v1);
+    const second = pod('w2');
+    const v2 = encodeObject(second);
+    offerWritten(pods.key('a', 'w2'), v2, second);
+    withdrawWritten(pods.key('a', 'w2'), encodeObject(pod('w2', { labels: { other: 'write' } })));
+    await pods.backend.create(pods.key('a', 'w2'), v2);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(events.length, 2);
+    assert.notEqual(events[0]!.object, first, 'withdrawn: decoded');
+    assert.deepEqual((events[0]!.object as KubeObject).metadata.name, 'w1');
+    assert.equal(events[1]!.object, second, 'still offered: adopted');
   });
 });

@@ -38,10 +38,16 @@ const decodedEvents = new Map<WatchEvent, Decoded>();
  * Objects a write has just stored and will never change again (a binding's pod; a write whose caller
  * only serializes the result), by key, with the JSON stored: the watch event of that write adopts the
  * object instead of decoding the same JSON again. The stored bytes must be equal, so a write that lost
- * its race, or was overtaken, is never taken for another; the oldest entries go past WRITTEN_MAX.
+ * its race, or was overtaken, is never taken for another. A write that fails withdraws its offer
+ * (withdrawWritten); past WRITTEN_MAX the oldest go (writes nobody watches in-process).
+ *
+ * WRITTEN_MAX is above the writes that can be in flight at once — the scheduler thread's 1,024
+ * bindings, the HTTP clients' writes, a commit group of up to 1,000: at 256, a burst of bindings pushed
+ * most offers out before their events were published, and those pods were parsed again (decodeObject
+ * under the watch fan-out: 4.8 % of the API server's thread while binding, bench sched 2026-12-07).
  */
 const written = new Map<string, { value: string; obj: KubeObject }>();
-const WRITTEN_MAX = 256;
+const WRITTEN_MAX = 4096;
 
 /**
  * Offers `obj`, stored as `value` (encodeObject's JSON, without resourceVersion) under `key`, to the
@@ -52,6 +58,11 @@ export function offerWritten(key: string, value: string, obj: KubeObject): void 
   written.delete(key);
   written.set(key, { value, obj });
   if (written.size > WRITTEN_MAX) written.delete(written.keys().next().value!);
+}
+
+/** Takes back what `offerWritten(key, value, …)` offered: the write failed, no event will take it. */
+export function withdrawWritten(key: string, value: string): void {
+  if (written.get(key)?.value === value) written.delete(key);
 }
 
 /** The object of a create or update event: the one its write offered when the bytes match, else decoded. */
