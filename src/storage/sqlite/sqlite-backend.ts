@@ -15,7 +15,7 @@ import { pageStart, prefixEndString } from '../key-range.ts';
 import { WatchHub } from '../watch-hub.ts';
 import { BACKSTOP_PAGES, Checkpointer, type CheckpointStats } from './checkpointer.ts';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
-import { AT_SQL, INSERT_SQL, LATEST_IN_RANGE, LATEST_SQL, rowToEvent, rowToKv } from './log-rows.ts';
+import { AT_SQL, EVENT_COLUMNS, HEAD_SQL, INSERT_SQL, LATEST_IN_RANGE, LATEST_SQL, VALUE_AT_SQL, rowToEvent, rowToKv } from './log-rows.ts';
 import { openDatabase, type LogRow, type Synchronous } from './schema.ts';
 import { WalSync } from './wal-sync.ts';
 
@@ -62,6 +62,11 @@ export function openSqliteBackend(file: string, opts: SqliteBackendOptions = {})
 
 /** Revisions compacted per transaction (kine's batch size). */
 const COMPACT_STEP = 1000;
+/** Keys whose newest value this connection remembers (see SqliteStore.values). */
+const VALUES_MAX = 16_384;
+
+/** A key's latest row as a write checks it: no value. */
+interface Head { id: number; create_revision: number; deleted: number }
 
 class SqliteStore implements SqliteBackend {
   private readonly db: Database.Database;
@@ -86,6 +91,13 @@ class SqliteStore implements SqliteBackend {
    * other processes are not here, and the poll then reads its range from the table.
    */
   private readonly written = new Map<number, WatchEvent>();
+  /**
+   * The value of the newest row this connection wrote for each of the VALUES_MAX most recently
+   * written keys, with its revision: an update's or delete's previous value (its watch event's
+   * prevKv) without reading the row's value back — the string is the one the watch hub and the
+   * watch cache hold anyway. A key whose newest row is another (another process's) is read by id.
+   */
+  private readonly values = new Map<string, { id: number; value: string }>();
 
   constructor(file: string, opts: SqliteBackendOptions) {
     const synchronous = opts.synchronous ?? 'FULL';
@@ -105,9 +117,11 @@ class SqliteStore implements SqliteBackend {
       compacted: prepare(`SELECT value FROM meta WHERE key = 'compacted_revision'`),
       setCompacted: prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('compacted_revision', ?)`),
       latest: prepare(LATEST_SQL),
+      head: prepare(HEAD_SQL),
+      valueAt: prepare(VALUE_AT_SQL),
       at: prepare(AT_SQL),
       insert: prepare(INSERT_SQL),
-      since: prepare('SELECT * FROM log WHERE id > ? AND id <= ? ORDER BY id'),
+      since: prepare(`SELECT ${EVENT_COLUMNS} FROM log WHERE id > ? AND id <= ? ORDER BY id`),
       // One step of a compaction to @rev: the rows in (@lo, @hi] that a newer row at or below @rev
       // supersedes, and tombstones.
       compact: prepare(`DELETE FROM log WHERE id > @lo AND id <= @hi AND (deleted = 1 OR id <
@@ -129,7 +143,7 @@ class SqliteStore implements SqliteBackend {
       opts.groupCommit,
       walSync && { mark: () => this.current(), sync: () => walSync.sync() },
       // A group rolled back: its revisions were never stored and the next group takes them again.
-      () => this.written.clear(),
+      () => { this.written.clear(); this.values.clear(); },
     );
     this.pollTimer = setInterval(() => this.poll(), opts.pollIntervalMs ?? 1000);
     this.pollTimer.unref();
@@ -145,7 +159,7 @@ class SqliteStore implements SqliteBackend {
 
   async create(key: string, value: string): Promise<number> {
     return this.write(key, () => {
-      const latest = this.stmt.latest.get(key) as LogRow | undefined;
+      const latest = this.stmt.head.get(key) as Head | undefined;
       if (latest && !latest.deleted) throw new KeyExistsError(key);
       const id = this.current() + 1;
       this.insert({ id, name: key, created: 1, deleted: 0, create_revision: id, prev_revision: latest?.id ?? 0, value, old_value: null });
@@ -153,6 +167,8 @@ class SqliteStore implements SqliteBackend {
     });
   }
 
+  // An update row stores its value only: the previous value is the previous row's (log-rows.ts
+  // EVENT_COLUMNS), so a pod's update writes ~2.6 KB, not twice that (kine's old_value).
   async update(key: string, value: string, expectedRevision: number): Promise<number> {
     return this.write(key, () => {
       const latest = this.live(key);
@@ -160,8 +176,8 @@ class SqliteStore implements SqliteBackend {
       const id = this.current() + 1;
       this.insert({
         id, name: key, created: 0, deleted: 0, create_revision: latest.create_revision, prev_revision: latest.id,
-        value, old_value: latest.value,
-      });
+        value, old_value: null,
+      }, this.valueOf(key, latest.id));
       return id;
     });
   }
@@ -171,11 +187,13 @@ class SqliteStore implements SqliteBackend {
       const latest = this.live(key);
       if (expectedRevision !== undefined && latest.id !== expectedRevision) throw new ConflictError(key, latest.id);
       const id = this.current() + 1;
+      const old = this.valueOf(key, latest.id);
+      // The tombstone carries the deleted value once (rowToEvent reads it as the previous value).
       this.insert({
         id, name: key, created: 0, deleted: 1, create_revision: latest.create_revision, prev_revision: latest.id,
-        value: latest.value, old_value: latest.value,
-      });
-      return { revision: id, kv: rowToKv(latest) };
+        value: old, old_value: null,
+      }, old);
+      return { revision: id, kv: { key, value: old, createRevision: latest.create_revision, modRevision: latest.id } };
     });
   }
 
@@ -267,6 +285,7 @@ class SqliteStore implements SqliteBackend {
     this.closed = true;
     clearInterval(this.pollTimer);
     this.written.clear();
+    this.values.clear();
     this.hub.close();
     this.db.close();
   }
@@ -301,7 +320,7 @@ class SqliteStore implements SqliteBackend {
     const compacted = this.compacted();
     if (after < compacted) throw new CompactedError(after, compacted);
     const hi = prefixEndString(prefix);
-    const sql = `SELECT * FROM log WHERE id > @after AND id <= @upTo AND name >= @lo ${hi === undefined ? '' : 'AND name < @hi'} ORDER BY id`;
+    const sql = `SELECT ${EVENT_COLUMNS} FROM log WHERE id > @after AND id <= @upTo AND name >= @lo ${hi === undefined ? '' : 'AND name < @hi'} ORDER BY id`;
     const rows = this.prepared(sql).all({ after, upTo, lo: prefix, ...(hi === undefined ? {} : { hi }) }) as LogRow[];
     return rows.map(rowToEvent);
   }
@@ -319,7 +338,7 @@ class SqliteStore implements SqliteBackend {
         // Another process wrote from the same previous row first: the unique index refused our row
         // (only that statement is undone; the group's transaction goes on).
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          const latest = this.stmt.latest.get(key) as LogRow | undefined;
+          const latest = this.stmt.head.get(key) as Head | undefined;
           throw new ConflictError(key, latest?.id ?? 0);
         }
         throw err;
@@ -344,14 +363,27 @@ class SqliteStore implements SqliteBackend {
     return this.checkpointer && { ...this.checkpointer.stats };
   }
 
-  private insert(row: LogRow): void {
+  /** Inserts `row`; `old` is the previous value its watch event carries (an update's or delete's). */
+  private insert(row: LogRow, old?: string): void {
     this.stmt.insert.run(row);
-    this.written.set(row.id, rowToEvent(row));
+    this.written.set(row.id, rowToEvent(old === undefined ? row : { ...row, old_value: old }));
+    const key = row.name;
+    this.values.delete(key); // re-inserted last: the map's order is the order of writes, oldest first
+    if (row.deleted) return;
+    this.values.set(key, { id: row.id, value: row.value ?? '' });
+    if (this.values.size > VALUES_MAX) this.values.delete(this.values.keys().next().value!);
   }
 
-  /** The latest row of a live key, or NotFoundError. */
-  private live(key: string): LogRow {
-    const latest = this.stmt.latest.get(key) as LogRow | undefined;
+  /** The value of `key`'s row at revision `id`: remembered when this connection wrote it, else read. */
+  private valueOf(key: string, id: number): string {
+    const v = this.values.get(key);
+    if (v !== undefined && v.id === id) return v.value;
+    return (this.stmt.valueAt.get(id) as { value: string | null } | undefined)?.value ?? '';
+  }
+
+  /** The latest row of a live key (without its value), or NotFoundError. */
+  private live(key: string): Head {
+    const latest = this.stmt.head.get(key) as Head | undefined;
     if (!latest || latest.deleted) throw new NotFoundError(key);
     return latest;
   }

@@ -69,6 +69,43 @@ describe('sqlite backend', () => {
     }
   });
 
+  it('stores an update\'s previous value once (in the row it replaced) and replays history from the table with it, old rows too', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'state.db');
+    const first = openSqliteBackend(file);
+    const r1 = await first.create('/o/k', 'v1');
+    const r2 = await first.update('/o/k', 'v2', r1);
+    const r3 = await first.update('/o/k', 'v3', r2);
+    await first.delete('/o/k', r3);
+    const m = await first.create('/o/m', 'm1');
+    await first.close();
+    const raw = openDatabase(file);
+    const rows = raw.prepare('SELECT value, old_value FROM log ORDER BY id').all() as { value: string; old_value: string | null }[];
+    assert.deepEqual(rows.map((r) => [r.value, r.old_value]), [['v1', null], ['v2', null], ['v3', null], ['v3', null], ['m1', null]]);
+    // Rows as written before (kine's old_value in the row itself) still replay as they did.
+    raw.prepare(`INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value, old_value) VALUES (6, '/o/j', 1, 0, 6, 0, 'j1', NULL),
+      (7, '/o/j', 0, 0, 6, 6, 'j2', 'j1'), (8, '/o/j', 0, 1, 6, 7, 'j2', 'j2')`).run();
+    raw.prepare(`UPDATE sqlite_sequence SET seq = 8 WHERE name = 'log'`).run();
+    raw.close();
+    const second = openSqliteBackend(file);
+    try {
+      const w = collect(second, '/o/', 0);
+      await w.until((c) => c.events.length >= 8);
+      assert.deepEqual(w.events.map((e) => [e.type, e.kv.value, e.prevKv?.value]), [
+        ['create', 'v1', undefined], ['update', 'v2', 'v1'], ['update', 'v3', 'v2'], ['delete', 'v3', 'v3'], ['create', 'm1', undefined],
+        ['create', 'j1', undefined], ['update', 'j2', 'j1'], ['delete', 'j2', 'j2'],
+      ]);
+      // A key this handle never wrote: its previous value is read by revision.
+      await second.update('/o/m', 'm2', m);
+      await w.until((c) => c.events.length >= 9);
+      w.watch.close();
+      assert.deepEqual([w.events[8]!.kv.value, w.events[8]!.prevKv?.value], ['m2', 'm1']);
+    } finally {
+      await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fsyncs every commit by default and shares one transaction among concurrent writes', async () => {
     const dir = tempDir();
     const file = join(dir, 'state.db');
