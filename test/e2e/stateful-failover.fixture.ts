@@ -17,6 +17,8 @@ import { R } from '../../src/client/client.ts';
 import type { TestLab } from '../../src/lab/lab.fixture.ts';
 import { ANN_REPLACE, ANN_VOLUME_STATE, bricksOf, healthOf, isReplicatedVolume } from '../../src/apis/volumes/replicated-volume.ts';
 import { parsePool } from '../../src/agent/storage/gluster-cli.ts';
+import { HEARTBEAT_FILE } from '../../src/apis/volumes/replicated.ts';
+import { monotonicMs } from '../../src/agent/node/heartbeat.ts';
 import { etcdStatus } from './etcd-client.fixture.ts';
 
 const execFileP = promisify(execFile);
@@ -175,7 +177,15 @@ export async function lossDiagnostics(view: ClusterView, ns: string, member: str
   const pod = (await view.members(ns).catch(() => [])).find((p) => p.name === member && !p.deleting);
   const fuseLog = pod && path.join(view.lab.state().dataDir, pod.node, 'pods', pod.uid, 'volumes', 'replicated', 'data.log');
   const fuse = fuseLog && existsSync(fuseLog) ? readFileSync(fuseLog, 'utf8').split('\n').filter(Boolean).slice(-8).map((l) => l.slice(0, 300)).join('\n  ') : '(none)';
+  // Each node's self-fencing heartbeat (CLOCK_MONOTONIC ms of its last Lease renewal, this machine's
+  // clock too): a stale one on the member's node makes its shim refuse to start the container.
+  const beats = view.lab.state().nodes.map((n) => {
+    const file = path.join(view.lab.state().dataDir, n.name, HEARTBEAT_FILE);
+    const at = existsSync(file) ? Number(readFileSync(file, 'utf8')) : NaN;
+    return `${n.name} ${Number.isFinite(at) ? `${((monotonicMs() - at) / 1000).toFixed(1)} s` : 'none'}`;
+  }).join(', ');
   return `container logs (previous):\n  ${await logs(true)}\ncontainer logs (current):\n  ${await logs(false)}\n`
+    + `self-fencing heartbeat ages: ${beats}\n`
     + `${member}'s processes (life@node pid command): ${JSON.stringify(memberProcesses(member))}\n${agents}\n`
     + `--- ${member}'s volume client on ${pod?.node ?? '?'}:\n  ${fuse}`;
 }
