@@ -11,7 +11,6 @@ import { joinArgs, serverArgs, type ServerTimers } from './lab-plan.ts';
 import type { LabState, NodeState, ProcessRecord } from './lab-state.ts';
 import { isAlive, logTail, startDetached } from './lab-processes.ts';
 import { netnsPath } from './lab-network.ts';
-import { ensureSharedMount, withOwnHosts, writeHostsFile } from './lab-hosts.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The server's files a joining node needs (berth server writes them). */
@@ -50,13 +49,8 @@ export async function startServerProcess(state: LabState, timers: ServerTimers, 
   return rec;
 }
 
-/**
- * Starts the host's agent (`berth join …`) in its namespace and cgroup, with the host's own
- * /etc/hosts (lab-hosts.ts: its data dir a shared mount first); logs in <node dir>/agent.log.
- */
-export async function startAgentProcess(state: LabState, node: NodeState): Promise<ProcessRecord> {
+/** Starts the host's agent (`berth join …`) in its namespace and cgroup; logs in <node dir>/agent.log. */
+export function startAgentProcess(state: LabState, node: NodeState): Promise<ProcessRecord> {
   const argv = [berthExecutable(), ...joinArgs(state, node, { tokenFile: joinTokenFile(state), backend: state.backend, dnsUpstream: state.dnsUpstream, storage: state.storage })];
-  await ensureSharedMount(node.dataDir);
-  const hostsFile = writeHostsFile(state, node);
-  return startDetached(withOwnHosts(argv, hostsFile), { netnsPath: netnsPath(node.netns), cgroup: `${node.cgroup}/agent`, log: join(node.dataDir, 'agent.log'), pidFile: join(node.dataDir, 'agent.pid') });
+  return startDetached(argv, { netnsPath: netnsPath(node.netns), cgroup: `${node.cgroup}/agent`, log: join(node.dataDir, 'agent.log'), pidFile: join(node.dataDir, 'agent.pid') });
 }
