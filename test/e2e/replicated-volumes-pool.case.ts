@@ -1,15 +1,15 @@
 /**
  * The replicated-volumes suite's cases about each node's glusterd and the trusted pool
  * (replicated-volumes.test.ts runs them on its lab): glusterd killed, a torn store, a member the
- * pool rejects, a member stuck half-joined, and a repair that waits for server quorum.
+ * pool rejects, and a member stuck half-joined.
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parsePool, parseStatus } from '../../src/agent/storage/gluster-cli.ts';
-import { engineReport, glusterdPid, killGlusterdWithPeerState, poolWhole, processesWith } from '../support/gluster-lab.ts';
-import { sleep, type ReplicatedSuite } from './replicated-volumes.fixture.ts';
+import { engineReport, killGlusterdWithPeerState, poolWhole, processesWith } from '../support/gluster-lab.ts';
+import type { ReplicatedSuite } from './replicated-volumes.fixture.ts';
 
 /** A glusterd's crash, torn store, rejection and half-joined peer, each repaired by its agent. */
 export function poolRepairCases(c: ReplicatedSuite): void {
@@ -96,52 +96,5 @@ export function poolRepairCases(c: ReplicatedSuite): void {
     const since = (l: string) => { try { return Date.parse(JSON.parse(l).time) >= t0; } catch { return false; } };
     assert.ok(c.lab.logTail(member, 400).split('\n').some((l) => /peers stuck half-joined .* marked in the pool/.test(l) && since(l)), `${member}'s agent marked the peer in the pool`);
     process.stdout.write(`# connected and accepted: ${member} stuck with ${spare}; the pool whole again ${((Date.now() - t0) / 1000).toFixed(1)} s after its glusterd was killed\n`);
-  });
-}
-
-/**
- * glusterd's server quorum (more than half of the members it counts live) stops every brick on a
- * machine whose glusterd counts too few. With one of the 4 members down, a restart of another
- * member's glusterd leaves the remaining two at 2 of 4 for its few seconds: their bricks stop. The
- * agents' repairs restart glusterd; they now wait while that would cost a member its quorum.
- */
-export function quorumCase(c: ReplicatedSuite): void {
-  const { waitFor, node, gluster } = c;
-
-  test('a member down and another stuck half-joined: the repair waits while a restart would cost server quorum (the other member\'s brick runs on); the member back, it goes ahead', async () => {
-    const [keeper, member, partner] = c.bricks;
-    const down = c.spare();
-    await waitFor('the pool whole as every member sees it', async () => poolWhole(c.lab), 180_000);
-    await c.lab.run(['kill', down]);
-    const t0 = Date.now();
-    const since = (l: string) => { try { return Date.parse(JSON.parse(l).time) >= t0; } catch { return false; } };
-    const brickPid = () => processesWith(keeper.path).map((l) => Number(l.split(' ')[0]))[0];
-    let kept = 0;
-    try {
-      // Its glusterd killed too (the test's doing: 2 of 4 for the others until the agent starts it again), with the
-      // partner stored "Peer is connected and Accepted": the partner then never counts it, and its agent wants to restart it.
-      killGlusterdWithPeerState(c.lab, member.node, partner.address, 10);
-      const seen = () => parsePool(gluster(member.node, 'pool', 'list', '--xml')).find((p) => p.address === partner.address)?.state;
-      await waitFor(`${member.node} sees ${partner.node} "Peer is connected and Accepted"`, async () => seen() === 'Peer is connected and Accepted', 60_000);
-      // A restart now would leave the keeper at 2 of 4 live members (the down one, the restarting one).
-      await waitFor(`${member.node}'s agent holding the repair for server quorum`, async () => c.lab.logTail(member.node, 300).split('\n').some((l) => /half-joined waits.*server quorum|server quorum.*half-joined waits/.test(l) && since(l)), 90_000);
-      const held = (Date.now() - t0) / 1000;
-      // Its quorum back since the member's glusterd is (3 of 4): its brick started again and online.
-      await waitFor(`${keeper.node}'s brick online`, async () => parseStatus(gluster(keeper.node, 'volume', 'status', c.pvName, '--xml')).find((b) => b.name === `${keeper.address}:${keeper.path}`)?.online && brickPid(), 60_000);
-      kept = brickPid();
-      const glusterd = glusterdPid(c.lab, member.node);
-      await sleep(20_000);
-      assert.equal(glusterdPid(c.lab, member.node), glusterd, `${member.node}'s glusterd not restarted while ${down} is down`);
-      assert.equal(brickPid(), kept, `${keeper.node}'s brick ran on`);
-      await c.lab.run(['restart', down]);
-      await waitFor('the pool whole again', async () => poolWhole(c.lab), 180_000);
-      assert.ok(c.lab.logTail(member.node, 400).split('\n').some((l) => /peers stuck half-joined .* marked in the pool/.test(l) && since(l)), `${member.node}'s agent repaired it once ${down} was back`);
-      assert.equal(brickPid(), kept, `${keeper.node}'s brick never stopped for the repair`);
-      process.stdout.write(`# quorum: ${member.node}'s repair held ${held.toFixed(1)} s after ${down}'s kill; the pool whole ${((Date.now() - t0) / 1000).toFixed(1)} s after it; ${keeper.node}'s brick pid ${kept} throughout\n`);
-    } catch (err) {
-      // Back, so the cases after this one run on a whole lab.
-      await c.lab.run(['restart', down]).catch(() => {});
-      throw new Error(`${(err as Error).message}\nglusterd on each node:\n${engineReport(c.lab, c.pvName)}`);
-    }
   });
 }

@@ -18,9 +18,6 @@
  *                                 Rejected") its agent resets its store, it rejoins with the volume
  *   a member stuck half-joined    (a peer it holds "Peer is connected and Accepted", its store so) its
  *                                 agent marks the peer in the pool and restarts it: the pool whole
- *   repair held by quorum         (a member down, another stuck half-joined) its agent waits to restart
- *                                 glusterd while that would cost a member server quorum: no brick of
- *                                 that member stops; the down member back, the repair goes ahead
  *   a brick disk full             (a claim whose bricks are 32 MiB filesystems) a pod's write fails
  *                                 with ENOSPC; the PV names the full bricks, VolumeDegraded; space
  *                                 freed: healthy again
@@ -48,7 +45,7 @@ import { processesWith } from '../support/gluster-lab.ts';
 import { deletionCases, diskFullCase, placementCases } from './replicated-volumes-data.case.ts';
 import { REBUILD_DELAY_S, ReplicatedSuite } from './replicated-volumes.fixture.ts';
 import { brickNodeKilledCase, staysDownCase } from './replicated-volumes-node-loss.case.ts';
-import { poolRepairCases, quorumCase } from './replicated-volumes-pool.case.ts';
+import { poolRepairCases } from './replicated-volumes-pool.case.ts';
 
 describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
   const c = new ReplicatedSuite();
@@ -82,7 +79,6 @@ describe('replicated volumes on a 4-node lab', { concurrency: false }, () => {
   placementCases(c);
   brickNodeKilledCase(c);
   poolRepairCases(c);
-  quorumCase(c);
   diskFullCase(c);
   staysDownCase(c);
   deletionCases(c);

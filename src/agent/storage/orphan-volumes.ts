@@ -33,7 +33,6 @@ import type { Logger } from '../../util/log.ts';
 import type { GlusterCli, PoolPeer } from './gluster-cli.ts';
 import { PEER_IN_CLUSTER } from './peer-repair.ts';
 import { POOL_SETTLE_MS } from './volume-chores.ts';
-import type { QuorumGate } from './server-quorum.ts';
 
 /** How long a volume must be seen deleted by the cluster before anything is done about it. */
 export const ORPHAN_GRACE_MS = 15_000;
@@ -120,7 +119,7 @@ export function orphanStep(orphans: readonly string[], peers: readonly PoolPeer[
   return { kind: 'spread', volumes: [...orphans], to: peers.map((p) => p.address).filter((a) => orphans.some((v) => !holders(v).includes(a))) };
 }
 
-export interface OrphanDaemon extends QuorumGate {
+export interface OrphanDaemon {
   restart(why: string): Promise<void>;
   /** Stops glusterd, sets these volumes' definitions aside and stops their bricks here, starts it. */
   dropVolumes(volumes: readonly string[], why: string): Promise<void>;
@@ -165,11 +164,6 @@ export async function dropOrphanVolumes(ctx: OrphanContext, state: OrphanState, 
   }
   const step = orphanStep(orphans, peers, held, ctx.settledMs(), state, now);
   if (!step || step.kind === 'wait') return step;
-  if (step.kind !== 'delete') {
-    // Both restart this glusterd: not at the cost of another member's server quorum (server-quorum.ts).
-    const quorum = await ctx.daemon.restartHeldBy?.();
-    if (quorum) return { kind: 'wait', why: quorum };
-  }
   if (step.kind === 'delete') {
     const info = await ctx.cli.info(step.volume);
     if (info?.status === 'Started') await ctx.cli.stop(step.volume);

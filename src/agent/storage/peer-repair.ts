@@ -28,7 +28,6 @@
  */
 import type { Logger } from '../../util/log.ts';
 import type { GlusterCli, PoolPeer } from './gluster-cli.ts';
-import type { QuorumGate } from './server-quorum.ts';
 
 export const PEER_IN_CLUSTER = 'Peer in Cluster';
 const isRejected = (p: PoolPeer) => p.connected && /rejected/i.test(p.state ?? '');
@@ -97,8 +96,6 @@ export interface RepairState {
   lastHalfJoinedView?: string;
   /** The last pool problem reported (reported again only when it changes). */
   lastReport?: string;
-  /** Why the last half-joined restart waited for server quorum (logged once per change). */
-  quorumHeld?: string;
 }
 
 export interface RepairOutcome {
@@ -115,7 +112,7 @@ export interface RepairOutcome {
  * the pool's volumes and peers. At most once per REPAIR_EVERY_MS. A pool problem is logged once per
  * change.
  */
-export interface RepairDaemon extends QuorumGate {
+export interface RepairDaemon {
   resetStore(why: string): Promise<void>;
   restart(why: string): Promise<void>;
   /** Restarts glusterd with the peers at `addresses` that are stored "Sent and Received peer request" marked in the pool. */
@@ -154,10 +151,7 @@ export async function repairRejection(cli: GlusterCli, daemon: RepairDaemon, log
     state.lastReport = report;
   }
   const afterReset = state.lastRepair !== undefined && now - state.lastRepair < AFTER_RESET_MS;
-  const before = state.quorumHeld;
-  const repaired = await repairHalfJoined(mine, daemon, state, now, afterReset);
-  if (state.quorumHeld && state.quorumHeld !== before) log.warn('a peer left half-joined waits: restarting glusterd now would cost server quorum', { why: state.quorumHeld });
-  if (repaired) return { problems };
+  if (await repairHalfJoined(mine, daemon, state, now, afterReset)) return { problems };
   const theirs = new Map<string, PoolPeer[] | undefined>();
   if (!mine.some(inCluster)) {
     for (const p of mine.filter(isRejected)) theirs.set(p.address, await cli.peers(p.address).catch(() => undefined));
@@ -190,17 +184,15 @@ export async function repairRejection(cli: GlusterCli, daemon: RepairDaemon, log
  * A member in the pool with others (or reset within AFTER_RESET_MS) that has seen a connected peer
  * half-joined for HALF_JOINED_MS restarts its glusterd for it (`rejoinHalfJoined`), at most once per
  * HALF_JOINED_EVERY_MS for the same view (HALF_JOINED_NEXT_MS when the last restart moved it on to
- * another), and only while the restart leaves every member its server quorum (`quorumHeld` says why
- * not); true when it did. A member outside the pool otherwise leaves it be: its own
+ * another); true when it did. A member outside the pool otherwise leaves it be: its own
  * rejoin (above) is under way.
  */
-export async function repairHalfJoined(mine: readonly PoolPeer[], daemon: Pick<RepairDaemon, 'rejoinHalfJoined' | 'restartHeldBy'>, state: RepairState, now: number, afterReset = false): Promise<boolean> {
+export async function repairHalfJoined(mine: readonly PoolPeer[], daemon: Pick<RepairDaemon, 'rejoinHalfJoined'>, state: RepairState, now: number, afterReset = false): Promise<boolean> {
   // Disconnected ones count for the wait (the other side's own restart drops the connection for a
   // moment, and the state stays — seen on the lab); only connected ones are acted on.
   const stuck = mine.filter((p) => p.state !== undefined && p.state !== PEER_IN_CLUSTER && !/rejected/i.test(p.state));
   if (!stuck.length || !(afterReset || mine.some(inCluster))) {
     state.halfJoinedSince = undefined;
-    state.quorumHeld = undefined;
     return false;
   }
   const half = stuck.filter((p) => p.connected);
@@ -208,9 +200,6 @@ export async function repairHalfJoined(mine: readonly PoolPeer[], daemon: Pick<R
   const view = half.map((p) => `${p.address}: ${p.state}`).sort().join(', ');
   const since = state.lastHalfJoinedRepair === undefined ? Infinity : now - state.lastHalfJoinedRepair;
   if (since < (view === state.lastHalfJoinedView ? HALF_JOINED_EVERY_MS : HALF_JOINED_NEXT_MS)) return false;
-  // Not at the cost of another member's server quorum (server-quorum.ts): its bricks would stop.
-  state.quorumHeld = await daemon.restartHeldBy?.();
-  if (state.quorumHeld) return false;
   state.lastHalfJoinedRepair = now;
   state.lastHalfJoinedView = view;
   state.halfJoinedSince = undefined;

@@ -28,7 +28,6 @@ import { volumeChores, type ChoreContext } from './volume-chores.ts';
 import { importMissingVolumes, type ImportState } from './volume-import.ts';
 import { probesPaused, repairRejection, type RepairDaemon, type RepairState } from './peer-repair.ts';
 import { dropOrphanVolumes, rememberDeleted, type OrphanDaemon, type OrphanState } from './orphan-volumes.ts';
-import { quorumHoldsRestart } from './server-quorum.ts';
 
 export interface StorageAgentOptions {
   client: Client;
@@ -85,12 +84,8 @@ export async function startStorageAgent(o: StorageAgentOptions): Promise<Running
   const brickRoot = join(root, 'bricks');
   const log = o.log.child({ component: 'storage' });
   await fs.mkdir(brickRoot, { recursive: true });
+  const glusterd = o.daemon ?? new Glusterd(join(root, 'glusterd'), o.hostIP, log);
   const cli = o.cli ?? new GlusterCommand(glusterdPaths(join(root, 'glusterd')).socket, 30_000);
-  // Every restart for the pool's sake (import, half-joined repair, deleted volumes) first asks whether
-  // it would take another member's server quorum (server-quorum.ts); a fake daemon may answer itself.
-  const glusterd = Object.assign(o.daemon ?? new Glusterd(join(root, 'glusterd'), o.hostIP, log), {
-    restartHeldBy: o.daemon?.restartHeldBy?.bind(o.daemon) ?? (() => quorumHoldsRestart(cli, o.hostIP)),
-  });
   const fence = o.fence ?? new FenceTable();
   // glusterd is not waited for here: it takes seconds to initialize (tens on a loaded machine); the first pass starts it.
   await o.client.patch(R.nodes, undefined, o.nodeName, 'merge', { metadata: { labels: { [STORAGE_NODE_LABEL]: 'true' }, annotations: { [ANN_BRICK_DIR]: brickRoot } } });

@@ -27,7 +27,6 @@ import type { KubeObject } from '../../apis/object.ts';
 import { ANN_VOLUME_STATE, bricksOf, engineVolumeName, isReplicatedVolume } from '../../apis/volumes/replicated-volume.ts';
 import type { Logger } from '../../util/log.ts';
 import type { GlusterCli } from './gluster-cli.ts';
-import type { QuorumGate } from './server-quorum.ts';
 
 /** How long a volume is missing before anything is done: a restarted glusterd's handshake imports within seconds, tens on a loaded machine. */
 export const IMPORT_GRACE_MS = 15_000;
@@ -96,10 +95,10 @@ export interface ImportOutcome {
 /**
  * One pass: lists what this glusterd knows; for volumes missing past the grace, asks connected
  * members (`volume list --remote-host`) until one has them and restarts this glusterd, at most once
- * per RESTART_EVERY_MS, and only while the restart leaves every member its server quorum. Logs the restart and, on a later pass, the volumes being back.
+ * per RESTART_EVERY_MS. Logs the restart and, on a later pass, the volumes being back.
  */
 export async function importMissingVolumes(
-  cli: GlusterCli, daemon: { restart(why: string): Promise<void> } & QuorumGate, log: Logger, pvs: readonly KubeObject[], state: ImportState, now = Date.now(),
+  cli: GlusterCli, daemon: { restart(why: string): Promise<void> }, log: Logger, pvs: readonly KubeObject[], state: ImportState, now = Date.now(),
 ): Promise<ImportOutcome> {
   const wanted = wantedVolumes(pvs);
   const known = await cli.list();
@@ -118,9 +117,6 @@ export async function importMissingVolumes(
     asked.push(member);
     const held = missing.filter((v) => theirs.includes(v));
     if (!held.length) continue;
-    // Not at the cost of another member's server quorum (server-quorum.ts): its bricks would stop.
-    const quorum = await daemon.restartHeldBy?.();
-    if (quorum) return { missing, waiting: `held by ${member}; ${quorum}` };
     log.warn('glusterd lacks volumes the pool holds: restarting it so its handshake imports them', { volumes: held, holder: member });
     await daemon.restart(`volumes ${held.join(', ')} missing here, held by ${member}`);
     state.lastRestart = now;
