@@ -17,6 +17,7 @@ import { BACKSTOP_PAGES, Checkpointer, type CheckpointStats } from './checkpoint
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
 import { AT_SQL, EVENT_COLUMNS, HEAD_SQL, INSERT_SQL, LATEST_IN_RANGE, LATEST_SQL, VALUE_AT_SQL, rowToEvent, rowToKv } from './log-rows.ts';
 import { openDatabase, type LogRow, type Synchronous } from './schema.ts';
+import { RecentValues } from './recent-values.ts';
 import { WalSync } from './wal-sync.ts';
 
 /** Options of the SQLite backend. */
@@ -62,8 +63,6 @@ export function openSqliteBackend(file: string, opts: SqliteBackendOptions = {})
 
 /** Revisions compacted per transaction (kine's batch size). */
 const COMPACT_STEP = 1000;
-/** Keys whose newest value this connection remembers (see SqliteStore.values). */
-const VALUES_MAX = 16_384;
 
 /** A key's latest row as a write checks it: no value. */
 interface Head { id: number; create_revision: number; deleted: number }
@@ -91,13 +90,8 @@ class SqliteStore implements SqliteBackend {
    * other processes are not here, and the poll then reads its range from the table.
    */
   private readonly written = new Map<number, WatchEvent>();
-  /**
-   * The value of the newest row this connection wrote for each of the VALUES_MAX most recently
-   * written keys, with its revision: an update's or delete's previous value (its watch event's
-   * prevKv) without reading the row's value back — the string is the one the watch hub and the
-   * watch cache hold anyway. A key whose newest row is another (another process's) is read by id.
-   */
-  private readonly values = new Map<string, { id: number; value: string }>();
+  /** Previous values of the keys this connection wrote last (recent-values.ts). */
+  private readonly values = new RecentValues();
 
   constructor(file: string, opts: SqliteBackendOptions) {
     const synchronous = opts.synchronous ?? 'FULL';
@@ -367,18 +361,12 @@ class SqliteStore implements SqliteBackend {
   private insert(row: LogRow, old?: string): void {
     this.stmt.insert.run(row);
     this.written.set(row.id, rowToEvent(old === undefined ? row : { ...row, old_value: old }));
-    const key = row.name;
-    this.values.delete(key); // re-inserted last: the map's order is the order of writes, oldest first
-    if (row.deleted) return;
-    this.values.set(key, { id: row.id, value: row.value ?? '' });
-    if (this.values.size > VALUES_MAX) this.values.delete(this.values.keys().next().value!);
+    this.values.wrote(row.name, row.id, row.deleted ? undefined : row.value ?? '');
   }
 
   /** The value of `key`'s row at revision `id`: remembered when this connection wrote it, else read. */
   private valueOf(key: string, id: number): string {
-    const v = this.values.get(key);
-    if (v !== undefined && v.id === id) return v.value;
-    return (this.stmt.valueAt.get(id) as { value: string | null } | undefined)?.value ?? '';
+    return this.values.get(key, id) ?? (this.stmt.valueAt.get(id) as { value: string | null } | undefined)?.value ?? '';
   }
 
   /** The latest row of a live key (without its value), or NotFoundError. */
