@@ -31,7 +31,9 @@ import type { Logger } from '../util/log.ts';
 import type { Client, ClientWatch, ObjectList, ResourceRef } from './client.ts';
 import { isExpired } from './errors.ts';
 import { keyOf, type IndexFunc, type Informer, type InformerHandlers, type ObjectKey } from './controller-types.ts';
-import { internPod } from './object-intern.ts';
+import { cachedFormOf, podForm, withoutManagedFields, type Transform } from './cached-form.ts';
+
+export { podForm, withoutManagedFields, type Transform };
 
 /** What an informer lists and watches, and how. */
 export interface InformerOptions {
@@ -57,32 +59,9 @@ export interface InformerOptions {
   pageSize?: number;
 }
 
-/** An informer's view of the objects it caches (see InformerOptions.transform). */
-export type Transform = (obj: KubeObject) => KubeObject;
-
 /** client-go's pager.PageSize: what its reflector asks per page. */
 export const DEFAULT_PAGE_SIZE = 500;
 
-/**
- * The object without `metadata.managedFields`: a new top object and metadata, everything else shared
- * with `obj` (which stays as it was: other watchers may hold it).
- */
-export function withoutManagedFields(obj: KubeObject): KubeObject {
-  const m = obj?.metadata;
-  if (!m || m.managedFields === undefined) return obj;
-  const { managedFields: _, ...metadata } = m;
-  return { ...obj, metadata };
-}
-
-const KEEP: Transform = (obj) => obj;
-
-/**
- * The default form of core/v1 pods: trimmed, and what pods repeat of each other shared with earlier
- * pods (object-intern.ts) — what a cluster has 150,000 of, and every informer of the API server keeps.
- */
-export const podForm: Transform = (obj) => internPod(withoutManagedFields(obj));
-
-const isCorePods = (ref: ResourceRef): boolean => ref.group === '' && ref.resource === 'pods';
 
 /**
  * The informers of this thread, by resource and form of object (the transform function): peers whose
@@ -134,7 +113,7 @@ export class SharedInformer implements Informer {
 
   constructor(private readonly client: Client, readonly ref: ResourceRef, private readonly opts: InformerOptions = {}) {
     this.addIndex(NAMESPACE_INDEX, (obj) => [obj.metadata.namespace ?? '']);
-    this.form = opts.transform ?? (opts.keepManagedFields ? KEEP : isCorePods(ref) ? podForm : withoutManagedFields);
+    this.form = opts.transform ?? cachedFormOf(ref, opts.keepManagedFields);
     this.goneForm = this.form === podForm ? withoutManagedFields : this.form;
     this.peers = peersOf(ref, this.form);
   }
