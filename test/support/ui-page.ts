@@ -20,7 +20,7 @@ export async function gotoRetrying(page: Page, url: string): Promise<void> {
 /**
  * Opens `url` and waits for the element with data-testid `ready`; when it does not come in 15 s
  * (a subresource cut by a network change leaves the page blank: seen twice under other suites' load)
- * what the page did is logged and the page is loaded once more.
+ * or a stylesheet did not load, what the page did is logged and the page is loaded once more.
  */
 export async function openUi(page: Page, url: string, ready: string): Promise<void> {
   const origin = new URL(url).origin;
@@ -31,12 +31,20 @@ export async function openUi(page: Page, url: string, ready: string): Promise<vo
   page.on('request', (r) => seen.push(`request ${r.method()} ${path(r.url())}`));
   page.on('response', (r) => seen.push(`response ${r.status()} ${path(r.url())}`));
   await gotoRetrying(page, url);
-  if (!await page.getByTestId(ready).waitFor({ timeout: 15_000 }).then(() => true, () => false)) {
-    console.log(`${ready} did not come; the page says: ${await page.evaluate(() => document.body.innerText).catch(() => '?')}\n${seen.join('\n')}`);
+  const came = await page.getByTestId(ready).waitFor({ timeout: 15_000 }).then(() => true, () => false);
+  // A stylesheet cut at load leaves a page that signs in but lays nothing out: the map's canvas has no
+  // size and stays hidden (CI, 2026-12-07). A failed <link> has no sheet.
+  const styled = came && await page.evaluate(STYLESHEETS_LOADED).catch(() => false) === true;
+  if (!styled) {
+    console.log(`${came ? 'a stylesheet did not load' : `${ready} did not come`}; the page says: ${await page.evaluate(() => document.body.innerText).catch(() => '?')}\n${seen.join('\n')}`);
     await gotoRetrying(page, url);
     await page.getByTestId(ready).waitFor({ timeout: 30_000 });
+    if (await page.evaluate(STYLESHEETS_LOADED) !== true) throw new Error(`${url}: a stylesheet did not load twice`);
   }
 }
+
+/** Run in the page, as a string: every <link rel=stylesheet> of the page is loaded. */
+const STYLESHEETS_LOADED = `[...document.querySelectorAll('link[rel=stylesheet]')].every((l) => l.sheet !== null)`;
 
 /** Signs in on the UI at `baseUrl` with a bearer token (the sign-in page's form). */
 export async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {
