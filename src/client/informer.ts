@@ -7,7 +7,8 @@
  *
  * Handlers run after the cache is updated, synchronously, and should only enqueue keys. Cached
  * objects are shared: callers must not mutate them (clone first) — a cached pod's parts are shared
- * with other pods too.
+ * with other pods too. BERTH_CACHE_MUTATION_DETECTOR=1 (tests) freezes them, so a write throws at
+ * the writer (informer-mutation-detector.ts).
  *
  * Cached objects leave out `metadata.managedFields` (unless `keepManagedFields`), as the informers of
  * kube-controller-manager and kube-scheduler trim them (kubernetes#118455, #119556): no controller
@@ -32,6 +33,7 @@ import type { Client, ClientWatch, ObjectList, ResourceRef } from './client.ts';
 import { isExpired } from './errors.ts';
 import { keyOf, type IndexFunc, type Informer, type InformerHandlers, type ObjectKey } from './controller-types.ts';
 import { cachedFormOf, podForm, withoutManagedFields, type Transform } from './cached-form.ts';
+import { deepFreeze, detectorForm, mutationDetectorOn } from './informer-mutation-detector.ts';
 
 export { podForm, withoutManagedFields, type Transform };
 
@@ -57,6 +59,8 @@ export interface InformerOptions {
   transform?: Transform;
   /** Objects per list request (default 500, client-go's pager; 0: the whole list in one request). */
   pageSize?: number;
+  /** Deep-freeze what is cached (informer-mutation-detector.ts); default: BERTH_CACHE_MUTATION_DETECTOR. */
+  detectMutations?: boolean;
 }
 
 /** client-go's pager.PageSize: what its reflector asks per page. */
@@ -105,17 +109,23 @@ export class SharedInformer implements Informer {
   listCount = 0;
   /** Objects taken from a peer's cache instead of this informer's own copy (for tests and diagnostics). */
   sharedFromPeers = 0;
-  /** What every listed or watched object goes through before it is cached. */
+  /** What every listed or watched object goes through before it is cached (frozen, with the detector on). */
   private readonly form: Transform;
   /** What a deleted object goes through (handed to the handlers, never cached): no sharing for pods. */
   private readonly goneForm: Transform;
   private readonly peers: Set<SharedInformer>;
+  /** The cache-mutation detector is on: cached objects are frozen. */
+  readonly detect: boolean;
 
   constructor(private readonly client: Client, readonly ref: ResourceRef, private readonly opts: InformerOptions = {}) {
     this.addIndex(NAMESPACE_INDEX, (obj) => [obj.metadata.namespace ?? '']);
-    this.form = opts.transform ?? cachedFormOf(ref, opts.keepManagedFields);
-    this.goneForm = this.form === podForm ? withoutManagedFields : this.form;
-    this.peers = peersOf(ref, this.form);
+    const form = opts.transform ?? cachedFormOf(ref, opts.keepManagedFields);
+    const goneForm = form === podForm ? withoutManagedFields : form;
+    // Peers are grouped by the plain form: with the detector on or off, their objects are the same view.
+    this.peers = peersOf(ref, form);
+    const detect = (this.detect = opts.detectMutations ?? mutationDetectorOn());
+    this.form = detect ? detectorForm(form) : form;
+    this.goneForm = detect ? detectorForm(goneForm) : goneForm;
   }
 
   /** Starts the list/watch loop (once). */
@@ -223,8 +233,10 @@ export class SharedInformer implements Informer {
     for (const p of this.peers) {
       const c = p.cache.get(key);
       if (c && c.metadata.resourceVersion === m.resourceVersion && c.metadata.uid === m.uid) {
-        if (p !== this) this.sharedFromPeers++;
-        return c;
+        if (p === this) return c;
+        this.sharedFromPeers++;
+        // A peer without the detector (a test mixing both) hands over an object not yet frozen.
+        return this.detect ? deepFreeze(c) : c;
       }
     }
     return this.form(obj);
