@@ -14,14 +14,20 @@ const pod = (name: string, cpu = '100m'): KubeObject => ({
 
 describe('cache-mutation detector', () => {
   let env: TestEnv;
+  // The server's own informers share cached pods with these (peers): off for them, whatever the run says.
+  const was = process.env.BERTH_CACHE_MUTATION_DETECTOR;
   before(async () => {
+    delete process.env.BERTH_CACHE_MUTATION_DETECTOR;
     env = await startTestEnv();
     // Two pairs, of different requests: the first test's write corrupts every pod sharing its part for
     // good (in-process, interning shares it with the server's own decoded objects too).
     for (const n of ['md-a', 'md-b']) await env.client.create(R.pods, 'default', pod(n));
     for (const n of ['md-x', 'md-y']) await env.client.create(R.pods, 'default', pod(n, '200m'));
   });
-  after(async () => { await env.close(); });
+  after(async () => {
+    await env.close();
+    if (was !== undefined) process.env.BERTH_CACHE_MUTATION_DETECTOR = was;
+  });
 
   it('is switched by BERTH_CACHE_MUTATION_DETECTOR', () => {
     assert.equal(mutationDetectorOn({ BERTH_CACHE_MUTATION_DETECTOR: '1' }), true);
