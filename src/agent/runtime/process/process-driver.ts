@@ -110,7 +110,7 @@ export class ProcessDriver implements RuntimeDriver {
       shim?.kill('SIGKILL');
       await cg.killAll('SIGKILL').catch(() => {});
       await cg.remove().catch(() => {});
-      removeMountPoints(created, this.othersMountPoints(spec.id));
+      if (created.length) removeMountPoints(created, this.othersMountPoints(spec.id));
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
@@ -196,7 +196,9 @@ export class ProcessDriver implements RuntimeDriver {
         if (!(await this.containers.exitedWithin(id, 5000)) && sameProcessAlive(st.shimPid, st.shimStartTime)) signalProcess(st.shimPid);
       }
       await cg.remove();
-      removeMountPoints(st.createdPaths, this.othersMountPoints(id));
+      // Read only when there is something to remove: it reads every other container's mountinfo, which
+      // made deleting n pods cost n² reads (13 % of berth up's thread in bench pods, 2026-12-07).
+      if (st.createdPaths.length) removeMountPoints(st.createdPaths, this.othersMountPoints(id));
     }
     rmSync(dir, { recursive: true, force: true });
     this.containers.forget(id);
