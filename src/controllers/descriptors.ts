@@ -63,7 +63,7 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
   },
   {
     // kube-controller-manager's "horizontalpodautoscaling": metrics from metrics.k8s.io, in-process.
-    name: 'horizontal-pod-autoscaler', watches: [{ ref: HPAS }], workers: 2,
+    name: 'horizontal-pod-autoscaler', watches: [{ ref: HPAS }, { ref: R.pods }], workers: 2,
     build: (ctx, log) => new HorizontalController(ctx.client, ctx.factory, log, {
       metrics: registryPodMetrics(ctx.registry, ctx.settings.agentTls), scales: registryScales(ctx.registry, ctx.client), recorder: ctx.recorder,
     }),
@@ -78,7 +78,7 @@ export const CONTROLLER_DESCRIPTORS: readonly ControllerDescriptor[] = [
     build: (ctx, log) => new DeploymentController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
   },
   {
-    name: 'daemonset', watches: [{ ref: DAEMONSETS }, { ref: R.nodes }, { ref: R.pods }], workers: 2,
+    name: 'daemonset', watches: [{ ref: DAEMONSETS }, { ref: R.nodes }, { ref: R.pods }, { ref: CONTROLLER_REVISIONS }], workers: 2,
     build: (ctx, log) => new DaemonSetController(ctx.client, ctx.factory, log, { recorder: ctx.recorder }),
   },
   {

@@ -3,7 +3,13 @@
  * schedule time (`<cronjob>-<minutes since epoch>`), honouring suspend, startingDeadlineSeconds,
  * concurrencyPolicy (Allow / Forbid / Replace) and the history limits; keeps status.active,
  * lastScheduleTime and lastSuccessfulTime; requeues itself for the next schedule time. "Now" comes
- * from an injectable clock. Reads come from the API, informers only trigger reconciles.
+ * from an injectable clock.
+ *
+ * The CronJob is read from the API (one object, so lastScheduleTime is never stale: a schedule time
+ * is never run twice); its Jobs from the shared Job informer by controller uid — upstream lists the
+ * namespace's Jobs from its lister and filters them; listing them from the API walked every Job of
+ * the namespace. A Job in status.active that the lagging cache does not hold yet is looked up in the
+ * API before it is called missing, as upstream does.
  */
 import type { KubeObject } from '../../apis/object.ts';
 import type { Client, ResourceRef } from '../../client/client.ts';
@@ -13,7 +19,10 @@ import { isAlreadyExists, isNotFound } from '../../client/errors.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
-import { controllerEvents, controllerRefOf, newControllerRef, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
+import {
+  CONTROLLER_UID_INDEX, controllerEvents, controllerRefOf, controllerUidIndex, newControllerRef, type ControllerEvents, type SharedEventRecorder,
+} from '../controller-utils.ts';
+import type { SharedInformer } from '../../client/informer.ts';
 import { JOBS } from '../job/job-controller.ts';
 import { finishedType } from '../job/job-policy.ts';
 import { realClock, type Clock } from './clock.ts';
@@ -35,12 +44,15 @@ export class CronJobController implements Reconciler {
   readonly queue = new RateLimitedQueue();
   private readonly clock: Clock;
   private readonly events: ControllerEvents;
+  private readonly jobs: SharedInformer;
 
   constructor(private readonly client: Client, factory: InformerFactory, private readonly log?: Logger, opts: { clock?: Clock; recorder?: SharedEventRecorder } = {}) {
     this.clock = opts.clock ?? realClock;
     this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     factory.forResource(CRONJOBS).addHandlers(enqueueHandlers(this.queue));
-    factory.forResource(JOBS).addHandlers(enqueueHandlers(this.queue, (job) => {
+    this.jobs = factory.forResource(JOBS);
+    this.jobs.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
+    this.jobs.addHandlers(enqueueHandlers(this.queue, (job) => {
       const ref = controllerRefOf(job);
       return ref?.kind === 'CronJob' ? `${job.metadata.namespace}/${ref.name}` : undefined;
     }));
@@ -64,8 +76,8 @@ export class CronJobController implements Reconciler {
     const spec: Rec = cj.spec;
     const st: Rec = structuredClone(cj.status ?? {});
     const before = JSON.stringify(st);
-    const jobs = (await this.client.list(JOBS, namespace)).items.filter((j) => controllerRefOf(j)?.uid === cj.metadata.uid);
-    let active = this.syncActive(cj, st, jobs);
+    const jobs = this.jobs.byIndex(CONTROLLER_UID_INDEX, cj.metadata.uid!).filter((j) => j.metadata.namespace === namespace);
+    let active = this.syncActive(cj, st, jobs, await this.missingFromCache(cj, st, jobs));
     await this.cleanupHistory(cj, jobs);
     const write = () => (JSON.stringify(st) === before ? Promise.resolve() : this.client.update(CRONJOBS, namespace, { ...cj, status: st }, 'status').then(() => undefined));
 
@@ -140,10 +152,36 @@ export class CronJobController implements Reconciler {
     };
   }
 
-  /** Drops finished or vanished Jobs from status.active, adds running owned ones; lastSuccessfulTime. */
-  private syncActive(cj: KubeObject, st: Rec, jobs: KubeObject[]): JobRef[] {
+  /**
+   * The Jobs of status.active the cache does not hold that the API still does (a Job just created,
+   * its event not yet seen): those stay active. Upstream's syncCronJob GETs them the same way.
+   */
+  private async missingFromCache(cj: KubeObject, st: Rec, jobs: KubeObject[]): Promise<Set<JobRef>> {
+    const live = new Set<JobRef>();
+    for (const r of (st.active ?? []) as JobRef[]) {
+      if (this.findActive(r, jobs)) continue;
+      try {
+        const j = await this.client.get(JOBS, cj.metadata.namespace, r.name);
+        if (!r.uid || j.metadata.uid === r.uid) live.add(r);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return live;
+  }
+
+  private findActive(r: JobRef, jobs: KubeObject[]): KubeObject | undefined {
+    return r.uid ? jobs.find((j) => j.metadata.uid === r.uid) : jobs.find((x) => x.metadata.name === r.name);
+  }
+
+  /**
+   * Drops finished or vanished Jobs from status.active (`stillThere`: not cached yet, but in the API),
+   * adds running owned ones; lastSuccessfulTime.
+   */
+  private syncActive(cj: KubeObject, st: Rec, jobs: KubeObject[], stillThere: Set<JobRef>): JobRef[] {
     const byUid = new Map(jobs.map((j) => [j.metadata.uid, j]));
     let active: JobRef[] = (st.active ?? []).filter((r: JobRef) => {
+      if (stillThere.has(r)) return true;
       const j = r.uid ? byUid.get(r.uid) : jobs.find((x) => x.metadata.name === r.name);
       if (!j) {
         void this.events.event(cj, 'Normal', 'MissingJob', `Active job went missing: ${r.name}`);

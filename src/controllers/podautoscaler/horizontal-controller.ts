@@ -9,7 +9,10 @@
  * The target's scale is read and written through its scale subresource (scale-client.ts): any
  * served kind with one — Deployments, ReplicaSets, StatefulSets, ReplicationControllers, custom
  * resources whose CRD declares `subresources.scale` — and the pods are those of the Scale's
- * status.selector, as upstream.
+ * status.selector, as upstream, read from the shared pod informer through the label index (the
+ * smallest bucket of the selector's equality pairs, label-index.ts) — upstream's podLister walks the
+ * namespace; listing them from the API cost the API server the same walk and their encoding every
+ * 15 s per HPA. Reading pods only, a lagging cache costs one sync's accuracy, never a double write.
  */
 import type { KubeObject } from '../../apis/object.ts';
 import { parseQuantity } from '../../apis/quantity.ts';
@@ -22,6 +25,9 @@ import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import { controllerEvents, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
+import { LABEL_INDEX, labelIndex, selectedBy } from '../label-index.ts';
+import { parseLabelSelector } from '../../apis/selectors/label-selector.ts';
+import type { SharedInformer } from '../../client/informer.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import { emptyHistory, normalizeReplicas, recordScale, type Behavior, type ScalingHistory } from './behavior.ts';
 import { calcResourceReplicas, type CalcPod, type PodMetric } from './replica-calculator.ts';
@@ -31,6 +37,17 @@ export const HPAS: ResourceRef = { group: 'autoscaling', version: 'v2', resource
 const COMPONENT = 'horizontal-pod-autoscaler';
 /** --horizontal-pod-autoscaler-sync-period. */
 export const SYNC_PERIOD_MS = 15_000;
+
+/** The pods of `namespace` a Scale's status.selector (string form) picks, from an informer with LABEL_INDEX. */
+export function podsSelected(pods: SharedInformer, namespace: string, selector: string): KubeObject[] {
+  const sel = parseLabelSelector(selector);
+  // Pairs every selected pod carries: `k=v`, `k==v`, `k in (v)`.
+  const required: Record<string, string> = {};
+  for (const r of sel.requirements) {
+    if ((r.operator === '=' || r.operator === '==' || r.operator === 'in') && r.values.length === 1) required[r.key] = r.values[0];
+  }
+  return selectedBy(pods, namespace, required, (p) => sel.matches(p.metadata.labels));
+}
 
 /** PodMetrics (metrics.k8s.io/v1beta1 objects) of a namespace's pods matching a selector. */
 export type PodMetricsSource = (namespace: string, labelSelector: string) => Promise<KubeObject[]>;
@@ -97,6 +114,7 @@ export class HorizontalController implements Reconciler {
   private readonly clock: Clock;
   private readonly events: ControllerEvents;
   private readonly syncPeriodMs: number;
+  private readonly pods: SharedInformer;
 
   constructor(private readonly client: Client, factory: InformerFactory, private readonly log: Logger | undefined, private readonly opts: HorizontalControllerOptions) {
     this.clock = opts.clock ?? realClock;
@@ -104,6 +122,9 @@ export class HorizontalController implements Reconciler {
     this.events = controllerEvents(client, COMPONENT, opts.recorder, log);
     const handlers = enqueueHandlers(this.queue);
     factory.forResource(HPAS).addHandlers({ ...handlers, delete: (o) => { this.forget(keyOf(o)); handlers.delete?.(o); } });
+    // Read, not watched for changes: an HPA looks at its pods every sync period, as upstream.
+    this.pods = factory.forResource(R.pods);
+    this.pods.addIndex(LABEL_INDEX, labelIndex);
   }
 
   run(workers = 1): RunningController {
@@ -248,7 +269,7 @@ export class HorizontalController implements Reconciler {
       const resource: string = m.resource.name;
       const t: Rec = m.resource.target ?? {};
       try {
-        pods ??= (await this.client.list(R.pods, ns, { labelSelector: selector })).items;
+        pods ??= podsSelected(this.pods, ns, selector);
         podMetrics ??= await this.opts.metrics(ns, selector);
         const byName = new Map<string, PodMetric>();
         for (const pm of podMetrics) {
