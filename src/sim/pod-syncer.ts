@@ -22,6 +22,7 @@ import type { PodIpPool } from './pod-ip-pool.ts';
 import { isRunningAndReady, isTerminal, runningPodStatus } from './running-pod-status.ts';
 import { rfc3339 } from '../apis/time.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
+import { simPodView } from './sim-pod-view.ts';
 
 /** A hollow node as the pod syncer sees it. */
 export interface PodSyncNode {
@@ -78,7 +79,8 @@ export function startPodSyncer(opts: PodSyncerOptions): PodSyncer {
   const { client, ips, limiter, log } = opts;
   const queue = new RateLimitedQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
   // Only bound pods: pending ones (thousands, in a scheduling test) are none of a kubelet's business.
-  const pods = new SharedInformer(client, R.pods, { fieldSelector: 'spec.nodeName!=', log });
+  // Cached as the syncer's small view of each pod (sim-pod-view.ts), not the default trimmed and shared form.
+  const pods = new SharedInformer(client, R.pods, { fieldSelector: 'spec.nodeName!=', log, transform: simPodView });
   // When each pod of ours that needs a write was first seen needing it (insertion order = age order).
   const since = new Map<string, number>();
   const stats: PodSyncStats = {

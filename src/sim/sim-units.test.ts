@@ -5,7 +5,8 @@ import { PodIpPool, simNodeIP, simPodCIDR } from './pod-ip-pool.ts';
 import { SpreadTicker } from './spread-ticker.ts';
 import { Limiter } from './limiter.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
-import { isRunningAndReady, runningPodStatus } from './running-pod-status.ts';
+import { isRunningAndReady, isTerminal, runningPodStatus } from './running-pod-status.ts';
+import { simPodView } from './sim-pod-view.ts';
 import { heartbeatPatch, hollowLease, hollowNode, renewedLease } from './hollow-node.ts';
 import { DEFAULT_SIM_CONFIG } from './sim-config.ts';
 import type { KubeObject } from '../apis/object.ts';
@@ -198,5 +199,44 @@ describe('hollow objects', () => {
     const status = runningPodStatus(pod, '10.224.0.1', '10.240.0.1', '2025-01-01T00:00:00Z');
     assert.equal(isRunningAndReady({ ...pod, status }), true);
     assert.equal(isRunningAndReady({ ...pod, spec: { containers: [{ name: 'a' }, { name: 'b' }] }, status }), false);
+  });
+  it('keeps in its pod view what the syncer reads: the same status written and the same decisions as from the whole pod', () => {
+    const full: KubeObject = {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns', uid: 'u-1', resourceVersion: '7', labels: { a: 'b' }, managedFields: [{ manager: 'm', fieldsV1: {} }] },
+      spec: {
+        nodeName: 'sim-0001', hostNetwork: true, tolerations: [{ operator: 'Exists' }],
+        initContainers: [{ name: 'i', image: 'x', command: ['true'] }, { name: 's', image: 'y', restartPolicy: 'Always' }],
+        containers: [{ name: 'a', image: 'x', resources: { requests: { cpu: '10m' } } }, { name: 'b', image: 'z' }],
+      },
+      status: {
+        phase: 'Running', podIP: '10.240.0.9', startTime: '2025-01-01T00:00:00Z', qosClass: 'Burstable',
+        conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2024-12-31T23:59:59Z' }, { type: 'Ready', status: 'False', reason: 'x' }],
+        containerStatuses: [{ name: 'a', ready: true, image: 'x', state: { running: {} } }, { name: 'b', ready: false }],
+      },
+    };
+    const before = JSON.stringify(full);
+    const view = simPodView(full);
+    assert.equal(JSON.stringify(full), before, 'the pod is left as it was');
+    assert.deepEqual(view.metadata, { name: 'p', namespace: 'ns', uid: 'u-1', resourceVersion: '7' });
+    assert.equal(view.spec.nodeName, 'sim-0001');
+    assert.equal(view.spec.hostNetwork, true);
+    assert.equal(view.status.podIP, '10.240.0.9');
+    const now = '2025-01-02T00:00:00Z';
+    const variants: KubeObject[] = [
+      full,
+      { ...full, status: { ...full.status, conditions: [{ type: 'Ready', status: 'True' }] } },
+      { ...full, status: runningPodStatus(full, '10.224.0.1', '10.240.0.9', now) },
+      { ...full, status: { phase: 'Succeeded' } },
+      { ...full, metadata: { ...full.metadata, deletionTimestamp: now } },
+      { ...full, status: undefined },
+    ];
+    for (const pod of variants) {
+      const v = simPodView(pod);
+      assert.equal(isRunningAndReady(v), isRunningAndReady(pod));
+      assert.equal(isTerminal(v), isTerminal(pod));
+      assert.equal(v.metadata.deletionTimestamp, pod.metadata.deletionTimestamp);
+      assert.deepEqual(runningPodStatus(v, '10.224.0.1', '10.240.0.9', now), runningPodStatus(pod, '10.224.0.1', '10.240.0.9', now));
+    }
   });
 });
