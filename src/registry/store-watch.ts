@@ -218,6 +218,24 @@ function bookmark(store: ResourceStore, revision: number, initialEnd: boolean): 
   return { kind: store.type.info.kind, apiVersion: store.apiVersion, metadata };
 }
 
+/**
+ * A change as one watcher gets it; its JSON (`raw`) made on demand — in-process watchers (the
+ * controllers' informers) never serialize — and shared through `d` by every watcher of the change.
+ * A class, not an object literal with a getter: the literal made a new getter closure for every
+ * watcher of every change (and, run from source, tsx's keepNames named each: ~1 % of the API server's
+ * thread in bench sched's binding window).
+ */
+class Converted implements ApiWatchEvent {
+  readonly object: KubeObject;
+  constructor(readonly type: WatchEventType, private readonly d: Decoded) {
+    this.object = d.obj;
+  }
+
+  get raw(): string {
+    return rawOf(this.d);
+  }
+}
+
 function convert(e: WatchEvent, match: ((o: KubeObject) => boolean) | undefined, store: ResourceStore): ApiWatchEvent | undefined {
   let d = decoded(e);
   // A custom resource's version (apiVersion, defaults) is this store's own: not shared with other versions' watchers.
@@ -225,17 +243,14 @@ function convert(e: WatchEvent, match: ((o: KubeObject) => boolean) | undefined,
     const prev = match ? previous(e, d) : undefined;
     d = { obj: store.fromStorage(structuredClone(d.obj)), prev: prev && store.fromStorage(structuredClone(prev)) };
   }
-  // `raw` on demand: in-process watchers (the controllers' informers) never serialize.
-  const shared = d;
-  const out = (type: WatchEventType): ApiWatchEvent => ({ type, object: shared.obj, get raw() { return rawOf(shared); } });
-  if (e.type === 'delete') return !match || match(d.obj) ? out('DELETED') : undefined;
-  if (!match) return out(e.type === 'create' ? 'ADDED' : 'MODIFIED');
+  if (e.type === 'delete') return !match || match(d.obj) ? new Converted('DELETED', d) : undefined;
+  if (!match) return new Converted(e.type === 'create' ? 'ADDED' : 'MODIFIED', d);
   const now = match(d.obj);
-  if (e.type === 'create') return now ? out('ADDED') : undefined;
+  if (e.type === 'create') return now ? new Converted('ADDED', d) : undefined;
   const prev = store.readTransform ? d.prev : previous(e, d);
   const before = prev ? match(prev) : false;
-  if (now && before) return out('MODIFIED');
-  if (now) return out('ADDED');
-  if (before) return out('DELETED');
+  if (now && before) return new Converted('MODIFIED', d);
+  if (now) return new Converted('ADDED', d);
+  if (before) return new Converted('DELETED', d);
   return undefined;
 }
