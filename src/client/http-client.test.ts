@@ -49,3 +49,23 @@ describe('HttpClient parts', () => {
     assert.deepEqual(out, [{ type: 'ADDED', n: 1 }, { type: 'MODIFIED', s: 'a\nb' }, { type: 'DELETED' }]);
   });
 });
+
+describe('HttpClient.patchUnread', () => {
+  it('patches without decoding the reply, and still fails as patch does', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'berth-http-unread-'));
+    const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, store: 'sqlite', log: createLogger({ level: 'warn' }) });
+    const client = HttpClient.fromKubeconfig(server.kubeconfigPath);
+    try {
+      await client.create(R.pods, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'u' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+      assert.equal(await client.patchUnread(R.pods, 'default', 'u', 'merge', { status: { phase: 'Running', podIP: '10.1.2.3' } }, 'status'), undefined);
+      const pod = await client.get(R.pods, 'default', 'u');
+      assert.equal(pod.status.phase, 'Running');
+      assert.equal(pod.status.podIP, '10.1.2.3');
+      await assert.rejects(client.patchUnread(R.pods, 'default', 'missing', 'merge', { status: {} }, 'status'), (e) => isNotFound(e));
+    } finally {
+      client.close();
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

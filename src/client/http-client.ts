@@ -302,6 +302,15 @@ export class HttpClient implements Client {
     return this.call('PATCH', resourcePath(ref, namespace, name, subresource), patch, PATCH_CONTENT_TYPES[type]);
   }
 
+  /**
+   * A patch whose answer the caller does not read (a kubelet-like status write): the reply's status is
+   * checked, its body (the whole object) not decoded.
+   */
+  async patchUnread(ref: ResourceRef, namespace: string | undefined, name: string, type: PatchType, patch: unknown, subresource?: UpdateSubresource): Promise<void> {
+    const r = await this.request('PATCH', resourcePath(ref, namespace, name, subresource), patch, PATCH_CONTENT_TYPES[type]);
+    if (r.status < 200 || r.status > 299) throw errorFromResponse(r.status, r.body);
+  }
+
   async delete(ref: ResourceRef, namespace: string | undefined, name: string, opts: Parameters<Client['delete']>[3] = {}): Promise<void> {
     const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...(opts ?? {}) };
     await this.call('DELETE', resourcePath(ref, namespace, name), body);
