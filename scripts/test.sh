@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 [ -x .cache/kubectl/kubectl ] && export PATH="$PWD/.cache/kubectl:$PATH"
 [ -x .cache/helm/helm ] && export PATH="$PWD/.cache/helm:$PATH"
+# Informers freeze what they cache (src/client/informer-mutation-detector.ts); the e2e servers inherit it.
+export BERTH_CACHE_MUTATION_DETECTOR=1
 echo "== type check"
 npx --no-install tsc --noEmit -p .
 echo "== tests"
