@@ -70,4 +70,26 @@ describe('streamed full lists', () => {
     const again = await api.request('GET', PATH);
     assert.equal(again.json.items.length, N);
   });
+
+  it('writes the items byte for byte as a page does, across write buffers: multi-byte text, an item larger than a buffer', async () => {
+    const ns = 'bytes';
+    assert.equal((await api.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } })).status, 201);
+    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    // ~1 MB in all (several 256 KB buffers), the 2- to 4-byte UTF-8 characters falling across their ends,
+    // and one item of ~600 KB that no buffer holds.
+    const text = (i: number, size: number): string => `é日本🚢-${i}-`.repeat(Math.ceil(size / 12)).slice(0, size);
+    for (let i = 0; i < 40; i++) {
+      const r = await api.request('POST', path, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `b-${String(i).padStart(3, '0')}`, annotations: { note: `ü${i}` } }, data: { t: text(i, 7_000 + 311 * i) } } });
+      assert.equal(r.status, 201);
+    }
+    assert.equal((await api.request('POST', path, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b-big' }, data: { t: text(99, 200_000) } } })).status, 201);
+    const full = await api.request('GET', path);
+    assert.equal(full.status, 200);
+    assert.equal(full.json.items.length, 41);
+    const rv = full.json.metadata.resourceVersion as string;
+    const page = await api.request('GET', `${path}?limit=1000&resourceVersion=${rv}&resourceVersionMatch=Exact`);
+    const items = (body: string): string => body.slice(body.indexOf('"items":['));
+    assert.ok(Buffer.byteLength(full.body) > 900_000, String(Buffer.byteLength(full.body)));
+    assert.equal(items(full.body), items(page.body));
+  });
 });
