@@ -84,6 +84,17 @@ export async function deleteVolume(ctx: LocalPathContext, pv: KubeObject): Promi
   }
 }
 
+/**
+ * The volume is gone: its helper pod, once finished, goes too. A volume deleted while a helper ran
+ * (a second helper made while the first's PV deletion was still pending, or a user's delete) leaves
+ * no volume whose sync would delete it — and a Completed pod left forever.
+ */
+export async function removeFinishedHelper(ctx: LocalPathContext, pvName: string): Promise<void> {
+  const name = helperPodName(pvName);
+  const phase = ctx.helperPods.get(`${HELPER_NAMESPACE}/${name}`)?.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') await deletePod(ctx, name);
+}
+
 async function removeVolume(ctx: LocalPathContext, pvName: string): Promise<void> {
   try {
     await ctx.client.delete(R.persistentvolumes, undefined, pvName);

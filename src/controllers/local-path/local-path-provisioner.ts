@@ -25,7 +25,7 @@ import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import { controllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
 import { STORAGE_CLASSES } from '../persistentvolume/pv-controller.ts';
-import { HELPER_NAMESPACE, HELPER_VOLUME_LABEL, deleteVolume } from './delete-volume.ts';
+import { HELPER_NAMESPACE, HELPER_VOLUME_LABEL, deleteVolume, removeFinishedHelper } from './delete-volume.ts';
 import { expandClaim } from './expand-claim.ts';
 import type { LocalPathContext } from './local-path-context.ts';
 import { provisionClaim } from './provision-claim.ts';
@@ -88,6 +88,7 @@ export class LocalPathProvisioner {
   async syncVolume(name: ObjectKey): Promise<void> {
     const pv = this.ctx.volumes.get(name);
     if (pv) await deleteVolume(this.ctx, pv);
+    else await removeFinishedHelper(this.ctx, name);
   }
 
   private classOf(claim: KubeObject): KubeObject | undefined {
