@@ -16,13 +16,16 @@ import { prefixEndString } from '../key-range.ts';
 /** Keys per block after a split; a block holds at most twice this. */
 const BLOCK = 256;
 
-/** First index in `keys` (sorted) whose key is >= `k`. */
-function lowerBound(keys: string[], k: string): number {
+/** A key's place in the order: its current value, replaced in place by an update. */
+interface Cell { kv: KeyValue }
+
+/** First index in `cells` (sorted by key) whose key is >= `k`. */
+function lowerBound(cells: Cell[], k: string): number {
   let lo = 0;
-  let hi = keys.length;
+  let hi = cells.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (keys[mid] < k) lo = mid + 1;
+    if (cells[mid].kv.key < k) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -33,22 +36,32 @@ interface Position { b: number; i: number }
 
 /** Current values of the cached keys, with prefix ranges in key order. */
 export class KeyIndex {
-  private readonly values = new Map<string, KeyValue>();
-  /** The keys in order, in blocks; no block is empty. */
-  private blocks: string[][] = [];
+  private readonly values = new Map<string, Cell>();
+  /**
+   * The keys' cells in key order, in blocks; no block is empty. Cells, not keys: a range reads each
+   * value from its cell (~1–2 ms for 150,000 pods) where looking each key up in a Map took 30–110 ms
+   * of the loop at every list's start (load 5), and an update replaces the value in its cell.
+   */
+  private blocks: Cell[][] = [];
 
   get size(): number {
     return this.values.size;
   }
 
   get(key: string): KeyValue | undefined {
-    return this.values.get(key);
+    return this.values.get(key)?.kv;
   }
 
   /** Records a key's new value (create or update). */
   put(kv: KeyValue): void {
-    if (!this.values.has(kv.key)) this.insertKey(kv.key);
-    this.values.set(kv.key, kv);
+    const cell = this.values.get(kv.key);
+    if (cell) {
+      cell.kv = kv;
+      return;
+    }
+    const added = { kv };
+    this.insert(added);
+    this.values.set(kv.key, added);
   }
 
   /** Records a key's deletion. */
@@ -56,7 +69,7 @@ export class KeyIndex {
     if (!this.values.delete(key)) return;
     const { b, i } = this.locate(key);
     const block = this.blocks[b];
-    if (block?.[i] !== key) return;
+    if (block?.[i]?.kv.key !== key) return;
     block.splice(i, 1);
     if (block.length === 0) this.blocks.splice(b, 1);
   }
@@ -79,7 +92,7 @@ export class KeyIndex {
       const block = this.blocks[b];
       const from = b === start.b ? start.i : 0;
       const to = b === end.b ? end.i : block.length;
-      for (let i = from; i < to; i++) out[n++] = this.values.get(block[i])!;
+      for (let i = from; i < to; i++) out[n++] = block[i].kv;
     }
     return out;
   }
@@ -90,18 +103,18 @@ export class KeyIndex {
     return this.distance(start, end);
   }
 
-  private insertKey(key: string): void {
+  private insert(cell: Cell): void {
     if (this.blocks.length === 0) {
-      this.blocks.push([key]);
+      this.blocks.push([cell]);
       return;
     }
-    let { b, i } = this.locate(key);
+    let { b, i } = this.locate(cell.kv.key);
     if (b === this.blocks.length) {
       b--;
       i = this.blocks[b].length;
     }
     const block = this.blocks[b];
-    block.splice(i, 0, key);
+    block.splice(i, 0, cell);
     if (block.length > 2 * BLOCK) this.blocks.splice(b + 1, 0, block.splice(BLOCK));
   }
 
@@ -112,7 +125,7 @@ export class KeyIndex {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const block = this.blocks[mid];
-      if (block[block.length - 1] < k) lo = mid + 1;
+      if (block[block.length - 1].kv.key < k) lo = mid + 1;
       else hi = mid;
     }
     return lo === this.blocks.length ? { b: lo, i: 0 } : { b: lo, i: lowerBound(this.blocks[lo], k) };
