@@ -40,3 +40,26 @@ test('job names encode minutes since the epoch', () => {
   assert.deepEqual(scheduledTimeFromJobName('hello', jobNameFor('hello', t)), t);
   assert.equal(scheduledTimeFromJobName('hello', 'hello-x'), undefined);
 });
+
+test('day of month and day of week both set: either matches (robfig/cron, Vixie cron); ? stands for *', () => {
+  // 2024-03-01 is a Friday: the next time is Monday the 4th, not the 1st of April.
+  assert.equal(parseSchedule('0 0 1 * 1').next(d('2024-03-01T10:00:00Z')).toISOString(), '2024-03-04T00:00:00.000Z');
+  assert.equal(parseSchedule('0 0 ? * 1').next(d('2024-03-01T10:00:00Z')).toISOString(), '2024-03-04T00:00:00.000Z');
+});
+
+test('a walk from one schedule time to the next gives what a fresh parse at each step gives, across a DST change', () => {
+  for (const [expr, tz] of [['*/7 * * * *', 'Europe/Berlin'], ['30 2 * * *', 'Europe/Berlin'], ['0 */3 * * *', 'America/New_York']] as const) {
+    const walked = parseSchedule(expr, tz);
+    const fresh = (after: Date) => parseSchedule(expr, tz).next(after);
+    // Berlin springs forward on 2024-03-31 (02:00 → 03:00); New York on 2024-03-10.
+    let t = d(tz === 'Europe/Berlin' ? '2024-03-30T20:00:00Z' : '2024-03-09T20:00:00Z');
+    for (let i = 0; i < 60; i++) {
+      const next = walked.next(t);
+      assert.equal(next.toISOString(), fresh(t).toISOString(), `${expr} ${tz} after ${t.toISOString()}`);
+      assert.ok(next > t);
+      t = next;
+    }
+    // An unrelated instant starts a new walk.
+    assert.equal(walked.next(d('2024-06-01T00:00:00Z')).toISOString(), fresh(d('2024-06-01T00:00:00Z')).toISOString());
+  }
+});
