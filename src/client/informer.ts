@@ -166,6 +166,13 @@ export class SharedInformer implements Informer {
     return out;
   }
 
+  /** The values the index `name` files objects under (client-go's ListIndexFuncValues), e.g. the nodes that have pods. */
+  indexValues(name: string): string[] {
+    const idx = this.indexes.get(name);
+    if (!idx) throw new Error(`informer ${this.ref.resource}: no index named ${name}`);
+    return [...idx.values.keys()];
+  }
+
   addIndex(name: string, fn: IndexFunc): void {
     if (this.indexes.has(name)) return;
     const idx: Index = { fn, values: new Map() };

@@ -58,6 +58,14 @@ export function controllerUidIndex(obj: KubeObject): string[] {
   return ref ? [ref.uid] : [];
 }
 
+/** The name of the pod informer index filing bound pods by spec.nodeName (one index for every controller). */
+export const POD_NODE_NAME_INDEX = 'spec.nodeName';
+
+/** Indexes a pod by the node it is bound to (for informer.addIndex on pods). */
+export function podNodeNameIndex(pod: KubeObject): string[] {
+  return pod.spec?.nodeName ? [pod.spec.nodeName] : [];
+}
+
 /** The name of the informer index filing objects without a controller owner by their namespace. */
 export const ORPHAN_INDEX = 'orphanByNamespace';
 

@@ -25,13 +25,12 @@ import { isConflict, isNotFound } from '../../client/errors.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
-import { CONTROLLER_UID_INDEX, controllerEvents, controllerRefOf, controllerUidIndex, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
+import { CONTROLLER_UID_INDEX, POD_NODE_NAME_INDEX, controllerEvents, controllerRefOf, controllerUidIndex, podNodeNameIndex, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import { STATEFULSETS } from '../statefulset/statefulset-controller.ts';
 import { claimNames, isMember, memberPlan, missingAcks, nextGeneration, nodeVerdict, type MemberVolume, type NodeVerdict } from './fencing-policy.ts';
 
 const COMPONENT = 'fencing-controller';
-const NODE_INDEX = 'spec.nodeName';
 /** PVCs and PVs by the node their fence names: a node Ready again lifts only those, not a walk of all. */
 const FENCE_NODE_INDEX = 'fenceNode';
 const fenceNodeIndex = (o: KubeObject): string[] => {
@@ -84,7 +83,7 @@ export class FencingController implements Reconciler {
     this.pvcs = factory.forResource(R.persistentvolumeclaims);
     this.pvs = factory.forResource(R.persistentvolumes);
     this.sets = factory.forResource(STATEFULSETS);
-    this.pods.addIndex(NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
+    this.pods.addIndex(POD_NODE_NAME_INDEX, podNodeNameIndex);
     this.pods.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
     this.pvcs.addIndex(FENCE_NODE_INDEX, fenceNodeIndex);
     this.pvs.addIndex(FENCE_NODE_INDEX, fenceNodeIndex);
@@ -126,7 +125,7 @@ export class FencingController implements Reconciler {
       await this.clearNotMoved(name);
       return this.liftFences(name);
     }
-    for (const pod of this.pods.byIndex(NODE_INDEX, name)) {
+    for (const pod of this.pods.byIndex(POD_NODE_NAME_INDEX, name)) {
       if (!isMember(pod)) continue;
       await this.syncMember(pod, name, v, now);
     }
@@ -216,7 +215,7 @@ export class FencingController implements Reconciler {
 
   /** The node is Ready again: its members' MemberNotMoved conditions go, and a later loss is told afresh. */
   private async clearNotMoved(nodeName: string): Promise<void> {
-    for (const pod of this.pods.byIndex(NODE_INDEX, nodeName)) {
+    for (const pod of this.pods.byIndex(POD_NODE_NAME_INDEX, nodeName)) {
       this.told.delete(pod.metadata.uid!);
       const conditions: { type: string }[] = pod.status?.conditions ?? [];
       if (!conditions.some((c) => c.type === CONDITION_NOT_MOVED)) continue;
@@ -230,7 +229,7 @@ export class FencingController implements Reconciler {
 
   /** The node is Ready again: fences naming it are lifted from volumes none of its pods use. */
   private async liftFences(nodeName: string): Promise<void> {
-    const inUse = new Set(this.pods.byIndex(NODE_INDEX, nodeName).flatMap((p) => claimNames(p).map((c) => `${p.metadata.namespace}/${c}`)));
+    const inUse = new Set(this.pods.byIndex(POD_NODE_NAME_INDEX, nodeName).flatMap((p) => claimNames(p).map((c) => `${p.metadata.namespace}/${c}`)));
     const lift = async (ref: ResourceRef, obj: KubeObject, claimKey: string | undefined) => {
       const f = parseFence(obj.metadata.annotations?.[ANN_FENCE]);
       if (f?.node !== nodeName || (claimKey && inUse.has(claimKey))) return;

@@ -27,7 +27,7 @@ import { isConflict, isNotFound } from '../../client/errors.ts';
 import type { InformerFactory } from '../../client/informer-factory.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
-import { controllerEvents, controllerRefOf, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
+import { POD_NODE_NAME_INDEX, controllerEvents, controllerRefOf, podNodeNameIndex, type ControllerEvents, type SharedEventRecorder } from '../controller-utils.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import { evictionDecision, type Taint } from './taint-toleration.ts';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from '../../apis/well-known.ts';
@@ -69,8 +69,6 @@ export function unschedulableTaint(taints: Taint[], unschedulable: boolean): Tai
   return unschedulable ? [...taints, { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' }] : taints.filter((t) => !(t.key === TAINT_UNSCHEDULABLE && t.effect === 'NoSchedule'));
 }
 
-const NODE_NAME_INDEX = 'spec.nodeName';
-
 /** The node lifecycle reconciler (keys are node names); see the file comment. */
 export class NodeLifecycleController implements Reconciler {
   readonly name = 'node-lifecycle';
@@ -96,7 +94,7 @@ export class NodeLifecycleController implements Reconciler {
     this.nodes = factory.forResource(R.nodes);
     this.leases = factory.forResource(R.leases, { namespace: NODE_LEASE_NAMESPACE });
     this.pods = factory.forResource(R.pods);
-    this.pods.addIndex(NODE_NAME_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
+    this.pods.addIndex(POD_NODE_NAME_INDEX, podNodeNameIndex);
     this.nodes.addHandlers(enqueueHandlers(this.queue));
     this.leases.addHandlers(enqueueHandlers(this.queue, (l) => l.metadata.name));
     this.pods.addHandlers(enqueueHandlers(this.queue, (p) => p.spec?.nodeName || undefined));
@@ -146,7 +144,7 @@ export class NodeLifecycleController implements Reconciler {
 
   /** Sets the Ready condition of the node's pods to False (the agent sets it again when it is back). */
   private async markPodsNotReady(nodeName: string, t: string): Promise<void> {
-    for (const pod of this.pods.byIndex(NODE_NAME_INDEX, nodeName)) {
+    for (const pod of this.pods.byIndex(POD_NODE_NAME_INDEX, nodeName)) {
       if (pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
       const conditions: Cond[] = pod.status?.conditions ?? [];
       if (!conditions.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
@@ -209,7 +207,7 @@ export class NodeLifecycleController implements Reconciler {
     if (!taints.some((t) => t.effect === 'NoExecute')) return;
     const nodeName = node.metadata.name!;
     let soonest: number | undefined;
-    for (const pod of this.pods.byIndex(NODE_NAME_INDEX, nodeName)) {
+    for (const pod of this.pods.byIndex(POD_NODE_NAME_INDEX, nodeName)) {
       if (pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
       const d = evictionDecision(taints, pod.spec?.tolerations, now);
       if (d.action === 'keep') continue;

@@ -98,3 +98,23 @@ test('terminating pods on a NotReady out-of-service node are force-deleted; on a
     await e.stop();
   }
 });
+
+test('a terminating pod that was never scheduled is failed and force-deleted; a scheduled one is left to its agent', async () => {
+  const e = await startControllerEnv((env, factory) => new PodGcController(env.client, factory, undefined, { periodMs: 100 }));
+  try {
+    const c = e.env.client;
+    await node(c, 'here', true);
+    // A finalizer keeps each pod after its deletion, so its status shows what pod GC did.
+    const held = (p: KubeObject) => ({ ...p, metadata: { ...p.metadata, finalizers: ['example.com/hold'] } });
+    await c.create(R.pods, NS, held(pod('unscheduled')));
+    await c.create(R.pods, NS, held(pod('scheduled', 'here')));
+    await c.delete(R.pods, NS, 'unscheduled');
+    await c.delete(R.pods, NS, 'scheduled');
+    await waitFor(async () => (await c.get(R.pods, NS, 'unscheduled')).status?.phase === 'Failed', 'the unscheduled pod failed by pod GC', 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.notEqual((await c.get(R.pods, NS, 'scheduled')).status?.phase, 'Failed', 'a scheduled pod is its agent\'s to end');
+    for (const name of ['unscheduled', 'scheduled']) await c.patch(R.pods, NS, name, 'merge', { metadata: { finalizers: null } });
+  } finally {
+    await e.stop();
+  }
+});
