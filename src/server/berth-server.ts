@@ -125,6 +125,8 @@ export interface RunningServer {
   listenAlso(host: string): Promise<void>;
   /** How another machine joins as a node: `berth join --server https://<advertise address>:<port> --token-file DATA/join-token`. */
   joinCommand: string;
+  /** The service allocation repair's pass at start has finished (a test that edits reservations waits for it). */
+  allocationsRepaired: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -242,7 +244,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let stopping: Promise<void> | undefined;
   return {
     listenAlso,
-    url, kubeconfigPath, registry, backend, authorizer: security.authorizer, joinCommand,
+    url, kubeconfigPath, registry, backend, authorizer: security.authorizer, joinCommand, allocationsRepaired: repair.firstPass,
     get pki() { return pki; },
     stop() {
       stopping ??= (async () => {

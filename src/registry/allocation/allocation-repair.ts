@@ -68,8 +68,8 @@ export async function repairServiceAllocations(backend: Backend, alloc: ServiceA
   return result;
 }
 
-/** Runs the repair now and then every `intervalMs`; errors are logged and retried next time. */
-export function startAllocationRepair(backend: Backend, alloc: ServiceAllocator, log: Logger, intervalMs = 180_000): { stop(): void } {
+/** Runs the repair now (`firstPass`) and then every `intervalMs`; errors are logged and retried next time. */
+export function startAllocationRepair(backend: Backend, alloc: ServiceAllocator, log: Logger, intervalMs = 180_000): { stop(): void; firstPass: Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const run = async () => {
@@ -81,6 +81,6 @@ export function startAllocationRepair(backend: Backend, alloc: ServiceAllocator,
     }
     if (!stopped) timer = setTimeout(run, intervalMs).unref();
   };
-  void run();
-  return { stop() { stopped = true; if (timer) clearTimeout(timer); } };
+  const firstPass = run();
+  return { stop() { stopped = true; if (timer) clearTimeout(timer); }, firstPass };
 }

@@ -110,6 +110,8 @@ describe('service allocation (ClusterIP and NodePort) through the real store', (
     const before = await client.get(R.services, 'default', 'a');
     await server.stop();
     await start();
+    // The server's own repair at start must not restore the reservation released below before ours runs (CI, 2026-12-07).
+    await server.allocationsRepaired;
     const dup = await invalid(client.create(R.services, 'default', svc('after', { clusterIP: before.spec.clusterIP, ports: [port()] })));
     assert.match(dup.message, /already allocated/);
     const store = new AllocationStore(server.backend);
