@@ -7,7 +7,7 @@ import type { KubeObject, OwnerReference } from '../apis/object.ts';
 import { fromLabelSelectorSpec } from '../apis/selectors/label-selector-spec.ts';
 import type { LabelSelector } from '../apis/selectors/label-selector.ts';
 import type { Client, ResourceRef } from '../client/client.ts';
-import type { ObjectKey } from '../client/controller-types.ts';
+import { keyOf, type InformerHandlers, type ObjectKey, type WorkQueue } from '../client/controller-types.ts';
 import { EventRecorder, clientEventSink, type EventType } from '../client/event-recorder.ts';
 import type { Logger } from '../util/log.ts';
 
@@ -198,6 +198,43 @@ export class Expectations {
     if (!e) this.m.set(key, (e = { adds: 0, dels: new Set(), at: Date.now() }));
     return e;
   }
+}
+
+/**
+ * The pod handlers of a controller that waits on expectations (Job, DaemonSet): the pod's controller
+ * owner of `kind` is enqueued on every change (the owner it had before too, if that changed), and
+ * the pod's creation and deletion (its deletionTimestamp newly set, or gone) are marked observed.
+ * `also` runs first on every event, for the controller's own bookkeeping.
+ */
+export function ownedPodHandlers(kind: string, expectations: Expectations, queue: WorkQueue, also: InformerHandlers = {}): InformerHandlers {
+  const ownerOf = (pod: KubeObject) => {
+    const ref = controllerRefOf(pod);
+    return ref?.kind === kind ? `${pod.metadata.namespace}/${ref.name}` : undefined;
+  };
+  return {
+    add: (pod) => {
+      also.add?.(pod);
+      const key = ownerOf(pod);
+      if (!key) return;
+      expectations.creationObserved(key);
+      queue.add(key);
+    },
+    update: (old, pod) => {
+      also.update?.(old, pod);
+      const key = ownerOf(pod);
+      if (key && pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) expectations.deletionObserved(key, keyOf(pod));
+      const before = ownerOf(old);
+      if (before && before !== key) queue.add(before);
+      if (key) queue.add(key);
+    },
+    delete: (pod) => {
+      also.delete?.(pod);
+      const key = ownerOf(pod);
+      if (!key) return;
+      expectations.deletionObserved(key, keyOf(pod));
+      queue.add(key);
+    },
+  };
 }
 
 /** One controller's events, its component set once (client/event-recorder.ts's EventRecorder). */

@@ -21,8 +21,8 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import {
-  CONTROLLER_UID_INDEX, Expectations, controllerRefOf, controllerUidIndex, isPodAvailable, isPodReady, newControllerRef, podFromTemplate,
-  selectorOf, controllerEvents, type ControllerEvents, type SharedEventRecorder,
+  CONTROLLER_UID_INDEX, Expectations, controllerUidIndex, isPodAvailable, isPodReady, newControllerRef, podFromTemplate,
+  ownedPodHandlers, selectorOf, controllerEvents, type ControllerEvents, type SharedEventRecorder,
 } from '../controller-utils.ts';
 import { CONTROLLER_REVISIONS, REVISION_HASH_LABEL, maxRevision, newRevision, templateHash } from '../history/controller-history.ts';
 import { daemonPodAffinity, daemonTolerations, nodeShouldRunDaemonPod, targetNodeOf } from './node-eligibility.ts';
@@ -63,31 +63,7 @@ export class DaemonSetController implements Reconciler {
     this.revisions.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
     this.pods = factory.forResource(R.pods);
     this.pods.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
-    const dsOf = (pod: KubeObject) => {
-      const ref = controllerRefOf(pod);
-      return ref?.kind === 'DaemonSet' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
-    };
-    this.pods.addHandlers({
-      add: (pod) => {
-        const key = dsOf(pod);
-        if (!key) return;
-        this.expectations.creationObserved(key);
-        this.queue.add(key);
-      },
-      update: (old, pod) => {
-        const key = dsOf(pod);
-        if (key && pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) this.expectations.deletionObserved(key, keyOf(pod));
-        const before = dsOf(old);
-        if (before && before !== key) this.queue.add(before);
-        if (key) this.queue.add(key);
-      },
-      delete: (pod) => {
-        const key = dsOf(pod);
-        if (!key) return;
-        this.expectations.deletionObserved(key, keyOf(pod));
-        this.queue.add(key);
-      },
-    });
+    this.pods.addHandlers(ownedPodHandlers('DaemonSet', this.expectations, this.queue));
     // Any node change may change where every DaemonSet runs.
     this.nodes.addHandlers(enqueueHandlers(this.queue, () => this.dsInformer.list().map(keyOf)));
   }

@@ -26,8 +26,8 @@ import type { SharedInformer } from '../../client/informer.ts';
 import { RateLimitedQueue } from '../../client/work-queue.ts';
 import type { Logger } from '../../util/log.ts';
 import {
-  CONTROLLER_UID_INDEX, Expectations, compareForDeletion, controllerRefOf, controllerUidIndex, isPodActive, isPodReady, newControllerRef,
-  podFromTemplate, controllerEvents, type ControllerEvents, type SharedEventRecorder,
+  CONTROLLER_UID_INDEX, Expectations, compareForDeletion, controllerUidIndex, isPodActive, isPodReady, newControllerRef,
+  ownedPodHandlers, podFromTemplate, controllerEvents, type ControllerEvents, type SharedEventRecorder,
 } from '../controller-utils.ts';
 import { realClock, type Clock } from '../cronjob/clock.ts';
 import {
@@ -79,33 +79,10 @@ export class JobController implements Reconciler {
     factory.forResource(JOBS).addHandlers(enqueueHandlers(this.queue));
     this.pods = factory.forResource(R.pods);
     this.pods.addIndex(CONTROLLER_UID_INDEX, controllerUidIndex);
-    const jobOf = (pod: KubeObject) => {
-      const ref = controllerRefOf(pod);
-      return ref?.kind === 'Job' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
-    };
-    this.pods.addHandlers({
-      add: (pod) => {
-        const key = jobOf(pod);
-        if (!key) return;
-        this.expectations.creationObserved(key);
-        this.queue.add(key);
-      },
-      update: (old, pod) => {
-        const key = jobOf(pod);
-        if (key && pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) this.expectations.deletionObserved(key, keyOf(pod));
-        if (!hasTrackingFinalizer(pod)) this.finalizerRemovals.delete(pod.metadata.uid!);
-        const before = jobOf(old);
-        if (before && before !== key) this.queue.add(before);
-        if (key) this.queue.add(key);
-      },
-      delete: (pod) => {
-        this.finalizerRemovals.delete(pod.metadata.uid!);
-        const key = jobOf(pod);
-        if (!key) return;
-        this.expectations.deletionObserved(key, keyOf(pod));
-        this.queue.add(key);
-      },
-    });
+    this.pods.addHandlers(ownedPodHandlers('Job', this.expectations, this.queue, {
+      update: (_old, pod) => { if (!hasTrackingFinalizer(pod)) this.finalizerRemovals.delete(pod.metadata.uid!); },
+      delete: (pod) => { this.finalizerRemovals.delete(pod.metadata.uid!); },
+    }));
     this.orphans = new JobOrphanPods(client, factory, log);
   }
 
