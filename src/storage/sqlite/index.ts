@@ -1,2 +1,3 @@
 /** The SQLite backend's entry point. */
-export { openSqliteBackend, type SqliteBackend, type SqliteBackendOptions } from './sqlite-backend.ts';
+export { openSqliteBackend } from './sqlite-backend.ts';
+export type { SqliteBackend, SqliteBackendOptions } from './backend-options.ts';

@@ -13,48 +13,14 @@ import {
 } from '../backend.ts';
 import { pageStart, prefixEndString } from '../key-range.ts';
 import { WatchHub } from '../watch-hub.ts';
+import type { SqliteBackend, SqliteBackendOptions } from './backend-options.ts';
 import { BACKSTOP_PAGES, Checkpointer, type CheckpointStats } from './checkpointer.ts';
-import { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
+import { GroupCommitter } from './group-commit.ts';
 import { AT_SQL, EVENT_COLUMNS, HEAD_SQL, INSERT_SQL, LATEST_IN_RANGE, LATEST_SQL, VALUE_AT_SQL, rowToEvent, rowToKv } from './log-rows.ts';
-import { openDatabase, type LogRow, type Synchronous } from './schema.ts';
+import { openDatabase, type LogRow } from './schema.ts';
+import { OffLoopReader } from './off-loop-reader.ts';
 import { RecentValues } from './recent-values.ts';
 import { WalSync } from './wal-sync.ts';
-
-/** Options of the SQLite backend. */
-export interface SqliteBackendOptions {
-  /** How often watchers get `onProgress` (ms). Default 1000. */
-  progressIntervalMs?: number;
-  /** How often to look for rows written by another process (ms). Default 1000. */
-  pollIntervalMs?: number;
-  /** Durability. Default FULL: every commit is fsynced before it is acknowledged; NORMAL: only at checkpoints. */
-  synchronous?: Synchronous;
-  /**
-   * How FULL syncs: 'async' (default) fdatasyncs the WAL on the thread pool after the commit and
-   * acknowledges then (the loop goes on meanwhile); 'inline' is SQLite's own FULL, an fsync inside
-   * COMMIT that blocks the loop (kept for measurements).
-   */
-  walSync?: 'async' | 'inline';
-  /** Group commit tuning (window, group size). */
-  groupCommit?: GroupCommitOptions;
-  /**
-   * Who checkpoints the WAL: 'worker' (default) a worker thread, every `checkpointIntervalMs`
-   * (checkpointer.ts); 'inline' SQLite's auto-checkpoint inside the COMMIT that fills 1,000 pages, on
-   * the event loop (kept for measurements).
-   */
-  checkpoint?: 'worker' | 'inline';
-  /** How often the worker checkpoints (ms). Default 250. */
-  checkpointIntervalMs?: number;
-}
-
-/** The SQLite backend with its group commit counters. */
-export interface SqliteBackend extends Backend {
-  /** Groups committed, writes in them, the largest group so far and the WAL syncs run off the loop. */
-  groupStats(): { groups: number; writes: number; largest: number; syncs: number };
-  /** What the checkpoint worker did (undefined without one). */
-  checkpointStats(): CheckpointStats | undefined;
-  /** Watches open on this backend's hub. */
-  watchCount(): number;
-}
 
 /** Opens the SQLite file (created if missing) as a Backend. */
 export function openSqliteBackend(file: string, opts: SqliteBackendOptions = {}): SqliteBackend {
@@ -82,6 +48,8 @@ class SqliteStore implements SqliteBackend {
   private readonly cache = new Map<string, Database.Statement>();
   private readonly committer: GroupCommitter;
   private readonly checkpointer: Checkpointer | undefined;
+  /** Counts run here (off-loop-reader.ts); none for an in-memory database. */
+  private readonly reader: OffLoopReader | undefined;
   /** The compaction under way, if any. */
   private compacting: Promise<void> | undefined;
   /**
@@ -105,6 +73,7 @@ class SqliteStore implements SqliteBackend {
       this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
       this.checkpointer = new Checkpointer(file, opts.checkpointIntervalMs ?? 250);
     }
+    if (file !== ':memory:') this.reader = new OffLoopReader(file);
     const prepare = (sql: string) => this.db.prepare(sql);
     this.stmt = {
       seq: prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'log'`),
@@ -227,8 +196,13 @@ class SqliteStore implements SqliteBackend {
   async count(prefix: string): Promise<number> {
     const hi = prefixEndString(prefix);
     const sql = `SELECT COUNT(*) AS n FROM log AS l JOIN (${this.rangeSql(hi)}) AS m ON l.id = m.mid WHERE l.deleted = 0`;
-    const row = this.prepared(sql).get({ lo: prefix, ...(hi === undefined ? {} : { hi }), rev: this.visible() }) as { n: number };
-    return row.n;
+    const params = { lo: prefix, ...(hi === undefined ? {} : { hi }), rev: this.visible() };
+    // A count groups every row of the range: on the reader's thread, here only if it failed.
+    if (this.reader) {
+      const row = await this.reader.get<{ n: number }>(sql, params).catch(() => undefined);
+      if (row) return row.n;
+    }
+    return (this.prepared(sql).get(params) as { n: number }).n;
   }
 
   watch(prefix: string, options: WatchOptions): Watch {
@@ -275,6 +249,7 @@ class SqliteStore implements SqliteBackend {
     await this.committer.whenSynced();
     this.walSync?.close();
     // The worker's connection goes first: closing the last connection checkpoints and removes the WAL.
+    await this.reader?.stop();
     await this.checkpointer?.stop();
     this.closed = true;
     clearInterval(this.pollTimer);
