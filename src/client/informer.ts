@@ -1,5 +1,5 @@
 /**
- * A shared informer, in the manner of client-go's reflector + indexer: lists a resource, then
+ * A shared informer, in the manner of client-go's reflector + indexer (indexer.ts): lists a resource, then
  * watches from the list's resourceVersion, keeping an in-memory cache keyed by `namespace/name` with
  * named indexes (a built-in `namespace` index). When the watch ends — closed by the server, an ERROR
  * such as 410 Expired, or a failed start — it lists again and reconciles the cache with the new list
@@ -32,6 +32,7 @@ import type { Logger } from '../util/log.ts';
 import type { Client, ClientWatch, ObjectList, ResourceRef } from './client.ts';
 import { isExpired } from './errors.ts';
 import { keyOf, type IndexFunc, type Informer, type InformerHandlers, type ObjectKey } from './controller-types.ts';
+import { Indexer } from './indexer.ts';
 import { cachedFormOf, podForm, withoutManagedFields, type Transform } from './cached-form.ts';
 import { deepFreeze, detectorForm, mutationDetectorOn } from './informer-mutation-detector.ts';
 
@@ -85,15 +86,9 @@ function peersOf(ref: ResourceRef, form: Transform): Set<SharedInformer> {
 /** The name of the built-in index filing objects by namespace ('' for cluster-scoped). */
 export const NAMESPACE_INDEX = 'namespace';
 
-interface Index {
-  fn: IndexFunc;
-  values: Map<string, Set<ObjectKey>>;
-}
-
 /** A list+watch cache of one resource; see the file comment. */
 export class SharedInformer implements Informer {
-  private readonly cache = new Map<ObjectKey, KubeObject>();
-  private readonly indexes = new Map<string, Index>();
+  private readonly cache: Indexer;
   /** Replaced, never mutated, so removing a handler from inside a handler cannot skip another. */
   private handlers: readonly InformerHandlers[] = [];
   private watch?: ClientWatch;
@@ -118,6 +113,7 @@ export class SharedInformer implements Informer {
   readonly detect: boolean;
 
   constructor(private readonly client: Client, readonly ref: ResourceRef, private readonly opts: InformerOptions = {}) {
+    this.cache = new Indexer(ref.resource);
     this.addIndex(NAMESPACE_INDEX, (obj) => [obj.metadata.namespace ?? '']);
     const form = opts.transform ?? cachedFormOf(ref, opts.keepManagedFields);
     const goneForm = form === podForm ? withoutManagedFields : form;
@@ -154,30 +150,16 @@ export class SharedInformer implements Informer {
   }
 
   byIndex(name: string, value: string): KubeObject[] {
-    const idx = this.indexes.get(name);
-    if (!idx) throw new Error(`informer ${this.ref.resource}: no index named ${name}`);
-    const keys = idx.values.get(value);
-    if (!keys) return [];
-    const out: KubeObject[] = [];
-    for (const k of keys) {
-      const o = this.cache.get(k);
-      if (o) out.push(o);
-    }
-    return out;
+    return this.cache.byIndex(name, value);
   }
 
   /** The values the index `name` files objects under (client-go's ListIndexFuncValues), e.g. the nodes that have pods. */
   indexValues(name: string): string[] {
-    const idx = this.indexes.get(name);
-    if (!idx) throw new Error(`informer ${this.ref.resource}: no index named ${name}`);
-    return [...idx.values.keys()];
+    return this.cache.indexValues(name);
   }
 
   addIndex(name: string, fn: IndexFunc): void {
-    if (this.indexes.has(name)) return;
-    const idx: Index = { fn, values: new Map() };
-    this.indexes.set(name, idx);
-    for (const [k, o] of this.cache) this.fileUnder(idx, k, o);
+    this.cache.addIndex(name, fn);
   }
 
   addHandlers(h: InformerHandlers): void {
@@ -318,19 +300,18 @@ export class SharedInformer implements Informer {
       seen.add(keyOf(o));
       this.upsert(o);
     }
-    for (const [k, o] of [...this.cache]) if (!seen.has(k)) this.remove(k, o);
+    for (const [k, o] of [...this.cache.entries()]) if (!seen.has(k)) this.remove(k, o);
   }
 
   // The event path (upsert, remove) runs for every change of every watched object, shared by every
-  // component: it re-files an object only under the index values that changed (an update rarely
-  // moves it) and calls handlers without a closure per call.
+  // component: the indexer re-files an object only under the index values that changed, and
+  // handlers are called without a closure per call.
 
   private upsert(obj: KubeObject): void {
     const key = keyOf(obj);
     const old = this.cache.get(key);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion && old.metadata.uid === obj.metadata.uid) return;
     this.cache.set(key, obj);
-    for (const idx of this.indexes.values()) this.refile(idx, key, old, obj);
     for (const h of this.handlers) {
       try {
         if (old) h.update?.(old, obj);
@@ -342,10 +323,8 @@ export class SharedInformer implements Informer {
   }
 
   private remove(key: ObjectKey, obj: KubeObject): void {
-    const old = this.cache.get(key);
+    const old = this.cache.delete(key);
     if (!old) return;
-    this.unfile(key, old);
-    this.cache.delete(key);
     for (const h of this.handlers) {
       try {
         h.delete?.(obj ?? old);
@@ -357,45 +336,6 @@ export class SharedInformer implements Informer {
 
   private resync(): void {
     for (const o of this.cache.values()) for (const h of this.handlers) this.call(() => h.update?.(o, o));
-  }
-
-  /** Moves `key` from the index values of `old` to those of `obj`, touching only the ones that differ. */
-  private refile(idx: Index, key: ObjectKey, old: KubeObject | undefined, obj: KubeObject): void {
-    const next = idx.fn(obj);
-    if (old) {
-      const prev = idx.fn(old);
-      if (prev.length === next.length && prev.every((v, i) => v === next[i])) return;
-      for (const v of prev) {
-        if (next.includes(v)) continue;
-        const set = idx.values.get(v);
-        set?.delete(key);
-        if (set?.size === 0) idx.values.delete(v);
-      }
-    }
-    for (const v of next) {
-      let set = idx.values.get(v);
-      if (!set) idx.values.set(v, (set = new Set()));
-      set.add(key);
-    }
-  }
-
-  private fileUnder(idx: Index, key: ObjectKey, obj: KubeObject): void {
-    for (const v of idx.fn(obj)) {
-      let set = idx.values.get(v);
-      if (!set) idx.values.set(v, (set = new Set()));
-      set.add(key);
-    }
-  }
-
-  private unfile(key: ObjectKey, obj: KubeObject | undefined): void {
-    if (!obj) return;
-    for (const idx of this.indexes.values()) {
-      for (const v of idx.fn(obj)) {
-        const set = idx.values.get(v);
-        set?.delete(key);
-        if (set?.size === 0) idx.values.delete(v);
-      }
-    }
   }
 
   private call(fn: () => void): void {
