@@ -136,8 +136,10 @@ export async function evictWithBudgets(pods: ResourceStore, budgets: ResourceSto
   const { user, ...opts } = options;
   const dryRun = !!opts.dryRun;
   const review = { resource: pods.type.info, subresource: 'eviction', namespace, name, user: user ?? SYSTEM_USER, dryRun };
-  await pods.admission.admit({ operation: 'CREATE', ...review, object: eviction });
-  await pods.admission.validate({ operation: 'CREATE', ...review, object: eviction });
+  const admitted = pods.admission.admit({ operation: 'CREATE', ...review, object: eviction });
+  if (admitted) await admitted;
+  const validated = pods.admission.validate({ operation: 'CREATE', ...review, object: eviction });
+  if (validated) await validated;
 
   const callerRv = opts.preconditions?.resourceVersion;
   let pod!: KubeObject;

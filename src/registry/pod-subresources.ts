@@ -55,8 +55,10 @@ export async function bindPod(store: ResourceStore, namespace: string | undefine
     operation: 'CREATE' as const, resource: store.type.info, subresource: 'binding', namespace: namespace ?? '', name,
     user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings, object: binding,
   };
-  await store.admission.admit(review);
-  await store.admission.validate(review);
+  const admitted = store.admission.admit(review);
+  if (admitted) await admitted;
+  const validated = store.admission.validate(review);
+  if (validated) await validated;
   const uid: string | undefined = binding.metadata?.uid || undefined;
   const wantedRv: string | undefined = binding.metadata?.resourceVersion || undefined;
   const annotations: Record<string, string> | undefined = binding.metadata?.annotations;

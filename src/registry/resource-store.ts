@@ -175,8 +175,10 @@ export class ResourceStore {
       operation: 'CREATE' as const, resource: this.type.info, subresource, namespace: namespace ?? '', name,
       user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings, object: obj,
     };
-    await this.admission.admit(review);
-    await this.admission.validate(review);
+    const admitted = this.admission.admit(review);
+    if (admitted) await admitted;
+    const validated = this.admission.validate(review);
+    if (validated) await validated;
     return sub.create(namespace, name, obj, opts);
   }
 
@@ -243,10 +245,14 @@ export class ResourceStore {
       if (generated) delete candidate.metadata.name;
       const review = { operation: 'CREATE' as const, resource: this.type.info, subresource: '', namespace: namespace ?? '', user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings };
       if (attempt === 0 && !opts.applied) stampUpdate(this, undefined, candidate, opts.fieldManager, undefined);
-      if (attempt === 0) await this.admission.admit({ ...review, name: candidate.metadata.name ?? '', object: candidate });
+      if (attempt === 0) {
+        const admitted = this.admission.admit({ ...review, name: candidate.metadata.name ?? '', object: candidate });
+        if (admitted) await admitted;
+      }
       const next = prepareCreate(this.type, candidate, namespace, review.user, opts.warnings);
       await validateCreateAsync(this.type, next);
-      await this.admission.validate({ ...review, name: next.metadata.name!, object: next });
+      const validated = this.admission.validate({ ...review, name: next.metadata.name!, object: next });
+      if (validated) await validated;
       const reservation = await this.hooks?.beforeCreate?.(next, !!opts.dryRun);
       if (opts.dryRun) return next;
       let offered: [string, string] | undefined;
@@ -329,11 +335,13 @@ export class ResourceStore {
       operation: 'UPDATE' as const, resource: this.type.info, subresource: opts.subresource === 'raw' ? '' : (opts.subresource ?? ''),
       namespace: namespace ?? '', name, oldObject: old, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun, warnings: opts.warnings,
     };
-    await this.admission.admit({ ...review, object: next });
+    const admitted = this.admission.admit({ ...review, object: next });
+    if (admitted) await admitted;
     // Unchanged, but read with an encryption key that no longer writes: stored again, re-encrypted (kube's stale reads).
     const prepared = prepareUpdate(this.type, next, old, opts.subresource, opts.warnings) ?? (isStale(kv) ? clone(old) : undefined);
     if (!prepared) return old;
-    await this.admission.validate({ ...review, object: prepared });
+    const validated = this.admission.validate({ ...review, object: prepared });
+    if (validated) await validated;
     const key = this.key(namespace, name);
     if (prepared.metadata.deletionTimestamp && !finalizersPending(prepared)) {
       // The last finalizer is gone: the deletion completes now.

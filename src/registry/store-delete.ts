@@ -63,10 +63,11 @@ export async function deleteObject(store: ResourceStore, namespace: string | und
     unchanged = false;
     const m = obj.metadata;
     if (!admitted) {
-      await store.admission.validate({
+      const validated = store.admission.validate({
         operation: 'DELETE', resource: store.type.info, subresource: '', namespace: namespace ?? '', name,
         oldObject: obj, user: opts.user ?? SYSTEM_USER, dryRun: !!opts.dryRun,
       });
+      if (validated) await validated;
       // Once: a retry after a conflict is the same request (a refusal on a stale object is re-asked on the current one).
       admitted = true;
     }

@@ -85,3 +85,26 @@ test('an in-process client with an identity is authorized like an HTTP one and c
     await assert.rejects(jane.get(R.secrets, 'a', 'x'), (e: ApiError) => e.http === 403, 'forbidden before not-found');
   });
 });
+
+test('the chain is synchronous while its plugins are: no promise when none waits, later plugins after one that does', async () => {
+  const order: string[] = [];
+  const req = { operation: 'CREATE', resource: { group: '', plural: 'configmaps' }, subresource: '', namespace: 'a', name: 'x', user: SYSTEM_USER, dryRun: false } as unknown as AdmissionRequest;
+  const sync = new AdmissionChain([{ name: 'A', admit() { order.push('A'); } }, { name: 'B', validate() { order.push('B'); } }]);
+  assert.equal(sync.admit(req), undefined);
+  assert.equal(sync.validate(req), undefined);
+  assert.deepEqual(order, ['A', 'B']);
+  order.length = 0;
+  const mixed = new AdmissionChain([
+    { name: 'A', admit() { order.push('A'); } },
+    { name: 'Wait', admit: async () => { await new Promise((r) => setTimeout(r, 5)); order.push('Wait'); } },
+    { name: 'C', admit() { order.push('C'); } },
+  ]);
+  const pending = mixed.admit(req);
+  assert.ok(pending instanceof Promise);
+  assert.deepEqual(order, ['A'], 'the plugin after one that waits has not run yet');
+  await pending;
+  assert.deepEqual(order, ['A', 'Wait', 'C']);
+  const refusing = new AdmissionChain([{ name: 'Wait', validate: async () => {} }, { name: 'No', validate() { throw errors.forbidden('', 'configmaps', 'x', 'no'); } }]);
+  await assert.rejects(async () => refusing.validate(req), (e: ApiError) => e.http === 403);
+  assert.throws(() => new AdmissionChain([{ name: 'No', validate() { throw errors.forbidden('', 'configmaps', 'x', 'no'); } }]).validate(req), (e: ApiError) => e.http === 403);
+});

@@ -51,25 +51,33 @@ export const SYSTEM_USER: UserInfo = Object.freeze({ name: 'system:apiserver', g
 export class AdmissionChain {
   constructor(readonly plugins: readonly AdmissionPlugin[] = []) {}
 
-  // A plugin that answers synchronously is not awaited: no turn of the microtask queue per plugin per write.
-  async admit(req: AdmissionRequest): Promise<void> {
-    for (const p of this.plugins) {
-      if (!p.admit) continue;
-      const pending = p.admit(req);
-      if (pending) await pending;
-    }
+  /**
+   * Runs the mutating plugins. Synchronous while every plugin answers synchronously — most writes
+   * (bindings, Events, Leases) concern no plugin, and an async chain cost a promise per write and
+   * per plugin (~8 % of the API server's allocation in bench sched's binding window); a plugin's
+   * promise makes the rest run after it. Callers: `const p = chain.admit(req); if (p) await p;` —
+   * a refusal may come as a throw, not only as a rejected promise.
+   */
+  admit(req: AdmissionRequest): void | Promise<void> {
+    return runFrom(this.plugins, 'admit', req, 0);
   }
 
-  async validate(req: AdmissionRequest): Promise<void> {
-    for (const p of this.plugins) {
-      if (!p.validate) continue;
-      const pending = p.validate(req);
-      if (pending) await pending;
-    }
+  /** Runs the validating plugins; synchronous as long as they are (see admit). */
+  validate(req: AdmissionRequest): void | Promise<void> {
+    return runFrom(this.plugins, 'validate', req, 0);
   }
 
   /** A chain with `more` plugins after these. */
   with(...more: AdmissionPlugin[]): AdmissionChain {
     return new AdmissionChain([...this.plugins, ...more]);
+  }
+}
+
+/** Runs `phase` of plugins[from…] in order: synchronously until a plugin returns a promise, after it once it settles. */
+function runFrom(plugins: readonly AdmissionPlugin[], phase: 'admit' | 'validate', req: AdmissionRequest, from: number): void | Promise<void> {
+  for (let i = from; i < plugins.length; i++) {
+    const p = plugins[i];
+    const pending = p[phase]?.(req);
+    if (pending) return pending.then(() => runFrom(plugins, phase, req, i + 1));
   }
 }

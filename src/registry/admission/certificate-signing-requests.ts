@@ -41,30 +41,36 @@ export function certificateSigningRequestAdmission(authorizer: () => Authorizer 
   return [
     {
       name: 'CertificateApproval',
-      async validate(req) {
+      validate(req) {
         if (!isCsr(req) || req.subresource !== 'approval' || req.operation !== 'UPDATE') return;
-        const signer = req.object?.spec?.signerName ?? '';
-        if (!(await authorizedForSigner(authorizer(), req.user, 'approve', signer))) throw forbidden(req, `user not permitted to approve requests with signerName "${signer}"`);
+        return (async () => {
+          const signer = req.object?.spec?.signerName ?? '';
+          if (!(await authorizedForSigner(authorizer(), req.user, 'approve', signer))) throw forbidden(req, `user not permitted to approve requests with signerName "${signer}"`);
+        })();
       },
     },
     {
       name: 'CertificateSigning',
-      async validate(req) {
+      validate(req) {
         if (!isCsr(req) || req.subresource !== 'status' || req.operation !== 'UPDATE') return;
         if ((req.object?.status?.certificate ?? '') === (req.oldObject?.status?.certificate ?? '')) return;
-        const signer = req.object?.spec?.signerName ?? '';
-        if (!(await authorizedForSigner(authorizer(), req.user, 'sign', signer))) throw forbidden(req, `user not permitted to sign requests with signerName "${signer}"`);
+        return (async () => {
+          const signer = req.object?.spec?.signerName ?? '';
+          if (!(await authorizedForSigner(authorizer(), req.user, 'sign', signer))) throw forbidden(req, `user not permitted to sign requests with signerName "${signer}"`);
+        })();
       },
     },
     {
       name: 'CertificateSubjectRestriction',
-      async validate(req) {
+      validate(req) {
         if (!isCsr(req) || req.operation !== 'CREATE' || req.object?.spec?.signerName !== SIGNERS.apiserverClient) return;
-        // An unparsable request is the strategy's 422, already refused before this runs.
-        const asked = await inspectCsr(csrRequestPem(req.object)).catch(() => undefined);
-        if (asked?.organizations.includes('system:masters')) {
-          throw forbidden(req, `use of ${SIGNERS.apiserverClient} signer with system:masters group is not allowed`);
-        }
+        return (async () => {
+          // An unparsable request is the strategy's 422, already refused before this runs.
+          const asked = await inspectCsr(csrRequestPem(req.object!)).catch(() => undefined);
+          if (asked?.organizations.includes('system:masters')) {
+            throw forbidden(req, `use of ${SIGNERS.apiserverClient} signer with system:masters group is not allowed`);
+          }
+        })();
       },
     },
   ];

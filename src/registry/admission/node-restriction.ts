@@ -60,9 +60,14 @@ export class NodeRestriction implements AdmissionPlugin {
 
   constructor(private readonly getPod: PodGetter) {}
 
-  async validate(req: AdmissionRequest): Promise<void> {
+  // Synchronous for a user who is not a node (most writes): no promise for nothing to check.
+  validate(req: AdmissionRequest): void | Promise<void> {
     const { isNode, nodeName } = nodeIdentity(req.user);
     if (!isNode) return;
+    return this.validateNode(req, nodeName);
+  }
+
+  private async validateNode(req: AdmissionRequest, nodeName: string): Promise<void> {
     if (!nodeName) throw this.forbidden(req, `could not determine node from user "${req.user.name}"`);
     switch (`${req.resource.group}/${req.resource.plural}`) {
       case '/pods': return this.pod(req, nodeName);

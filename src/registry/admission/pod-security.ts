@@ -94,7 +94,8 @@ class PodSecurity {
     this.evaluator = opts.evaluator ?? new Evaluator();
   }
 
-  async validate(req: AdmissionRequest): Promise<void> {
+  // Synchronous until there is something to evaluate (most writes: no promise for nothing to check).
+  validate(req: AdmissionRequest): void | Promise<void> {
     if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return;
     const { group, plural } = req.resource;
     if (group === '' && plural === 'namespaces') return this.validateNamespace(req);
@@ -119,12 +120,16 @@ class PodSecurity {
     return typeof rc === 'string' && !!rc && this.config.exemptions.runtimeClasses.includes(rc);
   }
 
-  private async validatePod(req: AdmissionRequest): Promise<void> {
+  private validatePod(req: AdmissionRequest): void | Promise<void> {
     if (IGNORED_POD_SUBRESOURCES.has(req.subresource)) return;
     if (this.exemptNamespace(req.namespace) || this.exemptUser(req)) return;
     const pod = req.object as Rec;
     // Before the namespace read: most pod updates (labels, finalizers) cannot change the verdict.
     if (req.operation === 'UPDATE' && !significantPodUpdate(pod, req.oldObject as Rec)) return;
+    return this.enforcePod(req, pod);
+  }
+
+  private async enforcePod(req: AdmissionRequest, pod: Rec): Promise<void> {
     const ns = await this.opts.lookups.namespace(req.namespace);
     if (!ns) throw errors.internal(`failed to lookup namespace "${req.namespace}"`);
     const { policy, errors: labelErrors } = this.policyOf(ns);
@@ -132,9 +137,13 @@ class PodSecurity {
     await this.evaluate(req, policy, pod.metadata ?? {}, pod.spec ?? {}, true);
   }
 
-  private async validatePodController(req: AdmissionRequest): Promise<void> {
+  private validatePodController(req: AdmissionRequest): void | Promise<void> {
     if (req.subresource) return;
     if (this.exemptNamespace(req.namespace) || this.exemptUser(req)) return;
+    return this.checkPodController(req);
+  }
+
+  private async checkPodController(req: AdmissionRequest): Promise<void> {
     const ns = await this.opts.lookups.namespace(req.namespace);
     if (!ns) return;
     const { policy, errors: labelErrors } = this.policyOf(ns);

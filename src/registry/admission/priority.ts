@@ -94,24 +94,29 @@ export function priorityAdmission(opts: PriorityAdmissionOptions): AdmissionPlug
 
   return {
     name: 'Priority',
-    async admit(req) {
+    // Both synchronous for what they do not concern (most writes: no promise for nothing to do).
+    admit(req) {
       if (req.subresource || req.resource.group !== '' || req.resource.plural !== 'pods' || !req.object) return;
-      if (req.operation === 'CREATE' || req.operation === 'UPDATE') await admitPod(req);
+      if (req.operation === 'CREATE' || req.operation === 'UPDATE') return admitPod(req);
     },
-    async validate(req) {
+    validate(req) {
       if (req.subresource || req.resource.group !== GROUP || req.resource.plural !== PLURAL) return;
-      if (req.operation === 'DELETE') {
-        if (SYSTEM_PRIORITY_CLASSES.some((c) => c.name === req.name)) {
-          throw errors.forbidden(GROUP, PLURAL, req.name, 'this is a system priority class and cannot be deleted');
-        }
-        return;
-      }
-      if ((req.operation !== 'CREATE' && req.operation !== 'UPDATE') || req.object?.globalDefault !== true) return;
-      // One global default: the store, not a cache, says whether another class already is.
-      const dpc = defaultPriorityClass((await store().list(undefined)).items);
-      if (dpc && (req.operation === 'CREATE' || dpc.metadata.name !== req.object.metadata.name)) {
-        throw errors.forbidden(GROUP, PLURAL, req.name, `PriorityClass ${dpc.metadata.name} is marked as default. Only one default can exist`);
-      }
+      return validateClass(req);
     },
   };
+
+  async function validateClass(req: AdmissionRequest): Promise<void> {
+    if (req.operation === 'DELETE') {
+      if (SYSTEM_PRIORITY_CLASSES.some((c) => c.name === req.name)) {
+        throw errors.forbidden(GROUP, PLURAL, req.name, 'this is a system priority class and cannot be deleted');
+      }
+      return;
+    }
+    if ((req.operation !== 'CREATE' && req.operation !== 'UPDATE') || req.object?.globalDefault !== true) return;
+    // One global default: the store, not a cache, says whether another class already is.
+    const dpc = defaultPriorityClass((await store().list(undefined)).items);
+    if (dpc && (req.operation === 'CREATE' || dpc.metadata.name !== req.object.metadata.name)) {
+      throw errors.forbidden(GROUP, PLURAL, req.name, `PriorityClass ${dpc.metadata.name} is marked as default. Only one default can exist`);
+    }
+  }
 }

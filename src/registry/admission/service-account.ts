@@ -125,24 +125,29 @@ export function serviceAccountAdmission(opts: ServiceAccountAdmissionOptions): A
 
   return {
     name: 'ServiceAccount',
-    async admit(req) {
+    // Both synchronous for what is not a pod's creation (most writes: no promise for nothing to do).
+    admit(req) {
       if (!isPodCreate(req)) return;
-      const pod = req.object!;
-      if (!pod.spec || typeof pod.spec !== 'object') return;
-      if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return;
-      // `serviceAccount` is the deprecated alias the pod defaults also read.
-      if (!pod.spec.serviceAccountName) pod.spec.serviceAccountName = typeof pod.spec.serviceAccount === 'string' && pod.spec.serviceAccount ? pod.spec.serviceAccount : 'default';
-      if (typeof pod.spec.serviceAccountName !== 'string') return;
-      const sa = await serviceAccountOf(req, pod);
-      if (shouldAutomount(sa, pod)) mountToken(pod, random);
-      const pullSecrets = (sa.imagePullSecrets ?? []) as { name?: string }[];
-      if (!pod.spec.imagePullSecrets?.length && pullSecrets.length) pod.spec.imagePullSecrets = pullSecrets.map((s) => ({ name: s.name }));
+      return admitPod(req);
     },
-    async validate(req) {
+    validate(req) {
       if (!isPodCreate(req)) return;
       const pod = req.object!;
       if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined || typeof pod.spec?.serviceAccountName !== 'string') return;
-      await serviceAccountOf(req, pod);
+      return serviceAccountOf(req, pod).then(() => undefined);
     },
   };
+
+  async function admitPod(req: AdmissionRequest): Promise<void> {
+    const pod = req.object!;
+    if (!pod.spec || typeof pod.spec !== 'object') return;
+    if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return;
+    // `serviceAccount` is the deprecated alias the pod defaults also read.
+    if (!pod.spec.serviceAccountName) pod.spec.serviceAccountName = typeof pod.spec.serviceAccount === 'string' && pod.spec.serviceAccount ? pod.spec.serviceAccount : 'default';
+    if (typeof pod.spec.serviceAccountName !== 'string') return;
+    const sa = await serviceAccountOf(req, pod);
+    if (shouldAutomount(sa, pod)) mountToken(pod, random);
+    const pullSecrets = (sa.imagePullSecrets ?? []) as { name?: string }[];
+    if (!pod.spec.imagePullSecrets?.length && pullSecrets.length) pod.spec.imagePullSecrets = pullSecrets.map((s) => ({ name: s.name }));
+  }
 }

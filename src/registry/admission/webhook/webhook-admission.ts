@@ -103,24 +103,31 @@ export function mutatingWebhookAdmission(opts: WebhookAdmissionOptions): Admissi
   const d = dispatcher(opts);
   return {
     name: 'MutatingAdmissionWebhook',
-    async admit(req) {
-      for (const webhook of await d.matching(req, opts.source.mutating())) {
-        const out = await d.invoke(webhook, req);
-        if (!out) continue;
-        if (!out.res.allowed) throw deniedError(webhook.name, out.res.status);
-        if (out.res.patch === undefined || !req.object) continue;
-        let next: KubeObject;
-        try {
-          next = applyJsonPatch(structuredClone(req.object), decodePatch(out.res)) as KubeObject;
-          if (next?.apiVersion !== req.object.apiVersion || next?.kind !== req.object.kind) throw new Error('the patch changes apiVersion or kind');
-        } catch (err) {
-          d.failed(webhook, new Error(`the JSON patch cannot be applied: ${(err as Error).message}`));
-          continue;
-        }
-        replaceInPlace(req.object, next);
-      }
+    // Synchronous while no configuration can apply (most clusters, most writes): no promise for nothing to call.
+    admit(req) {
+      const configs = opts.source.mutating();
+      if (exempt(req) || configs.length === 0) return;
+      return admitWith(req, configs);
     },
   };
+
+  async function admitWith(req: AdmissionRequest, configs: KubeObject[]): Promise<void> {
+    for (const webhook of await d.matching(req, configs)) {
+      const out = await d.invoke(webhook, req);
+      if (!out) continue;
+      if (!out.res.allowed) throw deniedError(webhook.name, out.res.status);
+      if (out.res.patch === undefined || !req.object) continue;
+      let next: KubeObject;
+      try {
+        next = applyJsonPatch(structuredClone(req.object), decodePatch(out.res)) as KubeObject;
+        if (next?.apiVersion !== req.object.apiVersion || next?.kind !== req.object.kind) throw new Error('the patch changes apiVersion or kind');
+      } catch (err) {
+        d.failed(webhook, new Error(`the JSON patch cannot be applied: ${(err as Error).message}`));
+        continue;
+      }
+      replaceInPlace(req.object, next);
+    }
+  }
 }
 
 /** ValidatingAdmissionWebhook. */
@@ -128,15 +135,22 @@ export function validatingWebhookAdmission(opts: WebhookAdmissionOptions): Admis
   const d = dispatcher(opts);
   return {
     name: 'ValidatingAdmissionWebhook',
-    async validate(req) {
-      const hooks = await d.matching(req, opts.source.validating());
-      if (!hooks.length) return;
-      // Each webhook sees its own copy: a validating webhook must not be able to change the write.
-      const results = await Promise.allSettled(hooks.map((w) => d.invoke(w, { ...req, object: req.object && structuredClone(req.object) })));
-      for (const [i, r] of results.entries()) {
-        if (r.status === 'rejected') throw r.reason;
-        if (r.value && !r.value.res.allowed) throw deniedError(hooks[i].name, r.value.res.status);
-      }
+    // Synchronous while no configuration can apply (see the mutating plugin).
+    validate(req) {
+      const configs = opts.source.validating();
+      if (exempt(req) || configs.length === 0) return;
+      return validateWith(req, configs);
     },
   };
+
+  async function validateWith(req: AdmissionRequest, configs: KubeObject[]): Promise<void> {
+    const hooks = await d.matching(req, configs);
+    if (!hooks.length) return;
+    // Each webhook sees its own copy: a validating webhook must not be able to change the write.
+    const results = await Promise.allSettled(hooks.map((w) => d.invoke(w, { ...req, object: req.object && structuredClone(req.object) })));
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'rejected') throw r.reason;
+      if (r.value && !r.value.res.allowed) throw deniedError(hooks[i].name, r.value.res.status);
+    }
+  }
 }
