@@ -6,7 +6,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { EventEmitter } from 'node:events';
 import { startTestApiServer, type TestApiServer } from './api-server.fixture.ts';
+import { openWatchStream } from './watch-stream.ts';
+import type { ApiWatchEvent } from '../registry/store-watch.ts';
 import type { SqliteBackend } from '../storage/sqlite/index.ts';
 
 let api: TestApiServer;
@@ -118,5 +121,50 @@ describe('a watch over a large state', () => {
     assert.equal(ended, false, `the watch was cut after ${lines} of ${total} initial events`);
     assert.equal(lines, total);
     w.req.destroy();
+  });
+});
+
+describe('the watch writer', () => {
+  /** A response that records its writes (what openWatchStream calls of a ServerResponse). */
+  function fakeResponse() {
+    const res = Object.assign(new EventEmitter(), {
+      writes: [] as string[], ended: false, writableLength: 0,
+      writeHead() { return res; }, flushHeaders() {},
+      write(s: string) { res.writes.push(s); return true; },
+      end() { res.ended = true; },
+    });
+    return res;
+  }
+  const ev = (n: number) => ({ type: 'ADDED', n }) as unknown as ApiWatchEvent;
+
+  it('writes the events of one tick as one chunk, flushes before attach and before the end', async () => {
+    const res = fakeResponse();
+    const stream = openWatchStream(new EventEmitter() as any, res as any, (e) => JSON.stringify(e));
+    stream.send(ev(1));
+    stream.send(ev(2));
+    assert.deepEqual(res.writes, [], 'nothing written within the tick');
+    stream.attach({ close() {} } as any);
+    assert.deepEqual(res.writes, ['{"type":"ADDED","n":1}\n{"type":"ADDED","n":2}\n'], 'attach flushes the initial burst');
+    stream.send(ev(3));
+    stream.send(ev(4));
+    stream.send(ev(5));
+    await new Promise((r) => process.nextTick(r));
+    assert.equal(res.writes.length, 2);
+    assert.equal(res.writes[1], '{"type":"ADDED","n":3}\n{"type":"ADDED","n":4}\n{"type":"ADDED","n":5}\n');
+    stream.send(ev(6));
+    stream.end();
+    assert.equal(res.writes[2], '{"type":"ADDED","n":6}\n', 'the end writes what is pending first');
+    assert.ok(res.ended);
+    stream.send(ev(7));
+    await new Promise((r) => process.nextTick(r));
+    assert.equal(res.writes.length, 3, 'nothing after the end');
+  });
+
+  it('writes a long burst in pieces, not as one string', () => {
+    const res = fakeResponse();
+    const stream = openWatchStream(new EventEmitter() as any, res as any, () => 'x'.repeat(100 * 1024));
+    for (let i = 0; i < 10; i++) stream.send(ev(i));
+    assert.ok(res.writes.length >= 3, `${res.writes.length} writes`);
+    assert.ok(res.writes.every((w) => w.length <= 400 * 1024));
   });
 });
