@@ -163,18 +163,22 @@ export interface WriteEtcFilesOptions {
  */
 export async function writePodEtcFiles(dataDir: string, pod: EtcFilesPod, podIp: string | undefined, opts: WriteEtcFilesOptions): Promise<{ hostsPath: string; resolvConfPath: string }> {
   const dir = path.join(dataDir, 'pods', pod.metadata.uid);
-  await mkdir(dir, { recursive: true });
-  const hostResolvConf = await readFile(opts.hostResolvConfPath ?? '/etc/resolv.conf', 'utf8').catch(() => '');
+  // Side by side, as the two files below: each step waits its turn in libuv's thread pool, which a
+  // burst of pods fills (issue 19).
+  const [, hostResolvConf] = await Promise.all([
+    mkdir(dir, { recursive: true }),
+    readFile(opts.hostResolvConfPath ?? '/etc/resolv.conf', 'utf8').catch(() => ''),
+  ]);
   const hostsPath = path.join(dir, 'etc-hosts');
   const resolvConfPath = path.join(dir, 'resolv.conf');
   const files: [string, string][] = [
     [hostsPath, renderHostsFile(pod, podIp, opts.clusterDomain)],
     [resolvConfPath, renderResolvConf(pod, { clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain, hostResolvConf })],
   ];
-  for (const [file, text] of files) {
+  await Promise.all(files.map(async ([file, text]) => {
     await writeFile(file + '.tmp', text, { mode: 0o644 });
     await rename(file + '.tmp', file);
-  }
+  }));
   return { hostsPath, resolvConfPath };
 }
 

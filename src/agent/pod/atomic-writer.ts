@@ -57,7 +57,11 @@ const topLevel = (payload: Payload) => new Set([...payload.keys()].map((k) => k.
 /** Projects `payload` into `dir`; resolves true when something changed on disk. */
 export async function writeAtomic(dir: string, payload: Payload): Promise<boolean> {
   for (const p of payload.keys()) validatePayloadPath(p);
-  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+  // mkdir tells whether it made the directory: a new one has no old content to compare or swap.
+  if ((await fs.mkdir(dir, { recursive: true, mode: 0o755 })) !== undefined) {
+    await writeFresh(dir, payload);
+    return true;
+  }
   const oldTs = await fs.readlink(join(dir, DATA)).catch(() => undefined);
   const old = oldTs ? await readTree(join(dir, oldTs)).catch(() => undefined) : undefined;
   if (old && samePayload(old, payload)) {
@@ -83,6 +87,28 @@ export async function writeAtomic(dir: string, payload: Payload): Promise<boolea
   }
   if (oldTs) await fs.rm(join(dir, oldTs), { recursive: true, force: true });
   return true;
+}
+
+/**
+ * A directory nothing reads yet (a pod's volume before its first container): the same layout, with
+ * the independent steps at once instead of one after the other — each step is a trip through libuv's
+ * four-thread pool, which the ~30 sequential ones of a projected volume queued behind the rest of a
+ * burst of pods (~0.6 s a pod for 100 pods; issue 19). `..data` is made directly: there is no old one
+ * to swap.
+ */
+async function writeFresh(dir: string, payload: Payload): Promise<void> {
+  const tsDir = await fs.mkdtemp(join(dir, stamp(new Date())));
+  await Promise.all([
+    fs.chmod(tsDir, 0o755),
+    ...[...payload].map(async ([rel, f]) => {
+      const full = join(tsDir, rel);
+      if (rel.includes('/')) await fs.mkdir(dirname(full), { recursive: true, mode: 0o755 });
+      await fs.writeFile(full, f.data);
+      await fs.chmod(full, f.mode);
+    }),
+  ]);
+  await fs.symlink(tsDir.slice(tsDir.lastIndexOf(sep) + 1), join(dir, DATA));
+  await Promise.all([...topLevel(payload)].map((name) => fs.symlink(`${DATA}/${name}`, join(dir, name))));
 }
 
 async function linkVisible(dir: string, payload: Payload): Promise<void> {
