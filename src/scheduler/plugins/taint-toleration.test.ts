@@ -49,3 +49,19 @@ test('TaintToleration filter: one failure per taint, the reason following a node
   snap.setNode(makeNode('a'));
   assert.equal(plugin.filter!(podInfoOf(makePod('p4')), node, new Map()), null);
 });
+
+test('TaintToleration filter: a node\'s remembered failure follows its taints and each pod\'s tolerations', () => {
+  const plugin = taintToleration();
+  const snap = snapshotOf([makeNode('n', { taints: [{ key: 'a', value: '1', effect: 'NoSchedule' }] })]);
+  const node = snap.nodes[0];
+  const plain = podInfoOf(makePod('p'));
+  const tolerant = podInfoOf(makePod('t', { spec: { tolerations: [{ key: 'a', operator: 'Exists' }] } }));
+  const reasons = (pod: typeof plain) => plugin.filter!(pod, node, new Map())?.reasons ?? [];
+  assert.deepEqual(reasons(plain), ['node(s) had untolerated taint {a: 1}']);
+  assert.deepEqual(reasons(plain), ['node(s) had untolerated taint {a: 1}'], 'remembered');
+  assert.deepEqual(reasons(tolerant), [], 'a pod that tolerates it passes though the node remembers a failure');
+  node.setNode(makeNode('n', { taints: [{ key: 'b', effect: 'NoExecute' }] }));
+  assert.deepEqual(reasons(plain), ['node(s) had untolerated taint {b: }'], 'new taints, new verdict');
+  node.setNode(makeNode('n'));
+  assert.equal(plugin.filter!(plain, node, new Map()), null);
+});

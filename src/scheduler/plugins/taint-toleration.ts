@@ -1,38 +1,48 @@
 /** TaintToleration — why: NoSchedule/NoExecute taints repel pods that do not tolerate them; PreferNoSchedule only lowers the score. */
 import { defaultNormalize, failure, type Failure, type Plugin } from '../framework.ts';
-import { anyTolerates, firstUntolerated, type Taint } from '../taints.ts';
+import type { Toleration } from '../pod-info.ts';
+import { anyTolerates, type Taint } from '../taints.ts';
 
 export const NAME = 'TaintToleration';
-const HARD = ['NoSchedule', 'NoExecute'];
 
 /** The reason Kubernetes prints for the first untolerated taint: `node(s) had untolerated taint {key: value}`. */
 export function errReason(key: string, value: string | undefined): string {
   return `node(s) had untolerated taint {${key}: ${value ?? ''}}`;
 }
 
+/** The first NoSchedule or NoExecute taint none of the tolerations tolerates (firstUntolerated for the hard effects, unrolled). */
+function firstHardUntolerated(taints: readonly Taint[], tolerations: readonly Toleration[]): Taint | undefined {
+  for (let i = 0; i < taints.length; i++) {
+    const taint = taints[i];
+    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
+    if (!anyTolerates(tolerations, taint)) return taint;
+  }
+  return undefined;
+}
+
 /** Filter on hard taints, score by the number of untolerated PreferNoSchedule taints (fewer is better). */
 export function taintToleration(): Plugin {
-  // The failure of an untolerated taint, by the taint object: a node keeps its taint objects until
-  // it changes, so a tainted node costs a lookup per pod instead of its reason formatted and hashed
-  // again — while a fleet is tainted (a release, a drain) every pod meets every node's taint: that
-  // formatting was 45 % of the scheduler thread's busy time in bench sched's binding window.
-  const byTaint = new WeakMap<Taint, Failure>();
+  // The failure of an untolerated taint: kept on the node for that taint object (a node keeps its
+  // taint objects until it changes), so a tainted node costs a field read per pod instead of its
+  // reason formatted and hashed again — while a fleet is tainted (a release, a drain) every pod meets
+  // every node's taint: that formatting was 45 % of the scheduler thread's busy time in bench sched's
+  // binding window, a WeakMap by taint still ~40 % of the filter's. One failure per reason.
   const byReason = new Map<string, Failure>();
   return {
     name: NAME,
     filter(pod, node) {
       if (node.taints.length === 0) return null;
-      const t = firstUntolerated(node.taints, pod.tolerations, HARD);
+      const t = firstHardUntolerated(node.taints, pod.tolerations);
       if (!t) return null;
-      let f = byTaint.get(t);
-      if (f) return f;
+      if (node.untoleratedTaint === t) return node.untoleratedFailure!;
       const reason = errReason(t.key, t.value);
-      f = byReason.get(reason);
+      let f = byReason.get(reason);
       if (!f) {
         if (byReason.size > 1000) byReason.clear();
         byReason.set(reason, (f = failure(NAME, reason, true)));
       }
-      byTaint.set(t, f);
+      node.untoleratedTaint = t;
+      node.untoleratedFailure = f;
       return f;
     },
     // Without a PreferNoSchedule taint on any feasible node every node scores the same (0, normalized
