@@ -89,6 +89,8 @@ function threadTicks(pid: number): { main: number; sched: number; others: number
 }
 
 const load1 = () => f(loadavg()[0]!, 1);
+/** This process's CPU (user + system), µs. */
+const cpuUs = () => { const u = process.cpuUsage(); return u.user + u.system; };
 
 function podJson(name: string): string {
   return JSON.stringify({
@@ -290,11 +292,11 @@ export async function run(): Promise<boolean> {
     const simPid = sim!.pid;
     const deadline = performance.now() + 300_000;
     // CPU by thread (and the simulator's) every 200 ms: the steady window's share (10th to 90th percentile bind) is read from these.
-    const samples: { t: number; ticks: ReturnType<typeof threadTicks>; sim: number }[] = [];
+    const samples: { t: number; ticks: ReturnType<typeof threadTicks>; sim: number; bench: number }[] = [];
     let lastSample = 0;
     while ((boundAt.size < PODS || runningAt.size < PODS) && performance.now() < deadline) {
       await sleep(50);
-      if (performance.now() - lastSample >= 200) { lastSample = performance.now(); samples.push({ t: lastSample, ticks: threadTicks(server.pid), sim: cpuTicksOf(simPid) }); }
+      if (performance.now() - lastSample >= 200) { lastSample = performance.now(); samples.push({ t: lastSample, ticks: threadTicks(server.pid), sim: cpuTicksOf(simPid), bench: cpuUs() }); }
     }
     await release;
     stopWatch();
@@ -331,7 +333,7 @@ export async function run(): Promise<boolean> {
     const w0 = at(binds[i0]!);
     const w1 = at(binds[p90]!);
     const inWindow = binds.filter((b) => b > w0.t && b <= w1.t).length;
-    const win = { main: (w1.ticks.main - w0.ticks.main) / CLOCK_TICKS_PER_S, sched: (w1.ticks.sched - w0.ticks.sched) / CLOCK_TICKS_PER_S, others: (w1.ticks.others - w0.ticks.others) / CLOCK_TICKS_PER_S, sim: (w1.sim - w0.sim) / CLOCK_TICKS_PER_S };
+    const win = { main: (w1.ticks.main - w0.ticks.main) / CLOCK_TICKS_PER_S, sched: (w1.ticks.sched - w0.ticks.sched) / CLOCK_TICKS_PER_S, others: (w1.ticks.others - w0.ticks.others) / CLOCK_TICKS_PER_S, sim: (w1.sim - w0.sim) / CLOCK_TICKS_PER_S, bench: (w1.bench - w0.bench) / 1e6 };
     const winPerPod = (x: number) => f(x / Math.max(1, inWindow) * 1e6, 0);
     // For a --cpu-prof of the server (BENCH_SERVER_NODE_ARGS): the window on the profiles' clock (CLOCK_MONOTONIC, µs).
     if (process.env.BENCH_SERVER_NODE_ARGS?.includes('--cpu-prof')) {
@@ -340,7 +342,7 @@ export async function run(): Promise<boolean> {
     }
     console.log(`  steady window (${f((w1.t - w0.t) / 1000)} s, ${inWindow} binds): µs of server CPU a bound pod — main thread ${winPerPod(win.main)}, `
       + `scheduler thread ${winPerPod(win.sched)}, others ${winPerPod(win.others)}, all ${winPerPod(win.main + win.sched + win.others)}; main thread busy ${f(win.main / ((w1.t - w0.t) / 1000) * 100, 0)} %; `
-      + `sim ${winPerPod(win.sim)}`);
+      + `sim ${winPerPod(win.sim)}; this bench's own process ${winPerPod(win.bench)} (its watch and the release: the same two cores)`);
     // Printed now too: a later phase that fails (a loaded machine) must not take these figures with it.
     console.log(`phase 1: ${PODS} pods bound, steady ${f(steady, 0)} pods/s, first to last ${f(whole, 0)} pods/s, all Running ${f(allRunningMs / 1000)} s after the release`
       + `${NODES_FIRST ? ` (taint lifted from ${NODES} nodes in ${f(releaseMs / 1000)} s, ${releaseLatency})` : ''}; `
