@@ -57,12 +57,13 @@ const topLevel = (payload: Payload) => new Set([...payload.keys()].map((k) => k.
 /** Projects `payload` into `dir`; resolves true when something changed on disk. */
 export async function writeAtomic(dir: string, payload: Payload): Promise<boolean> {
   for (const p of payload.keys()) validatePayloadPath(p);
-  // mkdir tells whether it made the directory: a new one has no old content to compare or swap.
-  if ((await fs.mkdir(dir, { recursive: true, mode: 0o755 })) !== undefined) {
+  // A directory mkdir made, or an empty one (a fresh tmpfs), has no old content to compare or swap.
+  const made = (await fs.mkdir(dir, { recursive: true, mode: 0o755 })) !== undefined;
+  const oldTs = made ? undefined : await fs.readlink(join(dir, DATA)).catch(() => undefined);
+  if (made || (oldTs === undefined && (await fs.readdir(dir)).length === 0)) {
     await writeFresh(dir, payload);
     return true;
   }
-  const oldTs = await fs.readlink(join(dir, DATA)).catch(() => undefined);
   const old = oldTs ? await readTree(join(dir, oldTs)).catch(() => undefined) : undefined;
   if (old && samePayload(old, payload)) {
     await linkVisible(dir, payload);
@@ -90,7 +91,7 @@ export async function writeAtomic(dir: string, payload: Payload): Promise<boolea
 }
 
 /**
- * A directory nothing reads yet (a pod's volume before its first container): the same layout, with
+ * A new or empty directory (a pod's volume before its first container): the same layout, with
  * the independent steps at once instead of one after the other — each step is a trip through libuv's
  * four-thread pool, which the ~30 sequential ones of a projected volume queued behind the rest of a
  * burst of pods (~0.6 s a pod for 100 pods; issue 19). `..data` is made directly: there is no old one

@@ -96,7 +96,7 @@ test('emptyDir, hostPath types and PVCs', async () => {
 });
 
 test('configMap, secret, downwardAPI and projected volumes: items, modes, optional, ..data layout', async () => {
-  const { root, ctx } = setup();
+  const { root, ctx, tmpfsCalls } = setup();
   try {
     const pod = podWith([
       { name: 'cm', configMap: { name: 'cfg', defaultMode: 0o600, items: [{ key: 'app.conf', path: 'conf/app.conf', mode: 0o400 }, { key: 'other', path: 'other.txt' }] } },
@@ -109,6 +109,8 @@ test('configMap, secret, downwardAPI and projected volumes: items, modes, option
       { name: 'proj', projected: { defaultMode: 0o640, sources: [{ secret: { name: 'sec' } }, { downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } }, { serviceAccountToken: { path: 'token' } }] } },
     ]);
     const r = await prepareVolumes(pod, ctx);
+    // Secrets and projected volumes in memory (as the kubelet), the others on disk.
+    assert.deepEqual(tmpfsCalls.map(([d]) => d), ['secret/sec', 'secret/req', 'projected/proj'].map((d) => join(ctx.podDir, 'volumes', d)));
     assert.deepEqual(r.errors, [
       'MountVolume.SetUp failed for volume "req" : secret "absent" not found',
       'MountVolume.SetUp failed for volume "badkey" : configmap references non-existent config key: nope',

@@ -108,6 +108,12 @@ async function setupOne(pod: KubeObject, v: Record<string, any>, ctx: VolumeCont
   }
   if (isProjectedKind(v)) {
     const dir = projectedDir(ctx.podDir, v);
+    // Secrets and projected volumes (ServiceAccount tokens) live in memory, as the kubelet keeps them:
+    // never on disk, and their writes never wait for the file system's journal.
+    if ((v.secret || v.projected) && ctx.mountTmpfs) {
+      const made = await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+      if (made !== undefined || !(await mountsUnder(dir)).includes(dir)) await ctx.mountTmpfs(dir, undefined);
+    }
     await writeAtomic(dir, await volumePayload(v, payloadCtx(pod, ctx, warnings)));
     return { hostPath: dir, readOnly: true };
   }

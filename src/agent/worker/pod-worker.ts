@@ -25,7 +25,7 @@ import { DEFAULT_CGROUP_ROOT, type WorkerDeps } from './worker-deps.ts';
 import { adoptCompletedInits, adoptRunning, markExited, newInstance, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
-import { PodVolumes } from './pod-volumes.ts';
+import { mountTmpfs, PodVolumes } from './pod-volumes.ts';
 import { rfc3339 } from '../../apis/time.ts';
 
 const RETRY_MS = 2000;
@@ -232,7 +232,7 @@ export class PodWorker {
   }
 
   private volumeContext(): VolumeContext {
-    return { podDir: this.podDir, lookup: this.deps.lookup, client: this.deps.volumeLookup, facts: this.facts(), nodeAllocatable: this.deps.nodeAllocatable, tokens: this.deps.tokens };
+    return { podDir: this.podDir, lookup: this.deps.lookup, client: this.deps.volumeLookup, facts: this.facts(), nodeAllocatable: this.deps.nodeAllocatable, tokens: this.deps.tokens, mountTmpfs };
   }
 
   private facts() {
