@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '../util/log.ts';
+import { startIdleMemoryReducer } from '../util/idle-memory.ts';
 import { handleStopSignals, type StopSignals } from './stop-signals.ts';
 import { defaultDataDir, parseListen } from './defaults.ts';
 import { addRuntimeOptions, driverSettings } from './runtime-flags.ts';
@@ -81,6 +82,7 @@ export async function runAgent(kubeconfig: string, o: AgentCliOptions, log: Logg
   });
   process.stdout.write(`Berth agent for node ${nodeName} is running (streams on ${agent.url}).\n`);
   signals.started(async () => { rotation?.stop(); await agent.stop(); client.close(); });
+  startIdleMemoryReducer();
 }
 
 export function agentCommand(): Command {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLogger } from '../util/log.ts';
+import { startIdleMemoryReducer } from '../util/idle-memory.ts';
 import { handleStopSignals } from './stop-signals.ts';
 import { defaultDataDir, DEFAULT_LISTEN, parseListen, parseBoolFlag } from './defaults.ts';
 import { validateNodeGracePeriod } from '../controllers/node-lifecycle/node-lease-timing.ts';
@@ -56,6 +57,7 @@ export function serverCommand(): Command {
         + `kubeconfig: ${server.kubeconfigPath}\n  export KUBECONFIG=${server.kubeconfigPath}\n`
         + `join a node (as root on it, with a copy of the token file):\n  ${server.joinCommand}\n`);
       signals.started(() => server.stop());
+      startIdleMemoryReducer();
     });
 }
 

@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../util/log.ts';
+import { startIdleMemoryReducer } from '../util/idle-memory.ts';
 import { handleStopSignals } from './stop-signals.ts';
 import { defaultDataDir, DEFAULT_LISTEN, parseListen, parseBoolFlag } from './defaults.ts';
 import { addRuntimeOptions, driverSettings } from './runtime-flags.ts';
@@ -52,5 +53,6 @@ export function upCommand(): Command {
       process.stdout.write(`\nNode ${cluster.nodeName} is Ready (${Math.round(performance.now() - t0)} ms).\n`
         + `kubeconfig: ${kc}\n\n  export KUBECONFIG=${kc}\n  kubectl apply -f examples/pod.yaml\n  kubectl get pods -o wide\n\n`);
       signals.started(() => cluster.stop());
+      startIdleMemoryReducer();
     });
 }

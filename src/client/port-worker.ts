@@ -21,6 +21,7 @@ import type { Client } from './client.ts';
 import { PortClient } from './port-client.ts';
 import { servePort, type PortServer } from './port-server.ts';
 import type { Level, Logger } from '../util/log.ts';
+import { startIdleMemoryReducer, type IdleMemoryReducer } from '../util/idle-memory.ts';
 
 type Control =
   | { ready: true }
@@ -198,7 +199,9 @@ export function runPortWorker<D>(start: (ctx: { client: PortClient; log: Logger;
     control.unref();
     setTimeout(() => process.exit(code), 1000).unref();
   };
+  let reducer: IdleMemoryReducer | undefined;
   const stop = async () => {
+    reducer?.stop();
     try {
       await component?.stop();
     } finally {
@@ -222,6 +225,8 @@ export function runPortWorker<D>(start: (ctx: { client: PortClient; log: Logger;
     component = c;
     post({ ready: true });
     if (stopRequested) void stop();
+    // The thread's own heap: its start (module graph, first lists) grows its young generation too.
+    else reducer = startIdleMemoryReducer();
   }, (err) => {
     post({ failed: err instanceof Error ? err.stack ?? err.message : String(err) });
     end(1);

@@ -143,6 +143,10 @@ const RENEW_CHECK_MS = 12 * 3600_000;
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { log } = opts;
+  // How long each step of the start took (ms), logged with "API server ready".
+  const phases: Record<string, number> = {};
+  let phaseStart = performance.now();
+  const phase = (name: string) => { const now = performance.now(); phases[name] = Math.round(now - phaseStart); phaseStart = now; };
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const serviceCidr = opts.serviceCidr ?? DEFAULT_SERVICE_CIDR;
   // A cluster CIDR and mask size that cannot make node ranges are refused now, not at the first Node.
@@ -151,9 +155,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const pkiOptions = { dataDir: opts.dataDir, sans: [opts.host, advertiseAddress, ...(opts.tlsSans ?? [])], serviceIP: nthAddress(serviceCidr, 1) };
   const encryption = opts.encryptionProviderConfig ? loadEncryptionConfig(opts.encryptionProviderConfig) : undefined;
   const store = await openStore(opts.store, opts.dataDir);
+  phase('store');
   // Every server on one store shares its CA and ServiceAccount key (cluster-pki-share.ts).
   let pki = await ensureSharedClusterPki(store, { ...pkiOptions, serverToken: opts.serverToken }, log);
   if (pki.renewed.length) log.info('certificates issued', { certificates: pki.renewed, ca: pki.caPin });
+  phase('pki');
   // Store latency (etcd_request_duration_seconds) is timed on every call, encrypted or not.
   const listed = opts.watchCache === false ? store : new WatchCache(store, { log: log.child({ component: 'watch-cache' }) });
   const backend = instrumentBackend(encryption ? encryptingBackend(listed, encryption) : listed);
@@ -194,12 +200,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `${opts.insecureForBenchmark ? 'http' : 'https'}://${host}:${addr.port}`;
   securityContext.port = addr.port;
+  phase('listen');
   await ensureSystemNamespaces(registry);
   // The RuntimeClasses of Berth's runtimes are the server's to make: a node's credential may only read them.
   await ensureRuntimeClasses(systemClient);
   await ensureDefaultStorageClass(registry);
   await ensureSystemPriorityClasses(registry, log);
+  phase('bootstrap');
   await security.start();
+  phase('security');
   const systemNamespaces = keepSystemNamespaces(registry, log);
   const compactor = startCompactor(backend, {});
   const repair = startAllocationRepair(backend, serviceAllocator, log);
@@ -209,6 +218,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const clientAs = (user: UserInfo) => systemClient.as({ user, authorizer: security.authorizer });
   const clusterSigning = { certFile: join(pki.dir, 'ca.crt'), keyFile: join(pki.dir, 'ca.key') };
   const loops = await startControlLoops(new LocalClient(registry), log, { controllers: !!opts.controllers, registry, nodeGracePeriodSeconds: opts.nodeGracePeriodSeconds, terminatedPodGcThreshold: opts.terminatedPodGcThreshold, replicaRebuildDelaySeconds: opts.replicaRebuildDelaySeconds, serviceAccountTokens, clientAs, clusterSigning, clusterCidr: opts.clusterCidr, nodeCidrMaskSize: opts.nodeCidrMaskSize, serviceCidr, agentTls: () => ({ ca: pki.ca.cert, cert: pki.kubeletClient.cert, key: pki.kubeletClient.key }), schedulerThread: opts.schedulerThread });
+  phase('controllers');
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig');
   const writeAdminKubeconfig = () => writeKubeconfig(kubeconfigPath, url, { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   writeAdminKubeconfig();
@@ -227,8 +237,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   renewal.unref();
   const dns = opts.clusterDns ? await startClusterDns(opts.clusterDns, { client: systemClient, dnsClient: clientAs(DNS_USER), serviceCidr, address: advertiseAddress, log }) : undefined;
   await customResources.ready;
+  phase('dns+crds');
   ready = true;
-  log.info('API server ready', { url, kubeconfig: kubeconfigPath });
+  log.info('API server ready', { url, kubeconfig: kubeconfigPath, ms: phases });
   const joinCommand = `berth join --server https://${advertiseAddress.includes(':') ? `[${advertiseAddress}]` : advertiseAddress}:${addr.port} --token-file ${join(opts.dataDir, JOIN_TOKEN_FILE)}`;
   // More addresses hand their connections to the one server (same TLS, same handlers).
   const extraListeners: net.Server[] = [];
