@@ -3,7 +3,7 @@
  *  (a) start 100 `sleep N` processes until all run — Berth: 100 pods through the API (10 concurrent
  *      creators) until one watch saw all Running, twice: pods on the host's network, as PM2's
  *      processes are (each still with its cgroup, pid/mount/uts namespaces, tini, log and status),
- *      and pods with a network namespace and pod IP each (a veth pair and an address each: two `ip` runs per pod); PM2:
+ *      and pods with a network namespace and pod IP each (two CNI plugin runs per pod); PM2:
  *      `pm2 start ecosystem.json` (100 apps) until the daemon lists all `online` with a pid;
  *  (b) SIGKILL one process and time until it runs again — Berth: until the pod's restartCount went
  *      up and its container is running (the first crash restarts at once, as the kubelet does);
@@ -159,7 +159,7 @@ export async function run(): Promise<boolean> {
   printTable(`pm2 — ${N} processes (sleep): Berth process pods vs PM2 5 (fork mode), same run`,
     ['measure', 'Berth', 'PM2', 'Berth/PM2'], [
       [`(a) start ${N}, first request → all running (ms): pods on the host network, as PM2's`, f(b.startAllHost, 0), f(p.startAll, 0), `${f(b.startAllHost / p.startAll, 2)}×`],
-      [`    the same, pods with a network namespace and pod IP each (veth)`, f(b.startAll, 0), f(p.startAll, 0), `${f(b.startAll / p.startAll, 2)}×`],
+      [`    the same, pods with a network namespace and pod IP each (CNI)`, f(b.startAll, 0), f(p.startAll, 0), `${f(b.startAll / p.startAll, 2)}×`],
       [`    PM2: \`pm2 start\` CLI exited after (ms) / jlist CLI alone (ms)`, '', `${f(p.cliExit, 0)} / ${f(p.jlistCli, 0)}`, ''],
       [`(b) SIGKILL → running again, median of ${KILLS} (ms)`, f(bT, 0), f(pT, 0), `${f(bT / pT, 2)}×`],
       ['    each (ms)', each(b.kills, 'total'), each(p.kills, 'total'), ''],
