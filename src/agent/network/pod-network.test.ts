@@ -1,5 +1,5 @@
 /**
- * Root integration test: real netns, veth pairs, a test bridge and host routes.
+ * Root integration test: real netns, CNI plugins from /usr/lib/cni, a test bridge and host routes.
  * Ranges are configurable (BERTH_TEST_CLUSTER_CIDR, BERTH_TEST_NODE_CIDR, BERTH_TEST_SERVICE_CIDR,
  * BERTH_TEST_CONFLICT_ADDR) and must be unused on the machine; everything made is removed.
  */

@@ -1,28 +1,22 @@
 /**
  * Pod networking for one node: each pod gets a named network namespace (`berth-<uid-short>`) wired
- * to the `berth0` bridge by a veth pair (veth.ts: what the CNI bridge plugin of Berth's conflist
- * did), with an address of the node's pod CIDR from a host-local-compatible store
- * (host-local-ipam.ts). Allocations and cached results (CNI result format, as libcni caches them)
- * are named by the pod uid, which is what lets {@link PodNetwork.recover} rebuild the map after an
- * agent restart — also from state an agent that still ran the CNI plugins wrote.
+ * to the `berth0` bridge by Berth's CNI conflist (bridge, host-local IPAM over the
+ * node's pod CIDR). The CNI container id is the pod uid, so IPAM state and cached results name
+ * the pod, which is what lets {@link PodNetwork.recover} rebuild the map after an agent restart.
  *
- * Every operation is idempotent and tolerates partial state left by a crash.
+ * Every operation is idempotent and tolerates partial state left by a crash; CNI invocations are
+ * serialised (ADDs are fast, and it rules out races on the shared bridge).
  */
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../util/log.ts';
-import { nthAddress, parseCidr } from '../../apis/cidr.ts';
-import { ResultCache, primaryIPv4, type CniConflist, type CniResult } from './cni.ts';
+import { DEFAULT_CNI_BIN_DIR, ResultCache, primaryIPv4, runConflist, type CniConflist, type CniResult, type CniRuntime } from './cni.ts';
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK_NAME, DEFAULT_NODE_POD_CIDR, buildBerthConflist, writeBerthConflist } from './cni-config.ts';
-import { ensureBridge } from './host-guard.ts';
-import { HostLocalIpam } from './host-local-ipam.ts';
-import { ip, ipJson } from './ip.ts';
 import { DEFAULT_NETNS_PREFIX, createNetns, deleteNetns, listNetns, netnsExists, netnsName, netnsPath } from './netns.ts';
-import { attachVeth, detachVeth, hostVethName, podAddresses } from './veth.ts';
 
 const IFNAME = 'eth0';
-/** Pod network operations in flight at once (each runs two or three short `ip` processes). */
-const MAX_PARALLEL = 32;
+/** CNI operations in flight at once (each spawns a few plugin processes). */
+const MAX_PARALLEL = 8;
 
 /** Configuration of a {@link PodNetwork}. */
 export interface PodNetworkOptions {
@@ -33,6 +27,7 @@ export interface PodNetworkOptions {
   bridgeName?: string;
   netnsPrefix?: string;
   networkName?: string;
+  cniBinDirs?: string[];
   log?: Logger;
   /** The pods' MTU (the vxlan backend's device MTU); default the bridge plugin's. */
   mtu?: number;
@@ -64,14 +59,10 @@ export class PodNetwork {
   readonly ipamDir: string;
   readonly conflist: CniConflist;
   private readonly cache: ResultCache;
-  private readonly ipam: HostLocalIpam;
   private readonly prefix: string;
-  private readonly bridge: string;
-  private readonly gatewayCidr: string;
-  private readonly mtu?: number;
+  private readonly binDirs: string[];
   private readonly log?: Logger;
   private written?: Promise<string>;
-  private bridgeReady?: Promise<void>;
   private readonly perPod = new Map<string, Promise<unknown>>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -89,13 +80,8 @@ export class PodNetwork {
       mtu: opts.mtu,
     });
     this.cache = new ResultCache(path.join(this.cniDir, 'results'));
-    const range = parseCidr(opts.nodePodCidr ?? DEFAULT_NODE_POD_CIDR, true);
-    const gateway = nthAddress(range, 1);
-    this.ipam = new HostLocalIpam(this.ipamDir, this.conflist.name, opts.nodePodCidr ?? DEFAULT_NODE_POD_CIDR, gateway);
-    this.gatewayCidr = `${gateway}/${range.prefix}`;
     this.prefix = opts.netnsPrefix ?? DEFAULT_NETNS_PREFIX;
-    this.bridge = opts.bridgeName ?? DEFAULT_BRIDGE;
-    this.mtu = opts.mtu;
+    this.binDirs = opts.cniBinDirs ?? [DEFAULT_CNI_BIN_DIR];
     this.log = opts.log;
   }
 
@@ -126,25 +112,13 @@ export class PodNetwork {
     return next;
   }
 
-  /**
-   * The bridge up with the node gateway on it and forwarding on — what the bridge plugin's
-   * isGateway did on every ADD; here once (again after a failure). The agent's host network
-   * preparation has usually done it already.
-   */
-  private ensureBridge(): Promise<void> {
-    this.bridgeReady ??= (async () => {
-      await ensureBridge(this.bridge);
-      const have = await ipJson<{ addr_info?: { local: string; prefixlen: number }[] }>('-4', 'addr', 'show', 'dev', this.bridge);
-      if (!have.some((l) => (l.addr_info ?? []).some((a) => `${a.local}/${a.prefixlen}` === this.gatewayCidr))) {
-        await ip('addr', 'replace', this.gatewayCidr, 'dev', this.bridge);
-      }
-      await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
-    })();
-    this.bridgeReady.catch(() => { this.bridgeReady = undefined; });
-    return this.bridgeReady;
+  private runtime(uid: string, netns: string, pod?: PodRef): CniRuntime {
+    const args: Record<string, string> = { IgnoreUnknown: '1', K8S_POD_UID: uid };
+    if (pod) Object.assign(args, { K8S_POD_NAMESPACE: pod.namespace, K8S_POD_NAME: pod.name });
+    return { containerId: uid, netns, ifName: IFNAME, binDirs: this.binDirs, args };
   }
 
-  /** Writes `<dataDir>/cni/berth.conflist` (once per instance): what the pod network is, in CNI's words; returns its path. */
+  /** Writes `<dataDir>/cni/berth.conflist` (once per instance); returns its path. */
   writeConfig(): Promise<string> {
     this.written ??= writeBerthConflist(this.cniDir, this.conflist);
     return this.written;
@@ -152,9 +126,9 @@ export class PodNetwork {
 
   /**
    * Gives the pod a network namespace and an address (`onNetns` is told as soon as the namespace
-   * exists, before the veth). Idempotent: when the namespace and a cached result exist (agent
-   * restart), it checks that the pod still has its address (CNI CHECK's job) and returns it;
-   * partial state (namespace without result, result without namespace) is cleaned and set up afresh.
+   * exists, before the CNI ADD). Idempotent: when the namespace and a cached
+   * ADD result exist (agent restart), it runs CNI CHECK and returns the existing address; partial
+   * state (namespace without result, result without namespace) is cleaned and set up afresh.
    */
   setup(pod: PodRef, opts: { onNetns?: (netnsPath: string) => void } = {}): Promise<PodNetworkInfo> {
     return this.serial(pod.uid, async () => {
@@ -164,34 +138,27 @@ export class PodNetwork {
       const net = this.conflist.name;
       const cached = await this.cache.load(net, pod.uid, IFNAME);
       if (cached && netnsExists(name)) {
-        const want = primaryIPv4(cached)?.cidr;
-        if (!want || !(await podAddresses(name)).includes(want)) {
-          throw new Error(`network of pod ${pod.namespace}/${pod.name} (${pod.uid}) failed its check (${IFNAME} lacks ${want ?? 'an address'}); tear it down and set it up again`);
+        try {
+          await runConflist('CHECK', this.conflist, this.runtime(pod.uid, nsPath, pod), cached);
+        } catch (err) {
+          throw new Error(`network of pod ${pod.namespace}/${pod.name} (${pod.uid}) failed CNI CHECK; tear it down and set it up again: ${(err as Error).message}`);
         }
         return this.info(nsPath, cached, pod);
       }
       if (cached || netnsExists(name)) {
         this.log?.warn('pod network: cleaning partial state before setup', { pod: pod.uid, netns: name, cached: !!cached });
-        await this.release(pod.uid, cached);
-        await deleteNetns(name);
+        await this.release(pod.uid, netnsExists(name) ? nsPath : '', cached);
       }
-      await this.ensureBridge();
       await createNetns(name);
       opts.onNetns?.(nsPath);
-      const hostVeth = hostVethName(pod.uid);
+      let result: CniResult | undefined;
       try {
-        const a = await this.ipam.allocate(pod.uid, IFNAME);
-        await attachVeth({ netns: name, hostVeth, bridge: this.bridge, cidr: a.cidr, gateway: a.gateway, mtu: this.mtu });
-        const result: CniResult = {
-          cniVersion: this.conflist.cniVersion,
-          interfaces: [{ name: this.bridge }, { name: hostVeth }, { name: IFNAME, sandbox: nsPath }],
-          ips: [{ address: a.cidr, gateway: a.gateway, interface: 2 }],
-          routes: [{ dst: '0.0.0.0/0', gw: a.gateway }],
-        };
+        result = await runConflist('ADD', this.conflist, this.runtime(pod.uid, nsPath, pod));
+        if (!result) throw new Error('CNI ADD returned no result');
         await this.cache.save(net, pod.uid, IFNAME, result);
         return this.info(nsPath, result, pod);
       } catch (err) {
-        await this.release(pod.uid, undefined).catch(() => undefined);
+        await this.release(pod.uid, nsPath, result).catch(() => undefined);
         await deleteNetns(name).catch(() => undefined);
         await this.cache.remove(net, pod.uid, IFNAME);
         throw err;
@@ -205,36 +172,49 @@ export class PodNetwork {
     return { netnsPath: nsPath, ip: v4.ip, gateway: v4.gateway };
   }
 
-  /**
-   * The pod's veth (its host end: the cached result's — a plugin-made pair has a random name — or
-   * ours) and its address. Deleting the host end removes the pair at once; the namespace going
-   * would remove it too, but only once the kernel gets round to destroying the namespace.
-   */
-  private async release(uid: string, cached: CniResult | undefined): Promise<void> {
-    const named = cached?.interfaces?.find((i) => !i.sandbox && i.name !== this.bridge)?.name;
-    for (const veth of new Set([named, hostVethName(uid)].filter((n): n is string => !!n))) {
-      await detachVeth(veth).catch((err) => this.log?.warn('pod network: veth not deleted', { pod: uid, veth, error: (err as Error).message }));
+  /** CNI DEL (best effort) plus removal of any IPAM allocation DEL left behind. */
+  private async release(uid: string, nsPath: string, cached: CniResult | undefined): Promise<void> {
+    try {
+      await runConflist('DEL', this.conflist, this.runtime(uid, nsPath), cached);
+    } catch (err) {
+      this.log?.warn('pod network: CNI DEL failed; releasing IPAM state directly', { pod: uid, error: (err as Error).message });
     }
-    await this.ipam.release(uid);
+    for (const [ip, owner] of await this.ipamAllocations()) {
+      if (owner === uid) await rm(path.join(this.ipamDir, this.conflist.name, ip), { force: true });
+    }
   }
 
   /**
-   * Removes the pod's network: veth, IPAM allocation, the namespace and the cached result.
-   * Idempotent; works when any part is already gone.
+   * Removes the pod's network: CNI DEL (veth, IPAM allocation), the namespace and the cached
+   * result. Idempotent; works when any part is already gone.
    */
   teardown(podUid: string): Promise<void> {
     return this.serial(podUid, async () => {
       const name = netnsName(podUid, this.prefix);
       const cached = await this.cache.load(this.conflist.name, podUid, IFNAME);
-      await this.release(podUid, cached);
+      await this.release(podUid, netnsExists(name) ? netnsPath(name) : '', cached);
       await deleteNetns(name);
       await this.cache.remove(this.conflist.name, podUid, IFNAME);
     });
   }
 
   /** host-local allocations of this network: address → container id (pod uid). */
-  ipamAllocations(): Promise<Map<string, string>> {
-    return this.ipam.allocations();
+  async ipamAllocations(): Promise<Map<string, string>> {
+    const dir = path.join(this.ipamDir, this.conflist.name);
+    const out = new Map<string, string>();
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return out;
+    }
+    for (const n of names) {
+      if (!/^\d+\.\d+\.\d+\.\d+$/.test(n)) continue; // skip lock and last_reserved_ip.* files
+      const text = await readFile(path.join(dir, n), 'utf8').catch(() => '');
+      const owner = text.split(/\r?\n/)[0]?.trim();
+      if (owner) out.set(n, owner);
+    }
+    return out;
   }
 
   /** Pod uids with a cached CNI result. */

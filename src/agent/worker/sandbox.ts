@@ -2,8 +2,8 @@
  * A pod's sandbox: its network namespace and address (or the host's, for hostNetwork pods) and its
  * own /etc/hosts and resolv.conf.
  *
- * The network's set-up (veth and address: two `ip` runs, more in a burst) is not waited for when
- * nothing needs the pod IP before the containers start: the sandbox is returned once the namespace exists, with `ready` pending, so the
+ * The CNI ADD (~50 ms of plugin runs) is not waited for when nothing needs the pod IP before the
+ * containers start: the sandbox is returned once the namespace exists, with `ready` pending, so the
  * first container is created (image, rootfs, `runc create`) while the network is set up, as CRI
  * runtimes overlap them; its process starts once `ready` resolves (the driver's startGate). A pod
  * whose spec reads `status.podIP(s)` (env or downward API) waits for the network first.
