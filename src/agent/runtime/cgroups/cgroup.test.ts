@@ -49,7 +49,7 @@ test('on this machine: create, limit, join, usage, OOM counter, kill, remove', a
   const parent = `berth-cgtest-${process.pid}`;
   const cg = new Cgroup(layout, `${parent}/pod-x/c`);
   try {
-    await cg.create({ cpuLimitMillis: 250, cpuRequestMillis: 500, memoryLimitBytes: 64 << 20, pidsLimit: 20 });
+    cg.create({ cpuLimitMillis: 250, cpuRequestMillis: 500, memoryLimitBytes: 64 << 20, pidsLimit: 20 });
     assert.ok(cg.exists());
     const mem = cg.dirFor('memory');
     if (cg.version === 'v1') {

@@ -3,8 +3,7 @@
  * watched for OOM kills, killed and removed. On v1 it is one directory per controller (cpu, cpuacct,
  * memory, pids); on v2 one directory with the controllers enabled in every ancestor's subtree_control.
  */
-import { constants as fsConstants, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResourceLimits } from '../driver.ts';
 import { CONTROLLERS, type CgroupLayout, type Controller } from './detect.ts';
@@ -17,12 +16,6 @@ export interface CgroupUsage {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Every step settled (a clean-up after a failure never races one still running), then the first failure thrown. */
-async function allDone(steps: Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(steps)).find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-}
 
 /** A cgroup at `relPath` (relative to each hierarchy root); nothing touches the disk until create(). */
 export class Cgroup {
@@ -65,30 +58,24 @@ export class Cgroup {
     return this.dirs.some((d) => existsSync(d));
   }
 
-  /**
-   * Creates the directories (and missing ancestors) and applies the limits — off the event loop, the
-   * hierarchies side by side (a container start in a burst made ~10 of these writes in a row).
-   */
-  async create(limits: ResourceLimits): Promise<void> {
-    if (this.version === 'v2') await enableV2Controllers(this.layout.unifiedRoot!, this.relPath);
-    await allDone(this.dirs.map((d) => mkdir(d, { recursive: true })));
-    // One controller's files in order (memsw after the memory limit, the period before the quota).
-    const byController = new Map<string, { file: string; value: string }[]>();
-    for (const w of limitFiles(this.version, limits)) byController.set(w.controller, [...(byController.get(w.controller) ?? []), w]);
-    await allDone([...byController].map(async ([controller, writes]) => {
-      for (const { file, value } of writes) await this.writeLimit(controller as Controller, file, value);
-    }));
+  /** Creates the directories (and missing ancestors) and applies the limits. */
+  create(limits: ResourceLimits): void {
+    if (this.version === 'v2') enableV2Controllers(this.layout.unifiedRoot!, this.relPath);
+    for (const d of this.dirs) mkdirSync(d, { recursive: true });
+    this.applyLimits(limits);
   }
 
-  /** A file name ending in `?` is optional: absent (or refused), it is skipped. */
-  private async writeLimit(controller: Controller, file: string, value: string): Promise<void> {
-    const optional = file.endsWith('?');
-    const path = join(this.dirFor(controller), optional ? file.slice(0, -1) : file);
-    try {
-      // An optional file is opened without O_CREAT: one the kernel does not offer is never made.
-      await writeFile(path, value, { flag: optional ? fsConstants.O_WRONLY : 'w' });
-    } catch (err) {
-      if (!optional) throw new Error(`cgroup: cannot write ${value} to ${path}: ${(err as Error).message}`);
+  /** Writes the limit files; a file name ending in `?` is optional (skipped when absent). */
+  applyLimits(limits: ResourceLimits): void {
+    for (const { controller, file, value } of limitFiles(this.version, limits)) {
+      const optional = file.endsWith('?');
+      const path = join(this.dirFor(controller as Controller), optional ? file.slice(0, -1) : file);
+      if (optional && !existsSync(path)) continue;
+      try {
+        writeFileSync(path, value);
+      } catch (err) {
+        if (!optional) throw new Error(`cgroup: cannot write ${value} to ${path}: ${(err as Error).message}`);
+      }
     }
   }
 
@@ -157,7 +144,7 @@ export class Cgroup {
     for (const d of this.dirs) {
       for (;;) {
         try {
-          await rmdir(d);
+          rmdirSync(d);
           break;
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
@@ -187,21 +174,17 @@ export async function removeCgroupTree(layout: CgroupLayout, relPath: string): P
 }
 
 /** v2: each ancestor must delegate cpu/memory/pids to its children before the leaf can use them. */
-async function enableV2Controllers(root: string, relPath: string): Promise<void> {
-  const available = (await readOrAsync(join(root, 'cgroup.controllers'))).split(/\s+/);
+function enableV2Controllers(root: string, relPath: string): void {
+  const available = readOr(join(root, 'cgroup.controllers'), '').split(/\s+/);
   const wanted = ['cpu', 'memory', 'pids'].filter((c) => available.includes(c));
   let dir = root;
   for (const part of relPath.split('/')) {
-    const enabled = (await readOrAsync(join(dir, 'cgroup.subtree_control'))).split(/\s+/);
+    const enabled = readOr(join(dir, 'cgroup.subtree_control'), '').split(/\s+/);
     const missing = wanted.filter((c) => !enabled.includes(c));
-    if (missing.length) await writeFile(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
+    if (missing.length) writeFileSync(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
     dir = join(dir, part);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
   }
-}
-
-async function readOrAsync(path: string): Promise<string> {
-  return readFile(path, 'utf8').then((t) => t.trim(), () => '');
 }
 
 function readOr(path: string, fallback: string): string {

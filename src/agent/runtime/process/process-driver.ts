@@ -5,8 +5,7 @@
  * container has a detached shim (native/shim) that sets it up, owns its stdio and writes the
  * CRI log and the exit record, so containers keep running and logging while the agent restarts.
  */
-import { closeSync, constants as fsConstants, existsSync, openSync, readlinkSync, realpathSync, writeSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readlinkSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Cgroup, hostCgroupLayout, type CgroupLayout } from '../cgroups/index.ts';
 import type { ContainerHandle, ContainerSpec, DriverCapabilities, ExecOptions, ExitResult, RuntimeDriver } from '../driver.ts';
@@ -26,12 +25,6 @@ import type { ProcessState } from './state.ts';
 /** The FIFO of a TTY container's "COLS ROWS" lines, in its state dir. */
 const RESIZE_FIFO = 'resize';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Every step settled (so a clean-up never races one still running), then the first failure thrown. */
-async function allDone(steps: Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(steps)).find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-}
 
 /** Options of the process driver. */
 export interface ProcessDriverOptions {
@@ -76,13 +69,10 @@ export class ProcessDriver implements RuntimeDriver {
     const cg = new Cgroup(this.layout, join(spec.cgroupParent, spec.id));
     let shim: LaunchedShim | undefined;
     try {
-      // Off the event loop and side by side: in a burst of starts these writes (the state dir on the
-      // data dir's disk, the cgroup's files) queued behind each other and held the agent's loop.
-      await allDone([
-        mkdir(dir, { mode: 0o700 }).then(() => writeEnvFile(dir, env)),
-        cg.create(spec.resources),
-        mkdir(dirname(spec.logPath), { recursive: true }),
-      ]);
+      mkdirSync(dir, { mode: 0o700 });
+      writeEnvFile(dir, env);
+      cg.create(spec.resources);
+      mkdirSync(dirname(spec.logPath), { recursive: true });
       const shimLogPath = join(dir, 'shim.log');
       // The shim sets the container up itself (namespaces, mounts, hostname: see chain.ts) and
       // reports once tini has forked the command: Running never precedes the process.
@@ -113,7 +103,7 @@ export class ProcessDriver implements RuntimeDriver {
         workingDir: spec.workingDir,
         createdPaths: created,
       };
-      await this.containers.write(state);
+      this.containers.write(state);
       shim.unref();
       return { id: spec.id, pid: initPid || chainPid, startedAt };
     } catch (err) {
@@ -121,7 +111,7 @@ export class ProcessDriver implements RuntimeDriver {
       await cg.killAll('SIGKILL').catch(() => {});
       await cg.remove().catch(() => {});
       if (created.length) removeMountPoints(created, this.othersMountPoints(spec.id));
-      await rm(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
       throw err;
     }
   }
@@ -210,7 +200,7 @@ export class ProcessDriver implements RuntimeDriver {
       // made deleting n pods cost n² reads (13 % of berth up's thread in bench pods, 2026-12-07).
       if (st.createdPaths.length) removeMountPoints(st.createdPaths, this.othersMountPoints(id));
     }
-    await rm(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
     this.containers.forget(id);
   }
 

@@ -115,7 +115,7 @@ export class RuncDriver implements RuntimeDriver {
       // asyncpreemptoff: Go preempts goroutines with SIGURG, and runc 1.1.5 in the foreground
       // forwards every signal it gets to pid 1, so tini would pass SIGURGs to the command (and
       // log "Child was dead when forwarding signal" into the container's stderr at exit).
-      await writeEnvFile(dir, { PATH: DEFAULT_PATH, GODEBUG: 'asyncpreemptoff=1' });
+      writeEnvFile(dir, { PATH: DEFAULT_PATH, GODEBUG: 'asyncpreemptoff=1' });
       mkdirSync(dirname(spec.logPath), { recursive: true });
       const pidFile = join(dir, 'init.pid');
       const runcLog = join(dir, 'runc.log');
@@ -141,7 +141,7 @@ export class RuncDriver implements RuntimeDriver {
         await runcStart(this.runc, spec.id, runcLog, () => sameProcessAlive(initPid, initStartTime));
       }
       const startedAt = new Date();
-      await this.containers.write({
+      this.containers.write({
         id: spec.id,
         shimPid: launched.pid,
         shimStartTime: procStartTime(launched.pid) ?? 0,

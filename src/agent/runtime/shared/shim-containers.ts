@@ -44,8 +44,8 @@ export class ShimContainers<S extends ShimState> {
     return st;
   }
 
-  write(st: S): Promise<void> {
-    return writeStateFile(this.dir(st.id), st);
+  write(st: S): void {
+    writeStateFile(this.dir(st.id), st);
   }
 
   /** The shim wrote the container's exit record. */

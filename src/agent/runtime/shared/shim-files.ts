@@ -6,8 +6,7 @@
  *   <dir>/env          the environment of the shim's command, NUL-separated (mode 0600; read by the shim)
  *   <dir>/exit         written by the shim once the container's pid 1 is reaped and the logs drained
  */
-import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What every runtime records about a container it started through the shim. */
@@ -33,14 +32,10 @@ export interface ExitRecord {
   finishedAtMs: number;
 }
 
-/**
- * Writes state.json atomically (tmp + rename), so a crash never leaves half a file. Off the event
- * loop: a create on the data dir's file system can wait behind its journal (the store's fdatasync
- * shares the disk), and in a burst of starts that wait held the agent's loop.
- */
-export async function writeStateFile(dir: string, state: ShimState): Promise<void> {
-  await writeFile(join(dir, 'state.json.tmp'), JSON.stringify(state, null, 1), { mode: 0o600 });
-  await rename(join(dir, 'state.json.tmp'), join(dir, 'state.json'));
+/** Writes state.json atomically (tmp + rename), so a crash never leaves half a file. */
+export function writeStateFile(dir: string, state: ShimState): void {
+  writeFileSync(join(dir, 'state.json.tmp'), JSON.stringify(state, null, 1), { mode: 0o600 });
+  renameSync(join(dir, 'state.json.tmp'), join(dir, 'state.json'));
 }
 
 /** Reads state.json, undefined if absent or unreadable. */
@@ -61,10 +56,10 @@ export function readExit(dir: string): ExitRecord | undefined {
   }
 }
 
-/** Writes the env file the shim reads (NUL-separated `K=V`), off the event loop as state.json. */
-export async function writeEnvFile(dir: string, env: Record<string, string>): Promise<void> {
+/** Writes the env file the shim reads (NUL-separated `K=V`). */
+export function writeEnvFile(dir: string, env: Record<string, string>): void {
   const body = Object.entries(env)
     .map(([k, v]) => `${k}=${v}\0`)
     .join('');
-  await writeFile(join(dir, 'env'), body, { mode: 0o600 });
+  writeFileSync(join(dir, 'env'), body, { mode: 0o600 });
 }
