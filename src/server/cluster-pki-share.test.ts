@@ -42,6 +42,12 @@ test('the first server publishes its CA and ServiceAccount key; a second server 
     // A restart of either changes nothing.
     const again = await ensureSharedClusterPki(f.store, { dataDir: f.dir('b'), sans: ['198.18.0.2'] }, log);
     assert.deepEqual(again.renewed, []);
+    // A restart given a token that does not open the store's value is refused, as a first start is.
+    await assert.rejects(ensureSharedClusterPki(f.store, { dataDir: f.dir('b'), sans: ['198.18.0.2'], serverToken: 'not-the-token' }, log), /does not open the cluster PKI/);
+    // A restart whose ServiceAccount key went astray takes the cluster's back.
+    await writeFile(join(f.dir('a'), 'pki', 'sa.key'), 'garbage');
+    const healed = await ensureSharedClusterPki(f.store, { dataDir: f.dir('a'), sans: ['198.18.0.1'] }, log);
+    assert.deepEqual(healed.serviceAccountKey, first.serviceAccountKey);
   } finally {
     await f.cleanup();
   }
