@@ -11,7 +11,7 @@
  * scrypt (Node's crypto, no dependency) makes each guess of a weak token cost ~50 ms of CPU and
  * 64 MiB; a generated token is 32 random bytes, out of reach of guessing anyway.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scrypt, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -35,21 +35,10 @@ export type StoredValue = { sealed: true; caCert: string; open(token: string): S
 const b64 = (b: Buffer) => b.toString('base64');
 const key = (token: string, salt: Buffer) => scryptSync(token, salt, 32, KDF);
 
-/** A sealing key derived from the token with a fresh salt. */
-export interface SealKey { salt: Buffer; key: Buffer }
-
-/**
- * Derives a sealing key on the thread pool (scrypt is ~50–90 ms of CPU): a first start derives it
- * while it makes its certificates, instead of after them on the event loop.
- */
-export function sealKey(token: string): Promise<SealKey> {
+export function seal(shared: SharedPki, token: string): string {
   const salt = randomBytes(16);
-  return new Promise((resolve, reject) => scrypt(token, salt, 32, KDF, (err, k) => (err ? reject(err) : resolve({ salt, key: k }))));
-}
-
-export function seal(shared: SharedPki, { salt, key: sealingKey }: SealKey): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', sealingKey, iv);
+  const cipher = createCipheriv('aes-256-gcm', key(token, salt), iv);
   cipher.setAAD(AAD);
   const plain = JSON.stringify(Object.fromEntries(SECRET_FILES.map((f) => [f, shared[f]])));
   const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);

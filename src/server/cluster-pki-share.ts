@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { KeyExistsError, type Backend } from '../storage/backend.ts';
 import type { Logger } from '../util/log.ts';
 import { ensureClusterPki, type ClusterPki, type ClusterPkiOptions } from './cluster-pki.ts';
-import { newServerToken, parseStored, readServerToken, seal, sealKey, SERVER_TOKEN_FILE, SHARED_FILES, writeServerToken, type SharedPki } from './cluster-pki-seal.ts';
+import { newServerToken, parseStored, readServerToken, seal, SERVER_TOKEN_FILE, SHARED_FILES, writeServerToken, type SharedPki } from './cluster-pki-seal.ts';
 
 /** The store key of the shared secrets (outside every API resource's prefix). */
 export const CLUSTER_PKI_KEY = '/berth/cluster-pki';
@@ -91,7 +91,7 @@ export async function ensureSharedClusterPki(store: Backend, opts: ClusterPkiOpt
     const sealWith = given ?? newServerToken();
     const pki = await adopt(shared, undefined, false);
     try {
-      await store.update(CLUSTER_PKI_KEY, seal(shared, await sealKey(sealWith)), existing.modRevision);
+      await store.update(CLUSTER_PKI_KEY, seal(shared, sealWith), existing.modRevision);
       writeServerToken(opts.dataDir, sealWith);
       log.warn(`the cluster's CA and ServiceAccount keys in the store are now sealed with the server token: every other server of the cluster needs a copy of ${join(opts.dataDir, SERVER_TOKEN_FILE)} (--server-token-file)`);
     } catch (err) {
@@ -102,13 +102,10 @@ export async function ensureSharedClusterPki(store: Backend, opts: ClusterPkiOpt
   }
   const hadCA = existsSync(join(dir, 'ca.crt'));
   const token = given ?? newServerToken();
-  // The key is derived on the thread pool while the certificates are made.
-  const keying = sealKey(token);
-  keying.catch(() => { /* awaited below */ });
   const pki = await ensureClusterPki(opts);
   const mine = readLocal(dir) as SharedPki;
   try {
-    await store.create(CLUSTER_PKI_KEY, seal(mine, await keying));
+    await store.create(CLUSTER_PKI_KEY, seal(mine, token));
     writeServerToken(opts.dataDir, token);
     log.info('cluster CA and ServiceAccount key published to the store for other servers, sealed with the server token', { key: CLUSTER_PKI_KEY, serverToken: join(opts.dataDir, SERVER_TOKEN_FILE) });
     return pki;
