@@ -28,7 +28,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Options of the process driver. */
 export interface ProcessDriverOptions {
-  /** Where container state lives (the registration puts it in memory: ../shared/memory-state-dir.ts). */
+  /** Where container state lives: DATA_DIR/runtime/process. */
   stateDir: string;
   /** Defaults to the machine's detected layout. */
   cgroupLayout?: CgroupLayout;
