@@ -38,6 +38,8 @@ const newSpaceSize = (): number => v8.getHeapSpaceStatistics().find((s) => s.spa
 
 /** Starts the reducer for this thread's heap; its timer never keeps the process alive. */
 export function startIdleMemoryReducer(opts: IdleMemoryOptions = {}): IdleMemoryReducer {
+  // BERTH_IDLE_MEMORY=off: never (for measurements).
+  if (process.env.BERTH_IDLE_MEMORY === 'off') return { reductions: 0, stop() {} };
   const idle = opts.idleUtilization ?? 0.05;
   const maxHeapUsed = opts.maxHeapUsed ?? 256 * 1024 * 1024;
   const minNewSpace = opts.minNewSpace ?? 8 * 1024 * 1024;
