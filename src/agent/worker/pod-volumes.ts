@@ -4,9 +4,6 @@
  * step with the API (rewritten every sync period) and ServiceAccount tokens replaced once 80 % of
  * their life has passed (the token manager); the next rewrite is due at the sooner of the two.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mountBySyscall, unmountBySyscall } from '../../host/spawner.ts';
 import type { KubeObject } from '../../apis/object.ts';
 import { prepareVolumes, cleanupVolumes, updateVolumes, type PreparedVolumes, type VolumeContext } from '../pod/volumes.ts';
 import { isProjectedKind } from '../pod/volume-payloads.ts';
@@ -82,24 +79,7 @@ export class PodVolumes {
   /** Stops refreshing, removes the volumes' directories under the pod dir and forgets the pod's tokens. */
   async cleanup(volumesDir: string): Promise<void> {
     this.stop();
-    await cleanupVolumes(volumesDir, unmount).catch((err) => this.deps.log.warn('volume cleanup failed', { pod: this.owner.key, error: String(err) }));
+    await cleanupVolumes(volumesDir).catch((err) => this.deps.log.warn('volume cleanup failed', { pod: this.owner.key, error: String(err) }));
     this.deps.tokens.forget(this.owner.uid);
   }
-}
-
-const execFileP = promisify(execFile);
-
-/**
- * A tmpfs at `dir` (memory-backed volumes: secrets, projected, emptyDir medium Memory) by the spawn
- * helper's mount(2): mount(8) forked by Node costs 5–20 ms of blocked event loop a pod.
- */
-export async function mountTmpfs(dir: string, sizeBytes: number | undefined): Promise<void> {
-  const data = `mode=0755${sizeBytes ? `,size=${sizeBytes}` : ''}`;
-  if (await mountBySyscall('tmpfs', dir, 'tmpfs', data)) return;
-  await execFileP('mount', ['-t', 'tmpfs', '-o', data, 'tmpfs', dir]);
-}
-
-async function unmount(dir: string): Promise<void> {
-  if (await unmountBySyscall(dir)) return;
-  await execFileP('umount', [dir]);
 }

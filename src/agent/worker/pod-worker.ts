@@ -14,7 +14,7 @@ import type { KubeObject } from '../../apis/object.ts';
 import { R } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { ContainerHandle, RuntimeDriver } from '../runtime/driver.ts';
-import type { VolumeContext } from '../pod/volumes.ts';
+import { mountTmpfs, type VolumeContext } from '../pod/volumes.ts';
 import { computePodStatus, statusEqual, Reasons } from '../pod/pod-status.ts';
 import { backoffKey, crashLoopDelay } from './crash-loop.ts';
 import { containerFieldPath } from '../pod/container-field-path.ts';
@@ -25,7 +25,7 @@ import { DEFAULT_CGROUP_ROOT, type WorkerDeps } from './worker-deps.ts';
 import { adoptCompletedInits, adoptRunning, markExited, newInstance, observeInstance, runPreStop, type Instance } from './instance.ts';
 import { startInstanceProbes } from './instance-probes.ts';
 import { createSandbox } from './sandbox.ts';
-import { mountTmpfs, PodVolumes } from './pod-volumes.ts';
+import { PodVolumes } from './pod-volumes.ts';
 import { rfc3339 } from '../../apis/time.ts';
 
 const RETRY_MS = 2000;
