@@ -26,10 +26,15 @@ export function anyTolerates(ts: readonly Toleration[], taint: Taint): boolean {
   return false;
 }
 
-/** The first taint with one of `effects` that no toleration tolerates, if any. */
-export function firstUntolerated(taints: readonly Taint[], ts: readonly Toleration[], effects: readonly string[]): Taint | undefined {
-  for (const taint of taints) {
-    if (!effects.includes(taint.effect)) continue;
+/**
+ * The first NoSchedule or NoExecute taint no toleration tolerates, if any — the taints that keep a pod
+ * off a node (TaintToleration's filter, PodTopologySpread's node inclusion). The effects are compared
+ * inline: while a fleet is tainted every pod meets every node's taint (bench sched's release).
+ */
+export function firstHardUntolerated(taints: readonly Taint[], ts: readonly Toleration[]): Taint | undefined {
+  for (let i = 0; i < taints.length; i++) {
+    const taint = taints[i];
+    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
     if (!anyTolerates(ts, taint)) return taint;
   }
   return undefined;

@@ -7,7 +7,7 @@ import { failure, MAX_NODE_SCORE, type CycleState, type Plugin } from '../framew
 import type { NodeInfo } from '../node-info.ts';
 import type { PodInfo, SpreadConstraint } from '../pod-info.ts';
 import type { Snapshot } from '../snapshot.ts';
-import { firstUntolerated } from '../taints.ts';
+import { firstHardUntolerated } from '../taints.ts';
 import { requiredNodeAffinityMatches } from './node-affinity.ts';
 
 export const NAME = 'PodTopologySpread';
@@ -17,7 +17,6 @@ export const ERR_REASON_CONSTRAINTS = "node(s) didn't match pod topology spread 
 export const ERR_REASON_LABEL = `${ERR_REASON_CONSTRAINTS} (missing required label)`;
 const FAIL_SKEW = failure(NAME, ERR_REASON_CONSTRAINTS, false);
 const FAIL_LABEL = failure(NAME, ERR_REASON_LABEL, true);
-const HARD = ['NoSchedule', 'NoExecute'];
 
 interface Counted {
   constraints: SpreadConstraint[];
@@ -45,7 +44,7 @@ export function countDomains(pod: PodInfo, constraints: SpreadConstraint[], node
     if (!node.node) continue;
     for (let i = 0; i < k; i++) if (node.labels[constraints[i].topologyKey] === undefined) continue nodes;
     if (affinity && !requiredNodeAffinityMatches(pod, node)) continue;
-    if (taints && node.taints.length && firstUntolerated(node.taints, pod.tolerations, HARD)) continue;
+    if (taints && node.taints.length && firstHardUntolerated(node.taints, pod.tolerations)) continue;
     for (let i = 0; i < k; i++) {
       const v = node.labels[constraints[i].topologyKey];
       const n = node.pods.size ? countOn(node, constraints[i], pod.namespace) : 0;

@@ -1,23 +1,12 @@
 /** TaintToleration — why: NoSchedule/NoExecute taints repel pods that do not tolerate them; PreferNoSchedule only lowers the score. */
 import { defaultNormalize, failure, type Failure, type Plugin } from '../framework.ts';
-import type { Toleration } from '../pod-info.ts';
-import { anyTolerates, type Taint } from '../taints.ts';
+import { anyTolerates, firstHardUntolerated } from '../taints.ts';
 
 export const NAME = 'TaintToleration';
 
 /** The reason Kubernetes prints for the first untolerated taint: `node(s) had untolerated taint {key: value}`. */
 export function errReason(key: string, value: string | undefined): string {
   return `node(s) had untolerated taint {${key}: ${value ?? ''}}`;
-}
-
-/** The first NoSchedule or NoExecute taint none of the tolerations tolerates (firstUntolerated for the hard effects, unrolled). */
-function firstHardUntolerated(taints: readonly Taint[], tolerations: readonly Toleration[]): Taint | undefined {
-  for (let i = 0; i < taints.length; i++) {
-    const taint = taints[i];
-    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
-    if (!anyTolerates(tolerations, taint)) return taint;
-  }
-  return undefined;
 }
 
 /** Filter on hard taints, score by the number of untolerated PreferNoSchedule taints (fewer is better). */
